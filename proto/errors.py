@@ -1,0 +1,124 @@
+"""Error codes, close codes and what a client must do about each.
+
+This table is the single source of truth: the server picks codes from it and
+the SDK decides from it whether to retry a request, reconnect, or give up.
+
+Exception tree::
+
+    ProtocolError            a frame could not be accepted (has .code, .message)
+    └── FrameError           bytes did not decode to a valid frame
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = [
+    "Action",
+    "CloseCode",
+    "ErrorCode",
+    "FrameError",
+    "ProtocolError",
+    "action_for",
+]
+
+
+class Action(str, enum.Enum):
+    """What the client should do after an error."""
+
+    #: Temporary: retry the same request later (with backoff); it may succeed.
+    RETRY = "retry"
+    #: The connection is unusable: reconnect (refreshing the token first for
+    #: ``token_expired``) and resume from the last positions.
+    RECONNECT = "reconnect"
+    #: The request is wrong or not allowed; retrying it unchanged never helps.
+    FATAL = "fatal"
+
+
+class ErrorCode(str, enum.Enum):
+    """Stable, machine-readable error codes carried by ``error`` frames."""
+
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_FRAME = "unknown_frame"
+    INVALID_FRAME = "invalid_frame"
+    FRAME_TOO_LARGE = "frame_too_large"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    NOT_AUTHENTICATED = "not_authenticated"
+    ALREADY_AUTHENTICATED = "already_authenticated"
+    TOKEN_INVALID = "token_invalid"
+    TOKEN_EXPIRED = "token_expired"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    INVALID_REQUEST = "invalid_request"
+    OUT_OF_RANGE = "out_of_range"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+_ACTIONS: dict[ErrorCode, Action] = {
+    ErrorCode.BAD_FRAME: Action.FATAL,
+    ErrorCode.UNKNOWN_FRAME: Action.FATAL,
+    ErrorCode.INVALID_FRAME: Action.FATAL,
+    ErrorCode.FRAME_TOO_LARGE: Action.FATAL,
+    ErrorCode.UNSUPPORTED_VERSION: Action.FATAL,
+    ErrorCode.NOT_AUTHENTICATED: Action.FATAL,
+    ErrorCode.ALREADY_AUTHENTICATED: Action.FATAL,
+    ErrorCode.TOKEN_INVALID: Action.FATAL,
+    ErrorCode.TOKEN_EXPIRED: Action.RECONNECT,
+    ErrorCode.FORBIDDEN: Action.FATAL,
+    ErrorCode.NOT_FOUND: Action.FATAL,
+    ErrorCode.INVALID_REQUEST: Action.FATAL,
+    ErrorCode.OUT_OF_RANGE: Action.FATAL,
+    ErrorCode.LIMIT_EXCEEDED: Action.FATAL,
+    ErrorCode.RATE_LIMITED: Action.RETRY,
+    ErrorCode.UNAVAILABLE: Action.RETRY,
+    ErrorCode.INTERNAL: Action.RETRY,
+}
+
+
+def action_for(code: str) -> Action:
+    """Return what a client should do for ``code``; unknown codes are fatal."""
+    try:
+        return _ACTIONS[ErrorCode(code)]
+    except ValueError:
+        return Action.FATAL
+
+
+class CloseCode(enum.IntEnum):
+    """WebSocket close codes the server uses, and whether to reconnect."""
+
+    NORMAL = 1000
+    #: The node is shutting down: reconnect (to another node) and resume.
+    SERVICE_RESTART = 1012
+    PROTOCOL_ERROR = 4000
+    AUTH_FAILED = 4001
+    UNSUPPORTED_VERSION = 4002
+    AUTH_TIMEOUT = 4003
+    TOKEN_EXPIRED = 4004
+    #: The client did not read fast enough; its queue overflowed. Reconnect and resume.
+    SLOW_CONSUMER = 4008
+    IDLE_TIMEOUT = 4009
+    TOO_MANY_CONNECTIONS = 4029
+
+    @property
+    def reconnect(self) -> bool:
+        """Whether an SDK should reconnect automatically after this close."""
+        return self not in _NO_RECONNECT
+
+
+_NO_RECONNECT = frozenset({CloseCode.NORMAL, CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION})
+
+
+class ProtocolError(Exception):
+    """A frame was refused. ``code`` is an :class:`ErrorCode` value."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+
+
+class FrameError(ProtocolError):
+    """Bytes that do not decode to a valid frame (malformed, unknown, too large)."""

@@ -1,0 +1,441 @@
+"""Every frame of the Parley wire protocol, defined once.
+
+A frame is a MessagePack map whose ``"t"`` key names its type; the other keys
+are the fields below. Fields with defaults may be omitted on the wire (and are
+omitted by the encoder when they hold their default). Unknown keys are ignored
+so that newer peers can add optional fields without breaking older ones.
+
+Requests from the client carry an ``id`` (a client-chosen integer); the
+server's reply — a typed result or an ``error`` frame — carries the same ``id``.
+Timestamps are integer milliseconds since the Unix epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "SUPPORTED_VERSIONS",
+    "Ack",
+    "Bye",
+    "ClientFrame",
+    "ConvCreate",
+    "ConvEvent",
+    "ConvGet",
+    "ConvInfo",
+    "ConvList",
+    "ConvListResult",
+    "ConvResult",
+    "ConvSummary",
+    "ConvUpdate",
+    "Edit",
+    "Error",
+    "Hello",
+    "History",
+    "Leave",
+    "MemberAdd",
+    "MemberInfo",
+    "MemberRemove",
+    "MemberRole",
+    "Message",
+    "Msg",
+    "Ok",
+    "Page",
+    "Ping",
+    "Pong",
+    "Position",
+    "Presence",
+    "PresenceSub",
+    "PresenceUnsub",
+    "Read",
+    "Receipt",
+    "Recall",
+    "Send",
+    "ServerFrame",
+    "Sync",
+    "SyncState",
+    "Synced",
+    "Typing",
+    "TypingEvent",
+    "Welcome",
+]
+
+#: The protocol version this code speaks.
+PROTOCOL_VERSION = 1
+#: Versions the server accepts in ``hello``.
+SUPPORTED_VERSIONS = frozenset({1})
+
+RequestId = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+Seq = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+ClientMsgId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+UserList = Annotated[list[Id], msgspec.Meta(max_length=1000)]
+Body = dict[str, Any]
+ConvKind = Literal["direct", "group", "support"]
+#: Kinds a client may send. The server adds ``system``, ``edit`` and ``recall``.
+SendKind = Literal["text", "rich", "custom"]
+Role = Literal["owner", "admin", "member"]
+
+
+class _Frame(msgspec.Struct, tag_field="t", omit_defaults=True, kw_only=True):
+    """Base of every frame."""
+
+
+class _Record(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A map nested inside frames (no ``t`` key)."""
+
+
+# --------------------------------------------------------------- shared records
+
+
+class Message(_Record):
+    """A stored message as it travels on the wire.
+
+    ``kind`` is one of ``text`` (body ``{"text": str}``), ``rich`` (body
+    ``{"type": "image"|"file"|"audio"|"video", "url": str, ...}``), ``custom``
+    (any map), ``system`` (server events, body ``{"event": str, ...}``),
+    ``edit`` (body ``{"target": seq, "body": {...}}``) or ``recall`` (body
+    ``{"target": seq}``). In history pages ``edited``/``recalled`` show the
+    message's current state; a recalled message has an empty body.
+    """
+
+    conv: str
+    seq: int
+    mid: str
+    sender: str
+    kind: str
+    body: Body
+    ts: int
+    cmid: str = ""
+    mentions: list[str] = []
+    edited: int = 0
+    recalled: bool = False
+
+
+class Position(_Record):
+    """Where a client stands in one conversation: last seq seen and the stream epoch."""
+
+    conv: Id
+    seq: Seq
+    epoch: str = ""
+
+
+class MemberInfo(_Record):
+    user: str
+    role: str
+    read: int = 0
+
+
+class ConvInfo(_Record):
+    conv: str
+    kind: str
+    name: str = ""
+    meta: Body = {}
+    epoch: str = ""
+    last_seq: int = 0
+    created: int = 0
+    members: list[MemberInfo] = []
+
+
+class ConvSummary(_Record):
+    """One row of a user's conversation list."""
+
+    conv: str
+    kind: str
+    name: str = ""
+    last_seq: int = 0
+    read: int = 0
+    unread: int = 0
+    last: Message | None = None
+
+
+class SyncState(_Record):
+    """Per-conversation outcome of a ``sync``.
+
+    ``more`` means more messages follow a new ``sync`` from the last one
+    received; ``reset`` means the client's position cannot be resumed (the
+    stream was reset): drop local state for the conversation and refetch.
+    """
+
+    conv: str
+    last_seq: int
+    epoch: str
+    more: bool = False
+    reset: bool = False
+
+
+# ---------------------------------------------------------- client -> server
+
+
+class Hello(_Frame, tag="hello"):
+    """First frame on a connection: protocol version and a JWT."""
+
+    v: int
+    token: Annotated[str, msgspec.Meta(max_length=8192)]
+    device: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    client: Annotated[str, msgspec.Meta(max_length=128)] = ""
+
+
+class Ping(_Frame, tag="ping"):
+    ts: int = 0
+
+
+class Send(_Frame, tag="send"):
+    id: RequestId
+    conv: Id
+    cmid: ClientMsgId
+    body: Body
+    kind: SendKind = "text"
+    mentions: UserList = []
+
+
+class Edit(_Frame, tag="edit"):
+    id: RequestId
+    conv: Id
+    seq: Seq
+    body: Body
+
+
+class Recall(_Frame, tag="recall"):
+    id: RequestId
+    conv: Id
+    seq: Seq
+
+
+class Typing(_Frame, tag="typing"):
+    conv: Id
+    on: bool = True
+
+
+class Read(_Frame, tag="read"):
+    id: RequestId
+    conv: Id
+    seq: Seq
+
+
+class Sync(_Frame, tag="sync"):
+    id: RequestId
+    positions: Annotated[list[Position], msgspec.Meta(max_length=10000)] = []
+    limit: Limit = 200
+
+
+class History(_Frame, tag="history"):
+    """Page a conversation backwards (``before``) or forwards (``after``) by seq."""
+
+    id: RequestId
+    conv: Id
+    before: Seq | None = None
+    after: Seq | None = None
+    limit: Limit = 50
+
+
+class ConvCreate(_Frame, tag="conv_create"):
+    """Create a conversation. ``direct`` returns the existing one for the pair."""
+
+    id: RequestId
+    kind: ConvKind
+    members: UserList = []
+    name: Name = ""
+    meta: Body = {}
+
+
+class ConvGet(_Frame, tag="conv_get"):
+    id: RequestId
+    conv: Id
+
+
+class ConvList(_Frame, tag="conv_list"):
+    id: RequestId
+
+
+class ConvUpdate(_Frame, tag="conv_update"):
+    id: RequestId
+    conv: Id
+    name: Name | None = None
+    meta: Body | None = None
+
+
+class MemberAdd(_Frame, tag="member_add"):
+    id: RequestId
+    conv: Id
+    users: UserList
+    role: Role = "member"
+
+
+class MemberRemove(_Frame, tag="member_remove"):
+    id: RequestId
+    conv: Id
+    users: UserList
+
+
+class MemberRole(_Frame, tag="member_role"):
+    id: RequestId
+    conv: Id
+    user: Id
+    role: Role
+
+
+class Leave(_Frame, tag="leave"):
+    id: RequestId
+    conv: Id
+
+
+class PresenceSub(_Frame, tag="presence_sub"):
+    """Subscribe to users' presence; the current state arrives as ``presence`` frames."""
+
+    id: RequestId
+    users: UserList
+
+
+class PresenceUnsub(_Frame, tag="presence_unsub"):
+    id: RequestId
+    users: UserList
+
+
+# ---------------------------------------------------------- server -> client
+
+
+class Welcome(_Frame, tag="welcome"):
+    v: int
+    session: str
+    app: str
+    user: str
+    node: str
+    ts: int
+    heartbeat: int
+    max_frame: int
+
+
+class Pong(_Frame, tag="pong"):
+    ts: int = 0
+
+
+class Ack(_Frame, tag="ack"):
+    """The message is persisted. ``dup`` marks a resend answered with the original ack."""
+
+    id: int
+    conv: str
+    cmid: str
+    mid: str
+    seq: int
+    ts: int
+    dup: bool = False
+
+
+class Msg(_Frame, tag="msg"):
+    """A message pushed to a member (also used for ``sync`` catch-up)."""
+
+    m: Message
+
+
+class Receipt(_Frame, tag="receipt"):
+    conv: str
+    user: str
+    seq: int
+
+
+class TypingEvent(_Frame, tag="typing_event"):
+    conv: str
+    user: str
+    on: bool = True
+
+
+class Presence(_Frame, tag="presence"):
+    user: str
+    online: bool
+    last_seen: int = 0
+
+
+class ConvEvent(_Frame, tag="conv_event"):
+    """The user joined, left or saw a change to a conversation."""
+
+    event: Literal["joined", "left", "updated"]
+    conv: ConvInfo
+
+
+class Ok(_Frame, tag="ok"):
+    id: int
+
+
+class ConvResult(_Frame, tag="conv"):
+    id: int
+    conv: ConvInfo
+
+
+class ConvListResult(_Frame, tag="convs"):
+    id: int
+    convs: list[ConvSummary]
+
+
+class Page(_Frame, tag="page"):
+    id: int
+    conv: str
+    messages: list[Message]
+    more: bool = False
+
+
+class Synced(_Frame, tag="synced"):
+    id: int
+    convs: list[SyncState]
+
+
+class Error(_Frame, tag="error"):
+    """A refused request (``id`` set) or a connection-level problem (``id`` absent)."""
+
+    code: str
+    message: str
+    action: str
+    id: int | None = None
+
+
+class Bye(_Frame, tag="bye"):
+    """The server is closing this connection; reconnect after ``reconnect_ms``."""
+
+    reason: str
+    reconnect_ms: int = 0
+
+
+ClientFrame = (
+    Hello
+    | Ping
+    | Send
+    | Edit
+    | Recall
+    | Typing
+    | Read
+    | Sync
+    | History
+    | ConvCreate
+    | ConvGet
+    | ConvList
+    | ConvUpdate
+    | MemberAdd
+    | MemberRemove
+    | MemberRole
+    | Leave
+    | PresenceSub
+    | PresenceUnsub
+)
+
+ServerFrame = (
+    Welcome
+    | Pong
+    | Ack
+    | Msg
+    | Receipt
+    | TypingEvent
+    | Presence
+    | ConvEvent
+    | Ok
+    | ConvResult
+    | ConvListResult
+    | Page
+    | Synced
+    | Error
+    | Bye
+)

@@ -1,0 +1,117 @@
+"""Records the services and stores exchange. Plain frozen dataclasses, no I/O.
+
+Every record carries ``app`` (the tenant); stores key everything by it so that
+nothing ever crosses apps. Times are integer milliseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "App",
+    "Appended",
+    "Conversation",
+    "Member",
+    "NewMessage",
+    "StoredMessage",
+    "User",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    app: str
+    name: str
+    #: HS256 secret the app's back-end signs user tokens with.
+    secret: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    app: str
+    user: str
+    name: str = ""
+    #: ``user`` | ``agent`` | ``bot``
+    role: str = "user"
+    meta: dict[str, Any] = field(default_factory=dict)
+    created: int = 0
+    last_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    app: str
+    conv: str
+    #: ``direct`` | ``group`` | ``support``
+    kind: str
+    #: Random id of this conversation's stream; a changed epoch means
+    #: positions from before cannot be resumed.
+    epoch: str
+    created: int
+    name: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    created_by: str = ""
+    #: For ``direct`` only: the two user ids sorted and joined by ``"\\n"``,
+    #: unique per app so that a pair has exactly one direct conversation.
+    direct_key: str | None = None
+    last_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    app: str
+    conv: str
+    user: str
+    #: ``owner`` | ``admin`` | ``member``
+    role: str
+    joined: int
+    #: Highest seq this member has read (read receipt position).
+    read_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to append; the store assigns ``seq``."""
+
+    app: str
+    conv: str
+    mid: str
+    sender: str
+    #: Client message id; ``(app, conv, sender, cmid)`` is unique.
+    cmid: str
+    kind: str
+    body: dict[str, Any]
+    ts: int
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    app: str
+    conv: str
+    seq: int
+    mid: str
+    sender: str
+    cmid: str
+    kind: str
+    body: dict[str, Any]
+    ts: int
+    mentions: tuple[str, ...] = ()
+    #: Time of the last edit, 0 if never edited.
+    edited: int = 0
+    recalled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Outcome of appending one :class:`NewMessage`.
+
+    ``duplicate`` is true when a message with the same ``(conv, sender, cmid)``
+    was already stored; ``message`` is then the original, unchanged.
+    """
+
+    message: StoredMessage
+    duplicate: bool

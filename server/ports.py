@@ -1,0 +1,176 @@
+"""The two ports the server depends on, with the guarantees adapters must keep.
+
+``Store`` — durable state (apps, users, conversations, members, messages).
+Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
+
+``Broker`` — fan-out of pre-encoded frames between gateway nodes, plus a small
+shared presence registry. Adapters: ``broker/memory.py`` (single node) and
+``broker/redis.py``.
+
+One contract suite (``tests/server/store/test_contract.py`` and
+``tests/server/broker/test_contract.py``) runs against every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Protocol
+
+from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
+
+__all__ = ["Broker", "BrokerUnavailable", "MessageHandler", "Store", "StoreUnavailable"]
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or timed out; the operation may be retried."""
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached."""
+
+
+class Store(Protocol):
+    """Durable state. Every method may raise :class:`StoreUnavailable`.
+
+    Guarantees:
+
+    * ``append`` assigns each conversation's messages the next seqs
+      (``last_seq + 1, + 2, ...``) atomically: no gaps and no duplicates, even
+      with several processes appending to the same conversation concurrently.
+    * ``append`` is idempotent on ``(app, conv, sender, cmid)``: a repeat
+      returns the original message with ``duplicate=True`` and stores nothing.
+    * Within one ``append`` call, messages of one conversation get increasing
+      seqs in input order; results come back in input order.
+    * Seqs start at 1 and are dense, so history pages are seq ranges.
+    * Read positions only move forward.
+    """
+
+    async def open(self) -> None:
+        """Connect and create the schema and indexes (idempotent)."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Round-trip to the store; raise :class:`StoreUnavailable` if it fails."""
+
+    # apps -------------------------------------------------------------
+    async def create_app(self, app: App) -> None: ...
+
+    async def get_app(self, app: str) -> App | None: ...
+
+    async def list_apps(self) -> list[App]: ...
+
+    async def add_api_key(self, app: str, key_hash: str, created: int) -> None:
+        """Store the SHA-256 hex digest of an API key (never the key)."""
+
+    async def app_for_key(self, key_hash: str) -> App | None: ...
+
+    # users ------------------------------------------------------------
+    async def upsert_user(self, user: User) -> User:
+        """Create the user or update ``name``, ``role`` and ``meta``; keeps ``created``."""
+
+    async def get_user(self, app: str, user: str) -> User | None: ...
+
+    async def set_last_seen(self, app: str, user: str, ts: int) -> None:
+        """Record when the user was last online; creates a bare user row if missing."""
+
+    # conversations ----------------------------------------------------
+    async def create_conversation(self, conv: Conversation, members: Sequence[Member]) -> Conversation:
+        """Create ``conv`` with ``members``.
+
+        For a direct conversation whose ``direct_key`` already exists in the
+        app, store nothing and return the existing conversation.
+        """
+
+    async def get_conversation(self, app: str, conv: str) -> Conversation | None:
+        """The conversation with its current ``last_seq``."""
+
+    async def update_conversation(
+        self, app: str, conv: str, *, name: str | None = None, meta: dict[str, Any] | None = None
+    ) -> Conversation | None: ...
+
+    async def list_user_conversations(self, app: str, user: str) -> list[tuple[Conversation, Member]]:
+        """Every conversation ``user`` is a member of, with the membership row."""
+
+    # members ----------------------------------------------------------
+    async def get_member(self, app: str, conv: str, user: str) -> Member | None: ...
+
+    async def list_members(self, app: str, conv: str) -> list[Member]: ...
+
+    async def add_members(self, members: Sequence[Member]) -> list[Member]:
+        """Add members; existing ones are left untouched. Returns those newly added."""
+
+    async def remove_members(self, app: str, conv: str, users: Collection[str]) -> list[str]:
+        """Remove members; returns the user ids that were members."""
+
+    async def set_member_role(self, app: str, conv: str, user: str, role: str) -> bool:
+        """Change a member's role; False if not a member."""
+
+    async def set_read(self, app: str, conv: str, user: str, seq: int) -> int:
+        """Move the read position forward to ``seq`` (never back); return the stored position."""
+
+    # messages ---------------------------------------------------------
+    async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
+        """Persist messages, assigning seqs. See the class guarantees."""
+
+    async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
+        """Messages with ``first <= seq <= last``, ascending by seq."""
+
+    async def edit_message(
+        self, app: str, conv: str, seq: int, body: dict[str, Any], edited: int
+    ) -> StoredMessage | None:
+        """Replace the body of a message (not a recalled one); None if absent."""
+
+    async def recall_message(self, app: str, conv: str, seq: int) -> StoredMessage | None:
+        """Tombstone a message: empty body, ``recalled=True``; None if absent."""
+
+
+#: Called by a broker for every message on a subscribed channel. Must not block.
+MessageHandler = Callable[[str, bytes], None]
+
+
+class Broker(Protocol):
+    """Fan-out between nodes and a shared presence registry.
+
+    Guarantees:
+
+    * ``publish`` is at-most-once: a message may be lost (e.g. while Redis
+      restarts) but is never duplicated. Receivers detect gaps by seq and
+      refill from the store.
+    * Messages from one publisher on one channel arrive in publish order.
+    * The handler receives exactly the bytes published (adapters never
+      re-encode), only for channels this broker is subscribed to.
+    * Subscriptions survive a reconnect to the backing service: the adapter
+      re-subscribes by itself.
+    """
+
+    async def start(self, handler: MessageHandler) -> None:
+        """Connect and start delivering subscribed channels to ``handler``."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Round-trip to the backing service; raise :class:`BrokerUnavailable` if it fails."""
+
+    async def subscribe(self, channels: Collection[str]) -> None:
+        """Subscribe (idempotent). Returns once the subscription is active."""
+
+    async def unsubscribe(self, channels: Collection[str]) -> None: ...
+
+    def publish(self, channel: str, data: bytes) -> None:
+        """Queue ``data`` for ``channel`` without waiting; writes are batched (pipelined)."""
+
+    async def flush(self) -> None:
+        """Wait until everything published so far has been handed to the backing service."""
+
+    async def presence_add(self, key: str, conn: str, ttl: float) -> bool:
+        """Register live connection ``conn`` for ``key``; True if ``key`` just came online."""
+
+    async def presence_remove(self, key: str, conn: str) -> bool:
+        """Drop ``conn`` from ``key``; True if ``key`` has no live connection left."""
+
+    async def presence_refresh(self, entries: Collection[tuple[str, str]], ttl: float) -> None:
+        """Extend the lifetime of ``(key, conn)`` entries (a node's heartbeat)."""
+
+    async def presence_online(self, keys: Collection[str]) -> set[str]:
+        """The subset of ``keys`` with at least one live connection."""
