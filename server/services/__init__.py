@@ -1,1 +1,45 @@
-"""Parley."""
+"""Services: the application logic between the gateway/admin API and the ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parley.server.auth.tokens import TokenVerifier
+from parley.server.ports import Broker, Store
+from parley.server.services.apps import AppService
+from parley.server.services.conversations import ConversationService
+from parley.server.services.history import HistoryService
+from parley.server.services.messages import MessageService
+from parley.server.services.presence import PresenceService
+from parley.server.services.receipts import ReceiptService
+from parley.server.settings import Settings
+
+__all__ = ["Services", "build_services"]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    store: Store
+    broker: Broker
+    tokens: TokenVerifier
+    apps: AppService
+    messages: MessageService
+    conversations: ConversationService
+    receipts: ReceiptService
+    presence: PresenceService
+    history: HistoryService
+
+
+def build_services(settings: Settings, store: Store, broker: Broker) -> Services:
+    messages = MessageService(store, broker, max_batch=settings.append_batch_max)
+    return Services(
+        store=store,
+        broker=broker,
+        tokens=TokenVerifier(store, audience=settings.token_audience, leeway=settings.token_leeway),
+        apps=AppService(store, audience=settings.token_audience),
+        messages=messages,
+        conversations=ConversationService(store, broker, messages, max_members=settings.max_group_members),
+        receipts=ReceiptService(store, broker),
+        presence=PresenceService(store, broker, ttl=settings.presence_ttl),
+        history=HistoryService(store),
+    )

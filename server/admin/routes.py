@@ -1,0 +1,220 @@
+"""The HTTP admin API for app back-ends: ``/v1/...`` with ``Authorization: Bearer <api key>``.
+
+Handlers are thin: parse and validate the body (msgspec), call a service,
+encode the result. Every failure is an ``application/problem+json`` response.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from parley.proto.errors import ErrorCode
+from parley.server.admin import schemas
+from parley.server.admin.openapi import openapi_document
+from parley.server.admin.problems import problem
+from parley.server.errors import ServiceError
+from parley.server.models import App, User
+from parley.server.ports import StoreUnavailable
+from parley.server.services import Services
+from parley.server.services.wire import wire_message
+from parley.server.settings import Settings
+
+__all__ = ["admin_routes"]
+
+T = TypeVar("T")
+AppHandler = Callable[[Request, Services, App], Awaitable[Response]]
+
+EXPORT_PAGE = 500
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
+
+
+async def _body(request: Request, kind: type[T]) -> T:
+    raw = await request.body()
+    try:
+        return msgspec.json.decode(raw or b"{}", type=kind)
+    except msgspec.ValidationError as exc:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"invalid body: {exc}") from None
+    except msgspec.DecodeError:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "the body is not valid JSON") from None
+
+
+def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"query parameter {name!r} must be an integer") from None
+
+
+def _user_out(u: User) -> schemas.UserOut:
+    return schemas.UserOut(user=u.user, name=u.name, role=u.role, meta=u.meta, created=u.created, last_seen=u.last_seen)
+
+
+def _with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate the API key, then run ``handler``; map errors to problems."""
+
+    async def endpoint(request: Request) -> Response:
+        services: Services = request.app.state.node.services
+        try:
+            scheme, _, key = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not key:
+                return problem(ErrorCode.NOT_AUTHENTICATED, "send 'Authorization: Bearer <api key>'")
+            app = await services.apps.app_for_key(key)
+            if app is None:
+                return problem(ErrorCode.TOKEN_INVALID, "unknown API key")
+            return await handler(request, services, app)
+        except ServiceError as exc:
+            return problem(exc.code, exc.message)
+        except StoreUnavailable:
+            return problem(ErrorCode.UNAVAILABLE, "the store is unavailable; retry")
+
+    return endpoint
+
+
+# --------------------------------------------------------------------- users
+async def create_user(request: Request, s: Services, app: App) -> Response:
+    body = await _body(request, schemas.CreateUser)
+    user = await s.apps.upsert_user(app.app, body.user, name=body.name, role=body.role, meta=body.meta)
+    return _json(_user_out(user), 201)
+
+
+async def get_user(request: Request, s: Services, app: App) -> Response:
+    return _json(_user_out(await s.apps.get_user(app.app, request.path_params["user"])))
+
+
+async def create_token(request: Request, s: Services, app: App) -> Response:
+    body = await _body(request, schemas.CreateToken)
+    token, expires = await s.apps.token(app.app, body.user, ttl=body.ttl)
+    return _json(schemas.TokenIssued(token=token, expires=expires), 201)
+
+
+async def user_conversations(request: Request, s: Services, app: App) -> Response:
+    convs = await s.conversations.list_for_user(app.app, request.path_params["user"])
+    return _json(schemas.ConversationList(conversations=convs))
+
+
+async def message_user(request: Request, s: Services, app: App) -> Response:
+    body = await _body(request, schemas.PostMessage)
+    user = request.path_params["user"]
+    if user == body.sender:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "sender and recipient are the same user")
+    view = await s.conversations.create(app.app, body.sender, "direct", [user])
+    return await _post(s, app, view.conversation.conv, body)
+
+
+# ------------------------------------------------------------- conversations
+async def create_conversation(request: Request, s: Services, app: App) -> Response:
+    body = await _body(request, schemas.CreateConversation)
+    owner = body.owner or body.members[0]
+    view = await s.conversations.create(app.app, owner, body.kind, body.members, name=body.name, meta=body.meta)
+    return _json(view.info(), 201)
+
+
+async def get_conversation(request: Request, s: Services, app: App) -> Response:
+    return _json((await s.conversations.view(app.app, request.path_params["conv"])).info())
+
+
+async def add_members(request: Request, s: Services, app: App) -> Response:
+    body = await _body(request, schemas.AddMembers)
+    added = await s.conversations.add_members(
+        app.app, "system", request.path_params["conv"], body.users, body.role, as_service=True
+    )
+    return _json(schemas.AddedMembers(added=added))
+
+
+async def remove_member(request: Request, s: Services, app: App) -> Response:
+    conv, user = request.path_params["conv"], request.path_params["user"]
+    removed = await s.conversations.remove_members(app.app, "system", conv, [user], as_service=True)
+    if not removed:
+        raise ServiceError(ErrorCode.NOT_FOUND, f"{user} is not a member of {conv}")
+    return Response(status_code=204)
+
+
+async def post_message(request: Request, s: Services, app: App) -> Response:
+    body = await _body(request, schemas.PostMessage)
+    conv = request.path_params["conv"]
+    await s.conversations.view(app.app, conv)  # 404 for an unknown conversation
+    return await _post(s, app, conv, body)
+
+
+async def _post(s: Services, app: App, conv: str, body: schemas.PostMessage) -> Response:
+    result = await s.messages.send(
+        app.app, body.sender, conv, kind=body.kind, body=body.body, cmid=body.cmid, mentions=body.mentions
+    )
+    return _json(wire_message(result.message), 200 if result.duplicate else 201)
+
+
+async def list_messages(request: Request, s: Services, app: App) -> Response:
+    conv = request.path_params["conv"]
+    limit = _int_param(request, "limit", 50) or 50
+    if not 1 <= limit <= 500:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "limit must be between 1 and 500")
+    messages, more = await s.history.page(
+        app.app, conv, before=_int_param(request, "before"), after=_int_param(request, "after"), limit=limit
+    )
+    return _json(schemas.MessagePage(messages=[wire_message(m) for m in messages], more=more))
+
+
+async def export_messages(request: Request, s: Services, app: App) -> Response:
+    conv = request.path_params["conv"]
+    last_seq = (await s.conversations.view(app.app, conv)).conversation.last_seq
+
+    async def lines() -> AsyncIterator[bytes]:
+        for first in range(1, last_seq + 1, EXPORT_PAGE):
+            page = await s.store.get_messages(app.app, conv, first, min(last_seq, first + EXPORT_PAGE - 1))
+            yield b"".join(msgspec.json.encode(wire_message(m)) + b"\n" for m in page)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+# ---------------------------------------------------------------- server admin
+def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        _, _, key = request.headers.get("authorization", "").partition(" ")
+        if not settings.admin_key or not hmac.compare_digest(key.encode(), settings.admin_key.encode()):
+            return problem(ErrorCode.FORBIDDEN, "creating apps needs the server admin key")
+        services: Services = request.app.state.node.services
+        try:
+            body = await _body(request, schemas.CreateApp)
+            created = await services.apps.create_app(body.name)
+        except ServiceError as exc:
+            return problem(exc.code, exc.message)
+        a = created.app
+        return _json(schemas.AppCreated(app=a.app, name=a.name, secret=a.secret, api_key=created.api_key), 201)
+
+    return endpoint
+
+
+async def openapi(request: Request) -> Response:
+    return _json(openapi_document())
+
+
+def admin_routes(settings: Settings) -> list[BaseRoute]:
+    return [
+        Route("/openapi.json", openapi),
+        Route("/v1/apps", _create_app(settings), methods=["POST"]),
+        Route("/v1/users", _with_app(create_user), methods=["POST"]),
+        Route("/v1/users/{user}", _with_app(get_user)),
+        Route("/v1/users/{user}/conversations", _with_app(user_conversations)),
+        Route("/v1/users/{user}/messages", _with_app(message_user), methods=["POST"]),
+        Route("/v1/tokens", _with_app(create_token), methods=["POST"]),
+        Route("/v1/conversations", _with_app(create_conversation), methods=["POST"]),
+        Route("/v1/conversations/{conv}", _with_app(get_conversation)),
+        Route("/v1/conversations/{conv}/members", _with_app(add_members), methods=["POST"]),
+        Route("/v1/conversations/{conv}/members/{user}", _with_app(remove_member), methods=["DELETE"]),
+        Route("/v1/conversations/{conv}/messages", _with_app(post_message), methods=["POST"]),
+        Route("/v1/conversations/{conv}/messages", _with_app(list_messages), methods=["GET"]),
+        Route("/v1/conversations/{conv}/export", _with_app(export_messages)),
+    ]

@@ -1,0 +1,106 @@
+"""Request and response bodies of the admin API (validated by msgspec; OpenAPI is generated from them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from parley.proto.frames import ConvInfo, ConvSummary, Message
+
+__all__ = [
+    "AddMembers",
+    "AddedMembers",
+    "AppCreated",
+    "ConversationList",
+    "CreateApp",
+    "CreateConversation",
+    "CreateToken",
+    "CreateUser",
+    "MessagePage",
+    "PostMessage",
+    "TokenIssued",
+    "UserOut",
+]
+
+UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class CreateApp(_Body):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class AppCreated(msgspec.Struct):
+    app: str
+    name: str
+    secret: str
+    api_key: str
+
+
+class CreateUser(_Body):
+    user: UserId
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    role: Literal["user", "agent", "bot"] = "user"
+    meta: dict[str, Any] = {}
+
+
+class UserOut(msgspec.Struct):
+    user: str
+    name: str
+    role: str
+    meta: dict[str, Any]
+    created: int
+    last_seen: int
+
+
+class CreateToken(_Body):
+    user: UserId
+    ttl: Annotated[int, msgspec.Meta(ge=1, le=30 * 86400)] = 3600
+
+
+class TokenIssued(msgspec.Struct):
+    token: str
+    expires: int
+
+
+class CreateConversation(_Body):
+    kind: Literal["direct", "group", "support"]
+    members: Annotated[list[UserId], msgspec.Meta(min_length=1, max_length=1000)]
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    meta: dict[str, Any] = {}
+    #: Creator (group owner); defaults to the first member.
+    owner: UserId | None = None
+
+
+class AddMembers(_Body):
+    users: Annotated[list[UserId], msgspec.Meta(min_length=1, max_length=1000)]
+    role: Literal["member", "admin"] = "member"
+
+
+class AddedMembers(msgspec.Struct):
+    added: list[str]
+
+
+class PostMessage(_Body):
+    body: dict[str, Any]
+    kind: Literal["text", "rich", "custom", "system"] = "text"
+    #: Who the message is from; need not be a member (system and bot posts).
+    sender: UserId = "system"
+    cmid: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    mentions: list[UserId] = []
+
+
+class MessagePage(msgspec.Struct):
+    messages: list[Message]
+    more: bool
+
+
+class ConversationList(msgspec.Struct):
+    conversations: list[ConvSummary]
+
+
+__all__ += ["ConvInfo", "Message"]

@@ -1,0 +1,89 @@
+"""User tokens: HS256 JWTs that an app's back-end signs with its app secret.
+
+Claims: ``iss`` = app id, ``sub`` = user id, ``aud`` = the configured audience
+(``"parley"``), ``exp`` (required), optional ``iat``/``nbf``, ``name``, ``role``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from parley.proto.errors import ErrorCode
+from parley.server.errors import ServiceError
+from parley.server.models import App
+from parley.server.ports import Store
+
+__all__ = ["Claims", "TokenVerifier", "issue_token"]
+
+USER_ROLES = frozenset({"user", "agent", "bot"})
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    app: str
+    user: str
+    exp: int
+    name: str = ""
+    role: str = "user"
+
+
+def issue_token(
+    app: App, user: str, *, ttl: int = 3600, audience: str = "parley", name: str = "", role: str = "user"
+) -> tuple[str, int]:
+    """Sign a token for ``user``; returns ``(token, exp)``. What an app back-end does."""
+    now = int(time.time())
+    exp = now + ttl
+    claims: dict[str, object] = {"iss": app.app, "sub": user, "aud": audience, "iat": now, "exp": exp}
+    if name:
+        claims["name"] = name
+    if role != "user":
+        claims["role"] = role
+    return jwt.encode(claims, app.secret, algorithm="HS256"), exp
+
+
+class TokenVerifier:
+    """Checks tokens against the issuing app's secret (apps cached per node)."""
+
+    def __init__(self, store: Store, *, audience: str, leeway: int) -> None:
+        self._store = store
+        self._audience = audience
+        self._leeway = leeway
+        self._apps: dict[str, App] = {}
+
+    async def verify(self, token: str) -> Claims:
+        """Return the token's claims or raise ``ServiceError`` (token_invalid / token_expired)."""
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise ServiceError(ErrorCode.TOKEN_INVALID, "not a JWT") from None
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str):
+            raise ServiceError(ErrorCode.TOKEN_INVALID, "token has no 'iss' (app id)")
+        app = self._apps.get(issuer) or await self._store.get_app(issuer)
+        if app is None:
+            raise ServiceError(ErrorCode.TOKEN_INVALID, f"unknown app {issuer!r}")
+        self._apps[issuer] = app
+        try:
+            claims = jwt.decode(
+                token,
+                app.secret,
+                algorithms=["HS256"],
+                audience=self._audience,
+                issuer=app.app,
+                leeway=self._leeway,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise ServiceError(ErrorCode.TOKEN_EXPIRED, "token expired: fetch a new one") from None
+        except jwt.PyJWTError as exc:
+            raise ServiceError(ErrorCode.TOKEN_INVALID, f"token rejected: {exc}") from None
+        user = claims["sub"]
+        role = claims.get("role", "user")
+        if not isinstance(user, str) or not user or len(user) > 128:
+            raise ServiceError(ErrorCode.TOKEN_INVALID, "'sub' must be a user id string")
+        if role not in USER_ROLES:
+            raise ServiceError(ErrorCode.TOKEN_INVALID, f"'role' must be one of {sorted(USER_ROLES)}")
+        return Claims(app=app.app, user=user, exp=int(claims["exp"]), name=str(claims.get("name", "")), role=role)

@@ -1,0 +1,63 @@
+"""Broker channel names. Every name is scoped by app, so nothing crosses tenants.
+
+* ``c:{app}:{conv}`` — frames for every member connection of a conversation;
+* ``u:{app}:{user}`` — frames for every device of one user;
+* ``m:{app}:{user}`` — membership control events for a user's nodes (the hub
+  decodes these to (un)subscribe the user's connections);
+* ``p:{app}:{user}`` — presence changes of a user, for its subscribers.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "Control",
+    "control_channel",
+    "conv_channel",
+    "decode_control",
+    "encode_control",
+    "presence_channel",
+    "user_channel",
+]
+
+
+def conv_channel(app: str, conv: str) -> str:
+    return f"c:{app}:{conv}"
+
+
+def user_channel(app: str, user: str) -> str:
+    return f"u:{app}:{user}"
+
+
+def control_channel(app: str, user: str) -> str:
+    return f"m:{app}:{user}"
+
+
+def presence_channel(app: str, user: str) -> str:
+    return f"p:{app}:{user}"
+
+
+class Control(msgspec.Struct, frozen=True):
+    """A membership change for one user, sent on their control channel.
+
+    The hub of every node with a connection of ``user`` (un)subscribes those
+    connections to the conversation, then forwards ``frame`` to them.
+    """
+
+    op: str  # "join" | "leave"
+    app: str
+    user: str
+    conv: str
+    frame: bytes
+
+
+_control_decoder = msgspec.msgpack.Decoder(Control)
+
+
+def encode_control(control: Control) -> bytes:
+    return msgspec.msgpack.encode(control)
+
+
+def decode_control(data: bytes) -> Control:
+    return _control_decoder.decode(data)

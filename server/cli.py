@@ -1,0 +1,158 @@
+"""``parley``: run the server and manage apps, users and tokens from the shell.
+
+The only place that reads the environment: options fall back to ``PARLEY_*``
+variables, and the result is one frozen :class:`Settings` passed down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from parley.server.services.apps import AppService
+from parley.server.settings import Settings
+from parley.server.store import open_store
+
+T = TypeVar("T")
+
+_store_options = [
+    click.option("--sqlite-path", envvar="PARLEY_SQLITE_PATH", default="parley.db", show_default=True,
+                 help="SQLite file of the embedded store."),
+    click.option("--mongo-url", envvar="PARLEY_MONGO_URL", default=None, help="Use MongoDB instead of SQLite."),
+    click.option("--mongo-database", envvar="PARLEY_MONGO_DATABASE", default="parley", show_default=True),
+]
+
+
+def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_store_options):
+        f = option(f)
+    return f
+
+
+def _with_apps(sqlite_path: str, mongo_url: str | None, mongo_database: str,
+               work: Callable[[AppService], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = open_store(mongo_url, sqlite_path=sqlite_path, mongo_database=mongo_database)
+        await store.open()
+        try:
+            return await work(AppService(store, audience="parley"))
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+@click.group()
+@click.version_option(package_name="parley")
+def main() -> None:
+    """Parley: self-hosted chat with an AI bot and marketing built in."""
+
+
+@main.command()
+@click.option("--host", envvar="PARLEY_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PARLEY_PORT", default=8700, show_default=True, type=int)
+@store_options
+@click.option("--redis-url", envvar="PARLEY_REDIS_URL", default=None,
+              help="Fan out through Redis (several nodes). Default: in-process broker.")
+@click.option("--node-id", envvar="PARLEY_NODE_ID", default=None, help="Name of this node (default: random).")
+@click.option("--max-frame", envvar="PARLEY_MAX_FRAME", default=65536, show_default=True, type=int)
+@click.option("--admin-key", envvar="PARLEY_ADMIN_KEY", default=None, help="Enables POST /v1/apps.")
+@click.option("--allowed-origin", "allowed_origins", envvar="PARLEY_ALLOWED_ORIGINS", multiple=True,
+              help="Allowed browser Origin (repeat); default: any.")
+@click.option("--log-level", envvar="PARLEY_LOG_LEVEL", default="info", show_default=True)
+def serve(host: str, port: int, sqlite_path: str, mongo_url: str | None, mongo_database: str,
+          redis_url: str | None, node_id: str | None, max_frame: int, admin_key: str | None,
+          allowed_origins: tuple[str, ...], log_level: str) -> None:
+    """Run a gateway node (WebSocket at /ws, admin API at /v1, OpenAPI at /openapi.json)."""
+    from parley.server.serve import make_server
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    extra = {"node_id": node_id} if node_id else {}
+    settings = Settings(
+        host=host, port=port, sqlite_path=sqlite_path, mongo_url=mongo_url, mongo_database=mongo_database,
+        redis_url=redis_url, max_frame=max_frame, admin_key=admin_key, allowed_origins=allowed_origins, **extra,
+    )
+    make_server(settings, log_level=log_level).run()
+
+
+@main.group()
+def app() -> None:
+    """Manage apps (tenants)."""
+
+
+@app.command("create")
+@click.option("--name", required=True)
+@click.option("--format", "fmt", type=click.Choice(["env", "json"]), default="env", show_default=True)
+@store_options
+def app_create(name: str, fmt: str, sqlite_path: str, mongo_url: str | None, mongo_database: str) -> None:
+    """Create an app; prints its id, token secret and API key (shown once)."""
+    created = _with_apps(sqlite_path, mongo_url, mongo_database, lambda s: s.create_app(name))
+    values = {"PARLEY_APP": created.app.app, "PARLEY_APP_SECRET": created.app.secret, "PARLEY_API_KEY": created.api_key}
+    if fmt == "json":
+        click.echo(json.dumps(values))
+    else:
+        for key, value in values.items():
+            click.echo(f"export {key}={value}")
+
+
+@app.command("list")
+@store_options
+def app_list(sqlite_path: str, mongo_url: str | None, mongo_database: str) -> None:
+    """List apps."""
+
+    async def work(s: AppService) -> list[str]:
+        return [f"{a.app}\t{a.name}" for a in await s._store.list_apps()]  # noqa: SLF001
+
+    for line in _with_apps(sqlite_path, mongo_url, mongo_database, work):
+        click.echo(line)
+
+
+@app.command("key")
+@click.option("--app", "app_id", envvar="PARLEY_APP", required=True)
+@store_options
+def app_key(app_id: str, sqlite_path: str, mongo_url: str | None, mongo_database: str) -> None:
+    """Create an additional API key for an app."""
+
+    async def work(s: AppService) -> str:
+        await s.get_app(app_id)
+        return await s.add_key(app_id)
+
+    click.echo(_with_apps(sqlite_path, mongo_url, mongo_database, work))
+
+
+@main.command()
+@click.option("--app", "app_id", envvar="PARLEY_APP", required=True)
+@click.option("--user", required=True)
+@click.option("--ttl", default=3600, show_default=True, type=int, help="Seconds until it expires.")
+@store_options
+def token(app_id: str, user: str, ttl: int, sqlite_path: str, mongo_url: str | None, mongo_database: str) -> None:
+    """Print a user token (what your back-end would sign)."""
+    issued, _ = _with_apps(sqlite_path, mongo_url, mongo_database, lambda s: s.token(app_id, user, ttl=ttl))
+    click.echo(issued)
+
+
+@main.command("user")
+@click.option("--app", "app_id", envvar="PARLEY_APP", required=True)
+@click.option("--user", required=True)
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(["user", "agent", "bot"]), default="user", show_default=True)
+@store_options
+def user_create(app_id: str, user: str, name: str, role: str, sqlite_path: str, mongo_url: str | None,
+                mongo_database: str) -> None:
+    """Create or update a user."""
+
+    async def work(s: AppService) -> str:
+        await s.get_app(app_id)
+        u = await s.upsert_user(app_id, user, name=name, role=role)
+        return f"{u.user}\t{u.role}\t{u.name}"
+
+    click.echo(_with_apps(sqlite_path, mongo_url, mongo_database, work))
+
+
+if __name__ == "__main__":
+    main()

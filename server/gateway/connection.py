@@ -1,0 +1,105 @@
+"""One client connection: identity, conversations it receives, and a bounded outbound queue.
+
+Fan-out never awaits a socket: :meth:`Connection.push` appends the (shared,
+pre-encoded) bytes to the queue and wakes the connection's single writer task.
+A queue that overflows marks the client a slow consumer; the writer then
+closes it with :attr:`CloseCode.SLOW_CONSUMER` and the client resumes later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from parley.proto.errors import CloseCode
+
+__all__ = ["Connection"]
+
+SendBytes = Callable[[bytes], Awaitable[None]]
+Close = Callable[[int, str], Awaitable[None]]
+
+
+class Connection:
+    __slots__ = (
+        "_close",
+        "_queue",
+        "_send",
+        "_wakeup",
+        "app",
+        "close_code",
+        "convs",
+        "device",
+        "id",
+        "last_seen",
+        "max_queue",
+        "presence_subs",
+        "role",
+        "user",
+        "writer",
+    )
+
+    def __init__(self, conn_id: str, send: SendBytes, close: Close, *, max_queue: int) -> None:
+        self.id = conn_id
+        self.app = ""
+        self.user = ""
+        self.role = "user"
+        self.device = ""
+        #: Conversations this connection receives (kept current by control events).
+        self.convs: set[str] = set()
+        self.presence_subs: set[str] = set()
+        self.max_queue = max_queue
+        self.last_seen = time.monotonic()
+        #: Set once the connection must close; the writer closes with it.
+        self.close_code: tuple[int, str] | None = None
+        self._send = send
+        self._close = close
+        self._queue: deque[bytes] = deque()
+        self._wakeup = asyncio.Event()
+        self.writer: asyncio.Task[None] | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.user)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def push(self, data: bytes) -> bool:
+        """Queue bytes for the socket without blocking. False if the connection is closing."""
+        if self.close_code is not None:
+            return False
+        if len(self._queue) >= self.max_queue:
+            self.close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue full")
+            return False
+        self._queue.append(data)
+        self._wakeup.set()
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        """Ask the writer to flush what is queued up to now and close."""
+        if self.close_code is None:
+            self.close_code = (code, reason)
+            if code == CloseCode.SLOW_CONSUMER:
+                self._queue.clear()  # the client resumes from its position; don't keep its backlog
+            self._wakeup.set()
+
+    def start_writer(self) -> None:
+        self.writer = asyncio.create_task(self._write_loop())
+
+    async def _write_loop(self) -> None:
+        queue = self._queue
+        try:
+            while True:
+                while queue:
+                    await self._send(queue.popleft())
+                if self.close_code is not None:
+                    await self._close(*self.close_code)
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+        except Exception:  # noqa: BLE001 - the socket is gone; the reader notices and cleans up
+            self.close_code = self.close_code or (CloseCode.NORMAL, "socket error")
+            queue.clear()

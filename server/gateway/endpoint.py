@@ -1,0 +1,139 @@
+"""The WebSocket endpoint: handshake, authentication, then the read loop.
+
+Lifecycle of a connection: accept → ``hello`` within ``auth_timeout`` (frames
+before it get ``not_authenticated``) → version and token checked → the
+connection is registered with the hub (its user, control and conversation
+channels subscribed) → ``welcome`` → frames are decoded and routed until the
+socket closes. Writing happens only in the connection's writer task.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from parley.proto import ClientDecoder, encode, frames
+from parley.proto.errors import CloseCode, ErrorCode, FrameError
+from parley.server.errors import ServiceError
+from parley.server.gateway.connection import Connection
+from parley.server.gateway.router import error_frame
+from parley.server.ids import now_ms
+from parley.server.ports import StoreUnavailable
+
+if TYPE_CHECKING:
+    from parley.server.node import Node
+
+__all__ = ["websocket_endpoint"]
+
+log = logging.getLogger("parley.gateway")
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    node: Node = websocket.app.state.node
+    settings = node.settings
+    if settings.allowed_origins:
+        origin = websocket.headers.get("origin")
+        if origin is not None and origin not in settings.allowed_origins:
+            await websocket.close(code=1008, reason="origin not allowed")
+            return
+    if node.draining:
+        await websocket.close(code=CloseCode.SERVICE_RESTART, reason="node is shutting down")
+        return
+    await websocket.accept()
+    conn = Connection(
+        "k" + secrets.token_hex(6), websocket.send_bytes, _closer(websocket), max_queue=settings.outbound_queue
+    )
+    conn.start_writer()
+    node.pending.add(conn)
+    try:
+        await _serve(node, websocket, conn, node.decoder)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        node.pending.discard(conn)
+        await node.forget(conn)
+
+
+def _closer(websocket: WebSocket):  # type: ignore[no-untyped-def]
+    async def close(code: int, reason: str) -> None:
+        try:
+            await websocket.close(code=code, reason=reason)
+        except Exception:  # noqa: BLE001 - already closed by the peer
+            pass
+
+    return close
+
+
+async def _serve(node: Node, websocket: WebSocket, conn: Connection, decoder: ClientDecoder) -> None:
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        data = message.get("bytes")
+        conn.last_seen = time.monotonic()
+        if data is None:
+            conn.push(error_frame(ErrorCode.BAD_FRAME, "frames are binary MessagePack, not text"))
+            continue
+        try:
+            frame = decoder.decode(data)
+        except FrameError as exc:
+            conn.push(error_frame(exc.code, exc.message))
+            continue
+        if conn.authenticated:
+            await node.router.route(conn, frame)
+        elif isinstance(frame, frames.Hello):
+            if not await _authenticate(node, conn, frame):
+                return
+        else:
+            request_id = getattr(frame, "id", None)
+            conn.push(error_frame(ErrorCode.NOT_AUTHENTICATED, "send 'hello' with a token first", request_id))
+
+
+async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bool:
+    """Check version and token, register the connection, send ``welcome``. False closes it."""
+    if hello.v not in frames.SUPPORTED_VERSIONS:
+        supported = ", ".join(map(str, sorted(frames.SUPPORTED_VERSIONS)))
+        conn.push(error_frame(ErrorCode.UNSUPPORTED_VERSION, f"protocol v{hello.v} unsupported; this server speaks {supported}"))
+        conn.close(CloseCode.UNSUPPORTED_VERSION, "unsupported protocol version")
+        return False
+    services = node.services
+    try:
+        claims = await services.tokens.verify(hello.token)
+        if len(node.hub.devices(claims.app, claims.user)) >= node.settings.max_connections_per_user:
+            conn.push(error_frame(ErrorCode.LIMIT_EXCEEDED, "too many connections for this user"))
+            conn.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+            return False
+        conn.app, conn.user, conn.role, conn.device = claims.app, claims.user, claims.role, hello.device
+        rows = await services.store.list_user_conversations(claims.app, claims.user)
+        node.pending.discard(conn)
+        await node.hub.register(conn, [c.conv for c, _ in rows])
+        await services.presence.connected(conn.app, conn.user, conn.id)
+    except ServiceError as exc:
+        conn.app = conn.user = ""
+        conn.push(error_frame(exc.code, exc.message))
+        code = CloseCode.TOKEN_EXPIRED if exc.code is ErrorCode.TOKEN_EXPIRED else CloseCode.AUTH_FAILED
+        conn.close(code, exc.message[:120])
+        return False
+    except StoreUnavailable:
+        conn.push(error_frame(ErrorCode.UNAVAILABLE, "the store is unavailable; reconnect later"))
+        conn.close(CloseCode.SERVICE_RESTART, "store unavailable")
+        return False
+    conn.push(
+        encode(
+            frames.Welcome(
+                v=hello.v,
+                session=conn.id,
+                app=conn.app,
+                user=conn.user,
+                node=node.settings.node_id,
+                ts=now_ms(),
+                heartbeat=node.settings.heartbeat,
+                max_frame=node.settings.max_frame,
+            )
+        )
+    )
+    return True

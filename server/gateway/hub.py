@@ -1,0 +1,133 @@
+"""Local fan-out: which connections on this node receive which broker channel.
+
+The hub subscribes the broker to a channel when the first local connection
+needs it and unsubscribes when the last one leaves, so a node receives only
+what its connections need. Incoming bytes are pushed, unchanged, to every
+local subscriber: one encode per message for the whole cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from parley.server.channels import control_channel, conv_channel, decode_control, presence_channel, user_channel
+from parley.server.gateway.connection import Connection
+from parley.server.ports import Broker
+
+__all__ = ["Hub"]
+
+log = logging.getLogger("parley.hub")
+
+
+class Hub:
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+        self._subs: dict[str, set[Connection]] = {}
+        self._users: dict[tuple[str, str], set[Connection]] = {}
+        self.connections: set[Connection] = set()
+        #: Deliveries pushed to local connections (metrics).
+        self.deliveries = 0
+        self._pending_unsub: set[str] = set()
+        self._unsub_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    # ----------------------------------------------------------- membership
+    async def register(self, conn: Connection, convs: Iterable[str]) -> None:
+        """Start delivering to an authenticated connection."""
+        self.connections.add(conn)
+        self._users.setdefault((conn.app, conn.user), set()).add(conn)
+        conn.convs.update(convs)
+        channels = [user_channel(conn.app, conn.user), control_channel(conn.app, conn.user)]
+        channels += [conv_channel(conn.app, c) for c in conn.convs]
+        await self.attach(conn, channels)
+
+    def unregister(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        devices = self._users.get((conn.app, conn.user))
+        if devices is not None:
+            devices.discard(conn)
+            if not devices:
+                del self._users[(conn.app, conn.user)]
+        channels = [user_channel(conn.app, conn.user), control_channel(conn.app, conn.user)]
+        channels += [conv_channel(conn.app, c) for c in conn.convs]
+        channels += [presence_channel(conn.app, u) for u in conn.presence_subs]
+        self.detach(conn, channels)
+
+    def devices(self, app: str, user: str) -> set[Connection]:
+        return self._users.get((app, user), set())
+
+    async def attach(self, conn: Connection, channels: Iterable[str]) -> None:
+        new = []
+        for channel in channels:
+            subscribers = self._subs.get(channel)
+            if subscribers is None:
+                self._subs[channel] = {conn}
+                self._pending_unsub.discard(channel)
+                new.append(channel)
+            else:
+                subscribers.add(conn)
+        if new:
+            await self._broker.subscribe(new)
+
+    def detach(self, conn: Connection, channels: Iterable[str]) -> None:
+        for channel in channels:
+            subscribers = self._subs.get(channel)
+            if subscribers is None:
+                continue
+            subscribers.discard(conn)
+            if not subscribers:
+                del self._subs[channel]
+                self._pending_unsub.add(channel)
+        if self._pending_unsub and self._unsub_task is None:
+            self._unsub_task = asyncio.create_task(self._unsubscribe())
+
+    async def _unsubscribe(self) -> None:
+        # Batched and off the disconnect path: one UNSUBSCRIBE for many channels.
+        try:
+            while self._pending_unsub:
+                channels, self._pending_unsub = self._pending_unsub, set()
+                try:
+                    await self._broker.unsubscribe(channels)
+                except Exception:  # noqa: BLE001 - a stale subscription only costs traffic
+                    log.warning("unsubscribe of %d channels failed", len(channels))
+        finally:
+            self._unsub_task = None
+
+    async def join(self, conn: Connection, conv: str) -> None:
+        if conv not in conn.convs:
+            conn.convs.add(conv)
+            await self.attach(conn, [conv_channel(conn.app, conv)])
+
+    # ------------------------------------------------------------- delivery
+    def on_message(self, channel: str, data: bytes) -> None:
+        """Broker handler: push ``data`` to every local subscriber of ``channel``."""
+        if channel.startswith("m:"):
+            self._on_control(data)
+            return
+        subscribers = self._subs.get(channel)
+        if not subscribers:
+            return
+        for conn in subscribers:
+            conn.push(data)
+        self.deliveries += len(subscribers)
+
+    def _on_control(self, data: bytes) -> None:
+        try:
+            control = decode_control(data)
+        except Exception:  # noqa: BLE001 - never let one bad control event stop delivery
+            log.warning("undecodable control event dropped")
+            return
+        channel = conv_channel(control.app, control.conv)
+        for conn in list(self.devices(control.app, control.user)):
+            if control.op == "join":
+                if control.conv not in conn.convs:
+                    conn.convs.add(control.conv)
+                    task = asyncio.get_running_loop().create_task(self.attach(conn, [channel]))
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
+            elif control.conv in conn.convs:
+                conn.convs.discard(control.conv)
+                self.detach(conn, [channel])
+            conn.push(control.frame)

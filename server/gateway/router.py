@@ -1,0 +1,194 @@
+"""Routes decoded frames of an authenticated connection to the services.
+
+Every reply goes through the connection's queue (so it is ordered with pushed
+messages) and every failure becomes an ``error`` frame carrying the request id;
+the connection keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from parley.proto import encode, frames
+from parley.proto.errors import ErrorCode, action_for
+from parley.server.channels import presence_channel
+from parley.server.errors import ServiceError
+from parley.server.gateway.connection import Connection
+from parley.server.gateway.hub import Hub
+from parley.server.ports import StoreUnavailable
+from parley.server.services import Services
+from parley.server.services.wire import wire_message
+
+__all__ = ["Router", "error_frame"]
+
+log = logging.getLogger("parley.router")
+
+Handler = Callable[[Connection, Any], Awaitable[None]]
+
+
+def error_frame(code: ErrorCode, message: str, request_id: int | None = None) -> bytes:
+    return encode(frames.Error(code=code.value, message=message, action=action_for(code.value).value, id=request_id))
+
+
+class Router:
+    def __init__(self, services: Services, hub: Hub) -> None:
+        self._s = services
+        self._hub = hub
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._handlers: dict[type, Handler] = {
+            frames.Ping: self._ping,
+            frames.Hello: self._hello_again,
+            frames.Edit: self._edit,
+            frames.Recall: self._recall,
+            frames.Typing: self._typing,
+            frames.Read: self._read,
+            frames.Sync: self._sync,
+            frames.History: self._history,
+            frames.ConvCreate: self._conv_create,
+            frames.ConvGet: self._conv_get,
+            frames.ConvList: self._conv_list,
+            frames.ConvUpdate: self._conv_update,
+            frames.MemberAdd: self._member_add,
+            frames.MemberRemove: self._member_remove,
+            frames.MemberRole: self._member_role,
+            frames.Leave: self._leave,
+            frames.PresenceSub: self._presence_sub,
+            frames.PresenceUnsub: self._presence_unsub,
+        }
+
+    async def route(self, conn: Connection, frame: Any) -> None:
+        """Handle one frame. Sends run as tasks so a client can pipeline them into one group commit."""
+        if isinstance(frame, frames.Send):
+            task = asyncio.create_task(self._guarded(self._send, conn, frame))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        await self._guarded(self._handlers[type(frame)], conn, frame)
+
+    async def _guarded(self, handler: Handler, conn: Connection, frame: Any) -> None:
+        request_id = getattr(frame, "id", None)
+        try:
+            await handler(conn, frame)
+        except ServiceError as exc:
+            conn.push(error_frame(exc.code, exc.message, request_id))
+        except StoreUnavailable:
+            conn.push(error_frame(ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", request_id))
+        except Exception:
+            log.exception("internal error handling %s", type(frame).__name__)
+            conn.push(error_frame(ErrorCode.INTERNAL, "internal error; retry", request_id))
+
+    async def _require_member(self, conn: Connection, conv: str) -> None:
+        # The cache is kept current by control events; a miss (a join racing
+        # its control event) is settled by the store.
+        if conv in conn.convs:
+            return
+        if not await self._s.conversations.is_member(conn.app, conv, conn.user):
+            raise ServiceError(ErrorCode.FORBIDDEN, f"not a member of conversation {conv}")
+        await self._hub.join(conn, conv)
+
+    # ---------------------------------------------------------------- frames
+    async def _ping(self, conn: Connection, frame: frames.Ping) -> None:
+        conn.push(encode(frames.Pong(ts=frame.ts)))
+
+    async def _hello_again(self, conn: Connection, frame: frames.Hello) -> None:
+        raise ServiceError(ErrorCode.ALREADY_AUTHENTICATED, "this connection is already authenticated")
+
+    async def _send(self, conn: Connection, frame: frames.Send) -> None:
+        await self._require_member(conn, frame.conv)
+        result = await self._s.messages.send(
+            conn.app, conn.user, frame.conv, kind=frame.kind, body=frame.body, cmid=frame.cmid, mentions=frame.mentions
+        )
+        m = result.message
+        conn.push(encode(frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts, dup=result.duplicate)))
+        self._s.receipts.mark_sent(conn.app, conn.user, m.conv, m.seq)
+
+    async def _edit(self, conn: Connection, frame: frames.Edit) -> None:
+        await self._require_member(conn, frame.conv)
+        result = await self._s.messages.edit(conn.app, conn.user, frame.conv, frame.seq, frame.body)
+        m = result.message
+        conn.push(encode(frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts)))
+
+    async def _recall(self, conn: Connection, frame: frames.Recall) -> None:
+        await self._require_member(conn, frame.conv)
+        member = await self._s.store.get_member(conn.app, frame.conv, conn.user)
+        moderator = member is not None and member.role in ("owner", "admin")
+        result = await self._s.messages.recall(conn.app, conn.user, frame.conv, frame.seq, may_moderate=moderator)
+        m = result.message
+        conn.push(encode(frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts)))
+
+    async def _typing(self, conn: Connection, frame: frames.Typing) -> None:
+        await self._require_member(conn, frame.conv)
+        self._s.receipts.typing(conn.app, conn.user, frame.conv, frame.on)
+
+    async def _read(self, conn: Connection, frame: frames.Read) -> None:
+        await self._require_member(conn, frame.conv)
+        await self._s.receipts.read(conn.app, conn.user, frame.conv, frame.seq)
+        conn.push(encode(frames.Ok(id=frame.id)))
+
+    async def _sync(self, conn: Connection, frame: frames.Sync) -> None:
+        result = await self._s.history.sync(conn.app, conn.user, frame.positions, frame.limit)
+        for state in result.states:
+            if not state.reset or state.last_seq:
+                await self._hub.join(conn, state.conv)
+        for m in result.messages:
+            conn.push(encode(frames.Msg(m=wire_message(m))))
+        conn.push(encode(frames.Synced(id=frame.id, convs=result.states)))
+
+    async def _history(self, conn: Connection, frame: frames.History) -> None:
+        await self._require_member(conn, frame.conv)
+        messages, more = await self._s.history.page(
+            conn.app, frame.conv, before=frame.before, after=frame.after, limit=frame.limit
+        )
+        conn.push(encode(frames.Page(id=frame.id, conv=frame.conv, messages=[wire_message(m) for m in messages], more=more)))
+
+    async def _conv_create(self, conn: Connection, frame: frames.ConvCreate) -> None:
+        view = await self._s.conversations.create(
+            conn.app, conn.user, frame.kind, frame.members, name=frame.name, meta=frame.meta
+        )
+        await self._hub.join(conn, view.conversation.conv)
+        conn.push(encode(frames.ConvResult(id=frame.id, conv=view.info())))
+
+    async def _conv_get(self, conn: Connection, frame: frames.ConvGet) -> None:
+        view = await self._s.conversations.get(conn.app, conn.user, frame.conv)
+        conn.push(encode(frames.ConvResult(id=frame.id, conv=view.info())))
+
+    async def _conv_list(self, conn: Connection, frame: frames.ConvList) -> None:
+        convs = await self._s.conversations.list_for_user(conn.app, conn.user)
+        conn.push(encode(frames.ConvListResult(id=frame.id, convs=convs)))
+
+    async def _conv_update(self, conn: Connection, frame: frames.ConvUpdate) -> None:
+        view = await self._s.conversations.update(conn.app, conn.user, frame.conv, name=frame.name, meta=frame.meta)
+        conn.push(encode(frames.ConvResult(id=frame.id, conv=view.info())))
+
+    async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:
+        await self._s.conversations.add_members(conn.app, conn.user, frame.conv, frame.users, frame.role)
+        conn.push(encode(frames.Ok(id=frame.id)))
+
+    async def _member_remove(self, conn: Connection, frame: frames.MemberRemove) -> None:
+        await self._s.conversations.remove_members(conn.app, conn.user, frame.conv, frame.users)
+        conn.push(encode(frames.Ok(id=frame.id)))
+
+    async def _member_role(self, conn: Connection, frame: frames.MemberRole) -> None:
+        await self._s.conversations.set_role(conn.app, conn.user, frame.conv, frame.user, frame.role)
+        conn.push(encode(frames.Ok(id=frame.id)))
+
+    async def _leave(self, conn: Connection, frame: frames.Leave) -> None:
+        await self._s.conversations.leave(conn.app, conn.user, frame.conv)
+        conn.push(encode(frames.Ok(id=frame.id)))
+
+    async def _presence_sub(self, conn: Connection, frame: frames.PresenceSub) -> None:
+        users = [u for u in dict.fromkeys(frame.users) if u not in conn.presence_subs]
+        conn.presence_subs.update(users)
+        await self._hub.attach(conn, [presence_channel(conn.app, u) for u in users])
+        for state in await self._s.presence.current(conn.app, users):
+            conn.push(encode(state))
+        conn.push(encode(frames.Ok(id=frame.id)))
+
+    async def _presence_unsub(self, conn: Connection, frame: frames.PresenceUnsub) -> None:
+        users = [u for u in frame.users if u in conn.presence_subs]
+        conn.presence_subs.difference_update(users)
+        self._hub.detach(conn, [presence_channel(conn.app, u) for u in users])
+        conn.push(encode(frames.Ok(id=frame.id)))

@@ -1,0 +1,47 @@
+"""Run a node under uvicorn, draining it before uvicorn closes connections."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import uvicorn
+from starlette.applications import Starlette
+
+from parley.server.app import build_app
+from parley.server.node import Node
+from parley.server.settings import Settings
+
+__all__ = ["ParleyServer", "make_server"]
+
+
+class ParleyServer(uvicorn.Server):
+    """uvicorn's server, except that on shutdown clients first get ``bye`` and close 1012."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        app = self.config.app
+        node: Node | None = getattr(getattr(app, "state", None), "node", None)
+        if node is not None:
+            await node.drain()
+            await asyncio.sleep(0)
+        await super().shutdown(sockets)
+
+
+def make_server(settings: Settings, app: Starlette | None = None, *, log_level: str = "info") -> ParleyServer:
+    config = uvicorn.Config(
+        app or build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        # The codec enforces max_frame with an error frame; the transport only
+        # refuses what is far beyond it (close 1009), to bound memory.
+        ws_max_size=max(4 * settings.max_frame, 1 << 20),
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level=log_level,
+        timeout_graceful_shutdown=int(settings.shutdown_grace) + 1,
+        backlog=4096,
+    )
+    return ParleyServer(config)

@@ -1,0 +1,76 @@
+"""Apps (tenants), their API keys, users and tokens — what the CLI and admin API manage."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from parley.proto.errors import ErrorCode
+from parley.server.auth.tokens import USER_ROLES, issue_token
+from parley.server.errors import ServiceError
+from parley.server.ids import new_id, now_ms
+from parley.server.models import App, User
+from parley.server.ports import Store
+
+__all__ = ["AppService", "NewApp", "hash_key"]
+
+
+def hash_key(key: str) -> str:
+    """API keys are stored as SHA-256 digests; they are random, so no salt or KDF is needed."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewApp:
+    """A freshly created app. ``api_key`` is shown once and never stored in clear."""
+
+    app: App
+    api_key: str
+
+
+class AppService:
+    def __init__(self, store: Store, *, audience: str) -> None:
+        self._store = store
+        self._audience = audience
+
+    async def create_app(self, name: str) -> NewApp:
+        app = App(app=new_id("app"), name=name, secret=secrets.token_urlsafe(32), created=now_ms())
+        await self._store.create_app(app)
+        return NewApp(app, await self.add_key(app.app))
+
+    async def add_key(self, app: str) -> str:
+        key = "pk_" + secrets.token_urlsafe(32)
+        await self._store.add_api_key(app, hash_key(key), now_ms())
+        return key
+
+    async def app_for_key(self, key: str) -> App | None:
+        return await self._store.app_for_key(hash_key(key))
+
+    async def get_app(self, app: str) -> App:
+        found = await self._store.get_app(app)
+        if found is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no app {app}")
+        return found
+
+    async def upsert_user(
+        self, app: str, user: str, *, name: str = "", role: str = "user", meta: dict[str, Any] | None = None
+    ) -> User:
+        if role not in USER_ROLES:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"role must be one of {sorted(USER_ROLES)}")
+        return await self._store.upsert_user(User(app=app, user=user, name=name, role=role, meta=meta or {}, created=now_ms()))
+
+    async def get_user(self, app: str, user: str) -> User:
+        found = await self._store.get_user(app, user)
+        if found is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no user {user}")
+        return found
+
+    async def token(self, app: str, user: str, *, ttl: int = 3600) -> tuple[str, int]:
+        """A user token, carrying the user's stored name and role when the user exists."""
+        if not 1 <= ttl <= 30 * 86400:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "ttl must be between 1 s and 30 days")
+        record = await self._store.get_user(app, user)
+        name, role = (record.name, record.role) if record else ("", "user")
+        return issue_token(await self.get_app(app), user, ttl=ttl, audience=self._audience, name=name, role=role)

@@ -1,0 +1,62 @@
+"""Group commit: concurrent sends share one store round trip.
+
+While one ``append`` is in flight, new messages queue up; when it returns, the
+whole queue (up to ``max_batch``) goes in the next call. Under light load a
+message is written alone with no added delay; under heavy load the batch
+grows and the store stops being the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from parley.server.models import Appended, NewMessage
+from parley.server.ports import Store
+
+__all__ = ["AppendBatcher"]
+
+#: Called, in seq order, for every batch right after it is stored — before any
+#: sender is acked — so fan-out follows store order.
+OnStored = Callable[[Sequence[Appended]], None]
+
+
+class AppendBatcher:
+    def __init__(self, store: Store, on_stored: OnStored, *, max_batch: int = 256) -> None:
+        self._store = store
+        self._on_stored = on_stored
+        self._max_batch = max_batch
+        self._pending: list[tuple[NewMessage, asyncio.Future[Appended]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        #: Batches written so far (observability and tests).
+        self.batches = 0
+
+    async def append(self, message: NewMessage) -> Appended:
+        """Store ``message`` (raises what the store raises, e.g. ``StoreUnavailable``)."""
+        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        self._pending.append((message, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                try:
+                    results = await self._store.append([m for m, _ in batch])
+                except BaseException as exc:  # noqa: BLE001 - every waiter must hear of it
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                self.batches += 1
+                self._on_stored(results)
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._flusher = None

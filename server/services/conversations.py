@@ -1,0 +1,222 @@
+"""Conversations and membership: direct, group and support.
+
+Every membership change is recorded twice: as a ``system`` message in the
+conversation (so members who sync later see it) and as a control event on each
+affected user's control channel (so their live connections start or stop
+receiving the conversation).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from parley.proto import encode, frames
+from parley.proto.errors import ErrorCode
+from parley.server.auth.policy import require_manager, require_member
+from parley.server.channels import Control, control_channel, conv_channel, encode_control
+from parley.server.errors import ServiceError
+from parley.server.ids import new_id, now_ms
+from parley.server.models import Conversation, Member, StoredMessage
+from parley.server.ports import Broker, Store
+from parley.server.services.messages import MessageService
+from parley.server.services.wire import conv_info, wire_message
+
+__all__ = ["ConversationService", "ConversationView"]
+
+KINDS = frozenset({"direct", "group", "support"})
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    conversation: Conversation
+    members: list[Member]
+
+    def info(self) -> frames.ConvInfo:
+        return conv_info(self.conversation, self.members)
+
+
+class ConversationService:
+    def __init__(self, store: Store, broker: Broker, messages: MessageService, *, max_members: int) -> None:
+        self._store = store
+        self._broker = broker
+        self._messages = messages
+        self._max_members = max_members
+
+    async def _load(self, app: str, conv: str) -> Conversation:
+        found = await self._store.get_conversation(app, conv)
+        if found is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no conversation {conv}")
+        return found
+
+    async def view(self, app: str, conv: str) -> ConversationView:
+        conversation = await self._load(app, conv)
+        return ConversationView(conversation, await self._store.list_members(app, conv))
+
+    async def get(self, app: str, actor: str, conv: str) -> ConversationView:
+        """The conversation with its members; ``actor`` must be a member."""
+        require_member(await self._store.get_member(app, conv, actor), conv)
+        return await self.view(app, conv)
+
+    async def is_member(self, app: str, conv: str, user: str) -> bool:
+        return await self._store.get_member(app, conv, user) is not None
+
+    async def create(
+        self,
+        app: str,
+        actor: str,
+        kind: str,
+        members: Sequence[str],
+        *,
+        name: str = "",
+        meta: dict[str, Any] | None = None,
+    ) -> ConversationView:
+        """Create a conversation owned by ``actor``; a direct one is unique per pair."""
+        if kind not in KINDS:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"kind must be one of {sorted(KINDS)}")
+        others = [u for u in dict.fromkeys(members) if u != actor]
+        now = now_ms()
+        direct_key = None
+        if kind == "direct":
+            if len(others) != 1:
+                raise ServiceError(ErrorCode.INVALID_REQUEST, "a direct conversation has exactly one other member")
+            direct_key = "\n".join(sorted([actor, others[0]]))
+            rows = [Member(app, "", u, "member", now) for u in (actor, others[0])]
+        else:
+            if len(others) + 1 > self._max_members:
+                raise ServiceError(ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members")
+            rows = [Member(app, "", actor, "owner", now)] + [Member(app, "", u, "member", now) for u in others]
+        draft = Conversation(
+            app=app, conv=new_id("c"), kind=kind, epoch=secrets.token_hex(4), created=now,
+            name=name, meta=meta or {}, created_by=actor, direct_key=direct_key,
+        )
+        rows = [Member(app, draft.conv, m.user, m.role, m.joined) for m in rows]
+        stored = await self._store.create_conversation(draft, rows)
+        if stored.conv != draft.conv:  # the pair already had a direct conversation
+            return await self.view(app, stored.conv)
+        if kind != "direct":
+            await self._messages.system_event(app, stored.conv, actor, "created", name=name)
+        view = await self.view(app, stored.conv)
+        self._announce(app, "join", view, [m.user for m in rows])
+        return view
+
+    async def add_members(
+        self, app: str, actor: str, conv: str, users: Sequence[str], role: str = "member", *, as_service: bool = False
+    ) -> list[str]:
+        """Add users (owner/admin only, or the app's back-end with ``as_service``)."""
+        conversation = await self._load(app, conv)
+        if not as_service:
+            require_manager(conversation, await self._store.get_member(app, conv, actor))
+        elif conversation.kind == "direct":
+            raise ServiceError(ErrorCode.FORBIDDEN, "members of a direct conversation cannot change")
+        if role == "owner":
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "ownership is transferred with member_role, not granted on add")
+        current = await self._store.list_members(app, conv)
+        if len(current) + len(set(users)) > self._max_members:
+            raise ServiceError(ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members")
+        now = now_ms()
+        added = await self._store.add_members([Member(app, conv, u, role, now) for u in dict.fromkeys(users)])
+        if added:
+            users_added = [m.user for m in added]
+            await self._messages.system_event(app, conv, actor, "members_added", users=users_added, role=role)
+            self._announce(app, "join", await self.view(app, conv), users_added)
+        return [m.user for m in added]
+
+    async def remove_members(
+        self, app: str, actor: str, conv: str, users: Sequence[str], *, as_service: bool = False
+    ) -> list[str]:
+        conversation = await self._load(app, conv)
+        if not as_service:
+            manager = require_manager(conversation, await self._store.get_member(app, conv, actor))
+            for user in users:
+                target = await self._store.get_member(app, conv, user)
+                if target and target.role == "owner" and manager.role != "owner":
+                    raise ServiceError(ErrorCode.FORBIDDEN, "only the owner may remove the owner")
+        elif conversation.kind == "direct":
+            raise ServiceError(ErrorCode.FORBIDDEN, "members of a direct conversation cannot change")
+        removed = await self._store.remove_members(app, conv, users)
+        if removed:
+            await self._messages.system_event(app, conv, actor, "members_removed", users=removed)
+            self._announce(app, "leave", await self.view(app, conv), removed)
+        return removed
+
+    async def leave(self, app: str, actor: str, conv: str) -> None:
+        conversation = await self._load(app, conv)
+        member = require_member(await self._store.get_member(app, conv, actor), conv)
+        if conversation.kind == "direct":
+            raise ServiceError(ErrorCode.FORBIDDEN, "a direct conversation cannot be left")
+        await self._store.remove_members(app, conv, [actor])
+        if member.role == "owner":
+            remaining = sorted(await self._store.list_members(app, conv), key=lambda m: (m.role != "admin", m.joined))
+            if remaining:
+                await self._store.set_member_role(app, conv, remaining[0].user, "owner")
+        await self._messages.system_event(app, conv, actor, "member_left", user=actor)
+        self._announce(app, "leave", await self.view(app, conv), [actor])
+
+    async def set_role(self, app: str, actor: str, conv: str, user: str, role: str) -> None:
+        """Only the owner changes roles; making someone owner demotes the actor to admin."""
+        conversation = await self._load(app, conv)
+        me = require_manager(conversation, await self._store.get_member(app, conv, actor))
+        if me.role != "owner":
+            raise ServiceError(ErrorCode.FORBIDDEN, "only the owner may change roles")
+        if user == actor:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "the owner cannot change their own role")
+        if not await self._store.set_member_role(app, conv, user, role):
+            raise ServiceError(ErrorCode.NOT_FOUND, f"{user} is not a member of {conv}")
+        if role == "owner":
+            await self._store.set_member_role(app, conv, actor, "admin")
+        await self._messages.system_event(app, conv, actor, "role_changed", user=user, role=role)
+        self._broadcast_update(app, await self.view(app, conv))
+
+    async def update(
+        self, app: str, actor: str, conv: str, *, name: str | None, meta: dict[str, Any] | None, as_service: bool = False
+    ) -> ConversationView:
+        conversation = await self._load(app, conv)
+        if not as_service:
+            require_manager(conversation, await self._store.get_member(app, conv, actor))
+        await self._store.update_conversation(app, conv, name=name, meta=meta)
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if meta is not None:
+            changes["meta"] = meta
+        await self._messages.system_event(app, conv, actor, "updated", **changes)
+        view = await self.view(app, conv)
+        self._broadcast_update(app, view)
+        return view
+
+    async def list_for_user(self, app: str, user: str) -> list[frames.ConvSummary]:
+        """The user's conversations, newest activity first, with unread counts and last message."""
+        rows = await self._store.list_user_conversations(app, user)
+        summaries = []
+        for conversation, member in rows:
+            last: StoredMessage | None = None
+            if conversation.last_seq:
+                found = await self._store.get_messages(app, conversation.conv, conversation.last_seq, conversation.last_seq)
+                last = found[0] if found else None
+            summaries.append(
+                frames.ConvSummary(
+                    conv=conversation.conv,
+                    kind=conversation.kind,
+                    name=conversation.name,
+                    last_seq=conversation.last_seq,
+                    read=member.read_seq,
+                    unread=max(0, conversation.last_seq - member.read_seq),
+                    last=wire_message(last) if last else None,
+                )
+            )
+        summaries.sort(key=lambda s: s.last.ts if s.last else 0, reverse=True)
+        return summaries
+
+    def _announce(self, app: str, op: str, view: ConversationView, users: Sequence[str]) -> None:
+        event = "joined" if op == "join" else "left"
+        frame = encode(frames.ConvEvent(event=event, conv=view.info()))
+        for user in users:
+            control = Control(op=op, app=app, user=user, conv=view.conversation.conv, frame=frame)
+            self._broker.publish(control_channel(app, user), encode_control(control))
+
+    def _broadcast_update(self, app: str, view: ConversationView) -> None:
+        frame = encode(frames.ConvEvent(event="updated", conv=view.info()))
+        self._broker.publish(conv_channel(app, view.conversation.conv), frame)

@@ -1,0 +1,74 @@
+"""History pages and reconnect sync, both as seq ranges over the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from parley.proto import frames
+from parley.proto.errors import ErrorCode
+from parley.server.errors import ServiceError
+from parley.server.models import StoredMessage
+from parley.server.ports import Store
+
+__all__ = ["HistoryService", "SyncResult"]
+
+
+class SyncResult:
+    """Messages to replay (in order) and the per-conversation states for ``synced``."""
+
+    def __init__(self) -> None:
+        self.messages: list[StoredMessage] = []
+        self.states: list[frames.SyncState] = []
+
+
+class HistoryService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def page(
+        self, app: str, conv: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[StoredMessage], bool]:
+        """One page, ascending by seq, and whether more exist in the paging direction."""
+        conversation = await self._store.get_conversation(app, conv)
+        if conversation is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no conversation {conv}")
+        last_seq = conversation.last_seq
+        if before is not None and after is not None:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "give 'before' or 'after', not both")
+        if after is not None:
+            if after > last_seq:
+                raise ServiceError(ErrorCode.OUT_OF_RANGE, f"after={after} is beyond the last message ({last_seq})")
+            first, last = after + 1, min(last_seq, after + limit)
+            more = last < last_seq
+        else:
+            end = last_seq + 1 if before is None else before
+            if end > last_seq + 1 or end < 1:
+                raise ServiceError(ErrorCode.OUT_OF_RANGE, f"before={before} is outside 1..{last_seq + 1}")
+            first, last = max(1, end - limit), end - 1
+            more = first > 1
+        if last < first:
+            return [], False
+        return await self._store.get_messages(app, conv, first, last), more
+
+    async def sync(
+        self, app: str, user: str, positions: Sequence[frames.Position], limit: int
+    ) -> SyncResult:
+        """What ``user`` missed after ``positions`` (up to ``limit`` per conversation)."""
+        result = SyncResult()
+        asked = {p.conv: p for p in positions}
+        for conversation, _member in await self._store.list_user_conversations(app, user):
+            state = frames.SyncState(conv=conversation.conv, last_seq=conversation.last_seq, epoch=conversation.epoch)
+            position = asked.pop(conversation.conv, None)
+            if position is not None:
+                stale = position.epoch and position.epoch != conversation.epoch
+                if stale or position.seq > conversation.last_seq:
+                    state.reset = True
+                elif position.seq < conversation.last_seq:
+                    last = min(conversation.last_seq, position.seq + limit)
+                    result.messages.extend(await self._store.get_messages(app, conversation.conv, position.seq + 1, last))
+                    state.more = last < conversation.last_seq
+            result.states.append(state)
+        # Positions for conversations the user is no longer in (or that vanished): reset them.
+        for conv in asked:
+            result.states.append(frames.SyncState(conv=conv, last_seq=0, epoch="", reset=True))
+        return result

@@ -1,0 +1,123 @@
+"""Sending, editing and recalling messages.
+
+The send path: validate → append (group commit; assigns seq, dedupes by
+cmid) → encode the ``msg`` frame once → publish its bytes on the conversation
+channel → return to the caller, who acks. Authorisation of the sender happens
+before (the gateway checks its cached membership; the admin API asks the store).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from parley.proto import encode, frames
+from parley.proto.content import validate_body
+from parley.proto.errors import ErrorCode, ProtocolError
+from parley.server.channels import conv_channel
+from parley.server.errors import ServiceError
+from parley.server.ids import new_id, now_ms
+from parley.server.models import Appended, NewMessage, StoredMessage
+from parley.server.ports import Broker, Store
+from parley.server.services.batching import AppendBatcher
+from parley.server.services.wire import wire_message
+
+__all__ = ["MessageService"]
+
+log = logging.getLogger("parley.messages")
+
+EDITABLE_KINDS = frozenset({"text", "rich", "custom"})
+
+
+class MessageService:
+    def __init__(self, store: Store, broker: Broker, *, max_batch: int = 256) -> None:
+        self._store = store
+        self._broker = broker
+        self._batcher = AppendBatcher(store, self._publish_stored, max_batch=max_batch)
+        #: Messages persisted by this node (metrics).
+        self.persisted = 0
+
+    @property
+    def batches(self) -> int:
+        return self._batcher.batches
+
+    def _publish_stored(self, results: Sequence[Appended]) -> None:
+        for result in results:
+            if result.duplicate:
+                continue
+            self.persisted += 1
+            m = result.message
+            self._broker.publish(conv_channel(m.app, m.conv), encode(frames.Msg(m=wire_message(m))))
+
+    async def send(
+        self,
+        app: str,
+        sender: str,
+        conv: str,
+        *,
+        kind: str,
+        body: dict[str, Any],
+        cmid: str | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Appended:
+        """Persist and fan out one message. The caller has checked membership."""
+        try:
+            validate_body(kind, body)
+        except ProtocolError as exc:
+            raise ServiceError(exc.code, exc.message) from None
+        message = NewMessage(
+            app=app,
+            conv=conv,
+            mid=new_id("m"),
+            sender=sender,
+            cmid=cmid or uuid.uuid4().hex,
+            kind=kind,
+            body=body,
+            ts=now_ms(),
+            mentions=tuple(dict.fromkeys(mentions)),
+        )
+        return await self._batcher.append(message)
+
+    async def system_event(self, app: str, conv: str, actor: str, event: str, **fields: Any) -> Appended:
+        """Append a ``system`` message recording a conversation event (members, name...)."""
+        return await self.send(app, actor, conv, kind="system", body={"event": event, **fields})
+
+    async def _own_message(self, app: str, conv: str, seq: int, actor: str, may_moderate: bool) -> StoredMessage:
+        found = await self._store.get_messages(app, conv, seq, seq)
+        if not found:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no message {seq} in {conv}")
+        original = found[0]
+        if original.recalled:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "the message was recalled")
+        if original.kind not in EDITABLE_KINDS:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"{original.kind} messages cannot change")
+        if original.sender != actor and not may_moderate:
+            raise ServiceError(ErrorCode.FORBIDDEN, "only the sender may change this message")
+        return original
+
+    async def edit(self, app: str, actor: str, conv: str, seq: int, body: dict[str, Any]) -> Appended:
+        """Replace a message's body and append an ``edit`` event that syncs to every member."""
+        original = await self._own_message(app, conv, seq, actor, may_moderate=False)
+        try:
+            validate_body(original.kind, body)
+        except ProtocolError as exc:
+            raise ServiceError(exc.code, exc.message) from None
+        if await self._store.edit_message(app, conv, seq, body, now_ms()) is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no message {seq} in {conv}")
+        return await self._event(app, actor, conv, "edit", {"target": seq, "body": body})
+
+    async def recall(self, app: str, actor: str, conv: str, seq: int, *, may_moderate: bool) -> Appended:
+        """Tombstone a message and append a ``recall`` event."""
+        await self._own_message(app, conv, seq, actor, may_moderate=may_moderate)
+        if await self._store.recall_message(app, conv, seq) is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no message {seq} in {conv}")
+        return await self._event(app, actor, conv, "recall", {"target": seq})
+
+    async def _event(self, app: str, actor: str, conv: str, kind: str, body: dict[str, Any]) -> Appended:
+        message = NewMessage(
+            app=app, conv=conv, mid=new_id("m"), sender=actor, cmid=f"{kind}:{uuid.uuid4().hex}",
+            kind=kind, body=body, ts=now_ms(),
+        )
+        return await self._batcher.append(message)

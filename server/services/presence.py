@@ -1,0 +1,51 @@
+"""Presence: online/offline with last seen, shared across nodes through the broker registry."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from parley.proto import encode, frames
+from parley.server.channels import presence_channel
+from parley.server.ids import now_ms
+from parley.server.ports import Broker, Store
+
+__all__ = ["PresenceService"]
+
+
+def _key(app: str, user: str) -> str:
+    return f"{app}:{user}"
+
+
+class PresenceService:
+    def __init__(self, store: Store, broker: Broker, *, ttl: float) -> None:
+        self._store = store
+        self._broker = broker
+        self._ttl = ttl
+
+    async def connected(self, app: str, user: str, conn: str) -> None:
+        if await self._broker.presence_add(_key(app, user), conn, self._ttl):
+            self._publish(app, frames.Presence(user=user, online=True, last_seen=now_ms()))
+
+    async def disconnected(self, app: str, user: str, conn: str) -> None:
+        if await self._broker.presence_remove(_key(app, user), conn):
+            ts = now_ms()
+            await self._store.set_last_seen(app, user, ts)
+            self._publish(app, frames.Presence(user=user, online=False, last_seen=ts))
+
+    async def refresh(self, entries: Collection[tuple[str, str, str]]) -> None:
+        """Keep this node's live connections registered (called periodically)."""
+        await self._broker.presence_refresh([(_key(a, u), c) for a, u, c in entries], self._ttl)
+
+    async def current(self, app: str, users: Collection[str]) -> list[frames.Presence]:
+        online = await self._broker.presence_online([_key(app, u) for u in users])
+        states = []
+        for user in users:
+            if _key(app, user) in online:
+                states.append(frames.Presence(user=user, online=True))
+            else:
+                record = await self._store.get_user(app, user)
+                states.append(frames.Presence(user=user, online=False, last_seen=record.last_seen if record else 0))
+        return states
+
+    def _publish(self, app: str, presence: frames.Presence) -> None:
+        self._broker.publish(presence_channel(app, presence.user), encode(presence))

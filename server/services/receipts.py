@@ -1,0 +1,69 @@
+"""Read receipts and typing indicators.
+
+Explicit reads are stored and fanned out at once. A sender has read their own
+message: those positions are coalesced per (app, conv, user) and written in
+the background, so sending never pays an extra store round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from parley.proto import encode, frames
+from parley.proto.errors import ErrorCode
+from parley.server.channels import conv_channel
+from parley.server.errors import ServiceError
+from parley.server.ports import Broker, Store, StoreUnavailable
+
+__all__ = ["ReceiptService"]
+
+log = logging.getLogger("parley.receipts")
+
+
+class ReceiptService:
+    def __init__(self, store: Store, broker: Broker) -> None:
+        self._store = store
+        self._broker = broker
+        self._own: dict[tuple[str, str, str], int] = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    async def read(self, app: str, user: str, conv: str, seq: int) -> int:
+        """Move ``user``'s read position in ``conv`` to ``seq``; members see a ``receipt``."""
+        conversation = await self._store.get_conversation(app, conv)
+        if conversation is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no conversation {conv}")
+        if seq > conversation.last_seq:
+            raise ServiceError(ErrorCode.OUT_OF_RANGE, f"seq {seq} is beyond the last message ({conversation.last_seq})")
+        stored = await self._store.set_read(app, conv, user, seq)
+        self._broker.publish(conv_channel(app, conv), encode(frames.Receipt(conv=conv, user=user, seq=stored)))
+        return stored
+
+    def mark_sent(self, app: str, user: str, conv: str, seq: int) -> None:
+        """Record (lazily) that a sender has read up to their own message."""
+        key = (app, conv, user)
+        if seq > self._own.get(key, 0):
+            self._own[key] = seq
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_own())
+
+    async def _write_own(self) -> None:
+        try:
+            while self._own:
+                pending, self._own = self._own, {}
+                for (app, conv, user), seq in pending.items():
+                    try:
+                        await self._store.set_read(app, conv, user, seq)
+                    except StoreUnavailable:
+                        log.warning("read position of a sender not stored (store unavailable)")
+        finally:
+            self._writer = None
+
+    async def drain(self) -> None:
+        """Wait for background writes (shutdown and tests)."""
+        while self._writer is not None:
+            await asyncio.sleep(0.005)
+
+    def typing(self, app: str, user: str, conv: str, on: bool) -> None:
+        """Ephemeral: fanned out to members, never stored."""
+        self._broker.publish(conv_channel(app, conv), encode(frames.TypingEvent(conv=conv, user=user, on=on)))

@@ -1,0 +1,48 @@
+"""One frozen, typed configuration object, built by the CLI and passed down."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a node needs to know. Nothing in the server reads the environment."""
+
+    host: str = "127.0.0.1"
+    port: int = 8700
+    #: SQLite file for the embedded default store (used when ``mongo_url`` is unset).
+    sqlite_path: str = "parley.db"
+    mongo_url: str | None = None
+    mongo_database: str = "parley"
+    #: Redis for fan-out between nodes; unset means the in-process broker (single node).
+    redis_url: str | None = None
+    node_id: str = field(default_factory=lambda: "n-" + secrets.token_hex(4))
+    #: Largest frame accepted from a client, in bytes.
+    max_frame: int = 64 * 1024
+    #: Seconds between client pings the server asks for.
+    heartbeat: int = 25
+    #: A connection silent for this many seconds is closed (close code 4009).
+    idle_timeout: int = 75
+    #: Seconds a new connection has to send ``hello``.
+    auth_timeout: float = 10.0
+    #: Frames a connection may have queued before it is closed as a slow consumer.
+    outbound_queue: int = 2048
+    token_audience: str = "parley"
+    #: Clock leeway for token ``exp``/``nbf``/``iat`` checks, seconds.
+    token_leeway: int = 30
+    max_group_members: int = 1000
+    max_connections_per_user: int = 10
+    #: Largest number of messages stored in one store round trip (group commit).
+    append_batch_max: int = 256
+    #: Seconds given to clients to leave on graceful shutdown.
+    shutdown_grace: float = 5.0
+    #: Key for the server-level admin endpoints (``POST /v1/apps``); unset disables them.
+    admin_key: str | None = None
+    #: Allowed ``Origin`` headers for browser WebSocket connections; empty allows any.
+    allowed_origins: tuple[str, ...] = ()
+    #: Time a user stays "online" in the shared registry without a node refresh, seconds.
+    presence_ttl: int = 90

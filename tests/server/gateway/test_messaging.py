@@ -1,0 +1,172 @@
+"""Messaging end to end over a real gateway: send, ack, deliver, dedupe, edit, recall, receipts."""
+
+from __future__ import annotations
+
+from parley.proto import frames
+from tests.harness import RunningNode
+from tests.wsclient import RawClient
+
+
+async def pair(node: RunningNode) -> tuple[RawClient, RawClient, str]:
+    alice = await RawClient.connect(node.url, await node.token("alice"))
+    bob = await RawClient.connect(node.url, await node.token("bob"))
+    reply = await alice.request(frames.ConvCreate, kind="direct", members=["bob"])
+    assert isinstance(reply, frames.ConvResult), reply
+    return alice, bob, reply.conv.conv
+
+
+async def test_welcome_names_user_and_app(node: RunningNode) -> None:
+    client = await RawClient.connect(node.url, await node.token("alice"))
+    assert client.welcome.user == "alice"
+    assert client.welcome.app == node.app.app
+    assert client.welcome.max_frame == 64 * 1024
+    await client.close()
+
+
+async def test_send_is_acked_and_delivered_to_every_device(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    bob_phone = await RawClient.connect(node.url, await node.token("bob"), device="phone")
+    ack = await alice.request(frames.Send, conv=conv, cmid="c1", body={"text": "hi bob"})
+    assert isinstance(ack, frames.Ack) and ack.seq == 1 and not ack.dup
+    for device in (bob, bob_phone):
+        pushed = await device.expect(frames.Msg)
+        assert pushed.m.seq == 1 and pushed.m.body == {"text": "hi bob"} and pushed.m.sender == "alice"
+        assert pushed.m.mid == ack.mid
+    for c in (alice, bob, bob_phone):
+        await c.close()
+
+
+async def test_direct_conversation_is_unique_per_pair(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    again = await bob.request(frames.ConvCreate, kind="direct", members=["alice"])
+    assert again.conv.conv == conv
+    await alice.close()
+    await bob.close()
+
+
+async def test_resend_with_same_cmid_returns_original_ack_and_is_not_redelivered(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    first = await alice.request(frames.Send, conv=conv, cmid="same", body={"text": "once"})
+    second = await alice.request(frames.Send, conv=conv, cmid="same", body={"text": "once"})
+    assert second.dup and (second.seq, second.mid) == (first.seq, first.mid)
+    await alice.request(frames.Send, conv=conv, cmid="next", body={"text": "two"})
+    got = [(await bob.expect(frames.Msg)).m.seq, (await bob.expect(frames.Msg)).m.seq]
+    assert got == [1, 2]
+    page = await bob.request(frames.History, conv=conv)
+    assert [m.body["text"] for m in page.messages] == ["once", "two"]
+    await alice.close()
+    await bob.close()
+
+
+async def test_seqs_are_dense_under_concurrent_senders(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    for i in range(40):
+        await alice.send(frames.Send(id=1000 + i, conv=conv, cmid=f"a{i}", body={"text": str(i)}))
+        await bob.send(frames.Send(id=2000 + i, conv=conv, cmid=f"b{i}", body={"text": str(i)}))
+    acks = [await alice.expect(frames.Ack) for _ in range(40)] + [await bob.expect(frames.Ack) for _ in range(40)]
+    assert sorted(a.seq for a in acks) == list(range(1, 81))
+    alice_acks = [a.seq for a in acks[:40]]
+    assert alice_acks == sorted(alice_acks), "one sender's messages keep their order"
+    await alice.close()
+    await bob.close()
+
+
+async def test_edit_and_recall_are_fanned_out_and_shown_in_history(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    await alice.request(frames.Send, conv=conv, cmid="e1", body={"text": "helo"})
+    edit_ack = await alice.request(frames.Edit, conv=conv, seq=1, body={"text": "hello"})
+    assert isinstance(edit_ack, frames.Ack) and edit_ack.seq == 2
+    denied = await bob.request(frames.Edit, conv=conv, seq=1, body={"text": "hacked"})
+    assert isinstance(denied, frames.Error) and denied.code == "forbidden"
+    await alice.request(frames.Recall, conv=conv, seq=1)
+    kinds = [(await bob.expect(frames.Msg)).m.kind for _ in range(3)]
+    assert kinds == ["text", "edit", "recall"]
+    page = await bob.request(frames.History, conv=conv)
+    original = page.messages[0]
+    assert original.recalled and original.body == {} and original.edited > 0
+    assert page.messages[1].body == {"target": 1, "body": {"text": "hello"}}
+    await alice.close()
+    await bob.close()
+
+
+async def test_read_receipts_and_unread_counts(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    for i in range(3):
+        await alice.request(frames.Send, conv=conv, cmid=f"r{i}", body={"text": str(i)})
+    listing = await bob.request(frames.ConvList)
+    assert listing.convs[0].unread == 3 and listing.convs[0].last.body == {"text": "2"}
+    assert isinstance(await bob.request(frames.Read, conv=conv, seq=2), frames.Ok)
+    receipt = await alice.expect(frames.Receipt)
+    assert (receipt.user, receipt.seq) == ("bob", 2)
+    listing = await bob.request(frames.ConvList)
+    assert listing.convs[0].unread == 1
+    await node.node.services.receipts.drain()
+    assert (await alice.request(frames.ConvList)).convs[0].unread == 0, "own messages are read"
+    beyond = await bob.request(frames.Read, conv=conv, seq=99)
+    assert beyond.code == "out_of_range"
+    await alice.close()
+    await bob.close()
+
+
+async def test_typing_is_ephemeral(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    await alice.send(frames.Typing(conv=conv, on=True))
+    event = await bob.expect(frames.TypingEvent)
+    assert (event.user, event.on) == ("alice", True)
+    page = await bob.request(frames.History, conv=conv)
+    assert page.messages == []
+    await alice.close()
+    await bob.close()
+
+
+async def test_presence_online_and_offline_with_last_seen(node: RunningNode) -> None:
+    alice = await RawClient.connect(node.url, await node.token("alice"))
+    reply = await alice.request(frames.PresenceSub, users=["bob"])
+    assert isinstance(reply, frames.Ok)
+    initial = await alice.expect(frames.Presence, user="bob")
+    assert not initial.online
+    bob = await RawClient.connect(node.url, await node.token("bob"))
+    assert (await alice.expect(frames.Presence, user="bob")).online
+    await bob.close()
+    offline = await alice.expect(frames.Presence, user="bob")
+    assert not offline.online and offline.last_seen > 0
+    await alice.close()
+
+
+async def test_history_pages_backwards_and_forwards(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    for i in range(1, 8):
+        await alice.request(frames.Send, conv=conv, cmid=f"h{i}", body={"text": str(i)})
+    latest = await bob.request(frames.History, conv=conv, limit=3)
+    assert [m.seq for m in latest.messages] == [5, 6, 7] and latest.more
+    older = await bob.request(frames.History, conv=conv, before=5, limit=3)
+    assert [m.seq for m in older.messages] == [2, 3, 4] and older.more
+    oldest = await bob.request(frames.History, conv=conv, before=2, limit=3)
+    assert [m.seq for m in oldest.messages] == [1] and not oldest.more
+    forward = await bob.request(frames.History, conv=conv, after=5, limit=10)
+    assert [m.seq for m in forward.messages] == [6, 7] and not forward.more
+    await alice.close()
+    await bob.close()
+
+
+async def test_sync_replays_missed_messages_in_order(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    await alice.request(frames.Send, conv=conv, cmid="s1", body={"text": "1"})
+    epoch = (await bob.request(frames.ConvGet, conv=conv)).conv.epoch
+    await bob.close()
+    for i in range(2, 6):
+        await alice.request(frames.Send, conv=conv, cmid=f"s{i}", body={"text": str(i)})
+    bob = await RawClient.connect(node.url, await node.token("bob"))
+    await bob.send(frames.Sync(id=7, positions=[frames.Position(conv=conv, seq=1, epoch=epoch)], limit=2))
+    replayed = [(await bob.expect(frames.Msg)).m.seq for _ in range(2)]
+    synced = await bob.expect(frames.Synced)
+    assert replayed == [2, 3]
+    state = next(s for s in synced.convs if s.conv == conv)
+    assert state.more and state.last_seq == 5 and not state.reset
+    await bob.send(frames.Sync(id=8, positions=[frames.Position(conv=conv, seq=3, epoch=epoch)]))
+    assert [(await bob.expect(frames.Msg)).m.seq for _ in range(2)] == [4, 5]
+    assert not next(s for s in (await bob.expect(frames.Synced)).convs if s.conv == conv).more
+    stale = await bob.request(frames.Sync, positions=[frames.Position(conv=conv, seq=3, epoch="other")])
+    assert next(s for s in stale.convs if s.conv == conv).reset
+    await alice.close()
+    await bob.close()
