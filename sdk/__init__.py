@@ -1,1 +1,66 @@
-"""Parley."""
+"""Parley's Python SDK: embed chat in an app, or drive Parley from a back-end.
+
+* :class:`Client` — a user's real-time connection (send, receive, typing,
+  receipts, presence, conversations), with reconnect, resume and dedupe built in.
+* :class:`AdminClient` — the HTTP admin API for back-ends (users, tokens,
+  conversations, server-side sends, export).
+"""
+
+from parley.sdk.admin import AdminClient, MessagePage, Token
+from parley.sdk.client import Client
+from parley.sdk.dispatch import EventStream, Handler
+from parley.sdk.errors import (
+    AdminError,
+    ClientClosed,
+    ConnectionClosed,
+    EventQueueOverflow,
+    ParleyError,
+    ReplyError,
+    RequestTimeout,
+)
+from parley.sdk.events import (
+    ClientState,
+    ConnectionStateEvent,
+    ConversationEvent,
+    EditEvent,
+    Event,
+    MessageEvent,
+    PresenceEvent,
+    RecallEvent,
+    ReceiptEvent,
+    ResetEvent,
+    TypingEvent,
+)
+from parley.sdk.models import Conversation, ConversationSummary, Member, Message, Page
+
+__all__ = [
+    "AdminClient",
+    "AdminError",
+    "Client",
+    "ClientClosed",
+    "ClientState",
+    "ConnectionClosed",
+    "ConnectionStateEvent",
+    "Conversation",
+    "ConversationEvent",
+    "ConversationSummary",
+    "EditEvent",
+    "Event",
+    "EventQueueOverflow",
+    "EventStream",
+    "Handler",
+    "Member",
+    "Message",
+    "MessageEvent",
+    "MessagePage",
+    "Page",
+    "ParleyError",
+    "PresenceEvent",
+    "RecallEvent",
+    "ReceiptEvent",
+    "ReplyError",
+    "RequestTimeout",
+    "ResetEvent",
+    "Token",
+    "TypingEvent",
+]

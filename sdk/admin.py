@@ -1,0 +1,242 @@
+"""Server-to-server client for the HTTP admin API (for your back-end, never for apps).
+
+::
+
+    async with AdminClient("http://localhost:8700", api_key) as admin:
+        await admin.create_user("alice", name="Alice")
+        token = (await admin.create_token("alice", ttl=3600)).token
+        conv = await admin.create_conversation("group", ["alice", "bob"], name="Team")
+        await admin.send(conv.conv, {"text": "welcome!"})
+
+Every call raises :class:`~parley.sdk.errors.AdminError` (HTTP status, Parley
+error code, detail) when the server answers with a problem document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from parley.sdk.errors import AdminError
+from parley.sdk.models import Conversation, ConversationSummary, Message
+
+__all__ = ["AdminClient", "MessagePage", "Token"]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A user token and its expiry (seconds since the epoch)."""
+
+    token: str
+    expires: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """Messages in ascending seq order; ``more`` means the range holds more."""
+
+    messages: tuple[Message, ...]
+    more: bool = False
+
+
+class AdminClient:
+    """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
+
+    Use as ``async with AdminClient(...) as admin:`` or call :meth:`aclose`.
+    Pass ``transport`` to route requests elsewhere (tests, proxies).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> AdminClient:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ users
+
+    async def create_user(
+        self,
+        user: str,
+        *,
+        name: str | None = None,
+        role: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Create or update ``user`` (``role``: user, agent or bot); returns the user record."""
+        payload = _drop_none({"user": user, "name": name, "role": role, "meta": meta})
+        return _as_dict(await self._call("POST", "/v1/users", json=payload))
+
+    async def get_user(self, user: str) -> dict[str, Any]:
+        """The user record of ``user``."""
+        return _as_dict(await self._call("GET", f"/v1/users/{user}"))
+
+    async def create_token(self, user: str, *, ttl: int | None = None) -> Token:
+        """Sign a token for ``user`` valid ``ttl`` seconds (server default if None)."""
+        data = _as_dict(await self._call("POST", "/v1/tokens", json=_drop_none({"user": user, "ttl": ttl})))
+        return Token(str(data["token"]), int(data["expires"]))
+
+    async def user_conversations(self, user: str) -> list[ConversationSummary]:
+        """``user``'s conversations with unread counts."""
+        data = await self._call("GET", f"/v1/users/{user}/conversations")
+        rows = data.get("conversations", data.get("convs", [])) if isinstance(data, dict) else data
+        return [_summary(row) for row in rows or []]
+
+    async def send_to_user(
+        self,
+        user: str,
+        body: dict[str, Any],
+        *,
+        kind: str | None = None,
+        sender: str | None = None,
+        cmid: str | None = None,
+    ) -> Message:
+        """Send to ``user`` in the direct conversation between ``sender`` (default system) and them."""
+        payload = _drop_none({"kind": kind, "body": body, "sender": sender, "cmid": cmid})
+        return Message.from_json(
+            _as_dict(await self._call("POST", f"/v1/users/{user}/messages", json=payload))
+        )
+
+    # ---------------------------------------------------------- conversations
+
+    async def create_conversation(
+        self,
+        kind: str,
+        members: Iterable[str],
+        *,
+        name: str | None = None,
+        meta: dict[str, Any] | None = None,
+        owner: str | None = None,
+    ) -> Conversation:
+        """Create a ``direct``, ``group`` or ``support`` conversation."""
+        payload = _drop_none(
+            {"kind": kind, "members": list(members), "name": name, "meta": meta, "owner": owner}
+        )
+        return Conversation.from_json(_as_dict(await self._call("POST", "/v1/conversations", json=payload)))
+
+    async def get_conversation(self, conv: str) -> Conversation:
+        """Details and members of ``conv``."""
+        return Conversation.from_json(_as_dict(await self._call("GET", f"/v1/conversations/{conv}")))
+
+    async def add_members(self, conv: str, users: Iterable[str], *, role: str | None = None) -> None:
+        """Add ``users`` to ``conv``."""
+        payload = _drop_none({"users": list(users), "role": role})
+        await self._call("POST", f"/v1/conversations/{conv}/members", json=payload)
+
+    async def remove_member(self, conv: str, user: str) -> None:
+        """Remove ``user`` from ``conv``."""
+        await self._call("DELETE", f"/v1/conversations/{conv}/members/{user}")
+
+    async def send(
+        self,
+        conv: str,
+        body: dict[str, Any],
+        *,
+        kind: str | None = None,
+        sender: str | None = None,
+        cmid: str | None = None,
+        mentions: Iterable[str] | None = None,
+    ) -> Message:
+        """Store a message in ``conv`` (as ``sender``, default system); idempotent on ``cmid``."""
+        payload = _drop_none(
+            {
+                "kind": kind,
+                "body": body,
+                "sender": sender,
+                "cmid": cmid,
+                "mentions": list(mentions) if mentions is not None else None,
+            }
+        )
+        data = await self._call("POST", f"/v1/conversations/{conv}/messages", json=payload)
+        return Message.from_json(_as_dict(data))
+
+    async def messages(
+        self, conv: str, *, after: int | None = None, before: int | None = None, limit: int | None = None
+    ) -> MessagePage:
+        """A page of ``conv``'s messages in a seq range."""
+        params = _drop_none({"after": after, "before": before, "limit": limit})
+        data = _as_dict(await self._call("GET", f"/v1/conversations/{conv}/messages", params=params))
+        return MessagePage(
+            tuple(Message.from_json(m) for m in data.get("messages", [])), bool(data.get("more"))
+        )
+
+    async def export(self, conv: str) -> AsyncIterator[Message]:
+        """Every message of ``conv`` in seq order, streamed from the NDJSON export."""
+        async with self._http.stream("GET", f"/v1/conversations/{conv}/export") as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _problem(response)
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield Message.from_json(json.loads(line))
+
+    # --------------------------------------------------------------- internals
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _problem(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+
+def _problem(response: httpx.Response) -> AdminError:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        code = str(data.get("code") or data.get("type") or "http_error")
+        detail = str(data.get("detail") or data.get("title") or response.reason_phrase)
+        return AdminError(response.status_code, code, detail)
+    return AdminError(response.status_code, "http_error", response.text[:500] or response.reason_phrase)
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _as_dict(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise AdminError(502, "bad_response", f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _summary(row: Any) -> ConversationSummary:
+    data = _as_dict(row)
+    last = data.get("last")
+    return ConversationSummary(
+        conv=str(data["conv"]),
+        kind=str(data.get("kind", "")),
+        name=str(data.get("name", "")),
+        last_seq=int(data.get("last_seq", 0)),
+        read=int(data.get("read", 0)),
+        unread=int(data.get("unread", 0)),
+        last=Message.from_json(last) if isinstance(last, dict) else None,
+    )

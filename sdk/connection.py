@@ -1,0 +1,524 @@
+"""The transport: one logical session kept alive over successive WebSockets.
+
+:class:`Connection` owns the socket, the read loop and the reconnect loop.
+Per WebSocket it does: ``hello`` → ``welcome``; ``sync`` of every known
+position (refilling missed messages); re-subscription to presence; resend of
+every unacked send with its original cmid; only then is the client
+``connected`` and new requests go out. The read loop decodes frames, matches
+replies to requests, merges messages through :class:`~parley.sdk.streams.Streams`
+and publishes events with ``put_nowait`` — it never awaits application code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from parley.proto import frames as f
+from parley.proto.backoff import Backoff
+from parley.proto.codec import ServerDecoder, encode
+from parley.proto.errors import Action, CloseCode, FrameError
+from parley.sdk.dispatch import EventHub
+from parley.sdk.errors import ClientClosed, ConnectionClosed, ReplyError, RequestTimeout
+from parley.sdk.events import (
+    ClientState,
+    ConnectionStateEvent,
+    ConversationEvent,
+    EditEvent,
+    MessageEvent,
+    PresenceEvent,
+    RecallEvent,
+    ReceiptEvent,
+    ResetEvent,
+    TypingEvent,
+)
+from parley.sdk.models import Conversation, Message
+from parley.sdk.outbox import Outbox, OutboxEntry
+from parley.sdk.requests import REPLY_FRAMES, PendingRequests, Reply
+from parley.sdk.streams import Streams
+
+__all__ = ["Connection", "TokenSource", "should_reconnect", "token_expiry"]
+
+log = logging.getLogger("parley.sdk")
+
+#: An async callable returning a fresh token.
+TokenSource = Callable[[], Awaitable[str]]
+
+_REFRESH_MARGIN = 30.0
+_MAX_SYNC_ROUNDS = 1000
+_MAX_FRUITLESS = 3
+
+
+def token_expiry(token: str | None) -> float | None:
+    """The ``exp`` claim of a JWT (unverified, seconds), or ``None`` if absent or unreadable."""
+    try:
+        payload = token.split(".")[1] if token else ""
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        exp = claims.get("exp") if isinstance(claims, dict) else None
+        return float(exp) if isinstance(exp, int | float) else None
+    except (ValueError, IndexError):
+        return None
+
+
+def should_reconnect(code: int | None) -> bool:
+    """Whether a close with ``code`` calls for an automatic reconnect (unknown codes: yes)."""
+    if code is None:
+        return True
+    try:
+        return CloseCode(code).reconnect
+    except ValueError:
+        return True
+
+
+class _Lost(ConnectionClosed):
+    """Internal: the WebSocket under a request went away (the client reconnects)."""
+
+
+class _Fatal(Exception):
+    def __init__(self, error: BaseException, code: int | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.code = code
+
+
+class Connection:
+    """Drives the session: connect, resume, read, reconnect with backoff, close."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None,
+        get_token: TokenSource | None,
+        device: str,
+        client_name: str,
+        backoff: Backoff,
+        request_timeout: float,
+        hub: EventHub,
+        streams: Streams,
+        outbox: Outbox,
+    ) -> None:
+        self.url = url
+        self.token = token
+        self._get_token = get_token
+        self._device = device
+        self._client_name = client_name
+        self._backoff = backoff
+        self.request_timeout = request_timeout
+        self._hub = hub
+        self.streams = streams
+        self.outbox = outbox
+        self.requests = PendingRequests()
+        self.state = ClientState.DISCONNECTED
+        self.welcome: f.Welcome | None = None
+        self.presence: set[str] = set()
+        self._ws: ClientConnection | None = None
+        self._ready = asyncio.Event()
+        self._done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._sync_wanted: set[str] = set()
+        self._refresh = False
+        self._bye_ms: int | None = None
+        self.final_error: ClientClosed | None = None
+        self._decoder = ServerDecoder()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the supervisor task (idempotent)."""
+        if self._task is None and self.state is not ClientState.CLOSED:
+            self._task = asyncio.get_running_loop().create_task(self._supervise())
+
+    async def wait_settled(self) -> None:
+        """Wait until connected, or closed for good."""
+        ready = asyncio.ensure_future(self._ready.wait())
+        done = asyncio.ensure_future(self._done.wait())
+        try:
+            await asyncio.wait({ready, done}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+            done.cancel()
+
+    async def close(self, error: ClientClosed | None = None) -> None:
+        """Stop for good: close the socket, fail pending work, end event streams."""
+        if self.state is ClientState.CLOSED:
+            return
+        self.final_error = error or ClientClosed()
+        task, self._task = self._task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+        self._lost(self.final_error)
+        self.outbox.fail_all(self.final_error)
+        err = self.final_error
+        self._set_state(ClientState.CLOSED, code=err.code, reason=err.reason, error=err.error)
+        self._done.set()
+
+    async def drop(self) -> None:
+        """Abort the current WebSocket without a close handshake, as a network failure would."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+
+    def _set_state(
+        self,
+        state: ClientState,
+        *,
+        code: int | None = None,
+        reason: str = "",
+        error: BaseException | None = None,
+    ) -> None:
+        if state is self.state:
+            return
+        previous, self.state = self.state, state
+        self._hub.publish(ConnectionStateEvent(state, previous, code, reason, error))
+
+    # ---------------------------------------------------------------- supervisor
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while True:
+            self._set_state(ClientState.CONNECTING)
+            code: int | None = None
+            reason = ""
+            try:
+                ws = await self._open()
+            except _Fatal as fatal:
+                await self._fail(fatal)
+                return
+            except (
+                OSError,
+                TimeoutError,
+                websockets.WebSocketException,
+                ConnectionClosed,
+                FrameError,
+            ) as exc:
+                reason = f"connect failed: {exc!r}"
+                log.info("parley: %s", reason)
+            else:
+                self._ws = ws
+                reader = self._reader = asyncio.get_running_loop().create_task(self._read_loop(ws))
+                pinger = asyncio.get_running_loop().create_task(self._ping_loop(ws))
+                try:
+                    await self._resume(ws)
+                    attempt = 0
+                    self._ready.set()
+                    self._set_state(ClientState.CONNECTED)
+                    await asyncio.shield(reader)
+                except (ConnectionClosed, RequestTimeout, ReplyError) as exc:
+                    log.info("parley: resume failed: %r", exc)
+                    with contextlib.suppress(Exception):
+                        await ws.close()
+                finally:
+                    pinger.cancel()
+                code, reason = ws.close_code, ws.close_reason or ""
+                with contextlib.suppress(BaseException):
+                    await reader
+                self._lost(_Lost("connection lost", code))
+                if not should_reconnect(code):
+                    await self._fail(
+                        _Fatal(ClientClosed(f"server closed the connection: {reason}", code), code)
+                    )
+                    return
+                if code == CloseCode.TOKEN_EXPIRED:
+                    self._refresh = True
+                self._set_state(ClientState.CONNECTING, code=code, reason=reason)
+            delay = self._backoff.delay(attempt)
+            if self._bye_ms is not None:
+                delay, self._bye_ms = self._bye_ms / 1000, None
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _fail(self, fatal: _Fatal) -> None:
+        error = fatal.error
+        closed = error if isinstance(error, ClientClosed) else ClientClosed(str(error), fatal.code, error)
+        self._task = None
+        await self.close(closed)
+
+    def _lost(self, exc: ConnectionClosed) -> None:
+        self._ready.clear()
+        self._ws = None
+        self.requests.fail_all(exc)
+        self.outbox.connection_lost()
+
+    async def _token(self) -> str:
+        if self._get_token is not None:
+            exp = token_expiry(self.token)
+            stale = exp is not None and exp - time.time() < _REFRESH_MARGIN
+            if self._refresh or not self.token or stale:
+                self.token = await self._get_token()
+                self._refresh = False
+        if not self.token:
+            raise _Fatal(ClientClosed("no token and no get_token callback"))
+        return self.token
+
+    async def _open(self) -> ClientConnection:
+        try:
+            token = await self._token()
+        except _Fatal:
+            raise
+        except Exception as exc:  # the app's callback failed; retry later
+            raise ConnectionClosed(f"get_token failed: {exc!r}") from exc
+        ws = await websockets.connect(
+            self.url, open_timeout=self.request_timeout, max_size=self._decoder.max_frame, compression=None
+        )
+        try:
+            hello = f.Hello(v=f.PROTOCOL_VERSION, token=token, device=self._device, client=self._client_name)
+            await ws.send(encode(hello))
+            async with asyncio.timeout(self.request_timeout):
+                frame = self._decoder.decode(_as_bytes(await ws.recv()))
+        except BaseException:
+            await ws.close()
+            raise
+        if isinstance(frame, f.Welcome):
+            self.welcome = frame
+            return ws
+        await ws.close()
+        if isinstance(frame, f.Error):
+            error = ReplyError(frame.code, frame.message, frame.action)
+            if error.code == "token_expired" and self._get_token is not None:
+                self._refresh = True
+                raise ConnectionClosed("token expired")
+            if error.action is Action.RETRY:
+                raise ConnectionClosed(str(error))
+            raise _Fatal(error, ws.close_code)
+        raise ConnectionClosed(f"expected welcome, got {type(frame).__name__}")
+
+    async def _resume(self, ws: ClientConnection) -> None:
+        """After ``welcome``: sync, re-subscribe presence, resend the outbox."""
+        self._sync_wanted.clear()
+        self.streams.strict = self.streams.baseline
+        try:
+            await self._sync(ws, None)
+        finally:
+            self.streams.strict = False
+        if self.presence:
+            users = sorted(self.presence)
+            await self.request_on(ws, lambda rid: f.PresenceSub(id=rid, users=users), self.request_timeout)
+        for entry in self.outbox.resendable():
+            await self._transmit(ws, entry)
+
+    # ------------------------------------------------------------------- syncing
+
+    async def _sync(self, ws: ClientConnection, convs: set[str] | None) -> None:
+        """Sync ``convs`` (all known when None) until no conversation needs more."""
+        fruitless: dict[str, int] = {}
+        for _ in range(_MAX_SYNC_ROUNDS):
+            positions = self.streams.positions(convs)
+            if convs is not None and not positions:
+                return
+            before = {p.conv: p.seq for p in positions}
+            build = functools.partial(_sync_frame, positions)
+            synced = await self.request_on(ws, build, self.request_timeout)
+            assert isinstance(synced, f.Synced)
+            outcome = self.streams.on_synced(synced, before)
+            for state in outcome.resets:
+                self._hub.publish(ResetEvent(state.conv, state.last_seq, state.epoch))
+            self._deliver(outcome.deliver)
+            self.streams.baseline = True
+            for conv in list(outcome.again):
+                if conv in before and self.streams.position(conv) == before[conv]:
+                    fruitless[conv] = fruitless.get(conv, 0) + 1
+                    if fruitless[conv] >= _MAX_FRUITLESS:
+                        log.warning("parley: giving up on a gap in %s the server did not fill", conv)
+                        self._deliver(self.streams.skip_gap(conv))
+                        outcome.again.discard(conv)
+            if not outcome.again:
+                return
+            convs = outcome.again
+
+    def _want_sync(self, conv: str) -> None:
+        self._sync_wanted.add(conv)
+        ws = self._ws
+        if ws is None or not self._ready.is_set():
+            return  # the resume after reconnect syncs everything
+        if self._sync_task is None or self._sync_task.done():
+            self._sync_task = asyncio.get_running_loop().create_task(self._sync_worker(ws))
+
+    async def _sync_worker(self, ws: ClientConnection) -> None:
+        while self._sync_wanted:
+            convs, self._sync_wanted = self._sync_wanted, set()
+            try:
+                await self._sync(ws, convs)
+            except (ConnectionClosed, RequestTimeout, ReplyError) as exc:
+                log.info("parley: gap sync failed: %r", exc)
+                return
+
+    # ------------------------------------------------------------------ requests
+
+    async def wait_ready(self) -> ClientConnection:
+        """The live WebSocket once the session is resumed; raises if the client closed."""
+        while True:
+            ws = self._ws
+            if self._ready.is_set() and ws is not None:
+                return ws
+            if self.final_error is not None:
+                raise self.final_error
+            await self.wait_settled()
+
+    async def request(self, build: Callable[[int], Any], *, idempotent: bool = True) -> Reply:
+        """Send a request when connected and return its reply, retrying across reconnects.
+
+        Non-idempotent requests raise :class:`ConnectionClosed` if the connection
+        drops before the reply. The whole call is bounded by ``request_timeout``.
+        """
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                while True:
+                    ws = await self.wait_ready()
+                    try:
+                        return await self.request_on(ws, build, None)
+                    except _Lost as exc:
+                        if not idempotent:
+                            raise ConnectionClosed("connection lost before the reply", exc.code) from None
+                    except ReplyError as exc:
+                        if exc.action is not Action.RECONNECT:
+                            raise
+                        await self.reconnect(refresh_token=exc.code == "token_expired")
+                        if not idempotent:
+                            raise
+        except TimeoutError:
+            raise RequestTimeout(f"no reply within {self.request_timeout} s") from None
+
+    async def request_on(
+        self, ws: ClientConnection, build: Callable[[int], Any], limit: float | None
+    ) -> Reply:
+        """Send one request on ``ws`` and wait for its reply (``error`` raises ReplyError)."""
+        rid = self.requests.next_id()
+        future = self.requests.register(rid)
+        try:
+            await ws.send(encode(build(rid)))
+        except websockets.ConnectionClosed as exc:
+            self.requests.discard(rid)
+            raise _Lost("connection lost", exc.rcvd.code if exc.rcvd else None) from None
+        try:
+            async with asyncio.timeout(limit):
+                return await future
+        except TimeoutError:
+            self.requests.discard(rid)
+            raise RequestTimeout(f"no reply within {self.request_timeout} s") from None
+
+    async def write(self, frame: Any) -> bool:
+        """Send a fire-and-forget frame if connected; False if it was dropped."""
+        ws = self._ws
+        if ws is None or not self._ready.is_set():
+            return False
+        try:
+            await ws.send(encode(frame))
+        except websockets.ConnectionClosed:
+            return False
+        return True
+
+    async def transmit(self, entry: OutboxEntry) -> None:
+        """Put ``entry`` on the wire once connected (unless the resume already resent it)."""
+        ws = await self.wait_ready()
+        if entry.request_id is None and entry.waiter is not None and not entry.waiter.done():
+            await self._transmit(ws, entry)
+
+    async def _transmit(self, ws: ClientConnection, entry: OutboxEntry) -> None:
+        rid = self.requests.next_id()
+        self.outbox.transmitted(entry, rid)
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await ws.send(encode(entry.frame(rid)))
+
+    async def reconnect(self, *, refresh_token: bool = False) -> None:
+        """Close the current WebSocket so the supervisor opens a new one."""
+        self._refresh = self._refresh or refresh_token
+        ws = self._ws
+        if ws is not None:
+            self._ready.clear()
+            await ws.close(CloseCode.SERVICE_RESTART, "client reconnect")
+
+    # ----------------------------------------------------------------- read loop
+
+    async def _ping_loop(self, ws: ClientConnection) -> None:
+        interval = self.welcome.heartbeat if self.welcome and self.welcome.heartbeat > 0 else 0
+        if not interval:
+            return
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await asyncio.sleep(interval)
+                await ws.send(encode(f.Ping(ts=int(time.time() * 1000))))
+
+    async def _read_loop(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for data in ws:
+                try:
+                    frame = self._decoder.decode(_as_bytes(data))
+                except FrameError as exc:
+                    log.warning("parley: dropped an undecodable frame: %s", exc)
+                    continue
+                self._dispatch(frame)
+
+    def _dispatch(self, frame: f.ServerFrame) -> None:
+        hub = self._hub
+        if isinstance(frame, f.Msg):
+            deliver, gap = self.streams.on_message(frame.m)
+            self._deliver(deliver)
+            if gap:
+                self._want_sync(frame.m.conv)
+        elif isinstance(frame, f.Ack):
+            if not self.outbox.resolve_ack(frame):
+                self.requests.resolve(frame)
+        elif isinstance(frame, REPLY_FRAMES):
+            self.requests.resolve(frame)
+        elif isinstance(frame, f.Error):
+            if frame.id is None:
+                log.warning("parley: connection error %s: %s", frame.code, frame.message)
+                if frame.code == "token_expired":
+                    self._refresh = True
+            elif not self.outbox.resolve_error(frame):
+                self.requests.resolve(frame)
+        elif isinstance(frame, f.Receipt):
+            hub.publish(ReceiptEvent(frame.conv, frame.user, frame.seq))
+        elif isinstance(frame, f.TypingEvent):
+            hub.publish(TypingEvent(frame.conv, frame.user, frame.on))
+        elif isinstance(frame, f.Presence):
+            hub.publish(PresenceEvent(frame.user, frame.online, frame.last_seen))
+        elif isinstance(frame, f.ConvEvent):
+            if frame.event == "left":
+                self.streams.forget(frame.conv.conv)
+            hub.publish(ConversationEvent(frame.event, Conversation.from_wire(frame.conv)))
+        elif isinstance(frame, f.Bye):
+            self._bye_ms = frame.reconnect_ms
+
+    def _deliver(self, messages: list[f.Message]) -> None:
+        for wire in messages:
+            m = Message.from_wire(wire)
+            target = m.target
+            if m.kind == "edit" and target is not None:
+                body = m.body.get("body")
+                self._hub.publish(EditEvent(m.conv, target, body if isinstance(body, dict) else {}, m))
+            elif m.kind == "recall" and target is not None:
+                self._hub.publish(RecallEvent(m.conv, target, m))
+            else:
+                self._hub.publish(MessageEvent(m))
+
+
+def _sync_frame(positions: list[f.Position], rid: int) -> f.Sync:
+    return f.Sync(id=rid, positions=positions)
+
+
+def _as_bytes(data: str | bytes) -> bytes:
+    return data.encode() if isinstance(data, str) else data

@@ -1,0 +1,86 @@
+"""Conversation management requests, mixed into :class:`~parley.sdk.client.Client`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from parley.proto import frames as f
+from parley.sdk.models import Conversation, ConversationSummary
+from parley.sdk.requests import Reply
+
+__all__ = ["ConversationOps", "Role"]
+
+#: A member's role in a conversation.
+Role = Literal["owner", "admin", "member"]
+
+
+class ConversationOps:
+    """Create, list, inspect and change conversations and their members."""
+
+    async def _request(self, build: Callable[[int], Any], idempotent: bool = True) -> Reply:
+        raise NotImplementedError
+
+    async def _conv(self, build: Callable[[int], Any], idempotent: bool = True) -> Conversation:
+        reply = await self._request(build, idempotent)
+        if not isinstance(reply, f.ConvResult):
+            raise TypeError(f"expected a conversation, got {type(reply).__name__}")
+        return Conversation.from_wire(reply.conv)
+
+    async def conversations(self) -> list[ConversationSummary]:
+        """The user's conversations with unread counts and last messages."""
+        reply = await self._request(lambda rid: f.ConvList(id=rid))
+        assert isinstance(reply, f.ConvListResult)
+        return [ConversationSummary.from_wire(s) for s in reply.convs]
+
+    async def conversation(self, conv: str) -> Conversation:
+        """Details and members of ``conv``."""
+        return await self._conv(lambda rid: f.ConvGet(id=rid, conv=conv))
+
+    async def create_direct(self, user: str) -> Conversation:
+        """The one-to-one conversation with ``user`` (created on first use, then the same one)."""
+        return await self._conv(lambda rid: f.ConvCreate(id=rid, kind="direct", members=[user]))
+
+    async def create_group(
+        self, name: str, members: Iterable[str], *, meta: dict[str, Any] | None = None
+    ) -> Conversation:
+        """A new group named ``name`` with ``members`` (the caller becomes its owner)."""
+        users = list(members)
+        return await self._conv(
+            lambda rid: f.ConvCreate(id=rid, kind="group", members=users, name=name, meta=meta or {}),
+            idempotent=False,
+        )
+
+    async def create_support(
+        self, name: str = "", *, members: Iterable[str] = (), meta: dict[str, Any] | None = None
+    ) -> Conversation:
+        """A new customer-service conversation (the bot and agents join it on the server side)."""
+        users = list(members)
+        return await self._conv(
+            lambda rid: f.ConvCreate(id=rid, kind="support", members=users, name=name, meta=meta or {}),
+            idempotent=False,
+        )
+
+    async def update_conversation(
+        self, conv: str, *, name: str | None = None, meta: dict[str, Any] | None = None
+    ) -> Conversation:
+        """Rename ``conv`` and/or replace its ``meta``; members get a ``ConversationEvent``."""
+        return await self._conv(lambda rid: f.ConvUpdate(id=rid, conv=conv, name=name, meta=meta))
+
+    async def add_members(self, conv: str, users: Iterable[str], *, role: Role = "member") -> None:
+        """Add ``users`` to ``conv`` with ``role``."""
+        names = list(users)
+        await self._request(lambda rid: f.MemberAdd(id=rid, conv=conv, users=names, role=role))
+
+    async def remove_members(self, conv: str, users: Iterable[str]) -> None:
+        """Remove ``users`` from ``conv`` (needs owner or admin)."""
+        names = list(users)
+        await self._request(lambda rid: f.MemberRemove(id=rid, conv=conv, users=names))
+
+    async def set_role(self, conv: str, user: str, role: Role) -> None:
+        """Make ``user`` an owner, admin or member of ``conv``."""
+        await self._request(lambda rid: f.MemberRole(id=rid, conv=conv, user=user, role=role))
+
+    async def leave(self, conv: str) -> None:
+        """Leave ``conv``."""
+        await self._request(lambda rid: f.Leave(id=rid, conv=conv))
