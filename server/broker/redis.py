@@ -1,0 +1,578 @@
+"""Redis broker: pipelined PUBLISH, one pub/sub connection, presence hashes.
+
+Hot path, and why it is shaped this way:
+
+* ``publish`` appends ``(channel, bytes)`` to a list and wakes one flusher
+  task. The flusher writes everything buffered as one pipeline (one write,
+  one round trip) per round, so N publishes issued in one loop iteration
+  cost one round trip, and per-channel order is the buffer order.
+* Every subscribed channel shares ONE pub/sub connection, read by ONE task
+  that calls the handler synchronously with the raw payload: no task per
+  message and no decoding (channel names are looked up, not decoded).
+
+Connections per broker: the flusher's own, the pub/sub one, and a small
+bounded pool (``max_connections``) for presence and ``ping``.
+
+Presence lives in one hash per key, ``conn -> expiry`` in milliseconds on the
+Redis clock (``TIME``), so nodes with skewed clocks agree. Transitions are
+computed inside Lua scripts, so they are atomic across nodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+import hiredis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import RedisError
+
+from parley.proto.backoff import Backoff
+from parley.server.ports import BrokerUnavailable, MessageHandler
+
+__all__ = ["RedisBroker"]
+
+log = logging.getLogger(__name__)
+
+#: Channels per SUBSCRIBE command and presence entries per Lua call: big
+#: enough to amortise round trips, small enough not to stall Redis.
+_CHUNK = 1000
+
+# KEYS[1] = presence hash; ARGV = conn, ttl_ms. Returns 1 if the key came online.
+_ADD = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local ttl = tonumber(ARGV[2])
+local live = 0
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if tonumber(all[i + 1]) > now then live = live + 1
+  else redis.call('HDEL', KEYS[1], all[i]) end
+end
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', now + ttl))
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+if live == 0 then return 1 end
+return 0
+"""
+
+# KEYS[1] = presence hash; ARGV = conn. Returns 1 if conn was there and no live conn is left.
+_REMOVE = """
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local all = redis.call('HGETALL', KEYS[1])
+for i = 2, #all, 2 do
+  if tonumber(all[i]) > now then return 0 end
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+# KEYS = presence hashes; ARGV = ttl_ms, conn per key. Extends existing entries only.
+_REFRESH = """
+local t = redis.call('TIME')
+local ttl = tonumber(ARGV[1])
+local expiry = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000) + ttl)
+for i, key in ipairs(KEYS) do
+  if redis.call('HEXISTS', key, ARGV[i + 1]) == 1 then
+    redis.call('HSET', key, ARGV[i + 1], expiry)
+    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  end
+end
+return 0
+"""
+
+#: Reconnect and publish-retry delays: short, so a Redis restart costs ~seconds.
+_RECONNECT = Backoff(min_delay=0.05, max_delay=2.0)
+
+_ERRORS = (RedisError, OSError)  # builtin TimeoutError is an OSError
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def _pack_publish(batch: list[tuple[bytes, bytes]]) -> bytes:
+    """RESP for N PUBLISH commands, built directly: redis-py's generic
+    ``pack_command`` was the top cost of a publish in profiles."""
+    parts: list[bytes] = []
+    append = parts.append
+    for channel, data in batch:
+        append(b"*3\r\n$7\r\nPUBLISH\r\n$%d\r\n%b\r\n$%d\r\n" % (len(channel), channel, len(data)))
+        append(data)
+        append(b"\r\n")
+    return b"".join(parts)
+
+
+async def _read_replies(conn: AbstractConnection, parser: hiredis.Reader, count: int) -> None:
+    """Consume ``count`` replies (PUBLISH receiver counts: nothing to keep)."""
+    stream = conn._reader
+    if stream is None:
+        raise ConnectionError("connection is closed")
+    gets = parser.gets
+    while count:
+        reply = gets()
+        if reply is False:
+            chunk = await stream.read(1 << 16)
+            if not chunk:
+                raise ConnectionError("connection closed by redis")
+            parser.feed(chunk)
+        else:
+            count -= 1
+            if isinstance(reply, hiredis.ReplyError):
+                raise RedisError(f"PUBLISH failed: {reply}")
+
+
+def _ms(ttl: float) -> int:
+    return max(1, int(ttl * 1000))
+
+
+class _SubConn:
+    """One pub/sub connection and the (un)subscribe confirmations it still owes.
+
+    Redis answers ``SUBSCRIBE a b c`` with one reply per channel, in command
+    order, so a FIFO of counters tells which command a reply completes.
+    """
+
+    def __init__(self, conn: AbstractConnection) -> None:
+        self.conn = conn
+        self.pending: deque[tuple[list[int], asyncio.Future[None] | None]] = deque()
+        self.pong: asyncio.Future[None] | None = None
+        self.alive = True
+
+    def expect(self, replies: int, done: asyncio.Future[None] | None) -> None:
+        if self.alive:
+            self.pending.append(([replies], done))
+        elif done is not None and not done.done():
+            done.set_result(None)
+
+    def confirm(self) -> None:
+        if not self.pending:
+            return
+        left, done = self.pending[0]
+        left[0] -= 1
+        if left[0] <= 0:
+            self.pending.popleft()
+            if done is not None and not done.done():
+                done.set_result(None)
+
+    def release(self) -> None:
+        """The connection is gone: wake everyone waiting on it."""
+        self.alive = False
+        for _, done in self.pending:
+            if done is not None and not done.done():
+                done.set_result(None)
+        self.pending.clear()
+        if self.pong is not None and not self.pong.done():
+            self.pong.set_result(None)  # the reader is reconnecting anyway
+
+
+class RedisBroker:
+    """The :class:`~parley.server.ports.Broker` port on Redis pub/sub.
+
+    * ``publish`` never raises and never blocks. While Redis is unreachable,
+      rounds fail and their messages are dropped (at-most-once) and counted
+      in :attr:`dropped`. The buffer holds at most ``max_buffer`` messages:
+      beyond that the NEWEST are dropped (the buffered prefix stays
+      contiguous, so a receiver sees one gap, not holes). Memory is bounded
+      by twice ``max_buffer`` (the buffer plus the round in flight).
+    * ``subscribe`` returns once Redis has confirmed every channel — or at
+      once if the pub/sub connection is down, or after ``timeout``; in every
+      case the channels stay in the subscription set, which the reader
+      re-subscribes by itself after each reconnect (jittered backoff).
+    * ``unsubscribe`` stops delivery immediately (messages already in flight
+      for those channels are filtered out) and does not wait for Redis.
+    * Presence and ``ping`` raise :class:`BrokerUnavailable` on Redis errors.
+
+    Counters for tests and metrics: :attr:`published`, :attr:`dropped`,
+    :attr:`pipelines` (publish round trips), :attr:`received`,
+    :attr:`reconnects` (pub/sub reconnections).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "parley:",
+        max_buffer: int = 100_000,
+        max_connections: int = 16,
+        timeout: float = 5.0,
+        keepalive: float = 15.0,
+        backoff: Backoff = _RECONNECT,
+    ) -> None:
+        self._prefix = prefix
+        self._max_buffer = max_buffer
+        self._timeout = timeout
+        self._keepalive = keepalive
+        self._backoff = backoff
+        # A bounded, blocking pool (presence, ping; the flusher and the reader
+        # take one dedicated connection each from its settings): under load
+        # callers queue for a connection instead of failing or opening new
+        # ones (the redis-py "too many connections" trap). RESP2 keeps pub/sub
+        # replies plain arrays. No retries inside redis-py: a retried PUBLISH
+        # pipeline could duplicate messages.
+        self._pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            protocol=2,
+        )
+        self._redis = Redis.from_pool(self._pool)
+        self._add = self._redis.register_script(_ADD)
+        self._remove = self._redis.register_script(_REMOVE)
+
+        self._handler: MessageHandler | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+
+        # publish side
+        self._buffer: list[tuple[bytes, bytes]] = []
+        self._wake = asyncio.Event()
+        self._enqueued = 0  # messages accepted by publish()
+        self._settled = 0  # of those, sent or dropped by the flusher
+        self._settled_event = asyncio.Event()
+        self._pub: tuple[AbstractConnection, hiredis.Reader] | None = None  # the flusher's own
+
+        # subscribe side: prefixed channel name (as Redis sends it) -> our name
+        self._names: dict[bytes, str] = {}
+        self._inflight: dict[bytes, asyncio.Future[None]] = {}
+        self._sub: _SubConn | None = None
+        self._sub_lock = asyncio.Lock()  # orders writes on the pub/sub connection
+        self._connected = asyncio.Event()
+
+        self.published = 0
+        self.dropped = 0
+        self.pipelines = 0
+        self.received = 0
+        self.reconnects = 0
+
+    # lifecycle --------------------------------------------------------
+    async def start(self, handler: MessageHandler) -> None:
+        """Connect; raise :class:`BrokerUnavailable` if Redis cannot be reached."""
+        self._handler = handler
+        self._closing = False
+        await self.ping()
+        self._flusher = asyncio.create_task(self._flush_loop(), name="parley-broker-flush")
+        self._tasks = [
+            self._flusher,
+            asyncio.create_task(self._read_loop(), name="parley-broker-read"),
+            asyncio.create_task(self._keepalive_loop(), name="parley-broker-keepalive"),
+        ]
+        try:
+            await asyncio.wait_for(self._connected.wait(), self._timeout)
+        except TimeoutError:
+            await self.close()
+            raise BrokerUnavailable("pub/sub connection not established") from None
+
+    async def close(self) -> None:
+        self._closing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flush(), self._timeout)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        self._flusher = None
+        self.dropped += len(self._buffer)
+        self._buffer = []
+        self._settle(self._enqueued - self._settled)
+        if self._pub is not None:
+            await self._pub[0].disconnect(nowait=True)
+            self._pub = None
+        await self._redis.aclose()
+
+    async def ping(self) -> None:
+        try:
+            await self._redis.ping()
+        except _ERRORS as exc:
+            raise BrokerUnavailable(f"redis: {exc}") from exc
+
+    # publish ----------------------------------------------------------
+    def publish(self, channel: str, data: bytes) -> None:
+        if self._closing or len(self._buffer) >= self._max_buffer:
+            self.dropped += 1
+            return
+        self._buffer.append(((self._prefix + channel).encode(), data))
+        self._enqueued += 1
+        self._wake.set()
+
+    async def flush(self) -> None:
+        """Wait until every message published so far was sent to Redis or dropped."""
+        target = self._enqueued
+        while self._settled < target and self._flusher is not None and not self._flusher.done():
+            await self._settled_event.wait()
+
+    def _settle(self, count: int) -> None:
+        self._settled += count
+        event, self._settled_event = self._settled_event, asyncio.Event()
+        event.set()
+
+    async def _flush_loop(self) -> None:
+        failures = 0
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._buffer:
+                batch, self._buffer = self._buffer, []
+                try:
+                    await self._send(batch)
+                except _ERRORS as exc:
+                    self.dropped += len(batch)
+                    self._settle(len(batch))
+                    if failures == 0:
+                        log.warning("redis publish failed, dropping messages until it is back: %s", exc)
+                    failures += 1
+                    # Don't spin while Redis is down; publishes meanwhile
+                    # wait in the bounded buffer and are tried next round.
+                    await asyncio.sleep(self._backoff.delay(failures - 1))
+                    continue
+                failures = 0
+                self.pipelines += 1
+                self.published += len(batch)
+                self._settle(len(batch))
+
+    async def _send(self, batch: list[tuple[bytes, bytes]]) -> None:
+        """One pipeline round trip: the same bytes on the wire as
+        ``pipeline(transaction=False)``, without its per-command bookkeeping.
+
+        The flusher owns its connection (not a pooled one) so it can read the
+        N integer replies straight through a hiredis reader, one await per
+        socket read instead of one redis-py call chain per reply.
+        """
+        if self._pub is not None and (self._pub[0]._reader is None or self._pub[0]._reader.at_eof()):
+            # Closed by the server while idle (e.g. a Redis restart): reconnect
+            # now rather than lose this round to a dead socket.
+            await self._pub[0].disconnect(nowait=True)
+            self._pub = None
+        if self._pub is None:
+            conn = self._pool.make_connection()  # type: ignore[no-untyped-call]
+            await conn.connect()  # type: ignore[no-untyped-call]
+            self._pub = (conn, hiredis.Reader())
+        conn, parser = self._pub
+        try:
+            # One deadline for the whole round instead of one timer per reply.
+            async with asyncio.timeout(self._timeout):
+                await conn.send_packed_command(_pack_publish(batch), check_health=False)
+                await _read_replies(conn, parser, len(batch))
+        except BaseException:
+            # Replies may still be unread: the connection is out of sync.
+            self._pub = None
+            await conn.disconnect(nowait=True)
+            raise
+
+    # subscribe --------------------------------------------------------
+    async def subscribe(self, channels: Collection[str]) -> None:
+        """Subscribe (idempotent) with one SUBSCRIBE per call; see the class doc for when it returns."""
+        loop = asyncio.get_running_loop()
+        new: list[bytes] = []
+        waits: set[asyncio.Future[None]] = set()
+        for channel in channels:
+            name = (self._prefix + channel).encode()
+            if name in self._names:
+                if name in self._inflight:
+                    waits.add(self._inflight[name])
+            else:
+                self._names[name] = channel
+                new.append(name)
+        if new:
+            async with self._sub_lock:
+                sub = self._sub
+                if sub is not None and sub.alive:
+                    commands = []
+                    for chunk in _chunks(new):
+                        done: asyncio.Future[None] = loop.create_future()
+                        sub.expect(len(chunk), done)
+                        self._track(chunk, done)
+                        waits.add(done)
+                        commands.append(("SUBSCRIBE", *chunk))
+                    # On failure the reader notices too, reconnects and re-subscribes.
+                    with contextlib.suppress(*_ERRORS):
+                        await sub.conn.send_packed_command(sub.conn.pack_commands(commands), False)
+        if waits:
+            await asyncio.wait(waits, timeout=self._timeout)
+
+    def _track(self, names: Sequence[bytes], done: asyncio.Future[None]) -> None:
+        for name in names:
+            self._inflight[name] = done
+
+        def untrack(_: asyncio.Future[None]) -> None:
+            for name in names:
+                if self._inflight.get(name) is done:
+                    del self._inflight[name]
+
+        done.add_done_callback(untrack)
+
+    async def unsubscribe(self, channels: Collection[str]) -> None:
+        gone: list[bytes] = []
+        for channel in channels:
+            name = (self._prefix + channel).encode()
+            if self._names.pop(name, None) is not None:
+                gone.append(name)
+        if not gone:
+            return
+        async with self._sub_lock:
+            sub = self._sub
+            if sub is not None and sub.alive:
+                commands = []
+                for chunk in _chunks(gone):
+                    sub.expect(len(chunk), None)
+                    commands.append(("UNSUBSCRIBE", *chunk))
+                with contextlib.suppress(*_ERRORS):
+                    await sub.conn.send_packed_command(sub.conn.pack_commands(commands), False)
+
+    async def _read_loop(self) -> None:
+        attempt = 0
+        while True:
+            if attempt:
+                # Jittered: spreads the reconnect storm of many nodes after Redis restarts.
+                await asyncio.sleep(self._backoff.delay(attempt - 1))
+            sub = _SubConn(self._pool.make_connection())  # type: ignore[no-untyped-call]
+            try:
+                await self._connect(sub)
+            except _ERRORS as exc:
+                await self._drop(sub)
+                if attempt <= 1:
+                    log.warning("redis pub/sub connection failed, retrying: %s", exc)
+                attempt += 1
+                continue
+            if attempt:
+                self.reconnects += 1
+                log.info("redis pub/sub reconnected, %d channels re-subscribed", len(self._names))
+            try:
+                await self._read(sub)
+            except _ERRORS as exc:
+                log.warning("redis pub/sub connection lost: %s", exc)
+            finally:
+                await self._drop(sub)
+            attempt = 1
+
+    async def _connect(self, sub: _SubConn) -> None:
+        await sub.conn.connect()  # type: ignore[no-untyped-call]
+        async with self._sub_lock:
+            names = list(self._names)
+            commands = []
+            for chunk in _chunks(names):
+                sub.expect(len(chunk), None)
+                commands.append(("SUBSCRIBE", *chunk))
+            if commands:
+                await sub.conn.send_packed_command(sub.conn.pack_commands(commands), False)
+            self._sub = sub
+        self._connected.set()
+
+    async def _drop(self, sub: _SubConn) -> None:
+        if self._sub is sub:
+            self._sub = None
+            self._connected.clear()
+        sub.release()
+        await sub.conn.disconnect(nowait=True)
+
+    async def _read(self, sub: _SubConn) -> None:
+        """The hot loop: one await per socket read, then every complete reply
+        in that chunk is dispatched inline, the handler called synchronously.
+
+        redis-py did the connect and handshake (auth, TLS); from here the
+        connection's stream is read directly through a hiredis reader, which
+        skips redis-py's per-reply call chain (timeouts, error formatting).
+        """
+        stream: asyncio.StreamReader | None = sub.conn._reader
+        if stream is None:
+            raise ConnectionError("pub/sub connection is closed")
+        parser = hiredis.Reader()
+        gets = parser.gets
+        names = self._names  # mutated in place, never rebound
+        handler = self._handler
+        assert handler is not None
+        while True:
+            chunk = await stream.read(1 << 16)
+            if not chunk:
+                raise ConnectionError("connection closed by redis")
+            parser.feed(chunk)
+            while (reply := gets()) is not False:
+                if reply.__class__ is not list:
+                    log.warning("unexpected reply on the pub/sub connection: %r", reply)
+                    continue
+                kind = reply[0]
+                if kind == b"message":
+                    channel = names.get(reply[1])
+                    if channel is None:
+                        continue  # unsubscribed while the message was in flight
+                    self.received += 1
+                    try:
+                        handler(channel, reply[2])
+                    except Exception:
+                        log.exception("broker handler failed for channel %r", channel)
+                elif kind == b"subscribe" or kind == b"unsubscribe":
+                    sub.confirm()
+                elif kind == b"pong" and sub.pong is not None and not sub.pong.done():
+                    sub.pong.set_result(None)
+
+    async def _keepalive_loop(self) -> None:
+        """PING the pub/sub connection: a silently dead peer would block the reader forever."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._keepalive)
+            sub = self._sub
+            if sub is None:
+                continue
+            sub.pong = loop.create_future()
+            try:
+                async with self._sub_lock:
+                    await sub.conn.send_command("PING", check_health=False)
+                await asyncio.wait_for(sub.pong, self._timeout)
+            except _ERRORS as exc:  # includes the timeout
+                log.warning("redis pub/sub connection unresponsive, reconnecting: %r", exc)
+                await sub.conn.disconnect(nowait=True)
+
+    # presence ---------------------------------------------------------
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}presence:{key}"
+
+    async def presence_add(self, key: str, conn: str, ttl: float) -> bool:
+        try:
+            return bool(await self._add(keys=[self._key(key)], args=[conn, _ms(ttl)]))
+        except _ERRORS as exc:
+            raise BrokerUnavailable(f"redis: {exc}") from exc
+
+    async def presence_remove(self, key: str, conn: str) -> bool:
+        """True only on the transition: ``conn`` was registered and no live conn is left."""
+        try:
+            return bool(await self._remove(keys=[self._key(key)], args=[conn]))
+        except _ERRORS as exc:
+            raise BrokerUnavailable(f"redis: {exc}") from exc
+
+    async def presence_refresh(self, entries: Collection[tuple[str, str]], ttl: float) -> None:
+        """Extend existing entries (never re-create removed ones), one pipelined round trip."""
+        items = list(entries)
+        if not items:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for chunk in _chunks(items):
+                    keys = [self._key(key) for key, _ in chunk]
+                    pipe.eval(_REFRESH, len(keys), *keys, _ms(ttl), *(conn for _, conn in chunk))
+                await pipe.execute()
+        except _ERRORS as exc:
+            raise BrokerUnavailable(f"redis: {exc}") from exc
+
+    async def presence_online(self, keys: Collection[str]) -> set[str]:
+        wanted = list(keys)
+        if not wanted:
+            return set()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.time()  # the Redis clock, the one the scripts write expiries with
+                for key in wanted:
+                    pipe.hvals(self._key(key))
+                (seconds, micros), *values = await pipe.execute()
+        except _ERRORS as exc:
+            raise BrokerUnavailable(f"redis: {exc}") from exc
+        now = seconds * 1000 + micros // 1000
+        return {key for key, exp in zip(wanted, values, strict=True) if any(int(e) > now for e in exp)}
