@@ -26,6 +26,9 @@ class Connection:
         "_close",
         "_queue",
         "_send",
+        "_sending",
+        "abort",
+        "aborted",
         "_wakeup",
         "app",
         "close_code",
@@ -58,6 +61,10 @@ class Connection:
         self._queue: deque[bytes] = deque()
         self._wakeup = asyncio.Event()
         self.writer: asyncio.Task[None] | None = None
+        self._sending = False
+        #: Set by the endpoint: ends the connection when the socket cannot even take a close frame.
+        self.abort: Callable[[], None] | None = None
+        self.aborted = False
 
     @property
     def authenticated(self) -> bool:
@@ -84,6 +91,14 @@ class Connection:
             self.close_code = (code, reason)
             if code == CloseCode.SLOW_CONSUMER:
                 self._queue.clear()  # the client resumes from its position; don't keep its backlog
+                if self._sending:
+                    # The writer is stuck on a socket the client does not read: a close
+                    # frame would wait behind it too, so end the connection outright.
+                    self.aborted = True
+                    if self.writer is not None:
+                        self.writer.cancel()
+                    if self.abort is not None:
+                        self.abort()
             self._wakeup.set()
 
     def start_writer(self) -> None:
@@ -94,7 +109,9 @@ class Connection:
         try:
             while True:
                 while queue:
+                    self._sending = True
                     await self._send(queue.popleft())
+                    self._sending = False
                 if self.close_code is not None:
                     await self._close(*self.close_code)
                     return

@@ -9,9 +9,11 @@ socket closes. Writing happens only in the connection's writer task.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -48,14 +50,31 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         "k" + secrets.token_hex(6), websocket.send_bytes, _closer(websocket), max_queue=settings.outbound_queue
     )
     conn.start_writer()
+    conn.abort = _aborter()
     node.pending.add(conn)
     try:
         await _serve(node, websocket, conn, node.decoder)
     except WebSocketDisconnect:
         pass
+    except asyncio.CancelledError:
+        if not conn.aborted:
+            raise
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
     finally:
         node.pending.discard(conn)
         await node.forget(conn)
+
+
+def _aborter() -> Callable[[], None]:
+    task = asyncio.current_task()
+
+    def abort() -> None:
+        if task is not None:
+            task.cancel()
+
+    return abort
 
 
 def _closer(websocket: WebSocket):  # type: ignore[no-untyped-def]
