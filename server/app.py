@@ -28,12 +28,14 @@ async def readyz(request: Request) -> Response:
     for name, check in (("store", node.services.store.ping), ("broker", node.services.broker.ping)):
         try:
             await check()
-        except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
+        except Exception as exc:
             problems[name] = str(exc) or type(exc).__name__
     if node.draining:
         problems["node"] = "draining"
     status = 503 if problems else 200
-    return JSONResponse({"status": "unready" if problems else "ready", "problems": problems}, status_code=status)
+    return JSONResponse(
+        {"status": "unready" if problems else "ready", "problems": problems}, status_code=status
+    )
 
 
 def build_app(settings: Settings, node: Node | None = None) -> Starlette:

@@ -7,6 +7,7 @@ variables, and the result is one frozen :class:`Settings` passed down.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,9 +22,16 @@ from parley.server.store import open_store
 T = TypeVar("T")
 
 _store_options = [
-    click.option("--sqlite-path", envvar="PARLEY_SQLITE_PATH", default="parley.db", show_default=True,
-                 help="SQLite file of the embedded store."),
-    click.option("--mongo-url", envvar="PARLEY_MONGO_URL", default=None, help="Use MongoDB instead of SQLite."),
+    click.option(
+        "--sqlite-path",
+        envvar="PARLEY_SQLITE_PATH",
+        default="parley.db",
+        show_default=True,
+        help="SQLite file of the embedded store.",
+    ),
+    click.option(
+        "--mongo-url", envvar="PARLEY_MONGO_URL", default=None, help="Use MongoDB instead of SQLite."
+    ),
     click.option("--mongo-database", envvar="PARLEY_MONGO_DATABASE", default="parley", show_default=True),
 ]
 
@@ -34,8 +42,9 @@ def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _with_apps(sqlite_path: str, mongo_url: str | None, mongo_database: str,
-               work: Callable[[AppService], Awaitable[T]]) -> T:
+def _with_apps(
+    sqlite_path: str, mongo_url: str | None, mongo_database: str, work: Callable[[AppService], Awaitable[T]]
+) -> T:
     async def run() -> T:
         store = open_store(mongo_url, sqlite_path=sqlite_path, mongo_database=mongo_database)
         await store.open()
@@ -57,26 +66,53 @@ def main() -> None:
 @click.option("--host", envvar="PARLEY_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="PARLEY_PORT", default=8700, show_default=True, type=int)
 @store_options
-@click.option("--redis-url", envvar="PARLEY_REDIS_URL", default=None,
-              help="Fan out through Redis (several nodes). Default: in-process broker.")
+@click.option(
+    "--redis-url",
+    envvar="PARLEY_REDIS_URL",
+    default=None,
+    help="Fan out through Redis (several nodes). Default: in-process broker.",
+)
 @click.option("--node-id", envvar="PARLEY_NODE_ID", default=None, help="Name of this node (default: random).")
 @click.option("--max-frame", envvar="PARLEY_MAX_FRAME", default=65536, show_default=True, type=int)
 @click.option("--admin-key", envvar="PARLEY_ADMIN_KEY", default=None, help="Enables POST /v1/apps.")
-@click.option("--allowed-origin", "allowed_origins", envvar="PARLEY_ALLOWED_ORIGINS", multiple=True,
-              help="Allowed browser Origin (repeat); default: any.")
+@click.option(
+    "--allowed-origin",
+    "allowed_origins",
+    envvar="PARLEY_ALLOWED_ORIGINS",
+    multiple=True,
+    help="Allowed browser Origin (repeat); default: any.",
+)
 @click.option("--log-level", envvar="PARLEY_LOG_LEVEL", default="info", show_default=True)
-def serve(host: str, port: int, sqlite_path: str, mongo_url: str | None, mongo_database: str,
-          redis_url: str | None, node_id: str | None, max_frame: int, admin_key: str | None,
-          allowed_origins: tuple[str, ...], log_level: str) -> None:
+def serve(
+    host: str,
+    port: int,
+    sqlite_path: str,
+    mongo_url: str | None,
+    mongo_database: str,
+    redis_url: str | None,
+    node_id: str | None,
+    max_frame: int,
+    admin_key: str | None,
+    allowed_origins: tuple[str, ...],
+    log_level: str,
+) -> None:
     """Run a gateway node (WebSocket at /ws, admin API at /v1, OpenAPI at /openapi.json)."""
     from parley.server.serve import make_server
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    extra = {"node_id": node_id} if node_id else {}
     settings = Settings(
-        host=host, port=port, sqlite_path=sqlite_path, mongo_url=mongo_url, mongo_database=mongo_database,
-        redis_url=redis_url, max_frame=max_frame, admin_key=admin_key, allowed_origins=allowed_origins, **extra,
+        host=host,
+        port=port,
+        sqlite_path=sqlite_path,
+        mongo_url=mongo_url,
+        mongo_database=mongo_database,
+        redis_url=redis_url,
+        max_frame=max_frame,
+        admin_key=admin_key,
+        allowed_origins=allowed_origins,
     )
+    if node_id:
+        settings = dataclasses.replace(settings, node_id=node_id)
     make_server(settings, log_level=log_level).run()
 
 
@@ -92,7 +128,11 @@ def app() -> None:
 def app_create(name: str, fmt: str, sqlite_path: str, mongo_url: str | None, mongo_database: str) -> None:
     """Create an app; prints its id, token secret and API key (shown once)."""
     created = _with_apps(sqlite_path, mongo_url, mongo_database, lambda s: s.create_app(name))
-    values = {"PARLEY_APP": created.app.app, "PARLEY_APP_SECRET": created.app.secret, "PARLEY_API_KEY": created.api_key}
+    values = {
+        "PARLEY_APP": created.app.app,
+        "PARLEY_APP_SECRET": created.app.secret,
+        "PARLEY_API_KEY": created.api_key,
+    }
     if fmt == "json":
         click.echo(json.dumps(values))
     else:
@@ -106,7 +146,7 @@ def app_list(sqlite_path: str, mongo_url: str | None, mongo_database: str) -> No
     """List apps."""
 
     async def work(s: AppService) -> list[str]:
-        return [f"{a.app}\t{a.name}" for a in await s._store.list_apps()]  # noqa: SLF001
+        return [f"{a.app}\t{a.name}" for a in await s._store.list_apps()]
 
     for line in _with_apps(sqlite_path, mongo_url, mongo_database, work):
         click.echo(line)
@@ -130,7 +170,9 @@ def app_key(app_id: str, sqlite_path: str, mongo_url: str | None, mongo_database
 @click.option("--user", required=True)
 @click.option("--ttl", default=3600, show_default=True, type=int, help="Seconds until it expires.")
 @store_options
-def token(app_id: str, user: str, ttl: int, sqlite_path: str, mongo_url: str | None, mongo_database: str) -> None:
+def token(
+    app_id: str, user: str, ttl: int, sqlite_path: str, mongo_url: str | None, mongo_database: str
+) -> None:
     """Print a user token (what your back-end would sign)."""
     issued, _ = _with_apps(sqlite_path, mongo_url, mongo_database, lambda s: s.token(app_id, user, ttl=ttl))
     click.echo(issued)
@@ -142,8 +184,9 @@ def token(app_id: str, user: str, ttl: int, sqlite_path: str, mongo_url: str | N
 @click.option("--name", default="")
 @click.option("--role", type=click.Choice(["user", "agent", "bot"]), default="user", show_default=True)
 @store_options
-def user_create(app_id: str, user: str, name: str, role: str, sqlite_path: str, mongo_url: str | None,
-                mongo_database: str) -> None:
+def user_create(
+    app_id: str, user: str, name: str, role: str, sqlite_path: str, mongo_url: str | None, mongo_database: str
+) -> None:
     """Create or update a user."""
 
     async def work(s: AppService) -> str:

@@ -45,7 +45,9 @@ class Node:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Node:
-        store = open_store(settings.mongo_url, sqlite_path=settings.sqlite_path, mongo_database=settings.mongo_database)
+        store = open_store(
+            settings.mongo_url, sqlite_path=settings.sqlite_path, mongo_database=settings.mongo_database
+        )
         return cls(settings, store, make_broker(settings.redis_url))
 
     async def start(self) -> None:
@@ -86,7 +88,7 @@ class Node:
             self.hub.unregister(conn)
             try:
                 await self.services.presence.disconnected(conn.app, conn.user, conn.id)
-            except Exception:  # noqa: BLE001 - presence expires by TTL anyway
+            except Exception:
                 log.warning("presence of %s not cleared", conn.id)
         conn.close(CloseCode.NORMAL, "closed")
         if conn.writer is not None and not conn.writer.done():
@@ -115,5 +117,5 @@ class Node:
                 entries = [(c.app, c.user, c.id) for c in self.hub.connections]
                 try:
                     await self.services.presence.refresh(entries)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.warning("presence refresh failed")

@@ -43,7 +43,11 @@ async def running_node(
     tmp: Path, *, app: tuple[App, str] | None = None, **overrides: Any
 ) -> AsyncIterator[RunningNode]:
     """Start one node; ``app`` reuses an existing ``(App, api_key)`` (several nodes, one store)."""
-    fields: dict[str, Any] = {"port": free_port(), "sqlite_path": str(tmp / "parley.db"), "shutdown_grace": 1.0}
+    fields: dict[str, Any] = {
+        "port": free_port(),
+        "sqlite_path": str(tmp / "parley.db"),
+        "shutdown_grace": 1.0,
+    }
     fields.update(overrides)
     settings = Settings(**fields)
     server = make_server(settings, log_level="warning")

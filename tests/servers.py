@@ -59,9 +59,23 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--logfile", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--logfile",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port, self.proc, 10, "redis-server")
 
@@ -98,9 +112,20 @@ def mongo_server() -> Iterator[str]:
     empty_config = Path(tempfile.mkdtemp()) / "secantusd.toml"
     empty_config.write_text("")
     proc = subprocess.Popen(
-        [exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:",
-         "--config", str(empty_config)],
-        stdout=log, stderr=subprocess.STDOUT, cwd=empty_config.parent,
+        [
+            exe,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            ":memory:",
+            "--config",
+            str(empty_config),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=empty_config.parent,
     )
     try:
         _wait_port(port, proc, 30, "secantusd-py")

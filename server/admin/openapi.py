@@ -18,9 +18,20 @@ __all__ = ["openapi_document"]
 _REF = "#/components/schemas/{name}"
 
 _MODELS: list[Any] = [
-    schemas.CreateApp, schemas.AppCreated, schemas.CreateUser, schemas.UserOut, schemas.CreateToken,
-    schemas.TokenIssued, schemas.CreateConversation, schemas.ConvInfo, schemas.AddMembers, schemas.AddedMembers,
-    schemas.PostMessage, schemas.Message, schemas.MessagePage, schemas.ConversationList,
+    schemas.CreateApp,
+    schemas.AppCreated,
+    schemas.CreateUser,
+    schemas.UserOut,
+    schemas.CreateToken,
+    schemas.TokenIssued,
+    schemas.CreateConversation,
+    schemas.ConvInfo,
+    schemas.AddMembers,
+    schemas.AddedMembers,
+    schemas.PostMessage,
+    schemas.Message,
+    schemas.MessagePage,
+    schemas.ConversationList,
 ]
 
 _PROBLEM = {
@@ -40,11 +51,20 @@ def _ref(model: Any) -> dict[str, str]:
     return {"$ref": _REF.format(name=model.__name__)}
 
 
-def _op(summary: str, ok: int, response: Any | None, body: Any | None = None, params: tuple[str, ...] = (),
-        query: tuple[str, ...] = (), media: str = "application/json") -> dict[str, Any]:
+def _op(
+    summary: str,
+    ok: int,
+    response: Any | None,
+    body: Any | None = None,
+    params: tuple[str, ...] = (),
+    query: tuple[str, ...] = (),
+    media: str = "application/json",
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "security": [{"apiKey": []}]}
     parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
-    parameters += [{"name": q, "in": "query", "required": False, "schema": {"type": "integer"}} for q in query]
+    parameters += [
+        {"name": q, "in": "query", "required": False, "schema": {"type": "integer"}} for q in query
+    ]
     if parameters:
         op["parameters"] = parameters
     if body is not None:
@@ -52,7 +72,10 @@ def _op(summary: str, ok: int, response: Any | None, body: Any | None = None, pa
     ok_response: dict[str, Any] = {"description": "success"}
     if response is not None:
         ok_response["content"] = {media: {"schema": _ref(response)}}
-    problem = {"description": "problem", "content": {"application/problem+json": {"schema": {"$ref": _REF.format(name="Problem")}}}}
+    problem = {
+        "description": "problem",
+        "content": {"application/problem+json": {"schema": {"$ref": _REF.format(name="Problem")}}},
+    }
     op["responses"] = {str(ok): ok_response, "default": problem}
     return op
 
@@ -70,8 +93,13 @@ def openapi_document() -> dict[str, Any]:
             "get": _op("A user's conversations with unread counts", 200, s.ConversationList, params=("user",))
         },
         "/v1/users/{user}/messages": {
-            "post": _op("Message a user (in the sender's direct conversation with them)", 201, s.Message,
-                        s.PostMessage, params=("user",))
+            "post": _op(
+                "Message a user (in the sender's direct conversation with them)",
+                201,
+                s.Message,
+                s.PostMessage,
+                params=("user",),
+            )
         },
         "/v1/tokens": {"post": _op("Issue a user token", 201, s.TokenIssued, s.CreateToken)},
         "/v1/conversations": {"post": _op("Create a conversation", 201, s.ConvInfo, s.CreateConversation)},
@@ -83,14 +111,29 @@ def openapi_document() -> dict[str, Any]:
             "delete": _op("Remove a member", 204, None, params=("conv", "user"))
         },
         "/v1/conversations/{conv}/messages": {
-            "post": _op("Post a message (system, bot or on behalf of a user)", 201, s.Message, s.PostMessage,
-                        params=("conv",)),
-            "get": _op("A page of history by seq", 200, s.MessagePage, params=("conv",),
-                       query=("before", "after", "limit")),
+            "post": _op(
+                "Post a message (system, bot or on behalf of a user)",
+                201,
+                s.Message,
+                s.PostMessage,
+                params=("conv",),
+            ),
+            "get": _op(
+                "A page of history by seq",
+                200,
+                s.MessagePage,
+                params=("conv",),
+                query=("before", "after", "limit"),
+            ),
         },
         "/v1/conversations/{conv}/export": {
-            "get": _op("Export the whole history as NDJSON", 200, s.Message, params=("conv",),
-                       media="application/x-ndjson")
+            "get": _op(
+                "Export the whole history as NDJSON",
+                200,
+                s.Message,
+                params=("conv",),
+                media="application/x-ndjson",
+            )
         },
     }
     return {

@@ -55,11 +55,15 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int |
     try:
         return int(value)
     except ValueError:
-        raise ServiceError(ErrorCode.INVALID_REQUEST, f"query parameter {name!r} must be an integer") from None
+        raise ServiceError(
+            ErrorCode.INVALID_REQUEST, f"query parameter {name!r} must be an integer"
+        ) from None
 
 
 def _user_out(u: User) -> schemas.UserOut:
-    return schemas.UserOut(user=u.user, name=u.name, role=u.role, meta=u.meta, created=u.created, last_seen=u.last_seen)
+    return schemas.UserOut(
+        user=u.user, name=u.name, role=u.role, meta=u.meta, created=u.created, last_seen=u.last_seen
+    )
 
 
 def _with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
@@ -118,7 +122,9 @@ async def message_user(request: Request, s: Services, app: App) -> Response:
 async def create_conversation(request: Request, s: Services, app: App) -> Response:
     body = await _body(request, schemas.CreateConversation)
     owner = body.owner or body.members[0]
-    view = await s.conversations.create(app.app, owner, body.kind, body.members, name=body.name, meta=body.meta)
+    view = await s.conversations.create(
+        app.app, owner, body.kind, body.members, name=body.name, meta=body.meta
+    )
     return _json(view.info(), 201)
 
 
@@ -192,7 +198,9 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
         except ServiceError as exc:
             return problem(exc.code, exc.message)
         a = created.app
-        return _json(schemas.AppCreated(app=a.app, name=a.name, secret=a.secret, api_key=created.api_key), 201)
+        return _json(
+            schemas.AppCreated(app=a.app, name=a.name, secret=a.secret, api_key=created.api_key), 201
+        )
 
     return endpoint
 

@@ -86,4 +86,6 @@ class TokenVerifier:
             raise ServiceError(ErrorCode.TOKEN_INVALID, "'sub' must be a user id string")
         if role not in USER_ROLES:
             raise ServiceError(ErrorCode.TOKEN_INVALID, f"'role' must be one of {sorted(USER_ROLES)}")
-        return Claims(app=app.app, user=user, exp=int(claims["exp"]), name=str(claims.get("name", "")), role=role)
+        return Claims(
+            app=app.app, user=user, exp=int(claims["exp"]), name=str(claims.get("name", "")), role=role
+        )

@@ -27,9 +27,9 @@ class Connection:
         "_queue",
         "_send",
         "_sending",
+        "_wakeup",
         "abort",
         "aborted",
-        "_wakeup",
         "app",
         "close_code",
         "convs",
@@ -117,6 +117,6 @@ class Connection:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
-        except Exception:  # noqa: BLE001 - the socket is gone; the reader notices and cleans up
+        except Exception:
             self.close_code = self.close_code or (CloseCode.NORMAL, "socket error")
             queue.clear()

@@ -47,7 +47,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     conn = Connection(
-        "k" + secrets.token_hex(6), websocket.send_bytes, _closer(websocket), max_queue=settings.outbound_queue
+        "k" + secrets.token_hex(6),
+        websocket.send_bytes,
+        _closer(websocket),
+        max_queue=settings.outbound_queue,
     )
     conn.start_writer()
     conn.abort = _aborter()
@@ -81,7 +84,7 @@ def _closer(websocket: WebSocket):  # type: ignore[no-untyped-def]
     async def close(code: int, reason: str) -> None:
         try:
             await websocket.close(code=code, reason=reason)
-        except Exception:  # noqa: BLE001 - already closed by the peer
+        except Exception:
             pass
 
     return close
@@ -116,7 +119,12 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
     """Check version and token, register the connection, send ``welcome``. False closes it."""
     if hello.v not in frames.SUPPORTED_VERSIONS:
         supported = ", ".join(map(str, sorted(frames.SUPPORTED_VERSIONS)))
-        conn.push(error_frame(ErrorCode.UNSUPPORTED_VERSION, f"protocol v{hello.v} unsupported; this server speaks {supported}"))
+        conn.push(
+            error_frame(
+                ErrorCode.UNSUPPORTED_VERSION,
+                f"protocol v{hello.v} unsupported; this server speaks {supported}",
+            )
+        )
         conn.close(CloseCode.UNSUPPORTED_VERSION, "unsupported protocol version")
         return False
     services = node.services

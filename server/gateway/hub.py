@@ -12,7 +12,13 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from parley.server.channels import control_channel, conv_channel, decode_control, presence_channel, user_channel
+from parley.server.channels import (
+    control_channel,
+    conv_channel,
+    decode_control,
+    presence_channel,
+    user_channel,
+)
 from parley.server.gateway.connection import Connection
 from parley.server.ports import Broker
 
@@ -90,7 +96,7 @@ class Hub:
                 channels, self._pending_unsub = self._pending_unsub, set()
                 try:
                     await self._broker.unsubscribe(channels)
-                except Exception:  # noqa: BLE001 - a stale subscription only costs traffic
+                except Exception:
                     log.warning("unsubscribe of %d channels failed", len(channels))
         finally:
             self._unsub_task = None
@@ -116,7 +122,7 @@ class Hub:
     def _on_control(self, data: bytes) -> None:
         try:
             control = decode_control(data)
-        except Exception:  # noqa: BLE001 - never let one bad control event stop delivery
+        except Exception:
             log.warning("undecodable control event dropped")
             return
         channel = conv_channel(control.app, control.conv)

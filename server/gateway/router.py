@@ -30,7 +30,9 @@ Handler = Callable[[Connection, Any], Awaitable[None]]
 
 
 def error_frame(code: ErrorCode, message: str, request_id: int | None = None) -> bytes:
-    return encode(frames.Error(code=code.value, message=message, action=action_for(code.value).value, id=request_id))
+    return encode(
+        frames.Error(code=code.value, message=message, action=action_for(code.value).value, id=request_id)
+    )
 
 
 class Router:
@@ -75,7 +77,9 @@ class Router:
         except ServiceError as exc:
             conn.push(error_frame(exc.code, exc.message, request_id))
         except StoreUnavailable:
-            conn.push(error_frame(ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", request_id))
+            conn.push(
+                error_frame(ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", request_id)
+            )
         except Exception:
             log.exception("internal error handling %s", type(frame).__name__)
             conn.push(error_frame(ErrorCode.INTERNAL, "internal error; retry", request_id))
@@ -99,10 +103,22 @@ class Router:
     async def _send(self, conn: Connection, frame: frames.Send) -> None:
         await self._require_member(conn, frame.conv)
         result = await self._s.messages.send(
-            conn.app, conn.user, frame.conv, kind=frame.kind, body=frame.body, cmid=frame.cmid, mentions=frame.mentions
+            conn.app,
+            conn.user,
+            frame.conv,
+            kind=frame.kind,
+            body=frame.body,
+            cmid=frame.cmid,
+            mentions=frame.mentions,
         )
         m = result.message
-        conn.push(encode(frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts, dup=result.duplicate)))
+        conn.push(
+            encode(
+                frames.Ack(
+                    id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts, dup=result.duplicate
+                )
+            )
+        )
         self._s.receipts.mark_sent(conn.app, conn.user, m.conv, m.seq)
 
     async def _edit(self, conn: Connection, frame: frames.Edit) -> None:
@@ -115,7 +131,9 @@ class Router:
         await self._require_member(conn, frame.conv)
         member = await self._s.store.get_member(conn.app, frame.conv, conn.user)
         moderator = member is not None and member.role in ("owner", "admin")
-        result = await self._s.messages.recall(conn.app, conn.user, frame.conv, frame.seq, may_moderate=moderator)
+        result = await self._s.messages.recall(
+            conn.app, conn.user, frame.conv, frame.seq, may_moderate=moderator
+        )
         m = result.message
         conn.push(encode(frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts)))
 
@@ -142,7 +160,13 @@ class Router:
         messages, more = await self._s.history.page(
             conn.app, frame.conv, before=frame.before, after=frame.after, limit=frame.limit
         )
-        conn.push(encode(frames.Page(id=frame.id, conv=frame.conv, messages=[wire_message(m) for m in messages], more=more)))
+        conn.push(
+            encode(
+                frames.Page(
+                    id=frame.id, conv=frame.conv, messages=[wire_message(m) for m in messages], more=more
+                )
+            )
+        )
 
     async def _conv_create(self, conn: Connection, frame: frames.ConvCreate) -> None:
         view = await self._s.conversations.create(
@@ -160,7 +184,9 @@ class Router:
         conn.push(encode(frames.ConvListResult(id=frame.id, convs=convs)))
 
     async def _conv_update(self, conn: Connection, frame: frames.ConvUpdate) -> None:
-        view = await self._s.conversations.update(conn.app, conn.user, frame.conv, name=frame.name, meta=frame.meta)
+        view = await self._s.conversations.update(
+            conn.app, conn.user, frame.conv, name=frame.name, meta=frame.meta
+        )
         conn.push(encode(frames.ConvResult(id=frame.id, conv=view.info())))
 
     async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:

@@ -59,7 +59,9 @@ class AppService:
     ) -> User:
         if role not in USER_ROLES:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"role must be one of {sorted(USER_ROLES)}")
-        return await self._store.upsert_user(User(app=app, user=user, name=name, role=role, meta=meta or {}, created=now_ms()))
+        return await self._store.upsert_user(
+            User(app=app, user=user, name=name, role=role, meta=meta or {}, created=now_ms())
+        )
 
     async def get_user(self, app: str, user: str) -> User:
         found = await self._store.get_user(app, user)
@@ -73,4 +75,6 @@ class AppService:
             raise ServiceError(ErrorCode.INVALID_REQUEST, "ttl must be between 1 s and 30 days")
         record = await self._store.get_user(app, user)
         name, role = (record.name, record.role) if record else ("", "user")
-        return issue_token(await self.get_app(app), user, ttl=ttl, audience=self._audience, name=name, role=role)
+        return issue_token(
+            await self.get_app(app), user, ttl=ttl, audience=self._audience, name=name, role=role
+        )

@@ -46,7 +46,7 @@ class AppendBatcher:
                 del self._pending[: self._max_batch]
                 try:
                     results = await self._store.append([m for m, _ in batch])
-                except BaseException as exc:  # noqa: BLE001 - every waiter must hear of it
+                except BaseException as exc:
                     for _, future in batch:
                         if not future.done():
                             future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
@@ -81,16 +81,29 @@ class ConversationService:
         direct_key = None
         if kind == "direct":
             if len(others) != 1:
-                raise ServiceError(ErrorCode.INVALID_REQUEST, "a direct conversation has exactly one other member")
+                raise ServiceError(
+                    ErrorCode.INVALID_REQUEST, "a direct conversation has exactly one other member"
+                )
             direct_key = "\n".join(sorted([actor, others[0]]))
             rows = [Member(app, "", u, "member", now) for u in (actor, others[0])]
         else:
             if len(others) + 1 > self._max_members:
-                raise ServiceError(ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members")
-            rows = [Member(app, "", actor, "owner", now)] + [Member(app, "", u, "member", now) for u in others]
+                raise ServiceError(
+                    ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members"
+                )
+            rows = [Member(app, "", actor, "owner", now)] + [
+                Member(app, "", u, "member", now) for u in others
+            ]
         draft = Conversation(
-            app=app, conv=new_id("c"), kind=kind, epoch=secrets.token_hex(4), created=now,
-            name=name, meta=meta or {}, created_by=actor, direct_key=direct_key,
+            app=app,
+            conv=new_id("c"),
+            kind=kind,
+            epoch=secrets.token_hex(4),
+            created=now,
+            name=name,
+            meta=meta or {},
+            created_by=actor,
+            direct_key=direct_key,
         )
         rows = [Member(app, draft.conv, m.user, m.role, m.joined) for m in rows]
         stored = await self._store.create_conversation(draft, rows)
@@ -103,7 +116,14 @@ class ConversationService:
         return view
 
     async def add_members(
-        self, app: str, actor: str, conv: str, users: Sequence[str], role: str = "member", *, as_service: bool = False
+        self,
+        app: str,
+        actor: str,
+        conv: str,
+        users: Sequence[str],
+        role: str = "member",
+        *,
+        as_service: bool = False,
     ) -> list[str]:
         """Add users (owner/admin only, or the app's back-end with ``as_service``)."""
         conversation = await self._load(app, conv)
@@ -112,10 +132,14 @@ class ConversationService:
         elif conversation.kind == "direct":
             raise ServiceError(ErrorCode.FORBIDDEN, "members of a direct conversation cannot change")
         if role == "owner":
-            raise ServiceError(ErrorCode.INVALID_REQUEST, "ownership is transferred with member_role, not granted on add")
+            raise ServiceError(
+                ErrorCode.INVALID_REQUEST, "ownership is transferred with member_role, not granted on add"
+            )
         current = await self._store.list_members(app, conv)
         if len(current) + len(set(users)) > self._max_members:
-            raise ServiceError(ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members")
+            raise ServiceError(
+                ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members"
+            )
         now = now_ms()
         added = await self._store.add_members([Member(app, conv, u, role, now) for u in dict.fromkeys(users)])
         if added:
@@ -149,7 +173,9 @@ class ConversationService:
             raise ServiceError(ErrorCode.FORBIDDEN, "a direct conversation cannot be left")
         await self._store.remove_members(app, conv, [actor])
         if member.role == "owner":
-            remaining = sorted(await self._store.list_members(app, conv), key=lambda m: (m.role != "admin", m.joined))
+            remaining = sorted(
+                await self._store.list_members(app, conv), key=lambda m: (m.role != "admin", m.joined)
+            )
             if remaining:
                 await self._store.set_member_role(app, conv, remaining[0].user, "owner")
         await self._messages.system_event(app, conv, actor, "member_left", user=actor)
@@ -171,7 +197,14 @@ class ConversationService:
         self._broadcast_update(app, await self.view(app, conv))
 
     async def update(
-        self, app: str, actor: str, conv: str, *, name: str | None, meta: dict[str, Any] | None, as_service: bool = False
+        self,
+        app: str,
+        actor: str,
+        conv: str,
+        *,
+        name: str | None,
+        meta: dict[str, Any] | None,
+        as_service: bool = False,
     ) -> ConversationView:
         conversation = await self._load(app, conv)
         if not as_service:
@@ -194,7 +227,9 @@ class ConversationService:
         for conversation, member in rows:
             last: StoredMessage | None = None
             if conversation.last_seq:
-                found = await self._store.get_messages(app, conversation.conv, conversation.last_seq, conversation.last_seq)
+                found = await self._store.get_messages(
+                    app, conversation.conv, conversation.last_seq, conversation.last_seq
+                )
                 last = found[0] if found else None
             summaries.append(
                 frames.ConvSummary(
@@ -211,7 +246,7 @@ class ConversationService:
         return summaries
 
     def _announce(self, app: str, op: str, view: ConversationView, users: Sequence[str]) -> None:
-        event = "joined" if op == "join" else "left"
+        event: Literal["joined", "left"] = "joined" if op == "join" else "left"
         frame = encode(frames.ConvEvent(event=event, conv=view.info()))
         for user in users:
             control = Control(op=op, app=app, user=user, conv=view.conversation.conv, frame=frame)

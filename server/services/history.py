@@ -37,7 +37,9 @@ class HistoryService:
             raise ServiceError(ErrorCode.INVALID_REQUEST, "give 'before' or 'after', not both")
         if after is not None:
             if after > last_seq:
-                raise ServiceError(ErrorCode.OUT_OF_RANGE, f"after={after} is beyond the last message ({last_seq})")
+                raise ServiceError(
+                    ErrorCode.OUT_OF_RANGE, f"after={after} is beyond the last message ({last_seq})"
+                )
             first, last = after + 1, min(last_seq, after + limit)
             more = last < last_seq
         else:
@@ -50,14 +52,14 @@ class HistoryService:
             return [], False
         return await self._store.get_messages(app, conv, first, last), more
 
-    async def sync(
-        self, app: str, user: str, positions: Sequence[frames.Position], limit: int
-    ) -> SyncResult:
+    async def sync(self, app: str, user: str, positions: Sequence[frames.Position], limit: int) -> SyncResult:
         """What ``user`` missed after ``positions`` (up to ``limit`` per conversation)."""
         result = SyncResult()
         asked = {p.conv: p for p in positions}
         for conversation, _member in await self._store.list_user_conversations(app, user):
-            state = frames.SyncState(conv=conversation.conv, last_seq=conversation.last_seq, epoch=conversation.epoch)
+            state = frames.SyncState(
+                conv=conversation.conv, last_seq=conversation.last_seq, epoch=conversation.epoch
+            )
             position = asked.pop(conversation.conv, None)
             if position is not None:
                 stale = position.epoch and position.epoch != conversation.epoch
@@ -65,7 +67,9 @@ class HistoryService:
                     state.reset = True
                 elif position.seq < conversation.last_seq:
                     last = min(conversation.last_seq, position.seq + limit)
-                    result.messages.extend(await self._store.get_messages(app, conversation.conv, position.seq + 1, last))
+                    result.messages.extend(
+                        await self._store.get_messages(app, conversation.conv, position.seq + 1, last)
+                    )
                     state.more = last < conversation.last_seq
             result.states.append(state)
         # Positions for conversations the user is no longer in (or that vanished): reset them.

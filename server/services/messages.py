@@ -84,7 +84,9 @@ class MessageService:
         """Append a ``system`` message recording a conversation event (members, name...)."""
         return await self.send(app, actor, conv, kind="system", body={"event": event, **fields})
 
-    async def _own_message(self, app: str, conv: str, seq: int, actor: str, may_moderate: bool) -> StoredMessage:
+    async def _own_message(
+        self, app: str, conv: str, seq: int, actor: str, may_moderate: bool
+    ) -> StoredMessage:
         found = await self._store.get_messages(app, conv, seq, seq)
         if not found:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no message {seq} in {conv}")
@@ -117,7 +119,13 @@ class MessageService:
 
     async def _event(self, app: str, actor: str, conv: str, kind: str, body: dict[str, Any]) -> Appended:
         message = NewMessage(
-            app=app, conv=conv, mid=new_id("m"), sender=actor, cmid=f"{kind}:{uuid.uuid4().hex}",
-            kind=kind, body=body, ts=now_ms(),
+            app=app,
+            conv=conv,
+            mid=new_id("m"),
+            sender=actor,
+            cmid=f"{kind}:{uuid.uuid4().hex}",
+            kind=kind,
+            body=body,
+            ts=now_ms(),
         )
         return await self._batcher.append(message)

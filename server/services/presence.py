@@ -44,7 +44,9 @@ class PresenceService:
                 states.append(frames.Presence(user=user, online=True))
             else:
                 record = await self._store.get_user(app, user)
-                states.append(frames.Presence(user=user, online=False, last_seen=record.last_seen if record else 0))
+                states.append(
+                    frames.Presence(user=user, online=False, last_seen=record.last_seen if record else 0)
+                )
         return states
 
     def _publish(self, app: str, presence: frames.Presence) -> None:

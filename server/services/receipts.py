@@ -34,9 +34,13 @@ class ReceiptService:
         if conversation is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no conversation {conv}")
         if seq > conversation.last_seq:
-            raise ServiceError(ErrorCode.OUT_OF_RANGE, f"seq {seq} is beyond the last message ({conversation.last_seq})")
+            raise ServiceError(
+                ErrorCode.OUT_OF_RANGE, f"seq {seq} is beyond the last message ({conversation.last_seq})"
+            )
         stored = await self._store.set_read(app, conv, user, seq)
-        self._broker.publish(conv_channel(app, conv), encode(frames.Receipt(conv=conv, user=user, seq=stored)))
+        self._broker.publish(
+            conv_channel(app, conv), encode(frames.Receipt(conv=conv, user=user, seq=stored))
+        )
         return stored
 
     def mark_sent(self, app: str, user: str, conv: str, seq: int) -> None:
@@ -61,8 +65,8 @@ class ReceiptService:
 
     async def drain(self) -> None:
         """Wait for background writes (shutdown and tests)."""
-        while self._writer is not None:
-            await asyncio.sleep(0.005)
+        if self._writer is not None:
+            await asyncio.shield(self._writer)
 
     def typing(self, app: str, user: str, conv: str, on: bool) -> None:
         """Ephemeral: fanned out to members, never stored."""

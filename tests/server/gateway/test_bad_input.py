@@ -94,7 +94,9 @@ def _token(secret: str, **claims: object) -> str:
     ],
     ids=["garbage", "bad-signature", "expired", "wrong-app", "wrong-audience"],
 )
-async def test_bad_tokens_are_refused_with_a_code(node: RunningNode, make, code: str, close_code: int) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_tokens_are_refused_with_a_code(
+    node: RunningNode, make, code: str, close_code: int
+) -> None:  # type: ignore[no-untyped-def]
     client = await RawClient.connect(node.url)
     await client.send(frames.Hello(v=1, token=make(node.app)))
     assert (await client.expect(frames.Error)).code == code
@@ -169,10 +171,17 @@ async def test_history_out_of_range(node: RunningNode) -> None:
 async def test_invalid_message_bodies(node: RunningNode) -> None:
     alice, conv = await chat(node)
     for kind, body in [("text", {"text": ""}), ("text", {}), ("rich", {"type": "image"}), ("custom", {})]:
-        reply = await alice.request(frames.Send, conv=conv, cmid=f"bad-{kind}-{len(body)}", kind=kind, body=body)
+        reply = await alice.request(
+            frames.Send, conv=conv, cmid=f"bad-{kind}-{len(body)}", kind=kind, body=body
+        )
         assert isinstance(reply, frames.Error) and reply.code == "invalid_request", (kind, body)
-    ok = await alice.request(frames.Send, conv=conv, cmid="rich", kind="rich",
-                             body={"type": "image", "url": "https://cdn.example/cat.png", "width": 10})
+    ok = await alice.request(
+        frames.Send,
+        conv=conv,
+        cmid="rich",
+        kind="rich",
+        body={"type": "image", "url": "https://cdn.example/cat.png", "width": 10},
+    )
     assert isinstance(ok, frames.Ack) and ok.seq == 2  # seq 1 is the "created" system event
     await alice.close()
 

@@ -86,7 +86,9 @@ async def test_added_member_receives_live_and_removed_member_stops(node: Running
     await alice.request(frames.Send, conv=conv, cmid="bye", body={"text": "carol is gone"})
     await carol.send(frames.Ping(ts=1))
     await carol.expect(frames.Pong)
-    assert not any(isinstance(f, frames.Msg) and f.m.body.get("text") == "carol is gone" for f in carol.backlog)
+    assert not any(
+        isinstance(f, frames.Msg) and f.m.body.get("text") == "carol is gone" for f in carol.backlog
+    )
     denied = await carol.request(frames.Send, conv=conv, cmid="x", body={"text": "let me back"})
     assert isinstance(denied, frames.Error) and denied.code == "forbidden"
     await alice.close()

@@ -63,7 +63,9 @@ async def test_seqs_are_dense_under_concurrent_senders(node: RunningNode) -> Non
     for i in range(40):
         await alice.send(frames.Send(id=1000 + i, conv=conv, cmid=f"a{i}", body={"text": str(i)}))
         await bob.send(frames.Send(id=2000 + i, conv=conv, cmid=f"b{i}", body={"text": str(i)}))
-    acks = [await alice.expect(frames.Ack) for _ in range(40)] + [await bob.expect(frames.Ack) for _ in range(40)]
+    acks = [await alice.expect(frames.Ack) for _ in range(40)] + [
+        await bob.expect(frames.Ack) for _ in range(40)
+    ]
     assert sorted(a.seq for a in acks) == list(range(1, 81))
     alice_acks = [a.seq for a in acks[:40]]
     assert alice_acks == sorted(alice_acks), "one sender's messages keep their order"

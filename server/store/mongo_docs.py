@@ -1,0 +1,184 @@
+"""MongoDB collections, indexes and document <-> record conversion for the Mongo adapter.
+
+Every collection is keyed by natural ids under unique indexes (``_id`` stays an
+ObjectId and is projected away). Queries use equality on an index prefix and
+at most one ``$in`` / range on the next field: SecantusDB (the test server)
+scans the collection for ``$or`` or an ``$in`` on an earlier field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+
+from parley.server.models import App, Conversation, Member, NewMessage, StoredMessage, User
+
+APPS = "apps"
+API_KEYS = "api_keys"
+USERS = "users"
+CONVERSATIONS = "conversations"
+MEMBERS = "members"
+MESSAGES = "messages"
+
+#: Projection that drops Mongo's ``_id``.
+NO_ID: dict[str, Any] = {"_id": 0}
+
+Doc = Mapping[str, Any]
+
+
+def _index(*fields: str, name: str, unique: bool = False, **kwargs: Any) -> IndexModel:
+    return IndexModel([(f, ASCENDING) for f in fields], name=name, unique=unique, **kwargs)
+
+
+INDEXES: dict[str, list[IndexModel]] = {
+    APPS: [_index("app", name="app", unique=True)],
+    API_KEYS: [_index("key_hash", name="key_hash", unique=True)],
+    USERS: [_index("app", "user", name="app_user", unique=True)],
+    CONVERSATIONS: [
+        _index("app", "conv", name="app_conv", unique=True),
+        # Partial: only direct conversations carry a direct_key (the field is
+        # omitted otherwise), so a pair of users has at most one per app.
+        _index(
+            "app",
+            "direct_key",
+            name="app_direct_key",
+            unique=True,
+            partialFilterExpression={"direct_key": {"$type": "string"}},
+        ),
+    ],
+    MEMBERS: [
+        _index("app", "conv", "user", name="app_conv_user", unique=True),
+        _index("app", "user", name="app_user"),
+    ],
+    MESSAGES: [
+        # The seq index is what makes seq assignment gap- and duplicate-free.
+        _index("app", "conv", "seq", name="app_conv_seq", unique=True),
+        _index("app", "conv", "sender", "cmid", name="app_conv_sender_cmid", unique=True),
+    ],
+}
+
+
+def to_app(d: Doc) -> App:
+    return App(app=d["app"], name=d["name"], secret=d["secret"], created=d["created"])
+
+
+def from_app(a: App) -> dict[str, Any]:
+    return {"app": a.app, "name": a.name, "secret": a.secret, "created": a.created}
+
+
+def to_user(d: Doc) -> User:
+    return User(
+        app=d["app"],
+        user=d["user"],
+        name=d.get("name", ""),
+        role=d.get("role", "user"),
+        meta=dict(d.get("meta") or {}),
+        created=d.get("created", 0),
+        last_seen=d.get("last_seen", 0),
+    )
+
+
+def to_conversation(d: Doc) -> Conversation:
+    return Conversation(
+        app=d["app"],
+        conv=d["conv"],
+        kind=d["kind"],
+        epoch=d["epoch"],
+        created=d["created"],
+        name=d.get("name", ""),
+        meta=dict(d.get("meta") or {}),
+        created_by=d.get("created_by", ""),
+        direct_key=d.get("direct_key"),
+        last_seq=d.get("last_seq", 0),
+    )
+
+
+def from_conversation(c: Conversation) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "app": c.app,
+        "conv": c.conv,
+        "kind": c.kind,
+        "epoch": c.epoch,
+        "created": c.created,
+        "name": c.name,
+        "meta": c.meta,
+        "created_by": c.created_by,
+        "last_seq": 0,
+    }
+    if c.direct_key is not None:
+        doc["direct_key"] = c.direct_key
+    return doc
+
+
+def to_member(d: Doc) -> Member:
+    return Member(
+        app=d["app"],
+        conv=d["conv"],
+        user=d["user"],
+        role=d["role"],
+        joined=d["joined"],
+        read_seq=d.get("read_seq", 0),
+    )
+
+
+def from_member(m: Member) -> dict[str, Any]:
+    return {
+        "app": m.app,
+        "conv": m.conv,
+        "user": m.user,
+        "role": m.role,
+        "joined": m.joined,
+        "read_seq": m.read_seq,
+    }
+
+
+def to_message(d: Doc) -> StoredMessage:
+    return StoredMessage(
+        app=d["app"],
+        conv=d["conv"],
+        seq=d["seq"],
+        mid=d["mid"],
+        sender=d["sender"],
+        cmid=d["cmid"],
+        kind=d["kind"],
+        body=dict(d.get("body") or {}),
+        ts=d["ts"],
+        mentions=tuple(d.get("mentions") or ()),
+        edited=d.get("edited", 0),
+        recalled=bool(d.get("recalled", False)),
+    )
+
+
+def from_new_message(m: NewMessage, seq: int) -> dict[str, Any]:
+    return {
+        "app": m.app,
+        "conv": m.conv,
+        "seq": seq,
+        "mid": m.mid,
+        "sender": m.sender,
+        "cmid": m.cmid,
+        "kind": m.kind,
+        "body": m.body,
+        "ts": m.ts,
+        "mentions": list(m.mentions),
+        "edited": 0,
+        "recalled": False,
+    }
+
+
+def stored(m: NewMessage, seq: int) -> StoredMessage:
+    """The record of ``m`` as just inserted with ``seq``."""
+    return StoredMessage(
+        app=m.app,
+        conv=m.conv,
+        seq=seq,
+        mid=m.mid,
+        sender=m.sender,
+        cmid=m.cmid,
+        kind=m.kind,
+        body=m.body,
+        ts=m.ts,
+        mentions=tuple(m.mentions),
+    )

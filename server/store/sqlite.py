@@ -1,0 +1,401 @@
+"""SQLite adapter of :class:`~parley.server.ports.Store` (the embedded default).
+
+All database work runs on one dedicated worker thread that owns the only
+connection, so the event loop never blocks and sqlite3 objects never cross
+threads. Each store call is exactly one hop to that thread (a batch ``append``
+included: one hop, one transaction).
+
+Writes that read before they write take ``BEGIN IMMEDIATE``: the write lock is
+held from the first read, so two processes (or two :class:`SQLiteStore`
+instances) on the same file serialise there and seqs stay dense.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
+from parley.server.ports import StoreUnavailable
+from parley.server.store.sqlite_schema import (
+    APP_COLS,
+    CONV_COLS,
+    CONV_WIDTH,
+    MEMBER_COLS,
+    MSG_COLS,
+    SCHEMA,
+    USER_COLS,
+    pack,
+    to_app,
+    to_conversation,
+    to_member,
+    to_message,
+    to_user,
+)
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+Db = sqlite3.Connection
+
+# Primary result codes meaning "try again later" rather than "bad statement".
+_TRANSIENT = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
+
+
+@contextmanager
+def _immediate(db: Db) -> Iterator[None]:
+    """A write transaction that holds the write lock from its first statement."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+class SQLiteStore:
+    """The :class:`~parley.server.ports.Store` port on a SQLite file (or ``":memory:"``).
+
+    WAL journal, ``synchronous=NORMAL``: a crash may lose the last transactions
+    but never corrupts the file. ``busy_timeout`` (seconds) bounds the wait for
+    another process's write lock; past it a call raises ``StoreUnavailable``.
+    """
+
+    def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
+        self._path = path
+        self._busy_timeout = busy_timeout
+        self._executor: ThreadPoolExecutor | None = None
+        # Touched only on the worker thread.
+        self._db: Db | None = None
+
+    # plumbing ---------------------------------------------------------
+    async def _run(self, fn: Callable[[Db], T]) -> T:
+        if self._executor is None:
+            raise RuntimeError("SQLiteStore is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
+
+    def _call(self, fn: Callable[[Db], T]) -> T:
+        if self._db is None:
+            raise RuntimeError("SQLiteStore is not open")
+        try:
+            return fn(self._db)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF in _TRANSIENT:
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
+            raise
+
+    def _connect(self) -> None:
+        try:
+            db = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"sqlite: cannot open {self._path!r}: {exc}") from exc
+        self._db = db
+
+    @staticmethod
+    def _init(db: Db) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+
+    async def open(self) -> None:
+        if self._executor is not None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-sqlite")
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._connect)
+            await self._run(self._init)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+
+        def shut() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        # The executor is FIFO: calls queued before close() still complete.
+        await asyncio.get_running_loop().run_in_executor(executor, shut)
+        executor.shutdown(wait=False)
+
+    async def ping(self) -> None:
+        await self._run(lambda db: db.execute("SELECT 1").fetchone())
+
+    # apps -------------------------------------------------------------
+    async def create_app(self, app: App) -> None:
+        """Create ``app``; raises ``ValueError`` if the id is taken."""
+
+        def q(db: Db) -> None:
+            try:
+                db.execute(
+                    "INSERT INTO apps VALUES (?, ?, ?, ?)", (app.app, app.name, app.secret, app.created)
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(f"app {app.app!r} exists") from None
+
+        await self._run(q)
+
+    async def get_app(self, app: str) -> App | None:
+        row = await self._run(
+            lambda db: db.execute(f"SELECT {APP_COLS} FROM apps WHERE app = ?", (app,)).fetchone()
+        )
+        return to_app(row) if row else None
+
+    async def list_apps(self) -> list[App]:
+        rows = await self._run(lambda db: db.execute(f"SELECT {APP_COLS} FROM apps ORDER BY app").fetchall())
+        return [to_app(r) for r in rows]
+
+    async def add_api_key(self, app: str, key_hash: str, created: int) -> None:
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO api_keys VALUES (?, ?, ?) ON CONFLICT (key_hash) DO NOTHING",
+                (key_hash, app, created),
+            )
+        )
+
+    async def app_for_key(self, key_hash: str) -> App | None:
+        sql = f"SELECT {APP_COLS} FROM apps WHERE app = (SELECT app FROM api_keys WHERE key_hash = ?)"
+        row = await self._run(lambda db: db.execute(sql, (key_hash,)).fetchone())
+        return to_app(row) if row else None
+
+    # users ------------------------------------------------------------
+    async def upsert_user(self, user: User) -> User:
+        sql = (
+            f"INSERT INTO users ({USER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (app, user) "
+            "DO UPDATE SET name = excluded.name, role = excluded.role, meta = excluded.meta "
+            f"RETURNING {USER_COLS}"
+        )
+        args = (user.app, user.user, user.name, user.role, pack(user.meta), user.created, user.last_seen)
+        row = await self._run(lambda db: db.execute(sql, args).fetchone())
+        return to_user(row)
+
+    async def get_user(self, app: str, user: str) -> User | None:
+        sql = f"SELECT {USER_COLS} FROM users WHERE app = ? AND user = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, user)).fetchone())
+        return to_user(row) if row else None
+
+    async def set_last_seen(self, app: str, user: str, ts: int) -> None:
+        # max(): several gateway nodes may report the same user out of order.
+        sql = (
+            f"INSERT INTO users ({USER_COLS}) VALUES (?, ?, '', 'user', ?, ?, ?) ON CONFLICT (app, user) "
+            "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"
+        )
+        await self._run(lambda db: db.execute(sql, (app, user, pack({}), ts, ts)))
+
+    # conversations ----------------------------------------------------
+    async def create_conversation(self, conv: Conversation, members: Sequence[Member]) -> Conversation:
+        """See the port. A ``conv`` id that already exists also returns the stored one unchanged."""
+        select = f"SELECT {CONV_COLS} FROM conversations WHERE app = ? AND "
+
+        def q(db: Db) -> Conversation:
+            with _immediate(db):
+                if conv.direct_key is not None:
+                    row = db.execute(select + "direct_key = ?", (conv.app, conv.direct_key)).fetchone()
+                    if row:
+                        return to_conversation(row)
+                row = db.execute(select + "conv = ?", (conv.app, conv.conv)).fetchone()
+                if row:
+                    return to_conversation(row)
+                db.execute(
+                    f"INSERT INTO conversations ({CONV_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    (
+                        conv.app,
+                        conv.conv,
+                        conv.kind,
+                        conv.epoch,
+                        conv.created,
+                        conv.name,
+                        pack(conv.meta),
+                        conv.created_by,
+                        conv.direct_key,
+                    ),
+                )
+                _insert_members(db, members)
+                return to_conversation(db.execute(select + "conv = ?", (conv.app, conv.conv)).fetchone())
+
+        return await self._run(q)
+
+    async def get_conversation(self, app: str, conv: str) -> Conversation | None:
+        sql = f"SELECT {CONV_COLS} FROM conversations WHERE app = ? AND conv = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, conv)).fetchone())
+        return to_conversation(row) if row else None
+
+    async def update_conversation(
+        self, app: str, conv: str, *, name: str | None = None, meta: dict[str, Any] | None = None
+    ) -> Conversation | None:
+        """Set ``name`` and/or replace ``meta`` (not merged); None if the conversation is absent."""
+        sql = (
+            "UPDATE conversations SET name = coalesce(?, name), meta = coalesce(?, meta) "
+            f"WHERE app = ? AND conv = ? RETURNING {CONV_COLS}"
+        )
+        args = (name, None if meta is None else pack(meta), app, conv)
+        row = await self._run(lambda db: db.execute(sql, args).fetchone())
+        return to_conversation(row) if row else None
+
+    async def list_user_conversations(self, app: str, user: str) -> list[tuple[Conversation, Member]]:
+        """See the port; ordered by conversation id."""
+        cols = ", ".join(f"c.{c}" for c in CONV_COLS.split(", ")) + ", "
+        cols += ", ".join(f"m.{c}" for c in MEMBER_COLS.split(", "))
+        sql = (
+            f"SELECT {cols} FROM members m JOIN conversations c ON c.app = m.app AND c.conv = m.conv "
+            "WHERE m.app = ? AND m.user = ? ORDER BY c.conv"
+        )
+        rows = await self._run(lambda db: db.execute(sql, (app, user)).fetchall())
+        return [(to_conversation(r[:CONV_WIDTH]), to_member(r[CONV_WIDTH:])) for r in rows]
+
+    # members ----------------------------------------------------------
+    async def get_member(self, app: str, conv: str, user: str) -> Member | None:
+        sql = f"SELECT {MEMBER_COLS} FROM members WHERE app = ? AND conv = ? AND user = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, conv, user)).fetchone())
+        return to_member(row) if row else None
+
+    async def list_members(self, app: str, conv: str) -> list[Member]:
+        """See the port; ordered by join time, then user id."""
+        sql = f"SELECT {MEMBER_COLS} FROM members WHERE app = ? AND conv = ? ORDER BY joined, user"
+        rows = await self._run(lambda db: db.execute(sql, (app, conv)).fetchall())
+        return [to_member(r) for r in rows]
+
+    async def add_members(self, members: Sequence[Member]) -> list[Member]:
+        def q(db: Db) -> list[Member]:
+            with _immediate(db):
+                return _insert_members(db, members)
+
+        return await self._run(q) if members else []
+
+    async def remove_members(self, app: str, conv: str, users: Collection[str]) -> list[str]:
+        sql = "DELETE FROM members WHERE app = ? AND conv = ? AND user = ? RETURNING user"
+
+        def q(db: Db) -> list[str]:
+            with _immediate(db):
+                return [r[0] for u in users for r in db.execute(sql, (app, conv, u)).fetchall()]
+
+        return await self._run(q) if users else []
+
+    async def set_member_role(self, app: str, conv: str, user: str, role: str) -> bool:
+        sql = "UPDATE members SET role = ? WHERE app = ? AND conv = ? AND user = ?"
+        return await self._run(lambda db: db.execute(sql, (role, app, conv, user)).rowcount) > 0
+
+    async def set_read(self, app: str, conv: str, user: str, seq: int) -> int:
+        """See the port; returns 0 (and stores nothing) if ``user`` is not a member."""
+        sql = (
+            "UPDATE members SET read_seq = max(read_seq, ?) WHERE app = ? AND conv = ? AND user = ? "
+            "RETURNING read_seq"
+        )
+        row = await self._run(lambda db: db.execute(sql, (seq, app, conv, user)).fetchone())
+        return int(row[0]) if row else 0
+
+    # messages ---------------------------------------------------------
+    async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
+        if not batch:
+            return []
+        return await self._run(lambda db: _append(db, batch))
+
+    async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
+        sql = (
+            f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND seq BETWEEN ? AND ? ORDER BY seq"
+        )
+        rows = await self._run(lambda db: db.execute(sql, (app, conv, first, last)).fetchall())
+        return [to_message(r) for r in rows]
+
+    async def edit_message(
+        self, app: str, conv: str, seq: int, body: dict[str, Any], edited: int
+    ) -> StoredMessage | None:
+        """See the port. A recalled message is returned unchanged (check ``.recalled``)."""
+        update = (
+            "UPDATE messages SET body = ?, edited = ? WHERE app = ? AND conv = ? AND seq = ? AND NOT recalled"
+        )
+        return await self._run(lambda db: _update_message(db, update, (pack(body), edited), (app, conv, seq)))
+
+    async def recall_message(self, app: str, conv: str, seq: int) -> StoredMessage | None:
+        update = "UPDATE messages SET body = ?, recalled = 1 WHERE app = ? AND conv = ? AND seq = ?"
+        return await self._run(lambda db: _update_message(db, update, (pack({}),), (app, conv, seq)))
+
+
+# worker-thread helpers --------------------------------------------------
+
+
+def _insert_members(db: Db, members: Sequence[Member]) -> list[Member]:
+    """Insert members that do not exist yet (inside the caller's transaction)."""
+    sql = f"INSERT INTO members ({MEMBER_COLS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    added = []
+    for m in members:
+        if db.execute(sql, (m.app, m.conv, m.user, m.role, m.joined, m.read_seq)).rowcount:
+            added.append(m)
+    return added
+
+
+def _update_message(
+    db: Db, update: str, values: tuple[Any, ...], key: tuple[str, str, int]
+) -> StoredMessage | None:
+    with _immediate(db):
+        db.execute(update, values + key)
+        row = db.execute(
+            f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND seq = ?", key
+        ).fetchone()
+    return to_message(row) if row else None
+
+
+def _append(db: Db, batch: Sequence[NewMessage]) -> list[Appended]:
+    """Assign seqs and insert, in one write transaction (see the module docstring)."""
+    find = f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND sender = ? AND cmid = ?"
+    top = "SELECT seq FROM messages WHERE app = ? AND conv = ? ORDER BY seq DESC LIMIT 1"
+    insert = f"INSERT INTO messages ({MSG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"
+    last: dict[tuple[str, str], int] = {}
+    out: list[Appended] = []
+    with _immediate(db):
+        for m in batch:
+            # A repeat inside this batch finds the row inserted a few iterations earlier.
+            row = db.execute(find, (m.app, m.conv, m.sender, m.cmid)).fetchone()
+            if row:
+                out.append(Appended(to_message(row), duplicate=True))
+                continue
+            key = (m.app, m.conv)
+            if key not in last:
+                found = db.execute(top, key).fetchone()
+                last[key] = found[0] if found else 0
+            seq = last[key] = last[key] + 1
+            db.execute(
+                insert,
+                (
+                    m.app,
+                    m.conv,
+                    seq,
+                    m.mid,
+                    m.sender,
+                    m.cmid,
+                    m.kind,
+                    pack(m.body),
+                    m.ts,
+                    pack(list(m.mentions)),
+                ),
+            )
+            stored = StoredMessage(
+                app=m.app,
+                conv=m.conv,
+                seq=seq,
+                mid=m.mid,
+                sender=m.sender,
+                cmid=m.cmid,
+                kind=m.kind,
+                body=m.body,
+                ts=m.ts,
+                mentions=tuple(m.mentions),
+            )
+            out.append(Appended(stored, duplicate=False))
+        db.executemany(
+            "UPDATE conversations SET last_seq = max(last_seq, ?) WHERE app = ? AND conv = ?",
+            [(seq, app, conv) for (app, conv), seq in last.items()],
+        )
+    return out
