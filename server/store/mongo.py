@@ -316,10 +316,7 @@ class MongoStore:
     # messages ---------------------------------------------------------
     @_guarded
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
-        if not batch:
-            return []
-        appended: list[Appended] = await self._log.append(batch)
-        return appended
+        return await self._log.append(batch) if batch else []
 
     @_guarded
     async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
