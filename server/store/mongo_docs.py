@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bson import Int64
 from pymongo import ASCENDING, IndexModel
 
 from parley.server.models import App, Conversation, Member, NewMessage, StoredMessage, User
@@ -60,8 +61,31 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+# BSON decodes integers beyond 32 bits as bson.Int64 (an int subclass that msgspec
+# refuses to encode), so every integer field is converted back to a plain int.
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Int64):
+        return int(value)
+    return value
+
+
+def plain_dict(value: Any) -> dict[str, Any]:
+    """A stored ``meta`` / ``body`` as plain Python values.
+
+    BSON decodes every 64-bit integer (a millisecond timestamp, say) as
+    ``bson.Int64``, an ``int`` subclass that MessagePack encoders refuse.
+    """
+    return _plain(value) if isinstance(value, dict) else {}
+
+
 def to_app(d: Doc) -> App:
-    return App(app=d["app"], name=d["name"], secret=d["secret"], created=d["created"])
+    return App(app=d["app"], name=d["name"], secret=d["secret"], created=int(d["created"]))
 
 
 def from_app(a: App) -> dict[str, Any]:
@@ -74,9 +98,9 @@ def to_user(d: Doc) -> User:
         user=d["user"],
         name=d.get("name", ""),
         role=d.get("role", "user"),
-        meta=dict(d.get("meta") or {}),
-        created=d.get("created", 0),
-        last_seen=d.get("last_seen", 0),
+        meta=plain_dict(d.get("meta")),
+        created=int(d.get("created", 0)),
+        last_seen=int(d.get("last_seen", 0)),
     )
 
 
@@ -86,12 +110,12 @@ def to_conversation(d: Doc) -> Conversation:
         conv=d["conv"],
         kind=d["kind"],
         epoch=d["epoch"],
-        created=d["created"],
+        created=int(d["created"]),
         name=d.get("name", ""),
-        meta=dict(d.get("meta") or {}),
+        meta=plain_dict(d.get("meta")),
         created_by=d.get("created_by", ""),
         direct_key=d.get("direct_key"),
-        last_seq=d.get("last_seq", 0),
+        last_seq=int(d.get("last_seq", 0)),
     )
 
 
@@ -118,8 +142,8 @@ def to_member(d: Doc) -> Member:
         conv=d["conv"],
         user=d["user"],
         role=d["role"],
-        joined=d["joined"],
-        read_seq=d.get("read_seq", 0),
+        joined=int(d["joined"]),
+        read_seq=int(d.get("read_seq", 0)),
     )
 
 
@@ -138,15 +162,15 @@ def to_message(d: Doc) -> StoredMessage:
     return StoredMessage(
         app=d["app"],
         conv=d["conv"],
-        seq=d["seq"],
+        seq=int(d["seq"]),
         mid=d["mid"],
         sender=d["sender"],
         cmid=d["cmid"],
         kind=d["kind"],
-        body=dict(d.get("body") or {}),
-        ts=d["ts"],
+        body=plain_dict(d.get("body")),
+        ts=int(d["ts"]),
         mentions=tuple(d.get("mentions") or ()),
-        edited=d.get("edited", 0),
+        edited=int(d.get("edited", 0)),
         recalled=bool(d.get("recalled", False)),
     )
 
