@@ -6,7 +6,7 @@
   conversations, server-side sends, export).
 """
 
-from parley.sdk.admin import AdminClient, MessagePage, Token
+from parley.sdk.admin import AdminClient, MessagePage, Token, User
 from parley.sdk.client import Client
 from parley.sdk.dispatch import EventStream, Handler
 from parley.sdk.errors import (
@@ -63,4 +63,5 @@ __all__ = [
     "ResetEvent",
     "Token",
     "TypingEvent",
+    "User",
 ]

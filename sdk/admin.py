@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -25,7 +25,31 @@ import httpx
 from parley.sdk.errors import AdminError
 from parley.sdk.models import Conversation, ConversationSummary, Message
 
-__all__ = ["AdminClient", "MessagePage", "Token"]
+__all__ = ["AdminClient", "MessagePage", "Token", "User"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user record: ``role`` is user, agent or bot; times in ms since the epoch."""
+
+    user: str
+    name: str = ""
+    role: str = "user"
+    meta: dict[str, Any] = field(default_factory=dict)
+    created: int = 0
+    last_seen: int = 0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> User:
+        """Build from the admin API's JSON."""
+        return cls(
+            user=str(data["user"]),
+            name=str(data.get("name") or ""),
+            role=str(data.get("role") or "user"),
+            meta=dict(data.get("meta") or {}),
+            created=int(data.get("created") or 0),
+            last_seen=int(data.get("last_seen") or 0),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +111,14 @@ class AdminClient:
         name: str | None = None,
         role: str | None = None,
         meta: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> User:
         """Create or update ``user`` (``role``: user, agent or bot); returns the user record."""
         payload = _drop_none({"user": user, "name": name, "role": role, "meta": meta})
-        return _as_dict(await self._call("POST", "/v1/users", json=payload))
+        return User.from_json(_as_dict(await self._call("POST", "/v1/users", json=payload)))
 
-    async def get_user(self, user: str) -> dict[str, Any]:
+    async def get_user(self, user: str) -> User:
         """The user record of ``user``."""
-        return _as_dict(await self._call("GET", f"/v1/users/{user}"))
+        return User.from_json(_as_dict(await self._call("GET", f"/v1/users/{user}")))
 
     async def create_token(self, user: str, *, ttl: int | None = None) -> Token:
         """Sign a token for ``user`` valid ``ttl`` seconds (server default if None)."""
@@ -143,10 +167,12 @@ class AdminClient:
         """Details and members of ``conv``."""
         return Conversation.from_json(_as_dict(await self._call("GET", f"/v1/conversations/{conv}")))
 
-    async def add_members(self, conv: str, users: Iterable[str], *, role: str | None = None) -> None:
-        """Add ``users`` to ``conv``."""
+    async def add_members(self, conv: str, users: Iterable[str], *, role: str | None = None) -> list[str]:
+        """Add ``users`` to ``conv``; returns those who were not members yet."""
         payload = _drop_none({"users": list(users), "role": role})
-        await self._call("POST", f"/v1/conversations/{conv}/members", json=payload)
+        data = await self._call("POST", f"/v1/conversations/{conv}/members", json=payload)
+        added = data.get("added") if isinstance(data, dict) else None
+        return [str(u) for u in added] if isinstance(added, list) else []
 
     async def remove_member(self, conv: str, user: str) -> None:
         """Remove ``user`` from ``conv``."""

@@ -305,6 +305,9 @@ class Client(ConversationOps):
 
     # -------------------------------------------------------------- internals
 
+    def _learn(self, info: f.ConvInfo) -> None:
+        self._conn.streams.track(info.conv, info.last_seq, info.epoch)
+
     async def _request(self, build: Callable[[int], Any], idempotent: bool = True) -> Reply:
         if self._conn.state is ClientState.DISCONNECTED:
             raise ClientClosed("not connected: call connect() first")

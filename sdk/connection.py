@@ -499,6 +499,8 @@ class Connection:
         elif isinstance(frame, f.ConvEvent):
             if frame.event == "left":
                 self.streams.forget(frame.conv.conv)
+            else:
+                self.streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch)
             hub.publish(ConversationEvent(frame.event, Conversation.from_wire(frame.conv)))
         elif isinstance(frame, f.Bye):
             self._bye_ms = frame.reconnect_ms

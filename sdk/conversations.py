@@ -21,10 +21,14 @@ class ConversationOps:
     async def _request(self, build: Callable[[int], Any], idempotent: bool = True) -> Reply:
         raise NotImplementedError
 
+    def _learn(self, info: f.ConvInfo) -> None:
+        """Hook: a conversation's details arrived (the client starts tracking it)."""
+
     async def _conv(self, build: Callable[[int], Any], idempotent: bool = True) -> Conversation:
         reply = await self._request(build, idempotent)
         if not isinstance(reply, f.ConvResult):
             raise TypeError(f"expected a conversation, got {type(reply).__name__}")
+        self._learn(reply.conv)
         return Conversation.from_wire(reply.conv)
 
     async def conversations(self) -> list[ConversationSummary]:

@@ -143,15 +143,25 @@ class _HandlerRunner:
 
 
 class EventHub:
-    """The client's event fan-out: streams for ``events()`` and handler tasks for ``on()``."""
+    """The client's event fan-out: streams for ``events()`` and handler tasks for ``on()``.
 
-    def __init__(self) -> None:
+    Events published while nobody listens at all (typically the catch-up of
+    ``connect()`` inside ``async with Client(...)``, before the first
+    ``events()`` call) are kept, up to ``backlog`` of them, and handed to the
+    first consumer, so that no message is lost for want of a listener.
+    """
+
+    def __init__(self, backlog: int = 10_000) -> None:
         self._inboxes: list[_Inbox] = []
         self._runners: list[_HandlerRunner] = []
         self._closed = False
+        self._backlog: deque[Event] | None = deque(maxlen=backlog)
 
     def publish(self, event: Event) -> None:
         """Hand ``event`` to every interested consumer. Never blocks, never awaits."""
+        if self._backlog is not None:
+            self._backlog.append(event)
+            return
         for inbox in self._inboxes:
             if inbox.wants(event):
                 inbox.put(event)
@@ -162,11 +172,16 @@ class EventHub:
     def subscribe(self, types: tuple[type[Any], ...], maxsize: int = 0) -> EventStream[Any]:
         """A new stream of events of ``types`` (all when empty); bounded if ``maxsize``."""
         inbox = _Inbox(types, maxsize)
+        self._inboxes.append(inbox)
+        self._flush_backlog()
         if self._closed:
-            inbox.close()
-        else:
-            self._inboxes.append(inbox)
+            self._unsubscribe(inbox)
         return EventStream(self, inbox)
+
+    def _flush_backlog(self) -> None:
+        backlog, self._backlog = self._backlog, None
+        for event in backlog or ():
+            self.publish(event)
 
     def _unsubscribe(self, inbox: _Inbox) -> None:
         inbox.close()
@@ -176,6 +191,7 @@ class EventHub:
     def add_handler(self, types: tuple[type[Any], ...], handler: Handler[Any]) -> None:
         """Run ``handler`` for every event of ``types`` (all when empty)."""
         self._runners.append(_HandlerRunner(types, handler))
+        self._flush_backlog()
 
     def remove_handler(self, handler: Handler[Any]) -> None:
         """Stop calling ``handler`` (events already queued for it are still delivered)."""

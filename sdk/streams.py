@@ -108,6 +108,13 @@ class Streams:
                 out.again.add(s.conv)
         return out
 
+    def track(self, conv: str, last_seq: int, epoch: str) -> None:
+        """Learn of ``conv`` (joined, created): start at ``last_seq`` unless already tracked."""
+        if conv not in self.tracker.positions:
+            self.tracker.reset(conv, last_seq, epoch)
+        elif not self.tracker.epochs.get(conv):
+            self.tracker.epochs[conv] = epoch
+
     def skip_gap(self, conv: str) -> list[f.Message]:
         """Give up on a gap the server cannot fill: jump to the first held message."""
         held = self._held.get(conv)

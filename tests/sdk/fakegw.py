@@ -99,7 +99,7 @@ class FakeGateway:
 
     async def wait_peers(self, n: int, timeout: float = 5.0) -> Peer:
         async with asyncio.timeout(timeout):
-            while len(self.peers) < n:
+            while len(self.peers) < n:  # noqa: ASYNC110 - a bounded poll in a test
                 await asyncio.sleep(0.01)
         return self.peers[n - 1]
 
@@ -119,10 +119,16 @@ class FakeGateway:
             await ws.send(
                 encode(
                     frames.Welcome(
-                        v=1, session=f"s{peer.index}", app="a", user=self.user, node="n", ts=0,
-                        heartbeat=25, max_frame=65536,
+                        v=1,
+                        session=f"s{peer.index}",
+                        app="a",
+                        user=self.user,
+                        node="n",
+                        ts=0,
+                        heartbeat=25,
+                        max_frame=65536,
                     )
-                )  # fmt: skip
+                )
             )
             self.peers.append(peer)
             async for data in ws:

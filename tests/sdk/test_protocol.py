@@ -77,7 +77,7 @@ async def test_gap_triggers_sync_and_app_sees_each_message_once_in_order() -> No
         gw.add_conv("c1")
         async with client(gw) as c:
             stream = c.events(MessageEvent)
-            m1, m2, m3 = (gw.store("c1", {"text": str(i)}) for i in range(3))
+            m1, _m2, m3 = (gw.store("c1", {"text": str(i)}) for i in range(3))
             peer = gw.live
             await peer.push(frames.Msg(m=m1))
             await peer.push(frames.Msg(m=m3))  # seq 2 lost in fan-out
@@ -100,7 +100,7 @@ async def test_reconnect_resumes_pages_with_more_and_syncs_new_conversations_fro
             for i in range(250):  # more than one sync page (limit 200)
                 gw.store("c1", {"text": str(i)})
             gw.store("c2", {"text": "while you were away"})
-            assert seqs(await take(stream, 251)) == list(range(1, 251)) + [1]
+            assert seqs(await take(stream, 251)) == [*range(1, 251), 1]
             assert c.positions == {"c1": (250, "e1"), "c2": (1, "e1")}
 
 
