@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import click
 
+from parley.server.errors import ServiceError
+from parley.server.ports import StoreUnavailable
 from parley.server.services.apps import AppService
 from parley.server.settings import Settings
 from parley.server.store import open_store
@@ -53,7 +55,12 @@ def _with_apps(
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    except StoreUnavailable as exc:
+        raise click.ClickException(f"the store is unavailable: {exc}") from None
 
 
 @click.group()

@@ -1,0 +1,53 @@
+"""The ``parley`` CLI: app, user and token helpers on a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jwt
+from click.testing import CliRunner
+
+from parley.server.cli import main
+
+
+def test_app_create_then_token_in_one_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "p.db")
+    runner = CliRunner()
+    created = runner.invoke(
+        main, ["app", "create", "--name", "demo", "--format", "json", "--sqlite-path", db]
+    )
+    assert created.exit_code == 0, created.output
+    values = json.loads(created.output)
+    assert values["PARLEY_API_KEY"].startswith("pk_")
+    env_format = runner.invoke(main, ["app", "create", "--name", "other", "--sqlite-path", db])
+    assert env_format.output.startswith("export PARLEY_APP=app_")
+    user = runner.invoke(
+        main, ["user", "--app", values["PARLEY_APP"], "--user", "ann", "--role", "agent", "--sqlite-path", db]
+    )
+    assert user.exit_code == 0 and "agent" in user.output
+    token = runner.invoke(
+        main, ["token", "--user", "ann", "--sqlite-path", db], env={"PARLEY_APP": values["PARLEY_APP"]}
+    )
+    assert token.exit_code == 0, token.output
+    claims = jwt.decode(
+        token.output.strip(), values["PARLEY_APP_SECRET"], algorithms=["HS256"], audience="parley"
+    )
+    assert (claims["sub"], claims["role"]) == ("ann", "agent")
+    listing = runner.invoke(main, ["app", "list", "--sqlite-path", db])
+    assert values["PARLEY_APP"] in listing.output and "other" in listing.output
+    key = runner.invoke(main, ["app", "key", "--app", values["PARLEY_APP"], "--sqlite-path", db])
+    assert key.output.startswith("pk_")
+
+
+def test_unknown_app_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["token", "--app", "app_nope", "--user", "x", "--sqlite-path", str(tmp_path / "p.db")]
+    )
+    assert result.exit_code != 0
+    assert "no app app_nope" in result.output
+
+
+def test_serve_help_lists_the_env_vars() -> None:
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0 and "--redis-url" in result.output and "--mongo-url" in result.output
