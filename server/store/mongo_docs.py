@@ -63,8 +63,6 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 # BSON decodes integers beyond 32 bits as bson.Int64 (an int subclass that msgspec
 # refuses to encode), so every integer field is converted back to a plain int.
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -76,11 +74,7 @@ def _plain(value: Any) -> Any:
 
 
 def plain_dict(value: Any) -> dict[str, Any]:
-    """A stored ``meta`` / ``body`` as plain Python values.
-
-    BSON decodes every 64-bit integer (a millisecond timestamp, say) as
-    ``bson.Int64``, an ``int`` subclass that MessagePack encoders refuse.
-    """
+    """A stored ``meta`` / ``body`` with plain Python values only."""
     return _plain(value) if isinstance(value, dict) else {}
 
 

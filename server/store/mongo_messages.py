@@ -207,7 +207,7 @@ class MessageLog:
     async def _top(self, app: str, conv: str, above: int) -> int:
         """The conversation's highest seq, known to be ``>= above``; a range query."""
         cursor = self._messages.find({"app": app, "conv": conv, "seq": {"$gt": above}}, {"_id": 0, "seq": 1})
-        return max([d["seq"] async for d in cursor], default=above)
+        return max([int(d["seq"]) async for d in cursor], default=above)
 
     async def _find_one(self, m: NewMessage) -> StoredMessage | None:
         query = {"app": m.app, "conv": m.conv, "sender": m.sender, "cmid": m.cmid}

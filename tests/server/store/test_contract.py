@@ -271,6 +271,29 @@ async def test_message_round_trip(store: Store) -> None:
     assert (stored.edited, stored.recalled) == (0, False)
 
 
+async def test_large_ints_come_back_as_plain_ints(store: Store) -> None:
+    """Millisecond timestamps exceed 32 bits; records must hold ``int`` (BSON gives ``Int64``)."""
+    now = 1_795_379_559_123
+    await store.upsert_user(User(app=APP, user="u", meta={"born": now}, created=now, last_seen=now))
+    await store.create_conversation(
+        Conversation(app=APP, conv="c1", kind="group", epoch="e", created=now, meta={"at": [now]}),
+        [Member(app=APP, conv="c1", user="u", role="owner", joined=now)],
+    )
+    new = NewMessage(
+        app=APP, conv="c1", mid="m", sender="u", cmid="k", kind="custom", body={"at": {"t": now}}, ts=now
+    )
+    await store.append([new])
+    await store.edit_message(APP, "c1", 1, {"at": now}, now)
+    user = await store.get_user(APP, "u")
+    (listed,) = await store.list_user_conversations(APP, "u")
+    (message,) = await store.get_messages(APP, "c1", 1, 1)
+    values = [user.created, user.last_seen, user.meta["born"]] if user else []
+    values += [listed[0].created, listed[0].meta["at"][0], listed[1].joined]
+    values += [message.ts, message.edited, message.body["at"], message.seq]
+    assert values == [now] * 9 + [1]
+    assert all(type(v) is int for v in values)
+
+
 async def test_resend_is_idempotent(store: Store) -> None:
     await store.create_conversation(conv(), [member("alice")])
     (original,) = await store.append([msg("k1", text="first")])
