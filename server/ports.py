@@ -42,7 +42,11 @@ class Store(Protocol):
     * Within one ``append`` call, messages of one conversation get increasing
       seqs in input order; results come back in input order.
     * Seqs start at 1 and are dense, so history pages are seq ranges.
-    * Read positions only move forward.
+    * Read positions only move forward; ``set_read`` for a non-member stores
+      nothing and returns 0.
+    * Records come back with plain Python types (no driver-specific ints).
+    * Message bodies must be JSON/BSON-safe (string keys, 64-bit integers).
+    * Editing a recalled message leaves the tombstone unchanged and returns it.
     """
 
     async def open(self) -> None:
@@ -141,7 +145,13 @@ class Broker(Protocol):
     * The handler receives exactly the bytes published (adapters never
       re-encode), only for channels this broker is subscribed to.
     * Subscriptions survive a reconnect to the backing service: the adapter
-      re-subscribes by itself.
+      re-subscribes by itself. ``subscribe`` during an outage does not raise:
+      the channel is recorded and becomes active on reconnect (refusing users
+      during a short Redis blip would be worse than a brief gap that sync repairs).
+    * ``flush`` means "handed to the backing service or dropped", not delivered.
+    * Presence methods may raise :class:`BrokerUnavailable`. ``presence_remove``
+      reports "went offline" only for a registered connection, so a double
+      remove never reports offline twice.
     """
 
     async def start(self, handler: MessageHandler) -> None:
