@@ -263,7 +263,7 @@ class Client(ConversationOps):
 
     async def recall(self, conv: str, seq: int) -> Message | None:
         """Withdraw message ``seq``; members get a ``RecallEvent``. Returns the stored event if acked."""
-        reply = await self._request(lambda rid: f.Recall(id=rid, conv=conv, seq=seq), True)
+        reply = await self._request(lambda rid: f.Recall(id=rid, conv=conv, seq=seq), False)
         return self._event_message(reply, "recall", {"target": seq})
 
     def _event_message(self, reply: Reply, kind: str, body: dict[str, Any]) -> Message | None:

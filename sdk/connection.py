@@ -12,10 +12,8 @@ and publishes events with ``put_nowait`` — it never awaits application code.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import functools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,21 +31,15 @@ from parley.sdk.errors import ClientClosed, ConnectionClosed, ReplyError, Reques
 from parley.sdk.events import (
     ClientState,
     ConnectionStateEvent,
-    ConversationEvent,
-    EditEvent,
-    MessageEvent,
-    PresenceEvent,
-    RecallEvent,
-    ReceiptEvent,
     ResetEvent,
-    TypingEvent,
 )
-from parley.sdk.models import Conversation, Message
 from parley.sdk.outbox import Outbox, OutboxEntry
-from parley.sdk.requests import REPLY_FRAMES, PendingRequests, Reply
+from parley.sdk.policy import should_reconnect, token_expiry
+from parley.sdk.requests import PendingRequests, Reply
+from parley.sdk.router import FrameRouter
 from parley.sdk.streams import Streams
 
-__all__ = ["Connection", "TokenSource", "should_reconnect", "token_expiry"]
+__all__ = ["Connection", "TokenSource"]
 
 log = logging.getLogger("parley.sdk")
 
@@ -57,27 +49,6 @@ TokenSource = Callable[[], Awaitable[str]]
 _REFRESH_MARGIN = 30.0
 _MAX_SYNC_ROUNDS = 1000
 _MAX_FRUITLESS = 3
-
-
-def token_expiry(token: str | None) -> float | None:
-    """The ``exp`` claim of a JWT (unverified, seconds), or ``None`` if absent or unreadable."""
-    try:
-        payload = token.split(".")[1] if token else ""
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        exp = claims.get("exp") if isinstance(claims, dict) else None
-        return float(exp) if isinstance(exp, int | float) else None
-    except (ValueError, IndexError):
-        return None
-
-
-def should_reconnect(code: int | None) -> bool:
-    """Whether a close with ``code`` calls for an automatic reconnect (unknown codes: yes)."""
-    if code is None:
-        return True
-    try:
-        return CloseCode(code).reconnect
-    except ValueError:
-        return True
 
 
 class _Lost(ConnectionClosed):
@@ -130,9 +101,12 @@ class Connection:
         self._reader: asyncio.Task[None] | None = None
         self._sync_wanted: set[str] = set()
         self._refresh = False
+        #: True when this side closed the WebSocket to reconnect (its close code says nothing).
+        self._closing_to_reconnect = False
         self._bye_ms: int | None = None
         self.final_error: ClientClosed | None = None
         self._decoder = ServerDecoder()
+        self._router = FrameRouter(hub, streams, outbox, self.requests, self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -202,6 +176,7 @@ class Connection:
             self._set_state(ClientState.CONNECTING)
             code: int | None = None
             reason = ""
+            self._closing_to_reconnect = False
             try:
                 ws = await self._open()
             except _Fatal as fatal:
@@ -228,6 +203,7 @@ class Connection:
                     await asyncio.shield(reader)
                 except (ConnectionClosed, RequestTimeout, ReplyError) as exc:
                     log.info("parley: resume failed: %r", exc)
+                    self._closing_to_reconnect = True
                     with contextlib.suppress(Exception):
                         await ws.close()
                 finally:
@@ -236,7 +212,7 @@ class Connection:
                 with contextlib.suppress(BaseException):
                     await reader
                 self._lost(_Lost("connection lost", code))
-                if not should_reconnect(code):
+                if not self._closing_to_reconnect and not should_reconnect(code):
                     await self._fail(
                         _Fatal(ClientClosed(f"server closed the connection: {reason}", code), code)
                     )
@@ -335,20 +311,30 @@ class Connection:
             outcome = self.streams.on_synced(synced, before)
             for state in outcome.resets:
                 self._hub.publish(ResetEvent(state.conv, state.last_seq, state.epoch))
-            self._deliver(outcome.deliver)
+            self._router.deliver(outcome.deliver)
             self.streams.baseline = True
             for conv in list(outcome.again):
                 if conv in before and self.streams.position(conv) == before[conv]:
                     fruitless[conv] = fruitless.get(conv, 0) + 1
                     if fruitless[conv] >= _MAX_FRUITLESS:
                         log.warning("parley: giving up on a gap in %s the server did not fill", conv)
-                        self._deliver(self.streams.skip_gap(conv))
+                        self._router.deliver(self.streams.skip_gap(conv))
                         outcome.again.discard(conv)
             if not outcome.again:
                 return
             convs = outcome.again
 
-    def _want_sync(self, conv: str) -> None:
+    def on_bye(self, bye: f.Bye) -> None:
+        """Router hook: reconnect after the delay the server asked for."""
+        self._bye_ms = bye.reconnect_ms
+
+    def on_connection_error(self, error: f.Error) -> None:
+        """Router hook: remember to refresh the token if it expired."""
+        if error.code == "token_expired":
+            self._refresh = True
+
+    def want_sync(self, conv: str) -> None:
+        """Router hook: sync ``conv`` to fill a gap (now, or in the next resume)."""
         self._sync_wanted.add(conv)
         ws = self._ws
         if ws is None or not self._ready.is_set():
@@ -448,6 +434,7 @@ class Connection:
         ws = self._ws
         if ws is not None:
             self._ready.clear()
+            self._closing_to_reconnect = True
             await ws.close(CloseCode.SERVICE_RESTART, "client reconnect")
 
     # ----------------------------------------------------------------- read loop
@@ -469,53 +456,7 @@ class Connection:
                 except FrameError as exc:
                     log.warning("parley: dropped an undecodable frame: %s", exc)
                     continue
-                self._dispatch(frame)
-
-    def _dispatch(self, frame: f.ServerFrame) -> None:
-        hub = self._hub
-        if isinstance(frame, f.Msg):
-            deliver, gap = self.streams.on_message(frame.m)
-            self._deliver(deliver)
-            if gap:
-                self._want_sync(frame.m.conv)
-        elif isinstance(frame, f.Ack):
-            if not self.outbox.resolve_ack(frame):
-                self.requests.resolve(frame)
-        elif isinstance(frame, REPLY_FRAMES):
-            self.requests.resolve(frame)
-        elif isinstance(frame, f.Error):
-            if frame.id is None:
-                log.warning("parley: connection error %s: %s", frame.code, frame.message)
-                if frame.code == "token_expired":
-                    self._refresh = True
-            elif not self.outbox.resolve_error(frame):
-                self.requests.resolve(frame)
-        elif isinstance(frame, f.Receipt):
-            hub.publish(ReceiptEvent(frame.conv, frame.user, frame.seq))
-        elif isinstance(frame, f.TypingEvent):
-            hub.publish(TypingEvent(frame.conv, frame.user, frame.on))
-        elif isinstance(frame, f.Presence):
-            hub.publish(PresenceEvent(frame.user, frame.online, frame.last_seen))
-        elif isinstance(frame, f.ConvEvent):
-            if frame.event == "left":
-                self.streams.forget(frame.conv.conv)
-            else:
-                self.streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch)
-            hub.publish(ConversationEvent(frame.event, Conversation.from_wire(frame.conv)))
-        elif isinstance(frame, f.Bye):
-            self._bye_ms = frame.reconnect_ms
-
-    def _deliver(self, messages: list[f.Message]) -> None:
-        for wire in messages:
-            m = Message.from_wire(wire)
-            target = m.target
-            if m.kind == "edit" and target is not None:
-                body = m.body.get("body")
-                self._hub.publish(EditEvent(m.conv, target, body if isinstance(body, dict) else {}, m))
-            elif m.kind == "recall" and target is not None:
-                self._hub.publish(RecallEvent(m.conv, target, m))
-            else:
-                self._hub.publish(MessageEvent(m))
+                self._router.dispatch(frame)
 
 
 def _sync_frame(positions: list[f.Position], rid: int) -> f.Sync:

@@ -253,3 +253,17 @@ async def test_bad_token_fails_fast(node: RunningNode) -> None:
     with pytest.raises(ClientClosed) as info:
         await client.connect()
     assert isinstance(info.value.error, ReplyError) and info.value.error.code == "token_invalid"
+
+
+async def test_explicit_reconnect_resumes_and_keeps_working(node: RunningNode) -> None:
+    async with user(node, "alice") as alice, user(node, "bob") as bob:
+        conv = (await alice.create_direct("bob")).conv
+        inbox = bob.events(MessageEvent)
+        await alice.send(conv, "one")
+        await bob.reconnect()
+        await alice.send(conv, "two")
+        await until(lambda: bob.state is ClientState.CONNECTED)
+        assert texts(await take(inbox, 2)) == ["one", "two"]
+        assert (await bob.history(conv)).messages[-1].text == "two"
+        await alice.reconnect()
+        assert (await alice.send(conv, "three")).seq == 3

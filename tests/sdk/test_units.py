@@ -19,11 +19,11 @@ from parley.sdk import (
     ReplyError,
     TypingEvent,
 )
-from parley.sdk.connection import should_reconnect, token_expiry
 from parley.sdk.dispatch import EventHub
 from parley.sdk.errors import ConnectionClosed
 from parley.sdk.models import Message
 from parley.sdk.outbox import Outbox
+from parley.sdk.policy import should_reconnect, token_expiry
 from parley.sdk.requests import PendingRequests
 from tests.sdk.helpers import take, until
 

@@ -1,0 +1,103 @@
+"""Route decoded server frames: replies to waiting requests, messages and events to the hub.
+
+Called by the read loop for every frame; it only updates in-memory state and
+calls ``put_nowait`` on consumer queues — it never awaits.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from parley.proto import frames as f
+from parley.sdk.dispatch import EventHub
+from parley.sdk.events import (
+    ConversationEvent,
+    EditEvent,
+    MessageEvent,
+    PresenceEvent,
+    RecallEvent,
+    ReceiptEvent,
+    TypingEvent,
+)
+from parley.sdk.models import Conversation, Message
+from parley.sdk.outbox import Outbox
+from parley.sdk.requests import REPLY_FRAMES, PendingRequests
+from parley.sdk.streams import Streams
+
+__all__ = ["FrameRouter", "SessionHooks"]
+
+log = logging.getLogger("parley.sdk")
+
+
+class SessionHooks(Protocol):
+    """What the router asks of the connection."""
+
+    def want_sync(self, conv: str) -> None:
+        """A gap appeared in ``conv``: sync it."""
+
+    def on_bye(self, bye: f.Bye) -> None:
+        """The server announced a graceful close."""
+
+    def on_connection_error(self, error: f.Error) -> None:
+        """An ``error`` frame without a request id (the connection is about to close)."""
+
+
+class FrameRouter:
+    """Turns server frames into resolved requests and published events."""
+
+    def __init__(
+        self, hub: EventHub, streams: Streams, outbox: Outbox, requests: PendingRequests, hooks: SessionHooks
+    ) -> None:
+        self._hub = hub
+        self._streams = streams
+        self._outbox = outbox
+        self._requests = requests
+        self._hooks = hooks
+
+    def dispatch(self, frame: f.ServerFrame) -> None:
+        """Handle one frame from the server."""
+        hub = self._hub
+        if isinstance(frame, f.Msg):
+            deliver, gap = self._streams.on_message(frame.m)
+            self.deliver(deliver)
+            if gap:
+                self._hooks.want_sync(frame.m.conv)
+        elif isinstance(frame, f.Ack):
+            if not self._outbox.resolve_ack(frame):
+                self._requests.resolve(frame)
+        elif isinstance(frame, REPLY_FRAMES):
+            self._requests.resolve(frame)
+        elif isinstance(frame, f.Error):
+            if frame.id is None:
+                log.warning("parley: connection error %s: %s", frame.code, frame.message)
+                self._hooks.on_connection_error(frame)
+            elif not self._outbox.resolve_error(frame):
+                self._requests.resolve(frame)
+        elif isinstance(frame, f.Receipt):
+            hub.publish(ReceiptEvent(frame.conv, frame.user, frame.seq))
+        elif isinstance(frame, f.TypingEvent):
+            hub.publish(TypingEvent(frame.conv, frame.user, frame.on))
+        elif isinstance(frame, f.Presence):
+            hub.publish(PresenceEvent(frame.user, frame.online, frame.last_seen))
+        elif isinstance(frame, f.ConvEvent):
+            if frame.event == "left":
+                self._streams.forget(frame.conv.conv)
+            else:
+                self._streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch)
+            hub.publish(ConversationEvent(frame.event, Conversation.from_wire(frame.conv)))
+        elif isinstance(frame, f.Bye):
+            self._hooks.on_bye(frame)
+
+    def deliver(self, messages: list[f.Message]) -> None:
+        """Publish in-order messages as ``MessageEvent``/``EditEvent``/``RecallEvent``."""
+        for wire in messages:
+            m = Message.from_wire(wire)
+            target = m.target
+            if m.kind == "edit" and target is not None:
+                body = m.body.get("body")
+                self._hub.publish(EditEvent(m.conv, target, body if isinstance(body, dict) else {}, m))
+            elif m.kind == "recall" and target is not None:
+                self._hub.publish(RecallEvent(m.conv, target, m))
+            else:
+                self._hub.publish(MessageEvent(m))
