@@ -277,3 +277,24 @@ async def test_close_fails_pending_sends_and_ends_event_streams() -> None:
             await pending
         events = [e async for e in stream]
         assert events[-1].state is ClientState.CLOSED
+
+
+async def test_token_about_to_expire_is_refreshed_before_connecting() -> None:
+    import base64
+    import json
+    import time
+
+    def jwt(exp: float) -> str:
+        claims = base64.urlsafe_b64encode(json.dumps({"exp": int(exp)}).encode()).rstrip(b"=").decode()
+        return f"e30.{claims}.sig"
+
+    stale, fresh = jwt(time.time() + 5), jwt(time.time() + 3600)
+
+    async def get_token() -> str:
+        return fresh
+
+    async with FakeGateway() as gw:
+        async with client(gw, token=stale, get_token=get_token) as c:
+            await c.reconnect()
+            await gw.wait_peers(2)
+        assert gw.tokens_seen == [fresh, fresh]
