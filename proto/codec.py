@@ -4,23 +4,37 @@ Decoding is total: for any input it returns a frame or raises
 :class:`~parley.proto.errors.FrameError` with a stable code — never any other
 exception. Encoding produces plain MessagePack maps that the reference
 ``msgpack`` package decodes.
+
+Free-form values (message bodies, conversation ``meta``) must be plain data
+that every store and every SDK language can hold: maps with string keys,
+arrays, strings, booleans, nil, floats and 64-bit signed integers, nested at
+most :data:`MAX_DEPTH` deep. Extension types (including the MessagePack
+timestamp), binary, non-string keys and wider integers are refused with
+``invalid_frame`` — otherwise they would decode here and fail later in a store,
+where the error would look temporary and be retried forever.
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from parley.proto.errors import ErrorCode, FrameError
 from parley.proto.frames import ClientFrame, ServerFrame
 
-__all__ = ["DEFAULT_MAX_FRAME", "ClientDecoder", "ServerDecoder", "encode"]
+__all__ = ["DEFAULT_MAX_FRAME", "MAX_DEPTH", "ClientDecoder", "ServerDecoder", "encode"]
 
 #: Default largest frame accepted, in bytes.
 DEFAULT_MAX_FRAME = 64 * 1024
+#: Deepest nesting of maps/arrays inside one free-form value (body, meta).
+MAX_DEPTH = 32
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 _encoder = msgspec.msgpack.Encoder()
+_untyped = msgspec.msgpack.Decoder()
+_structure = msgspec.msgpack.Decoder(msgspec.Raw)
 
 T = TypeVar("T")
 
@@ -43,16 +57,77 @@ class _Decoder(Generic[T]):
                 f"frame of {len(data)} bytes exceeds the limit of {self.max_frame}",
             )
         try:
-            return self._decoder.decode(data)
+            frame = self._decoder.decode(data)
         except msgspec.ValidationError as exc:
-            raise _classify(str(exc)) from None
+            raise _classify(str(exc), data) from None
         except msgspec.DecodeError as exc:
+            if "map keys must be hashable" in str(exc):
+                raise FrameError(ErrorCode.INVALID_FRAME, "map keys must be strings") from None
             raise FrameError(ErrorCode.BAD_FRAME, f"malformed MessagePack: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - the codec must be total
+        except RecursionError:
+            raise FrameError(ErrorCode.INVALID_FRAME, "frame nested too deeply") from None
+        except UnicodeDecodeError:
+            raise FrameError(ErrorCode.BAD_FRAME, "malformed MessagePack: invalid UTF-8 string") from None
+        except Exception as exc:
             raise FrameError(ErrorCode.BAD_FRAME, f"undecodable frame: {exc!r}") from None
+        problem = _check_plain(frame, 0)
+        if problem:
+            raise FrameError(ErrorCode.INVALID_FRAME, problem)
+        return frame
 
 
-def _classify(detail: str) -> FrameError:
+def _check_plain(value: Any, depth: int) -> str | None:
+    """Return why ``value`` is not plain data, or ``None``; a Struct restarts the depth count."""
+    if value is None or isinstance(value, (str, bool, float)):
+        return None
+    if isinstance(value, int):
+        return None if _INT_MIN <= value <= _INT_MAX else "integer outside the signed 64-bit range"
+    if depth >= MAX_DEPTH and isinstance(value, (dict, list)):
+        return f"value nested deeper than {MAX_DEPTH}"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return "map keys must be strings"
+            problem = _check_plain(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, list):
+        for item in value:
+            problem = _check_plain(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            problem = _check_plain(getattr(value, name), 0)
+            if problem:
+                return problem
+        return None
+    return f"unsupported value of type {type(value).__name__} (extension, timestamp or binary)"
+
+
+def _malformed(data: bytes) -> bool:
+    """Whether ``data`` is not one well-formed MessagePack value (checked on the error path only).
+
+    Typed decoding reports a schema problem as soon as it meets one, before it
+    has seen trailing bytes or a truncated tail; those must still be ``bad_frame``.
+    """
+    try:
+        _structure.decode(data)  # framing only: lengths, opcodes, trailing bytes
+        _untyped.decode(data)  # and UTF-8 of every string
+    except msgspec.DecodeError as exc:
+        return "map keys must be hashable" not in str(exc)
+    except UnicodeDecodeError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def _classify(detail: str, data: bytes) -> FrameError:
+    if _malformed(data):
+        return FrameError(ErrorCode.BAD_FRAME, "malformed MessagePack (truncated, trailing bytes or invalid)")
     if detail.endswith("at `$.t`") or "missing required field `t`" in detail:
         return FrameError(ErrorCode.UNKNOWN_FRAME, f"unknown or missing frame type ({detail})")
     if detail.startswith("Expected `object`") and "at `$" not in detail:
