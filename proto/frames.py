@@ -195,6 +195,8 @@ class Send(_Frame, tag="send"):
 
 
 class Edit(_Frame, tag="edit"):
+    """Replace the body of message ``seq``. Answered with an ``ack`` for the appended ``edit`` event."""
+
     id: RequestId
     conv: Id
     seq: Seq
@@ -202,6 +204,8 @@ class Edit(_Frame, tag="edit"):
 
 
 class Recall(_Frame, tag="recall"):
+    """Tombstone message ``seq``. Answered with an ``ack`` for the appended ``recall`` event."""
+
     id: RequestId
     conv: Id
     seq: Seq
@@ -301,6 +305,9 @@ class PresenceUnsub(_Frame, tag="presence_unsub"):
 
 
 class Welcome(_Frame, tag="welcome"):
+    """Authentication succeeded. ``heartbeat``: send ``ping`` at least this often (seconds);
+    ``max_frame``: the largest frame (bytes) the server accepts."""
+
     v: int
     session: str
     app: str
@@ -328,7 +335,11 @@ class Ack(_Frame, tag="ack"):
 
 
 class Msg(_Frame, tag="msg"):
-    """A message pushed to a member (also used for ``sync`` catch-up)."""
+    """A message pushed to a member (also used for ``sync`` catch-up).
+
+    It carries no epoch: clients learn a conversation's epoch from ``synced``,
+    ``conv_event`` and ``conv`` replies.
+    """
 
     m: Message
 
@@ -352,7 +363,12 @@ class Presence(_Frame, tag="presence"):
 
 
 class ConvEvent(_Frame, tag="conv_event"):
-    """The user joined, left or saw a change to a conversation."""
+    """The user joined, left or saw a change to a conversation.
+
+    On ``joined``, ``conv.last_seq`` is the join point: the member receives
+    messages after it live; earlier ones (such as a new group's ``created``
+    event) are history.
+    """
 
     event: Literal["joined", "left", "updated"]
     conv: ConvInfo
