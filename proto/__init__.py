@@ -4,7 +4,7 @@ Pure code: no I/O, no asyncio, no database. Both the server and the SDK use it.
 """
 
 from parley.proto.backoff import Backoff
-from parley.proto.codec import DEFAULT_MAX_FRAME, ClientDecoder, ServerDecoder, encode
+from parley.proto.codec import DEFAULT_MAX_FRAME, MAX_DEPTH, ClientDecoder, ServerDecoder, encode
 from parley.proto.content import validate_body
 from parley.proto.errors import Action, CloseCode, ErrorCode, FrameError, ProtocolError, action_for
 from parley.proto.frames import PROTOCOL_VERSION, SUPPORTED_VERSIONS
@@ -12,6 +12,7 @@ from parley.proto.positions import StreamTracker, Verdict
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
+    "MAX_DEPTH",
     "PROTOCOL_VERSION",
     "SUPPORTED_VERSIONS",
     "Action",

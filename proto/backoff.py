@@ -26,7 +26,11 @@ class Backoff:
 
     def cap(self, attempt: int) -> float:
         """Upper bound of the delay before retry number ``attempt`` (0-based)."""
-        return min(self.max_delay, self.min_delay * self.factor ** min(attempt, 64))
+        attempt = max(0, attempt)
+        try:
+            return min(self.max_delay, self.min_delay * self.factor ** min(attempt, 64))
+        except OverflowError:  # a huge factor: the cap is reached long before
+            return self.max_delay
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """A jittered delay for retry number ``attempt``."""

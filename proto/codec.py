@@ -59,7 +59,9 @@ class _Decoder(Generic[T]):
         try:
             frame = self._decoder.decode(data)
         except msgspec.ValidationError as exc:
-            raise _classify(str(exc), data) from None
+            error = _classify(str(exc), data)
+            error.request_id = _request_id(data)
+            raise error from None
         except msgspec.DecodeError as exc:
             if "map keys must be hashable" in str(exc):
                 raise FrameError(ErrorCode.INVALID_FRAME, "map keys must be strings") from None
@@ -74,6 +76,18 @@ class _Decoder(Generic[T]):
         if problem:
             raise FrameError(ErrorCode.INVALID_FRAME, problem)
         return frame
+
+
+def _request_id(data: bytes) -> int | None:
+    """The ``id`` of a well-formed map that failed validation, so the error can answer its request."""
+    try:
+        raw = msgspec.msgpack.decode(data)
+    except Exception:
+        return None
+    request_id = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(request_id, int) and not isinstance(request_id, bool) and 0 <= request_id <= 2**53:
+        return request_id
+    return None
 
 
 def _check_plain(value: Any, depth: int) -> str | None:

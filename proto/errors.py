@@ -108,7 +108,10 @@ class CloseCode(enum.IntEnum):
         return self not in _NO_RECONNECT
 
 
-_NO_RECONNECT = frozenset({CloseCode.NORMAL, CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION})
+# A user at the connection limit would only be refused again; the app decides.
+_NO_RECONNECT = frozenset(
+    {CloseCode.NORMAL, CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION, CloseCode.TOO_MANY_CONNECTIONS}
+)
 
 
 class ProtocolError(Exception):
@@ -121,4 +124,12 @@ class ProtocolError(Exception):
 
 
 class FrameError(ProtocolError):
-    """Bytes that do not decode to a valid frame (malformed, unknown, too large)."""
+    """Bytes that do not decode to a valid frame (malformed, unknown, too large).
+
+    ``request_id`` is the frame's ``id`` when the bytes were a well-formed map
+    carrying an integer ``id``, so the error can answer that request.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, request_id: int | None = None) -> None:
+        super().__init__(code, message)
+        self.request_id = request_id

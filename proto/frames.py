@@ -305,7 +305,7 @@ class PresenceUnsub(_Frame, tag="presence_unsub"):
 
 
 class Welcome(_Frame, tag="welcome"):
-    """Authentication succeeded. ``heartbeat``: send ``ping`` at least this often (seconds);
+    """Authentication succeeded. ``heartbeat_ms``: send ``ping`` at least this often (milliseconds);
     ``max_frame``: the largest frame (bytes) the server accepts."""
 
     v: int
@@ -314,7 +314,7 @@ class Welcome(_Frame, tag="welcome"):
     user: str
     node: str
     ts: int
-    heartbeat: int
+    heartbeat_ms: int
     max_frame: int
 
 
@@ -370,7 +370,8 @@ class ConvEvent(_Frame, tag="conv_event"):
     event) are history.
     """
 
-    event: Literal["joined", "left", "updated"]
+    #: ``joined`` | ``left`` | ``updated`` — an open string, so new events never break old clients.
+    event: str
     conv: ConvInfo
 
 

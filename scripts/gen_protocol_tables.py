@@ -103,7 +103,7 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("Welcome", "user"): "Authenticated user id.",
     ("Welcome", "node"): "Server node that holds the connection.",
     ("Welcome", "ts"): "Server time (ms); lets the client estimate clock skew.",
-    ("Welcome", "heartbeat"): "Interval between client pings the server expects, in **seconds**.",
+    ("Welcome", "heartbeat_ms"): "Interval between client pings the server expects, in milliseconds.",
     ("Welcome", "max_frame"): "Largest frame the server accepts, in bytes.",
     ("Pong", "ts"): "The `ts` of the `ping` it answers.",
     ("Ack", "id"): "The `send`, `edit` or `recall` request's id.",

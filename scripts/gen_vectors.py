@@ -149,7 +149,7 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
             user="u_ann",
             node="n1",
             ts=1_717_000_000_000,
-            heartbeat=25_000,
+            heartbeat_ms=25_000,
             max_frame=65_536,
         ),
     ),

@@ -440,7 +440,7 @@ class Connection:
     # ----------------------------------------------------------------- read loop
 
     async def _ping_loop(self, ws: ClientConnection) -> None:
-        interval = self.welcome.heartbeat if self.welcome and self.welcome.heartbeat > 0 else 0
+        interval = self.welcome.heartbeat_ms / 1000 if self.welcome and self.welcome.heartbeat_ms > 0 else 0
         if not interval:
             return
         with contextlib.suppress(websockets.ConnectionClosed):

@@ -103,7 +103,7 @@ async def _serve(node: Node, websocket: WebSocket, conn: Connection, decoder: Cl
         try:
             frame = decoder.decode(data)
         except FrameError as exc:
-            conn.push(error_frame(exc.code, exc.message))
+            conn.push(error_frame(exc.code, exc.message, exc.request_id))
             continue
         if conn.authenticated:
             await node.router.route(conn, frame)
@@ -158,7 +158,7 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
                 user=conn.user,
                 node=node.settings.node_id,
                 ts=now_ms(),
-                heartbeat=node.settings.heartbeat,
+                heartbeat_ms=node.settings.heartbeat * 1000,
                 max_frame=node.settings.max_frame,
             )
         )

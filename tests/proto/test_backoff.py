@@ -63,6 +63,9 @@ def test_delay_without_rng_uses_the_global_one() -> None:
     assert 0.2 <= Backoff().delay(3) <= 1.6
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason="cap() computes factor**attempt before capping")
 def test_huge_factor_does_not_overflow() -> None:
     assert Backoff(min_delay=1, max_delay=60, factor=1e10).cap(40) == 60
+
+
+def test_negative_attempt_counts_as_the_first() -> None:
+    assert Backoff(min_delay=0.5, max_delay=10).cap(-3) == 0.5

@@ -38,7 +38,7 @@ EXPECTED_CLOSE = {
     4004: True,
     4008: True,
     4009: True,
-    4029: True,
+    4029: False,
 }
 
 

@@ -36,6 +36,7 @@ FORBIDDEN_PARLEY = ("parley.server", "parley.sdk", "parley.bots")
 
 EXPECTED_ALL = [
     "DEFAULT_MAX_FRAME",
+    "MAX_DEPTH",
     "PROTOCOL_VERSION",
     "SUPPORTED_VERSIONS",
     "Action",

@@ -125,7 +125,7 @@ class FakeGateway:
                         user=self.user,
                         node="n",
                         ts=0,
-                        heartbeat=25,
+                        heartbeat_ms=25_000,
                         max_frame=65536,
                     )
                 )

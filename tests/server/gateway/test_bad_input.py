@@ -196,3 +196,13 @@ async def test_apps_never_see_each_other(node: RunningNode) -> None:
     assert (await intruder.request(frames.ConvList)).convs == []
     await alice.close()
     await intruder.close()
+
+
+async def test_an_invalid_frame_with_an_id_answers_that_request(node: RunningNode) -> None:
+    alice, conv = await chat(node)
+    await alice.send_raw(
+        msgpack.packb({"t": "send", "id": 77, "conv": conv, "cmid": "x", "body": "not a map"})
+    )
+    error = await alice.expect(frames.Error)
+    assert (error.code, error.id) == ("invalid_frame", 77)
+    await alice.close()
