@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from parley.proto import frames
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
 from parley.server.models import StoredMessage
 from parley.server.ports import Store
 
-__all__ = ["HistoryService", "SyncResult"]
+__all__ = ["MAX_PAGE_BYTES", "HistoryService", "SyncResult"]
+
+#: A page is one frame; keep it well under the SDK's 16 MiB frame limit even
+#: when every message is near the 64 KiB send limit.
+MAX_PAGE_BYTES = 4 * 1024 * 1024
+_PER_MESSAGE_OVERHEAD = 256
+
+
+def _within_bytes(ordered: list[StoredMessage]) -> list[StoredMessage]:
+    """The longest prefix of ``ordered`` whose estimated encoded size fits a page (at least one)."""
+    total = 0
+    for index, message in enumerate(ordered):
+        total += len(msgspec.msgpack.encode(message.body)) + _PER_MESSAGE_OVERHEAD
+        if total > MAX_PAGE_BYTES and index > 0:
+            return ordered[:index]
+    return ordered
 
 
 class SyncResult:
@@ -50,7 +67,12 @@ class HistoryService:
             more = first > 1
         if last < first:
             return [], False
-        return await self._store.get_messages(app, conv, first, last), more
+        messages = await self._store.get_messages(app, conv, first, last)
+        kept = _within_bytes(messages if after is not None else messages[::-1])
+        if len(kept) < len(messages):
+            more = True
+            messages = kept if after is not None else kept[::-1]
+        return messages, more
 
     async def sync(self, app: str, user: str, positions: Sequence[frames.Position], limit: int) -> SyncResult:
         """What ``user`` missed after ``positions`` (up to ``limit`` per conversation)."""

@@ -22,7 +22,7 @@ async def closed_with(client: RawClient, timeout: float = 10) -> int | None:
 
 
 async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path) -> None:
-    async with running_node(tmp_path, outbound_queue=300) as node:
+    async with running_node(tmp_path, outbound_queue=200) as node:
         alice = await RawClient.connect(node.url, await node.token("alice"))
         reader = await RawClient.connect(node.url, await node.token("reader"))
         conv = (await alice.request(frames.ConvCreate, kind="group", members=["reader", "sloth"])).conv.conv
@@ -31,26 +31,37 @@ async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path
         await sloth.send(encode(frames.Hello(v=PROTOCOL_VERSION, token=await node.token("sloth"))))
         await asyncio.sleep(0.3)
         sloth.transport.pause_reading()
-        big = "x" * 10_000
-        count = 1500
+        big = "x" * 15_000
+        received: dict[str, list[int]] = {"reader": [], "alice": []}
 
-        async def read_all(client: RawClient) -> list[int]:
-            seqs: list[int] = []
-            while len(seqs) < count:
-                frame = await client.recv(timeout=15)
+        async def read_all(name: str, client: RawClient) -> None:
+            while True:
+                frame = await client.recv(timeout=30)
                 if isinstance(frame, frames.Msg):
-                    seqs.append(frame.m.seq)
-            return seqs
+                    received[name].append(frame.m.seq)
 
-        readers = [asyncio.create_task(read_all(c)) for c in (reader, alice)]
-        for i in range(count):
-            await alice.send(frames.Send(id=i, conv=conv, cmid=f"m{i}", body={"text": big}))
-            if i % 100 == 99:  # keep bursts below the queue bound, as a real sender would
-                await asyncio.sleep(0.05)
-        seqs, _ = await asyncio.gather(*readers)
-        assert seqs == list(range(2, count + 2)), "the reader got every message, in order"
-        sloth_conn = [c for c in node.node.hub.connections if c.user == "sloth"]
-        assert sloth_conn == [], "the slow consumer was disconnected"
+        readers = [asyncio.create_task(read_all(n, c)) for n, c in (("reader", reader), ("alice", alice))]
+
+        def sloth_connected() -> bool:
+            return any(c.user == "sloth" for c in node.node.hub.connections)
+
+        sent = 0
+        # Paced like a real sender (bursts well below the queue bound, readers keep up),
+        # until the sloth's buffers and queue overflow; then a little more traffic.
+        extra = 50
+        while sent < 4000 and (sloth_connected() or extra > 0):
+            if not sloth_connected():
+                extra -= 25
+            for _ in range(25):
+                sent += 1
+                await alice.send(frames.Send(id=sent, conv=conv, cmid=f"m{sent}", body={"text": big}))
+            async with asyncio.timeout(30):
+                while len(received["reader"]) < sent or len(received["alice"]) < sent:
+                    await asyncio.sleep(0.01)
+        assert not sloth_connected(), "the slow consumer was disconnected"
+        assert received["reader"] == list(range(2, sent + 2)), "the reader got every message, in order"
+        for task in readers:
+            task.cancel()
         sloth.transport.abort()
         await alice.close()
         await reader.close()

@@ -172,3 +172,19 @@ async def test_sync_replays_missed_messages_in_order(node: RunningNode) -> None:
     assert next(s for s in stale.convs if s.conv == conv).reset
     await alice.close()
     await bob.close()
+
+
+async def test_history_pages_stay_under_the_byte_cap(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    big = "x" * 60_000
+    for i in range(80):  # ~4.8 MB: more than one page can carry
+        await alice.send(frames.Send(id=i, conv=conv, cmid=f"big{i}", kind="custom", body={"blob": big}))
+    for _ in range(80):
+        await alice.expect(frames.Ack, timeout=15)
+    page = await bob.request(frames.History, conv=conv, limit=500)
+    assert page.more and 0 < len(page.messages) < 80
+    assert page.messages[-1].seq == 80, "a backwards page keeps the newest messages"
+    forward = await bob.request(frames.History, conv=conv, after=0, limit=500)
+    assert forward.more and forward.messages[0].seq == 1
+    await alice.close()
+    await bob.close()
