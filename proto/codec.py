@@ -23,7 +23,7 @@ import msgspec
 from parley.proto.errors import ErrorCode, FrameError
 from parley.proto.frames import ClientFrame, ServerFrame
 
-__all__ = ["DEFAULT_MAX_FRAME", "MAX_DEPTH", "ClientDecoder", "ServerDecoder", "encode"]
+__all__ = ["DEFAULT_MAX_FRAME", "MAX_DEPTH", "ClientDecoder", "ServerDecoder", "encode", "peek_type"]
 
 #: Default largest frame accepted, in bytes.
 DEFAULT_MAX_FRAME = 64 * 1024
@@ -76,6 +76,23 @@ class _Decoder(Generic[T]):
         if problem:
             raise FrameError(ErrorCode.INVALID_FRAME, problem)
         return frame
+
+
+def peek_type(data: bytes) -> str:
+    """The ``t`` of an encoded frame without decoding it (cheap; for metrics and routing).
+
+    Frames from :func:`encode` start with a fixmap header, the key ``"t"`` and
+    the type as a fixstr; anything else is decoded the slow way.
+    """
+    if len(data) > 4 and data[0] & 0xF0 == 0x80 and data[1:3] == b"\xa1t" and data[3] & 0xE0 == 0xA0:
+        end = 4 + (data[3] & 0x1F)
+        return data[4:end].decode("ascii", "replace")
+    try:
+        raw = msgspec.msgpack.decode(data)
+    except Exception:
+        return "?"
+    t = raw.get("t") if isinstance(raw, dict) else None
+    return t if isinstance(t, str) else "?"
 
 
 def _request_id(data: bytes) -> int | None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 
 from parley.server.errors import ServiceError
+from parley.server.logs import configure_logging
 from parley.server.ports import StoreUnavailable
 from parley.server.services.apps import AppService
 from parley.server.settings import Settings
@@ -89,7 +89,37 @@ def main() -> None:
     multiple=True,
     help="Allowed browser Origin (repeat); default: any.",
 )
+@click.option(
+    "--rate-frames",
+    envvar="PARLEY_RATE_FRAMES",
+    default=100.0,
+    show_default=True,
+    type=float,
+    help="Frames/s per connection (burst 2x); 0 disables.",
+)
+@click.option(
+    "--rate-sends",
+    envvar="PARLEY_RATE_SENDS",
+    default=50.0,
+    show_default=True,
+    type=float,
+    help="Messages/s per user per node (burst 2x); 0 disables.",
+)
+@click.option(
+    "--max-connections-per-user",
+    envvar="PARLEY_MAX_CONNECTIONS_PER_USER",
+    default=10,
+    show_default=True,
+    type=int,
+)
 @click.option("--log-level", envvar="PARLEY_LOG_LEVEL", default="info", show_default=True)
+@click.option(
+    "--log-format",
+    envvar="PARLEY_LOG_FORMAT",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+)
 def serve(
     host: str,
     port: int,
@@ -101,12 +131,15 @@ def serve(
     max_frame: int,
     admin_key: str | None,
     allowed_origins: tuple[str, ...],
+    rate_frames: float,
+    rate_sends: float,
+    max_connections_per_user: int,
     log_level: str,
+    log_format: str,
 ) -> None:
     """Run a gateway node (WebSocket at /ws, admin API at /v1, OpenAPI at /openapi.json)."""
     from parley.server.serve import make_server
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings(
         host=host,
         port=port,
@@ -116,10 +149,16 @@ def serve(
         redis_url=redis_url,
         max_frame=max_frame,
         admin_key=admin_key,
+        rate_frames=rate_frames,
+        rate_frames_burst=2 * rate_frames,
+        rate_sends=rate_sends,
+        rate_sends_burst=2 * rate_sends,
+        max_connections_per_user=max_connections_per_user,
         allowed_origins=allowed_origins,
     )
     if node_id:
         settings = dataclasses.replace(settings, node_id=node_id)
+    configure_logging(log_level, log_format, settings.node_id)
     make_server(settings, log_level=log_level).run()
 
 

@@ -11,13 +11,17 @@ import contextlib
 import logging
 import random
 import time
+from typing import Any, cast
 
 from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode
 from parley.server.broker import make_broker
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
+from parley.server.gateway.limits import TokenBucket
 from parley.server.gateway.router import Router
+from parley.server.instrumented import Instrumented
+from parley.server.metrics import Metrics
 from parley.server.ports import Broker, Store
 from parley.server.services import Services, build_services
 from parley.server.settings import Settings
@@ -33,10 +37,20 @@ SWEEP_INTERVAL = 1.0
 class Node:
     def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
         self.settings = settings
-        self.services: Services = build_services(settings, store, broker)
-        self.hub = Hub(broker)
-        self.router = Router(self.services, self.hub)
+        self.metrics = Metrics()
+        store = cast(Store, Instrumented(store, self.metrics.store_latency))
+        broker = cast(Broker, Instrumented(broker, self.metrics.broker_latency))
+        self.services: Services = build_services(settings, store, broker, self.metrics)
+        self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}")
+        self.router = Router(self.services, self.hub, self.metrics)
         self.decoder = ClientDecoder(settings.max_frame)
+        #: Send rate limits per user on this node (shared by the user's connections here).
+        self.user_buckets: dict[tuple[str, str], TokenBucket] = {}
+        #: Result of the last end-to-end broker probe (``/readyz``).
+        self.broker_ready = True
+        self._in_by_type: dict[type, Any] = {}
+        self.metrics.connections.set_function(lambda: len(self.hub.connections))
+        self.metrics.pending.set_function(lambda: len(self.pending))
         #: Connections that have not sent ``hello`` yet.
         self.pending: set[Connection] = set()
         self.draining = False
@@ -53,7 +67,40 @@ class Node:
     async def start(self) -> None:
         await self.services.store.open()
         await self.services.broker.start(self.hub.on_message)
+        await self.services.broker.subscribe([self.hub.probe_channel])
         self._sweeper = asyncio.create_task(self._sweep())
+
+    def count_in(self, frame: Any) -> None:
+        kind = type(frame)
+        child = self._in_by_type.get(kind)
+        if child is None:
+            child = self._in_by_type[kind] = self.metrics.frames_in.labels(frame.__struct_config__.tag)
+        child.inc()
+
+    def connection_bucket(self) -> TokenBucket | None:
+        s = self.settings
+        return TokenBucket(s.rate_frames, s.rate_frames_burst) if s.rate_frames > 0 else None
+
+    def user_bucket(self, app: str, user: str) -> TokenBucket | None:
+        s = self.settings
+        if s.rate_sends <= 0:
+            return None
+        bucket = self.user_buckets.get((app, user))
+        if bucket is None:
+            bucket = self.user_buckets[(app, user)] = TokenBucket(s.rate_sends, s.rate_sends_burst)
+        return bucket
+
+    async def check_broker(self) -> bool:
+        """Probe the broker end to end; on failure re-subscribe everything (a silently dead subscription)."""
+        ok = await self.hub.probe(self.settings.probe_timeout)
+        if not ok:
+            log.warning("broker probe failed; re-subscribing", extra={"node_id": self.settings.node_id})
+            try:
+                await self.hub.resubscribe()
+            except Exception:
+                log.warning("re-subscribe failed")
+        self.broker_ready = ok
+        return ok
 
     async def stop(self) -> None:
         """Drain (tell clients to reconnect elsewhere), then release the store and broker."""
@@ -99,7 +146,7 @@ class Node:
 
     async def _sweep(self) -> None:
         """One task for all connections: auth timeouts, idle timeouts, presence refresh."""
-        last_refresh = time.monotonic()
+        last_refresh = last_probe = time.monotonic()
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             now = time.monotonic()
@@ -112,6 +159,11 @@ class Node:
             for conn in list(self.hub.connections):
                 if now - conn.last_seen > self.settings.idle_timeout:
                     conn.close(CloseCode.IDLE_TIMEOUT, "idle")
+            if now - last_probe > self.settings.probe_interval:
+                last_probe = now
+                await self.check_broker()
+            for key in [k for k in self.user_buckets if not self.hub.devices(*k)]:
+                del self.user_buckets[key]
             if now - last_refresh > self.settings.presence_ttl / 3:
                 last_refresh = now
                 entries = [(c.app, c.user, c.id) for c in self.hub.connections]

@@ -41,6 +41,7 @@ def make_server(settings: Settings, app: Starlette | None = None, *, log_level: 
         ws_per_message_deflate=False,
         lifespan="on",
         log_level=log_level,
+        log_config=None,  # the CLI configures logging (JSON by default) for uvicorn too
         timeout_graceful_shutdown=int(settings.shutdown_grace) + 1,
         backlog=4096,
     )

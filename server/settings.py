@@ -46,3 +46,12 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     #: Time a user stays "online" in the shared registry without a node refresh, seconds.
     presence_ttl: int = 90
+    #: Frames per second a connection may send (token bucket); 0 disables.
+    rate_frames: float = 100.0
+    rate_frames_burst: float = 200.0
+    #: Messages per second a user may send through this node, across devices; 0 disables.
+    rate_sends: float = 50.0
+    rate_sends_burst: float = 100.0
+    #: Seconds between end-to-end broker probes, and how long a probe may take.
+    probe_interval: float = 10.0
+    probe_timeout: float = 2.0

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from parley.proto.errors import CloseCode
+from parley.server.gateway.limits import TokenBucket
 
 __all__ = ["Connection"]
 
@@ -31,19 +32,29 @@ class Connection:
         "abort",
         "aborted",
         "app",
+        "bucket",
         "close_code",
         "convs",
         "device",
         "id",
         "last_seen",
         "max_queue",
+        "on_overflow",
         "presence_subs",
         "role",
         "user",
         "writer",
     )
 
-    def __init__(self, conn_id: str, send: SendBytes, close: Close, *, max_queue: int) -> None:
+    def __init__(
+        self,
+        conn_id: str,
+        send: SendBytes,
+        close: Close,
+        *,
+        max_queue: int,
+        on_overflow: Callable[[], None] | None = None,
+    ) -> None:
         self.id = conn_id
         self.app = ""
         self.user = ""
@@ -65,6 +76,9 @@ class Connection:
         #: Set by the endpoint: ends the connection when the socket cannot even take a close frame.
         self.abort: Callable[[], None] | None = None
         self.aborted = False
+        self.on_overflow = on_overflow
+        #: Per-connection rate limit, set on authentication.
+        self.bucket: TokenBucket | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -79,6 +93,8 @@ class Connection:
         if self.close_code is not None:
             return False
         if len(self._queue) >= self.max_queue:
+            if self.on_overflow is not None:
+                self.on_overflow()
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue full")
             return False
         self._queue.append(data)

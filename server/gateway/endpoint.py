@@ -68,6 +68,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         node.pending.discard(conn)
         await node.forget(conn)
+        if conn.authenticated:
+            code = conn.close_code[0] if conn.close_code else None
+            log.info("disconnected", extra={"conn": conn.id, "app": conn.app, "close_code": code})
 
 
 def _aborter() -> Callable[[], None]:
@@ -98,21 +101,44 @@ async def _serve(node: Node, websocket: WebSocket, conn: Connection, decoder: Cl
         data = message.get("bytes")
         conn.last_seen = time.monotonic()
         if data is None:
-            conn.push(error_frame(ErrorCode.BAD_FRAME, "frames are binary MessagePack, not text"))
+            node.router.error(conn, ErrorCode.BAD_FRAME, "frames are binary MessagePack, not text")
             continue
         try:
             frame = decoder.decode(data)
         except FrameError as exc:
-            conn.push(error_frame(exc.code, exc.message, exc.request_id))
+            node.router.error(conn, exc.code, exc.message, exc.request_id)
             continue
+        node.count_in(frame)
         if conn.authenticated:
+            if _rate_limited(node, conn, frame):
+                continue
             await node.router.route(conn, frame)
         elif isinstance(frame, frames.Hello):
             if not await _authenticate(node, conn, frame):
                 return
         else:
             request_id = getattr(frame, "id", None)
-            conn.push(error_frame(ErrorCode.NOT_AUTHENTICATED, "send 'hello' with a token first", request_id))
+            node.router.error(
+                conn, ErrorCode.NOT_AUTHENTICATED, "send 'hello' with a token first", request_id
+            )
+
+
+def _rate_limited(node: Node, conn: Connection, frame: object) -> bool:
+    """Refuse a frame over the connection's (or, for sends, the user's) rate; the connection stays."""
+    scope = ""
+    if conn.bucket is not None and not conn.bucket.take():
+        scope, bucket = "connection", conn.bucket
+    elif isinstance(frame, frames.Send):
+        user_bucket = node.user_bucket(conn.app, conn.user)
+        if user_bucket is not None and not user_bucket.take():
+            scope, bucket = "user", user_bucket
+    if not scope:
+        return False
+    node.metrics.rate_limited.labels(scope).inc()
+    wait_ms = int(bucket.retry_after() * 1000) + 1
+    message = f"{scope} rate limit exceeded; retry in {wait_ms} ms"
+    node.router.error(conn, ErrorCode.RATE_LIMITED, message, getattr(frame, "id", None))
+    return True
 
 
 async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bool:
@@ -135,6 +161,7 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
             conn.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
             return False
         conn.app, conn.user, conn.role, conn.device = claims.app, claims.user, claims.role, hello.device
+        conn.bucket = node.connection_bucket()
         rows = await services.store.list_user_conversations(claims.app, claims.user)
         node.pending.discard(conn)
         await node.hub.register(conn, [c.conv for c, _ in rows])
@@ -149,6 +176,7 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
         conn.push(error_frame(ErrorCode.UNAVAILABLE, "the store is unavailable; reconnect later"))
         conn.close(CloseCode.SERVICE_RESTART, "store unavailable")
         return False
+    log.info("authenticated", extra={"conn": conn.id, "app": conn.app, "device": conn.device or None})
     conn.push(
         encode(
             frames.Welcome(

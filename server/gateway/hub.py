@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Iterable
+from typing import Any
 
+import msgspec
+
+from parley.proto import frames
+from parley.proto.codec import peek_type
 from parley.server.channels import (
     control_channel,
     conv_channel,
@@ -20,16 +26,26 @@ from parley.server.channels import (
     user_channel,
 )
 from parley.server.gateway.connection import Connection
+from parley.server.ids import now_ms
+from parley.server.metrics import Metrics
 from parley.server.ports import Broker
 
 __all__ = ["Hub"]
 
 log = logging.getLogger("parley.hub")
 
+_msg_decoder = msgspec.msgpack.Decoder(frames.Msg)
+
 
 class Hub:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, metrics: Metrics, *, probe_channel: str = "") -> None:
         self._broker = broker
+        self._metrics = metrics
+        self._out_by_type: dict[str, Any] = {}
+        self._sample = 0
+        #: A channel only this node subscribes to; bytes on it resolve probe waiters.
+        self.probe_channel = probe_channel
+        self._probes: dict[bytes, asyncio.Future[None]] = {}
         self._subs: dict[str, set[Connection]] = {}
         self._users: dict[tuple[str, str], set[Connection]] = {}
         self.connections: set[Connection] = set()
@@ -112,12 +128,55 @@ class Hub:
         if channel.startswith("m:"):
             self._on_control(data)
             return
+        if channel == self.probe_channel:
+            waiter = self._probes.pop(data, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
         subscribers = self._subs.get(channel)
         if not subscribers:
             return
         for conn in subscribers:
             conn.push(data)
-        self.deliveries += len(subscribers)
+        count = len(subscribers)
+        self.deliveries += count
+        self._count_out(data, count)
+
+    def _count_out(self, data: bytes, count: int) -> None:
+        kind = peek_type(data)
+        child = self._out_by_type.get(kind)
+        if child is None:
+            child = self._out_by_type[kind] = self._metrics.frames_out.labels(kind)
+        child.inc(count)
+        self._metrics.deliveries.inc(count)
+        if kind == "msg":
+            self._sample += 1
+            if self._sample & 7 == 0:  # decoding every message would cost more than it tells
+                try:
+                    accepted = _msg_decoder.decode(data).m.ts
+                except Exception:
+                    return
+                self._metrics.send_to_deliver.observe(max(0.0, (now_ms() - accepted) / 1000))
+
+    async def probe(self, timeout: float) -> bool:
+        """Publish a nonce on this node's probe channel and wait for it to come back."""
+        nonce = secrets.token_bytes(8)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._probes[nonce] = waiter
+        try:
+            self._broker.publish(self.probe_channel, nonce)
+            await asyncio.wait_for(waiter, timeout)
+            return True
+        except (TimeoutError, Exception):
+            return False
+        finally:
+            self._probes.pop(nonce, None)
+
+    async def resubscribe(self) -> None:
+        """Subscribe every channel again (after a probe found the subscription silently dead)."""
+        channels = [*self._subs, self.probe_channel]
+        await self._broker.unsubscribe(channels)
+        await self._broker.subscribe(channels)
 
     def _on_control(self, data: bytes) -> None:
         try:

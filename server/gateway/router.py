@@ -12,12 +12,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode, action_for
 from parley.server.channels import presence_channel
 from parley.server.errors import ServiceError
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
+from parley.server.metrics import Metrics
 from parley.server.ports import StoreUnavailable
 from parley.server.services import Services
 from parley.server.services.wire import wire_message
@@ -36,9 +39,10 @@ def error_frame(code: ErrorCode, message: str, request_id: int | None = None) ->
 
 
 class Router:
-    def __init__(self, services: Services, hub: Hub) -> None:
+    def __init__(self, services: Services, hub: Hub, metrics: Metrics) -> None:
         self._s = services
         self._hub = hub
+        self._metrics = metrics
         self._tasks: set[asyncio.Task[None]] = set()
         self._handlers: dict[type, Handler] = {
             frames.Ping: self._ping,
@@ -70,19 +74,26 @@ class Router:
             return
         await self._guarded(self._handlers[type(frame)], conn, frame)
 
+    def _reply(self, conn: Connection, frame: msgspec.Struct) -> None:
+        conn.push(encode(frame))
+        self._metrics.frames_out.labels(frame.__struct_config__.tag).inc()
+
+    def error(self, conn: Connection, code: ErrorCode, message: str, request_id: int | None = None) -> None:
+        """Send an ``error`` frame (counted by code)."""
+        conn.push(error_frame(code, message, request_id))
+        self._metrics.errors.labels(code.value).inc()
+
     async def _guarded(self, handler: Handler, conn: Connection, frame: Any) -> None:
         request_id = getattr(frame, "id", None)
         try:
             await handler(conn, frame)
         except ServiceError as exc:
-            conn.push(error_frame(exc.code, exc.message, request_id))
+            self.error(conn, exc.code, exc.message, request_id)
         except StoreUnavailable:
-            conn.push(
-                error_frame(ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", request_id)
-            )
+            self.error(conn, ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", request_id)
         except Exception:
-            log.exception("internal error handling %s", type(frame).__name__)
-            conn.push(error_frame(ErrorCode.INTERNAL, "internal error; retry", request_id))
+            log.exception("internal error handling %s", type(frame).__name__, extra={"conn": conn.id})
+            self.error(conn, ErrorCode.INTERNAL, "internal error; retry", request_id)
 
     async def _require_member(self, conn: Connection, conv: str) -> None:
         # The cache is kept current by control events; a miss (a join racing
@@ -95,7 +106,7 @@ class Router:
 
     # ---------------------------------------------------------------- frames
     async def _ping(self, conn: Connection, frame: frames.Ping) -> None:
-        conn.push(encode(frames.Pong(ts=frame.ts)))
+        self._reply(conn, frames.Pong(ts=frame.ts))
 
     async def _hello_again(self, conn: Connection, frame: frames.Hello) -> None:
         raise ServiceError(ErrorCode.ALREADY_AUTHENTICATED, "this connection is already authenticated")
@@ -112,20 +123,17 @@ class Router:
             mentions=frame.mentions,
         )
         m = result.message
-        conn.push(
-            encode(
-                frames.Ack(
-                    id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts, dup=result.duplicate
-                )
-            )
+        ack = frames.Ack(
+            id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts, dup=result.duplicate
         )
+        self._reply(conn, ack)
         self._s.receipts.mark_sent(conn.app, conn.user, m.conv, m.seq)
 
     async def _edit(self, conn: Connection, frame: frames.Edit) -> None:
         await self._require_member(conn, frame.conv)
         result = await self._s.messages.edit(conn.app, conn.user, frame.conv, frame.seq, frame.body)
         m = result.message
-        conn.push(encode(frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts)))
+        self._reply(conn, frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts))
 
     async def _recall(self, conn: Connection, frame: frames.Recall) -> None:
         await self._require_member(conn, frame.conv)
@@ -135,7 +143,7 @@ class Router:
             conn.app, conn.user, frame.conv, frame.seq, may_moderate=moderator
         )
         m = result.message
-        conn.push(encode(frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts)))
+        self._reply(conn, frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts))
 
     async def _typing(self, conn: Connection, frame: frames.Typing) -> None:
         await self._require_member(conn, frame.conv)
@@ -144,7 +152,7 @@ class Router:
     async def _read(self, conn: Connection, frame: frames.Read) -> None:
         await self._require_member(conn, frame.conv)
         await self._s.receipts.read(conn.app, conn.user, frame.conv, frame.seq)
-        conn.push(encode(frames.Ok(id=frame.id)))
+        self._reply(conn, frames.Ok(id=frame.id))
 
     async def _sync(self, conn: Connection, frame: frames.Sync) -> None:
         result = await self._s.history.sync(conn.app, conn.user, frame.positions, frame.limit)
@@ -152,69 +160,66 @@ class Router:
             if not state.reset or state.last_seq:
                 await self._hub.join(conn, state.conv)
         for m in result.messages:
-            conn.push(encode(frames.Msg(m=wire_message(m))))
-        conn.push(encode(frames.Synced(id=frame.id, convs=result.states)))
+            self._reply(conn, frames.Msg(m=wire_message(m)))
+        self._reply(conn, frames.Synced(id=frame.id, convs=result.states))
 
     async def _history(self, conn: Connection, frame: frames.History) -> None:
         await self._require_member(conn, frame.conv)
         messages, more = await self._s.history.page(
             conn.app, frame.conv, before=frame.before, after=frame.after, limit=frame.limit
         )
-        conn.push(
-            encode(
-                frames.Page(
-                    id=frame.id, conv=frame.conv, messages=[wire_message(m) for m in messages], more=more
-                )
-            )
+        page = frames.Page(
+            id=frame.id, conv=frame.conv, messages=[wire_message(m) for m in messages], more=more
         )
+        self._reply(conn, page)
 
     async def _conv_create(self, conn: Connection, frame: frames.ConvCreate) -> None:
         view = await self._s.conversations.create(
             conn.app, conn.user, frame.kind, frame.members, name=frame.name, meta=frame.meta
         )
         await self._hub.join(conn, view.conversation.conv)
-        conn.push(encode(frames.ConvResult(id=frame.id, conv=view.info())))
+        self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
 
     async def _conv_get(self, conn: Connection, frame: frames.ConvGet) -> None:
         view = await self._s.conversations.get(conn.app, conn.user, frame.conv)
-        conn.push(encode(frames.ConvResult(id=frame.id, conv=view.info())))
+        self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
 
     async def _conv_list(self, conn: Connection, frame: frames.ConvList) -> None:
         convs = await self._s.conversations.list_for_user(conn.app, conn.user)
-        conn.push(encode(frames.ConvListResult(id=frame.id, convs=convs)))
+        self._reply(conn, frames.ConvListResult(id=frame.id, convs=convs))
 
     async def _conv_update(self, conn: Connection, frame: frames.ConvUpdate) -> None:
         view = await self._s.conversations.update(
             conn.app, conn.user, frame.conv, name=frame.name, meta=frame.meta
         )
-        conn.push(encode(frames.ConvResult(id=frame.id, conv=view.info())))
+        self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
 
     async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:
         await self._s.conversations.add_members(conn.app, conn.user, frame.conv, frame.users, frame.role)
-        conn.push(encode(frames.Ok(id=frame.id)))
+        self._reply(conn, frames.Ok(id=frame.id))
 
     async def _member_remove(self, conn: Connection, frame: frames.MemberRemove) -> None:
         await self._s.conversations.remove_members(conn.app, conn.user, frame.conv, frame.users)
-        conn.push(encode(frames.Ok(id=frame.id)))
+        self._reply(conn, frames.Ok(id=frame.id))
 
     async def _member_role(self, conn: Connection, frame: frames.MemberRole) -> None:
         await self._s.conversations.set_role(conn.app, conn.user, frame.conv, frame.user, frame.role)
-        conn.push(encode(frames.Ok(id=frame.id)))
+        self._reply(conn, frames.Ok(id=frame.id))
 
     async def _leave(self, conn: Connection, frame: frames.Leave) -> None:
         await self._s.conversations.leave(conn.app, conn.user, frame.conv)
-        conn.push(encode(frames.Ok(id=frame.id)))
+        self._reply(conn, frames.Ok(id=frame.id))
 
     async def _presence_sub(self, conn: Connection, frame: frames.PresenceSub) -> None:
         users = [u for u in dict.fromkeys(frame.users) if u not in conn.presence_subs]
         conn.presence_subs.update(users)
         await self._hub.attach(conn, [presence_channel(conn.app, u) for u in users])
         for state in await self._s.presence.current(conn.app, users):
-            conn.push(encode(state))
-        conn.push(encode(frames.Ok(id=frame.id)))
+            self._reply(conn, state)
+        self._reply(conn, frames.Ok(id=frame.id))
 
     async def _presence_unsub(self, conn: Connection, frame: frames.PresenceUnsub) -> None:
         users = [u for u in frame.users if u in conn.presence_subs]
         conn.presence_subs.difference_update(users)
         self._hub.detach(conn, [presence_channel(conn.app, u) for u in users])
-        conn.push(encode(frames.Ok(id=frame.id)))
+        self._reply(conn, frames.Ok(id=frame.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parley.server.auth.tokens import TokenVerifier
+from parley.server.metrics import Metrics
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.conversations import ConversationService
@@ -30,8 +31,10 @@ class Services:
     history: HistoryService
 
 
-def build_services(settings: Settings, store: Store, broker: Broker) -> Services:
-    messages = MessageService(store, broker, max_batch=settings.append_batch_max)
+def build_services(
+    settings: Settings, store: Store, broker: Broker, metrics: Metrics | None = None
+) -> Services:
+    messages = MessageService(store, broker, max_batch=settings.append_batch_max, metrics=metrics)
     return Services(
         store=store,
         broker=broker,

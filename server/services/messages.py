@@ -19,6 +19,7 @@ from parley.proto.errors import ErrorCode, ProtocolError
 from parley.server.channels import conv_channel
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
+from parley.server.metrics import Metrics
 from parley.server.models import Appended, NewMessage, StoredMessage
 from parley.server.ports import Broker, Store
 from parley.server.services.batching import AppendBatcher
@@ -32,9 +33,12 @@ EDITABLE_KINDS = frozenset({"text", "rich", "custom"})
 
 
 class MessageService:
-    def __init__(self, store: Store, broker: Broker, *, max_batch: int = 256) -> None:
+    def __init__(
+        self, store: Store, broker: Broker, *, max_batch: int = 256, metrics: Metrics | None = None
+    ) -> None:
         self._store = store
         self._broker = broker
+        self._metrics = metrics
         self._batcher = AppendBatcher(store, self._publish_stored, max_batch=max_batch)
         #: Messages persisted by this node (metrics).
         self.persisted = 0
@@ -44,6 +48,9 @@ class MessageService:
         return self._batcher.batches
 
     def _publish_stored(self, results: Sequence[Appended]) -> None:
+        if self._metrics is not None:
+            self._metrics.append_batch.observe(len(results))
+            self._metrics.persisted.inc(sum(1 for r in results if not r.duplicate))
         for result in results:
             if result.duplicate:
                 continue

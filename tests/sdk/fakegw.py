@@ -99,7 +99,7 @@ class FakeGateway:
 
     async def wait_peers(self, n: int, timeout: float = 5.0) -> Peer:
         async with asyncio.timeout(timeout):
-            while len(self.peers) < n:  # noqa: ASYNC110 - a bounded poll in a test
+            while len(self.peers) < n:
                 await asyncio.sleep(0.01)
         return self.peers[n - 1]
 

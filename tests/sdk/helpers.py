@@ -34,7 +34,7 @@ async def first(stream: EventStream[E], pred: Callable[[E], bool], timeout: floa
 async def until(cond: Callable[[], Any], timeout: float = 5.0) -> None:
     """Poll ``cond`` until it is truthy."""
     async with asyncio.timeout(timeout):
-        while not cond():  # noqa: ASYNC110 - a bounded poll in a test
+        while not cond():
             await asyncio.sleep(0.01)
 
 

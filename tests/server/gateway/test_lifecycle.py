@@ -22,7 +22,7 @@ async def closed_with(client: RawClient, timeout: float = 10) -> int | None:
 
 
 async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path) -> None:
-    async with running_node(tmp_path, outbound_queue=200) as node:
+    async with running_node(tmp_path, outbound_queue=200, rate_frames=0, rate_sends=0) as node:
         alice = await RawClient.connect(node.url, await node.token("alice"))
         reader = await RawClient.connect(node.url, await node.token("reader"))
         conv = (await alice.request(frames.ConvCreate, kind="group", members=["reader", "sloth"])).conv.conv
