@@ -108,17 +108,19 @@ async def test_readyz_fails_when_the_broker_is_gone(tmp_path: Path) -> None:
     redis = RedisServer()
     redis.start()
     try:
-        async with running_node(tmp_path, redis_url=redis.url, probe_timeout=0.5) as node:
-            async with httpx.AsyncClient(base_url=node.http, timeout=10) as http:
-                assert (await http.get("/readyz")).status_code == 200
-                redis.stop()
-                down = await http.get("/readyz")
-                assert down.status_code == 503 and "broker" in down.json()["problems"]
-                redis.start()
-                for _ in range(40):
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                else:
-                    pytest.fail("the node never became ready again after Redis came back")
+        async with (
+            running_node(tmp_path, redis_url=redis.url, probe_timeout=0.5) as node,
+            httpx.AsyncClient(base_url=node.http, timeout=10) as http,
+        ):
+            assert (await http.get("/readyz")).status_code == 200
+            redis.stop()
+            down = await http.get("/readyz")
+            assert down.status_code == 503 and "broker" in down.json()["problems"]
+            redis.start()
+            for _ in range(40):
+                if (await http.get("/readyz")).status_code == 200:
+                    break
+            else:
+                pytest.fail("the node never became ready again after Redis came back")
     finally:
         redis.stop()
