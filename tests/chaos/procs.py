@@ -1,0 +1,207 @@
+"""Real processes for chaos tests: gateway nodes (``parley serve``) and SecantusDB.
+
+Everything runs on loopback on free ports. Nodes are separate OS processes so
+``kill -9`` is real; their logs go to files that a failing test prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.servers import free_port
+
+__all__ = ["GatewayProcess", "MongoProcess", "rss_kib", "tcp_peer_ports"]
+
+_BIN = Path(sys.executable).parent
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
+
+
+class GatewayProcess:
+    """One ``parley serve`` node in its own process (optionally under ``faketime``)."""
+
+    def __init__(
+        self,
+        node_id: str,
+        *,
+        redis_url: str,
+        mongo_url: str,
+        mongo_database: str,
+        log_dir: Path,
+        faketime: str | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.port = port or free_port()
+        self.redis_url = redis_url
+        self.mongo_url = mongo_url
+        self.mongo_database = mongo_database
+        self.log_path = log_dir / f"{node_id}.log"
+        self.faketime = faketime
+        self.env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def command(self) -> list[str]:
+        cmd = [
+            str(_BIN / "parley"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--redis-url",
+            self.redis_url,
+            "--mongo-url",
+            self.mongo_url,
+            "--mongo-database",
+            self.mongo_database,
+            "--node-id",
+            self.node_id,
+            "--log-level",
+            "warning",
+        ]
+        if self.faketime:
+            # exec()s the command: the pid stays the node's own.
+            cmd = [shutil.which("faketime") or "faketime", "-f", self.faketime, *cmd]
+        return cmd
+
+    def start(self, timeout: float = 30.0) -> None:
+        log = self.log_path.open("ab")
+        env = dict(os.environ)
+        for key in [k for k in env if k.startswith("PARLEY_")]:
+            del env[key]
+        env.update(self.env)
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        _wait_port(self.port, self.proc, timeout, f"node {self.node_id}")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self) -> None:
+        """SIGKILL: no drain, no bye, sockets reset by the kernel."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def rss_kib(self) -> int:
+        return rss_kib(self.pid)
+
+    def log_tail(self, lines: int = 40) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+class MongoProcess:
+    """SecantusDB (MongoDB wire protocol) as a subprocess we can SIGSTOP/SIGCONT."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> None:
+        exe = shutil.which("secantusd-py") or str(_BIN / "secantusd-py")
+        config = self.log_dir / "secantusd.toml"
+        config.write_text("")
+        log = (self.log_dir / "secantus.log").open("ab")
+        self.proc = subprocess.Popen(
+            [exe, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", ":memory:",
+             "--config", str(config)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=self.log_dir,
+        )  # fmt: skip
+        log.close()
+        _wait_port(self.port, self.proc, 30, "secantusd-py")
+
+    def pause(self) -> None:
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGCONT)
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of ``pid`` in KiB (``VmRSS`` of /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def tcp_peer_ports(pid: int, remote_port: int) -> set[int]:
+    """Local ports of ``pid``'s TCP connections to 127.0.0.1:``remote_port`` (from /proc)."""
+    inodes: set[str] = set()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in fd_dir.iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                local, remote, inode = cols[1], cols[2], cols[9]
+                if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == remote_port:
+                    ports.add(int(local.rsplit(":", 1)[1], 16))
+    return ports

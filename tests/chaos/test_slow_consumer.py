@@ -1,0 +1,147 @@
+"""A slow consumer and clients that never read, in a flooded group, beside normal traffic.
+
+The clients that do not read are cut off (their outbound queue is bounded), the
+node's memory stays bounded, and everyone else — a reader in the same group on
+the same node and the ordinary traffic — keeps their session and gets every
+message exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from parley.proto import PROTOCOL_VERSION, ServerDecoder, encode, frames
+from parley.sdk import MessageEvent
+from parley.server.auth.tokens import issue_token
+from tests.chaos.cluster import Cluster
+from tests.chaos.traffic import Traffic, check
+
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(150)]
+
+FLOOD = 2600  # messages into the flooded group: more than an outbound queue holds (2048)
+BODY = 15000  # characters of text each (the limit is 16 000)
+DEAF = 3  # connections that never read
+QUEUE = 2048  # the node's outbound queue, in frames (Settings.outbound_queue)
+
+
+async def _raw(url: str, token: str, *, rcvbuf: int | None = None) -> ClientConnection:
+    """An authenticated bare WebSocket; with ``rcvbuf`` a tiny kernel receive buffer."""
+    host, port = url.removeprefix("ws://").split("/")[0].split(":")
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    ws = await websockets.connect(url, sock=sock, max_size=None, max_queue=1, compression=None)
+    await ws.send(encode(frames.Hello(v=PROTOCOL_VERSION, token=token, device="raw")))
+    welcome = ServerDecoder().decode(await ws.recv())  # type: ignore[arg-type]
+    assert isinstance(welcome, frames.Welcome), welcome
+    return ws
+
+
+async def _slow_reader(ws: ClientConnection, got: list[int]) -> None:
+    decoder = ServerDecoder()
+    with contextlib.suppress(websockets.ConnectionClosed):
+        async for data in ws:
+            frame = decoder.decode(data)  # type: ignore[arg-type]
+            if isinstance(frame, frames.Msg):
+                got.append(frame.m.seq)
+            await asyncio.sleep(0.02)
+
+
+async def _closed(ws: ClientConnection, timeout: float) -> bool:
+    """Read whatever is left; True if the server ended the connection within ``timeout``."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for _ in ws:
+                    pass
+            return True
+    return False
+
+
+async def test_slow_consumer_and_deaf_clients_do_not_hurt_others(cluster: Cluster) -> None:
+    lb = await cluster.start(2, env={"PARLEY_RATE_SENDS": "0", "PARLEY_RATE_FRAMES": "0"})
+    node = cluster.nodes[0]
+    traffic = Traffic(lb.url, cluster.app, users=10, extra_devices=0)
+    token = lambda user: issue_token(cluster.app, user)[0]  # noqa: E731
+    flooders = [traffic.client(f"flood{i}", "main") for i in range(4)]
+    reader = traffic.client("reader", "main")
+    reader.url = node.url  # next to the deaf ones, on the same node
+    deaf: list[ClientConnection] = []
+    slow: ClientConnection | None = None
+    slow_task: asyncio.Task[None] | None = None
+    try:
+        await traffic.setup()
+        await asyncio.gather(reader.connect(), *(f.connect() for f in flooders))
+        members = ["reader", "slow", *(f"deaf{i}" for i in range(DEAF)), *(f"flood{i}" for i in range(1, 4))]
+        group = (await flooders[0].create_group("flood", members)).conv
+        seen: list[int] = []
+        reader.on(MessageEvent, lambda e: seen.append(e.message.seq) if e.message.conv == group else None)
+        reader_session = reader.welcome.session if reader.welcome else ""
+        deaf = [await _raw(node.url, token(f"deaf{i}"), rcvbuf=4096) for i in range(DEAF)]
+        slow = await _raw(node.url, token("slow"))
+        slow_got: list[int] = []
+        slow_task = asyncio.create_task(_slow_reader(slow, slow_got))
+        sessions = {(d.user, d.name): d.client.welcome.session for d in traffic.devices if d.client.welcome}
+        await asyncio.sleep(1)
+        rss_before = node.rss_kib()
+        traffic.start()
+
+        padding = "y" * BODY
+        acked: list[int] = []
+
+        workers = 8 * len(flooders)  # several sends in flight per flooder: group commit
+
+        async def flood(worker: int) -> None:
+            sender = flooders[worker % len(flooders)]
+            for k in range(worker, FLOOD, workers):
+                acked.append((await sender.send(group, f"{k}:{padding}", cmid=f"f{k}")).seq)
+
+        await asyncio.gather(*(flood(w) for w in range(workers)))
+        rss_peak = node.rss_kib()
+        await traffic.stop()
+        counts = await check("slow consumer + deaf clients", traffic, cluster.store)
+        cut = [await _closed(ws, 10) for ws in deaf]
+        rss_after = node.rss_kib()
+        last = (await cluster.store.get_conversation(cluster.app.app, group)).last_seq  # type: ignore[union-attr]
+        async with asyncio.timeout(30):
+            while (reader.positions.get(group, (0, ""))[0]) < last:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        print(
+            f"[chaos] flood: {len(set(acked))} acked, reader saw {len(seen)} (dupes {len(seen) - len(set(seen))}), "
+            f"slow reader got {len(slow_got)}, deaf cut {cut}, node RSS KiB before {rss_before} "
+            f"peak {rss_peak} after {rss_after}"
+        )
+        assert all(cut), "a client that never reads was not cut off"
+        assert seen == sorted(set(seen)) and set(range(seen[0], last + 1)) == set(seen)
+        assert set(acked) <= set(seen)
+        assert reader.welcome is not None and reader.welcome.session == reader_session, "reader was cut off"
+        moved = [k for k, s in sessions.items() if (w := traffic_device(traffic, k)) is None or w != s]
+        assert not moved, f"ordinary clients lost their session: {moved}"
+        # Frames are encoded once and shared by every queue, so the stuck connections together may
+        # pin at most one queue's worth (2048 frames) of them; per-connection copies would be 3x that.
+        bound_kib = QUEUE * (BODY + 300) // 1024 + 16 * 1024
+        assert rss_peak - rss_before < bound_kib, f"node memory grew beyond {bound_kib} KiB"
+        counts.assert_contract()
+    finally:
+        if slow_task is not None:
+            slow_task.cancel()
+        for ws in [*deaf, *([slow] if slow else [])]:
+            ws.transport.abort()
+        await asyncio.gather(reader.close(), *(f.close() for f in flooders), return_exceptions=True)
+        await traffic.close()
+
+
+def traffic_device(traffic: Traffic, key: tuple[str, str]) -> str | None:
+    for d in traffic.devices:
+        if (d.user, d.name) == key and d.client.welcome is not None:
+            return d.client.welcome.session
+    return None
