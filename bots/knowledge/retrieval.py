@@ -1,0 +1,250 @@
+"""Per-app knowledge index: fused lexical + dense retrieval with a calibrated confidence.
+
+How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
+
+1. Every signal scores every chunk: BM25 (normalised, 0..1) and the cosine of each
+   embedder, taking the better of two fields — the short ``head`` (FAQ question or
+   section heading) and the ``body`` (head + text).
+2. Each raw score goes through its model's :class:`~.embedders.Calibration`, so 0.5 means
+   "probably the right answer" for every signal alike.
+3. Routing: a signal only votes where it can see.  An English-only model (MiniLM) is
+   skipped for Chinese queries and Chinese chunks; BM25 is skipped when query and chunk
+   share no script.  Otherwise a Chinese-only answer to an English question would be
+   outvoted by zeros from signals that cannot read it.
+4. Fusion: the weighted mean of the voting signals (``"weighted"``), or reciprocal-rank
+   fusion for the order with the weighted mean as confidence (``"rrf"``).
+5. The best chunk per document is kept; the top hit's fused score is the confidence, and
+   ``answerable`` is confidence >= ``answer_threshold`` (below it the bot hands over).
+
+The index is an immutable snapshot swapped atomically on every change, so searches run
+while an app's knowledge base is re-ingested, without a restart and without locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from .chunking import Chunk
+from .embedders import Calibration, Embedder, vector_from_bytes, vector_to_bytes
+from .langs import detect_lang
+from .lexical import BM25Index
+
+__all__ = ["BM25", "ChunkVector", "Hit", "KnowledgeIndex", "RetrievalConfig", "SearchResult"]
+
+#: Signal name of the lexical retriever in weights and :attr:`Hit.signals`.
+BM25 = "bm25"
+_BM25_CALIBRATION = Calibration(floor=0.0, threshold=0.30, ceiling=0.70)
+_VIEWS = ("head", "body")
+
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkVector:
+    """One stored embedding: chunk ``view`` (``"head"`` or ``"body"``) under ``model``, float32 bytes."""
+
+    chunk_id: str
+    model: str
+    view: str
+    vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    """Which signals to use and how to fuse them (defaults: the best measured configuration)."""
+
+    signals: tuple[str, ...] = (BM25, "all-MiniLM-L6-v2", "use-multilingual-v3")
+    weights: Mapping[str, float] = field(
+        default_factory=lambda: {BM25: 1.0, "all-MiniLM-L6-v2": 1.0, "use-multilingual-v3": 1.0}
+    )
+    views: tuple[str, ...] = _VIEWS
+    routing: bool = True
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    answer_threshold: float = 0.5
+    top_k: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved chunk; ``score`` is the fused 0..1 relevance, ``signals`` the calibrated inputs."""
+
+    chunk: Chunk
+    score: float
+    signals: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Ranked hits (best chunk per document) and the decision they support."""
+
+    query: str
+    lang: str
+    hits: list[Hit]
+    confidence: float
+    answerable: bool
+
+    @property
+    def best(self) -> Hit | None:
+        """The top hit, if any."""
+        return self.hits[0] if self.hits else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    chunks: tuple[Chunk, ...]
+    langs: npt.NDArray[np.str_]
+    bm25: BM25Index
+    matrices: dict[tuple[str, str], npt.NDArray[np.float32]]
+
+
+class KnowledgeIndex:
+    """The in-memory search index of one app.
+
+    Feed it chunks plus, when loaded from a store, their stored vectors (missing ones are
+    computed with the embedders).  Use :meth:`embed` to get vectors for storing.
+    """
+
+    def __init__(self, embedders: Sequence[Embedder], config: RetrievalConfig | None = None) -> None:
+        self.embedders = {e.name: e for e in embedders}
+        self.config = config or RetrievalConfig()
+        self._snap = self._build((), {})
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        """The chunks currently searchable."""
+        return self._snap.chunks
+
+    def embed(self, chunks: Sequence[Chunk]) -> list[ChunkVector]:
+        """Embed every view of ``chunks`` with every embedder, serialised for a store."""
+        out: list[ChunkVector] = []
+        for name, emb in self.embedders.items():
+            for view in _VIEWS:
+                vecs = emb.encode([c.views()[view] for c in chunks])
+                out.extend(ChunkVector(c.id, name, view, vector_to_bytes(v)) for c, v in zip(chunks, vecs, strict=True))
+        return out
+
+    def replace(self, chunks: Iterable[Chunk], vectors: Iterable[ChunkVector] = ()) -> None:
+        """Make ``chunks`` the whole content of the index."""
+        self._snap = self._build(tuple(chunks), _vector_map(vectors))
+
+    def upsert(self, chunks: Iterable[Chunk], vectors: Iterable[ChunkVector] = ()) -> None:
+        """Add ``chunks``, replacing every existing chunk of the same documents (re-ingest)."""
+        new = tuple(chunks)
+        docs = {c.doc_id for c in new}
+        self._rebuild_with([c for c in self._snap.chunks if c.doc_id not in docs] + list(new), vectors)
+
+    def remove(self, doc_ids: Iterable[str]) -> None:
+        """Drop every chunk of the given documents."""
+        gone = set(doc_ids)
+        self._rebuild_with([c for c in self._snap.chunks if c.doc_id not in gone], ())
+
+    def _rebuild_with(self, chunks: list[Chunk], vectors: Iterable[ChunkVector]) -> None:
+        snap = self._snap
+        known = _vector_map(vectors)
+        # Reuse the vectors of chunks that stay, so an update embeds only what is new.
+        row = {c.id: i for i, c in enumerate(snap.chunks)}
+        for (model, view), mat in snap.matrices.items():
+            for c in chunks:
+                if c.id in row and (c.id, model, view) not in known:
+                    known[(c.id, model, view)] = mat[row[c.id]]
+        self._snap = self._build(tuple(chunks), known)
+
+    def _build(self, chunks: tuple[Chunk, ...], known: dict[tuple[str, str, str], Any]) -> _Snapshot:
+        matrices: dict[tuple[str, str], npt.NDArray[np.float32]] = {}
+        for name, emb in self.embedders.items():
+            for view in _VIEWS:
+                missing = [c for c in chunks if (c.id, name, view) not in known]
+                if missing:
+                    vecs = emb.encode([c.views()[view] for c in missing])
+                    known.update({(c.id, name, view): v for c, v in zip(missing, vecs, strict=True)})
+                rows = [known[(c.id, name, view)] for c in chunks]
+                matrices[(name, view)] = (
+                    np.vstack(rows).astype(np.float32) if rows else np.zeros((0, emb.dim), dtype=np.float32)
+                )
+        langs = np.array([c.lang for c in chunks], dtype=np.str_)
+        return _Snapshot(chunks, langs, BM25Index([c.views()["body"] for c in chunks]), matrices)
+
+    def search(self, query: str, *, config: RetrievalConfig | None = None) -> SearchResult:
+        """Rank the chunks for ``query``; see the module docstring for how."""
+        cfg = config or self.config
+        snap = self._snap
+        lang = detect_lang(query)
+        if not snap.chunks or not query.strip():
+            return SearchResult(query, lang, [], 0.0, False)
+        scores, votes = self._signals(snap, query, lang, cfg)
+        fused = _weighted(scores, votes, cfg.weights)
+        order = _rrf_order(scores, votes, cfg.weights) if cfg.fusion == "rrf" else np.argsort(-fused, kind="stable")
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for i in order:
+            chunk = snap.chunks[int(i)]
+            if chunk.doc_id in seen:
+                continue
+            seen.add(chunk.doc_id)
+            sig = {n: round(float(s[i]), 4) for n, s in scores.items() if votes[n][i]}
+            hits.append(Hit(chunk, float(fused[i]), sig))
+            if len(hits) >= cfg.top_k:
+                break
+        confidence = hits[0].score if hits else 0.0
+        return SearchResult(query, lang, hits, confidence, confidence >= cfg.answer_threshold)
+
+    def _signals(
+        self, snap: _Snapshot, query: str, lang: str, cfg: RetrievalConfig
+    ) -> tuple[dict[str, Floats], dict[str, npt.NDArray[np.bool_]]]:
+        n = len(snap.chunks)
+        everywhere = np.ones(n, dtype=bool)
+        scores: dict[str, Floats] = {}
+        votes: dict[str, npt.NDArray[np.bool_]] = {}
+        for name in cfg.signals:
+            if name == BM25:
+                scores[name] = _BM25_CALIBRATION(snap.bm25.scores(query))
+                # BM25 only sees shared words: across scripts its zero means "cannot tell".
+                same = (snap.langs == lang) | (snap.langs == "mixed") | (lang == "mixed")
+                votes[name] = same if cfg.routing else everywhere
+                continue
+            emb = self.embedders[name]
+            q = emb.encode([query])[0]
+            sims = np.max([snap.matrices[(name, v)] @ q for v in cfg.views], axis=0)
+            scores[name] = emb.calibration(sims)
+            if cfg.routing and not emb.multilingual:
+                votes[name] = (snap.langs != "zh") if lang != "zh" else np.zeros(n, dtype=bool)
+            else:
+                votes[name] = everywhere
+        return scores, votes
+
+
+def _weighted(scores: dict[str, Floats], votes: dict[str, npt.NDArray[np.bool_]], weights: Mapping[str, float]) -> Floats:
+    n = len(next(iter(scores.values())))
+    num, den = np.zeros(n), np.zeros(n)
+    for name, s in scores.items():
+        w = weights.get(name, 1.0) * votes[name]
+        num += w * s
+        den += w
+    return np.where(den > 0, num / np.maximum(den, 1e-9), 0.0)
+
+
+def _rrf_order(
+    scores: dict[str, Floats], votes: dict[str, npt.NDArray[np.bool_]], weights: Mapping[str, float], k: int = 60
+) -> npt.NDArray[np.intp]:
+    total = np.zeros(len(next(iter(scores.values()))))
+    for n, s in scores.items():
+        ranked = np.where(votes[n], s, -np.inf)
+        ranks = np.empty(len(s))
+        ranks[np.argsort(-ranked, kind="stable")] = np.arange(len(s))
+        # Chunks a signal cannot see get no vote rather than the worst rank.
+        total += np.where(votes[n], weights.get(n, 1.0) / (k + ranks + 1), 0.0)
+    return np.argsort(-total, kind="stable")
+
+
+def _vector_map(vectors: Iterable[ChunkVector]) -> dict[tuple[str, str, str], Any]:
+    return {(v.chunk_id, v.model, v.view): vector_from_bytes(v.vector) for v in vectors}
+
+
+def with_signals(config: RetrievalConfig, *signals: str, **changes: Any) -> RetrievalConfig:
+    """A copy of ``config`` using only ``signals`` (plus any other field ``changes``)."""
+    return replace(config, signals=signals, **changes)
