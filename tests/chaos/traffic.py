@@ -16,6 +16,7 @@ import dataclasses
 import itertools
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from parley.sdk import Client, ClientState, MessageEvent
@@ -23,7 +24,19 @@ from parley.server.auth.tokens import issue_token
 from parley.server.models import App
 from parley.server.ports import Store
 
-__all__ = ["Counts", "Device", "Traffic", "check"]
+__all__ = ["Counts", "Device", "Traffic", "check", "until"]
+
+
+async def until(cond: Callable[[], object], timeout: float = 10.0, *, check: bool = True) -> bool:
+    """Poll ``cond`` until truthy; False (or AssertionError if ``check``) after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            if check:
+                raise AssertionError(f"condition not met within {timeout} s")
+            return False
+        await asyncio.sleep(0.02)
+    return True
 
 
 @dataclasses.dataclass
