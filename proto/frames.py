@@ -31,6 +31,8 @@ __all__ = [
     "ConvResult",
     "ConvSummary",
     "ConvUpdate",
+    "Draft",
+    "DraftEvent",
     "Edit",
     "Error",
     "Hello",
@@ -216,6 +218,23 @@ class Typing(_Frame, tag="typing"):
     on: bool = True
 
 
+class Draft(_Frame, tag="draft"):
+    """A message being written, streamed as it grows (e.g. an AI answer).
+
+    Ephemeral like typing: fanned out to members, never stored. Each ``draft``
+    carries the whole text so far (not a delta), so a viewer who joins midway
+    or misses one frame still shows the right text. The writer finishes by
+    sending the final message with ``send`` and ``cmid`` equal to ``draft``;
+    viewers replace the draft with that stored message. ``done`` without a
+    final message means the draft was abandoned.
+    """
+
+    conv: Id
+    draft: ClientMsgId
+    body: Body
+    done: bool = False
+
+
 class Read(_Frame, tag="read"):
     id: RequestId
     conv: Id
@@ -356,6 +375,16 @@ class TypingEvent(_Frame, tag="typing_event"):
     on: bool = True
 
 
+class DraftEvent(_Frame, tag="draft_event"):
+    """Another member's draft grew (see :class:`Draft`)."""
+
+    conv: str
+    user: str
+    draft: str
+    body: Body
+    done: bool = False
+
+
 class Presence(_Frame, tag="presence"):
     user: str
     online: bool
@@ -424,6 +453,7 @@ ClientFrame = (
     | Edit
     | Recall
     | Typing
+    | Draft
     | Read
     | Sync
     | History
@@ -446,6 +476,7 @@ ServerFrame = (
     | Msg
     | Receipt
     | TypingEvent
+    | DraftEvent
     | Presence
     | ConvEvent
     | Ok

@@ -105,6 +105,11 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
     ("recall", f.Recall(id=6, conv="c_9f2", seq=40)),
     ("typing on", f.Typing(conv="c_9f2")),
     ("typing off", f.Typing(conv="c_9f2", on=False)),
+    ("draft", f.Draft(conv="c_9f2", draft="d_1", body={"text": "Our returns"})),
+    (
+        "draft done",
+        f.Draft(conv="c_9f2", draft="d_1", body={"text": "Our returns window is 30 days."}, done=True),
+    ),
     ("read", f.Read(id=7, conv="c_9f2", seq=42)),
     ("sync with no positions", f.Sync(id=8)),
     (
@@ -193,6 +198,7 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
     ("receipt", f.Receipt(conv="c_9f2", user="u_bob", seq=41)),
     ("typing_event", f.TypingEvent(conv="c_9f2", user="u_bob")),
     ("typing_event off", f.TypingEvent(conv="c_9f2", user="u_bob", on=False)),
+    ("draft_event", f.DraftEvent(conv="c_9f2", user="u_bot", draft="d_1", body={"text": "Our returns"})),
     ("presence online", f.Presence(user="u_bob", online=True)),
     ("presence offline", f.Presence(user="u_bob", online=False, last_seen=1_717_000_300_000)),
     ("conv_event joined", f.ConvEvent(event="joined", conv=_conv)),

@@ -275,6 +275,23 @@ class Client(ConversationOps):
         """Tell members the user is (or stopped) typing. Best effort: dropped while disconnected."""
         await self._conn.write(f.Typing(conv=conv, on=on))
 
+    async def draft(
+        self,
+        conv: str,
+        draft: str,
+        text: str | None = None,
+        *,
+        body: dict[str, Any] | None = None,
+        done: bool = False,
+    ) -> None:
+        """Stream a message as it is written: send the whole text so far each time.
+
+        Members get a :class:`DraftEvent`. Finish with ``send(conv, ..., cmid=draft)``;
+        the stored message replaces the draft. Best effort: dropped while disconnected.
+        """
+        content = body if body is not None else {"text": text or ""}
+        await self._conn.write(f.Draft(conv=conv, draft=draft, body=content, done=done))
+
     async def read(self, conv: str, seq: int) -> None:
         """Mark ``conv`` read up to ``seq``; members get a ``ReceiptEvent``."""
         await self._request(lambda rid: f.Read(id=rid, conv=conv, seq=seq))

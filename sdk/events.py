@@ -28,6 +28,7 @@ __all__ = [
     "ReceiptEvent",
     "ResetEvent",
     "TypingEvent",
+    "DraftEvent",
 ]
 
 
@@ -90,6 +91,22 @@ class TypingEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftEvent:
+    """``user`` is writing message ``draft`` in ``conv``; ``body`` is the whole content so far.
+
+    The finished message arrives as a :class:`MessageEvent` whose
+    ``message.cmid`` equals ``draft``: replace the draft with it. ``done``
+    without such a message means the draft was abandoned.
+    """
+
+    conv: str
+    user: str
+    draft: str
+    body: dict[str, object]
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class PresenceEvent:
     """A subscribed ``user`` went online or offline (``last_seen`` in ms, 0 if unknown)."""
 
@@ -140,6 +157,7 @@ Event = (
     | RecallEvent
     | ReceiptEvent
     | TypingEvent
+    | DraftEvent
     | PresenceEvent
     | ConversationEvent
     | ResetEvent

@@ -13,6 +13,7 @@ from parley.proto import frames as f
 from parley.sdk.dispatch import EventHub
 from parley.sdk.events import (
     ConversationEvent,
+    DraftEvent,
     EditEvent,
     MessageEvent,
     PresenceEvent,
@@ -78,6 +79,8 @@ class FrameRouter:
             hub.publish(ReceiptEvent(frame.conv, frame.user, frame.seq))
         elif isinstance(frame, f.TypingEvent):
             hub.publish(TypingEvent(frame.conv, frame.user, frame.on))
+        elif isinstance(frame, f.DraftEvent):
+            hub.publish(DraftEvent(frame.conv, frame.user, frame.draft, frame.body, frame.done))
         elif isinstance(frame, f.Presence):
             hub.publish(PresenceEvent(frame.user, frame.online, frame.last_seen))
         elif isinstance(frame, f.ConvEvent):

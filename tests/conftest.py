@@ -6,8 +6,16 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.servers import RedisServer, mongo_server, redis_server
+
+# The machines are shared and noisy: generation speed and per-example time are
+# not what the property tests are about.
+settings.register_profile(
+    "parley", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("parley")
 
 
 @pytest.fixture(scope="session")

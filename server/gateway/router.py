@@ -50,6 +50,7 @@ class Router:
             frames.Edit: self._edit,
             frames.Recall: self._recall,
             frames.Typing: self._typing,
+            frames.Draft: self._draft,
             frames.Read: self._read,
             frames.Sync: self._sync,
             frames.History: self._history,
@@ -148,6 +149,10 @@ class Router:
     async def _typing(self, conn: Connection, frame: frames.Typing) -> None:
         await self._require_member(conn, frame.conv)
         self._s.receipts.typing(conn.app, conn.user, frame.conv, frame.on)
+
+    async def _draft(self, conn: Connection, frame: frames.Draft) -> None:
+        await self._require_member(conn, frame.conv)
+        self._s.receipts.draft(conn.app, conn.user, frame)
 
     async def _read(self, conn: Connection, frame: frames.Read) -> None:
         await self._require_member(conn, frame.conv)

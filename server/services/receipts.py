@@ -68,6 +68,13 @@ class ReceiptService:
         if self._writer is not None:
             await asyncio.shield(self._writer)
 
+    def draft(self, app: str, user: str, frame: frames.Draft) -> None:
+        """Ephemeral: a growing message, fanned out to members, never stored."""
+        event = frames.DraftEvent(
+            conv=frame.conv, user=user, draft=frame.draft, body=frame.body, done=frame.done
+        )
+        self._broker.publish(conv_channel(app, frame.conv), encode(event))
+
     def typing(self, app: str, user: str, conv: str, on: bool) -> None:
         """Ephemeral: fanned out to members, never stored."""
         self._broker.publish(conv_channel(app, conv), encode(frames.TypingEvent(conv=conv, user=user, on=on)))

@@ -267,3 +267,21 @@ async def test_explicit_reconnect_resumes_and_keeps_working(node: RunningNode) -
         assert (await bob.history(conv)).messages[-1].text == "two"
         await alice.reconnect()
         assert (await alice.send(conv, "three")).seq == 3
+
+
+async def test_streamed_draft_then_final_message(node: RunningNode) -> None:
+    from parley.sdk import DraftEvent
+
+    async with user(node, "bot") as bot, user(node, "carl") as carl:
+        conv = (await bot.create_direct("carl")).conv
+        stream = carl.events(DraftEvent, MessageEvent)
+        for text in ("Ship", "Shipping takes", "Shipping takes 3-5 days."):
+            await bot.draft(conv, "ans-1", text)
+        final = await bot.send(conv, "Shipping takes 3-5 days.", cmid="ans-1")
+        drafts = [await anext(stream) for _ in range(4)]
+        assert [type(e).__name__ for e in drafts] == ["DraftEvent"] * 3 + ["MessageEvent"]
+        assert drafts[2].body == {"text": "Shipping takes 3-5 days."}
+        last = drafts[3]
+        assert (
+            isinstance(last, MessageEvent) and last.message.cmid == "ans-1" and last.message.seq == final.seq
+        )

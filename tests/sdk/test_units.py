@@ -33,7 +33,7 @@ from tests.sdk.helpers import take, until
 def test_public_surface_is_pinned() -> None:
     assert sorted(parley.sdk.__all__) == [
         "AdminClient", "AdminError", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
-        "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary", "EditEvent",
+        "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary", "DraftEvent", "EditEvent",
         "Event", "EventQueueOverflow", "EventStream", "Handler", "Member", "Message", "MessageEvent",
         "MessagePage", "Page", "ParleyError", "PresenceEvent", "RecallEvent", "ReceiptEvent", "ReplyError",
         "RequestTimeout", "ResetEvent", "Token", "TypingEvent", "User",

@@ -188,3 +188,22 @@ async def test_history_pages_stay_under_the_byte_cap(node: RunningNode) -> None:
     assert forward.more and forward.messages[0].seq == 1
     await alice.close()
     await bob.close()
+
+
+async def test_a_draft_grows_then_becomes_one_stored_message(node: RunningNode) -> None:
+    alice, bob, conv = await pair(node)
+    for text in ("Our", "Our returns", "Our returns window is 30 days."):
+        await alice.send(frames.Draft(conv=conv, draft="d1", body={"text": text}))
+    grown = [(await bob.expect(frames.DraftEvent)).body["text"] for _ in range(3)]
+    assert grown == ["Our", "Our returns", "Our returns window is 30 days."]
+    ack = await alice.request(
+        frames.Send, conv=conv, cmid="d1", body={"text": grown[-1], "citations": ["returns#1"]}
+    )
+    final = await bob.expect(frames.Msg)
+    assert (final.m.cmid, final.m.seq, final.m.body["citations"]) == ("d1", ack.seq, ["returns#1"])
+    page = await bob.request(frames.History, conv=conv)
+    assert [m.body["text"] for m in page.messages] == ["Our returns window is 30 days."], (
+        "drafts are never stored"
+    )
+    await alice.close()
+    await bob.close()
