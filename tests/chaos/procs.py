@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from tests.servers import free_port
@@ -123,6 +124,16 @@ class GatewayProcess:
 
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
+
+    def metric(self, name: str) -> float:
+        """Sum of a Prometheus metric's samples from the node's ``/metrics`` (0 if absent)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and line[len(name) : len(name) + 1] in (" ", "{"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
 
     def log_tail(self, lines: int = 40) -> str:
         with contextlib.suppress(OSError):
