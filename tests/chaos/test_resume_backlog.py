@@ -36,7 +36,7 @@ async def test_resume_with_a_backlog_larger_than_the_outbound_queue(tmp_path: Pa
         got: list[tuple[str, int]] = []
         late = Client(
             node.url, token=await node.token("late"), positions=saved, min_reconnect_delay=0.05,
-            max_reconnect_delay=0.5, connect_timeout=20,
+            max_reconnect_delay=0.5, connect_timeout=10,
         )  # fmt: skip
         late.on(MessageEvent, lambda e: got.append((e.message.conv, e.message.seq)))
         try:
