@@ -140,9 +140,7 @@ def parse_faq_csv(content: str, *, source: str = "faq.csv") -> list[Document]:
     fields = {f.strip().lower() for f in reader.fieldnames or []}
     if not {"question", "answer"} <= fields:
         raise KnowledgeFormatError(f"{source}: CSV header must name the columns question and answer")
-    rows = (
-        (i + 2, {(k or "").strip().lower(): v for k, v in row.items()}) for i, row in enumerate(reader)
-    )
+    rows = ((i + 2, {(k or "").strip().lower(): v for k, v in row.items()}) for i, row in enumerate(reader))
     return _faq(list(rows), source)
 
 
@@ -196,7 +194,9 @@ def parse_bytes(data: bytes, *, source: str) -> list[Document]:
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise KnowledgeFormatError(f"{source}: not UTF-8 text (byte {exc.start}); re-save it as UTF-8") from None
+        raise KnowledgeFormatError(
+            f"{source}: not UTF-8 text (byte {exc.start}); re-save it as UTF-8"
+        ) from None
     return parser(content, source=source)
 
 

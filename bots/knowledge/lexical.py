@@ -28,17 +28,14 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Words that carry no topic in a customer message; BM25's idf is unreliable on a small
 # knowledge base, so the commonest fillers are dropped outright.
 _EN_STOP = frozenset(
-    """a an the and or but if of to in on at for from by with about as is are was were be been
-    being am do does did doing have has had i me my we our you your u ur it its this that these
-    those there here what which who whom when where why how can could would should will shall may
-    might must pls please plz hi hey hello hiya thanks thank just so very really any some get got
-    im i'm i'd i've it's don't dont can't cant not no yes ok okay want wanna gonna need like still
-    one""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "for", "from", "by", "with", "about", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "i", "me", "my", "we", "our", "you", "your", "u", "ur", "it", "its", "this", "that", "these", "those", "there", "here", "what", "which", "who", "whom", "when", "where", "why", "how", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "pls", "please", "plz", "hi", "hey", "hello", "hiya", "thanks", "thank", "just", "so", "very", "really", "any", "some", "get", "got", "im", "i'm", "i'd", "i've", "it's", "don't", "dont", "can't", "cant", "not", "no", "yes", "ok", "okay", "want", "wanna", "gonna", "need", "like", "still", "one"]
 )
 _ZH_STOP = frozenset(
-    "的 了 吗 呢 啊 吧 呀 么 嘛 哦 我 你 您 他 她 们 我们 你们 是 在 有 和 就 都 也 还 要 想 请 问 "
-    "一下 这个 那个 这 那 怎么 怎么样 怎样 什么 哪些 多少 可以 能 能不能 吗 亲 好 不".split()
+    ["的", "了", "吗", "呢", "啊", "吧", "呀", "么", "嘛", "哦", "我", "你", "您", "他", "她", "们", "我们", "你们", "是", "在", "有", "和", "就", "都", "也", "还", "要", "想", "请", "问", "一下", "这个", "那个", "这", "那", "怎么", "怎么样", "怎样", "什么", "哪些", "多少", "可以", "能", "能不能", "吗", "亲", "好", "不"]
 )
+
+#: Whether Chinese words also contribute their characters as terms (measured in the eval).
+CHAR_UNIGRAMS = True
 
 _jieba_lock = threading.Lock()
 _jieba_ready = False
@@ -56,13 +53,26 @@ def _cut_chinese(run: str) -> list[str]:
                 _jieba_ready = True
     # Search mode also emits the sub-words of long words (会员等级 → 会员, 等级, 会员等级),
     # so a question and an answer that segment differently still share terms.
-    return [t for t in jieba.lcut_for_search(run) if t.strip()]
+    words = [t for t in jieba.lcut_for_search(run) if t.strip()]
+    if not CHAR_UNIGRAMS:
+        return words
+    # Single characters too: colloquial questions shorten words ("能退吗" for 退货), and a
+    # shared character is weak evidence that idf keeps weak.
+    return words + [ch for w in words if len(w) > 1 for ch in w]
 
 
 def _stem(word: str) -> str:
     # A deliberately tiny stemmer: plural and common verb endings only. Enough for
     # "refunds"/"refund", "shipping"/"ship"; a real stemmer is not worth a dependency.
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ss", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    for suffix, keep in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ss", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             base = word[: -len(suffix)] + keep
             if suffix in ("ing", "ed") and len(base) > 3 and base[-1] == base[-2]:
