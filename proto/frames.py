@@ -55,6 +55,7 @@ __all__ = [
     "Read",
     "Receipt",
     "Recall",
+    "Resync",
     "Send",
     "ServerFrame",
     "Sync",
@@ -439,6 +440,13 @@ class Error(_Frame, tag="error"):
     id: int | None = None
 
 
+class Resync(_Frame, tag="resync"):
+    """Live delivery may have missed messages (e.g. the broker had an outage):
+    send ``sync`` for ``convs``, or for every conversation if ``convs`` is empty."""
+
+    convs: list[str] = []
+
+
 class Bye(_Frame, tag="bye"):
     """The server is closing this connection; reconnect after ``reconnect_ms``."""
 
@@ -485,5 +493,6 @@ ServerFrame = (
     | Page
     | Synced
     | Error
+    | Resync
     | Bye
 )

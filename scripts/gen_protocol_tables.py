@@ -103,6 +103,7 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("Welcome", "user"): "Authenticated user id.",
     ("Welcome", "node"): "Server node that holds the connection.",
     ("Welcome", "ts"): "Server time (ms); lets the client estimate clock skew.",
+    ("Resync", "convs"): "Conversations to `sync`; empty means every conversation the client tracks.",
     ("Draft", "draft"): "Draft id; the final message is sent with this as its `cmid`.",
     ("Draft", "body"): "The whole content so far (not a delta).",
     ("Draft", "done"): "`true` on the last draft frame.",

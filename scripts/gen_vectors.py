@@ -198,6 +198,8 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
     ("receipt", f.Receipt(conv="c_9f2", user="u_bob", seq=41)),
     ("typing_event", f.TypingEvent(conv="c_9f2", user="u_bob")),
     ("typing_event off", f.TypingEvent(conv="c_9f2", user="u_bob", on=False)),
+    ("resync all", f.Resync()),
+    ("resync some", f.Resync(convs=["c_9f2"])),
     ("draft_event", f.DraftEvent(conv="c_9f2", user="u_bot", draft="d_1", body={"text": "Our returns"})),
     ("presence online", f.Presence(user="u_bob", online=True)),
     ("presence offline", f.Presence(user="u_bob", online=False, last_seen=1_717_000_300_000)),

@@ -89,6 +89,9 @@ class FrameRouter:
             else:
                 self._streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch)
             hub.publish(ConversationEvent(frame.event, Conversation.from_wire(frame.conv)))
+        elif isinstance(frame, f.Resync):
+            for conv in frame.convs or [p.conv for p in self._streams.positions()]:
+                self._hooks.want_sync(conv)
         elif isinstance(frame, f.Bye):
             self._hooks.on_bye(frame)
 

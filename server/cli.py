@@ -106,6 +106,14 @@ def main() -> None:
     help="Messages/s per user per node (burst 2x); 0 disables.",
 )
 @click.option(
+    "--store-timeout",
+    envvar="PARLEY_STORE_TIMEOUT",
+    default=3.0,
+    show_default=True,
+    type=float,
+    help="Deadline of one store operation, seconds.",
+)
+@click.option(
     "--max-connections-per-user",
     envvar="PARLEY_MAX_CONNECTIONS_PER_USER",
     default=10,
@@ -133,6 +141,7 @@ def serve(
     allowed_origins: tuple[str, ...],
     rate_frames: float,
     rate_sends: float,
+    store_timeout: float,
     max_connections_per_user: int,
     log_level: str,
     log_format: str,
@@ -154,6 +163,7 @@ def serve(
         rate_sends=rate_sends,
         rate_sends_burst=2 * rate_sends,
         max_connections_per_user=max_connections_per_user,
+        store_timeout=store_timeout,
         allowed_origins=allowed_origins,
     )
     if node_id:

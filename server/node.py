@@ -11,6 +11,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Collection
 from typing import Any, cast
 
 from parley.proto import ClientDecoder, encode, frames
@@ -42,7 +43,9 @@ class Node:
         broker = cast(Broker, Instrumented(broker, self.metrics.broker_latency))
         self.services: Services = build_services(settings, store, broker, self.metrics)
         self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}")
-        self.router = Router(self.services, self.hub, self.metrics)
+        self.router = Router(
+            self.services, self.hub, self.metrics, sync_budget=max(1, settings.outbound_queue // 2)
+        )
         self.decoder = ClientDecoder(settings.max_frame)
         #: Send rate limits per user on this node (shared by the user's connections here).
         self.user_buckets: dict[tuple[str, str], TokenBucket] = {}
@@ -60,15 +63,36 @@ class Node:
     @classmethod
     def from_settings(cls, settings: Settings) -> Node:
         store = open_store(
-            settings.mongo_url, sqlite_path=settings.sqlite_path, mongo_database=settings.mongo_database
+            settings.mongo_url,
+            sqlite_path=settings.sqlite_path,
+            mongo_database=settings.mongo_database,
+            timeout=settings.store_timeout,
         )
         return cls(settings, store, make_broker(settings.redis_url))
 
     async def start(self) -> None:
         await self.services.store.open()
-        await self.services.broker.start(self.hub.on_message)
+        await self.services.broker.start(self.hub.on_message, self._on_gap)
         await self.services.broker.subscribe([self.hub.probe_channel])
         self._sweeper = asyncio.create_task(self._sweep())
+
+    def _on_gap(self, channels: Collection[str] | None) -> None:
+        """The broker may have lost messages: tell the affected clients to sync from the store."""
+        if channels is None:
+            # Our subscription was interrupted: every local connection may have missed anything.
+            frame = encode(frames.Resync())
+            for conn in self.hub.connections:
+                conn.push(frame)
+            log.info(
+                "broker subscription recovered; %d connections told to resync", len(self.hub.connections)
+            )
+            return
+        # Our publishes were dropped: tell every recipient, on every node, through the channels.
+        for channel in channels:
+            if channel.startswith("c:"):
+                conv = channel.split(":", 2)[2]
+                self.services.broker.publish(channel, encode(frames.Resync(convs=[conv])))
+        log.info("broker publishes recovered; %d channels told to resync", len(channels))
 
     def count_in(self, frame: Any) -> None:
         kind = type(frame)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
 
-__all__ = ["Broker", "BrokerUnavailable", "MessageHandler", "Store", "StoreUnavailable"]
+__all__ = ["Broker", "BrokerUnavailable", "GapHandler", "MessageHandler", "Store", "StoreUnavailable"]
 
 
 class StoreUnavailable(Exception):
@@ -131,6 +131,10 @@ class Store(Protocol):
 
 #: Called by a broker for every message on a subscribed channel. Must not block.
 MessageHandler = Callable[[str, bytes], None]
+#: Called by a broker, once it is healthy again, when messages may have been
+#: lost: with the channels whose publishes were dropped, or with ``None`` when
+#: the subscription itself was interrupted (any channel may have lost messages).
+GapHandler = Callable[[Collection[str] | None], None]
 
 
 class Broker(Protocol):
@@ -154,8 +158,12 @@ class Broker(Protocol):
       remove never reports offline twice.
     """
 
-    async def start(self, handler: MessageHandler) -> None:
-        """Connect and start delivering subscribed channels to ``handler``."""
+    async def start(self, handler: MessageHandler, on_gap: GapHandler | None = None) -> None:
+        """Connect and start delivering subscribed channels to ``handler``.
+
+        ``on_gap`` hears of possible losses (see :data:`GapHandler`), so that
+        receivers can be told to repair them from the store right away.
+        """
 
     async def close(self) -> None: ...
 

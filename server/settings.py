@@ -18,6 +18,8 @@ class Settings:
     sqlite_path: str = "parley.db"
     mongo_url: str | None = None
     mongo_database: str = "parley"
+    #: Deadline of one store operation, seconds: past it a send fails with ``unavailable``.
+    store_timeout: float = 3.0
     #: Redis for fan-out between nodes; unset means the in-process broker (single node).
     redis_url: str | None = None
     node_id: str = field(default_factory=lambda: "n-" + secrets.token_hex(4))

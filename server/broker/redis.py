@@ -33,7 +33,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
 from parley.proto.backoff import Backoff
-from parley.server.ports import BrokerUnavailable, MessageHandler
+from parley.server.ports import BrokerUnavailable, GapHandler, MessageHandler
 
 __all__ = ["RedisBroker"]
 
@@ -253,11 +253,15 @@ class RedisBroker:
         self.pipelines = 0
         self.received = 0
         self.reconnects = 0
+        self._on_gap: GapHandler | None = None
+        #: Channels whose publishes were dropped since the last successful round.
+        self._gap_channels: set[bytes] = set()
 
     # lifecycle --------------------------------------------------------
-    async def start(self, handler: MessageHandler) -> None:
+    async def start(self, handler: MessageHandler, on_gap: GapHandler | None = None) -> None:
         """Connect; raise :class:`BrokerUnavailable` if Redis cannot be reached."""
         self._handler = handler
+        self._on_gap = on_gap
         self._closing = False
         await self.ping()
         self._flusher = asyncio.create_task(self._flush_loop(), name="parley-broker-flush")
@@ -299,6 +303,8 @@ class RedisBroker:
     def publish(self, channel: str, data: bytes) -> None:
         if self._closing or len(self._buffer) >= self._max_buffer:
             self.dropped += 1
+            if not self._closing:
+                self._gap_channels.add((self._prefix + channel).encode())
             return
         self._buffer.append(((self._prefix + channel).encode(), data))
         self._enqueued += 1
@@ -326,6 +332,7 @@ class RedisBroker:
                     await self._send(batch)
                 except _ERRORS as exc:
                     self.dropped += len(batch)
+                    self._gap_channels.update(channel for channel, _ in batch)
                     self._settle(len(batch))
                     if failures == 0:
                         log.warning("redis publish failed, dropping messages until it is back: %s", exc)
@@ -338,6 +345,9 @@ class RedisBroker:
                 self.pipelines += 1
                 self.published += len(batch)
                 self._settle(len(batch))
+                if self._gap_channels:
+                    self._report_gap(self._gap_channels)
+                    self._gap_channels = set()
 
     async def _send(self, batch: list[tuple[bytes, bytes]]) -> None:
         """One pipeline round trip: the same bytes on the wire as
@@ -446,6 +456,7 @@ class RedisBroker:
             if attempt:
                 self.reconnects += 1
                 log.info("redis pub/sub reconnected, %d channels re-subscribed", len(self._names))
+                self._report_gap(None)
             try:
                 await self._read(sub)
             except _ERRORS as exc:
@@ -453,6 +464,16 @@ class RedisBroker:
             finally:
                 await self._drop(sub)
             attempt = 1
+
+    def _report_gap(self, channels: set[bytes] | None) -> None:
+        if self._on_gap is None:
+            return
+        cut = len(self._prefix)
+        names = None if channels is None else [c.decode()[cut:] for c in channels]
+        try:
+            self._on_gap(names)
+        except Exception:
+            log.exception("gap handler failed")
 
     async def _connect(self, sub: _SubConn) -> None:
         await sub.conn.connect()  # type: ignore[no-untyped-call]

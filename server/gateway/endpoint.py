@@ -51,6 +51,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         websocket.send_bytes,
         _closer(websocket),
         max_queue=settings.outbound_queue,
+        on_overflow=node.metrics.slow_consumers.inc,
     )
     conn.start_writer()
     conn.abort = _aborter()

@@ -39,10 +39,13 @@ def error_frame(code: ErrorCode, message: str, request_id: int | None = None) ->
 
 
 class Router:
-    def __init__(self, services: Services, hub: Hub, metrics: Metrics) -> None:
+    def __init__(self, services: Services, hub: Hub, metrics: Metrics, *, sync_budget: int) -> None:
         self._s = services
         self._hub = hub
         self._metrics = metrics
+        #: Most messages one ``sync`` replays: half a connection's queue, so the
+        #: replay itself can never make the client a slow consumer.
+        self._sync_budget = sync_budget
         self._tasks: set[asyncio.Task[None]] = set()
         self._handlers: dict[type, Handler] = {
             frames.Ping: self._ping,
@@ -160,7 +163,9 @@ class Router:
         self._reply(conn, frames.Ok(id=frame.id))
 
     async def _sync(self, conn: Connection, frame: frames.Sync) -> None:
-        result = await self._s.history.sync(conn.app, conn.user, frame.positions, frame.limit)
+        result = await self._s.history.sync(
+            conn.app, conn.user, frame.positions, frame.limit, self._sync_budget
+        )
         for state in result.states:
             if not state.reset or state.last_seq:
                 await self._hub.join(conn, state.conv)

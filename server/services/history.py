@@ -74,8 +74,12 @@ class HistoryService:
             messages = kept if after is not None else kept[::-1]
         return messages, more
 
-    async def sync(self, app: str, user: str, positions: Sequence[frames.Position], limit: int) -> SyncResult:
-        """What ``user`` missed after ``positions`` (up to ``limit`` per conversation)."""
+    async def sync(
+        self, app: str, user: str, positions: Sequence[frames.Position], limit: int, budget: int
+    ) -> SyncResult:
+        """What ``user`` missed after ``positions``: up to ``limit`` per conversation and
+        ``budget`` in all (the rest is marked ``more``), so a replay never overflows
+        the connection's outbound queue."""
         result = SyncResult()
         asked = {p.conv: p for p in positions}
         for conversation, _member in await self._store.list_user_conversations(app, user):
@@ -88,10 +92,12 @@ class HistoryService:
                 if stale or position.seq > conversation.last_seq:
                     state.reset = True
                 elif position.seq < conversation.last_seq:
-                    last = min(conversation.last_seq, position.seq + limit)
-                    result.messages.extend(
-                        await self._store.get_messages(app, conversation.conv, position.seq + 1, last)
-                    )
+                    room = min(limit, budget - len(result.messages))
+                    last = min(conversation.last_seq, position.seq + max(0, room))
+                    if last > position.seq:
+                        result.messages.extend(
+                            await self._store.get_messages(app, conversation.conv, position.seq + 1, last)
+                        )
                     state.more = last < conversation.last_seq
             result.states.append(state)
         # Positions for conversations the user is no longer in (or that vanished): reset them.

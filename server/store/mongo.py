@@ -68,7 +68,8 @@ class MongoStore:
 
     ``server_selection_timeout_ms`` bounds how long a call waits for a reachable
     server before raising ``StoreUnavailable``; ``socket_timeout_ms`` bounds one
-    round trip to a server that stopped answering.
+    round trip to a server that stopped answering, and ``operation_timeout_ms``
+    the whole of one operation (retries included).
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class MongoStore:
         *,
         server_selection_timeout_ms: int = 2000,
         socket_timeout_ms: int = 20_000,
+        operation_timeout_ms: int = 3000,
     ) -> None:
         self._url = url
         self._database = database
@@ -85,6 +87,10 @@ class MongoStore:
             "serverSelectionTimeoutMS": server_selection_timeout_ms,
             "connectTimeoutMS": server_selection_timeout_ms,
             "socketTimeoutMS": socket_timeout_ms,
+            # A deadline per operation (client-side operation timeout): a store
+            # that stops answering makes sends fail fast with "unavailable"
+            # instead of hanging until it comes back.
+            "timeoutMS": operation_timeout_ms,
         }
         self._client: AsyncMongoClient[dict[str, Any]] | None = None
         self._log_: MessageLog | None = None

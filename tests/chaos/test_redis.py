@@ -71,12 +71,6 @@ async def _wait_subscribed(cluster: Cluster, timeout: float = 15.0) -> None:
             await asyncio.sleep(0.1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a live push lost during a Redis outage is not repaired for an online client until a newer "
-    "message in that conversation (or a reconnect) reveals the gap; nothing tells clients to sync "
-    "after the node re-subscribes",
-)
 async def test_message_lost_in_a_redis_outage_reaches_online_member_without_further_traffic(
     cluster: Cluster,
 ) -> None:

@@ -17,11 +17,6 @@ GROUPS = 12
 PER_GROUP = 190  # under the sync limit (200), but 12 x 190 > the outbound queue (2048 frames)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync pushes every missed message of every conversation into the outbound queue at once; "
-    "past 2048 frames the resuming client is closed 4008, reconnects, and the same sync overflows again",
-)
 async def test_resume_with_a_backlog_larger_than_the_outbound_queue(tmp_path: Path) -> None:
     async with running_node(tmp_path, rate_sends=0, rate_frames=0) as node:
         async with Client(node.url, token=await node.token("alice")) as alice:

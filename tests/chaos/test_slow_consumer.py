@@ -151,11 +151,6 @@ def traffic_device(traffic: Traffic, key: tuple[str, str]) -> str | None:
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parley_slow_consumer_closes_total is never incremented: the endpoint builds its "
-    "Connection without on_overflow",
-)
 async def test_slow_consumer_close_is_counted_in_metrics(tmp_path: Path) -> None:
     async with running_node(tmp_path, outbound_queue=64, rate_sends=0, rate_frames=0) as node:
         sender = Client(node.url, token=await node.token("alice"))

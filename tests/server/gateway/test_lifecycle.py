@@ -59,6 +59,7 @@ async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path
                 while len(received["reader"]) < sent or len(received["alice"]) < sent:
                     await asyncio.sleep(0.01)
         assert not sloth_connected(), "the slow consumer was disconnected"
+        assert node.node.metrics.slow_consumers._value.get() == 1, "and counted"
         assert received["reader"] == list(range(2, sent + 2)), "the reader got every message, in order"
         for task in readers:
             task.cancel()

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from parley.bots.knowledge import Embedder, vector_from_bytes, vector_to_bytes
+
+
+@pytest.fixture(params=["minilm", "use"])
+def embedder(request) -> Embedder:
+    return request.getfixturevalue(request.param)
+
+
+def test_loads_offline_and_gives_unit_vectors(embedder: Embedder):
+    assert isinstance(embedder, Embedder)
+    v = embedder.encode(
+        ["How long does delivery take?", "When will my parcel arrive?", "Do you sell laptops?"]
+    )
+    assert v.shape == (3, embedder.dim) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+    assert embedder.encode([]).shape == (0, embedder.dim)
+
+
+def test_calibration_separates_paraphrase_from_unrelated(embedder: Embedder):
+    v = embedder.encode(
+        ["How do I reset my password?", "I forgot my password", "What's the weather tomorrow?"]
+    )
+    cal = embedder.calibration(np.array([v[0] @ v[1], v[0] @ v[2]]))
+    assert cal[0] >= 0.5 > cal[1]
+
+
+def test_use_aligns_chinese_and_english(use: Embedder):
+    v = use.encode(["How do I reset my password?", "我忘记密码了怎么办", "今天天气怎么样"])
+    assert v[0] @ v[1] > 0.6 > v[0] @ v[2] + 0.3
+
+
+def test_vectors_round_trip_as_float32_bytes(use: Embedder):
+    v = use.encode(["退款多久到账"])[0]
+    data = vector_to_bytes(v)
+    assert len(data) == 4 * use.dim
+    assert np.array_equal(vector_from_bytes(data, use.dim), v)
+    with pytest.raises(ValueError):
+        vector_from_bytes(data, 3)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+from parley.bots.knowledge import Document, KnowledgeIndex, chunk_documents
+from parley.bots.knowledge.retrieval import BM25
+
+
+def test_fused_search_answers_both_languages_and_across(kb_index: KnowledgeIndex):
+    assert kb_index.search("how long does delivery take").best.chunk.doc_id in {
+        "en.ship-time",
+        "zh.ship-time",
+    }
+    assert kb_index.search("积分会过期吗").best.chunk.doc_id == "zh.member-points"
+    # Only the Chinese KB knows about cash on delivery; only the English one about gift cards.
+    assert kb_index.search("do you do cash on delivery").best.chunk.doc_id == "zh.ship-cod"
+    assert kb_index.search("有礼品卡卖吗").best.chunk.doc_id == "en.gift-card"
+
+
+def test_confidence_decides_answer_or_hand_over(kb_index: KnowledgeIndex):
+    good = kb_index.search("what is your return policy")
+    assert good.answerable and good.confidence > 0.6
+    assert not kb_index.search("what's the weather like in Shanghai tomorrow").answerable
+    assert set(good.best.signals) == {BM25, "all-MiniLM-L6-v2", "use-multilingual-v3"}
+
+
+def test_routing_keeps_english_only_model_off_chinese(kb_index: KnowledgeIndex):
+    res = kb_index.search("退款多久到账")
+    assert res.lang == "zh"
+    assert all("all-MiniLM-L6-v2" not in h.signals for h in res.hits)
+    unrouted = kb_index.search("退款多久到账", config=replace(kb_index.config, routing=False))
+    assert "all-MiniLM-L6-v2" in unrouted.best.signals
+
+
+def test_reindex_without_restart_reuses_stored_vectors(minilm, use):
+    index = KnowledgeIndex([minilm, use])
+    docs = [Document(id="a", title="Opening hours", text="We are open 9 to 5.", kind="text")]
+    chunks = chunk_documents(docs)
+    stored = index.embed(chunks)
+    assert {(v.model, v.view) for v in stored} == {
+        (m, v) for m in (minilm.name, use.name) for v in ("head", "body")
+    }
+    index.replace(chunks, stored)  # as when loading from a store: nothing to embed
+    assert index.search("when are you open").best.chunk.doc_id == "a"
+
+    new = Document(id="b", title="Pets", text="Dogs are welcome in all our stores.", kind="text")
+    index.upsert(chunk_documents([new]))
+    assert index.search("can I bring my dog").best.chunk.doc_id == "b"
+    changed = Document(
+        id="a", title="Opening hours", text="We are open 10 to 6, closed on Mondays.", kind="text"
+    )
+    index.upsert(chunk_documents([changed]))
+    assert len(index.chunks) == 2 and "Mondays" in index.search("opening hours").best.chunk.text
+    index.remove(["b"])
+    assert [c.doc_id for c in index.chunks] == ["a"]
+
+
+def test_empty_index_and_empty_query(minilm, use):
+    index = KnowledgeIndex([minilm, use])
+    assert index.search("anything").hits == []
+    assert not index.search("   ").answerable
