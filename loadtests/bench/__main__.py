@@ -36,27 +36,54 @@ def run_round(config: str, spec: dict[str, Any], args: argparse.Namespace, rnd: 
     try:
         with start_stack(config, args.server_core, workdir) as stack:
             time.sleep(0.5)
-            full = {**spec, "target": stack.target, "port": stack.port, "pids": stack.pids,
-                    "app": stack.app, "secret": stack.secret,
-                    "server_core": args.server_core, "client_core": args.client_core}
-            argv = pinned(args.client_core, [sys.executable, "-m", "loadtests.bench.loadgen", json.dumps(full)])
+            full = {
+                **spec,
+                "target": stack.target,
+                "port": stack.port,
+                "pids": stack.pids,
+                "app": stack.app,
+                "secret": stack.secret,
+                "server_core": args.server_core,
+                "client_core": args.client_core,
+            }
+            argv = pinned(
+                args.client_core, [sys.executable, "-m", "loadtests.bench.loadgen", json.dumps(full)]
+            )
             spy = None
             if args.profile:
                 # Sampling costs CPU: numbers of profiled runs are for finding hot spots, not for reporting.
                 Path(args.profile).mkdir(parents=True, exist_ok=True)
                 out = Path(args.profile) / f"{config}-{args.scenarios.replace(',', '_')}-{rnd}.txt"
-                spy = subprocess.Popen(pinned(args.client_core, [
-                    str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(stack.pids["server"]),
-                    "--rate", "100", "--format", "raw", "--nonblocking", "--output", str(out)]),
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                spy = subprocess.Popen(
+                    pinned(
+                        args.client_core,
+                        [
+                            str(Path(sys.executable).parent / "py-spy"),
+                            "record",
+                            "--pid",
+                            str(stack.pids["server"]),
+                            "--rate",
+                            "100",
+                            "--format",
+                            "raw",
+                            "--nonblocking",
+                            "--output",
+                            str(out),
+                        ],
+                    ),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
             if done.returncode != 0:
-                log = (workdir / "parley.log")
+                log = workdir / "parley.log"
                 tail = log.read_text()[-3000:] if log.exists() else ""
-                raise RuntimeError(f"load generator failed for {config}:\n{done.stderr[-4000:]}\nserver log:\n{tail}")
+                raise RuntimeError(
+                    f"load generator failed for {config}:\n{done.stderr[-4000:]}\nserver log:\n{tail}"
+                )
             result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
             return result
     finally:
@@ -113,8 +140,10 @@ def table(medians: dict[str, dict[str, Any]]) -> str:
         ("others' CPU % on client core (fan-out)", "fanout", "cpu_pct.others_on_client_core", 0, False),
     ]
     configs = list(medians)
-    lines = ["| metric | " + " | ".join(CONFIG_NAMES.get(c, c) for c in configs) + " |",
-             "|---|" + "---:|" * len(configs)]
+    lines = [
+        "| metric | " + " | ".join(CONFIG_NAMES.get(c, c) for c in configs) + " |",
+        "|---|" + "---:|" * len(configs),
+    ]
 
     def get(m: dict[str, Any], scenario: str, key: str) -> Any:
         value: Any = m.get(scenario) or {}
@@ -155,12 +184,20 @@ def machine() -> dict[str, Any]:
         except Exception:
             versions[pkg] = "?"
     return {
-        "nproc": out("nproc"), "cpu": cpu, "ram_gib": round(int(mem) / 2**20, 1),
-        "python": platform.python_version(), "kernel": platform.release(),
-        "redis_server": out("redis-server", "--version"), "versions": versions,
+        "nproc": out("nproc"),
+        "cpu": cpu,
+        "ram_gib": round(int(mem) / 2**20, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "redis_server": out("redis-server", "--version"),
+        "versions": versions,
         "git": out("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
-        "dirty_server_files": out("git", "-C", str(ROOT), "status", "--porcelain", "server", "proto").count("\n") + 1
-        if out("git", "-C", str(ROOT), "status", "--porcelain", "server", "proto") else 0,
+        "dirty_server_files": out("git", "-C", str(ROOT), "status", "--porcelain", "server", "proto").count(
+            "\n"
+        )
+        + 1
+        if out("git", "-C", str(ROOT), "status", "--porcelain", "server", "proto")
+        else 0,
     }
 
 
@@ -168,7 +205,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the benchmark and print a table of medians")
-    run.add_argument("--store", default="mongo,sqlite", help="comma list of sqlite|mongo (mongo = SecantusDB)")
+    run.add_argument(
+        "--store", default="mongo,sqlite", help="comma list of sqlite|mongo (mongo = SecantusDB)"
+    )
     run.add_argument("--broker", default="redis", help="comma list of memory|redis")
     run.add_argument("--no-baseline", action="store_true", help="skip the bare websockets baseline")
     run.add_argument("--rounds", type=int, default=3)
@@ -189,8 +228,12 @@ def main() -> None:
     run.add_argument("--client-core", default="1")
     run.add_argument("--timeout", type=float, default=300.0)
     run.add_argument("--out", default=None, help="write raw rounds and medians as JSON here")
-    run.add_argument("--profile", default=None, metavar="DIR",
-                     help="py-spy record (raw collapsed stacks) the server of every round into DIR")
+    run.add_argument(
+        "--profile",
+        default=None,
+        metavar="DIR",
+        help="py-spy record (raw collapsed stacks) the server of every round into DIR",
+    )
     args = parser.parse_args()
 
     configs = [] if args.no_baseline else ["baseline"]
@@ -198,10 +241,17 @@ def main() -> None:
     spec = {
         "scenarios": args.scenarios.split(","),
         "params": {
-            "pairs": args.pairs, "window": args.window, "members": args.members,
-            "samples": args.samples, "rate": args.rate, "rate_duration": args.rate_duration,
-            "idle": args.idle, "warm": args.warm, "concurrency": args.concurrency,
-            "warmup": args.warmup, "duration": args.duration,
+            "pairs": args.pairs,
+            "window": args.window,
+            "members": args.members,
+            "samples": args.samples,
+            "rate": args.rate,
+            "rate_duration": args.rate_duration,
+            "idle": args.idle,
+            "warm": args.warm,
+            "concurrency": args.concurrency,
+            "warmup": args.warmup,
+            "duration": args.duration,
         },
     }
     spec["params"]["fanout_window"] = args.fanout_window
@@ -212,18 +262,46 @@ def main() -> None:
             t0 = time.monotonic()
             result = run_round(config, spec, args, r + 1)
             rounds[config].append(result)
-            brief = {k: {kk: vv for kk, vv in v.items() if kk in (
-                "acked_per_s", "p99_ms", "deliveries_per_s", "rate_p99_ms", "kib_per_conn", "connects_per_s")}
-                for k, v in result.items()}
-            print(f"round {r + 1}/{args.rounds} {config}: {json.dumps(brief)} ({time.monotonic() - t0:.0f}s)",
-                  file=sys.stderr, flush=True)
+            brief = {
+                k: {
+                    kk: vv
+                    for kk, vv in v.items()
+                    if kk
+                    in (
+                        "acked_per_s",
+                        "p99_ms",
+                        "deliveries_per_s",
+                        "rate_p99_ms",
+                        "kib_per_conn",
+                        "connects_per_s",
+                    )
+                }
+                for k, v in result.items()
+            }
+            print(
+                f"round {r + 1}/{args.rounds} {config}: {json.dumps(brief)} ({time.monotonic() - t0:.0f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
     medians = {c: {s: median_of([r[s] for r in rs]) for s in rs[0]} for c, rs in rounds.items()}
-    print(f"\nmedians of {args.rounds} rounds ({time.monotonic() - started:.0f}s total); "
-          f"server core {args.server_core}, generator core {args.client_core}\n")
+    print(
+        f"\nmedians of {args.rounds} rounds ({time.monotonic() - started:.0f}s total); "
+        f"server core {args.server_core}, generator core {args.client_core}\n"
+    )
     print(table(medians))
     if args.out:
-        Path(args.out).write_text(json.dumps({"machine": machine(), "args": vars(args), "spec": spec,
-                                              "rounds": rounds, "medians": medians}, indent=1))
+        Path(args.out).write_text(
+            json.dumps(
+                {
+                    "machine": machine(),
+                    "args": vars(args),
+                    "spec": spec,
+                    "rounds": rounds,
+                    "medians": medians,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,20 @@ class Relay:
                 self.seq += 1
                 ts = int(time.time() * 1000)
                 target = frame.get("group") or frame.get("to")
-                msg = _encode({"t": "msg", "m": {"conv": target, "seq": self.seq, "mid": f"m{self.seq}",
-                                                  "sender": user, "kind": "text", "body": frame["body"], "ts": ts}})
+                msg = _encode(
+                    {
+                        "t": "msg",
+                        "m": {
+                            "conv": target,
+                            "seq": self.seq,
+                            "mid": f"m{self.seq}",
+                            "sender": user,
+                            "kind": "text",
+                            "body": frame["body"],
+                            "ts": ts,
+                        },
+                    }
+                )
                 if "group" in frame:
                     broadcast(self.groups.get(frame["group"], ()), msg)
                 else:

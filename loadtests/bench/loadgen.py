@@ -88,15 +88,20 @@ class Target:
         """Add the load of other people's processes on our two cores (a shared machine)."""
         ours = sum(v for k, v in cpu.items() if k in self.pids)
         cpu["others_on_server_core"] = round(max(0.0, cpu.get("core" + self.server_core, 0.0) - ours), 1)
-        cpu["others_on_client_core"] = round(max(0.0, cpu.get("core" + self.client_core, 0.0) - cpu["generator"]), 1)
+        cpu["others_on_client_core"] = round(
+            max(0.0, cpu.get("core" + self.client_core, 0.0) - cpu["generator"]), 1
+        )
         return cpu
 
     def hello(self, user: str, group: str | None = None) -> bytes:
         if not self.parley:
             return enc({"t": "hello", "user": user, "group": group})
         now = int(time.time())
-        token = jwt.encode({"iss": self.app, "sub": user, "aud": "parley", "iat": now, "exp": now + 3600},
-                           self.secret, algorithm="HS256")
+        token = jwt.encode(
+            {"iss": self.app, "sub": user, "aud": "parley", "iat": now, "exp": now + 3600},
+            self.secret,
+            algorithm="HS256",
+        )
         return enc({"t": "hello", "v": 1, "token": token})
 
     def send_frame(self, request_id: int, dest: dict[str, str]) -> bytes:
@@ -116,7 +121,9 @@ class Target:
                 client.close()
                 raise ConnectionError(f"hello refused: {frame}")
 
-    async def open_many(self, users: list[str], concurrency: int = 50, group: str | None = None) -> list[WSClient]:
+    async def open_many(
+        self, users: list[str], concurrency: int = 50, group: str | None = None
+    ) -> list[WSClient]:
         sem = asyncio.Semaphore(concurrency)
 
         async def one(user: str) -> WSClient:
@@ -126,7 +133,9 @@ class Target:
         return list(await asyncio.gather(*(one(u) for u in users)))
 
 
-async def expect(client: WSClient, pred: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
+async def expect(
+    client: WSClient, pred: Callable[[dict[str, Any]], bool], timeout: float = 60
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         frame = dec(await client.recv(max(0.01, deadline - time.monotonic())))
@@ -195,6 +204,7 @@ async def scenario_pairs(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     senders = await t.open_many([f"a{i}" for i in range(n)])
     receivers = await t.open_many([f"b{i}" for i in range(n)])
     if t.parley:
+
         async def create(i: int) -> dict[str, str]:
             senders[i].send(enc({"t": "conv_create", "id": 1, "kind": "direct", "members": [f"b{i}"]}))
             reply = await expect(senders[i], lambda f: f.get("t") == "conv" and f.get("id") == 1)
@@ -208,8 +218,16 @@ async def scenario_pairs(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     for c in senders + receivers:
         c.drain_inbox()
 
-    st = {"measuring": False, "running": True, "acked": 0, "delivered": 0, "acked_total": 0,
-          "delivered_total": 0, "errors": 0, "sent": 0}
+    st = {
+        "measuring": False,
+        "running": True,
+        "acked": 0,
+        "delivered": 0,
+        "acked_total": 0,
+        "delivered_total": 0,
+        "errors": 0,
+        "sent": 0,
+    }
     latencies: list[int] = []
 
     def sender_handler(client: WSClient, dest: dict[str, str]) -> Callable[[bytes], None]:
@@ -259,8 +277,10 @@ async def scenario_pairs(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     usage = cpu.stop()
     st["running"] = False
-    await wait_until(lambda: st["acked_total"] + st["errors"] >= st["sent"]
-                     and st["delivered_total"] >= st["acked_total"], 20)
+    await wait_until(
+        lambda: st["acked_total"] + st["errors"] >= st["sent"] and st["delivered_total"] >= st["acked_total"],
+        20,
+    )
     out = {
         "pairs": n,
         "window": window,
@@ -296,8 +316,17 @@ async def scenario_fanout(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     for c in conns:
         c.drain_inbox()
 
-    st = {"measuring": False, "running": True, "sent": 0, "acked": 0, "sentinel": 0, "count": 0, "total": 0,
-          "errors": 0, "decode_all": False}
+    st = {
+        "measuring": False,
+        "running": True,
+        "sent": 0,
+        "acked": 0,
+        "sentinel": 0,
+        "count": 0,
+        "total": 0,
+        "errors": 0,
+        "decode_all": False,
+    }
     latencies: list[int] = []
     sentinel = conns[-1]
     sampled = set(conns[1 :: max(1, m // p["samples"])])
@@ -385,15 +414,17 @@ async def scenario_fanout(t: Target, p: dict[str, Any]) -> dict[str, Any]:
         send()
     await drain()
     st["measuring"] = False
-    out.update({
-        "rate_msgs_per_s": rate,
-        "rate_deliveries_per_s": rate * m,
-        "rate_p50_ms": pct(latencies, 50),
-        "rate_p99_ms": pct(latencies, 99),
-        "rate_missing": (st["sent"] - sent0) * m - (st["total"] - total0),
-        "rate_cpu_pct": t.usage(cpu.stop()),
-        "errors": st["errors"],
-    })
+    out.update(
+        {
+            "rate_msgs_per_s": rate,
+            "rate_deliveries_per_s": rate * m,
+            "rate_p50_ms": pct(latencies, 50),
+            "rate_p99_ms": pct(latencies, 99),
+            "rate_missing": (st["sent"] - sent0) * m - (st["total"] - total0),
+            "rate_cpu_pct": t.usage(cpu.stop()),
+            "errors": st["errors"],
+        }
+    )
     close_all(conns)
     out["settle_s"] = await settle(t.server_pid)
     return out

@@ -61,8 +61,9 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 
 
 @contextmanager
-def process(argv: list[str], port: int, what: str, log: Path, timeout: float = 30.0,
-            cwd: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    argv: list[str], port: int, what: str, log: Path, timeout: float = 30.0, cwd: str | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd or ROOT)
     try:
@@ -98,9 +99,14 @@ def start_stack(config: str, core: str | None, workdir: Path) -> Iterator[Stack]
     with ExitStack() as stack:
         if config == "baseline":
             port = free_port()
-            proc = stack.enter_context(process(
-                pinned(core, [sys.executable, "-m", "loadtests.bench.baseline", "--port", str(port)]),
-                port, "baseline", workdir / "baseline.log"))
+            proc = stack.enter_context(
+                process(
+                    pinned(core, [sys.executable, "-m", "loadtests.bench.baseline", "--port", str(port)]),
+                    port,
+                    "baseline",
+                    workdir / "baseline.log",
+                )
+            )
             yield Stack("baseline", port, {"server": proc.pid})
             return
         store, broker = config.split("+")
@@ -110,30 +116,93 @@ def start_stack(config: str, core: str | None, workdir: Path) -> Iterator[Stack]
             mport = free_port()
             conf = workdir / "secantusd.toml"
             conf.write_text("")
-            mongo = stack.enter_context(process(
-                pinned(core, [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(mport),
-                              "--storage-path", ":memory:", "--config", str(conf)]),
-                mport, "secantusd-py", workdir / "secantus.log", cwd=str(workdir)))
+            mongo = stack.enter_context(
+                process(
+                    pinned(
+                        core,
+                        [
+                            str(BIN / "secantusd-py"),
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(mport),
+                            "--storage-path",
+                            ":memory:",
+                            "--config",
+                            str(conf),
+                        ],
+                    ),
+                    mport,
+                    "secantusd-py",
+                    workdir / "secantus.log",
+                    cwd=str(workdir),
+                )
+            )
             pids["mongo"] = mongo.pid
             store_args += ["--mongo-url", f"mongodb://127.0.0.1:{mport}/", "--mongo-database", "bench"]
         serve_args = []
         if broker == "redis":
             rport = free_port()
-            redis = stack.enter_context(process(
-                pinned(core, [redis_binary(), "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", str(workdir), "--logfile", ""]),
-                rport, "redis-server", workdir / "redis.log"))
+            redis = stack.enter_context(
+                process(
+                    pinned(
+                        core,
+                        [
+                            redis_binary(),
+                            "--port",
+                            str(rport),
+                            "--bind",
+                            "127.0.0.1",
+                            "--save",
+                            "",
+                            "--appendonly",
+                            "no",
+                            "--dir",
+                            str(workdir),
+                            "--logfile",
+                            "",
+                        ],
+                    ),
+                    rport,
+                    "redis-server",
+                    workdir / "redis.log",
+                )
+            )
             pids["redis"] = redis.pid
             serve_args += ["--redis-url", f"redis://127.0.0.1:{rport}/0"]
-        created = subprocess.run([str(BIN / "parley"), "app", "create", "--name", "bench", "--format", "json",
-                                  *store_args], check=True, capture_output=True, text=True)
+        created = subprocess.run(
+            [str(BIN / "parley"), "app", "create", "--name", "bench", "--format", "json", *store_args],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         app = json.loads(created.stdout.strip().splitlines()[-1])
         port = free_port()
-        node = stack.enter_context(process(
-            # Per-user rate limits off: one bench sender stands for many real users' traffic.
-            pinned(core, [str(BIN / "parley"), "serve", "--port", str(port), *store_args, *serve_args,
-                          "--rate-frames", "0", "--rate-sends", "0", "--log-level", "warning"]),
-            port, "parley serve", workdir / "parley.log"))
+        node = stack.enter_context(
+            process(
+                # Per-user rate limits off: one bench sender stands for many real users' traffic.
+                pinned(
+                    core,
+                    [
+                        str(BIN / "parley"),
+                        "serve",
+                        "--port",
+                        str(port),
+                        *store_args,
+                        *serve_args,
+                        "--rate-frames",
+                        "0",
+                        "--rate-sends",
+                        "0",
+                        "--log-level",
+                        "warning",
+                    ],
+                ),
+                port,
+                "parley serve",
+                workdir / "parley.log",
+            )
+        )
         pids["server"] = node.pid
         yield Stack("parley", port, pids, app["PARLEY_APP"], app["PARLEY_APP_SECRET"])
 

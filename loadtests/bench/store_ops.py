@@ -28,17 +28,25 @@ from parley.server.models import Conversation, Member, NewMessage
 from parley.server.store import open_store
 
 
-async def measure(url: str | None, sqlite_path: str, convs: int, per_conv: int, rounds: int) -> dict[str, float]:
+async def measure(
+    url: str | None, sqlite_path: str, convs: int, per_conv: int, rounds: int
+) -> dict[str, float]:
     store = open_store(url, sqlite_path=sqlite_path, mongo_database="ops")
     await store.open()
     try:
         now = now_ms()
         ids = []
         for i in range(convs):
-            conv = Conversation(app="a", conv=new_id("c"), kind="direct", epoch="e", created=now,
-                                direct_key=f"s{i}\nr{i}")
-            await store.create_conversation(conv, [Member("a", conv.conv, f"s{i}", "member", now),
-                                                   Member("a", conv.conv, f"r{i}", "member", now)])
+            conv = Conversation(
+                app="a", conv=new_id("c"), kind="direct", epoch="e", created=now, direct_key=f"s{i}\nr{i}"
+            )
+            await store.create_conversation(
+                conv,
+                [
+                    Member("a", conv.conv, f"s{i}", "member", now),
+                    Member("a", conv.conv, f"r{i}", "member", now),
+                ],
+            )
             ids.append(conv.conv)
         counter = [0]
 
@@ -47,8 +55,18 @@ async def measure(url: str | None, sqlite_path: str, convs: int, per_conv: int, 
             for i, conv in enumerate(ids):
                 for _ in range(k):
                     counter[0] += 1
-                    out.append(NewMessage(app="a", conv=conv, mid=new_id("m"), sender=f"s{i}",
-                                          cmid=f"c{counter[0]}", kind="text", body={"text": "x" * 60}, ts=now))
+                    out.append(
+                        NewMessage(
+                            app="a",
+                            conv=conv,
+                            mid=new_id("m"),
+                            sender=f"s{i}",
+                            cmid=f"c{counter[0]}",
+                            kind="text",
+                            body={"text": "x" * 60},
+                            ts=now,
+                        )
+                    )
             return out
 
         timings: dict[str, list[float]] = {"append_pipelined": [], "append_one_each": [], "set_read_all": []}
@@ -67,7 +85,9 @@ async def measure(url: str | None, sqlite_path: str, convs: int, per_conv: int, 
             timings["set_read_all"].append(time.perf_counter() - t0)
         med = {k: statistics.median(v) for k, v in timings.items()}
         return {
-            f"append {convs * per_conv} msgs ({per_conv}/sender) ms": round(med["append_pipelined"] * 1000, 1),
+            f"append {convs * per_conv} msgs ({per_conv}/sender) ms": round(
+                med["append_pipelined"] * 1000, 1
+            ),
             "  -> msgs/s": round(convs * per_conv / med["append_pipelined"]),
             f"append {convs} msgs (1/sender) ms": round(med["append_one_each"] * 1000, 1),
             "  -> msgs/s ": round(convs / med["append_one_each"]),
@@ -85,14 +105,29 @@ def main() -> None:
     parser.add_argument("--core", default="0")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="parley-ops-"))
-    results = {"sqlite": uvloop.run(measure(None, str(work / "ops.db"), args.convs, args.per_conv, args.rounds))}
+    results = {
+        "sqlite": uvloop.run(measure(None, str(work / "ops.db"), args.convs, args.per_conv, args.rounds))
+    }
     port = free_port()
     (work / "secantusd.toml").write_text("")
-    argv = pinned(args.core, [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
-                              "--storage-path", ":memory:", "--config", str(work / "secantusd.toml")])
+    argv = pinned(
+        args.core,
+        [
+            str(BIN / "secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            ":memory:",
+            "--config",
+            str(work / "secantusd.toml"),
+        ],
+    )
     with process(argv, port, "secantusd-py", work / "secantus.log", cwd=str(work)):
         results["secantusdb"] = uvloop.run(
-            measure(f"mongodb://127.0.0.1:{port}/", "", args.convs, args.per_conv, args.rounds))
+            measure(f"mongodb://127.0.0.1:{port}/", "", args.convs, args.per_conv, args.rounds)
+        )
     for name, values in results.items():
         print(name)
         for k, v in values.items():

@@ -167,6 +167,8 @@ class WSClient(asyncio.Protocol):
 
 async def connect(host: str, port: int, path: str = "/ws", timeout: float = 30.0) -> WSClient:
     loop = asyncio.get_running_loop()
-    _, client = await asyncio.wait_for(loop.create_connection(lambda: WSClient(host, port, path), host, port), timeout)
+    _, client = await asyncio.wait_for(
+        loop.create_connection(lambda: WSClient(host, port, path), host, port), timeout
+    )
     await asyncio.wait_for(client.opened, timeout)
     return client
