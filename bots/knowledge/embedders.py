@@ -78,7 +78,8 @@ def _normalised(x: Any) -> Vector:
     if arr.ndim == 1:
         arr = arr[None, :]
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
-    return (arr / np.maximum(norms, 1e-12)).astype(np.float32)
+    out: Vector = (arr / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 class MiniLMEmbedder:

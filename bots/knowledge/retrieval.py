@@ -251,7 +251,8 @@ def _weighted(
         # against: paraphrases and typos share no words ("能退吗" vs "退货").  So BM25
         # adds to the dense mean like an independent vote (noisy-OR), never pulls it down.
         base = np.where(den > 0, num / np.maximum(den, 1e-9), 0.0)
-        return base + np.minimum(w, 1.0) * scores[BM25] * (1.0 - base)
+        boosted: Floats = base + np.minimum(w, 1.0) * scores[BM25] * (1.0 - base)
+        return boosted
     num += w * scores[BM25]
     den += w
     return np.where(den > 0, num / np.maximum(den, 1e-9), 0.0)
