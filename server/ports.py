@@ -113,6 +113,9 @@ class Store(Protocol):
     async def set_read(self, app: str, conv: str, user: str, seq: int) -> int:
         """Move the read position forward to ``seq`` (never back); return the stored position."""
 
+    async def set_reads(self, positions: Sequence[tuple[str, str, str, int]]) -> None:
+        """``set_read`` for many ``(app, conv, user, seq)`` in one round trip (non-members ignored)."""
+
     # messages ---------------------------------------------------------
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
         """Persist messages, assigning seqs. See the class guarantees."""

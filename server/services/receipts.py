@@ -55,11 +55,10 @@ class ReceiptService:
         try:
             while self._own:
                 pending, self._own = self._own, {}
-                for (app, conv, user), seq in pending.items():
-                    try:
-                        await self._store.set_read(app, conv, user, seq)
-                    except StoreUnavailable:
-                        log.warning("read position of a sender not stored (store unavailable)")
+                try:
+                    await self._store.set_reads([(a, c, u, seq) for (a, c, u), seq in pending.items()])
+                except StoreUnavailable:
+                    log.warning("read positions of %d senders not stored (store unavailable)", len(pending))
         finally:
             self._writer = None
 

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
 
@@ -318,6 +318,18 @@ class MongoStore:
             return_document=ReturnDocument.AFTER,
         )
         return int(doc["read_seq"]) if doc else 0
+
+    @_guarded
+    async def set_reads(self, positions: Sequence[tuple[str, str, str, int]]) -> None:
+        """See the port: one unordered bulk write of ``$max`` updates."""
+        if positions:
+            await self._db[MEMBERS].bulk_write(
+                [
+                    UpdateOne({"app": app, "conv": conv, "user": user}, {"$max": {"read_seq": seq}})
+                    for app, conv, user, seq in positions
+                ],
+                ordered=False,
+            )
 
     # messages ---------------------------------------------------------
     @_guarded

@@ -138,12 +138,16 @@ class MessageLog:
             groups.setdefault((m.app, m.conv, m.sender), []).append(m.cmid)
         groups = {key: cmids for key, cmids in groups.items() if len(cmids) > 1}
 
-        async def find(app: str, conv: str, sender: str, cmids: list[str]) -> list[dict[str, Any]]:
-            query = {"app": app, "conv": conv, "sender": sender, "cmid": {"$in": cmids}}
-            return await self._messages.find(query, NO_ID).to_list()
-
-        found = await asyncio.gather(*(find(*key, cmids) for key, cmids in groups.items()))
-        return {(d["app"], d["conv"], d["sender"], d["cmid"]): to_message(d) for docs in found for d in docs}
+        if not groups:
+            return {}
+        # One round trip for every group ($or of index-covered branches), not one per sender.
+        branches = [
+            {"app": app, "conv": conv, "sender": sender, "cmid": {"$in": cmids}}
+            for (app, conv, sender), cmids in groups.items()
+        ]
+        query = branches[0] if len(branches) == 1 else {"$or": branches}
+        docs = await self._messages.find(query, NO_ID).to_list()
+        return {(d["app"], d["conv"], d["sender"], d["cmid"]): to_message(d) for d in docs}
 
     async def _insert(
         self,

@@ -296,6 +296,24 @@ class SQLiteStore:
         row = await self._run(lambda db: db.execute(sql, (seq, app, conv, user)).fetchone())
         return int(row[0]) if row else 0
 
+    async def set_reads(self, positions: Sequence[tuple[str, str, str, int]]) -> None:
+        """See the port: one thread hop and one transaction for all of them."""
+        if not positions:
+            return
+        sql = "UPDATE members SET read_seq = max(read_seq, ?) WHERE app = ? AND conv = ? AND user = ?"
+        rows = [(seq, app, conv, user) for app, conv, user, seq in positions]
+
+        def write(db: Db) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(sql, rows)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+        await self._run(write)
+
     # messages ---------------------------------------------------------
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
         if not batch:
@@ -351,22 +369,22 @@ def _append(db: Db, batch: Sequence[NewMessage]) -> list[Appended]:
     """Assign seqs and insert, in one write transaction (see the module docstring)."""
     find = f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND sender = ? AND cmid = ?"
     top = "SELECT seq FROM messages WHERE app = ? AND conv = ? ORDER BY seq DESC LIMIT 1"
-    insert = f"INSERT INTO messages ({MSG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"
+    # The unique (app, conv, sender, cmid) index does the dedupe: a repeat (also one
+    # inside this batch) inserts nothing, and only then is the original read back.
+    insert = (
+        f"INSERT INTO messages ({MSG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) "
+        "ON CONFLICT (app, conv, sender, cmid) DO NOTHING"
+    )
     last: dict[tuple[str, str], int] = {}
     out: list[Appended] = []
     with _immediate(db):
         for m in batch:
-            # A repeat inside this batch finds the row inserted a few iterations earlier.
-            row = db.execute(find, (m.app, m.conv, m.sender, m.cmid)).fetchone()
-            if row:
-                out.append(Appended(to_message(row), duplicate=True))
-                continue
             key = (m.app, m.conv)
             if key not in last:
                 found = db.execute(top, key).fetchone()
                 last[key] = found[0] if found else 0
-            seq = last[key] = last[key] + 1
-            db.execute(
+            seq = last[key] + 1
+            inserted = db.execute(
                 insert,
                 (
                     m.app,
@@ -380,7 +398,12 @@ def _append(db: Db, batch: Sequence[NewMessage]) -> list[Appended]:
                     m.ts,
                     pack(list(m.mentions)),
                 ),
-            )
+            ).rowcount
+            if not inserted:
+                row = db.execute(find, (m.app, m.conv, m.sender, m.cmid)).fetchone()
+                out.append(Appended(to_message(row), duplicate=True))
+                continue
+            last[key] = seq
             stored = StoredMessage(
                 app=m.app,
                 conv=m.conv,

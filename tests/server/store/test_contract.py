@@ -212,6 +212,17 @@ async def test_set_read_only_moves_forward(store: Store) -> None:
     assert await store.get_member(APP, "c1", "stranger") is None
 
 
+async def test_set_reads_moves_many_positions_forward_at_once(store: Store) -> None:
+    await store.create_conversation(conv(), [member("alice"), member("bob")])
+    await store.set_read(APP, "c1", "bob", 7)
+    await store.set_reads([(APP, "c1", "alice", 4), (APP, "c1", "bob", 2), (APP, "c1", "stranger", 9)])
+    alice, bob = await store.get_member(APP, "c1", "alice"), await store.get_member(APP, "c1", "bob")
+    assert alice is not None and alice.read_seq == 4
+    assert bob is not None and bob.read_seq == 7, "never backwards"
+    assert await store.get_member(APP, "c1", "stranger") is None
+    await store.set_reads([])
+
+
 async def test_list_user_conversations_has_current_last_seq(store: Store) -> None:
     await store.create_conversation(conv("c2"), [member("alice", "c2"), member("bob", "c2")])
     await store.create_conversation(conv("c1"), [member("alice", "c1")])
