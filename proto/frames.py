@@ -17,6 +17,21 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 __all__ = [
+    "ProfileResult",
+    "ProfileInfo",
+    "ProfileTag",
+    "ProfileGet",
+    "Tag",
+    "TagInput",
+    "SupportList",
+    "SupportNote",
+    "SupportQueue",
+    "SupportRate",
+    "SupportResolve",
+    "SupportRelease",
+    "SupportTransfer",
+    "SupportClaim",
+    "SupportHandoff",
     "PROTOCOL_VERSION",
     "SUPPORTED_VERSIONS",
     "Ack",
@@ -321,6 +336,98 @@ class PresenceUnsub(_Frame, tag="presence_unsub"):
     users: UserList
 
 
+# ------------------------------------------------- customer service (support)
+
+SupportReason = Annotated[str, msgspec.Meta(max_length=200)]
+Summary = Annotated[str, msgspec.Meta(max_length=4000)]
+TagName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class SupportHandoff(_Frame, tag="support_handoff"):
+    """Ask for a human: ``bot`` → ``waiting_for_agent`` (by the bot or the customer)."""
+
+    id: RequestId
+    conv: Id
+    reason: SupportReason = ""
+    summary: Summary = ""
+
+
+class SupportClaim(_Frame, tag="support_claim"):
+    """An agent takes a waiting (or bot-handled) conversation: → ``agent``."""
+
+    id: RequestId
+    conv: Id
+
+
+class SupportTransfer(_Frame, tag="support_transfer"):
+    """The owning agent hands the conversation to another agent."""
+
+    id: RequestId
+    conv: Id
+    agent: Id
+
+
+class SupportRelease(_Frame, tag="support_release"):
+    """The owning agent hands the conversation back to the bot: → ``bot``."""
+
+    id: RequestId
+    conv: Id
+
+
+class SupportResolve(_Frame, tag="support_resolve"):
+    """→ ``resolved``; the customer is asked for a satisfaction score."""
+
+    id: RequestId
+    conv: Id
+
+
+class SupportRate(_Frame, tag="support_rate"):
+    """The customer's satisfaction score for a resolved conversation."""
+
+    id: RequestId
+    conv: Id
+    score: Annotated[int, msgspec.Meta(ge=1, le=5)]
+
+
+class SupportQueue(_Frame, tag="support_queue"):
+    """Agents: the conversations waiting for an agent, oldest first, and the caller's own."""
+
+    id: RequestId
+
+
+class SupportNote(_Frame, tag="support_note"):
+    """An internal note on a support conversation: agents see it, the customer never does."""
+
+    id: RequestId
+    conv: Id
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=16000)]
+
+
+class TagInput(_Record):
+    name: TagName
+    confidence: Annotated[float, msgspec.Meta(ge=0, le=1)] = 1.0
+    #: Seconds until the tag expires; 0 = never.
+    ttl: Annotated[int, msgspec.Meta(ge=0)] = 0
+    #: Message id the tag was derived from.
+    evidence: Annotated[str, msgspec.Meta(max_length=128)] = ""
+
+
+class ProfileGet(_Frame, tag="profile_get"):
+    """Agents and bots: a customer's profile and tags."""
+
+    id: RequestId
+    user: Id
+
+
+class ProfileTag(_Frame, tag="profile_tag"):
+    """Agents and bots: add and remove tags on a customer's profile."""
+
+    id: RequestId
+    user: Id
+    add: Annotated[list[TagInput], msgspec.Meta(max_length=100)] = []
+    remove: Annotated[list[TagName], msgspec.Meta(max_length=100)] = []
+
+
 # ---------------------------------------------------------- server -> client
 
 
@@ -431,6 +538,39 @@ class Synced(_Frame, tag="synced"):
     convs: list[SyncState]
 
 
+class SupportList(_Frame, tag="support_list"):
+    """Reply to ``support_queue``: ``waiting`` oldest first, and the agent's ``mine``."""
+
+    id: int
+    waiting: list[ConvInfo]
+    mine: list[ConvInfo] = []
+
+
+class Tag(_Record):
+    """A tag on a profile: where it came from, how sure, on what evidence, until when."""
+
+    name: str
+    #: ``rule`` | ``model`` | ``agent`` | ``customer`` | ``bot``
+    source: str
+    confidence: float = 1.0
+    evidence: str = ""
+    ts: int = 0
+    #: Expiry time (ms since the epoch); 0 = never.
+    expires: int = 0
+
+
+class ProfileInfo(_Record):
+    user: str
+    tags: list[Tag] = []
+    attributes: Body = {}
+    counters: dict[str, int] = {}
+
+
+class ProfileResult(_Frame, tag="profile"):
+    id: int
+    profile: ProfileInfo
+
+
 class Error(_Frame, tag="error"):
     """A refused request (``id`` set) or a connection-level problem (``id`` absent)."""
 
@@ -475,6 +615,16 @@ ClientFrame = (
     | Leave
     | PresenceSub
     | PresenceUnsub
+    | SupportHandoff
+    | SupportClaim
+    | SupportTransfer
+    | SupportRelease
+    | SupportResolve
+    | SupportRate
+    | SupportQueue
+    | SupportNote
+    | ProfileGet
+    | ProfileTag
 )
 
 ServerFrame = (
@@ -492,6 +642,8 @@ ServerFrame = (
     | ConvListResult
     | Page
     | Synced
+    | SupportList
+    | ProfileResult
     | Error
     | Resync
     | Bye

@@ -15,7 +15,10 @@ __all__ = [
     "Conversation",
     "Member",
     "NewMessage",
+    "Profile",
     "StoredMessage",
+    "TagRecord",
+    "Ticket",
     "User",
 ]
 
@@ -115,3 +118,47 @@ class Appended:
 
     message: StoredMessage
     duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """The customer-service state of one ``support`` conversation."""
+
+    app: str
+    conv: str
+    customer: str
+    #: ``bot`` | ``waiting_for_agent`` | ``agent`` | ``resolved``
+    state: str
+    agent: str = ""
+    reason: str = ""
+    summary: str = ""
+    #: The agents-only conversation holding internal notes ("" until the first note).
+    notes_conv: str = ""
+    #: Satisfaction score 1–5 given after resolve (0: none yet).
+    score: int = 0
+    created: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TagRecord:
+    """One tag on a profile, explainable: source, confidence, evidence, time, expiry."""
+
+    name: str
+    #: ``rule`` | ``model`` | ``agent`` | ``customer`` | ``bot``
+    source: str
+    confidence: float = 1.0
+    evidence: str = ""
+    ts: int = 0
+    #: Expiry (ms since the epoch); 0 = never.
+    expires: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    app: str
+    user: str
+    tags: dict[str, TagRecord] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    updated: int = 0

@@ -13,10 +13,21 @@ One contract suite (``tests/server/store/test_contract.py`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
-from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
+from parley.server.models import (
+    App,
+    Appended,
+    Conversation,
+    Member,
+    NewMessage,
+    Profile,
+    StoredMessage,
+    TagRecord,
+    Ticket,
+    User,
+)
 
 __all__ = ["Broker", "BrokerUnavailable", "GapHandler", "MessageHandler", "Store", "StoreUnavailable"]
 
@@ -75,6 +86,9 @@ class Store(Protocol):
 
     async def get_user(self, app: str, user: str) -> User | None: ...
 
+    async def list_users(self, app: str, role: str) -> list[User]:
+        """Users of ``app`` with ``role`` (e.g. the agents), by user id."""
+
     async def set_last_seen(self, app: str, user: str, ts: int) -> None:
         """Record when the user was last online; creates a bare user row if missing."""
 
@@ -115,6 +129,38 @@ class Store(Protocol):
 
     async def set_reads(self, positions: Sequence[tuple[str, str, str, int]]) -> None:
         """``set_read`` for many ``(app, conv, user, seq)`` in one round trip (non-members ignored)."""
+
+    # customer service -------------------------------------------------
+    async def save_ticket(self, ticket: Ticket) -> None:
+        """Create or replace the ticket of a support conversation."""
+
+    async def get_ticket(self, app: str, conv: str) -> Ticket | None: ...
+
+    async def update_ticket(self, ticket: Ticket, expect: Collection[str]) -> bool:
+        """Replace the ticket only if its stored state is one of ``expect`` (compare-and-set,
+        so two agents claiming at once cannot both win). False if it was not."""
+
+    async def list_tickets(
+        self, app: str, *, state: str | None = None, agent: str | None = None
+    ) -> list[Ticket]:
+        """Tickets matching ``state`` and/or ``agent``, least recently updated first."""
+
+    # profiles ---------------------------------------------------------
+    async def get_profile(self, app: str, user: str) -> Profile | None: ...
+
+    async def merge_profile(
+        self,
+        app: str,
+        user: str,
+        *,
+        set_tags: Sequence[TagRecord] = (),
+        remove_tags: Collection[str] = (),
+        attributes: Mapping[str, Any] | None = None,
+        counters: Mapping[str, int] | None = None,
+        updated: int = 0,
+    ) -> Profile:
+        """Atomically add/replace tags (by name), remove tags, set attributes and add to
+        counters; creates the profile if missing. Returns the profile after the change."""
 
     # messages ---------------------------------------------------------
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:

@@ -9,13 +9,12 @@ assigned in :mod:`.mongo_messages`.
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Collection, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
 from parley.server.ports import StoreUnavailable
@@ -35,7 +34,9 @@ from parley.server.store.mongo_docs import (
     to_member,
     to_user,
 )
+from parley.server.store.mongo_errors import guarded
 from parley.server.store.mongo_messages import DUPLICATE_KEY, MessageLog
+from parley.server.store.mongo_service import SERVICE_INDEXES, ServiceCollections
 
 __all__ = ["MongoStore"]
 
@@ -44,26 +45,10 @@ T = TypeVar("T")
 S = TypeVar("S", bound="MongoStore")
 
 
-def _guarded(
-    fn: Callable[Concatenate[S, P], Awaitable[T]],
-) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
-    """Turn "cannot reach the server / timed out" into ``StoreUnavailable``."""
-
-    @functools.wraps(fn)
-    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await fn(self, *args, **kwargs)
-        except ConnectionFailure as exc:  # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
-            raise StoreUnavailable(f"mongo: {exc}") from exc
-        except PyMongoError as exc:
-            if exc.timeout:  # e.g. ExecutionTimeout (maxTimeMS)
-                raise StoreUnavailable(f"mongo: {exc}") from exc
-            raise
-
-    return wrapper
+_guarded = guarded
 
 
-class MongoStore:
+class MongoStore(ServiceCollections):
     """The :class:`~parley.server.ports.Store` port on MongoDB (``url``, ``database``).
 
     ``server_selection_timeout_ms`` bounds how long a call waits for a reachable
@@ -114,6 +99,8 @@ class MongoStore:
         try:
             db = client[self._database]
             for name, indexes in INDEXES.items():
+                await db[name].create_indexes(indexes)
+            for name, indexes in SERVICE_INDEXES.items():
                 await db[name].create_indexes(indexes)
         except ConnectionFailure as exc:
             await client.close()

@@ -36,6 +36,7 @@ from parley.server.store.sqlite_schema import (
     to_message,
     to_user,
 )
+from parley.server.store.sqlite_service import SERVICE_SCHEMA, ServiceTables
 
 __all__ = ["SQLiteStore"]
 
@@ -61,7 +62,7 @@ def _immediate(db: Db) -> Iterator[None]:
         raise
 
 
-class SQLiteStore:
+class SQLiteStore(ServiceTables):
     """The :class:`~parley.server.ports.Store` port on a SQLite file (or ``":memory:"``).
 
     WAL journal, ``synchronous=NORMAL``: a crash may lose the last transactions
@@ -104,6 +105,7 @@ class SQLiteStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        db.executescript(SERVICE_SCHEMA)
 
     async def open(self) -> None:
         if self._executor is not None:

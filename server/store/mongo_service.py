@@ -1,0 +1,141 @@
+"""Customer-service collections of the Mongo store: tickets, profiles, users by role.
+
+A mixin of :class:`~parley.server.store.mongo.MongoStore` (uses ``self._db``).
+Tag names may contain ``.`` or start with ``$``, which MongoDB field paths
+cannot: they are stored under escaped keys and unescaped on read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from parley.server.models import Profile, TagRecord, Ticket, User
+from parley.server.store.mongo_docs import USERS, to_user
+from parley.server.store.mongo_errors import guarded
+
+__all__ = ["SERVICE_INDEXES", "ServiceCollections"]
+
+TICKETS = "tickets"
+PROFILES = "profiles"
+
+SERVICE_INDEXES: dict[str, list[IndexModel]] = {
+    TICKETS: [
+        IndexModel([("app", ASCENDING), ("conv", ASCENDING)], name="app_conv", unique=True),
+        IndexModel([("app", ASCENDING), ("state", ASCENDING), ("updated", ASCENDING)], name="app_state"),
+        IndexModel([("app", ASCENDING), ("agent", ASCENDING), ("updated", ASCENDING)], name="app_agent"),
+    ],
+    PROFILES: [IndexModel([("app", ASCENDING), ("user", ASCENDING)], name="app_user", unique=True)],
+    USERS: [IndexModel([("app", ASCENDING), ("role", ASCENDING), ("user", ASCENDING)], name="app_role")],
+}
+
+_TICKET_FIELDS = [f.name for f in dataclasses.fields(Ticket)]
+NO_ID = {"_id": 0}
+
+
+def _escape(name: str) -> str:
+    return name.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+def _unescape(key: str) -> str:
+    return key.replace("%24", "$").replace("%2E", ".").replace("%25", "%")
+
+
+def _ticket(d: Mapping[str, Any]) -> Ticket:
+    values = {k: d[k] for k in _TICKET_FIELDS if k in d}
+    for k in ("score", "created", "updated"):
+        values[k] = int(values.get(k, 0))
+    return Ticket(**values)
+
+
+def _profile(d: Mapping[str, Any]) -> Profile:
+    tags = {}
+    for key, t in (d.get("tags") or {}).items():
+        tags[_unescape(key)] = TagRecord(
+            name=t["name"], source=t["source"], confidence=float(t.get("confidence", 1.0)),
+            evidence=t.get("evidence", ""), ts=int(t.get("ts", 0)), expires=int(t.get("expires", 0)),
+        )  # fmt: skip
+    counters = {_unescape(k): int(v) for k, v in (d.get("counters") or {}).items()}
+    attributes = {_unescape(k): v for k, v in (d.get("attributes") or {}).items()}
+    return Profile(d["app"], d["user"], tags, attributes, counters, int(d.get("updated", 0)))
+
+
+class ServiceCollections:
+    @property
+    def _db(self) -> AsyncDatabase[dict[str, Any]]:
+        raise NotImplementedError  # provided by MongoStore
+
+    @guarded
+    async def list_users(self, app: str, role: str) -> list[User]:
+        docs = await self._db[USERS].find({"app": app, "role": role}, NO_ID).sort("user", 1).to_list()
+        return [to_user(d) for d in docs]
+
+    @guarded
+    async def save_ticket(self, ticket: Ticket) -> None:
+        doc = dataclasses.asdict(ticket)
+        await self._db[TICKETS].replace_one({"app": ticket.app, "conv": ticket.conv}, doc, upsert=True)
+
+    @guarded
+    async def get_ticket(self, app: str, conv: str) -> Ticket | None:
+        doc = await self._db[TICKETS].find_one({"app": app, "conv": conv}, NO_ID)
+        return _ticket(doc) if doc else None
+
+    @guarded
+    async def update_ticket(self, ticket: Ticket, expect: Collection[str]) -> bool:
+        query = {"app": ticket.app, "conv": ticket.conv, "state": {"$in": list(expect)}}
+        result = await self._db[TICKETS].replace_one(query, dataclasses.asdict(ticket))
+        return result.matched_count > 0
+
+    @guarded
+    async def list_tickets(
+        self, app: str, *, state: str | None = None, agent: str | None = None
+    ) -> list[Ticket]:
+        query: dict[str, Any] = {"app": app}
+        if state is not None:
+            query["state"] = state
+        if agent is not None:
+            query["agent"] = agent
+        # Sorted here: SecantusDB does not sort by index, and the lists are short.
+        docs = await self._db[TICKETS].find(query, NO_ID).to_list()
+        return sorted((_ticket(d) for d in docs), key=lambda t: (t.updated, t.conv))
+
+    @guarded
+    async def get_profile(self, app: str, user: str) -> Profile | None:
+        doc = await self._db[PROFILES].find_one({"app": app, "user": user}, NO_ID)
+        return _profile(doc) if doc else None
+
+    @guarded
+    async def merge_profile(
+        self,
+        app: str,
+        user: str,
+        *,
+        set_tags: Sequence[TagRecord] = (),
+        remove_tags: Collection[str] = (),
+        attributes: Mapping[str, Any] | None = None,
+        counters: Mapping[str, int] | None = None,
+        updated: int = 0,
+    ) -> Profile:
+        setting: dict[str, Any] = {f"tags.{_escape(t.name)}": dataclasses.asdict(t) for t in set_tags}
+        setting.update({f"attributes.{_escape(k)}": v for k, v in (attributes or {}).items()})
+        update: dict[str, Any] = {"$max": {"updated": updated}, "$setOnInsert": {"app": app, "user": user}}
+        if setting:
+            update["$set"] = setting
+        unset = {f"tags.{_escape(n)}": "" for n in remove_tags if n not in {t.name for t in set_tags}}
+        if unset:
+            update["$unset"] = unset
+        if counters:
+            update["$inc"] = {f"counters.{_escape(k)}": v for k, v in counters.items()}
+        doc = await self._db[PROFILES].find_one_and_update(
+            {"app": app, "user": user},
+            update,
+            projection=NO_ID,
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
+        return _profile(doc)
