@@ -2,6 +2,9 @@
 
 * :class:`Client` — a user's real-time connection (send, receive, typing,
   receipts, presence, conversations), with reconnect, resume and dedupe built in.
+* Customer service (:meth:`Client.handoff`, :meth:`Client.claim`, ...,
+  :meth:`Client.profile`, :meth:`Client.tag`) with :class:`Profile`, :class:`Tag`
+  and :class:`SupportQueue` results.
 * :class:`AdminClient` — the HTTP admin API for back-ends (users, tokens,
   conversations, server-side sends, export).
 """
@@ -33,6 +36,7 @@ from parley.sdk.events import (
     TypingEvent,
 )
 from parley.sdk.models import Conversation, ConversationSummary, Member, Message, Page
+from parley.sdk.support import Profile, SupportQueue, Tag, support_state
 
 __all__ = [
     "AdminClient",
@@ -56,6 +60,7 @@ __all__ = [
     "MessageEvent",
     "MessagePage",
     "Page",
+    "Profile",
     "ParleyError",
     "PresenceEvent",
     "RecallEvent",
@@ -63,7 +68,10 @@ __all__ = [
     "ReplyError",
     "RequestTimeout",
     "ResetEvent",
+    "SupportQueue",
+    "Tag",
     "Token",
     "TypingEvent",
     "User",
+    "support_state",
 ]

@@ -38,6 +38,7 @@ from parley.sdk.models import Message, Page
 from parley.sdk.outbox import Outbox
 from parley.sdk.requests import Reply
 from parley.sdk.streams import Streams
+from parley.sdk.support import SupportOps
 
 __all__ = ["Client"]
 
@@ -45,7 +46,7 @@ E = TypeVar("E")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class Client(ConversationOps):
+class Client(ConversationOps, SupportOps):
     """A Parley chat client for one user.
 
     ``token`` is a user token from your back-end; ``get_token`` (an async

@@ -15,8 +15,10 @@ from parley.sdk.errors import ReplyError
 __all__ = ["REPLY_FRAMES", "PendingRequests", "Reply"]
 
 #: Frames that answer a request (plus ``error`` frames carrying an ``id``).
-Reply = f.Ack | f.Ok | f.ConvResult | f.ConvListResult | f.Page | f.Synced
-REPLY_FRAMES = (f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced)
+Reply = f.Ack | f.Ok | f.ConvResult | f.ConvListResult | f.Page | f.Synced | f.SupportList | f.ProfileResult
+REPLY_FRAMES = (
+    f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced, f.SupportList, f.ProfileResult,
+)  # fmt: skip
 
 _MAX_ID = 2**53
 

@@ -35,8 +35,9 @@ def test_public_surface_is_pinned() -> None:
         "AdminClient", "AdminError", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
         "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary", "DraftEvent", "EditEvent",
         "Event", "EventQueueOverflow", "EventStream", "Handler", "Member", "Message", "MessageEvent",
-        "MessagePage", "Page", "ParleyError", "PresenceEvent", "RecallEvent", "ReceiptEvent", "ReplyError",
-        "RequestTimeout", "ResetEvent", "Token", "TypingEvent", "User",
+        "MessagePage", "Page", "ParleyError", "PresenceEvent", "Profile", "RecallEvent", "ReceiptEvent",
+        "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "Tag", "Token", "TypingEvent", "User",
+        "support_state",
     ]  # fmt: skip
     for name in set(parley.sdk.__all__) - {"Event", "Handler"}:  # type aliases
         obj = getattr(parley.sdk, name)
