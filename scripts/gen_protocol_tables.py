@@ -103,6 +103,35 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("Welcome", "user"): "Authenticated user id.",
     ("Welcome", "node"): "Server node that holds the connection.",
     ("Welcome", "ts"): "Server time (ms); lets the client estimate clock skew.",
+    ("SupportHandoff", "reason"): "Why a human is needed (e.g. `asked for a human`, `low confidence`).",
+    (
+        "SupportHandoff",
+        "summary",
+    ): "Short summary of the conversation for the agent (the server writes one if empty).",
+    ("SupportTransfer", "agent"): "The agent to hand the conversation to.",
+    ("SupportRate", "score"): "Satisfaction score, 1 (bad) to 5 (great).",
+    ("SupportNote", "text"): "The note; agents see it, the customer never does.",
+    ("SupportList", "waiting"): "Conversations waiting for an agent, oldest first.",
+    ("SupportList", "mine"): "Conversations the calling agent owns.",
+    ("ProfileGet", "user"): "The customer whose profile to read.",
+    ("ProfileTag", "user"): "The customer whose profile to change.",
+    ("ProfileTag", "add"): "Tags to add or replace (by name).",
+    ("ProfileTag", "remove"): "Names of tags to remove.",
+    ("ProfileResult", "profile"): "The profile.",
+    ("TagInput", "name"): "Tag name, e.g. `interest:skincare`.",
+    ("TagInput", "confidence"): "How sure, 0–1.",
+    ("TagInput", "ttl"): "Seconds until the tag expires; 0 = never.",
+    ("TagInput", "evidence"): "Id of the message the tag was derived from.",
+    ("Tag", "name"): "Tag name.",
+    ("Tag", "source"): "Who set it: `rule`, `model`, `agent`, `customer` or `bot`.",
+    ("Tag", "confidence"): "How sure, 0–1.",
+    ("Tag", "evidence"): "Id of the message it was derived from.",
+    ("Tag", "ts"): "When it was set (ms since the epoch).",
+    ("Tag", "expires"): "When it expires (ms since the epoch); 0 = never.",
+    ("ProfileInfo", "user"): "The customer.",
+    ("ProfileInfo", "tags"): "Live tags (expired ones are left out).",
+    ("ProfileInfo", "attributes"): "Structured attributes (e.g. budget, purchase intent).",
+    ("ProfileInfo", "counters"): "Counters (e.g. `thumbs_up`, `csat_5`).",
     ("Resync", "convs"): "Conversations to `sync`; empty means every conversation the client tracks.",
     ("Draft", "draft"): "Draft id; the final message is sent with this as its `cmid`.",
     ("Draft", "body"): "The whole content so far (not a delta).",
@@ -158,6 +187,10 @@ def _type(t: mi.Type) -> str:
         if t.min_length or t.max_length:
             return f"str ({t.min_length or 0}–{t.max_length} chars)"
         return "str"
+    if isinstance(t, mi.FloatType):
+        if t.ge is None and t.le is None:
+            return "float"
+        return f"float {t.ge if t.ge is not None else ''}…{t.le if t.le is not None else ''}"
     if isinstance(t, mi.BoolType):
         return "bool"
     if isinstance(t, mi.NoneType):

@@ -141,6 +141,21 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
     ("leave", f.Leave(id=23, conv="c_9f2")),
     ("presence_sub", f.PresenceSub(id=24, users=["u_bob", "u_cy"])),
     ("presence_unsub", f.PresenceUnsub(id=25, users=["u_cy"])),
+    ("support_handoff", f.SupportHandoff(id=30, conv="c_sup", reason="asked for a human", summary="refund")),
+    ("support_claim", f.SupportClaim(id=31, conv="c_sup")),
+    ("support_transfer", f.SupportTransfer(id=32, conv="c_sup", agent="u_ann")),
+    ("support_release", f.SupportRelease(id=33, conv="c_sup")),
+    ("support_resolve", f.SupportResolve(id=34, conv="c_sup")),
+    ("support_rate", f.SupportRate(id=35, conv="c_sup", score=5)),
+    ("support_queue", f.SupportQueue(id=36)),
+    ("support_note", f.SupportNote(id=37, conv="c_sup", text="VIP, be generous")),
+    ("profile_get", f.ProfileGet(id=38, user="u_cu")),
+    (
+        "profile_tag",
+        f.ProfileTag(
+            id=39, user="u_cu", add=[f.TagInput(name="interest:skincare", confidence=0.8)], remove=["vip"]
+        ),
+    ),
     ("request id at its maximum (2**53)", f.Read(id=2**53, conv="c", seq=2**53)),
 ]
 
@@ -237,6 +252,35 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
                 f.SyncState(conv="c_big", last_seq=900, epoch="e1", more=True),
                 f.SyncState(conv="c_old", last_seq=3, epoch="e2", reset=True),
             ],
+        ),
+    ),
+    (
+        "support_list",
+        f.SupportList(
+            id=36,
+            waiting=[
+                f.ConvInfo(conv="c_sup", kind="support", meta={"support": {"state": "waiting_for_agent"}})
+            ],
+        ),
+    ),
+    (
+        "profile",
+        f.ProfileResult(
+            id=38,
+            profile=f.ProfileInfo(
+                user="u_cu",
+                tags=[
+                    f.Tag(
+                        name="interest:skincare",
+                        source="model",
+                        confidence=0.8,
+                        evidence="m_1",
+                        ts=1_717_000_000_000,
+                    )
+                ],
+                attributes={"budget": 50},
+                counters={"thumbs_up": 2},
+            ),
         ),
     ),
     (

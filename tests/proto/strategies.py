@@ -48,6 +48,13 @@ def _for(t: mi.Type) -> st.SearchStrategy[Any]:
         return st.integers(lo, hi)
     if isinstance(t, mi.StrType):
         return st.text(min_size=t.min_length or 0, max_size=min(t.max_length or 30, 30))
+    if isinstance(t, mi.FloatType):
+        return st.floats(
+            min_value=t.ge if t.ge is not None else None,
+            max_value=t.le if t.le is not None else None,
+            allow_nan=False,
+            allow_infinity=False,
+        )
     if isinstance(t, mi.BoolType):
         return st.booleans()
     if isinstance(t, mi.NoneType):
@@ -59,7 +66,10 @@ def _for(t: mi.Type) -> st.SearchStrategy[Any]:
     if isinstance(t, mi.ListType):
         return st.lists(_for(t.item_type), max_size=min(t.max_length or 3, 3))
     if isinstance(t, mi.DictType):
-        assert isinstance(t.key_type, mi.StrType) and isinstance(t.value_type, mi.AnyType), t
+        assert isinstance(t.key_type, mi.StrType), t
+        if isinstance(t.value_type, mi.IntType):
+            return st.dictionaries(st.text(max_size=10), _for(t.value_type), max_size=3)
+        assert isinstance(t.value_type, mi.AnyType), t
         return bodies
     raise NotImplementedError(f"no strategy for {t!r}")
 
