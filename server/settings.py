@@ -54,6 +54,10 @@ class Settings:
     #: Messages per second a user may send through this node, across devices; 0 disables.
     rate_sends: float = 50.0
     rate_sends_burst: float = 100.0
+    #: Bot user that joins every support conversation; "" for none.
+    support_bot: str = "parley-bot"
+    #: Support conversations one agent handles at once (auto-assignment stops there).
+    agent_max_concurrent: int = 5
     #: Seconds between end-to-end broker probes, and how long a probe may take.
     probe_interval: float = 10.0
     probe_timeout: float = 2.0

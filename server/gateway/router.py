@@ -20,6 +20,7 @@ from parley.server.channels import presence_channel
 from parley.server.errors import ServiceError
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
+from parley.server.gateway.support_routes import SupportHandlers
 from parley.server.metrics import Metrics
 from parley.server.ports import StoreUnavailable
 from parley.server.services import Services
@@ -68,6 +69,8 @@ class Router:
             frames.PresenceSub: self._presence_sub,
             frames.PresenceUnsub: self._presence_unsub,
         }
+        self._support = SupportHandlers(services, self._reply)
+        self._handlers.update(self._support.table())
 
     async def route(self, conn: Connection, frame: Any) -> None:
         """Handle one frame. Sends run as tasks so a client can pipeline them into one group commit."""
@@ -117,6 +120,7 @@ class Router:
 
     async def _send(self, conn: Connection, frame: frames.Send) -> None:
         await self._require_member(conn, frame.conv)
+        await self._support.check_bot_may_send(conn, frame.conv)
         result = await self._s.messages.send(
             conn.app,
             conn.user,

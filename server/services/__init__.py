@@ -12,7 +12,9 @@ from parley.server.services.conversations import ConversationService
 from parley.server.services.history import HistoryService
 from parley.server.services.messages import MessageService
 from parley.server.services.presence import PresenceService
+from parley.server.services.profiles import ProfileService
 from parley.server.services.receipts import ReceiptService
+from parley.server.services.support import SupportService
 from parley.server.settings import Settings
 
 __all__ = ["Services", "build_services"]
@@ -29,20 +31,31 @@ class Services:
     receipts: ReceiptService
     presence: PresenceService
     history: HistoryService
+    support: SupportService
+    profiles: ProfileService
 
 
 def build_services(
     settings: Settings, store: Store, broker: Broker, metrics: Metrics | None = None
 ) -> Services:
     messages = MessageService(store, broker, max_batch=settings.append_batch_max, metrics=metrics)
+    conversations = ConversationService(
+        store, broker, messages, max_members=settings.max_group_members, support_bot=settings.support_bot
+    )
+    presence = PresenceService(store, broker, ttl=settings.presence_ttl)
+    support = SupportService(
+        store, conversations, messages, presence, max_per_agent=settings.agent_max_concurrent
+    )
     return Services(
         store=store,
         broker=broker,
         tokens=TokenVerifier(store, audience=settings.token_audience, leeway=settings.token_leeway),
         apps=AppService(store, audience=settings.token_audience),
         messages=messages,
-        conversations=ConversationService(store, broker, messages, max_members=settings.max_group_members),
+        conversations=conversations,
         receipts=ReceiptService(store, broker),
-        presence=PresenceService(store, broker, ttl=settings.presence_ttl),
+        presence=presence,
         history=HistoryService(store),
+        support=support,
+        profiles=ProfileService(store),
     )

@@ -19,7 +19,7 @@ from parley.server.auth.policy import require_manager, require_member
 from parley.server.channels import Control, control_channel, conv_channel, encode_control
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
-from parley.server.models import Conversation, Member, StoredMessage
+from parley.server.models import Conversation, Member, StoredMessage, Ticket
 from parley.server.ports import Broker, Store
 from parley.server.services.messages import MessageService
 from parley.server.services.wire import conv_info, wire_message
@@ -39,11 +39,21 @@ class ConversationView:
 
 
 class ConversationService:
-    def __init__(self, store: Store, broker: Broker, messages: MessageService, *, max_members: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        broker: Broker,
+        messages: MessageService,
+        *,
+        max_members: int,
+        support_bot: str = "",
+    ) -> None:
         self._store = store
         self._broker = broker
         self._messages = messages
         self._max_members = max_members
+        #: Bot user that joins every support conversation (as admin); "" for none.
+        self._support_bot = support_bot
 
     async def _load(self, app: str, conv: str) -> Conversation:
         found = await self._store.get_conversation(app, conv)
@@ -94,6 +104,14 @@ class ConversationService:
             rows = [Member(app, "", actor, "owner", now)] + [
                 Member(app, "", u, "member", now) for u in others
             ]
+            if kind == "support":
+                # The customer owns the conversation; the service side joins as admins.
+                service = [self._support_bot] if self._support_bot and self._support_bot != actor else []
+                rows = [Member(app, "", actor, "member", now)] + [
+                    Member(app, "", u, "admin", now) for u in dict.fromkeys([*service, *others])
+                ]
+                state = {"state": "bot", "agent": "", "reason": "", "summary": ""}
+                meta = {**(meta or {}), "support": state}
         draft = Conversation(
             app=app,
             conv=new_id("c"),
@@ -109,6 +127,10 @@ class ConversationService:
         stored = await self._store.create_conversation(draft, rows)
         if stored.conv != draft.conv:  # the pair already had a direct conversation
             return await self.view(app, stored.conv)
+        if kind == "support":
+            await self._store.save_ticket(
+                Ticket(app=app, conv=stored.conv, customer=actor, state="bot", created=now, updated=now)
+            )
         if kind != "direct":
             await self._messages.system_event(app, stored.conv, actor, "created", name=name)
         view = await self.view(app, stored.conv)

@@ -1,0 +1,109 @@
+"""Frame handlers for customer service (support hand-off, agents, profiles).
+
+Kept apart from :mod:`router` so each stays readable; the router merges these
+handlers into its table. Roles come from the connection's token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from parley.proto import frames
+from parley.proto.errors import ErrorCode
+from parley.server.errors import ServiceError
+from parley.server.gateway.connection import Connection
+from parley.server.services import Services
+
+__all__ = ["SupportHandlers"]
+
+Reply = Callable[[Connection, msgspec.Struct], None]
+Handler = Callable[[Connection, Any], Awaitable[None]]
+
+SERVICE_ROLES = frozenset({"agent", "bot"})
+
+
+def _require_role(conn: Connection, roles: frozenset[str] | set[str], what: str) -> None:
+    if conn.role not in roles:
+        raise ServiceError(ErrorCode.FORBIDDEN, f"{what} needs the role {' or '.join(sorted(roles))}")
+
+
+class SupportHandlers:
+    def __init__(self, services: Services, reply: Reply) -> None:
+        self._s = services
+        self._reply = reply
+
+    def table(self) -> dict[type, Handler]:
+        return {
+            frames.SupportHandoff: self._handoff,
+            frames.SupportClaim: self._claim,
+            frames.SupportTransfer: self._transfer,
+            frames.SupportRelease: self._release,
+            frames.SupportResolve: self._resolve,
+            frames.SupportRate: self._rate,
+            frames.SupportQueue: self._queue,
+            frames.SupportNote: self._note,
+            frames.ProfileGet: self._profile_get,
+            frames.ProfileTag: self._profile_tag,
+        }
+
+    async def check_bot_may_send(self, conn: Connection, conv: str) -> None:
+        """While an agent owns a support conversation (or it is resolved) the bot stays silent."""
+        if conn.role != "bot":
+            return
+        ticket = await self._s.store.get_ticket(conn.app, conv)
+        if ticket is not None and ticket.state in ("agent", "resolved"):
+            raise ServiceError(
+                ErrorCode.FORBIDDEN, f"the bot stays silent while the conversation is {ticket.state!r}"
+            )
+
+    async def _handoff(self, conn: Connection, f: frames.SupportHandoff) -> None:
+        await self._s.support.handoff(conn.app, conn.user, conn.role, f.conv, f.reason, f.summary)
+        self._reply(conn, frames.Ok(id=f.id))
+
+    async def _claim(self, conn: Connection, f: frames.SupportClaim) -> None:
+        _require_role(conn, {"agent"}, "claiming")
+        view = await self._s.support.claim(conn.app, conn.user, f.conv)
+        self._reply(conn, frames.ConvResult(id=f.id, conv=view.info()))
+
+    async def _transfer(self, conn: Connection, f: frames.SupportTransfer) -> None:
+        _require_role(conn, {"agent"}, "transferring")
+        await self._s.support.transfer(conn.app, conn.user, f.conv, f.agent)
+        self._reply(conn, frames.Ok(id=f.id))
+
+    async def _release(self, conn: Connection, f: frames.SupportRelease) -> None:
+        _require_role(conn, {"agent"}, "releasing")
+        await self._s.support.release(conn.app, conn.user, f.conv)
+        self._reply(conn, frames.Ok(id=f.id))
+
+    async def _resolve(self, conn: Connection, f: frames.SupportResolve) -> None:
+        _require_role(conn, SERVICE_ROLES, "resolving")
+        await self._s.support.resolve(conn.app, conn.user, conn.role, f.conv)
+        self._reply(conn, frames.Ok(id=f.id))
+
+    async def _rate(self, conn: Connection, f: frames.SupportRate) -> None:
+        await self._s.support.rate(conn.app, conn.user, f.conv, f.score)
+        self._reply(conn, frames.Ok(id=f.id))
+
+    async def _queue(self, conn: Connection, f: frames.SupportQueue) -> None:
+        _require_role(conn, {"agent"}, "the support queue")
+        waiting, mine = await self._s.support.queue(conn.app, conn.user)
+        self._reply(conn, frames.SupportList(id=f.id, waiting=waiting, mine=mine))
+
+    async def _note(self, conn: Connection, f: frames.SupportNote) -> None:
+        _require_role(conn, {"agent"}, "internal notes")
+        ack = await self._s.support.note(conn.app, conn.user, f.conv, f.text)
+        ack.id = f.id
+        self._reply(conn, ack)
+
+    async def _profile_get(self, conn: Connection, f: frames.ProfileGet) -> None:
+        _require_role(conn, SERVICE_ROLES, "reading profiles")
+        profile = await self._s.profiles.get(conn.app, f.user)
+        self._reply(conn, frames.ProfileResult(id=f.id, profile=profile))
+
+    async def _profile_tag(self, conn: Connection, f: frames.ProfileTag) -> None:
+        _require_role(conn, SERVICE_ROLES, "tagging profiles")
+        await self._s.profiles.tag(conn.app, f.user, conn.role, f.add, f.remove)
+        self._reply(conn, frames.Ok(id=f.id))

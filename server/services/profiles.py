@@ -1,0 +1,53 @@
+"""Customer profiles: explainable tags (source, confidence, evidence, expiry), attributes, counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from parley.proto import frames
+from parley.server.ids import now_ms
+from parley.server.models import Profile, TagRecord
+from parley.server.ports import Store
+
+__all__ = ["ProfileService", "profile_info"]
+
+
+def profile_info(profile: Profile | None, user: str, now: int) -> frames.ProfileInfo:
+    """The wire view of a profile, without expired tags."""
+    if profile is None:
+        return frames.ProfileInfo(user=user)
+    tags = [
+        frames.Tag(
+            name=t.name,
+            source=t.source,
+            confidence=t.confidence,
+            evidence=t.evidence,
+            ts=t.ts,
+            expires=t.expires,
+        )
+        for t in sorted(profile.tags.values(), key=lambda t: t.name)
+        if not t.expires or t.expires > now
+    ]
+    return frames.ProfileInfo(user=user, tags=tags, attributes=profile.attributes, counters=profile.counters)
+
+
+class ProfileService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get(self, app: str, user: str) -> frames.ProfileInfo:
+        return profile_info(await self._store.get_profile(app, user), user, now_ms())
+
+    async def tag(
+        self, app: str, user: str, source: str, add: Sequence[frames.TagInput], remove: Sequence[str]
+    ) -> frames.ProfileInfo:
+        """Add (or replace) and remove tags; ``source`` records who did it (``agent``, ``bot``...)."""
+        now = now_ms()
+        records = [
+            TagRecord(t.name, source, t.confidence, t.evidence, now, now + t.ttl * 1000 if t.ttl else 0)
+            for t in add
+        ]
+        profile = await self._store.merge_profile(
+            app, user, set_tags=records, remove_tags=remove, updated=now
+        )
+        return profile_info(profile, user, now)

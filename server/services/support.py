@@ -1,0 +1,200 @@
+"""Customer service: the hand-off state machine of ``support`` conversations.
+
+States: ``bot`` → ``waiting_for_agent`` → ``agent`` → ``resolved`` (and back
+to ``bot`` when an agent releases). The ticket in the store is the truth and
+changes by compare-and-set, so two agents claiming at once cannot both win.
+Every transition is also written into the conversation as a ``system``
+message ``{"event": "support", "state": ...}`` that every member sees, and
+mirrored into the conversation's ``meta["support"]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Collection
+from typing import Any
+
+from parley.proto import frames
+from parley.proto.errors import ErrorCode
+from parley.server.errors import ServiceError
+from parley.server.ids import now_ms
+from parley.server.models import TagRecord, Ticket
+from parley.server.ports import Store
+from parley.server.services.conversations import ConversationService, ConversationView
+from parley.server.services.messages import MessageService
+from parley.server.services.presence import PresenceService
+
+__all__ = ["SupportService"]
+
+BOT, WAITING, AGENT, RESOLVED = "bot", "waiting_for_agent", "agent", "resolved"
+SUMMARY_TURNS = 6
+
+
+class SupportService:
+    def __init__(
+        self,
+        store: Store,
+        conversations: ConversationService,
+        messages: MessageService,
+        presence: PresenceService,
+        *,
+        max_per_agent: int,
+    ) -> None:
+        self._store = store
+        self._conversations = conversations
+        self._messages = messages
+        self._presence = presence
+        self._max_per_agent = max_per_agent
+
+    async def ticket(self, app: str, conv: str) -> Ticket:
+        found = await self._store.get_ticket(app, conv)
+        if found is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"{conv} is not a support conversation")
+        return found
+
+    async def _move(self, ticket: Ticket, actor: str, expect: Collection[str], **changes: Any) -> Ticket:
+        moved = dataclasses.replace(ticket, updated=now_ms(), **changes)
+        if not await self._store.update_ticket(moved, expect):
+            current = await self.ticket(ticket.app, ticket.conv)
+            raise ServiceError(
+                ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {current.state!r}"
+            )
+        state = {"state": moved.state, "agent": moved.agent, "reason": moved.reason, "summary": moved.summary}
+        conversation = await self._store.get_conversation(ticket.app, ticket.conv)
+        meta = {**(conversation.meta if conversation else {}), "support": state}
+        await self._store.update_conversation(ticket.app, ticket.conv, meta=meta)
+        await self._messages.system_event(ticket.app, ticket.conv, actor, "support", by=actor, **state)
+        return moved
+
+    # ------------------------------------------------------------ transitions
+    async def handoff(self, app: str, actor: str, role: str, conv: str, reason: str, summary: str) -> Ticket:
+        """Ask for a human (the bot, or the customer); then assign an agent if one is free."""
+        ticket = await self.ticket(app, conv)
+        if role != "bot" and actor != ticket.customer:
+            raise ServiceError(ErrorCode.FORBIDDEN, "only the bot or the customer hands over")
+        if not await self._conversations.is_member(app, conv, actor):
+            raise ServiceError(ErrorCode.FORBIDDEN, f"not a member of conversation {conv}")
+        summary = summary or await self._summarise(app, conv)
+        moved = await self._move(
+            ticket, actor, {BOT}, state=WAITING, reason=reason or "handoff", summary=summary
+        )
+        return await self.auto_assign(moved) or moved
+
+    async def claim(self, app: str, agent: str, conv: str) -> ConversationView:
+        """An agent takes the conversation (waiting, or still with the bot)."""
+        ticket = await self.ticket(app, conv)
+        await self._join(app, agent, ticket)
+        await self._move(ticket, agent, {WAITING, BOT}, state=AGENT, agent=agent)
+        return await self._conversations.view(app, conv)
+
+    async def transfer(self, app: str, agent: str, conv: str, to: str) -> None:
+        ticket = await self._owned(app, agent, conv)
+        if to not in {u.user for u in await self._store.list_users(app, "agent")}:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"{to} is not an agent")
+        await self._join(app, to, ticket)
+        await self._move(ticket, agent, {AGENT}, agent=to, reason=f"transferred by {agent}")
+
+    async def release(self, app: str, agent: str, conv: str) -> None:
+        """Hand the conversation back to the bot."""
+        ticket = await self._owned(app, agent, conv)
+        await self._move(ticket, agent, {AGENT}, state=BOT, agent="", reason=f"released by {agent}")
+
+    async def resolve(self, app: str, actor: str, role: str, conv: str) -> None:
+        """Close the case (the owning agent, or the bot while it handles it); ask for a score."""
+        ticket = await self.ticket(app, conv)
+        if not (role == "agent" and ticket.agent == actor) and not (role == "bot" and ticket.state == BOT):
+            raise ServiceError(
+                ErrorCode.FORBIDDEN, "only the owning agent (or the bot, while it answers) resolves"
+            )
+        await self._move(ticket, actor, {ticket.state} - {RESOLVED}, state=RESOLVED)
+        await self._messages.system_event(app, conv, actor, "csat_request", scale=[1, 5])
+
+    async def rate(self, app: str, customer: str, conv: str, score: int) -> None:
+        ticket = await self.ticket(app, conv)
+        if customer != ticket.customer:
+            raise ServiceError(ErrorCode.FORBIDDEN, "only the customer rates the service")
+        if ticket.state != RESOLVED:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "rate after the conversation is resolved")
+        if not await self._store.update_ticket(
+            dataclasses.replace(ticket, score=score, updated=now_ms()), {RESOLVED}
+        ):
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "the conversation was reopened")
+        now = now_ms()
+        await self._store.merge_profile(
+            app,
+            customer,
+            set_tags=[TagRecord(f"csat:{score}", "customer", 1.0, conv, now, 0)],
+            counters={f"csat_{score}": 1, "csat_count": 1, "csat_total": score},
+            updated=now,
+        )
+        await self._messages.system_event(app, conv, customer, "csat", score=score)
+
+    # ---------------------------------------------------------------- agents
+    async def queue(self, app: str, agent: str) -> tuple[list[frames.ConvInfo], list[frames.ConvInfo]]:
+        """Waiting conversations (oldest first) and the agent's own."""
+        waiting = await self._store.list_tickets(app, state=WAITING)
+        mine = [t for t in await self._store.list_tickets(app, agent=agent) if t.state == AGENT]
+        return [await self._info(t) for t in waiting], [await self._info(t) for t in mine]
+
+    async def note(self, app: str, agent: str, conv: str, text: str) -> frames.Ack:
+        """An internal note, in an agents-only conversation linked to the ticket."""
+        ticket = await self.ticket(app, conv)
+        if not ticket.notes_conv:
+            view = await self._conversations.create(
+                app, agent, "group", [], name=f"notes {conv}", meta={"notes_for": conv}
+            )
+            linked = dataclasses.replace(ticket, notes_conv=view.conversation.conv)
+            if not await self._store.update_ticket(linked, {ticket.state}):
+                raise ServiceError(ErrorCode.UNAVAILABLE, "the ticket changed meanwhile; retry")
+            ticket = linked
+        elif not await self._conversations.is_member(app, ticket.notes_conv, agent):
+            await self._conversations.add_members(app, agent, ticket.notes_conv, [agent], as_service=True)
+        result = await self._messages.send(app, agent, ticket.notes_conv, kind="text", body={"text": text})
+        m = result.message
+        return frames.Ack(id=0, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts)
+
+    async def auto_assign(self, ticket: Ticket) -> Ticket | None:
+        """Give a waiting conversation to the least-loaded online agent under the limit."""
+        agents = [u.user for u in await self._store.list_users(ticket.app, "agent")]
+        if not agents:
+            return None
+        online = {p.user for p in await self._presence.current(ticket.app, agents) if p.online}
+        load = Counter(t.agent for t in await self._store.list_tickets(ticket.app, state=AGENT))
+        free = sorted((load[a], a) for a in agents if a in online and load[a] < self._max_per_agent)
+        for _, agent in free:
+            try:
+                await self.claim(ticket.app, agent, ticket.conv)
+            except ServiceError:
+                continue  # claimed meanwhile by someone else
+            return await self.ticket(ticket.app, ticket.conv)
+        return None
+
+    # --------------------------------------------------------------- helpers
+    async def _owned(self, app: str, agent: str, conv: str) -> Ticket:
+        ticket = await self.ticket(app, conv)
+        if ticket.state != AGENT or ticket.agent != agent:
+            raise ServiceError(ErrorCode.FORBIDDEN, "only the agent who owns the conversation may do that")
+        return ticket
+
+    async def _join(self, app: str, agent: str, ticket: Ticket) -> None:
+        if not await self._conversations.is_member(app, ticket.conv, agent):
+            await self._conversations.add_members(app, agent, ticket.conv, [agent], "admin", as_service=True)
+        if ticket.notes_conv and not await self._conversations.is_member(app, ticket.notes_conv, agent):
+            await self._conversations.add_members(app, agent, ticket.notes_conv, [agent], as_service=True)
+
+    async def _info(self, ticket: Ticket) -> frames.ConvInfo:
+        return (await self._conversations.view(ticket.app, ticket.conv)).info()
+
+    async def _summarise(self, app: str, conv: str) -> str:
+        """A plain summary for the agent: the last few things people said."""
+        conversation = await self._store.get_conversation(app, conv)
+        if conversation is None or not conversation.last_seq:
+            return ""
+        first = max(1, conversation.last_seq - 3 * SUMMARY_TURNS)
+        said = [
+            f"{m.sender}: {m.body['text'][:200]}"
+            for m in await self._store.get_messages(app, conv, first, conversation.last_seq)
+            if m.kind == "text" and isinstance(m.body.get("text"), str)
+        ]
+        return "\n".join(said[-SUMMARY_TURNS:])
