@@ -13,6 +13,8 @@ __all__ = [
     "App",
     "Appended",
     "Conversation",
+    "KnowledgeEntry",
+    "KnowledgeVector",
     "Member",
     "NewMessage",
     "Profile",
@@ -162,3 +164,28 @@ class Profile:
     attributes: dict[str, Any] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeVector:
+    """One stored embedding of a chunk: ``model``, ``view`` and float32 little-endian bytes."""
+
+    model: str
+    view: str
+    vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeEntry:
+    """One knowledge-base chunk of an app, stored opaquely for the bot service.
+
+    The server does not interpret ``chunk`` (the bot's chunk record as a map);
+    it keeps it with its vectors so that a bot process can rebuild its index
+    without re-embedding.
+    """
+
+    app: str
+    source: str
+    chunk_id: str
+    chunk: dict[str, Any]
+    vectors: tuple[KnowledgeVector, ...] = ()

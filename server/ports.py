@@ -20,6 +20,7 @@ from parley.server.models import (
     App,
     Appended,
     Conversation,
+    KnowledgeEntry,
     Member,
     NewMessage,
     Profile,
@@ -161,6 +162,20 @@ class Store(Protocol):
     ) -> Profile:
         """Atomically add/replace tags (by name), remove tags, set attributes and add to
         counters; creates the profile if missing. Returns the profile after the change."""
+
+    # knowledge base ---------------------------------------------------
+    async def replace_knowledge(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
+        """Make ``entries`` the whole content of ``source`` (one ingested file) and return the
+        app's new knowledge version (it increases on every change, so bots can reload)."""
+
+    async def delete_knowledge(self, app: str, source: str) -> int:
+        """Drop ``source``; returns the new knowledge version."""
+
+    async def list_knowledge(self, app: str) -> tuple[int, list[KnowledgeEntry]]:
+        """The app's knowledge version and every entry, by source then chunk id."""
+
+    async def knowledge_version(self, app: str) -> int:
+        """0 until the first ingest."""
 
     # messages ---------------------------------------------------------
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:

@@ -32,6 +32,16 @@ _MODELS: list[Any] = [
     schemas.Message,
     schemas.MessagePage,
     schemas.ConversationList,
+    schemas.KnowledgeUpload,
+    schemas.KnowledgeStored,
+    schemas.KnowledgeVersion,
+    schemas.KnowledgeDump,
+    schemas.TagChange,
+    schemas.ProfileInfo,
+    schemas.TicketOut,
+    schemas.TicketList,
+    schemas.AssignAgent,
+    schemas.Handoff,
 ]
 
 _PROBLEM = {
@@ -136,6 +146,43 @@ def openapi_document() -> dict[str, Any]:
             )
         },
     }
+    paths.update(
+        {
+            "/v1/knowledge": {
+                "get": _op("All knowledge chunks and vectors of the app", 200, s.KnowledgeDump)
+            },
+            "/v1/knowledge/version": {
+                "get": _op("Knowledge version (changes on every ingest)", 200, s.KnowledgeVersion)
+            },
+            "/v1/knowledge/sources/{source}": {
+                "put": _op(
+                    "Replace one ingested file's chunks and vectors",
+                    200,
+                    s.KnowledgeStored,
+                    s.KnowledgeUpload,
+                    params=("source",),
+                ),
+                "delete": _op("Remove one ingested file", 200, s.KnowledgeVersion, params=("source",)),
+            },
+            "/v1/support/tickets": {"get": _op("Support tickets (?state=, ?agent=)", 200, s.TicketList)},
+            "/v1/support/tickets/{conv}": {"get": _op("One ticket", 200, s.TicketOut, params=("conv",))},
+            "/v1/support/tickets/{conv}/handoff": {
+                "post": _op("Hand the conversation to a human", 200, s.TicketOut, s.Handoff, params=("conv",))
+            },
+            "/v1/support/tickets/{conv}/assign": {
+                "post": _op("Assign an agent", 200, s.TicketOut, s.AssignAgent, params=("conv",))
+            },
+            "/v1/support/tickets/{conv}/resolve": {
+                "post": _op("Resolve", 200, s.TicketOut, params=("conv",))
+            },
+            "/v1/users/{user}/profile": {
+                "get": _op("A customer's profile and tags", 200, s.ProfileInfo, params=("user",))
+            },
+            "/v1/users/{user}/tags": {
+                "post": _op("Add and remove tags", 200, s.ProfileInfo, s.TagChange, params=("user",))
+            },
+        }
+    )
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

@@ -26,7 +26,7 @@ from parley.server.services import Services
 from parley.server.services.wire import wire_message
 from parley.server.settings import Settings
 
-__all__ = ["admin_routes"]
+__all__ = ["admin_routes", "json_response", "parse_body", "with_app"]
 
 T = TypeVar("T")
 AppHandler = Callable[[Request, Services, App], Awaitable[Response]]
@@ -34,11 +34,11 @@ AppHandler = Callable[[Request, Services, App], Awaitable[Response]]
 EXPORT_PAGE = 500
 
 
-def _json(value: Any, status: int = 200) -> Response:
+def json_response(value: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
 
 
-async def _body(request: Request, kind: type[T]) -> T:
+async def parse_body(request: Request, kind: type[T]) -> T:
     raw = await request.body()
     try:
         return msgspec.json.decode(raw or b"{}", type=kind)
@@ -66,7 +66,7 @@ def _user_out(u: User) -> schemas.UserOut:
     )
 
 
-def _with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
+def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
     """Authenticate the API key, then run ``handler``; map errors to problems."""
 
     async def endpoint(request: Request) -> Response:
@@ -89,28 +89,28 @@ def _with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
 
 # --------------------------------------------------------------------- users
 async def create_user(request: Request, s: Services, app: App) -> Response:
-    body = await _body(request, schemas.CreateUser)
+    body = await parse_body(request, schemas.CreateUser)
     user = await s.apps.upsert_user(app.app, body.user, name=body.name, role=body.role, meta=body.meta)
-    return _json(_user_out(user), 201)
+    return json_response(_user_out(user), 201)
 
 
 async def get_user(request: Request, s: Services, app: App) -> Response:
-    return _json(_user_out(await s.apps.get_user(app.app, request.path_params["user"])))
+    return json_response(_user_out(await s.apps.get_user(app.app, request.path_params["user"])))
 
 
 async def create_token(request: Request, s: Services, app: App) -> Response:
-    body = await _body(request, schemas.CreateToken)
+    body = await parse_body(request, schemas.CreateToken)
     token, expires = await s.apps.token(app.app, body.user, ttl=body.ttl)
-    return _json(schemas.TokenIssued(token=token, expires=expires), 201)
+    return json_response(schemas.TokenIssued(token=token, expires=expires), 201)
 
 
 async def user_conversations(request: Request, s: Services, app: App) -> Response:
     convs = await s.conversations.list_for_user(app.app, request.path_params["user"])
-    return _json(schemas.ConversationList(conversations=convs))
+    return json_response(schemas.ConversationList(conversations=convs))
 
 
 async def message_user(request: Request, s: Services, app: App) -> Response:
-    body = await _body(request, schemas.PostMessage)
+    body = await parse_body(request, schemas.PostMessage)
     user = request.path_params["user"]
     if user == body.sender:
         raise ServiceError(ErrorCode.INVALID_REQUEST, "sender and recipient are the same user")
@@ -120,24 +120,24 @@ async def message_user(request: Request, s: Services, app: App) -> Response:
 
 # ------------------------------------------------------------- conversations
 async def create_conversation(request: Request, s: Services, app: App) -> Response:
-    body = await _body(request, schemas.CreateConversation)
+    body = await parse_body(request, schemas.CreateConversation)
     owner = body.owner or body.members[0]
     view = await s.conversations.create(
         app.app, owner, body.kind, body.members, name=body.name, meta=body.meta
     )
-    return _json(view.info(), 201)
+    return json_response(view.info(), 201)
 
 
 async def get_conversation(request: Request, s: Services, app: App) -> Response:
-    return _json((await s.conversations.view(app.app, request.path_params["conv"])).info())
+    return json_response((await s.conversations.view(app.app, request.path_params["conv"])).info())
 
 
 async def add_members(request: Request, s: Services, app: App) -> Response:
-    body = await _body(request, schemas.AddMembers)
+    body = await parse_body(request, schemas.AddMembers)
     added = await s.conversations.add_members(
         app.app, "system", request.path_params["conv"], body.users, body.role, as_service=True
     )
-    return _json(schemas.AddedMembers(added=added))
+    return json_response(schemas.AddedMembers(added=added))
 
 
 async def remove_member(request: Request, s: Services, app: App) -> Response:
@@ -149,7 +149,7 @@ async def remove_member(request: Request, s: Services, app: App) -> Response:
 
 
 async def post_message(request: Request, s: Services, app: App) -> Response:
-    body = await _body(request, schemas.PostMessage)
+    body = await parse_body(request, schemas.PostMessage)
     conv = request.path_params["conv"]
     await s.conversations.view(app.app, conv)  # 404 for an unknown conversation
     return await _post(s, app, conv, body)
@@ -159,7 +159,7 @@ async def _post(s: Services, app: App, conv: str, body: schemas.PostMessage) -> 
     result = await s.messages.send(
         app.app, body.sender, conv, kind=body.kind, body=body.body, cmid=body.cmid, mentions=body.mentions
     )
-    return _json(wire_message(result.message), 200 if result.duplicate else 201)
+    return json_response(wire_message(result.message), 200 if result.duplicate else 201)
 
 
 async def list_messages(request: Request, s: Services, app: App) -> Response:
@@ -170,7 +170,7 @@ async def list_messages(request: Request, s: Services, app: App) -> Response:
     messages, more = await s.history.page(
         app.app, conv, before=_int_param(request, "before"), after=_int_param(request, "after"), limit=limit
     )
-    return _json(schemas.MessagePage(messages=[wire_message(m) for m in messages], more=more))
+    return json_response(schemas.MessagePage(messages=[wire_message(m) for m in messages], more=more))
 
 
 async def export_messages(request: Request, s: Services, app: App) -> Response:
@@ -193,36 +193,43 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
             return problem(ErrorCode.FORBIDDEN, "creating apps needs the server admin key")
         services: Services = request.app.state.node.services
         try:
-            body = await _body(request, schemas.CreateApp)
+            body = await parse_body(request, schemas.CreateApp)
             created = await services.apps.create_app(body.name)
         except ServiceError as exc:
             return problem(exc.code, exc.message)
         a = created.app
-        return _json(
+        return json_response(
             schemas.AppCreated(app=a.app, name=a.name, secret=a.secret, api_key=created.api_key), 201
         )
 
     return endpoint
 
 
+def service_routes() -> list[BaseRoute]:
+    from parley.server.admin.service_routes import service_routes as routes  # imports this module
+
+    return routes()
+
+
 async def openapi(request: Request) -> Response:
-    return _json(openapi_document())
+    return json_response(openapi_document())
 
 
 def admin_routes(settings: Settings) -> list[BaseRoute]:
     return [
         Route("/openapi.json", openapi),
         Route("/v1/apps", _create_app(settings), methods=["POST"]),
-        Route("/v1/users", _with_app(create_user), methods=["POST"]),
-        Route("/v1/users/{user}", _with_app(get_user)),
-        Route("/v1/users/{user}/conversations", _with_app(user_conversations)),
-        Route("/v1/users/{user}/messages", _with_app(message_user), methods=["POST"]),
-        Route("/v1/tokens", _with_app(create_token), methods=["POST"]),
-        Route("/v1/conversations", _with_app(create_conversation), methods=["POST"]),
-        Route("/v1/conversations/{conv}", _with_app(get_conversation)),
-        Route("/v1/conversations/{conv}/members", _with_app(add_members), methods=["POST"]),
-        Route("/v1/conversations/{conv}/members/{user}", _with_app(remove_member), methods=["DELETE"]),
-        Route("/v1/conversations/{conv}/messages", _with_app(post_message), methods=["POST"]),
-        Route("/v1/conversations/{conv}/messages", _with_app(list_messages), methods=["GET"]),
-        Route("/v1/conversations/{conv}/export", _with_app(export_messages)),
+        Route("/v1/users", with_app(create_user), methods=["POST"]),
+        Route("/v1/users/{user}", with_app(get_user)),
+        Route("/v1/users/{user}/conversations", with_app(user_conversations)),
+        Route("/v1/users/{user}/messages", with_app(message_user), methods=["POST"]),
+        Route("/v1/tokens", with_app(create_token), methods=["POST"]),
+        Route("/v1/conversations", with_app(create_conversation), methods=["POST"]),
+        Route("/v1/conversations/{conv}", with_app(get_conversation)),
+        Route("/v1/conversations/{conv}/members", with_app(add_members), methods=["POST"]),
+        Route("/v1/conversations/{conv}/members/{user}", with_app(remove_member), methods=["DELETE"]),
+        Route("/v1/conversations/{conv}/messages", with_app(post_message), methods=["POST"]),
+        Route("/v1/conversations/{conv}/messages", with_app(list_messages), methods=["GET"]),
+        Route("/v1/conversations/{conv}/export", with_app(export_messages)),
+        *service_routes(),
     ]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from parley.proto.frames import ConvInfo, ConvSummary, Message
+from parley.proto.frames import ConvInfo, ConvSummary, Message, ProfileInfo, TagInput
 
 __all__ = [
     "AddMembers",
@@ -104,3 +104,87 @@ class ConversationList(msgspec.Struct):
 
 
 __all__ += ["ConvInfo", "Message"]
+
+
+class KnowledgeVectorIO(msgspec.Struct):
+    chunk_id: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+    model: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    view: Annotated[str, msgspec.Meta(max_length=50)]
+    #: float32 little-endian, base64 in JSON.
+    vector: bytes
+
+
+class KnowledgeUpload(_Body):
+    """The chunks of one ingested file (``chunks[].id`` required) and their vectors."""
+
+    chunks: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=20000)]
+    vectors: Annotated[list[KnowledgeVectorIO], msgspec.Meta(max_length=200000)] = []
+
+
+class KnowledgeStored(msgspec.Struct):
+    source: str
+    chunks: int
+    version: int
+
+
+class KnowledgeVersion(msgspec.Struct):
+    version: int
+
+
+class KnowledgeChunkOut(msgspec.Struct):
+    source: str
+    chunk: dict[str, Any]
+
+
+class KnowledgeDump(msgspec.Struct):
+    version: int
+    chunks: list[KnowledgeChunkOut]
+    vectors: list[KnowledgeVectorIO]
+
+
+class TagChange(_Body):
+    add: list[TagInput] = []
+    remove: list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]] = []
+    #: Recorded on each added tag: who decided it.
+    source: Literal["rule", "model", "agent", "customer", "bot"] = "agent"
+
+
+class TicketOut(msgspec.Struct):
+    conv: str
+    customer: str
+    state: str
+    agent: str
+    reason: str
+    summary: str
+    score: int
+    created: int
+    updated: int
+
+
+class TicketList(msgspec.Struct):
+    tickets: list[TicketOut]
+
+
+class AssignAgent(_Body):
+    agent: UserId
+
+
+class Handoff(_Body):
+    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    summary: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+
+
+__all__ += [
+    "AssignAgent",
+    "Handoff",
+    "KnowledgeChunkOut",
+    "KnowledgeDump",
+    "KnowledgeStored",
+    "KnowledgeUpload",
+    "KnowledgeVectorIO",
+    "KnowledgeVersion",
+    "ProfileInfo",
+    "TagChange",
+    "TicketList",
+    "TicketOut",
+]

@@ -36,7 +36,7 @@ from parley.server.store.mongo_docs import (
 )
 from parley.server.store.mongo_errors import guarded
 from parley.server.store.mongo_messages import DUPLICATE_KEY, MessageLog
-from parley.server.store.mongo_service import SERVICE_INDEXES, ServiceCollections
+from parley.server.store.mongo_service import SERVICE_INDEXES, KnowledgeCollections, ServiceCollections
 
 __all__ = ["MongoStore"]
 
@@ -48,7 +48,7 @@ S = TypeVar("S", bound="MongoStore")
 _guarded = guarded
 
 
-class MongoStore(ServiceCollections):
+class MongoStore(ServiceCollections, KnowledgeCollections):
     """The :class:`~parley.server.ports.Store` port on MongoDB (``url``, ``database``).
 
     ``server_selection_timeout_ms`` bounds how long a call waits for a reachable

@@ -12,16 +12,20 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from parley.server.models import Profile, TagRecord, Ticket, User
+from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
 from parley.server.store.mongo_docs import USERS, to_user
 from parley.server.store.mongo_errors import guarded
 
-__all__ = ["SERVICE_INDEXES", "ServiceCollections"]
+__all__ = ["SERVICE_INDEXES", "KnowledgeCollections", "ServiceCollections"]
 
 TICKETS = "tickets"
 PROFILES = "profiles"
+KNOWLEDGE = "knowledge"
+KNOWLEDGE_VERSIONS = "knowledge_versions"
 
 SERVICE_INDEXES: dict[str, list[IndexModel]] = {
     TICKETS: [
@@ -31,6 +35,14 @@ SERVICE_INDEXES: dict[str, list[IndexModel]] = {
     ],
     PROFILES: [IndexModel([("app", ASCENDING), ("user", ASCENDING)], name="app_user", unique=True)],
     USERS: [IndexModel([("app", ASCENDING), ("role", ASCENDING), ("user", ASCENDING)], name="app_role")],
+    KNOWLEDGE: [
+        IndexModel(
+            [("app", ASCENDING), ("source", ASCENDING), ("chunk_id", ASCENDING)],
+            name="app_source_chunk",
+            unique=True,
+        )
+    ],
+    KNOWLEDGE_VERSIONS: [IndexModel([("app", ASCENDING)], name="app", unique=True)],
 }
 
 _TICKET_FIELDS = [f.name for f in dataclasses.fields(Ticket)]
@@ -62,6 +74,25 @@ def _profile(d: Mapping[str, Any]) -> Profile:
     counters = {_unescape(k): int(v) for k, v in (d.get("counters") or {}).items()}
     attributes = {_unescape(k): v for k, v in (d.get("attributes") or {}).items()}
     return Profile(d["app"], d["user"], tags, attributes, counters, int(d.get("updated", 0)))
+
+
+async def _upsert(
+    collection: AsyncCollection[dict[str, Any]], query: dict[str, Any], update: dict[str, Any]
+) -> dict[str, Any]:
+    """find_one_and_update with upsert, retried once: two concurrent upserts of a missing
+    document race on the unique index, and the loser's retry finds the winner's document."""
+    for attempt in range(2):
+        try:
+            doc = await collection.find_one_and_update(
+                query, update, projection=NO_ID, upsert=True, return_document=ReturnDocument.AFTER
+            )
+        except DuplicateKeyError:
+            if attempt:
+                raise
+            continue
+        assert doc is not None  # upsert + AFTER always returns the document
+        return doc
+    raise AssertionError("unreachable")
 
 
 class ServiceCollections:
@@ -139,3 +170,68 @@ class ServiceCollections:
         )
         assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
         return _profile(doc)
+
+
+class KnowledgeCollections:
+    @property
+    def _db(self) -> AsyncDatabase[dict[str, Any]]:
+        raise NotImplementedError  # provided by MongoStore
+
+    async def _bump(self, app: str) -> int:
+        doc = await self._db[KNOWLEDGE_VERSIONS].find_one_and_update(
+            {"app": app},
+            {"$inc": {"version": 1}},
+            projection=NO_ID,
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        return int(doc["version"])
+
+    @guarded
+    async def replace_knowledge(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
+        # Not atomic across the delete and the insert: a reader in between sees the source
+        # empty, and the version is bumped only after both, so bots reload the final state.
+        await self._db[KNOWLEDGE].delete_many({"app": app, "source": source})
+        if entries:
+            await self._db[KNOWLEDGE].insert_many(
+                [
+                    {
+                        "app": app,
+                        "source": source,
+                        "chunk_id": e.chunk_id,
+                        "chunk": e.chunk,
+                        "vectors": [
+                            {"model": v.model, "view": v.view, "vector": v.vector} for v in e.vectors
+                        ],
+                    }
+                    for e in entries
+                ]
+            )
+        return await self._bump(app)
+
+    async def delete_knowledge(self, app: str, source: str) -> int:
+        return await self.replace_knowledge(app, source, ())
+
+    @guarded
+    async def list_knowledge(self, app: str) -> tuple[int, list[KnowledgeEntry]]:
+        docs = await self._db[KNOWLEDGE].find({"app": app}, NO_ID).to_list()
+        entries = [
+            KnowledgeEntry(
+                app,
+                d["source"],
+                d["chunk_id"],
+                dict(d["chunk"]),
+                tuple(
+                    KnowledgeVector(v["model"], v["view"], bytes(v["vector"])) for v in d.get("vectors", [])
+                ),
+            )
+            for d in docs
+        ]
+        entries.sort(key=lambda e: (e.source, e.chunk_id))
+        return await self.knowledge_version(app), entries
+
+    @guarded
+    async def knowledge_version(self, app: str) -> int:
+        doc = await self._db[KNOWLEDGE_VERSIONS].find_one({"app": app}, NO_ID)
+        return int(doc["version"]) if doc else 0

@@ -36,7 +36,7 @@ from parley.server.store.sqlite_schema import (
     to_message,
     to_user,
 )
-from parley.server.store.sqlite_service import SERVICE_SCHEMA, ServiceTables
+from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, ServiceTables
 
 __all__ = ["SQLiteStore"]
 
@@ -62,7 +62,7 @@ def _immediate(db: Db) -> Iterator[None]:
         raise
 
 
-class SQLiteStore(ServiceTables):
+class SQLiteStore(ServiceTables, KnowledgeTables):
     """The :class:`~parley.server.ports.Store` port on a SQLite file (or ``":memory:"``).
 
     WAL journal, ``synchronous=NORMAL``: a crash may lose the last transactions

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from parley.server.models import Profile, TagRecord, Ticket, User
+from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
 from parley.server.store.sqlite_schema import USER_COLS, pack, to_user
 
-__all__ = ["SERVICE_SCHEMA", "ServiceTables"]
+__all__ = ["SERVICE_SCHEMA", "KnowledgeTables", "ServiceTables"]
 
 T = TypeVar("T")
 Db = sqlite3.Connection
@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS profiles (
     PRIMARY KEY (app, user)
 );
 CREATE INDEX IF NOT EXISTS users_role ON users (app, role, user);
+CREATE TABLE IF NOT EXISTS knowledge (
+    app TEXT NOT NULL, source TEXT NOT NULL, chunk_id TEXT NOT NULL, chunk BLOB NOT NULL, vectors BLOB NOT NULL,
+    PRIMARY KEY (app, source, chunk_id)
+);
+CREATE TABLE IF NOT EXISTS knowledge_versions (app TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 
 TICKET_COLS = "app, conv, customer, state, agent, reason, summary, notes_conv, score, created, updated"
@@ -144,6 +149,64 @@ class ServiceTables:
 
         result: Profile = await self._run(merge)
         return result
+
+
+_vectors = msgspec.msgpack.Decoder(tuple[KnowledgeVector, ...])
+
+
+def _bump(db: Db, app: str) -> int:
+    row = db.execute(
+        "INSERT INTO knowledge_versions (app, version) VALUES (?, 1) "
+        "ON CONFLICT (app) DO UPDATE SET version = version + 1 RETURNING version",
+        (app,),
+    ).fetchone()
+    return int(row[0])
+
+
+class KnowledgeTables:
+    _run: Callable[[Callable[[Db], Any]], Any]
+
+    async def replace_knowledge(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
+        rows = [(app, source, e.chunk_id, pack(e.chunk), msgspec.msgpack.encode(e.vectors)) for e in entries]
+
+        def write(db: Db) -> int:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM knowledge WHERE app = ? AND source = ?", (app, source))
+                db.executemany("INSERT INTO knowledge VALUES (?, ?, ?, ?, ?)", rows)
+                version = _bump(db, app)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return version
+
+        version: int = await self._run(write)
+        return version
+
+    async def delete_knowledge(self, app: str, source: str) -> int:
+        return await self.replace_knowledge(app, source, ())
+
+    async def list_knowledge(self, app: str) -> tuple[int, list[KnowledgeEntry]]:
+        def read(db: Db) -> tuple[int, list[KnowledgeEntry]]:
+            row = db.execute("SELECT version FROM knowledge_versions WHERE app = ?", (app,)).fetchone()
+            rows = db.execute(
+                "SELECT source, chunk_id, chunk, vectors FROM knowledge WHERE app = ? ORDER BY source, chunk_id",
+                (app,),
+            ).fetchall()
+            entries = [
+                KnowledgeEntry(app, r[0], r[1], msgspec.msgpack.decode(r[2]), _vectors.decode(r[3]))
+                for r in rows
+            ]
+            return (int(row[0]) if row else 0), entries
+
+        result: tuple[int, list[KnowledgeEntry]] = await self._run(read)
+        return result
+
+    async def knowledge_version(self, app: str) -> int:
+        sql = "SELECT version FROM knowledge_versions WHERE app = ?"
+        row = await self._run(lambda db: db.execute(sql, (app,)).fetchone())
+        return int(row[0]) if row else 0
 
 
 def _read_profile(db: Db, app: str, user: str) -> Profile | None:

@@ -66,3 +66,27 @@ async def test_list_users_by_role(store: Store) -> None:
         await store.upsert_user(User(app=APP, user=user, role=role, created=1))
     await store.upsert_user(User(app="other", user="x", role="agent", created=1))
     assert [u.user for u in await store.list_users(APP, "agent")] == ["amy", "zed"]
+
+
+async def test_knowledge_replace_list_delete_with_versions(store: Store) -> None:
+    from parley.server.models import KnowledgeEntry, KnowledgeVector
+
+    vec = KnowledgeVector("minilm", "body", b"\x00\x00\x80?" * 4)
+    assert await store.knowledge_version(APP) == 0
+    faq = [
+        KnowledgeEntry(APP, "faq.csv", f"faq::{i}", {"id": f"faq::{i}", "text": f"answer {i}"}, (vec,))
+        for i in range(3)
+    ]
+    v1 = await store.replace_knowledge(APP, "faq.csv", faq)
+    v2 = await store.replace_knowledge(
+        APP, "sizes.md", [KnowledgeEntry(APP, "sizes.md", "sizes::0", {"text": "S M L"})]
+    )
+    assert 0 < v1 < v2
+    version, entries = await store.list_knowledge(APP)
+    assert version == v2 and [e.chunk_id for e in entries] == ["faq::0", "faq::1", "faq::2", "sizes::0"]
+    assert entries[0] == faq[0] and entries[0].vectors[0].vector == vec.vector
+    v3 = await store.replace_knowledge(APP, "faq.csv", faq[:1])  # re-ingest replaces the whole source
+    assert [e.chunk_id for e in (await store.list_knowledge(APP))[1]] == ["faq::0", "sizes::0"]
+    v4 = await store.delete_knowledge(APP, "sizes.md")
+    assert v2 < v3 < v4 == await store.knowledge_version(APP)
+    assert (await store.list_knowledge("other")) == (0, [])

@@ -1,0 +1,142 @@
+"""Admin API for customer service and the knowledge base.
+
+* ``/v1/knowledge``: the bot service ingests files (chunks + vectors it computed)
+  and reloads them when the version changes; the server stores them opaquely.
+* ``/v1/support``: tickets, assignment, hand-off and resolve for back-ends.
+* ``/v1/users/{user}/profile`` and ``/tags``: profiles and explainable tags.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from parley.proto.errors import ErrorCode
+from parley.server.admin import schemas
+from parley.server.admin.routes import json_response, parse_body, with_app
+from parley.server.errors import ServiceError
+from parley.server.models import App, KnowledgeEntry, KnowledgeVector, Ticket
+from parley.server.services import Services
+
+__all__ = ["service_routes"]
+
+SERVICE_ACTOR = "system"
+
+
+# ------------------------------------------------------------------ knowledge
+async def put_knowledge(request: Request, s: Services, app: App) -> Response:
+    source = request.path_params["source"]
+    body = await parse_body(request, schemas.KnowledgeUpload)
+    vectors: dict[str, list[KnowledgeVector]] = {}
+    for v in body.vectors:
+        vectors.setdefault(v.chunk_id, []).append(KnowledgeVector(v.model, v.view, v.vector))
+    entries = []
+    for chunk in body.chunks:
+        chunk_id = chunk.get("id")
+        if not isinstance(chunk_id, str) or not chunk_id:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "every chunk needs a string 'id'")
+        entries.append(KnowledgeEntry(app.app, source, chunk_id, chunk, tuple(vectors.pop(chunk_id, ()))))
+    if len({e.chunk_id for e in entries}) != len(entries):
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "chunk ids must be unique within a source")
+    if vectors:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"vectors for unknown chunks: {sorted(vectors)[:5]}")
+    version = await s.store.replace_knowledge(app.app, source, entries)
+    return json_response(schemas.KnowledgeStored(source=source, chunks=len(entries), version=version))
+
+
+async def delete_knowledge(request: Request, s: Services, app: App) -> Response:
+    version = await s.store.delete_knowledge(app.app, request.path_params["source"])
+    return json_response(schemas.KnowledgeVersion(version=version))
+
+
+async def get_knowledge(request: Request, s: Services, app: App) -> Response:
+    version, entries = await s.store.list_knowledge(app.app)
+    return json_response(
+        schemas.KnowledgeDump(
+            version=version,
+            chunks=[schemas.KnowledgeChunkOut(source=e.source, chunk=e.chunk) for e in entries],
+            vectors=[
+                schemas.KnowledgeVectorIO(chunk_id=e.chunk_id, model=v.model, view=v.view, vector=v.vector)
+                for e in entries
+                for v in e.vectors
+            ],
+        )
+    )
+
+
+async def knowledge_version(request: Request, s: Services, app: App) -> Response:
+    return json_response(schemas.KnowledgeVersion(version=await s.store.knowledge_version(app.app)))
+
+
+# -------------------------------------------------------------------- support
+def _ticket_out(t: Ticket) -> schemas.TicketOut:
+    return schemas.TicketOut(
+        conv=t.conv, customer=t.customer, state=t.state, agent=t.agent, reason=t.reason,
+        summary=t.summary, score=t.score, created=t.created, updated=t.updated,
+    )  # fmt: skip
+
+
+async def list_tickets(request: Request, s: Services, app: App) -> Response:
+    state = request.query_params.get("state")
+    agent = request.query_params.get("agent")
+    tickets = await s.store.list_tickets(app.app, state=state, agent=agent)
+    return json_response(schemas.TicketList(tickets=[_ticket_out(t) for t in tickets]))
+
+
+async def get_ticket(request: Request, s: Services, app: App) -> Response:
+    return json_response(_ticket_out(await s.support.ticket(app.app, request.path_params["conv"])))
+
+
+async def handoff(request: Request, s: Services, app: App) -> Response:
+    body = await parse_body(request, schemas.Handoff)
+    conv = request.path_params["conv"]
+    ticket = await s.support.ticket(app.app, conv)
+    # The back-end acts for the customer (who is always a member of their conversation).
+    await s.support.handoff(app.app, ticket.customer, "user", conv, body.reason, body.summary)
+    return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
+
+
+async def assign(request: Request, s: Services, app: App) -> Response:
+    body = await parse_body(request, schemas.AssignAgent)
+    conv = request.path_params["conv"]
+    if body.agent not in {u.user for u in await s.store.list_users(app.app, "agent")}:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"{body.agent} is not an agent")
+    await s.support.claim(app.app, body.agent, conv)
+    return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
+
+
+async def resolve(request: Request, s: Services, app: App) -> Response:
+    conv = request.path_params["conv"]
+    ticket = await s.support.ticket(app.app, conv)
+    role = "agent" if ticket.state == "agent" else "bot"
+    actor = ticket.agent if role == "agent" else SERVICE_ACTOR
+    await s.support.resolve(app.app, actor, role, conv)
+    return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
+
+
+# ------------------------------------------------------------------- profiles
+async def get_profile(request: Request, s: Services, app: App) -> Response:
+    return json_response(await s.profiles.get(app.app, request.path_params["user"]))
+
+
+async def change_tags(request: Request, s: Services, app: App) -> Response:
+    body = await parse_body(request, schemas.TagChange)
+    profile = await s.profiles.tag(app.app, request.path_params["user"], body.source, body.add, body.remove)
+    return json_response(profile)
+
+
+def service_routes() -> list[BaseRoute]:
+    return [
+        Route("/v1/knowledge", with_app(get_knowledge)),
+        Route("/v1/knowledge/version", with_app(knowledge_version)),
+        Route("/v1/knowledge/sources/{source}", with_app(put_knowledge), methods=["PUT"]),
+        Route("/v1/knowledge/sources/{source}", with_app(delete_knowledge), methods=["DELETE"]),
+        Route("/v1/support/tickets", with_app(list_tickets)),
+        Route("/v1/support/tickets/{conv}", with_app(get_ticket)),
+        Route("/v1/support/tickets/{conv}/handoff", with_app(handoff), methods=["POST"]),
+        Route("/v1/support/tickets/{conv}/assign", with_app(assign), methods=["POST"]),
+        Route("/v1/support/tickets/{conv}/resolve", with_app(resolve), methods=["POST"]),
+        Route("/v1/users/{user}/profile", with_app(get_profile)),
+        Route("/v1/users/{user}/tags", with_app(change_tags), methods=["POST"]),
+    ]

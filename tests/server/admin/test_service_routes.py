@@ -1,0 +1,74 @@
+"""Admin API for the knowledge base, support tickets and profiles, against a real node."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from parley.proto import frames
+from tests.harness import RunningNode, running_node
+from tests.wsclient import RawClient
+
+
+@pytest.fixture
+async def node(tmp_path: Path) -> AsyncIterator[RunningNode]:
+    async with running_node(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def api(node: RunningNode) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"authorization": f"Bearer {node.api_key}"}
+    async with httpx.AsyncClient(base_url=node.http, headers=headers, timeout=10) as client:
+        yield client
+
+
+async def test_knowledge_ingest_reingest_and_versions(api: httpx.AsyncClient) -> None:
+    vector = base64.b64encode(b"\x00\x00\x80?" * 4).decode()
+    upload = {
+        "chunks": [{"id": "faq::1", "text": "Returns within 30 days"}, {"id": "faq::2", "text": "退货"}],
+        "vectors": [{"chunk_id": "faq::1", "model": "minilm", "view": "body", "vector": vector}],
+    }
+    stored = await api.put("/v1/knowledge/sources/faq_en.csv", json=upload)
+    assert stored.status_code == 200 and stored.json()["chunks"] == 2
+    first = stored.json()["version"]
+    dump = (await api.get("/v1/knowledge")).json()
+    assert dump["version"] == first and [c["chunk"]["id"] for c in dump["chunks"]] == ["faq::1", "faq::2"]
+    assert dump["vectors"][0]["vector"] == vector
+    again = await api.put("/v1/knowledge/sources/faq_en.csv", json={"chunks": upload["chunks"][:1]})
+    assert again.json()["version"] > first
+    assert len((await api.get("/v1/knowledge")).json()["chunks"]) == 1
+    gone = await api.delete("/v1/knowledge/sources/faq_en.csv")
+    assert (await api.get("/v1/knowledge/version")).json()["version"] == gone.json()["version"]
+    bad = await api.put("/v1/knowledge/sources/x.md", json={"chunks": [{"text": "no id"}]})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_request"
+    orphan = await api.put("/v1/knowledge/sources/x.md", json={"chunks": [], "vectors": upload["vectors"]})
+    assert orphan.status_code == 422
+
+
+async def test_tickets_handoff_assign_resolve_and_profiles(node: RunningNode, api: httpx.AsyncClient) -> None:
+    customer = await RawClient.connect(node.url, await node.token("cust"))
+    conv = (await customer.request(frames.ConvCreate, kind="support")).conv.conv
+    await api.post("/v1/users", json={"user": "ann", "role": "agent"})
+    tickets = (await api.get("/v1/support/tickets", params={"state": "bot"})).json()["tickets"]
+    assert [t["conv"] for t in tickets] == [conv]
+    waiting = await api.post(f"/v1/support/tickets/{conv}/handoff", json={"reason": "vip"})
+    assert waiting.json()["state"] == "waiting_for_agent"
+    assigned = await api.post(f"/v1/support/tickets/{conv}/assign", json={"agent": "ann"})
+    assert (assigned.json()["state"], assigned.json()["agent"]) == ("agent", "ann")
+    not_agent = await api.post(f"/v1/support/tickets/{conv}/assign", json={"agent": "cust"})
+    assert not_agent.status_code == 422
+    assert (await api.post(f"/v1/support/tickets/{conv}/resolve")).json()["state"] == "resolved"
+    tagged = await api.post(
+        "/v1/users/cust/tags", json={"add": [{"name": "vip", "ttl": 3600}], "source": "agent"}
+    )
+    assert tagged.json()["tags"][0]["name"] == "vip" and tagged.json()["tags"][0]["expires"] > 0
+    profile = (await api.get("/v1/users/cust/profile")).json()
+    assert [t["source"] for t in profile["tags"]] == ["agent"]
+    missing = await api.get("/v1/support/tickets/c_nope")
+    assert missing.status_code == 404
+    await customer.close()
