@@ -124,3 +124,33 @@ async def test_readyz_fails_when_the_broker_is_gone(tmp_path: Path) -> None:
                 pytest.fail("the node never became ready again after Redis came back")
     finally:
         redis.stop()
+
+
+async def test_a_connection_storm_does_not_take_the_node_down(tmp_path: Path) -> None:
+    import asyncio
+
+    async with running_node(tmp_path, auth_timeout=1.0) as node:
+        token = await node.token("storm")
+
+        async def silent() -> websockets.ClientConnection:
+            return await websockets.connect(node.url)
+
+        async def authed(i: int) -> RawClient:
+            return await RawClient.connect(node.url, token if i % 2 else await node.token(f"u{i}"))
+
+        silents = await asyncio.gather(*(silent() for _ in range(150)))
+        clients = await asyncio.gather(*(authed(i) for i in range(150)), return_exceptions=True)
+        ok = [c for c in clients if isinstance(c, RawClient)]
+        assert len(ok) >= 150 - 75 + 10, "all distinct users got in; the shared user hit its connection limit"
+        probe = await RawClient.connect(node.url, await node.token("probe"))
+        await probe.send(frames.Ping(ts=7))
+        assert (await probe.expect(frames.Pong, timeout=10)).ts == 7, "the node still serves"
+        closed = 0
+        for ws in silents:
+            try:
+                await asyncio.wait_for(ws.recv(), 10)
+            except websockets.ConnectionClosed as exc:
+                closed += exc.rcvd is not None and exc.rcvd.code == 4003
+        assert closed == len(silents), "every connection that never said hello was closed (4003)"
+        for c in [*ok, probe]:
+            await c.close()
