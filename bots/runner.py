@@ -1,0 +1,299 @@
+"""The bot service: an ordinary SDK client with a bot token that serves support conversations.
+
+For each customer text message in a ``support`` conversation whose state is ``bot``:
+
+1. an explicit request for a human (:class:`~.knowledge.HandoffDetector`) → hand over;
+2. otherwise compose an answer (:class:`~.answer.Answerer`); the model's
+   ``handoff_to_human`` call, or a failed model with nothing to quote → hand over;
+3. a low-confidence answer is sent as a "please rephrase", but the second one in a
+   row hands over instead;
+4. else send the answer (streamed as ``draft`` frames first when an LLM writes it),
+   with its cited passages in the body.
+
+A hand-over sends a short notice, then ``support_handoff`` with a summary of the
+conversation. The bot follows the state from the ``support`` system events in each
+conversation and stays silent while it is ``waiting_for_agent``, ``agent`` or
+``resolved``; an agent's ``release`` gives the conversation back. Customer feedback
+(``custom`` messages ``{"feedback": "up"|"down", "target": seq}``) and satisfaction
+scores become profile tags through :meth:`Client.tag`.
+
+Messages of one conversation are handled one at a time, in order; conversations run
+concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+from parley.bots.answer import Answer, Answerer, Turn, summarize
+from parley.bots.knowledge import HandoffDetector
+from parley.proto.frames import TagInput
+from parley.sdk import Client, ConversationEvent, Message, MessageEvent, ReplyError
+from parley.sdk.support import support_state
+
+__all__ = ["ConversationState", "SupportBot"]
+
+log = logging.getLogger("parley.bots")
+
+#: States in which the bot must not write.
+SILENT_STATES = frozenset({"waiting_for_agent", "agent", "resolved"})
+_NOTICE = {
+    "en": "I'm connecting you with a human agent now. They will see our conversation so far.",
+    "zh": "正在为您转接人工客服，客服会看到我们之前的对话，请稍候。",
+}
+
+
+@dataclass
+class ConversationState:
+    """What the bot knows about one support conversation."""
+
+    conv: str
+    support: bool = True
+    state: str = "bot"
+    agent: str = ""
+    customers: set[str] = field(default_factory=set)
+    low_streak: int = 0
+    turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=20))
+    #: seq of each bot answer → the chunk ids it cited (for feedback).
+    answers: dict[int, list[str]] = field(default_factory=dict)
+    #: The last seq handled (answered, or deliberately left alone).
+    handled: int = 0
+    pending: deque[Message] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    worker: asyncio.Task[None] | None = None
+
+
+class SupportBot:
+    """Serve every support conversation the bot's :class:`Client` is a member of.
+
+    ``low_confidence_limit`` low-confidence answers in a row hand over. Run with
+    :meth:`run` (until cancelled or the client closes) or :meth:`start`/:meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        answerer: Answerer,
+        *,
+        detector: HandoffDetector | None = None,
+        low_confidence_limit: int = 2,
+        history_turns: int = 20,
+    ) -> None:
+        self.client = client
+        self.answerer = answerer
+        self.detector = detector or HandoffDetector()
+        self.low_confidence_limit = low_confidence_limit
+        self.history_turns = history_turns
+        self.convs: dict[str, ConversationState] = {}
+        self._task: asyncio.Task[None] | None = None
+        #: Counters for tests and metrics: answers, handoffs, feedback, errors.
+        self.stats: dict[str, int] = {}
+
+    # -------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start serving in a background task (the client must be connected)."""
+        self._task = asyncio.create_task(self.run(), name="parley-bot")
+
+    async def stop(self) -> None:
+        """Stop serving (the client stays open)."""
+        tasks = [t for t in [self._task, *(s.worker for s in self.convs.values())] if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def run(self) -> None:
+        """Consume the client's message events until the client closes."""
+        async for event in self.client.events(MessageEvent, ConversationEvent):
+            if isinstance(event, MessageEvent):
+                self._enqueue(event.message)
+            elif event.event == "updated" and event.conversation.conv in self.convs:
+                cs = self.convs[event.conversation.conv]
+                cs.customers |= {m.user for m in event.conversation.members if m.role == "member"}
+
+    def _count(self, key: str) -> None:
+        self.stats[key] = self.stats.get(key, 0) + 1
+
+    def _enqueue(self, message: Message) -> None:
+        cs = self.convs.get(message.conv)
+        if cs is None:
+            cs = self.convs[message.conv] = ConversationState(message.conv, support=True)
+            cs.state = ""  # unknown until loaded
+        if not cs.support:
+            return
+        cs.pending.append(message)
+        cs.wake.set()
+        if cs.worker is None or cs.worker.done():
+            cs.worker = asyncio.create_task(self._work(cs), name=f"parley-bot:{message.conv}")
+
+    async def _work(self, cs: ConversationState) -> None:
+        while True:
+            if not cs.pending:
+                cs.wake.clear()
+                await cs.wake.wait()
+                continue
+            message = cs.pending.popleft()
+            try:
+                if not cs.state:
+                    await self._load(cs, message)
+                if cs.support:
+                    await self.handle(cs, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad message must not stop the conversation or the bot
+                self._count("errors")
+                log.exception("parley bot: failed on %s#%d", message.conv, message.seq)
+            cs.handled = max(cs.handled, message.seq)
+
+    async def _load(self, cs: ConversationState, message: Message) -> None:
+        """Learn the conversation: kind, customers, and the state as of ``message``."""
+        conv = await self.client.conversation(cs.conv)
+        cs.support = conv.kind == "support"
+        cs.customers = {m.user for m in conv.members if m.role == "member"}
+        cs.state, cs.agent = support_state(conv)
+        if not cs.support:
+            return
+        # The state *at this message* (the meta may be ahead if we are catching up).
+        page = await self.client.history(cs.conv, before=message.seq, limit=self.history_turns)
+        seen = False
+        for m in page.messages:
+            if m.kind == "system" and m.body.get("event") == "support":
+                cs.state, cs.agent, seen = (
+                    str(m.body.get("state") or "bot"),
+                    str(m.body.get("agent") or ""),
+                    True,
+                )
+            else:
+                self._remember(cs, m)
+        if not seen and not page.more:
+            cs.state, cs.agent = "bot", ""  # no transition yet: a support conversation starts with the bot
+
+    def _remember(self, cs: ConversationState, m: Message) -> None:
+        text = m.body.get("text") if m.kind == "text" else None
+        if not isinstance(text, str):
+            return
+        role = "bot" if m.sender == self.client.user else "customer" if m.sender in cs.customers else "agent"
+        cs.turns.append(Turn(role, text))
+
+    # ---------------------------------------------------------------- handling
+
+    async def handle(self, cs: ConversationState, m: Message) -> None:
+        """Handle one message of a support conversation (called in seq order)."""
+        if m.kind == "system":
+            self._on_system(cs, m)
+            if m.body.get("event") == "csat":
+                await self._on_csat(cs, m)
+            return
+        if m.sender == self.client.user:
+            return  # our own echo: recorded when sent
+        if m.sender not in cs.customers and m.sender != cs.agent and cs.state == "bot":
+            conv = await self.client.conversation(cs.conv)  # someone new: refresh who is who
+            cs.customers = {x.user for x in conv.members if x.role == "member"}
+        if m.kind == "custom" and m.sender in cs.customers and "feedback" in m.body:
+            await self._on_feedback(cs, m)
+            return
+        text = m.body.get("text") if m.kind == "text" else None
+        if not isinstance(text, str):
+            return
+        history = list(cs.turns)
+        self._remember(cs, m)
+        if m.sender not in cs.customers or cs.state in SILENT_STATES:
+            return
+        decision = self.detector.detect(text)
+        if decision.handoff:
+            await self._handoff(cs, f"customer_request:{decision.reason}", lang_of=text)
+            return
+        draft = uuid.uuid4().hex
+        answer = await self.answerer.answer(
+            text, history, on_draft=lambda so_far: self._draft(cs, draft, so_far)
+        )
+        if answer.handoff:
+            await self._abandon(cs, draft, answer)
+            await self._handoff(cs, answer.handoff, lang_of=text, summary=answer.summary)
+            return
+        if not answer.confident:
+            cs.low_streak += 1
+            if cs.low_streak >= self.low_confidence_limit:
+                await self._abandon(cs, draft, answer)
+                await self._handoff(cs, "low_confidence", lang_of=text)
+                return
+        else:
+            cs.low_streak = 0
+        await self._answer(cs, draft, answer)
+
+    def _on_system(self, cs: ConversationState, m: Message) -> None:
+        if m.body.get("event") != "support":
+            return
+        new = str(m.body.get("state") or "")
+        if new:
+            if new == "bot" and cs.state != "bot":
+                cs.low_streak = 0  # handed back: start afresh
+            cs.state, cs.agent = new, str(m.body.get("agent") or "")
+
+    def _interrupted(self, cs: ConversationState) -> bool:
+        """A state change is already queued behind the message being answered: do not write."""
+        return cs.state in SILENT_STATES or any(
+            p.kind == "system" and p.body.get("event") == "support" for p in cs.pending
+        )
+
+    async def _draft(self, cs: ConversationState, draft: str, text: str) -> None:
+        if not self._interrupted(cs):
+            await self.client.draft(cs.conv, draft, text)
+
+    async def _abandon(self, cs: ConversationState, draft: str, answer: Answer) -> None:
+        if answer.drafted:
+            await self.client.draft(cs.conv, draft, answer.text, done=True)
+
+    async def _answer(self, cs: ConversationState, draft: str, answer: Answer) -> None:
+        if self._interrupted(cs):
+            await self._abandon(cs, draft, answer)
+            return
+        sent = await self.client.send(cs.conv, kind="text", body=answer.body(), cmid=draft)
+        cs.turns.append(Turn("bot", answer.text))
+        cs.answers[sent.seq] = [c.chunk for c in answer.citations]
+        self._count(f"answers:{answer.source}")
+
+    async def _handoff(self, cs: ConversationState, reason: str, *, lang_of: str, summary: str = "") -> None:
+        if self._interrupted(cs):
+            return
+        lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in lang_of) else "en"
+        text = summarize(list(cs.turns), reason)
+        if summary:
+            text = f"{text} Model: {summary}"
+        try:
+            await self.client.send(cs.conv, _NOTICE[lang])
+            cs.turns.append(Turn("bot", _NOTICE[lang]))
+            await self.client.handoff(cs.conv, reason=reason, summary=text)
+        except ReplyError as exc:  # e.g. the customer already asked, or an agent claimed meanwhile
+            log.info("parley bot: handoff of %s refused: %s", cs.conv, exc)
+            return
+        cs.state, cs.low_streak = "waiting_for_agent", 0
+        self._count("handoffs")
+
+    async def _tag(self, user: str, names: list[str], evidence: str, confidence: float = 1.0) -> None:
+        await self.client.tag(
+            user, add=[TagInput(name=n, confidence=confidence, evidence=evidence) for n in names]
+        )
+
+    async def _on_feedback(self, cs: ConversationState, m: Message) -> None:
+        value = m.body.get("feedback")
+        if value not in ("up", "down"):
+            return
+        target = m.body.get("target")
+        names = [f"feedback:{value}"]
+        if isinstance(target, int) and target in cs.answers:
+            names += [f"feedback:{value}:{chunk.split('::')[0]}" for chunk in cs.answers[target][:1]]
+        await self._tag(m.sender, names, m.mid)
+        self._count(f"feedback:{value}")
+
+    async def _on_csat(self, cs: ConversationState, m: Message) -> None:
+        score = m.body.get("score")
+        if not isinstance(score, int) or not cs.customers:
+            return
+        level = "low" if score <= 2 else "neutral" if score == 3 else "high"
+        for customer in [m.sender] if m.sender in cs.customers else sorted(cs.customers):
+            await self._tag(customer, [f"csat:{level}"], m.mid)
