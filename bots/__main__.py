@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import signal
@@ -51,6 +53,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--kb", type=Path, default=KB_DIR, help="knowledge-base folder (Markdown, text, FAQ CSV/JSONL)"
     )
     ap.add_argument("--app-name", default="our shop", help="how the bot names the business in its prompt")
+    ap.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="file for stream positions, so a restart answers what it missed",
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     return ap.parse_args(argv)
 
@@ -85,12 +93,31 @@ async def serve(args: argparse.Namespace) -> None:
         logging.getLogger("parley.bots").info(
             "serving as %s (LLM: %s)", client.user, config.model if config else "off"
         )
-        await stop.wait()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5.0)
+            _save_positions(args.state, client.positions)
         await bot.stop()
+        _save_positions(args.state, client.positions)
     if llm is not None:
         await llm.aclose()
     if admin is not None:
         await admin.aclose()
+
+
+def _load_positions(path: Path | None) -> dict[str, tuple[int, str]]:
+    if path is None or not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {conv: (int(seq), str(epoch)) for conv, (seq, epoch) in data.items()}
+
+
+def _save_positions(path: Path | None, positions: dict[str, tuple[int, str]]) -> None:
+    if path is None:
+        return
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(positions))
+    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> None:

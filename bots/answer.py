@@ -36,6 +36,7 @@ __all__ = [
     "Answer",
     "Answerer",
     "Citation",
+    "Role",
     "Turn",
     "summarize",
 ]

@@ -29,10 +29,10 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from parley.bots.answer import Answer, Answerer, Turn, summarize
+from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
 from parley.bots.knowledge import HandoffDetector
 from parley.proto.frames import TagInput
-from parley.sdk import Client, ConversationEvent, Message, MessageEvent, ReplyError
+from parley.sdk import Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
 from parley.sdk.support import support_state
 
 __all__ = ["ConversationState", "SupportBot"]
@@ -97,7 +97,9 @@ class SupportBot:
 
     def start(self) -> None:
         """Start serving in a background task (the client must be connected)."""
-        self._task = asyncio.create_task(self.run(), name="parley-bot")
+        # Subscribe now, not when the task first runs, so no event slips in between.
+        stream = self.client.events(MessageEvent, ConversationEvent)
+        self._task = asyncio.create_task(self._consume(stream), name="parley-bot")
 
     async def stop(self) -> None:
         """Stop serving (the client stays open)."""
@@ -108,10 +110,13 @@ class SupportBot:
 
     async def run(self) -> None:
         """Consume the client's message events until the client closes."""
-        async for event in self.client.events(MessageEvent, ConversationEvent):
+        await self._consume(self.client.events(MessageEvent, ConversationEvent))
+
+    async def _consume(self, stream: EventStream[object]) -> None:
+        async for event in stream:
             if isinstance(event, MessageEvent):
                 self._enqueue(event.message)
-            elif event.event == "updated" and event.conversation.conv in self.convs:
+            elif isinstance(event, ConversationEvent) and event.conversation.conv in self.convs:
                 cs = self.convs[event.conversation.conv]
                 cs.customers |= {m.user for m in event.conversation.members if m.role == "member"}
 
@@ -176,7 +181,9 @@ class SupportBot:
         text = m.body.get("text") if m.kind == "text" else None
         if not isinstance(text, str):
             return
-        role = "bot" if m.sender == self.client.user else "customer" if m.sender in cs.customers else "agent"
+        role: Role = (
+            "bot" if m.sender == self.client.user else "customer" if m.sender in cs.customers else "agent"
+        )
         cs.turns.append(Turn(role, text))
 
     # ---------------------------------------------------------------- handling

@@ -223,3 +223,31 @@ async def test_feedback_and_satisfaction_become_tags(node: RunningNode, kb_index
             rated = await first(inbox, lambda e: e.message.body.get("event") == "csat", 10)
             await handled(bot, rated.message)
             assert (await agent.profile("cust")).tag("csat:low") is not None
+
+
+async def test_restarted_bot_answers_what_arrived_meanwhile_once(
+    node: RunningNode, kb_index: KnowledgeIndex
+) -> None:
+    async with connect(node, "cust") as customer:
+        inbox = customer.events(MessageEvent)
+        async with running_bot(node, kb_index) as bot:
+            conv = (await customer.create_support()).conv
+            await ask(customer, inbox, conv, "How do I track my order?")
+            saved = bot.client.positions
+        # The bot is down: a question arrives.
+        await customer.send(conv, "Do you ship internationally?")
+        await node.node.services.apps.upsert_user(node.app.app, BOT, role="bot")
+        client = Client(node.url, token=await node.token(BOT), positions=saved)
+        async with client:
+            restarted = SupportBot(client, Answerer(kb_index))
+            restarted.start()
+            answer = (await first(inbox, from_bot, 20)).message
+            assert "32 countries" in (answer.text or "")
+            marker = await customer.send(conv, "Which payment methods do you accept?")
+            await first(inbox, from_bot, 20)
+            await handled(restarted, marker)
+            await restarted.stop()
+        bot_texts = [
+            m.text for m in (await customer.history(conv)).messages if m.sender == BOT and m.kind == "text"
+        ]
+        assert len(bot_texts) == 3, "one answer per question, none repeated after the restart"
