@@ -26,7 +26,10 @@ def compose() -> dict[str, Any]:
 
 
 def parley_services() -> dict[str, dict[str, Any]]:
-    return {name: svc for name, svc in compose()["services"].items() if svc.get("build")}
+    """The gateway nodes: services that run ``parley``."""
+    return {
+        name: svc for name, svc in compose()["services"].items() if svc.get("command", [""])[0] == "parley"
+    }
 
 
 def command_of(argv: list[str]) -> tuple[click.Command, list[str]]:
@@ -99,7 +102,25 @@ def test_backing_services_match_the_urls() -> None:
 
 def test_dockerfile_installs_and_runs_parley() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "pip install" in dockerfile and "[server]" in dockerfile
+    assert "pip install" in dockerfile and "ARG EXTRAS=server" in dockerfile
     cmd = re.search(r"CMD (\[.*\])", dockerfile)
     assert cmd is not None
     command_of(yaml.safe_load(cmd.group(1)))
+
+
+def test_bot_service_runs_the_bot_with_its_options_and_variables() -> None:
+    bot = compose()["services"]["bot"]
+    assert bot["command"][:3] == ["python", "-m", "parley.bots"]
+    assert bot["build"]["args"]["EXTRAS"] == "server,bots"
+    source = (ROOT / "bots" / "__main__.py").read_text() + (ROOT / "bots" / "llm.py").read_text()
+    for arg in bot["command"][3:]:
+        if arg.startswith("--"):
+            assert f'"{arg}"' in source, f"the bot has no option {arg}"
+    for var in bot["environment"]:
+        assert var in source, f"the bot does not read {var}"
+    url = bot["command"][bot["command"].index("--url") + 1]
+    assert url.startswith("ws://lb:") and url.endswith("/ws"), (
+        "the bot talks to the gateway through the load balancer"
+    )
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "ARG EXTRAS" in dockerfile and ".[${EXTRAS}]" in dockerfile
