@@ -6,7 +6,15 @@ Example (server on localhost with an app's API key)::
 
 The bot user (``--user``, default ``parley-bot``) is created with role ``bot`` through the
 admin API and gets fresh tokens from it; or pass ``--token`` (a bot token from your
-back-end). The knowledge base defaults to the example shop in ``parley/bots/data/kb``.
+back-end). With ``--admin``/``--api-key`` the knowledge base is the app's, loaded from the
+server and reloaded when its version changes (``--kb-poll`` seconds); ``--kb DIR`` is ingested
+into it first, and an empty one is seeded with the example shop. With ``--token`` only, the
+index is built locally from ``--kb`` (default: the example shop in ``parley/bots/data/kb``).
+
+Ingest files into the server's knowledge base::
+
+    python -m parley.bots ingest --admin URL --api-key KEY PATH... [--delete SOURCE]
+
 An LLM is used when ``PARLEY_LLM_BASE_URL`` (or ``OPENAI_BASE_URL``) is set; see
 ``docs/BOT.md``.
 """
@@ -20,9 +28,11 @@ import json
 import logging
 import os
 import signal
+import sys
 from pathlib import Path
 
 from parley.bots.answer import Answerer
+from parley.bots.ingest import KnowledgeSync, ingest_files
 from parley.bots.knowledge import (
     HandoffDetector,
     KnowledgeIndex,
@@ -50,7 +60,16 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--user", default="parley-bot", help="the bot's user id")
     ap.add_argument(
-        "--kb", type=Path, default=KB_DIR, help="knowledge-base folder (Markdown, text, FAQ CSV/JSONL)"
+        "--kb",
+        type=Path,
+        default=None,
+        help="knowledge-base folder (Markdown, text, FAQ CSV/JSONL); with --admin it is ingested into the server",
+    )
+    ap.add_argument(
+        "--kb-poll",
+        type=float,
+        default=10.0,
+        help="seconds between knowledge-version checks with --admin (0 = load once)",
     )
     ap.add_argument("--app-name", default="our shop", help="how the bot names the business in its prompt")
     ap.add_argument(
@@ -67,14 +86,25 @@ async def serve(args: argparse.Namespace) -> None:
     """Build the index, connect, serve until SIGINT/SIGTERM."""
     if not args.token and not (args.admin and args.api_key):
         raise SystemExit("give --token, or --admin and --api-key")
+    log = logging.getLogger("parley.bots")
     index = KnowledgeIndex([MiniLMEmbedder(), MultilingualUSEEmbedder()])
-    index.replace(chunk_documents(load_directory(args.kb)))
-    logging.getLogger("parley.bots").info("knowledge base: %d chunks from %s", len(index.chunks), args.kb)
+    admin = AdminClient(args.admin, args.api_key, timeout=120) if args.admin and args.api_key else None
+    sync: KnowledgeSync | None = None
+    if admin is None:
+        kb = args.kb or KB_DIR
+        index.replace(chunk_documents(load_directory(kb)))
+        log.info("knowledge base: %d chunks from %s", len(index.chunks), kb)
+    else:
+        await admin.create_user(args.user, role="bot")
+        sync = KnowledgeSync(admin, index, interval=args.kb_poll)
+        if args.kb is not None:
+            await ingest_files(admin, index, [args.kb])
+        elif not (await admin.knowledge()).chunks:
+            log.info("knowledge base empty: seeding it with the example shop (%s)", KB_DIR)
+            await ingest_files(admin, index, [KB_DIR])
+        await sync.load()
     config = LLMConfig.from_env()
     llm = LLM(config) if config else None
-    admin = AdminClient(args.admin, args.api_key) if args.admin and args.api_key else None
-    if admin is not None:
-        await admin.create_user(args.user, role="bot")
 
     async def get_token() -> str:
         assert admin is not None
@@ -88,6 +118,7 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    poller = asyncio.create_task(sync.run()) if sync is not None and args.kb_poll > 0 else None
     async with client:
         bot.start()
         logging.getLogger("parley.bots").info(
@@ -99,6 +130,10 @@ async def serve(args: argparse.Namespace) -> None:
             _save_positions(args.state, client.positions)
         await bot.stop()
         _save_positions(args.state, client.positions)
+    if poller is not None:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
     if llm is not None:
         await llm.aclose()
     if admin is not None:
@@ -121,6 +156,11 @@ def _save_positions(path: Path | None, positions: dict[str, tuple[int, str]]) ->
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ingest"]:
+        from parley.bots.ingest import main as ingest_main
+
+        raise SystemExit(ingest_main(argv[1:]))
     args = _args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(name)s %(message)s"

@@ -14,18 +14,30 @@ error code, detail) when the server answers with a problem document.
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from parley.proto import frames as f
 from parley.sdk.errors import AdminError
 from parley.sdk.models import Conversation, ConversationSummary, Message
+from parley.sdk.support import Profile, Tag, TagSpec
 
-__all__ = ["AdminClient", "MessagePage", "Token", "User"]
+__all__ = [
+    "AdminClient",
+    "KnowledgeChunk",
+    "KnowledgeSnapshot",
+    "KnowledgeVectorRecord",
+    "MessagePage",
+    "Token",
+    "User",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,55 @@ class MessagePage:
 
     messages: tuple[Message, ...]
     more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeVectorRecord:
+    """One stored embedding of a knowledge chunk: ``view`` of chunk ``chunk_id`` under ``model``.
+
+    ``vector`` is raw float32 little-endian bytes (base64 only on the wire).
+    """
+
+    chunk_id: str
+    model: str
+    view: str
+    vector: bytes
+
+    def to_json(self) -> dict[str, str]:
+        """The wire form (vector base64-encoded)."""
+        return {
+            "chunk_id": self.chunk_id,
+            "model": self.model,
+            "view": self.view,
+            "vector": base64.b64encode(self.vector).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KnowledgeVectorRecord:
+        """Build from the wire form."""
+        return cls(
+            str(data["chunk_id"]),
+            str(data["model"]),
+            str(data.get("view") or ""),
+            base64.b64decode(str(data["vector"])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeChunk:
+    """A stored chunk: the ``source`` (file) it came from and its fields (``chunk["id"]`` at least)."""
+
+    source: str
+    chunk: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeSnapshot:
+    """An app's whole knowledge base at ``version``: chunks and their vectors."""
+
+    version: int
+    chunks: tuple[KnowledgeChunk, ...] = ()
+    vectors: tuple[KnowledgeVectorRecord, ...] = ()
 
 
 class AdminClient:
@@ -221,6 +282,81 @@ class AdminClient:
                 if line.strip():
                     yield Message.from_json(json.loads(line))
 
+    # ---------------------------------------------------------- knowledge base
+
+    async def put_knowledge(
+        self,
+        source: str,
+        chunks: Sequence[Mapping[str, Any]],
+        vectors: Iterable[KnowledgeVectorRecord] = (),
+    ) -> int:
+        """Store ``chunks`` (each with a string ``id``) and their ``vectors`` as ``source``.
+
+        Replaces everything previously stored under ``source`` (re-ingesting a file);
+        returns the app's new knowledge version.
+        """
+        payload = {"chunks": [dict(c) for c in chunks], "vectors": [v.to_json() for v in vectors]}
+        data = _as_dict(await self._call("PUT", f"/v1/knowledge/sources/{_seg(source)}", json=payload))
+        return int(data["version"])
+
+    async def delete_knowledge(self, source: str) -> int:
+        """Remove every chunk of ``source``; returns the app's new knowledge version."""
+        data = _as_dict(await self._call("DELETE", f"/v1/knowledge/sources/{_seg(source)}"))
+        return int(data["version"])
+
+    async def knowledge(self) -> KnowledgeSnapshot:
+        """The app's whole knowledge base: every source's chunks and vectors, with its version."""
+        data = _as_dict(await self._call("GET", "/v1/knowledge"))
+        return KnowledgeSnapshot(
+            int(data.get("version") or 0),
+            tuple(KnowledgeChunk(str(row["source"]), dict(row["chunk"])) for row in data.get("chunks") or []),
+            tuple(KnowledgeVectorRecord.from_json(v) for v in data.get("vectors") or []),
+        )
+
+    async def knowledge_version(self) -> int:
+        """The app's knowledge version: it changes on every put or delete (cheap to poll)."""
+        return int(_as_dict(await self._call("GET", "/v1/knowledge/version"))["version"])
+
+    # ---------------------------------------------------------------- profiles
+
+    async def profile(self, user: str) -> Profile:
+        """``user``'s profile: unexpired tags, attributes and counters."""
+        return _profile(_as_dict(await self._call("GET", f"/v1/users/{_seg(user)}/profile")))
+
+    async def tag(
+        self,
+        user: str,
+        add: Iterable[TagSpec] = (),
+        remove: Iterable[str] = (),
+        *,
+        source: str = "agent",
+        evidence: str = "",
+        ttl: int = 0,
+    ) -> Profile:
+        """Add and remove tags on ``user``'s profile; returns the profile.
+
+        ``add`` takes names, ``(name, confidence)`` pairs or ``TagInput`` records;
+        ``evidence`` (a message id) and ``ttl`` (seconds, 0 = never) apply to those
+        given by name or pair. ``source``: rule, model, agent, customer or bot.
+        """
+        tags = []
+        for spec in add:
+            if isinstance(spec, f.TagInput):
+                tags.append(
+                    {
+                        "name": spec.name,
+                        "confidence": spec.confidence,
+                        "ttl": spec.ttl,
+                        "evidence": spec.evidence,
+                    }
+                )
+            elif isinstance(spec, tuple):
+                tags.append({"name": spec[0], "confidence": spec[1], "ttl": ttl, "evidence": evidence})
+            else:
+                tags.append({"name": spec, "ttl": ttl, "evidence": evidence})
+        payload = {"add": tags, "remove": list(remove), "source": source}
+        return _profile(_as_dict(await self._call("POST", f"/v1/users/{_seg(user)}/tags", json=payload)))
+
     # --------------------------------------------------------------- internals
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -242,6 +378,27 @@ def _problem(response: httpx.Response) -> AdminError:
         detail = str(data.get("detail") or data.get("title") or response.reason_phrase)
         return AdminError(response.status_code, code, detail)
     return AdminError(response.status_code, "http_error", response.text[:500] or response.reason_phrase)
+
+
+def _seg(value: str) -> str:
+    """``value`` as one URL path segment (file names may hold spaces, ``#`` or Chinese)."""
+    return quote(value, safe="")
+
+
+def _profile(data: dict[str, Any]) -> Profile:
+    tags = tuple(
+        Tag(
+            str(t["name"]),
+            str(t.get("source") or ""),
+            float(t.get("confidence", 1.0)),
+            str(t.get("evidence") or ""),
+            int(t.get("ts") or 0),
+            int(t.get("expires") or 0),
+        )
+        for t in data.get("tags") or []
+    )
+    counters = {str(k): int(v) for k, v in (data.get("counters") or {}).items()}
+    return Profile(str(data.get("user") or ""), tags, dict(data.get("attributes") or {}), counters)
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,175 @@
+"""The knowledge base through the store: ingest over the admin API, a bot loads it and follows re-ingests."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parley.bots.answer import Answerer
+from parley.bots.ingest import KnowledgeSync, chunk_from_dict, chunk_to_dict, ingest_files
+from parley.bots.ingest import main as ingest_main
+from parley.bots.knowledge import (
+    Calibration,
+    HandoffDetector,
+    KnowledgeFormatError,
+    KnowledgeIndex,
+    MiniLMEmbedder,
+    MultilingualUSEEmbedder,
+)
+from parley.bots.knowledge.eval import KB_DIR
+from parley.bots.runner import SupportBot
+from parley.sdk import AdminClient, Client, MessageEvent
+from tests.harness import RunningNode, running_node
+from tests.sdk.helpers import first
+
+pytestmark = pytest.mark.timeout(120)
+
+BOT = "parley-bot"
+
+
+class Counting:
+    """An embedder that counts the texts it encodes (to prove a load does not re-embed)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name: str = inner.name
+        self.dim: int = inner.dim
+        self.multilingual: bool = inner.multilingual
+        self.calibration: Calibration = inner.calibration
+        self.texts = 0
+
+    def encode(self, texts: list[str]) -> Any:
+        self.texts += len(texts)
+        return self.inner.encode(texts)
+
+
+@pytest.fixture
+async def node(tmp_path: Path) -> AsyncIterator[RunningNode]:
+    async with running_node(tmp_path) as running:
+        yield running
+
+
+@asynccontextmanager
+async def admin_of(node: RunningNode) -> AsyncIterator[AdminClient]:
+    async with AdminClient(node.http, node.api_key, timeout=60) as admin:
+        yield admin
+
+
+@asynccontextmanager
+async def connect(node: RunningNode, user: str, role: str = "user") -> AsyncIterator[Client]:
+    await node.node.services.apps.upsert_user(node.app.app, user, role=role)
+    async with Client(node.url, token=await node.token(user)) as client:
+        yield client
+
+
+def test_chunk_round_trip(kb_index: KnowledgeIndex) -> None:
+    for chunk in kb_index.chunks[:10]:
+        assert chunk_from_dict(chunk_to_dict(chunk)) == chunk
+
+
+async def test_ingest_load_answer_and_follow_reingest(
+    node: RunningNode, tmp_path: Path, minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
+) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(KB_DIR, kb)
+    async with admin_of(node) as admin:
+        writer = KnowledgeIndex([minilm, use])
+        results = await ingest_files(admin, writer, [kb])
+        assert {r.source for r in results} == {p.name for p in KB_DIR.iterdir()}
+        stored = await admin.knowledge()
+        assert stored.version == results[-1].version == await admin.knowledge_version()
+        assert len(stored.chunks) == sum(r.chunks for r in results)
+        assert {row.source for row in stored.chunks} >= {"faq_en.csv", "尺码与会员.md"}
+
+        # The bot's index loads chunks with their stored vectors: nothing is embedded on load.
+        counting = [Counting(minilm), Counting(use)]
+        index = KnowledgeIndex(counting)
+        sync = KnowledgeSync(admin, index, interval=0.05)
+        await sync.load()
+        assert len(index.chunks) == len(stored.chunks)
+        assert [c.texts for c in counting] == [0, 0]
+
+        poller = asyncio.create_task(sync.run())
+        try:
+            async with connect(node, BOT, "bot") as bot_client, connect(node, "cust") as customer:
+                bot = SupportBot(bot_client, Answerer(index, None), detector=HandoffDetector())
+                bot.start()
+                inbox = customer.events(MessageEvent)
+                conv = (await customer.create_support()).conv
+
+                await customer.send(conv, "How much does shipping cost?")
+                answer = (await first(inbox, lambda e: e.message.sender == BOT, 30)).message
+                assert "¥299" in (answer.text or "")
+                assert answer.body["citations"][0]["chunk"].startswith("en.ship-cost")
+
+                # Re-ingest a changed file: the running bot reloads and answers from the new text.
+                faq = kb / "faq_en.csv"
+                faq.write_text(
+                    faq.read_text(encoding="utf-8").replace(
+                        "free on orders over ¥299", "free on orders over ¥399"
+                    ),
+                    encoding="utf-8",
+                )
+                (result,) = await ingest_files(admin, writer, [faq])
+                assert result.source == "faq_en.csv"
+                await sync.wait_version(result.version, timeout=10)
+                assert len(index.chunks) == len(stored.chunks), "the source was replaced, not appended"
+                await customer.send(conv, "How much does shipping cost?")
+                again = (
+                    await first(inbox, lambda e: e.message.sender == BOT and e.message.seq > answer.seq, 30)
+                ).message
+                assert "¥399" in (again.text or "") and "¥299" not in (again.text or "")
+                # Only the embeddings of the query were computed, never the knowledge base again.
+                assert max(c.texts for c in counting) <= 4
+
+                # Deleting a source: its chunks leave the running index.
+                version = await admin.delete_knowledge("faq_en.csv")
+                await sync.wait_version(version, timeout=10)
+                assert not [c for c in index.chunks if c.doc_id.startswith("en.ship")]
+                await bot.stop()
+        finally:
+            poller.cancel()
+
+
+async def test_bad_file_ingests_nothing(
+    node: RunningNode, tmp_path: Path, minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
+) -> None:
+    (tmp_path / "good.md").write_text("## Gift cards {#gift}\nGift cards never expire.\n", encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes("退货政策".encode("gbk"))
+    async with admin_of(node) as admin:
+        with pytest.raises(KnowledgeFormatError, match="not UTF-8"):
+            await ingest_files(admin, KnowledgeIndex([minilm, use]), [tmp_path])
+        assert not (await admin.knowledge()).chunks
+
+
+async def test_cli_ingest_and_delete(
+    node: RunningNode, tmp_path: Path, minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
+) -> None:
+    (tmp_path / "gift.md").write_text("## Gift cards {#gift}\nGift cards never expire.\n", encoding="utf-8")
+    base = ["--admin", node.http, "--api-key", node.api_key]
+    index = KnowledgeIndex([minilm, use])
+    # The CLI runs its own event loop: run it in a thread, as a separate process would.
+    assert await asyncio.to_thread(ingest_main, [*base, str(tmp_path / "gift.md")], index=index) == 0
+    async with admin_of(node) as admin:
+        stored = await admin.knowledge()
+        assert [row.source for row in stored.chunks] == ["gift.md"]
+        assert {v.model for v in stored.vectors} == {minilm.name, use.name}
+        assert await asyncio.to_thread(ingest_main, [*base, "--delete", "gift.md"], index=index) == 0
+        assert not (await admin.knowledge()).chunks
+    assert await asyncio.to_thread(ingest_main, [*base, str(tmp_path / "missing.md")], index=index) == 2
+
+
+async def test_admin_profile_tags(node: RunningNode) -> None:
+    await node.node.services.apps.upsert_user(node.app.app, "cust")
+    async with admin_of(node) as admin:
+        profile = await admin.tag("cust", [("interest:skincare", 0.8)], source="model", evidence="m1", ttl=60)
+        tag = profile.tag("interest:skincare")
+        assert tag is not None and tag.source == "model" and tag.evidence == "m1" and tag.expires > 0
+        await admin.tag("cust", remove=["interest:skincare"])
+        assert (await admin.profile("cust")).tag_names == []
