@@ -17,7 +17,7 @@ from typing import Any, cast
 from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode
 from parley.server.broker import make_broker
-from parley.server.gateway.connection import Connection
+from parley.server.gateway.connection import PARK_AFTER_TICKS, Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.limits import TokenBucket
 from parley.server.gateway.router import Router
@@ -183,6 +183,9 @@ class Node:
             for conn in list(self.hub.connections):
                 if now - conn.last_seen > self.settings.idle_timeout:
                     conn.close(CloseCode.IDLE_TIMEOUT, "idle")
+                conn.idle_ticks += 1
+                if conn.idle_ticks >= PARK_AFTER_TICKS:
+                    conn.park()
             if now - last_probe > self.settings.probe_interval:
                 last_probe = now
                 await self.check_broker()

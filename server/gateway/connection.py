@@ -18,6 +18,9 @@ from parley.server.gateway.limits import TokenBucket
 
 __all__ = ["Connection"]
 
+#: Sweeper ticks (about a second each) without a push before an idle writer task ends.
+PARK_AFTER_TICKS = 3
+
 SendBytes = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
 
@@ -37,6 +40,7 @@ class Connection:
         "convs",
         "device",
         "id",
+        "idle_ticks",
         "last_seen",
         "max_queue",
         "on_overflow",
@@ -71,7 +75,11 @@ class Connection:
         self._close = close
         self._queue: deque[bytes] = deque()
         self._wakeup = asyncio.Event()
+        #: The writer task exists only while there is something to write (or recently was):
+        #: an idle connection costs no task. See :meth:`park`.
         self.writer: asyncio.Task[None] | None = None
+        #: Sweeper ticks since the last push (reset by every push).
+        self.idle_ticks = 0
         self._sending = False
         #: Set by the endpoint: ends the connection when the socket cannot even take a close frame.
         self.abort: Callable[[], None] | None = None
@@ -98,7 +106,11 @@ class Connection:
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue full")
             return False
         self._queue.append(data)
-        self._wakeup.set()
+        self.idle_ticks = 0
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+        else:
+            self._wakeup.set()
         return True
 
     def close(self, code: int, reason: str) -> None:
@@ -115,10 +127,14 @@ class Connection:
                         self.writer.cancel()
                     if self.abort is not None:
                         self.abort()
+            if self.writer is None:
+                self.writer = asyncio.get_running_loop().create_task(self._write_loop())
             self._wakeup.set()
 
-    def start_writer(self) -> None:
-        self.writer = asyncio.create_task(self._write_loop())
+    def park(self) -> None:
+        """Let an idle writer task end; the next push starts a new one (the sweeper calls this)."""
+        if self.writer is not None and not self._queue and self.close_code is None:
+            self._wakeup.set()
 
     async def _write_loop(self) -> None:
         queue = self._queue
@@ -130,6 +146,11 @@ class Connection:
                     self._sending = False
                 if self.close_code is not None:
                     await self._close(*self.close_code)
+                    return
+                if self.idle_ticks >= PARK_AFTER_TICKS:
+                    # No await between this check and the return: a push cannot slip in
+                    # between, and the next push sees ``writer is None`` and starts one.
+                    self.writer = None
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()

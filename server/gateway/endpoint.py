@@ -53,7 +53,6 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         max_queue=settings.outbound_queue,
         on_overflow=node.metrics.slow_consumers.inc,
     )
-    conn.start_writer()
     conn.abort = _aborter()
     node.pending.add(conn)
     try:
