@@ -54,6 +54,8 @@ class Hub:
         self._pending_unsub: set[str] = set()
         self._unsub_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._to_subscribe: list[str] = []
+        self._subscribing: asyncio.Future[None] | None = None
 
     # ----------------------------------------------------------- membership
     async def register(self, conn: Connection, convs: Iterable[str]) -> None:
@@ -91,7 +93,29 @@ class Hub:
             else:
                 subscribers.add(conn)
         if new:
-            await self._broker.subscribe(new)
+            await self._subscribe(new)
+
+    async def _subscribe(self, channels: list[str]) -> None:
+        """Coalesce concurrent subscribes (a reconnect storm) into one broker call per round."""
+        self._to_subscribe.extend(channels)
+        if self._subscribing is None:
+            self._subscribing = asyncio.get_running_loop().create_future()
+            task = asyncio.get_running_loop().create_task(self._flush_subscribes(self._subscribing))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        await asyncio.shield(self._subscribing)
+
+    async def _flush_subscribes(self, done: asyncio.Future[None]) -> None:
+        await asyncio.sleep(0)  # let the connections authenticating in this loop turn join in
+        batch, self._to_subscribe = self._to_subscribe, []
+        self._subscribing = None  # later arrivals start the next round
+        try:
+            await self._broker.subscribe(batch)
+        except Exception as exc:
+            done.set_exception(exc)
+            done.exception()  # retrieved: waiters re-raise it; no "never retrieved" warning
+        else:
+            done.set_result(None)
 
     def detach(self, conn: Connection, channels: Iterable[str]) -> None:
         for channel in channels:
