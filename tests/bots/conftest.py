@@ -1,8 +1,5 @@
-"""Shared fixtures of the bot tests: the real models (loaded once per session) and the LLM stub.
-
-``tests/bots/knowledge/conftest.py`` defines the same model fixtures for its folder; the
-definitions here serve the rest of ``tests/bots``.
-"""
+"""Shared fixtures of the bot tests (``tests/bots/knowledge`` included): the real models,
+loaded once per session (``import torch`` alone costs seconds), and the LLM stub."""
 
 from __future__ import annotations
 

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
 import jwt
 import pytest
 
 from parley.proto import frames
-from tests.harness import RunningNode, running_node
+from tests.harness import RunningNode
 from tests.wsclient import RawClient
-
-
-@pytest.fixture
-async def node(tmp_path: Path) -> AsyncIterator[RunningNode]:
-    async with running_node(tmp_path, admin_key="root-key") as running:
-        yield running
-
-
-@pytest.fixture
-async def api(node: RunningNode) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"authorization": f"Bearer {node.api_key}"}
-    async with httpx.AsyncClient(base_url=node.http, headers=headers, timeout=10) as client:
-        yield client
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> None:

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from parley.proto import frames
-from tests.harness import RunningNode, running_node
+from tests.harness import RunningNode
 from tests.wsclient import RawClient
-
-
-@pytest.fixture
-async def node(tmp_path: Path) -> AsyncIterator[RunningNode]:
-    async with running_node(tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-async def api(node: RunningNode) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"authorization": f"Bearer {node.api_key}"}
-    async with httpx.AsyncClient(base_url=node.http, headers=headers, timeout=10) as client:
-        yield client
 
 
 async def test_knowledge_ingest_reingest_and_versions(api: httpx.AsyncClient) -> None:
