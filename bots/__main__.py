@@ -113,7 +113,9 @@ async def serve(args: argparse.Namespace) -> None:
     client = Client(
         args.url, token=args.token or None, get_token=get_token if admin else None, connect_timeout=None
     )
-    bot = SupportBot(client, Answerer(index, llm, app_name=args.app_name), detector=HandoffDetector())
+    bot = SupportBot(
+        client, Answerer(index, llm, app_name=args.app_name), detector=HandoffDetector(), admin=admin
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -3,11 +3,16 @@
 For each customer text message in a ``support`` conversation whose state is ``bot``:
 
 1. an explicit request for a human (:class:`~.knowledge.HandoffDetector`) → hand over;
-2. otherwise compose an answer (:class:`~.answer.Answerer`); the model's
+2. sentiment (:class:`~.sentiment.SentimentScorer`) that is clearly negative — one
+   strongly negative message or ``negative_limit`` negative ones in a row → hand over;
+   every customer message (in any state) records ``sentiment:<label>`` on the customer's
+   profile (source ``model`` when the bot has an :class:`AdminClient`, else ``bot``;
+   evidence = the message id; expires after ``sentiment_ttl``);
+3. otherwise compose an answer (:class:`~.answer.Answerer`); the model's
    ``handoff_to_human`` call, or a failed model with nothing to quote → hand over;
-3. a low-confidence answer is sent as a "please rephrase", but the second one in a
+4. a low-confidence answer is sent as a "please rephrase", but the second one in a
    row hands over instead;
-4. else send the answer (streamed as ``draft`` frames first when an LLM writes it),
+5. else send the answer (streamed as ``draft`` frames first when an LLM writes it),
    with its cited passages in the body.
 
 A hand-over sends a short notice, then ``support_handoff`` with a summary of the
@@ -31,8 +36,9 @@ from dataclasses import dataclass, field
 
 from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
 from parley.bots.knowledge import HandoffDetector
+from parley.bots.sentiment import Sentiment, SentimentScorer
 from parley.proto.frames import TagInput
-from parley.sdk import Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
+from parley.sdk import AdminClient, Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
 from parley.sdk.support import support_state
 
 __all__ = ["ConversationState", "SupportBot"]
@@ -57,6 +63,7 @@ class ConversationState:
     agent: str = ""
     customers: set[str] = field(default_factory=set)
     low_streak: int = 0
+    negative_streak: int = 0
     turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=20))
     #: seq of each bot answer → the chunk ids it cited (for feedback).
     answers: dict[int, list[str]] = field(default_factory=dict)
@@ -70,8 +77,11 @@ class ConversationState:
 class SupportBot:
     """Serve every support conversation the bot's :class:`Client` is a member of.
 
-    ``low_confidence_limit`` low-confidence answers in a row hand over. Run with
-    :meth:`run` (until cancelled or the client closes) or :meth:`start`/:meth:`stop`.
+    ``low_confidence_limit`` low-confidence answers in a row hand over, as do
+    ``negative_limit`` negative messages in a row or one strongly negative one
+    (``use_sentiment=False`` turns sentiment off). ``admin`` (optional) is used to record
+    model-derived tags with source ``model``. Run with :meth:`run` (until cancelled or
+    the client closes) or :meth:`start`/:meth:`stop`.
     """
 
     def __init__(
@@ -82,12 +92,21 @@ class SupportBot:
         detector: HandoffDetector | None = None,
         low_confidence_limit: int = 2,
         history_turns: int = 20,
+        sentiment: SentimentScorer | None = None,
+        use_sentiment: bool = True,
+        negative_limit: int = 2,
+        sentiment_ttl: int = 30 * 24 * 3600,
+        admin: AdminClient | None = None,
     ) -> None:
         self.client = client
         self.answerer = answerer
         self.detector = detector or HandoffDetector()
         self.low_confidence_limit = low_confidence_limit
         self.history_turns = history_turns
+        self.sentiment = (sentiment or SentimentScorer()) if use_sentiment else None
+        self.negative_limit = negative_limit
+        self.sentiment_ttl = sentiment_ttl
+        self.admin = admin
         self.convs: dict[str, ConversationState] = {}
         self._task: asyncio.Task[None] | None = None
         #: Counters for tests and metrics: answers, handoffs, feedback, errors.
@@ -208,11 +227,17 @@ class SupportBot:
             return
         history = list(cs.turns)
         self._remember(cs, m)
-        if m.sender not in cs.customers or cs.state in SILENT_STATES:
+        if m.sender not in cs.customers:
+            return
+        mood = await self._on_sentiment(cs, m, text)
+        if cs.state in SILENT_STATES:
             return
         decision = self.detector.detect(text)
         if decision.handoff:
             await self._handoff(cs, f"customer_request:{decision.reason}", lang_of=text)
+            return
+        if mood is not None and (mood.strong or cs.negative_streak >= self.negative_limit):
+            await self._handoff(cs, f"sentiment:{'strong' if mood.strong else 'repeated'}", lang_of=text)
             return
         draft = uuid.uuid4().hex
         answer = await self.answerer.answer(
@@ -238,7 +263,7 @@ class SupportBot:
         new = str(m.body.get("state") or "")
         if new:
             if new == "bot" and cs.state != "bot":
-                cs.low_streak = 0  # handed back: start afresh
+                cs.low_streak = cs.negative_streak = 0  # handed back: start afresh
             cs.state, cs.agent = new, str(m.body.get("agent") or "")
 
     def _interrupted(self, cs: ConversationState) -> bool:
@@ -278,8 +303,28 @@ class SupportBot:
         except ReplyError as exc:  # e.g. the customer already asked, or an agent claimed meanwhile
             log.info("parley bot: handoff of %s refused: %s", cs.conv, exc)
             return
-        cs.state, cs.low_streak = "waiting_for_agent", 0
+        cs.state, cs.low_streak, cs.negative_streak = "waiting_for_agent", 0, 0
         self._count("handoffs")
+
+    async def _on_sentiment(self, cs: ConversationState, m: Message, text: str) -> Sentiment | None:
+        """Score ``text``, count negative streaks, record ``sentiment:<label>``; None if turned off."""
+        if self.sentiment is None:
+            return None
+        mood = self.sentiment.score(text)
+        cs.negative_streak = cs.negative_streak + 1 if mood.label == "negative" else 0
+        name = f"sentiment:{mood.label}"
+        others = [f"sentiment:{x}" for x in ("negative", "neutral", "positive") if f"sentiment:{x}" != name]
+        tag = TagInput(name=name, confidence=mood.confidence, evidence=m.mid, ttl=self.sentiment_ttl)
+        try:
+            if self.admin is not None:
+                await self.admin.tag(m.sender, [tag], others, source="model")
+            else:
+                await self.client.tag(m.sender, add=[tag], remove=others)
+            self._count(f"sentiment:{mood.label}")
+        except Exception:  # a profile write must never cost the customer an answer
+            self._count("errors")
+            log.warning("parley bot: sentiment tag for %s failed", m.sender, exc_info=True)
+        return mood
 
     async def _tag(self, user: str, names: list[str], evidence: str, confidence: float = 1.0) -> None:
         await self.client.tag(

@@ -1,0 +1,253 @@
+"""Explainable sentiment of customer messages, offline, for English, Chinese and both mixed.
+
+A lexicon scorer with three rules, so every decision can be read back as the words that
+made it (:attr:`Sentiment.evidence`):
+
+1. The text is split into units — lowercased English words and single Chinese characters
+   (punctuation kept as clause breaks) — and lexicon terms (``"fed up"``, ``"不错"``,
+   ``"烦死"``) are matched longest first, so ``不错`` is one positive term, not 不 + 错.
+2. **Negation**: a negator (``not``, ``isn't``, ``no``, ``never``, ``can't``; 不 没 别 无 未)
+   in the three units before a term, within the clause, flips it: a negated positive counts
+   ``-0.8 x`` ("not happy", "不满意"), a negated negative ``+0.75 x`` ("not bad", "不差",
+   "no complaints": mildly positive, as people mean it).
+3. **Intensifiers** in the same window (very, so, really, 太, 很, 非常, 真...) multiply by
+   1.5 (好 before a negative term is "very": 好烦); ``!!``/``？？`` strengthen a negative message by 1.2; a hypothetical ("if", 如果,
+   万一) halves negative terms ("what if the parcel is damaged?" is a question, not a
+   complaint).
+
+The sum is the score: ``<= -0.75`` negative, ``>= 0.75`` positive, else neutral;
+``<= -2`` is *strongly* negative (the bot hands over at once). Accuracy on
+``tests/data/sentiment_eval.jsonl`` is in ``docs/BOT_QUALITY.md``; reproduce with
+``python -m parley.bots.sentiment``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["LEXICON", "Sentiment", "SentimentScorer", "evaluate", "main"]
+
+Label = Literal["negative", "neutral", "positive"]
+
+#: Term → weight. Multi-word English terms are space-separated; Chinese terms are written plainly.
+#: Weight 0 terms exist to be consumed whole ("好的" = "OK", not "good").
+LEXICON: Mapping[str, float] = {
+    # ---- English, negative
+    "bad": -1.0, "poor": -1.0, "terrible": -2.0, "awful": -2.0, "horrible": -2.0, "worst": -2.0,
+    "useless": -1.5, "ridiculous": -1.5, "unacceptable": -2.0, "scam": -2.0, "fraud": -2.0,
+    "disappointed": -1.5, "disappointing": -1.5, "angry": -1.5, "furious": -2.0, "annoyed": -1.0,
+    "annoying": -1.0, "frustrated": -1.5, "frustrating": -1.5, "upset": -1.0, "unhappy": -1.0,
+    "fed up": -1.5, "sick of": -1.5, "hate": -1.5, "rubbish": -1.5, "garbage": -2.0, "broken": -1.0,
+    "damaged": -1.0, "crashing": -1.0, "crashes": -1.0, "late": -1.0, "delays": -0.5, "delayed": -0.5,
+    "wrong": -0.75, "fell apart": -1.0, "nothing like": -1.0, "complain": -1.0, "complaint": -1.0,
+    "complaints": -1.0, "problem": -0.5, "ugh": -1.0, "wtf": -2.0, "nobody": -0.5, "never again": -2.0,
+    "waste": -1.5, "rude": -1.5, "lied": -2.0, "cheated": -2.0, "sucks": -1.5, "pathetic": -2.0,
+    # ---- English, positive
+    "good": 1.0, "great": 1.5, "nice": 1.0, "fine": 0.5, "love": 1.5, "like it": 1.0, "helpful": 1.0,
+    "thanks": 1.0, "thank you": 1.0, "thank": 1.0, "perfect": 1.5, "perfectly": 1.0, "awesome": 1.5,
+    "excellent": 1.5, "amazing": 1.5, "beautiful": 1.0, "happy": 1.0, "satisfied": 1.0, "fast": 0.5,
+    "quick": 0.5, "smoothly": 1.0, "appreciate": 1.0, "wonderful": 1.5, "glad": 1.0, "recommend": 1.0,
+    # ---- Chinese, negative
+    "差": -1.0, "慢": -1.0, "坏": -1.0, "烂": -1.5, "垃圾": -2.0, "骗": -2.0, "坑": -1.0, "无语": -1.0,
+    "失望": -1.5, "投诉": -1.5, "生气": -1.5, "气死": -2.0, "烦": -1.0, "烦死": -2.0, "恶心": -2.0,
+    "再也不买": -1.5, "不一样": -0.5, "出问题": -1.0, "太坑": -1.5, "糟糕": -1.5, "难用": -1.0,
+    "后悔": -1.5, "退钱": -1.0, "离谱": -1.5, "忍无可忍": -2.0, "破": -0.5,
+    # ---- Chinese, positive
+    "好": 1.0, "不错": 1.0, "还不错": 1.0, "挺好": 1.0, "太好了": 1.5, "满意": 1.0, "喜欢": 1.0,
+    "谢谢": 1.0, "感谢": 1.0, "多谢": 1.0, "漂亮": 1.0, "好看": 1.0, "好用": 1.0, "合身": 1.0,
+    "快": 0.5, "点赞": 1.5, "耐心": 1.0, "有帮助": 1.0, "解决了": 1.0, "还会买": 1.0, "准": 0.5,
+    "赞": 1.0, "完美": 1.5, "舒服": 1.0, "推荐": 1.0, "棒": 1.5,
+    # ---- consumed whole, no sentiment
+    "好的": 0.0, "好吗": 0.0, "好不好": 0.0, "说好": 0.0, "快点": 0.0, "尽快": 0.0, "no problem": 1.0,
+    "没问题": 1.0,
+}  # fmt: skip
+
+_NEGATORS = frozenset(
+    "not no never isn't isnt aren't wasn't weren't don't dont doesn't didn't can't cant cannot "
+    "won't wouldn't hardly without 不 没 别 无 未".split()
+)
+_INTENSIFIERS = frozenset(
+    "very so really absolutely extremely super totally too completely utterly 太 很 真 超 特 挺 好".split()
+)
+_MULTI_INTENSIFIERS = ("非常", "特别", "十分", "实在")
+_HYPOTHETICAL = re.compile(r"\b(?:if|what if|in case)\b|如果|万一|假如|要是")
+_UNIT = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff]|[.,;:!?。，；：！？、\n]")
+_BREAK = frozenset(".,;:!?。，；：！？、\n")
+_WINDOW = 3
+
+
+def _units(text: str) -> list[str]:
+    return _UNIT.findall(text.lower().replace("’", "'"))
+
+
+def _term_units(term: str) -> tuple[str, ...]:
+    return tuple(_units(term))
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    """The sentiment of one message: ``label``, the summed ``score``, and the terms behind it."""
+
+    label: Label
+    score: float
+    strong: bool
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def confidence(self) -> float:
+        """0.5..1: how far the score is past the label's threshold (neutral: how close to 0)."""
+        if self.label == "neutral":
+            return round(max(0.5, 1.0 - abs(self.score) / 1.5), 3)
+        return round(min(1.0, 0.5 + (abs(self.score) - 0.75) / 2.5), 3)
+
+
+class SentimentScorer:
+    """Lexicon + negation + intensifier rules (see the module docstring).
+
+    ``negative_at``/``positive_at`` are the label thresholds, ``strong_at`` the score from
+    which a message alone is clearly negative. Pass ``lexicon`` to extend or replace terms.
+    """
+
+    def __init__(
+        self,
+        lexicon: Mapping[str, float] | None = None,
+        *,
+        negative_at: float = -0.75,
+        positive_at: float = 0.75,
+        strong_at: float = -2.0,
+    ) -> None:
+        self.lexicon = {_term_units(t): w for t, w in (lexicon or LEXICON).items()}
+        self.max_len = max(len(k) for k in self.lexicon)
+        self.negative_at, self.positive_at, self.strong_at = negative_at, positive_at, strong_at
+
+    def score(self, text: str) -> Sentiment:
+        """Score one message."""
+        units = _units(text)
+        hypothetical = bool(_HYPOTHETICAL.search(text.lower()))
+        total, evidence = 0.0, []
+        i = 0
+        while i < len(units):
+            match = next(
+                (
+                    n
+                    for n in range(min(self.max_len, len(units) - i), 0, -1)
+                    if tuple(units[i : i + n]) in self.lexicon
+                ),
+                0,
+            )
+            if not match:
+                i += 1
+                continue
+            term = tuple(units[i : i + match])
+            weight = self.lexicon[term]
+            if term == ("好",) and self._negative_next(units, i + 1):
+                i += 1  # 好 before a negative term means "very" (好烦, 好慢), not "good"
+                continue
+            if weight:
+                value, how = self._apply_rules(weight, _window(units, i), hypothetical)
+                total += value
+                evidence.append(f"{''.join(term) if _cjk(term) else ' '.join(term)}{how}({value:+.2f})")
+            i += match
+        if total < 0 and re.search(r"[!?！？]{2,}", text):
+            total *= 1.2
+            evidence.append("!!(x1.2)")
+        total = round(total, 3)
+        label: Label = (
+            "negative"
+            if total <= self.negative_at
+            else "positive"
+            if total >= self.positive_at
+            else "neutral"
+        )
+        return Sentiment(label, total, total <= self.strong_at, tuple(evidence))
+
+    def _negative_next(self, units: list[str], i: int) -> bool:
+        return any(
+            self.lexicon.get(tuple(units[i : i + n]), 0.0) < 0
+            for n in range(1, min(self.max_len, len(units) - i) + 1)
+        )
+
+    @staticmethod
+    def _apply_rules(weight: float, window: list[str], hypothetical: bool) -> tuple[float, str]:
+        joined = "".join(window)
+        multi = [m for m in _MULTI_INTENSIFIERS if m in joined]
+        for m in multi:  # 非常 is an intensifier, not the negator 非
+            joined = joined.replace(m, "")
+        negated = any(u in _NEGATORS for u in window) and not (
+            multi and not any(u in _NEGATORS for u in _units(joined))
+        )
+        intense = bool(multi) or any(u in _INTENSIFIERS for u in window)
+        how = ""
+        value = weight
+        if negated:
+            value = -0.8 * weight if weight > 0 else -0.75 * weight
+            how += "[negated]"
+        if intense:
+            value *= 1.5
+            how += "[intensified]"
+        if hypothetical and value < 0:
+            value *= 0.5
+            how += "[hypothetical]"
+        return value, how
+
+
+def _window(units: list[str], i: int) -> list[str]:
+    out: list[str] = []
+    for u in reversed(units[max(0, i - _WINDOW) : i]):
+        if u in _BREAK:
+            break
+        out.insert(0, u)
+    return out
+
+
+def _cjk(units: Iterable[str]) -> bool:
+    return all("\u3400" <= u[0] <= "\u9fff" for u in units)
+
+
+# -------------------------------------------------------------- evaluation
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "sentiment_eval.jsonl"
+
+
+def evaluate(scorer: SentimentScorer, rows: list[dict[str, str]]) -> dict[str, tuple[int, int]]:
+    """Correct/total per ``<split>`` and ``<split>:<lang>``; also prints nothing."""
+    out: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        ok = scorer.score(row["text"]).label == row["label"]
+        for key in (row["split"], f"{row['split']}:{row['lang']}", "all"):
+            right, total = out.get(key, (0, 0))
+            out[key] = (right + ok, total + 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print sentiment accuracy on the labelled set (``--errors`` lists the tuning-split misses)."""
+    ap = argparse.ArgumentParser(prog="python -m parley.bots.sentiment")
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--errors", action="store_true", help="print tuning-split misses")
+    args = ap.parse_args(argv)
+    rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    scorer = SentimentScorer()
+    res = evaluate(scorer, rows)
+    print("| split | English | Chinese | code-mixed | all |\n|---|---|---|---|---|")
+    for split in ("tune", "holdout", "fresh"):
+        cells = []
+        for lang in ("en", "zh", "mixed", None):
+            right, total = res.get(f"{split}:{lang}" if lang else split, (0, 0))
+            cells.append(f"{right / total:.2f} ({right}/{total})" if total else "–")
+        print(f"| {split} | " + " | ".join(cells) + " |")
+    if args.errors:
+        for row in rows:
+            s = scorer.score(row["text"])
+            if row["split"] == "tune" and s.label != row["label"]:
+                print(f"MISS want={row['label']} got={s.label} {s.score:+.2f} {row['text']} {s.evidence}")
+
+
+if __name__ == "__main__":
+    main()
