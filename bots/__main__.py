@@ -43,6 +43,7 @@ from parley.bots.knowledge import (
 )
 from parley.bots.llm import LLM, LLMConfig
 from parley.bots.runner import SupportBot
+from parley.bots.sentiment import SentimentScorer
 from parley.sdk import AdminClient, Client
 
 KB_DIR = Path(__file__).resolve().parent / "data" / "kb"
@@ -87,7 +88,8 @@ async def serve(args: argparse.Namespace) -> None:
     if not args.token and not (args.admin and args.api_key):
         raise SystemExit("give --token, or --admin and --api-key")
     log = logging.getLogger("parley.bots")
-    index = KnowledgeIndex([MiniLMEmbedder(), MultilingualUSEEmbedder()])
+    use = MultilingualUSEEmbedder()
+    index = KnowledgeIndex([MiniLMEmbedder(), use])
     admin = AdminClient(args.admin, args.api_key, timeout=120) if args.admin and args.api_key else None
     sync: KnowledgeSync | None = None
     if admin is None:
@@ -114,7 +116,11 @@ async def serve(args: argparse.Namespace) -> None:
         args.url, token=args.token or None, get_token=get_token if admin else None, connect_timeout=None
     )
     bot = SupportBot(
-        client, Answerer(index, llm, app_name=args.app_name), detector=HandoffDetector(), admin=admin
+        client,
+        Answerer(index, llm, app_name=args.app_name),
+        detector=HandoffDetector(),
+        sentiment=SentimentScorer(embedder=use),
+        admin=admin,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

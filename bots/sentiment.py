@@ -26,12 +26,16 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
-__all__ = ["LEXICON", "Sentiment", "SentimentScorer", "evaluate", "main"]
+import numpy as np
+
+from parley.bots.knowledge.embedders import Embedder
+
+__all__ = ["EXAMPLES", "LEXICON", "Sentiment", "SentimentScorer", "evaluate", "main"]
 
 Label = Literal["negative", "neutral", "positive"]
 
@@ -67,6 +71,52 @@ LEXICON: Mapping[str, float] = {
     "好的": 0.0, "好吗": 0.0, "好不好": 0.0, "说好": 0.0, "快点": 0.0, "尽快": 0.0, "no problem": 1.0,
     "没问题": 1.0,
 }  # fmt: skip
+
+#: Prototype messages for the optional nearest-example vote (used only when no lexicon term fires).
+EXAMPLES: Mapping[str, tuple[str, ...]] = {
+    "negative": (
+        "This is unacceptable, I want to speak to someone.",
+        "I've been waiting forever and nothing has happened.",
+        "You people never answer, what a joke.",
+        "The item is falling apart and I'm very unhappy.",
+        "Seriously? This is the last time I order here.",
+        "I feel cheated by this shop.",
+        "The product looks cheap and flimsy.",
+        "等了这么久还没消息，太过分了",
+        "你们到底管不管？",
+        "东西质量太次了，后悔死了",
+        "再这样我就给差评了",
+        "简直是浪费钱",
+    ),
+    "neutral": (
+        "How long does delivery take?",
+        "Can I change the size of my order?",
+        "What is your return policy?",
+        "Where can I find my invoice?",
+        "Is this available in blue?",
+        "I placed an order this morning.",
+        "请问什么时候发货",
+        "怎么申请退款",
+        "这个有没有黑色的",
+        "我的订单号是多少",
+        "可以开发票吗",
+        "运费怎么算",
+    ),
+    "positive": (
+        "Thank you, that solved it.",
+        "Everything arrived in perfect condition, very pleased.",
+        "Really happy with my purchase!",
+        "Cheers, all sorted now.",
+        "The quality exceeded my expectations.",
+        "You were very helpful, much appreciated.",
+        "收到了，非常满意",
+        "谢谢你的帮助",
+        "质量很好，会回购的",
+        "发货很快，好评",
+        "衣服穿着很舒服",
+        "问题解决了，谢谢",
+    ),
+}
 
 _NEGATORS = frozenset(
     "not no never isn't isnt aren't wasn't weren't don't dont doesn't didn't can't cant cannot "
@@ -121,10 +171,32 @@ class SentimentScorer:
         negative_at: float = -0.75,
         positive_at: float = 0.75,
         strong_at: float = -2.0,
+        embedder: Embedder | None = None,
+        examples: Mapping[str, Sequence[str]] | None = None,
+        vote_threshold: float = 0.45,
+        vote_margin: float = 0.05,
     ) -> None:
         self.lexicon = {_term_units(t): w for t, w in (lexicon or LEXICON).items()}
         self.max_len = max(len(k) for k in self.lexicon)
         self.negative_at, self.positive_at, self.strong_at = negative_at, positive_at, strong_at
+        self.embedder = embedder
+        self.vote_threshold, self.vote_margin = vote_threshold, vote_margin
+        self._bank: dict[str, Any] = {}
+        if embedder is not None:
+            for label, texts in (examples or EXAMPLES).items():
+                self._bank[label] = embedder.encode(list(texts))
+
+    def _vote(self, text: str) -> tuple[Label, float] | None:
+        """Nearest-example vote: mean of the 3 best cosines per label; None when unsure."""
+        if self.embedder is None:
+            return None
+        q = self.embedder.encode([text])[0]
+        means = {label: float(np.mean(np.sort(bank @ q)[-3:])) for label, bank in self._bank.items()}
+        ranked = sorted(means.items(), key=lambda kv: -kv[1])
+        (best, top), (_, second) = ranked[0], ranked[1]
+        if top < self.vote_threshold or top - second < self.vote_margin or best == "neutral":
+            return None
+        return cast(Label, best), round(top, 3)
 
     def score(self, text: str) -> Sentiment:
         """Score one message."""
@@ -157,6 +229,12 @@ class SentimentScorer:
         if total < 0 and re.search(r"[!?！？]{2,}", text):
             total *= 1.2
             evidence.append("!!(x1.2)")
+        if not evidence:
+            vote = self._vote(text)
+            if vote is not None:
+                # Counts as one mild term of that polarity: never strong on its own.
+                total = -1.0 if vote[0] == "negative" else 1.0
+                evidence.append(f"~{vote[0]} examples({vote[1]:.2f})")
         total = round(total, 3)
         label: Label = (
             "negative"
@@ -231,17 +309,23 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m parley.bots.sentiment")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--errors", action="store_true", help="print tuning-split misses")
+    ap.add_argument("--no-embeddings", action="store_true", help="lexicon only (no USE model)")
     args = ap.parse_args(argv)
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
-    scorer = SentimentScorer()
-    res = evaluate(scorer, rows)
-    print("| split | English | Chinese | code-mixed | all |\n|---|---|---|---|---|")
-    for split in ("tune", "holdout", "fresh"):
-        cells = []
-        for lang in ("en", "zh", "mixed", None):
-            right, total = res.get(f"{split}:{lang}" if lang else split, (0, 0))
-            cells.append(f"{right / total:.2f} ({right}/{total})" if total else "–")
-        print(f"| {split} | " + " | ".join(cells) + " |")
+    configs = {"lexicon + rules": SentimentScorer()}
+    if not args.no_embeddings:
+        from parley.bots.knowledge import MultilingualUSEEmbedder
+
+        configs["lexicon + rules + USE example vote"] = SentimentScorer(embedder=MultilingualUSEEmbedder())
+    print("| configuration | split | English | Chinese | code-mixed | all |\n|---|---|---|---|---|---|")
+    for name, scorer in configs.items():
+        res = evaluate(scorer, rows)
+        for split in ("tune", "holdout", "fresh"):
+            cells = []
+            for lang in ("en", "zh", "mixed", None):
+                right, total = res.get(f"{split}:{lang}" if lang else split, (0, 0))
+                cells.append(f"{right / total:.2f} ({right}/{total})" if total else "–")
+            print(f"| {name} | {split} | " + " | ".join(cells) + " |")
     if args.errors:
         for row in rows:
             s = scorer.score(row["text"])
