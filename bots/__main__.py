@@ -44,6 +44,7 @@ from parley.bots.knowledge import (
 from parley.bots.llm import LLM, LLMConfig
 from parley.bots.runner import SupportBot
 from parley.bots.sentiment import SentimentScorer
+from parley.bots.tags import DEFAULT_TAGS, InterestTagger
 from parley.sdk import AdminClient, Client
 
 KB_DIR = Path(__file__).resolve().parent / "data" / "kb"
@@ -79,6 +80,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="file for stream positions, so a restart answers what it missed",
     )
+    ap.add_argument(
+        "--tags",
+        type=Path,
+        default=DEFAULT_TAGS,
+        help="interest-tag definitions (JSON/YAML; default: the example shop's)",
+    )
+    ap.add_argument("--no-tags", action="store_true", help="no zero-shot interest tags")
     ap.add_argument("-v", "--verbose", action="store_true")
     return ap.parse_args(argv)
 
@@ -120,6 +128,7 @@ async def serve(args: argparse.Namespace) -> None:
         Answerer(index, llm, app_name=args.app_name),
         detector=HandoffDetector(),
         sentiment=SentimentScorer(embedder=use),
+        tagger=None if args.no_tags else InterestTagger.from_file(use, args.tags),
         admin=admin,
     )
     stop = asyncio.Event()

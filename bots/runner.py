@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
 from parley.bots.knowledge import HandoffDetector
 from parley.bots.sentiment import Sentiment, SentimentScorer
+from parley.bots.tags import InterestTagger
 from parley.proto.frames import TagInput
 from parley.sdk import AdminClient, Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
 from parley.sdk.support import support_state
@@ -79,7 +80,8 @@ class SupportBot:
 
     ``low_confidence_limit`` low-confidence answers in a row hand over, as do
     ``negative_limit`` negative messages in a row or one strongly negative one
-    (``use_sentiment=False`` turns sentiment off). ``admin`` (optional) is used to record
+    (``use_sentiment=False`` turns sentiment off). ``tagger`` adds zero-shot interest
+    tags (:mod:`parley.bots.tags`) from every customer message. ``admin`` (optional) is used to record
     model-derived tags with source ``model``. Run with :meth:`run` (until cancelled or
     the client closes) or :meth:`start`/:meth:`stop`.
     """
@@ -96,6 +98,8 @@ class SupportBot:
         use_sentiment: bool = True,
         negative_limit: int = 2,
         sentiment_ttl: int = 30 * 24 * 3600,
+        tagger: InterestTagger | None = None,
+        interest_ttl: int = 90 * 24 * 3600,
         admin: AdminClient | None = None,
     ) -> None:
         self.client = client
@@ -106,6 +110,8 @@ class SupportBot:
         self.sentiment = (sentiment or SentimentScorer()) if use_sentiment else None
         self.negative_limit = negative_limit
         self.sentiment_ttl = sentiment_ttl
+        self.tagger = tagger
+        self.interest_ttl = interest_ttl
         self.admin = admin
         self.convs: dict[str, ConversationState] = {}
         self._task: asyncio.Task[None] | None = None
@@ -307,23 +313,40 @@ class SupportBot:
         self._count("handoffs")
 
     async def _on_sentiment(self, cs: ConversationState, m: Message, text: str) -> Sentiment | None:
-        """Score ``text``, count negative streaks, record ``sentiment:<label>``; None if turned off."""
-        if self.sentiment is None:
-            return None
-        mood = self.sentiment.score(text)
-        cs.negative_streak = cs.negative_streak + 1 if mood.label == "negative" else 0
-        name = f"sentiment:{mood.label}"
-        others = [f"sentiment:{x}" for x in ("negative", "neutral", "positive") if f"sentiment:{x}" != name]
-        tag = TagInput(name=name, confidence=mood.confidence, evidence=m.mid, ttl=self.sentiment_ttl)
+        """Update the customer's profile from ``text``: ``sentiment:<label>`` and interest tags.
+
+        Returns the sentiment (None if turned off) and counts negative streaks.
+        """
+        add: list[TagInput] = []
+        remove: list[str] = []
+        mood = self.sentiment.score(text) if self.sentiment is not None else None
+        if mood is not None:
+            cs.negative_streak = cs.negative_streak + 1 if mood.label == "negative" else 0
+            name = f"sentiment:{mood.label}"
+            remove = [
+                f"sentiment:{x}" for x in ("negative", "neutral", "positive") if f"sentiment:{x}" != name
+            ]
+            add.append(
+                TagInput(name=name, confidence=mood.confidence, evidence=m.mid, ttl=self.sentiment_ttl)
+            )
+        if self.tagger is not None:
+            matches = await asyncio.to_thread(self.tagger.match, text)
+            add += [
+                TagInput(name=x.name, confidence=x.confidence, evidence=m.mid, ttl=self.interest_ttl)
+                for x in matches
+            ]
+        if not add:
+            return mood
         try:
             if self.admin is not None:
-                await self.admin.tag(m.sender, [tag], others, source="model")
+                await self.admin.tag(m.sender, add, remove, source="model")
             else:
-                await self.client.tag(m.sender, add=[tag], remove=others)
-            self._count(f"sentiment:{mood.label}")
+                await self.client.tag(m.sender, add=add, remove=remove)
+            for t in add:
+                self._count(t.name)
         except Exception:  # a profile write must never cost the customer an answer
             self._count("errors")
-            log.warning("parley bot: sentiment tag for %s failed", m.sender, exc_info=True)
+            log.warning("parley bot: profile tags for %s failed", m.sender, exc_info=True)
         return mood
 
     async def _tag(self, user: str, names: list[str], evidence: str, confidence: float = 1.0) -> None:

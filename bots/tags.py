@@ -1,0 +1,255 @@
+"""Zero-shot interest and intent tags: customer messages matched against the app's tag definitions.
+
+An app describes its tags in a JSON or YAML file (``python -m parley.bots --tags FILE``)::
+
+    {"threshold": 0.5, "margin": 0.0, "gap": 0.2,
+     "negatives": ["where is my order", "I want to return it"],
+     "tags": [{"name": "interest:outerwear",
+               "description": "wants to buy a jacket or coat",
+               "examples": ["Do you have a warm winter coat?", "想买一件大衣"],
+               "threshold": 0.55}]}
+
+Each definition is embedded once (its description and every example, with the multilingual
+USE model, so Chinese messages match English definitions and back). A message gets a tag
+when its best cosine to that tag's texts clears the tag's threshold, beats its best cosine to
+the ``negatives`` (service questions that merely mention the product: "the coat I ordered has
+not arrived") by ``margin``, and lies within ``gap`` of the best tag's score (tags far below
+the best share the phrasing, "Do you have ...", not the topic). The result says which text matched, as evidence.
+
+Bad definitions (no name, a name with spaces, nothing to match, a threshold out of 0..1,
+unreadable file) raise :class:`TagDefinitionError` with the reason; nothing is loaded.
+Precision/recall on ``tests/data/tags_eval.jsonl``: ``python -m parley.bots.tags``, reported in
+``docs/BOT_QUALITY.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parley.bots.knowledge.embedders import Embedder
+
+__all__ = [
+    "DEFAULT_TAGS",
+    "InterestTagger",
+    "TagDefinition",
+    "TagDefinitionError",
+    "TagMatch",
+    "load_tag_definitions",
+    "main",
+]
+
+DEFAULT_TAGS = Path(__file__).resolve().parent / "data" / "tags.json"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "tags_eval.jsonl"
+_NAME = re.compile(r"^[\w:.\-]{1,100}$")
+
+
+class TagDefinitionError(ValueError):
+    """A tag definition file cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class TagDefinition:
+    """One configured tag: what it means (``description``) and messages that carry it (``examples``)."""
+
+    name: str
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    threshold: float | None = None
+
+    def texts(self) -> list[str]:
+        """The texts a message is compared with."""
+        return [t for t in (self.description, *self.examples) if t.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class TagMatch:
+    """A tag for a message: ``score`` is the best cosine, ``matched`` the text it matched."""
+
+    name: str
+    score: float
+    confidence: float
+    matched: str
+
+
+def _definition(i: int, raw: Any, source: str) -> TagDefinition:
+    where = f"{source}: tags[{i}]"
+    if not isinstance(raw, dict):
+        raise TagDefinitionError(f"{where}: must be an object with name, description, examples")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise TagDefinitionError(
+            f"{where}: name must be 1-100 letters, digits, ':', '.', '_' or '-' (got {name!r})"
+        )
+    description = raw.get("description") or ""
+    examples = raw.get("examples") or []
+    if not isinstance(description, str) or not isinstance(examples, list):
+        raise TagDefinitionError(f"{where} ({name}): description must be text and examples a list of texts")
+    if not all(isinstance(e, str) for e in examples):
+        raise TagDefinitionError(f"{where} ({name}): every example must be text")
+    threshold = raw.get("threshold")
+    if threshold is not None and (not isinstance(threshold, int | float) or not 0 < threshold < 1):
+        raise TagDefinitionError(f"{where} ({name}): threshold must be a number between 0 and 1")
+    unknown = set(raw) - {"name", "description", "examples", "threshold"}
+    if unknown:
+        raise TagDefinitionError(f"{where} ({name}): unknown fields {sorted(unknown)}")
+    d = TagDefinition(name, description, tuple(examples), None if threshold is None else float(threshold))
+    if not d.texts():
+        raise TagDefinitionError(f"{where} ({name}): give a description or examples to match against")
+    return d
+
+
+def load_tag_definitions(path: str | Path) -> tuple[list[TagDefinition], dict[str, Any]]:
+    """Read a JSON or YAML tag file; returns the definitions and the file's options
+    (``threshold``, ``margin``, ``negatives``)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        data = (
+            json.loads(text)
+            if p.suffix.lower() == ".json"
+            else __import__("yaml").safe_load(text)  # YAML is optional: JSON works without it
+        )
+    except (OSError, UnicodeDecodeError, ValueError, ImportError) as exc:
+        raise TagDefinitionError(f"{p}: cannot read tag definitions ({exc})") from None
+    except Exception as exc:  # yaml.YAMLError does not derive from ValueError
+        raise TagDefinitionError(f"{p}: cannot read tag definitions ({exc})") from None
+    if isinstance(data, list):
+        data = {"tags": data}
+    if not isinstance(data, dict) or not isinstance(data.get("tags"), list) or not data["tags"]:
+        raise TagDefinitionError(f'{p}: expected {{"tags": [...]}} with at least one tag')
+    defs = [_definition(i, raw, str(p)) for i, raw in enumerate(data["tags"])]
+    names = [d.name for d in defs]
+    if len(set(names)) != len(names):
+        raise TagDefinitionError(f"{p}: duplicate tag names")
+    options = {k: data[k] for k in ("threshold", "margin", "gap", "negatives") if k in data}
+    negatives = options.get("negatives", [])
+    if not isinstance(negatives, list) or not all(isinstance(n, str) for n in negatives):
+        raise TagDefinitionError(f"{p}: negatives must be a list of texts")
+    for key in ("threshold", "margin", "gap"):
+        if key in options and not isinstance(options[key], int | float):
+            raise TagDefinitionError(f"{p}: {key} must be a number")
+    return defs, options
+
+
+class InterestTagger:
+    """Match messages against :class:`TagDefinition` s by embedding similarity (see the module docstring)."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        definitions: Sequence[TagDefinition],
+        *,
+        threshold: float = 0.5,
+        margin: float = 0.0,
+        gap: float = 1.0,
+        negatives: Sequence[str] = (),
+    ) -> None:
+        self.embedder = embedder
+        self.definitions = list(definitions)
+        self.threshold, self.margin, self.gap = threshold, margin, gap
+        self._texts = [d.texts() for d in self.definitions]
+        self._vectors = [embedder.encode(t) for t in self._texts]
+        self._negatives = embedder.encode(list(negatives)) if negatives else None
+
+    @classmethod
+    def from_file(cls, embedder: Embedder, path: str | Path, **overrides: Any) -> InterestTagger:
+        """A tagger for the definitions in ``path`` (its options, then ``overrides``)."""
+        defs, options = load_tag_definitions(path)
+        options.update(overrides)
+        return cls(embedder, defs, **options)
+
+    def match(self, text: str) -> list[TagMatch]:
+        """The tags ``text`` carries, best first."""
+        if not text.strip():
+            return []
+        q = self.embedder.encode([text])[0]
+        floor = float(np.max(self._negatives @ q)) if self._negatives is not None else -1.0
+        out = []
+        for d, texts, vecs in zip(self.definitions, self._texts, self._vectors, strict=True):
+            sims = vecs @ q
+            best = int(np.argmax(sims))
+            score = float(sims[best])
+            threshold = d.threshold if d.threshold is not None else self.threshold
+            if score >= threshold and score - floor >= self.margin:
+                confidence = min(1.0, 0.5 + 0.5 * (score - threshold) / max(1e-6, 1.0 - threshold) * 2)
+                out.append(TagMatch(d.name, round(score, 4), round(confidence, 3), texts[best]))
+        out.sort(key=lambda m: -m.score)
+        # Tags far below the best one share only the phrasing ("Do you have ..."), not the topic.
+        return [m for m in out if m.score >= out[0].score - self.gap]
+
+
+# -------------------------------------------------------------- evaluation
+
+
+def evaluate(tagger: InterestTagger, rows: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int, int, int]]:
+    """(true positives, predicted, expected) per split, counted over (message, tag) pairs."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for row in rows:
+        got = {m.name for m in tagger.match(str(row["text"]))}
+        want = set(row["tags"])
+        for key in (str(row["split"]), f"{row['split']}:{row['lang']}"):
+            tp, pred, exp = out.get(key, (0, 0, 0))
+            out[key] = (tp + len(got & want), pred + len(got), exp + len(want))
+    return out
+
+
+def _pr(tp: int, pred: int, exp: int) -> str:
+    p = f"{tp / pred:.2f} ({tp}/{pred})" if pred else "–"
+    r = f"{tp / exp:.2f} ({tp}/{exp})" if exp else "–"
+    return f"{p} | {r}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print tag precision/recall on the labelled set for a few thresholds."""
+    ap = argparse.ArgumentParser(prog="python -m parley.bots.tags")
+    ap.add_argument("--tags", type=Path, default=DEFAULT_TAGS)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--errors", action="store_true", help="print tuning-split mistakes")
+    args = ap.parse_args(argv)
+    from parley.bots.knowledge import MultilingualUSEEmbedder
+
+    use = MultilingualUSEEmbedder()
+    rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    defs, options = load_tag_definitions(args.tags)
+    base = float(options.get("threshold", 0.5))
+    plain: dict[str, Any] = {"threshold": base, "negatives": [], "margin": 0.0, "gap": 1.0}
+    configs: dict[str, InterestTagger] = {
+        f"threshold {base:.2f} only": InterestTagger(use, defs, **plain),
+        f"+ gap {options.get('gap', 1.0)} to the best tag": InterestTagger(
+            use, defs, **{**plain, "gap": options.get("gap", 1.0)}
+        ),
+        "+ negatives (default file)": InterestTagger(use, defs, **options),
+    }
+    for delta in (-0.05, 0.05):
+        configs[f"default, threshold {base + delta:.2f}"] = InterestTagger(
+            use, defs, **{**options, "threshold": base + delta}
+        )
+    print(
+        "| configuration | split | precision | recall | EN precision | EN recall | ZH precision | ZH recall |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name, tagger in configs.items():
+        res = evaluate(tagger, rows)
+        for split in ("tune", "holdout"):
+            cells = [_pr(*res.get(k, (0, 0, 0))) for k in (split, f"{split}:en", f"{split}:zh")]
+            print(f"| {name} | {split} | " + " | ".join(cells) + " |")
+    if args.errors:
+        tagger = InterestTagger(use, defs, **options)
+        for row in rows:
+            if row["split"] != "tune":
+                continue
+            got = tagger.match(row["text"])
+            if {m.name for m in got} != set(row["tags"]):
+                print("MISS", row["text"], row["tags"], [(m.name, m.score, m.matched) for m in got])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Zero-shot interest tags: definitions, bad files, precision on the labelled set, tags from the running bot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from parley.bots.answer import Answerer
+from parley.bots.knowledge import HandoffDetector, KnowledgeIndex, MultilingualUSEEmbedder
+from parley.bots.runner import SupportBot
+from parley.bots.tags import (
+    DATA,
+    DEFAULT_TAGS,
+    InterestTagger,
+    TagDefinitionError,
+    evaluate,
+    load_tag_definitions,
+)
+from parley.sdk import AdminClient, Client, MessageEvent
+from tests.harness import RunningNode, running_node
+from tests.sdk.helpers import first
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(scope="module")
+def tagger(use: MultilingualUSEEmbedder) -> InterestTagger:
+    return InterestTagger.from_file(use, DEFAULT_TAGS)
+
+
+def test_matches_with_evidence(tagger: InterestTagger) -> None:
+    (m,) = tagger.match("有没有适合冬天穿的厚外套")
+    assert m.name == "interest:outerwear" and 0.5 <= m.confidence <= 1 and m.matched
+    assert tagger.match("the coat I ordered last week still hasn't arrived") == []
+    assert tagger.match("How much does shipping cost?") == []
+
+
+def test_precision_on_labelled_set(tagger: InterestTagger) -> None:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tp, predicted, expected = evaluate(tagger, rows)["tune"]
+    assert tp / predicted >= 0.85 and tp / expected >= 0.7
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("{not json", "cannot read"),
+        ('{"tags": []}', "at least one tag"),
+        ('{"tags": [{"name": "has space", "examples": ["x"]}]}', "name must be"),
+        ('{"tags": [{"name": "interest:x"}]}', "description or examples"),
+        ('{"tags": [{"name": "interest:x", "examples": ["a"], "threshold": 2}]}', "between 0 and 1"),
+        ('{"tags": [{"name": "a", "examples": ["x"]}, {"name": "a", "examples": ["y"]}]}', "duplicate"),
+    ],
+)
+def test_bad_definitions(tmp_path: Path, content: str, error: str) -> None:
+    path = tmp_path / "tags.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TagDefinitionError, match=error):
+        load_tag_definitions(path)
+
+
+def test_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "tags.yaml"
+    path.write_text(
+        "threshold: 0.6\ntags:\n  - name: interest:tea\n    examples: [green tea, 绿茶]\n", encoding="utf-8"
+    )
+    defs, options = load_tag_definitions(path)
+    assert defs[0].examples == ("green tea", "绿茶") and options == {"threshold": 0.6}
+
+
+@pytest.fixture
+async def node(tmp_path: Path) -> AsyncIterator[RunningNode]:
+    async with running_node(tmp_path) as running:
+        yield running
+
+
+async def test_bot_records_interest_tags(
+    node: RunningNode, kb_index: KnowledgeIndex, tagger: InterestTagger
+) -> None:
+    for user, role in (("parley-bot", "bot"), ("cust", "user")):
+        await node.node.services.apps.upsert_user(node.app.app, user, role=role)
+    async with (
+        AdminClient(node.http, node.api_key) as admin,
+        Client(node.url, token=await node.token("parley-bot")) as bot_client,
+        Client(node.url, token=await node.token("cust")) as customer,
+    ):
+        bot = SupportBot(
+            bot_client, Answerer(kb_index, None), detector=HandoffDetector(), tagger=tagger, admin=admin
+        )
+        bot.start()
+        try:
+            inbox = customer.events(MessageEvent)
+            conv = (await customer.create_support()).conv
+            sent = await customer.send(conv, "想买件风衣送给我爸，有推荐吗")
+            await first(inbox, lambda e: e.message.sender == "parley-bot", 30)
+            profile = await admin.profile("cust")
+            tag = profile.tag("interest:outerwear")
+            assert tag is not None and tag.source == "model" and tag.evidence == sent.mid and tag.expires > 0
+        finally:
+            await bot.stop()
