@@ -426,6 +426,9 @@ class ProfileTag(_Frame, tag="profile_tag"):
     user: Id
     add: Annotated[list[TagInput], msgspec.Meta(max_length=100)] = []
     remove: Annotated[list[TagName], msgspec.Meta(max_length=100)] = []
+    #: Who decided the added tags. A bot may say ``model`` or ``rule`` (default ``bot``);
+    #: an agent's tags are always ``agent``.
+    source: Annotated[str, msgspec.Meta(max_length=20)] = ""
 
 
 # ---------------------------------------------------------- server -> client

@@ -117,6 +117,10 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("ProfileTag", "user"): "The customer whose profile to change.",
     ("ProfileTag", "add"): "Tags to add or replace (by name).",
     ("ProfileTag", "remove"): "Names of tags to remove.",
+    (
+        "ProfileTag",
+        "source",
+    ): "Bots only: `model`, `rule` or `bot` (default) recorded on the added tags; agents always record `agent`.",
     ("ProfileResult", "profile"): "The profile.",
     ("TagInput", "name"): "Tag name, e.g. `interest:skincare`.",
     ("TagInput", "confidence"): "How sure, 0–1.",

@@ -195,8 +195,12 @@ class SupportOps:
         *,
         evidence: str = "",
         ttl: int = 0,
+        source: str = "",
     ) -> None:
         """Agents and bots: add and remove tags on ``user``'s profile.
+
+        A bot may set ``source`` to ``model`` or ``rule`` (default: ``bot``);
+        an agent's tags always record ``agent``.
 
         ``add`` takes names, ``(name, confidence)`` pairs or ``TagInput``
         records; ``evidence`` (a message id) and ``ttl`` (seconds, 0 = never
@@ -204,4 +208,4 @@ class SupportOps:
         """
         tags = [_tag_input(spec, evidence, ttl) for spec in add]
         gone = list(remove)
-        await self._request(lambda rid: f.ProfileTag(id=rid, user=user, add=tags, remove=gone))
+        await self._request(lambda rid: f.ProfileTag(id=rid, user=user, add=tags, remove=gone, source=source))

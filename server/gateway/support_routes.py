@@ -23,6 +23,8 @@ Reply = Callable[[Connection, msgspec.Struct], None]
 Handler = Callable[[Connection, Any], Awaitable[None]]
 
 SERVICE_ROLES = frozenset({"agent", "bot"})
+#: What a bot may record as the source of its tags (a model's prediction, a rule, or itself).
+BOT_SOURCES = frozenset({"bot", "model", "rule"})
 
 
 def _require_role(conn: Connection, roles: frozenset[str] | set[str], what: str) -> None:
@@ -105,5 +107,12 @@ class SupportHandlers:
 
     async def _profile_tag(self, conn: Connection, f: frames.ProfileTag) -> None:
         _require_role(conn, SERVICE_ROLES, "tagging profiles")
-        await self._s.profiles.tag(conn.app, f.user, conn.role, f.add, f.remove)
+        source = conn.role
+        if conn.role == "bot" and f.source:
+            if f.source not in BOT_SOURCES:
+                raise ServiceError(
+                    ErrorCode.INVALID_REQUEST, f"a bot's tag source is one of {sorted(BOT_SOURCES)}"
+                )
+            source = f.source
+        await self._s.profiles.tag(conn.app, f.user, source, f.add, f.remove)
         self._reply(conn, frames.Ok(id=f.id))

@@ -66,6 +66,14 @@ async def test_handoff_claim_silence_release_resolve_and_rate(node: RunningNode)
     )
     profile = (await agent.request(frames.ProfileGet, user="cust")).profile
     assert [(t.name, t.source) for t in profile.tags] == [("issue:lost_parcel", "bot")]
+    predicted = frames.TagInput(name="intent:refund", confidence=0.7)
+    assert isinstance(
+        await bot.request(frames.ProfileTag, user="cust", add=[predicted], source="model"), frames.Ok
+    )
+    bogus = await bot.request(frames.ProfileTag, user="cust", add=[predicted], source="agent")
+    assert isinstance(bogus, frames.Error) and bogus.code == "invalid_request"
+    profile = (await agent.request(frames.ProfileGet, user="cust")).profile
+    assert {t.name: t.source for t in profile.tags}["intent:refund"] == "model"
 
     assert isinstance(await agent.request(frames.SupportRelease, conv=c), frames.Ok)
     (back,) = await support_events(customer, 1)
