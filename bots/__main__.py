@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 from parley.bots.answer import Answerer
+from parley.bots.extract import ProfileExtractor
 from parley.bots.ingest import KnowledgeSync, ingest_files
 from parley.bots.knowledge import (
     HandoffDetector,
@@ -130,6 +131,7 @@ async def serve(args: argparse.Namespace) -> None:
         sentiment=SentimentScorer(embedder=use),
         tagger=None if args.no_tags else InterestTagger.from_file(use, args.tags),
         admin=admin,
+        extractor=ProfileExtractor(llm) if llm is not None else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

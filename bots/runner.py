@@ -33,8 +33,10 @@ import logging
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
+from parley.bots.extract import ProfileExtractor
 from parley.bots.knowledge import HandoffDetector
 from parley.bots.sentiment import Sentiment, SentimentScorer
 from parley.bots.tags import InterestTagger
@@ -101,8 +103,11 @@ class SupportBot:
         tagger: InterestTagger | None = None,
         interest_ttl: int = 90 * 24 * 3600,
         admin: AdminClient | None = None,
+        extractor: ProfileExtractor | None = None,
     ) -> None:
         self.client = client
+        #: LLM extraction of structured profile attributes (budget, interest, intent); None = off.
+        self.extractor = extractor
         self.answerer = answerer
         self.detector = detector or HandoffDetector()
         self.low_confidence_limit = low_confidence_limit
@@ -335,13 +340,19 @@ class SupportBot:
                 TagInput(name=x.name, confidence=x.confidence, evidence=m.mid, ttl=self.interest_ttl)
                 for x in matches
             ]
-        if not add:
+        attributes: dict[str, Any] = {}
+        if self.extractor is not None:
+            context = [t.text for t in list(cs.turns)[-4:] if t.role == "customer"]
+            attributes = await self.extractor.extract(text, context)
+            if attributes:
+                self._count("extractions")
+        if not add and not attributes:
             return mood
         try:
             if self.admin is not None:
-                await self.admin.tag(m.sender, add, remove, source="model")
+                await self.admin.tag(m.sender, add, remove, source="model", attributes=attributes)
             else:
-                await self.client.tag(m.sender, add=add, remove=remove)
+                await self.client.tag(m.sender, add=add, remove=remove, source="model", attributes=attributes)
             for t in add:
                 self._count(t.name)
         except Exception:  # a profile write must never cost the customer an answer

@@ -429,6 +429,9 @@ class ProfileTag(_Frame, tag="profile_tag"):
     #: Who decided the added tags. A bot may say ``model`` or ``rule`` (default ``bot``);
     #: an agent's tags are always ``agent``.
     source: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    #: Structured attributes to set on the profile (merged key by key), e.g. from an
+    #: LLM's extraction: ``{"budget": 300, "purchase_intent": "high"}``.
+    attributes: Body = {}
 
 
 # ---------------------------------------------------------- server -> client

@@ -119,6 +119,10 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("ProfileTag", "remove"): "Names of tags to remove.",
     (
         "ProfileTag",
+        "attributes",
+    ): "Structured attributes merged into the profile key by key (e.g. an LLM extraction).",
+    (
+        "ProfileTag",
         "source",
     ): "Bots only: `model`, `rule` or `bot` (default) recorded on the added tags; agents always record `agent`.",
     ("ProfileResult", "profile"): "The profile.",

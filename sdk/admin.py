@@ -332,8 +332,9 @@ class AdminClient:
         source: str = "agent",
         evidence: str = "",
         ttl: int = 0,
+        attributes: dict[str, Any] | None = None,
     ) -> Profile:
-        """Add and remove tags on ``user``'s profile; returns the profile.
+        """Add and remove tags on ``user``'s profile (and merge ``attributes``); returns the profile.
 
         ``add`` takes names, ``(name, confidence)`` pairs or ``TagInput`` records;
         ``evidence`` (a message id) and ``ttl`` (seconds, 0 = never) apply to those
@@ -354,7 +355,7 @@ class AdminClient:
                 tags.append({"name": spec[0], "confidence": spec[1], "ttl": ttl, "evidence": evidence})
             else:
                 tags.append({"name": spec, "ttl": ttl, "evidence": evidence})
-        payload = {"add": tags, "remove": list(remove), "source": source}
+        payload = {"add": tags, "remove": list(remove), "source": source, "attributes": attributes or {}}
         return _profile(_as_dict(await self._call("POST", f"/v1/users/{_seg(user)}/tags", json=payload)))
 
     # --------------------------------------------------------------- internals

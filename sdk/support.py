@@ -196,6 +196,7 @@ class SupportOps:
         evidence: str = "",
         ttl: int = 0,
         source: str = "",
+        attributes: dict[str, Any] | None = None,
     ) -> None:
         """Agents and bots: add and remove tags on ``user``'s profile.
 
@@ -208,4 +209,9 @@ class SupportOps:
         """
         tags = [_tag_input(spec, evidence, ttl) for spec in add]
         gone = list(remove)
-        await self._request(lambda rid: f.ProfileTag(id=rid, user=user, add=tags, remove=gone, source=source))
+        attrs = dict(attributes or {})
+        await self._request(
+            lambda rid: f.ProfileTag(
+                id=rid, user=user, add=tags, remove=gone, source=source, attributes=attrs
+            )
+        )

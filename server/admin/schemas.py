@@ -147,6 +147,8 @@ class TagChange(_Body):
     remove: list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]] = []
     #: Recorded on each added tag: who decided it.
     source: Literal["rule", "model", "agent", "customer", "bot"] = "agent"
+    #: Structured attributes merged into the profile (e.g. an LLM's extraction).
+    attributes: dict[str, Any] = {}
 
 
 class TicketOut(msgspec.Struct):

@@ -122,7 +122,9 @@ async def get_profile(request: Request, s: Services, app: App) -> Response:
 
 async def change_tags(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, schemas.TagChange)
-    profile = await s.profiles.tag(app.app, request.path_params["user"], body.source, body.add, body.remove)
+    profile = await s.profiles.tag(
+        app.app, request.path_params["user"], body.source, body.add, body.remove, body.attributes
+    )
     return json_response(profile)
 
 

@@ -114,5 +114,5 @@ class SupportHandlers:
                     ErrorCode.INVALID_REQUEST, f"a bot's tag source is one of {sorted(BOT_SOURCES)}"
                 )
             source = f.source
-        await self._s.profiles.tag(conn.app, f.user, source, f.add, f.remove)
+        await self._s.profiles.tag(conn.app, f.user, source, f.add, f.remove, f.attributes)
         self._reply(conn, frames.Ok(id=f.id))

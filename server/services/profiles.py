@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from parley.proto import frames
 from parley.server.ids import now_ms
@@ -39,15 +40,22 @@ class ProfileService:
         return profile_info(await self._store.get_profile(app, user), user, now_ms())
 
     async def tag(
-        self, app: str, user: str, source: str, add: Sequence[frames.TagInput], remove: Sequence[str]
+        self,
+        app: str,
+        user: str,
+        source: str,
+        add: Sequence[frames.TagInput],
+        remove: Sequence[str],
+        attributes: Mapping[str, Any] | None = None,
     ) -> frames.ProfileInfo:
-        """Add (or replace) and remove tags; ``source`` records who did it (``agent``, ``bot``...)."""
+        """Add (or replace) and remove tags, and merge ``attributes``; ``source`` records who
+        decided the tags (``agent``, ``bot``, ``model``...)."""
         now = now_ms()
         records = [
             TagRecord(t.name, source, t.confidence, t.evidence, now, now + t.ttl * 1000 if t.ttl else 0)
             for t in add
         ]
         profile = await self._store.merge_profile(
-            app, user, set_tags=records, remove_tags=remove, updated=now
+            app, user, set_tags=records, remove_tags=remove, attributes=attributes, updated=now
         )
         return profile_info(profile, user, now)

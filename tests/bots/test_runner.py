@@ -251,3 +251,48 @@ async def test_restarted_bot_answers_what_arrived_meanwhile_once(
             m.text for m in (await customer.history(conv)).messages if m.sender == BOT and m.kind == "text"
         ]
         assert len(bot_texts) == 3, "one answer per question, none repeated after the restart"
+
+
+async def test_llm_extraction_fills_profile_attributes(
+    node: RunningNode, kb_index: KnowledgeIndex, stub: LLMStub
+) -> None:
+    from parley.bots.extract import ProfileExtractor
+
+    def reply(request: dict[str, object]) -> Reply:
+        tools = str(request.get("tools", ""))
+        if "record_profile" in tools:
+            return Reply(
+                tool=(
+                    "record_profile",
+                    {"product_interest": ["winter coat"], "budget": 300, "purchase_intent": "high"},
+                )
+            )
+        return Reply(text="Our coats come in sizes S to XL.")
+
+    stub.default = reply
+    llm = LLM(LLMConfig(stub.base_url, MODEL, timeout=5, max_retries=0))
+    try:
+        async with connect(node, BOT, "bot") as client, connect(node, "cust") as customer:
+            bot = SupportBot(
+                client, Answerer(kb_index, llm, draft_interval=0), extractor=ProfileExtractor(llm)
+            )
+            bot.start()
+            try:
+                inbox = customer.events(MessageEvent)
+                conv = (await customer.create_support()).conv
+                question = await customer.send(
+                    conv, "I'd like a winter coat, budget about 300, buying this week"
+                )
+                await first(inbox, from_bot, 20)
+                await handled(bot, question)
+            finally:
+                await bot.stop()
+        async with connect(node, "ann", "agent") as agent:
+            profile = await agent.profile("cust")
+    finally:
+        await llm.aclose()
+    assert profile.attributes == {
+        "product_interest": ["winter coat"],
+        "budget": 300.0,
+        "purchase_intent": "high",
+    }
