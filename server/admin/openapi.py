@@ -42,6 +42,7 @@ _MODELS: list[Any] = [
     schemas.TicketList,
     schemas.AssignAgent,
     schemas.Handoff,
+    schemas.NoteIn,
 ]
 
 _PROBLEM = {
@@ -174,6 +175,13 @@ def openapi_document() -> dict[str, Any]:
             },
             "/v1/support/tickets/{conv}/resolve": {
                 "post": _op("Resolve", 200, s.TicketOut, params=("conv",))
+            },
+            "/v1/support/tickets/{conv}/release": {
+                "post": _op("Hand back to the bot", 200, s.TicketOut, params=("conv",))
+            },
+            "/v1/support/tickets/{conv}/notes": {
+                "post": _op("Add an internal note", 201, s.Message, s.NoteIn, params=("conv",)),
+                "get": _op("Internal notes", 200, s.MessagePage, params=("conv",)),
             },
             "/v1/users/{user}/profile": {
                 "get": _op("A customer's profile and tags", 200, s.ProfileInfo, params=("user",))

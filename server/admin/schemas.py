@@ -171,6 +171,11 @@ class AssignAgent(_Body):
     agent: UserId
 
 
+class NoteIn(_Body):
+    agent: UserId
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=16000)]
+
+
 class Handoff(_Body):
     reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
     summary: Annotated[str, msgspec.Meta(max_length=4000)] = ""
@@ -180,6 +185,7 @@ __all__ += [
     "AssignAgent",
     "Handoff",
     "KnowledgeChunkOut",
+    "NoteIn",
     "KnowledgeDump",
     "KnowledgeStored",
     "KnowledgeUpload",

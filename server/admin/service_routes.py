@@ -18,6 +18,7 @@ from parley.server.admin.routes import json_response, parse_body, with_app
 from parley.server.errors import ServiceError
 from parley.server.models import App, KnowledgeEntry, KnowledgeVector, Ticket
 from parley.server.services import Services
+from parley.server.services.wire import wire_message
 
 __all__ = ["service_routes"]
 
@@ -98,12 +99,48 @@ async def handoff(request: Request, s: Services, app: App) -> Response:
 
 
 async def assign(request: Request, s: Services, app: App) -> Response:
+    """Give the conversation to an agent: a claim if nobody owns it, else a transfer."""
     body = await parse_body(request, schemas.AssignAgent)
     conv = request.path_params["conv"]
     if body.agent not in {u.user for u in await s.store.list_users(app.app, "agent")}:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"{body.agent} is not an agent")
-    await s.support.claim(app.app, body.agent, conv)
+    ticket = await s.support.ticket(app.app, conv)
+    if ticket.state == "agent" and ticket.agent != body.agent:
+        await s.support.transfer(app.app, ticket.agent, conv, body.agent)
+    elif ticket.state != "agent":
+        await s.support.claim(app.app, body.agent, conv)
     return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
+
+
+async def release(request: Request, s: Services, app: App) -> Response:
+    """Hand the conversation back to the bot (on behalf of the owning agent)."""
+    conv = request.path_params["conv"]
+    ticket = await s.support.ticket(app.app, conv)
+    if ticket.state != "agent":
+        raise ServiceError(
+            ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {ticket.state!r}"
+        )
+    await s.support.release(app.app, ticket.agent, conv)
+    return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
+
+
+async def add_note(request: Request, s: Services, app: App) -> Response:
+    """An internal note by ``agent`` (agents-only; the customer never receives it)."""
+    body = await parse_body(request, schemas.NoteIn)
+    conv = request.path_params["conv"]
+    if body.agent not in {u.user for u in await s.store.list_users(app.app, "agent")}:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"{body.agent} is not an agent")
+    ack = await s.support.note(app.app, body.agent, conv, body.text)
+    stored = await s.store.get_messages(app.app, ack.conv, ack.seq, ack.seq)
+    return json_response(wire_message(stored[0]), 201)
+
+
+async def list_notes(request: Request, s: Services, app: App) -> Response:
+    ticket = await s.support.ticket(app.app, request.path_params["conv"])
+    if not ticket.notes_conv:
+        return json_response(schemas.MessagePage(messages=[], more=False))
+    messages, more = await s.history.page(app.app, ticket.notes_conv, before=None, after=0, limit=500)
+    return json_response(schemas.MessagePage(messages=[wire_message(m) for m in messages], more=more))
 
 
 async def resolve(request: Request, s: Services, app: App) -> Response:
@@ -139,6 +176,9 @@ def service_routes() -> list[BaseRoute]:
         Route("/v1/support/tickets/{conv}/handoff", with_app(handoff), methods=["POST"]),
         Route("/v1/support/tickets/{conv}/assign", with_app(assign), methods=["POST"]),
         Route("/v1/support/tickets/{conv}/resolve", with_app(resolve), methods=["POST"]),
+        Route("/v1/support/tickets/{conv}/release", with_app(release), methods=["POST"]),
+        Route("/v1/support/tickets/{conv}/notes", with_app(add_note), methods=["POST"]),
+        Route("/v1/support/tickets/{conv}/notes", with_app(list_notes), methods=["GET"]),
         Route("/v1/users/{user}/profile", with_app(get_profile)),
         Route("/v1/users/{user}/tags", with_app(change_tags), methods=["POST"]),
     ]

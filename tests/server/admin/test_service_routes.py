@@ -56,3 +56,28 @@ async def test_tickets_handoff_assign_resolve_and_profiles(node: RunningNode, ap
     missing = await api.get("/v1/support/tickets/c_nope")
     assert missing.status_code == 404
     await customer.close()
+
+
+async def test_agents_work_through_the_admin_api_too(node: RunningNode, api: httpx.AsyncClient) -> None:
+    customer = await RawClient.connect(node.url, await node.token("cust"))
+    conv = (await customer.request(frames.ConvCreate, kind="support")).conv.conv
+    for agent in ("ann", "bo"):
+        await api.post("/v1/users", json={"user": agent, "role": "agent"})
+    await api.post(f"/v1/support/tickets/{conv}/assign", json={"agent": "ann"})
+    moved = await api.post(f"/v1/support/tickets/{conv}/assign", json={"agent": "bo"})
+    assert (moved.json()["state"], moved.json()["agent"]) == ("agent", "bo"), (
+        "assigning an owned ticket transfers it"
+    )
+    note = await api.post(
+        f"/v1/support/tickets/{conv}/notes", json={"agent": "bo", "text": "double-check the address"}
+    )
+    assert note.status_code == 201 and note.json()["conv"] != conv
+    notes = (await api.get(f"/v1/support/tickets/{conv}/notes")).json()["messages"]
+    assert [m["body"]["text"] for m in notes if m["kind"] == "text"] == ["double-check the address"]
+    released = await api.post(f"/v1/support/tickets/{conv}/release")
+    assert released.json()["state"] == "bot"
+    again = await api.post(f"/v1/support/tickets/{conv}/release")
+    assert again.status_code == 422 and again.json()["code"] == "invalid_request"
+    page = await customer.request(frames.History, conv=conv)
+    assert "double-check" not in str([m.body for m in page.messages])
+    await customer.close()
