@@ -56,22 +56,68 @@ _EN_ALONE = re.compile(
 )
 
 _ZH_HUMAN = r"(?:人工(?:客服|服务|坐席)?|真人(?:客服)?|客服(?:人员|小姐姐|妹妹)?|活人|经理|主管|售后(?:人员)?|工作人员|个人|人)"
+
+# Script-agnostic request: a contact verb in either script aimed at a human noun in either
+# script ("transfer to 人工", "转 human", "can I talk to 客服", "我要和 human 说话").  English words
+# are delimited by lookarounds on Latin letters, not ``\b``: Chinese characters count as word
+# characters, so there is no ``\b`` inside "转human" or "能不能transfer".
+_NOT_LATIN_BEFORE, _NOT_LATIN_AFTER = r"(?<![a-z])", r"(?![a-z])"
+# Compounds in which 人工 / 真人 / 客服 are not a person: 人工智能, 人工费, 人工成本, 人工湖,
+# 人工刺绣, 人工 leather, 真人秀, 智能客服…
+_ZH_NOUN_GUARD = (
+    r"(?!智能|费|成本|刺绣|湖|合成|皮|革|缝|降|授|呼吸|岛|林|河|草|材料|纤维|面料|宝石|钻|晶|制|养|繁|种|"
+    r"\s*(?:leather|intelligence|ai(?![a-z])|fee|cost|labou?r|made|embroider|lake|silk|fib))"
+)
+_ZH_NOUN = (
+    rf"(?:人工(?:客服|服务|坐席)?{_ZH_NOUN_GUARD}|真人(?:客服)?(?!秀)|(?<!智能)客服(?:人员|小姐姐|妹妹)?"
+    r"|活人|经理|主管|工作人员|售后人员)"
+)
+_EN_NOUN_MIXED = (
+    rf"{_NOT_LATIN_BEFORE}(?:a |an |the |some |your |a real |a live |real |live |actual )?"
+    r"(?:humans?|person|people|someone|somebody|agent|representative|rep|operator|staff|manager|supervisor|"
+    rf"customer (?:service|support|care)|support (?:team|agent|staff)){_NOT_LATIN_AFTER}"
+    r"(?!\s*(?:discount|price|pric|rate|code|hair|made|readable|size|special|program|fee|价|折扣|费|优惠))"
+)
+_ANY_NOUN = rf"(?:{_ZH_NOUN}|{_EN_NOUN_MIXED})"
+_EN_VERB_MIXED = (
+    rf"{_NOT_LATIN_BEFORE}(?:(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
+    r"(?: me)?(?: (?:over|through|back))?(?: to| with)|get me|give me|i (?:need|want|would like|'d like)|"
+    rf"can i (?:get|have)|find me|want|need){_NOT_LATIN_AFTER}"
+)
+_ZH_VERB = r"(?:转接|转给|转到|转|接通|接|找|叫|要|换|请|联系|呼叫|给我|来)"
+_ZH_FILLER = r"(?:一下|个|一个|你们的?|我|帮我)?"
+_MIXED_PATTERNS = [
+    # English verb + a noun in either script: "transfer to 人工", "let me talk to 真人", "i want 人工"
+    re.compile(rf"{_EN_VERB_MIXED}\s*(?:a |an |the |some |your |a real |real )?{_ZH_NOUN}"),
+    re.compile(rf"{_NOT_LATIN_BEFORE}(?:talk|speak|chat)(?:ing)? (?:to|with)\s*(?:个|一个)?人(?![工造家])"),
+    # Chinese verb + a noun in either script: "转 human", "我要找 manager", "帮我转一下 agent"
+    re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}"),
+    # 跟/和/同 + noun + a talking verb: "我要和 human 说话", "可以跟 agent 说话吗", "我要跟人工沟通"
+    re.compile(rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"),
+    # "有人工吗", "有真人客服吗"
+    re.compile(rf"有\s*(?:{_ZH_NOUN})\s*(?:吗|嘛|么|没|不|啊|呀)"),
+    # A noun leading the message with "please/now": "real person pls 我等不了了", "人工服务 please"
+    re.compile(rf"^(?:hi |hello |hey )?{_ANY_NOUN}\s*(?:please|pls|plz|now|asap|快点|谢谢)(?![a-z])"),
+    re.compile(r"(?:不要|别用?|不想(?:跟|和)?)\s*(?:和|跟)?\s*(?:机器人|bot|robot)(?![a-z])"),
+]
 _ZH_PATTERNS = [
-    re.compile(r"[转接]\s*(?:一下)?\s*人工"),
+    re.compile(rf"[转接]\s*(?:一下)?\s*人工{_ZH_NOUN_GUARD}"),
     re.compile(r"人工(?:客服|服务|坐席)"),
     re.compile(
-        r"(?:找|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*(?:真人|人工|客服|活人|经理|主管|工作人员)"
+        r"(?:找|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*"
+        rf"(?:真人(?!秀)|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员)"
     ),
-    re.compile(r"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人"),
+    re.compile(r"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家])"),
     re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|沟通|对话)"),
-    re.compile(r"真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),
+    # "真人在吗", but not "模特是真人吗" (is the model a real person?)
+    re.compile(r"(?<!是)真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),
     re.compile(r"(?:有没有|有无)\s*(?:真人|人工|客服)"),
     re.compile(r"(?:不要|别用?|不想跟)\s*(?:和|跟)?\s*机器人"),
     # Code-mixed: a Chinese request verb with an English human noun, or the reverse.
     re.compile(r"(?:转|找|要|接|叫|换)\s*(?:个|一个)?\s*(?:real |live )?(?:human|agent|person|staff|客服)\b"),
     re.compile(r"(?:human|real person|agent|staff)\s*(?:在吗|在不在|呢|来)"),
 ]
-_ZH_ALONE = re.compile(rf"^(?:请|麻烦|帮我)?\s*{_ZH_HUMAN}\s*(?:吧|呢|啊|呀|谢谢)?$")
+_ZH_ALONE = re.compile(rf"^(?:请|麻烦|帮我)?\s*{_ZH_HUMAN}\s*(?:吧|呢|啊+|呀|谢谢)?$")
 
 _OTHER_PATTERNS = [
     re.compile(r"\bhablar con (?:una persona|un (?:agente|humano|asesor|operador)|alguien)"),
@@ -143,7 +189,12 @@ class HandoffDetector:
         t = _normalise(text)
         if not t:
             return HandoffDecision(False)
-        for lang, patterns in (("en", _EN_PATTERNS), ("zh", _ZH_PATTERNS), ("other", _OTHER_PATTERNS)):
+        for lang, patterns in (
+            ("en", _EN_PATTERNS),
+            ("zh", _ZH_PATTERNS),
+            ("mixed", _MIXED_PATTERNS),
+            ("other", _OTHER_PATTERNS),
+        ):
             for p in patterns:
                 m = p.search(t)
                 if m:

@@ -38,3 +38,44 @@ def test_similarity_vote_only_for_short_messages(use):
     d = HandoffDetector(use, similarity_threshold=0.8)
     assert d.detect("I want to talk to a human being right now").handoff
     assert not d.detect("").handoff
+
+
+CODE_MIXED = [
+    "能不能transfer to 人工",
+    "transfer to 人工",
+    "转 human",
+    "给我找个真人客服",
+    "can I talk to 客服",
+    "我要人工服务",
+    "人工!!",
+    "找人工",
+]
+MIXED_NEGATIVE = [
+    "人工智能手表有吗",
+    "人工费另算吗",
+    "请问人工成本",
+    "要人工成本明细",
+    "agent discount 还有吗",
+    "human hair wig 有货吗",
+    "is the model a real person",
+    "模特是真人吗",
+    "我和客服说过了",
+    "找人代收快递可以吗",
+]
+
+
+@pytest.mark.parametrize("text", CODE_MIXED)
+def test_code_mixed_requests_are_detected(text):
+    assert HandoffDetector().detect(text).handoff
+
+
+@pytest.mark.parametrize("text", MIXED_NEGATIVE)
+def test_code_mixed_hard_negatives_are_kept(text):
+    assert not HandoffDetector().detect(text).handoff
+
+
+def test_fresh_set_is_fully_right():
+    from parley.bots.knowledge.eval import DATA_DIR, evaluate_handoff, load_jsonl
+
+    m = evaluate_handoff(HandoffDetector(), load_jsonl(DATA_DIR / "handoff_fresh.jsonl"))
+    assert m["recall"].value == 1.0 and m["precision"].value == 1.0
