@@ -2,7 +2,8 @@
 
 Run ``python -m parley.bots.knowledge.eval`` (``--data DIR`` for another folder).  It
 prints one Markdown table per measure: each configuration on the tuning split and on the
-held-out split, which was never looked at while tuning.
+held-out split (and the code-mixed ``handoff_fresh.jsonl`` for hand-over).  ``python -m
+parley.bots.eval`` prints these tables and the tag and sentiment ones.
 """
 
 from __future__ import annotations
@@ -184,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     requests = load_jsonl(args.data / "handoff_eval.jsonl")
     hsplits = {s: [q for q in requests if q["split"] == s] for s in ("tune", "holdout")}
+    fresh = args.data / "handoff_fresh.jsonl"
+    if fresh.exists():
+        hsplits["fresh"] = load_jsonl(fresh)
     detectors = {"rules": HandoffDetector(), "rules + USE similarity": HandoffDetector(use)}
     handoff = {
         name: {s: evaluate_handoff(d, qs) for s, qs in hsplits.items()} for name, d in detectors.items()

@@ -1,0 +1,167 @@
+"""Every bot quality number in docs/BOT_QUALITY.md, from one command.
+
+Run ``python -m parley.bots.eval`` (no network; about a minute once the models are cached by
+the OS).  It prints one Markdown table per measure, each configuration per split:
+
+- retrieval top-1 per language and cross-lingual (``tests/data/retrieval_eval.jsonl``);
+- explicit requests for a human, precision/recall on ``tune``, ``holdout``
+  (``handoff_eval.jsonl``) and ``fresh`` (``handoff_fresh.jsonl``, code-mixed);
+- interest tag precision/recall (``tags_eval.jsonl``; ``holdout, new`` = the messages of
+  batch ``fresh``, also counted in ``holdout``);
+- sentiment accuracy and "negative" precision/recall (``sentiment_eval.jsonl``).
+
+The per-measure commands (``python -m parley.bots.knowledge.eval``, ``parley.bots.tags``,
+``parley.bots.sentiment``) print subsets of the same tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from parley.bots.knowledge.embedders import MiniLMEmbedder, MultilingualUSEEmbedder
+from parley.bots.knowledge.eval import (
+    CONFIGS,
+    DATA_DIR,
+    KB_DIR,
+    CachedEmbedder,
+    Ratio,
+    _table,
+    _versions,
+    build_index,
+    evaluate_handoff,
+    evaluate_retrieval,
+    load_jsonl,
+)
+from parley.bots.knowledge.handoff import HandoffDetector
+from parley.bots.sentiment import SentimentScorer
+from parley.bots.tags import DEFAULT_TAGS, InterestTagger, load_tag_definitions
+
+__all__ = ["evaluate_sentiment", "evaluate_tags", "main"]
+
+Rows = Sequence[dict[str, Any]]
+
+
+def _split(rows: Rows, name: str) -> list[dict[str, Any]]:
+    return [r for r in rows if r["split"] == name]
+
+
+def evaluate_tags(tagger: InterestTagger, rows: Rows) -> dict[str, Ratio]:
+    """Precision and recall over (message, tag) pairs, overall and per language."""
+    counts: dict[str, list[int]] = {k: [0, 0, 0] for k in ("all", "en", "zh")}
+    for row in rows:
+        got = {m.name for m in tagger.match(str(row["text"]))}
+        want = set(row["tags"])
+        for key in ("all", str(row["lang"])):
+            c = counts.setdefault(key, [0, 0, 0])
+            c[0] += len(got & want)
+            c[1] += len(got)
+            c[2] += len(want)
+    out: dict[str, Ratio] = {}
+    for key, label in (("all", ""), ("en", "EN "), ("zh", "ZH ")):
+        tp, pred, exp = counts[key]
+        out[f"{label}precision"] = Ratio(tp, pred)
+        out[f"{label}recall"] = Ratio(tp, exp)
+    return out
+
+
+def evaluate_sentiment(scorer: SentimentScorer, rows: Rows) -> dict[str, Ratio]:
+    """Accuracy per language and precision/recall of the ``negative`` label."""
+    pred = [(row, scorer.score(str(row["text"])).label) for row in rows]
+    out = {
+        lang: Ratio(
+            sum(p == r["label"] for r, p in pred if r["lang"] == lang),
+            sum(r["lang"] == lang for r, _ in pred),
+        )
+        for lang in ("en", "zh", "mixed")
+    }
+    out = {"English": out["en"], "Chinese": out["zh"], "code-mixed": out["mixed"]}
+    out["all"] = Ratio(sum(p == r["label"] for r, p in pred), len(pred))
+    out["negative: precision"] = Ratio(
+        sum(r["label"] == "negative" for r, p in pred if p == "negative"),
+        sum(p == "negative" for _, p in pred),
+    )
+    out["negative: recall"] = Ratio(
+        sum(p == "negative" for r, p in pred if r["label"] == "negative"),
+        sum(r["label"] == "negative" for r, _ in pred),
+    )
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print every quality table."""
+    ap = argparse.ArgumentParser(prog="python -m parley.bots.eval", description=__doc__)
+    ap.add_argument("--data", type=Path, default=DATA_DIR, help="folder with the *_eval.jsonl files")
+    ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder")
+    ap.add_argument("--tags", type=Path, default=DEFAULT_TAGS, help="tag definitions file")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    use = CachedEmbedder(MultilingualUSEEmbedder())
+    index = build_index([CachedEmbedder(MiniLMEmbedder()), use], args.kb)
+
+    questions = load_jsonl(args.data / "retrieval_eval.jsonl")
+    retrieval = {
+        name: {s: evaluate_retrieval(index, _split(questions, s), cfg) for s in ("tune", "holdout")}
+        for name, cfg in CONFIGS.items()
+    }
+
+    requests = load_jsonl(args.data / "handoff_eval.jsonl")
+    fresh = load_jsonl(args.data / "handoff_fresh.jsonl")
+    hsplits: dict[str, Rows] = {
+        "tune": _split(requests, "tune"),
+        "holdout": _split(requests, "holdout"),
+        "fresh": fresh,
+    }
+    detectors = {"rules": HandoffDetector(), "rules + USE similarity": HandoffDetector(use)}
+    handoff = {
+        name: {s: evaluate_handoff(d, rows) for s, rows in hsplits.items()} for name, d in detectors.items()
+    }
+
+    tag_rows = load_jsonl(args.data / "tags_eval.jsonl")
+    tsplits: dict[str, Rows] = {
+        "tune": _split(tag_rows, "tune"),
+        "holdout": _split(tag_rows, "holdout"),
+        "holdout, new": [r for r in tag_rows if r.get("batch") == "fresh"],
+    }
+    defs, options = load_tag_definitions(args.tags)
+    base = float(options.get("threshold", 0.5))
+    plain: dict[str, Any] = {"threshold": base, "negatives": [], "margin": 0.0, "gap": 1.0}
+    taggers = {
+        f"threshold {base:.2f} only": InterestTagger(use, defs, **plain),
+        f"+ gap {options.get('gap', 1.0)} to the best tag": InterestTagger(
+            use, defs, **{**plain, "gap": options.get("gap", 1.0)}
+        ),
+        "+ negatives (default file)": InterestTagger(use, defs, **options),
+    }
+    for delta in (-0.05, 0.05):
+        taggers[f"default, threshold {base + delta:.2f}"] = InterestTagger(
+            use, defs, **{**options, "threshold": base + delta}
+        )
+    tags = {name: {s: evaluate_tags(t, rows) for s, rows in tsplits.items()} for name, t in taggers.items()}
+
+    moods = load_jsonl(args.data / "sentiment_eval.jsonl")
+    scorers = {
+        "lexicon + rules": SentimentScorer(),
+        "lexicon + rules + USE example vote": SentimentScorer(embedder=use),
+    }
+    sentiment = {
+        name: {s: evaluate_sentiment(sc, _split(moods, s)) for s in ("tune", "holdout", "fresh")}
+        for name, sc in scorers.items()
+    }
+
+    print(
+        f"{len(questions)} retrieval questions, {len(requests)} + {len(fresh)} hand-over messages, "
+        f"{len(tag_rows)} tag messages, {len(moods)} sentiment messages; {_versions()}\n"
+    )
+    print(_table("Retrieval: top-1 accuracy and hand-over when the KB has no answer", retrieval))
+    print(_table("Explicit requests for a human", handoff))
+    print(_table("Interest tags: precision / recall over (message, tag) pairs", tags))
+    print(_table("Sentiment: accuracy, and the negative label", sentiment))
+    print(f"({time.perf_counter() - t0:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
