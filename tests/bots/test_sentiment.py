@@ -130,6 +130,8 @@ async def test_strongly_negative_hands_over_at_once(node: RunningNode, kb_index:
             assert waiting.message.body["reason"] == "sentiment:strong"
             async with connect(node, "agent1", "agent") as agent:
                 tag = (await agent.profile("cust2")).tag("sentiment:negative")
-                assert tag is not None and tag.source == "model"  # a model prediction, also without the admin client
+                assert (
+                    tag is not None and tag.source == "model"
+                )  # a model prediction, also without the admin client
         finally:
             await bot.stop()
