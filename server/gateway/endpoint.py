@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -83,7 +83,7 @@ def _aborter() -> Callable[[], None]:
     return abort
 
 
-def _closer(websocket: WebSocket):  # type: ignore[no-untyped-def]
+def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
     async def close(code: int, reason: str) -> None:
         try:
             await websocket.close(code=code, reason=reason)
