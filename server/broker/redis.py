@@ -24,8 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
 
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -33,68 +32,18 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
 from parley.proto.backoff import Backoff
+from parley.server.broker.redis_presence import ERRORS as _ERRORS
+from parley.server.broker.redis_presence import RedisPresence
+from parley.server.broker.redis_presence import chunks as _chunks
 from parley.server.ports import BrokerUnavailable, GapHandler, MessageHandler
 
 __all__ = ["RedisBroker"]
 
 log = logging.getLogger(__name__)
 
-#: Channels per SUBSCRIBE command and presence entries per Lua call: big
-#: enough to amortise round trips, small enough not to stall Redis.
-_CHUNK = 1000
-
-# KEYS[1] = presence hash; ARGV = conn, ttl_ms. Returns 1 if the key came online.
-_ADD = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local ttl = tonumber(ARGV[2])
-local live = 0
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if tonumber(all[i + 1]) > now then live = live + 1
-  else redis.call('HDEL', KEYS[1], all[i]) end
-end
-redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', now + ttl))
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-if live == 0 then return 1 end
-return 0
-"""
-
-# KEYS[1] = presence hash; ARGV = conn. Returns 1 if conn was there and no live conn is left.
-_REMOVE = """
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local all = redis.call('HGETALL', KEYS[1])
-for i = 2, #all, 2 do
-  if tonumber(all[i]) > now then return 0 end
-end
-redis.call('DEL', KEYS[1])
-return 1
-"""
-
-# KEYS = presence hashes; ARGV = ttl_ms, conn per key. Extends existing entries only.
-_REFRESH = """
-local t = redis.call('TIME')
-local ttl = tonumber(ARGV[1])
-local expiry = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000) + ttl)
-for i, key in ipairs(KEYS) do
-  if redis.call('HEXISTS', key, ARGV[i + 1]) == 1 then
-    redis.call('HSET', key, ARGV[i + 1], expiry)
-    if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
-  end
-end
-return 0
-"""
 
 #: Reconnect and publish-retry delays: short, so a Redis restart costs ~seconds.
 _RECONNECT = Backoff(min_delay=0.05, max_delay=2.0)
-
-_ERRORS = (RedisError, OSError)  # builtin TimeoutError is an OSError
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    return (items[i : i + size] for i in range(0, len(items), size))
 
 
 def _pack_publish(batch: list[tuple[bytes, bytes]]) -> bytes:
@@ -126,10 +75,6 @@ async def _read_replies(conn: AbstractConnection, parser: hiredis.Reader, count:
             count -= 1
             if isinstance(reply, hiredis.ReplyError):
                 raise RedisError(f"PUBLISH failed: {reply}")
-
-
-def _ms(ttl: float) -> int:
-    return max(1, int(ttl * 1000))
 
 
 class _SubConn:
@@ -172,7 +117,7 @@ class _SubConn:
             self.pong.set_result(None)  # the reader is reconnecting anyway
 
 
-class RedisBroker:
+class RedisBroker(RedisPresence):
     """The :class:`~parley.server.ports.Broker` port on Redis pub/sub.
 
     * ``publish`` never raises and never blocks. While Redis is unreachable,
@@ -225,8 +170,7 @@ class RedisBroker:
             protocol=2,
         )
         self._redis = Redis.from_pool(self._pool)
-        self._add = self._redis.register_script(_ADD)
-        self._remove = self._redis.register_script(_REMOVE)
+        self._init_presence(self._redis, prefix)
 
         self._handler: MessageHandler | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -551,49 +495,3 @@ class RedisBroker:
             except _ERRORS as exc:  # includes the timeout
                 log.warning("redis pub/sub connection unresponsive, reconnecting: %r", exc)
                 await sub.conn.disconnect(nowait=True)
-
-    # presence ---------------------------------------------------------
-    def _key(self, key: str) -> str:
-        return f"{self._prefix}presence:{key}"
-
-    async def presence_add(self, key: str, conn: str, ttl: float) -> bool:
-        try:
-            return bool(await self._add(keys=[self._key(key)], args=[conn, _ms(ttl)]))
-        except _ERRORS as exc:
-            raise BrokerUnavailable(f"redis: {exc}") from exc
-
-    async def presence_remove(self, key: str, conn: str) -> bool:
-        """True only on the transition: ``conn`` was registered and no live conn is left."""
-        try:
-            return bool(await self._remove(keys=[self._key(key)], args=[conn]))
-        except _ERRORS as exc:
-            raise BrokerUnavailable(f"redis: {exc}") from exc
-
-    async def presence_refresh(self, entries: Collection[tuple[str, str]], ttl: float) -> None:
-        """Extend existing entries (never re-create removed ones), one pipelined round trip."""
-        items = list(entries)
-        if not items:
-            return
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for chunk in _chunks(items):
-                    keys = [self._key(key) for key, _ in chunk]
-                    pipe.eval(_REFRESH, len(keys), *keys, _ms(ttl), *(conn for _, conn in chunk))
-                await pipe.execute()
-        except _ERRORS as exc:
-            raise BrokerUnavailable(f"redis: {exc}") from exc
-
-    async def presence_online(self, keys: Collection[str]) -> set[str]:
-        wanted = list(keys)
-        if not wanted:
-            return set()
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.time()  # the Redis clock, the one the scripts write expiries with
-                for key in wanted:
-                    pipe.hvals(self._key(key))
-                (seconds, micros), *values = await pipe.execute()
-        except _ERRORS as exc:
-            raise BrokerUnavailable(f"redis: {exc}") from exc
-        now = seconds * 1000 + micros // 1000
-        return {key for key, exp in zip(wanted, values, strict=True) if any(int(e) > now for e in exp)}
