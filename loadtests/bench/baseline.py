@@ -12,7 +12,7 @@ drives both the same way:
 This is the ceiling a Python WebSocket server reaches on this machine; the
 ratio Parley / baseline is what the gateway's storage, auth and broker cost.
 
-Run: ``python -m loadtests.bench.baseline --port P`` (uvloop, deflate off).
+Run: ``python -m loadtests.bench.baseline --port P [--deflate]`` (uvloop; deflate off by default).
 """
 
 from __future__ import annotations
@@ -76,9 +76,12 @@ class Relay:
                 self.groups.get(group, set()).discard(ws)
 
 
-async def main(host: str, port: int) -> None:
+async def main(host: str, port: int, deflate: bool = False) -> None:
     relay = Relay()
-    async with serve(relay.handler, host, port, compression=None, max_size=1 << 20, backlog=4096) as server:
+    compression = "deflate" if deflate else None
+    async with serve(
+        relay.handler, host, port, compression=compression, max_size=1 << 20, backlog=4096
+    ) as server:
         await server.serve_forever()
 
 
@@ -86,5 +89,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--deflate", action="store_true", help="offer permessage-deflate (websockets' defaults)"
+    )
     args = parser.parse_args()
-    uvloop.run(main(args.host, args.port))
+    uvloop.run(main(args.host, args.port, args.deflate))

@@ -69,8 +69,38 @@ def pct(values: list[int], p: float) -> float:
     return round(values[k] / 1e6, 2)
 
 
+SIO_ACK = b"43"
+SIO_MSG = b'42["msg"'
+OTHER = b"?"
+
+
+def kind_of_sio(data: bytes) -> bytes:
+    """Socket.IO over Engine.IO text packets: ``43<id>[…]`` is an ack, ``42["msg",…]`` an event."""
+    if data[:2] == SIO_ACK:
+        return ACK
+    if data[:8] == SIO_MSG:
+        return MSG
+    return OTHER
+
+
+def text_of(data: bytes) -> str:
+    text: str = dec(data)["m"]["body"]["text"]
+    return text
+
+
+def text_of_sio(data: bytes) -> str:
+    text: str = json.loads(data[2:])[1]["m"]["body"]["text"]
+    return text
+
+
 class Target:
-    """What differs between Parley and the baseline: hello, destinations, setup."""
+    """What differs between servers: hello, the send frame, how acks and deliveries look.
+
+    ``parley``: the Parley protocol (token in ``hello``, conversations).
+    ``plain``: the baseline's MessagePack dialect (baseline, Redis relay, Channels).
+    ``socketio``: Socket.IO v5 / Engine.IO v4 text packets over a raw WebSocket
+    (handshake ``0{…}`` → ``40`` → ``40{…}``; events ``42[…]``, acks ``43<id>[…]``).
+    """
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.kind: str = spec["target"]
@@ -81,8 +111,12 @@ class Target:
         self.pids: dict[str, int] = spec.get("pids", {})
         self.server_pid: int = self.pids["server"]
         self.parley = self.kind == "parley"
+        self.sio = self.kind == "socketio"
+        self.deflate: bool = bool(spec.get("deflate"))
         self.server_core: str = spec.get("server_core", "0")
         self.client_core: str = spec.get("client_core", "1")
+        self.kind_of: Callable[[bytes], bytes] = kind_of_sio if self.sio else kind_of
+        self.text_of: Callable[[bytes], str] = text_of_sio if self.sio else text_of
 
     def usage(self, cpu: dict[str, float]) -> dict[str, float]:
         """Add the load of other people's processes on our two cores (a shared machine)."""
@@ -104,14 +138,19 @@ class Target:
         )
         return enc({"t": "hello", "v": 1, "token": token})
 
-    def send_frame(self, request_id: int, dest: dict[str, str]) -> bytes:
+    def send(self, client: WSClient, request_id: int, dest: dict[str, str]) -> None:
         frame: dict[str, Any] = {"t": "send", "id": request_id, **dest, "body": {"text": f"{now_ns()}:{PAD}"}}
+        if self.sio:
+            client.send_text(b'42%d["send",%s]' % (request_id, json.dumps(frame).encode()))
+            return
         if self.parley:
             frame["cmid"] = f"c{request_id}"
-        return enc(frame)
+        client.send(enc(frame))
 
     async def open(self, user: str, group: str | None = None) -> WSClient:
-        client = await connect(self.host, self.port)
+        if self.sio:
+            return await self._open_sio(user, group)
+        client = await connect(self.host, self.port, deflate=self.deflate)
         client.send(self.hello(user, group))
         while True:
             frame = dec(await client.recv(30))
@@ -120,6 +159,23 @@ class Target:
             if frame.get("t") == "error":
                 client.close()
                 raise ConnectionError(f"hello refused: {frame}")
+
+    async def _open_sio(self, user: str, group: str | None) -> WSClient:
+        client = await connect(self.host, self.port, "/socket.io/?EIO=4&transport=websocket")
+        opened = await client.recv(30)
+        if not opened.startswith(b"0{"):
+            raise ConnectionError(f"no Engine.IO open packet: {opened!r}")
+        client.send_text(b"40")
+        connected = await client.recv(30)
+        if not connected.startswith(b"40"):
+            raise ConnectionError(f"Socket.IO connect refused: {connected!r}")
+        client.send_text(b'420["hello",%s]' % json.dumps({"user": user, "group": group}).encode())
+        while True:
+            packet = await client.recv(30)
+            if packet.startswith(b"430"):
+                return client
+            if packet == b"2":  # Engine.IO ping
+                client.send_text(b"3")
 
     async def open_many(
         self, users: list[str], concurrency: int = 50, group: str | None = None
@@ -201,6 +257,7 @@ async def scenario_idle(t: Target, p: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------- pairs
 async def scenario_pairs(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     n, window = p["pairs"], p["window"]
+    kind_of, text_of = t.kind_of, t.text_of
     senders = await t.open_many([f"a{i}" for i in range(n)])
     receivers = await t.open_many([f"b{i}" for i in range(n)])
     if t.parley:
@@ -236,7 +293,7 @@ async def scenario_pairs(t: Target, p: dict[str, Any]) -> dict[str, Any]:
         def send() -> None:
             next_id[0] += 1
             st["sent"] += 1
-            client.send(t.send_frame(next_id[0], dest))
+            t.send(client, next_id[0], dest)
 
         def on_frame(data: bytes) -> None:
             kind = kind_of(data)
@@ -258,7 +315,7 @@ async def scenario_pairs(t: Target, p: dict[str, Any]) -> dict[str, Any]:
         st["delivered_total"] += 1
         if st["measuring"]:
             st["delivered"] += 1
-            text = dec(data)["m"]["body"]["text"]
+            text = text_of(data)
             latencies.append(now_ns() - int(text[: text.index(":")]))
 
     starters = [sender_handler(s, d) for s, d in zip(senders, dests, strict=True)]
@@ -302,6 +359,7 @@ async def scenario_pairs(t: Target, p: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------- fan-out
 async def scenario_fanout(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     m, window = p["members"], p["fanout_window"]
+    kind_of, text_of = t.kind_of, t.text_of
     users = [f"g{i}" for i in range(m)]
     conns = await t.open_many(users, group="grp")
     owner = conns[0]
@@ -335,7 +393,7 @@ async def scenario_fanout(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     def send() -> None:
         next_id[0] += 1
         st["sent"] += 1
-        owner.send(t.send_frame(next_id[0], dest))
+        t.send(owner, next_id[0], dest)
 
     def pump() -> None:
         while st["running"] and st["sent"] - st["acked"] < window and st["sent"] - st["sentinel"] < window:
@@ -353,7 +411,7 @@ async def scenario_fanout(t: Target, p: dict[str, Any]) -> dict[str, Any]:
                 if st["measuring"]:
                     st["count"] += 1
                     if is_sample or st["decode_all"]:
-                        text = dec(data)["m"]["body"]["text"]
+                        text = text_of(data)
                         latencies.append(now_ns() - int(text[: text.index(":")]))
                 if is_sentinel:
                     st["sentinel"] += 1

@@ -8,8 +8,10 @@ never fragmented by uvicorn or websockets) with a few slicing operations in
 ``data_received`` and calls a plain callback: no task, no future per frame.
 It masks what it sends with ``websockets.utils.apply_mask`` (C speed-up).
 
-It answers pings and closes; it does not support extensions (both servers
-under test run with per-message deflate off) or fragmented messages.
+It answers pings and closes; it does not support fragmented messages. With
+``deflate=True`` it offers permessage-deflate and inflates compressed server
+messages (it sends its own uncompressed, which RFC 7692 allows): enough for
+the idle-memory scenario with compression on.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import base64
 import os
 import random
 import struct
+import zlib
 from collections import deque
 from collections.abc import Callable
 
@@ -30,12 +33,16 @@ Handler = Callable[[bytes], None]
 
 
 class WSClient(asyncio.Protocol):
-    def __init__(self, host: str, port: int, path: str) -> None:
+    def __init__(self, host: str, port: int, path: str, deflate: bool = False) -> None:
+        ext = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if deflate else ""
         self._request = (
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Version: 13\r\n{ext}\r\n"
         ).encode()
+        self._inflate = zlib.decompressobj(wbits=-15) if deflate else None
+        #: The server accepted permessage-deflate (its handshake answered the offer).
+        self.deflated = False
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[int] = loop.create_future()
@@ -69,7 +76,8 @@ class WSClient(asyncio.Protocol):
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 return
-            status = bytes(buf[:end]).split(b"\r\n", 1)[0]
+            headers = bytes(buf[:end])
+            status = headers.split(b"\r\n", 1)[0]
             del buf[: end + 4]
             if b" 101 " not in status + b" ":
                 self.opened.set_exception(ConnectionError(f"handshake refused: {status!r}"))
@@ -77,6 +85,7 @@ class WSClient(asyncio.Protocol):
                 self.transport.close()
                 return
             self._open = True
+            self.deflated = b"permessage-deflate" in headers.lower()
             self.opened.set_result(None)
         n = len(buf)
         pos = 0
@@ -102,7 +111,10 @@ class WSClient(asyncio.Protocol):
             if opcode == 2 or opcode == 1:
                 if not b0 & 0x80:
                     raise RuntimeError("fragmented messages are not supported by the bench client")
-                handler(bytes(buf[pos + head : end]))
+                if b0 & 0x40 and self._inflate is not None:
+                    handler(self._inflate.decompress(bytes(buf[pos + head : end]) + b"\x00\x00\xff\xff"))
+                else:
+                    handler(bytes(buf[pos + head : end]))
             elif opcode == 9:
                 self._write_frame(0xA, bytes(buf[pos + head : end]))
             elif opcode == 8:
@@ -133,6 +145,10 @@ class WSClient(asyncio.Protocol):
     def send(self, payload: bytes) -> None:
         """Write one binary message (never blocks; the kernel/transport buffers it)."""
         self._write_frame(0x2, payload)
+
+    def send_text(self, payload: bytes) -> None:
+        """Write one text message (UTF-8 bytes), e.g. an Engine.IO packet."""
+        self._write_frame(0x1, payload)
 
     def close(self, code: int = 1000) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -165,10 +181,12 @@ class WSClient(asyncio.Protocol):
         return items
 
 
-async def connect(host: str, port: int, path: str = "/ws", timeout: float = 30.0) -> WSClient:
+async def connect(
+    host: str, port: int, path: str = "/ws", timeout: float = 30.0, deflate: bool = False
+) -> WSClient:
     loop = asyncio.get_running_loop()
     _, client = await asyncio.wait_for(
-        loop.create_connection(lambda: WSClient(host, port, path), host, port), timeout
+        loop.create_connection(lambda: WSClient(host, port, path, deflate), host, port), timeout
     )
     await asyncio.wait_for(client.opened, timeout)
     return client
