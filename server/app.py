@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from parley.server.admin.routes import admin_routes
-from parley.server.gateway.endpoint import websocket_endpoint
+from parley.server.gateway.endpoint import serve_websocket
 from parley.server.node import Node
 from parley.server.settings import Settings
 
-__all__ = ["build_app"]
+__all__ = ["ParleyApp", "build_app"]
+
+#: Where the WebSocket gateway listens.
+GATEWAY_PATH = "/ws"
 
 
 async def healthz(request: Request) -> Response:
@@ -44,7 +49,33 @@ async def readyz(request: Request) -> Response:
     )
 
 
-def build_app(settings: Settings, node: Node | None = None) -> Starlette:
+class ParleyApp:
+    """The ASGI app: ``/ws`` WebSockets go straight to the gateway; the rest is Starlette
+    (admin API, health, metrics, lifespan)."""
+
+    def __init__(self, http: Starlette) -> None:
+        self.http = http
+
+    @property
+    def state(self) -> Any:
+        return self.http.state
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return [*self.http.routes, Route(GATEWAY_PATH, _not_http)]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == GATEWAY_PATH:
+            await serve_websocket(self.http.state.node, scope, receive, send)
+        else:
+            await self.http(scope, receive, send)
+
+
+async def _not_http(request: Request) -> Response:
+    return JSONResponse({"detail": f"{GATEWAY_PATH} speaks WebSocket"}, status_code=426)
+
+
+def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
     """The whole server for one node. ``node`` may be injected (tests wiring custom adapters)."""
 
     @asynccontextmanager
@@ -58,10 +89,10 @@ def build_app(settings: Settings, node: Node | None = None) -> Starlette:
             await running.stop()
 
     routes = [
-        WebSocketRoute("/ws", websocket_endpoint),
+        Route(GATEWAY_PATH, _not_http),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         *admin_routes(settings),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return ParleyApp(Starlette(routes=routes, lifespan=lifespan))

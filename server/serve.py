@@ -6,9 +6,8 @@ import asyncio
 import socket
 
 import uvicorn
-from starlette.applications import Starlette
 
-from parley.server.app import build_app
+from parley.server.app import ParleyApp, build_app
 from parley.server.node import Node
 from parley.server.settings import Settings
 
@@ -29,7 +28,7 @@ class ParleyServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def make_server(settings: Settings, app: Starlette | None = None, *, log_level: str = "info") -> ParleyServer:
+def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: str = "info") -> ParleyServer:
     config = uvicorn.Config(
         app or build_app(settings),
         host=settings.host,

@@ -5,6 +5,11 @@ before it get ``not_authenticated``) → version and token checked → the
 connection is registered with the hub (its user, control and conversation
 channels subscribed) → ``welcome`` → frames are decoded and routed until the
 socket closes. Writing happens only in the connection's writer task.
+
+This is a raw ASGI handler, mounted in front of the Starlette app (see
+:mod:`parley.server.app`): frames go straight to the server's ``send`` without
+Starlette's per-message wrappers, which matters on the fan-out path where every
+recipient's frame is one ``send``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Receive, Scope, Send
 
 from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode, ErrorCode, FrameError
@@ -29,36 +34,47 @@ from parley.server.ports import StoreUnavailable
 if TYPE_CHECKING:
     from parley.server.node import Node
 
-__all__ = ["websocket_endpoint"]
+__all__ = ["serve_websocket"]
 
 log = logging.getLogger("parley.gateway")
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
-    node: Node = websocket.app.state.node
+def _origin(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def serve_websocket(node: Node, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one WebSocket connection (ASGI ``websocket`` scope) on ``node``."""
     settings = node.settings
+    if (await receive())["type"] != "websocket.connect":
+        return
     if settings.allowed_origins:
-        origin = websocket.headers.get("origin")
+        origin = _origin(scope)
         if origin is not None and origin not in settings.allowed_origins:
-            await websocket.close(code=1008, reason="origin not allowed")
+            await send({"type": "websocket.close", "code": 1008, "reason": "origin not allowed"})
             return
     if node.draining:
-        await websocket.close(code=CloseCode.SERVICE_RESTART, reason="node is shutting down")
+        await send({"type": "websocket.close", "code": CloseCode.SERVICE_RESTART, "reason": "shutting down"})
         return
-    await websocket.accept()
+    await send({"type": "websocket.accept"})
+
+    async def send_bytes(data: bytes) -> None:
+        await send({"type": "websocket.send", "bytes": data})
+
     conn = Connection(
         "k" + secrets.token_hex(6),
-        websocket.send_bytes,
-        _closer(websocket),
+        send_bytes,
+        _closer(send),
         max_queue=settings.outbound_queue,
         on_overflow=node.metrics.slow_consumers.inc,
     )
     conn.abort = _aborter()
     node.pending.add(conn)
     try:
-        await _serve(node, websocket, conn, node.decoder)
-    except WebSocketDisconnect:
-        pass
+        await _serve(node, receive, conn, node.decoder)
     except asyncio.CancelledError:
         if not conn.aborted:
             raise
@@ -83,19 +99,19 @@ def _aborter() -> Callable[[], None]:
     return abort
 
 
-def _closer(websocket: WebSocket) -> Callable[[int, str], Awaitable[None]]:
+def _closer(send: Send) -> Callable[[int, str], Awaitable[None]]:
     async def close(code: int, reason: str) -> None:
         try:
-            await websocket.close(code=code, reason=reason)
+            await send({"type": "websocket.close", "code": code, "reason": reason})
         except Exception:
-            pass
+            pass  # already closed by the peer
 
     return close
 
 
-async def _serve(node: Node, websocket: WebSocket, conn: Connection, decoder: ClientDecoder) -> None:
+async def _serve(node: Node, receive: Receive, conn: Connection, decoder: ClientDecoder) -> None:
     while True:
-        message = await websocket.receive()
+        message = await receive()
         if message["type"] == "websocket.disconnect":
             return
         data = message.get("bytes")
