@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
+from parley.server.ports import StoreUnavailable
 from parley.server.store.mongo_docs import USERS, to_user
 from parley.server.store.mongo_errors import guarded
 
@@ -79,20 +80,24 @@ def _profile(d: Mapping[str, Any]) -> Profile:
 async def _upsert(
     collection: AsyncCollection[dict[str, Any]], query: dict[str, Any], update: dict[str, Any]
 ) -> dict[str, Any]:
-    """find_one_and_update with upsert, retried once: two concurrent upserts of a missing
-    document race on the unique index, and the loser's retry finds the winner's document."""
-    for attempt in range(2):
+    """find_one_and_update with upsert, safe under concurrent upserts of a missing document.
+
+    A loser of the race on the unique index gets a duplicate-key error and wrote nothing, so
+    it is tried again against the winner's document. SecantusDB sometimes applies the update
+    but answers "no document": then the document is read back, never updated twice.
+    """
+    for _ in range(5):
         try:
             doc = await collection.find_one_and_update(
                 query, update, projection=NO_ID, upsert=True, return_document=ReturnDocument.AFTER
             )
         except DuplicateKeyError:
-            if attempt:
-                raise
             continue
-        assert doc is not None  # upsert + AFTER always returns the document
-        return doc
-    raise AssertionError("unreachable")
+        if doc is None:
+            doc = await collection.find_one(query, NO_ID)
+        if doc is not None:
+            return doc
+    raise StoreUnavailable("upsert kept racing with concurrent writers; retry")
 
 
 class ServiceCollections:
@@ -161,14 +166,7 @@ class ServiceCollections:
             update["$unset"] = unset
         if counters:
             update["$inc"] = {f"counters.{_escape(k)}": v for k, v in counters.items()}
-        doc = await self._db[PROFILES].find_one_and_update(
-            {"app": app, "user": user},
-            update,
-            projection=NO_ID,
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert doc is not None  # upsert with ReturnDocument.AFTER always returns the document
+        doc = await _upsert(self._db[PROFILES], {"app": app, "user": user}, update)
         return _profile(doc)
 
 
@@ -178,14 +176,7 @@ class KnowledgeCollections:
         raise NotImplementedError  # provided by MongoStore
 
     async def _bump(self, app: str) -> int:
-        doc = await self._db[KNOWLEDGE_VERSIONS].find_one_and_update(
-            {"app": app},
-            {"$inc": {"version": 1}},
-            projection=NO_ID,
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert doc is not None
+        doc = await _upsert(self._db[KNOWLEDGE_VERSIONS], {"app": app}, {"$inc": {"version": 1}})
         return int(doc["version"])
 
     @guarded
