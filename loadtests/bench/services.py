@@ -94,6 +94,20 @@ class Stack:
     deflate: bool = False
 
 
+@contextmanager
+def secantus(core: str | None, workdir: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """SecantusDB (in-memory, no config file picked up from the cwd) on a free port."""
+    port = free_port()
+    conf = workdir / "secantusd.toml"
+    conf.write_text("")
+    argv = [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
+            "--storage-path", ":memory:", "--config", str(conf)]  # fmt: skip
+    with process(
+        pinned(core, argv), port, "secantusd-py", workdir / "secantus.log", cwd=str(workdir)
+    ) as proc:
+        yield port, proc
+
+
 def redis_binary() -> str:
     found = shutil.which("redis-server")
     if found:
@@ -211,31 +225,7 @@ def start_stack(config: str, core: str | None, workdir: Path) -> Iterator[Stack]
         pids = {}
         store_args = ["--sqlite-path", str(workdir / "parley.db")]
         if store == "mongo":
-            mport = free_port()
-            conf = workdir / "secantusd.toml"
-            conf.write_text("")
-            mongo = stack.enter_context(
-                process(
-                    pinned(
-                        core,
-                        [
-                            str(BIN / "secantusd-py"),
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            str(mport),
-                            "--storage-path",
-                            ":memory:",
-                            "--config",
-                            str(conf),
-                        ],
-                    ),
-                    mport,
-                    "secantusd-py",
-                    workdir / "secantus.log",
-                    cwd=str(workdir),
-                )
-            )
+            mport, mongo = stack.enter_context(secantus(core, workdir))
             pids["mongo"] = mongo.pid
             store_args += ["--mongo-url", f"mongodb://127.0.0.1:{mport}/", "--mongo-database", "bench"]
         serve_args = []

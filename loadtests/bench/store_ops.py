@@ -22,7 +22,7 @@ from pathlib import Path
 
 import uvloop
 
-from loadtests.bench.services import BIN, free_port, pinned, process
+from loadtests.bench.services import secantus
 from parley.server.ids import new_id, now_ms
 from parley.server.models import Conversation, Member, NewMessage
 from parley.server.store import open_store
@@ -108,23 +108,7 @@ def main() -> None:
     results = {
         "sqlite": uvloop.run(measure(None, str(work / "ops.db"), args.convs, args.per_conv, args.rounds))
     }
-    port = free_port()
-    (work / "secantusd.toml").write_text("")
-    argv = pinned(
-        args.core,
-        [
-            str(BIN / "secantusd-py"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--storage-path",
-            ":memory:",
-            "--config",
-            str(work / "secantusd.toml"),
-        ],
-    )
-    with process(argv, port, "secantusd-py", work / "secantus.log", cwd=str(work)):
+    with secantus(args.core, work) as (port, _):
         results["secantusdb"] = uvloop.run(
             measure(f"mongodb://127.0.0.1:{port}/", "", args.convs, args.per_conv, args.rounds)
         )

@@ -40,7 +40,7 @@ from typing import Any
 
 import uvloop
 
-from loadtests.bench.services import BIN, free_port, pinned, process
+from loadtests.bench.services import secantus
 from parley.server.ids import new_id, now_ms
 from parley.server.models import Conversation, Member, NewMessage
 from parley.server.ports import Store
@@ -247,23 +247,7 @@ def main() -> None:
             rounds.setdefault("sqlite", []).append(res)
             print(f"round {r + 1} sqlite: {json.dumps(res)}", flush=True)
         if "mongo" in args.store:
-            port = free_port()
-            (work / "secantusd.toml").write_text("")
-            argv = pinned(
-                args.db_core,
-                [
-                    str(BIN / "secantusd-py"),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--storage-path",
-                    ":memory:",
-                    "--config",
-                    str(work / "secantusd.toml"),
-                ],
-            )
-            with process(argv, port, "secantusd-py", work / "secantus.log", cwd=str(work)):
+            with secantus(args.db_core, work) as (port, _):
                 res = uvloop.run(
                     measure(
                         f"mongodb://127.0.0.1:{port}/",
