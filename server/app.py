@@ -14,7 +14,6 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from parley.server.admin.routes import admin_routes
-from parley.server.gateway.endpoint import serve_websocket
 from parley.server.node import Node
 from parley.server.settings import Settings
 
@@ -50,8 +49,12 @@ async def readyz(request: Request) -> Response:
 
 
 class ParleyApp:
-    """The ASGI app: ``/ws`` WebSockets go straight to the gateway; the rest is Starlette
-    (admin API, health, metrics, lifespan)."""
+    """The ASGI app: admin API, health, metrics and the node's lifespan (Starlette).
+
+    WebSocket upgrades never reach it: uvicorn hands them to the gateway's own
+    protocol (:func:`parley.server.gateway.transport.gateway_protocol`, wired in
+    :func:`parley.server.serve.make_server`).
+    """
 
     def __init__(self, http: Starlette) -> None:
         self.http = http
@@ -64,11 +67,14 @@ class ParleyApp:
     def routes(self) -> list[BaseRoute]:
         return [*self.http.routes, Route(GATEWAY_PATH, _not_http)]
 
+    @property
+    def node(self) -> Node:
+        """The running node (set by the lifespan, before the server accepts connections)."""
+        node: Node = self.http.state.node
+        return node
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"] == GATEWAY_PATH:
-            await serve_websocket(self.http.state.node, scope, receive, send)
-        else:
-            await self.http(scope, receive, send)
+        await self.http(scope, receive, send)
 
 
 async def _not_http(request: Request) -> Response:

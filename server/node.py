@@ -17,7 +17,7 @@ from typing import Any, cast
 from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode
 from parley.server.broker import make_broker
-from parley.server.gateway.connection import PARK_AFTER_TICKS, Connection
+from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.limits import TokenBucket
 from parley.server.gateway.router import Router
@@ -59,6 +59,8 @@ class Node:
         self.draining = False
         self._sweeper: asyncio.Task[None] | None = None
         self._opened_at: dict[Connection, float] = {}
+        #: Clean-ups of closed connections still running.
+        self.background: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Node:
@@ -129,6 +131,8 @@ class Node:
     async def stop(self) -> None:
         """Drain (tell clients to reconnect elsewhere), then release the store and broker."""
         await self.drain()
+        if self.background:
+            await asyncio.wait(self.background, timeout=2.0)
         if self._sweeper:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -149,9 +153,13 @@ class Node:
             # Spread reconnects so the surviving nodes are not hit all at once.
             conn.push(encode(frames.Bye(reason="node shutting down", reconnect_ms=random.randint(0, 2000))))
             conn.close(CloseCode.SERVICE_RESTART, "node shutting down")
-        writers = [c.writer for c in connections if c.writer is not None]
-        if writers:
-            await asyncio.wait(writers, timeout=self.settings.shutdown_grace)
+        waiting = [asyncio.ensure_future(c.wait_lost()) for c in connections if not c.lost]
+        if waiting:
+            _, late = await asyncio.wait(waiting, timeout=self.settings.shutdown_grace)
+            for task in late:
+                task.cancel()
+        for conn in connections:
+            conn.abort()  # clients that did not finish the closing handshake in time
 
     async def forget(self, conn: Connection) -> None:
         """Clean up after a connection ended, whoever ended it."""
@@ -161,12 +169,6 @@ class Node:
                 await self.services.presence.disconnected(conn.app, conn.user, conn.id)
             except Exception:
                 log.warning("presence of %s not cleared", conn.id)
-        conn.close(CloseCode.NORMAL, "closed")
-        if conn.writer is not None and not conn.writer.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(conn.writer), 2.0)
-            except (TimeoutError, asyncio.CancelledError):
-                conn.writer.cancel()
 
     async def _sweep(self) -> None:
         """One task for all connections: auth timeouts, idle timeouts, presence refresh."""
@@ -183,9 +185,6 @@ class Node:
             for conn in list(self.hub.connections):
                 if now - conn.last_seen > self.settings.idle_timeout:
                     conn.close(CloseCode.IDLE_TIMEOUT, "idle")
-                conn.idle_ticks += 1
-                if conn.idle_ticks >= PARK_AFTER_TICKS:
-                    conn.park()
             if now - last_probe > self.settings.probe_interval:
                 last_probe = now
                 await self.check_broker()

@@ -7,7 +7,8 @@ import socket
 
 import uvicorn
 
-from parley.server.app import ParleyApp, build_app
+from parley.server.app import GATEWAY_PATH, ParleyApp, build_app
+from parley.server.gateway.transport import gateway_protocol
 from parley.server.node import Node
 from parley.server.settings import Settings
 
@@ -29,11 +30,13 @@ class ParleyServer(uvicorn.Server):
 
 
 def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: str = "info") -> ParleyServer:
+    app = app or build_app(settings)
     config = uvicorn.Config(
-        app or build_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
-        ws="websockets-sansio",
+        # WebSocket upgrades go to the gateway's own protocol (no ASGI on the message path).
+        ws=gateway_protocol(GATEWAY_PATH, lambda: app.node),
         # The codec enforces max_frame with an error frame; the transport only
         # refuses what is far beyond it (close 1009), to bound memory.
         ws_max_size=max(4 * settings.max_frame, 1 << 20),

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
+from parley.server.broker.coalesce import Coalescer
 from parley.server.ports import BrokerUnavailable
 
 __all__ = ["ERRORS", "RedisPresence", "chunks"]
@@ -25,34 +26,49 @@ ERRORS = (RedisError, OSError)
 #: round trips, small enough not to stall Redis.
 _CHUNK = 1000
 
-# KEYS[1] = presence hash; ARGV = conn, ttl_ms. Returns 1 if the key came online.
+# KEYS = presence hashes; ARGV = ttl_ms, then the conn for each key. Per key, in order:
+# 1 if the key came online (no live conn before this one), else 0.
 _ADD = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local ttl = tonumber(ARGV[2])
-local live = 0
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if tonumber(all[i + 1]) > now then live = live + 1
-  else redis.call('HDEL', KEYS[1], all[i]) end
+local ttl = tonumber(ARGV[1])
+local expiry = string.format('%d', now + ttl)
+local result = {}
+for k, key in ipairs(KEYS) do
+  local live = 0
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    if tonumber(all[i + 1]) > now then live = live + 1
+    else redis.call('HDEL', key, all[i]) end
+  end
+  redis.call('HSET', key, ARGV[k + 1], expiry)
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  result[k] = (live == 0) and 1 or 0
 end
-redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', now + ttl))
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-if live == 0 then return 1 end
-return 0
+return result
 """
 
-# KEYS[1] = presence hash; ARGV = conn. Returns 1 if conn was there and no live conn is left.
+# KEYS = presence hashes; ARGV = the conn for each key. Per key, in order: 1 if its conn
+# was there and no live conn is left, else 0.
 _REMOVE = """
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local all = redis.call('HGETALL', KEYS[1])
-for i = 2, #all, 2 do
-  if tonumber(all[i]) > now then return 0 end
+local result = {}
+for k, key in ipairs(KEYS) do
+  result[k] = 0
+  if redis.call('HDEL', key, ARGV[k]) == 1 then
+    local live = false
+    local all = redis.call('HGETALL', key)
+    for i = 2, #all, 2 do
+      if tonumber(all[i]) > now then live = true break end
+    end
+    if not live then
+      redis.call('DEL', key)
+      result[k] = 1
+    end
+  end
 end
-redis.call('DEL', KEYS[1])
-return 1
+return result
 """
 
 # KEYS = presence hashes; ARGV = ttl_ms, conn per key. Extends existing entries only.
@@ -79,15 +95,22 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
 
 
 class RedisPresence:
+    """Presence methods of the Redis broker. Concurrent adds (and removes) are coalesced into
+    one script call per round trip: a connect storm costs one ``EVALSHA`` per batch."""
+
     _redis: Redis
     _presence_prefix: str
     _add: AsyncScript
     _remove: AsyncScript
+    _adds: Coalescer[tuple[str, str, int], bool]
+    _removes: Coalescer[tuple[str, str], bool]
 
     def _init_presence(self, redis: Redis, prefix: str) -> None:
         self._presence_prefix = prefix
         self._add = redis.register_script(_ADD)
         self._remove = redis.register_script(_REMOVE)
+        self._adds = Coalescer(self._add_batch, max_batch=_CHUNK)
+        self._removes = Coalescer(self._remove_batch, max_batch=_CHUNK)
 
     # presence ---------------------------------------------------------
     def _key(self, key: str) -> str:
@@ -95,16 +118,35 @@ class RedisPresence:
 
     async def presence_add(self, key: str, conn: str, ttl: float) -> bool:
         try:
-            return bool(await self._add(keys=[self._key(key)], args=[conn, _ms(ttl)]))
+            return await self._adds.submit((self._key(key), conn, _ms(ttl)))
         except ERRORS as exc:
             raise BrokerUnavailable(f"redis: {exc}") from exc
 
     async def presence_remove(self, key: str, conn: str) -> bool:
         """True only on the transition: ``conn`` was registered and no live conn is left."""
         try:
-            return bool(await self._remove(keys=[self._key(key)], args=[conn]))
+            return await self._removes.submit((self._key(key), conn))
         except ERRORS as exc:
             raise BrokerUnavailable(f"redis: {exc}") from exc
+
+    async def _add_batch(self, items: Sequence[tuple[str, str, int]]) -> list[bool]:
+        # One ttl per script call: batches are split where it changes (it is a node setting).
+        results: list[bool] = []
+        start = 0
+        while start < len(items):
+            ttl = items[start][2]
+            end = start
+            while end < len(items) and items[end][2] == ttl:
+                end += 1
+            part = items[start:end]
+            replies = await self._add(keys=[k for k, _, _ in part], args=[ttl, *(c for _, c, _ in part)])
+            results += [bool(r) for r in replies]
+            start = end
+        return results
+
+    async def _remove_batch(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        replies = await self._remove(keys=[k for k, _ in items], args=[c for _, c in items])
+        return [bool(r) for r in replies]
 
     async def presence_refresh(self, entries: Collection[tuple[str, str]], ttl: float) -> None:
         """Extend existing entries (never re-create removed ones), one pipelined round trip."""

@@ -1,9 +1,15 @@
-"""One client connection: identity, conversations it receives, and a bounded outbound queue.
+"""One client connection: identity, conversations it receives, and bounded outbound buffering.
 
-Fan-out never awaits a socket: :meth:`Connection.push` appends the (shared,
-pre-encoded) bytes to the queue and wakes the connection's single writer task.
-A queue that overflows marks the client a slow consumer; the writer then
-closes it with :attr:`CloseCode.SLOW_CONSUMER` and the client resumes later.
+Fan-out never awaits a socket. :meth:`Connection.push` hands the (shared,
+pre-encoded) bytes straight to the socket's transport while the transport
+accepts writes; once the transport's own buffer is past its high-water mark
+(the client reads slower than we write) frames wait in a bounded queue that
+:meth:`Connection.resume` flushes when the transport drains. A queue that
+overflows marks the client a slow consumer: it is cut off, and resumes later
+from its position.
+
+There is no task per connection: writes are synchronous calls on a
+:class:`Link` (the WebSocket transport, :mod:`parley.server.gateway.transport`).
 """
 
 from __future__ import annotations
@@ -11,28 +17,33 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Protocol
 
 from parley.proto.errors import CloseCode
 from parley.server.gateway.limits import TokenBucket
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "Link"]
 
-#: Sweeper ticks (about a second each) without a push before an idle writer task ends.
-PARK_AFTER_TICKS = 3
 
-SendBytes = Callable[[bytes], Awaitable[None]]
-Close = Callable[[int, str], Awaitable[None]]
+class Link(Protocol):
+    """What a connection needs from its socket: synchronous, never blocking."""
+
+    def write(self, data: bytes, framed: bytes | None = None) -> None:
+        """Send one binary message; ``framed`` is the same message already framed, if known."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the closing handshake with ``code`` after everything written so far."""
+
+    def abort(self) -> None:
+        """Drop the socket now, with whatever is still buffered."""
 
 
 class Connection:
     __slots__ = (
-        "_close",
+        "_closed",
+        "_link",
         "_queue",
-        "_send",
-        "_sending",
-        "_wakeup",
-        "abort",
         "aborted",
         "app",
         "bucket",
@@ -40,21 +51,20 @@ class Connection:
         "convs",
         "device",
         "id",
-        "idle_ticks",
         "last_seen",
+        "lost",
         "max_queue",
         "on_overflow",
         "presence_subs",
         "role",
         "user",
-        "writer",
+        "writable",
     )
 
     def __init__(
         self,
         conn_id: str,
-        send: SendBytes,
-        close: Close,
+        link: Link,
         *,
         max_queue: int,
         on_overflow: Callable[[], None] | None = None,
@@ -69,24 +79,19 @@ class Connection:
         self.presence_subs: set[str] = set()
         self.max_queue = max_queue
         self.last_seen = time.monotonic()
-        #: Set once the connection must close; the writer closes with it.
+        #: Set once the connection must close.
         self.close_code: tuple[int, str] | None = None
-        self._send = send
-        self._close = close
-        self._queue: deque[bytes] = deque()
-        self._wakeup = asyncio.Event()
-        #: The writer task exists only while there is something to write (or recently was):
-        #: an idle connection costs no task. See :meth:`park`.
-        self.writer: asyncio.Task[None] | None = None
-        #: Sweeper ticks since the last push (reset by every push).
-        self.idle_ticks = 0
-        self._sending = False
-        #: Set by the endpoint: ends the connection when the socket cannot even take a close frame.
-        self.abort: Callable[[], None] | None = None
+        #: False while the transport's buffer is past its high-water mark.
+        self.writable = True
+        #: True once the socket is gone.
+        self.lost = False
         self.aborted = False
         self.on_overflow = on_overflow
         #: Per-connection rate limit, set on authentication.
         self.bucket: TokenBucket | None = None
+        self._link = link
+        self._queue: deque[bytes] = deque()
+        self._closed: asyncio.Future[None] | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -94,66 +99,72 @@ class Connection:
 
     @property
     def queued(self) -> int:
+        """Frames waiting for the transport to drain."""
         return len(self._queue)
 
-    def push(self, data: bytes) -> bool:
-        """Queue bytes for the socket without blocking. False if the connection is closing."""
+    def push(self, data: bytes, framed: bytes | None = None) -> bool:
+        """Send bytes without blocking (``framed``: the same, WebSocket-framed). False if closing."""
         if self.close_code is not None:
             return False
+        if self.writable and not self._queue:
+            self._link.write(data, framed)
+            return True
         if len(self._queue) >= self.max_queue:
             if self.on_overflow is not None:
                 self.on_overflow()
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue full")
             return False
         self._queue.append(data)
-        self.idle_ticks = 0
-        if self.writer is None:
-            self.writer = asyncio.get_running_loop().create_task(self._write_loop())
-        else:
-            self._wakeup.set()
         return True
 
-    def close(self, code: int, reason: str) -> None:
-        """Ask the writer to flush what is queued up to now and close."""
-        if self.close_code is None:
-            self.close_code = (code, reason)
-            if code == CloseCode.SLOW_CONSUMER:
-                self._queue.clear()  # the client resumes from its position; don't keep its backlog
-                if self._sending:
-                    # The writer is stuck on a socket the client does not read: a close
-                    # frame would wait behind it too, so end the connection outright.
-                    self.aborted = True
-                    if self.writer is not None:
-                        self.writer.cancel()
-                    if self.abort is not None:
-                        self.abort()
-            if self.writer is None:
-                self.writer = asyncio.get_running_loop().create_task(self._write_loop())
-            self._wakeup.set()
+    def pause(self) -> None:
+        """The transport's buffer is full: queue from now on."""
+        self.writable = False
 
-    def park(self) -> None:
-        """Let an idle writer task end; the next push starts a new one (the sweeper calls this)."""
-        if self.writer is not None and not self._queue and self.close_code is None:
-            self._wakeup.set()
-
-    async def _write_loop(self) -> None:
+    def resume(self) -> None:
+        """The transport drained: flush the queue (and close, if a close is waiting on it)."""
+        self.writable = True
         queue = self._queue
-        try:
-            while True:
-                while queue:
-                    self._sending = True
-                    await self._send(queue.popleft())
-                    self._sending = False
-                if self.close_code is not None:
-                    await self._close(*self.close_code)
-                    return
-                if self.idle_ticks >= PARK_AFTER_TICKS:
-                    # No await between this check and the return: a push cannot slip in
-                    # between, and the next push sees ``writer is None`` and starts one.
-                    self.writer = None
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
-        except Exception:
-            self.close_code = self.close_code or (CloseCode.NORMAL, "socket error")
-            queue.clear()
+        while queue and self.writable:
+            self._link.write(queue.popleft())
+        if not queue and self.close_code is not None and not self.lost:
+            self._link.close(*self.close_code)
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after what is queued up to now; a slow consumer is dropped at once."""
+        if self.close_code is not None or self.lost:
+            return
+        self.close_code = (code, reason)
+        if code == CloseCode.SLOW_CONSUMER:
+            # The client does not read: a close frame would wait behind its backlog forever,
+            # and it resumes from its own position, so its backlog is not worth keeping.
+            self._queue.clear()
+            self.aborted = True
+            self._link.abort()
+        elif not self._queue:
+            self._link.close(code, reason)
+        # else: resume() closes once the queue is flushed (drain() aborts it after a grace).
+
+    def abort(self) -> None:
+        """Drop the socket now (a close that could not complete in time)."""
+        if not self.lost:
+            self._queue.clear()
+            self.aborted = True
+            self._link.abort()
+
+    def connection_lost(self) -> None:
+        """The transport calls this once the socket is gone."""
+        self.lost = True
+        self._queue.clear()
+        if self.close_code is None:
+            self.close_code = (CloseCode.NORMAL, "closed by the peer")
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+    async def wait_lost(self) -> None:
+        """Wait until the socket is gone."""
+        if self.lost:
+            return
+        if self._closed is None:
+            self._closed = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._closed)

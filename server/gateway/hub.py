@@ -26,6 +26,7 @@ from parley.server.channels import (
     user_channel,
 )
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.wsframe import binary_frame
 from parley.server.ids import now_ms
 from parley.server.metrics import Metrics
 from parley.server.ports import Broker
@@ -142,7 +143,8 @@ class Hub:
             self._unsub_task = None
 
     async def join(self, conn: Connection, conv: str) -> None:
-        if conv not in conn.convs:
+        # A connection that is gone (or not registered yet) must not pin a subscription.
+        if conv not in conn.convs and conn in self.connections:
             conn.convs.add(conv)
             await self.attach(conn, [conv_channel(conn.app, conv)])
 
@@ -160,8 +162,9 @@ class Hub:
         subscribers = self._subs.get(channel)
         if not subscribers:
             return
+        framed = binary_frame(data)  # once for all recipients, not once per socket
         for conn in subscribers:
-            conn.push(data)
+            conn.push(data, framed)
         count = len(subscribers)
         self.deliveries += count
         self._count_out(data, count)

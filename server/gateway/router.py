@@ -75,11 +75,15 @@ class Router:
     async def route(self, conn: Connection, frame: Any) -> None:
         """Handle one frame. Sends run as tasks so a client can pipeline them into one group commit."""
         if isinstance(frame, frames.Send):
-            task = asyncio.create_task(self._guarded(self._send, conn, frame))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.start_send(conn, frame)
             return
         await self._guarded(self._handlers[type(frame)], conn, frame)
+
+    def start_send(self, conn: Connection, frame: frames.Send) -> None:
+        """Handle a ``send`` in a task of its own (acked or answered with an error when done)."""
+        task = asyncio.get_running_loop().create_task(self._guarded(self._send, conn, frame))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _reply(self, conn: Connection, frame: msgspec.Struct) -> None:
         conn.push(encode(frame))

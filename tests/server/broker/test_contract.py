@@ -146,6 +146,22 @@ async def test_presence_refresh_extends_but_never_resurrects(nodes: NodeFactory)
     assert await two.broker.presence_online(["u", "gone"]) == {"u"}
 
 
+async def test_concurrent_presence_changes_keep_exact_transitions(nodes: NodeFactory) -> None:
+    """A connect storm: many adds and removes at once (batched by the Redis adapter)."""
+    one = await nodes()
+    broker = one.broker
+    adds = await asyncio.gather(
+        *(broker.presence_add(f"u{i % 50}", f"c{i}", 30) for i in range(200)),
+        broker.presence_add("short", "s1", 0.2),
+    )
+    # Per user exactly one connection saw the user come online (in submission order: the first).
+    assert [i for i, came in enumerate(adds[:200]) if came] == list(range(50))
+    assert adds[200] is True
+    removes = await asyncio.gather(*(broker.presence_remove(f"u{i % 50}", f"c{i}") for i in range(200)))
+    assert [i for i, went in enumerate(removes) if went] == list(range(150, 200)), "the last one out"
+    assert await broker.presence_online([f"u{i}" for i in range(50)]) == set()
+
+
 # factory ------------------------------------------------------------------
 
 

@@ -1,0 +1,59 @@
+"""Coalesce concurrent single-item calls into one batched call (one Redis round trip).
+
+Callers ``await submit(item)`` as if it were a call of its own. Items that
+arrive in the same event-loop turn, or while a batch is in flight, go out
+together in the next batch, so a connection storm costs one script call per
+round instead of one per connection, and a lone call still costs one round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+__all__ = ["Coalescer"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Coalescer(Generic[T, R]):
+    def __init__(self, flush: Callable[[Sequence[T]], Awaitable[Sequence[R]]], *, max_batch: int) -> None:
+        self._flush = flush
+        self._max_batch = max_batch
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[R] = loop.create_future()
+        self._pending.append((item, waiter))
+        if self._task is None:
+            self._task = loop.create_task(self._run())
+        return await waiter
+
+    async def _run(self) -> None:
+        try:
+            await asyncio.sleep(0)  # let the callers of this loop turn join the batch
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                try:
+                    results = await self._flush([item for item, _ in batch])
+                except BaseException as exc:
+                    for _, waiter in batch:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for (_, waiter), result in zip(batch, results, strict=True):
+                        if not waiter.done():
+                            waiter.set_result(result)
+        finally:
+            self._task = None
+            for _, waiter in self._pending:  # cancelled with items left: never leave a caller hanging
+                if not waiter.done():
+                    waiter.set_exception(ConnectionError("batch cancelled"))
+            self._pending.clear()

@@ -1,0 +1,193 @@
+"""What one connection's frames do: ``hello`` first, then routing, in arrival order.
+
+Lifecycle: the transport accepts the socket → ``hello`` within ``auth_timeout``
+(frames before it get ``not_authenticated``) → version and token checked → the
+connection is registered with the hub (its user, control and conversation
+channels subscribed) → ``welcome`` → frames are decoded and routed until the
+socket closes → :meth:`Node.forget` cleans up.
+
+Frames are handled one at a time by a task that exists only while there is
+something to handle. A ``send`` needs no such task: it already runs as a task
+of its own (so pipelined sends share one group commit), so when nothing else
+is waiting it is started straight from the transport's callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from parley.proto import encode, frames
+from parley.proto.errors import CloseCode, ErrorCode, FrameError
+from parley.server.errors import ServiceError
+from parley.server.gateway.connection import Connection
+from parley.server.gateway.router import error_frame
+from parley.server.ids import now_ms
+from parley.server.ports import StoreUnavailable
+
+if TYPE_CHECKING:
+    from parley.server.node import Node
+
+__all__ = ["Session"]
+
+log = logging.getLogger("parley.gateway")
+
+#: Frames waiting to be handled before the socket stops being read (back-pressure on the client).
+INBOX_LIMIT = 64
+
+
+class Session:
+    __slots__ = ("_inbox", "_set_reading", "_task", "conn", "node")
+
+    def __init__(self, node: Node, conn: Connection, set_reading: Callable[[bool], None]) -> None:
+        self.node = node
+        self.conn = conn
+        self._set_reading = set_reading
+        self._inbox: deque[Any] = deque()
+        self._task: asyncio.Task[None] | None = None
+        node.pending.add(conn)
+
+    # ---------------------------------------------------- from the transport
+    def on_binary(self, data: bytes) -> None:
+        node, conn = self.node, self.conn
+        if conn.close_code is not None:
+            return
+        conn.last_seen = time.monotonic()
+        try:
+            frame = node.decoder.decode(data)
+        except FrameError as exc:
+            node.router.error(conn, exc.code, exc.message, exc.request_id)
+            return
+        node.count_in(frame)
+        if self._task is None and conn.authenticated and type(frame) is frames.Send:
+            if not _rate_limited(node, conn, frame):
+                node.router.start_send(conn, frame)
+            return
+        self._inbox.append(frame)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._handle_inbox())
+        elif len(self._inbox) == INBOX_LIMIT:
+            self._set_reading(False)
+
+    def on_text(self) -> None:
+        self.conn.last_seen = time.monotonic()
+        self.node.router.error(self.conn, ErrorCode.BAD_FRAME, "frames are binary MessagePack, not text")
+
+    def connection_lost(self) -> None:
+        """The socket is gone: clean up once the frame being handled (if any) is done."""
+        self.conn.connection_lost()
+        self._inbox.clear()
+        if self._task is None:
+            self._forget()
+        else:
+            self._task.add_done_callback(lambda _: self._forget())
+
+    # --------------------------------------------------------------- handling
+    async def _handle_inbox(self) -> None:
+        node, conn, inbox = self.node, self.conn, self._inbox
+        try:
+            while inbox:
+                frame = inbox.popleft()
+                if len(inbox) == INBOX_LIMIT - 1:
+                    self._set_reading(True)
+                if conn.close_code is not None:
+                    inbox.clear()
+                elif conn.authenticated:
+                    if not _rate_limited(node, conn, frame):
+                        await node.router.route(conn, frame)
+                elif isinstance(frame, frames.Hello):
+                    await _authenticate(node, conn, frame)
+                else:
+                    request_id = getattr(frame, "id", None)
+                    node.router.error(
+                        conn, ErrorCode.NOT_AUTHENTICATED, "send 'hello' with a token first", request_id
+                    )
+        finally:
+            self._task = None
+
+    def _forget(self) -> None:
+        node, conn = self.node, self.conn
+        node.pending.discard(conn)
+        task = asyncio.get_running_loop().create_task(node.forget(conn))
+        node.background.add(task)
+        task.add_done_callback(node.background.discard)
+        if conn.authenticated:
+            code = conn.close_code[0] if conn.close_code else None
+            log.info("disconnected", extra={"conn": conn.id, "app": conn.app, "close_code": code})
+
+
+def _rate_limited(node: Node, conn: Connection, frame: object) -> bool:
+    """Refuse a frame over the connection's (or, for sends, the user's) rate; the connection stays."""
+    scope = ""
+    if conn.bucket is not None and not conn.bucket.take():
+        scope, bucket = "connection", conn.bucket
+    elif isinstance(frame, frames.Send):
+        user_bucket = node.user_bucket(conn.app, conn.user)
+        if user_bucket is not None and not user_bucket.take():
+            scope, bucket = "user", user_bucket
+    if not scope:
+        return False
+    node.metrics.rate_limited.labels(scope).inc()
+    wait_ms = int(bucket.retry_after() * 1000) + 1
+    message = f"{scope} rate limit exceeded; retry in {wait_ms} ms"
+    node.router.error(conn, ErrorCode.RATE_LIMITED, message, getattr(frame, "id", None))
+    return True
+
+
+async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bool:
+    """Check version and token, register the connection, send ``welcome``. False closes it."""
+    if hello.v not in frames.SUPPORTED_VERSIONS:
+        supported = ", ".join(map(str, sorted(frames.SUPPORTED_VERSIONS)))
+        conn.push(
+            error_frame(
+                ErrorCode.UNSUPPORTED_VERSION,
+                f"protocol v{hello.v} unsupported; this server speaks {supported}",
+            )
+        )
+        conn.close(CloseCode.UNSUPPORTED_VERSION, "unsupported protocol version")
+        return False
+    services = node.services
+    try:
+        claims = await services.tokens.verify(hello.token)
+        if len(node.hub.devices(claims.app, claims.user)) >= node.settings.max_connections_per_user:
+            conn.push(error_frame(ErrorCode.LIMIT_EXCEEDED, "too many connections for this user"))
+            conn.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+            return False
+        rows = await services.store.list_user_conversations(claims.app, claims.user)
+        if conn.lost:
+            return False  # gone while we read the store: nothing to register
+        conn.app, conn.user, conn.role, conn.device = claims.app, claims.user, claims.role, hello.device
+        conn.bucket = node.connection_bucket()
+        node.pending.discard(conn)
+        await node.hub.register(conn, [c.conv for c, _ in rows])
+        await services.presence.connected(conn.app, conn.user, conn.id)
+    except ServiceError as exc:
+        conn.app = conn.user = ""
+        conn.push(error_frame(exc.code, exc.message))
+        code = CloseCode.TOKEN_EXPIRED if exc.code is ErrorCode.TOKEN_EXPIRED else CloseCode.AUTH_FAILED
+        conn.close(code, exc.message[:120])
+        return False
+    except StoreUnavailable:
+        conn.push(error_frame(ErrorCode.UNAVAILABLE, "the store is unavailable; reconnect later"))
+        conn.close(CloseCode.SERVICE_RESTART, "store unavailable")
+        return False
+    log.info("authenticated", extra={"conn": conn.id, "app": conn.app, "device": conn.device or None})
+    conn.push(
+        encode(
+            frames.Welcome(
+                v=hello.v,
+                session=conn.id,
+                app=conn.app,
+                user=conn.user,
+                node=node.settings.node_id,
+                ts=now_ms(),
+                heartbeat_ms=node.settings.heartbeat * 1000,
+                max_frame=node.settings.max_frame,
+            )
+        )
+    )
+    return True

@@ -1,0 +1,230 @@
+"""The gateway's WebSocket transport: websockets' sans-I/O protocol under one asyncio Protocol.
+
+uvicorn parses the HTTP request and, for ``Upgrade: websocket``, hands the
+socket to the protocol class it was configured with (``uvicorn.Config(ws=…)``);
+that class is :class:`GatewayProtocol`. There is no ASGI layer and no task per
+connection on the message path: bytes from the socket are parsed by
+:class:`websockets.server.ServerProtocol` and handed to the connection's
+:class:`~parley.server.gateway.session.Session`; outgoing frames are written
+synchronously to the transport (:class:`~parley.server.gateway.connection.Link`),
+pre-framed once per fan-out when the client negotiated no extension.
+
+Everything that is not ``/ws`` stays HTTP and goes to the Starlette app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, cast
+
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from parley.proto.errors import CloseCode
+from parley.server.gateway.connection import Connection
+from parley.server.gateway.session import Session
+from parley.server.gateway.wsframe import binary_frame
+
+if TYPE_CHECKING:
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    from parley.server.node import Node
+
+__all__ = ["GatewayProtocol", "gateway_protocol"]
+
+log = logging.getLogger("parley.gateway")
+
+#: Seconds to wait for the client's reply to our close frame before dropping the socket.
+CLOSE_TIMEOUT = 5.0
+
+
+def gateway_protocol(path: str, node: Callable[[], Node]) -> type[asyncio.Protocol]:
+    """The class to give uvicorn as ``ws=``: WebSockets on ``path`` served by ``node()``."""
+
+    class BoundGatewayProtocol(GatewayProtocol):
+        gateway_path = path
+        node_of = staticmethod(node)
+
+    return BoundGatewayProtocol
+
+
+class GatewayProtocol(asyncio.Protocol):
+    """One upgraded socket: handshake, WebSocket frames in and out, closing handshake."""
+
+    gateway_path = "/ws"
+    node_of: Callable[[], Node]
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any]) -> None:
+        extensions = []
+        if config.ws_per_message_deflate:
+            extensions = [
+                ServerPerMessageDeflateFactory(
+                    server_max_window_bits=12, client_max_window_bits=12, compress_settings={"memLevel": 5}
+                )
+            ]
+        self.ws = ServerProtocol(extensions=extensions, max_size=config.ws_max_size)
+        self._connections = server_state.connections
+        self.transport: asyncio.Transport | None = None
+        self.conn: Connection | None = None
+        self.session: Session | None = None
+        #: Frames go to the transport pre-framed (no extension negotiated).
+        self._raw = True
+        self._close_sent = False
+        self._close_timer: asyncio.TimerHandle | None = None
+        self._fragments: list[bytes] = []
+        self._fragmented_text = False
+
+    # ------------------------------------------------------- asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self._connections.add(cast(Any, self))
+
+    def data_received(self, data: bytes) -> None:
+        ws = self.ws
+        ws.receive_data(data)
+        for event in ws.events_received():
+            if isinstance(event, Frame):
+                self._on_frame(event)
+            elif isinstance(event, Request):
+                self._on_request(event)
+        self._flush()
+
+    def eof_received(self) -> bool | None:
+        self.ws.receive_eof()
+        self._flush()
+        return None
+
+    def pause_writing(self) -> None:
+        if self.conn is not None:
+            self.conn.pause()
+
+    def resume_writing(self) -> None:
+        if self.conn is not None:
+            self.conn.resume()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.discard(cast(Any, self))
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+        if self.session is not None:
+            self.session.connection_lost()
+
+    def shutdown(self) -> None:
+        """uvicorn's shutdown, after :meth:`Node.drain`: close whatever is still open."""
+        if self.conn is not None and not self._close_sent and self.ws.state is State.OPEN:
+            self.close(CloseCode.SERVICE_RESTART, "node shutting down")
+        elif self.transport is not None:
+            self.transport.close()
+
+    # ------------------------------------------------------------ handshake
+    def _on_request(self, request: Request) -> None:
+        path = request.path.partition("?")[0]
+        node = self.node_of()
+        settings = node.settings
+        if path != self.gateway_path:
+            self._reject(HTTPStatus.NOT_FOUND, f"WebSockets are served on {self.gateway_path}\n")
+            return
+        origin = request.headers.get("Origin")
+        if settings.allowed_origins and origin is not None and origin not in settings.allowed_origins:
+            self._reject(HTTPStatus.FORBIDDEN, "origin not allowed\n")
+            return
+        if node.draining:
+            self._reject(HTTPStatus.SERVICE_UNAVAILABLE, "node shutting down\n")
+            return
+        response = self.ws.accept(request)
+        self.ws.send_response(response)
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
+            return  # websockets refused a malformed handshake; its response says why
+        self._raw = not self.ws.extensions
+        conn = Connection(
+            "k" + secrets.token_hex(6),
+            self,
+            max_queue=settings.outbound_queue,
+            on_overflow=node.metrics.slow_consumers.inc,
+        )
+        self.conn = conn
+        self.session = Session(node, conn, self._set_reading)
+
+    def _reject(self, status: HTTPStatus, body: str) -> None:
+        self.ws.send_response(self.ws.reject(status, body))
+
+    # --------------------------------------------------------------- frames
+    def _on_frame(self, frame: Frame) -> None:
+        session = self.session
+        if session is None:
+            return
+        opcode = frame.opcode
+        if opcode is Opcode.BINARY or opcode is Opcode.TEXT:
+            if not frame.fin:
+                self._fragments = [bytes(frame.data)]
+                self._fragmented_text = opcode is Opcode.TEXT
+                return
+            if opcode is Opcode.BINARY:
+                session.on_binary(bytes(frame.data))
+            else:
+                session.on_text()
+        elif opcode is Opcode.CONT:
+            self._fragments.append(bytes(frame.data))
+            if frame.fin:
+                data, self._fragments = b"".join(self._fragments), []
+                if self._fragmented_text:
+                    session.on_text()
+                else:
+                    session.on_binary(data)
+        elif opcode is Opcode.CLOSE:
+            self._close_sent = True  # websockets answered it; nothing more goes out
+
+    def _flush(self) -> None:
+        """Write what websockets produced (handshake, pongs, close frames); ``b""`` means EOF."""
+        transport = self.transport
+        if transport is None:
+            return
+        for chunk in self.ws.data_to_send():
+            if chunk:
+                transport.write(chunk)
+            else:
+                transport.close()
+                return
+        if self.ws.close_expected() and self._close_timer is None:
+            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, transport.abort)
+
+    def _set_reading(self, reading: bool) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            if reading:
+                self.transport.resume_reading()
+            else:
+                self.transport.pause_reading()
+
+    # ------------------------------------------------------- Link (outbound)
+    def write(self, data: bytes, framed: bytes | None = None) -> None:
+        if self._close_sent or self.transport is None:
+            return
+        if self._raw:
+            self.transport.write(framed if framed is not None else binary_frame(data))
+        else:
+            self.ws.send_binary(data)
+            self._flush()
+
+    def close(self, code: int, reason: str) -> None:
+        if self._close_sent or self.transport is None:
+            return
+        self._close_sent = True
+        if self.ws.state is State.OPEN:
+            self.ws.send_close(code, reason.encode()[:120].decode(errors="ignore"))
+            self._flush()
+        else:
+            self.transport.close()
+        # Keep reading: the client's close reply completes the handshake (websockets then sends EOF).
+
+    def abort(self) -> None:
+        self._close_sent = True
+        if self.transport is not None:
+            self.transport.abort()
