@@ -8,6 +8,7 @@ the connection keeps serving.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +23,7 @@ from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.support_routes import SupportHandlers
 from parley.server.metrics import Metrics
+from parley.server.models import Appended
 from parley.server.ports import StoreUnavailable
 from parley.server.services import Services
 from parley.server.services.wire import wire_message
@@ -80,10 +82,45 @@ class Router:
         await self._guarded(self._handlers[type(frame)], conn, frame)
 
     def start_send(self, conn: Connection, frame: frames.Send) -> None:
-        """Handle a ``send`` in a task of its own (acked or answered with an error when done)."""
+        """Start a ``send``; it is acked (or answered with an error) once stored.
+
+        The common case (a member whose membership is cached, not a bot) needs no
+        task: the stored-message future acks through a callback. Anything that must
+        ask the store first runs as a task.
+        """
+        if frame.conv in conn.convs and conn.role != "bot":
+            try:
+                stored = self._s.messages.submit(
+                    conn.app,
+                    conn.user,
+                    frame.conv,
+                    kind=frame.kind,
+                    body=frame.body,
+                    cmid=frame.cmid,
+                    mentions=frame.mentions,
+                )
+            except ServiceError as exc:
+                self.error(conn, exc.code, exc.message, frame.id)
+                return
+            stored.add_done_callback(functools.partial(self._stored, conn, frame))
+            return
         task = asyncio.get_running_loop().create_task(self._guarded(self._send, conn, frame))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _stored(self, conn: Connection, frame: frames.Send, stored: asyncio.Future[Appended]) -> None:
+        if stored.cancelled():
+            return  # the node is stopping
+        exc = stored.exception()
+        if exc is None:
+            self._acknowledge(conn, frame, stored.result())
+        elif isinstance(exc, ServiceError):
+            self.error(conn, exc.code, exc.message, frame.id)
+        elif isinstance(exc, StoreUnavailable):
+            self.error(conn, ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", frame.id)
+        else:
+            log.error("internal error storing a message", exc_info=exc, extra={"conn": conn.id})
+            self.error(conn, ErrorCode.INTERNAL, "internal error; retry", frame.id)
 
     def _reply(self, conn: Connection, frame: msgspec.Struct) -> None:
         conn.push(encode(frame))
@@ -134,6 +171,9 @@ class Router:
             cmid=frame.cmid,
             mentions=frame.mentions,
         )
+        self._acknowledge(conn, frame, result)
+
+    def _acknowledge(self, conn: Connection, frame: frames.Send, result: Appended) -> None:
         m = result.message
         ack = frames.Ack(
             id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts, dup=result.duplicate

@@ -33,11 +33,16 @@ class AppendBatcher:
 
     async def append(self, message: NewMessage) -> Appended:
         """Store ``message`` (raises what the store raises, e.g. ``StoreUnavailable``)."""
-        future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        return await self.submit(message)
+
+    def submit(self, message: NewMessage) -> asyncio.Future[Appended]:
+        """Queue ``message``; the future resolves once it is stored (a caller needs no task)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Appended] = loop.create_future()
         self._pending.append((message, future))
         if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
+            self._flusher = loop.create_task(self._flush())
+        return future
 
     async def _flush(self) -> None:
         try:

@@ -8,6 +8,7 @@ before (the gateway checks its cached membership; the admin API asks the store).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
@@ -70,6 +71,21 @@ class MessageService:
         mentions: Sequence[str] = (),
     ) -> Appended:
         """Persist and fan out one message. The caller has checked membership."""
+        return await self.submit(app, sender, conv, kind=kind, body=body, cmid=cmid, mentions=mentions)
+
+    def submit(
+        self,
+        app: str,
+        sender: str,
+        conv: str,
+        *,
+        kind: str,
+        body: dict[str, Any],
+        cmid: str | None = None,
+        mentions: Sequence[str] = (),
+    ) -> asyncio.Future[Appended]:
+        """:meth:`send` without a coroutine: validates now (raises ``ServiceError``) and returns
+        a future that resolves once the message is stored and published."""
         try:
             validate_body(kind, body)
         except ProtocolError as exc:
@@ -85,7 +101,7 @@ class MessageService:
             ts=now_ms(),
             mentions=tuple(dict.fromkeys(mentions)),
         )
-        return await self._batcher.append(message)
+        return self._batcher.submit(message)
 
     async def system_event(self, app: str, conv: str, actor: str, event: str, **fields: Any) -> Appended:
         """Append a ``system`` message recording a conversation event (members, name...)."""

@@ -206,3 +206,29 @@ async def test_an_invalid_frame_with_an_id_answers_that_request(node: RunningNod
     error = await alice.expect(frames.Error)
     assert (error.code, error.id) == ("invalid_frame", 77)
     await alice.close()
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"), [(RuntimeError("disk on fire"), "internal"), (None, "unavailable")]
+)
+async def test_a_failed_store_write_is_an_error_frame_and_the_next_send_works(
+    node: RunningNode, failure: Exception | None, code: str
+) -> None:
+    from parley.server.ports import StoreUnavailable
+
+    alice, conv = await chat(node)
+    store = node.node.services.messages._batcher._store
+    real_append = store.append
+    exc = failure or StoreUnavailable("store down")
+
+    async def failing_append(messages: object) -> object:
+        store.append = real_append  # fail once
+        raise exc
+
+    store.append = failing_append
+    await alice.send(frames.Send(id=7, conv=conv, cmid="lost", body={"text": "x"}))
+    error = await alice.expect(frames.Error)
+    assert (error.code, error.id) == (code, 7) and error.action == "retry"
+    ack = await alice.request(frames.Send, conv=conv, cmid="lost", body={"text": "x"})
+    assert isinstance(ack, frames.Ack) and not ack.dup, "nothing was stored by the failed write"
+    await alice.close()
