@@ -6,10 +6,12 @@ Claims: ``iss`` = app id, ``sub`` = user id, ``aud`` = the configured audience
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 
 import jwt
+import msgspec
 
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
@@ -44,6 +46,21 @@ def issue_token(
     return jwt.encode(claims, app.secret, algorithm="HS256"), exp
 
 
+def _unverified_issuer(token: str) -> object:
+    """The ``iss`` claim, read without verifying (it names the key to verify with).
+
+    Just the payload segment: a full unverified ``jwt.decode`` costs as much as the
+    verified one that follows."""
+    try:
+        payload = token.split(".", 2)[1]
+        claims = msgspec.json.decode(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, msgspec.DecodeError):
+        raise ServiceError(ErrorCode.TOKEN_INVALID, "not a JWT") from None
+    if not isinstance(claims, dict):
+        raise ServiceError(ErrorCode.TOKEN_INVALID, "not a JWT")
+    return claims.get("iss")
+
+
 class TokenVerifier:
     """Checks tokens against the issuing app's secret (apps cached per node)."""
 
@@ -55,11 +72,7 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Claims:
         """Return the token's claims or raise ``ServiceError`` (token_invalid / token_expired)."""
-        try:
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise ServiceError(ErrorCode.TOKEN_INVALID, "not a JWT") from None
-        issuer = unverified.get("iss")
+        issuer = _unverified_issuer(token)
         if not isinstance(issuer, str):
             raise ServiceError(ErrorCode.TOKEN_INVALID, "token has no 'iss' (app id)")
         app = self._apps.get(issuer) or await self._store.get_app(issuer)

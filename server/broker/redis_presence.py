@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from parley.server.broker.coalesce import Coalescer
+from parley.server.coalesce import Coalescer
 from parley.server.ports import BrokerUnavailable
 
 __all__ = ["ERRORS", "RedisPresence", "chunks"]

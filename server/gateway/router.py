@@ -50,6 +50,7 @@ class Router:
         #: replay itself can never make the client a slow consumer.
         self._sync_budget = sync_budget
         self._tasks: set[asyncio.Task[None]] = set()
+        self._out_by_tag: dict[Any, Any] = {}
         self._handlers: dict[type, Handler] = {
             frames.Ping: self._ping,
             frames.Hello: self._hello_again,
@@ -124,7 +125,11 @@ class Router:
 
     def _reply(self, conn: Connection, frame: msgspec.Struct) -> None:
         conn.push(encode(frame))
-        self._metrics.frames_out.labels(frame.__struct_config__.tag).inc()
+        tag = frame.__struct_config__.tag
+        counter = self._out_by_tag.get(tag)
+        if counter is None:
+            counter = self._out_by_tag[tag] = self._metrics.frames_out.labels(tag)
+        counter.inc()
 
     def error(self, conn: Connection, code: ErrorCode, message: str, request_id: int | None = None) -> None:
         """Send an ``error`` frame (counted by code)."""

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
+import os
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
@@ -52,8 +52,32 @@ def gateway_protocol(path: str, node: Callable[[], Node]) -> type[asyncio.Protoc
     class BoundGatewayProtocol(GatewayProtocol):
         gateway_path = path
         node_of = staticmethod(node)
+        flusher = WriteFlusher()
 
     return BoundGatewayProtocol
+
+
+class WriteFlusher:
+    """Coalesces the writes of one event-loop turn per socket: one ``send()`` per socket per
+    turn, however many frames it got (acks, deliveries, a burst from the broker)."""
+
+    __slots__ = ("_dirty", "_scheduled")
+
+    def __init__(self) -> None:
+        self._dirty: list[GatewayProtocol] = []
+        self._scheduled = False
+
+    def mark(self, protocol: GatewayProtocol) -> None:
+        self._dirty.append(protocol)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for protocol in dirty:
+            protocol.flush_out()
 
 
 class GatewayProtocol(asyncio.Protocol):
@@ -61,6 +85,7 @@ class GatewayProtocol(asyncio.Protocol):
 
     gateway_path = "/ws"
     node_of: Callable[[], Node]
+    flusher: WriteFlusher
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any]) -> None:
         extensions = []
@@ -81,11 +106,13 @@ class GatewayProtocol(asyncio.Protocol):
         self._close_timer: asyncio.TimerHandle | None = None
         self._fragments: list[bytes] = []
         self._fragmented_text = False
+        #: Frames written this loop turn, sent together by the flusher.
+        self._out: list[bytes] | None = None
 
     # ------------------------------------------------------- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        self._connections.add(cast(Any, self))
+        self.transport = transport  # type: ignore[assignment]  # a stream transport
+        self._connections.add(self)  # type: ignore[arg-type]  # uvicorn calls shutdown() on it
 
     def data_received(self, data: bytes) -> None:
         ws = self.ws
@@ -111,7 +138,8 @@ class GatewayProtocol(asyncio.Protocol):
             self.conn.resume()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._connections.discard(cast(Any, self))
+        self._connections.discard(self)  # type: ignore[arg-type]
+        self._out = None
         if self._close_timer is not None:
             self._close_timer.cancel()
         if self.session is not None:
@@ -145,7 +173,7 @@ class GatewayProtocol(asyncio.Protocol):
             return  # websockets refused a malformed handshake; its response says why
         self._raw = not self.ws.extensions
         conn = Connection(
-            "k" + secrets.token_hex(6),
+            "k" + os.urandom(6).hex(),
             self,
             max_queue=settings.outbound_queue,
             on_overflow=node.metrics.slow_consumers.inc,
@@ -207,15 +235,27 @@ class GatewayProtocol(asyncio.Protocol):
     def write(self, data: bytes, framed: bytes | None = None) -> None:
         if self._close_sent or self.transport is None:
             return
-        if self._raw:
-            self.transport.write(framed if framed is not None else binary_frame(data))
-        else:
+        if not self._raw:
             self.ws.send_binary(data)
             self._flush()
+            return
+        out = self._out
+        if out is None:
+            self._out = [framed if framed is not None else binary_frame(data)]
+            self.flusher.mark(self)
+        else:
+            out.append(framed if framed is not None else binary_frame(data))
+
+    def flush_out(self) -> None:
+        """Send the frames written this turn (the flusher calls this)."""
+        out, self._out = self._out, None
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def close(self, code: int, reason: str) -> None:
         if self._close_sent or self.transport is None:
             return
+        self.flush_out()  # what was written before the close goes before the close frame
         self._close_sent = True
         if self.ws.state is State.OPEN:
             self.ws.send_close(code, reason.encode()[:120].decode(errors="ignore"))
@@ -226,5 +266,6 @@ class GatewayProtocol(asyncio.Protocol):
 
     def abort(self) -> None:
         self._close_sent = True
+        self._out = None
         if self.transport is not None:
             self.transport.abort()

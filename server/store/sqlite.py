@@ -2,8 +2,10 @@
 
 All database work runs on one dedicated worker thread that owns the only
 connection, so the event loop never blocks and sqlite3 objects never cross
-threads. Each store call is exactly one hop to that thread (a batch ``append``
-included: one hop, one transaction).
+threads. Store calls made while the thread is busy (or in the same loop turn)
+share one hop to it: each runs as before, in order, with its own result or
+error, but a connect storm or a burst of receipts wakes the thread once, not
+once per call. A batch ``append`` is one call: one transaction.
 
 Writes that read before they write take ``BEGIN IMMEDIATE``: the write lock is
 held from the first read, so two processes (or two :class:`SQLiteStore`
@@ -17,8 +19,9 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from parley.server.coalesce import Coalescer
 from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
 from parley.server.ports import StoreUnavailable
 from parley.server.store.sqlite_schema import (
@@ -41,6 +44,9 @@ from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
+
+#: Store calls per hop to the worker thread.
+_MAX_JOBS = 256
 Db = sqlite3.Connection
 
 # Primary result codes meaning "try again later" rather than "bad statement".
@@ -74,6 +80,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
         self._path = path
         self._busy_timeout = busy_timeout
         self._executor: ThreadPoolExecutor | None = None
+        self._jobs: Coalescer[Callable[[Db], Any], tuple[bool, Any]] | None = None
         # Touched only on the worker thread.
         self._db: Db | None = None
 
@@ -81,7 +88,26 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
     async def _run(self, fn: Callable[[Db], T]) -> T:
         if self._executor is None:
             raise RuntimeError("SQLiteStore is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
+        if self._jobs is None:
+            self._jobs = Coalescer(self._run_batch, max_batch=_MAX_JOBS)
+        failed, result = await self._jobs.submit(fn)
+        if failed:
+            raise result
+        return cast(T, result)
+
+    async def _run_batch(self, fns: Sequence[Callable[[Db], Any]]) -> list[tuple[bool, Any]]:
+        if self._executor is None:
+            raise StoreUnavailable("sqlite: the store is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call_each, fns)
+
+    def _call_each(self, fns: Sequence[Callable[[Db], Any]]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        for fn in fns:
+            try:
+                outcomes.append((False, self._call(fn)))
+            except Exception as exc:
+                outcomes.append((True, exc))
+        return outcomes
 
     def _call(self, fn: Callable[[Db], T]) -> T:
         if self._db is None:

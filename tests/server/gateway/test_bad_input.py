@@ -91,8 +91,20 @@ def _token(secret: str, **claims: object) -> str:
         (lambda app: _token(app.secret, iss=app.app, exp=int(time.time()) - 3600), "token_expired", 4004),
         (lambda app: _token(app.secret, iss="app_unknown"), "token_invalid", 4001),
         (lambda app: _token(app.secret, iss=app.app, aud="other"), "token_invalid", 4001),
+        (lambda app: "a.!!!.b", "token_invalid", 4001),
+        (lambda app: "a.WzFd.b", "token_invalid", 4001),  # payload is [1], not an object
+        (lambda app: _token(app.secret, sub="alice"), "token_invalid", 4001),  # no iss
     ],
-    ids=["garbage", "bad-signature", "expired", "wrong-app", "wrong-audience"],
+    ids=[
+        "garbage",
+        "bad-signature",
+        "expired",
+        "wrong-app",
+        "wrong-audience",
+        "bad-base64",
+        "not-object",
+        "no-iss",
+    ],
 )
 async def test_bad_tokens_are_refused_with_a_code(
     node: RunningNode, make, code: str, close_code: int

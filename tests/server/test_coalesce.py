@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from parley.server.broker.coalesce import Coalescer
+from parley.server.coalesce import Coalescer
 
 
 async def test_calls_of_one_loop_turn_share_a_batch_and_get_their_own_results() -> None:
