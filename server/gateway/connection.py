@@ -25,6 +25,9 @@ from parley.server.gateway.limits import TokenBucket
 
 __all__ = ["Connection", "Link"]
 
+#: Seconds a slow consumer's socket may take to finish the closing handshake before it is dropped.
+SLOW_CONSUMER_LINGER = 1.0
+
 
 class Link(Protocol):
     """What a connection needs from its socket: synchronous, never blocking."""
@@ -32,8 +35,9 @@ class Link(Protocol):
     def write(self, data: bytes, framed: bytes | None = None) -> None:
         """Send one binary message; ``framed`` is the same message already framed, if known."""
 
-    def close(self, code: int, reason: str) -> None:
-        """Start the closing handshake with ``code`` after everything written so far."""
+    def close(self, code: int, reason: str, linger: float = ...) -> None:
+        """Start the closing handshake with ``code`` after everything written so far; drop the
+        socket if the handshake has not completed within ``linger`` seconds."""
 
     def abort(self) -> None:
         """Drop the socket now, with whatever is still buffered."""
@@ -136,11 +140,11 @@ class Connection:
             return
         self.close_code = (code, reason)
         if code == CloseCode.SLOW_CONSUMER:
-            # The client does not read: a close frame would wait behind its backlog forever,
-            # and it resumes from its own position, so its backlog is not worth keeping.
+            # The client resumes from its own position, so its backlog is not worth keeping.
+            # The close frame goes behind what the socket already holds: a client that reads
+            # again soon learns why (4008); one that does not is dropped after a short linger.
             self._queue.clear()
-            self.aborted = True
-            self._link.abort()
+            self._link.close(code, reason, SLOW_CONSUMER_LINGER)
         elif not self._queue:
             self._link.close(code, reason)
         # else: resume() closes once the queue is flushed (drain() aborts it after a grace).

@@ -222,7 +222,7 @@ class GatewayProtocol(asyncio.Protocol):
                 transport.close()
                 return
         if self.ws.close_expected() and self._close_timer is None:
-            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, transport.abort)
+            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
 
     def _set_reading(self, reading: bool) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -252,11 +252,13 @@ class GatewayProtocol(asyncio.Protocol):
         if out and self.transport is not None and not self.transport.is_closing():
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str, linger: float = CLOSE_TIMEOUT) -> None:
         if self._close_sent or self.transport is None:
             return
         self.flush_out()  # what was written before the close goes before the close frame
         self._close_sent = True
+        if self._close_timer is None:
+            self._close_timer = asyncio.get_running_loop().call_later(linger, self.abort)
         if self.ws.state is State.OPEN:
             self.ws.send_close(code, reason.encode()[:120].decode(errors="ignore"))
             self._flush()

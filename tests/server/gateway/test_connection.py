@@ -19,8 +19,9 @@ class FakeLink:
     def write(self, data: bytes, framed: bytes | None = None) -> None:
         self.written.append(data)
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str, linger: float = 5.0) -> None:
         self.closed.append(code)
+        self.linger = linger
 
     def abort(self) -> None:
         self.aborted = True
@@ -57,7 +58,7 @@ def test_close_waits_for_the_queue_then_closes() -> None:
     assert link.written == [b"a"] and link.closed == [1000]
 
 
-def test_overflow_is_a_slow_consumer_dropped_at_once() -> None:
+def test_overflow_closes_a_slow_consumer_with_a_short_linger() -> None:
     link = FakeLink()
     overflows: list[int] = []
     conn = Connection("k1", link, max_queue=3, on_overflow=lambda: overflows.append(1))
@@ -65,7 +66,8 @@ def test_overflow_is_a_slow_consumer_dropped_at_once() -> None:
     for i in range(3):
         assert conn.push(bytes([i]))
     assert not conn.push(b"x")
-    assert overflows == [1] and link.aborted and conn.queued == 0
+    assert overflows == [1] and conn.queued == 0, "its backlog is dropped"
+    assert link.closed == [CloseCode.SLOW_CONSUMER] and link.linger < 5.0
     assert conn.close_code is not None and conn.close_code[0] == CloseCode.SLOW_CONSUMER
 
 
