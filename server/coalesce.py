@@ -1,6 +1,7 @@
 """Coalesce concurrent single-item calls into one batched call (one Redis round trip).
 
-Callers ``await submit(item)`` as if it were a call of its own. Items that
+Callers ``await submit(item)`` as if it were a call of its own (or keep the
+returned future and add a callback: no task needed). Items that
 arrive in the same event-loop turn, or while a batch is in flight, go out
 together in the next batch, so a connection storm costs one script call per
 round instead of one per connection, and a lone call still costs one round trip.
@@ -25,13 +26,14 @@ class Coalescer(Generic[T, R]):
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, item: T) -> R:
+    def submit(self, item: T) -> asyncio.Future[R]:
+        """Queue ``item``; the future resolves with its result (or the batch's error)."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[R] = loop.create_future()
         self._pending.append((item, waiter))
         if self._task is None:
             self._task = loop.create_task(self._run())
-        return await waiter
+        return waiter
 
     async def _run(self) -> None:
         try:
@@ -42,9 +44,11 @@ class Coalescer(Generic[T, R]):
                 try:
                     results = await self._flush([item for item, _ in batch])
                 except BaseException as exc:
+                    # A cancelled flush must not look like a cancellation of each caller.
+                    error = exc if isinstance(exc, Exception) else ConnectionError("batch cancelled")
                     for _, waiter in batch:
                         if not waiter.done():
-                            waiter.set_exception(exc)
+                            waiter.set_exception(error)
                     if not isinstance(exc, Exception):
                         raise
                 else:

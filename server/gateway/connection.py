@@ -48,7 +48,6 @@ class Connection:
         "_closed",
         "_link",
         "_queue",
-        "aborted",
         "app",
         "bucket",
         "close_code",
@@ -89,7 +88,6 @@ class Connection:
         self.writable = True
         #: True once the socket is gone.
         self.lost = False
-        self.aborted = False
         self.on_overflow = on_overflow
         #: Per-connection rate limit, set on authentication.
         self.bucket: TokenBucket | None = None
@@ -153,7 +151,6 @@ class Connection:
         """Drop the socket now (a close that could not complete in time)."""
         if not self.lost:
             self._queue.clear()
-            self.aborted = True
             self._link.abort()
 
     def connection_lost(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -25,6 +25,7 @@ from parley.server.channels import (
     presence_channel,
     user_channel,
 )
+from parley.server.coalesce import Coalescer
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.wsframe import binary_frame
 from parley.server.ids import now_ms
@@ -55,8 +56,7 @@ class Hub:
         self._pending_unsub: set[str] = set()
         self._unsub_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._to_subscribe: list[str] = []
-        self._subscribing: asyncio.Future[None] | None = None
+        self._subscribes: Coalescer[list[str], None] = Coalescer(self._subscribe_batch, max_batch=1000)
 
     # ----------------------------------------------------------- membership
     async def register(self, conn: Connection, convs: Iterable[str]) -> None:
@@ -98,25 +98,11 @@ class Hub:
 
     async def _subscribe(self, channels: list[str]) -> None:
         """Coalesce concurrent subscribes (a reconnect storm) into one broker call per round."""
-        self._to_subscribe.extend(channels)
-        if self._subscribing is None:
-            self._subscribing = asyncio.get_running_loop().create_future()
-            task = asyncio.get_running_loop().create_task(self._flush_subscribes(self._subscribing))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-        await asyncio.shield(self._subscribing)
+        await self._subscribes.submit(channels)
 
-    async def _flush_subscribes(self, done: asyncio.Future[None]) -> None:
-        await asyncio.sleep(0)  # let the connections authenticating in this loop turn join in
-        batch, self._to_subscribe = self._to_subscribe, []
-        self._subscribing = None  # later arrivals start the next round
-        try:
-            await self._broker.subscribe(batch)
-        except Exception as exc:
-            done.set_exception(exc)
-            done.exception()  # retrieved: waiters re-raise it; no "never retrieved" warning
-        else:
-            done.set_result(None)
+    async def _subscribe_batch(self, batches: Sequence[list[str]]) -> list[None]:
+        await self._broker.subscribe([channel for channels in batches for channel in channels])
+        return [None] * len(batches)
 
     def detach(self, conn: Connection, channels: Iterable[str]) -> None:
         for channel in channels:

@@ -122,11 +122,11 @@ class GatewayProtocol(asyncio.Protocol):
                 self._on_frame(event)
             elif isinstance(event, Request):
                 self._on_request(event)
-        self._flush()
+        self._send_protocol_output()
 
     def eof_received(self) -> bool | None:
         self.ws.receive_eof()
-        self._flush()
+        self._send_protocol_output()
         return None
 
     def pause_writing(self) -> None:
@@ -210,7 +210,7 @@ class GatewayProtocol(asyncio.Protocol):
         elif opcode is Opcode.CLOSE:
             self._close_sent = True  # websockets answered it; nothing more goes out
 
-    def _flush(self) -> None:
+    def _send_protocol_output(self) -> None:
         """Write what websockets produced (handshake, pongs, close frames); ``b""`` means EOF."""
         transport = self.transport
         if transport is None:
@@ -221,8 +221,13 @@ class GatewayProtocol(asyncio.Protocol):
             else:
                 transport.close()
                 return
-        if self.ws.close_expected() and self._close_timer is None:
-            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
+        if self.ws.close_expected():
+            self._drop_after(CLOSE_TIMEOUT)
+
+    def _drop_after(self, delay: float) -> None:
+        """Abort the socket if the closing handshake has not ended within ``delay`` seconds."""
+        if self._close_timer is None:
+            self._close_timer = asyncio.get_running_loop().call_later(delay, self.abort)
 
     def _set_reading(self, reading: bool) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -237,7 +242,7 @@ class GatewayProtocol(asyncio.Protocol):
             return
         if not self._raw:
             self.ws.send_binary(data)
-            self._flush()
+            self._send_protocol_output()
             return
         out = self._out
         if out is None:
@@ -257,11 +262,10 @@ class GatewayProtocol(asyncio.Protocol):
             return
         self.flush_out()  # what was written before the close goes before the close frame
         self._close_sent = True
-        if self._close_timer is None:
-            self._close_timer = asyncio.get_running_loop().call_later(linger, self.abort)
+        self._drop_after(linger)
         if self.ws.state is State.OPEN:
             self.ws.send_close(code, reason.encode()[:120].decode(errors="ignore"))
-            self._flush()
+            self._send_protocol_output()
         else:
             self.transport.close()
         # Keep reading: the client's close reply completes the handshake (websockets then sends EOF).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
+from parley.server.coalesce import Coalescer
 from parley.server.models import Appended, NewMessage
 from parley.server.ports import Store
 
@@ -25,9 +26,7 @@ class AppendBatcher:
     def __init__(self, store: Store, on_stored: OnStored, *, max_batch: int = 256) -> None:
         self._store = store
         self._on_stored = on_stored
-        self._max_batch = max_batch
-        self._pending: list[tuple[NewMessage, asyncio.Future[Appended]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._pending: Coalescer[NewMessage, Appended] = Coalescer(self._write, max_batch=max_batch)
         #: Batches written so far (observability and tests).
         self.batches = 0
 
@@ -37,31 +36,10 @@ class AppendBatcher:
 
     def submit(self, message: NewMessage) -> asyncio.Future[Appended]:
         """Queue ``message``; the future resolves once it is stored (a caller needs no task)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Appended] = loop.create_future()
-        self._pending.append((message, future))
-        if self._flusher is None:
-            self._flusher = loop.create_task(self._flush())
-        return future
+        return self._pending.submit(message)
 
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-                try:
-                    results = await self._store.append([m for m, _ in batch])
-                except BaseException as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(exc))
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                self.batches += 1
-                self._on_stored(results)
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
-        finally:
-            self._flusher = None
+    async def _write(self, batch: Sequence[NewMessage]) -> Sequence[Appended]:
+        results = await self._store.append(batch)
+        self.batches += 1
+        self._on_stored(results)
+        return results
