@@ -203,8 +203,11 @@ def targets(medians: dict[str, dict[str, Any]]) -> str:
                 cells.append("–")
                 continue
             ok = v >= factor * ref if higher else v <= factor * ref
+            digits = 0 if higher else 1
+            bound = "≥" if higher else "≤"
             cells.append(
-                f"{'met' if ok else 'MISSED'}: {fmt(v, 1 if not higher else 0)} vs {fmt(ref * factor, 1 if not higher else 0)} ({v / ref:.2f}×)"
+                f"{'met' if ok else 'MISSED'}: {fmt(v, digits)} vs {fmt(ref, digits)}"
+                f" ({v / ref:.2f}×; target {bound} {factor:.2f}×)"
             )
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     cells = []
