@@ -6,8 +6,10 @@ import asyncio
 import socket
 
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from parley.server.app import GATEWAY_PATH, ParleyApp, build_app
+from parley.server.gateway.entry import entry_protocol
 from parley.server.gateway.transport import gateway_protocol
 from parley.server.node import Node
 from parley.server.settings import Settings
@@ -31,12 +33,16 @@ class ParleyServer(uvicorn.Server):
 
 def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: str = "info") -> ParleyServer:
     app = app or build_app(settings)
+    gateway = gateway_protocol(GATEWAY_PATH, lambda: app.node)
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        # WebSocket upgrades go to the gateway's own protocol (no ASGI on the message path).
-        ws=gateway_protocol(GATEWAY_PATH, lambda: app.node),
+        # New sockets whose request line is ``GET /ws`` go straight to the gateway's own
+        # protocol; the rest is HTTP (and an upgrade arriving on a kept-alive HTTP
+        # connection reaches the gateway through ``ws=``). No ASGI on the message path.
+        http=entry_protocol(GATEWAY_PATH, gateway, AutoHTTPProtocol),
+        ws=gateway,
         # The codec enforces max_frame with an error frame; the transport only
         # refuses what is far beyond it (close 1009), to bound memory.
         ws_max_size=max(4 * settings.max_frame, 1 << 20),

@@ -76,3 +76,49 @@ async def test_protocol_violation_closes_only_that_connection(node: RunningNode)
     pong = ServerDecoder().decode(await asyncio.wait_for(good.recv(), 5))  # type: ignore[arg-type]
     assert isinstance(pong, frames.Pong) and pong.ts == 7
     await good.close()
+
+
+def _upgrade(path: str = "/ws") -> bytes:
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
+async def _raw_request(node: RunningNode, *chunks: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", node.settings.port)
+    for chunk in chunks:
+        writer.write(chunk)
+        await writer.drain()
+        await asyncio.sleep(0.02)  # separate TCP segments
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    writer.close()
+    return head
+
+
+async def test_a_request_line_split_across_segments_still_upgrades(node: RunningNode) -> None:
+    request = _upgrade()
+    head = await _raw_request(node, request[:2], request[2:9], request[9:40], request[40:])
+    assert head.startswith(b"HTTP/1.1 101"), head
+
+
+async def test_paths_that_only_start_like_the_gateway_are_http(node: RunningNode) -> None:
+    head = await _raw_request(node, b"GET /wsx HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404"), head
+    head = await _raw_request(node, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+
+
+async def test_an_upgrade_after_an_http_request_on_the_same_connection_works(node: RunningNode) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", node.settings.port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 200")
+    length = int(
+        next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(b":")[1]
+    )
+    await reader.readexactly(length)
+    writer.write(_upgrade())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    writer.close()
