@@ -45,6 +45,11 @@ __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 
+#: WAL pages between automatic checkpoints (SQLite: 1 000). Chat rewrites the same index pages
+#: (a conversation's latest leaves) again and again; a checkpoint copies each page once however
+#: often it changed, so rarer checkpoints copy and fsync far less. The WAL may grow to ~40 MiB.
+WAL_CHECKPOINT_PAGES = 10_000
+
 #: Store calls per hop to the worker thread.
 _MAX_JOBS = 256
 Db = sqlite3.Connection
@@ -130,6 +135,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
     def _init(db: Db) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         db.executescript(SCHEMA)
         db.executescript(SERVICE_SCHEMA)
 
