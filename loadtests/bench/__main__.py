@@ -139,6 +139,7 @@ def table(medians: dict[str, dict[str, Any]]) -> str:
         ("idle KiB / connection (server RSS)", "idle", "kib_per_conn", 1, True),
         ("Redis KiB / connection", "idle", "redis_kib_per_conn", 2, False),
         ("connects+auth /s (storm)", "idle", "connects_per_s", 0, True),
+        ("server CPU ms / connect (storm)", "idle", "server_cpu_ms_per_connect", 3, False),
         ("server CPU % in 1:1 window", "pairs", "cpu_pct.server", 0, False),
         ("redis CPU % in 1:1 window", "pairs", "cpu_pct.redis", 0, False),
         ("SecantusDB CPU % in 1:1 window", "pairs", "cpu_pct.mongo", 0, False),

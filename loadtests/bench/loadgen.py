@@ -234,9 +234,9 @@ async def scenario_idle(t: Target, p: dict[str, Any]) -> dict[str, Any]:
     rss0 = rss_bytes(t.server_pid)
     redis0 = rss_bytes(t.pids["redis"]) if "redis" in t.pids else 0
     n = p["idle"]
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), cpu_seconds(t.server_pid)
     idle = await t.open_many([f"i{i}" for i in range(n)], p["concurrency"])
-    elapsed = time.perf_counter() - started
+    elapsed, storm_cpu = time.perf_counter() - started, cpu_seconds(t.server_pid) - cpu0
     await asyncio.sleep(1.0)
     await settle(t.server_pid)
     rss1 = rss_bytes(t.server_pid)
@@ -244,6 +244,8 @@ async def scenario_idle(t: Target, p: dict[str, Any]) -> dict[str, Any]:
         "cpu_pct": t.usage(cpu.stop()),
         "connections": n,
         "connects_per_s": round(n / elapsed),
+        # server CPU during the storm only: whether it was CPU-bound (≈ 1000 / connects_per_s)
+        "server_cpu_ms_per_connect": round(storm_cpu / n * 1000, 3),
         "kib_per_conn": round((rss1 - rss0) / n / 1024, 1),
         "server_rss_mib": round(rss1 / 2**20, 1),
     }

@@ -6,14 +6,13 @@ Claims: ``iss`` = app id, ``sub`` = user id, ``aud`` = the configured audience
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
 
 import jwt
-import msgspec
 
 from parley.proto.errors import ErrorCode
+from parley.server.auth import hs256
 from parley.server.errors import ServiceError
 from parley.server.models import App
 from parley.server.ports import Store
@@ -46,21 +45,6 @@ def issue_token(
     return jwt.encode(claims, app.secret, algorithm="HS256"), exp
 
 
-def _unverified_issuer(token: str) -> object:
-    """The ``iss`` claim, read without verifying (it names the key to verify with).
-
-    Just the payload segment: a full unverified ``jwt.decode`` costs as much as the
-    verified one that follows."""
-    try:
-        payload = token.split(".", 2)[1]
-        claims = msgspec.json.decode(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError, msgspec.DecodeError):
-        raise ServiceError(ErrorCode.TOKEN_INVALID, "not a JWT") from None
-    if not isinstance(claims, dict):
-        raise ServiceError(ErrorCode.TOKEN_INVALID, "not a JWT")
-    return claims.get("iss")
-
-
 class TokenVerifier:
     """Checks tokens against the issuing app's secret (apps cached per node)."""
 
@@ -72,32 +56,33 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Claims:
         """Return the token's claims or raise ``ServiceError`` (token_invalid / token_expired)."""
-        issuer = _unverified_issuer(token)
+        try:
+            parsed = hs256.parse(token)
+        except hs256.InvalidToken as exc:
+            raise ServiceError(ErrorCode.TOKEN_INVALID, f"token rejected: {exc}") from None
+        # iss names the key to verify with, so it is read before the signature is checked.
+        issuer = parsed.claims.get("iss")
         if not isinstance(issuer, str):
             raise ServiceError(ErrorCode.TOKEN_INVALID, "token has no 'iss' (app id)")
         app = self._apps.get(issuer) or await self._store.get_app(issuer)
         if app is None:
             raise ServiceError(ErrorCode.TOKEN_INVALID, f"unknown app {issuer!r}")
         self._apps[issuer] = app
+        claims = parsed.claims
         try:
-            claims = jwt.decode(
-                token,
-                app.secret,
-                algorithms=["HS256"],
-                audience=self._audience,
-                issuer=app.app,
-                leeway=self._leeway,
-                options={"require": ["exp", "sub", "iss", "aud"]},
+            hs256.check_signature(parsed, app.secret)
+            hs256.check_claims(
+                claims, now=time.time(), leeway=self._leeway, issuer=app.app, audience=self._audience
             )
-        except jwt.ExpiredSignatureError:
+        except hs256.ExpiredToken:
             raise ServiceError(ErrorCode.TOKEN_EXPIRED, "token expired: fetch a new one") from None
-        except jwt.PyJWTError as exc:
+        except hs256.InvalidToken as exc:
             raise ServiceError(ErrorCode.TOKEN_INVALID, f"token rejected: {exc}") from None
         user = claims["sub"]
         role = claims.get("role", "user")
         if not isinstance(user, str) or not user or len(user) > 128:
             raise ServiceError(ErrorCode.TOKEN_INVALID, "'sub' must be a user id string")
-        if role not in USER_ROLES:
+        if not isinstance(role, str) or role not in USER_ROLES:
             raise ServiceError(ErrorCode.TOKEN_INVALID, f"'role' must be one of {sorted(USER_ROLES)}")
         return Claims(
             app=app.app, user=user, exp=int(claims["exp"]), name=str(claims.get("name", "")), role=role

@@ -93,6 +93,7 @@ def _token(secret: str, **claims: object) -> str:
         (lambda app: _token(app.secret, iss=app.app, aud="other"), "token_invalid", 4001),
         (lambda app: "a.!!!.b", "token_invalid", 4001),
         (lambda app: "a.WzFd.b", "token_invalid", 4001),  # payload is [1], not an object
+        (lambda app: "gICA.e30.AAAA", "token_invalid", 4001),  # header is not UTF-8
         (lambda app: _token(app.secret, sub="alice"), "token_invalid", 4001),  # no iss
     ],
     ids=[
@@ -103,6 +104,7 @@ def _token(secret: str, **claims: object) -> str:
         "wrong-audience",
         "bad-base64",
         "not-object",
+        "not-utf8",
         "no-iss",
     ],
 )
