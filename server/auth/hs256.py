@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["ExpiredToken", "InvalidToken", "ParsedToken", "check_claims", "check_signature", "parse"]
+__all__ = ["ExpiredToken", "InvalidToken", "ParsedToken", "SigningKey", "check_claims", "parse"]
 
 # base64url without padding (what RFC 7515 §2 prescribes), or with 1–2 "=" as some issuers add.
 _SEGMENT = re.compile(rb"[A-Za-z0-9_-]*(?:={1,2})?")
@@ -96,12 +96,25 @@ def parse(token: str | bytes) -> ParsedToken:
     return ParsedToken(raw[: len(parts[0]) + 1 + len(parts[1])], header, claims, signature)
 
 
-def check_signature(token: ParsedToken, secret: str | bytes) -> None:
-    """Raise :class:`InvalidToken` unless ``token`` is HMAC-SHA256-signed with ``secret``."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    expected = hmac.digest(key, token.signing_input, hashlib.sha256)
-    if not hmac.compare_digest(expected, token.signature):
-        raise InvalidToken("signature verification failed")
+class SigningKey:
+    """An app secret, prepared once: each check copies the keyed HMAC state.
+
+    (The one-shot ``hmac.digest`` re-derives the key pads and releases the GIL on every call;
+    on the event loop that release lets the store's thread in and costs far more than the hash.)
+    """
+
+    __slots__ = ("_hmac",)
+
+    def __init__(self, secret: str | bytes) -> None:
+        key = secret.encode() if isinstance(secret, str) else secret
+        self._hmac = hmac.new(key, digestmod=hashlib.sha256)
+
+    def check_signature(self, token: ParsedToken) -> None:
+        """Raise :class:`InvalidToken` unless ``token`` is HMAC-SHA256-signed with this key."""
+        mac = self._hmac.copy()
+        mac.update(token.signing_input)
+        if not hmac.compare_digest(mac.digest(), token.signature):
+            raise InvalidToken("signature verification failed")
 
 
 def _numeric(claims: dict[str, Any], name: str) -> float | None:

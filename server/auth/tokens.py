@@ -52,7 +52,7 @@ class TokenVerifier:
         self._store = store
         self._audience = audience
         self._leeway = leeway
-        self._apps: dict[str, App] = {}
+        self._apps: dict[str, tuple[App, hs256.SigningKey]] = {}
 
     async def verify(self, token: str) -> Claims:
         """Return the token's claims or raise ``ServiceError`` (token_invalid / token_expired)."""
@@ -64,13 +64,16 @@ class TokenVerifier:
         issuer = parsed.claims.get("iss")
         if not isinstance(issuer, str):
             raise ServiceError(ErrorCode.TOKEN_INVALID, "token has no 'iss' (app id)")
-        app = self._apps.get(issuer) or await self._store.get_app(issuer)
-        if app is None:
-            raise ServiceError(ErrorCode.TOKEN_INVALID, f"unknown app {issuer!r}")
-        self._apps[issuer] = app
+        cached = self._apps.get(issuer)
+        if cached is None:
+            found = await self._store.get_app(issuer)
+            if found is None:
+                raise ServiceError(ErrorCode.TOKEN_INVALID, f"unknown app {issuer!r}")
+            cached = self._apps[issuer] = (found, hs256.SigningKey(found.secret))
+        app, key = cached
         claims = parsed.claims
         try:
-            hs256.check_signature(parsed, app.secret)
+            key.check_signature(parsed)
             hs256.check_claims(
                 claims, now=time.time(), leeway=self._leeway, issuer=app.app, audience=self._audience
             )

@@ -1,11 +1,12 @@
 """The gateway's WebSocket transport: websockets' sans-I/O protocol under one asyncio Protocol.
 
-uvicorn parses the HTTP request and, for ``Upgrade: websocket``, hands the
-socket to the protocol class it was configured with (``uvicorn.Config(ws=…)``);
-that class is :class:`GatewayProtocol`. There is no ASGI layer and no task per
-connection on the message path: bytes from the socket are parsed by
-:class:`websockets.server.ServerProtocol` and handed to the connection's
-:class:`~parley.server.gateway.session.Session`; outgoing frames are written
+A socket reaches :class:`GatewayProtocol` from the entry protocol (its request line is
+``GET /ws``) or from uvicorn (``ws=``, an upgrade on a kept-alive HTTP connection). The
+opening handshake takes the fast path of :mod:`~parley.server.gateway.handshake` when the
+request is plainly valid, and websockets' own handshake otherwise (refusals, extension
+negotiation). There is no ASGI layer and no task per connection on the message path: bytes
+from the socket are parsed by :class:`websockets.server.ServerProtocol` and handed to the
+connection's :class:`~parley.server.gateway.session.Session`; outgoing frames are written
 synchronously to the transport (:class:`~parley.server.gateway.connection.Link`),
 pre-framed once per fan-out when the client negotiated no extension.
 
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from websockets.extensions.base import ServerExtensionFactory
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
@@ -29,6 +31,7 @@ from websockets.server import ServerProtocol
 
 from parley.proto.errors import CloseCode
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.handshake import MAX_HEAD, accept_fast
 from parley.server.gateway.session import Session
 from parley.server.gateway.wsframe import binary_frame
 
@@ -88,14 +91,18 @@ class GatewayProtocol(asyncio.Protocol):
     flusher: WriteFlusher
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any]) -> None:
-        extensions = []
+        self._extensions: list[ServerExtensionFactory] = []
         if config.ws_per_message_deflate:
-            extensions = [
+            self._extensions = [
                 ServerPerMessageDeflateFactory(
                     server_max_window_bits=12, client_max_window_bits=12, compress_settings={"memLevel": 5}
                 )
             ]
-        self.ws = ServerProtocol(extensions=extensions, max_size=config.ws_max_size)
+        self._max_size = config.ws_max_size
+        #: The request head received so far; ``None`` once the handshake is decided and
+        #: ``ws`` exists (fast path: created open; otherwise websockets reads the handshake).
+        self._head: bytes | None = b""
+        self.ws: ServerProtocol
         self._connections = server_state.connections
         self.transport: asyncio.Transport | None = None
         self.conn: Connection | None = None
@@ -115,6 +122,9 @@ class GatewayProtocol(asyncio.Protocol):
         self._connections.add(self)  # type: ignore[arg-type]  # uvicorn calls shutdown() on it
 
     def data_received(self, data: bytes) -> None:
+        if self._head is not None:
+            self._handshake(self._head + data)
+            return
         ws = self.ws
         ws.receive_data(data)
         for event in ws.events_received():
@@ -125,6 +135,8 @@ class GatewayProtocol(asyncio.Protocol):
         self._send_protocol_output()
 
     def eof_received(self) -> bool | None:
+        if self._head is not None:
+            return None  # no request: asyncio closes the transport
         self.ws.receive_eof()
         self._send_protocol_output()
         return None
@@ -153,29 +165,56 @@ class GatewayProtocol(asyncio.Protocol):
             self.transport.close()
 
     # ------------------------------------------------------------ handshake
-    def _on_request(self, request: Request) -> None:
-        path = request.path.partition("?")[0]
+    def _handshake(self, buffer: bytes) -> None:
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0 and len(buffer) <= MAX_HEAD:
+            self._head = buffer
+            return
+        self._head = None
+        accepted = None
+        if end >= 0 and end < MAX_HEAD:
+            accepted = accept_fast(buffer, negotiate_extensions=bool(self._extensions))
+        if accepted is not None and self._refusal(accepted.path, accepted.origin) is None:
+            self.ws = ServerProtocol(state=State.OPEN, max_size=self._max_size)
+            assert self.transport is not None
+            self.transport.write(accepted.response)
+            self._open()
+            if accepted.rest:
+                self.data_received(accepted.rest)
+            return
+        # Declined (or refused): websockets reads the request again and answers it.
+        self.ws = ServerProtocol(extensions=self._extensions, max_size=self._max_size)
+        self.data_received(buffer)
+
+    def _refusal(self, path: str, origin: str | None) -> tuple[HTTPStatus, str] | None:
         node = self.node_of()
-        settings = node.settings
-        if path != self.gateway_path:
-            self._reject(HTTPStatus.NOT_FOUND, f"WebSockets are served on {self.gateway_path}\n")
-            return
-        origin = request.headers.get("Origin")
-        if settings.allowed_origins and origin is not None and origin not in settings.allowed_origins:
-            self._reject(HTTPStatus.FORBIDDEN, "origin not allowed\n")
-            return
+        if path.partition("?")[0] != self.gateway_path:
+            return HTTPStatus.NOT_FOUND, f"WebSockets are served on {self.gateway_path}\n"
+        allowed = node.settings.allowed_origins
+        if allowed and origin is not None and origin not in allowed:
+            return HTTPStatus.FORBIDDEN, "origin not allowed\n"
         if node.draining:
-            self._reject(HTTPStatus.SERVICE_UNAVAILABLE, "node shutting down\n")
+            return HTTPStatus.SERVICE_UNAVAILABLE, "node shutting down\n"
+        return None
+
+    def _on_request(self, request: Request) -> None:
+        refusal = self._refusal(request.path, request.headers.get("Origin"))
+        if refusal is not None:
+            self._reject(*refusal)
             return
         response = self.ws.accept(request)
         self.ws.send_response(response)
         if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
             return  # websockets refused a malformed handshake; its response says why
         self._raw = not self.ws.extensions
+        self._open()
+
+    def _open(self) -> None:
+        node = self.node_of()
         conn = Connection(
             "k" + os.urandom(6).hex(),
             self,
-            max_queue=settings.outbound_queue,
+            max_queue=node.settings.outbound_queue,
             on_overflow=node.metrics.slow_consumers.inc,
         )
         self.conn = conn
