@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
 from parley.server.models import App
-from parley.server.store.sqlite import WAL_CHECKPOINT_PAGES, SQLiteStore
+from parley.server.store.sqlite import CHECKPOINT_INTERVAL, WAL_CHECKPOINT_PAGES, SQLiteStore
 
 
 async def test_wal_mode_with_rare_checkpoints_survives_reopening(tmp_path: Path) -> None:
@@ -25,3 +26,44 @@ async def test_wal_mode_with_rare_checkpoints_survives_reopening(tmp_path: Path)
         assert await reopened.get_app("app_sqlite") is not None, "what was written is still there"
     finally:
         await reopened.close()
+
+
+async def test_a_background_connection_checkpoints_the_wal_while_writes_go_on(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    store = SQLiteStore(str(path))
+    await store.open()
+    try:
+        for i in range(20):
+            await store.create_app(App(app=f"app_{i}", name="shop", secret="s" * 32, created=i))
+        for _ in range(int(5 / CHECKPOINT_INTERVAL)):
+            done = store.last_checkpoint
+            if done is not None and done[1] == done[2] > 0:
+                break
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+        assert store.checkpoints >= 1
+        busy, frames, copied = store.last_checkpoint or (1, 0, 0)
+        assert busy == 0 and frames == copied > 0, "every WAL frame was copied into the database"
+        # Without the WAL, the database file alone already holds the writes.
+        wal = path.with_name(path.name + "-wal").read_bytes()
+        assert wal, "the WAL is still there (the writer has not reset it yet)"
+        copy = tmp_path / "copy.db"
+        copy.write_bytes(path.read_bytes())
+        with sqlite3.connect(copy) as db:
+            assert db.execute("SELECT count(*) FROM apps").fetchone()[0] == 20
+        checkpoints = store.checkpoints
+        await asyncio.sleep(3 * CHECKPOINT_INTERVAL)
+        assert store.checkpoints == checkpoints, "no writes, no checkpoints"
+    finally:
+        await store.close()
+    assert store.checkpoints == checkpoints, "closing stops the checkpointer"
+
+
+async def test_an_in_memory_store_has_no_checkpointer() -> None:
+    store = SQLiteStore(":memory:")
+    await store.open()
+    try:
+        await store.create_app(App(app="app_mem", name="shop", secret="s" * 32, created=1))
+        await asyncio.sleep(2 * CHECKPOINT_INTERVAL)
+        assert store.checkpoints == 0 and store._checkpointer is None
+    finally:
+        await store.close()
