@@ -99,6 +99,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
         self._jobs: Coalescer[Callable[[Db], Any], tuple[bool, Any]] | None = None
         # Touched only on the worker thread.
         self._db: Db | None = None
+        self._seqs = _LastSeqs()
         self._calls = 0
         self._checkpointer: asyncio.Task[None] | None = None
         #: Background checkpoints that ran, and the last one's (busy, WAL frames, copied frames).
@@ -401,7 +402,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
         if not batch:
             return []
-        return await self._run(lambda db: _append(db, batch))
+        return await self._run(lambda db: _append(db, batch, self._seqs))
 
     async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
         sql = (
@@ -448,7 +449,27 @@ def _update_message(
     return to_message(row) if row else None
 
 
-def _append(db: Db, batch: Sequence[NewMessage]) -> list[Appended]:
+class _LastSeqs:
+    """Each conversation's last seq, as this connection last wrote it (worker thread only).
+
+    Valid only while no other connection has committed to the file: ``PRAGMA data_version``
+    changes when one has, and then the cache is dropped and seqs are read again."""
+
+    __slots__ = ("seqs", "version")
+
+    def __init__(self) -> None:
+        self.seqs: dict[tuple[str, str], int] = {}
+        self.version: int | None = None
+
+    def validate(self, db: Db) -> None:
+        """Call inside the write transaction, before reading from the cache."""
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self.version:
+            self.seqs.clear()
+            self.version = version
+
+
+def _append(db: Db, batch: Sequence[NewMessage], cache: _LastSeqs) -> list[Appended]:
     """Assign seqs and insert, in one write transaction (see the module docstring)."""
     find = f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND sender = ? AND cmid = ?"
     top = "SELECT seq FROM messages WHERE app = ? AND conv = ? ORDER BY seq DESC LIMIT 1"
@@ -459,13 +480,18 @@ def _append(db: Db, batch: Sequence[NewMessage]) -> list[Appended]:
         "ON CONFLICT (app, conv, sender, cmid) DO NOTHING"
     )
     last: dict[tuple[str, str], int] = {}
+    known = cache.seqs
     out: list[Appended] = []
     with _immediate(db):
+        cache.validate(db)
         for m in batch:
             key = (m.app, m.conv)
             if key not in last:
-                found = db.execute(top, key).fetchone()
-                last[key] = found[0] if found else 0
+                seq = known.get(key)
+                if seq is None:
+                    found = db.execute(top, key).fetchone()
+                    seq = found[0] if found else 0
+                last[key] = seq
             seq = last[key] + 1
             inserted = db.execute(
                 insert,
@@ -504,4 +530,6 @@ def _append(db: Db, batch: Sequence[NewMessage]) -> list[Appended]:
             "UPDATE conversations SET last_seq = max(last_seq, ?) WHERE app = ? AND conv = ?",
             [(seq, app, conv) for (app, conv), seq in last.items()],
         )
+    # Only a committed batch reaches the cache (a rolled-back one changed nothing).
+    known.update(last)
     return out

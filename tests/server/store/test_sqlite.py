@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
-from parley.server.models import App
+import pytest
+
+from parley.server.models import App, Conversation, Member, NewMessage
 from parley.server.store.sqlite import CHECKPOINT_INTERVAL, WAL_CHECKPOINT_PAGES, SQLiteStore
 
 
@@ -67,3 +70,54 @@ async def test_an_in_memory_store_has_no_checkpointer() -> None:
         assert store.checkpoints == 0 and store._checkpointer is None
     finally:
         await store.close()
+
+
+async def test_two_stores_on_one_file_keep_seqs_dense_despite_the_seq_cache(tmp_path: Path) -> None:
+    """Each store caches last seqs; a write by the other must invalidate that cache."""
+    path = str(tmp_path / "parley.db")
+    first, second = SQLiteStore(path), SQLiteStore(path)
+    await first.open()
+    await second.open()
+    try:
+        c = Conversation(
+            app="app_s", conv="c1", kind="group", epoch="e", created=1, name="", meta={}, created_by="alice"
+        )
+        await first.create_conversation(
+            c, [Member(app="app_s", conv="c1", user="alice", role="owner", joined=1)]
+        )
+        seqs = []
+        for i in range(6):
+            store = first if i % 3 else second
+            batch = [_message(f"{i}-{j}") for j in range(2)]
+            seqs += [r.message.seq for r in await store.append(batch)]
+        assert seqs == list(range(1, 13))
+        assert [m.seq for m in await second.get_messages("app_s", "c1", 1, 100)] == list(range(1, 13))
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_failed_append_does_not_leave_a_stale_cached_seq(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "parley.db"))
+    await store.open()
+    try:
+        assert [r.message.seq for r in await store.append([_message("a")])] == [1]
+        bad = replace(_message("b"), body={"x": object()})  # cannot be packed: the batch rolls back
+        with pytest.raises(TypeError):
+            await store.append([_message("c"), bad])
+        assert [r.message.seq for r in await store.append([_message("d")])] == [2]
+    finally:
+        await store.close()
+
+
+def _message(cmid: str) -> NewMessage:
+    return NewMessage(
+        app="app_s",
+        conv="c1",
+        mid="m" + cmid,
+        sender="alice",
+        cmid=cmid,
+        kind="text",
+        body={"text": cmid},
+        ts=1,
+    )
