@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ from parley.proto.content import validate_body
 from parley.proto.errors import ErrorCode, ProtocolError
 from parley.server.channels import conv_channel
 from parley.server.errors import ServiceError
-from parley.server.ids import new_id, now_ms
+from parley.server.ids import IdSequence, now_ms
 from parley.server.metrics import Metrics
 from parley.server.models import Appended, NewMessage, StoredMessage
 from parley.server.ports import Broker, Store
@@ -41,6 +40,7 @@ class MessageService:
         self._broker = broker
         self._metrics = metrics
         self._batcher = AppendBatcher(store, self._publish_stored, max_batch=max_batch)
+        self._mids = IdSequence("m")
         #: Messages persisted by this node (metrics).
         self.persisted = 0
 
@@ -90,12 +90,13 @@ class MessageService:
             validate_body(kind, body)
         except ProtocolError as exc:
             raise ServiceError(exc.code, exc.message) from None
+        mid = self._mids.next()
         message = NewMessage(
             app=app,
             conv=conv,
-            mid=new_id("m"),
+            mid=mid,
             sender=sender,
-            cmid=cmid or uuid.uuid4().hex,
+            cmid=cmid or mid,
             kind=kind,
             body=body,
             ts=now_ms(),
@@ -141,12 +142,13 @@ class MessageService:
         return await self._event(app, actor, conv, "recall", {"target": seq})
 
     async def _event(self, app: str, actor: str, conv: str, kind: str, body: dict[str, Any]) -> Appended:
+        mid = self._mids.next()
         message = NewMessage(
             app=app,
             conv=conv,
-            mid=new_id("m"),
+            mid=mid,
             sender=actor,
-            cmid=f"{kind}:{uuid.uuid4().hex}",
+            cmid=f"{kind}:{mid}",
             kind=kind,
             body=body,
             ts=now_ms(),
