@@ -128,7 +128,7 @@ class Router:
         tag = frame.__struct_config__.tag
         counter = self._out_by_tag.get(tag)
         if counter is None:
-            counter = self._out_by_tag[tag] = self._metrics.frames_out.labels(tag)
+            counter = self._out_by_tag[tag] = self._metrics.frames_out.labels(str(tag))
         counter.inc()
 
     def error(self, conn: Connection, code: ErrorCode, message: str, request_id: int | None = None) -> None:

@@ -2,12 +2,15 @@
 
 Explicit reads are stored and fanned out at once. A sender has read their own
 message: those positions are coalesced per (app, conv, user) and written in
-the background, so sending never pays an extra store round trip.
+the background at most every ``OWN_READS_INTERVAL`` seconds, so sending never
+pays an extra store round trip and busy senders cost one row per interval,
+not one write transaction per batch of messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from parley.proto import encode, frames
@@ -20,6 +23,9 @@ __all__ = ["ReceiptService"]
 
 log = logging.getLogger("parley.receipts")
 
+#: Seconds between background writes of senders' own read positions.
+OWN_READS_INTERVAL = 0.5
+
 
 class ReceiptService:
     def __init__(self, store: Store, broker: Broker) -> None:
@@ -27,6 +33,7 @@ class ReceiptService:
         self._broker = broker
         self._own: dict[tuple[str, str, str], int] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._flush_now = asyncio.Event()
 
     async def read(self, app: str, user: str, conv: str, seq: int) -> int:
         """Move ``user``'s read position in ``conv`` to ``seq``; members see a ``receipt``."""
@@ -54,6 +61,8 @@ class ReceiptService:
     async def _write_own(self) -> None:
         try:
             while self._own:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._flush_now.wait(), OWN_READS_INTERVAL)
                 pending, self._own = self._own, {}
                 try:
                     await self._store.set_reads([(a, c, u, seq) for (a, c, u), seq in pending.items()])
@@ -63,9 +72,13 @@ class ReceiptService:
             self._writer = None
 
     async def drain(self) -> None:
-        """Wait for background writes (shutdown and tests)."""
+        """Write pending positions now and wait for it (shutdown and tests)."""
         if self._writer is not None:
-            await asyncio.shield(self._writer)
+            self._flush_now.set()
+            try:
+                await asyncio.shield(self._writer)
+            finally:
+                self._flush_now.clear()
 
     def draft(self, app: str, user: str, frame: frames.Draft) -> None:
         """Ephemeral: a growing message, fanned out to members, never stored."""
