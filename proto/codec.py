@@ -16,9 +16,11 @@ where the error would look temporary and be retried forever.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 import msgspec
+import msgspec.inspect as mi
 
 from parley.proto.errors import ErrorCode, FrameError
 from parley.proto.frames import ClientFrame, ServerFrame
@@ -130,7 +132,7 @@ def _check_plain(value: Any, depth: int) -> str | None:
                 return problem
         return None
     if isinstance(value, msgspec.Struct):
-        for name in value.__struct_fields__:
+        for name in _free_fields(type(value)):
             problem = _check_plain(getattr(value, name), 0)
             if problem:
                 return problem
@@ -178,3 +180,24 @@ class ServerDecoder(_Decoder[ServerFrame]):
 
     def __init__(self, max_frame: int = 16 * 1024 * 1024) -> None:
         super().__init__(ServerFrame, max_frame)
+
+
+def _plain_by_type(t: mi.Type) -> bool:
+    """True if msgspec's own validation of ``t`` already guarantees plain data."""
+    if isinstance(t, (mi.StrType, mi.BoolType, mi.FloatType, mi.LiteralType, mi.NoneType, mi.EnumType)):
+        return True
+    if isinstance(t, mi.IntType):
+        return t.ge is not None and t.ge >= _INT_MIN and t.le is not None and t.le <= _INT_MAX
+    if isinstance(t, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
+        return _plain_by_type(t.item_type)
+    if isinstance(t, mi.UnionType):
+        return all(_plain_by_type(u) for u in t.types)
+    return False
+
+
+@cache
+def _free_fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields of ``cls`` that :func:`_check_plain` must walk (free-form or unbounded ones)."""
+    info = mi.type_info(cls)
+    assert isinstance(info, mi.StructType)
+    return tuple(f.name for f in info.fields if not _plain_by_type(f.type))

@@ -370,3 +370,14 @@ def test_every_truncation_is_bad_frame(frame: msgspec.Struct, cut: int) -> None:
 @given(frame=server_frames, extra=st.binary(min_size=1, max_size=8))
 def test_trailing_bytes_are_bad_frame(frame: msgspec.Struct, extra: bytes) -> None:
     assert code_of(encode(frame) + extra, SERVER) is ErrorCode.BAD_FRAME
+
+
+def test_only_fields_msgspec_cannot_vouch_for_are_walked() -> None:
+    """Typed, bounded fields are validated by msgspec; free-form ones are walked for plain data."""
+    from parley.proto import frames
+    from parley.proto.codec import _free_fields
+
+    assert _free_fields(frames.Send) == ("body",)
+    assert "meta" in _free_fields(frames.ConvCreate)
+    assert "v" in _free_fields(frames.Hello), "an unbounded int is still range-checked"
+    assert _free_fields(frames.Typing) == ()
