@@ -49,6 +49,9 @@ TokenSource = Callable[[], Awaitable[str]]
 _REFRESH_MARGIN = 30.0
 _MAX_SYNC_ROUNDS = 1000
 _MAX_FRUITLESS = 3
+#: Seconds an own message (known from its ack) may wait for earlier messages of others
+#: still on their way through the broker before the gap is synced.
+OWN_GAP_GRACE = 0.5
 
 
 class _Lost(ConnectionClosed):
@@ -332,6 +335,20 @@ class Connection:
         """Router hook: remember to refresh the token if it expired."""
         if error.code == "token_expired":
             self._refresh = True
+
+    @property
+    def user(self) -> str:
+        """Router hook: the authenticated user id ("" before the first welcome)."""
+        return self.welcome.user if self.welcome is not None else ""
+
+    def sync_if_still_held(self, conv: str) -> None:
+        """Router hook: an own message overtook others; sync only if they do not arrive soon."""
+
+        def check() -> None:
+            if self.streams.held(conv):
+                self.want_sync(conv)
+
+        asyncio.get_running_loop().call_later(OWN_GAP_GRACE, check)
 
     def want_sync(self, conv: str) -> None:
         """Router hook: sync ``conv`` to fill a gap (now, or in the next resume)."""

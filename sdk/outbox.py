@@ -90,17 +90,17 @@ class Outbox:
         """Whether ``request_id`` is a transmission of a pending send."""
         return request_id in self._by_request
 
-    def resolve_ack(self, ack: f.Ack) -> bool:
-        """Complete the send ``ack`` answers (matched by cmid); False if unknown."""
+    def resolve_ack(self, ack: f.Ack) -> OutboxEntry | None:
+        """Complete the send ``ack`` answers (matched by cmid): that send, or None if unknown."""
         entry = self._entries.get(ack.cmid)
         if entry is None or entry.conv != ack.conv:
             entry = self._by_request.get(ack.id)
         if entry is None:
-            return False
+            return None
         self._detach(entry)
         if entry.waiter is not None and not entry.waiter.done():
             entry.waiter.set_result(ack)
-        return True
+        return entry
 
     def resolve_error(self, error: f.Error) -> bool:
         """Fail the attempt ``error`` answers (matched by request id); False if unknown."""

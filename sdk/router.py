@@ -22,7 +22,7 @@ from parley.sdk.events import (
     TypingEvent,
 )
 from parley.sdk.models import Conversation, Message
-from parley.sdk.outbox import Outbox
+from parley.sdk.outbox import Outbox, OutboxEntry
 from parley.sdk.requests import REPLY_FRAMES, PendingRequests
 from parley.sdk.streams import Streams
 
@@ -33,6 +33,13 @@ log = logging.getLogger("parley.sdk")
 
 class SessionHooks(Protocol):
     """What the router asks of the connection."""
+
+    @property
+    def user(self) -> str:
+        """The authenticated user id (the sender of this client's own messages)."""
+
+    def sync_if_still_held(self, conv: str) -> None:
+        """Soon, sync ``conv`` if messages are still held back there waiting for a gap."""
 
     def want_sync(self, conv: str) -> None:
         """A gap appeared in ``conv``: sync it."""
@@ -65,8 +72,11 @@ class FrameRouter:
             if gap:
                 self._hooks.want_sync(frame.m.conv)
         elif isinstance(frame, f.Ack):
-            if not self._outbox.resolve_ack(frame):
+            entry = self._outbox.resolve_ack(frame)
+            if entry is None:
                 self._requests.resolve(frame)
+            else:
+                self._own_message(entry, frame)
         elif isinstance(frame, REPLY_FRAMES):
             self._requests.resolve(frame)
         elif isinstance(frame, f.Error):
@@ -94,6 +104,30 @@ class FrameRouter:
                 self._hooks.want_sync(conv)
         elif isinstance(frame, f.Bye):
             self._hooks.on_bye(frame)
+
+    def _own_message(self, entry: OutboxEntry, ack: f.Ack) -> None:
+        """The server does not echo a send to the connection that sent it: the ack completes
+        the message, which then takes its place in the conversation's stream like any other.
+
+        It may overtake others' messages sent just before it (they come through the
+        broker); it then waits for them like a message after a gap, but the sync for the
+        gap is only asked for if they do not show up soon.
+        """
+        wire = f.Message(
+            conv=ack.conv,
+            seq=ack.seq,
+            mid=ack.mid,
+            sender=self._hooks.user,
+            kind=entry.kind,
+            body=entry.body,
+            ts=ack.ts,
+            cmid=ack.cmid,
+            mentions=list(entry.mentions),
+        )
+        deliver, gap = self._streams.on_message(wire)
+        self.deliver(deliver)
+        if gap:
+            self._hooks.sync_if_still_held(ack.conv)
 
     def deliver(self, messages: list[f.Message]) -> None:
         """Publish in-order messages as ``MessageEvent``/``EditEvent``/``RecallEvent``."""

@@ -17,6 +17,7 @@ from typing import Any, cast
 from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode
 from parley.server.broker import make_broker
+from parley.server.echo import EchoFilter
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.limits import TokenBucket
@@ -41,8 +42,9 @@ class Node:
         self.metrics = Metrics()
         store = cast(Store, Instrumented(store, self.metrics.store_latency))
         broker = cast(Broker, Instrumented(broker, self.metrics.broker_latency))
-        self.services: Services = build_services(settings, store, broker, self.metrics)
-        self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}")
+        echoes = EchoFilter()
+        self.services: Services = build_services(settings, store, broker, self.metrics, echoes)
+        self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}", echoes=echoes)
         self.router = Router(
             self.services, self.hub, self.metrics, sync_budget=max(1, settings.outbound_queue // 2)
         )

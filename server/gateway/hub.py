@@ -26,6 +26,7 @@ from parley.server.channels import (
     user_channel,
 )
 from parley.server.coalesce import Coalescer
+from parley.server.echo import EchoFilter
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.wsframe import binary_frame
 from parley.server.ids import now_ms
@@ -40,8 +41,11 @@ _msg_decoder = msgspec.msgpack.Decoder(frames.Msg)
 
 
 class Hub:
-    def __init__(self, broker: Broker, metrics: Metrics, *, probe_channel: str = "") -> None:
+    def __init__(
+        self, broker: Broker, metrics: Metrics, *, probe_channel: str = "", echoes: EchoFilter | None = None
+    ) -> None:
         self._broker = broker
+        self._echoes = echoes if echoes is not None else EchoFilter()
         self._metrics = metrics
         self._out_by_type: dict[str, Any] = {}
         self._sample = 0
@@ -145,13 +149,17 @@ class Hub:
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
             return
+        sender = self._echoes.take(data)
         subscribers = self._subs.get(channel)
         if not subscribers:
             return
         framed = binary_frame(data)  # once for all recipients, not once per socket
-        for conn in subscribers:
-            conn.push(data, framed)
         count = len(subscribers)
+        for conn in subscribers:
+            if conn is sender:
+                count -= 1
+            else:
+                conn.push(data, framed)
         self.deliveries += count
         self._count_out(data, count)
 

@@ -99,6 +99,7 @@ class Router:
                     body=frame.body,
                     cmid=frame.cmid,
                     mentions=frame.mentions,
+                    origin=conn,
                 )
             except ServiceError as exc:
                 self.error(conn, exc.code, exc.message, frame.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parley.server.auth.tokens import TokenVerifier
+from parley.server.echo import EchoFilter
 from parley.server.metrics import Metrics
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
@@ -36,9 +37,15 @@ class Services:
 
 
 def build_services(
-    settings: Settings, store: Store, broker: Broker, metrics: Metrics | None = None
+    settings: Settings,
+    store: Store,
+    broker: Broker,
+    metrics: Metrics | None = None,
+    echoes: EchoFilter | None = None,
 ) -> Services:
-    messages = MessageService(store, broker, max_batch=settings.append_batch_max, metrics=metrics)
+    messages = MessageService(
+        store, broker, max_batch=settings.append_batch_max, metrics=metrics, echoes=echoes
+    )
     conversations = ConversationService(
         store, broker, messages, max_members=settings.max_group_members, support_bot=settings.support_bot
     )

@@ -17,6 +17,7 @@ from parley.proto import encode, frames
 from parley.proto.content import validate_body
 from parley.proto.errors import ErrorCode, ProtocolError
 from parley.server.channels import conv_channel
+from parley.server.echo import MAX_PENDING, EchoFilter
 from parley.server.errors import ServiceError
 from parley.server.ids import IdSequence, now_ms
 from parley.server.metrics import Metrics
@@ -34,11 +35,20 @@ EDITABLE_KINDS = frozenset({"text", "rich", "custom"})
 
 class MessageService:
     def __init__(
-        self, store: Store, broker: Broker, *, max_batch: int = 256, metrics: Metrics | None = None
+        self,
+        store: Store,
+        broker: Broker,
+        *,
+        max_batch: int = 256,
+        metrics: Metrics | None = None,
+        echoes: EchoFilter | None = None,
     ) -> None:
         self._store = store
         self._broker = broker
         self._metrics = metrics
+        self._echoes = echoes
+        #: mid -> the local connection a submitted message came from (see ``submit``).
+        self._origins: dict[str, object] = {}
         self._batcher = AppendBatcher(store, self._publish_stored, max_batch=max_batch)
         self._mids = IdSequence("m")
         #: Messages persisted by this node (metrics).
@@ -52,12 +62,17 @@ class MessageService:
         if self._metrics is not None:
             self._metrics.append_batch.observe(len(results))
             self._metrics.persisted.inc(sum(1 for r in results if not r.duplicate))
+        origins = self._origins
         for result in results:
+            m = result.message
+            origin = origins.pop(m.mid, None) if origins else None
             if result.duplicate:
                 continue
             self.persisted += 1
-            m = result.message
-            self._broker.publish(conv_channel(m.app, m.conv), encode(frames.Msg(m=wire_message(m))))
+            data = encode(frames.Msg(m=wire_message(m)))
+            if origin is not None and self._echoes is not None:
+                self._echoes.expect(data, origin)
+            self._broker.publish(conv_channel(m.app, m.conv), data)
 
     async def send(
         self,
@@ -83,14 +98,23 @@ class MessageService:
         body: dict[str, Any],
         cmid: str | None = None,
         mentions: Sequence[str] = (),
+        origin: object | None = None,
     ) -> asyncio.Future[Appended]:
         """:meth:`send` without a coroutine: validates now (raises ``ServiceError``) and returns
-        a future that resolves once the message is stored and published."""
+        a future that resolves once the message is stored and published.
+
+        ``origin``: the local connection sending it, which fan-out then skips (its ack
+        carries the message; see :mod:`parley.server.echo`)."""
         try:
             validate_body(kind, body)
         except ProtocolError as exc:
             raise ServiceError(exc.code, exc.message) from None
         mid = self._mids.next()
+        if origin is not None and self._echoes is not None:
+            origins = self._origins
+            origins[mid] = origin
+            if len(origins) > MAX_PENDING:  # a batch that failed leaves its entries behind
+                del origins[next(iter(origins))]
         message = NewMessage(
             app=app,
             conv=conv,

@@ -83,7 +83,7 @@ async def test_outbox_keeps_unacked_sends_in_order_across_connections() -> None:
     box.transmitted(e1, 12)
     box.transmitted(e2, 13)
     ack = frames.Ack(id=13, conv="c", cmid="k2", mid="m", seq=1, ts=0, dup=True)
-    assert box.resolve_ack(ack) and (await w2) is ack
+    assert box.resolve_ack(ack) is not None and (await w2) is ack
     assert box.resolve_error(frames.Error(id=12, code="rate_limited", message="slow", action="retry"))
     with pytest.raises(ReplyError) as info:
         await w1
@@ -188,3 +188,86 @@ def test_reply_error_takes_action_from_the_table_when_missing() -> None:
     assert ReplyError("rate_limited", "slow").temporary
     assert ReplyError("token_expired", "old", "bogus").action is Action.RECONNECT
     assert not ReplyError("who_knows", "?").temporary
+
+
+# ------------------------------------------------------------------ own messages
+
+
+class _Hooks:
+    """The connection side of the router, recorded (a test double of a two-method protocol)."""
+
+    user = "alice"
+
+    def __init__(self) -> None:
+        self.held_checks: list[str] = []
+        self.syncs: list[str] = []
+
+    def sync_if_still_held(self, conv: str) -> None:
+        self.held_checks.append(conv)
+
+    def want_sync(self, conv: str) -> None:
+        self.syncs.append(conv)
+
+    def on_bye(self, bye: frames.Bye) -> None:
+        pass
+
+    def on_connection_error(self, error: frames.Error) -> None:
+        pass
+
+
+def _msg(seq: int, sender: str = "bob", text: str = "") -> frames.Msg:
+    return frames.Msg(
+        m=frames.Message(
+            conv="c", seq=seq, mid=f"m{seq}", sender=sender, kind="text", body={"text": text}, ts=0
+        )
+    )
+
+
+async def test_an_ack_delivers_the_own_message_in_order_and_an_echo_is_a_duplicate() -> None:
+    from parley.sdk.router import FrameRouter
+    from parley.sdk.streams import Streams
+
+    hub, streams, box, hooks = EventHub(), Streams([frames.Position(conv="c", seq=5)]), Outbox(), _Hooks()
+    router = FrameRouter(hub, streams, box, PendingRequests(), hooks)
+    events = hub.subscribe((MessageEvent,))
+    entry = box.add("c", "k7", "text", {"text": "mine"}, ["bob"])
+    waiter = entry.arm()
+    box.transmitted(entry, 1)
+    # The ack for seq 7 overtakes bob's seq 6, still on its way through the broker.
+    router.dispatch(frames.Ack(id=1, conv="c", cmid="k7", mid="m7", seq=7, ts=70))
+    assert (await waiter).seq == 7
+    assert streams.held("c") == [7] and hooks.held_checks == ["c"] and hooks.syncs == []
+    router.dispatch(_msg(6, text="bob's"))
+    first, second = await take(events, 2)
+    assert [first.message.seq, second.message.seq] == [6, 7]
+    own = second.message
+    assert (own.sender, own.body, own.mid, own.ts, own.cmid, own.mentions) == (
+        "alice",
+        {"text": "mine"},
+        "m7",
+        70,
+        "k7",
+        ("bob",),
+    )
+    # Should the server echo it anyway (an older server), it is dropped as a duplicate.
+    router.dispatch(_msg(7, sender="alice", text="mine"))
+    router.dispatch(_msg(8))
+    (third,) = await take(events, 1)
+    assert third.message.seq == 8 and streams.held("c") == [] and hooks.syncs == []
+
+
+async def test_an_ack_in_order_is_delivered_at_once_and_an_unknown_ack_is_a_request_reply() -> None:
+    from parley.sdk.router import FrameRouter
+    from parley.sdk.streams import Streams
+
+    hub, streams, box, hooks = EventHub(), Streams([frames.Position(conv="c", seq=0)]), Outbox(), _Hooks()
+    requests = PendingRequests()
+    router = FrameRouter(hub, streams, box, requests, hooks)
+    events = hub.subscribe((MessageEvent,))
+    entry = box.add("c", "k1", "text", {"text": "hi"})
+    entry.arm()
+    box.transmitted(entry, 3)
+    router.dispatch(frames.Ack(id=3, conv="c", cmid="k1", mid="m1", seq=1, ts=1))
+    (event,) = await take(events, 1)
+    assert event.message.seq == 1 and hooks.held_checks == []
+    assert streams.position("c") == 1

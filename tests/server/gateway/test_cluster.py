@@ -35,6 +35,9 @@ async def test_two_nodes_share_messages_receipts_presence_and_typing(
                 while got.m.kind == "system":
                     got = await device.expect(frames.Msg, timeout=10)
                 assert (got.m.seq, got.m.body) == (ack.seq, {"text": "across nodes"})
+            # Through Redis too, the sending connection gets no echo (bob's device on the
+            # same node as alice does get it, above).
+            assert not [f for f in alice.backlog if isinstance(f, frames.Msg) and f.m.seq == ack.seq]
 
             reply = await carol.request(frames.Send, conv=conv, cmid="y1", body={"text": "from node two"})
             assert reply.seq == ack.seq + 1, "one seq sequence across nodes"

@@ -207,3 +207,27 @@ async def test_a_draft_grows_then_becomes_one_stored_message(node: RunningNode) 
     )
     await alice.close()
     await bob.close()
+
+
+async def test_a_send_is_not_echoed_to_the_sending_connection_but_to_the_senders_other_devices(
+    node: RunningNode,
+) -> None:
+    alice, bob, conv = await pair(node)
+    alice_tablet = await RawClient.connect(node.url, await node.token("alice"), device="tablet")
+    ack = await alice.request(frames.Send, conv=conv, cmid="e1", body={"text": "no echo"})
+    for device in (bob, alice_tablet):
+        got = await device.expect(frames.Msg)
+        assert (got.m.seq, got.m.mid, got.m.sender) == (ack.seq, ack.mid, "alice")
+    # bob answers: alice's connection gets bob's message, and only that one.
+    await bob.request(frames.Send, conv=conv, cmid="e2", body={"text": "reply"})
+    got = await alice.expect(frames.Msg)
+    assert (got.m.seq, got.m.sender) == (ack.seq + 1, "bob"), "alice's own message was not pushed back"
+    assert not [f for f in alice.backlog if isinstance(f, frames.Msg)]
+    # Edits are not sends: every connection sees the edit event.
+    edit_ack = await alice.request(frames.Edit, conv=conv, seq=ack.seq, body={"text": "edited"})
+    assert (await alice.expect(frames.Msg)).m.seq == edit_ack.seq
+    # The sender's own message is in its history and syncs like any other.
+    page = await alice.request(frames.History, conv=conv)
+    assert [m.seq for m in page.messages][:2] == [ack.seq, ack.seq + 1]
+    for c in (alice, alice_tablet, bob):
+        await c.close()
