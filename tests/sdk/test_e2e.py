@@ -74,7 +74,9 @@ async def test_send_and_receive_both_ways_with_handlers_and_streams(node: Runnin
             await bob.send(conv, f"b{i}")
         await until(lambda: len(got) == 10)
         mine = await take(alice_inbox, 10)
-        assert [e.message.seq for e in mine] == list(range(1, 11)), "own messages (from their acks) in seq order"
+        assert [e.message.seq for e in mine] == list(range(1, 11)), (
+            "own messages (from their acks) in seq order"
+        )
         assert got == texts(mine) == [x for i in range(5) for x in (f"a{i}", f"b{i}")]
         rich = await alice.send(
             conv, kind="rich", body={"type": "image", "url": "https://x/y.png"}, mentions=["bob"]
