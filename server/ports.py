@@ -179,7 +179,10 @@ class Store(Protocol):
 
     # messages ---------------------------------------------------------
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
-        """Persist messages, assigning seqs. See the class guarantees."""
+        """Persist messages, assigning seqs. See the class guarantees.
+
+        Only for conversations made by ``create_conversation`` (SQLite raises
+        ``LookupError`` for any other)."""
 
     async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
         """Messages with ``first <= seq <= last``, ascending by seq."""

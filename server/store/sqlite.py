@@ -29,8 +29,10 @@ from parley.server.store.sqlite_schema import (
     APP_COLS,
     CONV_COLS,
     CONV_WIDTH,
+    LOG_COLS,
     MEMBER_COLS,
-    MSG_COLS,
+    MIGRATE_MESSAGES,
+    MIGRATIONS,
     SCHEMA,
     USER_COLS,
     pack,
@@ -100,6 +102,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
         # Touched only on the worker thread.
         self._db: Db | None = None
         self._seqs = _LastSeqs()
+        self._ckeys = _ConvKeys()
         self._calls = 0
         self._checkpointer: asyncio.Task[None] | None = None
         #: Background checkpoints that ran, and the last one's (busy, WAL frames, copied frames).
@@ -156,6 +159,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
         db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         db.executescript(SCHEMA)
         db.executescript(SERVICE_SCHEMA)
+        _migrate(db)
 
     async def open(self) -> None:
         if self._executor is not None:
@@ -293,7 +297,8 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
                 if row:
                     return to_conversation(row)
                 db.execute(
-                    f"INSERT INTO conversations ({CONV_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    f"INSERT INTO conversations ({CONV_COLS}, ckey) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, "
+                    "(SELECT coalesce(max(ckey), 0) + 1 FROM conversations))",
                     (
                         conv.app,
                         conv.conv,
@@ -402,27 +407,43 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
         if not batch:
             return []
-        return await self._run(lambda db: _append(db, batch, self._seqs))
+        return await self._run(lambda db: _append(db, batch, self._seqs, self._ckeys))
 
     async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
-        sql = (
-            f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND seq BETWEEN ? AND ? ORDER BY seq"
-        )
-        rows = await self._run(lambda db: db.execute(sql, (app, conv, first, last)).fetchall())
-        return [to_message(r) for r in rows]
+        sql = f"SELECT {LOG_COLS} FROM message_log WHERE ckey = ? AND seq BETWEEN ? AND ? ORDER BY seq"
+
+        def q(db: Db) -> list[Any]:
+            ckey = self._ckeys.get(db, app, conv)
+            return [] if ckey is None else db.execute(sql, (ckey, first, last)).fetchall()
+
+        rows = await self._run(q)
+        return [to_message(app, conv, r) for r in rows]
 
     async def edit_message(
         self, app: str, conv: str, seq: int, body: dict[str, Any], edited: int
     ) -> StoredMessage | None:
         """See the port. A recalled message is returned unchanged (check ``.recalled``)."""
-        update = (
-            "UPDATE messages SET body = ?, edited = ? WHERE app = ? AND conv = ? AND seq = ? AND NOT recalled"
+        update = "UPDATE message_log SET body = ?, edited = ? WHERE ckey = ? AND seq = ? AND NOT recalled"
+        return await self._run(
+            lambda db: self._update_message(db, update, (pack(body), edited), app, conv, seq)
         )
-        return await self._run(lambda db: _update_message(db, update, (pack(body), edited), (app, conv, seq)))
 
     async def recall_message(self, app: str, conv: str, seq: int) -> StoredMessage | None:
-        update = "UPDATE messages SET body = ?, recalled = 1 WHERE app = ? AND conv = ? AND seq = ?"
-        return await self._run(lambda db: _update_message(db, update, (pack({}),), (app, conv, seq)))
+        update = "UPDATE message_log SET body = ?, recalled = 1 WHERE ckey = ? AND seq = ?"
+        return await self._run(lambda db: self._update_message(db, update, (pack({}),), app, conv, seq))
+
+    def _update_message(
+        self, db: Db, update: str, values: tuple[Any, ...], app: str, conv: str, seq: int
+    ) -> StoredMessage | None:
+        ckey = self._ckeys.get(db, app, conv)
+        if ckey is None:
+            return None
+        with _immediate(db):
+            db.execute(update, (*values, ckey, seq))
+            row = db.execute(
+                f"SELECT {LOG_COLS} FROM message_log WHERE ckey = ? AND seq = ?", (ckey, seq)
+            ).fetchone()
+        return to_message(app, conv, row) if row else None
 
 
 # worker-thread helpers --------------------------------------------------
@@ -438,15 +459,7 @@ def _insert_members(db: Db, members: Sequence[Member]) -> list[Member]:
     return added
 
 
-def _update_message(
-    db: Db, update: str, values: tuple[Any, ...], key: tuple[str, str, int]
-) -> StoredMessage | None:
-    with _immediate(db):
-        db.execute(update, values + key)
-        row = db.execute(
-            f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND seq = ?", key
-        ).fetchone()
-    return to_message(row) if row else None
+_NO_MENTIONS = pack([])
 
 
 class _LastSeqs:
@@ -458,7 +471,7 @@ class _LastSeqs:
     __slots__ = ("seqs", "version")
 
     def __init__(self) -> None:
-        self.seqs: dict[tuple[str, str], int] = {}
+        self.seqs: dict[int, int] = {}
         self.version: int | None = None
 
     def validate(self, db: Db) -> None:
@@ -469,35 +482,72 @@ class _LastSeqs:
             self.version = version
 
 
-def _append(db: Db, batch: Sequence[NewMessage], cache: _LastSeqs) -> list[Appended]:
+class _ConvKeys:
+    """(app, conv) -> the conversation's ckey (worker thread only). A ckey never changes."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, str], int] = {}
+
+    def get(self, db: Db, app: str, conv: str) -> int | None:
+        ckey = self.keys.get((app, conv))
+        if ckey is None:
+            row = db.execute(
+                "SELECT ckey FROM conversations WHERE app = ? AND conv = ?", (app, conv)
+            ).fetchone()
+            if row is None:
+                return None
+            ckey = self.keys[(app, conv)] = row[0]
+        return ckey
+
+
+def _migrate(db: Db) -> None:
+    """Bring a database written by an older Parley up to date (see ``MIGRATIONS``)."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(conversations)")}
+    old_messages = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
+    ).fetchone()
+    with _immediate(db):
+        if "ckey" not in columns:
+            db.execute("ALTER TABLE conversations ADD COLUMN ckey INTEGER")
+        for statement in MIGRATIONS:
+            db.execute(statement)
+        if old_messages:
+            for statement in MIGRATE_MESSAGES:
+                db.execute(statement)
+
+
+def _append(db: Db, batch: Sequence[NewMessage], cache: _LastSeqs, ckeys: _ConvKeys) -> list[Appended]:
     """Assign seqs and insert, in one write transaction (see the module docstring)."""
-    find = f"SELECT {MSG_COLS} FROM messages WHERE app = ? AND conv = ? AND sender = ? AND cmid = ?"
-    top = "SELECT seq FROM messages WHERE app = ? AND conv = ? ORDER BY seq DESC LIMIT 1"
-    # The unique (app, conv, sender, cmid) index does the dedupe: a repeat (also one
+    find = f"SELECT {LOG_COLS} FROM message_log WHERE ckey = ? AND sender = ? AND cmid = ?"
+    top = "SELECT seq FROM message_log WHERE ckey = ? ORDER BY seq DESC LIMIT 1"
+    # The unique (ckey, sender, cmid) index does the dedupe: a repeat (also one
     # inside this batch) inserts nothing, and only then is the original read back.
     insert = (
-        f"INSERT INTO messages ({MSG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) "
-        "ON CONFLICT (app, conv, sender, cmid) DO NOTHING"
+        f"INSERT INTO message_log (ckey, {LOG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) "
+        "ON CONFLICT (ckey, sender, cmid) DO NOTHING"
     )
-    last: dict[tuple[str, str], int] = {}
+    last: dict[int, int] = {}
     known = cache.seqs
     out: list[Appended] = []
     with _immediate(db):
         cache.validate(db)
         for m in batch:
-            key = (m.app, m.conv)
-            if key not in last:
-                seq = known.get(key)
+            ckey = ckeys.get(db, m.app, m.conv)
+            if ckey is None:
+                raise LookupError(f"sqlite: no conversation {m.conv!r} in app {m.app!r} to append to")
+            if ckey not in last:
+                seq = known.get(ckey)
                 if seq is None:
-                    found = db.execute(top, key).fetchone()
+                    found = db.execute(top, (ckey,)).fetchone()
                     seq = found[0] if found else 0
-                last[key] = seq
-            seq = last[key] + 1
+                last[ckey] = seq
+            seq = last[ckey] + 1
             inserted = db.execute(
                 insert,
                 (
-                    m.app,
-                    m.conv,
+                    ckey,
                     seq,
                     m.mid,
                     m.sender,
@@ -505,14 +555,14 @@ def _append(db: Db, batch: Sequence[NewMessage], cache: _LastSeqs) -> list[Appen
                     m.kind,
                     pack(m.body),
                     m.ts,
-                    pack(list(m.mentions)),
+                    _NO_MENTIONS if not m.mentions else pack(list(m.mentions)),
                 ),
             ).rowcount
             if not inserted:
-                row = db.execute(find, (m.app, m.conv, m.sender, m.cmid)).fetchone()
-                out.append(Appended(to_message(row), duplicate=True))
+                row = db.execute(find, (ckey, m.sender, m.cmid)).fetchone()
+                out.append(Appended(to_message(m.app, m.conv, row), duplicate=True))
                 continue
-            last[key] = seq
+            last[ckey] = seq
             stored = StoredMessage(
                 app=m.app,
                 conv=m.conv,
@@ -527,8 +577,8 @@ def _append(db: Db, batch: Sequence[NewMessage], cache: _LastSeqs) -> list[Appen
             )
             out.append(Appended(stored, duplicate=False))
         db.executemany(
-            "UPDATE conversations SET last_seq = max(last_seq, ?) WHERE app = ? AND conv = ?",
-            [(seq, app, conv) for (app, conv), seq in last.items()],
+            "UPDATE conversations SET last_seq = max(last_seq, ?) WHERE ckey = ?",
+            [(seq, ckey) for ckey, seq in last.items()],
         )
     # Only a committed batch reaches the cache (a rolled-back one changed nothing).
     known.update(last)

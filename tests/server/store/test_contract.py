@@ -448,6 +448,7 @@ async def test_sqlite_lock_timeout_is_unavailable(tmp_path) -> None:
     path = str(tmp_path / "locked.db")
     store = SQLiteStore(path, busy_timeout=0.05)
     await store.open()
+    await store.create_conversation(conv(), [member("alice")])
     blocker = sqlite3.connect(path, isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")

@@ -11,6 +11,7 @@ import pytest
 
 from parley.server.models import App, Conversation, Member, NewMessage
 from parley.server.store.sqlite import CHECKPOINT_INTERVAL, WAL_CHECKPOINT_PAGES, SQLiteStore
+from parley.server.store.sqlite_schema import pack
 
 
 async def test_wal_mode_with_rare_checkpoints_survives_reopening(tmp_path: Path) -> None:
@@ -79,12 +80,7 @@ async def test_two_stores_on_one_file_keep_seqs_dense_despite_the_seq_cache(tmp_
     await first.open()
     await second.open()
     try:
-        c = Conversation(
-            app="app_s", conv="c1", kind="group", epoch="e", created=1, name="", meta={}, created_by="alice"
-        )
-        await first.create_conversation(
-            c, [Member(app="app_s", conv="c1", user="alice", role="owner", joined=1)]
-        )
+        await first.create_conversation(_conversation(), [_alice()])
         seqs = []
         for i in range(6):
             store = first if i % 3 else second
@@ -101,6 +97,7 @@ async def test_a_failed_append_does_not_leave_a_stale_cached_seq(tmp_path: Path)
     store = SQLiteStore(str(tmp_path / "parley.db"))
     await store.open()
     try:
+        await store.create_conversation(_conversation(), [_alice()])
         assert [r.message.seq for r in await store.append([_message("a")])] == [1]
         bad = replace(_message("b"), body={"x": object()})  # cannot be packed: the batch rolls back
         with pytest.raises(TypeError):
@@ -121,3 +118,68 @@ def _message(cmid: str) -> NewMessage:
         body={"text": cmid},
         ts=1,
     )
+
+
+def _conversation() -> Conversation:
+    return Conversation(app="app_s", conv="c1", kind="group", epoch="e", created=1, created_by="alice")
+
+
+def _alice() -> Member:
+    return Member(app="app_s", conv="c1", user="alice", role="owner", joined=1)
+
+
+_OLD_SCHEMA = """
+CREATE TABLE conversations (
+    app TEXT NOT NULL, conv TEXT NOT NULL, kind TEXT NOT NULL, epoch TEXT NOT NULL,
+    created INTEGER NOT NULL, name TEXT NOT NULL, meta BLOB NOT NULL, created_by TEXT NOT NULL,
+    direct_key TEXT, last_seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (app, conv)
+);
+CREATE TABLE messages (
+    app TEXT NOT NULL, conv TEXT NOT NULL, seq INTEGER NOT NULL, mid TEXT NOT NULL,
+    sender TEXT NOT NULL, cmid TEXT NOT NULL, kind TEXT NOT NULL, body BLOB NOT NULL,
+    ts INTEGER NOT NULL, mentions BLOB NOT NULL, edited INTEGER NOT NULL DEFAULT 0,
+    recalled INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX messages_seq ON messages (app, conv, seq);
+CREATE UNIQUE INDEX messages_cmid ON messages (app, conv, sender, cmid);
+"""
+
+
+async def test_a_database_from_before_message_log_is_migrated_on_open(tmp_path: Path) -> None:
+    """Messages keyed by (app, conv) move to message_log, keyed by the conversation's ckey."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(_OLD_SCHEMA)
+        for conv, last in (("c1", 2), ("c2", 1)):
+            db.execute(
+                "INSERT INTO conversations VALUES ('app_s', ?, 'group', 'e', 1, '', x'80', 'alice', NULL, ?)",
+                (conv, last),
+            )
+        rows = [("c1", 1, "hello"), ("c1", 2, "again"), ("c2", 1, "other")]
+        for conv, seq, text in rows:
+            db.execute(
+                "INSERT INTO messages VALUES ('app_s', ?, ?, ?, 'alice', ?, 'text', ?, 5, x'90', 0, 0)",
+                (conv, seq, f"m{conv}{seq}", f"k{conv}{seq}", pack({"text": text})),
+            )
+    store = SQLiteStore(str(path))
+    await store.open()
+    try:
+        got = await store.get_messages("app_s", "c1", 1, 10)
+        assert [(m.seq, m.body["text"], m.cmid) for m in got] == [(1, "hello", "kc11"), (2, "again", "kc12")]
+        assert [m.body["text"] for m in await store.get_messages("app_s", "c2", 1, 10)] == ["other"]
+        (dup,) = await store.append([replace(_message("kc11"), conv="c1")])
+        assert dup.duplicate and dup.message.seq == 1, "the cmid index came over too"
+        (new,) = await store.append([replace(_message("fresh"), conv="c1")])
+        assert new.message.seq == 3
+        created = await store.create_conversation(
+            replace(_conversation(), conv="c3"), [replace(_alice(), conv="c3")]
+        )
+        (first,) = await store.append([replace(_message("x"), conv=created.conv)])
+        assert first.message.seq == 1, "a new conversation gets a fresh ckey"
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "messages" not in tables and "message_log" in tables
+        keys = [r[0] for r in db.execute("SELECT ckey FROM conversations ORDER BY ckey")]
+        assert keys == [1, 2, 3]
