@@ -58,10 +58,15 @@ T = TypeVar("T")
 #: writes only the writer's own checkpoint can guarantee). The WAL stays under ~40 MiB.
 WAL_CHECKPOINT_PAGES = 10_000
 
-#: Seconds between background checkpoints while there are writes. Chat rewrites the same index
-#: pages (a conversation's latest leaves) again and again; a checkpoint copies each page once
-#: however often it changed in between.
+#: Seconds between looks at the WAL by the background checkpointer. It checkpoints once
+#: CHECKPOINT_MESSAGES messages were appended since the last time (every look, under load),
+#: or CHECKPOINT_MAX_AGE seconds after the first write since then (light traffic). Chat
+#: rewrites the same index pages (a conversation's latest leaves) again and again; a
+#: checkpoint copies each page once however often it changed in between. Checkpointing on
+#: every look even under light traffic measurably delayed the writes that met its fsync.
 CHECKPOINT_INTERVAL = 0.5
+CHECKPOINT_MESSAGES = 2_000
+CHECKPOINT_MAX_AGE = 10.0
 
 #: Store calls per hop to the worker thread.
 _MAX_JOBS = 256
@@ -104,6 +109,8 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
         self._seqs = _LastSeqs()
         self._ckeys = _ConvKeys()
         self._calls = 0
+        #: Messages appended so far (the checkpointer's measure of WAL growth).
+        self._appended = 0
         self._checkpointer: asyncio.Task[None] | None = None
         #: Background checkpoints that ran, and the last one's (busy, WAL frames, copied frames).
         self.checkpoints = 0
@@ -181,12 +188,15 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parley-sqlite-ckpt") as executor:
             db = await loop.run_in_executor(executor, lambda: sqlite3.connect(self._path, timeout=0))
             try:
-                seen = self._calls
+                calls, appended, waited = self._calls, self._appended, 0.0
                 while True:
                     await asyncio.sleep(CHECKPOINT_INTERVAL)
-                    if self._calls == seen:
+                    if self._calls == calls:
                         continue
-                    seen = self._calls
+                    waited += CHECKPOINT_INTERVAL
+                    if self._appended - appended < CHECKPOINT_MESSAGES and waited < CHECKPOINT_MAX_AGE:
+                        continue
+                    calls, appended, waited = self._calls, self._appended, 0.0
                     try:
                         row = await loop.run_in_executor(
                             executor, lambda: db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -407,6 +417,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables):
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
         if not batch:
             return []
+        self._appended += len(batch)
         return await self._run(lambda db: _append(db, batch, self._seqs, self._ckeys))
 
     async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:

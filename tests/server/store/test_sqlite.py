@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from parley.server.models import App, Conversation, Member, NewMessage
-from parley.server.store.sqlite import CHECKPOINT_INTERVAL, WAL_CHECKPOINT_PAGES, SQLiteStore
+from parley.server.store.sqlite import (
+    CHECKPOINT_INTERVAL,
+    CHECKPOINT_MESSAGES,
+    WAL_CHECKPOINT_PAGES,
+    SQLiteStore,
+)
 from parley.server.store.sqlite_schema import pack
 
 
@@ -39,6 +44,9 @@ async def test_a_background_connection_checkpoints_the_wal_while_writes_go_on(tm
     try:
         for i in range(20):
             await store.create_app(App(app=f"app_{i}", name="shop", secret="s" * 32, created=i))
+        await store.create_conversation(_conversation(), [_alice()])
+        for start in range(0, CHECKPOINT_MESSAGES, 250):  # enough appended to call for a checkpoint
+            await store.append([_message(f"k{n}") for n in range(start, start + 250)])
         for _ in range(int(5 / CHECKPOINT_INTERVAL)):
             done = store.last_checkpoint
             if done is not None and done[1] == done[2] > 0:
@@ -183,3 +191,15 @@ async def test_a_database_from_before_message_log_is_migrated_on_open(tmp_path: 
         assert "messages" not in tables and "message_log" in tables
         keys = [r[0] for r in db.execute("SELECT ckey FROM conversations ORDER BY ckey")]
         assert keys == [1, 2, 3]
+
+
+async def test_light_traffic_is_checkpointed_later_not_on_every_look(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "parley.db"))
+    await store.open()
+    try:
+        await store.create_conversation(_conversation(), [_alice()])
+        await store.append([_message("one")])
+        await asyncio.sleep(3 * CHECKPOINT_INTERVAL)
+        assert store.checkpoints == 0, "a few writes wait for CHECKPOINT_MAX_AGE"
+    finally:
+        await store.close()
