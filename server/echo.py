@@ -15,6 +15,8 @@ clients drop an echo that does arrive as a duplicate by seq.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 __all__ = ["EchoFilter"]
 
 #: Publishes awaiting their return from the broker, at most.
@@ -22,19 +24,24 @@ MAX_PENDING = 65_536
 
 
 class EchoFilter:
+    """Which local connection a message came from, bounded (the oldest entries go first).
+
+    The hub's is keyed by the published bytes; the message service keeps one keyed by mid
+    for messages submitted but not yet stored."""
+
     __slots__ = ("_origins",)
 
     def __init__(self) -> None:
-        self._origins: dict[bytes, object] = {}
+        self._origins: dict[Hashable, object] = {}
 
-    def expect(self, data: bytes, origin: object) -> None:
+    def expect(self, data: Hashable, origin: object) -> None:
         """``data`` is about to be published on behalf of the local connection ``origin``."""
         origins = self._origins
         origins[data] = origin
         if len(origins) > MAX_PENDING:
             del origins[next(iter(origins))]
 
-    def take(self, data: bytes) -> object | None:
+    def take(self, data: Hashable) -> object | None:
         """The connection not to push ``data`` to, if it came from one of ours."""
         return self._origins.pop(data, None) if self._origins else None
 

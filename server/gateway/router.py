@@ -91,16 +91,7 @@ class Router:
         """
         if frame.conv in conn.convs and conn.role != "bot":
             try:
-                stored = self._s.messages.submit(
-                    conn.app,
-                    conn.user,
-                    frame.conv,
-                    kind=frame.kind,
-                    body=frame.body,
-                    cmid=frame.cmid,
-                    mentions=frame.mentions,
-                    origin=conn,
-                )
+                stored = self._submit(conn, frame)
             except ServiceError as exc:
                 self.error(conn, exc.code, exc.message, frame.id)
                 return
@@ -168,7 +159,11 @@ class Router:
     async def _send(self, conn: Connection, frame: frames.Send) -> None:
         await self._require_member(conn, frame.conv)
         await self._support.check_bot_may_send(conn, frame.conv)
-        result = await self._s.messages.send(
+        self._acknowledge(conn, frame, await self._submit(conn, frame))
+
+    def _submit(self, conn: Connection, frame: frames.Send) -> asyncio.Future[Appended]:
+        """Both send paths: stored, then fanned out to everyone but ``conn`` (its ack has it)."""
+        return self._s.messages.submit(
             conn.app,
             conn.user,
             frame.conv,
@@ -176,8 +171,8 @@ class Router:
             body=frame.body,
             cmid=frame.cmid,
             mentions=frame.mentions,
+            origin=conn,
         )
-        self._acknowledge(conn, frame, result)
 
     def _acknowledge(self, conn: Connection, frame: frames.Send, result: Appended) -> None:
         m = result.message

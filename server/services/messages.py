@@ -17,7 +17,7 @@ from parley.proto import encode, frames
 from parley.proto.content import validate_body
 from parley.proto.errors import ErrorCode, ProtocolError
 from parley.server.channels import conv_channel
-from parley.server.echo import MAX_PENDING, EchoFilter
+from parley.server.echo import EchoFilter
 from parley.server.errors import ServiceError
 from parley.server.ids import IdSequence, now_ms
 from parley.server.metrics import Metrics
@@ -48,7 +48,7 @@ class MessageService:
         self._metrics = metrics
         self._echoes = echoes
         #: mid -> the local connection a submitted message came from (see ``submit``).
-        self._origins: dict[str, object] = {}
+        self._origins = EchoFilter()
         self._batcher = AppendBatcher(store, self._publish_stored, max_batch=max_batch)
         self._mids = IdSequence("m")
         #: Messages persisted by this node (metrics).
@@ -62,10 +62,9 @@ class MessageService:
         if self._metrics is not None:
             self._metrics.append_batch.observe(len(results))
             self._metrics.persisted.inc(sum(1 for r in results if not r.duplicate))
-        origins = self._origins
         for result in results:
             m = result.message
-            origin = origins.pop(m.mid, None) if origins else None
+            origin = self._origins.take(m.mid)
             if result.duplicate:
                 continue
             self.persisted += 1
@@ -111,10 +110,7 @@ class MessageService:
             raise ServiceError(exc.code, exc.message) from None
         mid = self._mids.next()
         if origin is not None and self._echoes is not None:
-            origins = self._origins
-            origins[mid] = origin
-            if len(origins) > MAX_PENDING:  # a batch that failed leaves its entries behind
-                del origins[next(iter(origins))]
+            self._origins.expect(mid, origin)  # bounded: a batch that fails leaves its entries
         message = NewMessage(
             app=app,
             conv=conv,

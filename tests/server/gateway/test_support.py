@@ -148,3 +148,24 @@ async def test_roles_are_enforced(node: RunningNode) -> None:
     assert isinstance(missing, frames.Error) and missing.code == "not_found"
     for client in (customer, agent, other):
         await client.close()
+
+
+async def test_a_bots_send_takes_the_checked_path_and_is_not_echoed_to_it_either(node: RunningNode) -> None:
+    customer = await RawClient.connect(node.url, await node.token("cust2"))
+    bot = await as_role(node, "parley-bot", "bot")
+    c = (await customer.request(frames.ConvCreate, kind="support")).conv.conv
+    ack = await bot.request(frames.Send, conv=c, cmid="hello", body={"text": "Hi!"})
+    assert isinstance(ack, frames.Ack)
+    got = await customer.expect(frames.Msg)
+    while got.m.seq != ack.seq:
+        got = await customer.expect(frames.Msg)
+    assert got.m.sender == "parley-bot"
+    await customer.request(frames.Send, conv=c, cmid="q", body={"text": "where is my parcel?"})
+    later = await bot.expect(frames.Msg)
+    while later.m.kind == "system":
+        later = await bot.expect(frames.Msg)
+    assert (later.m.sender, later.m.seq) == ("cust2", ack.seq + 1), (
+        "the bot's own message was not pushed back"
+    )
+    await customer.close()
+    await bot.close()
