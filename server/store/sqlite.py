@@ -52,7 +52,7 @@ T = TypeVar("T")
 
 #: WAL pages at which the writer itself checkpoints (SQLite's default: 1 000), blocking the
 #: writes queued behind it. It is the bound, not the routine: a background connection copies
-#: the WAL into the database every CHECKPOINT_INTERVAL without blocking the writer, so this
+#: the WAL into the database in the background (CHECKPOINT_*) without blocking the writer, so this
 #: checkpoint only copies what the last background pass missed and then lets the WAL restart
 #: (a WAL restarts only when a checkpoint has caught up with it, which under continuous
 #: writes only the writer's own checkpoint can guarantee). The WAL stays under ~40 MiB.
