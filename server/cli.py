@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from parley.server.cli_limits import limit_options
 from parley.server.errors import ServiceError
 from parley.server.logs import configure_logging
 from parley.server.ports import StoreUnavailable
@@ -128,6 +129,7 @@ def main() -> None:
     default="json",
     show_default=True,
 )
+@limit_options
 def serve(
     host: str,
     port: int,
@@ -145,6 +147,7 @@ def serve(
     max_connections_per_user: int,
     log_level: str,
     log_format: str,
+    **limits: Any,
 ) -> None:
     """Run a gateway node (WebSocket at /ws, admin API at /v1, OpenAPI at /openapi.json)."""
     from parley.server.serve import make_server
@@ -165,6 +168,7 @@ def serve(
         max_connections_per_user=max_connections_per_user,
         store_timeout=store_timeout,
         allowed_origins=allowed_origins,
+        **limits,
     )
     if node_id:
         settings = dataclasses.replace(settings, node_id=node_id)

@@ -51,6 +51,8 @@ class Node:
         self.decoder = ClientDecoder(settings.max_frame)
         #: Send rate limits per user on this node (shared by the user's connections here).
         self.user_buckets: dict[tuple[str, str], TokenBucket] = {}
+        #: Typing and draft rate limits per user on this node.
+        self.ephemeral_buckets: dict[tuple[str, str], TokenBucket] = {}
         #: Result of the last end-to-end broker probe (``/readyz``).
         self.broker_ready = True
         self._in_by_type: dict[type, Any] = {}
@@ -116,6 +118,17 @@ class Node:
         bucket = self.user_buckets.get((app, user))
         if bucket is None:
             bucket = self.user_buckets[(app, user)] = TokenBucket(s.rate_sends, s.rate_sends_burst)
+        return bucket
+
+    def ephemeral_bucket(self, app: str, user: str) -> TokenBucket | None:
+        """The user's bucket for ``typing`` and ``draft`` frames (fanned out to every member)."""
+        s = self.settings
+        if s.rate_ephemeral <= 0:
+            return None
+        bucket = self.ephemeral_buckets.get((app, user))
+        if bucket is None:
+            bucket = TokenBucket(s.rate_ephemeral, s.rate_ephemeral_burst)
+            self.ephemeral_buckets[(app, user)] = bucket
         return bucket
 
     async def check_broker(self) -> bool:
@@ -190,8 +203,9 @@ class Node:
             if now - last_probe > self.settings.probe_interval:
                 last_probe = now
                 await self.check_broker()
-            for key in [k for k in self.user_buckets if not self.hub.devices(*k)]:
-                del self.user_buckets[key]
+            for buckets in (self.user_buckets, self.ephemeral_buckets):
+                for key in [k for k in buckets if not self.hub.devices(*k)]:
+                    del buckets[key]
             if now - last_refresh > self.settings.presence_ttl / 3:
                 last_refresh = now
                 entries = [(c.app, c.user, c.id) for c in self.hub.connections]

@@ -61,3 +61,8 @@ class Settings:
     #: Seconds between end-to-end broker probes, and how long a probe may take.
     probe_interval: float = 10.0
     probe_timeout: float = 2.0
+    #: Typing and draft frames per second a user may send through this node (token bucket); 0 disables.
+    rate_ephemeral: float = 10.0
+    rate_ephemeral_burst: float = 20.0
+    #: Largest draft body (MessagePack bytes); a draft is re-sent whole as it grows and fanned out to all.
+    max_draft_bytes: int = 16 * 1024

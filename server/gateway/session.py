@@ -129,6 +129,11 @@ def _rate_limited(node: Node, conn: Connection, frame: object) -> bool:
         user_bucket = node.user_bucket(conn.app, conn.user)
         if user_bucket is not None and not user_bucket.take():
             scope, bucket = "user", user_bucket
+    elif isinstance(frame, (frames.Typing, frames.Draft)):
+        # Each is fanned out to every member: limited per user like sends, in its own budget.
+        user_bucket = node.ephemeral_bucket(conn.app, conn.user)
+        if user_bucket is not None and not user_bucket.take():
+            scope, bucket = "ephemeral", user_bucket
     if not scope:
         return False
     node.metrics.rate_limited.labels(scope).inc()

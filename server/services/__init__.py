@@ -60,7 +60,7 @@ def build_services(
         apps=AppService(store, audience=settings.token_audience),
         messages=messages,
         conversations=conversations,
-        receipts=ReceiptService(store, broker),
+        receipts=ReceiptService(store, broker, max_draft_bytes=settings.max_draft_bytes),
         presence=presence,
         history=HistoryService(store),
         support=support,

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 
+import msgspec
+
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
 from parley.server.channels import conv_channel
@@ -28,9 +30,11 @@ OWN_READS_INTERVAL = 0.5
 
 
 class ReceiptService:
-    def __init__(self, store: Store, broker: Broker) -> None:
+    def __init__(self, store: Store, broker: Broker, *, max_draft_bytes: int = 16 * 1024) -> None:
         self._store = store
         self._broker = broker
+        #: A draft is re-sent whole as it grows, to every member: its size is bounded.
+        self._max_draft_bytes = max_draft_bytes
         self._own: dict[tuple[str, str, str], int] = {}
         self._writer: asyncio.Task[None] | None = None
         self._flush_now = asyncio.Event()
@@ -82,6 +86,12 @@ class ReceiptService:
 
     def draft(self, app: str, user: str, frame: frames.Draft) -> None:
         """Ephemeral: a growing message, fanned out to members, never stored."""
+        size = len(msgspec.msgpack.encode(frame.body))
+        if size > self._max_draft_bytes:
+            raise ServiceError(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"a draft body is at most {self._max_draft_bytes} bytes (this one is {size})",
+            )
         event = frames.DraftEvent(
             conv=frame.conv, user=user, draft=frame.draft, body=frame.body, done=frame.done
         )

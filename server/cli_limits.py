@@ -1,0 +1,41 @@
+"""``parley serve`` options for the abuse limits: one ``--name`` / ``PARLEY_NAME`` per ``Settings`` field.
+
+Generated from the field's default (type and shown default), so adding a limit is one line
+here and the option cannot disagree with ``Settings``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from parley.server.settings import Settings
+
+__all__ = ["LIMIT_OPTIONS", "limit_options"]
+
+#: Settings field → help text. Each becomes ``--field-name`` with env ``PARLEY_FIELD_NAME``.
+LIMIT_OPTIONS: dict[str, str] = {
+    "rate_ephemeral": "Typing/draft frames per second per user per node; 0 disables.",
+    "rate_ephemeral_burst": "Burst of typing/draft frames per user.",
+    "max_draft_bytes": "Largest draft body in bytes.",
+}
+
+
+def limit_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one click option per :data:`LIMIT_OPTIONS` entry; values arrive as keyword arguments."""
+    defaults = {fld.name: fld.default for fld in dataclasses.fields(Settings)}
+    for name, help_text in reversed(LIMIT_OPTIONS.items()):
+        default = defaults[name]
+        f = click.option(
+            "--" + name.replace("_", "-"),
+            name,
+            envvar="PARLEY_" + name.upper(),
+            default=default,
+            show_default=True,
+            type=type(default),
+            help=help_text,
+        )(f)
+    return f
