@@ -21,6 +21,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "rate_ephemeral": "Typing/draft frames per second per user per node; 0 disables.",
     "rate_ephemeral_burst": "Burst of typing/draft frames per user.",
     "max_draft_bytes": "Largest draft body in bytes.",
+    "token_max_lifetime": "Longest a user token may live (exp from now), seconds.",
 }
 
 

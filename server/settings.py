@@ -66,3 +66,7 @@ class Settings:
     rate_ephemeral_burst: float = 20.0
     #: Largest draft body (MessagePack bytes); a draft is re-sent whole as it grows and fanned out to all.
     max_draft_bytes: int = 16 * 1024
+    #: Longest a user token may live: ``exp`` further than this from now is ``token_invalid``.
+    token_max_lifetime: int = 30 * 86400
+    #: Bearer token that ``/metrics`` and ``/readyz`` require; unset leaves them open.
+    ops_token: str | None = None

@@ -9,7 +9,10 @@ token we accept, PyJWT accepts with the same claims; a token PyJWT rejects, we r
 
 Deliberately narrower than PyJWT: only ``alg: HS256``; no critical header extensions (so no
 detached ``b64: false`` payloads); ``exp``/``nbf``/``iat`` must be JSON numbers (PyJWT also
-takes numeric strings).
+takes numeric strings) between 0 and 2^53, and ``exp`` no later than ``max_lifetime`` seconds
+from now (PyJWT takes ``exp: 1e308``: a validly signed token that never expires); ``name``, if
+present, is a string of at most 200 characters. A payload nested past the JSON decoder's depth
+is invalid (msgspec raises ``RecursionError`` there, which must not escape the connect path).
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ def _object(data: bytes, name: str) -> dict[str, Any]:
         value = _json.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise InvalidToken(f"{name}: not JSON") from None
+    except RecursionError:
+        raise InvalidToken(f"{name}: nested too deeply") from None
     if not isinstance(value, dict):
         raise InvalidToken(f"{name}: not a JSON object")
     return value
@@ -117,17 +122,28 @@ class SigningKey:
             raise InvalidToken("signature verification failed")
 
 
+#: Times are seconds since the epoch: anything outside [0, 2^53] is no instant a token may name.
+MAX_TIME = 2**53
+#: Longest ``name`` claim accepted (the admin API's user name limit).
+MAX_NAME = 200
+
+
 def _numeric(claims: dict[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidToken(f"{name} must be a number (seconds since the epoch)")
+    if not 0 <= value <= MAX_TIME:
+        raise InvalidToken(f"{name} is out of range")
     return value
 
 
-def check_claims(claims: dict[str, Any], *, now: float, leeway: float, issuer: str, audience: str) -> None:
-    """RFC 7519 §4.1 checks: ``exp`` (required), ``nbf``, ``iat``, ``iss``, ``aud``, ``sub``.
+def check_claims(
+    claims: dict[str, Any], *, now: float, leeway: float, issuer: str, audience: str, max_lifetime: float
+) -> None:
+    """RFC 7519 §4.1 checks: ``exp`` (required), ``nbf``, ``iat``, ``iss``, ``aud``, ``sub``;
+    and ours: ``exp`` at most ``max_lifetime`` seconds (+ ``leeway``) from ``now``.
 
     Raises :class:`ExpiredToken` past ``exp`` + ``leeway``, :class:`InvalidToken` otherwise.
     """
@@ -135,6 +151,11 @@ def check_claims(claims: dict[str, Any], *, now: float, leeway: float, issuer: s
         if claims.get(name) is None:
             raise InvalidToken(f'token is missing the "{name}" claim')
     exp, nbf, iat = _numeric(claims, "exp"), _numeric(claims, "nbf"), _numeric(claims, "iat")
+    if exp is not None and exp > now + max_lifetime + leeway:
+        raise InvalidToken("exp is further away than the longest token lifetime")
+    display = claims.get("name")
+    if display is not None and (not isinstance(display, str) or len(display) > MAX_NAME):
+        raise InvalidToken(f"name must be a string of at most {MAX_NAME} characters")
     if nbf is not None and int(nbf) > now + leeway:
         raise InvalidToken("the token is not yet valid (nbf)")
     if iat is not None and int(iat) > now + leeway:

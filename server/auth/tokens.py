@@ -48,10 +48,11 @@ def issue_token(
 class TokenVerifier:
     """Checks tokens against the issuing app's secret (apps cached per node)."""
 
-    def __init__(self, store: Store, *, audience: str, leeway: int) -> None:
+    def __init__(self, store: Store, *, audience: str, leeway: int, max_lifetime: int) -> None:
         self._store = store
         self._audience = audience
         self._leeway = leeway
+        self._max_lifetime = max_lifetime
         self._apps: dict[str, tuple[App, hs256.SigningKey]] = {}
 
     async def verify(self, token: str) -> Claims:
@@ -75,7 +76,12 @@ class TokenVerifier:
         try:
             key.check_signature(parsed)
             hs256.check_claims(
-                claims, now=time.time(), leeway=self._leeway, issuer=app.app, audience=self._audience
+                claims,
+                now=time.time(),
+                leeway=self._leeway,
+                issuer=app.app,
+                audience=self._audience,
+                max_lifetime=self._max_lifetime,
             )
         except hs256.ExpiredToken:
             raise ServiceError(ErrorCode.TOKEN_EXPIRED, "token expired: fetch a new one") from None

@@ -56,8 +56,13 @@ def build_services(
     return Services(
         store=store,
         broker=broker,
-        tokens=TokenVerifier(store, audience=settings.token_audience, leeway=settings.token_leeway),
-        apps=AppService(store, audience=settings.token_audience),
+        tokens=TokenVerifier(
+            store,
+            audience=settings.token_audience,
+            leeway=settings.token_leeway,
+            max_lifetime=settings.token_max_lifetime,
+        ),
+        apps=AppService(store, audience=settings.token_audience, max_ttl=settings.token_max_lifetime),
         messages=messages,
         conversations=conversations,
         receipts=ReceiptService(store, broker, max_draft_bytes=settings.max_draft_bytes),

@@ -31,9 +31,11 @@ class NewApp:
 
 
 class AppService:
-    def __init__(self, store: Store, *, audience: str) -> None:
+    def __init__(self, store: Store, *, audience: str, max_ttl: int = 30 * 86400) -> None:
         self._store = store
         self._audience = audience
+        #: Longest token it signs (the verifier's ``token_max_lifetime``).
+        self._max_ttl = max_ttl
 
     async def create_app(self, name: str) -> NewApp:
         app = App(app=new_id("app"), name=name, secret=secrets.token_urlsafe(32), created=now_ms())
@@ -71,8 +73,8 @@ class AppService:
 
     async def token(self, app: str, user: str, *, ttl: int = 3600) -> tuple[str, int]:
         """A user token, carrying the user's stored name and role when the user exists."""
-        if not 1 <= ttl <= 30 * 86400:
-            raise ServiceError(ErrorCode.INVALID_REQUEST, "ttl must be between 1 s and 30 days")
+        if not 1 <= ttl <= self._max_ttl:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"ttl must be between 1 and {self._max_ttl} s")
         record = await self._store.get_user(app, user)
         name, role = (record.name, record.role) if record else ("", "user")
         return issue_token(

@@ -24,13 +24,16 @@ from parley.server.auth import hs256
 SECRET = "s3cret-" * 11  # 66 bytes: long enough for HS512 without a warning
 NOW = 1_800_000_000
 LEEWAY = 30
+MAX_LIFETIME = 30 * 86400
 
 
 def ours(token: str | bytes, secret: str = SECRET, now: float = NOW) -> str | dict[str, Any]:
     try:
         parsed = hs256.parse(token)
         hs256.SigningKey(secret).check_signature(parsed)
-        hs256.check_claims(parsed.claims, now=now, leeway=LEEWAY, issuer="app1", audience="parley")
+        hs256.check_claims(
+            parsed.claims, now=now, leeway=LEEWAY, issuer="app1", audience="parley", max_lifetime=MAX_LIFETIME
+        )
     except hs256.ExpiredToken:
         return "expired"
     except hs256.InvalidToken:
@@ -223,3 +226,56 @@ def test_a_fresh_token_from_issue_token_verifies_now() -> None:
     assert ours(token, now=time.time()) == pyjwt(token, now=time.time())
     claims = ours(token, now=time.time())
     assert isinstance(claims, dict) and claims["sub"] == "bob" and claims["exp"] == exp
+
+
+def raw_payload(payload: bytes) -> str:
+    """A correctly signed token around any payload bytes (JSON PyJWT could not write)."""
+    signing_input = f"{b64(HS256_HEADER)}.{b64(payload)}"
+    mac = hmac.digest(SECRET.encode(), signing_input.encode(), hashlib.sha256)
+    return f"{signing_input}.{b64(mac)}"
+
+
+@pytest.mark.parametrize("depth", [1_200, 100_000])
+@pytest.mark.parametrize("where", ["top", "name", "aud"])
+def test_a_deeply_nested_payload_is_invalid_not_a_recursion_error(depth: int, where: str) -> None:
+    nested = b"[" * depth + b"]" * depth
+    claims = json.dumps(good()).encode()
+    if where == "top":
+        payload = b'{"x":' + nested + b"}"
+    else:
+        payload = claims[:-1] + b', "' + where.encode() + b'":' + nested + b"}"
+    assert ours(raw_payload(payload)) == "invalid"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        good(exp=1e308),
+        good(exp=2**70),
+        good(exp=NOW + MAX_LIFETIME + LEEWAY + 1),
+        good(iat=-(2**70)),
+        good(nbf=-1e308),
+        good(iat=-1),
+    ],
+    ids=["exp-1e308", "exp-2^70", "exp-past-max-lifetime", "iat--2^70", "nbf--1e308", "iat-negative"],
+)
+def test_times_must_be_bounded_numbers(claims: dict[str, Any]) -> None:
+    """Stricter than PyJWT on purpose: a validly signed token must not live (almost) forever."""
+    assert ours(sign(claims)) == "invalid"
+
+
+@pytest.mark.parametrize("literal", [b"1e999", b"-1e999", b"NaN", b"Infinity"])
+def test_non_finite_times_are_invalid(literal: bytes) -> None:
+    claims = json.dumps(good(exp=None)).encode()
+    assert ours(raw_payload(claims[:-1] + b', "exp": ' + literal + b"}")) == "invalid"
+
+
+def test_the_longest_allowed_lifetime_is_accepted() -> None:
+    claims = good(exp=NOW + MAX_LIFETIME)
+    assert ours(sign(claims)) == claims
+
+
+def test_a_name_must_be_a_short_string() -> None:
+    for name in (["x"], {"a": 1}, 7, "n" * 201):
+        assert ours(sign(good(name=name))) == "invalid"
+    assert ours(sign(good(name="n" * 200))) == good(name="n" * 200)
