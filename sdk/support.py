@@ -3,10 +3,12 @@
 A ``support`` conversation moves through ``bot`` → ``waiting_for_agent`` →
 ``agent`` → ``resolved`` (an agent may also hand it back to the ``bot``). Every
 transition is a ``system`` message in the conversation with body
-``{"event": "support", "state": ..., "by": ..., "agent": ..., "reason": ..., "summary": ...}``,
+``{"event": "support", "state": ..., "by": ..., "agent": ...}``,
 so every member sees it as a :class:`~parley.sdk.events.MessageEvent`; the
 current state is in the conversation's ``meta["support"]`` (see
-:func:`support_state`).
+:func:`support_state`). The hand-over ``reason`` and ``summary`` are for agents
+only: in ``meta["support"]`` of what :meth:`SupportOps.support_queue` and
+:meth:`SupportOps.claim` return, and in the ticket's notes conversation.
 
 Who may call what: the customer or the bot hands over; agents claim, transfer,
 release, resolve, list the queue and write notes (the bot may resolve too);
@@ -157,7 +159,8 @@ class SupportOps:
         await self._request(lambda rid: f.SupportResolve(id=rid, conv=conv), False)
 
     async def rate(self, conv: str, score: int) -> None:
-        """The customer: satisfaction ``score`` (1–5) for a resolved conversation."""
+        """The customer: satisfaction ``score`` (1–5) for a resolved conversation, once
+        (a second rate raises :class:`~parley.sdk.errors.ReplyError` ``invalid_request``)."""
         if not 1 <= score <= 5:
             raise ValueError("score must be between 1 and 5")
         await self._request(lambda rid: f.SupportRate(id=rid, conv=conv, score=score), False)

@@ -137,9 +137,10 @@ class Store(Protocol):
 
     async def get_ticket(self, app: str, conv: str) -> Ticket | None: ...
 
-    async def update_ticket(self, ticket: Ticket, expect: Collection[str]) -> bool:
+    async def update_ticket(self, ticket: Ticket, expect: Collection[str], *, unrated: bool = False) -> bool:
         """Replace the ticket only if its stored state is one of ``expect`` (compare-and-set,
-        so two agents claiming at once cannot both win). False if it was not."""
+        so two agents claiming at once cannot both win) and, with ``unrated``, only if no
+        score is stored yet (so two rates at once count once). False if it was not."""
 
     async def list_tickets(
         self, app: str, *, state: str | None = None, agent: str | None = None

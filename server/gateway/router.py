@@ -85,11 +85,11 @@ class Router:
     def start_send(self, conn: Connection, frame: frames.Send) -> None:
         """Start a ``send``; it is acked (or answered with an error) once stored.
 
-        The common case (a member whose membership is cached, not a bot) needs no
+        The common case (a member whose membership is cached, not a bot or agent) needs no
         task: the stored-message future acks through a callback. Anything that must
         ask the store first runs as a task.
         """
-        if frame.conv in conn.convs and conn.role != "bot":
+        if frame.conv in conn.convs and not self._support.gated(conn):
             try:
                 stored = self._submit(conn, frame)
             except ServiceError as exc:
@@ -156,9 +156,13 @@ class Router:
     async def _hello_again(self, conn: Connection, frame: frames.Hello) -> None:
         raise ServiceError(ErrorCode.ALREADY_AUTHENTICATED, "this connection is already authenticated")
 
+    async def _require_writer(self, conn: Connection, conv: str) -> None:
+        """Every frame that writes into ``conv`` passes here: a member, and allowed by the support gate."""
+        await self._require_member(conn, conv)
+        await self._support.check_may_write(conn, conv)
+
     async def _send(self, conn: Connection, frame: frames.Send) -> None:
-        await self._require_member(conn, frame.conv)
-        await self._support.check_bot_may_send(conn, frame.conv)
+        await self._require_writer(conn, frame.conv)
         self._acknowledge(conn, frame, await self._submit(conn, frame))
 
     def _submit(self, conn: Connection, frame: frames.Send) -> asyncio.Future[Appended]:
@@ -183,13 +187,13 @@ class Router:
         self._s.receipts.mark_sent(conn.app, conn.user, m.conv, m.seq)
 
     async def _edit(self, conn: Connection, frame: frames.Edit) -> None:
-        await self._require_member(conn, frame.conv)
+        await self._require_writer(conn, frame.conv)
         result = await self._s.messages.edit(conn.app, conn.user, frame.conv, frame.seq, frame.body)
         m = result.message
         self._reply(conn, frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts))
 
     async def _recall(self, conn: Connection, frame: frames.Recall) -> None:
-        await self._require_member(conn, frame.conv)
+        await self._require_writer(conn, frame.conv)
         member = await self._s.store.get_member(conn.app, frame.conv, conn.user)
         moderator = member is not None and member.role in ("owner", "admin")
         result = await self._s.messages.recall(
@@ -199,11 +203,19 @@ class Router:
         self._reply(conn, frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts))
 
     async def _typing(self, conn: Connection, frame: frames.Typing) -> None:
-        await self._require_member(conn, frame.conv)
+        await self._require_writer(conn, frame.conv)
         self._s.receipts.typing(conn.app, conn.user, frame.conv, frame.on)
 
     async def _draft(self, conn: Connection, frame: frames.Draft) -> None:
-        await self._require_member(conn, frame.conv)
+        try:
+            await self._require_writer(conn, frame.conv)
+        except ServiceError as exc:
+            if not (frame.done and exc.code is ErrorCode.FORBIDDEN):
+                raise
+            # A silenced writer may still withdraw a draft it had started (viewers drop it),
+            # but the withdrawal carries no content.
+            await self._require_member(conn, frame.conv)
+            frame = frames.Draft(conv=frame.conv, draft=frame.draft, body={}, done=True)
         self._s.receipts.draft(conn.app, conn.user, frame)
 
     async def _read(self, conn: Connection, frame: frames.Read) -> None:

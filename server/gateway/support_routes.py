@@ -51,15 +51,24 @@ class SupportHandlers:
             frames.ProfileTag: self._profile_tag,
         }
 
-    async def check_bot_may_send(self, conn: Connection, conv: str) -> None:
-        """While an agent owns a support conversation (or it is resolved) the bot stays silent."""
-        if conn.role != "bot":
+    @staticmethod
+    def gated(conn: Connection) -> bool:
+        """Whether :meth:`check_may_write` can refuse ``conn`` (a service role); the send
+        fast path skips the check (and its store read) for everyone else."""
+        return conn.role in SERVICE_ROLES
+
+    async def check_may_write(self, conn: Connection, conv: str) -> None:
+        """The one gate for every frame that writes into a conversation (send, edit,
+        recall, typing, draft): in a support conversation the bot is silent while an agent
+        owns it (or it is resolved), and an agent writes only while it owns the ticket."""
+        if not self.gated(conn):
             return
         ticket = await self._s.store.get_ticket(conn.app, conv)
-        if ticket is not None and ticket.state in ("agent", "resolved"):
-            raise ServiceError(
-                ErrorCode.FORBIDDEN, f"the bot stays silent while the conversation is {ticket.state!r}"
-            )
+        if ticket is None:
+            return
+        refusal = self._s.support.write_refusal(ticket, conn.user, conn.role)
+        if refusal:
+            raise ServiceError(ErrorCode.FORBIDDEN, refusal)
 
     async def _handoff(self, conn: Connection, f: frames.SupportHandoff) -> None:
         await self._s.support.handoff(conn.app, conn.user, conn.role, f.conv, f.reason, f.summary)

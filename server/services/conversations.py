@@ -105,11 +105,15 @@ class ConversationService:
                 Member(app, "", u, "member", now) for u in others
             ]
             if kind == "support":
-                # The customer owns the conversation; the service side joins as admins.
+                # Only the service side is privileged: the support bot joins as admin (agents
+                # join when they claim). Users the customer names are plain members, like the
+                # customer, so a customer can never bring in someone who moderates or removes
+                # the bot.
                 service = [self._support_bot] if self._support_bot and self._support_bot != actor else []
                 rows = [Member(app, "", actor, "member", now)] + [
-                    Member(app, "", u, "admin", now) for u in dict.fromkeys([*service, *others])
+                    Member(app, "", u, "admin", now) for u in service
                 ]
+                rows += [Member(app, "", u, "member", now) for u in others if u not in service]
                 state = {"state": "bot", "agent": "", "reason": "", "summary": ""}
                 meta = {**(meta or {}), "support": state}
         draft = Conversation(
@@ -136,6 +140,14 @@ class ConversationService:
         view = await self.view(app, stored.conv)
         self._announce(app, "join", view, [m.user for m in rows])
         return view
+
+    async def create_internal(self, app: str, *, name: str, meta: dict[str, Any]) -> Conversation:
+        """A group without members (e.g. a ticket's agents-only notes), for services to fill."""
+        draft = Conversation(
+            app=app, conv=new_id("c"), kind="group", epoch=secrets.token_hex(4), created=now_ms(),
+            name=name, meta=meta, created_by="", direct_key=None,
+        )  # fmt: skip
+        return await self._store.create_conversation(draft, [])
 
     async def add_members(
         self,
@@ -231,6 +243,15 @@ class ConversationService:
         conversation = await self._load(app, conv)
         if not as_service:
             require_manager(conversation, await self._store.get_member(app, conv, actor))
+        if meta is not None and conversation.kind == "support":
+            # meta.support mirrors the ticket and only the support service writes it
+            # (through the store), so the two can never disagree.
+            current = conversation.meta.get("support")
+            if "support" in meta and meta["support"] != current:
+                raise ServiceError(
+                    ErrorCode.FORBIDDEN, "meta.support follows the ticket; use the support frames"
+                )
+            meta = {**meta, "support": current}
         await self._store.update_conversation(app, conv, name=name, meta=meta)
         changes: dict[str, Any] = {}
         if name is not None:

@@ -4,8 +4,20 @@ States: ``bot`` → ``waiting_for_agent`` → ``agent`` → ``resolved`` (and ba
 to ``bot`` when an agent releases). The ticket in the store is the truth and
 changes by compare-and-set, so two agents claiming at once cannot both win.
 Every transition is also written into the conversation as a ``system``
-message ``{"event": "support", "state": ...}`` that every member sees, and
-mirrored into the conversation's ``meta["support"]``.
+message ``{"event": "support", "state", "agent", "by"}`` that every member sees, and
+mirrored into the conversation's ``meta["support"]`` (``{"state", "agent"}``; only this
+service writes it, so meta and ticket never disagree).
+
+What the customer must not see stays with the service side: the hand-over
+``reason`` and ``summary`` (a model's view of the customer) are kept on the
+ticket, recorded in the agents-only notes conversation and added to the
+conversation records agents get (``support_queue``, ``support_claim``).
+
+Who may write (:meth:`SupportService.write_refusal`, the one rule the gateway
+applies to every frame that writes): the bot while the state is ``bot`` or
+``waiting_for_agent``; an agent only while it owns the ticket; anyone else (the
+customer) always. An agent joins only once its claim (or transfer) has won the
+compare-and-set, and is demoted to a plain member when it loses the ticket.
 """
 
 from __future__ import annotations
@@ -25,10 +37,15 @@ from parley.server.services.conversations import ConversationService, Conversati
 from parley.server.services.messages import MessageService
 from parley.server.services.presence import PresenceService
 
-__all__ = ["SupportService"]
+__all__ = ["SupportService", "public_state"]
 
 BOT, WAITING, AGENT, RESOLVED = "bot", "waiting_for_agent", "agent", "resolved"
 SUMMARY_TURNS = 6
+
+
+def public_state(ticket: Ticket) -> dict[str, str]:
+    """What every member (the customer too) may know of a ticket: ``meta.support``."""
+    return {"state": ticket.state, "agent": ticket.agent}
 
 
 class SupportService:
@@ -60,7 +77,7 @@ class SupportService:
             raise ServiceError(
                 ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {current.state!r}"
             )
-        state = {"state": moved.state, "agent": moved.agent, "reason": moved.reason, "summary": moved.summary}
+        state = public_state(moved)
         conversation = await self._store.get_conversation(ticket.app, ticket.conv)
         meta = {**(conversation.meta if conversation else {}), "support": state}
         await self._store.update_conversation(ticket.app, ticket.conv, meta=meta)
@@ -76,29 +93,46 @@ class SupportService:
         if not await self._conversations.is_member(app, conv, actor):
             raise ServiceError(ErrorCode.FORBIDDEN, f"not a member of conversation {conv}")
         summary = summary or await self._summarise(app, conv)
-        moved = await self._move(
-            ticket, actor, {BOT}, state=WAITING, reason=reason or "handoff", summary=summary
+        ticket = await self._ensure_notes(ticket, {BOT})
+        reason = reason or "handoff"
+        moved = await self._move(ticket, actor, {BOT}, state=WAITING, reason=reason, summary=summary)
+        # For agents only: the customer never receives the notes conversation.
+        await self._messages.system_event(
+            app,
+            ticket.notes_conv,
+            actor,
+            "handoff",
+            support_conv=conv,
+            by=actor,
+            reason=reason,
+            summary=summary,
         )
         return await self.auto_assign(moved) or moved
 
     async def claim(self, app: str, agent: str, conv: str) -> ConversationView:
-        """An agent takes the conversation (waiting, or still with the bot)."""
+        """An agent takes the conversation (waiting, or still with the bot).
+
+        The compare-and-set comes first: an agent whose claim loses gets no access at all.
+        """
         ticket = await self.ticket(app, conv)
-        await self._join(app, agent, ticket)
-        await self._move(ticket, agent, {WAITING, BOT}, state=AGENT, agent=agent)
-        return await self._conversations.view(app, conv)
+        moved = await self._move(ticket, agent, {WAITING, BOT}, state=AGENT, agent=agent)
+        await self._join(app, agent, moved)
+        return await self.agent_view(moved)
 
     async def transfer(self, app: str, agent: str, conv: str, to: str) -> None:
         ticket = await self._owned(app, agent, conv)
         if to not in {u.user for u in await self._store.list_users(app, "agent")}:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"{to} is not an agent")
-        await self._join(app, to, ticket)
-        await self._move(ticket, agent, {AGENT}, agent=to, reason=f"transferred by {agent}")
+        moved = await self._move(ticket, agent, {AGENT}, agent=to, reason=f"transferred by {agent}")
+        await self._join(app, to, moved)
+        if to != agent:
+            await self._demote(app, conv, agent)
 
     async def release(self, app: str, agent: str, conv: str) -> None:
         """Hand the conversation back to the bot."""
         ticket = await self._owned(app, agent, conv)
         await self._move(ticket, agent, {AGENT}, state=BOT, agent="", reason=f"released by {agent}")
+        await self._demote(app, conv, agent)
 
     async def resolve(self, app: str, actor: str, role: str, conv: str) -> None:
         """Close the case (the owning agent, or the bot while it handles it); ask for a score."""
@@ -116,10 +150,13 @@ class SupportService:
             raise ServiceError(ErrorCode.FORBIDDEN, "only the customer rates the service")
         if ticket.state != RESOLVED:
             raise ServiceError(ErrorCode.INVALID_REQUEST, "rate after the conversation is resolved")
-        if not await self._store.update_ticket(
-            dataclasses.replace(ticket, score=score, updated=now_ms()), {RESOLVED}
+        # Once per ticket: a later rate is refused (not replaced), so the profile's
+        # counters count each ticket once. The store's compare-and-set on "unrated"
+        # settles two concurrent rates.
+        if ticket.score or not await self._store.update_ticket(
+            dataclasses.replace(ticket, score=score, updated=now_ms()), {RESOLVED}, unrated=True
         ):
-            raise ServiceError(ErrorCode.INVALID_REQUEST, "the conversation was reopened")
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "this conversation was already rated")
         now = now_ms()
         await self._store.merge_profile(
             app,
@@ -137,18 +174,29 @@ class SupportService:
         mine = [t for t in await self._store.list_tickets(app, agent=agent) if t.state == AGENT]
         return [await self._info(t) for t in waiting], [await self._info(t) for t in mine]
 
+    async def agent_view(self, ticket: Ticket) -> ConversationView:
+        """The conversation as agents see it: ``meta.support`` also has the hand-over
+        ``reason`` and ``summary`` (never stored in the meta members read)."""
+        view = await self._conversations.view(ticket.app, ticket.conv)
+        support = {**public_state(ticket), "reason": ticket.reason, "summary": ticket.summary}
+        conversation = dataclasses.replace(
+            view.conversation, meta={**view.conversation.meta, "support": support}
+        )
+        return ConversationView(conversation, view.members)
+
+    def write_refusal(self, ticket: Ticket, user: str, role: str) -> str:
+        """Why ``user`` (with token role ``role``) may not write into the ticket's
+        conversation now, or "" if it may. The customer (and other users) always may."""
+        if role == "bot" and ticket.state in (AGENT, RESOLVED):
+            return f"the bot stays silent while the conversation is {ticket.state!r}"
+        if role == "agent" and not (ticket.agent == user and ticket.state in (AGENT, RESOLVED)):
+            return "only the agent who owns the conversation writes in it"
+        return ""
+
     async def note(self, app: str, agent: str, conv: str, text: str) -> frames.Ack:
         """An internal note, in an agents-only conversation linked to the ticket."""
-        ticket = await self.ticket(app, conv)
-        if not ticket.notes_conv:
-            view = await self._conversations.create(
-                app, agent, "group", [], name=f"notes {conv}", meta={"notes_for": conv}
-            )
-            linked = dataclasses.replace(ticket, notes_conv=view.conversation.conv)
-            if not await self._store.update_ticket(linked, {ticket.state}):
-                raise ServiceError(ErrorCode.UNAVAILABLE, "the ticket changed meanwhile; retry")
-            ticket = linked
-        elif not await self._conversations.is_member(app, ticket.notes_conv, agent):
+        ticket = await self._ensure_notes(await self.ticket(app, conv), None)
+        if not await self._conversations.is_member(app, ticket.notes_conv, agent):
             await self._conversations.add_members(app, agent, ticket.notes_conv, [agent], as_service=True)
         result = await self._messages.send(app, agent, ticket.notes_conv, kind="text", body={"text": text})
         m = result.message
@@ -177,6 +225,32 @@ class SupportService:
             raise ServiceError(ErrorCode.FORBIDDEN, "only the agent who owns the conversation may do that")
         return ticket
 
+    async def _ensure_notes(self, ticket: Ticket, expect: Collection[str] | None) -> Ticket:
+        """The ticket with its agents-only notes conversation (created without members:
+        agents join it when they join the ticket, and nobody else ever does)."""
+        if ticket.notes_conv:
+            return ticket
+        if expect is not None and ticket.state not in expect:
+            raise ServiceError(
+                ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {ticket.state!r}"
+            )
+        notes = await self._conversations.create_internal(
+            ticket.app, name=f"notes {ticket.conv}", meta={"notes_for": ticket.conv}
+        )
+        linked = dataclasses.replace(ticket, notes_conv=notes.conv)
+        if not await self._store.update_ticket(linked, expect or {ticket.state}):
+            current = await self.ticket(ticket.app, ticket.conv)
+            if expect is not None and current.state not in expect:
+                raise ServiceError(
+                    ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {current.state!r}"
+                )
+            raise ServiceError(ErrorCode.UNAVAILABLE, "the ticket changed meanwhile; retry")
+        return linked
+
+    async def _demote(self, app: str, conv: str, agent: str) -> None:
+        """An agent that lost the ticket keeps reading as a plain member, no longer an admin."""
+        await self._store.set_member_role(app, conv, agent, "member")
+
     async def _join(self, app: str, agent: str, ticket: Ticket) -> None:
         if not await self._conversations.is_member(app, ticket.conv, agent):
             await self._conversations.add_members(app, agent, ticket.conv, [agent], "admin", as_service=True)
@@ -184,7 +258,7 @@ class SupportService:
             await self._conversations.add_members(app, agent, ticket.notes_conv, [agent], as_service=True)
 
     async def _info(self, ticket: Ticket) -> frames.ConvInfo:
-        return (await self._conversations.view(ticket.app, ticket.conv)).info()
+        return (await self.agent_view(ticket)).info()
 
     async def _summarise(self, app: str, conv: str) -> str:
         """A plain summary for the agent: the last few things people said."""

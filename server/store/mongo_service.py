@@ -121,8 +121,10 @@ class ServiceCollections:
         return _ticket(doc) if doc else None
 
     @guarded
-    async def update_ticket(self, ticket: Ticket, expect: Collection[str]) -> bool:
-        query = {"app": ticket.app, "conv": ticket.conv, "state": {"$in": list(expect)}}
+    async def update_ticket(self, ticket: Ticket, expect: Collection[str], *, unrated: bool = False) -> bool:
+        query: dict[str, Any] = {"app": ticket.app, "conv": ticket.conv, "state": {"$in": list(expect)}}
+        if unrated:
+            query["score"] = 0
         result = await self._db[TICKETS].replace_one(query, dataclasses.asdict(ticket))
         return result.matched_count > 0
 

@@ -83,12 +83,13 @@ class ServiceTables:
         row = await self._run(lambda db: db.execute(sql, (app, conv)).fetchone())
         return _ticket(row) if row else None
 
-    async def update_ticket(self, ticket: Ticket, expect: Collection[str]) -> bool:
+    async def update_ticket(self, ticket: Ticket, expect: Collection[str], *, unrated: bool = False) -> bool:
         states = sorted(expect)
         marks = ", ".join("?" * len(states))
         sql = (
             "UPDATE tickets SET customer = ?, state = ?, agent = ?, reason = ?, summary = ?, notes_conv = ?, "
             f"score = ?, created = ?, updated = ? WHERE app = ? AND conv = ? AND state IN ({marks})"
+            + (" AND score = 0" if unrated else "")
         )
         t = ticket
         args = (t.customer, t.state, t.agent, t.reason, t.summary, t.notes_conv, t.score, t.created, t.updated,

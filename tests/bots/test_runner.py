@@ -91,8 +91,10 @@ async def test_faq_handoff_claim_silence_release(node: RunningNode, kb_index: Kn
         # 2. "转人工" hands over, with a summary for the agent.
         await customer.send(conv, "转人工")
         waiting = (await first(inbox, support_event("waiting_for_agent"), 10)).message
-        assert waiting.body["by"] == BOT and "customer_request" in waiting.body["reason"]
-        assert "shipping" in waiting.body["summary"] and "转人工" in waiting.body["summary"]
+        assert waiting.body["by"] == BOT and "reason" not in waiting.body, "hand-over details are for agents"
+        ticket = await node.node.services.support.ticket(node.app.app, conv)
+        assert "customer_request" in ticket.reason
+        assert "shipping" in ticket.summary and "转人工" in ticket.summary
         notice = [m for m in (await customer.history(conv)).messages if m.sender == BOT and m.kind == "text"][
             -1
         ]
@@ -131,8 +133,9 @@ async def test_two_low_confidence_answers_in_a_row_hand_over(
         assert not first_reply.body["citations"], "a request to rephrase, not an answer"
         await customer.send(conv, "the weather on mars tomorrow?")
         waiting = (await first(inbox, support_event("waiting_for_agent"), 10)).message
-        assert waiting.body["reason"] == "low_confidence"
-        assert "swallow" in waiting.body["summary"]
+        ticket = await node.node.services.support.ticket(node.app.app, conv)
+        assert ticket.reason == "low_confidence" and "swallow" in ticket.summary
+        assert waiting.body["state"] == "waiting_for_agent" and "summary" not in waiting.body
 
 
 async def test_llm_answer_streams_drafts_then_one_stored_message(
@@ -159,7 +162,9 @@ async def test_llm_tool_call_hands_over(node: RunningNode, kb_index: KnowledgeIn
         conv = (await customer.create_support()).conv
         await customer.send(conv, "you charged me twice and I want my ¥500 back NOW")
         waiting = (await first(inbox, support_event("waiting_for_agent"), 10)).message
-    assert waiting.body["reason"] == "model:refund dispute" and "¥500" in waiting.body["summary"]
+        ticket = await node.node.services.support.ticket(node.app.app, conv)
+    assert ticket.reason == "model:refund dispute" and "¥500" in ticket.summary
+    assert "summary" not in waiting.body
 
 
 async def test_llm_failure_still_answers_from_the_faq(

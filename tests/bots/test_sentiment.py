@@ -103,7 +103,10 @@ async def test_bot_tags_and_hands_over_on_negative_sentiment(
                 lambda e: e.message.kind == "system" and e.message.body.get("state") == "waiting_for_agent",
                 20,
             )
-            assert waiting.message.body["reason"] == "sentiment:repeated"
+            assert "reason" not in waiting.message.body, "the reason is for agents, not the customer"
+            assert (
+                await node.node.services.support.ticket(node.app.app, conv)
+            ).reason == "sentiment:repeated"
 
             # While waiting the bot is silent, but tags still follow the customer's mood.
             m3 = await customer.send(conv, "谢谢，好的")
@@ -127,7 +130,8 @@ async def test_strongly_negative_hands_over_at_once(node: RunningNode, kb_index:
                 lambda e: e.message.kind == "system" and e.message.body.get("state") == "waiting_for_agent",
                 30,
             )
-            assert waiting.message.body["reason"] == "sentiment:strong"
+            assert "reason" not in waiting.message.body, "the reason is for agents, not the customer"
+            assert (await node.node.services.support.ticket(node.app.app, conv)).reason == "sentiment:strong"
             async with connect(node, "agent1", "agent") as agent:
                 tag = (await agent.profile("cust2")).tag("sentiment:negative")
                 assert (

@@ -41,10 +41,11 @@ async def test_handoff_claim_silence_release_resolve_and_rate(node: RunningNode)
     # No agent online: the conversation waits, with a summary for whoever takes it.
     assert isinstance(await bot.request(frames.SupportHandoff, conv=c, reason="asked for a human"), frames.Ok)
     (waiting,) = await support_events(customer, 1)
-    assert waiting["state"] == "waiting_for_agent" and "order 1234" in waiting["summary"]
+    assert waiting["state"] == "waiting_for_agent" and "summary" not in waiting
     agent = await as_role(node, "ann", "agent")
     queue = await agent.request(frames.SupportQueue)
     assert [i.conv for i in queue.waiting] == [c]
+    assert "order 1234" in queue.waiting[0].meta["support"]["summary"], "the summary is for agents"
 
     claimed = await agent.request(frames.SupportClaim, conv=c)
     assert isinstance(claimed, frames.ConvResult) and claimed.conv.meta["support"]["agent"] == "ann"

@@ -37,6 +37,16 @@ async def test_update_ticket_is_compare_and_set(store: Store) -> None:
     assert not await store.update_ticket(ticket("c1", "bot"), {"resolved"})
 
 
+async def test_update_ticket_unrated_sets_a_score_once(store: Store) -> None:
+    await store.save_ticket(ticket("c1", "resolved"))
+    rates = [ticket("c1", "resolved", updated=2, score=score) for score in (1, 3, 5)]
+    won = await asyncio.gather(*(store.update_ticket(r, {"resolved"}, unrated=True) for r in rates))
+    assert sorted(won) == [False, False, True], "exactly one rate is stored"
+    stored = await store.get_ticket(APP, "c1")
+    assert stored is not None and stored.score == [1, 3, 5][won.index(True)]
+    assert not await store.update_ticket(ticket("c1", "resolved", score=2), {"resolved"}, unrated=True)
+
+
 async def test_profiles_merge_tags_attributes_counters(store: Store) -> None:
     assert await store.get_profile(APP, "cu") is None
     skincare = TagRecord("interest:skincare", "model", 0.8, "m_1", 10, 0)
