@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,11 +16,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from parley.proto.errors import ErrorCode
+from parley.server.admin.problems import problem
 from parley.server.admin.routes import admin_routes
 from parley.server.node import Node
 from parley.server.settings import Settings
 
 __all__ = ["ParleyApp", "build_app"]
+
+log = logging.getLogger("parley.health")
 
 #: Where the WebSocket gateway listens.
 GATEWAY_PATH = "/ws"
@@ -33,19 +40,44 @@ async def metrics(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready to serve? What is not is named in generic words only: the body is often public
+    (a load balancer's health page), so a driver's error text — hostnames, ports, the
+    database's own words — goes to the log, never into the response."""
     node: Node = request.app.state.node
     problems = {}
+    deadline = node.settings.store_timeout + node.settings.probe_timeout
     for name, check in (("store", node.services.store.ping), ("broker", node.services.broker.ping)):
         try:
-            await check()
+            await asyncio.wait_for(check(), deadline)
         except Exception as exc:
-            problems[name] = str(exc) or type(exc).__name__
+            log.warning("readiness: %s unavailable: %s", name, str(exc) or type(exc).__name__)
+            problems[name] = "unavailable"
     if node.draining:
         problems["node"] = "draining"
     status = 503 if problems else 200
     return JSONResponse(
         {"status": "unready" if problems else "ready", "problems": problems}, status_code=status
     )
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def guarded(endpoint: Endpoint, token: str | None) -> Endpoint:
+    """``endpoint`` behind ``Authorization: Bearer <token>`` (``Settings.ops_token``); open if unset."""
+    if not token:
+        return endpoint
+    expected = token.encode()
+
+    async def checked(request: Request) -> Response:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            refused = problem(ErrorCode.NOT_AUTHENTICATED, "send 'Authorization: Bearer <ops token>'")
+            refused.headers["WWW-Authenticate"] = 'Bearer realm="parley-ops"'
+            return refused
+        return await endpoint(request)
+
+    return checked
 
 
 class ParleyApp:
@@ -97,8 +129,8 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
     routes = [
         Route(GATEWAY_PATH, _not_http),
         Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/metrics", metrics),
+        Route("/readyz", guarded(readyz, settings.ops_token)),
+        Route("/metrics", guarded(metrics, settings.ops_token)),
         *admin_routes(settings),
     ]
     return ParleyApp(Starlette(routes=routes, lifespan=lifespan))

@@ -84,6 +84,12 @@ def main() -> None:
 @click.option("--max-frame", envvar="PARLEY_MAX_FRAME", default=65536, show_default=True, type=int)
 @click.option("--admin-key", envvar="PARLEY_ADMIN_KEY", default=None, help="Enables POST /v1/apps.")
 @click.option(
+    "--ops-token",
+    envvar="PARLEY_OPS_TOKEN",
+    default=None,
+    help="Bearer token /metrics and /readyz require (default: open).",
+)
+@click.option(
     "--allowed-origin",
     "allowed_origins",
     envvar="PARLEY_ALLOWED_ORIGINS",
@@ -140,6 +146,7 @@ def serve(
     node_id: str | None,
     max_frame: int,
     admin_key: str | None,
+    ops_token: str | None,
     allowed_origins: tuple[str, ...],
     rate_frames: float,
     rate_sends: float,
@@ -161,6 +168,7 @@ def serve(
         redis_url=redis_url,
         max_frame=max_frame,
         admin_key=admin_key,
+        ops_token=ops_token or None,
         rate_frames=rate_frames,
         rate_frames_burst=2 * rate_frames,
         rate_sends=rate_sends,
