@@ -22,6 +22,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "rate_ephemeral_burst": "Burst of typing/draft frames per user.",
     "max_draft_bytes": "Largest draft body in bytes.",
     "token_max_lifetime": "Longest a user token may live (exp from now), seconds.",
+    "head_timeout": "Seconds a socket has to send a complete request head; 0 disables.",
 }
 
 

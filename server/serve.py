@@ -6,9 +6,10 @@ import asyncio
 import socket
 
 import uvicorn
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from parley.server.app import GATEWAY_PATH, ParleyApp, build_app
+from parley.server.gateway.deadline import timed_http_protocol
 from parley.server.gateway.entry import entry_protocol
 from parley.server.gateway.transport import gateway_protocol
 from parley.server.node import Node
@@ -41,7 +42,10 @@ def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: 
         # New sockets whose request line is ``GET /ws`` go straight to the gateway's own
         # protocol; the rest is HTTP (and an upgrade arriving on a kept-alive HTTP
         # connection reaches the gateway through ``ws=``). No ASGI on the message path.
-        http=entry_protocol(GATEWAY_PATH, gateway, AutoHTTPProtocol),
+        # Every socket must finish each request head within ``head_timeout`` (slow-loris).
+        http=entry_protocol(
+            GATEWAY_PATH, gateway, timed_http_protocol(HttpToolsProtocol), head_timeout=settings.head_timeout
+        ),
         ws=gateway,
         # The codec enforces max_frame with an error frame; the transport only
         # refuses what is far beyond it (close 1009), to bound memory.

@@ -31,6 +31,7 @@ from websockets.server import ServerProtocol
 
 from parley.proto.errors import CloseCode
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.deadline import HeadDeadline
 from parley.server.gateway.handshake import MAX_HEAD, accept_fast
 from parley.server.gateway.session import Session
 from parley.server.gateway.wsframe import binary_frame
@@ -89,6 +90,8 @@ class GatewayProtocol(asyncio.Protocol):
     gateway_path = "/ws"
     node_of: Callable[[], Node]
     flusher: WriteFlusher
+    #: Set by the entry protocol: disarmed once the handshake request is complete.
+    head_deadline: HeadDeadline | None = None
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any]) -> None:
         self._extensions: list[ServerExtensionFactory] = []
@@ -151,6 +154,8 @@ class GatewayProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self)  # type: ignore[arg-type]
+        if self.head_deadline is not None:
+            self.head_deadline.disarm()
         self._out = None
         if self._close_timer is not None:
             self._close_timer.cancel()
@@ -167,10 +172,13 @@ class GatewayProtocol(asyncio.Protocol):
     # ------------------------------------------------------------ handshake
     def _handshake(self, buffer: bytes) -> None:
         end = buffer.find(b"\r\n\r\n")
-        if end < 0 and len(buffer) <= MAX_HEAD:
+        # A head ended by bare LFs is complete too: websockets refuses it (400) instead of waiting.
+        if end < 0 and len(buffer) <= MAX_HEAD and b"\n\n" not in buffer:
             self._head = buffer
             return
         self._head = None
+        if self.head_deadline is not None:
+            self.head_deadline.disarm()
         accepted = None
         if end >= 0 and end < MAX_HEAD:
             accepted = accept_fast(buffer, negotiate_extensions=bool(self._extensions))
