@@ -127,6 +127,14 @@ def main() -> None:
     show_default=True,
     type=int,
 )
+@click.option(
+    "--outbound-queue-bytes",
+    envvar="PARLEY_OUTBOUND_QUEUE_BYTES",
+    default=8 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bytes queued for one connection before it is closed as a slow consumer (4008); 0: frames bound only.",
+)
 @click.option("--log-level", envvar="PARLEY_LOG_LEVEL", default="info", show_default=True)
 @click.option(
     "--log-format",
@@ -152,6 +160,7 @@ def serve(
     rate_sends: float,
     store_timeout: float,
     max_connections_per_user: int,
+    outbound_queue_bytes: int,
     log_level: str,
     log_format: str,
     **limits: Any,
@@ -177,6 +186,7 @@ def serve(
         store_timeout=store_timeout,
         allowed_origins=allowed_origins,
         **limits,
+        outbound_queue_bytes=outbound_queue_bytes,
     )
     if node_id:
         settings = dataclasses.replace(settings, node_id=node_id)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from parley.server.gateway.outbound import OutboundLedger
 
 __all__ = ["LoopCounter", "Metrics", "timed"]
 
@@ -66,6 +69,8 @@ class LoopCounter(Collector):
 
 
 class Metrics:
+    """The Prometheus metrics of one node, in a registry of its own."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -109,8 +114,36 @@ class Metrics:
             registry=r,
         )
 
+    def watch_outbound(self, ledger: OutboundLedger) -> None:
+        """Expose what the outbound queues hold (read at scrape time from ``ledger``)."""
+        r = self.registry
+        gauges = {
+            "parley_outbound_queued_bytes": (
+                "Bytes in outbound queues, summed per connection",
+                "queued_bytes",
+            ),
+            "parley_outbound_held_bytes": ("Bytes of the distinct frames in outbound queues", "held_bytes"),
+            "parley_outbound_queued_bytes_peak": (
+                "Peak of parley_outbound_queued_bytes",
+                "peak_queued_bytes",
+            ),
+            "parley_outbound_held_bytes_peak": ("Peak of parley_outbound_held_bytes", "peak_held_bytes"),
+        }
+        for name, (doc, attr) in gauges.items():
+            Gauge(name, doc, registry=r).set_function(_reader(ledger, attr))
+        Gauge(
+            "parley_outbound_shared_frames",
+            "Frames queued while another queue already held the same bytes (fan-out sharing)",
+            registry=r,
+        ).set_function(lambda: float(ledger.shared_frames))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _reader(source: object, attr: str) -> Callable[[], float]:
+    """A gauge function reading ``source.attr`` at scrape time."""
+    return lambda: float(getattr(source, attr))
 
 
 def timed(histogram: Histogram, op: str, call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:

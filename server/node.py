@@ -21,6 +21,7 @@ from parley.server.echo import EchoFilter
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.limits import TokenBucket
+from parley.server.gateway.outbound import OutboundLedger
 from parley.server.gateway.router import Router
 from parley.server.instrumented import Instrumented
 from parley.server.metrics import Metrics
@@ -58,6 +59,9 @@ class Node:
         self._in_by_type: dict[type, Any] = {}
         self.metrics.connections.set_function(lambda: len(self.hub.connections))
         self.metrics.pending.set_function(lambda: len(self.pending))
+        #: What the outbound queues of this node's connections hold, shared frames once.
+        self.outbound = OutboundLedger()
+        self.metrics.watch_outbound(self.outbound)
         #: Connections that have not sent ``hello`` yet.
         self.pending: set[Connection] = set()
         self.draining = False

@@ -33,6 +33,9 @@ class Settings:
     auth_timeout: float = 10.0
     #: Frames a connection may have queued before it is closed as a slow consumer.
     outbound_queue: int = 2048
+    #: Bytes a connection may have queued (behind its socket buffer) before it is closed as a
+    #: slow consumer: bounds a client that never reads whatever the frames' sizes.
+    outbound_queue_bytes: int = 8 * 1024 * 1024
     token_audience: str = "parley"
     #: Clock leeway for token ``exp``/``nbf``/``iat`` checks, seconds.
     token_leeway: int = 30

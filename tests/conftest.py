@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.leftovers import descendants, stop_all
 from tests.servers import RedisServer, mongo_server, redis_server
 
 # The machines are shared and noisy: generation speed and per-example time are
@@ -39,3 +40,24 @@ def mongo_url() -> Iterator[str]:
 def mongo_db() -> str:
     """A fresh database name per test, so tests never see each other's data."""
     return f"parley_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a process it started is still alive once every fixture is torn down.
+
+    ``trylast``: pytest's runner tears the session-scoped fixtures (Redis, the Mongo wire
+    server) down in its own ``pytest_sessionfinish``; this runs after it. The leftovers are
+    stopped too, so a failed run leaves nothing behind either.
+    """
+    leftovers = descendants()
+    if not leftovers:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = ["processes started by the test run were still running at its end:"]
+    lines += [f"  {proc}" for proc in leftovers]
+    if reporter is not None:
+        for line in lines:
+            reporter.write_line(line, red=True)
+    stop_all(leftovers)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -3,10 +3,12 @@
 Fan-out never awaits a socket. :meth:`Connection.push` hands the (shared,
 pre-encoded) bytes straight to the socket's transport while the transport
 accepts writes; once the transport's own buffer is past its high-water mark
-(the client reads slower than we write) frames wait in a bounded queue that
-:meth:`Connection.resume` flushes when the transport drains. A queue that
-overflows marks the client a slow consumer: it is cut off, and resumes later
-from its position.
+(the client reads slower than we write) frames wait in a queue, bounded both
+in frames and in bytes, that :meth:`Connection.resume` flushes when the
+transport drains. A queue that overflows either bound marks the client a slow
+consumer: it is cut off, and resumes later from its position. Queued frames are
+the shared fan-out bytes, never copies; an :class:`OutboundLedger` accounts what
+all queues of a node hold.
 
 There is no task per connection: writes are synchronous calls on a
 :class:`Link` (the WebSocket transport, :mod:`parley.server.gateway.transport`).
@@ -22,6 +24,7 @@ from typing import Protocol
 
 from parley.proto.errors import CloseCode
 from parley.server.gateway.limits import TokenBucket
+from parley.server.gateway.outbound import OutboundLedger
 
 __all__ = ["Connection", "Link"]
 
@@ -44,10 +47,19 @@ class Link(Protocol):
 
 
 class Connection:
+    """One authenticated (or authenticating) client socket as the hub and router see it.
+
+    Guarantees: :meth:`push` never blocks and never copies ``data``; the queue never holds
+    more than ``max_queue`` frames or ``max_queue_bytes`` bytes — the frame that would pass
+    either bound closes the connection with 4008 instead.
+    """
+
     __slots__ = (
         "_closed",
+        "_ledger",
         "_link",
         "_queue",
+        "_queued_bytes",
         "app",
         "bucket",
         "close_code",
@@ -57,6 +69,7 @@ class Connection:
         "last_seen",
         "lost",
         "max_queue",
+        "max_queue_bytes",
         "on_overflow",
         "presence_subs",
         "role",
@@ -70,6 +83,8 @@ class Connection:
         link: Link,
         *,
         max_queue: int,
+        max_queue_bytes: int = 0,
+        ledger: OutboundLedger | None = None,
         on_overflow: Callable[[], None] | None = None,
     ) -> None:
         self.id = conn_id
@@ -81,6 +96,8 @@ class Connection:
         self.convs: set[str] = set()
         self.presence_subs: set[str] = set()
         self.max_queue = max_queue
+        #: Bytes the queue may hold (0: no byte bound beyond ``max_queue`` frames).
+        self.max_queue_bytes = max_queue_bytes
         self.last_seen = time.monotonic()
         #: Set once the connection must close.
         self.close_code: tuple[int, str] | None = None
@@ -93,6 +110,8 @@ class Connection:
         self.bucket: TokenBucket | None = None
         self._link = link
         self._queue: deque[bytes] = deque()
+        self._queued_bytes = 0
+        self._ledger = ledger if ledger is not None else OutboundLedger()
         self._closed: asyncio.Future[None] | None = None
 
     @property
@@ -104,6 +123,11 @@ class Connection:
         """Frames waiting for the transport to drain."""
         return len(self._queue)
 
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes of the frames waiting for the transport to drain."""
+        return self._queued_bytes
+
     def push(self, data: bytes, framed: bytes | None = None) -> bool:
         """Send bytes without blocking (``framed``: the same, WebSocket-framed). False if closing."""
         if self.close_code is not None:
@@ -111,12 +135,17 @@ class Connection:
         if self.writable and not self._queue:
             self._link.write(data, framed)
             return True
-        if len(self._queue) >= self.max_queue:
+        queued_bytes = self._queued_bytes + len(data)
+        if len(self._queue) >= self.max_queue or (
+            self.max_queue_bytes and queued_bytes > self.max_queue_bytes
+        ):
             if self.on_overflow is not None:
                 self.on_overflow()
             self.close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue full")
             return False
         self._queue.append(data)
+        self._queued_bytes = queued_bytes
+        self._ledger.add(data)
         return True
 
     def pause(self) -> None:
@@ -126,9 +155,12 @@ class Connection:
     def resume(self) -> None:
         """The transport drained: flush the queue (and close, if a close is waiting on it)."""
         self.writable = True
-        queue = self._queue
+        queue, ledger = self._queue, self._ledger
         while queue and self.writable:
-            self._link.write(queue.popleft())
+            data = queue.popleft()
+            self._queued_bytes -= len(data)
+            ledger.remove(data)
+            self._link.write(data)
         if not queue and self.close_code is not None and not self.lost:
             self._link.close(*self.close_code)
 
@@ -141,7 +173,7 @@ class Connection:
             # The client resumes from its own position, so its backlog is not worth keeping.
             # The close frame goes behind what the socket already holds: a client that reads
             # again soon learns why (4008); one that does not is dropped after a short linger.
-            self._queue.clear()
+            self._drop_queue()
             self._link.close(code, reason, SLOW_CONSUMER_LINGER)
         elif not self._queue:
             self._link.close(code, reason)
@@ -150,17 +182,24 @@ class Connection:
     def abort(self) -> None:
         """Drop the socket now (a close that could not complete in time)."""
         if not self.lost:
-            self._queue.clear()
+            self._drop_queue()
             self._link.abort()
 
     def connection_lost(self) -> None:
         """The transport calls this once the socket is gone."""
         self.lost = True
-        self._queue.clear()
+        self._drop_queue()
         if self.close_code is None:
             self.close_code = (CloseCode.NORMAL, "closed by the peer")
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
+
+    def _drop_queue(self) -> None:
+        ledger = self._ledger
+        for data in self._queue:
+            ledger.remove(data)
+        self._queue.clear()
+        self._queued_bytes = 0
 
     async def wait_lost(self) -> None:
         """Wait until the socket is gone."""

@@ -223,6 +223,8 @@ class GatewayProtocol(asyncio.Protocol):
             "k" + os.urandom(6).hex(),
             self,
             max_queue=node.settings.outbound_queue,
+            max_queue_bytes=node.settings.outbound_queue_bytes,
+            ledger=node.outbound,
             on_overflow=node.metrics.slow_consumers.inc,
         )
         self.conn = conn

@@ -49,9 +49,13 @@ class Cluster:
         return found
 
     async def close(self) -> None:
-        if self.lb is not None:
-            await self.lb.close()
-        await asyncio.gather(*(asyncio.to_thread(n.stop) for n in self.nodes))
+        """Stop the nodes (always, even if closing the LB fails or hangs), then the LB."""
+        try:
+            if self.lb is not None:
+                async with asyncio.timeout(10):
+                    await self.lb.close()
+        finally:
+            await asyncio.gather(*(asyncio.to_thread(n.stop) for n in self.nodes))
 
     def logs(self) -> str:
         return "\n".join(f"--- {n.node_id} (pid {n.proc and n.proc.pid})\n{n.log_tail()}" for n in self.nodes)
