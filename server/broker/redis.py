@@ -136,7 +136,7 @@ class RedisBroker(RedisPresence):
 
     Counters for tests and metrics: :attr:`published`, :attr:`dropped`,
     :attr:`pipelines` (publish round trips), :attr:`received`,
-    :attr:`reconnects` (pub/sub reconnections).
+    :attr:`reconnects` (pub/sub reconnections), :attr:`disconnects` (pub/sub connections lost).
     """
 
     def __init__(
@@ -197,6 +197,8 @@ class RedisBroker(RedisPresence):
         self.pipelines = 0
         self.received = 0
         self.reconnects = 0
+        #: Pub/sub connections found dead (an error or a missed keepalive).
+        self.disconnects = 0
         self._on_gap: GapHandler | None = None
         #: Channels whose publishes were dropped since the last successful round.
         self._gap_channels: set[bytes] = set()
@@ -404,6 +406,7 @@ class RedisBroker(RedisPresence):
             try:
                 await self._read(sub)
             except _ERRORS as exc:
+                self.disconnects += 1
                 log.warning("redis pub/sub connection lost: %s", exc)
             finally:
                 await self._drop(sub)

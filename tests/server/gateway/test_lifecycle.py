@@ -9,7 +9,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from parley.proto import PROTOCOL_VERSION, encode, frames
+from parley.proto import PROTOCOL_VERSION, ServerDecoder, encode, frames
 from tests.harness import RunningNode, running_node
 from tests.wsclient import RawClient
 
@@ -29,7 +29,8 @@ async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path
         # The sloth authenticates, then never reads again: its TCP window fills up.
         sloth = await websockets.connect(node.url, max_size=None, max_queue=1)
         await sloth.send(encode(frames.Hello(v=PROTOCOL_VERSION, token=await node.token("sloth"))))
-        await asyncio.sleep(0.3)
+        welcome = ServerDecoder().decode(await asyncio.wait_for(sloth.recv(), 30))  # type: ignore[arg-type]
+        assert isinstance(welcome, frames.Welcome), "registered before it stops reading"
         sloth.transport.pause_reading()
         big = "x" * 15_000
         received: dict[str, list[int]] = {"reader": [], "alice": []}

@@ -117,9 +117,10 @@ async def test_a_finished_head_is_not_cut_by_the_head_timeout(tmp_path: Path) ->
     from parley.proto import frames
     from tests.wsclient import RawClient
 
-    async with running_node(tmp_path, head_timeout=0.3) as node:
+    # The handshake must finish within the head timeout: 2 s leaves a loaded machine room.
+    async with running_node(tmp_path, head_timeout=2.0) as node:
         client = await RawClient.connect(node.url, await node.token("alice"))
-        await asyncio.sleep(1.0)  # well past the head timeout: the WebSocket stays open
+        await asyncio.sleep(3.0)  # past the head timeout: the WebSocket stays open
         await client.send(frames.Ping(ts=3))
         assert (await client.expect(frames.Pong)).ts == 3
         await client.close()

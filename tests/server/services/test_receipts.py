@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,10 +32,15 @@ async def test_a_busy_sender_costs_one_write_per_interval_and_drain_writes_the_r
         await store.create_conversation(c, [Member(app="a", conv="c1", user="alice", role="owner", joined=1)])
         receipts = ReceiptService(store, MemoryBroker())
         sends = 60
+        started = time.monotonic()
         for seq in range(1, sends + 1):
             receipts.mark_sent("a", "alice", "c1", seq)
-            await asyncio.sleep(OWN_READS_INTERVAL * 2 / sends)  # one send per loop turn, for 2 intervals
-        assert store.writes <= 3, f"{store.writes} writes for {sends} sends"
+            await asyncio.sleep(OWN_READS_INTERVAL * 2 / sends)  # one send per loop turn, for ~2 intervals
+        # At most one write per interval that really passed (a loaded machine stretches the sleeps).
+        intervals = math.ceil((time.monotonic() - started) / OWN_READS_INTERVAL)
+        assert store.writes <= intervals + 1 < sends, (
+            f"{store.writes} writes for {sends} sends in {intervals} intervals"
+        )
         await receipts.drain()
         member = await store.get_member("a", "c1", "alice")
         assert member is not None and member.read_seq == sends, "nothing is lost: drain writes what is left"
