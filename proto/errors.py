@@ -55,6 +55,8 @@ class ErrorCode(str, enum.Enum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
+    #: A block between the two users forbids it (direct message, adding to a conversation).
+    BLOCKED = "blocked"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -75,6 +77,7 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.RATE_LIMITED: Action.RETRY,
     ErrorCode.UNAVAILABLE: Action.RETRY,
     ErrorCode.INTERNAL: Action.RETRY,
+    ErrorCode.BLOCKED: Action.FATAL,
 }
 
 

@@ -79,6 +79,12 @@ __all__ = [
     "Typing",
     "TypingEvent",
     "Welcome",
+    # proto/frames_safety.py
+    "Block",
+    "BlockInfo",
+    "BlockList",
+    "Blocks",
+    "Unblock",
 ]
 
 #: The protocol version this code speaks.
@@ -600,6 +606,9 @@ class Bye(_Frame, tag="bye"):
     reconnect_ms: int = 0
 
 
+# The abuse-control frames live in their own module (on this module's bases, defined above).
+from parley.proto.frames_safety import Block, BlockInfo, BlockList, Blocks, Unblock  # noqa: E402
+
 ClientFrame = (
     Hello
     | Ping
@@ -631,6 +640,9 @@ ClientFrame = (
     | SupportNote
     | ProfileGet
     | ProfileTag
+    | Block
+    | Unblock
+    | BlockList
 )
 
 ServerFrame = (
@@ -653,4 +665,5 @@ ServerFrame = (
     | Error
     | Resync
     | Bye
+    | Blocks
 )

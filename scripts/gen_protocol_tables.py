@@ -181,6 +181,13 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("Error", "id"): "The refused request; absent for a connection-level error.",
     ("Bye", "reason"): "Why the server closes (e.g. `shutdown`).",
     ("Bye", "reconnect_ms"): "Wait about this long (plus jitter) before reconnecting.",
+    # abuse controls (proto/frames_safety.py)
+    ("Block", "user"): "The user to block.",
+    ("Unblock", "user"): "The user to unblock.",
+    ("Blocks", "id"): "The `block_list` request's id.",
+    ("Blocks", "users"): "Whom the user blocks, by user id.",
+    ("BlockInfo", "user"): "A blocked user.",
+    ("BlockInfo", "since"): "When the block was made (ms).",
 }
 
 

@@ -157,6 +157,9 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
         ),
     ),
     ("request id at its maximum (2**53)", f.Read(id=2**53, conv="c", seq=2**53)),
+    ("block", f.Block(id=40, user="u_bob")),
+    ("unblock", f.Unblock(id=41, user="u_bob")),
+    ("block_list", f.BlockList(id=42)),
 ]
 
 SERVER: list[tuple[str, msgspec.Struct]] = [
@@ -292,6 +295,7 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
         f.Error(code="unsupported_version", message="protocol version 9 is not supported", action="fatal"),
     ),
     ("bye", f.Bye(reason="shutdown", reconnect_ms=1500)),
+    ("blocks", f.Blocks(id=42, users=[f.BlockInfo(user="u_bob", since=1_717_000_000_000)])),
 ]
 
 

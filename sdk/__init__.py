@@ -2,6 +2,8 @@
 
 * :class:`Client` — a user's real-time connection (send, receive, typing,
   receipts, presence, conversations), with reconnect, resume and dedupe built in.
+* Blocking (:meth:`Client.block`, :meth:`Client.unblock`, :meth:`Client.blocked_users`
+  with :class:`BlockedUser` results).
 * Customer service (:meth:`Client.handoff`, :meth:`Client.claim`, ...,
   :meth:`Client.profile`, :meth:`Client.tag`) with :class:`Profile`, :class:`Tag`
   and :class:`SupportQueue` results.
@@ -36,11 +38,13 @@ from parley.sdk.events import (
     TypingEvent,
 )
 from parley.sdk.models import Conversation, ConversationSummary, Member, Message, Page
+from parley.sdk.safety import BlockedUser
 from parley.sdk.support import Profile, SupportQueue, Tag, support_state
 
 __all__ = [
     "AdminClient",
     "AdminError",
+    "BlockedUser",
     "Client",
     "ClientClosed",
     "ClientState",

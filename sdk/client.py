@@ -37,6 +37,7 @@ from parley.sdk.events import ClientState, Event
 from parley.sdk.models import Message, Page
 from parley.sdk.outbox import Outbox
 from parley.sdk.requests import Reply
+from parley.sdk.safety import SafetyOps
 from parley.sdk.streams import Streams
 from parley.sdk.support import SupportOps
 
@@ -46,7 +47,7 @@ E = TypeVar("E")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class Client(ConversationOps, SupportOps):
+class Client(ConversationOps, SupportOps, SafetyOps):
     """A Parley chat client for one user.
 
     ``token`` is a user token from your back-end; ``get_token`` (an async

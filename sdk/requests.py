@@ -15,9 +15,19 @@ from parley.sdk.errors import ReplyError
 __all__ = ["REPLY_FRAMES", "PendingRequests", "Reply"]
 
 #: Frames that answer a request (plus ``error`` frames carrying an ``id``).
-Reply = f.Ack | f.Ok | f.ConvResult | f.ConvListResult | f.Page | f.Synced | f.SupportList | f.ProfileResult
+Reply = (
+    f.Ack
+    | f.Ok
+    | f.ConvResult
+    | f.ConvListResult
+    | f.Page
+    | f.Synced
+    | f.SupportList
+    | f.ProfileResult
+    | f.Blocks
+)
 REPLY_FRAMES = (
-    f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced, f.SupportList, f.ProfileResult,
+    f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced, f.SupportList, f.ProfileResult, f.Blocks,
 )  # fmt: skip
 
 _MAX_ID = 2**53

@@ -45,11 +45,13 @@ class Control(msgspec.Struct, frozen=True):
     connections to the conversation, then forwards ``frame`` to them.
     """
 
-    op: str  # "join" | "leave"
+    op: str  # "join" | "leave" | "recheck" (see parley.server.gateway.enforce)
     app: str
     user: str
     conv: str
     frame: bytes
+    #: ``recheck``: the other user of a new block, whose presence ``user`` stops watching.
+    peer: str = ""
 
 
 _control_decoder = msgspec.msgpack.Decoder(Control)

@@ -92,6 +92,7 @@ class Node:
             # Our subscription was interrupted: every local connection may have missed anything.
             frame = encode(frames.Resync())
             for conn in self.hub.connections:
+                conn.cleared = set()  # a block or mute event may have been lost with the rest
                 conn.push(frame)
             log.info(
                 "broker subscription recovered; %d connections told to resync", len(self.hub.connections)

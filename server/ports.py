@@ -1,6 +1,7 @@
 """The two ports the server depends on, with the guarantees adapters must keep.
 
-``Store`` — durable state (apps, users, conversations, members, messages).
+``Store`` — durable state (apps, users, conversations, members, messages), with
+the abuse controls' role port :class:`~parley.server.safety_port.SafetyStore`.
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
 
 ``Broker`` — fan-out of pre-encoded frames between gateway nodes, plus a small
@@ -29,6 +30,7 @@ from parley.server.models import (
     Ticket,
     User,
 )
+from parley.server.safety_port import SafetyStore
 
 __all__ = ["Broker", "BrokerUnavailable", "GapHandler", "MessageHandler", "Store", "StoreUnavailable"]
 
@@ -41,7 +43,7 @@ class BrokerUnavailable(Exception):
     """The broker cannot be reached."""
 
 
-class Store(Protocol):
+class Store(SafetyStore, Protocol):
     """Durable state. Every method may raise :class:`StoreUnavailable`.
 
     Guarantees:

@@ -62,6 +62,7 @@ class Connection:
         "_queued_bytes",
         "app",
         "bucket",
+        "cleared",
         "close_code",
         "convs",
         "device",
@@ -95,6 +96,9 @@ class Connection:
         #: Conversations this connection receives (kept current by control events).
         self.convs: set[str] = set()
         self.presence_subs: set[str] = set()
+        #: Conversations of ``convs`` found free of blocks and mutes; sends into them skip the
+        #: check (cleared by ``recheck`` control events, see ``parley.server.services.safety``).
+        self.cleared: set[str] = set()
         self.max_queue = max_queue
         #: Bytes the queue may hold (0: no byte bound beyond ``max_queue`` frames).
         self.max_queue_bytes = max_queue_bytes

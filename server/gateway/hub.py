@@ -27,6 +27,7 @@ from parley.server.channels import (
 )
 from parley.server.coalesce import Coalescer
 from parley.server.echo import EchoFilter
+from parley.server.gateway import enforce
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.wsframe import binary_frame
 from parley.server.ids import now_ms
@@ -205,6 +206,10 @@ class Hub:
         except Exception:
             log.warning("undecodable control event dropped")
             return
+        if control.op not in ("join", "leave"):
+            for conn in list(self.devices(control.app, control.user)):
+                enforce.apply(self, conn, control)
+            return
         channel = conv_channel(control.app, control.conv)
         for conn in list(self.devices(control.app, control.user)):
             if control.op == "join":
@@ -215,5 +220,6 @@ class Hub:
                     task.add_done_callback(self._background.discard)
             elif control.conv in conn.convs:
                 conn.convs.discard(control.conv)
+                conn.cleared.discard(control.conv)
                 self.detach(conn, [channel])
             conn.push(control.frame)

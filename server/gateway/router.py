@@ -21,6 +21,7 @@ from parley.server.channels import presence_channel
 from parley.server.errors import ServiceError
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
+from parley.server.gateway.safety_routes import SafetyHandlers
 from parley.server.gateway.support_routes import SupportHandlers
 from parley.server.metrics import Metrics
 from parley.server.models import Appended
@@ -74,6 +75,7 @@ class Router:
         }
         self._support = SupportHandlers(services, self._reply)
         self._handlers.update(self._support.table())
+        self._handlers.update(SafetyHandlers(services, self._reply).table())
 
     async def route(self, conn: Connection, frame: Any) -> None:
         """Handle one frame. Sends run as tasks so a client can pipeline them into one group commit."""
@@ -87,9 +89,9 @@ class Router:
 
         The common case (a member whose membership is cached, not a bot or agent) needs no
         task: the stored-message future acks through a callback. Anything that must
-        ask the store first runs as a task.
+        ask the store first (membership, blocks or mutes not checked yet) runs as a task.
         """
-        if frame.conv in conn.convs and not self._support.gated(conn):
+        if frame.conv in conn.convs and frame.conv in conn.cleared and not self._support.gated(conn):
             try:
                 stored = self._submit(conn, frame)
             except ServiceError as exc:
@@ -149,6 +151,14 @@ class Router:
             raise ServiceError(ErrorCode.FORBIDDEN, f"not a member of conversation {conv}")
         await self._hub.join(conn, conv)
 
+    async def _require_unblocked(self, conn: Connection, conv: str) -> None:
+        """Not kept from writing into ``conv`` by a block or mute (checked once per conversation
+        until a ``recheck`` control event replaces ``conn.cleared``)."""
+        cleared = conn.cleared
+        if conv not in cleared:
+            await self._s.safety.check_send(conn.app, conn.user, conv)
+            cleared.add(conv)  # into the set the check started from: a recheck meanwhile wins
+
     # ---------------------------------------------------------------- frames
     async def _ping(self, conn: Connection, frame: frames.Ping) -> None:
         self._reply(conn, frames.Pong(ts=frame.ts))
@@ -157,9 +167,11 @@ class Router:
         raise ServiceError(ErrorCode.ALREADY_AUTHENTICATED, "this connection is already authenticated")
 
     async def _require_writer(self, conn: Connection, conv: str) -> None:
-        """Every frame that writes into ``conv`` passes here: a member, and allowed by the support gate."""
+        """Every frame that writes into ``conv`` passes here: a member, allowed by the support gate,
+        not blocked or muted."""
         await self._require_member(conn, conv)
         await self._support.check_may_write(conn, conv)
+        await self._require_unblocked(conn, conv)
 
     async def _send(self, conn: Connection, frame: frames.Send) -> None:
         await self._require_writer(conn, frame.conv)
@@ -245,6 +257,7 @@ class Router:
         self._reply(conn, page)
 
     async def _conv_create(self, conn: Connection, frame: frames.ConvCreate) -> None:
+        await self._s.safety.check_add(conn.app, conn.user, frame.kind, frame.members)
         view = await self._s.conversations.create(
             conn.app, conn.user, frame.kind, frame.members, name=frame.name, meta=frame.meta
         )
@@ -266,6 +279,7 @@ class Router:
         self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
 
     async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:
+        await self._s.safety.check_add(conn.app, conn.user, "group", frame.users)
         await self._s.conversations.add_members(conn.app, conn.user, frame.conv, frame.users, frame.role)
         self._reply(conn, frames.Ok(id=frame.id))
 
@@ -283,6 +297,11 @@ class Router:
 
     async def _presence_sub(self, conn: Connection, frame: frames.PresenceSub) -> None:
         users = [u for u in dict.fromkeys(frame.users) if u not in conn.presence_subs]
+        hidden = await self._s.safety.hidden(conn.app, conn.user, users)
+        if hidden:  # blocked either way: shown as never seen, and not subscribed
+            users = [u for u in users if u not in hidden]
+            for u in sorted(hidden):
+                self._reply(conn, frames.Presence(user=u, online=False))
         conn.presence_subs.update(users)
         await self._hub.attach(conn, [presence_channel(conn.app, u) for u in users])
         for state in await self._s.presence.current(conn.app, users):

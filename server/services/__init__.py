@@ -15,6 +15,7 @@ from parley.server.services.messages import MessageService
 from parley.server.services.presence import PresenceService
 from parley.server.services.profiles import ProfileService
 from parley.server.services.receipts import ReceiptService
+from parley.server.services.safety import SafetyService
 from parley.server.services.support import SupportService
 from parley.server.settings import Settings
 
@@ -34,6 +35,7 @@ class Services:
     history: HistoryService
     support: SupportService
     profiles: ProfileService
+    safety: SafetyService
 
 
 def build_services(
@@ -70,4 +72,5 @@ def build_services(
         history=HistoryService(store),
         support=support,
         profiles=ProfileService(store),
+        safety=SafetyService(store, broker),
     )

@@ -36,6 +36,7 @@ from parley.server.store.mongo_docs import (
 )
 from parley.server.store.mongo_errors import guarded
 from parley.server.store.mongo_messages import DUPLICATE_KEY, MessageLog
+from parley.server.store.mongo_safety import SAFETY_INDEXES, SafetyCollections
 from parley.server.store.mongo_service import SERVICE_INDEXES, KnowledgeCollections, ServiceCollections
 
 __all__ = ["MongoStore"]
@@ -48,7 +49,7 @@ S = TypeVar("S", bound="MongoStore")
 _guarded = guarded
 
 
-class MongoStore(ServiceCollections, KnowledgeCollections):
+class MongoStore(ServiceCollections, KnowledgeCollections, SafetyCollections):
     """The :class:`~parley.server.ports.Store` port on MongoDB (``url``, ``database``).
 
     ``server_selection_timeout_ms`` bounds how long a call waits for a reachable
@@ -101,6 +102,8 @@ class MongoStore(ServiceCollections, KnowledgeCollections):
             for name, indexes in INDEXES.items():
                 await db[name].create_indexes(indexes)
             for name, indexes in SERVICE_INDEXES.items():
+                await db[name].create_indexes(indexes)
+            for name, indexes in SAFETY_INDEXES.items():
                 await db[name].create_indexes(indexes)
         except ConnectionFailure as exc:
             await client.close()

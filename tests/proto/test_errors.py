@@ -26,6 +26,7 @@ EXPECTED_ACTIONS = {
     "rate_limited": "retry",
     "unavailable": "retry",
     "internal": "retry",
+    "blocked": "fatal",
 }
 
 EXPECTED_CLOSE = {
