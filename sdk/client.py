@@ -311,10 +311,15 @@ class Client(ConversationOps, SupportOps, SafetyOps):
     # --------------------------------------------------------------- presence
 
     async def subscribe_presence(self, users: Iterable[str]) -> None:
-        """Receive ``PresenceEvent`` for ``users`` (current state first); kept across reconnects."""
+        """Receive ``PresenceEvent`` for ``users`` (current state first); kept across reconnects.
+
+        Raises ``ReplyError`` ``forbidden`` for a user the app's presence policy hides (by
+        default: anyone you share no conversation with) and ``limit_exceeded`` past the
+        server's subscription caps; nothing is subscribed then.
+        """
         wanted = sorted(set(users))
-        self._conn.presence.update(wanted)
         await self._request(lambda rid: f.PresenceSub(id=rid, users=wanted))
+        self._conn.presence.update(wanted)
 
     async def unsubscribe_presence(self, users: Iterable[str]) -> None:
         """Stop presence events for ``users``."""

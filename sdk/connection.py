@@ -294,7 +294,13 @@ class Connection:
             self.streams.strict = False
         if self.presence:
             users = sorted(self.presence)
-            await self.request_on(ws, lambda rid: f.PresenceSub(id=rid, users=users), self.request_timeout)
+            try:
+                await self.request_on(
+                    ws, lambda rid: f.PresenceSub(id=rid, users=users), self.request_timeout
+                )
+            except ReplyError as exc:  # no longer allowed: dropped rather than failing every reconnect
+                log.warning("presence re-subscription refused (%s); dropped", exc.code)
+                self.presence.clear()
         for entry in self.outbox.resendable():
             await self._transmit(ws, entry)
 

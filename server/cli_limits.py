@@ -23,6 +23,9 @@ LIMIT_OPTIONS: dict[str, str] = {
     "max_draft_bytes": "Largest draft body in bytes.",
     "token_max_lifetime": "Longest a user token may live (exp from now), seconds.",
     "head_timeout": "Seconds a socket has to send a complete request head; 0 disables.",
+    "presence_subs_per_connection": "Users one connection may watch (presence_sub).",
+    "presence_subs_per_user": "Users one user may watch across connections on this node.",
+    "presence_policy": "Whose presence may be watched: shared | all.",
 }
 
 

@@ -47,7 +47,11 @@ class Node:
         self.services: Services = build_services(settings, store, broker, self.metrics, echoes)
         self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}", echoes=echoes)
         self.router = Router(
-            self.services, self.hub, self.metrics, sync_budget=max(1, settings.outbound_queue // 2)
+            self.services,
+            self.hub,
+            self.metrics,
+            sync_budget=max(1, settings.outbound_queue // 2),
+            presence_caps=(settings.presence_subs_per_connection, settings.presence_subs_per_user),
         )
         self.decoder = ClientDecoder(settings.max_frame)
         #: Send rate limits per user on this node (shared by the user's connections here).

@@ -121,6 +121,25 @@ class Store(SafetyStore, Protocol):
     async def add_members(self, members: Sequence[Member]) -> list[Member]:
         """Add members; existing ones are left untouched. Returns those newly added."""
 
+    # bounded membership queries (one round trip each, whatever the number of users)
+    async def member_page(self, app: str, conv: str, after: str, limit: int) -> list[Member]:
+        """Up to ``limit`` members of ``conv`` with user ids after ``after``, by user id."""
+
+    async def count_members(self, app: str, conv: str) -> int:
+        """How many members ``conv`` has."""
+
+    async def last_seen_of(self, app: str, users: Collection[str]) -> dict[str, int]:
+        """``last_seen`` of those ``users`` that have a user record (others are absent)."""
+
+    async def shared_with(self, app: str, user: str, candidates: Collection[str]) -> set[str]:
+        """The ``candidates`` (other than ``user``) that share at least one conversation with ``user``."""
+
+    async def count_created_since(self, app: str, user: str, since: int) -> int:
+        """Conversations ``user`` created at or after ``since`` (ms): the creation quota."""
+
+    async def count_joined_since(self, app: str, user: str, since: int) -> int:
+        """Memberships of ``user`` that began at or after ``since`` (ms): the being-added quota."""
+
     async def remove_members(self, app: str, conv: str, users: Collection[str]) -> list[str]:
         """Remove members; returns the user ids that were members."""
 

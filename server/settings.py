@@ -76,3 +76,11 @@ class Settings:
     #: Seconds a socket has to send a complete HTTP request head (or WebSocket handshake), for
     #: its first request and each next one on a kept-alive connection; past it the socket closes.
     head_timeout: float = 10.0
+    #: Users one connection may watch with ``presence_sub`` (each is a broker channel).
+    presence_subs_per_connection: int = 1000
+    #: Users one user may watch across their connections on this node.
+    presence_subs_per_user: int = 2000
+    #: Whose presence a user may watch: ``shared`` (users they share a conversation with) or ``all``.
+    presence_policy: str = "shared"
+    #: Who a conversation's managers may add: ``anyone`` or ``contacts`` (users sharing a conversation).
+    add_policy: str = "anyone"

@@ -43,8 +43,18 @@ def error_frame(code: ErrorCode, message: str, request_id: int | None = None) ->
 
 
 class Router:
-    def __init__(self, services: Services, hub: Hub, metrics: Metrics, *, sync_budget: int) -> None:
+    def __init__(
+        self,
+        services: Services,
+        hub: Hub,
+        metrics: Metrics,
+        *,
+        sync_budget: int,
+        presence_caps: tuple[int, int] = (1000, 2000),
+    ) -> None:
         self._s = services
+        #: Users one connection, and one user on this node, may watch.
+        self._presence_caps = presence_caps
         self._hub = hub
         self._metrics = metrics
         #: Most messages one ``sync`` replays: half a connection's queue, so the
@@ -298,15 +308,28 @@ class Router:
     async def _presence_sub(self, conn: Connection, frame: frames.PresenceSub) -> None:
         users = [u for u in dict.fromkeys(frame.users) if u not in conn.presence_subs]
         hidden = await self._s.safety.hidden(conn.app, conn.user, users)
-        if hidden:  # blocked either way: shown as never seen, and not subscribed
-            users = [u for u in users if u not in hidden]
-            for u in sorted(hidden):
-                self._reply(conn, frames.Presence(user=u, online=False))
+        users = [u for u in users if u not in hidden]
+        if users:  # refused whole (nothing sent) past a cap or the presence policy
+            self._check_presence_caps(conn, len(users))
+            await self._s.reach.require_watchable(conn.app, conn.user, users)
+        for u in sorted(hidden):  # blocked either way: shown as never seen, and not subscribed
+            self._reply(conn, frames.Presence(user=u, online=False))
         conn.presence_subs.update(users)
         await self._hub.attach(conn, [presence_channel(conn.app, u) for u in users])
-        for state in await self._s.presence.current(conn.app, users):
+        for state in await self._s.presence.current(conn.app, users) if users else ():
             self._reply(conn, state)
         self._reply(conn, frames.Ok(id=frame.id))
+
+    def _check_presence_caps(self, conn: Connection, adding: int) -> None:
+        """Each watched user is a broker channel: bounded per connection and per user."""
+        per_conn, per_user = self._presence_caps
+        if len(conn.presence_subs) + adding > per_conn:
+            raise ServiceError(
+                ErrorCode.LIMIT_EXCEEDED, f"a connection watches at most {per_conn} users' presence"
+            )
+        watched = sum(len(c.presence_subs) for c in self._hub.devices(conn.app, conn.user))
+        if watched + adding > per_user:
+            raise ServiceError(ErrorCode.LIMIT_EXCEEDED, f"a user watches at most {per_user} users' presence")
 
     async def _presence_unsub(self, conn: Connection, frame: frames.PresenceUnsub) -> None:
         users = [u for u in frame.users if u in conn.presence_subs]

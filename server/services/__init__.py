@@ -14,6 +14,7 @@ from parley.server.services.history import HistoryService
 from parley.server.services.messages import MessageService
 from parley.server.services.presence import PresenceService
 from parley.server.services.profiles import ProfileService
+from parley.server.services.reach import ReachPolicy
 from parley.server.services.receipts import ReceiptService
 from parley.server.services.safety import SafetyService
 from parley.server.services.support import SupportService
@@ -36,6 +37,7 @@ class Services:
     support: SupportService
     profiles: ProfileService
     safety: SafetyService
+    reach: ReachPolicy
 
 
 def build_services(
@@ -73,4 +75,5 @@ def build_services(
         support=support,
         profiles=ProfileService(store),
         safety=SafetyService(store, broker),
+        reach=ReachPolicy(store, presence=settings.presence_policy, add=settings.add_policy),
     )

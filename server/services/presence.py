@@ -37,17 +37,16 @@ class PresenceService:
         await self._broker.presence_refresh([(_key(a, u), c) for a, u, c in entries], self._ttl)
 
     async def current(self, app: str, users: Collection[str]) -> list[frames.Presence]:
+        """Each user's state now: one registry call and at most one store round trip, for any number."""
         online = await self._broker.presence_online([_key(app, u) for u in users])
-        states = []
-        for user in users:
-            if _key(app, user) in online:
-                states.append(frames.Presence(user=user, online=True))
-            else:
-                record = await self._store.get_user(app, user)
-                states.append(
-                    frames.Presence(user=user, online=False, last_seen=record.last_seen if record else 0)
-                )
-        return states
+        offline = [u for u in users if _key(app, u) not in online]
+        last_seen = await self._store.last_seen_of(app, offline) if offline else {}
+        return [
+            frames.Presence(user=u, online=True)
+            if _key(app, u) in online
+            else frames.Presence(user=u, online=False, last_seen=last_seen.get(u, 0))
+            for u in users
+        ]
 
     def _publish(self, app: str, presence: frames.Presence) -> None:
         self._broker.publish(presence_channel(app, presence.user), encode(presence))

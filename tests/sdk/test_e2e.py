@@ -200,6 +200,7 @@ async def test_edit_recall_typing_and_receipts(node: RunningNode) -> None:
 async def test_presence_subscription_survives_reconnect(node: RunningNode) -> None:
     async with user(node, "alice") as alice:
         presence = alice.events(PresenceEvent)
+        await alice.create_group("contacts", ["bob"])  # presence is for users sharing a conversation
         await alice.subscribe_presence(["bob"])
         assert not (await first(presence, lambda e: e.user == "bob")).online
         async with user(node, "bob"):

@@ -21,9 +21,9 @@ async def test_two_nodes_share_messages_receipts_presence_and_typing(
             alice = await RawClient.connect(one.url, await one.token("alice"))
             bob_a = await RawClient.connect(two.url, await two.token("bob"))
             assert (alice.welcome.node, bob_a.welcome.node) == ("n1", "n2")
+            conv = (await alice.request(frames.ConvCreate, kind="group", members=["bob", "carol"])).conv.conv
             assert isinstance(await alice.request(frames.PresenceSub, users=["carol"]), frames.Ok)
             assert not (await alice.expect(frames.Presence, user="carol")).online
-            conv = (await alice.request(frames.ConvCreate, kind="group", members=["bob", "carol"])).conv.conv
             # bob's second device, on the other node, connects after the group exists
             bob_b = await RawClient.connect(one.url, await one.token("bob"))
             carol = await RawClient.connect(two.url, await two.token("carol"))

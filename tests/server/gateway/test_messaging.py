@@ -123,6 +123,7 @@ async def test_typing_is_ephemeral(node: RunningNode) -> None:
 
 async def test_presence_online_and_offline_with_last_seen(node: RunningNode) -> None:
     alice = await RawClient.connect(node.url, await node.token("alice"))
+    await alice.request(frames.ConvCreate, kind="group", members=["bob"])  # presence is for contacts
     reply = await alice.request(frames.PresenceSub, users=["bob"])
     assert isinstance(reply, frames.Ok)
     initial = await alice.expect(frames.Presence, user="bob")

@@ -1,0 +1,79 @@
+"""Bounded membership queries of the MongoDB store: pages, counts, who shares a conversation.
+
+A mixin of :class:`~parley.server.store.mongo.MongoStore`. Queries keep to the adapter's
+rule (equality on an index prefix, at most one ``$in`` or range on the next field).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from parley.server.models import Member
+from parley.server.store.mongo_docs import CONVERSATIONS, MEMBERS, NO_ID, USERS, to_member
+from parley.server.store.mongo_errors import guarded
+
+__all__ = ["MEMBER_QUERY_INDEXES", "MemberQueries"]
+
+MEMBER_QUERY_INDEXES: dict[str, list[IndexModel]] = {
+    CONVERSATIONS: [
+        IndexModel([("app", ASCENDING), ("created_by", ASCENDING), ("created", ASCENDING)], name="creator")
+    ],
+}
+
+
+class MemberQueries:
+    @property
+    def _db(self) -> AsyncDatabase[dict[str, Any]]:
+        raise NotImplementedError  # provided by MongoStore
+
+    @guarded
+    async def last_seen_of(self, app: str, users: Collection[str]) -> dict[str, int]:
+        """See the port."""
+        if not users:
+            return {}
+        query = {"app": app, "user": {"$in": list(dict.fromkeys(users))}}
+        docs = await self._db[USERS].find(query, {"_id": 0, "user": 1, "last_seen": 1}).to_list()
+        return {d["user"]: int(d.get("last_seen", 0)) for d in docs}
+
+    @guarded
+    async def shared_with(self, app: str, user: str, candidates: Collection[str]) -> set[str]:
+        """See the port."""
+        wanted = [u for u in dict.fromkeys(candidates) if u != user]
+        if not wanted:
+            return set()
+        mine = {
+            d["conv"]
+            for d in await self._db[MEMBERS].find({"app": app, "user": user}, {"_id": 0, "conv": 1}).to_list()
+        }
+        theirs = self._db[MEMBERS].find(
+            {"app": app, "user": {"$in": wanted}}, {"_id": 0, "conv": 1, "user": 1}
+        )
+        return {d["user"] for d in await theirs.to_list() if d["conv"] in mine}
+
+    @guarded
+    async def count_created_since(self, app: str, user: str, since: int) -> int:
+        """See the port."""
+        query = {"app": app, "created_by": user, "created": {"$gte": since}}
+        return int(await self._db[CONVERSATIONS].count_documents(query))
+
+    @guarded
+    async def count_joined_since(self, app: str, user: str, since: int) -> int:
+        """See the port."""
+        query = {"app": app, "user": user, "joined": {"$gte": since}}
+        return int(await self._db[MEMBERS].count_documents(query))
+
+    @guarded
+    async def count_members(self, app: str, conv: str) -> int:
+        """See the port."""
+        return int(await self._db[MEMBERS].count_documents({"app": app, "conv": conv}))
+
+    @guarded
+    async def member_page(self, app: str, conv: str, after: str, limit: int) -> list[Member]:
+        """See the port."""
+        query = {"app": app, "conv": conv, "user": {"$gt": after}}
+        docs = await self._db[MEMBERS].find(query, NO_ID).sort("user", 1).limit(limit).to_list()
+        return [to_member(d) for d in docs]

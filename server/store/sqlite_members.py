@@ -1,0 +1,91 @@
+"""Bounded membership queries of the SQLite store: pages, counts, who shares a conversation.
+
+A mixin of :class:`~parley.server.store.sqlite.SQLiteStore` (same connection and worker
+thread, ``self._run``). Each query answers a limit or a policy in one round trip, so a
+request about a thousand users is one statement, not a thousand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from parley.server.models import Member
+from parley.server.store.sqlite_schema import MEMBER_COLS, to_member
+
+__all__ = ["MEMBER_QUERY_SCHEMA", "MemberQueries"]
+
+Db = sqlite3.Connection
+
+#: Host parameters per statement: far below SQLite's limit (32 766 since 3.32).
+_CHUNK = 500
+
+MEMBER_QUERY_SCHEMA = """
+CREATE INDEX IF NOT EXISTS conversations_creator ON conversations (app, created_by, created);
+"""
+
+
+def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+class MemberQueries:
+    _run: Callable[[Callable[[Db], Any]], Any]
+
+    async def last_seen_of(self, app: str, users: Collection[str]) -> dict[str, int]:
+        """See the port."""
+        wanted = list(dict.fromkeys(users))
+
+        def q(db: Db) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for part in _chunks(wanted):
+                marks = ", ".join("?" * len(part))
+                sql = f"SELECT user, last_seen FROM users WHERE app = ? AND user IN ({marks})"
+                found.update(db.execute(sql, (app, *part)).fetchall())
+            return found
+
+        return await self._run(q) if wanted else {}
+
+    async def shared_with(self, app: str, user: str, candidates: Collection[str]) -> set[str]:
+        """See the port."""
+        wanted = [u for u in dict.fromkeys(candidates) if u != user]
+
+        def q(db: Db) -> set[str]:
+            found: set[str] = set()
+            for part in _chunks(wanted):
+                marks = ", ".join("?" * len(part))
+                sql = (
+                    "SELECT DISTINCT o.user FROM members o JOIN members m ON m.app = o.app AND m.conv = o.conv "
+                    f"WHERE m.app = ? AND m.user = ? AND o.user IN ({marks})"
+                )
+                found.update(r[0] for r in db.execute(sql, (app, user, *part)))
+            return found
+
+        return await self._run(q) if wanted else set()
+
+    async def count_created_since(self, app: str, user: str, since: int) -> int:
+        """See the port."""
+        sql = "SELECT count(*) FROM conversations WHERE app = ? AND created_by = ? AND created >= ?"
+        row = await self._run(lambda db: db.execute(sql, (app, user, since)).fetchone())
+        return int(row[0])
+
+    async def count_joined_since(self, app: str, user: str, since: int) -> int:
+        """See the port."""
+        sql = "SELECT count(*) FROM members WHERE app = ? AND user = ? AND joined >= ?"
+        row = await self._run(lambda db: db.execute(sql, (app, user, since)).fetchone())
+        return int(row[0])
+
+    async def count_members(self, app: str, conv: str) -> int:
+        """See the port."""
+        sql = "SELECT count(*) FROM members WHERE app = ? AND conv = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, conv)).fetchone())
+        return int(row[0])
+
+    async def member_page(self, app: str, conv: str, after: str, limit: int) -> list[Member]:
+        """See the port."""
+        sql = (
+            f"SELECT {MEMBER_COLS} FROM members WHERE app = ? AND conv = ? AND user > ? ORDER BY user LIMIT ?"
+        )
+        rows = await self._run(lambda db: db.execute(sql, (app, conv, after, limit)).fetchall())
+        return [to_member(r) for r in rows]
