@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from parley.proto.ids import UserId
+
 __all__ = [
     "ProfileResult",
     "ProfileInfo",
@@ -98,7 +100,7 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 ClientMsgId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
-UserList = Annotated[list[Id], msgspec.Meta(max_length=1000)]
+UserList = Annotated[list[UserId], msgspec.Meta(max_length=1000)]
 Body = dict[str, Any]
 ConvKind = Literal["direct", "group", "support"]
 #: Kinds a client may send. The server adds ``system``, ``edit`` and ``recall``.
@@ -321,7 +323,7 @@ class MemberRemove(_Frame, tag="member_remove"):
 class MemberRole(_Frame, tag="member_role"):
     id: RequestId
     conv: Id
-    user: Id
+    user: UserId
     role: Role
 
 
@@ -370,7 +372,7 @@ class SupportTransfer(_Frame, tag="support_transfer"):
 
     id: RequestId
     conv: Id
-    agent: Id
+    agent: UserId
 
 
 class SupportRelease(_Frame, tag="support_release"):
@@ -422,14 +424,14 @@ class ProfileGet(_Frame, tag="profile_get"):
     """Agents and bots: a customer's profile and tags."""
 
     id: RequestId
-    user: Id
+    user: UserId
 
 
 class ProfileTag(_Frame, tag="profile_tag"):
     """Agents and bots: add and remove tags on a customer's profile."""
 
     id: RequestId
-    user: Id
+    user: UserId
     add: Annotated[list[TagInput], msgspec.Meta(max_length=100)] = []
     remove: Annotated[list[TagName], msgspec.Meta(max_length=100)] = []
     #: Who decided the added tags. A bot may say ``model`` or ``rule`` (default ``bot``);

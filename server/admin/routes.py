@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
+from parley.proto.ids import is_user_id
 from parley.server.admin import schemas
 from parley.server.admin.openapi import openapi_document
 from parley.server.admin.problems import problem
@@ -26,7 +27,7 @@ from parley.server.services import Services
 from parley.server.services.wire import wire_message
 from parley.server.settings import Settings
 
-__all__ = ["admin_routes", "json_response", "parse_body", "with_app"]
+__all__ = ["admin_routes", "json_response", "parse_body", "path_user", "with_app"]
 
 T = TypeVar("T")
 AppHandler = Callable[[Request, Services, App], Awaitable[Response]]
@@ -58,6 +59,16 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int |
         raise ServiceError(
             ErrorCode.INVALID_REQUEST, f"query parameter {name!r} must be an integer"
         ) from None
+
+
+def path_user(request: Request) -> str:
+    """The ``{user}`` of the path, in the user-id charset (else 422 ``invalid_request``)."""
+    user: str = request.path_params["user"]
+    if not is_user_id(user):
+        raise ServiceError(
+            ErrorCode.INVALID_REQUEST, "the user id in the path is outside the user-id charset"
+        )
+    return user
 
 
 def _user_out(u: User) -> schemas.UserOut:
@@ -95,7 +106,7 @@ async def create_user(request: Request, s: Services, app: App) -> Response:
 
 
 async def get_user(request: Request, s: Services, app: App) -> Response:
-    return json_response(_user_out(await s.apps.get_user(app.app, request.path_params["user"])))
+    return json_response(_user_out(await s.apps.get_user(app.app, path_user(request))))
 
 
 async def create_token(request: Request, s: Services, app: App) -> Response:
@@ -105,13 +116,13 @@ async def create_token(request: Request, s: Services, app: App) -> Response:
 
 
 async def user_conversations(request: Request, s: Services, app: App) -> Response:
-    convs = await s.conversations.list_for_user(app.app, request.path_params["user"])
+    convs = await s.conversations.list_for_user(app.app, path_user(request))
     return json_response(schemas.ConversationList(conversations=convs))
 
 
 async def message_user(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, schemas.PostMessage)
-    user = request.path_params["user"]
+    user = path_user(request)
     if user == body.sender:
         raise ServiceError(ErrorCode.INVALID_REQUEST, "sender and recipient are the same user")
     view = await s.conversations.create(app.app, body.sender, "direct", [user])
@@ -141,7 +152,7 @@ async def add_members(request: Request, s: Services, app: App) -> Response:
 
 
 async def remove_member(request: Request, s: Services, app: App) -> Response:
-    conv, user = request.path_params["conv"], request.path_params["user"]
+    conv, user = request.path_params["conv"], path_user(request)
     removed = await s.conversations.remove_members(app.app, "system", conv, [user], as_service=True)
     if not removed:
         raise ServiceError(ErrorCode.NOT_FOUND, f"{user} is not a member of {conv}")

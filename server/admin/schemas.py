@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from parley.proto.frames import ConvInfo, ConvSummary, Message, ProfileInfo, TagInput
+from parley.proto.ids import UserId as ProtoUserId
 
 __all__ = [
     "AddMembers",
@@ -23,7 +24,8 @@ __all__ = [
     "UserOut",
 ]
 
-UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+#: The user-id charset of ``parley.proto.ids`` (a 422 ``invalid_request`` outside it).
+UserId = ProtoUserId
 
 
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
 from parley.server.admin import schemas
-from parley.server.admin.routes import json_response, parse_body, with_app
+from parley.server.admin.routes import json_response, parse_body, path_user, with_app
 from parley.server.errors import ServiceError
 from parley.server.models import App, KnowledgeEntry, KnowledgeVector, Ticket
 from parley.server.services import Services
@@ -154,13 +154,13 @@ async def resolve(request: Request, s: Services, app: App) -> Response:
 
 # ------------------------------------------------------------------- profiles
 async def get_profile(request: Request, s: Services, app: App) -> Response:
-    return json_response(await s.profiles.get(app.app, request.path_params["user"]))
+    return json_response(await s.profiles.get(app.app, path_user(request)))
 
 
 async def change_tags(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, schemas.TagChange)
     profile = await s.profiles.tag(
-        app.app, request.path_params["user"], body.source, body.add, body.remove, body.attributes
+        app.app, path_user(request), body.source, body.add, body.remove, body.attributes
     )
     return json_response(profile)
 

@@ -13,6 +13,7 @@ import jwt
 
 from parley.proto.errors import ErrorCode
 from parley.server.auth import hs256
+from parley.server.auth.identity import claim_refusal
 from parley.server.errors import ServiceError
 from parley.server.models import App
 from parley.server.ports import Store
@@ -48,8 +49,12 @@ def issue_token(
 class TokenVerifier:
     """Checks tokens against the issuing app's secret (apps cached per node)."""
 
-    def __init__(self, store: Store, *, audience: str, leeway: int, max_lifetime: int) -> None:
+    def __init__(
+        self, store: Store, *, audience: str, leeway: int, max_lifetime: int, support_bot: str = ""
+    ) -> None:
         self._store = store
+        #: The configured support bot id: reserved for role ``bot`` (see ``auth.identity``).
+        self._support_bot = support_bot
         self._audience = audience
         self._leeway = leeway
         self._max_lifetime = max_lifetime
@@ -93,6 +98,9 @@ class TokenVerifier:
             raise ServiceError(ErrorCode.TOKEN_INVALID, "'sub' must be a user id string")
         if not isinstance(role, str) or role not in USER_ROLES:
             raise ServiceError(ErrorCode.TOKEN_INVALID, f"'role' must be one of {sorted(USER_ROLES)}")
+        refusal = claim_refusal(user, role, support_bot=self._support_bot)
+        if refusal is not None:
+            raise ServiceError(ErrorCode.TOKEN_INVALID, f"'sub' refused: {refusal}")
         return Claims(
             app=app.app, user=user, exp=int(claims["exp"]), name=str(claims.get("name", "")), role=role
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.proto.errors import ErrorCode
+from parley.server.auth.identity import DEFAULT_BOT, claim_refusal
 from parley.server.auth.tokens import USER_ROLES, issue_token
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
@@ -31,8 +32,11 @@ class NewApp:
 
 
 class AppService:
-    def __init__(self, store: Store, *, audience: str, max_ttl: int = 30 * 86400) -> None:
+    def __init__(
+        self, store: Store, *, audience: str, max_ttl: int = 30 * 86400, support_bot: str = DEFAULT_BOT
+    ) -> None:
         self._store = store
+        self._support_bot = support_bot
         self._audience = audience
         #: Longest token it signs (the verifier's ``token_max_lifetime``).
         self._max_ttl = max_ttl
@@ -61,6 +65,7 @@ class AppService:
     ) -> User:
         if role not in USER_ROLES:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"role must be one of {sorted(USER_ROLES)}")
+        self._check_claimable(user, role)
         return await self._store.upsert_user(
             User(app=app, user=user, name=name, role=role, meta=meta or {}, created=now_ms())
         )
@@ -77,6 +82,12 @@ class AppService:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"ttl must be between 1 and {self._max_ttl} s")
         record = await self._store.get_user(app, user)
         name, role = (record.name, record.role) if record else ("", "user")
+        self._check_claimable(user, role)
         return issue_token(
             await self.get_app(app), user, ttl=ttl, audience=self._audience, name=name, role=role
         )
+
+    def _check_claimable(self, user: str, role: str) -> None:
+        refusal = claim_refusal(user, role, support_bot=self._support_bot)
+        if refusal is not None:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"user {user!r} refused: {refusal}")

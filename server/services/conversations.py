@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
+from parley.proto.ids import is_user_id
 from parley.server.auth.policy import require_manager, require_member
 from parley.server.channels import Control, control_channel, conv_channel, encode_control
 from parley.server.errors import ServiceError
@@ -94,6 +95,9 @@ class ConversationService:
                 raise ServiceError(
                     ErrorCode.INVALID_REQUEST, "a direct conversation has exactly one other member"
                 )
+            if not (is_user_id(actor) and is_user_id(others[0])):
+                raise ServiceError(ErrorCode.INVALID_REQUEST, "user ids must be in the user-id charset")
+            # Unambiguous: no user id contains a newline (``parley.proto.ids``).
             direct_key = "\n".join(sorted([actor, others[0]]))
             rows = [Member(app, "", u, "member", now) for u in (actor, others[0])]
         else:
@@ -130,7 +134,15 @@ class ConversationService:
         rows = [Member(app, draft.conv, m.user, m.role, m.joined) for m in rows]
         stored = await self._store.create_conversation(draft, rows)
         if stored.conv != draft.conv:  # the pair already had a direct conversation
-            return await self.view(app, stored.conv)
+            view = await self.view(app, stored.conv)
+            # The key says whose it is, but a row written under an older key scheme (ids
+            # were not restricted, so "a\nb"+"c" met "a"+"b\nc") must never hand a
+            # conversation to someone who is not one of its two members.
+            if {m.user for m in view.members} != {actor, *others}:
+                raise ServiceError(
+                    ErrorCode.FORBIDDEN, "a direct conversation under this key belongs to other users"
+                )
+            return view
         if kind == "support":
             await self._store.save_ticket(
                 Ticket(app=app, conv=stored.conv, customer=actor, state="bot", created=now, updated=now)

@@ -47,6 +47,8 @@ def _for(t: mi.Type) -> st.SearchStrategy[Any]:
         hi = t.le if t.le is not None else INT64_MAX
         return st.integers(lo, hi)
     if isinstance(t, mi.StrType):
+        if t.pattern is not None:
+            return st.from_regex(t.pattern).filter(lambda s: len(s) <= min(t.max_length or 30, 30))
         return st.text(min_size=t.min_length or 0, max_size=min(t.max_length or 30, 30))
     if isinstance(t, mi.FloatType):
         return st.floats(

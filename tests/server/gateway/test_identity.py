@@ -8,15 +8,17 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from parley.proto import frames
-from parley.server.models import App
-from tests.harness import RunningNode
+from parley.server.models import App, Conversation, Member
+from tests.harness import RunningNode, running_node
 from tests.wsclient import RawClient
 
 
@@ -69,3 +71,136 @@ async def test_unbounded_or_nested_tokens_are_invalid_at_once(node: RunningNode,
     # The node keeps serving.
     alice = await RawClient.connect(node.url, await node.token("alice"))
     await alice.close()
+
+
+# ------------------------------------------------------------ item 10: the user-id charset
+@pytest.mark.parametrize("sub", ["a\nb", "a b", "nul\x00", "slash/x", "é", "tab\t", "a\n"])
+async def test_a_token_for_a_user_id_outside_the_charset_is_invalid(node: RunningNode, sub: str) -> None:
+    assert await refused(node, claims_token(node.app, sub=sub)) == ("token_invalid", 4001)
+
+
+async def test_frames_naming_users_outside_the_charset_are_invalid(node: RunningNode) -> None:
+    alice = await RawClient.connect(node.url, await node.token("alice"))
+    conv = (await alice.request(frames.ConvCreate, kind="group", members=["bob"])).conv.conv
+    for frame_type, fields in [
+        (frames.ConvCreate, {"kind": "direct", "members": ["b\nc"]}),
+        (frames.ConvCreate, {"kind": "group", "members": ["ok", "sp ace"]}),
+        (frames.MemberAdd, {"conv": conv, "users": ["x\x00"]}),
+        (frames.MemberRemove, {"conv": conv, "users": ["a\nb"]}),
+        (frames.MemberRole, {"conv": conv, "user": "a\nb", "role": "admin"}),
+        (frames.PresenceSub, {"users": ["a\nb"]}),
+        (frames.Send, {"conv": conv, "cmid": "m", "body": {"text": "hi"}, "mentions": ["a\nb"]}),
+    ]:
+        reply = await alice.request(frame_type, **fields)
+        assert isinstance(reply, frames.Error) and reply.code == "invalid_frame", (frame_type, reply)
+    await alice.close()
+
+
+async def test_the_admin_api_refuses_user_ids_outside_the_charset(node: RunningNode) -> None:
+    headers = {"authorization": f"Bearer {node.api_key}"}
+    async with httpx.AsyncClient(base_url=node.http, headers=headers, timeout=10) as api:
+        for method, path, body in [
+            ("POST", "/v1/users", {"user": "a\nb"}),
+            ("POST", "/v1/tokens", {"user": "b\nc"}),
+            ("POST", "/v1/conversations", {"kind": "direct", "members": ["a", "b\nc"]}),
+            ("POST", "/v1/conversations", {"kind": "group", "members": ["a"], "owner": "o\nx"}),
+            ("POST", "/v1/users/b%0Ac/messages", {"body": {"text": "hi"}}),
+            ("POST", "/v1/users/alice/messages", {"body": {"text": "hi"}, "sender": "s\nx"}),
+            ("GET", "/v1/users/a%0Ab", None),
+        ]:
+            response = await api.request(method, path, json=body)
+            assert response.status_code == 422, (path, body, response.text)
+            assert response.json()["code"] == "invalid_request"
+
+
+async def test_an_existing_direct_key_is_only_returned_to_its_members(node: RunningNode) -> None:
+    """A legacy row (a key written before the charset, here "alice\\ncarol" between alice and
+    "alice\\nbob"-like others) is never handed to a user who is not one of its two members."""
+    store = node.node.services.store
+    legacy = Conversation(
+        app=node.app.app, conv="c_legacy", kind="direct", epoch="e", created=1,
+        direct_key="carol\nmallory", created_by="x",
+    )  # fmt: skip
+    await store.create_conversation(
+        legacy, [Member(node.app.app, "c_legacy", u, "member", 1) for u in ("carol\nx", "victim")]
+    )
+    mallory = await RawClient.connect(node.url, await node.token("mallory"))
+    reply = await mallory.request(frames.ConvCreate, kind="direct", members=["carol"])
+    assert isinstance(reply, frames.Error) and reply.code == "forbidden", reply
+    history = await mallory.request(frames.History, conv="c_legacy")
+    assert isinstance(history, frames.Error) and history.code == "forbidden"
+    await mallory.close()
+
+
+# --------------------------------------------------------------- item 12: reserved user ids
+@pytest.mark.parametrize(
+    ("sub", "role"),
+    [
+        ("system", None),
+        ("system", "bot"),
+        ("system", "agent"),
+        ("parley-bot", None),
+        ("parley-bot", "agent"),
+    ],
+)
+async def test_reserved_user_ids_cannot_be_claimed(node: RunningNode, sub: str, role: str | None) -> None:
+    assert await refused(node, claims_token(node.app, sub=sub, role=role)) == ("token_invalid", 4001)
+
+
+async def test_the_support_bot_id_is_claimed_only_with_the_bot_role(tmp_path: Path) -> None:
+    async with running_node(tmp_path, support_bot="helper") as node:
+        assert await refused(node, claims_token(node.app, sub="helper")) == ("token_invalid", 4001)
+        bot = await RawClient.connect(node.url, claims_token(node.app, sub="helper", role="bot"))
+        assert bot.welcome.user == "helper"
+        await bot.close()
+
+
+async def test_a_user_token_named_parley_bot_reads_no_support_conversation(node: RunningNode) -> None:
+    customer = await RawClient.connect(node.url, await node.token("customer"))
+    conv = (await customer.request(frames.ConvCreate, kind="support")).conv.conv
+    await customer.request(frames.Send, conv=conv, cmid="s", body={"text": "my order number is 42"})
+    await customer.close()
+    assert await refused(node, claims_token(node.app, sub="parley-bot")) == ("token_invalid", 4001)
+
+
+async def test_the_admin_api_refuses_to_make_reserved_users(node: RunningNode) -> None:
+    headers = {"authorization": f"Bearer {node.api_key}"}
+    async with httpx.AsyncClient(base_url=node.http, headers=headers, timeout=10) as api:
+        for path, body in [
+            ("/v1/users", {"user": "system"}),
+            ("/v1/users", {"user": "system", "role": "bot"}),
+            ("/v1/users", {"user": "parley-bot", "role": "user"}),
+            ("/v1/tokens", {"user": "system"}),
+            ("/v1/tokens", {"user": "parley-bot"}),  # no bot user record: would be role "user"
+        ]:
+            response = await api.post(path, json=body)
+            assert response.status_code == 422, (path, body, response.text)
+        made = await api.post("/v1/users", json={"user": "parley-bot", "role": "bot"})
+        assert made.status_code == 201
+        issued = await api.post("/v1/tokens", json={"user": "parley-bot"})
+        assert issued.status_code == 201
+        bot = await RawClient.connect(node.url, issued.json()["token"])
+        assert bot.welcome.user == "parley-bot"
+        await bot.close()
+
+
+async def test_only_the_sender_edits_and_moderators_only_recall(node: RunningNode) -> None:
+    """A group's owner/admin may recall (never edit) a member's message; a direct
+    conversation has no moderator; a back-end's message sent as "system" is nobody's to change."""
+    alice = await RawClient.connect(node.url, await node.token("alice"))
+    bob = await RawClient.connect(node.url, await node.token("bob"))
+    group = (await alice.request(frames.ConvCreate, kind="group", members=["bob"])).conv.conv
+    bob_msg = await bob.request(frames.Send, conv=group, cmid="b1", body={"text": "spam"})
+    edit = await alice.request(frames.Edit, conv=group, seq=bob_msg.seq, body={"text": "put words"})
+    assert isinstance(edit, frames.Error) and edit.code == "forbidden"
+    assert isinstance(await alice.request(frames.Recall, conv=group, seq=bob_msg.seq), frames.Ack)
+    alice_msg = await alice.request(frames.Send, conv=group, cmid="a1", body={"text": "owner"})
+    recall = await bob.request(frames.Recall, conv=group, seq=alice_msg.seq)
+    assert isinstance(recall, frames.Error) and recall.code == "forbidden"
+    direct = (await alice.request(frames.ConvCreate, kind="direct", members=["bob"])).conv.conv
+    sent = await alice.request(frames.Send, conv=direct, cmid="d1", body={"text": "mine"})
+    for frame_type, fields in ((frames.Recall, {}), (frames.Edit, {"body": {"text": "x"}})):
+        reply = await bob.request(frame_type, conv=direct, seq=sent.seq, **fields)
+        assert isinstance(reply, frames.Error) and reply.code == "forbidden"
+    await alice.close()
+    await bob.close()
