@@ -17,11 +17,13 @@ from typing import Any, cast
 from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode
 from parley.server.broker import make_broker
+from parley.server.channels import Control, encode_control
 from parley.server.echo import EchoFilter
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.limits import TokenBucket
 from parley.server.gateway.outbound import OutboundLedger
+from parley.server.gateway.membership import MembershipRepair
 from parley.server.gateway.router import Router
 from parley.server.instrumented import Instrumented
 from parley.server.metrics import Metrics
@@ -54,6 +56,9 @@ class Node:
             presence_caps=(settings.presence_subs_per_connection, settings.presence_subs_per_user),
         )
         self.decoder = ClientDecoder(settings.max_frame)
+        #: Re-reads cached memberships from the store after broker gaps (authorisation).
+        self.membership = MembershipRepair(self.hub, self.services)
+        self.hub.on_sync = lambda app, user: self.membership.users([(app, user)])
         #: Send rate limits per user on this node (shared by the user's connections here).
         self.user_buckets: dict[tuple[str, str], TokenBucket] = {}
         #: Typing and draft rate limits per user on this node.
@@ -93,7 +98,9 @@ class Node:
     def _on_gap(self, channels: Collection[str] | None) -> None:
         """The broker may have lost messages: tell the affected clients to sync from the store."""
         if channels is None:
-            # Our subscription was interrupted: every local connection may have missed anything.
+            # Our subscription was interrupted: every local connection may have missed anything,
+            # membership changes included, so cached memberships are re-read before trusted again.
+            self.membership.all_users()
             frame = encode(frames.Resync())
             for conn in self.hub.connections:
                 conn.cleared = set()  # a block or mute event may have been lost with the rest
@@ -107,6 +114,11 @@ class Node:
             if channel.startswith("c:"):
                 conv = channel.split(":", 2)[2]
                 self.services.broker.publish(channel, encode(frames.Resync(convs=[conv])))
+            elif channel.startswith("m:"):
+                # A membership change of this user may be lost: every node re-reads theirs.
+                _, app, user = channel.split(":", 2)
+                sync = Control(op="sync", app=app, user=user, conv="", frame=b"")
+                self.services.broker.publish(channel, encode_control(sync))
         log.info("broker publishes recovered; %d channels told to resync", len(channels))
 
     def count_in(self, frame: Any) -> None:
@@ -149,6 +161,7 @@ class Node:
                 await self.hub.resubscribe()
             except Exception:
                 log.warning("re-subscribe failed")
+            self.membership.all_users()  # control events may have been lost meanwhile
         self.broker_ready = ok
         return ok
 

@@ -251,7 +251,8 @@ class Broker(Protocol):
         """Connect and start delivering subscribed channels to ``handler``.
 
         ``on_gap`` hears of possible losses (see :data:`GapHandler`), so that
-        receivers can be told to repair them from the store right away.
+        receivers can be told to repair them from the store right away: messages by
+        sync, and membership caches (which authorise sends) by re-reading them.
         """
 
     async def close(self) -> None: ...

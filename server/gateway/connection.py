@@ -65,6 +65,7 @@ class Connection:
         "cleared",
         "close_code",
         "convs",
+        "convs_trusted",
         "device",
         "id",
         "last_seen",
@@ -95,6 +96,9 @@ class Connection:
         self.device = ""
         #: Conversations this connection receives (kept current by control events).
         self.convs: set[str] = set()
+        #: False from a broker gap until :mod:`~parley.server.gateway.membership` has re-read
+        #: ``convs`` from the store: meanwhile every membership check asks the store.
+        self.convs_trusted = True
         self.presence_subs: set[str] = set()
         #: Conversations of ``convs`` found free of blocks and mutes; sends into them skip the
         #: check (cleared by ``recheck`` control events, see ``parley.server.services.safety``).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -56,6 +56,12 @@ class Hub:
         self._subs: dict[str, set[Connection]] = {}
         self._users: dict[tuple[str, str], set[Connection]] = {}
         self.connections: set[Connection] = set()
+        #: Control events seen per (app, user) with local devices: a membership repair
+        #: re-reads the store if one arrived while it was reading (its snapshot may be older).
+        self.control_seen: dict[tuple[str, str], int] = {}
+        #: Called with (app, user) when a node asks every node to re-read that user's
+        #: membership (its control events may have been lost); set by the node.
+        self.on_sync: Callable[[str, str], None] | None = None
         #: Deliveries pushed to local connections (metrics).
         self.deliveries = 0
         self._pending_unsub: set[str] = set()
@@ -80,6 +86,7 @@ class Hub:
             devices.discard(conn)
             if not devices:
                 del self._users[(conn.app, conn.user)]
+                self.control_seen.pop((conn.app, conn.user), None)
         channels = [user_channel(conn.app, conn.user), control_channel(conn.app, conn.user)]
         channels += [conv_channel(conn.app, c) for c in conn.convs]
         channels += [presence_channel(conn.app, u) for u in conn.presence_subs]
@@ -206,6 +213,13 @@ class Hub:
         except Exception:
             log.warning("undecodable control event dropped")
             return
+        key = (control.app, control.user)
+        if key not in self._users:
+            return
+        self.control_seen[key] = self.control_seen.get(key, 0) + 1
+        if control.op == "sync":
+            if self.on_sync is not None:
+                self.on_sync(control.app, control.user)
         if control.op not in ("join", "leave"):
             for conn in list(self.devices(control.app, control.user)):
                 enforce.apply(self, conn, control)

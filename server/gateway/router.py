@@ -101,7 +101,7 @@ class Router:
         task: the stored-message future acks through a callback. Anything that must
         ask the store first (membership, blocks or mutes not checked yet) runs as a task.
         """
-        if frame.conv in conn.convs and frame.conv in conn.cleared and not self._support.gated(conn):
+        if frame.conv in conn.convs and conn.convs_trusted and frame.conv in conn.cleared and not self._support.gated(conn):
             try:
                 stored = self._submit(conn, frame)
             except ServiceError as exc:
@@ -154,8 +154,9 @@ class Router:
 
     async def _require_member(self, conn: Connection, conv: str) -> None:
         # The cache is kept current by control events; a miss (a join racing
-        # its control event) is settled by the store.
-        if conv in conn.convs:
+        # its control event) is settled by the store, and so is everything while
+        # the cache is being repaired after a broker gap (control events may be lost).
+        if conv in conn.convs and conn.convs_trusted:
             return
         if not await self._s.conversations.is_member(conn.app, conv, conn.user):
             raise ServiceError(ErrorCode.FORBIDDEN, f"not a member of conversation {conv}")
