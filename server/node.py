@@ -22,8 +22,8 @@ from parley.server.echo import EchoFilter
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.limits import TokenBucket
-from parley.server.gateway.outbound import OutboundLedger
 from parley.server.gateway.membership import MembershipRepair
+from parley.server.gateway.outbound import OutboundLedger
 from parley.server.gateway.router import Router
 from parley.server.instrumented import Instrumented
 from parley.server.metrics import Metrics

@@ -217,9 +217,8 @@ class Hub:
         if key not in self._users:
             return
         self.control_seen[key] = self.control_seen.get(key, 0) + 1
-        if control.op == "sync":
-            if self.on_sync is not None:
-                self.on_sync(control.app, control.user)
+        if control.op == "sync" and self.on_sync is not None:
+            self.on_sync(control.app, control.user)
         if control.op not in ("join", "leave"):
             for conn in list(self.devices(control.app, control.user)):
                 enforce.apply(self, conn, control)

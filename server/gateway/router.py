@@ -101,7 +101,12 @@ class Router:
         task: the stored-message future acks through a callback. Anything that must
         ask the store first (membership, blocks or mutes not checked yet) runs as a task.
         """
-        if frame.conv in conn.convs and conn.convs_trusted and frame.conv in conn.cleared and not self._support.gated(conn):
+        if (
+            frame.conv in conn.convs
+            and conn.convs_trusted
+            and frame.conv in conn.cleared
+            and not self._support.gated(conn)
+        ):
             try:
                 stored = self._submit(conn, frame)
             except ServiceError as exc:
