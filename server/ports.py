@@ -215,7 +215,9 @@ class Store(SafetyStore, Protocol):
         """Replace the body of a message (not a recalled one); None if absent."""
 
     async def recall_message(self, app: str, conv: str, seq: int) -> StoredMessage | None:
-        """Tombstone a message: empty body, ``recalled=True``; None if absent."""
+        """Tombstone a message: empty body, ``recalled=True``; None if absent. Its ``edit``
+        records (``body.target == seq``) become ``{"target": seq}`` with ``recalled=True``, so
+        nothing of the recalled content stays readable. Idempotent: recalling again re-scrubs."""
 
 
 #: Called by a broker for every message on a subscribed channel. Must not block.

@@ -150,9 +150,18 @@ class MessageService:
             validate_body(original.kind, body)
         except ProtocolError as exc:
             raise ServiceError(exc.code, exc.message) from None
-        if await self._store.edit_message(app, conv, seq, body, now_ms()) is None:
+        edited = await self._store.edit_message(app, conv, seq, body, now_ms())
+        if edited is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no message {seq} in {conv}")
-        return await self._event(app, actor, conv, "edit", {"target": seq, "body": body})
+        if edited.recalled:  # recalled since the check above: the tombstone stays as it is
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "the message was recalled")
+        appended = await self._event(app, actor, conv, "edit", {"target": seq, "body": body})
+        # A recall between our edit and this record's append scrubbed the records before it,
+        # not this one: recall again (idempotent) so the edited text never outlives a recall.
+        current = await self._store.get_messages(app, conv, seq, seq)
+        if current and current[0].recalled:
+            await self._store.recall_message(app, conv, seq)
+        return appended
 
     async def recall(self, app: str, actor: str, conv: str, seq: int, *, may_moderate: bool) -> Appended:
         """Tombstone a message and append a ``recall`` event."""

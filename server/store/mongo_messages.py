@@ -241,12 +241,20 @@ class MessageLog:
         return to_message(doc) if doc else None
 
     async def recall_message(self, app: str, conv: str, seq: int) -> StoredMessage | None:
+        """See the port. The tombstone first, then its edit records (which carry the edited
+        text) become ``{"target": seq}``; a retry redoes the second step (idempotent). Edit
+        records exist only once ``edited`` is set, so an unedited message skips the scan."""
         doc = await self._messages.find_one_and_update(
             {"app": app, "conv": conv, "seq": seq},
             {"$set": {"body": {}, "recalled": True}},
             projection=NO_ID,
             return_document=ReturnDocument.AFTER,
         )
+        if doc and doc.get("edited"):
+            await self._messages.update_many(
+                {"app": app, "conv": conv, "seq": {"$gt": seq}, "kind": "edit", "body.target": seq},
+                {"$set": {"body": {"target": seq}, "recalled": True}},
+            )
         return to_message(doc) if doc else None
 
 

@@ -26,6 +26,7 @@ from parley.server.coalesce import Coalescer
 from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
 from parley.server.ports import StoreUnavailable
 from parley.server.store.sqlite_members import MEMBER_QUERY_SCHEMA, MemberQueries
+from parley.server.store.sqlite_recall import recall
 from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
 from parley.server.store.sqlite_schema import (
     APP_COLS,
@@ -444,8 +445,8 @@ class SQLiteStore(ServiceTables, KnowledgeTables, SafetyTables, MemberQueries):
         )
 
     async def recall_message(self, app: str, conv: str, seq: int) -> StoredMessage | None:
-        update = "UPDATE message_log SET body = ?, recalled = 1 WHERE ckey = ? AND seq = ?"
-        return await self._run(lambda db: self._update_message(db, update, (pack({}),), app, conv, seq))
+        """See the port: the tombstone and the scrub of its edit records (``sqlite_recall``)."""
+        return await self._run(lambda db: recall(db, self._ckeys.get(db, app, conv), app, conv, seq))
 
     def _update_message(
         self, db: Db, update: str, values: tuple[Any, ...], app: str, conv: str, seq: int
