@@ -8,32 +8,29 @@ exception. Encoding produces plain MessagePack maps that the reference
 Free-form values (message bodies, conversation ``meta``) must be plain data
 that every store and every SDK language can hold: maps with string keys,
 arrays, strings, booleans, nil, floats and 64-bit signed integers, nested at
-most :data:`MAX_DEPTH` deep. Extension types (including the MessagePack
-timestamp), binary, non-string keys and wider integers are refused with
-``invalid_frame`` — otherwise they would decode here and fail later in a store,
-where the error would look temporary and be retried forever.
+most :data:`MAX_DEPTH` deep (:mod:`parley.proto.plain`, the same rule the admin
+API applies). Extension types (including the MessagePack timestamp), binary,
+non-string keys and wider integers are refused with ``invalid_frame`` —
+otherwise they would decode here and fail later in a store, where the error
+would look temporary and be retried forever. Frames from clients also follow
+the key rules (no NUL, no leading ``$``, no ``.``); frames from the server are
+not held to them, so data stored before those rules stays readable.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
-import msgspec.inspect as mi
 
 from parley.proto.errors import ErrorCode, FrameError
 from parley.proto.frames import ClientFrame, ServerFrame
+from parley.proto.plain import MAX_DEPTH, problem
 
 __all__ = ["DEFAULT_MAX_FRAME", "MAX_DEPTH", "ClientDecoder", "ServerDecoder", "encode", "peek_type"]
 
 #: Default largest frame accepted, in bytes.
 DEFAULT_MAX_FRAME = 64 * 1024
-#: Deepest nesting of maps/arrays inside one free-form value (body, meta).
-MAX_DEPTH = 32
-
-_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
-
 _encoder = msgspec.msgpack.Encoder()
 _untyped = msgspec.msgpack.Decoder()
 _structure = msgspec.msgpack.Decoder(msgspec.Raw)
@@ -47,9 +44,11 @@ def encode(frame: msgspec.Struct) -> bytes:
 
 
 class _Decoder(Generic[T]):
-    def __init__(self, frame_type: object, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+    def __init__(self, frame_type: object, max_frame: int = DEFAULT_MAX_FRAME, *, keys: bool = True) -> None:
         self._decoder: msgspec.msgpack.Decoder[T] = msgspec.msgpack.Decoder(frame_type)  # type: ignore[arg-type]
         self.max_frame = max_frame
+        #: Whether free-form map keys must follow the key rules (frames from clients).
+        self._keys = keys
 
     def decode(self, data: bytes) -> T:
         """Decode one frame or raise :class:`FrameError`."""
@@ -74,9 +73,11 @@ class _Decoder(Generic[T]):
             raise FrameError(ErrorCode.BAD_FRAME, "malformed MessagePack: invalid UTF-8 string") from None
         except Exception as exc:
             raise FrameError(ErrorCode.BAD_FRAME, f"undecodable frame: {exc!r}") from None
-        problem = _check_plain(frame, 0)
-        if problem:
-            raise FrameError(ErrorCode.INVALID_FRAME, problem)
+        why = problem(frame, keys=self._keys)
+        if why:
+            error = FrameError(ErrorCode.INVALID_FRAME, why)
+            error.request_id = getattr(frame, "id", None)  # answers its request, like a schema error
+            raise error
         return frame
 
 
@@ -107,37 +108,6 @@ def _request_id(data: bytes) -> int | None:
     if isinstance(request_id, int) and not isinstance(request_id, bool) and 0 <= request_id <= 2**53:
         return request_id
     return None
-
-
-def _check_plain(value: Any, depth: int) -> str | None:
-    """Return why ``value`` is not plain data, or ``None``; a Struct restarts the depth count."""
-    if value is None or isinstance(value, (str, bool, float)):
-        return None
-    if isinstance(value, int):
-        return None if _INT_MIN <= value <= _INT_MAX else "integer outside the signed 64-bit range"
-    if depth >= MAX_DEPTH and isinstance(value, (dict, list)):
-        return f"value nested deeper than {MAX_DEPTH}"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return "map keys must be strings"
-            problem = _check_plain(item, depth + 1)
-            if problem:
-                return problem
-        return None
-    if isinstance(value, list):
-        for item in value:
-            problem = _check_plain(item, depth + 1)
-            if problem:
-                return problem
-        return None
-    if isinstance(value, msgspec.Struct):
-        for name in _free_fields(type(value)):
-            problem = _check_plain(getattr(value, name), 0)
-            if problem:
-                return problem
-        return None
-    return f"unsupported value of type {type(value).__name__} (extension, timestamp or binary)"
 
 
 def _malformed(data: bytes) -> bool:
@@ -179,25 +149,4 @@ class ServerDecoder(_Decoder[ServerFrame]):
     """Decodes frames a server sends (used by clients)."""
 
     def __init__(self, max_frame: int = 16 * 1024 * 1024) -> None:
-        super().__init__(ServerFrame, max_frame)
-
-
-def _plain_by_type(t: mi.Type) -> bool:
-    """True if msgspec's own validation of ``t`` already guarantees plain data."""
-    if isinstance(t, (mi.StrType, mi.BoolType, mi.FloatType, mi.LiteralType, mi.NoneType, mi.EnumType)):
-        return True
-    if isinstance(t, mi.IntType):
-        return t.ge is not None and t.ge >= _INT_MIN and t.le is not None and t.le <= _INT_MAX
-    if isinstance(t, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
-        return _plain_by_type(t.item_type)
-    if isinstance(t, mi.UnionType):
-        return all(_plain_by_type(u) for u in t.types)
-    return False
-
-
-@cache
-def _free_fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
-    """The fields of ``cls`` that :func:`_check_plain` must walk (free-form or unbounded ones)."""
-    info = mi.type_info(cls)
-    assert isinstance(info, mi.StructType)
-    return tuple(f.name for f in info.fields if not _plain_by_type(f.type))
+        super().__init__(ServerFrame, max_frame, keys=False)

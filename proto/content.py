@@ -1,14 +1,27 @@
-"""Validation of message bodies by kind (pure; used by the server and the SDK)."""
+"""Validation of message bodies by kind (pure; used by the server and the SDK).
+
+:func:`validate_body` is the one check every path applies before a body is
+stored — gateway ``send``/``edit``, the admin API, drafts' final sends: the
+kind's own shape, plain data with the key rules (:mod:`parley.proto.plain`) and
+a size bound on the encoded body.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from parley.proto.errors import ErrorCode, ProtocolError
+import msgspec
 
-__all__ = ["MAX_TEXT", "RICH_TYPES", "validate_body"]
+from parley.proto.errors import ErrorCode, ProtocolError
+from parley.proto.plain import problem
+
+__all__ = ["MAX_BODY_BYTES", "MAX_TEXT", "RICH_TYPES", "validate_body"]
 
 MAX_TEXT = 16_000
+#: Default bound of a body's MessagePack encoding, in bytes (the server passes its ``max_frame``).
+MAX_BODY_BYTES = 64 * 1024
+
+_encoder = msgspec.msgpack.Encoder()
 RICH_TYPES = frozenset({"image", "file", "audio", "video"})
 
 
@@ -16,8 +29,15 @@ def _fail(message: str) -> ProtocolError:
     return ProtocolError(ErrorCode.INVALID_REQUEST, message)
 
 
-def validate_body(kind: str, body: dict[str, Any]) -> None:
-    """Raise :class:`ProtocolError` (``invalid_request``) if ``body`` does not fit ``kind``."""
+def validate_body(kind: str, body: dict[str, Any], *, max_bytes: int = MAX_BODY_BYTES) -> None:
+    """Raise :class:`ProtocolError` (``invalid_request``) if ``body`` does not fit ``kind``,
+    is not plain data (:func:`parley.proto.plain.problem`) or encodes to more than ``max_bytes``."""
+    why = problem(body)
+    if why:
+        raise _fail(f"invalid body: {why}")
+    size = len(_encoder.encode(body))
+    if size > max_bytes:
+        raise _fail(f"body of {size} bytes exceeds the limit of {max_bytes}")
     if kind == "text":
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():

@@ -477,7 +477,7 @@ class Connection:
                 try:
                     frame = self._decoder.decode(_as_bytes(data))
                 except FrameError as exc:
-                    log.warning("parley: dropped an undecodable frame: %s", exc)
+                    self._router.undecodable(exc, _as_bytes(data))
                     continue
                 self._router.dispatch(frame)
 

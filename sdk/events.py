@@ -29,6 +29,7 @@ __all__ = [
     "ResetEvent",
     "TypingEvent",
     "DraftEvent",
+    "DecodeErrorEvent",
 ]
 
 
@@ -151,6 +152,26 @@ class ConnectionStateEvent:
     error: BaseException | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DecodeErrorEvent:
+    """A frame from the server could not be decoded and was skipped.
+
+    ``code`` is the :class:`~parley.proto.errors.ErrorCode` value (``bad_frame``,
+    ``invalid_frame``, ``frame_too_large``), ``frame_type`` the frame's ``t``
+    (``"?"`` if unreadable) and ``size`` its length in bytes. A reply that cannot
+    be decoded also fails its request with a :class:`~parley.sdk.errors.ReplyError`
+    of the same code; a skipped ``msg`` is refetched by the next sync if later
+    messages follow. Frames of types this SDK does not know (a newer server) are
+    skipped without this event.
+    """
+
+    code: str
+    message: str
+    frame_type: str
+    size: int
+    request_id: int | None = None
+
+
 Event = (
     MessageEvent
     | EditEvent
@@ -162,5 +183,6 @@ Event = (
     | ConversationEvent
     | ResetEvent
     | ConnectionStateEvent
+    | DecodeErrorEvent
 )
 """Any event the client emits."""

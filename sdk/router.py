@@ -10,9 +10,12 @@ import logging
 from typing import Protocol
 
 from parley.proto import frames as f
+from parley.proto.codec import peek_type
+from parley.proto.errors import ErrorCode, FrameError
 from parley.sdk.dispatch import EventHub
 from parley.sdk.events import (
     ConversationEvent,
+    DecodeErrorEvent,
     DraftEvent,
     EditEvent,
     MessageEvent,
@@ -62,6 +65,19 @@ class FrameRouter:
         self._outbox = outbox
         self._requests = requests
         self._hooks = hooks
+
+    def undecodable(self, error: FrameError, data: bytes) -> None:
+        """A frame failed to decode: publish a :class:`DecodeErrorEvent` and fail its request."""
+        if error.code is ErrorCode.UNKNOWN_FRAME:  # a newer server's frame type: skipped by design
+            log.debug("parley: skipped a frame of an unknown type: %s", error)
+            return
+        log.warning("parley: an undecodable frame: %s", error)
+        code = error.code.value
+        self._hub.publish(DecodeErrorEvent(code, error.message, peek_type(data), len(data), error.request_id))
+        if error.request_id is not None:  # action "fatal": the same reply would fail again
+            self._requests.resolve(
+                f.Error(code=code, message=error.message, action="fatal", id=error.request_id)
+            )
 
     def dispatch(self, frame: f.ServerFrame) -> None:
         """Handle one frame from the server."""

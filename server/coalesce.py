@@ -5,6 +5,10 @@ returned future and add a callback: no task needed). Items that
 arrive in the same event-loop turn, or while a batch is in flight, go out
 together in the next batch, so a connection storm costs one script call per
 round instead of one per connection, and a lone call still costs one round trip.
+
+The flush returns one result per item, in order; a result that is an
+``Exception`` fails only its own caller (a batch can isolate a bad item), and a
+flush that raises fails every caller of the batch.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ R = TypeVar("R")
 
 
 class Coalescer(Generic[T, R]):
-    def __init__(self, flush: Callable[[Sequence[T]], Awaitable[Sequence[R]]], *, max_batch: int) -> None:
+    def __init__(
+        self, flush: Callable[[Sequence[T]], Awaitable[Sequence[R | Exception]]], *, max_batch: int
+    ) -> None:
         self._flush = flush
         self._max_batch = max_batch
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
@@ -53,7 +59,11 @@ class Coalescer(Generic[T, R]):
                         raise
                 else:
                     for (_, waiter), result in zip(batch, results, strict=True):
-                        if not waiter.done():
+                        if waiter.done():
+                            continue
+                        if isinstance(result, Exception):
+                            waiter.set_exception(result)
+                        else:
                             waiter.set_result(result)
         finally:
             self._task = None

@@ -17,6 +17,8 @@ from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
 from parley.proto.ids import is_user_id
+from parley.proto.plain import MAX_DEPTH
+from parley.proto.plain import problem as plain_problem
 from parley.server.admin import schemas
 from parley.server.admin.openapi import openapi_document
 from parley.server.admin.problems import problem
@@ -40,13 +42,21 @@ def json_response(value: Any, status: int = 200) -> Response:
 
 
 async def parse_body(request: Request, kind: type[T]) -> T:
+    """Decode and validate a JSON body as ``kind``; its free-form values must be plain data
+    (:mod:`parley.proto.plain`, the rule the gateway applies to frames)."""
     raw = await request.body()
     try:
-        return msgspec.json.decode(raw or b"{}", type=kind)
+        value = msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"invalid body: {exc}") from None
     except msgspec.DecodeError:
         raise ServiceError(ErrorCode.INVALID_REQUEST, "the body is not valid JSON") from None
+    except RecursionError:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"the body is nested deeper than {MAX_DEPTH}") from None
+    why = plain_problem(value)
+    if why:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"invalid body: {why}")
+    return value
 
 
 def _int_param(request: Request, name: str, default: int | None = None) -> int | None:

@@ -48,8 +48,9 @@ def build_services(
     echoes: EchoFilter | None = None,
 ) -> Services:
     messages = MessageService(
-        store, broker, max_batch=settings.append_batch_max, metrics=metrics, echoes=echoes
-    )
+        store, broker, max_batch=settings.append_batch_max, metrics=metrics, echoes=echoes,
+        max_body=settings.max_frame,
+    )  # fmt: skip
     conversations = ConversationService(
         store, broker, messages, max_members=settings.max_group_members, support_bot=settings.support_bot
     )

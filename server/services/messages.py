@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from parley.proto import encode, frames
-from parley.proto.content import validate_body
+from parley.proto.content import MAX_BODY_BYTES, validate_body
 from parley.proto.errors import ErrorCode, ProtocolError
+from parley.proto.plain import problem
 from parley.server.channels import conv_channel
 from parley.server.echo import EchoFilter
 from parley.server.errors import ServiceError
@@ -42,8 +43,11 @@ class MessageService:
         max_batch: int = 256,
         metrics: Metrics | None = None,
         echoes: EchoFilter | None = None,
+        max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self._store = store
+        #: Largest encoded body accepted, in bytes (the gateway's frame limit, so every path agrees).
+        self._max_body = max_body
         self._broker = broker
         self._metrics = metrics
         self._echoes = echoes
@@ -104,10 +108,20 @@ class MessageService:
 
         ``origin``: the local connection sending it, which fan-out then skips (its ack
         carries the message; see :mod:`parley.server.echo`)."""
-        try:
-            validate_body(kind, body)
-        except ProtocolError as exc:
-            raise ServiceError(exc.code, exc.message) from None
+        self._validate(kind, body)
+        return self._enqueue(app, sender, conv, kind, body, cmid, mentions, origin)
+
+    def _enqueue(
+        self,
+        app: str,
+        sender: str,
+        conv: str,
+        kind: str,
+        body: dict[str, Any],
+        cmid: str | None,
+        mentions: Sequence[str],
+        origin: object | None,
+    ) -> asyncio.Future[Appended]:
         mid = self._mids.next()
         if origin is not None and self._echoes is not None:
             self._origins.expect(mid, origin)  # bounded: a batch that fails leaves its entries
@@ -124,9 +138,23 @@ class MessageService:
         )
         return self._batcher.submit(message)
 
+    def _validate(self, kind: str, body: dict[str, Any]) -> None:
+        """The one body check of every path (gateway and admin API): see :func:`validate_body`."""
+        try:
+            validate_body(kind, body, max_bytes=self._max_body)
+        except ProtocolError as exc:
+            raise ServiceError(exc.code, exc.message) from None
+
     async def system_event(self, app: str, conv: str, actor: str, event: str, **fields: Any) -> Appended:
-        """Append a ``system`` message recording a conversation event (members, name...)."""
-        return await self.send(app, actor, conv, kind="system", body={"event": event, **fields})
+        """Append a ``system`` message recording a conversation event (members, name...).
+
+        Written by the server, so not held to the client's size bound (adding 1 000
+        members names them all); its values were validated where they came in."""
+        body = {"event": event, **fields}
+        why = problem(body)
+        if why:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"invalid body: {why}")
+        return await self._enqueue(app, actor, conv, "system", body, None, (), None)
 
     async def _own_message(
         self, app: str, conv: str, seq: int, actor: str, may_moderate: bool
@@ -146,10 +174,9 @@ class MessageService:
     async def edit(self, app: str, actor: str, conv: str, seq: int, body: dict[str, Any]) -> Appended:
         """Replace a message's body and append an ``edit`` event that syncs to every member."""
         original = await self._own_message(app, conv, seq, actor, may_moderate=False)
-        try:
-            validate_body(original.kind, body)
-        except ProtocolError as exc:
-            raise ServiceError(exc.code, exc.message) from None
+        self._validate(original.kind, body)
+        if problem({"body": body}, keys=False):  # the edit record nests the body one level deeper
+            raise ServiceError(ErrorCode.INVALID_REQUEST, "invalid body: nested too deeply for an edit")
         edited = await self._store.edit_message(app, conv, seq, body, now_ms())
         if edited is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no message {seq} in {conv}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bson import Int64
 from pymongo import ASCENDING, IndexModel
 
+from parley.proto.plain import repair
 from parley.server.models import App, Conversation, Member, NewMessage, StoredMessage, User
 
 APPS = "apps"
@@ -61,21 +61,14 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
-# BSON decodes integers beyond 32 bits as bson.Int64 (an int subclass that msgspec
-# refuses to encode), so every integer field is converted back to a plain int.
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Int64):
-        return int(value)
-    return value
-
-
 def plain_dict(value: Any) -> dict[str, Any]:
-    """A stored ``meta`` / ``body`` with plain Python values only."""
-    return _plain(value) if isinstance(value, dict) else {}
+    """A stored ``meta`` / ``body`` with plain Python values only.
+
+    BSON decodes integers beyond 32 bits as ``bson.Int64`` (an int subclass that
+    msgspec refuses to encode) and ``{"$ref", "$id"}`` as a ``DBRef``; values
+    written before bodies were validated may nest too deeply. ``repair`` makes
+    every one of them plain (one walk, which converting Int64 needed anyway)."""
+    return repair(value) if isinstance(value, dict) else {}
 
 
 def to_app(d: Doc) -> App:

@@ -16,6 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from parley.proto.plain import repair
 from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
 from parley.server.ports import StoreUnavailable
 from parley.server.store.mongo_docs import USERS, to_user
@@ -73,7 +74,7 @@ def _profile(d: Mapping[str, Any]) -> Profile:
             evidence=t.get("evidence", ""), ts=int(t.get("ts", 0)), expires=int(t.get("expires", 0)),
         )  # fmt: skip
     counters = {_unescape(k): int(v) for k, v in (d.get("counters") or {}).items()}
-    attributes = {_unescape(k): v for k, v in (d.get("attributes") or {}).items()}
+    attributes = repair({_unescape(k): v for k, v in (d.get("attributes") or {}).items()})
     return Profile(d["app"], d["user"], tags, attributes, counters, int(d.get("updated", 0)))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from parley.proto.plain import repaired
 from parley.server.models import App, Conversation, Member, StoredMessage, User
 
 SCHEMA = """
@@ -83,8 +84,10 @@ def pack(value: Any) -> bytes:
 
 
 def unpack_dict(blob: bytes) -> dict[str, Any]:
+    """A stored body or meta, repaired if a client could not decode it (written before values
+    were validated: an integer past int64, nesting past the limit; see ``proto.plain.repair``)."""
     value = _decoder.decode(blob)
-    return value if isinstance(value, dict) else {}
+    return repaired(value) if isinstance(value, dict) else {}
 
 
 def unpack_tuple(blob: bytes) -> tuple[str, ...]:

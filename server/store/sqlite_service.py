@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from parley.proto.plain import repaired
 from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
 from parley.server.store.sqlite_schema import USER_COLS, pack, to_user
 
@@ -220,7 +221,7 @@ def _read_profile(db: Db, app: str, user: str) -> Profile | None:
         app,
         user,
         _tags.decode(row[0]),
-        msgspec.msgpack.decode(row[1]),
+        repaired(msgspec.msgpack.decode(row[1])),  # a client decodes attributes (see unpack_dict)
         msgspec.msgpack.decode(row[2]),
         row[3],
     )

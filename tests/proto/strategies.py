@@ -15,6 +15,7 @@ import msgspec.inspect as mi
 from hypothesis import strategies as st
 
 from parley.proto import frames
+from parley.proto.plain import key_problem
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -31,12 +32,19 @@ scalars = (
     | st.floats(allow_nan=False)
     | st.text(max_size=20)
 )
+
+
+def keys(max_size: int) -> st.SearchStrategy[str]:
+    """Map keys a client may write (``proto.plain.key_problem``: no NUL, no leading ``$``, no ``.``)."""
+    return st.text(max_size=max_size).filter(lambda k: key_problem(k) is None)
+
+
 plain_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys(8), inner, max_size=4),
     max_leaves=12,
 )
-bodies = st.dictionaries(st.text(max_size=10), plain_values, max_size=5)
+bodies = st.dictionaries(keys(10), plain_values, max_size=5)
 
 
 def _for(t: mi.Type) -> st.SearchStrategy[Any]:
@@ -70,7 +78,7 @@ def _for(t: mi.Type) -> st.SearchStrategy[Any]:
     if isinstance(t, mi.DictType):
         assert isinstance(t.key_type, mi.StrType), t
         if isinstance(t.value_type, mi.IntType):
-            return st.dictionaries(st.text(max_size=10), _for(t.value_type), max_size=3)
+            return st.dictionaries(keys(10), _for(t.value_type), max_size=3)
         assert isinstance(t.value_type, mi.AnyType), t
         return bodies
     raise NotImplementedError(f"no strategy for {t!r}")

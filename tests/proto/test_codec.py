@@ -375,7 +375,7 @@ def test_trailing_bytes_are_bad_frame(frame: msgspec.Struct, extra: bytes) -> No
 def test_only_fields_msgspec_cannot_vouch_for_are_walked() -> None:
     """Typed, bounded fields are validated by msgspec; free-form ones are walked for plain data."""
     from parley.proto import frames
-    from parley.proto.codec import _free_fields
+    from parley.proto.plain import _free_fields
 
     assert _free_fields(frames.Send) == ("body",)
     assert "meta" in _free_fields(frames.ConvCreate)
