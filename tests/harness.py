@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,29 +39,50 @@ class RunningNode:
         return token
 
 
+async def _serve(server: ParleyServer) -> None:
+    """uvicorn exits the process when it cannot bind; in a test that would end the event loop."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"uvicorn could not start (exit {exc.code})") from None
+
+
 @asynccontextmanager
 async def running_node(
     tmp: Path, *, app: tuple[App, str] | None = None, **overrides: Any
 ) -> AsyncIterator[RunningNode]:
-    """Start one node; ``app`` reuses an existing ``(App, api_key)`` (several nodes, one store)."""
+    """Start one node; ``app`` reuses an existing ``(App, api_key)`` (several nodes, one store).
+
+    A port picked here (none in ``overrides``) that was taken before uvicorn could bind it is
+    replaced by another, up to three times.
+    """
     fields: dict[str, Any] = {
         "port": free_port(),
         "sqlite_path": str(tmp / "parley.db"),
         "shutdown_grace": 1.0,
     }
     fields.update(overrides)
-    settings = Settings(**fields)
-    server = make_server(settings, log_level="warning")
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(400):
+    for attempt in range(3):
+        settings = Settings(**fields)
+        server = make_server(settings, log_level="warning")
+        task = asyncio.create_task(_serve(server))
+        for _ in range(2400):  # up to 60 s on a loaded machine; ends as soon as it listens
             if server.started or task.done():
                 break
             await asyncio.sleep(0.025)
-        if not server.started:
-            if task.done():
-                task.result()
+        if server.started:
+            break
+        if not task.done():
+            server.should_exit = True
+            await asyncio.wait_for(task, 30)
             raise RuntimeError("uvicorn did not start")
+        if "port" in overrides or attempt == 2:
+            task.result()  # raises what stopped it
+            raise RuntimeError("uvicorn did not start")
+        with contextlib.suppress(BaseException):
+            task.result()
+        fields["port"] = free_port()
+    try:
         node: Node = server.config.app.state.node  # type: ignore[attr-defined]
         if app is None:
             created = await node.services.apps.create_app("test")

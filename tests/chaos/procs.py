@@ -10,31 +10,16 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from tests.servers import free_port
+from tests.servers import free_port, start_listening
 
 __all__ = ["GatewayProcess", "MongoProcess", "rss_kib", "tcp_peer_ports"]
 
 _BIN = Path(sys.executable).parent
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
 
 
 class GatewayProcess:
@@ -54,6 +39,8 @@ class GatewayProcess:
     ) -> None:
         self.node_id = node_id
         self.port = port or free_port()
+        #: A given port is kept; a picked one may be replaced if it was taken before the bind.
+        self._port_fixed = port is not None
         self.redis_url = redis_url
         self.mongo_url = mongo_url
         self.mongo_database = mongo_database
@@ -99,9 +86,19 @@ class GatewayProcess:
         for key in [k for k in env if k.startswith("PARLEY_")]:
             del env[key]
         env.update(self.env)
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
-        log.close()
-        _wait_port(self.port, self.proc, timeout, f"node {self.node_id}")
+
+        def spawn(port: int) -> subprocess.Popen[bytes]:
+            self.port = port
+            return subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+
+        try:
+            # A restart keeps the node's address (the LB knows it).
+            self.proc, self.port = start_listening(
+                spawn, self.port, f"node {self.node_id}", timeout=timeout, fixed=self._port_fixed
+            )
+        finally:
+            log.close()
+        self._port_fixed = True
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -163,13 +160,18 @@ class MongoProcess:
         config = self.log_dir / "secantusd.toml"
         config.write_text("")
         log = (self.log_dir / "secantus.log").open("ab")
-        self.proc = subprocess.Popen(
-            [exe, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", ":memory:",
-             "--config", str(config)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.log_dir,
-        )  # fmt: skip
-        log.close()
-        _wait_port(self.port, self.proc, 30, "secantusd-py")
+
+        def spawn(port: int) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                [exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:",
+                 "--config", str(config)],
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.log_dir,
+            )  # fmt: skip
+
+        try:
+            self.proc, self.port = start_listening(spawn, self.port, "secantusd-py", timeout=30)
+        finally:
+            log.close()
 
     def pause(self) -> None:
         os.kill(self.pid, signal.SIGSTOP)
