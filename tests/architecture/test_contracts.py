@@ -28,7 +28,12 @@ def _lint(root: Path, config: Path, pythonpath: Path | None = None) -> subproces
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     return subprocess.run(
-        [LINT, "--config", str(config), "--no-cache"], capture_output=True, text=True, cwd=root, env=env, timeout=300
+        [LINT, "--config", str(config), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+        timeout=300,
     )
 
 
