@@ -94,6 +94,7 @@ class Answer:
     summary: str = ""
     drafted: bool = False
     lang: str = "en"
+    foreign: bool = False
     search: SearchResult | None = field(default=None, compare=False, repr=False)
 
     def body(self) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from parley.bots.eval_report import unseen_report
+from parley.bots.evalsets import UNSEEN_DIR, load_sets
 from parley.bots.knowledge.embedders import MiniLMEmbedder, MultilingualUSEEmbedder
 from parley.bots.knowledge.eval import (
     CONFIGS,
@@ -40,7 +42,7 @@ from parley.bots.knowledge.handoff import HandoffDetector
 from parley.bots.sentiment import SentimentScorer
 from parley.bots.tags import DEFAULT_TAGS, InterestTagger, load_tag_definitions
 
-__all__ = ["evaluate_sentiment", "evaluate_tags", "main"]
+__all__ = ["evaluate_sentiment", "evaluate_tags", "main", "own_sets"]
 
 Rows = Sequence[dict[str, Any]]
 
@@ -91,16 +93,9 @@ def evaluate_sentiment(scorer: SentimentScorer, rows: Rows) -> dict[str, Ratio]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Print every quality table."""
-    ap = argparse.ArgumentParser(prog="python -m parley.bots.eval", description=__doc__)
-    ap.add_argument("--data", type=Path, default=DATA_DIR, help="folder with the *_eval.jsonl files")
-    ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder")
-    ap.add_argument("--tags", type=Path, default=DEFAULT_TAGS, help="tag definitions file")
-    args = ap.parse_args(argv)
-    t0 = time.perf_counter()
-    use = CachedEmbedder(MultilingualUSEEmbedder())
-    index = build_index([CachedEmbedder(MiniLMEmbedder()), use], args.kb)
+def own_sets(args: argparse.Namespace, minilm: CachedEmbedder, use: CachedEmbedder) -> None:
+    """Print the tables of the project's own (example shop) sets."""
+    index = build_index([minilm, use], args.kb)
 
     questions = load_jsonl(args.data / "retrieval_eval.jsonl")
     retrieval = {
@@ -160,6 +155,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(_table("Explicit requests for a human", handoff))
     print(_table("Interest tags: precision / recall over (message, tag) pairs", tags))
     print(_table("Sentiment: accuracy, and the negative label", sentiment))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print the unseen-set report (and, with ``--own``, the example shop's tables)."""
+    ap = argparse.ArgumentParser(prog="python -m parley.bots.eval", description=__doc__)
+    ap.add_argument("--sets", type=Path, default=UNSEEN_DIR, help="folder of unseen business sets")
+    ap.add_argument(
+        "--holdout", action="store_true", help="also score the holdout set (do this once, at the end)"
+    )
+    ap.add_argument("--own", action="store_true", help="also print the example shop's tables")
+    ap.add_argument("--data", type=Path, default=DATA_DIR, help="folder with the *_eval.jsonl files")
+    ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder (--own)")
+    ap.add_argument("--tags", type=Path, default=DEFAULT_TAGS, help="tag definitions file (--own)")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    minilm, use = CachedEmbedder(MiniLMEmbedder()), CachedEmbedder(MultilingualUSEEmbedder())
+    print(unseen_report(load_sets(args.sets), [minilm, use], holdout=args.holdout))
+    if args.own:
+        own_sets(args, minilm, use)
     print(f"({time.perf_counter() - t0:.1f} s)")
 
 

@@ -40,6 +40,7 @@ from parley.bots.extract import ProfileExtractor
 from parley.bots.knowledge import HandoffDetector
 from parley.bots.sentiment import Sentiment, SentimentScorer
 from parley.bots.tags import InterestTagger
+from parley.bots.triage import Triage
 from parley.proto.frames import TagInput
 from parley.sdk import AdminClient, Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
 from parley.sdk.support import support_state
@@ -110,6 +111,7 @@ class SupportBot:
         self.extractor = extractor
         self.answerer = answerer
         self.detector = detector or HandoffDetector()
+        self.triage = Triage(self.detector, negative_limit)
         self.low_confidence_limit = low_confidence_limit
         self.history_turns = history_turns
         self.sentiment = (sentiment or SentimentScorer()) if use_sentiment else None
@@ -243,12 +245,9 @@ class SupportBot:
         mood = await self._on_sentiment(cs, m, text)
         if cs.state in SILENT_STATES:
             return
-        decision = self.detector.detect(text)
-        if decision.handoff:
-            await self._handoff(cs, f"customer_request:{decision.reason}", lang_of=text)
-            return
-        if mood is not None and (mood.strong or cs.negative_streak >= self.negative_limit):
-            await self._handoff(cs, f"sentiment:{'strong' if mood.strong else 'repeated'}", lang_of=text)
+        reason = self.triage.reason(text, mood, cs.negative_streak)
+        if reason:
+            await self._handoff(cs, reason, lang_of=text)
             return
         draft = uuid.uuid4().hex
         answer = await self.answerer.answer(

@@ -207,9 +207,10 @@ def load_file(path: str | Path) -> list[Document]:
 
 
 def load_directory(path: str | Path) -> list[Document]:
-    """Parse every supported file in a directory (sorted by name); ids must be unique across files."""
+    """Parse every supported file in a directory and its subfolders (sorted by path); ids must be
+    unique across files."""
     docs: list[Document] = []
-    for p in sorted(Path(path).iterdir()):
+    for p in sorted(Path(path).rglob("*")):
         if p.is_file() and p.suffix.lower() in _PARSERS:
             docs.extend(load_file(p))
     return _checked(docs, str(path))

@@ -82,3 +82,10 @@ def test_chunks_overlap_and_cover_the_text():
 def test_faq_is_never_split():
     doc = Document(id="f", title="Q?", text="A. " * 400, kind="faq", question="Q?")
     assert len(chunk_document(doc, size=100, overlap=20)) == 1
+
+
+def test_load_directory_reads_subfolders(tmp_path: Path) -> None:
+    (tmp_path / "guides").mkdir()
+    (tmp_path / "faq.csv").write_text("id,question,answer\nq1,Hi?,Hello.\n", encoding="utf-8")
+    (tmp_path / "guides" / "g.md").write_text("# G\n\n## Part {#g1}\n\nText.\n", encoding="utf-8")
+    assert {d.id for d in load_directory(tmp_path)} == {"q1", "g1"}

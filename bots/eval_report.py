@@ -1,0 +1,108 @@
+"""The unseen-set report printed by ``python -m parley.bots.eval``: Markdown tables per set and in total.
+
+The holdout set is only scored with ``--holdout`` (once, at the end of a piece of work):
+judging changes on it would turn it into one more tuning set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from parley.bots.evalsets import (
+    EvalSet,
+    Outcome,
+    calibration_bins,
+    retrieval_metrics,
+    run_messages,
+    tag_metrics,
+    tagger_for,
+)
+from parley.bots.knowledge.embedders import Embedder
+from parley.bots.knowledge.eval import Ratio
+
+__all__ = ["sum_ratios", "table", "unseen_report"]
+
+Row = tuple[str, dict[str, Ratio]]
+
+
+def sum_ratios(parts: Sequence[dict[str, Ratio]]) -> dict[str, Ratio]:
+    """Add hits and totals key by key (a total over sets, not a mean of ratios)."""
+    out: dict[str, Ratio] = {}
+    for part in parts:
+        for k, r in part.items():
+            prev = out.get(k, Ratio(0, 0))
+            out[k] = Ratio(prev.hits + r.hits, prev.total + r.total)
+    return out
+
+
+def table(title: str, rows: Sequence[Row], note: str = "") -> str:
+    """One Markdown table: a row per set, a column per measure."""
+    cols = list(rows[0][1])
+    lines = [f"### {title}", ""]
+    if note:
+        lines += [note, ""]
+    lines += ["| set | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    lines += [f"| {name} | " + " | ".join(str(m[c]) for c in cols) + " |" for name, m in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _label(s: EvalSet) -> str:
+    return f"{s.name} (holdout)" if s.holdout else s.name
+
+
+def _with_totals(rows: list[Row], dev: list[Row]) -> list[Row]:
+    out = list(rows)
+    if len(dev) > 1:
+        out.append(("total, development sets", sum_ratios([m for _, m in dev])))
+    if len(rows) > len(dev):
+        out.append(("total, all sets", sum_ratios([m for _, m in rows])))
+    return out
+
+
+def unseen_report(sets: Sequence[EvalSet], embedders: Sequence[Embedder], *, holdout: bool) -> str:
+    """Score ``sets`` (the holdout only when ``holdout``) and render every table."""
+    use = next(e for e in embedders if e.multilingual)
+    scored = [s for s in sets if holdout or not s.holdout]
+    skipped = [s.name for s in sets if s.holdout and not holdout]
+    outs: dict[str, list[Outcome]] = {s.name: run_messages(s, embedders) for s in scored}
+
+    def rows(metric: Callable[[EvalSet], dict[str, Ratio]]) -> tuple[list[Row], list[Row]]:
+        all_rows = [(_label(s), metric(s)) for s in scored]
+        return all_rows, [r for r, s in zip(all_rows, scored, strict=True) if not s.holdout]
+
+    decisions, dev_decisions = rows(lambda s: retrieval_metrics(outs[s.name]))
+    bins, dev_bins = rows(lambda s: calibration_bins(outs[s.name]))
+    tags, dev_tags = rows(lambda s: tag_metrics(tagger_for(s, use), s.tag_messages))
+    plain, dev_plain = rows(
+        lambda s: tag_metrics(tagger_for(s, use, gap=1.0, margin=0.0, negatives=[]), s.tag_messages)
+    )
+    n_msgs = sum(len(s.messages) for s in scored)
+    n_tags = sum(len(s.tag_messages) for s in scored)
+    head = (
+        f"## Unseen businesses: {', '.join(_label(s) for s in scored)} "
+        f"({n_msgs} customer messages, {n_tags} tag messages)\n"
+    )
+    if skipped:
+        head += (
+            f"\nNot scored: {', '.join(skipped)} (the holdout; `--holdout` scores it, once, at the end).\n"
+        )
+    return "\n".join(
+        [
+            head,
+            table(
+                "Bot decisions, one new conversation per message (no LLM)",
+                _with_totals(decisions, dev_decisions),
+                "top-1 = answered from a labelled entry; baseline = plain multilingual USE, top-1, "
+                "no threshold, same run; calibration = share of the answers given that are right.",
+            ),
+            table("Calibration: answers right per confidence band", _with_totals(bins, dev_bins)),
+            table(
+                "Interest tags: the set's tag file with the code's defaults (gap, margin)",
+                _with_totals(tags, dev_tags),
+            ),
+            table(
+                "Interest tags: threshold only (no gap, no margin, no negatives)",
+                _with_totals(plain, dev_plain),
+            ),
+        ]
+    )

@@ -1,0 +1,219 @@
+"""Score the bot on evaluation sets from businesses it was never tuned on (``tests/data/unseen``).
+
+Each set is a folder (see ``tests/data/unseen/README.md``): the business's knowledge base,
+labelled customer messages and tag messages.  Every message is treated as the first message
+of a new support conversation and goes through what :class:`~.runner.SupportBot` does with it
+(:class:`~.triage.Triage`, then :class:`~.answer.Answerer` without an LLM): the outcome is an
+answer citing one entry, a "could you rephrase" (low confidence) or a hand-over.
+
+Next to it, in the same run, a no-tuning **baseline**: plain multilingual USE over the entry
+text, top-1, no threshold (it answers everything, so it never hands over).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from parley.bots.answer import Answer, Answerer
+from parley.bots.knowledge import KnowledgeIndex, RetrievalConfig, chunk_documents, load_directory
+from parley.bots.knowledge.embedders import Embedder
+from parley.bots.knowledge.eval import Ratio
+from parley.bots.sentiment import SentimentScorer
+from parley.bots.tags import InterestTagger, load_tag_definitions
+from parley.bots.triage import Triage
+
+__all__ = [
+    "BASELINE",
+    "UNSEEN_DIR",
+    "EvalSet",
+    "Outcome",
+    "load_set",
+    "load_sets",
+    "retrieval_metrics",
+    "run_messages",
+    "tag_metrics",
+]
+
+UNSEEN_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "unseen"
+USE_NAME = "use-multilingual-v3"
+#: The no-tuning baseline: multilingual USE on the entry text, top-1, no threshold.
+BASELINE = RetrievalConfig(
+    signals=(USE_NAME,), weights={USE_NAME: 1.0}, views=("body",), routing=False, answer_threshold=0.0
+)
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """One business: its knowledge base folder, messages, tag definitions and tag messages."""
+
+    name: str
+    business: str
+    topics: str
+    holdout: bool
+    kb: Path
+    messages: list[dict[str, Any]]
+    tags_file: Path
+    tag_messages: list[dict[str, Any]]
+
+
+def load_set(folder: Path) -> EvalSet:
+    """Read one set folder (``set.json``, ``kb/``, ``messages.jsonl``, ``tags.json``, ``tags_eval.jsonl``)."""
+    meta = json.loads((folder / "set.json").read_text(encoding="utf-8"))
+    return EvalSet(
+        name=str(meta["name"]),
+        business=str(meta["business"]),
+        topics=str(meta["topics"]),
+        holdout=bool(meta.get("holdout", False)),
+        kb=folder / "kb",
+        messages=_jsonl(folder / "messages.jsonl"),
+        tags_file=folder / "tags.json",
+        tag_messages=_jsonl(folder / "tags_eval.jsonl"),
+    )
+
+
+def load_sets(root: Path = UNSEEN_DIR) -> list[EvalSet]:
+    """Every set under ``root``, development sets first, the holdout last."""
+    sets = [load_set(p) for p in sorted(root.iterdir()) if (p / "set.json").is_file()]
+    return sorted(sets, key=lambda s: s.holdout)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the bot did with one message: ``answer`` (citing ``doc``), ``rephrase`` or ``handoff``."""
+
+    row: dict[str, Any]
+    action: str
+    doc: str
+    confidence: float
+    reason: str
+    foreign_notice: bool
+    baseline_doc: str
+
+    @property
+    def right(self) -> bool:
+        """An answer from one of the labelled entries."""
+        return self.action == "answer" and self.doc in self.row["answers"]
+
+
+def build_index(
+    embedders: Sequence[Embedder], kb: Path, config: RetrievalConfig | None = None
+) -> KnowledgeIndex:
+    """An index over one set's knowledge base (its folder, recursively)."""
+    index = KnowledgeIndex(embedders, config)
+    index.replace(chunk_documents(load_directory(kb)))
+    return index
+
+
+async def _outcome(
+    row: dict[str, Any], index: KnowledgeIndex, answerer: Answerer, triage: Triage, scorer: SentimentScorer
+) -> Outcome:
+    text = str(row["text"])
+    base = index.search(text, config=BASELINE).best
+    base_doc = base.chunk.doc_id if base else ""
+    mood = scorer.score(text)
+    reason = triage.reason(text, mood, 1 if mood.label == "negative" else 0)
+    if reason:
+        return Outcome(row, "handoff", "", 0.0, reason, False, base_doc)
+    ans: Answer = await answerer.answer(text)
+    conf = ans.search.confidence if ans.search else 0.0
+    if ans.handoff:
+        return Outcome(row, "handoff", "", conf, ans.handoff, False, base_doc)
+    if not ans.confident or not ans.citations:
+        return Outcome(row, "rephrase", "", conf, "low_confidence", False, base_doc)
+    doc = ans.citations[0].chunk.split("::")[0]
+    return Outcome(row, "answer", doc, conf, "", ans.foreign, base_doc)
+
+
+def run_messages(
+    s: EvalSet, embedders: Sequence[Embedder], config: RetrievalConfig | None = None
+) -> list[Outcome]:
+    """Every message of ``s`` through the bot's decision, one new conversation each."""
+    index = build_index(embedders, s.kb, config)
+    use = next(e for e in embedders if e.name == USE_NAME)
+    answerer = Answerer(index, app_name=s.business, topics=s.topics)
+    triage = Triage()
+    scorer = SentimentScorer(embedder=use)
+
+    async def run() -> list[Outcome]:
+        return [await _outcome(r, index, answerer, triage, scorer) for r in s.messages]
+
+    return asyncio.run(run())
+
+
+def _ratio(xs: Iterable[bool]) -> Ratio:
+    got = list(xs)
+    return Ratio(sum(got), len(got))
+
+
+def retrieval_metrics(outs: Sequence[Outcome]) -> dict[str, Ratio]:
+    """The per-set table row: top-1 by language, hand-overs, traps, calibration, baseline."""
+    ans = [o for o in outs if o.row["expect"] == "answer"]
+    en = [o for o in ans if o.row["lang"] == "en"]
+    zh = [o for o in ans if o.row["lang"] != "en"]
+    want = [o for o in outs if o.row["expect"] == "handoff"]
+    given = [o for o in outs if o.action == "answer"]
+    xl = [o for o in given if o.row["expect"] == "answer" and o.row["cross_lingual"]]
+    return {
+        "top-1 EN": _ratio(o.right for o in en),
+        "top-1 ZH+mixed": _ratio(o.right for o in zh),
+        "top-1 cross-lingual": _ratio(o.right for o in ans if o.row["cross_lingual"]),
+        "top-1 all": _ratio(o.right for o in ans),
+        "baseline top-1 all": _ratio(o.baseline_doc in o.row["answers"] for o in ans),
+        "declined answerable": _ratio(o.action != "answer" for o in ans),
+        "human request handed over": _ratio(o.action == "handoff" for o in want if o.row["kind"] == "human"),
+        "complaint handed over": _ratio(o.action == "handoff" for o in want if o.row["kind"] == "complaint"),
+        "out-of-scope handed over": _ratio(
+            o.action == "handoff" for o in want if o.row["kind"] == "out-of-scope"
+        ),
+        "out-of-scope answered": _ratio(
+            o.action == "answer" for o in want if o.row["kind"] == "out-of-scope"
+        ),
+        "traps handed over": _ratio(o.action == "handoff" for o in ans if o.row["kind"] == "trap"),
+        "calibration: answers right": _ratio(o.right for o in given),
+        "cross-lingual answers with a notice": _ratio(o.foreign_notice for o in xl),
+    }
+
+
+def calibration_bins(
+    outs: Sequence[Outcome], edges: Sequence[float] = (0.0, 0.5, 0.7, 1.01)
+) -> dict[str, Ratio]:
+    """How often an answer is right, per band of the bot's confidence."""
+    given = [o for o in outs if o.action == "answer"]
+    return {
+        f"{lo:.2f}–{min(hi, 1.0):.2f}": _ratio(o.right for o in given if lo <= o.confidence < hi)
+        for lo, hi in itertools.pairwise(edges)
+    }
+
+
+def tag_metrics(tagger: InterestTagger, rows: Sequence[dict[str, Any]]) -> dict[str, Ratio]:
+    """Micro precision/recall over (message, tag) pairs and hard negatives left untagged."""
+    tp = pred = exp = 0
+    clean: list[bool] = []
+    for row in rows:
+        got = {m.name for m in tagger.match(str(row["text"]))}
+        want = set(row["tags"])
+        tp, pred, exp = tp + len(got & want), pred + len(got), exp + len(want)
+        if row["kind"] == "hard-negative":
+            clean.append(not got)
+    return {"precision": Ratio(tp, pred), "recall": Ratio(tp, exp), "hard negatives untagged": _ratio(clean)}
+
+
+def tagger_for(s: EvalSet, use: Embedder, **overrides: Any) -> InterestTagger:
+    """The set's tag file with the code's defaults for anything it leaves out."""
+    defs, options = load_tag_definitions(s.tags_file)
+    return InterestTagger(use, defs, **{**options, **overrides})
+
+
+def with_threshold(config: RetrievalConfig, threshold: float) -> RetrievalConfig:
+    """``config`` with another answer threshold."""
+    return replace(config, answer_threshold=threshold)

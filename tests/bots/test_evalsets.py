@@ -1,0 +1,69 @@
+"""The unseen-set evaluation runs end to end and reports every set, the totals and the baseline.
+
+Numbers are reported by ``python -m parley.bots.eval``, never asserted here; these tests pin the
+report's structure, the holdout rule and the scoring arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from parley.bots.eval_report import sum_ratios, unseen_report
+from parley.bots.evalsets import Outcome, load_sets, retrieval_metrics
+from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder
+from parley.bots.knowledge.eval import Ratio
+
+
+def test_sets_are_complete_and_one_is_the_holdout() -> None:
+    sets = load_sets()
+    assert len(sets) >= 3
+    assert [s.holdout for s in sets].count(True) == 1 and sets[-1].holdout
+    for s in sets:
+        assert len(s.messages) >= 60 and len(s.tag_messages) >= 40
+        kinds = {m["kind"] for m in s.messages}
+        assert {"cross-lingual", "code-mixed", "trap", "human", "complaint", "out-of-scope"} <= kinds
+        assert any(p.parent.name == "guides" for p in s.kb.rglob("*.md"))
+
+
+def test_report_scores_each_set_and_totals_but_not_the_holdout(
+    minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
+) -> None:
+    small = [
+        replace(s, messages=s.messages[:3] + s.messages[-3:], tag_messages=s.tag_messages[:3])
+        for s in load_sets()
+    ]
+    report = unseen_report(small, [minilm, use], holdout=False)
+    assert "| card |" in report and "| travel |" in report
+    assert "(holdout) |" not in report and "Not scored: saas" in report
+    assert "| total, development sets |" in report
+    for heading in (
+        "baseline top-1 all",
+        "calibration: answers right",
+        "Calibration: answers right per confidence band",
+        "hard negatives untagged",
+    ):
+        assert heading in report
+    with_holdout = unseen_report(small[-1:], [minilm, use], holdout=True)
+    assert "| saas (holdout) |" in with_holdout
+
+
+def _out(expect: str, kind: str, action: str, doc: str = "", answers: tuple[str, ...] = ()) -> Outcome:
+    row = {"expect": expect, "kind": kind, "lang": "en", "cross_lingual": False, "answers": list(answers)}
+    return Outcome(row, action, doc, 0.6, "", False, answers[0] if answers else "x")
+
+
+def test_metrics_count_right_answers_handovers_and_calibration() -> None:
+    outs = [
+        _out("answer", "plain", "answer", "a", ("a",)),
+        _out("answer", "trap", "answer", "b", ("a",)),  # answered, wrong entry
+        _out("answer", "plain", "rephrase", answers=("a",)),
+        _out("handoff", "complaint", "answer", "c"),  # answered a complaint: wrong
+        _out("handoff", "human", "handoff"),
+    ]
+    m = retrieval_metrics(outs)
+    assert m["top-1 all"] == Ratio(1, 3)
+    assert m["declined answerable"] == Ratio(1, 3)
+    assert m["complaint handed over"] == Ratio(0, 1) and m["human request handed over"] == Ratio(1, 1)
+    assert m["calibration: answers right"] == Ratio(1, 3)
+    assert m["traps handed over"] == Ratio(0, 1)
+    assert sum_ratios([m, m])["top-1 all"] == Ratio(2, 6)
