@@ -57,6 +57,12 @@ class ErrorCode(str, enum.Enum):
     INTERNAL = "internal"
     #: A block between the two users forbids it (direct message, adding to a conversation).
     BLOCKED = "blocked"
+    #: The app disabled (banned) this user; followed by close 4010.
+    USER_DISABLED = "user_disabled"
+    #: The app revoked the tokens issued before a time; get a new token. Close 4011.
+    TOKEN_REVOKED = "token_revoked"
+    #: The app muted this member in the conversation for a while.
+    MUTED = "muted"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -78,6 +84,9 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.UNAVAILABLE: Action.RETRY,
     ErrorCode.INTERNAL: Action.RETRY,
     ErrorCode.BLOCKED: Action.FATAL,
+    ErrorCode.USER_DISABLED: Action.FATAL,
+    ErrorCode.TOKEN_REVOKED: Action.RECONNECT,
+    ErrorCode.MUTED: Action.FATAL,
 }
 
 
@@ -103,6 +112,10 @@ class CloseCode(enum.IntEnum):
     #: The client did not read fast enough; its queue overflowed. Reconnect and resume.
     SLOW_CONSUMER = 4008
     IDLE_TIMEOUT = 4009
+    #: The app disabled (banned) the user. Final: tokens are refused until the app re-enables them.
+    USER_DISABLED = 4010
+    #: The app revoked the user's tokens: get a new token, then reconnect.
+    TOKEN_REVOKED = 4011
     TOO_MANY_CONNECTIONS = 4029
 
     @property
@@ -113,7 +126,13 @@ class CloseCode(enum.IntEnum):
 
 # A user at the connection limit would only be refused again; the app decides.
 _NO_RECONNECT = frozenset(
-    {CloseCode.NORMAL, CloseCode.AUTH_FAILED, CloseCode.UNSUPPORTED_VERSION, CloseCode.TOO_MANY_CONNECTIONS}
+    {
+        CloseCode.NORMAL,
+        CloseCode.AUTH_FAILED,
+        CloseCode.UNSUPPORTED_VERSION,
+        CloseCode.TOO_MANY_CONNECTIONS,
+        CloseCode.USER_DISABLED,
+    }
 )
 
 

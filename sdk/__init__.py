@@ -8,10 +8,13 @@
   :meth:`Client.profile`, :meth:`Client.tag`) with :class:`Profile`, :class:`Tag`
   and :class:`SupportQueue` results.
 * :class:`AdminClient` — the HTTP admin API for back-ends (users, tokens,
-  conversations, server-side sends, export).
+  conversations, server-side sends, export; moderation: disable, revoke, mute,
+  secret rotation, API keys, with :class:`UserStatus`, :class:`Mute` and
+  :class:`AuditRecord` results).
 """
 
 from parley.sdk.admin import AdminClient, MessagePage, Token, User
+from parley.sdk.admin_moderation import AuditRecord, Mute, UserStatus
 from parley.sdk.client import Client
 from parley.sdk.dispatch import EventStream, Handler
 from parley.sdk.errors import (
@@ -45,6 +48,7 @@ from parley.sdk.support import Profile, SupportQueue, Tag, support_state
 __all__ = [
     "AdminClient",
     "AdminError",
+    "AuditRecord",
     "BlockedUser",
     "Client",
     "ClientClosed",
@@ -62,6 +66,7 @@ __all__ = [
     "EventStream",
     "Handler",
     "Member",
+    "Mute",
     "Message",
     "MessageEvent",
     "MessagePage",
@@ -79,5 +84,6 @@ __all__ = [
     "Token",
     "TypingEvent",
     "User",
+    "UserStatus",
     "support_state",
 ]

@@ -25,6 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from parley.proto import frames as f
+from parley.sdk.admin_moderation import ModerationOps
 from parley.sdk.errors import AdminError
 from parley.sdk.models import Conversation, ConversationSummary, Message
 from parley.sdk.support import Profile, Tag, TagSpec
@@ -129,7 +130,7 @@ class KnowledgeSnapshot:
     vectors: tuple[KnowledgeVectorRecord, ...] = ()
 
 
-class AdminClient:
+class AdminClient(ModerationOps):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 
     Use as ``async with AdminClient(...) as admin:`` or call :meth:`aclose`.

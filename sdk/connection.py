@@ -220,7 +220,7 @@ class Connection:
                         _Fatal(ClientClosed(f"server closed the connection: {reason}", code), code)
                     )
                     return
-                if code == CloseCode.TOKEN_EXPIRED:
+                if code in (CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_REVOKED):
                     self._refresh = True
                 self._set_state(ClientState.CONNECTING, code=code, reason=reason)
             delay = self._backoff.delay(attempt)
@@ -276,9 +276,9 @@ class Connection:
         await ws.close()
         if isinstance(frame, f.Error):
             error = ReplyError(frame.code, frame.message, frame.action)
-            if error.code == "token_expired" and self._get_token is not None:
+            if error.code in ("token_expired", "token_revoked") and self._get_token is not None:
                 self._refresh = True
-                raise ConnectionClosed("token expired")
+                raise ConnectionClosed(error.code.replace("_", " "))
             if error.action is Action.RETRY:
                 raise ConnectionClosed(str(error))
             raise _Fatal(error, ws.close_code)

@@ -45,13 +45,18 @@ class Control(msgspec.Struct, frozen=True):
     connections to the conversation, then forwards ``frame`` to them.
     """
 
-    op: str  # "join" | "leave" | "recheck" (see parley.server.gateway.enforce) | "sync" (membership)
+    op: str  # "join" | "leave" | "sync" (membership) | "recheck" | "close" (see parley.server.gateway.enforce)
     app: str
     user: str
     conv: str
     frame: bytes
     #: ``recheck``: the other user of a new block, whose presence ``user`` stops watching.
     peer: str = ""
+    #: ``close``: the close code and reason; ``frame`` is the error frame sent before.
+    code: int = 0
+    reason: str = ""
+    #: ``close``: only connections whose token was issued (``iat``, s) before this; 0: all.
+    before: int = 0
 
 
 _control_decoder = msgspec.msgpack.Decoder(Control)

@@ -26,6 +26,9 @@ LIMIT_OPTIONS: dict[str, str] = {
     "presence_subs_per_connection": "Users one connection may watch (presence_sub).",
     "presence_subs_per_user": "Users one user may watch across connections on this node.",
     "presence_policy": "Whose presence may be watched: shared | all.",
+    "mute_max_seconds": "Longest mute the admin API accepts, seconds.",
+    "secret_overlap": "Default overlap of a token-secret rotation (old secret still accepted), seconds.",
+    "app_cache_ttl": "Seconds a node trusts its cached app secrets (rotations elsewhere reach it within this).",
 }
 
 

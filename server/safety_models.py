@@ -6,9 +6,10 @@ Plain frozen dataclasses like :mod:`parley.server.models`; every record carries
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["BlockRecord"]
+__all__ = ["ApiKeyRecord", "AuditRecord", "BlockRecord", "Mute", "RetiredSecret", "UserStatus"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,4 +19,65 @@ class BlockRecord:
     app: str
     blocker: str
     blocked: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserStatus:
+    """What the app's moderators decided about a user.
+
+    ``disabled``: every connection is refused (``user_disabled``) until re-enabled.
+    ``tokens_before``: tokens whose ``iat`` (seconds) is earlier are refused (``token_revoked``).
+    """
+
+    app: str
+    user: str
+    disabled: bool = False
+    reason: str = ""
+    tokens_before: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """``user`` may not write into ``conv`` until ``until`` (ms)."""
+
+    app: str
+    conv: str
+    user: str
+    until: int
+    reason: str = ""
+    created: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One moderation action: ``actor`` (e.g. ``key:<id>``) did ``action`` to ``target``.
+
+    ``id`` sorts in time order (it starts with the zero-padded ``ts``), so it is the cursor."""
+
+    app: str
+    id: str
+    ts: int
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RetiredSecret:
+    """A replaced token secret of ``app``, still accepted until ``until`` (ms)."""
+
+    app: str
+    secret: str
+    until: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key of ``app`` as stored: its SHA-256 digest, never the key."""
+
+    app: str
+    key_hash: str
     created: int

@@ -11,6 +11,14 @@ Guarantees:
 * Everything is keyed by app: no call ever sees another app's records.
 * A block is one-way (``blocker`` → ``blocked``) and unique per pair:
   ``add_block`` of an existing pair stores nothing and returns False.
+* One status per user and one mute per (conversation, user): saving replaces.
+* Audit records are append-only and listed in ``id`` order (ids sort by time).
+* ``rotate_secret`` replaces the app's secret and keeps the old one as a
+  :class:`RetiredSecret` in one step, cutting every earlier retired secret's
+  ``until`` to the new one's (a shorter overlap ends older ones too). Retired
+  secrets are never deleted here: their ``until`` decides.
+* ``remove_api_key`` removes only a key of that app: at once, for every node
+  (API keys are not cached).
 """
 
 from __future__ import annotations
@@ -18,7 +26,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol
 
-from parley.server.safety_models import BlockRecord
+from parley.server.safety_models import (
+    ApiKeyRecord,
+    AuditRecord,
+    BlockRecord,
+    Mute,
+    RetiredSecret,
+    UserStatus,
+)
 
 __all__ = ["SafetyStore"]
 
@@ -38,3 +53,40 @@ class SafetyStore(Protocol):
 
     async def blocks_between(self, app: str, user: str, others: Collection[str]) -> list[BlockRecord]:
         """Blocks in either direction between ``user`` and any of ``others``."""
+
+    # moderation -------------------------------------------------------
+    async def get_user_status(self, app: str, user: str) -> UserStatus | None:
+        """The user's moderation status; None if moderators never acted on the user."""
+
+    async def save_user_status(self, status: UserStatus) -> None:
+        """Create or replace the user's status."""
+
+    async def save_mute(self, mute: Mute) -> None:
+        """Create or replace the mute of ``(conv, user)``."""
+
+    async def get_mute(self, app: str, conv: str, user: str) -> Mute | None: ...
+
+    async def list_mutes(self, app: str, conv: str) -> list[Mute]:
+        """Mutes of a conversation (expired ones included), by user id."""
+
+    async def remove_mute(self, app: str, conv: str, user: str) -> bool:
+        """Lift a mute; False if there was none."""
+
+    # audit ------------------------------------------------------------
+    async def add_audit(self, record: AuditRecord) -> None: ...
+
+    async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
+        """Up to ``limit`` records with ``id > after``, in id order."""
+
+    # secrets and keys -------------------------------------------------
+    async def rotate_secret(self, app: str, secret: str, retired: RetiredSecret) -> bool:
+        """Make ``secret`` the app's token secret and keep ``retired``; False for an unknown app."""
+
+    async def retired_secrets(self, app: str) -> list[RetiredSecret]:
+        """Every retired secret of the app (the caller checks ``until``)."""
+
+    async def list_api_keys(self, app: str) -> list[ApiKeyRecord]:
+        """The app's API keys (digests), oldest first."""
+
+    async def remove_api_key(self, app: str, key_hash: str) -> bool:
+        """Revoke one of the app's keys; False if the app has no such key."""

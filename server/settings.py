@@ -84,3 +84,11 @@ class Settings:
     presence_policy: str = "shared"
     #: Who a conversation's managers may add: ``anyone`` or ``contacts`` (users sharing a conversation).
     add_policy: str = "anyone"
+    #: Longest mute the admin API accepts, seconds.
+    mute_max_seconds: int = 30 * 86400
+    #: Overlap window of a secret rotation when the request names none, seconds: the old
+    #: secret is accepted this long after the rotation (at most ``token_max_lifetime``).
+    secret_overlap: int = 86400
+    #: Seconds a node trusts its cached app secrets: a rotation done on another node takes
+    #: effect here within this time (at once on the node that rotated).
+    app_cache_ttl: float = 5.0

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from parley.server.admin import schemas
+from parley.server.admin import moderation_schemas, schemas
 
 __all__ = ["openapi_document"]
 
@@ -43,6 +43,7 @@ _MODELS: list[Any] = [
     schemas.AssignAgent,
     schemas.Handoff,
     schemas.NoteIn,
+    *moderation_schemas.MODELS,
 ]
 
 _PROBLEM = {
@@ -191,6 +192,7 @@ def openapi_document() -> dict[str, Any]:
             },
         }
     )
+    paths.update(moderation_schemas.moderation_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

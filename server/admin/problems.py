@@ -23,6 +23,10 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.BLOCKED: 403,
+    ErrorCode.USER_DISABLED: 403,
+    ErrorCode.TOKEN_REVOKED: 401,
+    ErrorCode.MUTED: 403,
 }
 
 

@@ -226,6 +226,12 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+def moderation_routes() -> list[BaseRoute]:
+    from parley.server.admin.moderation_routes import moderation_routes as routes  # imports this module
+
+    return routes()
+
+
 def service_routes() -> list[BaseRoute]:
     from parley.server.admin.service_routes import service_routes as routes  # imports this module
 
@@ -253,4 +259,5 @@ def admin_routes(settings: Settings) -> list[BaseRoute]:
         Route("/v1/conversations/{conv}/messages", with_app(list_messages), methods=["GET"]),
         Route("/v1/conversations/{conv}/export", with_app(export_messages)),
         *service_routes(),
+        *moderation_routes(),
     ]

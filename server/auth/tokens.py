@@ -14,6 +14,7 @@ import jwt
 from parley.proto.errors import ErrorCode
 from parley.server.auth import hs256
 from parley.server.auth.identity import claim_refusal
+from parley.server.auth.keyring import Keyrings
 from parley.server.errors import ServiceError
 from parley.server.models import App
 from parley.server.ports import Store
@@ -30,6 +31,8 @@ class Claims:
     exp: int
     name: str = ""
     role: str = "user"
+    #: ``iat`` (seconds), 0 when absent: a revocation refuses tokens issued before a time.
+    iat: int = 0
 
 
 def issue_token(
@@ -50,7 +53,14 @@ class TokenVerifier:
     """Checks tokens against the issuing app's secret (apps cached per node)."""
 
     def __init__(
-        self, store: Store, *, audience: str, leeway: int, max_lifetime: int, support_bot: str = ""
+        self,
+        store: Store,
+        *,
+        audience: str,
+        leeway: int,
+        max_lifetime: int,
+        support_bot: str = "",
+        app_cache_ttl: float = 5.0,
     ) -> None:
         self._store = store
         #: The configured support bot id: reserved for role ``bot`` (see ``auth.identity``).
@@ -58,7 +68,7 @@ class TokenVerifier:
         self._audience = audience
         self._leeway = leeway
         self._max_lifetime = max_lifetime
-        self._apps: dict[str, tuple[App, hs256.SigningKey]] = {}
+        self.keyrings = Keyrings(store, ttl=app_cache_ttl)
 
     async def verify(self, token: str) -> Claims:
         """Return the token's claims or raise ``ServiceError`` (token_invalid / token_expired)."""
@@ -70,16 +80,9 @@ class TokenVerifier:
         issuer = parsed.claims.get("iss")
         if not isinstance(issuer, str):
             raise ServiceError(ErrorCode.TOKEN_INVALID, "token has no 'iss' (app id)")
-        cached = self._apps.get(issuer)
-        if cached is None:
-            found = await self._store.get_app(issuer)
-            if found is None:
-                raise ServiceError(ErrorCode.TOKEN_INVALID, f"unknown app {issuer!r}")
-            cached = self._apps[issuer] = (found, hs256.SigningKey(found.secret))
-        app, key = cached
         claims = parsed.claims
         try:
-            key.check_signature(parsed)
+            app = await self.keyrings.verify(issuer, parsed)
             hs256.check_claims(
                 claims,
                 now=time.time(),
@@ -101,6 +104,18 @@ class TokenVerifier:
         refusal = claim_refusal(user, role, support_bot=self._support_bot)
         if refusal is not None:
             raise ServiceError(ErrorCode.TOKEN_INVALID, f"'sub' refused: {refusal}")
+        status = await self._store.get_user_status(app.app, user)
+        if status is not None:
+            # What the app's moderators decided (see parley.server.services.moderation).
+            if status.disabled:
+                raise ServiceError(ErrorCode.USER_DISABLED, "this user is disabled by the app")
+            if int(claims.get("iat") or 0) < status.tokens_before:
+                raise ServiceError(ErrorCode.TOKEN_REVOKED, "token revoked by the app: fetch a new one")
         return Claims(
-            app=app.app, user=user, exp=int(claims["exp"]), name=str(claims.get("name", "")), role=role
+            app=app.app,
+            user=user,
+            exp=int(claims["exp"]),
+            name=str(claims.get("name", "")),
+            role=role,
+            iat=int(claims.get("iat") or 0),
         )

@@ -67,6 +67,7 @@ class Connection:
         "convs",
         "convs_trusted",
         "device",
+        "iat",
         "id",
         "last_seen",
         "lost",
@@ -103,6 +104,8 @@ class Connection:
         #: Conversations of ``convs`` found free of blocks and mutes; sends into them skip the
         #: check (cleared by ``recheck`` control events, see ``parley.server.services.safety``).
         self.cleared: set[str] = set()
+        #: When the token this connection authenticated with was issued (s; 0 if unknown).
+        self.iat = 0
         self.max_queue = max_queue
         #: Bytes the queue may hold (0: no byte bound beyond ``max_queue`` frames).
         self.max_queue_bytes = max_queue_bytes

@@ -120,6 +120,14 @@ class Session:
             log.info("disconnected", extra={"conn": conn.id, "app": conn.app, "close_code": code})
 
 
+#: The close that follows a refused ``hello`` (any other refusal: 4001).
+_AUTH_CLOSE = {
+    ErrorCode.TOKEN_EXPIRED: CloseCode.TOKEN_EXPIRED,
+    ErrorCode.USER_DISABLED: CloseCode.USER_DISABLED,
+    ErrorCode.TOKEN_REVOKED: CloseCode.TOKEN_REVOKED,
+}
+
+
 def _rate_limited(node: Node, conn: Connection, frame: object) -> bool:
     """Refuse a frame over the connection's (or, for sends, the user's) rate; the connection stays."""
     scope = ""
@@ -166,6 +174,7 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
         if conn.lost:
             return False  # gone while we read the store: nothing to register
         conn.app, conn.user, conn.role, conn.device = claims.app, claims.user, claims.role, hello.device
+        conn.iat = claims.iat
         conn.bucket = node.connection_bucket()
         node.pending.discard(conn)
         await node.hub.register(conn, [c.conv for c, _ in rows])
@@ -173,7 +182,7 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
     except ServiceError as exc:
         conn.app = conn.user = ""
         conn.push(error_frame(exc.code, exc.message))
-        code = CloseCode.TOKEN_EXPIRED if exc.code is ErrorCode.TOKEN_EXPIRED else CloseCode.AUTH_FAILED
+        code = _AUTH_CLOSE.get(exc.code, CloseCode.AUTH_FAILED)
         conn.close(code, exc.message[:120])
         return False
     except StoreUnavailable:

@@ -12,6 +12,7 @@ from parley.server.services.apps import AppService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.history import HistoryService
 from parley.server.services.messages import MessageService
+from parley.server.services.moderation import ModerationService
 from parley.server.services.presence import PresenceService
 from parley.server.services.profiles import ProfileService
 from parley.server.services.reach import ReachPolicy
@@ -38,6 +39,7 @@ class Services:
     profiles: ProfileService
     safety: SafetyService
     reach: ReachPolicy
+    moderation: ModerationService
 
 
 def build_services(
@@ -58,22 +60,26 @@ def build_services(
     support = SupportService(
         store, conversations, messages, presence, max_per_agent=settings.agent_max_concurrent
     )
+    tokens = TokenVerifier(
+        store,
+        audience=settings.token_audience,
+        leeway=settings.token_leeway,
+        max_lifetime=settings.token_max_lifetime,
+        support_bot=settings.support_bot,
+        app_cache_ttl=settings.app_cache_ttl,
+    )
+    apps = AppService(
+        store,
+        audience=settings.token_audience,
+        max_ttl=settings.token_max_lifetime,
+        support_bot=settings.support_bot,
+    )
+    safety = SafetyService(store, broker)
     return Services(
         store=store,
         broker=broker,
-        tokens=TokenVerifier(
-            store,
-            audience=settings.token_audience,
-            leeway=settings.token_leeway,
-            max_lifetime=settings.token_max_lifetime,
-            support_bot=settings.support_bot,
-        ),
-        apps=AppService(
-            store,
-            audience=settings.token_audience,
-            max_ttl=settings.token_max_lifetime,
-            support_bot=settings.support_bot,
-        ),
+        tokens=tokens,
+        apps=apps,
         messages=messages,
         conversations=conversations,
         receipts=ReceiptService(store, broker, max_draft_bytes=settings.max_draft_bytes),
@@ -81,6 +87,16 @@ def build_services(
         history=HistoryService(store),
         support=support,
         profiles=ProfileService(store),
-        safety=SafetyService(store, broker),
+        safety=safety,
         reach=ReachPolicy(store, presence=settings.presence_policy, add=settings.add_policy),
+        moderation=ModerationService(
+            store,
+            broker,
+            tokens=tokens,
+            apps=apps,
+            safety=safety,
+            mute_max=settings.mute_max_seconds,
+            secret_overlap=min(settings.secret_overlap, settings.token_max_lifetime),
+            overlap_max=settings.token_max_lifetime,
+        ),
     )

@@ -11,6 +11,7 @@ forget what their connections had checked (on every node).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 
 from parley.proto import frames
 from parley.proto.errors import ErrorCode
@@ -75,7 +76,13 @@ class SafetyService:
                 raise ServiceError(ErrorCode.BLOCKED, f"you block {b.blocked}: unblock them first")
 
     async def check_send(self, app: str, user: str, conv: str) -> None:
-        """A member may write into ``conv`` (message, edit, typing, draft) unless blocked there."""
+        """A member may write into ``conv`` (message, edit, recall, typing, draft) unless muted
+        there by the app (``muted``) or, in a direct conversation, blocked (``blocked``)."""
+        mute = await self._store.get_mute(app, conv, user)
+        if mute is not None and mute.until > now_ms():
+            until = datetime.fromtimestamp(mute.until / 1000, UTC).isoformat(timespec="seconds")
+            why = f": {mute.reason}" if mute.reason else ""
+            raise ServiceError(ErrorCode.MUTED, f"you are muted in this conversation until {until}{why}")
         conversation = await self._store.get_conversation(app, conv)
         if conversation is None or conversation.kind != "direct":
             return

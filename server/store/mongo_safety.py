@@ -1,4 +1,4 @@
-"""Safety collections of the Mongo store: blocks (and, later, moderation, audit, words, reports).
+"""Safety collections of the Mongo store: blocks, user status, mutes, audit, retired secrets.
 
 A mixin of :class:`~parley.server.store.mongo.MongoStore` (uses ``self._db``).
 Implements :class:`~parley.server.safety_port.SafetyStore`.
@@ -6,6 +6,7 @@ Implements :class:`~parley.server.safety_port.SafetyStore`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -13,12 +14,24 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from parley.server.safety_models import BlockRecord
+from parley.server.safety_models import (
+    ApiKeyRecord,
+    AuditRecord,
+    BlockRecord,
+    Mute,
+    RetiredSecret,
+    UserStatus,
+)
+from parley.server.store.mongo_docs import API_KEYS, APPS
 from parley.server.store.mongo_errors import guarded
 
 __all__ = ["SAFETY_INDEXES", "SafetyCollections"]
 
 BLOCKS = "blocks"
+USER_STATUS = "user_status"
+MUTES = "mutes"
+AUDIT = "audit"
+RETIRED_SECRETS = "retired_secrets"
 NO_ID = {"_id": 0}
 
 SAFETY_INDEXES: dict[str, list[IndexModel]] = {
@@ -27,6 +40,16 @@ SAFETY_INDEXES: dict[str, list[IndexModel]] = {
             [("app", ASCENDING), ("blocker", ASCENDING), ("blocked", ASCENDING)], name="app_pair", unique=True
         ),
         IndexModel([("app", ASCENDING), ("blocked", ASCENDING)], name="app_blocked"),
+    ],
+    USER_STATUS: [IndexModel([("app", ASCENDING), ("user", ASCENDING)], name="app_user", unique=True)],
+    MUTES: [
+        IndexModel(
+            [("app", ASCENDING), ("conv", ASCENDING), ("user", ASCENDING)], name="app_conv_user", unique=True
+        )
+    ],
+    AUDIT: [IndexModel([("app", ASCENDING), ("id", ASCENDING)], name="app_id", unique=True)],
+    RETIRED_SECRETS: [
+        IndexModel([("app", ASCENDING), ("secret", ASCENDING)], name="app_secret", unique=True)
     ],
 }
 
@@ -75,3 +98,96 @@ class SafetyCollections:
             ],
         }
         return [_block(d) for d in await self._db[BLOCKS].find(query, NO_ID).to_list()]
+
+    # moderation -------------------------------------------------------
+    @guarded
+    async def get_user_status(self, app: str, user: str) -> UserStatus | None:
+        d = await self._db[USER_STATUS].find_one({"app": app, "user": user}, NO_ID)
+        if d is None:
+            return None
+        return UserStatus(
+            d["app"], d["user"], bool(d["disabled"]), d["reason"], int(d["tokens_before"]), int(d["updated"])
+        )
+
+    @guarded
+    async def save_user_status(self, status: UserStatus) -> None:
+        doc = dataclasses.asdict(status)
+        await self._db[USER_STATUS].replace_one({"app": status.app, "user": status.user}, doc, upsert=True)
+
+    @guarded
+    async def save_mute(self, mute: Mute) -> None:
+        query = {"app": mute.app, "conv": mute.conv, "user": mute.user}
+        await self._db[MUTES].replace_one(query, dataclasses.asdict(mute), upsert=True)
+
+    @guarded
+    async def get_mute(self, app: str, conv: str, user: str) -> Mute | None:
+        d = await self._db[MUTES].find_one({"app": app, "conv": conv, "user": user}, NO_ID)
+        return _mute(d) if d else None
+
+    @guarded
+    async def list_mutes(self, app: str, conv: str) -> list[Mute]:
+        docs = await self._db[MUTES].find({"app": app, "conv": conv}, NO_ID).sort("user", 1).to_list()
+        return [_mute(d) for d in docs]
+
+    @guarded
+    async def remove_mute(self, app: str, conv: str, user: str) -> bool:
+        result = await self._db[MUTES].delete_one({"app": app, "conv": conv, "user": user})
+        return result.deleted_count > 0
+
+    # audit ------------------------------------------------------------
+    @guarded
+    async def add_audit(self, record: AuditRecord) -> None:
+        await self._db[AUDIT].insert_one(dataclasses.asdict(record))
+
+    @guarded
+    async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
+        query = {"app": app, "id": {"$gt": after}}
+        docs = await self._db[AUDIT].find(query, NO_ID).sort("id", 1).limit(limit).to_list()
+        return [
+            AuditRecord(
+                d["app"], d["id"], int(d["ts"]), d["actor"], d["action"], d["target"], d.get("detail") or {}
+            )
+            for d in docs
+        ]
+
+    # secrets and keys -------------------------------------------------
+    @guarded
+    async def rotate_secret(self, app: str, secret: str, retired: RetiredSecret) -> bool:
+        # The retired secret is written first: a crash in between leaves the old secret both
+        # current and retired (harmless), never a new secret with the old one forgotten.
+        if await self._db[APPS].count_documents({"app": app}, limit=1) == 0:
+            return False
+        await self._db[RETIRED_SECRETS].update_many(
+            {"app": app, "until": {"$gt": retired.until}}, {"$set": {"until": retired.until}}
+        )
+        await self._db[RETIRED_SECRETS].replace_one(
+            {"app": retired.app, "secret": retired.secret}, dataclasses.asdict(retired), upsert=True
+        )
+        result = await self._db[APPS].update_one({"app": app}, {"$set": {"secret": secret}})
+        return result.matched_count > 0
+
+    @guarded
+    async def retired_secrets(self, app: str) -> list[RetiredSecret]:
+        docs = await self._db[RETIRED_SECRETS].find({"app": app}, NO_ID).sort("until", 1).to_list()
+        return [RetiredSecret(d["app"], d["secret"], int(d["until"])) for d in docs]
+
+    @guarded
+    async def list_api_keys(self, app: str) -> list[ApiKeyRecord]:
+        docs = (
+            await self._db[API_KEYS]
+            .find({"app": app}, NO_ID)
+            .sort([("created", 1), ("key_hash", 1)])
+            .to_list()
+        )
+        return [ApiKeyRecord(d["app"], d["key_hash"], int(d["created"])) for d in docs]
+
+    @guarded
+    async def remove_api_key(self, app: str, key_hash: str) -> bool:
+        result = await self._db[API_KEYS].delete_one({"app": app, "key_hash": key_hash})
+        return result.deleted_count > 0
+
+
+def _mute(d: Mapping[str, Any]) -> Mute:
+    return Mute(
+        d["app"], d["conv"], d["user"], int(d["until"]), d.get("reason", ""), int(d.get("created", 0))
+    )

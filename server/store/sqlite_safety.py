@@ -1,4 +1,4 @@
-"""Safety tables of the SQLite store: blocks (and, later, moderation, audit, words, reports).
+"""Safety tables of the SQLite store: blocks, user status, mutes, audit, retired secrets.
 
 A mixin of :class:`~parley.server.store.sqlite.SQLiteStore`: it runs on the
 same connection and worker thread (``self._run``). Implements
@@ -11,7 +11,16 @@ import sqlite3
 from collections.abc import Callable, Collection
 from typing import Any
 
-from parley.server.safety_models import BlockRecord
+import msgspec
+
+from parley.server.safety_models import (
+    ApiKeyRecord,
+    AuditRecord,
+    BlockRecord,
+    Mute,
+    RetiredSecret,
+    UserStatus,
+)
 
 __all__ = ["SAFETY_SCHEMA", "SafetyTables"]
 
@@ -23,7 +32,39 @@ CREATE TABLE IF NOT EXISTS blocks (
     PRIMARY KEY (app, blocker, blocked)
 );
 CREATE INDEX IF NOT EXISTS blocks_blocked ON blocks (app, blocked, blocker);
+CREATE TABLE IF NOT EXISTS user_status (
+    app TEXT NOT NULL, user TEXT NOT NULL, disabled INTEGER NOT NULL, reason TEXT NOT NULL,
+    tokens_before INTEGER NOT NULL, updated INTEGER NOT NULL,
+    PRIMARY KEY (app, user)
+);
+CREATE TABLE IF NOT EXISTS mutes (
+    app TEXT NOT NULL, conv TEXT NOT NULL, user TEXT NOT NULL, until INTEGER NOT NULL,
+    reason TEXT NOT NULL, created INTEGER NOT NULL,
+    PRIMARY KEY (app, conv, user)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    app TEXT NOT NULL, id TEXT NOT NULL, ts INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, detail BLOB NOT NULL,
+    PRIMARY KEY (app, id)
+);
+CREATE TABLE IF NOT EXISTS retired_secrets (
+    app TEXT NOT NULL, secret TEXT NOT NULL, until INTEGER NOT NULL,
+    PRIMARY KEY (app, secret)
+);
 """
+
+_STATUS_COLS = "app, user, disabled, reason, tokens_before, updated"
+_MUTE_COLS = "app, conv, user, until, reason, created"
+_AUDIT_COLS = "app, id, ts, actor, action, target, detail"
+
+
+def _status(r: tuple[Any, ...]) -> UserStatus:
+    return UserStatus(r[0], r[1], bool(r[2]), r[3], r[4], r[5])
+
+
+def _audit(r: tuple[Any, ...]) -> AuditRecord:
+    return AuditRecord(r[0], r[1], r[2], r[3], r[4], r[5], msgspec.msgpack.decode(r[6]))
+
 
 #: SQLite's default limit of host parameters is 999 on old builds; chunks stay below it.
 _CHUNK = 400
@@ -67,3 +108,86 @@ class SafetyTables:
 
         records: list[BlockRecord] = await self._run(read)
         return records
+
+    # moderation -------------------------------------------------------
+    async def get_user_status(self, app: str, user: str) -> UserStatus | None:
+        sql = f"SELECT {_STATUS_COLS} FROM user_status WHERE app = ? AND user = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, user)).fetchone())
+        return _status(row) if row else None
+
+    async def save_user_status(self, status: UserStatus) -> None:
+        s = status
+        sql = f"INSERT OR REPLACE INTO user_status ({_STATUS_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+        args = (s.app, s.user, int(s.disabled), s.reason, s.tokens_before, s.updated)
+        await self._run(lambda db: db.execute(sql, args))
+
+    async def save_mute(self, mute: Mute) -> None:
+        m = mute
+        sql = f"INSERT OR REPLACE INTO mutes ({_MUTE_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
+        await self._run(lambda db: db.execute(sql, (m.app, m.conv, m.user, m.until, m.reason, m.created)))
+
+    async def get_mute(self, app: str, conv: str, user: str) -> Mute | None:
+        sql = f"SELECT {_MUTE_COLS} FROM mutes WHERE app = ? AND conv = ? AND user = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, conv, user)).fetchone())
+        return Mute(*row) if row else None
+
+    async def list_mutes(self, app: str, conv: str) -> list[Mute]:
+        sql = f"SELECT {_MUTE_COLS} FROM mutes WHERE app = ? AND conv = ? ORDER BY user"
+        rows = await self._run(lambda db: db.execute(sql, (app, conv)).fetchall())
+        return [Mute(*r) for r in rows]
+
+    async def remove_mute(self, app: str, conv: str, user: str) -> bool:
+        sql = "DELETE FROM mutes WHERE app = ? AND conv = ? AND user = ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (app, conv, user)).rowcount)
+        return changed > 0
+
+    # audit ------------------------------------------------------------
+    async def add_audit(self, record: AuditRecord) -> None:
+        r = record
+        args = (r.app, r.id, r.ts, r.actor, r.action, r.target, msgspec.msgpack.encode(r.detail))
+        sql = f"INSERT INTO audit ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        await self._run(lambda db: db.execute(sql, args))
+
+    async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
+        sql = f"SELECT {_AUDIT_COLS} FROM audit WHERE app = ? AND id > ? ORDER BY id LIMIT ?"
+        rows = await self._run(lambda db: db.execute(sql, (app, after, limit)).fetchall())
+        return [_audit(r) for r in rows]
+
+    # secrets and keys -------------------------------------------------
+    async def rotate_secret(self, app: str, secret: str, retired: RetiredSecret) -> bool:
+        def rotate(db: Db) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                changed = db.execute("UPDATE apps SET secret = ? WHERE app = ?", (secret, app)).rowcount
+                if changed:
+                    db.execute(
+                        "UPDATE retired_secrets SET until = ? WHERE app = ? AND until > ?",
+                        (retired.until, app, retired.until),
+                    )
+                    db.execute(
+                        "INSERT OR REPLACE INTO retired_secrets (app, secret, until) VALUES (?, ?, ?)",
+                        (retired.app, retired.secret, retired.until),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return bool(changed)
+
+        done: bool = await self._run(rotate)
+        return done
+
+    async def retired_secrets(self, app: str) -> list[RetiredSecret]:
+        sql = "SELECT app, secret, until FROM retired_secrets WHERE app = ? ORDER BY until"
+        rows = await self._run(lambda db: db.execute(sql, (app,)).fetchall())
+        return [RetiredSecret(*r) for r in rows]
+
+    async def list_api_keys(self, app: str) -> list[ApiKeyRecord]:
+        sql = "SELECT app, key_hash, created FROM api_keys WHERE app = ? ORDER BY created, key_hash"
+        rows = await self._run(lambda db: db.execute(sql, (app,)).fetchall())
+        return [ApiKeyRecord(*r) for r in rows]
+
+    async def remove_api_key(self, app: str, key_hash: str) -> bool:
+        sql = "DELETE FROM api_keys WHERE app = ? AND key_hash = ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (app, key_hash)).rowcount)
+        return changed > 0

@@ -27,6 +27,9 @@ EXPECTED_ACTIONS = {
     "unavailable": "retry",
     "internal": "retry",
     "blocked": "fatal",
+    "user_disabled": "fatal",
+    "token_revoked": "reconnect",
+    "muted": "fatal",
 }
 
 EXPECTED_CLOSE = {
@@ -40,6 +43,8 @@ EXPECTED_CLOSE = {
     4008: True,
     4009: True,
     4029: False,
+    4010: False,
+    4011: True,
 }
 
 

@@ -32,12 +32,12 @@ from tests.sdk.helpers import take, until
 
 def test_public_surface_is_pinned() -> None:
     assert sorted(parley.sdk.__all__) == [
-        "AdminClient", "AdminError", "BlockedUser", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
+        "AdminClient", "AdminError", "AuditRecord", "BlockedUser", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
         "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary",
         "DecodeErrorEvent", "DraftEvent", "EditEvent",
         "Event", "EventQueueOverflow", "EventStream", "Handler", "Member", "Message", "MessageEvent",
-        "MessagePage", "Page", "ParleyError", "PresenceEvent", "Profile", "RecallEvent", "ReceiptEvent",
-        "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "Tag", "Token", "TypingEvent", "User",
+        "MessagePage", "Mute", "Page", "ParleyError", "PresenceEvent", "Profile", "RecallEvent", "ReceiptEvent",
+        "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "Tag", "Token", "TypingEvent", "User", "UserStatus",
         "support_state",
     ]  # fmt: skip
     for name in set(parley.sdk.__all__) - {"Event", "Handler"}:  # type aliases

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from parley.server.models import App
 from parley.server.ports import Store
-from parley.server.safety_models import BlockRecord
+from parley.server.safety_models import (
+    ApiKeyRecord,
+    AuditRecord,
+    BlockRecord,
+    Mute,
+    RetiredSecret,
+    UserStatus,
+)
 
 APP = "acme"
 
@@ -32,3 +40,78 @@ async def test_blocks_between_a_user_and_others_both_ways(store: Store) -> None:
     assert sorted((b.blocker, b.blocked) for b in found) == [("ann", "bob"), ("cy", "ann")]
     assert await store.blocks_between(APP, "ann", []) == []
     assert await store.blocks_between(APP, "eve", ["ann", "bob"]) == []
+
+
+# moderation --------------------------------------------------------------
+
+
+async def test_user_status_is_saved_replaced_and_per_app(store: Store) -> None:
+    assert await store.get_user_status(APP, "bob") is None
+    banned = UserStatus(APP, "bob", disabled=True, reason="spam", tokens_before=0, updated=5)
+    await store.save_user_status(banned)
+    await store.save_user_status(UserStatus("other", "bob", tokens_before=9, updated=6))
+    assert await store.get_user_status(APP, "bob") == banned
+    again = UserStatus(APP, "bob", disabled=False, reason="", tokens_before=1_700_000_000, updated=7)
+    await store.save_user_status(again)
+    assert await store.get_user_status(APP, "bob") == again
+
+
+async def test_mutes_are_per_member_replaced_listed_and_removed(store: Store) -> None:
+    await store.save_mute(Mute(APP, "c1", "bob", until=100, reason="flood", created=1))
+    await store.save_mute(Mute(APP, "c1", "ann", until=200, created=2))
+    await store.save_mute(Mute(APP, "c2", "bob", until=300, created=3))
+    await store.save_mute(Mute("other", "c1", "bob", until=400, created=4))
+    await store.save_mute(Mute(APP, "c1", "bob", until=150, reason="again", created=5))
+    assert await store.get_mute(APP, "c1", "bob") == Mute(
+        APP, "c1", "bob", until=150, reason="again", created=5
+    )
+    assert await store.get_mute(APP, "c3", "bob") is None
+    assert [(m.user, m.until) for m in await store.list_mutes(APP, "c1")] == [("ann", 200), ("bob", 150)]
+    assert await store.remove_mute(APP, "c1", "bob")
+    assert not await store.remove_mute(APP, "c1", "bob")
+    assert await store.get_mute(APP, "c1", "bob") is None
+    assert await store.get_mute("other", "c1", "bob") is not None
+
+
+async def test_audit_records_are_listed_in_id_order_after_a_cursor(store: Store) -> None:
+    for i in range(5):
+        await store.add_audit(
+            AuditRecord(APP, f"a_{i:03d}", ts=i, actor="key:1", action="user.disable", target=f"u{i}",
+                        detail={"reason": "x", "n": i})
+        )  # fmt: skip
+    await store.add_audit(AuditRecord("other", "a_002x", 9, "key:2", "user.enable", "z", {}))
+    first = await store.list_audit(APP, after="", limit=3)
+    assert [r.id for r in first] == ["a_000", "a_001", "a_002"]
+    assert first[1] == AuditRecord(APP, "a_001", 1, "key:1", "user.disable", "u1", {"reason": "x", "n": 1})
+    assert [r.id for r in await store.list_audit(APP, after="a_002", limit=10)] == ["a_003", "a_004"]
+
+
+async def test_secret_rotation_keeps_the_old_secret_until_its_end(store: Store) -> None:
+    await store.create_app(App(app=APP, name="Acme", secret="s1", created=1))
+    assert await store.rotate_secret(APP, "s2", RetiredSecret(APP, "s1", until=5000))
+    assert (await store.get_app(APP)).secret == "s2"  # type: ignore[union-attr]
+    assert await store.rotate_secret(APP, "s3", RetiredSecret(APP, "s2", until=9000))
+    assert sorted(r.secret for r in await store.retired_secrets(APP)) == ["s1", "s2"]
+    # A rotation with a shorter overlap cuts every earlier overlap to it (a leaked secret ends now).
+    assert await store.rotate_secret(APP, "s4", RetiredSecret(APP, "s3", until=3000))
+    assert sorted((r.secret, r.until) for r in await store.retired_secrets(APP)) == [
+        ("s1", 3000),
+        ("s2", 3000),
+        ("s3", 3000),
+    ]
+    assert not await store.rotate_secret("nope", "x", RetiredSecret("nope", "y", until=1))
+    assert await store.retired_secrets("nope") == []
+
+
+async def test_api_keys_are_listed_and_revoked_per_app(store: Store) -> None:
+    await store.create_app(App(app=APP, name="Acme", secret="s", created=1))
+    await store.create_app(App(app="other", name="O", secret="s", created=1))
+    await store.add_api_key(APP, "h1", 10)
+    await store.add_api_key(APP, "h2", 11)
+    await store.add_api_key("other", "h3", 12)
+    assert await store.list_api_keys(APP) == [ApiKeyRecord(APP, "h1", 10), ApiKeyRecord(APP, "h2", 11)]
+    assert not await store.remove_api_key(APP, "h3"), "another app's key is not this app's to revoke"
+    assert await store.app_for_key("h3") is not None
+    assert await store.remove_api_key(APP, "h1")
+    assert await store.app_for_key("h1") is None
+    assert [k.key_hash for k in await store.list_api_keys(APP)] == ["h2"]

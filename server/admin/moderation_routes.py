@@ -1,0 +1,136 @@
+"""Admin API for moderation by the app: ban, revoke, mute, rotate the secret, API keys, audit.
+
+Every action is written to the app's audit log with the acting API key's id
+(see :class:`~parley.server.services.moderation.ModerationService`).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from parley.proto.errors import ErrorCode
+from parley.server.admin import moderation_schemas as ms
+from parley.server.admin.routes import json_response, parse_body, with_app
+from parley.server.errors import ServiceError
+from parley.server.models import App
+from parley.server.safety_models import Mute, UserStatus
+from parley.server.services import Services
+from parley.server.services.moderation import KEY_ID_LENGTH, key_id
+
+__all__ = ["moderation_routes"]
+
+AUDIT_PAGE_MAX = 500
+
+
+def _actor(request: Request) -> str:
+    """Who acts: the id of the API key the request authenticated with."""
+    return "key:" + key_id(request.headers.get("authorization", "").partition(" ")[2])
+
+
+def _status(s: UserStatus) -> ms.UserStatusOut:
+    return ms.UserStatusOut(s.user, s.disabled, s.reason, s.tokens_before, s.updated)
+
+
+def _mute(m: Mute) -> ms.MuteOut:
+    return ms.MuteOut(m.conv, m.user, m.until, m.reason)
+
+
+# --------------------------------------------------------------------- users
+async def user_status(request: Request, s: Services, app: App) -> Response:
+    return json_response(_status(await s.moderation.status(app.app, request.path_params["user"])))
+
+
+async def disable_user(request: Request, s: Services, app: App) -> Response:
+    body = await parse_body(request, ms.DisableUser)
+    status = await s.moderation.disable(app.app, _actor(request), request.path_params["user"], body.reason)
+    return json_response(_status(status))
+
+
+async def enable_user(request: Request, s: Services, app: App) -> Response:
+    return json_response(
+        _status(await s.moderation.enable(app.app, _actor(request), request.path_params["user"]))
+    )
+
+
+async def revoke_tokens(request: Request, s: Services, app: App) -> Response:
+    body = await parse_body(request, ms.RevokeTokens)
+    user = request.path_params["user"]
+    return json_response(
+        _status(await s.moderation.revoke_tokens(app.app, _actor(request), user, body.before))
+    )
+
+
+# --------------------------------------------------------------------- mutes
+async def list_mutes(request: Request, s: Services, app: App) -> Response:
+    mutes = await s.moderation.mutes(app.app, request.path_params["conv"])
+    return json_response(ms.MuteList(mutes=[_mute(m) for m in mutes]))
+
+
+async def put_mute(request: Request, s: Services, app: App) -> Response:
+    body = await parse_body(request, ms.MuteIn)
+    conv, user = request.path_params["conv"], request.path_params["user"]
+    mute = await s.moderation.mute(app.app, _actor(request), conv, user, body.seconds, body.reason)
+    return json_response(_mute(mute))
+
+
+async def delete_mute(request: Request, s: Services, app: App) -> Response:
+    conv, user = request.path_params["conv"], request.path_params["user"]
+    await s.moderation.unmute(app.app, _actor(request), conv, user)
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------- secrets and keys
+async def rotate_secret(request: Request, s: Services, app: App) -> Response:
+    body = await parse_body(request, ms.RotateSecret)
+    secret, until = await s.moderation.rotate_secret(app.app, _actor(request), body.overlap)
+    return json_response(ms.SecretRotated(secret=secret, previous_valid_until=until))
+
+
+async def list_keys(request: Request, s: Services, app: App) -> Response:
+    keys = await s.moderation.api_keys(app.app)
+    out = [ms.ApiKeyOut(id=k.key_hash[:KEY_ID_LENGTH], created=k.created) for k in keys]
+    return json_response(ms.ApiKeyList(keys=out))
+
+
+async def create_key(request: Request, s: Services, app: App) -> Response:
+    key = await s.moderation.create_api_key(app.app, _actor(request))
+    return json_response(ms.ApiKeyCreated(id=key_id(key), api_key=key), 201)
+
+
+async def revoke_key(request: Request, s: Services, app: App) -> Response:
+    await s.moderation.revoke_api_key(app.app, _actor(request), request.path_params["key"])
+    return Response(status_code=204)
+
+
+# --------------------------------------------------------------------- audit
+async def audit(request: Request, s: Services, app: App) -> Response:
+    after = request.query_params.get("after", "")
+    try:
+        limit = int(request.query_params.get("limit", "100"))
+    except ValueError:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "limit must be an integer") from None
+    if not 1 <= limit <= AUDIT_PAGE_MAX or len(after) > 64:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"limit must be between 1 and {AUDIT_PAGE_MAX}")
+    records, more = await s.moderation.audit_page(app.app, after=after, limit=limit)
+    out = [ms.AuditOut(r.id, r.ts, r.actor, r.action, r.target, r.detail) for r in records]
+    return json_response(ms.AuditPage(records=out, more=more))
+
+
+def moderation_routes() -> list[BaseRoute]:
+    """The routes, for :func:`~parley.server.admin.routes.admin_routes`."""
+    return [
+        Route("/v1/users/{user}/status", with_app(user_status)),
+        Route("/v1/users/{user}/disable", with_app(disable_user), methods=["POST"]),
+        Route("/v1/users/{user}/enable", with_app(enable_user), methods=["POST"]),
+        Route("/v1/users/{user}/revoke-tokens", with_app(revoke_tokens), methods=["POST"]),
+        Route("/v1/conversations/{conv}/mutes", with_app(list_mutes)),
+        Route("/v1/conversations/{conv}/mutes/{user}", with_app(put_mute), methods=["PUT"]),
+        Route("/v1/conversations/{conv}/mutes/{user}", with_app(delete_mute), methods=["DELETE"]),
+        Route("/v1/secret/rotate", with_app(rotate_secret), methods=["POST"]),
+        Route("/v1/keys", with_app(list_keys)),
+        Route("/v1/keys", with_app(create_key), methods=["POST"]),
+        Route("/v1/keys/{key}", with_app(revoke_key), methods=["DELETE"]),
+        Route("/v1/audit", with_app(audit)),
+    ]
