@@ -62,6 +62,7 @@ async def test_the_blocked_cannot_add_the_blocker_to_groups(node: RunningNode) -
 
 async def test_blocking_hides_presence_both_ways(node: RunningNode) -> None:
     async with user(node, "ann") as ann, user(node, "bob") as bob, user(node, "cy") as cy:
+        await ann.create_group("all three", ["bob", "cy"])  # the presence policy: shared conversation
         bob_sees = bob.events(PresenceEvent)
         cy_sees = cy.events(PresenceEvent)
         await bob.subscribe_presence(["ann"])
