@@ -57,6 +57,8 @@ __all__ = [
     "Leave",
     "MemberAdd",
     "MemberInfo",
+    "MemberList",
+    "MemberPage",
     "MemberRemove",
     "MemberRole",
     "Message",
@@ -166,6 +168,7 @@ class ConvInfo(_Record):
     last_seq: int = 0
     created: int = 0
     members: list[MemberInfo] = []
+    member_count: int = 0
 
 
 class ConvSummary(_Record):
@@ -330,6 +333,15 @@ class MemberRole(_Frame, tag="member_role"):
 class Leave(_Frame, tag="leave"):
     id: RequestId
     conv: Id
+
+
+class MemberList(_Frame, tag="member_list"):
+    """A page of a conversation's members, by user id (membership events carry only a count)."""
+
+    id: RequestId
+    conv: Id
+    after: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    limit: Limit = 200
 
 
 class PresenceSub(_Frame, tag="presence_sub"):
@@ -540,6 +552,13 @@ class ConvListResult(_Frame, tag="convs"):
     convs: list[ConvSummary]
 
 
+class MemberPage(_Frame, tag="members"):
+    id: int
+    conv: str
+    members: list[MemberInfo]
+    more: bool = False
+
+
 class Page(_Frame, tag="page"):
     id: int
     conv: str
@@ -630,6 +649,7 @@ ClientFrame = (
     | MemberRemove
     | MemberRole
     | Leave
+    | MemberList
     | PresenceSub
     | PresenceUnsub
     | SupportHandoff
@@ -661,6 +681,7 @@ ServerFrame = (
     | ConvResult
     | ConvListResult
     | Page
+    | MemberPage
     | Synced
     | SupportList
     | ProfileResult

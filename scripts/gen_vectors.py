@@ -160,6 +160,7 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
     ("block", f.Block(id=40, user="u_bob")),
     ("unblock", f.Unblock(id=41, user="u_bob")),
     ("block_list", f.BlockList(id=42)),
+    ("member_list", f.MemberList(id=43, conv="c_9f2", after="u_bob", limit=100)),
 ]
 
 SERVER: list[tuple[str, msgspec.Struct]] = [
@@ -296,6 +297,12 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
     ),
     ("bye", f.Bye(reason="shutdown", reconnect_ms=1500)),
     ("blocks", f.Blocks(id=42, users=[f.BlockInfo(user="u_bob", since=1_717_000_000_000)])),
+    (
+        "members",
+        f.MemberPage(
+            id=43, conv="c_9f2", members=[f.MemberInfo(user="u_carol", role="member", read=3)], more=True
+        ),
+    ),
 ]
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from parley.proto import frames as f
-from parley.sdk.models import Conversation, ConversationSummary
+from parley.sdk.models import Conversation, ConversationSummary, Member
 from parley.sdk.requests import Reply
 
 __all__ = ["ConversationOps", "Role"]
@@ -40,6 +41,18 @@ class ConversationOps:
     async def conversation(self, conv: str) -> Conversation:
         """Details and members of ``conv``."""
         return await self._conv(lambda rid: f.ConvGet(id=rid, conv=conv))
+
+    async def members(self, conv: str) -> list[Member]:
+        """Every member of ``conv`` in user id order, fetched page by page (``member_list``)."""
+        found: list[Member] = []
+        after = ""
+        while True:
+            reply = await self._request(functools.partial(_member_list, conv, after))
+            assert isinstance(reply, f.MemberPage)
+            found += [Member(m.user, m.role, m.read) for m in reply.members]
+            if not reply.more or not reply.members:
+                return found
+            after = reply.members[-1].user
 
     async def create_direct(self, user: str) -> Conversation:
         """The one-to-one conversation with ``user`` (created on first use, then the same one)."""
@@ -88,3 +101,7 @@ class ConversationOps:
     async def leave(self, conv: str) -> None:
         """Leave ``conv``."""
         await self._request(lambda rid: f.Leave(id=rid, conv=conv))
+
+
+def _member_list(conv: str, after: str, rid: int) -> f.MemberList:
+    return f.MemberList(id=rid, conv=conv, after=after, limit=500)

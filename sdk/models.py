@@ -94,7 +94,9 @@ class Conversation:
     epoch: str = ""
     last_seq: int = 0
     created: int = 0
+    #: Empty in a ``ConversationEvent`` (use ``Client.members()``); listed in replies.
     members: tuple[Member, ...] = ()
+    member_count: int = 0
 
     @classmethod
     def from_wire(cls, c: f.ConvInfo) -> Conversation:
@@ -108,6 +110,7 @@ class Conversation:
             last_seq=c.last_seq,
             created=c.created,
             members=tuple(Member(m.user, m.role, m.read) for m in c.members),
+            member_count=c.member_count or len(c.members),
         )
 
     @classmethod

@@ -25,9 +25,11 @@ Reply = (
     | f.SupportList
     | f.ProfileResult
     | f.Blocks
+    | f.MemberPage
 )
 REPLY_FRAMES = (
     f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced, f.SupportList, f.ProfileResult, f.Blocks,
+    f.MemberPage,
 )  # fmt: skip
 
 _MAX_ID = 2**53

@@ -125,7 +125,7 @@ class MembershipRepair:
         found = cache.get((conv, event))
         if found is None:
             try:
-                info = (await self._s.conversations.view(app, conv)).info()
+                info = (await self._s.conversations.view(app, conv)).event_info()
             except ServiceError:  # the conversation is gone
                 info = frames.ConvInfo(conv=conv, kind="")
             found = cache[(conv, event)] = encode(frames.ConvEvent(event=event, conv=info))

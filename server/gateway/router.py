@@ -80,6 +80,7 @@ class Router:
             frames.MemberRemove: self._member_remove,
             frames.MemberRole: self._member_role,
             frames.Leave: self._leave,
+            frames.MemberList: self._member_list,
             frames.PresenceSub: self._presence_sub,
             frames.PresenceUnsub: self._presence_unsub,
         }
@@ -310,6 +311,13 @@ class Router:
     async def _leave(self, conn: Connection, frame: frames.Leave) -> None:
         await self._s.conversations.leave(conn.app, conn.user, frame.conv)
         self._reply(conn, frames.Ok(id=frame.id))
+
+    async def _member_list(self, conn: Connection, frame: frames.MemberList) -> None:
+        members, more = await self._s.conversations.member_page(
+            conn.app, conn.user, frame.conv, after=frame.after, limit=frame.limit
+        )
+        infos = [frames.MemberInfo(user=m.user, role=m.role, read=m.read_seq) for m in members]
+        self._reply(conn, frames.MemberPage(id=frame.id, conv=frame.conv, members=infos, more=more))
 
     async def _presence_sub(self, conn: Connection, frame: frames.PresenceSub) -> None:
         users = [u for u in dict.fromkeys(frame.users) if u not in conn.presence_subs]

@@ -38,6 +38,10 @@ class ConversationView:
     def info(self) -> frames.ConvInfo:
         return conv_info(self.conversation, self.members)
 
+    def event_info(self) -> frames.ConvInfo:
+        """Details and the member count, not the list: what every member's event carries."""
+        return conv_info(self.conversation, member_count=len(self.members))
+
 
 class ConversationService:
     def __init__(
@@ -70,6 +74,14 @@ class ConversationService:
         """The conversation with its members; ``actor`` must be a member."""
         require_member(await self._store.get_member(app, conv, actor), conv)
         return await self.view(app, conv)
+
+    async def member_page(
+        self, app: str, actor: str, conv: str, *, after: str, limit: int
+    ) -> tuple[list[Member], bool]:
+        """Up to ``limit`` members after user id ``after``, and whether more follow; ``actor`` must be one."""
+        require_member(await self._store.get_member(app, conv, actor), conv)
+        page = await self._store.member_page(app, conv, after, limit + 1)
+        return page[:limit], len(page) > limit
 
     async def is_member(self, app: str, conv: str, user: str) -> bool:
         return await self._store.get_member(app, conv, user) is not None
@@ -302,11 +314,12 @@ class ConversationService:
 
     def _announce(self, app: str, op: str, view: ConversationView, users: Sequence[str]) -> None:
         event: Literal["joined", "left"] = "joined" if op == "join" else "left"
-        frame = encode(frames.ConvEvent(event=event, conv=view.info()))
+        # One frame per affected user: it must not grow with the group (no member list).
+        frame = encode(frames.ConvEvent(event=event, conv=view.event_info()))
         for user in users:
             control = Control(op=op, app=app, user=user, conv=view.conversation.conv, frame=frame)
             self._broker.publish(control_channel(app, user), encode_control(control))
 
     def _broadcast_update(self, app: str, view: ConversationView) -> None:
-        frame = encode(frames.ConvEvent(event="updated", conv=view.info()))
+        frame = encode(frames.ConvEvent(event="updated", conv=view.event_info()))
         self._broker.publish(conv_channel(app, view.conversation.conv), frame)

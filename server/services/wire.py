@@ -24,7 +24,10 @@ def wire_message(m: StoredMessage) -> frames.Message:
     )
 
 
-def conv_info(c: Conversation, members: list[Member] | None = None) -> frames.ConvInfo:
+def conv_info(
+    c: Conversation, members: list[Member] | None = None, *, member_count: int | None = None
+) -> frames.ConvInfo:
+    """The wire record; ``member_count`` defaults to the members given."""
     return frames.ConvInfo(
         conv=c.conv,
         kind=c.kind,
@@ -34,4 +37,5 @@ def conv_info(c: Conversation, members: list[Member] | None = None) -> frames.Co
         last_seq=c.last_seq,
         created=c.created,
         members=[frames.MemberInfo(user=m.user, role=m.role, read=m.read_seq) for m in members or []],
+        member_count=len(members or []) if member_count is None else member_count,
     )

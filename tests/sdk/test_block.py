@@ -65,6 +65,7 @@ async def test_blocking_hides_presence_both_ways(node: RunningNode) -> None:
         await ann.create_group("all three", ["bob", "cy"])  # the presence policy: shared conversation
         bob_sees = bob.events(PresenceEvent)
         cy_sees = cy.events(PresenceEvent)
+        await ann.create_group("g", ["bob", "cy"])  # presence is for users sharing a conversation
         await bob.subscribe_presence(["ann"])
         await cy.subscribe_presence(["ann"])
         assert (await first(bob_sees, lambda e: e.user == "ann")).online

@@ -1,0 +1,28 @@
+"""The SDK pages what the server pages: a group's members, the conversation list."""
+
+from __future__ import annotations
+
+import pytest
+
+from parley.sdk import Client, ConversationEvent
+from tests.harness import RunningNode
+from tests.sdk.helpers import first
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def _client(node: RunningNode, name: str) -> Client:
+    return Client(node.url, token=await node.token(name), min_reconnect_delay=0.02, max_reconnect_delay=0.2)
+
+
+async def test_members_of_a_large_group_come_in_pages(node: RunningNode) -> None:
+    others = ["bob", *[f"u{i:03}" for i in range(448)]]
+    async with await _client(node, "alice") as alice, await _client(node, "bob") as bob:
+        joined = bob.events(ConversationEvent)
+        group = await alice.create_group("big", others)
+        assert group.member_count == 450
+        event = await first(joined, lambda e: e.event == "joined")
+        assert event.conversation.member_count == 450 and event.conversation.members == ()
+        members = await bob.members(group.conv)
+        assert [m.user for m in members] == sorted(["alice", *others])
+        assert {m.role for m in members if m.user == "alice"} == {"owner"}
