@@ -11,6 +11,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from parley.server.app import GATEWAY_PATH, ParleyApp, build_app
 from parley.server.gateway.deadline import timed_http_protocol
 from parley.server.gateway.entry import entry_protocol
+from parley.server.gateway.pipeline import ordered_upgrades
 from parley.server.gateway.transport import gateway_protocol
 from parley.server.node import Node
 from parley.server.settings import Settings
@@ -44,7 +45,11 @@ def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: 
         # connection reaches the gateway through ``ws=``). No ASGI on the message path.
         # Every socket must finish each request head within ``head_timeout`` (slow-loris).
         http=entry_protocol(
-            GATEWAY_PATH, gateway, timed_http_protocol(HttpToolsProtocol), head_timeout=settings.head_timeout
+            GATEWAY_PATH,
+            gateway,
+            # An upgrade pipelined behind HTTP requests waits for their responses.
+            timed_http_protocol(ordered_upgrades(HttpToolsProtocol)),
+            head_timeout=settings.head_timeout,
         ),
         ws=gateway,
         # The codec enforces max_frame with an error frame; the transport only

@@ -7,7 +7,9 @@ request and the few checks websockets makes are repeated on its output: ~20 µs.
 
 Only a plainly valid request takes this path. Anything else — a malformed or unusual request,
 a header given twice, an extension offer while the server negotiates extensions — is declined
-(``None``) and goes to websockets, which decides and words the answer (400, 426, 431…). An
+(``None``) and goes to websockets, which decides and words the answer (400, 426, 431…);
+where websockets cannot parse the request at all (a body, obs-fold, a NUL) it would only
+close the socket, so the transport answers 400 itself (``GatewayProtocol._refuse_unparsable``). An
 accepted connection continues on a ``ServerProtocol`` created already open, so frames are
 parsed by websockets either way.
 """

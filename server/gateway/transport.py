@@ -22,6 +22,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from websockets.exceptions import InvalidMessage
 from websockets.extensions.base import ServerExtensionFactory
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
@@ -135,6 +136,9 @@ class GatewayProtocol(asyncio.Protocol):
                 self._on_frame(event)
             elif isinstance(event, Request):
                 self._on_request(event)
+        if self.conn is None and isinstance(ws.handshake_exc, InvalidMessage):
+            self._refuse_unparsable(ws.handshake_exc)
+            return
         self._send_protocol_output()
 
     def eof_received(self) -> bool | None:
@@ -206,7 +210,11 @@ class GatewayProtocol(asyncio.Protocol):
         return None
 
     def _on_request(self, request: Request) -> None:
-        refusal = self._refusal(request.path, request.headers.get("Origin"))
+        origins = request.headers.get_all("Origin")
+        if len(origins) > 1:  # which one would the allow-list judge? Neither.
+            self._reject(HTTPStatus.BAD_REQUEST, "duplicate Origin header\n")
+            return
+        refusal = self._refusal(request.path, origins[0] if origins else None)
         if refusal is not None:
             self._reject(*refusal)
             return
@@ -232,6 +240,20 @@ class GatewayProtocol(asyncio.Protocol):
 
     def _reject(self, status: HTTPStatus, body: str) -> None:
         self.ws.send_response(self.ws.reject(status, body))
+
+    def _refuse_unparsable(self, exc: InvalidMessage) -> None:
+        """websockets could not parse the request (a body, an obs-folded header, a NUL…) and
+        would only close the socket: answer 400 first, so the client learns why."""
+        self.ws.data_to_send()  # just its EOF
+        # The cause's first clause only: later ones quote the offending line back.
+        cause = str(exc.__cause__ or exc).split(":")[0]
+        reason = f"Failed to open a WebSocket connection: {cause}.\n".encode()
+        assert self.transport is not None
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Content-Length: " + str(len(reason)).encode() + b"\r\nConnection: close\r\n\r\n" + reason
+        )
+        self.transport.close()
 
     # --------------------------------------------------------------- frames
     def _on_frame(self, frame: Frame) -> None:
