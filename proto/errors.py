@@ -63,6 +63,8 @@ class ErrorCode(str, enum.Enum):
     TOKEN_REVOKED = "token_revoked"
     #: The app muted this member in the conversation for a while.
     MUTED = "muted"
+    #: An admin API request body over its limit (HTTP 413).
+    BODY_TOO_LARGE = "body_too_large"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -87,6 +89,7 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.USER_DISABLED: Action.FATAL,
     ErrorCode.TOKEN_REVOKED: Action.RECONNECT,
     ErrorCode.MUTED: Action.FATAL,
+    ErrorCode.BODY_TOO_LARGE: Action.FATAL,
 }
 
 

@@ -19,10 +19,12 @@ from parley.sdk.client import Client
 from parley.sdk.dispatch import EventStream, Handler
 from parley.sdk.errors import (
     AdminError,
+    BodyTooLarge,
     ClientClosed,
     ConnectionClosed,
     EventQueueOverflow,
     ParleyError,
+    RateLimited,
     ReplyError,
     RequestTimeout,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "AdminClient",
     "AdminError",
     "AuditRecord",
+    "BodyTooLarge",
     "BlockedUser",
     "Client",
     "ClientClosed",
@@ -76,6 +79,7 @@ __all__ = [
     "PresenceEvent",
     "RecallEvent",
     "ReceiptEvent",
+    "RateLimited",
     "ReplyError",
     "RequestTimeout",
     "ResetEvent",

@@ -9,7 +9,10 @@
         await admin.send(conv.conv, {"text": "welcome!"})
 
 Every call raises :class:`~parley.sdk.errors.AdminError` (HTTP status, Parley
-error code, detail) when the server answers with a problem document.
+error code, detail) when the server answers with a problem document: its
+subclass :class:`~parley.sdk.errors.BodyTooLarge` for a 413 (the body is over the
+server's limit) and :class:`~parley.sdk.errors.RateLimited` for a 429 (with
+``retry_after`` seconds from ``Retry-After``; the client never retries by itself).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import httpx
 
 from parley.proto import frames as f
 from parley.sdk.admin_moderation import ModerationOps
-from parley.sdk.errors import AdminError
+from parley.sdk.errors import AdminError, admin_error
 from parley.sdk.models import Conversation, ConversationSummary, Message
 from parley.sdk.support import Profile, Tag, TagSpec
 
@@ -375,11 +378,8 @@ def _problem(response: httpx.Response) -> AdminError:
         data = response.json()
     except ValueError:
         data = None
-    if isinstance(data, dict):
-        code = str(data.get("code") or data.get("type") or "http_error")
-        detail = str(data.get("detail") or data.get("title") or response.reason_phrase)
-        return AdminError(response.status_code, code, detail)
-    return AdminError(response.status_code, "http_error", response.text[:500] or response.reason_phrase)
+    fallback = response.text[:500] or response.reason_phrase
+    return admin_error(response.status_code, data, fallback, response.headers.get("retry-after"))
 
 
 def _seg(value: str) -> str:

@@ -9,6 +9,8 @@ Exception tree::
     ├── RequestTimeout          no reply within the request timeout (or send deadline)
     ├── EventQueueOverflow      a bounded ``events()`` consumer fell behind and lost events
     └── AdminError              the HTTP admin API answered with a problem document
+        ├── BodyTooLarge        413: the request body is over the server's limit (never retry as is)
+        └── RateLimited         429: this API key is over its rate (.retry_after seconds)
 
 What to do next: a :class:`ReplyError` with ``temporary`` true may succeed if
 retried later (``send`` already retries those itself); ``fatal`` ones never
@@ -22,10 +24,12 @@ from parley.proto.errors import Action, action_for
 
 __all__ = [
     "AdminError",
+    "BodyTooLarge",
     "ClientClosed",
     "ConnectionClosed",
     "EventQueueOverflow",
     "ParleyError",
+    "RateLimited",
     "ReplyError",
     "RequestTimeout",
 ]
@@ -103,3 +107,50 @@ class AdminError(ParleyError):
         self.status = status
         self.code = code
         self.detail = detail
+
+
+class BodyTooLarge(AdminError):
+    """The admin API refused a request body over its limit (HTTP 413, ``body_too_large``).
+
+    Retrying the same request never helps: send less (split a knowledge upload
+    into several sources, a big ``meta`` into a profile's attributes...).
+    """
+
+
+class RateLimited(AdminError):
+    """The API key is over its request rate (HTTP 429, ``rate_limited``).
+
+    ``retry_after`` is the server's ``Retry-After`` in seconds (``None`` if it
+    sent none): wait that long before the next request with this key. The
+    :class:`~parley.sdk.admin.AdminClient` does not retry by itself.
+    """
+
+    def __init__(self, status: int, code: str, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(status, code, detail)
+        self.retry_after = retry_after
+
+
+def admin_error(status: int, data: object, fallback: str, retry_after: str | None = None) -> AdminError:
+    """The exception for an admin API error response: ``data`` is its decoded JSON (a problem
+    document, or anything else), ``fallback`` the detail when it is not one, ``retry_after``
+    the ``Retry-After`` header."""
+    code, detail = "http_error", fallback
+    if isinstance(data, dict):
+        code = str(data.get("code") or data.get("type") or code)
+        detail = str(data.get("detail") or data.get("title") or fallback)
+    if status == 413:
+        return BodyTooLarge(status, "body_too_large" if code == "http_error" else code, detail)
+    if status == 429:
+        return RateLimited(
+            status, "rate_limited" if code == "http_error" else code, detail, _seconds(retry_after)
+        )
+    return AdminError(status, code, detail)
+
+
+def _seconds(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the delay form; an HTTP date or garbage gives ``None``)."""
+    try:
+        seconds = float(value or "")
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < 365 * 86400 else None

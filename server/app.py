@@ -11,12 +11,14 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from parley.proto.errors import ErrorCode
+from parley.server.admin.guard import AdminGuard, KeyRateLimiter
 from parley.server.admin.problems import problem
 from parley.server.admin.routes import admin_routes
 from parley.server.node import Node
@@ -133,4 +135,7 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         Route("/metrics", guarded(metrics, settings.ops_token)),
         *admin_routes(settings),
     ]
-    return ParleyApp(Starlette(routes=routes, lifespan=lifespan))
+    guard = Middleware(AdminGuard, max_body=settings.admin_max_body, max_upload=settings.admin_max_upload)
+    http = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    http.state.admin_limiter = KeyRateLimiter(settings.admin_rate, settings.admin_rate_burst)
+    return ParleyApp(http)

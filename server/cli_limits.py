@@ -29,6 +29,10 @@ LIMIT_OPTIONS: dict[str, str] = {
     "mute_max_seconds": "Longest mute the admin API accepts, seconds.",
     "secret_overlap": "Default overlap of a token-secret rotation (old secret still accepted), seconds.",
     "app_cache_ttl": "Seconds a node trusts its cached app secrets (rotations elsewhere reach it within this).",
+    "admin_max_body": "Largest admin API request body in bytes (413 past it).",
+    "admin_max_upload": "Largest knowledge upload body in bytes (413 past it).",
+    "admin_rate": "Admin API requests per second per API key (429 past it); 0 disables.",
+    "admin_rate_burst": "Burst of admin API requests per API key.",
 }
 
 

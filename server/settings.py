@@ -92,3 +92,10 @@ class Settings:
     #: Seconds a node trusts its cached app secrets: a rotation done on another node takes
     #: effect here within this time (at once on the node that rotated).
     app_cache_ttl: float = 5.0
+    #: Largest admin API request body, bytes (413 ``body_too_large``, counted while it streams in).
+    admin_max_body: int = 1024 * 1024
+    #: Largest knowledge upload (``PUT /v1/knowledge/sources/{source}``: chunks and vectors), bytes.
+    admin_max_upload: int = 32 * 1024 * 1024
+    #: Admin API requests per second per API key (token bucket, 429 with ``Retry-After``); 0 disables.
+    admin_rate: float = 100.0
+    admin_rate_burst: float = 200.0

@@ -13,6 +13,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_FRAME: 422,
     ErrorCode.BAD_FRAME: 400,
     ErrorCode.FRAME_TOO_LARGE: 413,
+    ErrorCode.BODY_TOO_LARGE: 413,
     ErrorCode.NOT_AUTHENTICATED: 401,
     ErrorCode.TOKEN_INVALID: 401,
     ErrorCode.TOKEN_EXPIRED: 401,

@@ -20,6 +20,7 @@ from parley.proto.ids import is_user_id
 from parley.proto.plain import MAX_DEPTH
 from parley.proto.plain import problem as plain_problem
 from parley.server.admin import schemas
+from parley.server.admin.guard import KeyRateLimiter, RateLimited
 from parley.server.admin.openapi import openapi_document
 from parley.server.admin.problems import problem
 from parley.server.errors import ServiceError
@@ -59,16 +60,21 @@ async def parse_body(request: Request, kind: type[T]) -> T:
     return value
 
 
+#: Largest integer query parameter (seqs and limits are at most 2**53, like on the wire).
+MAX_INT_PARAM = 2**53
+
+
 def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
+    """An integer query parameter in ``0 … 2**53`` (422 ``invalid_request`` otherwise: a store
+    would overflow on ``-10**20``)."""
     value = request.query_params.get(name)
     if value is None:
         return default
-    try:
-        return int(value)
-    except ValueError:
+    if not (value.isascii() and value.isdigit() and len(value) <= 16 and int(value) <= MAX_INT_PARAM):
         raise ServiceError(
-            ErrorCode.INVALID_REQUEST, f"query parameter {name!r} must be an integer"
-        ) from None
+            ErrorCode.INVALID_REQUEST, f"query parameter {name!r} must be an integer from 0 to 2^53"
+        )
+    return int(value)
 
 
 def path_user(request: Request) -> str:
@@ -99,7 +105,13 @@ def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
             app = await services.apps.app_for_key(key)
             if app is None:
                 return problem(ErrorCode.TOKEN_INVALID, "unknown API key")
+            limiter: KeyRateLimiter = request.app.state.admin_limiter
+            limiter.check(key)  # after the key proved valid: unknown keys cannot fill the limiter
             return await handler(request, services, app)
+        except RateLimited as exc:
+            response = problem(exc.code, exc.message)
+            response.headers["retry-after"] = str(exc.retry_after)
+            return response
         except ServiceError as exc:
             return problem(exc.code, exc.message)
         except StoreUnavailable:

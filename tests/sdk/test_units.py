@@ -32,11 +32,11 @@ from tests.sdk.helpers import take, until
 
 def test_public_surface_is_pinned() -> None:
     assert sorted(parley.sdk.__all__) == [
-        "AdminClient", "AdminError", "AuditRecord", "BlockedUser", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
+        "AdminClient", "AdminError", "AuditRecord", "BlockedUser", "BodyTooLarge", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
         "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary",
         "DecodeErrorEvent", "DraftEvent", "EditEvent",
         "Event", "EventQueueOverflow", "EventStream", "Handler", "Member", "Message", "MessageEvent",
-        "MessagePage", "Mute", "Page", "ParleyError", "PresenceEvent", "Profile", "RecallEvent", "ReceiptEvent",
+        "MessagePage", "Mute", "Page", "ParleyError", "PresenceEvent", "Profile", "RateLimited", "RecallEvent", "ReceiptEvent",
         "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "Tag", "Token", "TypingEvent", "User", "UserStatus",
         "support_state",
     ]  # fmt: skip

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import jwt
+import pytest
 from click.testing import CliRunner
 
 from parley.server.cli import main
+from parley.server.settings import Settings
 
 
 def test_app_create_then_token_in_one_line(tmp_path: Path) -> None:
@@ -51,3 +53,28 @@ def test_unknown_app_is_a_clear_error(tmp_path: Path) -> None:
 def test_serve_help_lists_the_env_vars() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0 and "--redis-url" in result.output and "--mongo-url" in result.output
+
+
+def test_admin_api_limits_come_from_options_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import parley.server.serve as serve
+
+    seen: list[Settings] = []
+
+    class Stopped:
+        def run(self) -> None:
+            pass
+
+    def capture(settings: Settings, log_level: str = "info") -> Stopped:
+        seen.append(settings)
+        return Stopped()
+
+    monkeypatch.setattr(serve, "make_server", capture)
+    env = {"PARLEY_ADMIN_RATE": "7.5", "PARLEY_ADMIN_MAX_UPLOAD": "1000"}
+    result = CliRunner().invoke(
+        main, ["serve", "--admin-max-body", "2048", "--admin-rate-burst", "9"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    (settings,) = seen
+    assert (settings.admin_max_body, settings.admin_max_upload) == (2048, 1000)
+    assert (settings.admin_rate, settings.admin_rate_burst) == (7.5, 9.0)
+    assert Settings().admin_max_body == 1024 * 1024, "documented default"
