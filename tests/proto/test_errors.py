@@ -30,6 +30,7 @@ EXPECTED_ACTIONS = {
     "user_disabled": "fatal",
     "token_revoked": "reconnect",
     "muted": "fatal",
+    "body_too_large": "fatal",
 }
 
 EXPECTED_CLOSE = {
