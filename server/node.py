@@ -91,7 +91,7 @@ class Node:
 
     async def start(self) -> None:
         await self.services.store.open()
-        await self.services.broker.start(self.hub.on_message, self._on_gap)
+        await self.services.broker.start(self.hub.on_message, self._on_gap, self.membership.suspend)
         await self.services.broker.subscribe([self.hub.probe_channel])
         self._sweeper = asyncio.create_task(self._sweep())
 

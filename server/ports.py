@@ -32,7 +32,15 @@ from parley.server.models import (
 )
 from parley.server.safety_port import SafetyStore
 
-__all__ = ["Broker", "BrokerUnavailable", "GapHandler", "MessageHandler", "Store", "StoreUnavailable"]
+__all__ = [
+    "Broker",
+    "BrokerUnavailable",
+    "DownHandler",
+    "GapHandler",
+    "MessageHandler",
+    "Store",
+    "StoreUnavailable",
+]
 
 
 class StoreUnavailable(Exception):
@@ -222,6 +230,9 @@ class Store(SafetyStore, Protocol):
 
 #: Called by a broker for every message on a subscribed channel. Must not block.
 MessageHandler = Callable[[str, bytes], None]
+#: Called by a broker as soon as its subscription is lost (before it is back and reports
+#: the gap): until then nothing on any channel arrives, membership changes included.
+DownHandler = Callable[[], None]
 #: Called by a broker, once it is healthy again, when messages may have been
 #: lost: with the channels whose publishes were dropped, or with ``None`` when
 #: the subscription itself was interrupted (any channel may have lost messages).
@@ -249,12 +260,18 @@ class Broker(Protocol):
       remove never reports offline twice.
     """
 
-    async def start(self, handler: MessageHandler, on_gap: GapHandler | None = None) -> None:
+    async def start(
+        self, handler: MessageHandler, on_gap: GapHandler | None = None, on_down: DownHandler | None = None
+    ) -> None:
         """Connect and start delivering subscribed channels to ``handler``.
 
         ``on_gap`` hears of possible losses (see :data:`GapHandler`), so that
         receivers can be told to repair them from the store right away: messages by
         sync, and membership caches (which authorise sends) by re-reading them.
+        ``on_down`` hears at once that the subscription is lost (every such call is
+        followed by ``on_gap(None)`` once it is back), so that state only the
+        subscription keeps current stops being trusted meanwhile. An adapter that
+        cannot lose its subscription never calls either.
         """
 
     async def close(self) -> None: ...

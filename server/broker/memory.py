@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Collection
 
-from parley.server.ports import BrokerUnavailable, GapHandler, MessageHandler
+from parley.server.ports import BrokerUnavailable, DownHandler, GapHandler, MessageHandler
 
 __all__ = ["MemoryBroker", "MemoryHub"]
 
@@ -63,8 +63,10 @@ class MemoryBroker:
         #: Messages dropped because the broker was closed.
         self.dropped = 0
 
-    async def start(self, handler: MessageHandler, on_gap: GapHandler | None = None) -> None:
-        # In-process delivery never loses a message, so on_gap is never called.
+    async def start(
+        self, handler: MessageHandler, on_gap: GapHandler | None = None, on_down: DownHandler | None = None
+    ) -> None:
+        # In-process delivery never loses a message, so on_gap and on_down are never called.
         self._handler = handler
         self._closed = False
 

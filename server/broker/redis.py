@@ -35,7 +35,7 @@ from parley.proto.backoff import Backoff
 from parley.server.broker.redis_presence import ERRORS as _ERRORS
 from parley.server.broker.redis_presence import RedisPresence
 from parley.server.broker.redis_presence import chunks as _chunks
-from parley.server.ports import BrokerUnavailable, GapHandler, MessageHandler
+from parley.server.ports import BrokerUnavailable, DownHandler, GapHandler, MessageHandler
 
 __all__ = ["RedisBroker"]
 
@@ -200,14 +200,18 @@ class RedisBroker(RedisPresence):
         #: Pub/sub connections found dead (an error or a missed keepalive).
         self.disconnects = 0
         self._on_gap: GapHandler | None = None
+        self._on_down: DownHandler | None = None
         #: Channels whose publishes were dropped since the last successful round.
         self._gap_channels: set[bytes] = set()
 
     # lifecycle --------------------------------------------------------
-    async def start(self, handler: MessageHandler, on_gap: GapHandler | None = None) -> None:
+    async def start(
+        self, handler: MessageHandler, on_gap: GapHandler | None = None, on_down: DownHandler | None = None
+    ) -> None:
         """Connect; raise :class:`BrokerUnavailable` if Redis cannot be reached."""
         self._handler = handler
         self._on_gap = on_gap
+        self._on_down = on_down
         self._closing = False
         await self.ping()
         self._flusher = asyncio.create_task(self._flush_loop(), name="parley-broker-flush")
@@ -410,7 +414,16 @@ class RedisBroker(RedisPresence):
                 log.warning("redis pub/sub connection lost: %s", exc)
             finally:
                 await self._drop(sub)
+            self._report_down()  # not when closing: cancellation leaves through the finally
             attempt = 1
+
+    def _report_down(self) -> None:
+        if self._on_down is None:
+            return
+        try:
+            self._on_down()
+        except Exception:
+            log.exception("down handler failed")
 
     def _report_gap(self, channels: set[bytes] | None) -> None:
         if self._on_gap is None:

@@ -62,6 +62,9 @@ class Hub:
         #: Called with (app, user) when a node asks every node to re-read that user's
         #: membership (its control events may have been lost); set by the node.
         self.on_sync: Callable[[str, str], None] | None = None
+        #: False while the broker subscription is down: connections registered meanwhile
+        #: start untrusted too (see :mod:`parley.server.gateway.membership`).
+        self.trust_convs = True
         #: Deliveries pushed to local connections (metrics).
         self.deliveries = 0
         self._pending_unsub: set[str] = set()
@@ -75,6 +78,7 @@ class Hub:
         self.connections.add(conn)
         self._users.setdefault((conn.app, conn.user), set()).add(conn)
         conn.convs.update(convs)
+        conn.convs_trusted = self.trust_convs
         channels = [user_channel(conn.app, conn.user), control_channel(conn.app, conn.user)]
         channels += [conv_channel(conn.app, c) for c in conn.convs]
         await self.attach(conn, channels)

@@ -7,7 +7,10 @@ at-most-once: a control event lost in a gap (this node's subscription dropped, o
 publishing node's publishes were dropped) would leave a removed member able to send and
 read history for as long as it stays connected.
 
-So whenever the broker reports a gap (see :data:`~parley.server.ports.GapHandler`):
+While the broker's subscription is down (:data:`~parley.server.ports.DownHandler`) no
+control event can arrive, so no cached membership is trusted: every check asks the store
+(:meth:`MembershipRepair.suspend`). Whenever the broker reports a gap (see
+:data:`~parley.server.ports.GapHandler`):
 
 1. the affected connections are marked untrusted at once (``convs_trusted = False``):
    from then on every membership check of theirs asks the store, so nothing is
@@ -61,8 +64,16 @@ class MembershipRepair:
         #: Users repaired since start (for tests and logs).
         self.repaired = 0
 
+    def suspend(self) -> None:
+        """The subscription is lost: trust no cached membership (of connections registered
+        meanwhile either) until it is back and :meth:`all_users` has repaired them."""
+        self._hub.trust_convs = False
+        for conn in self._hub.connections:
+            conn.convs_trusted = False
+
     def all_users(self) -> None:
         """This node may have missed anything (its subscription was interrupted)."""
+        self._hub.trust_convs = True
         self.users(list({(c.app, c.user) for c in self._hub.connections}))
 
     def users(self, keys: Iterable[tuple[str, str]]) -> None:
@@ -105,7 +116,7 @@ class MembershipRepair:
         events: dict[tuple[str, str], bytes] = {}
         for conn in list(self._hub.devices(app, user)):
             await self._apply(conn, current, events)
-            conn.convs_trusted = True
+            conn.convs_trusted = self._hub.trust_convs  # stays untrusted if the subscription dropped again
         self.repaired += 1
 
     async def _apply(self, conn: Connection, current: set[str], events: dict[tuple[str, str], bytes]) -> None:

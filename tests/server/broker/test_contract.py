@@ -226,8 +226,10 @@ async def test_redis_restart_resubscribes_and_delivery_resumes() -> None:
     with redis_server() as server:
         prefix = "restart:"
         sender, receiver = redis_broker(server.url, prefix), Node(redis_broker(server.url, prefix))
-        await sender.start(lambda channel, data: None)
-        await receiver.broker.start(receiver.handler)
+        heard: list[object] = []  # the receiver's on_down / on_gap calls, in order
+        dropped: list[object] = []  # the sender's on_gap calls
+        await sender.start(lambda channel, data: None, dropped.append)
+        await receiver.broker.start(receiver.handler, heard.append, lambda: heard.append("down"))
         try:
             await receiver.broker.subscribe(["before"])
             await _until_delivered(sender, receiver, "before", 5)
@@ -243,12 +245,16 @@ async def test_redis_restart_resubscribes_and_delivery_resumes() -> None:
                 await sender.presence_online(["u"])
             # Subscribing during the outage keeps the channel for the reconnect.
             await asyncio.wait_for(receiver.broker.subscribe(["during"]), 5)
+            await eventually(lambda: "down" in heard, 5)  # told at once, not only once it is back
+            assert None not in heard
 
             server.start()
             await _until_delivered(sender, receiver, "before", 8)
             await _until_delivered(sender, receiver, "during", 5)
             assert isinstance(receiver.broker, RedisBroker)
             assert receiver.broker.reconnects >= 1
+            assert heard[0] == "down" and None in heard, "every loss of the subscription, then the gap"
+            await eventually(lambda: any(isinstance(g, list) and "before" in g for g in dropped), 5)
             await sender.ping()
             # The restarted server has no scripts cached and no data.
             assert await sender.presence_add("u", "c1", 30) is True

@@ -135,3 +135,39 @@ async def test_member_removed_while_the_publishing_node_lost_redis_is_repaired(
         assert isinstance(denied, frames.Error) and denied.code == "forbidden", denied
         for client in (alice, bob):
             await client.close()
+
+
+async def test_while_the_subscription_is_down_membership_is_checked_against_the_store(
+    tmp_path: Path, redis_url: str
+) -> None:
+    async with (
+        redis_user(redis_url) as (admin, user, two_url),
+        two_nodes(tmp_path, redis_url, two_url) as (
+            one,
+            two,
+        ),
+    ):
+        alice = await RawClient.connect(one.url, await one.token("alice"))
+        bob = await RawClient.connect(two.url, await two.token("bob"))
+        conv = (await alice.request(frames.ConvCreate, kind="group", members=["bob"])).conv.conv
+        await bob.expect(frames.ConvEvent, event="joined", timeout=10)
+        assert isinstance(await bob.request(frames.Send, **send(conv, "before")), frames.Ack)
+
+        await cut(admin, user, "pubsub")
+        broker = two.node.services.broker
+        await until(lambda: broker.disconnects > 0)
+        try:
+            # Still down: node two cannot hear the removal, so it must not trust its cache.
+            assert isinstance(await alice.request(frames.MemberRemove, conv=conv, users=["bob"]), frames.Ok)
+            denied = await bob.request(frames.Send, **send(conv, "during"))
+            assert isinstance(denied, frames.Error) and denied.code == "forbidden", denied
+            page = await bob.request(frames.History, conv=conv)
+            assert isinstance(page, frames.Error) and page.code == "forbidden", page
+            # A member in good standing still sends (checked against the store meanwhile).
+            direct = (await alice.request(frames.ConvCreate, kind="direct", members=["bob"])).conv.conv
+            assert isinstance(await bob.request(frames.Send, **send(direct, "dm")), frames.Ack)
+        finally:
+            await restore(admin, user)
+        await bob.expect(frames.ConvEvent, event="left", timeout=10)
+        for client in (alice, bob):
+            await client.close()
