@@ -8,15 +8,16 @@ The bot user (``--user``, default ``parley-bot``) is created with role ``bot`` t
 admin API and gets fresh tokens from it; or pass ``--token`` (a bot token from your
 back-end). With ``--admin``/``--api-key`` the knowledge base is the app's, loaded from the
 server and reloaded when its version changes (``--kb-poll`` seconds); ``--kb DIR`` is ingested
-into it first, and an empty one is seeded with the example shop. With ``--token`` only, the
-index is built locally from ``--kb`` (default: the example shop in ``parley/bots/data/kb``).
+into it first. The example shop (``parley/bots/data/kb``) is used only with ``--demo``. With
+``--token`` only, the index is built locally from ``--kb``. The models load before the bot
+connects and logs "ready". Settings: ``--config FILE`` and the options (docs/BOT.md).
 
 Ingest files into the server's knowledge base::
 
     python -m parley.bots ingest --admin URL --api-key KEY PATH... [--delete SOURCE]
 
-An LLM is used when ``PARLEY_LLM_BASE_URL`` (or ``OPENAI_BASE_URL``) is set; see
-``docs/BOT.md``.
+An LLM is used when ``--llm-base-url``, the config file's ``llm_base_url`` or
+``PARLEY_LLM_BASE_URL`` (or ``OPENAI_BASE_URL``) is set; see ``docs/BOT.md``.
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from parley.bots.answer import Answerer
+from parley.bots.config import BotConfig, ConfigError
 from parley.bots.extract import ProfileExtractor
 from parley.bots.ingest import KnowledgeSync, ingest_files
 from parley.bots.knowledge import (
+    Embedder,
     HandoffDetector,
     KnowledgeIndex,
     MiniLMEmbedder,
@@ -42,7 +46,7 @@ from parley.bots.knowledge import (
     chunk_documents,
     load_directory,
 )
-from parley.bots.llm import LLM, LLMConfig
+from parley.bots.llm import LLM
 from parley.bots.runner import SupportBot
 from parley.bots.sentiment import SentimentScorer
 from parley.bots.tags import DEFAULT_TAGS, InterestTagger
@@ -69,53 +73,108 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="knowledge-base folder (Markdown, text, FAQ CSV/JSONL); with --admin it is ingested into the server",
     )
     ap.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the example clothing shop's knowledge base and tags (never implied)",
+    )
+    ap.add_argument(
         "--kb-poll",
         type=float,
         default=10.0,
         help="seconds between knowledge-version checks with --admin (0 = load once)",
     )
-    ap.add_argument("--app-name", default="our shop", help="how the bot names the business in its prompt")
     ap.add_argument(
         "--state",
         type=Path,
         default=None,
         help="file for stream positions, so a restart answers what it missed",
     )
-    ap.add_argument(
-        "--tags",
-        type=Path,
-        default=DEFAULT_TAGS,
-        help="interest-tag definitions (JSON/YAML; default: the example shop's)",
-    )
+    ap.add_argument("--tags", default=None, help="interest-tag definitions (JSON/YAML); default: none")
     ap.add_argument("--no-tags", action="store_true", help="no zero-shot interest tags")
+    ap.add_argument("--config", type=Path, default=None, help="bot configuration file (TOML or JSON)")
+    cfg = ap.add_argument_group("configuration (override --config; see docs/BOT.md)")
+    cfg.add_argument("--name", "--app-name", dest="name", help="how the bot names the business")
+    cfg.add_argument("--topics", help="what the bot may talk about (LLM prompt, refusal)")
+    cfg.add_argument("--refusal", help="what the bot says when it declines")
+    cfg.add_argument("--signals", help="retrieval signals, comma-separated")
+    cfg.add_argument("--fusion", choices=("weighted", "boost", "rrf"))
+    cfg.add_argument("--answer-threshold", type=float)
+    cfg.add_argument("--same-language-margin", type=float)
+    cfg.add_argument("--low-confidence-limit", type=int)
+    cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
+    cfg.add_argument("--llm-model")
+    cfg.add_argument("--llm-timeout", type=float)
     ap.add_argument("-v", "--verbose", action="store_true")
     return ap.parse_args(argv)
+
+
+_CLI_SETTINGS = (
+    "name topics refusal signals fusion answer_threshold same_language_margin low_confidence_limit "
+    "tags llm_base_url llm_model llm_timeout"
+).split()
+
+
+def config_from(args: argparse.Namespace, env: Mapping[str, str]) -> BotConfig:
+    """Defaults < environment (LLM) < ``--config`` file < command-line options."""
+    cfg = BotConfig.from_env(env)
+    if args.config is not None:
+        cfg = BotConfig.read(args.config, cfg)
+    return cfg.updated({k: getattr(args, k, None) for k in _CLI_SETTINGS}, "command line")
+
+
+async def prepare_knowledge(
+    admin: AdminClient, index: KnowledgeIndex, kb: Path | None, *, demo: bool
+) -> None:
+    """Ingest ``kb`` into the app's knowledge base; the example shop only when ``demo`` and it is empty."""
+    log = logging.getLogger("parley.bots")
+    if kb is not None:
+        await ingest_files(admin, index, [kb])
+    elif not (await admin.knowledge()).chunks:
+        if demo:
+            log.info("--demo: seeding the empty knowledge base with the example shop (%s)", KB_DIR)
+            await ingest_files(admin, index, [KB_DIR])
+        else:
+            log.warning(
+                "the app's knowledge base is empty: every question will be handed over until you run "
+                "`python -m parley.bots ingest` (or start with --kb DIR; --demo for the example shop)"
+            )
+
+
+def warm_up(embedders: Iterable[Embedder]) -> None:
+    """Load every model now, so the first customer does not wait for it (and failures show at start)."""
+    for e in embedders:
+        e.encode(["warm-up"])
 
 
 async def serve(args: argparse.Namespace) -> None:
     """Build the index, connect, serve until SIGINT/SIGTERM."""
     if not args.token and not (args.admin and args.api_key):
         raise SystemExit("give --token, or --admin and --api-key")
+    try:
+        cfg = config_from(args, os.environ)
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
     log = logging.getLogger("parley.bots")
     use = MultilingualUSEEmbedder()
-    index = KnowledgeIndex([MiniLMEmbedder(), use])
+    embedders: list[Embedder] = [use] if cfg.signals == ("use-multilingual-v3",) else [MiniLMEmbedder(), use]
+    await asyncio.to_thread(warm_up, embedders)
+    index = KnowledgeIndex(embedders, cfg.retrieval())
     admin = AdminClient(args.admin, args.api_key, timeout=120) if args.admin and args.api_key else None
     sync: KnowledgeSync | None = None
     if admin is None:
-        kb = args.kb or KB_DIR
+        kb = args.kb or (KB_DIR if args.demo else None)
+        if kb is None:
+            raise SystemExit("give --kb DIR (or --demo for the example shop)")
         index.replace(chunk_documents(load_directory(kb)))
         log.info("knowledge base: %d chunks from %s", len(index.chunks), kb)
     else:
         await admin.create_user(args.user, role="bot")
         sync = KnowledgeSync(admin, index, interval=args.kb_poll)
-        if args.kb is not None:
-            await ingest_files(admin, index, [args.kb])
-        elif not (await admin.knowledge()).chunks:
-            log.info("knowledge base empty: seeding it with the example shop (%s)", KB_DIR)
-            await ingest_files(admin, index, [KB_DIR])
+        await prepare_knowledge(admin, index, args.kb, demo=args.demo)
         await sync.load()
-    config = LLMConfig.from_env()
-    llm = LLM(config) if config else None
+    llm_config = cfg.llm()
+    llm = LLM(llm_config) if llm_config else None
+    tags = cfg.tags or (str(DEFAULT_TAGS) if args.demo else "")
 
     async def get_token() -> str:
         assert admin is not None
@@ -126,10 +185,18 @@ async def serve(args: argparse.Namespace) -> None:
     )
     bot = SupportBot(
         client,
-        Answerer(index, llm, app_name=args.app_name),
+        Answerer(
+            index,
+            llm,
+            app_name=cfg.name,
+            topics=cfg.topics,
+            refusal=cfg.refusal,
+            same_language_margin=cfg.same_language_margin,
+        ),
         detector=HandoffDetector(),
+        low_confidence_limit=cfg.low_confidence_limit,
         sentiment=SentimentScorer(embedder=use),
-        tagger=None if args.no_tags else InterestTagger.from_file(use, args.tags),
+        tagger=None if args.no_tags or not tags else InterestTagger.from_file(use, tags),
         admin=admin,
         extractor=ProfileExtractor(llm) if llm is not None else None,
     )
@@ -140,9 +207,7 @@ async def serve(args: argparse.Namespace) -> None:
     poller = asyncio.create_task(sync.run()) if sync is not None and args.kb_poll > 0 else None
     async with client:
         bot.start()
-        logging.getLogger("parley.bots").info(
-            "serving as %s (LLM: %s)", client.user, config.model if config else "off"
-        )
+        log.info("ready: serving as %s (LLM: %s)", client.user, llm_config.model if llm_config else "off")
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 5.0)

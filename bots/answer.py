@@ -48,10 +48,11 @@ _FALLBACK = {
     "en": "Sorry, I'm not sure I understood. Could you put it another way? You can also ask for a human agent.",
     "zh": "抱歉，我没太明白您的问题，能换个说法吗？也可以输入“转人工”联系人工客服。",
 }
-_REFUSAL = {
-    "en": "Sorry, I can't share that. I can help with questions about our shop: shipping, returns, "
-    "sizes, payment and membership.",
-    "zh": "抱歉，这个我不能提供。我可以回答关于配送、退换货、尺码、支付和会员的问题。",
+_REFUSAL_ZH = "抱歉，这个我不能提供。我只能回答与我们业务相关的问题。"
+#: Said before quoting an entry written in the other language (no LLM to translate it).
+_FOREIGN = {
+    "en": "This is answered in our Chinese help pages; here is the passage:\n\n",
+    "zh": "这个问题我们只有英文说明，原文如下：\n\n",
 }
 _SHINGLE = 40
 
@@ -138,7 +139,8 @@ def _clip(text: str, n: int) -> str:
 class Answerer:
     """Answers customer messages from one app's knowledge index, with or without an LLM.
 
-    ``topics`` names what the bot may talk about (it goes into the system prompt);
+    ``topics`` names what the bot may talk about (it goes into the system prompt and the
+    default ``refusal``, the text sent when an answer must be withheld);
     ``context_turns`` earlier turns are given to the model; ``passages`` hits at most
     are sent, those scoring below ``min_passage_score`` never; ``llm_deadline`` bounds
     the whole streamed answer (seconds); drafts are emitted at most every
@@ -150,8 +152,9 @@ class Answerer:
         index: KnowledgeIndex,
         llm: LLM | None = None,
         *,
-        app_name: str = "our shop",
-        topics: str = "shipping, returns and refunds, sizes, payment, membership and our products",
+        app_name: str = "our company",
+        topics: str = "questions about our products and services",
+        refusal: str = "",
         context_turns: int = 6,
         passages: int = 3,
         min_passage_score: float = 0.15,
@@ -167,6 +170,10 @@ class Answerer:
         self.llm_deadline = llm_deadline
         self.draft_interval = draft_interval
         self.same_language_margin = same_language_margin
+        self.refusal = {
+            "en": refusal or f"Sorry, I can't share that. I can help with {topics}.",
+            "zh": refusal or _REFUSAL_ZH,
+        }
         self._canary = f"PARLEY-GUARD-{secrets.token_hex(6)}"
         self.system_prompt = (
             f"You are the customer-service assistant of {app_name}. You only help with {topics}.\n"
@@ -183,7 +190,8 @@ class Answerer:
             "6. Reply in the customer's language, in at most four short sentences.\n"
             f"[{self._canary}]"
         )
-        prompt = _norm(self.system_prompt)
+        # The topics are public (the refusal names them): repeating them is no leak.
+        prompt = _norm(self.system_prompt.replace(topics, "\x00"))
         self._shingles = {prompt[i : i + _SHINGLE] for i in range(max(1, len(prompt) - _SHINGLE + 1))}
 
     # ------------------------------------------------------------- retrieval
@@ -228,7 +236,11 @@ class Answerer:
         text = best.chunk.text.strip()
         if not text:
             return None
-        return Answer(text, (self._cite(best),), True, "faq", lang=lang, search=result)
+        # No LLM to translate: say so in the customer's language, then quote the entry.
+        foreign = _lang(text) != lang
+        if foreign:
+            text = _FOREIGN[lang] + text
+        return Answer(text, (self._cite(best),), True, "faq", lang=lang, foreign=foreign, search=result)
 
     def _best(self, result: SearchResult, lang: str) -> Hit | None:
         """The top hit, or a nearly-as-good one written in the customer's language.
@@ -311,7 +323,7 @@ class Answerer:
             )  # fmt: skip
         if self.leaks(text):
             return Answer(
-                _REFUSAL[lang], (), result.answerable, "llm", drafted=drafted, lang=lang, search=result
+                self.refusal[lang], (), result.answerable, "llm", drafted=drafted, lang=lang, search=result
             )
         if not text:
             faq = self._faq(result, lang)

@@ -43,6 +43,7 @@ from parley.sdk.admin import KnowledgeSnapshot, KnowledgeVectorRecord
 
 __all__ = [
     "KNOWLEDGE_SUFFIXES",
+    "scan_files",
     "IngestResult",
     "KnowledgeSync",
     "chunk_from_dict",
@@ -78,15 +79,22 @@ def chunk_from_dict(data: Mapping[str, Any]) -> Chunk:
     return Chunk(**fields)
 
 
-def collect_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand ``paths`` (files or folders, not recursive) to knowledge files, sorted per folder."""
+def scan_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """Expand ``paths`` (files, or folders searched recursively) to ``(knowledge files, skipped files)``.
+
+    Skipped are the files in those folders that are not knowledge files (by extension) and
+    hidden files; a file named explicitly is always taken (and rejected later if unreadable).
+    """
     out: list[Path] = []
+    skipped: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out.extend(
-                q for q in sorted(p.iterdir()) if q.is_file() and q.suffix.lower() in KNOWLEDGE_SUFFIXES
-            )
+            for q in sorted(p.rglob("*")):
+                if not q.is_file():
+                    continue
+                hidden = any(part.startswith(".") for part in q.relative_to(p).parts)
+                (out if q.suffix.lower() in KNOWLEDGE_SUFFIXES and not hidden else skipped).append(q)
         elif p.is_file():
             out.append(p)
         else:
@@ -95,7 +103,12 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise KnowledgeFormatError(f"two files named {dupes[0]!r}: a source is a file name, rename one")
-    return out
+    return out, skipped
+
+
+def collect_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The knowledge files of ``paths`` (see :func:`scan_files`)."""
+    return scan_files(paths)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +226,12 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m parley.bots ingest",
         description="Parse, chunk and embed knowledge-base files and store them on the server, one source per file.",
     )
-    ap.add_argument("paths", nargs="*", type=Path, help="files or folders (Markdown, text, FAQ CSV/JSONL)")
+    ap.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or folders, searched recursively (Markdown, text, FAQ CSV/JSONL)",
+    )
     ap.add_argument("--admin", default=os.environ.get("PARLEY_ADMIN_URL", ""), help="admin API base URL")
     ap.add_argument("--api-key", default=os.environ.get("PARLEY_API_KEY", ""), help="the app's API key")
     ap.add_argument(
@@ -244,17 +262,22 @@ async def run_cli(args: argparse.Namespace, index: KnowledgeIndex | None = None)
             print(f"deleted {source} (version {version})")
         if args.paths:
             try:
-                files = collect_files(args.paths)
+                files, skipped = scan_files(args.paths)
                 for p in files:
                     load_file(p)  # fail fast, before the models load
             except (KnowledgeFormatError, OSError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
+            for p in skipped:
+                print(f"skipped {p} (not {', '.join(sorted(KNOWLEDGE_SUFFIXES))}, or hidden)")
+            if not files:
+                print("error: no knowledge files found", file=sys.stderr)
+                return 2
             results = await ingest_files(
                 admin, index or default_index(), files, size=args.size, overlap=args.overlap
             )
             for r in results:
-                print(f"{r.source}: {r.documents} documents, {r.chunks} chunks (version {r.version})")
+                print(f"took {r.source}: {r.documents} documents, {r.chunks} chunks (version {r.version})")
     return 0
 
 

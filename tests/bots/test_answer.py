@@ -7,7 +7,13 @@ import itertools
 import pytest
 
 from parley.bots.answer import Answerer, Turn, summarize
-from parley.bots.knowledge import KnowledgeIndex
+from parley.bots.knowledge import (
+    KnowledgeIndex,
+    MiniLMEmbedder,
+    MultilingualUSEEmbedder,
+    chunk_documents,
+    parse_bytes,
+)
 from parley.bots.llm import LLM, LLMConfig
 from tests.bots.llm_stub import MODEL, LLMStub, Reply
 
@@ -172,3 +178,30 @@ async def test_prompt_holds_only_this_conversations_turns(kb_index: KnowledgeInd
     text = stub.sent_text()
     assert "ORD-ALICE-1234" not in text and "Rose Street" not in text
     assert "show me other customers' orders" in text
+
+
+async def test_an_answer_only_in_the_other_language_says_so_in_the_customers(
+    minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
+) -> None:
+    index = KnowledgeIndex([minilm, use])
+    index.replace(
+        chunk_documents(
+            parse_bytes(
+                '{"id": "zh.points", "question": "积分怎么兑换？", "answer": "在App积分商城兑换，100积分抵1元。"}\n'
+                '{"id": "zh.pin", "question": "忘记交易密码怎么办？", "answer": "在App中人脸识别后重置密码。"}\n'.encode(),
+                source="faq.jsonl",
+            )
+            + parse_bytes(
+                b"id,question,answer\nen.fee,Is there an annual fee?,No annual fee on Classic.\n",
+                source="faq.csv",
+            )
+        )
+    )
+    a = Answerer(index)
+    en = await a.answer("how do I redeem my points?")
+    assert en.confident and en.foreign and en.citations[0].chunk.startswith("zh.points")
+    assert en.text.startswith("This is answered in our Chinese help pages") and "积分" in en.text
+    zh = await a.answer("有年费吗")
+    assert zh.foreign and zh.text.startswith("这个问题我们只有英文说明")
+    same = await a.answer("Is there an annual fee?")
+    assert not same.foreign and same.text == "No annual fee on Classic."

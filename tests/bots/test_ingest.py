@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from parley.bots.__main__ import prepare_knowledge
 from parley.bots.answer import Answerer
 from parley.bots.ingest import KnowledgeSync, chunk_from_dict, chunk_to_dict, ingest_files
 from parley.bots.ingest import main as ingest_main
@@ -173,3 +174,42 @@ async def test_admin_profile_tags(node: RunningNode) -> None:
         assert tag is not None and tag.source == "model" and tag.evidence == "m1" and tag.expires > 0
         await admin.tag("cust", remove=["interest:skincare"])
         assert (await admin.profile("cust")).tag_names == []
+
+
+async def test_cli_ingest_recurses_and_reports_taken_and_skipped(
+    node: RunningNode,
+    tmp_path: Path,
+    minilm: MiniLMEmbedder,
+    use: MultilingualUSEEmbedder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kb = tmp_path / "kb"
+    (kb / "guides" / "deep").mkdir(parents=True)
+    (kb / "faq.csv").write_text("id,question,answer\ngift,Do gift cards expire?,Never.\n", encoding="utf-8")
+    (kb / "guides" / "returns.md").write_text("## Returns {#ret}\nWithin 30 days.\n", encoding="utf-8")
+    (kb / "guides" / "deep" / "care.txt").write_text("Wash cold.\n", encoding="utf-8")
+    (kb / "guides" / "logo.png").write_bytes(b"\x89PNG")
+    base = ["--admin", node.http, "--api-key", node.api_key]
+    index = KnowledgeIndex([minilm, use])
+    assert await asyncio.to_thread(ingest_main, [*base, str(kb)], index=index) == 0
+    out = capsys.readouterr().out
+    assert "took faq.csv" in out and "took returns.md" in out and "took care.txt" in out
+    assert "skipped" in out and "logo.png" in out
+    async with admin_of(node) as admin:
+        assert {row.source for row in (await admin.knowledge()).chunks} == {
+            "faq.csv",
+            "returns.md",
+            "care.txt",
+        }
+
+
+async def test_empty_knowledge_base_is_seeded_only_with_demo(
+    node: RunningNode, minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
+) -> None:
+    index = KnowledgeIndex([minilm, use])
+    async with admin_of(node) as admin:
+        await prepare_knowledge(admin, index, None, demo=False)
+        assert not (await admin.knowledge()).chunks  # no silent example shop
+        await prepare_knowledge(admin, index, None, demo=True)
+        sources = {row.source for row in (await admin.knowledge()).chunks}
+        assert sources == {p.name for p in KB_DIR.iterdir() if p.is_file()}

@@ -1,0 +1,102 @@
+"""The bot's configuration: defaults < environment < config file < command line, and it reaches the bot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parley.bots.__main__ import _args, config_from, warm_up
+from parley.bots.answer import Answerer
+from parley.bots.config import BotConfig, ConfigError
+from parley.bots.knowledge import KnowledgeIndex, MultilingualUSEEmbedder
+from parley.bots.tags import InterestTagger, TagDefinition, load_tag_definitions
+
+
+def test_file_then_command_line_override(tmp_path: Path) -> None:
+    f = tmp_path / "bot.toml"
+    f.write_text(
+        'name = "Harbor Bank"\ntopics = "cards, fees and payments"\nanswer_threshold = 0.4\n'
+        'signals = ["bm25", "use-multilingual-v3"]\nllm_base_url = "http://llm.local/v1"\n',
+        encoding="utf-8",
+    )
+    env = {"PARLEY_LLM_BASE_URL": "http://env.local/v1", "PARLEY_LLM_MODEL": "env-model"}
+    cfg = config_from(_args(["--config", str(f), "--answer-threshold", "0.5", "--refusal", "No."]), env)
+    assert (cfg.name, cfg.topics, cfg.refusal) == ("Harbor Bank", "cards, fees and payments", "No.")
+    assert cfg.answer_threshold == 0.5  # the command line wins over the file
+    assert cfg.signals == ("bm25", "use-multilingual-v3")
+    assert cfg.llm_base_url == "http://llm.local/v1" and cfg.llm_model == "env-model"  # file > env
+    retrieval = cfg.retrieval()
+    assert retrieval.answer_threshold == 0.5 and retrieval.signals == cfg.signals
+    llm = cfg.llm()
+    assert llm is not None and llm.base_url == "http://llm.local/v1"
+
+
+def test_defaults_name_no_shop_and_no_llm() -> None:
+    cfg = config_from(_args([]), {})
+    assert "shipping" not in cfg.topics and cfg.llm() is None
+    assert cfg.topics in cfg.refusal_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ({"topic": "typo"}, "unknown setting 'topic'"),
+        ({"answer_threshold": "high"}, "answer_threshold must be a float"),
+        ({"answer_threshold": 3}, "between 0 and 1"),
+        ({"signals": ["bert"]}, "signals must be some of"),
+        ({"low_confidence_limit": True}, "low_confidence_limit must be a int"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path: Path, content: dict[str, object], match: str) -> None:
+    f = tmp_path / "bot.json"
+    f.write_text(json.dumps(content), encoding="utf-8")
+    with pytest.raises(ConfigError, match=match):
+        BotConfig.read(f)
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
+    f = tmp_path / "bot.toml"
+    f.write_text("name = ", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot read"):
+        BotConfig.read(f)
+
+
+def test_topics_and_refusal_reach_the_answerer(use: MultilingualUSEEmbedder) -> None:
+    index = KnowledgeIndex([use])
+    a = Answerer(index, app_name="Harbor Bank", topics="cards, fees and payments")
+    assert "Harbor Bank" in a.system_prompt and "cards, fees and payments" in a.system_prompt
+    assert "cards, fees and payments" in a.refusal["en"] and "shop" not in a.refusal["zh"]
+    assert (
+        Answerer(index, refusal="Only card questions, sorry.").refusal["en"] == "Only card questions, sorry."
+    )
+
+
+class _Counting:
+    name, dim, multilingual = "counting", 1, True
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: list[str]) -> object:
+        self.calls.append(texts)
+        return None
+
+
+def test_warm_up_loads_every_model() -> None:
+    a, b = _Counting(), _Counting()
+    warm_up([a, b])  # type: ignore[list-item]
+    assert a.calls and b.calls
+
+
+def test_tag_file_without_options_gets_the_documented_defaults(
+    tmp_path: Path, use: MultilingualUSEEmbedder
+) -> None:
+    f = tmp_path / "tags.json"
+    f.write_text(json.dumps({"tags": [{"name": "interest:x", "examples": ["x please"]}]}), encoding="utf-8")
+    defs, options = load_tag_definitions(f)
+    tagger = InterestTagger(use, defs, **options)
+    assert (tagger.threshold, tagger.margin, tagger.gap) == (0.5, 0.05, 0.15)
+    plain = InterestTagger(use, [TagDefinition("interest:y", "", ("y",))])
+    assert (plain.margin, plain.gap) == (0.05, 0.15)
