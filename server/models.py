@@ -141,6 +141,10 @@ class Ticket:
     created: int = 0
     updated: int = 0
 
+    def public(self) -> dict[str, str]:
+        """What every member (the customer too) may know: the conversation's ``meta.support``."""
+        return {"state": self.state, "agent": self.agent}
+
 
 @dataclass(frozen=True, slots=True)
 class TagRecord:

@@ -8,6 +8,7 @@ receiving the conversation).
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,8 +67,20 @@ class ConversationService:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no conversation {conv}")
         return found
 
-    async def view(self, app: str, conv: str) -> ConversationView:
+    async def _load_shown(self, app: str, conv: str) -> Conversation:
+        """The conversation as members are shown it: a support conversation's
+        ``meta.support`` is the ticket's. The ticket is the truth; the stored meta can lag it
+        (a conv_update's read-modify-write racing a transition), what is shown never does."""
         conversation = await self._load(app, conv)
+        if conversation.kind == "support":
+            ticket = await self._store.get_ticket(app, conv)
+            if ticket is not None and conversation.meta.get("support") != ticket.public():
+                meta = {**conversation.meta, "support": ticket.public()}
+                conversation = dataclasses.replace(conversation, meta=meta)
+        return conversation
+
+    async def view(self, app: str, conv: str) -> ConversationView:
+        conversation = await self._load_shown(app, conv)
         return ConversationView(conversation, await self._store.list_members(app, conv))
 
     async def get(self, app: str, actor: str, conv: str) -> ConversationView:
@@ -264,7 +277,7 @@ class ConversationService:
         meta: dict[str, Any] | None,
         as_service: bool = False,
     ) -> ConversationView:
-        conversation = await self._load(app, conv)
+        conversation = await self._load_shown(app, conv)
         if not as_service:
             require_manager(conversation, await self._store.get_member(app, conv, actor))
         if meta is not None and conversation.kind == "support":

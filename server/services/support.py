@@ -37,15 +37,10 @@ from parley.server.services.conversations import ConversationService, Conversati
 from parley.server.services.messages import MessageService
 from parley.server.services.presence import PresenceService
 
-__all__ = ["SupportService", "public_state"]
+__all__ = ["SupportService"]
 
 BOT, WAITING, AGENT, RESOLVED = "bot", "waiting_for_agent", "agent", "resolved"
 SUMMARY_TURNS = 6
-
-
-def public_state(ticket: Ticket) -> dict[str, str]:
-    """What every member (the customer too) may know of a ticket: ``meta.support``."""
-    return {"state": ticket.state, "agent": ticket.agent}
 
 
 class SupportService:
@@ -77,7 +72,7 @@ class SupportService:
             raise ServiceError(
                 ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {current.state!r}"
             )
-        state = public_state(moved)
+        state = moved.public()
         conversation = await self._store.get_conversation(ticket.app, ticket.conv)
         meta = {**(conversation.meta if conversation else {}), "support": state}
         await self._store.update_conversation(ticket.app, ticket.conv, meta=meta)
@@ -178,7 +173,7 @@ class SupportService:
         """The conversation as agents see it: ``meta.support`` also has the hand-over
         ``reason`` and ``summary`` (never stored in the meta members read)."""
         view = await self._conversations.view(ticket.app, ticket.conv)
-        support = {**public_state(ticket), "reason": ticket.reason, "summary": ticket.summary}
+        support = {**ticket.public(), "reason": ticket.reason, "summary": ticket.summary}
         conversation = dataclasses.replace(
             view.conversation, meta={**view.conversation.meta, "support": support}
         )

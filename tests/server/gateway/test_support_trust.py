@@ -176,3 +176,19 @@ async def test_the_bot_is_silent_in_every_frame_while_an_agent_owns_the_conversa
     assert not [f for f in pushed if isinstance(f, frames.TypingEvent)]
     for client in (customer, bot, agent):
         await client.close()
+
+
+async def test_meta_support_shown_is_always_the_tickets(node: RunningNode) -> None:
+    """Even if a stale ``meta.support`` was stored (a conv_update racing a transition, whose
+    read-modify-write of the meta lands after it), members are shown the ticket's state."""
+    customer = await RawClient.connect(node.url, await node.token("cust"))
+    c = await support_conv(node, customer)
+    agent = await as_role(node, "ann", "agent")
+    await agent.request(frames.SupportClaim, conv=c)
+    store = node.node.services.store
+    stale = {"support": {"state": "bot", "agent": ""}, "topic": "refund"}
+    await store.update_conversation(node.app.app, c, meta=stale)  # the racing write, landed last
+    shown = (await customer.request(frames.ConvGet, conv=c)).conv.meta
+    assert shown == {"support": {"state": "agent", "agent": "ann"}, "topic": "refund"}
+    for client in (customer, agent):
+        await client.close()
