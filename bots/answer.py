@@ -67,14 +67,26 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A passage the answer is based on (recorded on the message for agents)."""
+    """A passage the answer is based on: for agents (the hand-over summary), never the customer."""
 
     chunk: str
     title: str
     score: float
+    source: str = ""
 
     def to_body(self) -> dict[str, Any]:
-        return {"chunk": self.chunk, "title": self.title, "score": round(self.score, 4)}
+        """A JSON-ready record."""
+        return {
+            "chunk": self.chunk,
+            "title": self.title,
+            "source": self.source,
+            "score": round(self.score, 4),
+        }
+
+    def label(self) -> str:
+        """``source › entry (score)``, as agents read it."""
+        where = f"{self.source} › " if self.source else ""
+        return f"{where}{self.chunk.split('::')[0]} ({self.score:.2f})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +111,8 @@ class Answer:
     search: SearchResult | None = field(default=None, compare=False, repr=False)
 
     def body(self) -> dict[str, Any]:
-        """The message body to send: the text and the cited passages."""
-        return {"text": self.text, "citations": [c.to_body() for c in self.citations]}
+        """The message body every member receives: the text only (citations are for agents)."""
+        return {"text": self.text}
 
 
 def _lang(text: str) -> str:
@@ -257,7 +269,7 @@ class Answerer:
 
     @staticmethod
     def _cite(hit: Hit) -> Citation:
-        return Citation(hit.chunk.id, hit.chunk.title or hit.chunk.question, hit.score)
+        return Citation(hit.chunk.id, hit.chunk.title or hit.chunk.question, hit.score, hit.chunk.source)
 
     def messages(self, question: str, history: Sequence[Turn], hits: Sequence[Hit]) -> list[dict[str, str]]:
         """The chat messages sent to the model (system prompt, passages, recent turns, question)."""

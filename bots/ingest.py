@@ -72,7 +72,7 @@ def chunk_from_dict(data: Mapping[str, Any]) -> Chunk:
     if not isinstance(fields.get("id"), str):
         raise ValueError("stored chunk without a string id")
     fields.setdefault("doc_id", str(fields["id"]).split("::")[0])
-    for name in ("title", "text", "kind", "lang", "question"):
+    for name in ("title", "text", "kind", "lang", "question", "source"):
         fields[name] = str(fields.get(name) or "")
     fields["lang"] = fields["lang"] or "en"
     fields["start"] = int(fields.get("start") or 0)
@@ -159,7 +159,12 @@ async def ingest_files(
 
 def load_snapshot(index: KnowledgeIndex, snapshot: KnowledgeSnapshot) -> int:
     """Make ``snapshot`` the whole content of ``index`` (stored vectors reused); returns its chunk count."""
-    chunks = [chunk_from_dict(row.chunk) for row in snapshot.chunks]
+    # Chunks stored before they carried their source get it from the row.
+    chunks = [
+        c if c.source else dataclasses.replace(c, source=row.source)
+        for row in snapshot.chunks
+        for c in [chunk_from_dict(row.chunk)]
+    ]
     vectors = [ChunkVector(v.chunk_id, v.model, v.view, v.vector) for v in snapshot.vectors]
     index.replace(chunks, vectors)
     return len(chunks)

@@ -13,7 +13,8 @@ For each customer text message in a ``support`` conversation whose state is ``bo
 4. a low-confidence answer is sent as a "please rephrase", but the second one in a
    row hands over instead;
 5. else send the answer (streamed as ``draft`` frames first when an LLM writes it),
-   with its cited passages in the body.
+   text only: the cited passages (source file, entry, score) go to the agent in the
+   hand-over summary, never to the customer.
 
 A hand-over sends a short notice, then ``support_handoff`` with a summary of the
 conversation. The bot follows the state from the ``support`` system events in each
@@ -35,7 +36,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
+from parley.bots.answer import Answer, Answerer, Citation, Role, Turn, summarize
 from parley.bots.extract import ProfileExtractor
 from parley.bots.knowledge import HandoffDetector
 from parley.bots.sentiment import Sentiment, SentimentScorer
@@ -71,6 +72,8 @@ class ConversationState:
     turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=20))
     #: seq of each bot answer → the chunk ids it cited (for feedback).
     answers: dict[int, list[str]] = field(default_factory=dict)
+    #: The passages of the bot's last answers, for the agent's hand-over summary.
+    cited: deque[Citation] = field(default_factory=lambda: deque(maxlen=3))
     #: The last seq handled (answered, or deliberately left alone).
     handled: int = 0
     pending: deque[Message] = field(default_factory=deque)
@@ -297,6 +300,8 @@ class SupportBot:
         sent = await self.client.send(cs.conv, kind="text", body=answer.body(), cmid=draft)
         cs.turns.append(Turn("bot", answer.text))
         cs.answers[sent.seq] = [c.chunk for c in answer.citations]
+        if answer.citations:
+            cs.cited.append(answer.citations[0])
         self._count(f"answers:{answer.source}")
 
     async def _handoff(self, cs: ConversationState, reason: str, *, lang_of: str, summary: str = "") -> None:
@@ -304,6 +309,8 @@ class SupportBot:
             return
         lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in lang_of) else "en"
         text = summarize(list(cs.turns), reason)
+        if cs.cited:
+            text = f"{text} Bot's sources: {'; '.join(c.label() for c in cs.cited)}."
         if summary:
             text = f"{text} Model: {summary}"
         try:

@@ -37,6 +37,8 @@ class Chunk:
     lang: str
     question: str = ""
     start: int = 0
+    #: The file (knowledge source) the chunk came from, shown to agents with citations.
+    source: str = ""
 
     def views(self) -> dict[str, str]:
         """The texts embedded for this chunk: a short ``head`` (question or heading) and the ``body``."""
@@ -91,6 +93,7 @@ def chunk_document(doc: Document, *, size: int = 500, overlap: int = 100) -> lis
             lang=doc.lang,
             question=doc.question,
             start=start,
+            source=doc.source,
         )
         for n, (start, text) in enumerate(pieces)
     ]

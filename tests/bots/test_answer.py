@@ -34,8 +34,9 @@ async def test_faq_answer_with_citation(kb_index: KnowledgeIndex) -> None:
     assert out.source == "faq" and out.confident
     assert "business days" in out.text
     assert out.citations[0].chunk.startswith("en.ret-refund")
-    body = out.body()
-    assert body["text"] == out.text and body["citations"][0]["chunk"] == out.citations[0].chunk
+    assert out.citations[0].source == "faq_en.csv", "a citation says which file it came from"
+    assert out.citations[0].label().startswith("faq_en.csv › en.ret-refund (")
+    assert out.body() == {"text": out.text}, "what every member receives: no citations"
 
 
 async def test_faq_answer_across_languages(kb_index: KnowledgeIndex) -> None:

@@ -107,7 +107,6 @@ async def test_ingest_load_answer_and_follow_reingest(
                 await customer.send(conv, "How much does shipping cost?")
                 answer = (await first(inbox, lambda e: e.message.sender == BOT, 30)).message
                 assert "¥299" in (answer.text or "")
-                assert answer.body["citations"][0]["chunk"].startswith("en.ship-cost")
 
                 # Re-ingest a changed file: the running bot reloads and answers from the new text.
                 faq = kb / "faq_en.csv"
