@@ -23,6 +23,7 @@ from parley.server.admin import schemas
 from parley.server.admin.guard import KeyRateLimiter, RateLimited
 from parley.server.admin.openapi import openapi_document
 from parley.server.admin.problems import problem
+from parley.server.auth.identity import SYSTEM_USER
 from parley.server.errors import ServiceError
 from parley.server.models import App, User
 from parley.server.ports import StoreUnavailable
@@ -168,14 +169,14 @@ async def get_conversation(request: Request, s: Services, app: App) -> Response:
 async def add_members(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, schemas.AddMembers)
     added = await s.conversations.add_members(
-        app.app, "system", request.path_params["conv"], body.users, body.role, as_service=True
+        app.app, SYSTEM_USER, request.path_params["conv"], body.users, body.role, as_service=True
     )
     return json_response(schemas.AddedMembers(added=added))
 
 
 async def remove_member(request: Request, s: Services, app: App) -> Response:
     conv, user = request.path_params["conv"], path_user(request)
-    removed = await s.conversations.remove_members(app.app, "system", conv, [user], as_service=True)
+    removed = await s.conversations.remove_members(app.app, SYSTEM_USER, conv, [user], as_service=True)
     if not removed:
         raise ServiceError(ErrorCode.NOT_FOUND, f"{user} is not a member of {conv}")
     return Response(status_code=204)

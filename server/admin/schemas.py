@@ -8,6 +8,7 @@ import msgspec
 
 from parley.proto.frames import ConvInfo, ConvSummary, Message, ProfileInfo, TagInput
 from parley.proto.ids import UserId as ProtoUserId
+from parley.server.auth.identity import SYSTEM_USER
 
 __all__ = [
     "AddMembers",
@@ -91,7 +92,7 @@ class PostMessage(_Body):
     body: dict[str, Any]
     kind: Literal["text", "rich", "custom", "system"] = "text"
     #: Who the message is from; need not be a member (system and bot posts).
-    sender: UserId = "system"
+    sender: UserId = SYSTEM_USER
     cmid: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     mentions: list[UserId] = []
 

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from parley.proto.errors import ErrorCode
 from parley.server.admin import schemas
 from parley.server.admin.routes import json_response, parse_body, path_user, with_app
+from parley.server.auth.identity import SYSTEM_USER
 from parley.server.errors import ServiceError
 from parley.server.models import App, KnowledgeEntry, KnowledgeVector, Ticket
 from parley.server.services import Services
@@ -22,7 +23,7 @@ from parley.server.services.wire import wire_message
 
 __all__ = ["service_routes"]
 
-SERVICE_ACTOR = "system"
+SERVICE_ACTOR = SYSTEM_USER
 
 
 # ------------------------------------------------------------------ knowledge
