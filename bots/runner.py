@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -250,21 +249,23 @@ class SupportBot:
             return
         reason = self.triage.reason(text, mood, cs.negative_streak)
         if reason:
-            await self._handoff(cs, reason, lang_of=text)
+            await self._handoff(cs, reason, lang_of=text, mid=m.mid)
             return
-        draft = uuid.uuid4().hex
+        # Derived from the customer's message, not random: two bot processes serving one app
+        # send the same cmid, and the server stores (and delivers) only the first.
+        draft = f"bot-{m.mid}"
         answer = await self.answerer.answer(
             text, history, on_draft=lambda so_far: self._draft(cs, draft, so_far)
         )
         if answer.handoff:
             await self._abandon(cs, draft, answer)
-            await self._handoff(cs, answer.handoff, lang_of=text, summary=answer.summary)
+            await self._handoff(cs, answer.handoff, lang_of=text, summary=answer.summary, mid=m.mid)
             return
         if not answer.confident:
             cs.low_streak += 1
             if cs.low_streak >= self.low_confidence_limit:
                 await self._abandon(cs, draft, answer)
-                await self._handoff(cs, "low_confidence", lang_of=text)
+                await self._handoff(cs, "low_confidence", lang_of=text, mid=m.mid)
                 return
         else:
             cs.low_streak = 0
@@ -304,7 +305,9 @@ class SupportBot:
             cs.cited.append(answer.citations[0])
         self._count(f"answers:{answer.source}")
 
-    async def _handoff(self, cs: ConversationState, reason: str, *, lang_of: str, summary: str = "") -> None:
+    async def _handoff(
+        self, cs: ConversationState, reason: str, *, lang_of: str, summary: str = "", mid: str = ""
+    ) -> None:
         if self._interrupted(cs):
             return
         lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in lang_of) else "en"
@@ -314,7 +317,7 @@ class SupportBot:
         if summary:
             text = f"{text} Model: {summary}"
         try:
-            await self.client.send(cs.conv, _NOTICE[lang])
+            await self.client.send(cs.conv, _NOTICE[lang], cmid=f"handoff-{mid}" if mid else None)
             cs.turns.append(Turn("bot", _NOTICE[lang]))
             await self.client.handoff(cs.conv, reason=reason, summary=text)
         except ReplyError as exc:  # e.g. the customer already asked, or an agent claimed meanwhile
