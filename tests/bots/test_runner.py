@@ -306,22 +306,23 @@ async def test_llm_extraction_fills_profile_attributes(
 async def test_two_bot_processes_for_one_app_answer_once(node: RunningNode, kb_index: KnowledgeIndex) -> None:
     """Both receive every message; the answer's cmid comes from the customer's message, so the
     server stores the second process's answer as a duplicate of the first, never twice."""
-    async with running_bot(node, kb_index) as one, running_bot(node, kb_index) as two:
-        async with connect(node, "cust") as customer:
-            inbox = customer.events(MessageEvent)
-            conv = (await customer.create_support()).conv
-            question = await customer.send(conv, "How much does shipping cost?")
-            await handled(one, question)
-            await handled(two, question)
-            hand = await customer.send(conv, "转人工")
-            await first(inbox, support_event("waiting_for_agent"), 10)
-            await handled(one, hand)
-            await handled(two, hand)
-            said = [
-                m.text
-                for m in (await customer.history(conv)).messages
-                if m.sender == BOT and m.kind == "text"
-            ]
+    async with (
+        running_bot(node, kb_index) as one,
+        running_bot(node, kb_index) as two,
+        connect(node, "cust") as customer,
+    ):
+        inbox = customer.events(MessageEvent)
+        conv = (await customer.create_support()).conv
+        question = await customer.send(conv, "How much does shipping cost?")
+        await handled(one, question)
+        await handled(two, question)
+        hand = await customer.send(conv, "转人工")
+        await first(inbox, support_event("waiting_for_agent"), 10)
+        await handled(one, hand)
+        await handled(two, hand)
+        said = [
+            m.text for m in (await customer.history(conv)).messages if m.sender == BOT and m.kind == "text"
+        ]
     assert len(said) == 2, said  # one answer, one hand-over notice
     assert "¥299" in (said[0] or "") and "人工客服" in (said[1] or "")
     assert not one.stats.get("errors") and not two.stats.get("errors")
