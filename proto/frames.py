@@ -300,7 +300,11 @@ class ConvGet(_Frame, tag="conv_get"):
 
 
 class ConvList(_Frame, tag="conv_list"):
+    """A page of the user's conversations, in conversation id order."""
+
     id: RequestId
+    after: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    limit: Limit = 100
 
 
 class ConvUpdate(_Frame, tag="conv_update"):
@@ -550,6 +554,7 @@ class ConvResult(_Frame, tag="conv"):
 class ConvListResult(_Frame, tag="convs"):
     id: int
     convs: list[ConvSummary]
+    more: bool = False
 
 
 class MemberPage(_Frame, tag="members"):

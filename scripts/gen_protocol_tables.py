@@ -57,6 +57,12 @@ MEANINGS: dict[tuple[str, str], str] = {
         "members",
     ): "Members and their read positions; empty in `conv_event` (fetch them with `member_list`).",
     ("ConvInfo", "member_count"): "How many members the conversation has.",
+    ("ConvList", "after"): 'Return conversations whose id sorts after this one (`""`: from the first).',
+    ("ConvList", "limit"): "Page size.",
+    (
+        "ConvListResult",
+        "more",
+    ): "More conversations follow: ask again with `after` = the last `conv` of this page.",
     ("MemberList", "after"): 'Return members whose user id sorts after this one (`""`: from the first).',
     ("MemberList", "limit"): "Page size.",
     ("MemberPage", "members"): "Members in user id order.",

@@ -33,10 +33,22 @@ class ConversationOps:
         return Conversation.from_wire(reply.conv)
 
     async def conversations(self) -> list[ConversationSummary]:
-        """The user's conversations with unread counts and last messages."""
-        reply = await self._request(lambda rid: f.ConvList(id=rid))
-        assert isinstance(reply, f.ConvListResult)
-        return [ConversationSummary.from_wire(s) for s in reply.convs]
+        """The user's conversations with unread counts and last messages, newest activity first.
+
+        Fetched page by page (``conv_list``), so a user in thousands of conversations never
+        gets a reply near the frame limit; a last message is a preview (see ``truncated``).
+        """
+        found: list[f.ConvSummary] = []
+        after = ""
+        while True:
+            reply = await self._request(functools.partial(_conv_list, after))
+            assert isinstance(reply, f.ConvListResult)
+            found += reply.convs
+            if not reply.more or not reply.convs:
+                break
+            after = max(s.conv for s in reply.convs)
+        found.sort(key=lambda s: s.last.ts if s.last else 0, reverse=True)
+        return [ConversationSummary.from_wire(s) for s in found]
 
     async def conversation(self, conv: str) -> Conversation:
         """Details and members of ``conv``."""
@@ -105,3 +117,7 @@ class ConversationOps:
 
 def _member_list(conv: str, after: str, rid: int) -> f.MemberList:
     return f.MemberList(id=rid, conv=conv, after=after, limit=500)
+
+
+def _conv_list(after: str, rid: int) -> f.ConvList:
+    return f.ConvList(id=rid, after=after, limit=100)

@@ -33,6 +33,11 @@ LIMIT_OPTIONS: dict[str, str] = {
     "admin_max_upload": "Largest knowledge upload body in bytes (413 past it).",
     "admin_rate": "Admin API requests per second per API key (429 past it); 0 disables.",
     "admin_rate_burst": "Burst of admin API requests per API key.",
+    "add_policy": "Who managers may add to groups: anyone | contacts.",
+    "conv_create_quota": "Groups/support conversations a user may create per quota window.",
+    "join_quota": "Times a user may be added to conversations per quota window.",
+    "quota_window": "Window of the creation and being-added quotas, seconds.",
+    "preview_bytes": "Largest last-message preview in conv_list, bytes.",
 }
 
 

@@ -145,8 +145,10 @@ class Store(SafetyStore, Protocol):
     async def count_created_since(self, app: str, user: str, since: int) -> int:
         """Conversations ``user`` created at or after ``since`` (ms): the creation quota."""
 
-    async def count_joined_since(self, app: str, user: str, since: int) -> int:
-        """Memberships of ``user`` that began at or after ``since`` (ms): the being-added quota."""
+    async def count_joined_since(self, app: str, users: Collection[str], since: int) -> dict[str, int]:
+        """Per user, memberships that began at or after ``since`` (ms); users with none are absent.
+
+        The being-added quota."""
 
     async def remove_members(self, app: str, conv: str, users: Collection[str]) -> list[str]:
         """Remove members; returns the user ids that were members."""

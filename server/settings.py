@@ -99,3 +99,11 @@ class Settings:
     #: Admin API requests per second per API key (token bucket, 429 with ``Retry-After``); 0 disables.
     admin_rate: float = 100.0
     admin_rate_burst: float = 200.0
+    #: Groups and support conversations one user may create per ``quota_window`` (gateway).
+    conv_create_quota: int = 100
+    #: Times one user may be added to conversations by others per ``quota_window`` (gateway).
+    join_quota: int = 200
+    #: The window of ``conv_create_quota`` and ``join_quota``, seconds.
+    quota_window: int = 3600
+    #: Largest last-message preview in ``conv_list`` (MessagePack bytes); larger ones are cut.
+    preview_bytes: int = 1024

@@ -139,7 +139,7 @@ async def create_token(request: Request, s: Services, app: App) -> Response:
 
 
 async def user_conversations(request: Request, s: Services, app: App) -> Response:
-    convs = await s.conversations.list_for_user(app.app, path_user(request))
+    convs, _ = await s.conversations.list_for_user(app.app, path_user(request))
     return json_response(schemas.ConversationList(conversations=convs))
 
 

@@ -275,6 +275,7 @@ class Router:
 
     async def _conv_create(self, conn: Connection, frame: frames.ConvCreate) -> None:
         await self._s.safety.check_add(conn.app, conn.user, frame.kind, frame.members)
+        await self._s.reach.check_create(conn.app, conn.user, frame.kind, frame.members)
         view = await self._s.conversations.create(
             conn.app, conn.user, frame.kind, frame.members, name=frame.name, meta=frame.meta
         )
@@ -286,8 +287,10 @@ class Router:
         self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
 
     async def _conv_list(self, conn: Connection, frame: frames.ConvList) -> None:
-        convs = await self._s.conversations.list_for_user(conn.app, conn.user)
-        self._reply(conn, frames.ConvListResult(id=frame.id, convs=convs))
+        convs, more = await self._s.conversations.list_for_user(
+            conn.app, conn.user, after=frame.after, limit=frame.limit
+        )
+        self._reply(conn, frames.ConvListResult(id=frame.id, convs=convs, more=more))
 
     async def _conv_update(self, conn: Connection, frame: frames.ConvUpdate) -> None:
         view = await self._s.conversations.update(
@@ -297,6 +300,7 @@ class Router:
 
     async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:
         await self._s.safety.check_add(conn.app, conn.user, "group", frame.users)
+        await self._s.reach.check_add(conn.app, conn.user, frame.users)
         await self._s.conversations.add_members(conn.app, conn.user, frame.conv, frame.users, frame.role)
         self._reply(conn, frames.Ok(id=frame.id))
 

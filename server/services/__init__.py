@@ -54,7 +54,12 @@ def build_services(
         max_body=settings.max_frame,
     )  # fmt: skip
     conversations = ConversationService(
-        store, broker, messages, max_members=settings.max_group_members, support_bot=settings.support_bot
+        store,
+        broker,
+        messages,
+        max_members=settings.max_group_members,
+        support_bot=settings.support_bot,
+        preview_bytes=settings.preview_bytes,
     )
     presence = PresenceService(store, broker, ttl=settings.presence_ttl)
     support = SupportService(
@@ -88,7 +93,14 @@ def build_services(
         support=support,
         profiles=ProfileService(store),
         safety=safety,
-        reach=ReachPolicy(store, presence=settings.presence_policy, add=settings.add_policy),
+        reach=ReachPolicy(
+            store,
+            presence=settings.presence_policy,
+            add=settings.add_policy,
+            create_quota=settings.conv_create_quota,
+            join_quota=settings.join_quota,
+            window=settings.quota_window,
+        ),
         moderation=ModerationService(
             store,
             broker,

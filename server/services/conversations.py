@@ -24,7 +24,7 @@ from parley.server.ids import new_id, now_ms
 from parley.server.models import Conversation, Member, StoredMessage, Ticket
 from parley.server.ports import Broker, Store
 from parley.server.services.messages import MessageService
-from parley.server.services.wire import conv_info, wire_message
+from parley.server.services.wire import conv_info, preview
 
 __all__ = ["ConversationService", "ConversationView"]
 
@@ -53,6 +53,7 @@ class ConversationService:
         *,
         max_members: int,
         support_bot: str = "",
+        preview_bytes: int = 1024,
     ) -> None:
         self._store = store
         self._broker = broker
@@ -60,6 +61,8 @@ class ConversationService:
         self._max_members = max_members
         #: Bot user that joins every support conversation (as admin); "" for none.
         self._support_bot = support_bot
+        #: Largest last-message preview in a conversation list (a list must stay small).
+        self._preview_bytes = preview_bytes
 
     async def _load(self, app: str, conv: str) -> Conversation:
         found = await self._store.get_conversation(app, conv)
@@ -300,11 +303,18 @@ class ConversationService:
         self._broadcast_update(app, view)
         return view
 
-    async def list_for_user(self, app: str, user: str) -> list[frames.ConvSummary]:
-        """The user's conversations, newest activity first, with unread counts and last message."""
-        rows = await self._store.list_user_conversations(app, user)
+    async def list_for_user(
+        self, app: str, user: str, *, after: str = "", limit: int | None = None
+    ) -> tuple[list[frames.ConvSummary], bool]:
+        """A page of the user's conversations in id order after ``after`` (all when ``limit``
+        is None), with unread counts and a bounded last-message preview; and whether more
+        pages follow. A list that fits one page comes newest activity first."""
+        rows = [(c, m) for c, m in await self._store.list_user_conversations(app, user) if c.conv > after]
+        if limit is None:
+            limit = len(rows)
+        page, more = rows[:limit], len(rows) > limit
         summaries = []
-        for conversation, member in rows:
+        for conversation, member in page:
             last: StoredMessage | None = None
             if conversation.last_seq:
                 found = await self._store.get_messages(
@@ -319,11 +329,12 @@ class ConversationService:
                     last_seq=conversation.last_seq,
                     read=member.read_seq,
                     unread=max(0, conversation.last_seq - member.read_seq),
-                    last=wire_message(last) if last else None,
+                    last=preview(last, self._preview_bytes) if last else None,
                 )
             )
-        summaries.sort(key=lambda s: s.last.ts if s.last else 0, reverse=True)
-        return summaries
+        if not more and not after:  # the whole list: newest activity first
+            summaries.sort(key=lambda s: s.last.ts if s.last else 0, reverse=True)
+        return summaries, more
 
     def _announce(self, app: str, op: str, view: ConversationView, users: Sequence[str]) -> None:
         event: Literal["joined", "left"] = "joined" if op == "join" else "left"

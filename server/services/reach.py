@@ -11,7 +11,12 @@ Policies (``Settings``):
   least one conversation with; ``all``: anyone in the app.
 * adding — ``anyone`` (default): any user may be put in a group by its managers;
   ``contacts``: only users who already share a conversation with the one adding them.
-  The app's back-end (admin API) is not restricted by either.
+
+Quotas (per ``quota_window``): a user creates at most ``conv_create_quota`` groups and
+support conversations, and is added to conversations by others at most ``join_quota``
+times — so no one can pull a user into tens of thousands of groups. A direct
+conversation is one per pair and is not counted (blocking governs it). The app's back-end
+(admin API) is restricted by none of these.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Collection
 
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
+from parley.server.ids import now_ms
 from parley.server.ports import Store
 
 __all__ = ["ADD_POLICIES", "PRESENCE_POLICIES", "ReachPolicy"]
@@ -31,7 +37,16 @@ ADD_POLICIES = frozenset({"anyone", "contacts"})
 class ReachPolicy:
     """Answers "may ``actor`` watch / add these users?" in one store round trip per request."""
 
-    def __init__(self, store: Store, *, presence: str = "shared", add: str = "anyone") -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        presence: str = "shared",
+        add: str = "anyone",
+        create_quota: int = 100,
+        join_quota: int = 200,
+        window: float = 3600.0,
+    ) -> None:
         if presence not in PRESENCE_POLICIES:
             raise ValueError(f"presence policy must be one of {sorted(PRESENCE_POLICIES)}")
         if add not in ADD_POLICIES:
@@ -39,6 +54,9 @@ class ReachPolicy:
         self._store = store
         self._presence = presence
         self._add = add
+        self._create_quota = create_quota
+        self._join_quota = join_quota
+        self._window_ms = int(window * 1000)
 
     async def require_watchable(self, app: str, watcher: str, users: Collection[str]) -> None:
         """Raise ``forbidden`` unless ``watcher`` may watch every one of ``users``."""
@@ -64,6 +82,33 @@ class ReachPolicy:
             raise ServiceError(
                 ErrorCode.FORBIDDEN,
                 f"{_some(refused)} cannot be added by you: add only users you share a conversation with",
+            )
+
+    async def check_create(self, app: str, actor: str, kind: str, members: Collection[str]) -> None:
+        """May ``actor`` create a ``kind`` conversation with ``members`` now? Raises if not."""
+        if kind == "direct":
+            return
+        since = now_ms() - self._window_ms
+        if await self._store.count_created_since(app, actor, since) >= self._create_quota:
+            raise ServiceError(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"at most {self._create_quota} conversations per {self._window_ms // 1000} s; try later",
+            )
+        await self.check_add(app, actor, members)
+
+    async def check_add(self, app: str, actor: str, users: Collection[str]) -> None:
+        """May ``actor`` add ``users`` to a group now (policy and the being-added quota)? Raises if not."""
+        others = [u for u in dict.fromkeys(users) if u != actor]
+        if not others:
+            return
+        await self.require_addable(app, actor, others)
+        joined = await self._store.count_joined_since(app, others, now_ms() - self._window_ms)
+        full = [u for u in others if joined.get(u, 0) >= self._join_quota]
+        if full:
+            raise ServiceError(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"{_some(full)} joined {self._join_quota} conversations within "
+                f"{self._window_ms // 1000} s; try later",
             )
 
 

@@ -61,10 +61,15 @@ class MemberQueries:
         return int(await self._db[CONVERSATIONS].count_documents(query))
 
     @guarded
-    async def count_joined_since(self, app: str, user: str, since: int) -> int:
+    async def count_joined_since(self, app: str, users: Collection[str], since: int) -> dict[str, int]:
         """See the port."""
-        query = {"app": app, "user": user, "joined": {"$gte": since}}
-        return int(await self._db[MEMBERS].count_documents(query))
+        if not users:
+            return {}
+        query = {"app": app, "user": {"$in": list(dict.fromkeys(users))}, "joined": {"$gte": since}}
+        counts: dict[str, int] = {}
+        async for doc in self._db[MEMBERS].find(query, {"_id": 0, "user": 1}):
+            counts[doc["user"]] = counts.get(doc["user"], 0) + 1
+        return counts
 
     @guarded
     async def count_members(self, app: str, conv: str) -> int:

@@ -70,11 +70,22 @@ class MemberQueries:
         row = await self._run(lambda db: db.execute(sql, (app, user, since)).fetchone())
         return int(row[0])
 
-    async def count_joined_since(self, app: str, user: str, since: int) -> int:
+    async def count_joined_since(self, app: str, users: Collection[str], since: int) -> dict[str, int]:
         """See the port."""
-        sql = "SELECT count(*) FROM members WHERE app = ? AND user = ? AND joined >= ?"
-        row = await self._run(lambda db: db.execute(sql, (app, user, since)).fetchone())
-        return int(row[0])
+        wanted = list(dict.fromkeys(users))
+
+        def q(db: Db) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for part in _chunks(wanted):
+                marks = ", ".join("?" * len(part))
+                sql = (
+                    "SELECT user, count(*) FROM members "
+                    f"WHERE app = ? AND user IN ({marks}) AND joined >= ? GROUP BY user"
+                )
+                found.update(db.execute(sql, (app, *part, since)).fetchall())
+            return found
+
+        return await self._run(q) if wanted else {}
 
     async def count_members(self, app: str, conv: str) -> int:
         """See the port."""

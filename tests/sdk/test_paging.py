@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from parley.sdk import Client, ConversationEvent
-from tests.harness import RunningNode
+from tests.harness import RunningNode, running_node
 from tests.sdk.helpers import first
 
 pytestmark = pytest.mark.timeout(60)
@@ -26,3 +28,16 @@ async def test_members_of_a_large_group_come_in_pages(node: RunningNode) -> None
         members = await bob.members(group.conv)
         assert [m.user for m in members] == sorted(["alice", *others])
         assert {m.role for m in members if m.user == "alice"} == {"owner"}
+
+
+async def test_conversations_pages_transparently_newest_first(tmp_path: Path) -> None:
+    async with (
+        running_node(tmp_path, conv_create_quota=1000, join_quota=1000, rate_frames=0) as node,
+        await _client(node, "alice") as alice,
+        await _client(node, "bob") as bob,
+    ):
+        convs = [(await alice.create_group(f"g{i}", ["bob"])).conv for i in range(230)]
+        await alice.send(convs[7], "the newest")
+        listed = await bob.conversations()
+        assert sorted(s.conv for s in listed) == sorted(convs)
+        assert listed[0].conv == convs[7]

@@ -50,5 +50,6 @@ async def test_quota_counts_use_the_time_window(store: Store) -> None:
     assert await store.count_created_since(APP, "alice", 0) == 2
     assert await store.count_created_since(APP, "alice", 2000) == 1
     assert await store.count_created_since(APP, "bob", 0) == 0
-    assert await store.count_joined_since(APP, "alice", 2000) == 1
-    assert await store.count_joined_since(APP, "bob", 0) == 1
+    assert await store.count_joined_since(APP, ["alice", "bob", "ghost"], 2000) == {"alice": 1, "bob": 1}
+    assert await store.count_joined_since(APP, ["alice"], 0) == {"alice": 2}
+    assert await store.count_joined_since(APP, [], 0) == {}
