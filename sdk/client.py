@@ -218,8 +218,9 @@ class Client(ConversationOps, SupportOps, SafetyOps):
             kind, body = kind or "text", {"text": text}
         kind = kind or "text"
         body = body or {}
+        welcome = self._conn.welcome  # the server's frame limit bounds a body too (once known)
         try:
-            validate_body(kind, body)
+            validate_body(kind, body, max_bytes=welcome.max_frame if welcome else 16 * 1024 * 1024)
         except ProtocolError as exc:
             raise ReplyError(exc.code.value, exc.message, Action.FATAL) from None
         if self._conn.state is ClientState.DISCONNECTED:
