@@ -21,6 +21,7 @@ def assert_generic(body: str, port: int) -> None:
         assert leak not in body, f"/readyz leaks {leak!r}: {body}"
 
 
+@pytest.mark.redis
 async def test_readyz_names_a_lost_broker_generically(tmp_path: Path) -> None:
     redis = RedisServer()
     redis.start()
@@ -39,6 +40,7 @@ async def test_readyz_names_a_lost_broker_generically(tmp_path: Path) -> None:
         redis.stop()
 
 
+@pytest.mark.mongo
 async def test_readyz_names_a_lost_store_generically(tmp_path: Path) -> None:
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(mongo_server())

@@ -114,8 +114,9 @@ async def test_the_admin_api_refuses_user_ids_outside_the_charset(node: RunningN
 
 
 async def test_an_existing_direct_key_is_only_returned_to_its_members(node: RunningNode) -> None:
-    """A legacy row (a key written before the charset, here "alice\\ncarol" between alice and
-    "alice\\nbob"-like others) is never handed to a user who is not one of its two members."""
+    """A row written before ids were restricted: its key is what mallory + carol produce today
+    ("carol\\nmallory"), but its members are "carol\\nx" and "victim" (the issue's collision).
+    Asking for a direct conversation with carol must not hand it to mallory."""
     store = node.node.services.store
     legacy = Conversation(
         app=node.app.app, conv="c_legacy", kind="direct", epoch="e", created=1,
