@@ -50,6 +50,12 @@ _EN_PATTERNS = [
         r"\b(?:no more|stop|enough of|instead of|not talking to)(?: the| a| this| your)? (?:bot|robot|machine)\b"
     ),
 ]
+# Asking whether a person is *needed* is a question for the bot, not a request:
+# "do I need to speak to someone to activate it, or can I do it in the app?", "需要找客服吗".
+_ASKS_IF_NEEDED = re.compile(
+    r"\b(?:do|will|would|must|should) (?:i|we) (?:need|have) to (?:talk|speak|call|chat|contact|go through)\b|"
+    r"(?:需要|要不要|是否需要|必须|一定要)(?:找|联系|打给|通过)(?:人工|客服|工作人员)[^，。！？]*(?:吗|么|还是)"
+)
 # The whole message is a human noun plus politeness/punctuation: "agent", "HUMAN", "operator!".
 _EN_ALONE = re.compile(
     rf"^(?:(?:please|pls|plz|hey|hi|hello|ok|,)\s*)*{_EN_HUMAN}(?:\s*(?:please|pls|plz|now|asap|,))*$"
@@ -187,7 +193,7 @@ class HandoffDetector:
     def detect(self, text: str) -> HandoffDecision:
         """Decide for one customer message."""
         t = _normalise(text)
-        if not t:
+        if not t or _ASKS_IF_NEEDED.search(t):
             return HandoffDecision(False)
         for lang, patterns in (
             ("en", _EN_PATTERNS),

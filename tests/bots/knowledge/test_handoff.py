@@ -79,3 +79,15 @@ def test_fresh_set_is_fully_right():
 
     m = evaluate_handoff(HandoffDetector(), load_jsonl(DATA_DIR / "handoff_fresh.jsonl"))
     assert m["recall"].value == 1.0 and m["precision"].value == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do I need to speak to someone to activate the card or can I do it myself in the app?",
+        "will we have to talk to an agent to change the booking?",
+        "需要找人工客服才能改日期吗",
+    ],
+)
+def test_asking_whether_a_person_is_needed_is_not_a_request(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff
