@@ -272,6 +272,7 @@ class Sync(_Frame, tag="sync"):
     id: RequestId
     positions: Annotated[list[Position], msgspec.Meta(max_length=10000)] = []
     limit: Limit = 200
+    after: Annotated[str, msgspec.Meta(max_length=128)] = ""
 
 
 class History(_Frame, tag="history"):
@@ -574,6 +575,7 @@ class Page(_Frame, tag="page"):
 class Synced(_Frame, tag="synced"):
     id: int
     convs: list[SyncState]
+    next: str = ""
 
 
 class SupportList(_Frame, tag="support_list"):

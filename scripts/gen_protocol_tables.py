@@ -63,6 +63,8 @@ MEANINGS: dict[tuple[str, str], str] = {
         "ConvListResult",
         "more",
     ): "More conversations follow: ask again with `after` = the last `conv` of this page.",
+    ("Sync", "after"): "Only conversations whose id sorts after this one (the `next` of the previous page).",
+    ("Synced", "next"): "Non-empty: more conversations follow; sync again with `after` = `next`.",
     ("MemberList", "after"): 'Return members whose user id sorts after this one (`""`: from the first).',
     ("MemberList", "limit"): "Page size.",
     ("MemberPage", "members"): "Members in user id order.",

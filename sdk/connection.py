@@ -314,13 +314,21 @@ class Connection:
             if convs is not None and not positions:
                 return
             before = {p.conv: p.seq for p in positions}
-            build = functools.partial(_sync_frame, positions)
-            synced = await self.request_on(ws, build, self.request_timeout)
-            assert isinstance(synced, f.Synced)
-            outcome = self.streams.on_synced(synced, before)
-            for state in outcome.resets:
-                self._hub.publish(ResetEvent(state.conv, state.last_seq, state.epoch))
-            self._router.deliver(outcome.deliver)
+            again: set[str] = set()
+            after = ""
+            while True:  # one page of conversations per reply (``next``: where the next starts)
+                build = functools.partial(_sync_frame, [p for p in positions if p.conv > after], after)
+                synced = await self.request_on(ws, build, self.request_timeout)
+                assert isinstance(synced, f.Synced)
+                outcome = self.streams.on_synced(synced, before)
+                for state in outcome.resets:
+                    self._hub.publish(ResetEvent(state.conv, state.last_seq, state.epoch))
+                self._router.deliver(outcome.deliver)
+                again |= outcome.again
+                if not synced.next or synced.next <= after:
+                    break
+                after = synced.next
+            outcome.again = again
             self.streams.baseline = True
             for conv in list(outcome.again):
                 if conv in before and self.streams.position(conv) == before[conv]:
@@ -482,8 +490,8 @@ class Connection:
                 self._router.dispatch(frame)
 
 
-def _sync_frame(positions: list[f.Position], rid: int) -> f.Sync:
-    return f.Sync(id=rid, positions=positions)
+def _sync_frame(positions: list[f.Position], after: str, rid: int) -> f.Sync:
+    return f.Sync(id=rid, positions=positions, after=after)
 
 
 def _as_bytes(data: str | bytes) -> bytes:

@@ -38,6 +38,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "join_quota": "Times a user may be added to conversations per quota window.",
     "quota_window": "Window of the creation and being-added quotas, seconds.",
     "preview_bytes": "Largest last-message preview in conv_list, bytes.",
+    "sync_page_convs": "Conversations one synced reply lists (then next page).",
 }
 
 

@@ -54,6 +54,7 @@ class Node:
             self.metrics,
             sync_budget=max(1, settings.outbound_queue // 2),
             presence_caps=(settings.presence_subs_per_connection, settings.presence_subs_per_user),
+            sync_page=settings.sync_page_convs,
         )
         self.decoder = ClientDecoder(settings.max_frame)
         #: Re-reads cached memberships from the store after broker gaps (authorisation).

@@ -107,3 +107,5 @@ class Settings:
     quota_window: int = 3600
     #: Largest last-message preview in ``conv_list`` (MessagePack bytes); larger ones are cut.
     preview_bytes: int = 1024
+    #: Conversations one ``synced`` reply lists; more come in further pages (``next``).
+    sync_page_convs: int = 1000

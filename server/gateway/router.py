@@ -51,10 +51,13 @@ class Router:
         *,
         sync_budget: int,
         presence_caps: tuple[int, int] = (1000, 2000),
+        sync_page: int = 1000,
     ) -> None:
         self._s = services
         #: Users one connection, and one user on this node, may watch.
         self._presence_caps = presence_caps
+        #: Conversations one ``synced`` lists (the reply stays far below the frame limit).
+        self._sync_page = sync_page
         self._hub = hub
         self._metrics = metrics
         #: Most messages one ``sync`` replays: half a connection's queue, so the
@@ -254,14 +257,20 @@ class Router:
 
     async def _sync(self, conn: Connection, frame: frames.Sync) -> None:
         result = await self._s.history.sync(
-            conn.app, conn.user, frame.positions, frame.limit, self._sync_budget
+            conn.app,
+            conn.user,
+            frame.positions,
+            frame.limit,
+            self._sync_budget,
+            after=frame.after,
+            page=self._sync_page,
         )
         for state in result.states:
             if not state.reset or state.last_seq:
                 await self._hub.join(conn, state.conv)
         for m in result.messages:
             self._reply(conn, frames.Msg(m=wire_message(m)))
-        self._reply(conn, frames.Synced(id=frame.id, convs=result.states))
+        self._reply(conn, frames.Synced(id=frame.id, convs=result.states, next=result.next))
 
     async def _history(self, conn: Connection, frame: frames.History) -> None:
         await self._require_member(conn, frame.conv)

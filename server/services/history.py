@@ -35,6 +35,8 @@ class SyncResult:
 
     def __init__(self) -> None:
         self.messages: list[StoredMessage] = []
+        #: Non-empty: conversations after this id are in the next page.
+        self.next = ""
         self.states: list[frames.SyncState] = []
 
 
@@ -75,14 +77,29 @@ class HistoryService:
         return messages, more
 
     async def sync(
-        self, app: str, user: str, positions: Sequence[frames.Position], limit: int, budget: int
+        self,
+        app: str,
+        user: str,
+        positions: Sequence[frames.Position],
+        limit: int,
+        budget: int,
+        *,
+        after: str = "",
+        page: int | None = None,
     ) -> SyncResult:
         """What ``user`` missed after ``positions``: up to ``limit`` per conversation and
         ``budget`` in all (the rest is marked ``more``), so a replay never overflows
-        the connection's outbound queue."""
+        the connection's outbound queue. Covers the user's conversations with ids after
+        ``after``, at most ``page`` of them (``result.next`` says where to go on)."""
         result = SyncResult()
-        asked = {p.conv: p for p in positions}
-        for conversation, _member in await self._store.list_user_conversations(app, user):
+        rows = [row for row in await self._store.list_user_conversations(app, user) if row[0].conv > after]
+        if page is not None and len(rows) > page:
+            rows = rows[:page]
+            result.next = rows[-1][0].conv
+        asked = {
+            p.conv: p for p in positions if p.conv > after and (not result.next or p.conv <= result.next)
+        }
+        for conversation, _member in rows:
             state = frames.SyncState(
                 conv=conversation.conv, last_seq=conversation.last_seq, epoch=conversation.epoch
             )
