@@ -60,28 +60,47 @@ def problem(value: Any, *, keys: bool = True, depth: int = 0) -> str | None:
     """Why ``value`` is not plain data, or ``None``.
 
     ``keys``: also apply the key rules (for values coming in). A msgspec Struct
-    is walked through its free-form fields, each counted from depth 0.
+    is walked through its free-form fields, each counted from depth 0. Runs on
+    every send: strings (most values and every key) take the fast path.
     """
-    if value is None or isinstance(value, (str, bool, float)):
+    kind = type(value)
+    if kind is str or value is None or kind is bool or kind is float:
+        return None
+    if kind is int:
+        return None if INT_MIN <= value <= INT_MAX else "integer outside the signed 64-bit range"
+    if kind is dict:
+        if depth >= MAX_DEPTH:
+            return f"value nested deeper than {MAX_DEPTH}"
+        for key, item in value.items():
+            if type(key) is not str:
+                return "map keys must be strings"
+            if keys and ("\x00" in key or "." in key or key[:1] == "$"):
+                return key_problem(key)
+            if type(item) is not str:
+                why = problem(item, keys=keys, depth=depth + 1)
+                if why:
+                    return why
+        return None
+    if kind is list:
+        if depth >= MAX_DEPTH:
+            return f"value nested deeper than {MAX_DEPTH}"
+        for item in value:
+            if type(item) is not str:
+                why = problem(item, keys=keys, depth=depth + 1)
+                if why:
+                    return why
+        return None
+    return _other_problem(value, keys, depth)
+
+
+def _other_problem(value: Any, keys: bool, depth: int) -> str | None:
+    """:func:`problem` for subclasses of the plain types and for Structs (the slow path)."""
+    if isinstance(value, (str, bool, float)):
         return None
     if isinstance(value, int):
         return None if INT_MIN <= value <= INT_MAX else "integer outside the signed 64-bit range"
-    if depth >= MAX_DEPTH and isinstance(value, (dict, list)):
-        return f"value nested deeper than {MAX_DEPTH}"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            why = key_problem(key) if keys else None if isinstance(key, str) else "map keys must be strings"
-            if why is None:
-                why = problem(item, keys=keys, depth=depth + 1)
-            if why:
-                return why
-        return None
-    if isinstance(value, list):
-        for item in value:
-            why = problem(item, keys=keys, depth=depth + 1)
-            if why:
-                return why
-        return None
+    if isinstance(value, (dict, list)):  # a subclass: walk a plain copy
+        return problem(dict(value) if isinstance(value, dict) else list(value), keys=keys, depth=depth)
     if isinstance(value, msgspec.Struct):
         for name in _free_fields(type(value)):
             why = problem(getattr(value, name), keys=keys)

@@ -76,3 +76,15 @@ def test_repair_makes_anything_stored_decodable() -> None:
 def test_plain_values_pass_through_untouched(body: dict[str, Any]) -> None:
     assert problem(body) is None
     assert repaired(body) is body and repair(body) == body
+
+
+def test_subclasses_of_plain_types_are_walked_like_them() -> None:
+    from collections import OrderedDict
+
+    class Big(int):
+        pass
+
+    assert problem(OrderedDict({"a.b": 1})) == "map keys must not contain '.'"
+    assert problem({"n": Big(2**63)}) == "integer outside the signed 64-bit range"
+    assert problem({"d": OrderedDict({"k": deep(MAX_DEPTH)})}) is not None
+    assert problem({"ok": Big(5), "b": True}) is None
