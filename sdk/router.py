@@ -151,6 +151,8 @@ class FrameRouter:
             m = Message.from_wire(wire)
             target = m.target
             if m.kind == "edit" and target is not None:
+                if m.recalled:
+                    continue  # the target was recalled since: the recall record follows
                 body = m.body.get("body")
                 self._hub.publish(EditEvent(m.conv, target, body if isinstance(body, dict) else {}, m))
             elif m.kind == "recall" and target is not None:
