@@ -39,6 +39,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "quota_window": "Window of the creation and being-added quotas, seconds.",
     "preview_bytes": "Largest last-message preview in conv_list, bytes.",
     "sync_page_convs": "Conversations one synced reply lists (then next page).",
+    "body_timeout": "Seconds an HTTP request has to send its body after its head; 0 disables.",
 }
 
 

@@ -48,7 +48,7 @@ def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: 
             GATEWAY_PATH,
             gateway,
             # An upgrade pipelined behind HTTP requests waits for their responses.
-            timed_http_protocol(ordered_upgrades(HttpToolsProtocol)),
+            timed_http_protocol(ordered_upgrades(HttpToolsProtocol), body_timeout=settings.body_timeout),
             head_timeout=settings.head_timeout,
         ),
         ws=gateway,

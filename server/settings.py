@@ -109,3 +109,5 @@ class Settings:
     preview_bytes: int = 1024
     #: Conversations one ``synced`` reply lists; more come in further pages (``next``).
     sync_page_convs: int = 1000
+    #: Seconds an HTTP request has, from the end of its head, to send its whole body; 0 disables.
+    body_timeout: float = 60.0

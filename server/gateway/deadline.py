@@ -7,8 +7,9 @@ timeout) watches a request that has begun but not ended. :class:`EntryProtocol` 
 deadline when the socket is accepted and hands it on with the socket; whoever parses the
 head disarms it when the head is complete — the gateway's handshake, or the HTTP protocol
 below (:func:`timed_http_protocol`), which re-arms it when a kept-alive connection begins
-its next request. Past the deadline the socket is aborted: a client that is not finishing
-its request is not reading an answer either, and a close would wait for buffered writes.
+its next request; a request body must then arrive within ``body_timeout``. Past a
+deadline the socket is aborted: a client that is not finishing its request is not reading
+an answer either, and a close would wait for buffered writes.
 """
 
 from __future__ import annotations
@@ -47,12 +48,20 @@ class HeadDeadline:
             self._transport.abort()  # type: ignore[attr-defined]  # a stream transport
 
 
-def timed_http_protocol(base: type[HttpToolsProtocol]) -> type[asyncio.Protocol]:
-    """uvicorn's httptools protocol under the head deadline (on every request of the connection)."""
+def timed_http_protocol(
+    base: type[HttpToolsProtocol], *, body_timeout: float = 0.0
+) -> type[asyncio.Protocol]:
+    """uvicorn's httptools protocol under the head deadline (on every request of the connection)
+    and a body deadline: ``body_timeout`` seconds from the end of a head to the end of its body."""
 
     class TimedHttpProtocol(base):  # type: ignore[valid-type,misc]
         #: Set by the entry protocol right after construction.
         head_deadline: HeadDeadline | None = None
+        body_deadline: HeadDeadline | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.body_deadline = HeadDeadline(transport, body_timeout)
+            super().connection_made(transport)
 
         def on_message_begin(self) -> None:
             if self.head_deadline is not None:
@@ -62,11 +71,19 @@ def timed_http_protocol(base: type[HttpToolsProtocol]) -> type[asyncio.Protocol]
         def on_headers_complete(self) -> None:
             if self.head_deadline is not None:
                 self.head_deadline.disarm()
+            if self.body_deadline is not None:
+                self.body_deadline.arm()
             super().on_headers_complete()
 
+        def on_message_complete(self) -> None:
+            if self.body_deadline is not None:
+                self.body_deadline.disarm()
+            super().on_message_complete()
+
         def connection_lost(self, exc: Exception | None) -> None:
-            if self.head_deadline is not None:
-                self.head_deadline.disarm()
+            for deadline in (self.head_deadline, self.body_deadline):
+                if deadline is not None:
+                    deadline.disarm()
             super().connection_lost(exc)
 
     TimedHttpProtocol.__name__ = TimedHttpProtocol.__qualname__ = "TimedHttpProtocol"

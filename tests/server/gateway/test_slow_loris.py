@@ -16,7 +16,7 @@ import pytest
 from tests.harness import running_node
 
 #: Far above the head timeout the tests set: reaching it means the server never closed.
-GIVE_UP = 20.0
+GIVE_UP = 8.0
 
 
 async def _open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -124,3 +124,23 @@ async def test_a_finished_head_is_not_cut_by_the_head_timeout(tmp_path: Path) ->
         await client.send(frames.Ping(ts=3))
         assert (await client.expect(frames.Pong)).ts == 3
         await client.close()
+
+
+async def test_a_dribbled_request_body_is_closed(tmp_path: Path) -> None:
+    async with running_node(tmp_path, body_timeout=1.0) as node:
+        reader, writer = await _open(node.settings.port)
+        writer.write(
+            b"POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"
+        )
+        closed = asyncio.ensure_future(_closed_by_server(reader))
+        for _ in range(int(GIVE_UP / 0.1)):  # one body byte every 0.1 s, never the whole body
+            if closed.done():
+                break
+            try:
+                writer.write(b" ")
+                await writer.drain()
+            except ConnectionError:
+                break
+            await asyncio.sleep(0.1)
+        await closed
+        writer.close()
