@@ -12,7 +12,8 @@ from typing import Annotated
 
 import msgspec
 
-from parley.proto.frames import Id, RequestId, _Frame, _Record
+from parley.proto.frames import RequestId, _Frame, _Record
+from parley.proto.ids import UserId
 
 __all__ = ["Block", "BlockInfo", "BlockList", "Blocks", "Unblock"]
 
@@ -23,14 +24,14 @@ class Block(_Frame, tag="block"):
     ``user`` was already blocked)."""
 
     id: RequestId
-    user: Id
+    user: UserId
 
 
 class Unblock(_Frame, tag="unblock"):
     """Undo a :class:`Block`; answered with ``ok`` (also when there was none)."""
 
     id: RequestId
-    user: Id
+    user: UserId
 
 
 class BlockList(_Frame, tag="block_list"):

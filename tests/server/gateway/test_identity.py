@@ -89,6 +89,7 @@ async def test_frames_naming_users_outside_the_charset_are_invalid(node: Running
         (frames.MemberRemove, {"conv": conv, "users": ["a\nb"]}),
         (frames.MemberRole, {"conv": conv, "user": "a\nb", "role": "admin"}),
         (frames.PresenceSub, {"users": ["a\nb"]}),
+        (frames.Block, {"user": "a\nb"}),
         (frames.Send, {"conv": conv, "cmid": "m", "body": {"text": "hi"}, "mentions": ["a\nb"]}),
     ]:
         reply = await alice.request(frame_type, **fields)
