@@ -65,6 +65,8 @@ class ErrorCode(str, enum.Enum):
     MUTED = "muted"
     #: An admin API request body over its limit (HTTP 413).
     BODY_TOO_LARGE = "body_too_large"
+    #: The text contains a word of one of the app's ``refuse`` word lists.
+    CONTENT_REFUSED = "content_refused"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -90,6 +92,7 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.TOKEN_REVOKED: Action.RECONNECT,
     ErrorCode.MUTED: Action.FATAL,
     ErrorCode.BODY_TOO_LARGE: Action.FATAL,
+    ErrorCode.CONTENT_REFUSED: Action.FATAL,
 }
 
 

@@ -89,6 +89,7 @@ __all__ = [
     "BlockList",
     "Blocks",
     "Unblock",
+    "Report",
 ]
 
 #: The protocol version this code speaks.
@@ -490,6 +491,9 @@ class Ack(_Frame, tag="ack"):
     seq: int
     ts: int
     dup: bool = False
+    #: The stored body when the server changed it (the app's sensitive words masked); absent
+    #: when it is the body that was sent.
+    body: Body | None = None
 
 
 class Msg(_Frame, tag="msg"):
@@ -635,7 +639,7 @@ class Bye(_Frame, tag="bye"):
 
 
 # The abuse-control frames live in their own module (on this module's bases, defined above).
-from parley.proto.frames_safety import Block, BlockInfo, BlockList, Blocks, Unblock  # noqa: E402
+from parley.proto.frames_safety import Block, BlockInfo, BlockList, Blocks, Report, Unblock  # noqa: E402
 
 ClientFrame = (
     Hello
@@ -672,6 +676,7 @@ ClientFrame = (
     | Block
     | Unblock
     | BlockList
+    | Report
 )
 
 ServerFrame = (

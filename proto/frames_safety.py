@@ -15,7 +15,7 @@ import msgspec
 from parley.proto.frames import RequestId, _Frame, _Record
 from parley.proto.ids import UserId
 
-__all__ = ["Block", "BlockInfo", "BlockList", "Blocks", "Unblock"]
+__all__ = ["Block", "BlockInfo", "BlockList", "Blocks", "Report", "Unblock"]
 
 
 class Block(_Frame, tag="block"):
@@ -38,6 +38,16 @@ class BlockList(_Frame, tag="block_list"):
     """List whom the user blocks; answered with :class:`Blocks`."""
 
     id: RequestId
+
+
+class Report(_Frame, tag="report"):
+    """Report message ``seq`` of ``conv`` (the reporter must be a member) to the app's
+    moderators; answered with ``ok`` (a repeat by the same user is accepted and ignored)."""
+
+    id: RequestId
+    conv: Id
+    seq: Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
 class BlockInfo(_Record):

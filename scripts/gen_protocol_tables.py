@@ -204,6 +204,9 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("Blocks", "users"): "Whom the user blocks, by user id.",
     ("BlockInfo", "user"): "A blocked user.",
     ("BlockInfo", "since"): "When the block was made (ms).",
+    ("Report", "seq"): "The message reported.",
+    ("Report", "reason"): "Why, in the reporter's words (shown to the app's moderators).",
+    ("Ack", "body"): "The stored body when the server changed it (sensitive words masked); absent otherwise.",
 }
 
 

@@ -161,6 +161,7 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
     ("unblock", f.Unblock(id=41, user="u_bob")),
     ("block_list", f.BlockList(id=42)),
     ("member_list", f.MemberList(id=43, conv="c_9f2", after="u_bob", limit=100)),
+    ("report", f.Report(id=44, conv="c_9f2", seq=7, reason="spam")),
 ]
 
 SERVER: list[tuple[str, msgspec.Struct]] = [
@@ -296,6 +297,12 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
         f.Error(code="unsupported_version", message="protocol version 9 is not supported", action="fatal"),
     ),
     ("bye", f.Bye(reason="shutdown", reconnect_ms=1500)),
+    (
+        "ack with the stored body (sensitive words masked)",
+        f.Ack(
+            id=5, conv="c_9f2", cmid="k1", mid="m_2", seq=8, ts=1_717_000_000_000, body={"text": "you ***"}
+        ),
+    ),
     ("blocks", f.Blocks(id=42, users=[f.BlockInfo(user="u_bob", since=1_717_000_000_000)])),
     (
         "members",

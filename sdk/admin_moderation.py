@@ -1,6 +1,7 @@
 """Moderation calls of :class:`~parley.sdk.admin.AdminClient` (the app's back-end acting on
 users): disable and re-enable users, revoke their tokens, mute members, rotate the token
-secret, manage API keys, and read the audit log every one of these actions writes.
+secret, manage API keys, manage the sensitive-word lists and work the review queue (user
+reports and flagged content) — and read the audit log every one of these actions writes.
 
 What each does to live users: a disabled user's connections close with 4010
 (``CloseCode.USER_DISABLED``, the SDK does not reconnect) and their tokens are refused
@@ -22,8 +23,11 @@ __all__ = [
     "ModerationOps",
     "Mute",
     "NewApiKey",
+    "ReviewItem",
+    "ReviewPage",
     "RotatedSecret",
     "UserStatus",
+    "WordList",
 ]
 
 
@@ -90,6 +94,53 @@ class AuditPage:
 
     records: tuple[AuditRecord, ...]
     more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WordList:
+    """A sensitive-word list: ``action`` is ``refuse``, ``mask`` or ``flag``."""
+
+    name: str
+    action: str
+    words: list[str]
+    updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """An item of the review queue: a user's ``report`` or content a ``flag`` list matched
+    (``source`` ``filter``); ``seq`` 0 means a conversation's name or meta."""
+
+    id: str
+    source: str
+    conv: str
+    seq: int
+    author: str
+    reporter: str
+    reason: str
+    excerpt: str
+    ts: int
+    state: str
+    outcome: str = ""
+    resolved_by: str = ""
+    resolved_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    """Review items, oldest first; pass the last ``id`` as ``after`` while ``more``."""
+
+    items: tuple[ReviewItem, ...]
+    more: bool = False
+
+
+def _review(r: dict[str, Any]) -> ReviewItem:
+    return ReviewItem(
+        str(r["id"]), str(r["source"]), str(r["conv"]), int(r["seq"]), str(r["author"]),
+        str(r.get("reporter") or ""), str(r.get("reason") or ""), str(r.get("excerpt") or ""),
+        int(r["ts"]), str(r["state"]), str(r.get("outcome") or ""), str(r.get("resolved_by") or ""),
+        int(r.get("resolved_at") or 0),
+    )  # fmt: skip
 
 
 def _seg(value: str) -> str:
@@ -181,3 +232,36 @@ class ModerationOps:
             for r in data.get("records") or []
         )  # fmt: skip
         return AuditPage(records, bool(data.get("more")))
+
+    # ------------------------------------------------------ words and reviews
+
+    async def word_lists(self) -> list[WordList]:
+        """The app's sensitive-word lists, by name."""
+        data = await self._call("GET", "/v1/words")
+        return [
+            WordList(
+                str(w["name"]), str(w["action"]), [str(x) for x in w["words"]], int(w.get("updated") or 0)
+            )
+            for w in data.get("lists") or []
+        ]
+
+    async def put_word_list(self, name: str, *, action: str, words: list[str]) -> WordList:
+        """Create or replace list ``name``: ``action`` ``refuse`` | ``mask`` | ``flag``."""
+        w = await self._call("PUT", f"/v1/words/{_seg(name)}", json={"action": action, "words": words})
+        return WordList(
+            str(w["name"]), str(w["action"]), [str(x) for x in w["words"]], int(w.get("updated") or 0)
+        )
+
+    async def delete_word_list(self, name: str) -> None:
+        """Delete list ``name``."""
+        await self._call("DELETE", f"/v1/words/{_seg(name)}")
+
+    async def reviews(self, *, state: str = "open", after: str = "", limit: int = 100) -> ReviewPage:
+        """A page of the review queue (``state`` ``open`` or ``resolved``), oldest first."""
+        data = await self._call("GET", "/v1/reviews", params={"state": state, "after": after, "limit": limit})
+        return ReviewPage(tuple(_review(r) for r in data.get("items") or []), bool(data.get("more")))
+
+    async def resolve_review(self, review_id: str, *, outcome: str, note: str = "") -> ReviewItem:
+        """Close an item: ``dismiss``, ``recall`` (the message is recalled for everyone) or ``actioned``."""
+        payload = {"outcome": outcome, "note": note}
+        return _review(await self._call("POST", f"/v1/reviews/{_seg(review_id)}/resolve", json=payload))

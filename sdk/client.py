@@ -245,7 +245,8 @@ class Client(ConversationOps, SupportOps, SafetyOps):
                             attempt += 1
                         continue
                     return Message(
-                        conv=ack.conv, seq=ack.seq, mid=ack.mid, sender=self.user, kind=kind, body=body,
+                        conv=ack.conv, seq=ack.seq, mid=ack.mid, sender=self.user, kind=kind,
+                        body=body if ack.body is None else ack.body,  # as stored (sensitive words masked)
                         ts=ack.ts, cmid=ack.cmid, mentions=tuple(entry.mentions),
                     )  # fmt: skip
         except TimeoutError:

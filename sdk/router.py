@@ -135,7 +135,7 @@ class FrameRouter:
             mid=ack.mid,
             sender=self._hooks.user,
             kind=entry.kind,
-            body=entry.body,
+            body=entry.body if ack.body is None else ack.body,  # as stored (sensitive words masked)
             ts=ack.ts,
             cmid=ack.cmid,
             mentions=list(entry.mentions),

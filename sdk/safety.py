@@ -1,4 +1,5 @@
-"""Abuse controls a user drives, mixed into :class:`~parley.sdk.client.Client`.
+"""Abuse controls a user drives, mixed into :class:`~parley.sdk.client.Client`: blocking other
+users, and reporting a message to the app's moderators (:meth:`SafetyOps.report`).
 
 Blocking ``user`` means: no direct messages either way (sends, edits, typing
 and drafts in the direct conversation fail with ``ReplyError`` code
@@ -28,7 +29,7 @@ class BlockedUser:
 
 
 class SafetyOps:
-    """Block, unblock and list blocked users."""
+    """Block, unblock and list blocked users; report messages."""
 
     async def _request(self, build: Callable[[int], Any], idempotent: bool = True) -> Reply:
         raise NotImplementedError
@@ -40,6 +41,10 @@ class SafetyOps:
     async def unblock(self, user: str) -> None:
         """Undo a block of ``user`` (no error if there was none)."""
         await self._request(lambda rid: f.Unblock(id=rid, user=user))
+
+    async def report(self, conv: str, seq: int, *, reason: str = "") -> None:
+        """Report message ``seq`` of ``conv`` to the app's moderators (their review queue)."""
+        await self._request(lambda rid: f.Report(id=rid, conv=conv, seq=seq, reason=reason))
 
     async def blocked_users(self) -> list[BlockedUser]:
         """Whom this user blocks, by user id."""

@@ -40,6 +40,9 @@ LIMIT_OPTIONS: dict[str, str] = {
     "preview_bytes": "Largest last-message preview in conv_list, bytes.",
     "sync_page_convs": "Conversations one synced reply lists (then next page).",
     "body_timeout": "Seconds an HTTP request has to send its body after its head; 0 disables.",
+    "word_cache_ttl": "Seconds a node screens with its cached sensitive-word lists before reloading them.",
+    "word_lists_max": "Sensitive-word lists one app may have.",
+    "words_per_list_max": "Words in one sensitive-word list.",
 }
 
 

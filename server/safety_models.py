@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiKeyRecord", "AuditRecord", "BlockRecord", "Mute", "RetiredSecret", "UserStatus"]
+__all__ = [
+    "ApiKeyRecord",
+    "AuditRecord",
+    "BlockRecord",
+    "Mute",
+    "RetiredSecret",
+    "ReviewItem",
+    "UserStatus",
+    "WordList",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +90,42 @@ class ApiKeyRecord:
     app: str
     key_hash: str
     created: int
+
+
+@dataclass(frozen=True, slots=True)
+class WordList:
+    """One of an app's sensitive-word lists: ``action`` is ``refuse``, ``mask`` or ``flag``."""
+
+    app: str
+    name: str
+    action: str
+    words: list[str]
+    updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """An entry of the app's review queue: a user's report of a message, or content the word
+    filter flagged (``source`` ``report`` | ``filter``). ``key`` makes entries unique
+    (one report per reporter and message). ``seq`` is 0 for content that is no message
+    (a conversation's name or meta). ``id`` sorts by time: it is the listing's cursor."""
+
+    app: str
+    id: str
+    key: str
+    conv: str = ""
+    seq: int = 0
+    #: Who wrote the content.
+    author: str = ""
+    source: str = "report"
+    #: Who reported it ("" for the filter).
+    reporter: str = ""
+    reason: str = ""
+    #: A short piece of the content, for the moderator.
+    excerpt: str = ""
+    ts: int = 0
+    #: ``open`` | ``resolved``
+    state: str = "open"
+    outcome: str = ""
+    resolved_by: str = ""
+    resolved_at: int = 0

@@ -17,6 +17,10 @@ Guarantees:
   :class:`RetiredSecret` in one step, cutting every earlier retired secret's
   ``until`` to the new one's (a shorter overlap ends older ones too). Retired
   secrets are never deleted here: their ``until`` decides.
+* A word list is replaced whole by ``put_word_list`` (one per name and app).
+* Review items are unique per ``key``: ``add_review`` of an existing key stores
+  nothing and returns False. ``resolve_review`` is a compare-and-set from
+  ``open``: of two moderators resolving at once exactly one wins.
 * ``remove_api_key`` removes only a key of that app: at once, for every node
   (API keys are not cached).
 """
@@ -32,7 +36,9 @@ from parley.server.safety_models import (
     BlockRecord,
     Mute,
     RetiredSecret,
+    ReviewItem,
     UserStatus,
+    WordList,
 )
 
 __all__ = ["SafetyStore"]
@@ -90,3 +96,23 @@ class SafetyStore(Protocol):
 
     async def remove_api_key(self, app: str, key_hash: str) -> bool:
         """Revoke one of the app's keys; False if the app has no such key."""
+
+    # word lists and reviews -------------------------------------------
+    async def put_word_list(self, words: WordList) -> None:
+        """Create or replace the list ``words.name`` of the app."""
+
+    async def delete_word_list(self, app: str, name: str) -> bool: ...
+
+    async def list_word_lists(self, app: str) -> list[WordList]:
+        """The app's word lists, by name."""
+
+    async def add_review(self, item: ReviewItem) -> bool:
+        """Queue ``item``; False (nothing stored) if its ``key`` is already queued."""
+
+    async def get_review(self, app: str, review_id: str) -> ReviewItem | None: ...
+
+    async def list_reviews(self, app: str, *, state: str, after: str, limit: int) -> list[ReviewItem]:
+        """Up to ``limit`` items in ``state`` with ``id > after``, in id order."""
+
+    async def resolve_review(self, app: str, review_id: str, *, outcome: str, by: str, ts: int) -> bool:
+        """Mark an open item resolved; False if it is not open (or not the app's)."""

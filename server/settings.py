@@ -111,3 +111,9 @@ class Settings:
     sync_page_convs: int = 1000
     #: Seconds an HTTP request has, from the end of its head, to send its whole body; 0 disables.
     body_timeout: float = 60.0
+    #: Seconds a node screens with its cached sensitive-word lists before reloading them: a
+    #: change made on another node applies here within this time (at once on the node that made it).
+    word_cache_ttl: float = 5.0
+    #: Sensitive-word lists one app may have, and words in one list.
+    word_lists_max: int = 20
+    words_per_list_max: int = 10_000

@@ -24,7 +24,7 @@ __all__ = ["moderation_routes"]
 AUDIT_PAGE_MAX = 500
 
 
-def _actor(request: Request) -> str:
+def actor(request: Request) -> str:
     """Who acts: the id of the API key the request authenticated with."""
     return "key:" + key_id(request.headers.get("authorization", "").partition(" ")[2])
 
@@ -44,13 +44,13 @@ async def user_status(request: Request, s: Services, app: App) -> Response:
 
 async def disable_user(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, ms.DisableUser)
-    status = await s.moderation.disable(app.app, _actor(request), request.path_params["user"], body.reason)
+    status = await s.moderation.disable(app.app, actor(request), request.path_params["user"], body.reason)
     return json_response(_status(status))
 
 
 async def enable_user(request: Request, s: Services, app: App) -> Response:
     return json_response(
-        _status(await s.moderation.enable(app.app, _actor(request), request.path_params["user"]))
+        _status(await s.moderation.enable(app.app, actor(request), request.path_params["user"]))
     )
 
 
@@ -58,7 +58,7 @@ async def revoke_tokens(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, ms.RevokeTokens)
     user = request.path_params["user"]
     return json_response(
-        _status(await s.moderation.revoke_tokens(app.app, _actor(request), user, body.before))
+        _status(await s.moderation.revoke_tokens(app.app, actor(request), user, body.before))
     )
 
 
@@ -71,20 +71,20 @@ async def list_mutes(request: Request, s: Services, app: App) -> Response:
 async def put_mute(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, ms.MuteIn)
     conv, user = request.path_params["conv"], request.path_params["user"]
-    mute = await s.moderation.mute(app.app, _actor(request), conv, user, body.seconds, body.reason)
+    mute = await s.moderation.mute(app.app, actor(request), conv, user, body.seconds, body.reason)
     return json_response(_mute(mute))
 
 
 async def delete_mute(request: Request, s: Services, app: App) -> Response:
     conv, user = request.path_params["conv"], request.path_params["user"]
-    await s.moderation.unmute(app.app, _actor(request), conv, user)
+    await s.moderation.unmute(app.app, actor(request), conv, user)
     return Response(status_code=204)
 
 
 # ---------------------------------------------------------- secrets and keys
 async def rotate_secret(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, ms.RotateSecret)
-    secret, until = await s.moderation.rotate_secret(app.app, _actor(request), body.overlap)
+    secret, until = await s.moderation.rotate_secret(app.app, actor(request), body.overlap)
     return json_response(ms.SecretRotated(secret=secret, previous_valid_until=until))
 
 
@@ -95,12 +95,12 @@ async def list_keys(request: Request, s: Services, app: App) -> Response:
 
 
 async def create_key(request: Request, s: Services, app: App) -> Response:
-    key = await s.moderation.create_api_key(app.app, _actor(request))
+    key = await s.moderation.create_api_key(app.app, actor(request))
     return json_response(ms.ApiKeyCreated(id=key_id(key), api_key=key), 201)
 
 
 async def revoke_key(request: Request, s: Services, app: App) -> Response:
-    await s.moderation.revoke_api_key(app.app, _actor(request), request.path_params["key"])
+    await s.moderation.revoke_api_key(app.app, actor(request), request.path_params["key"])
     return Response(status_code=204)
 
 

@@ -1,5 +1,5 @@
-"""Bodies of the admin API's moderation routes (see :mod:`moderation_routes`), and their
-OpenAPI paths (merged into ``/openapi.json`` by :mod:`openapi`)."""
+"""Bodies of the admin API's moderation routes (see :mod:`moderation_routes` and
+:mod:`words_routes`), and their OpenAPI paths (merged into ``/openapi.json`` by :mod:`openapi`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,13 @@ __all__ = [
     "RevokeTokens",
     "RotateSecret",
     "SecretRotated",
+    "ResolveReview",
+    "ReviewOut",
+    "ReviewPage",
     "UserStatusOut",
+    "WordListIn",
+    "WordListOut",
+    "WordLists",
     "moderation_paths",
 ]
 
@@ -120,6 +126,55 @@ class AuditPage(msgspec.Struct):
     more: bool = False
 
 
+class WordListIn(_Body):
+    """Replace the list: ``action`` ``refuse`` | ``mask`` | ``flag``; ``words`` Chinese or English."""
+
+    action: str
+    words: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=100_000)]
+
+
+class WordListOut(msgspec.Struct):
+    name: str
+    action: str
+    words: list[str]
+    updated: int
+
+
+class WordLists(msgspec.Struct):
+    lists: list[WordListOut]
+
+
+class ReviewOut(msgspec.Struct):
+    id: str
+    #: ``report`` (a user reported it) or ``filter`` (a ``flag`` word list matched).
+    source: str
+    conv: str
+    #: The message (0: the conversation's name or meta).
+    seq: int
+    author: str
+    reporter: str
+    reason: str
+    excerpt: str
+    ts: int
+    state: str
+    outcome: str = ""
+    resolved_by: str = ""
+    resolved_at: int = 0
+
+
+class ReviewPage(msgspec.Struct):
+    items: list[ReviewOut]
+    more: bool = False
+
+
+class ResolveReview(_Body):
+    """``dismiss`` (nothing wrong), ``recall`` (tombstone the message for everyone) or
+    ``actioned`` (handled otherwise, e.g. the user was disabled)."""
+
+    outcome: str
+    note: Reason = ""
+
+
 MODELS: list[Any] = [
     DisableUser,
     RevokeTokens,
@@ -134,6 +189,12 @@ MODELS: list[Any] = [
     ApiKeyCreated,
     AuditOut,
     AuditPage,
+    WordListIn,
+    WordListOut,
+    WordLists,
+    ReviewOut,
+    ReviewPage,
+    ResolveReview,
 ]
 
 
@@ -168,4 +229,13 @@ def moderation_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
         },
         "/v1/keys/{key}": {"delete": op("Revoke an API key", 204, None, params=("key",))},
         "/v1/audit": {"get": op("The moderation audit log (?after=<id>, ?limit=)", 200, AuditPage)},
+        "/v1/words": {"get": op("The app's sensitive-word lists", 200, WordLists)},
+        "/v1/words/{name}": {
+            "put": op("Create or replace a word list", 200, WordListOut, WordListIn, params=("name",)),
+            "delete": op("Delete a word list", 204, None, params=("name",)),
+        },
+        "/v1/reviews": {"get": op("The review queue (?state=open|resolved, ?after=<id>, ?limit=)", 200, ReviewPage)},
+        "/v1/reviews/{id}/resolve": {
+            "post": op("Resolve a review item", 200, ReviewOut, ResolveReview, params=("id",))
+        },
     }  # fmt: skip

@@ -28,6 +28,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.USER_DISABLED: 403,
     ErrorCode.TOKEN_REVOKED: 401,
     ErrorCode.MUTED: 403,
+    ErrorCode.CONTENT_REFUSED: 422,
 }
 
 

@@ -241,8 +241,9 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
 
 def moderation_routes() -> list[BaseRoute]:
     from parley.server.admin.moderation_routes import moderation_routes as routes  # imports this module
+    from parley.server.admin.words_routes import words_routes
 
-    return routes()
+    return [*routes(), *words_routes()]
 
 
 def service_routes() -> list[BaseRoute]:

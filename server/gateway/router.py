@@ -177,6 +177,7 @@ class Router:
         cleared = conn.cleared
         if conv not in cleared:
             await self._s.safety.check_send(conn.app, conn.user, conv)
+            await self._s.words.ensure(conn.app)  # the fast path screens with the cached lists
             cleared.add(conv)  # into the set the check started from: a recheck meanwhile wins
 
     # ---------------------------------------------------------------- frames
@@ -198,29 +199,54 @@ class Router:
         self._acknowledge(conn, frame, await self._submit(conn, frame))
 
     def _submit(self, conn: Connection, frame: frames.Send) -> asyncio.Future[Appended]:
-        """Both send paths: stored, then fanned out to everyone but ``conn`` (its ack has it)."""
-        return self._s.messages.submit(
+        """Both send paths: screened for sensitive words, stored, then fanned out to everyone
+        but ``conn`` (its ack has it)."""
+        screened = self._s.words.screen(conn.app, frame.body)
+        stored = self._s.messages.submit(
             conn.app,
             conn.user,
             frame.conv,
             kind=frame.kind,
-            body=frame.body,
+            body=screened.value,
             cmid=frame.cmid,
             mentions=frame.mentions,
             origin=conn,
         )
+        if screened.flags:
+            stored.add_done_callback(functools.partial(self._flag, conn, screened.flags))
+        return stored
+
+    def _flag(self, conn: Connection, flags: tuple[str, ...], stored: asyncio.Future[Appended]) -> None:
+        if stored.cancelled() or stored.exception() is not None or stored.result().duplicate:
+            return
+        m = stored.result().message
+        self._s.words.flag_later(conn.app, m.conv, m.seq, conn.user, flags, m.body)
 
     def _acknowledge(self, conn: Connection, frame: frames.Send, result: Appended) -> None:
         m = result.message
+        # The stored body goes back only when it differs (sensitive words masked).
+        body = None if m.body is frame.body or m.body == frame.body else m.body
         ack = frames.Ack(
-            id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts, dup=result.duplicate
+            id=frame.id,
+            conv=m.conv,
+            cmid=m.cmid,
+            mid=m.mid,
+            seq=m.seq,
+            ts=m.ts,
+            dup=result.duplicate,
+            body=body,
         )
         self._reply(conn, ack)
         self._s.receipts.mark_sent(conn.app, conn.user, m.conv, m.seq)
 
     async def _edit(self, conn: Connection, frame: frames.Edit) -> None:
         await self._require_writer(conn, frame.conv)
-        result = await self._s.messages.edit(conn.app, conn.user, frame.conv, frame.seq, frame.body)
+        screened = await self._s.words.screen_now(conn.app, frame.body)
+        result = await self._s.messages.edit(conn.app, conn.user, frame.conv, frame.seq, screened.value)
+        if screened.flags:
+            self._s.words.flag_later(
+                conn.app, frame.conv, frame.seq, conn.user, screened.flags, screened.value
+            )
         m = result.message
         self._reply(conn, frames.Ack(id=frame.id, conv=m.conv, cmid=m.cmid, mid=m.mid, seq=m.seq, ts=m.ts))
 
@@ -284,10 +310,14 @@ class Router:
 
     async def _conv_create(self, conn: Connection, frame: frames.ConvCreate) -> None:
         await self._s.safety.check_add(conn.app, conn.user, frame.kind, frame.members)
+        named = await self._s.words.screen_now(conn.app, {"name": frame.name, "meta": frame.meta})
+        name, meta = named.value["name"], named.value["meta"]
         await self._s.reach.check_create(conn.app, conn.user, frame.kind, frame.members)
         view = await self._s.conversations.create(
-            conn.app, conn.user, frame.kind, frame.members, name=frame.name, meta=frame.meta
+            conn.app, conn.user, frame.kind, frame.members, name=name, meta=meta
         )
+        if named.flags:
+            self._s.words.flag_later(conn.app, view.conversation.conv, 0, conn.user, named.flags, named.value)
         await self._hub.join(conn, view.conversation.conv)
         self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
 
@@ -302,9 +332,12 @@ class Router:
         self._reply(conn, frames.ConvListResult(id=frame.id, convs=convs, more=more))
 
     async def _conv_update(self, conn: Connection, frame: frames.ConvUpdate) -> None:
+        named = await self._s.words.screen_now(conn.app, {"name": frame.name, "meta": frame.meta})
         view = await self._s.conversations.update(
-            conn.app, conn.user, frame.conv, name=frame.name, meta=frame.meta
+            conn.app, conn.user, frame.conv, name=named.value["name"], meta=named.value["meta"]
         )
+        if named.flags:
+            self._s.words.flag_later(conn.app, frame.conv, 0, conn.user, named.flags, named.value)
         self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
 
     async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:

@@ -19,6 +19,7 @@ from parley.server.services.reach import ReachPolicy
 from parley.server.services.receipts import ReceiptService
 from parley.server.services.safety import SafetyService
 from parley.server.services.support import SupportService
+from parley.server.services.words import WordFilter
 from parley.server.settings import Settings
 
 __all__ = ["Services", "build_services"]
@@ -40,6 +41,7 @@ class Services:
     safety: SafetyService
     reach: ReachPolicy
     moderation: ModerationService
+    words: WordFilter
 
 
 def build_services(
@@ -110,5 +112,11 @@ def build_services(
             mute_max=settings.mute_max_seconds,
             secret_overlap=min(settings.secret_overlap, settings.token_max_lifetime),
             overlap_max=settings.token_max_lifetime,
+        ),
+        words=WordFilter(
+            store,
+            ttl=settings.word_cache_ttl,
+            max_lists=settings.word_lists_max,
+            max_words=settings.words_per_list_max,
         ),
     )

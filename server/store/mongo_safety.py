@@ -20,7 +20,9 @@ from parley.server.safety_models import (
     BlockRecord,
     Mute,
     RetiredSecret,
+    ReviewItem,
     UserStatus,
+    WordList,
 )
 from parley.server.store.mongo_docs import API_KEYS, APPS
 from parley.server.store.mongo_errors import guarded
@@ -32,6 +34,8 @@ USER_STATUS = "user_status"
 MUTES = "mutes"
 AUDIT = "audit"
 RETIRED_SECRETS = "retired_secrets"
+WORD_LISTS = "word_lists"
+REVIEWS = "reviews"
 NO_ID = {"_id": 0}
 
 SAFETY_INDEXES: dict[str, list[IndexModel]] = {
@@ -48,6 +52,12 @@ SAFETY_INDEXES: dict[str, list[IndexModel]] = {
         )
     ],
     AUDIT: [IndexModel([("app", ASCENDING), ("id", ASCENDING)], name="app_id", unique=True)],
+    WORD_LISTS: [IndexModel([("app", ASCENDING), ("name", ASCENDING)], name="app_name", unique=True)],
+    REVIEWS: [
+        IndexModel([("app", ASCENDING), ("id", ASCENDING)], name="app_id", unique=True),
+        IndexModel([("app", ASCENDING), ("key", ASCENDING)], name="app_key", unique=True),
+        IndexModel([("app", ASCENDING), ("state", ASCENDING), ("id", ASCENDING)], name="app_state"),
+    ],
     RETIRED_SECRETS: [
         IndexModel([("app", ASCENDING), ("secret", ASCENDING)], name="app_secret", unique=True)
     ],
@@ -185,6 +195,59 @@ class SafetyCollections:
     async def remove_api_key(self, app: str, key_hash: str) -> bool:
         result = await self._db[API_KEYS].delete_one({"app": app, "key_hash": key_hash})
         return result.deleted_count > 0
+
+    # word lists and reviews -------------------------------------------
+    @guarded
+    async def put_word_list(self, words: WordList) -> None:
+        doc = dataclasses.asdict(words)
+        await self._db[WORD_LISTS].replace_one({"app": words.app, "name": words.name}, doc, upsert=True)
+
+    @guarded
+    async def delete_word_list(self, app: str, name: str) -> bool:
+        result = await self._db[WORD_LISTS].delete_one({"app": app, "name": name})
+        return result.deleted_count > 0
+
+    @guarded
+    async def list_word_lists(self, app: str) -> list[WordList]:
+        docs = await self._db[WORD_LISTS].find({"app": app}, NO_ID).sort("name", 1).to_list()
+        return [WordList(d["app"], d["name"], d["action"], list(d["words"]), int(d["updated"])) for d in docs]
+
+    @guarded
+    async def add_review(self, item: ReviewItem) -> bool:
+        try:
+            await self._db[REVIEWS].insert_one(dataclasses.asdict(item))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @guarded
+    async def get_review(self, app: str, review_id: str) -> ReviewItem | None:
+        d = await self._db[REVIEWS].find_one({"app": app, "id": review_id}, NO_ID)
+        return _review(d) if d else None
+
+    @guarded
+    async def list_reviews(self, app: str, *, state: str, after: str, limit: int) -> list[ReviewItem]:
+        query = {"app": app, "state": state, "id": {"$gt": after}}
+        docs = await self._db[REVIEWS].find(query, NO_ID).sort("id", 1).limit(limit).to_list()
+        return [_review(d) for d in docs]
+
+    @guarded
+    async def resolve_review(self, app: str, review_id: str, *, outcome: str, by: str, ts: int) -> bool:
+        result = await self._db[REVIEWS].update_one(
+            {"app": app, "id": review_id, "state": "open"},
+            {"$set": {"state": "resolved", "outcome": outcome, "resolved_by": by, "resolved_at": ts}},
+        )
+        return result.modified_count > 0
+
+
+_REVIEW_FIELDS = [f.name for f in dataclasses.fields(ReviewItem)]
+
+
+def _review(d: Mapping[str, Any]) -> ReviewItem:
+    values = {k: d[k] for k in _REVIEW_FIELDS if k in d}
+    for k in ("seq", "ts", "resolved_at"):
+        values[k] = int(values.get(k, 0))
+    return ReviewItem(**values)
 
 
 def _mute(d: Mapping[str, Any]) -> Mute:

@@ -19,7 +19,9 @@ from parley.server.safety_models import (
     BlockRecord,
     Mute,
     RetiredSecret,
+    ReviewItem,
     UserStatus,
+    WordList,
 )
 
 __all__ = ["SAFETY_SCHEMA", "SafetyTables"]
@@ -47,6 +49,19 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL, detail BLOB NOT NULL,
     PRIMARY KEY (app, id)
 );
+CREATE TABLE IF NOT EXISTS word_lists (
+    app TEXT NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL, words BLOB NOT NULL, updated INTEGER NOT NULL,
+    PRIMARY KEY (app, name)
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    app TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, conv TEXT NOT NULL, seq INTEGER NOT NULL,
+    author TEXT NOT NULL, source TEXT NOT NULL, reporter TEXT NOT NULL, reason TEXT NOT NULL,
+    excerpt TEXT NOT NULL, ts INTEGER NOT NULL, state TEXT NOT NULL, outcome TEXT NOT NULL,
+    resolved_by TEXT NOT NULL, resolved_at INTEGER NOT NULL,
+    PRIMARY KEY (app, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS reviews_key ON reviews (app, key);
+CREATE INDEX IF NOT EXISTS reviews_state ON reviews (app, state, id);
 CREATE TABLE IF NOT EXISTS retired_secrets (
     app TEXT NOT NULL, secret TEXT NOT NULL, until INTEGER NOT NULL,
     PRIMARY KEY (app, secret)
@@ -56,6 +71,7 @@ CREATE TABLE IF NOT EXISTS retired_secrets (
 _STATUS_COLS = "app, user, disabled, reason, tokens_before, updated"
 _MUTE_COLS = "app, conv, user, until, reason, created"
 _AUDIT_COLS = "app, id, ts, actor, action, target, detail"
+_REVIEW_COLS = "app, id, key, conv, seq, author, source, reporter, reason, excerpt, ts, state, outcome, resolved_by, resolved_at"
 
 
 def _status(r: tuple[Any, ...]) -> UserStatus:
@@ -190,4 +206,48 @@ class SafetyTables:
     async def remove_api_key(self, app: str, key_hash: str) -> bool:
         sql = "DELETE FROM api_keys WHERE app = ? AND key_hash = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, key_hash)).rowcount)
+        return changed > 0
+
+    # word lists and reviews -------------------------------------------
+    async def put_word_list(self, words: WordList) -> None:
+        w = words
+        args = (w.app, w.name, w.action, msgspec.msgpack.encode(list(w.words)), w.updated)
+        sql = "INSERT OR REPLACE INTO word_lists (app, name, action, words, updated) VALUES (?, ?, ?, ?, ?)"
+        await self._run(lambda db: db.execute(sql, args))
+
+    async def delete_word_list(self, app: str, name: str) -> bool:
+        sql = "DELETE FROM word_lists WHERE app = ? AND name = ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (app, name)).rowcount)
+        return changed > 0
+
+    async def list_word_lists(self, app: str) -> list[WordList]:
+        sql = "SELECT app, name, action, words, updated FROM word_lists WHERE app = ? ORDER BY name"
+        rows = await self._run(lambda db: db.execute(sql, (app,)).fetchall())
+        return [WordList(r[0], r[1], r[2], list(msgspec.msgpack.decode(r[3])), r[4]) for r in rows]
+
+    async def add_review(self, item: ReviewItem) -> bool:
+        i = item
+        args = (i.app, i.id, i.key, i.conv, i.seq, i.author, i.source, i.reporter, i.reason, i.excerpt, i.ts,
+                i.state, i.outcome, i.resolved_by, i.resolved_at)  # fmt: skip
+        marks = ", ".join("?" * len(args))
+        sql = f"INSERT OR IGNORE INTO reviews ({_REVIEW_COLS}) VALUES ({marks})"
+        changed: int = await self._run(lambda db: db.execute(sql, args).rowcount)
+        return changed > 0
+
+    async def get_review(self, app: str, review_id: str) -> ReviewItem | None:
+        sql = f"SELECT {_REVIEW_COLS} FROM reviews WHERE app = ? AND id = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, review_id)).fetchone())
+        return ReviewItem(*row) if row else None
+
+    async def list_reviews(self, app: str, *, state: str, after: str, limit: int) -> list[ReviewItem]:
+        sql = f"SELECT {_REVIEW_COLS} FROM reviews WHERE app = ? AND state = ? AND id > ? ORDER BY id LIMIT ?"
+        rows = await self._run(lambda db: db.execute(sql, (app, state, after, limit)).fetchall())
+        return [ReviewItem(*r) for r in rows]
+
+    async def resolve_review(self, app: str, review_id: str, *, outcome: str, by: str, ts: int) -> bool:
+        sql = (
+            "UPDATE reviews SET state = 'resolved', outcome = ?, resolved_by = ?, resolved_at = ? "
+            "WHERE app = ? AND id = ? AND state = 'open'"
+        )
+        changed: int = await self._run(lambda db: db.execute(sql, (outcome, by, ts, app, review_id)).rowcount)
         return changed > 0

@@ -31,6 +31,7 @@ EXPECTED_ACTIONS = {
     "token_revoked": "reconnect",
     "muted": "fatal",
     "body_too_large": "fatal",
+    "content_refused": "fatal",
 }
 
 EXPECTED_CLOSE = {

@@ -10,7 +10,9 @@ from parley.server.safety_models import (
     BlockRecord,
     Mute,
     RetiredSecret,
+    ReviewItem,
     UserStatus,
+    WordList,
 )
 
 APP = "acme"
@@ -115,3 +117,53 @@ async def test_api_keys_are_listed_and_revoked_per_app(store: Store) -> None:
     assert await store.remove_api_key(APP, "h1")
     assert await store.app_for_key("h1") is None
     assert [k.key_hash for k in await store.list_api_keys(APP)] == ["h2"]
+
+
+# word lists and the review queue ---------------------------------------
+
+
+async def test_word_lists_are_replaced_whole_listed_and_deleted(store: Store) -> None:
+    await store.put_word_list(WordList(APP, "zh", "refuse", ["法轮功", "赌博"], updated=1))
+    await store.put_word_list(WordList(APP, "en", "mask", ["ass"], updated=2))
+    await store.put_word_list(WordList("other", "en", "flag", ["x"], updated=3))
+    await store.put_word_list(WordList(APP, "zh", "flag", ["傻逼"], updated=4))
+    assert await store.list_word_lists(APP) == [
+        WordList(APP, "en", "mask", ["ass"], updated=2),
+        WordList(APP, "zh", "flag", ["傻逼"], updated=4),
+    ]
+    assert await store.delete_word_list(APP, "en")
+    assert not await store.delete_word_list(APP, "en")
+    assert [w.name for w in await store.list_word_lists(APP)] == ["zh"]
+
+
+def review(rid: str, key: str, **kw: object) -> ReviewItem:
+    fields: dict[str, object] = {"conv": "c1", "seq": 3, "author": "bob", "source": "report", "reporter": "ann",
+                                 "reason": "spam", "excerpt": "buy now", "ts": int(rid[1:])}  # fmt: skip
+    fields.update(kw)
+    return ReviewItem(APP, rid, key, **fields)  # type: ignore[arg-type]
+
+
+async def test_reviews_are_deduplicated_listed_by_state_and_resolved_once(store: Store) -> None:
+    assert await store.add_review(review("r1", "report:c1:3:ann"))
+    assert not await store.add_review(review("r2", "report:c1:3:ann")), "one report per reporter and message"
+    assert await store.add_review(review("r3", "report:c1:3:cy", reporter="cy"))
+    assert await store.add_review(review("r4", "filter:c1:4", seq=4, source="filter", reporter=""))
+    assert await store.add_review(ReviewItem("other", "r5", "report:c1:3:ann", conv="c1", seq=3))
+    assert [r.id for r in await store.list_reviews(APP, state="open", after="", limit=10)] == [
+        "r1",
+        "r3",
+        "r4",
+    ]
+    assert [r.id for r in await store.list_reviews(APP, state="open", after="r1", limit=1)] == ["r3"]
+    assert await store.resolve_review(APP, "r3", outcome="dismiss", by="key:1", ts=9)
+    assert not await store.resolve_review(APP, "r3", outcome="recall", by="key:2", ts=10), "resolved once"
+    assert not await store.resolve_review(APP, "r5", outcome="dismiss", by="key:1", ts=9), "another app's"
+    done = await store.get_review(APP, "r3")
+    assert done is not None and (done.state, done.outcome, done.resolved_by, done.resolved_at) == (
+        "resolved",
+        "dismiss",
+        "key:1",
+        9,
+    )
+    assert [r.id for r in await store.list_reviews(APP, state="resolved", after="", limit=10)] == ["r3"]
+    assert await store.get_review(APP, "nope") is None
