@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from parley.proto.frames import RequestId, _Frame, _Record
+from parley.proto.frames import Id, RequestId, _Frame, _Record
 from parley.proto.ids import UserId
 
 __all__ = ["Block", "BlockInfo", "BlockList", "Blocks", "Report", "Unblock"]
