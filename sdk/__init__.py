@@ -15,6 +15,7 @@
 
 from parley.sdk.admin import AdminClient, MessagePage, Token, User
 from parley.sdk.admin_moderation import AuditRecord, Mute, UserStatus
+from parley.sdk.admin_policy import AppPolicy
 from parley.sdk.client import Client
 from parley.sdk.dispatch import EventStream, Handler
 from parley.sdk.errors import (
@@ -50,6 +51,7 @@ from parley.sdk.support import Profile, SupportQueue, Tag, support_state
 __all__ = [
     "AdminClient",
     "AdminError",
+    "AppPolicy",
     "AuditRecord",
     "BodyTooLarge",
     "BlockedUser",

@@ -29,6 +29,7 @@ import httpx
 
 from parley.proto import frames as f
 from parley.sdk.admin_moderation import ModerationOps
+from parley.sdk.admin_policy import PolicyOps
 from parley.sdk.errors import AdminError, admin_error
 from parley.sdk.models import Conversation, ConversationSummary, Message
 from parley.sdk.support import Profile, Tag, TagSpec
@@ -133,7 +134,7 @@ class KnowledgeSnapshot:
     vectors: tuple[KnowledgeVectorRecord, ...] = ()
 
 
-class AdminClient(ModerationOps):
+class AdminClient(ModerationOps, PolicyOps):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 
     Use as ``async with AdminClient(...) as admin:`` or call :meth:`aclose`.

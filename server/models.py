@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "AppPolicy",
     "App",
     "Appended",
     "Conversation",
@@ -193,3 +194,14 @@ class KnowledgeEntry:
     chunk_id: str
     chunk: dict[str, Any]
     vectors: tuple[KnowledgeVector, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AppPolicy:
+    """An app's reach policy; ``""`` means the node's default (``Settings``)."""
+
+    app: str
+    #: ``shared`` | ``all``: whose presence a user may watch.
+    presence: str = ""
+    #: ``anyone`` | ``contacts``: whom a group's managers may add.
+    add: str = ""

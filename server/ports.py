@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from parley.server.models import (
     App,
     Appended,
+    AppPolicy,
     Conversation,
     KnowledgeEntry,
     Member,
@@ -144,6 +145,12 @@ class Store(SafetyStore, Protocol):
 
     async def count_created_since(self, app: str, user: str, since: int) -> int:
         """Conversations ``user`` created at or after ``since`` (ms): the creation quota."""
+
+    async def get_app_policy(self, app: str) -> AppPolicy | None:
+        """The app's reach policy, if it set one."""
+
+    async def set_app_policy(self, policy: AppPolicy) -> None:
+        """Store (replace) the app's reach policy."""
 
     async def count_joined_since(self, app: str, users: Collection[str], since: int) -> dict[str, int]:
         """Per user, memberships that began at or after ``since`` (ms); users with none are absent.

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from parley.server.admin import moderation_schemas, schemas
+from parley.server.admin import moderation_schemas, policy_schemas, schemas
 
 __all__ = ["openapi_document"]
 
@@ -44,6 +44,7 @@ _MODELS: list[Any] = [
     schemas.Handoff,
     schemas.NoteIn,
     *moderation_schemas.MODELS,
+    *policy_schemas.MODELS,
 ]
 
 _PROBLEM = {
@@ -193,6 +194,7 @@ def openapi_document() -> dict[str, Any]:
         }
     )
     paths.update(moderation_schemas.moderation_paths(_op))
+    paths.update(policy_schemas.policy_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

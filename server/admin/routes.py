@@ -246,6 +246,12 @@ def moderation_routes() -> list[BaseRoute]:
     return [*routes(), *words_routes()]
 
 
+def policy_routes() -> list[BaseRoute]:
+    from parley.server.admin.policy_routes import policy_routes as routes  # imports this module
+
+    return routes()
+
+
 def service_routes() -> list[BaseRoute]:
     from parley.server.admin.service_routes import service_routes as routes  # imports this module
 
@@ -274,4 +280,5 @@ def admin_routes(settings: Settings) -> list[BaseRoute]:
         Route("/v1/conversations/{conv}/export", with_app(export_messages)),
         *service_routes(),
         *moderation_routes(),
+        *policy_routes(),
     ]

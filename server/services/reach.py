@@ -7,6 +7,9 @@ presence either way) is the other half, decided per pair by
 
 Policies (``Settings``):
 
+The node's ``Settings`` give the defaults; an app may set its own (admin API
+``PUT /v1/policy``), read from the store on each check so every node agrees at once.
+
 * presence — ``shared`` (default): a user may watch themselves and users they share at
   least one conversation with; ``all``: anyone in the app.
 * adding — ``anyone`` (default): any user may be put in a group by its managers;
@@ -26,6 +29,7 @@ from collections.abc import Collection
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
+from parley.server.models import AppPolicy
 from parley.server.ports import Store
 
 __all__ = ["ADD_POLICIES", "PRESENCE_POLICIES", "ReachPolicy"]
@@ -58,11 +62,30 @@ class ReachPolicy:
         self._join_quota = join_quota
         self._window_ms = int(window * 1000)
 
+    async def policy(self, app: str) -> AppPolicy:
+        """The app's effective policy: its own choices, the node's defaults for the rest."""
+        own = await self._store.get_app_policy(app)
+        return AppPolicy(app, (own and own.presence) or self._presence, (own and own.add) or self._add)
+
+    async def set_policy(self, app: str, *, presence: str | None = None, add: str | None = None) -> AppPolicy:
+        """Change the app's policy (``None`` leaves a field as it is); returns the effective one."""
+        if presence is not None and presence not in PRESENCE_POLICIES:
+            raise ServiceError(
+                ErrorCode.INVALID_REQUEST, f"presence must be one of {sorted(PRESENCE_POLICIES)}"
+            )
+        if add is not None and add not in ADD_POLICIES:
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"add must be one of {sorted(ADD_POLICIES)}")
+        own = await self._store.get_app_policy(app) or AppPolicy(app)
+        await self._store.set_app_policy(
+            AppPolicy(app, own.presence if presence is None else presence, own.add if add is None else add)
+        )
+        return await self.policy(app)
+
     async def require_watchable(self, app: str, watcher: str, users: Collection[str]) -> None:
         """Raise ``forbidden`` unless ``watcher`` may watch every one of ``users``."""
         others = [u for u in users if u != watcher]
         allowed = set(others)
-        if others and self._presence == "shared":
+        if others and (await self.policy(app)).presence == "shared":
             allowed = await self._store.shared_with(app, watcher, others)
         refused = [u for u in others if u not in allowed]
         if refused:
@@ -75,7 +98,7 @@ class ReachPolicy:
         """Raise ``forbidden`` unless ``actor`` may add every one of ``users`` to a conversation."""
         others = [u for u in users if u != actor]
         allowed = set(others)
-        if others and self._add == "contacts":
+        if others and (await self.policy(app)).add == "contacts":
             allowed = await self._store.shared_with(app, actor, others)
         refused = [u for u in others if u not in allowed]
         if refused:

@@ -1,4 +1,5 @@
-"""Bounded membership queries of the MongoDB store: pages, counts, who shares a conversation.
+"""Bounded membership queries of the MongoDB store: pages, counts, who shares a conversation,
+and the app's reach policy that uses them.
 
 A mixin of :class:`~parley.server.store.mongo.MongoStore`. Queries keep to the adapter's
 rule (equality on an index prefix, at most one ``$in`` or range on the next field).
@@ -12,13 +13,16 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from parley.server.models import Member
+from parley.server.models import AppPolicy, Member
 from parley.server.store.mongo_docs import CONVERSATIONS, MEMBERS, NO_ID, USERS, to_member
 from parley.server.store.mongo_errors import guarded
 
 __all__ = ["MEMBER_QUERY_INDEXES", "MemberQueries"]
 
+APP_POLICIES = "app_policies"
+
 MEMBER_QUERY_INDEXES: dict[str, list[IndexModel]] = {
+    APP_POLICIES: [IndexModel([("app", ASCENDING)], name="app", unique=True)],
     CONVERSATIONS: [
         IndexModel([("app", ASCENDING), ("created_by", ASCENDING), ("created", ASCENDING)], name="creator")
     ],
@@ -82,3 +86,15 @@ class MemberQueries:
         query = {"app": app, "conv": conv, "user": {"$gt": after}}
         docs = await self._db[MEMBERS].find(query, NO_ID).sort("user", 1).limit(limit).to_list()
         return [to_member(d) for d in docs]
+
+    @guarded
+    async def get_app_policy(self, app: str) -> AppPolicy | None:
+        """See the port."""
+        doc = await self._db[APP_POLICIES].find_one({"app": app}, NO_ID)
+        return AppPolicy(app, doc.get("presence", ""), doc.get("add", "")) if doc else None
+
+    @guarded
+    async def set_app_policy(self, policy: AppPolicy) -> None:
+        """See the port."""
+        doc = {"app": policy.app, "presence": policy.presence, "add": policy.add}
+        await self._db[APP_POLICIES].replace_one({"app": policy.app}, doc, upsert=True)

@@ -1,4 +1,5 @@
-"""Bounded membership queries of the SQLite store: pages, counts, who shares a conversation.
+"""Bounded membership queries of the SQLite store: pages, counts, who shares a conversation,
+and the app's reach policy that uses them.
 
 A mixin of :class:`~parley.server.store.sqlite.SQLiteStore` (same connection and worker
 thread, ``self._run``). Each query answers a limit or a policy in one round trip, so a
@@ -11,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from parley.server.models import Member
+from parley.server.models import AppPolicy, Member
 from parley.server.store.sqlite_schema import MEMBER_COLS, to_member
 
 __all__ = ["MEMBER_QUERY_SCHEMA", "MemberQueries"]
@@ -23,6 +24,9 @@ _CHUNK = 500
 
 MEMBER_QUERY_SCHEMA = """
 CREATE INDEX IF NOT EXISTS conversations_creator ON conversations (app, created_by, created);
+CREATE TABLE IF NOT EXISTS app_policies (
+    app TEXT PRIMARY KEY, presence TEXT NOT NULL, add_policy TEXT NOT NULL
+);
 """
 
 
@@ -100,3 +104,14 @@ class MemberQueries:
         )
         rows = await self._run(lambda db: db.execute(sql, (app, conv, after, limit)).fetchall())
         return [to_member(r) for r in rows]
+
+    async def get_app_policy(self, app: str) -> AppPolicy | None:
+        """See the port."""
+        sql = "SELECT presence, add_policy FROM app_policies WHERE app = ?"
+        row = await self._run(lambda db: db.execute(sql, (app,)).fetchone())
+        return AppPolicy(app, row[0], row[1]) if row else None
+
+    async def set_app_policy(self, policy: AppPolicy) -> None:
+        """See the port."""
+        sql = "INSERT OR REPLACE INTO app_policies (app, presence, add_policy) VALUES (?, ?, ?)"
+        await self._run(lambda db: db.execute(sql, (policy.app, policy.presence, policy.add)))

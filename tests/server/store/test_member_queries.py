@@ -53,3 +53,13 @@ async def test_quota_counts_use_the_time_window(store: Store) -> None:
     assert await store.count_joined_since(APP, ["alice", "bob", "ghost"], 2000) == {"alice": 1, "bob": 1}
     assert await store.count_joined_since(APP, ["alice"], 0) == {"alice": 2}
     assert await store.count_joined_since(APP, [], 0) == {}
+
+
+async def test_app_policy_is_stored_per_app(store: Store) -> None:
+    from parley.server.models import AppPolicy
+
+    assert await store.get_app_policy(APP) is None
+    await store.set_app_policy(AppPolicy(APP, presence="all", add=""))
+    await store.set_app_policy(AppPolicy(APP, presence="all", add="contacts"))
+    assert await store.get_app_policy(APP) == AppPolicy(APP, "all", "contacts")
+    assert await store.get_app_policy("other") is None
