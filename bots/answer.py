@@ -119,6 +119,20 @@ def _lang(text: str) -> str:
     return "zh" if detect_lang(text) in ("zh", "mixed") and re.search(r"[\u4e00-\u9fff]", text) else "en"
 
 
+_SMALL_TALK = re.compile(
+    r"^\W*(?:hi|hello|hey|thanks?|thank you|thx|ok(?:ay)?|bye|good (?:morning|evening|night)|"
+    r"你好|您好|谢谢|好的|嗯|再见|在吗)\b",
+    re.I,
+)
+
+
+def _substantive(text: str) -> bool:
+    """A request rather than small talk or a fragment: 4+ words, or 6+ Chinese characters."""
+    if _SMALL_TALK.match(text.strip()):
+        return False
+    return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 6 or len(re.findall(r"[A-Za-z]+", text)) >= 4
+
+
 def _defuse(text: str) -> str:
     """Customer text may not open or close the prompt's own blocks."""
     return re.sub(
@@ -151,6 +165,9 @@ def _clip(text: str, n: int) -> str:
 class Answerer:
     """Answers customer messages from one app's knowledge index, with or without an LLM.
 
+    Without an LLM, a request (not small talk) whose best passage scores below
+    ``out_of_scope_below`` is handed over at once (``out_of_scope``): nothing in the knowledge
+    base is close, so asking the customer to rephrase would only delay the human.
     ``topics`` names what the bot may talk about (it goes into the system prompt and the
     default ``refusal``, the text sent when an answer must be withheld);
     ``context_turns`` earlier turns are given to the model; ``passages`` hits at most
@@ -173,6 +190,7 @@ class Answerer:
         llm_deadline: float = 45.0,
         draft_interval: float = 0.15,
         same_language_margin: float = 0.15,
+        out_of_scope_below: float = 0.22,
     ) -> None:
         self.index = index
         self.llm = llm
@@ -182,6 +200,7 @@ class Answerer:
         self.llm_deadline = llm_deadline
         self.draft_interval = draft_interval
         self.same_language_margin = same_language_margin
+        self.out_of_scope_below = out_of_scope_below
         self.refusal = {
             "en": refusal or f"Sorry, I can't share that. I can help with {topics}.",
             "zh": refusal or _REFUSAL_ZH,
@@ -236,9 +255,13 @@ class Answerer:
         lang = _lang(question)
         result = self.retrieve(question, history)
         if self.llm is None:
-            return self._faq(result, lang) or Answer(
-                _FALLBACK[lang], (), False, "fallback", lang=lang, search=result
-            )
+            faq = self._faq(result, lang)
+            if faq is not None:
+                return faq
+            if result.confidence < self.out_of_scope_below and _substantive(question):
+                # Nothing in the knowledge base is even close: a request outside it, for a human.
+                return Answer("", (), False, "fallback", handoff="out_of_scope", lang=lang, search=result)
+            return Answer(_FALLBACK[lang], (), False, "fallback", lang=lang, search=result)
         return await self._generate(question, history, result, lang, on_draft)
 
     def _faq(self, result: SearchResult, lang: str) -> Answer | None:

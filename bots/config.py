@@ -46,6 +46,8 @@ class BotConfig:
     answer_threshold: float = RetrievalConfig().answer_threshold
     #: An entry in the customer's language is preferred within this much of the top score.
     same_language_margin: float = 0.15
+    #: Without an LLM, a request scoring below this is out of scope: handed over at once.
+    out_of_scope_below: float = 0.22
     #: Low-confidence answers in a row before the bot hands over.
     low_confidence_limit: int = 2
     #: Interest-tag definitions file ("" = the example shop's; see ``--no-tags``).

@@ -45,7 +45,9 @@ async def test_faq_answer_across_languages(kb_index: KnowledgeIndex) -> None:
 
 
 async def test_low_confidence_asks_to_rephrase(kb_index: KnowledgeIndex) -> None:
-    out = await Answerer(kb_index).answer("what is the capital of Mongolia's neighbouring planet")
+    # A weak match (between out_of_scope_below and the answer threshold): rephrase, not hand over.
+    out = await Answerer(kb_index).answer("do you deliver pizza to the office")
+    assert not out.handoff
     assert not out.confident and out.source == "fallback" and not out.citations
     assert "human" in out.text
 
@@ -206,3 +208,17 @@ async def test_an_answer_only_in_the_other_language_says_so_in_the_customers(
     assert zh.foreign and zh.text.startswith("这个问题我们只有英文说明")
     same = await a.answer("Is there an annual fee?")
     assert not same.foreign and same.text == "No annual fee on Classic."
+
+
+async def test_a_request_nothing_matches_is_handed_over_but_small_talk_is_not(
+    kb_index: KnowledgeIndex,
+) -> None:
+    a = Answerer(kb_index)
+    out = await a.answer("who won the football match last night")
+    assert out.handoff == "out_of_scope" and not out.confident and out.search is not None
+    assert out.search.confidence < a.out_of_scope_below
+    for text in ("hi", "thanks!", "谢谢", "ok"):
+        chat = await a.answer(text)
+        assert not chat.handoff and chat.source == "fallback", text
+    kept = await Answerer(kb_index, out_of_scope_below=0.0).answer("who won the football match last night")
+    assert not kept.handoff and kept.source == "fallback"
