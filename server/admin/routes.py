@@ -124,7 +124,12 @@ def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
 # --------------------------------------------------------------------- users
 async def create_user(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, schemas.CreateUser)
-    user = await s.apps.upsert_user(app.app, body.user, name=body.name, role=body.role, meta=body.meta)
+    # A display name and profile are what the user chose: screened for sensitive words.
+    named = await s.words.screen_now(app.app, {"name": body.name, "meta": body.meta})
+    name, meta = named.value["name"], named.value["meta"]
+    user = await s.apps.upsert_user(app.app, body.user, name=name, role=body.role, meta=meta)
+    if named.flags:
+        s.words.flag_later(app.app, "", 0, body.user, named.flags, named.value)
     return json_response(_user_out(user), 201)
 
 

@@ -114,3 +114,16 @@ async def test_users_report_messages_and_moderators_resolve_them(node: RunningNo
         assert (await admin.reviews()).items == ()
         assert [r.id for r in (await admin.reviews(state="resolved")).items] == [queue.items[0].id]
         assert (await admin.audit()).records[-1].action == "review.resolve"
+
+
+async def test_user_names_and_meta_set_through_the_admin_api_are_screened(node: RunningNode) -> None:
+    async with setup(node) as (admin, _, _, _):
+        with pytest.raises(AdminError) as refused:
+            await admin.create_user("dee", name="Dee", meta={"bio": "我练法轮功"})
+        assert (refused.value.status, refused.value.code) == (422, "content_refused")
+        user = await admin.create_user("dee", name="Smart Ass", meta={"bio": "傻逼", "age": 3})
+        assert (user.name, user.meta) == ("Smart ***", {"bio": "**", "age": 3})
+        await admin.create_user("eve", name="crypto queen")
+        assert [(r.source, r.author, r.conv, r.seq) for r in (await admin.reviews()).items] == [
+            ("filter", "eve", "", 0)
+        ]
