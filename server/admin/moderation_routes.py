@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
 from parley.server.admin import moderation_schemas as ms
-from parley.server.admin.routes import json_response, parse_body, with_app
+from parley.server.admin.routes import json_response, parse_body, path_user, with_app
 from parley.server.errors import ServiceError
 from parley.server.models import App
 from parley.server.safety_models import Mute, UserStatus
@@ -39,24 +39,22 @@ def _mute(m: Mute) -> ms.MuteOut:
 
 # --------------------------------------------------------------------- users
 async def user_status(request: Request, s: Services, app: App) -> Response:
-    return json_response(_status(await s.moderation.status(app.app, request.path_params["user"])))
+    return json_response(_status(await s.moderation.status(app.app, path_user(request))))
 
 
 async def disable_user(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, ms.DisableUser)
-    status = await s.moderation.disable(app.app, actor(request), request.path_params["user"], body.reason)
+    status = await s.moderation.disable(app.app, actor(request), path_user(request), body.reason)
     return json_response(_status(status))
 
 
 async def enable_user(request: Request, s: Services, app: App) -> Response:
-    return json_response(
-        _status(await s.moderation.enable(app.app, actor(request), request.path_params["user"]))
-    )
+    return json_response(_status(await s.moderation.enable(app.app, actor(request), path_user(request))))
 
 
 async def revoke_tokens(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, ms.RevokeTokens)
-    user = request.path_params["user"]
+    user = path_user(request)
     return json_response(
         _status(await s.moderation.revoke_tokens(app.app, actor(request), user, body.before))
     )
@@ -70,13 +68,13 @@ async def list_mutes(request: Request, s: Services, app: App) -> Response:
 
 async def put_mute(request: Request, s: Services, app: App) -> Response:
     body = await parse_body(request, ms.MuteIn)
-    conv, user = request.path_params["conv"], request.path_params["user"]
+    conv, user = request.path_params["conv"], path_user(request)
     mute = await s.moderation.mute(app.app, actor(request), conv, user, body.seconds, body.reason)
     return json_response(_mute(mute))
 
 
 async def delete_mute(request: Request, s: Services, app: App) -> Response:
-    conv, user = request.path_params["conv"], request.path_params["user"]
+    conv, user = request.path_params["conv"], path_user(request)
     await s.moderation.unmute(app.app, actor(request), conv, user)
     return Response(status_code=204)
 

@@ -108,6 +108,12 @@ async def test_the_admin_api_refuses_user_ids_outside_the_charset(node: RunningN
             ("POST", "/v1/users/b%0Ac/messages", {"body": {"text": "hi"}}),
             ("POST", "/v1/users/alice/messages", {"body": {"text": "hi"}, "sender": "s\nx"}),
             ("GET", "/v1/users/a%0Ab", None),
+            ("GET", "/v1/users/a%0Ab/conversations", None),
+            ("GET", "/v1/users/a%20b/profile", None),
+            ("GET", "/v1/users/a%0Ab/status", None),
+            ("POST", "/v1/users/a%0Ab/disable", {}),
+            ("POST", "/v1/users/a%0Ab/revoke-tokens", {}),
+            ("PUT", "/v1/conversations/c1/mutes/a%0Ab", {"seconds": 60}),
         ]:
             response = await api.request(method, path, json=body)
             assert response.status_code == 422, (path, body, response.text)
