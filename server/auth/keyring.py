@@ -3,8 +3,9 @@ overlap window, the secrets it replaced.
 
 :class:`Keyrings` caches them per app for ``ttl`` seconds. That bounds how long a node keeps
 accepting a secret after the app rotated it on another node (the node that rotates drops its
-cache at once). A token that fails with every cached key makes the node reload the app —
-at most once a second per app, so bad signatures cannot turn into a store read each.
+cache at once). A token that fails with every cached key makes the node reload the app (a
+token signed with a secret rotated on another node is then accepted at once) — such reloads
+happen at most once a second per app, so bad signatures cannot turn into a store read each.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class Keyrings:
         self._store = store
         self._ttl = ttl
         self._rings: dict[str, Keyring] = {}
+        #: When a failed verification last reloaded each app (monotonic seconds).
+        self._retried: dict[str, float] = {}
 
     def forget(self, app: str) -> None:
         """Drop the cached keys of ``app`` (after a rotation on this node)."""
@@ -75,8 +78,10 @@ class Keyrings:
         try:
             ring.check(token, now)
         except hs256.InvalidToken:
-            if time.monotonic() - ring.loaded < RELOAD_AFTER_FAILURE:
+            now_s = time.monotonic()
+            if now_s - self._retried.get(app, -RELOAD_AFTER_FAILURE) < RELOAD_AFTER_FAILURE:
                 raise
+            self._retried[app] = now_s
             ring = await self._load(app)  # perhaps rotated on another node since we loaded it
             ring.check(token, now)
         return ring.app
