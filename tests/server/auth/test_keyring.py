@@ -14,7 +14,6 @@ from parley.server.models import App
 from parley.server.safety_models import RetiredSecret
 from parley.server.store.sqlite import SQLiteStore
 
-
 OLD, NEW, FORGED = ("old-" * 10, "new-" * 10, "forged-" * 6)
 
 
