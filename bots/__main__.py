@@ -177,6 +177,9 @@ async def serve(args: argparse.Namespace) -> None:
     llm_config = cfg.llm()
     llm = LLM(llm_config) if llm_config else None
     tags = cfg.tags or (str(DEFAULT_TAGS) if args.demo else "")
+    tagger = None if args.no_tags or not tags else InterestTagger.from_file(use, tags)
+    if tagger is not None:  # service questions are not interests (read at start)
+        tagger.add_service_questions([c.question for c in index.chunks if c.question])
 
     async def get_token() -> str:
         assert admin is not None
@@ -199,7 +202,7 @@ async def serve(args: argparse.Namespace) -> None:
         detector=HandoffDetector(),
         low_confidence_limit=cfg.low_confidence_limit,
         sentiment=SentimentScorer(embedder=use),
-        tagger=None if args.no_tags or not tags else InterestTagger.from_file(use, tags),
+        tagger=tagger,
         admin=admin,
         extractor=ProfileExtractor(llm) if llm is not None else None,
     )

@@ -162,7 +162,7 @@ def retrieval_metrics(outs: Sequence[Outcome]) -> dict[str, Ratio]:
     zh = [o for o in ans if o.row["lang"] != "en"]
     want = [o for o in outs if o.row["expect"] == "handoff"]
     given = [o for o in outs if o.action == "answer"]
-    xl = [o for o in given if o.row["expect"] == "answer" and o.row["cross_lingual"]]
+    xl = [o for o in given if o.right and o.row["cross_lingual"]]
     return {
         "top-1 EN": _ratio(o.right for o in en),
         "top-1 ZH+mixed": _ratio(o.right for o in zh),
@@ -180,12 +180,12 @@ def retrieval_metrics(outs: Sequence[Outcome]) -> dict[str, Ratio]:
         ),
         "traps handed over": _ratio(o.action == "handoff" for o in ans if o.row["kind"] == "trap"),
         "calibration: answers right": _ratio(o.right for o in given),
-        "cross-lingual answers with a notice": _ratio(o.foreign_notice for o in xl),
+        "right cross-lingual answers with a notice": _ratio(o.foreign_notice for o in xl),
     }
 
 
 def calibration_bins(
-    outs: Sequence[Outcome], edges: Sequence[float] = (0.0, 0.5, 0.7, 1.01)
+    outs: Sequence[Outcome], edges: Sequence[float] = (0.0, 0.4, 0.5, 0.7, 1.01)
 ) -> dict[str, Ratio]:
     """How often an answer is right, per band of the bot's confidence."""
     given = [o for o in outs if o.action == "answer"]
@@ -208,10 +208,16 @@ def tag_metrics(tagger: InterestTagger, rows: Sequence[dict[str, Any]]) -> dict[
     return {"precision": Ratio(tp, pred), "recall": Ratio(tp, exp), "hard negatives untagged": _ratio(clean)}
 
 
-def tagger_for(s: EvalSet, use: Embedder, **overrides: Any) -> InterestTagger:
-    """The set's tag file with the code's defaults for anything it leaves out."""
+def tagger_for(
+    s: EvalSet, use: Embedder, *, service_questions: bool = True, **overrides: Any
+) -> InterestTagger:
+    """The set's tag file with the code's defaults for anything it leaves out, plus (as the bot
+    does) the set's FAQ questions as negatives."""
     defs, options = load_tag_definitions(s.tags_file)
-    return InterestTagger(use, defs, **{**options, **overrides})
+    tagger = InterestTagger(use, defs, **{**options, **overrides})
+    if service_questions:
+        tagger.add_service_questions([d.question for d in load_directory(s.kb) if d.question])
+    return tagger
 
 
 def with_threshold(config: RetrievalConfig, threshold: float) -> RetrievalConfig:

@@ -15,9 +15,10 @@ when its best cosine to that tag's texts clears the tag's threshold, beats its b
 the ``negatives`` (service questions that merely mention the product: "the coat I ordered has
 not arrived") by ``margin``, and lies within ``gap`` of the best tag's score (tags far below
 the best share the phrasing, "Do you have ...", not the topic). The result says which text matched, as evidence.
-A file that leaves them out gets the defaults ``threshold`` 0.5, ``margin`` 0.05 and ``gap`` 0.15
-(the values the quality numbers were measured with); ``"gap": 1.0`` and ``"margin": 0`` turn
-those checks off.
+A file that leaves them out gets the defaults ``threshold`` 0.5, ``margin`` 0.05 and ``gap`` 0.08
+(chosen on the unseen development sets, docs/BOT_QUALITY.md); ``"gap": 1.0`` and ``"margin": 0``
+turn those checks off.  The bot also adds the knowledge base's FAQ questions as negatives
+(:meth:`InterestTagger.add_service_questions`).
 
 Bad definitions (no name, a name with spaces, nothing to match, a threshold out of 0..1,
 unreadable file) raise :class:`TagDefinitionError` with the reason; nothing is loaded.
@@ -152,7 +153,7 @@ class InterestTagger:
         *,
         threshold: float = 0.5,
         margin: float = 0.05,
-        gap: float = 0.15,
+        gap: float = 0.08,
         negatives: Sequence[str] = (),
     ) -> None:
         self.embedder = embedder
@@ -161,6 +162,25 @@ class InterestTagger:
         self._texts = [d.texts() for d in self.definitions]
         self._vectors = [embedder.encode(t) for t in self._texts]
         self._negatives = embedder.encode(list(negatives)) if negatives else None
+
+    def add_service_questions(self, questions: Sequence[str], *, unlike: float = 0.8) -> int:
+        """Use the knowledge base's FAQ questions as more negatives; returns how many were taken.
+
+        They are the business's service questions ("Can I set up automatic payments?"), exactly
+        what a message mentioning a tag's words without its interest looks like.  A question
+        too close to a tag's own texts (cosine >= ``unlike``: the FAQ answers "Can I upgrade to
+        Platinum?") is left out, or it would silence that tag.
+        """
+        qs = [q for q in dict.fromkeys(questions) if q.strip()]
+        if not qs:
+            return 0
+        vecs = self.embedder.encode(qs)
+        own = np.vstack(self._vectors) if self._vectors else np.zeros((0, vecs.shape[1]), dtype=vecs.dtype)
+        keep = (vecs @ own.T).max(axis=1) < unlike if len(own) else np.ones(len(qs), dtype=bool)
+        taken = vecs[keep]
+        if len(taken):
+            self._negatives = taken if self._negatives is None else np.vstack([self._negatives, taken])
+        return int(keep.sum())
 
     @classmethod
     def from_file(cls, embedder: Embedder, path: str | Path, **overrides: Any) -> InterestTagger:

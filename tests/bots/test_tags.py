@@ -15,6 +15,7 @@ from parley.bots.tags import (
     DATA,
     DEFAULT_TAGS,
     InterestTagger,
+    TagDefinition,
     TagDefinitionError,
     evaluate,
     load_tag_definitions,
@@ -101,3 +102,23 @@ async def test_bot_records_interest_tags(
             assert tag is not None and tag.source == "model" and tag.evidence == sent.mid and tag.expires > 0
         finally:
             await bot.stop()
+
+
+def test_faq_questions_become_negatives_except_those_that_are_a_tags_own(
+    use: MultilingualUSEEmbedder,
+) -> None:
+    defs = [
+        TagDefinition(
+            "intent:close-account",
+            "wants to cancel the credit card and close the account for good",
+            ("I want to close my credit card account", "Please cancel my card permanently", "我要销户"),
+        )
+    ]
+    tagger = InterestTagger(use, defs, threshold=0.5, margin=0.05)
+    assert tagger.match("please cancel my autopay, I will pay by hand"), "without negatives it fires"
+    taken = tagger.add_service_questions(
+        ["How do I cancel automatic payments?", "I want to close my credit card account", ""]
+    )
+    assert taken == 1, "the question equal to the tag's own example is left out"
+    assert not tagger.match("please cancel my autopay, I will pay by hand")
+    assert tagger.match("I want to close my account for good, I never use the card")
