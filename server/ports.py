@@ -144,7 +144,8 @@ class Store(SafetyStore, Protocol):
         """The ``candidates`` (other than ``user``) that share at least one conversation with ``user``."""
 
     async def count_created_since(self, app: str, user: str, since: int) -> int:
-        """Conversations ``user`` created at or after ``since`` (ms): the creation quota."""
+        """Groups and support conversations ``user`` created at or after ``since`` (ms): the creation
+        quota. Direct conversations are not counted (one per pair; blocking governs them)."""
 
     async def get_app_policy(self, app: str) -> AppPolicy | None:
         """The app's reach policy, if it set one."""

@@ -61,7 +61,7 @@ class MemberQueries:
     @guarded
     async def count_created_since(self, app: str, user: str, since: int) -> int:
         """See the port."""
-        query = {"app": app, "created_by": user, "created": {"$gte": since}}
+        query = {"app": app, "created_by": user, "created": {"$gte": since}, "kind": {"$ne": "direct"}}
         return int(await self._db[CONVERSATIONS].count_documents(query))
 
     @guarded

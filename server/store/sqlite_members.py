@@ -70,7 +70,10 @@ class MemberQueries:
 
     async def count_created_since(self, app: str, user: str, since: int) -> int:
         """See the port."""
-        sql = "SELECT count(*) FROM conversations WHERE app = ? AND created_by = ? AND created >= ?"
+        sql = (
+            "SELECT count(*) FROM conversations WHERE app = ? AND created_by = ? AND created >= ? "
+            "AND kind != 'direct'"
+        )
         row = await self._run(lambda db: db.execute(sql, (app, user, since)).fetchone())
         return int(row[0])
 

@@ -53,6 +53,14 @@ async def test_quota_counts_use_the_time_window(store: Store) -> None:
     assert await store.count_joined_since(APP, ["alice", "bob", "ghost"], 2000) == {"alice": 1, "bob": 1}
     assert await store.count_joined_since(APP, ["alice"], 0) == {"alice": 2}
     assert await store.count_joined_since(APP, [], 0) == {}
+    # The creation quota counts groups and support conversations: a direct one is one per pair.
+    direct = dataclasses.replace(
+        conv("c3", kind="direct", direct_key="alice\nbob"), created=5000, created_by="alice"
+    )
+    await store.create_conversation(
+        direct, [member("alice", "c3", joined=5000), member("bob", "c3", joined=5000)]
+    )
+    assert await store.count_created_since(APP, "alice", 0) == 2
 
 
 async def test_app_policy_is_stored_per_app(store: Store) -> None:
