@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from parley.proto.errors import ErrorCode
+from parley.server.ids import now_ms
+from parley.server.models import NewMessage
 from parley.server.services.conversations import ConversationService
 from parley.server.services.messages import MessageService
 from parley.server.store.sqlite import SQLiteStore
@@ -211,7 +213,10 @@ async def test_the_list_counts_unread_previews_the_last_message_and_pages(
     small = ConversationService(store, wire.broker, messages, max_members=4, preview_bytes=64)
     first = (await small.create(A, "alice", "group", ["bob"])).conversation.conv
     second = (await small.create(A, "bob", "group", ["alice"])).conversation.conv
-    await messages.send(A, "bob", first, kind="text", body={"text": "x" * 500})
+    # Stamped later than anything else here, so the order does not hang on the clock's resolution.
+    later = NewMessage(app=A, conv=first, mid="m1", sender="bob", cmid="k1", kind="text",
+                       body={"text": "x" * 500}, ts=now_ms() + 60_000)  # fmt: skip
+    await store.append([later])
     await store.set_read(A, first, "alice", 1)  # read the "created" event only
     summaries, more = await small.list_for_user(A, "alice")
     assert not more
