@@ -20,6 +20,8 @@ lengths), so masking replaces exactly the characters that were written.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,22 +49,50 @@ def _word_char(c: str) -> bool:
     return (c.isalnum() or c == "_") and not _unsegmented(c)
 
 
+#: The format characters (Unicode category Cf, e.g. zero-width spaces) of Unicode 14/15:
+#: a text without any, already in NFKC, takes the fast path of :func:`normalize`.
+#: ``tests/server/test_wordfilter.py`` checks this against the running Python's database.
+FORMAT_CHARS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def _fold_cluster(cluster: str) -> str:
+    folded = unicodedata.normalize("NFKC", cluster).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold(char: str) -> tuple[str, bool]:
+    """One character's normal form, and whether it is a combining mark (memoised: text
+    repeats the same few thousand characters)."""
+    return _fold_cluster(char), unicodedata.combining(char) != 0
+
+
 def normalize(text: str) -> tuple[str, list[int]]:
     """``text`` in the normal form, and for each of its characters the index of the original
     character it came from (non-decreasing). A base character and the combining marks after
     it are normalised together, so composed and decomposed accents agree."""
+    # Fast path (most messages): nothing to drop, NFKC already, and case folding maps each
+    # character to exactly one (it never maps one to none, so equal lengths mean one to one).
+    if (text.isascii() or unicodedata.is_normalized("NFKC", text)) and not FORMAT_CHARS.search(text):
+        folded = text.casefold()
+        if len(folded) == len(text):
+            return folded, list(range(len(text)))
     out: list[str] = []
     origin: list[int] = []
     i, n = 0, len(text)
     while i < n:
+        folded, _ = _fold(text[i])
         j = i + 1
-        while j < n and unicodedata.combining(text[j]):
-            j += 1
-        folded = unicodedata.normalize("NFKC", text[i:j]).casefold()
-        for ch in folded:
-            if unicodedata.category(ch) != "Cf":
-                out.append(ch)
-                origin.append(i)
+        if j < n and _fold(text[j])[1]:  # combining marks follow: normalise them together
+            while j < n and _fold(text[j])[1]:
+                j += 1
+            folded = _fold_cluster(text[i:j])
+        out.append(folded)
+        origin += [i] * len(folded)
         i = j
     return "".join(out), origin
 

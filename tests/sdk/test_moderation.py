@@ -191,3 +191,27 @@ async def test_disable_reaches_a_connection_on_another_node(tmp_path: Path, redi
                 await admin.disable_user("bob")
             event = await first(states, lambda e: e.state is ClientState.CLOSED, timeout=10)
             assert event.code == CloseCode.USER_DISABLED
+
+
+async def test_a_block_and_a_mute_reach_the_other_node(tmp_path: Path, redis_url: str) -> None:
+    async with running_node(tmp_path, node_id="n1", redis_url=redis_url) as one:  # noqa: SIM117
+        async with running_node(
+            tmp_path, node_id="n2", redis_url=redis_url, app=(one.app, one.api_key)
+        ) as two:
+            async with client(one, await one.token("ann")) as ann, client(two, await two.token("bob")) as bob:
+                direct = (await ann.create_direct("bob")).conv
+                group = (await ann.create_group("g", ["bob"])).conv
+                await bob.send(direct, "hi")  # both conversations checked (cleared) on node two
+                await bob.send(group, "hi all")
+                await ann.block("bob")
+                async with admin_of(one) as admin:
+                    await admin.mute(group, "bob", seconds=600)
+                for conv, code in ((direct, "blocked"), (group, "muted")):
+                    async with asyncio.timeout(10):  # the recheck crosses Redis: wait for it
+                        while True:
+                            try:
+                                await bob.send(conv, "still there?")
+                            except ReplyError as exc:
+                                assert exc.code == code
+                                break
+                            await asyncio.sleep(0.05)

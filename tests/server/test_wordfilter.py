@@ -110,3 +110,33 @@ def test_normalize_maps_every_output_char_to_an_input_position(text: str) -> Non
     assert len(norm) == len(origin)
     assert all(0 <= i < len(text) for i in origin)
     assert origin == sorted(origin)
+
+
+def test_the_fast_path_knows_every_format_character_of_this_python() -> None:
+    from parley.server.wordfilter import FORMAT_CHARS
+
+    missing = [
+        hex(c)
+        for c in range(0x110000)
+        if unicodedata.category(chr(c)) == "Cf" and not FORMAT_CHARS.match(chr(c))
+    ]
+    assert missing == []
+
+
+@given(st.text(max_size=50))
+def test_the_fast_path_agrees_with_the_slow_one(text: str) -> None:
+    from parley.server import wordfilter
+
+    fast = wordfilter.normalize(text)
+    slow_text, slow_origin = [], []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.combining(text[j]):
+            j += 1
+        for ch in unicodedata.normalize("NFKC", text[i:j]).casefold():
+            if unicodedata.category(ch) != "Cf":
+                slow_text.append(ch)
+                slow_origin.append(i)
+        i = j
+    assert fast == ("".join(slow_text), slow_origin)
