@@ -29,6 +29,8 @@ class Wire:
         await self.broker.start(lambda channel, data: self.seen.append((channel, data)))
 
     async def watch(self, *channels: str) -> None:
+        """Record what is published on ``channels`` from now on (not what is still queued)."""
+        await self.broker.flush()
         await self.broker.subscribe(channels)
 
     async def frames(self, channel: str) -> list[dict[str, Any]]:
