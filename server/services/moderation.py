@@ -61,12 +61,17 @@ class ModerationService:
         self._mute_max = mute_max
         self._secret_overlap = secret_overlap
         self._overlap_max = overlap_max
+        #: The time part of the last audit record id written by this node (ms).
+        self._last_stamp = 0
 
     # ---------------------------------------------------------------- audit
     async def audit(self, app: str, actor: str, action: str, target: str, **detail: Any) -> None:
         """Append one record to the app's audit log."""
         ts = now_ms()
-        record_id = f"{ts:013d}-{os.urandom(4).hex()}"  # sorts by time: the listing's cursor
+        # The id sorts by time (the listing's cursor); strictly increasing on this node, so
+        # actions within one millisecond are listed in the order they happened.
+        self._last_stamp = stamp = max(ts, self._last_stamp + 1)
+        record_id = f"{stamp:013d}-{os.urandom(4).hex()}"
         await self._store.add_audit(AuditRecord(app, record_id, ts, actor, action, target, detail))
 
     async def audit_page(self, app: str, *, after: str, limit: int) -> tuple[list[AuditRecord], bool]:
