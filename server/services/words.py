@@ -86,6 +86,8 @@ class WordFilter:
         self._compiled: dict[str, _Compiled] = {}
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        #: The time part of the last review item id queued by this node (ms).
+        self._last_stamp = 0
 
     # ------------------------------------------------------------ lists
     async def lists(self, app: str) -> list[WordList]:
@@ -220,7 +222,10 @@ class WordFilter:
 
     async def _queue(self, app: str, key: str, **fields: Any) -> bool:
         ts = now_ms()
-        item = ReviewItem(app, f"{ts:013d}-{os.urandom(4).hex()}", key, ts=ts, **fields)
+        # The id orders the queue: strictly increasing on this node, so items queued within
+        # one millisecond are listed oldest first too (as the audit log's ids).
+        self._last_stamp = stamp = max(ts, self._last_stamp + 1)
+        item = ReviewItem(app, f"{stamp:013d}-{os.urandom(4).hex()}", key, ts=ts, **fields)
         return await self._store.add_review(item)
 
     async def reviews(self, app: str, *, state: str, after: str, limit: int) -> tuple[list[ReviewItem], bool]:
