@@ -24,7 +24,21 @@ from parley.server.admin.routes import admin_routes
 from parley.server.node import Node
 from parley.server.settings import Settings
 
-__all__ = ["ParleyApp", "build_app"]
+__all__ = ["OPS_PATHS", "ParleyApp", "build_app", "ops_address"]
+
+#: What ``ops_token`` guards and ``ops_listen`` moves off the public port.
+OPS_PATHS = frozenset({"/metrics", "/readyz"})
+
+
+def ops_address(settings: Settings) -> tuple[str, int] | None:
+    """``settings.ops_listen`` as ``(host, port)``; ``ValueError`` if it is not ``HOST:PORT``."""
+    if not settings.ops_listen:
+        return None
+    host, sep, port = settings.ops_listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"ops_listen must be HOST:PORT, not {settings.ops_listen!r}")
+    return host.strip("[]"), int(port)
+
 
 log = logging.getLogger("parley.health")
 
@@ -107,7 +121,17 @@ class ParleyApp:
         node: Node = self.http.state.node
         return node
 
+    #: With ``ops_listen``: the ops listener's port. Its requests reach only the ops routes,
+    #: and the public port's never do (set by :func:`build_app`).
+    ops_port: int | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.ops_port is not None and scope["type"] == "http":
+            on_ops = (scope.get("server") or ("", None))[1] == self.ops_port
+            path = scope["path"]
+            if path != "/healthz" and (path in OPS_PATHS) != on_ops:
+                await JSONResponse({"detail": "not found"}, status_code=404)(scope, receive, send)
+                return
         await self.http(scope, receive, send)
 
 
@@ -138,4 +162,7 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
     guard = Middleware(AdminGuard, max_body=settings.admin_max_body, max_upload=settings.admin_max_upload)
     http = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
     http.state.admin_limiter = KeyRateLimiter(settings.admin_rate, settings.admin_rate_burst)
-    return ParleyApp(http)
+    app = ParleyApp(http)
+    address = ops_address(settings)
+    app.ops_port = address[1] if address else None
+    return app

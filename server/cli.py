@@ -90,6 +90,12 @@ def main() -> None:
     help="Bearer token /metrics and /readyz require (default: open).",
 )
 @click.option(
+    "--ops-listen",
+    envvar="PARLEY_OPS_LISTEN",
+    default=None,
+    help="HOST:PORT serving /metrics and /readyz only (then 404 on the public port).",
+)
+@click.option(
     "--allowed-origin",
     "allowed_origins",
     envvar="PARLEY_ALLOWED_ORIGINS",
@@ -155,6 +161,7 @@ def serve(
     max_frame: int,
     admin_key: str | None,
     ops_token: str | None,
+    ops_listen: str | None,
     allowed_origins: tuple[str, ...],
     rate_frames: float,
     rate_sends: float,
@@ -178,6 +185,7 @@ def serve(
         max_frame=max_frame,
         admin_key=admin_key,
         ops_token=ops_token or None,
+        ops_listen=ops_listen or None,
         rate_frames=rate_frames,
         rate_frames_burst=2 * rate_frames,
         rate_sends=rate_sends,
@@ -190,6 +198,12 @@ def serve(
     )
     if node_id:
         settings = dataclasses.replace(settings, node_id=node_id)
+    from parley.server.app import ops_address
+
+    try:
+        ops_address(settings)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--ops-listen") from None
     configure_logging(log_level, log_format, settings.node_id)
     make_server(settings, log_level=log_level).run()
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from parley.server.app import GATEWAY_PATH, ParleyApp, build_app
+from parley.server.app import GATEWAY_PATH, ParleyApp, build_app, ops_address
 from parley.server.gateway.deadline import timed_http_protocol
 from parley.server.gateway.entry import entry_protocol
 from parley.server.gateway.pipeline import ordered_upgrades
@@ -19,8 +20,44 @@ from parley.server.settings import Settings
 __all__ = ["ParleyServer", "make_server"]
 
 
+class OpsHttpProtocol(HttpToolsProtocol):
+    """The ops listener's HTTP: plain requests only, an upgrade is just a request (404)."""
+
+    def _should_upgrade(self) -> bool:
+        return False
+
+    def _unsupported_upgrade_warning(self) -> None:
+        pass  # answered 404 like any path the ops listener does not serve
+
+
 class ParleyServer(uvicorn.Server):
-    """uvicorn's server, except that on shutdown clients first get ``bye`` and close 1012."""
+    """uvicorn's server, except that on shutdown clients first get ``bye`` and close 1012,
+    and that ``ops`` (``Settings.ops_listen``) adds a listener for the ops endpoints."""
+
+    #: ``(host, port)`` of the ops listener, or None.
+    ops: tuple[str, int] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # Bound before the public port is announced: an early probe waits in the backlog.
+        try:
+            ops_sock = socket.create_server(self.ops, backlog=128) if self.ops else None
+        except OSError as exc:
+            logging.getLogger("uvicorn.error").error("cannot listen on the ops address %s: %s", self.ops, exc)
+            raise SystemExit(1) from None
+        try:
+            await super().startup(sockets)
+        except BaseException:
+            if ops_sock is not None:
+                ops_sock.close()
+            raise
+        if ops_sock is None:
+            return
+        config, state = self.config, self.lifespan.state
+
+        def factory() -> asyncio.Protocol:
+            return OpsHttpProtocol(config=config, server_state=self.server_state, app_state=state)
+
+        self.servers.append(await asyncio.get_running_loop().create_server(factory, sock=ops_sock))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:
@@ -62,4 +99,6 @@ def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: 
         timeout_graceful_shutdown=int(settings.shutdown_grace) + 1,
         backlog=4096,
     )
-    return ParleyServer(config)
+    server = ParleyServer(config)
+    server.ops = ops_address(settings)
+    return server

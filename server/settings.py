@@ -73,6 +73,9 @@ class Settings:
     token_max_lifetime: int = 30 * 86400
     #: Bearer token that ``/metrics`` and ``/readyz`` require; unset leaves them open.
     ops_token: str | None = None
+    #: ``HOST:PORT`` serving ``/metrics`` and ``/readyz`` (and ``/healthz``) only; the public
+    #: port then answers 404 for them. Unset: they are on the public port.
+    ops_listen: str | None = None
     #: Seconds a socket has to send a complete HTTP request head (or WebSocket handshake), for
     #: its first request and each next one on a kept-alive connection; past it the socket closes.
     head_timeout: float = 10.0

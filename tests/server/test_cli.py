@@ -78,3 +78,8 @@ def test_admin_api_limits_come_from_options_and_env(monkeypatch: pytest.MonkeyPa
     assert (settings.admin_max_body, settings.admin_max_upload) == (2048, 1000)
     assert (settings.admin_rate, settings.admin_rate_burst) == (7.5, 9.0)
     assert Settings().admin_max_body == 1024 * 1024, "documented default"
+
+
+def test_serve_refuses_a_malformed_ops_listen_address() -> None:
+    result = CliRunner().invoke(main, ["serve", "--ops-listen", "9100"])
+    assert result.exit_code == 2 and "HOST:PORT" in result.output

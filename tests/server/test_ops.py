@@ -9,9 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
 
 from tests.harness import running_node
-from tests.servers import RedisServer, mongo_server
+from tests.servers import RedisServer, free_port, mongo_server
+from tests.wsclient import RawClient
 
 LEAKS = ("127.0.0.1", "localhost", "redis:", "Error", "refused", "Connect", "timed out", "mongodb")
 
@@ -78,3 +81,29 @@ async def test_without_an_ops_token_readyz_and_metrics_stay_open(tmp_path: Path)
     async with running_node(tmp_path) as node, httpx.AsyncClient(base_url=node.http) as http:
         assert (await http.get("/readyz")).status_code == 200
         assert (await http.get("/metrics")).status_code == 200
+
+
+async def test_ops_endpoints_on_their_own_listen_address(tmp_path: Path) -> None:
+    """``ops_listen``: /metrics and /readyz only there (404 on the public port); the ops
+    address serves nothing else (no admin API, no WebSocket)."""
+    ops_port = free_port()
+    ops = f"http://127.0.0.1:{ops_port}"
+    async with (
+        running_node(tmp_path, ops_listen=f"127.0.0.1:{ops_port}") as node,
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        for path in ("/metrics", "/readyz"):
+            public = await http.get(node.http + path)
+            assert public.status_code == 404, (path, public.text)
+            assert (await http.get(ops + path)).status_code == 200
+        for url in (node.http + "/healthz", ops + "/healthz"):
+            assert (await http.get(url)).status_code == 200
+        admin = await http.get(ops + "/v1/users/alice", headers={"authorization": f"Bearer {node.api_key}"})
+        assert admin.status_code == 404
+        assert (
+            await http.get(node.http + "/v1/users/alice", headers={"authorization": f"Bearer {node.api_key}"})
+        ).status_code in (200, 404)
+        with pytest.raises(InvalidStatus):
+            await websockets.connect(f"ws://127.0.0.1:{ops_port}/ws")
+        client = await RawClient.connect(node.url, await node.token("alice"))  # the gateway is unchanged
+        await client.close()
