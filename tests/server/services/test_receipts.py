@@ -106,6 +106,11 @@ async def test_own_reads_keep_the_highest_seq_and_survive_an_unavailable_store(t
         await _group(store, 5)
         receipts = ReceiptService(store, MemoryBroker())
         await receipts.drain()  # nothing pending: returns at once
+        receipts.mark_sent("a", "bob", "c1", 3)
+        receipts.mark_sent("a", "bob", "c1", 1)  # an older ack arriving late moves nothing back
+        await receipts.drain()
+        member = await store.get_member("a", "c1", "bob")
+        assert member is not None and member.read_seq == 3
         receipts.mark_sent("a", "alice", "c1", 4)
         receipts.mark_sent("a", "alice", "c1", 2)
         store.down = True
