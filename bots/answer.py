@@ -119,6 +119,10 @@ def _lang(text: str) -> str:
     return "zh" if detect_lang(text) in ("zh", "mixed") and re.search(r"[\u4e00-\u9fff]", text) else "en"
 
 
+_REPLY_IN = {
+    "en": "The customer writes in English: reply in English, translating any passage you use.",
+    "zh": "The customer writes in Chinese: reply in Simplified Chinese, translating any passage you use.",
+}
 _SMALL_TALK = re.compile(
     r"^\W*(?:hi|hello|hey|thanks?|thank you|thx|ok(?:ay)?|bye|good (?:morning|evening|night)|"
     r"你好|您好|谢谢|好的|嗯|再见|在吗)\b",
@@ -306,6 +310,8 @@ class Answerer:
             if hits
             else "No knowledge passage matches this question."
         )
+        # Passages are often in the other language: name the reply language every time.
+        knowledge += "\n" + _REPLY_IN[_lang(question)]
         out = [{"role": "system", "content": self.system_prompt}, {"role": "system", "content": knowledge}]
         for turn in list(history)[-self.context_turns :]:
             if turn.role == "customer":

@@ -222,3 +222,15 @@ async def test_a_request_nothing_matches_is_handed_over_but_small_talk_is_not(
         assert not chat.handoff and chat.source == "fallback", text
     kept = await Answerer(kb_index, out_of_scope_below=0.0).answer("who won the football match last night")
     assert not kept.handoff and kept.source == "fallback"
+
+
+async def test_the_model_is_told_the_customers_language_every_time(
+    kb_index: KnowledgeIndex, stub: LLMStub
+) -> None:
+    stub.default = lambda req: Reply(text="ok")
+    async with llm(stub) as model:
+        answerer = Answerer(kb_index, model)
+        await answerer.answer("退款多久到账")
+        await answerer.answer("When will I get my refund?")
+    zh, en = (r["messages"][1]["content"] for r in stub.requests)
+    assert "reply in Simplified Chinese" in zh and "reply in English" in en
