@@ -2,9 +2,9 @@
 
 One function for the runner and the evaluation alike (``python -m parley.bots.eval`` scores
 exactly what :class:`~.runner.SupportBot` does with a message): an explicit request for a
-human, an escalating complaint (:mod:`~.escalation`: a demand for a refund, compensation or
-someone in charge, a threat), then negative sentiment (one strongly negative message, or
-``negative_limit`` in a row).  An empty reason means "try to answer".
+human, negative sentiment (one strongly negative message, or ``negative_limit`` in a row), then
+an escalating complaint (:mod:`~.escalation`: a demand for a refund, compensation or someone in
+charge, a threat) that was not negative enough for the first.  An empty reason means "try to answer".
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ class Triage:
         decision = self.detector.detect(text)
         if decision.handoff:
             return f"customer_request:{decision.reason}"
+        if mood is not None and (mood.strong or negative_streak >= self.negative_limit):
+            return f"sentiment:{'strong' if mood.strong else 'repeated'}"
         if self.escalation is not None:
             esc = self.escalation.detect(text, mood.score if mood is not None else 0.0)
             if esc.escalate:
                 return f"complaint:{esc.reason}"
-        if mood is not None and (mood.strong or negative_streak >= self.negative_limit):
-            return f"sentiment:{'strong' if mood.strong else 'repeated'}"
         return ""
