@@ -5,8 +5,11 @@
   answered ``413 body_too_large`` at once, before a byte of the body is read; a
   body without one (chunked) is counted as it streams in and refused as soon as
   it passes the limit. The knowledge upload (chunks and their vectors) has its
-  own, larger limit. A 413 closes the connection (``Connection: close``): the
-  unread rest of the body cannot be skipped safely. Anything a handler raises
+  own, larger limit. Before a 413 is sent, the rest of the body is read and
+  discarded, up to :data:`LINGER_BYTES` and :data:`LINGER_SECONDS` (nginx's
+  "lingering close"): a client that sends its body without waiting (most do)
+  gets the 413 and keeps its connection, instead of a reset in mid-send. A body
+  larger than that is answered at once and the connection closed. Anything a handler raises
   unexpectedly becomes a ``500 internal`` problem, never a plain-text page, and
   keep-alive survives it.
 * :class:`KeyRateLimiter`: a token bucket per API key (the gateway's
@@ -17,6 +20,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections import OrderedDict
@@ -31,6 +35,11 @@ from parley.server.gateway.limits import TokenBucket
 __all__ = ["AdminGuard", "KeyRateLimiter", "UPLOAD_PREFIX"]
 
 log = logging.getLogger("parley.admin")
+
+#: The most of a refused body read and discarded so the client gets its 413 (see the module doc).
+LINGER_BYTES = 64 * 1024 * 1024
+#: The longest a refused body is read for.
+LINGER_SECONDS = 10.0
 
 #: Routes under this prefix get the upload limit (``PUT /v1/knowledge/sources/{source}``).
 UPLOAD_PREFIX = "/v1/knowledge/sources/"
@@ -59,16 +68,18 @@ class AdminGuard:
         limit = self._max_upload if path.startswith(UPLOAD_PREFIX) else self._max_body
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _answer(scope, receive, send, BodyTooLarge(limit))
+            await _answer(scope, receive, send, BodyTooLarge(limit), drain=declared <= LINGER_BYTES)
             return
         received = 0
         started = False
+        ended = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, ended
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                ended = not message.get("more_body", False)
                 if received > limit:
                     raise BodyTooLarge(limit)
             return message
@@ -82,7 +93,7 @@ class AdminGuard:
             await self._app(scope, counted, watched)
         except BodyTooLarge as exc:
             if not started:
-                await _answer(scope, receive, send, exc)
+                await _answer(scope, receive, send, exc, ended=ended)
         except Exception:
             log.exception("admin API: unexpected error on %s %s", scope.get("method"), path)
             if not started:
@@ -90,10 +101,35 @@ class AdminGuard:
                 await response(scope, receive, send)
 
 
-async def _answer(scope: Scope, receive: Receive, send: Send, exc: BodyTooLarge) -> None:
+async def _answer(
+    scope: Scope, receive: Receive, send: Send, exc: BodyTooLarge, *, ended: bool = False, drain: bool = True
+) -> None:
+    """Send the 413. Unless the body has ``ended``, first read and drop the rest of it (if
+    ``drain`` allows), so the client is not reset while it is still sending; a body that could
+    not be read to its end closes the connection."""
+    keep_alive = ended or (drain and await _discard_body(receive))
     response = problem(exc.code, exc.message)
-    response.headers["connection"] = "close"
+    if not keep_alive:
+        response.headers["connection"] = "close"
     await response(scope, receive, send)
+
+
+async def _discard_body(receive: Receive) -> bool:
+    """Read the request body to its end without keeping it; False past the linger bounds."""
+    read = 0
+    try:
+        async with asyncio.timeout(LINGER_SECONDS):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return False  # the client went away
+                read += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return True
+                if read > LINGER_BYTES:
+                    return False
+    except TimeoutError:
+        return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -203,3 +203,24 @@ async def test_the_admin_client_raises_a_typed_error_on_413(node: RunningNode) -
             await admin.create_user("u1", meta={"pad": "x" * LIMIT})
         assert refused.value.status == 413 and refused.value.code == "body_too_large"
         assert (await admin.create_user("u1", meta={"pad": "x"})).user == "u1"
+
+
+async def test_a_client_sending_an_oversized_body_at_once_gets_its_413_not_a_reset(node: RunningNode) -> None:
+    """httpx (like most clients) sends the whole body without waiting: the node reads and drops
+    the rest before answering, so the client sees the 413 and keeps its connection."""
+    headers = {"authorization": f"Bearer {node.api_key}", "content-type": "application/json"}
+    body = b'{"user": "u1", "meta": {"pad": "' + b"x" * (5 * 1024 * 1024) + b'"}}'
+    async with httpx.AsyncClient(base_url=node.http, headers=headers, timeout=30) as api:
+        for _ in range(2):  # declared length, then again on the same connection
+            answer = await api.post("/v1/users", content=body)
+            assert answer.status_code == 413 and answer.json()["code"] == "body_too_large"
+            assert answer.headers.get("connection") != "close", "the body was read: keep-alive survives"
+        assert (await api.post("/v1/users", json={"user": "u1"})).status_code == 201
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(5 * 1024):
+                yield b"x" * 1024
+
+        answer = await api.post("/v1/users", content=chunks())  # chunked, 5 MB
+        assert answer.status_code == 413 and answer.headers.get("connection") != "close"
+        assert (await api.get("/v1/users/u1")).status_code == 200
