@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadtests.procs import live_descendants
+
 __all__ = ["Leftover", "descendants", "stop_all"]
 
 
@@ -29,41 +31,15 @@ class Leftover:
         return f"pid {self.pid}: {self.command}"
 
 
-def _stat(pid: int) -> tuple[int, str] | None:
-    """(parent pid, state letter) of ``pid``, or None if it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name is in parentheses and may itself hold spaces or parentheses.
-    fields = text[text.rindex(")") + 2 :].split()
-    return int(fields[1]), fields[0]
-
-
 def descendants(root: int | None = None) -> list[Leftover]:
     """Live (not zombie) processes descended from ``root`` (default: this process)."""
-    root = os.getpid() if root is None else root
-    children: dict[int, list[int]] = {}
-    states: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        stat = _stat(int(entry.name))
-        if stat is not None:
-            children.setdefault(stat[0], []).append(int(entry.name))
-            states[int(entry.name)] = stat[1]
     found: list[Leftover] = []
-    todo = list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
-        if states.get(pid) == "Z":
-            continue  # exited, only not reaped yet: nothing runs
+    for pid in live_descendants(root):
         command = ""
         with contextlib.suppress(OSError):
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         found.append(Leftover(pid, command.strip() or "?"))
-    return sorted(found, key=lambda p: p.pid)
+    return found
 
 
 def stop_all(processes: list[Leftover], grace: float = 5.0) -> None:

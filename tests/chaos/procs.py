@@ -15,7 +15,9 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.servers import free_port, start_listening
+from loadtests.procs import secantus_command, socket_inodes, start_listening
+from loadtests.procs import stop as stop_process
+from tests.servers import free_port
 
 __all__ = ["GatewayProcess", "MongoProcess", "rss_kib", "tcp_peer_ports"]
 
@@ -110,14 +112,7 @@ class GatewayProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, grace=15)
 
     def rss_kib(self) -> int:
         return rss_kib(self.pid)
@@ -156,17 +151,14 @@ class MongoProcess:
         return self.proc.pid
 
     def start(self) -> None:
-        exe = shutil.which("secantusd-py") or str(_BIN / "secantusd-py")
         config = self.log_dir / "secantusd.toml"
         config.write_text("")
         log = (self.log_dir / "secantus.log").open("ab")
 
         def spawn(port: int) -> subprocess.Popen[bytes]:
             return subprocess.Popen(
-                [exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:",
-                 "--config", str(config)],
-                stdout=log, stderr=subprocess.STDOUT, cwd=self.log_dir,
-            )  # fmt: skip
+                secantus_command(port, config), stdout=log, stderr=subprocess.STDOUT, cwd=self.log_dir
+            )
 
         try:
             self.proc, self.port = start_listening(spawn, self.port, "secantusd-py", timeout=30)
@@ -180,16 +172,7 @@ class MongoProcess:
         os.kill(self.pid, signal.SIGCONT)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGCONT)
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)  # resumes a paused server first
 
 
 def rss_kib(pid: int) -> int:
@@ -202,13 +185,7 @@ def rss_kib(pid: int) -> int:
 
 def tcp_peer_ports(pid: int, remote_port: int) -> set[int]:
     """Local ports of ``pid``'s TCP connections to 127.0.0.1:``remote_port`` (from /proc)."""
-    inodes: set[str] = set()
-    fd_dir = Path(f"/proc/{pid}/fd")
-    for fd in fd_dir.iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
+    inodes = socket_inodes(pid)
     ports: set[int] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError):
