@@ -231,3 +231,14 @@ async def test_the_list_counts_unread_previews_the_last_message_and_pages(
     page, more = await small.list_for_user(A, "alice", after=ordered[0], limit=1)
     assert ([s.conv for s in page], more) == ([ordered[1]], False)
     assert await small.list_for_user(A, "eve") == ([], False)
+
+
+async def test_adding_members_already_there_to_a_full_group_is_a_no_op(
+    convs: ConversationService, store: SQLiteStore
+) -> None:
+    conv = (await convs.create(A, "alice", "group", ["bob", "carol", "dan"])).conversation.conv  # full: 4
+    # A back-end retrying an add that already happened must not be told the group is full.
+    assert await convs.add_members(A, "system", conv, ["bob", "carol"], as_service=True) == []
+    with refused(ErrorCode.LIMIT_EXCEEDED, "at most 4 members"):
+        await convs.add_members(A, "system", conv, ["bob", "erin"], as_service=True)
+    assert len(await store.list_members(A, conv)) == 4
