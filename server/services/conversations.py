@@ -210,7 +210,9 @@ class ConversationService:
                 ErrorCode.INVALID_REQUEST, "ownership is transferred with member_role, not granted on add"
             )
         current = await self._store.list_members(app, conv)
-        if len(current) + len(set(users)) > self._max_members:
+        # Only newcomers count: re-adding a member is a no-op (a retried add), not "full".
+        newcomers = set(users) - {m.user for m in current}
+        if len(current) + len(newcomers) > self._max_members:
             raise ServiceError(
                 ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members"
             )
