@@ -1,9 +1,9 @@
 """Frames of the abuse controls: blocking users and reporting messages.
 
-Defined on the bases of :mod:`parley.proto.frames`, which re-exports every
-class here and includes them in ``ClientFrame`` / ``ServerFrame`` — so
-``frames.Block`` works like any other frame and this module only keeps
-``frames.py`` short. Import them from either module.
+Defined on the bases of :mod:`parley.proto.frames_base`, like every frame;
+:mod:`parley.proto.frames` re-exports every class here and includes them in
+``ClientFrame`` / ``ServerFrame``, so ``frames.Block`` works like any other
+frame. Import them from either module.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from parley.proto.frames import Id, RequestId, _Frame, _Record
+from parley.proto.frames_base import Id, RequestId, _Frame, _Record
 from parley.proto.ids import UserId
 
 __all__ = ["Block", "BlockInfo", "BlockList", "Blocks", "Report", "Unblock"]

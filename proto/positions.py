@@ -15,6 +15,9 @@ __all__ = ["Verdict", "StreamTracker"]
 
 
 class Verdict(enum.Enum):
+    """What to do with an incoming message: deliver it (the next seq), drop it (at or
+    below the position) or refill the gap before it from the store (beyond the next seq)."""
+
     DELIVER = "deliver"
     DUPLICATE = "duplicate"
     GAP = "gap"
