@@ -1,17 +1,118 @@
-"""The error services raise; the gateway turns it into an ``error`` frame, the
-admin API into an ``application/problem+json`` response."""
+"""The server's exceptions, and the one place that turns them into error codes.
+
+The tree (what raises it → what the client sees)::
+
+    Exception
+     └── ServerError                  every failure the server means to report
+          ├── ServiceError(code, msg) a request was refused by a rule; ``code`` says which
+          │    ├── admin.guard.BodyTooLarge   an admin request body over its limit (413)
+          │    └── admin.guard.RateLimited    an API key over its rate (429, ``retry-after``)
+          └── Unavailable             a dependency failed; the same request may succeed later
+               ├── StoreUnavailable   the store cannot be reached or timed out (adapters raise it)
+               └── BrokerUnavailable  the broker cannot be reached (adapters raise it)
+
+Anything else is a bug: it becomes ``internal`` (logged by the edge, never shown).
+
+Services raise; only the edges catch, and they map through :func:`refusal` — the
+gateway into an ``error`` frame (``gateway/router.py`` :func:`error_frame`), the
+admin API into an ``application/problem+json`` response (``admin/problems.py``).
+Whether the client retries, reconnects or gives up is ``proto/errors.py``'s table,
+read by the server and the SDK alike.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from parley.proto.errors import ErrorCode
 
-__all__ = ["ServiceError"]
+__all__ = [
+    "BrokerUnavailable",
+    "Refusal",
+    "ServerError",
+    "ServiceError",
+    "StoreUnavailable",
+    "Unavailable",
+    "http_status",
+    "refusal",
+]
 
 
-class ServiceError(Exception):
+class ServerError(Exception):
+    """The root of every failure the server reports on purpose (see the module's tree)."""
+
+
+class ServiceError(ServerError):
     """A request was refused. ``code`` is stable and documented in PROTOCOL.md."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(f"{code.value}: {message}")
         self.code = code
         self.message = message
+
+
+class Unavailable(ServerError):
+    """A dependency (store, broker) failed; the request may be retried. Its text is for logs."""
+
+
+class StoreUnavailable(Unavailable):
+    """The store cannot be reached or timed out; the operation may be retried."""
+
+
+class BrokerUnavailable(Unavailable):
+    """The broker cannot be reached."""
+
+
+#: The HTTP status of each error code on the admin API (``400`` for any code not listed).
+_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.INVALID_FRAME: 422,
+    ErrorCode.BAD_FRAME: 400,
+    ErrorCode.FRAME_TOO_LARGE: 413,
+    ErrorCode.BODY_TOO_LARGE: 413,
+    ErrorCode.NOT_AUTHENTICATED: 401,
+    ErrorCode.TOKEN_INVALID: 401,
+    ErrorCode.TOKEN_EXPIRED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.OUT_OF_RANGE: 416,
+    ErrorCode.LIMIT_EXCEEDED: 422,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.BLOCKED: 403,
+    ErrorCode.USER_DISABLED: 403,
+    ErrorCode.TOKEN_REVOKED: 401,
+    ErrorCode.MUTED: 403,
+    ErrorCode.CONTENT_REFUSED: 422,
+}
+
+
+def http_status(code: ErrorCode) -> int:
+    """The HTTP status an admin API problem with ``code`` carries."""
+    return _STATUS.get(code, 400)
+
+
+class Refusal(NamedTuple):
+    """What the client is told about a failure: its code, a message safe to show, an HTTP status."""
+
+    code: ErrorCode
+    message: str
+    status: int
+
+
+_UNAVAILABLE = {
+    StoreUnavailable: "the store is unavailable; retry",
+    BrokerUnavailable: "the broker is unavailable; retry",
+}
+
+
+def refusal(exc: BaseException) -> Refusal:
+    """Map any exception to what the client sees. Only a :class:`ServiceError`'s own text is shown;
+    the text of anything else may hold internals (paths, hosts) and stays in the logs."""
+    if isinstance(exc, ServiceError):
+        return Refusal(exc.code, exc.message, http_status(exc.code))
+    if isinstance(exc, Unavailable):
+        message = _UNAVAILABLE.get(type(exc), "a dependency is unavailable; retry")
+        return Refusal(ErrorCode.UNAVAILABLE, message, http_status(ErrorCode.UNAVAILABLE))
+    return Refusal(ErrorCode.INTERNAL, "internal error; retry", http_status(ErrorCode.INTERNAL))

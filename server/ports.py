@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
+# The failures adapters raise; defined in the server's exception tree (server/errors.py).
+from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.models import (
     App,
     Appended,
@@ -42,14 +44,6 @@ __all__ = [
     "Store",
     "StoreUnavailable",
 ]
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be reached or timed out; the operation may be retried."""
-
-
-class BrokerUnavailable(Exception):
-    """The broker cannot be reached."""
 
 
 class Store(SafetyStore, Protocol):

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.proto.errors import ErrorCode
-from parley.server.admin.problems import problem
+from parley.server.admin.problems import problem_for
 from parley.server.errors import ServiceError
 from parley.server.gateway.limits import TokenBucket
 
@@ -94,10 +94,10 @@ class AdminGuard:
         except BodyTooLarge as exc:
             if not started:
                 await _answer(scope, receive, send, exc, ended=ended)
-        except Exception:
+        except Exception as exc:
             log.exception("admin API: unexpected error on %s %s", scope.get("method"), path)
             if not started:
-                response = problem(ErrorCode.INTERNAL, "internal error; retry later")
+                response = problem_for(exc)
                 await response(scope, receive, send)
 
 
@@ -108,7 +108,7 @@ async def _answer(
     ``drain`` allows), so the client is not reset while it is still sending; a body that could
     not be read to its end closes the connection."""
     keep_alive = ended or (drain and await _discard_body(receive))
-    response = problem(exc.code, exc.message)
+    response = problem_for(exc)
     if not keep_alive:
         response.headers["connection"] = "close"
     await response(scope, receive, send)

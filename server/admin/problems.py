@@ -1,39 +1,18 @@
-"""Errors as RFC 9457 ``application/problem+json``."""
+"""Errors as RFC 9457 ``application/problem+json``; which code and status is ``server/errors.py``'s."""
 
 from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
 from parley.proto.errors import ErrorCode
+from parley.server.errors import http_status, refusal
 
-__all__ = ["STATUS", "problem"]
-
-STATUS: dict[ErrorCode, int] = {
-    ErrorCode.INVALID_REQUEST: 422,
-    ErrorCode.INVALID_FRAME: 422,
-    ErrorCode.BAD_FRAME: 400,
-    ErrorCode.FRAME_TOO_LARGE: 413,
-    ErrorCode.BODY_TOO_LARGE: 413,
-    ErrorCode.NOT_AUTHENTICATED: 401,
-    ErrorCode.TOKEN_INVALID: 401,
-    ErrorCode.TOKEN_EXPIRED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.OUT_OF_RANGE: 416,
-    ErrorCode.LIMIT_EXCEEDED: 422,
-    ErrorCode.RATE_LIMITED: 429,
-    ErrorCode.UNAVAILABLE: 503,
-    ErrorCode.INTERNAL: 500,
-    ErrorCode.BLOCKED: 403,
-    ErrorCode.USER_DISABLED: 403,
-    ErrorCode.TOKEN_REVOKED: 401,
-    ErrorCode.MUTED: 403,
-    ErrorCode.CONTENT_REFUSED: 422,
-}
+__all__ = ["problem", "problem_for"]
 
 
 def problem(code: ErrorCode, detail: str, status: int | None = None) -> JSONResponse:
-    status = status or STATUS.get(code, 400)
+    """A problem response for ``code`` (its status from ``server/errors.py`` unless given)."""
+    status = status or http_status(code)
     body = {
         "type": f"https://parley.dev/problems/{code.value}",
         "title": code.value.replace("_", " "),
@@ -42,3 +21,9 @@ def problem(code: ErrorCode, detail: str, status: int | None = None) -> JSONResp
         "code": code.value,
     }
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def problem_for(exc: BaseException) -> JSONResponse:
+    """The problem response for any exception, mapped by :func:`parley.server.errors.refusal`."""
+    refused = refusal(exc)
+    return problem(refused.code, refused.message, refused.status)

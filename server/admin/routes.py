@@ -22,11 +22,10 @@ from parley.proto.plain import problem as plain_problem
 from parley.server.admin import schemas
 from parley.server.admin.guard import KeyRateLimiter, RateLimited
 from parley.server.admin.openapi import openapi_document
-from parley.server.admin.problems import problem
+from parley.server.admin.problems import problem, problem_for
 from parley.server.auth.identity import SYSTEM_USER
-from parley.server.errors import ServiceError
+from parley.server.errors import ServerError, ServiceError
 from parley.server.models import App, User
-from parley.server.ports import StoreUnavailable
 from parley.server.services import Services
 from parley.server.services.wire import wire_message
 from parley.server.settings import Settings
@@ -110,13 +109,11 @@ def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
             limiter.check(key)  # after the key proved valid: unknown keys cannot fill the limiter
             return await handler(request, services, app)
         except RateLimited as exc:
-            response = problem(exc.code, exc.message)
+            response = problem_for(exc)
             response.headers["retry-after"] = str(exc.retry_after)
             return response
-        except ServiceError as exc:
-            return problem(exc.code, exc.message)
-        except StoreUnavailable:
-            return problem(ErrorCode.UNAVAILABLE, "the store is unavailable; retry")
+        except ServerError as exc:  # refused or unavailable; anything else is the guard's 500
+            return problem_for(exc)
 
     return endpoint
 
@@ -234,8 +231,8 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
         try:
             body = await parse_body(request, schemas.CreateApp)
             created = await services.apps.create_app(body.name)
-        except ServiceError as exc:
-            return problem(exc.code, exc.message)
+        except ServerError as exc:
+            return problem_for(exc)
         a = created.app
         return json_response(
             schemas.AppCreated(app=a.app, name=a.name, secret=a.secret, api_key=created.api_key), 201

@@ -18,14 +18,13 @@ import msgspec
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode, action_for
 from parley.server.channels import presence_channel
-from parley.server.errors import ServiceError
+from parley.server.errors import ServerError, ServiceError, refusal
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.safety_routes import SafetyHandlers
 from parley.server.gateway.support_routes import SupportHandlers
 from parley.server.metrics import Metrics
 from parley.server.models import Appended
-from parley.server.ports import StoreUnavailable
 from parley.server.services import Services
 from parley.server.services.wire import wire_message
 
@@ -37,6 +36,7 @@ Handler = Callable[[Connection, Any], Awaitable[None]]
 
 
 def error_frame(code: ErrorCode, message: str, request_id: int | None = None) -> bytes:
+    """An encoded ``error`` frame; its ``action`` (retry, reconnect, ...) is proto/errors.py's."""
     return encode(
         frames.Error(code=code.value, message=message, action=action_for(code.value).value, id=request_id)
     )
@@ -114,7 +114,7 @@ class Router:
             try:
                 stored = self._submit(conn, frame)
             except ServiceError as exc:
-                self.error(conn, exc.code, exc.message, frame.id)
+                self.refuse(conn, exc, frame)
                 return
             stored.add_done_callback(functools.partial(self._stored, conn, frame))
             return
@@ -128,13 +128,8 @@ class Router:
         exc = stored.exception()
         if exc is None:
             self._acknowledge(conn, frame, stored.result())
-        elif isinstance(exc, ServiceError):
-            self.error(conn, exc.code, exc.message, frame.id)
-        elif isinstance(exc, StoreUnavailable):
-            self.error(conn, ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", frame.id)
         else:
-            log.error("internal error storing a message", exc_info=exc, extra={"conn": conn.id})
-            self.error(conn, ErrorCode.INTERNAL, "internal error; retry", frame.id)
+            self.refuse(conn, exc, frame)
 
     def _reply(self, conn: Connection, frame: msgspec.Struct) -> None:
         conn.push(encode(frame))
@@ -149,17 +144,19 @@ class Router:
         conn.push(error_frame(code, message, request_id))
         self._metrics.errors.labels(code.value).inc()
 
+    def refuse(self, conn: Connection, exc: BaseException, frame: Any) -> None:
+        """Answer ``frame`` with the error frame ``exc`` maps to (server/errors.py); log a bug."""
+        if not isinstance(exc, ServerError):
+            name = type(frame).__name__
+            log.error("internal error handling %s", name, exc_info=exc, extra={"conn": conn.id})
+        refused = refusal(exc)
+        self.error(conn, refused.code, refused.message, getattr(frame, "id", None))
+
     async def _guarded(self, handler: Handler, conn: Connection, frame: Any) -> None:
-        request_id = getattr(frame, "id", None)
         try:
             await handler(conn, frame)
-        except ServiceError as exc:
-            self.error(conn, exc.code, exc.message, request_id)
-        except StoreUnavailable:
-            self.error(conn, ErrorCode.UNAVAILABLE, "the message store is unavailable; retry", request_id)
-        except Exception:
-            log.exception("internal error handling %s", type(frame).__name__, extra={"conn": conn.id})
-            self.error(conn, ErrorCode.INTERNAL, "internal error; retry", request_id)
+        except Exception as exc:
+            self.refuse(conn, exc, frame)
 
     async def _require_member(self, conn: Connection, conv: str) -> None:
         # The cache is kept current by control events; a miss (a join racing

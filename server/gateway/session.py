@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from parley.proto import encode, frames
 from parley.proto.errors import CloseCode, ErrorCode, FrameError
-from parley.server.errors import ServiceError
+from parley.server.errors import ServerError, ServiceError, refusal
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.router import error_frame
 from parley.server.ids import now_ms
-from parley.server.ports import StoreUnavailable
 
 if TYPE_CHECKING:
     from parley.server.node import Node
@@ -179,15 +178,14 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
         node.pending.discard(conn)
         await node.hub.register(conn, [c.conv for c, _ in rows])
         await services.presence.connected(conn.app, conn.user, conn.id)
-    except ServiceError as exc:
+    except ServerError as exc:
         conn.app = conn.user = ""
-        conn.push(error_frame(exc.code, exc.message))
-        code = _AUTH_CLOSE.get(exc.code, CloseCode.AUTH_FAILED)
-        conn.close(code, exc.message[:120])
-        return False
-    except StoreUnavailable:
-        conn.push(error_frame(ErrorCode.UNAVAILABLE, "the store is unavailable; reconnect later"))
-        conn.close(CloseCode.SERVICE_RESTART, "store unavailable")
+        refused = refusal(exc)
+        conn.push(error_frame(refused.code, refused.message))
+        if isinstance(exc, ServiceError):  # the client must not simply retry this hello
+            conn.close(_AUTH_CLOSE.get(exc.code, CloseCode.AUTH_FAILED), exc.message[:120])
+        else:  # a dependency failed: reconnect (to this or another node) later
+            conn.close(CloseCode.SERVICE_RESTART, refused.message[:120])
         return False
     log.info("authenticated", extra={"conn": conn.id, "app": conn.app, "device": conn.device or None})
     conn.push(
