@@ -17,9 +17,8 @@ server's limit) and :class:`~parley.sdk.errors.RateLimited` for a 429 (with
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -28,6 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from parley.proto import frames as f
+from parley.sdk.admin_knowledge import KnowledgeChunk, KnowledgeOps, KnowledgeSnapshot, KnowledgeVectorRecord
 from parley.sdk.admin_moderation import ModerationOps
 from parley.sdk.admin_policy import PolicyOps
 from parley.sdk.errors import AdminError, admin_error
@@ -85,56 +85,7 @@ class MessagePage:
     more: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class KnowledgeVectorRecord:
-    """One stored embedding of a knowledge chunk: ``view`` of chunk ``chunk_id`` under ``model``.
-
-    ``vector`` is raw float32 little-endian bytes (base64 only on the wire).
-    """
-
-    chunk_id: str
-    model: str
-    view: str
-    vector: bytes
-
-    def to_json(self) -> dict[str, str]:
-        """The wire form (vector base64-encoded)."""
-        return {
-            "chunk_id": self.chunk_id,
-            "model": self.model,
-            "view": self.view,
-            "vector": base64.b64encode(self.vector).decode("ascii"),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> KnowledgeVectorRecord:
-        """Build from the wire form."""
-        return cls(
-            str(data["chunk_id"]),
-            str(data["model"]),
-            str(data.get("view") or ""),
-            base64.b64decode(str(data["vector"])),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class KnowledgeChunk:
-    """A stored chunk: the ``source`` (file) it came from and its fields (``chunk["id"]`` at least)."""
-
-    source: str
-    chunk: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class KnowledgeSnapshot:
-    """An app's whole knowledge base at ``version``: chunks and their vectors."""
-
-    version: int
-    chunks: tuple[KnowledgeChunk, ...] = ()
-    vectors: tuple[KnowledgeVectorRecord, ...] = ()
-
-
-class AdminClient(ModerationOps, PolicyOps):
+class AdminClient(ModerationOps, PolicyOps, KnowledgeOps):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 
     Use as ``async with AdminClient(...) as admin:`` or call :meth:`aclose`.
@@ -286,41 +237,6 @@ class AdminClient(ModerationOps, PolicyOps):
             async for line in response.aiter_lines():
                 if line.strip():
                     yield Message.from_json(json.loads(line))
-
-    # ---------------------------------------------------------- knowledge base
-
-    async def put_knowledge(
-        self,
-        source: str,
-        chunks: Sequence[Mapping[str, Any]],
-        vectors: Iterable[KnowledgeVectorRecord] = (),
-    ) -> int:
-        """Store ``chunks`` (each with a string ``id``) and their ``vectors`` as ``source``.
-
-        Replaces everything previously stored under ``source`` (re-ingesting a file);
-        returns the app's new knowledge version.
-        """
-        payload = {"chunks": [dict(c) for c in chunks], "vectors": [v.to_json() for v in vectors]}
-        data = _as_dict(await self._call("PUT", f"/v1/knowledge/sources/{_seg(source)}", json=payload))
-        return int(data["version"])
-
-    async def delete_knowledge(self, source: str) -> int:
-        """Remove every chunk of ``source``; returns the app's new knowledge version."""
-        data = _as_dict(await self._call("DELETE", f"/v1/knowledge/sources/{_seg(source)}"))
-        return int(data["version"])
-
-    async def knowledge(self) -> KnowledgeSnapshot:
-        """The app's whole knowledge base: every source's chunks and vectors, with its version."""
-        data = _as_dict(await self._call("GET", "/v1/knowledge"))
-        return KnowledgeSnapshot(
-            int(data.get("version") or 0),
-            tuple(KnowledgeChunk(str(row["source"]), dict(row["chunk"])) for row in data.get("chunks") or []),
-            tuple(KnowledgeVectorRecord.from_json(v) for v in data.get("vectors") or []),
-        )
-
-    async def knowledge_version(self) -> int:
-        """The app's knowledge version: it changes on every put or delete (cheap to poll)."""
-        return int(_as_dict(await self._call("GET", "/v1/knowledge/version"))["version"])
 
     # ---------------------------------------------------------------- profiles
 

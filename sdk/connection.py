@@ -7,13 +7,15 @@ every unacked send with its original cmid; only then is the client
 ``connected`` and new requests go out. The read loop decodes frames, matches
 replies to requests, merges messages through :class:`~parley.sdk.streams.Streams`
 and publishes events with ``put_nowait`` — it never awaits application code.
+
+Opening, reading and pinging one WebSocket are in :mod:`parley.sdk.wire`; the
+``sync`` rounds of a resume and of gap filling are in :mod:`parley.sdk.catchup`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -26,18 +28,16 @@ from parley.proto import frames as f
 from parley.proto.backoff import Backoff
 from parley.proto.codec import ServerDecoder, encode
 from parley.proto.errors import Action, CloseCode, FrameError
+from parley.sdk.catchup import CatchUp
 from parley.sdk.dispatch import EventHub
 from parley.sdk.errors import ClientClosed, ConnectionClosed, ReplyError, RequestTimeout
-from parley.sdk.events import (
-    ClientState,
-    ConnectionStateEvent,
-    ResetEvent,
-)
+from parley.sdk.events import ClientState, ConnectionStateEvent
 from parley.sdk.outbox import Outbox, OutboxEntry
 from parley.sdk.policy import should_reconnect, token_expiry
 from parley.sdk.requests import PendingRequests, Reply
 from parley.sdk.router import FrameRouter
 from parley.sdk.streams import Streams
+from parley.sdk.wire import Fatal, StaleToken, handshake, ping_loop, read_loop
 
 __all__ = ["Connection", "TokenSource"]
 
@@ -47,8 +47,6 @@ log = logging.getLogger("parley.sdk")
 TokenSource = Callable[[], Awaitable[str]]
 
 _REFRESH_MARGIN = 30.0
-_MAX_SYNC_ROUNDS = 1000
-_MAX_FRUITLESS = 3
 #: Seconds an own message (known from its ack) may wait for earlier messages of others
 #: still on their way through the broker before the gap is synced.
 OWN_GAP_GRACE = 0.5
@@ -56,13 +54,6 @@ OWN_GAP_GRACE = 0.5
 
 class _Lost(ConnectionClosed):
     """Internal: the WebSocket under a request went away (the client reconnects)."""
-
-
-class _Fatal(Exception):
-    def __init__(self, error: BaseException, code: int | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.code = code
 
 
 class Connection:
@@ -100,9 +91,7 @@ class Connection:
         self._ready = asyncio.Event()
         self._done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._sync_task: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._sync_wanted: set[str] = set()
         self._refresh = False
         #: True when this side closed the WebSocket to reconnect (its close code says nothing).
         self._closing_to_reconnect = False
@@ -110,6 +99,14 @@ class Connection:
         self.final_error: ClientClosed | None = None
         self._decoder = ServerDecoder()
         self._router = FrameRouter(hub, streams, outbox, self.requests, self)
+        self._catchup = CatchUp(
+            streams=streams,
+            hub=hub,
+            deliver=self._router.deliver,
+            request_on=self.request_on,
+            timeout=lambda: self.request_timeout,
+            live=lambda: self._ws if self._ready.is_set() else None,
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -138,8 +135,7 @@ class Connection:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-        if self._sync_task is not None:
-            self._sync_task.cancel()
+        self._catchup.cancel()
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()
@@ -182,7 +178,7 @@ class Connection:
             self._closing_to_reconnect = False
             try:
                 ws = await self._open()
-            except _Fatal as fatal:
+            except Fatal as fatal:
                 await self._fail(fatal)
                 return
             except (
@@ -196,8 +192,10 @@ class Connection:
                 log.info("parley: %s", reason)
             else:
                 self._ws = ws
-                reader = self._reader = asyncio.get_running_loop().create_task(self._read_loop(ws))
-                pinger = asyncio.get_running_loop().create_task(self._ping_loop(ws))
+                reader = self._reader = asyncio.get_running_loop().create_task(
+                    read_loop(ws, self._decoder, self._router)
+                )
+                pinger = asyncio.get_running_loop().create_task(ping_loop(ws, self.welcome))
                 try:
                     await self._resume(ws)
                     attempt = 0
@@ -217,7 +215,7 @@ class Connection:
                 self._lost(_Lost("connection lost", code))
                 if not self._closing_to_reconnect and not should_reconnect(code):
                     await self._fail(
-                        _Fatal(ClientClosed(f"server closed the connection: {reason}", code), code)
+                        Fatal(ClientClosed(f"server closed the connection: {reason}", code), code)
                     )
                     return
                 if code in (CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_REVOKED):
@@ -229,7 +227,7 @@ class Connection:
             attempt += 1
             await asyncio.sleep(delay)
 
-    async def _fail(self, fatal: _Fatal) -> None:
+    async def _fail(self, fatal: Fatal) -> None:
         error = fatal.error
         closed = error if isinstance(error, ClientClosed) else ClientClosed(str(error), fatal.code, error)
         self._task = None
@@ -249,47 +247,33 @@ class Connection:
                 self.token = await self._get_token()
                 self._refresh = False
         if not self.token:
-            raise _Fatal(ClientClosed("no token and no get_token callback"))
+            raise Fatal(ClientClosed("no token and no get_token callback"))
         return self.token
 
     async def _open(self) -> ClientConnection:
         try:
             token = await self._token()
-        except _Fatal:
+        except Fatal:
             raise
         except Exception as exc:  # the app's callback failed; retry later
             raise ConnectionClosed(f"get_token failed: {exc!r}") from exc
-        ws = await websockets.connect(
-            self.url, open_timeout=self.request_timeout, max_size=self._decoder.max_frame, compression=None
-        )
+        hello = f.Hello(v=f.PROTOCOL_VERSION, token=token, device=self._device, client=self._client_name)
+        refreshable = self._get_token is not None
         try:
-            hello = f.Hello(v=f.PROTOCOL_VERSION, token=token, device=self._device, client=self._client_name)
-            await ws.send(encode(hello))
-            async with asyncio.timeout(self.request_timeout):
-                frame = self._decoder.decode(_as_bytes(await ws.recv()))
-        except BaseException:
-            await ws.close()
+            ws, self.welcome = await handshake(
+                self.url, hello, self.request_timeout, self._decoder, refreshable
+            )
+        except StaleToken:
+            self._refresh = True
             raise
-        if isinstance(frame, f.Welcome):
-            self.welcome = frame
-            return ws
-        await ws.close()
-        if isinstance(frame, f.Error):
-            error = ReplyError(frame.code, frame.message, frame.action)
-            if error.code in ("token_expired", "token_revoked") and self._get_token is not None:
-                self._refresh = True
-                raise ConnectionClosed(error.code.replace("_", " "))
-            if error.action is Action.RETRY:
-                raise ConnectionClosed(str(error))
-            raise _Fatal(error, ws.close_code)
-        raise ConnectionClosed(f"expected welcome, got {type(frame).__name__}")
+        return ws
 
     async def _resume(self, ws: ClientConnection) -> None:
         """After ``welcome``: sync, re-subscribe presence, resend the outbox."""
-        self._sync_wanted.clear()
+        self._catchup.forget_wanted()
         self.streams.strict = self.streams.baseline
         try:
-            await self._sync(ws, None)
+            await self._catchup.run(ws, None)
         finally:
             self.streams.strict = False
         if self.presence:
@@ -305,41 +289,6 @@ class Connection:
             await self._transmit(ws, entry)
 
     # ------------------------------------------------------------------- syncing
-
-    async def _sync(self, ws: ClientConnection, convs: set[str] | None) -> None:
-        """Sync ``convs`` (all known when None) until no conversation needs more."""
-        fruitless: dict[str, int] = {}
-        for _ in range(_MAX_SYNC_ROUNDS):
-            positions = self.streams.positions(convs)
-            if convs is not None and not positions:
-                return
-            before = {p.conv: p.seq for p in positions}
-            again: set[str] = set()
-            after = ""
-            while True:  # one page of conversations per reply (``next``: where the next starts)
-                build = functools.partial(_sync_frame, [p for p in positions if p.conv > after], after)
-                synced = await self.request_on(ws, build, self.request_timeout)
-                assert isinstance(synced, f.Synced)
-                outcome = self.streams.on_synced(synced, before)
-                for state in outcome.resets:
-                    self._hub.publish(ResetEvent(state.conv, state.last_seq, state.epoch))
-                self._router.deliver(outcome.deliver)
-                again |= outcome.again
-                if not synced.next or synced.next <= after:
-                    break
-                after = synced.next
-            outcome.again = again
-            self.streams.baseline = True
-            for conv in list(outcome.again):
-                if conv in before and self.streams.position(conv) == before[conv]:
-                    fruitless[conv] = fruitless.get(conv, 0) + 1
-                    if fruitless[conv] >= _MAX_FRUITLESS:
-                        log.warning("parley: giving up on a gap in %s the server did not fill", conv)
-                        self._router.deliver(self.streams.skip_gap(conv))
-                        outcome.again.discard(conv)
-            if not outcome.again:
-                return
-            convs = outcome.again
 
     def on_bye(self, bye: f.Bye) -> None:
         """Router hook: reconnect after the delay the server asked for."""
@@ -357,30 +306,11 @@ class Connection:
 
     def sync_if_still_held(self, conv: str) -> None:
         """Router hook: an own message overtook others; sync only if they do not arrive soon."""
-
-        def check() -> None:
-            if self.streams.held(conv):
-                self.want_sync(conv)
-
-        asyncio.get_running_loop().call_later(OWN_GAP_GRACE, check)
+        self._catchup.want_if_still_held(conv, OWN_GAP_GRACE)
 
     def want_sync(self, conv: str) -> None:
         """Router hook: sync ``conv`` to fill a gap (now, or in the next resume)."""
-        self._sync_wanted.add(conv)
-        ws = self._ws
-        if ws is None or not self._ready.is_set():
-            return  # the resume after reconnect syncs everything
-        if self._sync_task is None or self._sync_task.done():
-            self._sync_task = asyncio.get_running_loop().create_task(self._sync_worker(ws))
-
-    async def _sync_worker(self, ws: ClientConnection) -> None:
-        while self._sync_wanted:
-            convs, self._sync_wanted = self._sync_wanted, set()
-            try:
-                await self._sync(ws, convs)
-            except (ConnectionClosed, RequestTimeout, ReplyError) as exc:
-                log.info("parley: gap sync failed: %r", exc)
-                return
+        self._catchup.want(conv)
 
     # ------------------------------------------------------------------ requests
 
@@ -467,32 +397,3 @@ class Connection:
             self._ready.clear()
             self._closing_to_reconnect = True
             await ws.close(CloseCode.SERVICE_RESTART, "client reconnect")
-
-    # ----------------------------------------------------------------- read loop
-
-    async def _ping_loop(self, ws: ClientConnection) -> None:
-        interval = self.welcome.heartbeat_ms / 1000 if self.welcome and self.welcome.heartbeat_ms > 0 else 0
-        if not interval:
-            return
-        with contextlib.suppress(websockets.ConnectionClosed):
-            while True:
-                await asyncio.sleep(interval)
-                await ws.send(encode(f.Ping(ts=int(time.time() * 1000))))
-
-    async def _read_loop(self, ws: ClientConnection) -> None:
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async for data in ws:
-                try:
-                    frame = self._decoder.decode(_as_bytes(data))
-                except FrameError as exc:
-                    self._router.undecodable(exc, _as_bytes(data))
-                    continue
-                self._router.dispatch(frame)
-
-
-def _sync_frame(positions: list[f.Position], after: str, rid: int) -> f.Sync:
-    return f.Sync(id=rid, positions=positions, after=after)
-
-
-def _as_bytes(data: str | bytes) -> bytes:
-    return data.encode() if isinstance(data, str) else data
