@@ -289,10 +289,12 @@ class Answerer:
         ``same_language_margin`` of the top one.
         """
         best = result.best
-        if best is None or best.chunk.lang == lang:
+        # A Chinese entry full of Latin names ("Apple Pay", "Visa") is detected as "mixed":
+        # decide by the reply language rule (any Chinese → Chinese), as for the customer.
+        if best is None or _lang(best.chunk.text) == lang:
             return best
         floor = max(best.score - self.same_language_margin, self.index.config.answer_threshold)
-        return next((h for h in result.hits if h.chunk.lang == lang and h.score >= floor), best)
+        return next((h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor), best)
 
     @staticmethod
     def _cite(hit: Hit) -> Citation:

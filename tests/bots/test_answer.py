@@ -8,9 +8,11 @@ import pytest
 
 from parley.bots.answer import Answerer, Turn, summarize
 from parley.bots.knowledge import (
+    Hit,
     KnowledgeIndex,
     MiniLMEmbedder,
     MultilingualUSEEmbedder,
+    SearchResult,
     chunk_documents,
     parse_bytes,
 )
@@ -234,3 +236,27 @@ async def test_the_model_is_told_the_customers_language_every_time(
         await answerer.answer("When will I get my refund?")
     zh, en = (r["messages"][1]["content"] for r in stub.requests)
     assert "reply in Simplified Chinese" in zh and "reply in English" in en
+
+
+def test_same_language_preference_sees_chinese_entries_full_of_latin_names(
+    use: MultilingualUSEEmbedder,
+) -> None:
+    zh = (
+        '{"id": "zh.wallet", "question": "可以绑定Apple Pay吗？", '
+        '"answer": "支持Apple Pay、Google Pay、Huawei Pay和Alipay，在Wallet App中添加即可。"}\n'
+    )
+    en = (
+        "id,question,answer\nen.wallet,Can I add the card to Apple Pay?,Yes: Apple Pay and Google Pay work.\n"
+    )
+    (zh_chunk,) = chunk_documents(parse_bytes(zh.encode(), source="faq.jsonl"))
+    (en_chunk,) = chunk_documents(parse_bytes(en.encode(), source="faq.csv"))
+    assert zh_chunk.lang == "mixed", "the premise: Latin names make the Chinese entry 'mixed'"
+    result = SearchResult(
+        "add card to Apple Pay 怎么弄",
+        "mixed",
+        [Hit(en_chunk, 0.70, {}), Hit(zh_chunk, 0.62, {})],
+        0.70,
+        True,
+    )
+    best = Answerer(KnowledgeIndex([use]))._best(result, "zh")
+    assert best is not None and best.chunk.doc_id == "zh.wallet", "the customer's language within the margin"
