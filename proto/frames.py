@@ -11,8 +11,8 @@ Timestamps are integer milliseconds since the Unix epoch.
 
 The frames are defined by role in sibling modules — :mod:`~parley.proto.frames_base`
 (bases and bounded field types), :mod:`~parley.proto.frames_records` (maps nested in
-frames), :mod:`~parley.proto.frames_client`, :mod:`~parley.proto.frames_server` and
-:mod:`~parley.proto.frames_safety` — and all are imported from here: this module
+frames), :mod:`~parley.proto.frames_client`, :mod:`~parley.proto.frames_server`,
+:mod:`~parley.proto.frames_safety` and :mod:`~parley.proto.frames_invites` — and all are imported from here: this module
 re-exports every one of them and builds the two unions the decoders use.
 """
 
@@ -66,6 +66,14 @@ from parley.proto.frames_client import (
     SupportTransfer,
     Sync,
     Typing,
+)
+from parley.proto.frames_invites import (
+    InvitationInfo,
+    Invitations,
+    InviteAccept,
+    Invited,
+    InviteDecline,
+    InviteList,
 )
 from parley.proto.frames_records import (
     ConvInfo,
@@ -174,6 +182,13 @@ __all__ = [
     "Blocks",
     "Unblock",
     "Report",
+    # proto/frames_invites.py
+    "InvitationInfo",
+    "Invitations",
+    "InviteAccept",
+    "InviteDecline",
+    "InviteList",
+    "Invited",
 ]
 
 #: The protocol version this code speaks.
@@ -219,6 +234,9 @@ ClientFrame = (
     | Unblock
     | BlockList
     | Report
+    | InviteList
+    | InviteAccept
+    | InviteDecline
 )
 
 ServerFrame = (
@@ -243,4 +261,6 @@ ServerFrame = (
     | Resync
     | Bye
     | Blocks
+    | Invitations
+    | Invited
 )

@@ -1,6 +1,7 @@
 """The app's reach policy through :class:`~parley.sdk.admin.AdminClient`: whose presence users
 may watch (``shared``: users they share a conversation with; ``all``) and whom a group's
-managers may add (``anyone``; ``contacts``: users already sharing a conversation with them).
+managers may add (``anyone``; ``contacts``: users already sharing a conversation with them;
+``invite``: contacts at once, anyone else gets an invitation to accept or decline).
 Refused requests fail in the SDK with ``ReplyError`` code ``forbidden``.
 """
 

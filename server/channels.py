@@ -45,7 +45,7 @@ class Control(msgspec.Struct, frozen=True):
     connections to the conversation, then forwards ``frame`` to them.
     """
 
-    op: str  # "join" | "leave" | "sync" (membership) | "recheck" | "close" (see parley.server.gateway.enforce)
+    op: str  # "join" | "leave" | "sync" (membership) | "recheck" | "close" | "notify" (see parley.server.gateway.enforce)
     app: str
     user: str
     conv: str

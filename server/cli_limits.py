@@ -33,7 +33,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "admin_max_upload": "Largest knowledge upload body in bytes (413 past it).",
     "admin_rate": "Admin API requests per second per API key (429 past it); 0 disables.",
     "admin_rate_burst": "Burst of admin API requests per API key.",
-    "add_policy": "Who managers may add to groups: anyone | contacts.",
+    "add_policy": "Who managers may add to groups: anyone | contacts | invite (must accept).",
     "conv_create_quota": "Groups/support conversations a user may create per quota window.",
     "join_quota": "Times a user may be added to conversations per quota window.",
     "quota_window": "Window of the creation and being-added quotas, seconds.",
@@ -43,6 +43,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "word_cache_ttl": "Seconds a node screens with its cached sensitive-word lists before reloading them.",
     "word_lists_max": "Sensitive-word lists one app may have.",
     "words_per_list_max": "Words in one sensitive-word list.",
+    "invite_ttl": "Seconds a group invitation waits to be accepted before it lapses.",
 }
 
 

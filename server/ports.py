@@ -1,7 +1,8 @@
 """The two ports the server depends on, with the guarantees adapters must keep.
 
 ``Store`` — durable state (apps, users, conversations, members, messages), with
-the abuse controls' role port :class:`~parley.server.safety_port.SafetyStore`.
+the abuse controls' role port :class:`~parley.server.safety_port.SafetyStore`
+and the invitations' :class:`~parley.server.invites_port.InvitationStore`.
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
 
 ``Broker`` — fan-out of pre-encoded frames between gateway nodes, plus a small
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 
 # The failures adapters raise; defined in the server's exception tree (server/errors.py).
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
+from parley.server.invites_port import InvitationStore
 from parley.server.models import (
     App,
     Appended,
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 
-class Store(SafetyStore, Protocol):
+class Store(SafetyStore, InvitationStore, Protocol):
     """Durable state. Every method may raise :class:`StoreUnavailable`.
 
     Guarantees:

@@ -85,7 +85,8 @@ class Settings:
     presence_subs_per_user: int = 2000
     #: Whose presence a user may watch: ``shared`` (users they share a conversation with) or ``all``.
     presence_policy: str = "shared"
-    #: Who a conversation's managers may add: ``anyone`` or ``contacts`` (users sharing a conversation).
+    #: Who a conversation's managers may add: ``anyone``, ``contacts`` (users sharing a
+    #: conversation), or ``invite`` (contacts at once, anyone else by an invitation to accept).
     add_policy: str = "anyone"
     #: Longest mute the admin API accepts, seconds.
     mute_max_seconds: int = 30 * 86400
@@ -120,3 +121,5 @@ class Settings:
     #: Sensitive-word lists one app may have, and words in one list.
     word_lists_max: int = 20
     words_per_list_max: int = 10_000
+    #: Seconds a group invitation (``invite`` add policy) waits to be accepted before it lapses.
+    invite_ttl: int = 7 * 86400

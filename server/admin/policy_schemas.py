@@ -16,8 +16,9 @@ class PolicyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     #: ``shared``: users sharing a conversation (and oneself); ``all``: anyone in the app.
     presence: Literal["shared", "all"] | None = None
-    #: ``anyone``, or ``contacts``: only users who already share a conversation with the adder.
-    add: Literal["anyone", "contacts"] | None = None
+    #: ``anyone``; ``contacts``: only users who already share a conversation with the adder;
+    #: ``invite``: contacts are added, anyone else is invited and must accept.
+    add: Literal["anyone", "contacts", "invite"] | None = None
 
 
 class PolicyOut(msgspec.Struct):

@@ -20,13 +20,16 @@ __all__ = ["apply"]
 def apply(hub: Hub, conn: Connection, control: Control) -> None:
     """``recheck``: forget the conversations checked so far (a block or mute may forbid one now)
     and stop delivering ``peer``'s presence. ``close``: send the error frame and close with the
-    code (connections whose token predates ``before``, or all when it is 0). Unknown ops are
+    code (connections whose token predates ``before``, or all when it is 0). ``notify``: push
+    the frame (an ``invited`` event). Unknown ops are
     ignored (a newer node sent them)."""
     if control.op == "recheck":
         conn.cleared = set()  # a new set: a check still running adds to the old one
         if control.peer and control.peer in conn.presence_subs:
             conn.presence_subs.discard(control.peer)
             hub.detach(conn, [presence_channel(control.app, control.peer)])
+    elif control.op == "notify":  # e.g. an invitation: only the frame, no membership change
+        conn.push(control.frame)
     elif control.op == "close" and (not control.before or conn.iat < control.before):
         conn.push(control.frame)
         conn.close(control.code, control.reason[:120])

@@ -21,6 +21,7 @@ from parley.server.channels import presence_channel
 from parley.server.errors import ServerError, ServiceError, refusal
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
+from parley.server.gateway.invite_routes import InviteHandlers
 from parley.server.gateway.safety_routes import SafetyHandlers
 from parley.server.gateway.support_routes import SupportHandlers
 from parley.server.metrics import Metrics
@@ -90,6 +91,7 @@ class Router:
         self._support = SupportHandlers(services, self._reply)
         self._handlers.update(self._support.table())
         self._handlers.update(SafetyHandlers(services, self._reply).table())
+        self._handlers.update(InviteHandlers(services, self._reply).table())
 
     async def route(self, conn: Connection, frame: Any) -> None:
         """Handle one frame. Sends run as tasks so a client can pipeline them into one group commit."""
@@ -310,7 +312,7 @@ class Router:
         named = await self._s.words.screen_now(conn.app, {"name": frame.name, "meta": frame.meta})
         name, meta = named.value["name"], named.value["meta"]
         await self._s.reach.check_create(conn.app, conn.user, frame.kind, frame.members)
-        view = await self._s.conversations.create(
+        view = await self._s.invites.create(
             conn.app, conn.user, frame.kind, frame.members, name=name, meta=meta
         )
         if named.flags:
@@ -340,7 +342,7 @@ class Router:
     async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:
         await self._s.safety.check_add(conn.app, conn.user, "group", frame.users)
         await self._s.reach.check_add(conn.app, conn.user, frame.users)
-        await self._s.conversations.add_members(conn.app, conn.user, frame.conv, frame.users, frame.role)
+        await self._s.invites.add_members(conn.app, conn.user, frame.conv, frame.users, frame.role)
         self._reply(conn, frames.Ok(id=frame.id))
 
     async def _member_remove(self, conn: Connection, frame: frames.MemberRemove) -> None:

@@ -11,6 +11,7 @@ from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.history import HistoryService
+from parley.server.services.invites import InvitationService
 from parley.server.services.messages import MessageService
 from parley.server.services.moderation import ModerationService
 from parley.server.services.presence import PresenceService
@@ -42,6 +43,7 @@ class Services:
     reach: ReachPolicy
     moderation: ModerationService
     words: WordFilter
+    invites: InvitationService
 
 
 def build_services(
@@ -82,6 +84,14 @@ def build_services(
         support_bot=settings.support_bot,
     )
     safety = SafetyService(store, broker)
+    reach = ReachPolicy(
+        store,
+        presence=settings.presence_policy,
+        add=settings.add_policy,
+        create_quota=settings.conv_create_quota,
+        join_quota=settings.join_quota,
+        window=settings.quota_window,
+    )
     return Services(
         store=store,
         broker=broker,
@@ -95,14 +105,7 @@ def build_services(
         support=support,
         profiles=ProfileService(store),
         safety=safety,
-        reach=ReachPolicy(
-            store,
-            presence=settings.presence_policy,
-            add=settings.add_policy,
-            create_quota=settings.conv_create_quota,
-            join_quota=settings.join_quota,
-            window=settings.quota_window,
-        ),
+        reach=reach,
         moderation=ModerationService(
             store,
             broker,
@@ -119,4 +122,5 @@ def build_services(
             max_lists=settings.word_lists_max,
             max_words=settings.words_per_list_max,
         ),
+        invites=InvitationService(store, broker, conversations, reach, ttl=settings.invite_ttl),
     )

@@ -13,7 +13,9 @@ The node's ``Settings`` give the defaults; an app may set its own (admin API
 * presence — ``shared`` (default): a user may watch themselves and users they share at
   least one conversation with; ``all``: anyone in the app.
 * adding — ``anyone`` (default): any user may be put in a group by its managers;
-  ``contacts``: only users who already share a conversation with the one adding them.
+  ``contacts``: only users who already share a conversation with the one adding them;
+  ``invite``: contacts are added, anyone else gets an invitation to accept or decline
+  (:mod:`parley.server.services.invites`; this class lets them pass).
 
 Quotas (per ``quota_window``): a user creates at most ``conv_create_quota`` groups and
 support conversations, and is added to conversations by others at most ``join_quota``
@@ -35,7 +37,7 @@ from parley.server.ports import Store
 __all__ = ["ADD_POLICIES", "PRESENCE_POLICIES", "ReachPolicy"]
 
 PRESENCE_POLICIES = frozenset({"shared", "all"})
-ADD_POLICIES = frozenset({"anyone", "contacts"})
+ADD_POLICIES = frozenset({"anyone", "contacts", "invite"})
 
 
 class ReachPolicy:
@@ -125,6 +127,12 @@ class ReachPolicy:
         if not others:
             return
         await self.require_addable(app, actor, others)
+        await self.check_join_quota(app, others)
+
+    async def check_join_quota(self, app: str, users: Collection[str]) -> None:
+        """Raise ``limit_exceeded`` if any of ``users`` joined ``join_quota`` conversations within
+        the window (also checked when a user accepts an invitation: it joins them all the same)."""
+        others = list(dict.fromkeys(users))
         joined = await self._store.count_joined_since(app, others, now_ms() - self._window_ms)
         full = [u for u in others if joined.get(u, 0) >= self._join_quota]
         if full:

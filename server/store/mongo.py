@@ -35,6 +35,7 @@ from parley.server.store.mongo_docs import (
     to_user,
 )
 from parley.server.store.mongo_errors import guarded
+from parley.server.store.mongo_invites import INVITES_INDEXES, InvitationCollections
 from parley.server.store.mongo_members import MEMBER_QUERY_INDEXES, MemberQueries
 from parley.server.store.mongo_messages import DUPLICATE_KEY, MessageLog
 from parley.server.store.mongo_safety import SAFETY_INDEXES, SafetyCollections
@@ -50,7 +51,9 @@ S = TypeVar("S", bound="MongoStore")
 _guarded = guarded
 
 
-class MongoStore(ServiceCollections, KnowledgeCollections, SafetyCollections, MemberQueries):
+class MongoStore(
+    ServiceCollections, KnowledgeCollections, SafetyCollections, InvitationCollections, MemberQueries
+):
     """The :class:`~parley.server.ports.Store` port on MongoDB (``url``, ``database``).
 
     ``server_selection_timeout_ms`` bounds how long a call waits for a reachable
@@ -104,7 +107,7 @@ class MongoStore(ServiceCollections, KnowledgeCollections, SafetyCollections, Me
                 await db[name].create_indexes(indexes)
             for name, indexes in SERVICE_INDEXES.items():
                 await db[name].create_indexes(indexes)
-            for name, indexes in SAFETY_INDEXES.items():
+            for name, indexes in {**SAFETY_INDEXES, **INVITES_INDEXES}.items():
                 await db[name].create_indexes(indexes)
             for name, indexes in MEMBER_QUERY_INDEXES.items():
                 await db[name].create_indexes(indexes)

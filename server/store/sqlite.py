@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 from parley.server.coalesce import Coalescer
 from parley.server.models import App, Appended, Conversation, Member, NewMessage, StoredMessage, User
 from parley.server.ports import StoreUnavailable
+from parley.server.store.sqlite_invites import INVITES_SCHEMA, InvitationTables
 from parley.server.store.sqlite_members import MEMBER_QUERY_SCHEMA, MemberQueries
 from parley.server.store.sqlite_recall import recall
 from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
@@ -94,7 +95,7 @@ def _immediate(db: Db) -> Iterator[None]:
         raise
 
 
-class SQLiteStore(ServiceTables, KnowledgeTables, SafetyTables, MemberQueries):
+class SQLiteStore(ServiceTables, KnowledgeTables, SafetyTables, InvitationTables, MemberQueries):
     """The :class:`~parley.server.ports.Store` port on a SQLite file (or ``":memory:"``).
 
     WAL journal, ``synchronous=NORMAL``: a crash may lose the last transactions
@@ -170,6 +171,7 @@ class SQLiteStore(ServiceTables, KnowledgeTables, SafetyTables, MemberQueries):
         db.executescript(SCHEMA)
         db.executescript(SERVICE_SCHEMA)
         db.executescript(SAFETY_SCHEMA)
+        db.executescript(INVITES_SCHEMA)
         db.executescript(MEMBER_QUERY_SCHEMA)
         _migrate(db)
 

@@ -1,0 +1,75 @@
+"""Invitations collection of the Mongo store.
+
+A mixin of :class:`~parley.server.store.mongo.MongoStore` (uses ``self._db``).
+Implements :class:`~parley.server.invites_port.InvitationStore`.
+A ``delete_one`` is atomic on its document: of concurrent deletes exactly one
+counts it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from parley.server.invites_port import Invitation
+from parley.server.store.mongo_errors import guarded
+
+__all__ = ["INVITES_INDEXES", "InvitationCollections"]
+
+INVITATIONS = "invitations"
+NO_ID = {"_id": 0}
+
+INVITES_INDEXES: dict[str, list[IndexModel]] = {
+    INVITATIONS: [
+        IndexModel(
+            [("app", ASCENDING), ("conv", ASCENDING), ("user", ASCENDING)], name="app_conv_user", unique=True
+        ),
+        IndexModel([("app", ASCENDING), ("user", ASCENDING), ("conv", ASCENDING)], name="app_user_conv"),
+    ],
+}
+
+
+def _invitation(d: Mapping[str, Any]) -> Invitation:
+    return Invitation(
+        d["app"], d["conv"], d["user"], d["inviter"], d["role"], int(d["created"]), int(d["expires"])
+    )
+
+
+class InvitationCollections:
+    @property
+    def _db(self) -> AsyncDatabase[dict[str, Any]]:
+        raise NotImplementedError  # provided by MongoStore
+
+    @guarded
+    async def put_invitation(self, invitation: Invitation) -> None:
+        query = {"app": invitation.app, "conv": invitation.conv, "user": invitation.user}
+        await self._db[INVITATIONS].replace_one(query, dataclasses.asdict(invitation), upsert=True)
+
+    @guarded
+    async def get_invitation(self, app: str, conv: str, user: str, now: int) -> Invitation | None:
+        query = {"app": app, "conv": conv, "user": user, "expires": {"$gt": now}}
+        d = await self._db[INVITATIONS].find_one(query, NO_ID)
+        return _invitation(d) if d else None
+
+    @guarded
+    async def delete_invitation(self, app: str, conv: str, user: str) -> bool:
+        result = await self._db[INVITATIONS].delete_one({"app": app, "conv": conv, "user": user})
+        return result.deleted_count > 0
+
+    @guarded
+    async def list_invitations(
+        self, app: str, user: str, now: int, *, after: str, limit: int
+    ) -> list[Invitation]:
+        query = {"app": app, "user": user, "conv": {"$gt": after}, "expires": {"$gt": now}}
+        cursor = self._db[INVITATIONS].find(query, NO_ID).sort("conv", 1).limit(limit)
+        return [_invitation(d) for d in await cursor.to_list()]
+
+    @guarded
+    async def purge_invitations(self, app: str, user: str, now: int) -> int:
+        query = {"app": app, "user": user, "expires": {"$lte": now}}
+        result = await self._db[INVITATIONS].delete_many(query)
+        return result.deleted_count

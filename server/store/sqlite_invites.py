@@ -1,0 +1,70 @@
+"""Invitations table of the SQLite store.
+
+A mixin of :class:`~parley.server.store.sqlite.SQLiteStore`: it runs on the
+same connection and worker thread (``self._run``). Implements
+:class:`~parley.server.invites_port.InvitationStore`. Of two deletes of one row exactly
+one changes it: every statement runs on the store's one worker thread, and
+across processes SQLite's write lock serialises them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from parley.server.invites_port import Invitation
+
+__all__ = ["INVITES_SCHEMA", "InvitationTables"]
+
+Db = sqlite3.Connection
+
+INVITES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS invitations (
+    app TEXT NOT NULL, conv TEXT NOT NULL, user TEXT NOT NULL, inviter TEXT NOT NULL,
+    role TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL,
+    PRIMARY KEY (app, conv, user)
+);
+CREATE INDEX IF NOT EXISTS invitations_user ON invitations (app, user, conv);
+"""
+
+_COLS = "app, conv, user, inviter, role, created, expires"
+
+
+def _invitation(r: tuple[Any, ...]) -> Invitation:
+    return Invitation(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6]))
+
+
+class InvitationTables:
+    _run: Callable[[Callable[[Db], Any]], Any]
+
+    async def put_invitation(self, invitation: Invitation) -> None:
+        i = invitation
+        sql = f"INSERT OR REPLACE INTO invitations ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        args = (i.app, i.conv, i.user, i.inviter, i.role, i.created, i.expires)
+        await self._run(lambda db: db.execute(sql, args))
+
+    async def get_invitation(self, app: str, conv: str, user: str, now: int) -> Invitation | None:
+        sql = f"SELECT {_COLS} FROM invitations WHERE app = ? AND conv = ? AND user = ? AND expires > ?"
+        row = await self._run(lambda db: db.execute(sql, (app, conv, user, now)).fetchone())
+        return _invitation(row) if row else None
+
+    async def delete_invitation(self, app: str, conv: str, user: str) -> bool:
+        sql = "DELETE FROM invitations WHERE app = ? AND conv = ? AND user = ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (app, conv, user)).rowcount)
+        return changed > 0
+
+    async def list_invitations(
+        self, app: str, user: str, now: int, *, after: str, limit: int
+    ) -> list[Invitation]:
+        sql = (
+            f"SELECT {_COLS} FROM invitations WHERE app = ? AND user = ? AND conv > ? AND expires > ? "
+            "ORDER BY conv LIMIT ?"
+        )
+        rows = await self._run(lambda db: db.execute(sql, (app, user, after, now, limit)).fetchall())
+        return [_invitation(r) for r in rows]
+
+    async def purge_invitations(self, app: str, user: str, now: int) -> int:
+        sql = "DELETE FROM invitations WHERE app = ? AND user = ? AND expires <= ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (app, user, now)).rowcount)
+        return changed

@@ -1,0 +1,70 @@
+"""Contract of the invitation part of the store port, on both adapters (see ``invites_port.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from parley.server.invites_port import Invitation
+from parley.server.ports import Store
+from tests.server.store.conftest import MakeStore
+
+APP = "acme"
+
+
+def inv(
+    conv: str, user: str = "bob", *, inviter: str = "ann", created: int = 10, expires: int = 100
+) -> Invitation:
+    return Invitation(APP, conv, user, inviter, "member", created, expires)
+
+
+async def test_an_invitation_is_stored_replaced_and_per_app(store: Store) -> None:
+    assert await store.get_invitation(APP, "c1", "bob", 0) is None
+    await store.put_invitation(inv("c1"))
+    await store.put_invitation(Invitation("other", "c1", "bob", "eve", "member", 1, 100))
+    assert await store.get_invitation(APP, "c1", "bob", 50) == inv("c1")
+    again = inv("c1", inviter="cy", created=20, expires=200)
+    await store.put_invitation(again)
+    assert await store.get_invitation(APP, "c1", "bob", 50) == again, "one per (conv, user): replaced"
+    assert await store.list_invitations(APP, "bob", 50, after="", limit=10) == [again]
+
+
+async def test_an_expired_invitation_does_not_exist_and_is_purged(store: Store) -> None:
+    await store.put_invitation(inv("c1", expires=100))
+    await store.put_invitation(inv("c2", expires=300))
+    assert await store.get_invitation(APP, "c1", "bob", 100) is None, "expires <= now: gone"
+    assert [i.conv for i in await store.list_invitations(APP, "bob", 100, after="", limit=10)] == ["c2"]
+    assert await store.purge_invitations(APP, "bob", 100) == 1
+    assert await store.purge_invitations(APP, "bob", 100) == 0
+    assert await store.get_invitation(APP, "c2", "bob", 100) is not None, "an unexpired one stays"
+
+
+async def test_of_concurrent_deletes_on_two_store_instances_exactly_one_wins(make_store: MakeStore) -> None:
+    one, two = await make_store(), await make_store()
+    for n in range(20):
+        await one.put_invitation(inv(f"c{n:02}"))
+    deletes = [(n, s.delete_invitation(APP, f"c{n:02}", "bob")) for n in range(20) for s in (one, two, one)]
+    results = await asyncio.gather(*(d for _, d in deletes))
+    won = sorted(n for (n, _), ok in zip(deletes, results, strict=True) if ok)
+    assert won == list(range(20)), "each invitation deleted exactly once"
+    assert await two.list_invitations(APP, "bob", 50, after="", limit=100) == []
+
+
+async def test_delete_removes_whether_or_not_expired(store: Store) -> None:
+    await store.put_invitation(inv("c1", expires=100))
+    assert await store.delete_invitation(APP, "c1", "bob")
+    assert not await store.delete_invitation(APP, "c1", "bob")
+    await store.put_invitation(inv("c2", expires=100))
+    assert await store.delete_invitation(APP, "c2", "bob"), "an expired record is still deletable"
+
+
+async def test_list_pages_by_conversation_id_and_only_the_users_own(store: Store) -> None:
+    for conv in ["c3", "c1", "c5", "c2", "c4"]:
+        await store.put_invitation(inv(conv))
+    await store.put_invitation(inv("c9", user="cy"))
+    await store.put_invitation(Invitation("other", "c0", "bob", "ann", "member", 1, 100))
+    first = await store.list_invitations(APP, "bob", 50, after="", limit=2)
+    assert [i.conv for i in first] == ["c1", "c2"]
+    rest = await store.list_invitations(APP, "bob", 50, after="c2", limit=10)
+    assert [i.conv for i in rest] == ["c3", "c4", "c5"]
+    assert await store.list_invitations(APP, "bob", 50, after="c5", limit=10) == []
+    assert [i.conv for i in await store.list_invitations(APP, "cy", 50, after="", limit=10)] == ["c9"]
