@@ -206,7 +206,10 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("BlockInfo", "since"): "When the block was made (ms).",
     ("Report", "seq"): "The message reported.",
     ("Report", "reason"): "Why, in the reporter's words (shown to the app's moderators).",
-    ("InviteList", "after"): 'Return invitations whose conversation id sorts after this one (`""`: from the first).',
+    (
+        "InviteList",
+        "after",
+    ): 'Return invitations whose conversation id sorts after this one (`""`: from the first).',
     ("InviteList", "limit"): "Largest number of invitations in the reply.",
     ("InviteAccept", "conv"): "The group whose invitation is accepted.",
     ("InviteDecline", "conv"): "The group whose invitation is declined.",

@@ -162,6 +162,9 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
     ("block_list", f.BlockList(id=42)),
     ("member_list", f.MemberList(id=43, conv="c_9f2", after="u_bob", limit=100)),
     ("report", f.Report(id=44, conv="c_9f2", seq=7, reason="spam")),
+    ("invite_list", f.InviteList(id=45, after="c_9f2", limit=50)),
+    ("invite_accept", f.InviteAccept(id=46, conv="c_9f2")),
+    ("invite_decline", f.InviteDecline(id=47, conv="c_9f2")),
 ]
 
 SERVER: list[tuple[str, msgspec.Struct]] = [
@@ -304,6 +307,34 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
         ),
     ),
     ("blocks", f.Blocks(id=42, users=[f.BlockInfo(user="u_bob", since=1_717_000_000_000)])),
+    (
+        "invitations",
+        f.Invitations(
+            id=45,
+            invitations=[
+                f.InvitationInfo(
+                    conv="c_9f2",
+                    inviter="u_alice",
+                    name="club",
+                    created=1_717_000_000_000,
+                    expires=1_717_604_800_000,
+                )
+            ],
+            more=True,
+        ),
+    ),
+    (
+        "invited",
+        f.Invited(
+            invitation=f.InvitationInfo(
+                conv="c_9f2",
+                inviter="u_alice",
+                role="admin",
+                created=1_717_000_000_000,
+                expires=1_717_604_800_000,
+            )
+        ),
+    ),
     (
         "members",
         f.MemberPage(
