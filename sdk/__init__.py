@@ -4,6 +4,8 @@
   receipts, presence, conversations), with reconnect, resume and dedupe built in.
 * Blocking (:meth:`Client.block`, :meth:`Client.unblock`, :meth:`Client.blocked_users`
   with :class:`BlockedUser` results).
+* Group invitations (:meth:`Client.invitations`, :meth:`Client.accept_invitation`,
+  :meth:`Client.decline_invitation`; :class:`InvitationEvent` with an :class:`Invitation`).
 * Customer service (:meth:`Client.handoff`, :meth:`Client.claim`, ...,
   :meth:`Client.profile`, :meth:`Client.tag`) with :class:`Profile`, :class:`Tag`
   and :class:`SupportQueue` results.
@@ -37,6 +39,7 @@ from parley.sdk.events import (
     DraftEvent,
     EditEvent,
     Event,
+    InvitationEvent,
     MessageEvent,
     PresenceEvent,
     RecallEvent,
@@ -44,6 +47,7 @@ from parley.sdk.events import (
     ResetEvent,
     TypingEvent,
 )
+from parley.sdk.invites import Invitation
 from parley.sdk.models import Conversation, ConversationSummary, Member, Message, Page
 from parley.sdk.safety import BlockedUser
 from parley.sdk.support import Profile, SupportQueue, Tag, support_state
@@ -70,6 +74,8 @@ __all__ = [
     "EventQueueOverflow",
     "EventStream",
     "Handler",
+    "Invitation",
+    "InvitationEvent",
     "Member",
     "Mute",
     "Message",

@@ -34,6 +34,7 @@ from parley.sdk.conversations import ConversationOps
 from parley.sdk.dispatch import EventHub, EventStream, Handler
 from parley.sdk.errors import ClientClosed, ReplyError, RequestTimeout
 from parley.sdk.events import ClientState, Event
+from parley.sdk.invites import InviteOps
 from parley.sdk.models import Message, Page
 from parley.sdk.outbox import Outbox
 from parley.sdk.requests import Reply
@@ -47,7 +48,7 @@ E = TypeVar("E")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class Client(ConversationOps, SupportOps, SafetyOps):
+class Client(ConversationOps, SupportOps, SafetyOps, InviteOps):
     """A Parley chat client for one user.
 
     ``token`` is a user token from your back-end; ``get_token`` (an async

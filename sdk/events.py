@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from parley.sdk.invites import Invitation
 from parley.sdk.models import Conversation, Message
 
 __all__ = [
@@ -125,6 +126,14 @@ class ConversationEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class InvitationEvent:
+    """Someone invited this user to a group (the app's ``invite`` add policy): accept with
+    :meth:`~parley.sdk.client.Client.accept_invitation`, or decline."""
+
+    invitation: Invitation
+
+
+@dataclass(frozen=True, slots=True)
 class ResetEvent:
     """The stream of ``conv`` could not be resumed: drop local state and refetch history.
 
@@ -181,6 +190,7 @@ Event = (
     | DraftEvent
     | PresenceEvent
     | ConversationEvent
+    | InvitationEvent
     | ResetEvent
     | ConnectionStateEvent
     | DecodeErrorEvent

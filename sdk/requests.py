@@ -26,10 +26,11 @@ Reply = (
     | f.ProfileResult
     | f.Blocks
     | f.MemberPage
+    | f.Invitations
 )
 REPLY_FRAMES = (
     f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced, f.SupportList, f.ProfileResult, f.Blocks,
-    f.MemberPage,
+    f.MemberPage, f.Invitations,
 )  # fmt: skip
 
 _MAX_ID = 2**53

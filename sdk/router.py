@@ -18,12 +18,14 @@ from parley.sdk.events import (
     DecodeErrorEvent,
     DraftEvent,
     EditEvent,
+    InvitationEvent,
     MessageEvent,
     PresenceEvent,
     RecallEvent,
     ReceiptEvent,
     TypingEvent,
 )
+from parley.sdk.invites import Invitation
 from parley.sdk.models import Conversation, Message
 from parley.sdk.outbox import Outbox, OutboxEntry
 from parley.sdk.requests import REPLY_FRAMES, PendingRequests
@@ -115,6 +117,8 @@ class FrameRouter:
             else:
                 self._streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch)
             hub.publish(ConversationEvent(frame.event, Conversation.from_wire(frame.conv)))
+        elif isinstance(frame, f.Invited):
+            hub.publish(InvitationEvent(Invitation.from_wire(frame.invitation)))
         elif isinstance(frame, f.Resync):
             for conv in frame.convs or [p.conv for p in self._streams.positions()]:
                 self._hooks.want_sync(conv)

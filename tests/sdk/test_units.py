@@ -35,7 +35,7 @@ def test_public_surface_is_pinned() -> None:
         "AdminClient", "AdminError", "AppPolicy", "AuditRecord", "BlockedUser", "BodyTooLarge", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
         "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary",
         "DecodeErrorEvent", "DraftEvent", "EditEvent",
-        "Event", "EventQueueOverflow", "EventStream", "Handler", "Member", "Message", "MessageEvent",
+        "Event", "EventQueueOverflow", "EventStream", "Handler", "Invitation", "InvitationEvent", "Member", "Message", "MessageEvent",
         "MessagePage", "Mute", "Page", "ParleyError", "PresenceEvent", "Profile", "RateLimited", "RecallEvent", "ReceiptEvent",
         "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "Tag", "Token", "TypingEvent", "User", "UserStatus",
         "support_state",
