@@ -92,9 +92,11 @@ class InvitationService:
 
     async def add_members(self, app: str, actor: str, conv: str, users: Sequence[str], role: str) -> None:
         """:meth:`ConversationService.add_members`, with the users ``actor`` must invite invited."""
-        conversation = await self._store.get_conversation(app, conv)
-        kind = conversation.kind if conversation is not None else "group"
-        invited = await self.strangers(app, actor, kind, users)
+        invited = await self.strangers(app, actor, "group", users)
+        if invited:  # only under the invite policy: then a direct or support conversation adds
+            conversation = await self._store.get_conversation(app, conv)
+            if conversation is not None and conversation.kind != "group":
+                invited = []
         if invited:
             await self.invite(app, actor, conv, invited, role)
         direct = [u for u in users if u not in invited]
