@@ -18,8 +18,9 @@ from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode
 from parley.server.broker import make_broker
 from parley.server.channels import Control, encode_control
-from parley.server.echo import EchoFilter
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.echo import EchoFilter
+from parley.server.gateway.fanout import GatewayFanOut
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.limits import TokenBucket
 from parley.server.gateway.membership import MembershipRepair
@@ -45,8 +46,9 @@ class Node:
         self.metrics = Metrics()
         store = cast(Store, Instrumented(store, self.metrics.store_latency))
         broker = cast(Broker, Instrumented(broker, self.metrics.broker_latency))
-        echoes = EchoFilter()
-        self.services: Services = build_services(settings, store, broker, self.metrics, echoes)
+        echoes = EchoFilter()  # shared by the fan-out (notes senders) and the hub (skips them)
+        fanout = GatewayFanOut(broker, self.metrics, echoes)
+        self.services: Services = build_services(settings, store, broker, fanout)
         self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}", echoes=echoes)
         self.router = Router(
             self.services,

@@ -26,9 +26,9 @@ from parley.server.channels import (
     user_channel,
 )
 from parley.server.coalesce import Coalescer
-from parley.server.echo import EchoFilter
 from parley.server.gateway import enforce
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.echo import EchoFilter
 from parley.server.gateway.wsframe import binary_frame
 from parley.server.ids import now_ms
 from parley.server.metrics import Metrics

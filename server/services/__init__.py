@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parley.server.auth.tokens import TokenVerifier
-from parley.server.echo import EchoFilter
-from parley.server.metrics import Metrics
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.conversations import ConversationService
+from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
 from parley.server.services.invites import InvitationService
 from parley.server.services.messages import MessageService
@@ -50,11 +49,12 @@ def build_services(
     settings: Settings,
     store: Store,
     broker: Broker,
-    metrics: Metrics | None = None,
-    echoes: EchoFilter | None = None,
+    fanout: FanOut | None = None,
 ) -> Services:
+    """Build every service over ``store`` and ``broker``; ``fanout`` is where stored messages go
+    out (the gateway's; by default straight to the broker)."""
     messages = MessageService(
-        store, broker, max_batch=settings.append_batch_max, metrics=metrics, echoes=echoes,
+        store, broker, max_batch=settings.append_batch_max, fanout=fanout,
         max_body=settings.max_frame,
     )  # fmt: skip
     conversations = ConversationService(

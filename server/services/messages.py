@@ -18,13 +18,12 @@ from parley.proto.content import MAX_BODY_BYTES, validate_body
 from parley.proto.errors import ErrorCode, ProtocolError
 from parley.proto.plain import problem
 from parley.server.channels import conv_channel
-from parley.server.echo import EchoFilter
 from parley.server.errors import ServiceError
 from parley.server.ids import IdSequence, now_ms
-from parley.server.metrics import Metrics
 from parley.server.models import Appended, NewMessage, StoredMessage
 from parley.server.ports import Broker, Store
 from parley.server.services.batching import AppendBatcher
+from parley.server.services.fanout import BrokerFanOut, FanOut
 from parley.server.services.wire import wire_message
 
 __all__ = ["MessageService"]
@@ -41,18 +40,15 @@ class MessageService:
         broker: Broker,
         *,
         max_batch: int = 256,
-        metrics: Metrics | None = None,
-        echoes: EchoFilter | None = None,
+        fanout: FanOut | None = None,
         max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self._store = store
         #: Largest encoded body accepted, in bytes (the gateway's frame limit, so every path agrees).
         self._max_body = max_body
         self._broker = broker
-        self._metrics = metrics
-        self._echoes = echoes
-        #: mid -> the local connection a submitted message came from (see ``submit``).
-        self._origins = EchoFilter()
+        #: Where stored messages go out (the gateway's skips the sender and counts).
+        self._fanout: FanOut = fanout if fanout is not None else BrokerFanOut(broker)
         self._batcher = AppendBatcher(store, self._publish_stored, max_batch=max_batch)
         self._mids = IdSequence("m")
         #: Messages persisted by this node (metrics).
@@ -63,19 +59,14 @@ class MessageService:
         return self._batcher.batches
 
     def _publish_stored(self, results: Sequence[Appended]) -> None:
-        if self._metrics is not None:
-            self._metrics.append_batch.observe(len(results))
-            self._metrics.persisted.inc(sum(1 for r in results if not r.duplicate))
+        fanout = self._fanout
+        fanout.stored(results)
         for result in results:
-            m = result.message
-            origin = self._origins.take(m.mid)
             if result.duplicate:
                 continue
+            m = result.message
             self.persisted += 1
-            data = encode(frames.Msg(m=wire_message(m)))
-            if origin is not None and self._echoes is not None:
-                self._echoes.expect(data, origin)
-            self._broker.publish(conv_channel(m.app, m.conv), data)
+            fanout.publish(conv_channel(m.app, m.conv), encode(frames.Msg(m=wire_message(m))), m.mid)
 
     async def send(
         self,
@@ -106,8 +97,8 @@ class MessageService:
         """:meth:`send` without a coroutine: validates now (raises ``ServiceError``) and returns
         a future that resolves once the message is stored and published.
 
-        ``origin``: the local connection sending it, which fan-out then skips (its ack
-        carries the message; see :mod:`parley.server.echo`)."""
+        ``origin``: an opaque token of the caller's (the gateway's sending connection), handed
+        to the :class:`~parley.server.services.fanout.FanOut` with the message's mid."""
         self._validate(kind, body)
         return self._enqueue(app, sender, conv, kind, body, cmid, mentions, origin)
 
@@ -123,8 +114,8 @@ class MessageService:
         origin: object | None,
     ) -> asyncio.Future[Appended]:
         mid = self._mids.next()
-        if origin is not None and self._echoes is not None:
-            self._origins.expect(mid, origin)  # bounded: a batch that fails leaves its entries
+        if origin is not None:
+            self._fanout.expect(mid, origin)
         message = NewMessage(
             app=app,
             conv=conv,

@@ -66,3 +66,19 @@ def test_a_broken_contract_fails_the_check(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout + run.stderr
     assert "proto imports nothing of ours and no I/O BROKEN" in run.stdout
     assert "parley.proto.codec -> asyncio" in run.stdout
+
+
+def test_a_service_counting_with_prometheus_fails_the_check(tmp_path: Path) -> None:
+    """Counting is the gateway's (``gateway/fanout.py``): a service importing the metrics breaks
+    the services' contract."""
+    tree = tmp_path / "parley"
+    tree.mkdir()
+    for package in ("proto", "sdk", "bots"):
+        (tree / package).symlink_to(ROOT / package)
+    shutil.copytree(ROOT / "server", tree / "server", ignore=shutil.ignore_patterns("__pycache__"))
+    service = tree / "server" / "services" / "history.py"
+    service.write_text(service.read_text() + "\nimport prometheus_client  # broken on purpose\n")
+    run = _lint(tmp_path, ROOT / ".importlinter", pythonpath=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "services never import adapters, gateway, admin or I/O libraries BROKEN" in run.stdout
+    assert "parley.server.services.history -> prometheus_client" in run.stdout

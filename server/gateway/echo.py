@@ -5,8 +5,8 @@ That connection already has everything the ``msg`` frame would carry — its own
 message event. Skipping the echo saves a frame per message on the sender's
 socket. The sender's other devices, and everyone else, still get the ``msg``.
 
-The message service records, just before it publishes, which local connection a
-message came from; the hub looks the published bytes up when they come back from
+The gateway's fan-out (:mod:`parley.server.gateway.fanout`) records, just before it
+publishes, which local connection a message came from; the hub looks the published bytes up when they come back from
 the broker (they are unique: they carry the conversation and seq). A publish
 that never comes back (the broker lost it) leaves an entry behind; entries are
 bounded and the oldest go first. Skipping is an optimisation, not a guarantee:
@@ -26,7 +26,7 @@ MAX_PENDING = 65_536
 class EchoFilter:
     """Which local connection a message came from, bounded (the oldest entries go first).
 
-    The hub's is keyed by the published bytes; the message service keeps one keyed by mid
+    The hub's is keyed by the published bytes; the fan-out keeps one keyed by mid
     for messages submitted but not yet stored."""
 
     __slots__ = ("_origins",)
