@@ -8,7 +8,9 @@ Hot path, and why it is shaped this way:
   cost one round trip, and per-channel order is the buffer order.
 * Every subscribed channel shares ONE pub/sub connection, read by ONE task
   that calls the handler synchronously with the raw payload: no task per
-  message and no decoding (channel names are looked up, not decoded).
+  message and no decoding (channel names are looked up, not decoded). That
+  side is :class:`~parley.server.broker.redis_pubsub.PubSub`, owned here;
+  presence is :class:`~parley.server.broker.redis_presence.RedisPresence`.
 
 Connections per broker: the flusher's own, the pub/sub one, and a small
 bounded pool (``max_connections``) for presence and ``ping``.
@@ -23,8 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -34,7 +35,7 @@ from redis.exceptions import RedisError
 from parley.proto.backoff import Backoff
 from parley.server.broker.redis_presence import ERRORS as _ERRORS
 from parley.server.broker.redis_presence import RedisPresence
-from parley.server.broker.redis_presence import chunks as _chunks
+from parley.server.broker.redis_pubsub import PubSub
 from parley.server.ports import BrokerUnavailable, DownHandler, GapHandler, MessageHandler
 
 __all__ = ["RedisBroker"]
@@ -77,46 +78,6 @@ async def _read_replies(conn: AbstractConnection, parser: hiredis.Reader, count:
                 raise RedisError(f"PUBLISH failed: {reply}")
 
 
-class _SubConn:
-    """One pub/sub connection and the (un)subscribe confirmations it still owes.
-
-    Redis answers ``SUBSCRIBE a b c`` with one reply per channel, in command
-    order, so a FIFO of counters tells which command a reply completes.
-    """
-
-    def __init__(self, conn: AbstractConnection) -> None:
-        self.conn = conn
-        self.pending: deque[tuple[list[int], asyncio.Future[None] | None]] = deque()
-        self.pong: asyncio.Future[None] | None = None
-        self.alive = True
-
-    def expect(self, replies: int, done: asyncio.Future[None] | None) -> None:
-        if self.alive:
-            self.pending.append(([replies], done))
-        elif done is not None and not done.done():
-            done.set_result(None)
-
-    def confirm(self) -> None:
-        if not self.pending:
-            return
-        left, done = self.pending[0]
-        left[0] -= 1
-        if left[0] <= 0:
-            self.pending.popleft()
-            if done is not None and not done.done():
-                done.set_result(None)
-
-    def release(self) -> None:
-        """The connection is gone: wake everyone waiting on it."""
-        self.alive = False
-        for _, done in self.pending:
-            if done is not None and not done.done():
-                done.set_result(None)
-        self.pending.clear()
-        if self.pong is not None and not self.pong.done():
-            self.pong.set_result(None)  # the reader is reconnecting anyway
-
-
 class RedisBroker(RedisPresence):
     """The :class:`~parley.server.ports.Broker` port on Redis pub/sub.
 
@@ -153,7 +114,6 @@ class RedisBroker(RedisPresence):
         self._prefix = prefix
         self._max_buffer = max_buffer
         self._timeout = timeout
-        self._keepalive = keepalive
         self._backoff = backoff
         # A bounded, blocking pool (presence, ping; the flusher and the reader
         # take one dedicated connection each from its settings): under load
@@ -171,8 +131,10 @@ class RedisBroker(RedisPresence):
         )
         self._redis = Redis.from_pool(self._pool)
         self._init_presence(self._redis, prefix)
+        self._pubsub = PubSub(
+            self._pool, prefix=prefix, timeout=timeout, keepalive=keepalive, backoff=backoff
+        )
 
-        self._handler: MessageHandler | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
@@ -185,20 +147,9 @@ class RedisBroker(RedisPresence):
         self._settled_event = asyncio.Event()
         self._pub: tuple[AbstractConnection, hiredis.Reader] | None = None  # the flusher's own
 
-        # subscribe side: prefixed channel name (as Redis sends it) -> our name
-        self._names: dict[bytes, str] = {}
-        self._inflight: dict[bytes, asyncio.Future[None]] = {}
-        self._sub: _SubConn | None = None
-        self._sub_lock = asyncio.Lock()  # orders writes on the pub/sub connection
-        self._connected = asyncio.Event()
-
         self.published = 0
         self.dropped = 0
         self.pipelines = 0
-        self.received = 0
-        self.reconnects = 0
-        #: Pub/sub connections found dead (an error or a missed keepalive).
-        self.disconnects = 0
         self._on_gap: GapHandler | None = None
         self._on_down: DownHandler | None = None
         #: Channels whose publishes were dropped since the last successful round.
@@ -209,7 +160,6 @@ class RedisBroker(RedisPresence):
         self, handler: MessageHandler, on_gap: GapHandler | None = None, on_down: DownHandler | None = None
     ) -> None:
         """Connect; raise :class:`BrokerUnavailable` if Redis cannot be reached."""
-        self._handler = handler
         self._on_gap = on_gap
         self._on_down = on_down
         self._closing = False
@@ -217,11 +167,10 @@ class RedisBroker(RedisPresence):
         self._flusher = asyncio.create_task(self._flush_loop(), name="parley-broker-flush")
         self._tasks = [
             self._flusher,
-            asyncio.create_task(self._read_loop(), name="parley-broker-read"),
-            asyncio.create_task(self._keepalive_loop(), name="parley-broker-keepalive"),
+            *self._pubsub.start(handler, on_reconnect=self._report_reconnect, on_down=self._report_down),
         ]
         try:
-            await asyncio.wait_for(self._connected.wait(), self._timeout)
+            await asyncio.wait_for(self._pubsub.connected.wait(), self._timeout)
         except TimeoutError:
             await self.close()
             raise BrokerUnavailable("pub/sub connection not established") from None
@@ -331,92 +280,28 @@ class RedisBroker(RedisPresence):
     # subscribe --------------------------------------------------------
     async def subscribe(self, channels: Collection[str]) -> None:
         """Subscribe (idempotent) with one SUBSCRIBE per call; see the class doc for when it returns."""
-        loop = asyncio.get_running_loop()
-        new: list[bytes] = []
-        waits: set[asyncio.Future[None]] = set()
-        for channel in channels:
-            name = (self._prefix + channel).encode()
-            if name in self._names:
-                if name in self._inflight:
-                    waits.add(self._inflight[name])
-            else:
-                self._names[name] = channel
-                new.append(name)
-        if new:
-            async with self._sub_lock:
-                sub = self._sub
-                if sub is not None and sub.alive:
-                    commands = []
-                    for chunk in _chunks(new):
-                        done: asyncio.Future[None] = loop.create_future()
-                        sub.expect(len(chunk), done)
-                        self._track(chunk, done)
-                        waits.add(done)
-                        commands.append(("SUBSCRIBE", *chunk))
-                    # On failure the reader notices too, reconnects and re-subscribes.
-                    with contextlib.suppress(*_ERRORS):
-                        await sub.conn.send_packed_command(sub.conn.pack_commands(commands), False)
-        if waits:
-            await asyncio.wait(waits, timeout=self._timeout)
-
-    def _track(self, names: Sequence[bytes], done: asyncio.Future[None]) -> None:
-        for name in names:
-            self._inflight[name] = done
-
-        def untrack(_: asyncio.Future[None]) -> None:
-            for name in names:
-                if self._inflight.get(name) is done:
-                    del self._inflight[name]
-
-        done.add_done_callback(untrack)
+        await self._pubsub.subscribe(channels)
 
     async def unsubscribe(self, channels: Collection[str]) -> None:
-        gone: list[bytes] = []
-        for channel in channels:
-            name = (self._prefix + channel).encode()
-            if self._names.pop(name, None) is not None:
-                gone.append(name)
-        if not gone:
-            return
-        async with self._sub_lock:
-            sub = self._sub
-            if sub is not None and sub.alive:
-                commands = []
-                for chunk in _chunks(gone):
-                    sub.expect(len(chunk), None)
-                    commands.append(("UNSUBSCRIBE", *chunk))
-                with contextlib.suppress(*_ERRORS):
-                    await sub.conn.send_packed_command(sub.conn.pack_commands(commands), False)
+        """Stop delivery for ``channels`` at once; Redis is told without waiting for its answer."""
+        await self._pubsub.unsubscribe(channels)
 
-    async def _read_loop(self) -> None:
-        attempt = 0
-        while True:
-            if attempt:
-                # Jittered: spreads the reconnect storm of many nodes after Redis restarts.
-                await asyncio.sleep(self._backoff.delay(attempt - 1))
-            sub = _SubConn(self._pool.make_connection())  # type: ignore[no-untyped-call]
-            try:
-                await self._connect(sub)
-            except _ERRORS as exc:
-                await self._drop(sub)
-                if attempt <= 1:
-                    log.warning("redis pub/sub connection failed, retrying: %s", exc)
-                attempt += 1
-                continue
-            if attempt:
-                self.reconnects += 1
-                log.info("redis pub/sub reconnected, %d channels re-subscribed", len(self._names))
-                self._report_gap(None)
-            try:
-                await self._read(sub)
-            except _ERRORS as exc:
-                self.disconnects += 1
-                log.warning("redis pub/sub connection lost: %s", exc)
-            finally:
-                await self._drop(sub)
-            self._report_down()  # not when closing: cancellation leaves through the finally
-            attempt = 1
+    @property
+    def received(self) -> int:
+        """Messages handed to the handler."""
+        return self._pubsub.received
 
+    @property
+    def reconnects(self) -> int:
+        """Pub/sub reconnections."""
+        return self._pubsub.reconnects
+
+    @property
+    def disconnects(self) -> int:
+        """Pub/sub connections found dead (an error or a missed keepalive)."""
+        return self._pubsub.disconnects
+
+    # reports ----------------------------------------------------------
     def _report_down(self) -> None:
         if self._on_down is None:
             return
@@ -424,6 +309,9 @@ class RedisBroker(RedisPresence):
             self._on_down()
         except Exception:
             log.exception("down handler failed")
+
+    def _report_reconnect(self) -> None:
+        self._report_gap(None)  # the pub/sub connection was down: any channel may have missed messages
 
     def _report_gap(self, channels: set[bytes] | None) -> None:
         if self._on_gap is None:
@@ -434,80 +322,3 @@ class RedisBroker(RedisPresence):
             self._on_gap(names)
         except Exception:
             log.exception("gap handler failed")
-
-    async def _connect(self, sub: _SubConn) -> None:
-        await sub.conn.connect()  # type: ignore[no-untyped-call]
-        async with self._sub_lock:
-            names = list(self._names)
-            commands = []
-            for chunk in _chunks(names):
-                sub.expect(len(chunk), None)
-                commands.append(("SUBSCRIBE", *chunk))
-            if commands:
-                await sub.conn.send_packed_command(sub.conn.pack_commands(commands), False)
-            self._sub = sub
-        self._connected.set()
-
-    async def _drop(self, sub: _SubConn) -> None:
-        if self._sub is sub:
-            self._sub = None
-            self._connected.clear()
-        sub.release()
-        await sub.conn.disconnect(nowait=True)
-
-    async def _read(self, sub: _SubConn) -> None:
-        """The hot loop: one await per socket read, then every complete reply
-        in that chunk is dispatched inline, the handler called synchronously.
-
-        redis-py did the connect and handshake (auth, TLS); from here the
-        connection's stream is read directly through a hiredis reader, which
-        skips redis-py's per-reply call chain (timeouts, error formatting).
-        """
-        stream: asyncio.StreamReader | None = sub.conn._reader
-        if stream is None:
-            raise ConnectionError("pub/sub connection is closed")
-        parser = hiredis.Reader()
-        gets = parser.gets
-        names = self._names  # mutated in place, never rebound
-        handler = self._handler
-        assert handler is not None
-        while True:
-            chunk = await stream.read(1 << 16)
-            if not chunk:
-                raise ConnectionError("connection closed by redis")
-            parser.feed(chunk)
-            while (reply := gets()) is not False:
-                if reply.__class__ is not list:
-                    log.warning("unexpected reply on the pub/sub connection: %r", reply)
-                    continue
-                kind = reply[0]
-                if kind == b"message":
-                    channel = names.get(reply[1])
-                    if channel is None:
-                        continue  # unsubscribed while the message was in flight
-                    self.received += 1
-                    try:
-                        handler(channel, reply[2])
-                    except Exception:
-                        log.exception("broker handler failed for channel %r", channel)
-                elif kind == b"subscribe" or kind == b"unsubscribe":
-                    sub.confirm()
-                elif kind == b"pong" and sub.pong is not None and not sub.pong.done():
-                    sub.pong.set_result(None)
-
-    async def _keepalive_loop(self) -> None:
-        """PING the pub/sub connection: a silently dead peer would block the reader forever."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self._keepalive)
-            sub = self._sub
-            if sub is None:
-                continue
-            sub.pong = loop.create_future()
-            try:
-                async with self._sub_lock:
-                    await sub.conn.send_command("PING", check_health=False)
-                await asyncio.wait_for(sub.pong, self._timeout)
-            except _ERRORS as exc:  # includes the timeout
-                log.warning("redis pub/sub connection unresponsive, reconnecting: %r", exc)
-                await sub.conn.disconnect(nowait=True)
