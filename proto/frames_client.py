@@ -140,7 +140,10 @@ class Draft(_Frame, tag="draft"):
 
 
 class Read(_Frame, tag="read"):
-    """Move the user's read position to ``seq`` (never backwards); answered with ``ok``, members get ``receipt``."""
+    """Move the user's read position to ``seq`` (never backwards); answered with ``ok``.
+
+    Every member connection, the reader's other devices included, gets a ``receipt``.
+    """
 
     id: RequestId
     conv: Id

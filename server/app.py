@@ -47,10 +47,12 @@ GATEWAY_PATH = "/ws"
 
 
 async def healthz(request: Request) -> Response:
+    """Liveness: answers 200 while the process serves HTTP, whatever the store and broker do."""
     return JSONResponse({"status": "ok"})
 
 
 async def metrics(request: Request) -> Response:
+    """The node's Prometheus metrics in the text exposition format."""
     node: Node = request.app.state.node
     return Response(node.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
@@ -109,10 +111,12 @@ class ParleyApp:
 
     @property
     def state(self) -> Any:
+        """Starlette's ``app.state`` (where the lifespan puts the node)."""
         return self.http.state
 
     @property
     def routes(self) -> list[BaseRoute]:
+        """The HTTP routes, plus the gateway path, which answers a plain HTTP request with 426."""
         return [*self.http.routes, Route(GATEWAY_PATH, _not_http)]
 
     @property

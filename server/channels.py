@@ -23,18 +23,22 @@ __all__ = [
 
 
 def conv_channel(app: str, conv: str) -> str:
+    """The channel of every member connection of ``conv`` (messages, receipts, typing)."""
     return f"c:{app}:{conv}"
 
 
 def user_channel(app: str, user: str) -> str:
+    """The channel of every device of ``user`` (frames for that user alone)."""
     return f"u:{app}:{user}"
 
 
 def control_channel(app: str, user: str) -> str:
+    """The channel of membership control events for ``user``'s nodes (see :class:`Control`)."""
     return f"m:{app}:{user}"
 
 
 def presence_channel(app: str, user: str) -> str:
+    """The channel of ``user``'s presence changes, for the connections watching them."""
     return f"p:{app}:{user}"
 
 
@@ -63,8 +67,10 @@ _control_decoder = msgspec.msgpack.Decoder(Control)
 
 
 def encode_control(control: Control) -> bytes:
+    """``control`` as MessagePack, to publish on a control channel."""
     return msgspec.msgpack.encode(control)
 
 
 def decode_control(data: bytes) -> Control:
+    """A :class:`Control` from bytes read on a control channel; a ``msgspec.MsgspecError`` if malformed."""
     return _control_decoder.decode(data)

@@ -40,6 +40,7 @@ _store_options = [
 
 
 def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the store options (``--sqlite-path``, ``--mongo-url``, ``--mongo-database``) to a command."""
     for option in reversed(_store_options):
         f = option(f)
     return f

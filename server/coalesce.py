@@ -24,6 +24,11 @@ R = TypeVar("R")
 
 
 class Coalescer(Generic[T, R]):
+    """Batches concurrent :meth:`submit` calls into calls of ``flush`` of at most ``max_batch`` items.
+
+    One flush runs at a time; items submitted meanwhile wait for the next one.
+    """
+
     def __init__(
         self, flush: Callable[[Sequence[T]], Awaitable[Sequence[R | Exception]]], *, max_batch: int
     ) -> None:

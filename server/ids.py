@@ -15,6 +15,7 @@ def new_id(prefix: str) -> str:
 
 
 def now_ms() -> int:
+    """Wall-clock time in integer milliseconds since the Unix epoch (the protocol's timestamps)."""
     return time.time_ns() // 1_000_000
 
 
@@ -34,4 +35,5 @@ class IdSequence:
         self._count = itertools.count(1)
 
     def next(self) -> str:
+        """The next id: the sequence's random part and a counter, never repeated within the sequence."""
         return f"{self._prefix}{next(self._count):04x}"

@@ -16,11 +16,16 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
+    """Formats each record as one JSON object on one line, tagged with the node id."""
+
     def __init__(self, node: str) -> None:
         super().__init__()
         self._node = node
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as JSON: time (UTC, ms), level, logger, node, message, every ``extra`` key and
+        the formatted exception if any; values JSON cannot hold are written as ``str()``.
+        """
         entry: dict[str, object] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",

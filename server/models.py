@@ -28,6 +28,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class App:
+    """A tenant: its own users, conversations and token secret; nothing crosses apps."""
+
     app: str
     name: str
     #: HS256 secret the app's back-end signs user tokens with.
@@ -37,6 +39,8 @@ class App:
 
 @dataclass(frozen=True, slots=True)
 class User:
+    """A user as the app's back-end registered it; ``last_seen``: when they last went offline (ms)."""
+
     app: str
     user: str
     name: str = ""
@@ -49,6 +53,8 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
+    """A conversation's identity and settings; ``last_seq`` is its newest message when read."""
+
     app: str
     conv: str
     #: ``direct`` | ``group`` | ``support``
@@ -68,6 +74,8 @@ class Conversation:
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """One user's membership of one conversation: role, join time and read position."""
+
     app: str
     conv: str
     user: str
@@ -96,6 +104,12 @@ class NewMessage:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
+    """A message as stored at ``seq`` of its conversation, with its current state.
+
+    Edits and recalls are appended as records of their own; ``edited``/``recalled`` show
+    their effect on the target in history reads.
+    """
+
     app: str
     conv: str
     seq: int
@@ -163,6 +177,8 @@ class TagRecord:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
+    """What is known about a customer of an app: tags by name, attributes and counters."""
+
     app: str
     user: str
     tags: dict[str, TagRecord] = field(default_factory=dict)

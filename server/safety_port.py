@@ -70,7 +70,8 @@ class SafetyStore(Protocol):
     async def save_mute(self, mute: Mute) -> None:
         """Create or replace the mute of ``(conv, user)``."""
 
-    async def get_mute(self, app: str, conv: str, user: str) -> Mute | None: ...
+    async def get_mute(self, app: str, conv: str, user: str) -> Mute | None:
+        """The mute of ``(conv, user)``, expired or not (the caller checks ``until``); None if none."""
 
     async def list_mutes(self, app: str, conv: str) -> list[Mute]:
         """Mutes of a conversation (expired ones included), by user id."""
@@ -79,7 +80,8 @@ class SafetyStore(Protocol):
         """Lift a mute; False if there was none."""
 
     # audit ------------------------------------------------------------
-    async def add_audit(self, record: AuditRecord) -> None: ...
+    async def add_audit(self, record: AuditRecord) -> None:
+        """Append ``record`` to the app's audit log; records are never changed or removed."""
 
     async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
         """Up to ``limit`` records with ``id > after``, in id order."""
@@ -101,7 +103,8 @@ class SafetyStore(Protocol):
     async def put_word_list(self, words: WordList) -> None:
         """Create or replace the list ``words.name`` of the app."""
 
-    async def delete_word_list(self, app: str, name: str) -> bool: ...
+    async def delete_word_list(self, app: str, name: str) -> bool:
+        """Remove the app's list ``name``; False if there was none."""
 
     async def list_word_lists(self, app: str) -> list[WordList]:
         """The app's word lists, by name."""
@@ -109,7 +112,8 @@ class SafetyStore(Protocol):
     async def add_review(self, item: ReviewItem) -> bool:
         """Queue ``item``; False (nothing stored) if its ``key`` is already queued."""
 
-    async def get_review(self, app: str, review_id: str) -> ReviewItem | None: ...
+    async def get_review(self, app: str, review_id: str) -> ReviewItem | None:
+        """One item of the app's review queue, open or resolved; None if the app has no such item."""
 
     async def list_reviews(self, app: str, *, state: str, after: str, limit: int) -> list[ReviewItem]:
         """Up to ``limit`` items in ``state`` with ``id > after``, in id order."""

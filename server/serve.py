@@ -38,6 +38,9 @@ class ParleyServer(uvicorn.Server):
     ops: tuple[str, int] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Open the ops listener (if any) before the public port, then start uvicorn; exit 1 if the
+        ops address cannot be bound, closing what was opened.
+        """
         # Bound before the public port is announced: an early probe waits in the backlog.
         try:
             ops_sock = socket.create_server(self.ops, backlog=128) if self.ops else None
@@ -60,6 +63,9 @@ class ParleyServer(uvicorn.Server):
         self.servers.append(await asyncio.get_running_loop().create_server(factory, sock=ops_sock))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop accepting, drain the node (every client gets ``bye`` and a 1012 close within the
+        grace period), then let uvicorn close what is left.
+        """
         for server in self.servers:
             server.close()
         app = self.config.app
@@ -71,6 +77,11 @@ class ParleyServer(uvicorn.Server):
 
 
 def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: str = "info") -> ParleyServer:
+    """A server for ``settings`` (and ``app``, built from them by default) that is not yet running.
+
+    WebSocket requests for the gateway path bypass ASGI and go to the gateway's own protocol;
+    every other request is HTTP with the head and body deadlines of ``settings``.
+    """
     app = app or build_app(settings)
     gateway = gateway_protocol(GATEWAY_PATH, lambda: app.node)
     config = uvicorn.Config(

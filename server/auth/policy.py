@@ -12,6 +12,7 @@ MANAGER_ROLES = frozenset({"owner", "admin"})
 
 
 def require_member(member: Member | None, conv: str) -> Member:
+    """``member`` if the user is a member of ``conv``; else a ``forbidden`` refusal."""
     if member is None:
         raise ServiceError(ErrorCode.FORBIDDEN, f"not a member of conversation {conv}")
     return member

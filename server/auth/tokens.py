@@ -26,6 +26,8 @@ USER_ROLES = frozenset({"user", "agent", "bot"})
 
 @dataclass(frozen=True, slots=True)
 class Claims:
+    """What a verified token says: app, user, expiry (s), display name, role and issue time."""
+
     app: str
     user: str
     exp: int

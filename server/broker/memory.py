@@ -66,27 +66,33 @@ class MemoryBroker:
     async def start(
         self, handler: MessageHandler, on_gap: GapHandler | None = None, on_down: DownHandler | None = None
     ) -> None:
-        # In-process delivery never loses a message, so on_gap and on_down are never called.
+        """Deliver subscribed channels to ``handler``; ``on_gap`` and ``on_down`` are never called,
+        since in-process delivery never loses a message."""
         self._handler = handler
         self._closed = False
 
     async def close(self) -> None:
+        """Deliver what was published before, then leave every channel; later publishes are
+        dropped and counted in :attr:`dropped`."""
         self._deliver()  # hand over what was published before close
         await self.unsubscribe(list(self._channels))
         self._closed = True
         self._handler = None
 
     async def ping(self) -> None:
+        """Raise :class:`BrokerUnavailable` once the broker is closed (nothing else can fail in memory)."""
         if self._closed:
             raise BrokerUnavailable("memory broker is closed")
 
     async def subscribe(self, channels: Collection[str]) -> None:
+        """Subscribe (idempotent); active as soon as this returns."""
         for channel in channels:
             if channel not in self._channels:
                 self._channels.add(channel)
                 self.hub.subscribers.setdefault(channel, set()).add(self)
 
     async def unsubscribe(self, channels: Collection[str]) -> None:
+        """Stop delivery for ``channels`` at once (idempotent)."""
         for channel in channels:
             if channel in self._channels:
                 self._channels.discard(channel)
@@ -97,6 +103,7 @@ class MemoryBroker:
                         del self.hub.subscribers[channel]
 
     def publish(self, channel: str, data: bytes) -> None:
+        """Queue ``data`` for ``channel``; delivered in publish order by one callback per loop iteration."""
         if self._closed:
             self.dropped += 1
             return
@@ -106,6 +113,7 @@ class MemoryBroker:
             asyncio.get_running_loop().call_soon(self._deliver)
 
     async def flush(self) -> None:
+        """Deliver everything queued now, including what handlers publish while it runs."""
         # Deliver now instead of waiting for the scheduled callback (which
         # then finds an empty queue). A handler that publishes again refills
         # the queue, hence the loop.
@@ -137,6 +145,8 @@ class MemoryBroker:
 
     # presence ---------------------------------------------------------
     async def presence_add(self, key: str, conn: str, ttl: float) -> bool:
+        """Register ``conn`` for ``key`` for ``ttl`` seconds (monotonic clock); True if ``key``
+        just came online."""
         now = time.monotonic()
         live = self.hub.live(key, now)
         came_online = not live
@@ -144,6 +154,7 @@ class MemoryBroker:
         return came_online
 
     async def presence_remove(self, key: str, conn: str) -> bool:
+        """Drop ``conn`` from ``key``; True only if it was registered and no live connection is left."""
         entries = self.hub.presence.get(key)
         if entries is None or conn not in entries:
             return False  # already gone: the transition was reported before
@@ -151,6 +162,7 @@ class MemoryBroker:
         return not self.hub.live(key, time.monotonic())
 
     async def presence_refresh(self, entries: Collection[tuple[str, str]], ttl: float) -> None:
+        """Extend entries that still exist by ``ttl``; a refresh racing a remove never resurrects it."""
         expiry = time.monotonic() + ttl
         presence = self.hub.presence
         for key, conn in entries:
@@ -161,5 +173,6 @@ class MemoryBroker:
                 conns[conn] = expiry
 
     async def presence_online(self, keys: Collection[str]) -> set[str]:
+        """The subset of ``keys`` with at least one unexpired connection."""
         now = time.monotonic()
         return {key for key in keys if self.hub.live(key, now)}

@@ -176,6 +176,8 @@ class RedisBroker(RedisPresence):
             raise BrokerUnavailable("pub/sub connection not established") from None
 
     async def close(self) -> None:
+        """Stop for good: flush what is buffered (for at most ``timeout``), drop and count the
+        rest, end the tasks and close every connection."""
         self._closing = True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.flush(), self._timeout)
@@ -193,6 +195,7 @@ class RedisBroker(RedisPresence):
         await self._redis.aclose()
 
     async def ping(self) -> None:
+        """Round-trip to Redis; raise :class:`BrokerUnavailable` if it fails."""
         try:
             await self._redis.ping()
         except _ERRORS as exc:
@@ -200,6 +203,11 @@ class RedisBroker(RedisPresence):
 
     # publish ----------------------------------------------------------
     def publish(self, channel: str, data: bytes) -> None:
+        """Queue ``data`` for ``channel`` and wake the flusher; never raises, never blocks.
+
+        When closing or when the buffer holds ``max_buffer`` messages the message is dropped
+        and counted, and its channel is reported as a gap after the next successful round.
+        """
         if self._closing or len(self._buffer) >= self._max_buffer:
             self.dropped += 1
             if not self._closing:

@@ -91,6 +91,7 @@ def _ms(ttl: float) -> int:
 
 
 def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    """``items`` in consecutive slices of at most ``size`` (one SUBSCRIBE or one script call each)."""
     return (items[i : i + size] for i in range(0, len(items), size))
 
 
@@ -117,6 +118,11 @@ class RedisPresence:
         return f"{self._presence_prefix}presence:{key}"
 
     async def presence_add(self, key: str, conn: str, ttl: float) -> bool:
+        """Register ``conn`` for ``key`` for ``ttl`` seconds on the Redis clock; True if ``key``
+        just came online.
+
+        Decided inside one Lua script, so two nodes adding at once never both report "came online".
+        """
         try:
             return await self._adds.submit((self._key(key), conn, _ms(ttl)))
         except ERRORS as exc:
@@ -163,6 +169,7 @@ class RedisPresence:
             raise BrokerUnavailable(f"redis: {exc}") from exc
 
     async def presence_online(self, keys: Collection[str]) -> set[str]:
+        """The subset of ``keys`` with a live connection, judged by the Redis clock in the same round trip."""
         wanted = list(keys)
         if not wanted:
             return set()

@@ -172,6 +172,7 @@ class PubSub:
         done.add_done_callback(untrack)
 
     async def unsubscribe(self, channels: Collection[str]) -> None:
+        """Stop delivery for ``channels`` at once; UNSUBSCRIBE is sent without waiting for its answer."""
         gone: list[bytes] = []
         for channel in channels:
             name = (self._prefix + channel).encode()
