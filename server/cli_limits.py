@@ -44,6 +44,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "word_lists_max": "Sensitive-word lists one app may have.",
     "words_per_list_max": "Words in one sensitive-word list.",
     "invite_ttl": "Seconds a group invitation waits to be accepted before it lapses.",
+    "invites_pending_max": "Unanswered group invitations one user may have.",
 }
 
 

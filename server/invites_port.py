@@ -27,6 +27,7 @@ Guarantees:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -63,6 +64,9 @@ class InvitationStore(Protocol):
         self, app: str, user: str, now: int, *, after: str, limit: int
     ) -> list[Invitation]:
         """Up to ``limit`` unexpired invitations of ``user`` with ``conv > after``, by conv id."""
+
+    async def count_invitations(self, app: str, users: Collection[str], now: int) -> dict[str, int]:
+        """Per user, their unexpired invitations; users with none are absent (the pending cap)."""
 
     async def purge_invitations(self, app: str, user: str, now: int) -> int:
         """Delete ``user``'s expired invitations; returns how many."""

@@ -123,3 +123,5 @@ class Settings:
     words_per_list_max: int = 10_000
     #: Seconds a group invitation (``invite`` add policy) waits to be accepted before it lapses.
     invite_ttl: int = 7 * 86400
+    #: Unanswered group invitations one user may have; more are refused (``limit_exceeded``).
+    invites_pending_max: int = 100

@@ -122,5 +122,12 @@ def build_services(
             max_lists=settings.word_lists_max,
             max_words=settings.words_per_list_max,
         ),
-        invites=InvitationService(store, broker, conversations, reach, ttl=settings.invite_ttl),
+        invites=InvitationService(
+            store,
+            broker,
+            conversations,
+            reach,
+            ttl=settings.invite_ttl,
+            max_pending=settings.invites_pending_max,
+        ),
     )

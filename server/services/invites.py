@@ -11,7 +11,9 @@ history) until they accept; accepting joins through the ordinary add, so the gro
 
 Rules kept here:
 
-* an invitation lives ``ttl`` seconds; a repeat invitation refreshes it;
+* an invitation lives ``ttl`` seconds; a repeat invitation refreshes it; a user has at
+  most ``max_pending`` unanswered ones (more are refused with ``limit_exceeded``, nobody
+  added), so invitations cannot bury a user the way forced adds could;
 * a user who blocks the inviter (or is blocked by them) never gets the invitation, and
   one sent before the block is hidden from the list and can no longer be accepted;
 * accepting checks the join quota (``join_quota``) at that moment, and that the inviter
@@ -55,12 +57,15 @@ class InvitationService:
         reach: ReachPolicy,
         *,
         ttl: int = 7 * 86400,
+        max_pending: int = 100,
     ) -> None:
         self._store = store
         self._broker = broker
         self._conversations = conversations
         self._reach = reach
         self._ttl_ms = ttl * 1000
+        #: Unanswered invitations one user may have: no one can bury a user in invitations.
+        self._max_pending = max_pending
 
     # ------------------------------------------------------------- adding
     async def strangers(self, app: str, actor: str, kind: str, users: Sequence[str]) -> list[str]:
@@ -85,6 +90,7 @@ class InvitationService:
     ) -> ConversationView:
         """:meth:`ConversationService.create`, with the members ``actor`` must invite invited."""
         invited = await self.strangers(app, actor, kind, members)
+        await self._admissible(app, actor, invited, now_ms())  # before the group exists
         direct = [u for u in members if u not in invited]
         view = await self._conversations.create(app, actor, kind, direct, name=name, meta=meta)
         await self.invite(app, actor, view.conversation.conv, invited)
@@ -107,7 +113,8 @@ class InvitationService:
         self, app: str, actor: str, conv: str, users: Sequence[str], role: str = "member"
     ) -> None:
         """``actor`` (a manager of group ``conv``) invites ``users``; members are skipped.
-        Raises ``blocked`` if one of them blocks ``actor`` (or is blocked by them)."""
+        Raises ``blocked`` if one of them blocks ``actor`` (or is blocked by them), and
+        ``limit_exceeded`` if one already has ``max_pending`` unanswered invitations."""
         if not users:
             return
         conversation = await self._store.get_conversation(app, conv)
@@ -118,20 +125,33 @@ class InvitationService:
             raise ServiceError(
                 ErrorCode.INVALID_REQUEST, "ownership is transferred with member_role, not granted on add"
             )
-        for b in await self._store.blocks_between(app, actor, users):
-            other = b.blocker if b.blocked == actor else b.blocked
-            raise ServiceError(ErrorCode.BLOCKED, f"{other} cannot be invited by you")
         members = {m.user for m in await self._store.list_members(app, conv)}
         now = now_ms()
-        for user in dict.fromkeys(users):
-            if user in members:
-                continue
+        fresh = [u for u in dict.fromkeys(users) if u not in members]
+        await self._admissible(app, actor, fresh, now)
+        for user in fresh:
             invitation = Invitation(app, conv, user, actor, role, now, now + self._ttl_ms)
             await self._store.put_invitation(invitation)
             info = _info(invitation, conversation.name)
             frame = encode(frames.Invited(invitation=info))
             control = Control(op=NOTIFY, app=app, user=user, conv=conv, frame=frame)
             self._broker.publish(control_channel(app, user), encode_control(control))
+
+    async def _admissible(self, app: str, actor: str, users: Sequence[str], now: int) -> None:
+        """Raise unless ``actor`` may invite every one of ``users`` now (blocks, pending cap)."""
+        if not users:
+            return
+        for b in await self._store.blocks_between(app, actor, users):
+            other = b.blocker if b.blocked == actor else b.blocked
+            raise ServiceError(ErrorCode.BLOCKED, f"{other} cannot be invited by you")
+        pending = await self._store.count_invitations(app, users, now)
+        full = [u for u in users if pending.get(u, 0) >= self._max_pending]
+        if full:
+            shown = ", ".join(full[:5]) + (f" and {len(full) - 5} more" if len(full) > 5 else "")
+            raise ServiceError(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"{shown} already have {self._max_pending} unanswered invitations; try later",
+            )
 
     # ---------------------------------------------------------- the invitee
     async def accept(self, app: str, user: str, conv: str) -> ConversationView:

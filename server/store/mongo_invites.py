@@ -9,7 +9,7 @@ counts it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
@@ -67,6 +67,18 @@ class InvitationCollections:
         query = {"app": app, "user": user, "conv": {"$gt": after}, "expires": {"$gt": now}}
         cursor = self._db[INVITATIONS].find(query, NO_ID).sort("conv", 1).limit(limit)
         return [_invitation(d) for d in await cursor.to_list()]
+
+    @guarded
+    async def count_invitations(self, app: str, users: Collection[str], now: int) -> dict[str, int]:
+        wanted = sorted(set(users))
+        if not wanted:
+            return {}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"app": app, "user": {"$in": wanted}, "expires": {"$gt": now}}},
+            {"$group": {"_id": "$user", "n": {"$sum": 1}}},
+        ]
+        cursor = await self._db[INVITATIONS].aggregate(pipeline)
+        return {d["_id"]: int(d["n"]) async for d in cursor}
 
     @guarded
     async def purge_invitations(self, app: str, user: str, now: int) -> int:

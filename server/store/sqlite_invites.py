@@ -10,7 +10,7 @@ across processes SQLite's write lock serialises them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from parley.server.invites_port import Invitation
@@ -29,6 +29,8 @@ CREATE INDEX IF NOT EXISTS invitations_user ON invitations (app, user, conv);
 """
 
 _COLS = "app, conv, user, inviter, role, created, expires"
+#: SQLite's default limit of host parameters is 999 on old builds; chunks stay below it.
+_CHUNK = 400
 
 
 def _invitation(r: tuple[Any, ...]) -> Invitation:
@@ -63,6 +65,24 @@ class InvitationTables:
         )
         rows = await self._run(lambda db: db.execute(sql, (app, user, after, now, limit)).fetchall())
         return [_invitation(r) for r in rows]
+
+    async def count_invitations(self, app: str, users: Collection[str], now: int) -> dict[str, int]:
+        wanted = sorted(set(users))
+
+        def read(db: Db) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for i in range(0, len(wanted), _CHUNK):
+                chunk = wanted[i : i + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                sql = (
+                    "SELECT user, COUNT(*) FROM invitations WHERE app = ? AND expires > ? "
+                    f"AND user IN ({marks}) GROUP BY user"
+                )
+                counts.update({r[0]: int(r[1]) for r in db.execute(sql, (app, now, *chunk)).fetchall()})
+            return counts
+
+        counts: dict[str, int] = await self._run(read)
+        return counts
 
     async def purge_invitations(self, app: str, user: str, now: int) -> int:
         sql = "DELETE FROM invitations WHERE app = ? AND user = ? AND expires <= ?"

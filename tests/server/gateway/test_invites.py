@@ -170,3 +170,23 @@ async def test_the_invitation_reaches_a_device_on_another_node(
                 got = await bob.expect(frames.Msg, timeout=10)
             for c in (alice, bob):
                 await c.close()
+
+
+async def test_unanswered_invitations_are_capped_per_user(tmp_path: Path) -> None:
+    async with running_node(tmp_path, add_policy="invite", invites_pending_max=2) as node:
+        mallory = await RawClient.connect(node.url, await node.token("mallory"))
+        victim = await RawClient.connect(node.url, await node.token("victim"))
+        first = await _group(mallory, ["victim"])
+        await _group(mallory, ["victim"])
+        refused = await mallory.request(frames.ConvCreate, kind="group", members=["victim", "carol"])
+        assert isinstance(refused, frames.Error) and refused.code == "limit_exceeded"
+        assert "victim" in refused.message and "carol" not in refused.message
+        assert len((await mallory.request(frames.ConvList)).convs) == 2, "no group was created"
+        conv = await _group(mallory, [])
+        refused = await mallory.request(frames.MemberAdd, conv=conv, users=["victim"])
+        assert isinstance(refused, frames.Error) and refused.code == "limit_exceeded"
+        assert len((await victim.request(frames.InviteList)).invitations) == 2
+        await victim.request(frames.InviteDecline, conv=first)  # answering frees a place
+        assert isinstance(await mallory.request(frames.MemberAdd, conv=conv, users=["victim"]), frames.Ok)
+        for c in (mallory, victim):
+            await c.close()

@@ -68,3 +68,14 @@ async def test_list_pages_by_conversation_id_and_only_the_users_own(store: Store
     assert [i.conv for i in rest] == ["c3", "c4", "c5"]
     assert await store.list_invitations(APP, "bob", 50, after="c5", limit=10) == []
     assert [i.conv for i in await store.list_invitations(APP, "cy", 50, after="", limit=10)] == ["c9"]
+
+
+async def test_count_is_per_user_of_unexpired_invitations_only(store: Store) -> None:
+    for conv in ["c1", "c2", "c3"]:
+        await store.put_invitation(inv(conv, expires=100))
+    await store.put_invitation(inv("c4", expires=30))
+    await store.put_invitation(inv("c1", user="cy"))
+    await store.put_invitation(Invitation("other", "c9", "bob", "ann", "member", 1, 100))
+    assert await store.count_invitations(APP, ["bob", "cy", "dee"], 50) == {"bob": 3, "cy": 1}
+    assert await store.count_invitations(APP, ["bob"], 100) == {}
+    assert await store.count_invitations(APP, [], 50) == {}
