@@ -42,6 +42,7 @@ from parley.bots.sentiment import Sentiment, SentimentScorer
 from parley.bots.tags import InterestTagger
 from parley.bots.triage import Triage
 from parley.proto.frames import TagInput
+from parley.proto.vocabulary import BOT_SILENT_STATES, SupportState
 from parley.sdk import AdminClient, Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
 from parley.sdk.support import support_state
 
@@ -49,8 +50,9 @@ __all__ = ["ConversationState", "SupportBot"]
 
 log = logging.getLogger("parley.bots")
 
-#: States in which the bot must not write.
-SILENT_STATES = frozenset({"waiting_for_agent", "agent", "resolved"})
+#: States in which the bot does not write: those the server refuses it in, and, by its own
+#: choice, while the customer waits for an agent (it already said one is coming).
+SILENT_STATES = BOT_SILENT_STATES | {SupportState.WAITING_FOR_AGENT}
 _NOTICE = {
     "en": "I'm connecting you with a human agent now. They will see our conversation so far.",
     "zh": "正在为您转接人工客服，客服会看到我们之前的对话，请稍候。",
@@ -63,7 +65,7 @@ class ConversationState:
 
     conv: str
     support: bool = True
-    state: str = "bot"
+    state: str = SupportState.BOT
     agent: str = ""
     customers: set[str] = field(default_factory=set)
     low_streak: int = 0
@@ -202,14 +204,17 @@ class SupportBot:
         for m in page.messages:
             if m.kind == "system" and m.body.get("event") == "support":
                 cs.state, cs.agent, seen = (
-                    str(m.body.get("state") or "bot"),
+                    str(m.body.get("state") or SupportState.BOT),
                     str(m.body.get("agent") or ""),
                     True,
                 )
             else:
                 self._remember(cs, m)
         if not seen and not page.more:
-            cs.state, cs.agent = "bot", ""  # no transition yet: a support conversation starts with the bot
+            cs.state, cs.agent = (
+                SupportState.BOT,
+                "",
+            )  # no transition yet: a support conversation starts with the bot
 
     def _remember(self, cs: ConversationState, m: Message) -> None:
         text = m.body.get("text") if m.kind == "text" else None
@@ -231,7 +236,7 @@ class SupportBot:
             return
         if m.sender == self.client.user:
             return  # our own echo: recorded when sent
-        if m.sender not in cs.customers and m.sender != cs.agent and cs.state == "bot":
+        if m.sender not in cs.customers and m.sender != cs.agent and cs.state == SupportState.BOT:
             conv = await self.client.conversation(cs.conv)  # someone new: refresh who is who
             cs.customers = {x.user for x in conv.members if x.role == "member"}
         if m.kind == "custom" and m.sender in cs.customers and "feedback" in m.body:
@@ -276,7 +281,7 @@ class SupportBot:
             return
         new = str(m.body.get("state") or "")
         if new:
-            if new == "bot" and cs.state != "bot":
+            if new == SupportState.BOT and cs.state != SupportState.BOT:
                 cs.low_streak = cs.negative_streak = 0  # handed back: start afresh
             cs.state, cs.agent = new, str(m.body.get("agent") or "")
 
@@ -323,7 +328,7 @@ class SupportBot:
         except ReplyError as exc:  # e.g. the customer already asked, or an agent claimed meanwhile
             log.info("parley bot: handoff of %s refused: %s", cs.conv, exc)
             return
-        cs.state, cs.low_streak, cs.negative_streak = "waiting_for_agent", 0, 0
+        cs.state, cs.low_streak, cs.negative_streak = SupportState.WAITING_FOR_AGENT, 0, 0
         self._count("handoffs")
 
     async def _on_sentiment(self, cs: ConversationState, m: Message, text: str) -> Sentiment | None:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from parley.proto import frames as f
+from parley.proto.vocabulary import SupportState
 from parley.sdk.models import Conversation, Message
 from parley.sdk.requests import Reply
 
@@ -36,15 +37,14 @@ __all__ = [
 ]
 
 #: The state of a support conversation.
-SupportState = Literal["bot", "waiting_for_agent", "agent", "resolved"]
 
 
 def support_state(conversation: Conversation) -> tuple[str, str]:
     """``(state, agent)`` of a support conversation from its meta (``("bot", "")`` when unset)."""
     info = conversation.meta.get("support")
     if not isinstance(info, dict):
-        return "bot", ""
-    return str(info.get("state") or "bot"), str(info.get("agent") or "")
+        return SupportState.BOT, ""
+    return str(info.get("state") or SupportState.BOT), str(info.get("agent") or "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from parley.proto.vocabulary import UserRole
 from parley.server.cli_limits import limit_options
 from parley.server.errors import ServiceError
 from parley.server.logs import configure_logging
@@ -275,7 +276,9 @@ def token(
 @click.option("--app", "app_id", envvar="PARLEY_APP", required=True)
 @click.option("--user", required=True)
 @click.option("--name", default="")
-@click.option("--role", type=click.Choice(["user", "agent", "bot"]), default="user", show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in UserRole]), default=UserRole.USER.value, show_default=True
+)
 @store_options
 def user_create(
     app_id: str, user: str, name: str, role: str, sqlite_path: str, mongo_url: str | None, mongo_database: str

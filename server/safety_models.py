@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from parley.proto.vocabulary import ReviewState
+
 __all__ = [
     "ApiKeyRecord",
     "AuditRecord",
@@ -125,7 +127,7 @@ class ReviewItem:
     excerpt: str = ""
     ts: int = 0
     #: ``open`` | ``resolved``
-    state: str = "open"
+    state: str = ReviewState.OPEN
     outcome: str = ""
     resolved_by: str = ""
     resolved_at: int = 0

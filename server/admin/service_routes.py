@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
+from parley.proto.vocabulary import SupportState, UserRole
 from parley.server.admin import schemas
 from parley.server.admin.routes import json_response, parse_body, path_user, with_app
 from parley.server.auth.identity import SYSTEM_USER
@@ -95,7 +96,7 @@ async def handoff(request: Request, s: Services, app: App) -> Response:
     conv = request.path_params["conv"]
     ticket = await s.support.ticket(app.app, conv)
     # The back-end acts for the customer (who is always a member of their conversation).
-    await s.support.handoff(app.app, ticket.customer, "user", conv, body.reason, body.summary)
+    await s.support.handoff(app.app, ticket.customer, UserRole.USER, conv, body.reason, body.summary)
     return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
 
 
@@ -103,12 +104,12 @@ async def assign(request: Request, s: Services, app: App) -> Response:
     """Give the conversation to an agent: a claim if nobody owns it, else a transfer."""
     body = await parse_body(request, schemas.AssignAgent)
     conv = request.path_params["conv"]
-    if body.agent not in {u.user for u in await s.store.list_users(app.app, "agent")}:
+    if body.agent not in {u.user for u in await s.store.list_users(app.app, UserRole.AGENT)}:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"{body.agent} is not an agent")
     ticket = await s.support.ticket(app.app, conv)
-    if ticket.state == "agent" and ticket.agent != body.agent:
+    if ticket.state == SupportState.AGENT and ticket.agent != body.agent:
         await s.support.transfer(app.app, ticket.agent, conv, body.agent)
-    elif ticket.state != "agent":
+    elif ticket.state != SupportState.AGENT:
         await s.support.claim(app.app, body.agent, conv)
     return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
 
@@ -117,7 +118,7 @@ async def release(request: Request, s: Services, app: App) -> Response:
     """Hand the conversation back to the bot (on behalf of the owning agent)."""
     conv = request.path_params["conv"]
     ticket = await s.support.ticket(app.app, conv)
-    if ticket.state != "agent":
+    if ticket.state != SupportState.AGENT:
         raise ServiceError(
             ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {ticket.state!r}"
         )
@@ -129,7 +130,7 @@ async def add_note(request: Request, s: Services, app: App) -> Response:
     """An internal note by ``agent`` (agents-only; the customer never receives it)."""
     body = await parse_body(request, schemas.NoteIn)
     conv = request.path_params["conv"]
-    if body.agent not in {u.user for u in await s.store.list_users(app.app, "agent")}:
+    if body.agent not in {u.user for u in await s.store.list_users(app.app, UserRole.AGENT)}:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"{body.agent} is not an agent")
     ack = await s.support.note(app.app, body.agent, conv, body.text)
     stored = await s.store.get_messages(app.app, ack.conv, ack.seq, ack.seq)
@@ -147,8 +148,8 @@ async def list_notes(request: Request, s: Services, app: App) -> Response:
 async def resolve(request: Request, s: Services, app: App) -> Response:
     conv = request.path_params["conv"]
     ticket = await s.support.ticket(app.app, conv)
-    role = "agent" if ticket.state == "agent" else "bot"
-    actor = ticket.agent if role == "agent" else SERVICE_ACTOR
+    role = UserRole.AGENT if ticket.state == SupportState.AGENT else UserRole.BOT
+    actor = ticket.agent if role == UserRole.AGENT else SERVICE_ACTOR
     await s.support.resolve(app.app, actor, role, conv)
     return json_response(_ticket_out(await s.support.ticket(app.app, conv)))
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
+from parley.proto.vocabulary import ReviewState
 from parley.server.admin import moderation_schemas as ms
 from parley.server.admin.moderation_routes import AUDIT_PAGE_MAX, actor
 from parley.server.admin.routes import json_response, parse_body, with_app
@@ -62,13 +63,13 @@ async def delete_words(request: Request, s: Services, app: App) -> Response:
 
 
 async def list_reviews(request: Request, s: Services, app: App) -> Response:
-    state = request.query_params.get("state", "open")
+    state = request.query_params.get("state", ReviewState.OPEN)
     after = request.query_params.get("after", "")
     try:
         limit = int(request.query_params.get("limit", "100"))
     except ValueError:
         raise ServiceError(ErrorCode.INVALID_REQUEST, "limit must be an integer") from None
-    if state not in ("open", "resolved") or not 1 <= limit <= AUDIT_PAGE_MAX or len(after) > 64:
+    if state not in tuple(ReviewState) or not 1 <= limit <= AUDIT_PAGE_MAX or len(after) > 64:
         raise ServiceError(
             ErrorCode.INVALID_REQUEST, f"state must be open or resolved, limit 1 to {AUDIT_PAGE_MAX}"
         )
@@ -84,7 +85,7 @@ async def resolve_review(request: Request, s: Services, app: App) -> Response:
     item = await s.store.get_review(app.app, review_id)
     if item is None:
         raise ServiceError(ErrorCode.NOT_FOUND, f"no review item {review_id}")
-    if item.state != "open":
+    if item.state != ReviewState.OPEN:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"review item {review_id} is already resolved")
     if body.outcome == "recall":
         if not item.seq:

@@ -14,6 +14,7 @@ server itself acts, so nobody else may be them:
 from __future__ import annotations
 
 from parley.proto.ids import is_user_id
+from parley.proto.vocabulary import UserRole
 
 __all__ = ["DEFAULT_BOT", "SYSTEM_USER", "claim_refusal"]
 
@@ -29,6 +30,6 @@ def claim_refusal(user: str, role: str, *, support_bot: str) -> str | None:
         return "a user id is 1-128 characters from A-Z a-z 0-9 . _ - @ : + = ~ |"
     if user == SYSTEM_USER:
         return f"{SYSTEM_USER!r} is reserved for the app's back-end"
-    if user in (DEFAULT_BOT, support_bot) and role != "bot":
+    if user in (DEFAULT_BOT, support_bot) and role != UserRole.BOT:
         return f"{user!r} is reserved for the support bot (role 'bot')"
     return None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from parley.proto.errors import ErrorCode
+from parley.proto.vocabulary import MemberRole
 from parley.server.errors import ServiceError
 from parley.server.models import Conversation, Member
 
 __all__ = ["MANAGER_ROLES", "require_manager", "require_member"]
 
-MANAGER_ROLES = frozenset({"owner", "admin"})
+MANAGER_ROLES = frozenset({MemberRole.OWNER, MemberRole.ADMIN})
 
 
 def require_member(member: Member | None, conv: str) -> Member:

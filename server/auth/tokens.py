@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import jwt
 
 from parley.proto.errors import ErrorCode
+from parley.proto.vocabulary import UserRole
 from parley.server.auth import hs256
 from parley.server.auth.identity import claim_refusal
 from parley.server.auth.keyring import Keyrings
@@ -21,7 +22,7 @@ from parley.server.ports import Store
 
 __all__ = ["Claims", "TokenVerifier", "issue_token"]
 
-USER_ROLES = frozenset({"user", "agent", "bot"})
+USER_ROLES = frozenset(UserRole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +33,19 @@ class Claims:
     user: str
     exp: int
     name: str = ""
-    role: str = "user"
+    role: str = UserRole.USER
     #: ``iat`` (seconds), 0 when absent: a revocation refuses tokens issued before a time.
     iat: int = 0
 
 
 def issue_token(
-    app: App, user: str, *, ttl: int = 3600, audience: str = "parley", name: str = "", role: str = "user"
+    app: App,
+    user: str,
+    *,
+    ttl: int = 3600,
+    audience: str = "parley",
+    name: str = "",
+    role: str = UserRole.USER,
 ) -> tuple[str, int]:
     """Sign a token for ``user``; returns ``(token, exp)``. What an app back-end does."""
     now = int(time.time())
@@ -46,7 +53,7 @@ def issue_token(
     claims: dict[str, object] = {"iss": app.app, "sub": user, "aud": audience, "iat": now, "exp": exp}
     if name:
         claims["name"] = name
-    if role != "user":
+    if role != UserRole.USER:
         claims["role"] = role
     return jwt.encode(claims, app.secret, algorithm="HS256"), exp
 
@@ -98,7 +105,7 @@ class TokenVerifier:
         except hs256.InvalidToken as exc:
             raise ServiceError(ErrorCode.TOKEN_INVALID, f"token rejected: {exc}") from None
         user = claims["sub"]
-        role = claims.get("role", "user")
+        role = claims.get("role", UserRole.USER)
         if not isinstance(user, str) or not user or len(user) > 128:
             raise ServiceError(ErrorCode.TOKEN_INVALID, "'sub' must be a user id string")
         if not isinstance(role, str) or role not in USER_ROLES:

@@ -17,13 +17,15 @@ import msgspec
 
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode, action_for
+from parley.server.auth.policy import MANAGER_ROLES
 from parley.server.channels import presence_channel
 from parley.server.errors import ServerError, ServiceError, refusal
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.conversation_routes import ConversationHandlers
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.invite_routes import InviteHandlers
 from parley.server.gateway.safety_routes import SafetyHandlers
-from parley.server.gateway.support_routes import SupportHandlers
+from parley.server.gateway.support_routes import CONVERSATION_CHANGES, SupportHandlers
 from parley.server.metrics import Metrics
 from parley.server.models import Appended
 from parley.server.services import Services
@@ -76,20 +78,14 @@ class Router:
             frames.Read: self._read,
             frames.Sync: self._sync,
             frames.History: self._history,
-            frames.ConvCreate: self._conv_create,
-            frames.ConvGet: self._conv_get,
-            frames.ConvList: self._conv_list,
-            frames.ConvUpdate: self._conv_update,
-            frames.MemberAdd: self._member_add,
-            frames.MemberRemove: self._member_remove,
-            frames.MemberRole: self._member_role,
-            frames.Leave: self._leave,
-            frames.MemberList: self._member_list,
             frames.PresenceSub: self._presence_sub,
             frames.PresenceUnsub: self._presence_unsub,
         }
         self._support = SupportHandlers(services, self._reply)
         self._handlers.update(self._support.table())
+        self._handlers.update(ConversationHandlers(services, hub, self._reply).table())
+        for kind in CONVERSATION_CHANGES:  # the bot-silence gate, like content (_require_writer)
+            self._handlers[kind] = self._support.gate(self._handlers[kind])
         self._handlers.update(SafetyHandlers(services, self._reply).table())
         self._handlers.update(InviteHandlers(services, self._reply).table())
 
@@ -252,7 +248,7 @@ class Router:
     async def _recall(self, conn: Connection, frame: frames.Recall) -> None:
         await self._require_writer(conn, frame.conv)
         member = await self._s.store.get_member(conn.app, frame.conv, conn.user)
-        moderator = member is not None and member.role in ("owner", "admin")
+        moderator = member is not None and member.role in MANAGER_ROLES
         result = await self._s.messages.recall(
             conn.app, conn.user, frame.conv, frame.seq, may_moderate=moderator
         )
@@ -306,63 +302,6 @@ class Router:
             id=frame.id, conv=frame.conv, messages=[wire_message(m) for m in messages], more=more
         )
         self._reply(conn, page)
-
-    async def _conv_create(self, conn: Connection, frame: frames.ConvCreate) -> None:
-        await self._s.safety.check_add(conn.app, conn.user, frame.kind, frame.members)
-        named = await self._s.words.screen_now(conn.app, {"name": frame.name, "meta": frame.meta})
-        name, meta = named.value["name"], named.value["meta"]
-        await self._s.reach.check_create(conn.app, conn.user, frame.kind, frame.members)
-        view = await self._s.invites.create(
-            conn.app, conn.user, frame.kind, frame.members, name=name, meta=meta
-        )
-        if named.flags:
-            self._s.words.flag_later(conn.app, view.conversation.conv, 0, conn.user, named.flags, named.value)
-        await self._hub.join(conn, view.conversation.conv)
-        self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
-
-    async def _conv_get(self, conn: Connection, frame: frames.ConvGet) -> None:
-        view = await self._s.conversations.get(conn.app, conn.user, frame.conv)
-        self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
-
-    async def _conv_list(self, conn: Connection, frame: frames.ConvList) -> None:
-        convs, more = await self._s.conversations.list_for_user(
-            conn.app, conn.user, after=frame.after, limit=frame.limit
-        )
-        self._reply(conn, frames.ConvListResult(id=frame.id, convs=convs, more=more))
-
-    async def _conv_update(self, conn: Connection, frame: frames.ConvUpdate) -> None:
-        named = await self._s.words.screen_now(conn.app, {"name": frame.name, "meta": frame.meta})
-        view = await self._s.conversations.update(
-            conn.app, conn.user, frame.conv, name=named.value["name"], meta=named.value["meta"]
-        )
-        if named.flags:
-            self._s.words.flag_later(conn.app, frame.conv, 0, conn.user, named.flags, named.value)
-        self._reply(conn, frames.ConvResult(id=frame.id, conv=view.info()))
-
-    async def _member_add(self, conn: Connection, frame: frames.MemberAdd) -> None:
-        await self._s.safety.check_add(conn.app, conn.user, "group", frame.users)
-        await self._s.reach.check_add(conn.app, conn.user, frame.users)
-        await self._s.invites.add_members(conn.app, conn.user, frame.conv, frame.users, frame.role)
-        self._reply(conn, frames.Ok(id=frame.id))
-
-    async def _member_remove(self, conn: Connection, frame: frames.MemberRemove) -> None:
-        await self._s.conversations.remove_members(conn.app, conn.user, frame.conv, frame.users)
-        self._reply(conn, frames.Ok(id=frame.id))
-
-    async def _member_role(self, conn: Connection, frame: frames.MemberRole) -> None:
-        await self._s.conversations.set_role(conn.app, conn.user, frame.conv, frame.user, frame.role)
-        self._reply(conn, frames.Ok(id=frame.id))
-
-    async def _leave(self, conn: Connection, frame: frames.Leave) -> None:
-        await self._s.conversations.leave(conn.app, conn.user, frame.conv)
-        self._reply(conn, frames.Ok(id=frame.id))
-
-    async def _member_list(self, conn: Connection, frame: frames.MemberList) -> None:
-        members, more = await self._s.conversations.member_page(
-            conn.app, conn.user, frame.conv, after=frame.after, limit=frame.limit
-        )
-        infos = [frames.MemberInfo(user=m.user, role=m.role, read=m.read_seq) for m in members]
-        self._reply(conn, frames.MemberPage(id=frame.id, conv=frame.conv, members=infos, more=more))
 
     async def _presence_sub(self, conn: Connection, frame: frames.PresenceSub) -> None:
         users = [u for u in dict.fromkeys(frame.users) if u not in conn.presence_subs]

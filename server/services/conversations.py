@@ -17,6 +17,7 @@ from typing import Any, Literal
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
 from parley.proto.ids import is_user_id
+from parley.proto.vocabulary import MemberRole, SupportState
 from parley.server.auth.policy import require_manager, require_member
 from parley.server.channels import Control, control_channel, conv_channel, encode_control
 from parley.server.errors import ServiceError
@@ -127,14 +128,14 @@ class ConversationService:
                 raise ServiceError(ErrorCode.INVALID_REQUEST, "user ids must be in the user-id charset")
             # Unambiguous: no user id contains a newline (``parley.proto.ids``).
             direct_key = "\n".join(sorted([actor, others[0]]))
-            rows = [Member(app, "", u, "member", now) for u in (actor, others[0])]
+            rows = [Member(app, "", u, MemberRole.MEMBER, now) for u in (actor, others[0])]
         else:
             if len(others) + 1 > self._max_members:
                 raise ServiceError(
                     ErrorCode.LIMIT_EXCEEDED, f"a conversation has at most {self._max_members} members"
                 )
-            rows = [Member(app, "", actor, "owner", now)] + [
-                Member(app, "", u, "member", now) for u in others
+            rows = [Member(app, "", actor, MemberRole.OWNER, now)] + [
+                Member(app, "", u, MemberRole.MEMBER, now) for u in others
             ]
             if kind == "support":
                 # Only the service side is privileged: the support bot joins as admin (agents
@@ -142,11 +143,11 @@ class ConversationService:
                 # customer, so a customer can never bring in someone who moderates or removes
                 # the bot.
                 service = [self._support_bot] if self._support_bot and self._support_bot != actor else []
-                rows = [Member(app, "", actor, "member", now)] + [
-                    Member(app, "", u, "admin", now) for u in service
+                rows = [Member(app, "", actor, MemberRole.MEMBER, now)] + [
+                    Member(app, "", u, MemberRole.ADMIN, now) for u in service
                 ]
-                rows += [Member(app, "", u, "member", now) for u in others if u not in service]
-                state = {"state": "bot", "agent": "", "reason": "", "summary": ""}
+                rows += [Member(app, "", u, MemberRole.MEMBER, now) for u in others if u not in service]
+                state = {"state": SupportState.BOT, "agent": "", "reason": "", "summary": ""}
                 meta = {**(meta or {}), "support": state}
         draft = Conversation(
             app=app,
@@ -173,7 +174,14 @@ class ConversationService:
             return view
         if kind == "support":
             await self._store.save_ticket(
-                Ticket(app=app, conv=stored.conv, customer=actor, state="bot", created=now, updated=now)
+                Ticket(
+                    app=app,
+                    conv=stored.conv,
+                    customer=actor,
+                    state=SupportState.BOT,
+                    created=now,
+                    updated=now,
+                )
             )
         if kind != "direct":
             await self._messages.system_event(app, stored.conv, actor, "created", name=name)
@@ -195,7 +203,7 @@ class ConversationService:
         actor: str,
         conv: str,
         users: Sequence[str],
-        role: str = "member",
+        role: str = MemberRole.MEMBER,
         *,
         as_service: bool = False,
     ) -> list[str]:
@@ -205,7 +213,7 @@ class ConversationService:
             require_manager(conversation, await self._store.get_member(app, conv, actor))
         elif conversation.kind == "direct":
             raise ServiceError(ErrorCode.FORBIDDEN, "members of a direct conversation cannot change")
-        if role == "owner":
+        if role == MemberRole.OWNER:
             raise ServiceError(
                 ErrorCode.INVALID_REQUEST, "ownership is transferred with member_role, not granted on add"
             )
@@ -232,7 +240,7 @@ class ConversationService:
             manager = require_manager(conversation, await self._store.get_member(app, conv, actor))
             for user in users:
                 target = await self._store.get_member(app, conv, user)
-                if target and target.role == "owner" and manager.role != "owner":
+                if target and target.role == MemberRole.OWNER and manager.role != MemberRole.OWNER:
                     raise ServiceError(ErrorCode.FORBIDDEN, "only the owner may remove the owner")
         elif conversation.kind == "direct":
             raise ServiceError(ErrorCode.FORBIDDEN, "members of a direct conversation cannot change")
@@ -248,12 +256,13 @@ class ConversationService:
         if conversation.kind == "direct":
             raise ServiceError(ErrorCode.FORBIDDEN, "a direct conversation cannot be left")
         await self._store.remove_members(app, conv, [actor])
-        if member.role == "owner":
+        if member.role == MemberRole.OWNER:
             remaining = sorted(
-                await self._store.list_members(app, conv), key=lambda m: (m.role != "admin", m.joined)
+                await self._store.list_members(app, conv),
+                key=lambda m: (m.role != MemberRole.ADMIN, m.joined),
             )
             if remaining:
-                await self._store.set_member_role(app, conv, remaining[0].user, "owner")
+                await self._store.set_member_role(app, conv, remaining[0].user, MemberRole.OWNER)
         await self._messages.system_event(app, conv, actor, "member_left", user=actor)
         self._announce(app, "leave", await self.view(app, conv), [actor])
 
@@ -261,14 +270,14 @@ class ConversationService:
         """Only the owner changes roles; making someone owner demotes the actor to admin."""
         conversation = await self._load(app, conv)
         me = require_manager(conversation, await self._store.get_member(app, conv, actor))
-        if me.role != "owner":
+        if me.role != MemberRole.OWNER:
             raise ServiceError(ErrorCode.FORBIDDEN, "only the owner may change roles")
         if user == actor:
             raise ServiceError(ErrorCode.INVALID_REQUEST, "the owner cannot change their own role")
         if not await self._store.set_member_role(app, conv, user, role):
             raise ServiceError(ErrorCode.NOT_FOUND, f"{user} is not a member of {conv}")
-        if role == "owner":
-            await self._store.set_member_role(app, conv, actor, "admin")
+        if role == MemberRole.OWNER:
+            await self._store.set_member_role(app, conv, actor, MemberRole.ADMIN)
         await self._messages.system_event(app, conv, actor, "role_changed", user=user, role=role)
         self._broadcast_update(app, await self.view(app, conv))
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from parley.proto import frames
 from parley.proto.errors import ErrorCode
+from parley.proto.vocabulary import BOT_SILENT_STATES, MemberRole, SupportState, UserRole
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
 from parley.server.models import TagRecord, Ticket
@@ -39,7 +40,12 @@ from parley.server.services.presence import PresenceService
 
 __all__ = ["SupportService"]
 
-BOT, WAITING, AGENT, RESOLVED = "bot", "waiting_for_agent", "agent", "resolved"
+BOT, WAITING, AGENT, RESOLVED = (
+    SupportState.BOT,
+    SupportState.WAITING_FOR_AGENT,
+    SupportState.AGENT,
+    SupportState.RESOLVED,
+)
 SUMMARY_TURNS = 6
 
 
@@ -83,7 +89,7 @@ class SupportService:
     async def handoff(self, app: str, actor: str, role: str, conv: str, reason: str, summary: str) -> Ticket:
         """Ask for a human (the bot, or the customer); then assign an agent if one is free."""
         ticket = await self.ticket(app, conv)
-        if role != "bot" and actor != ticket.customer:
+        if role != UserRole.BOT and actor != ticket.customer:
             raise ServiceError(ErrorCode.FORBIDDEN, "only the bot or the customer hands over")
         if not await self._conversations.is_member(app, conv, actor):
             raise ServiceError(ErrorCode.FORBIDDEN, f"not a member of conversation {conv}")
@@ -116,7 +122,7 @@ class SupportService:
 
     async def transfer(self, app: str, agent: str, conv: str, to: str) -> None:
         ticket = await self._owned(app, agent, conv)
-        if to not in {u.user for u in await self._store.list_users(app, "agent")}:
+        if to not in {u.user for u in await self._store.list_users(app, UserRole.AGENT)}:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"{to} is not an agent")
         moved = await self._move(ticket, agent, {AGENT}, agent=to, reason=f"transferred by {agent}")
         await self._join(app, to, moved)
@@ -132,7 +138,9 @@ class SupportService:
     async def resolve(self, app: str, actor: str, role: str, conv: str) -> None:
         """Close the case (the owning agent, or the bot while it handles it); ask for a score."""
         ticket = await self.ticket(app, conv)
-        if not (role == "agent" and ticket.agent == actor) and not (role == "bot" and ticket.state == BOT):
+        if not (role == UserRole.AGENT and ticket.agent == actor) and not (
+            role == UserRole.BOT and ticket.state == BOT
+        ):
             raise ServiceError(
                 ErrorCode.FORBIDDEN, "only the owning agent (or the bot, while it answers) resolves"
             )
@@ -182,9 +190,9 @@ class SupportService:
     def write_refusal(self, ticket: Ticket, user: str, role: str) -> str:
         """Why ``user`` (with token role ``role``) may not write into the ticket's
         conversation now, or "" if it may. The customer (and other users) always may."""
-        if role == "bot" and ticket.state in (AGENT, RESOLVED):
-            return f"the bot stays silent while the conversation is {ticket.state!r}"
-        if role == "agent" and not (ticket.agent == user and ticket.state in (AGENT, RESOLVED)):
+        if role == UserRole.BOT and ticket.state in BOT_SILENT_STATES:  # the one bot-silence rule
+            return f"the bot stays silent while the conversation is '{ticket.state}'"
+        if role == UserRole.AGENT and not (ticket.agent == user and ticket.state in (AGENT, RESOLVED)):
             return "only the agent who owns the conversation writes in it"
         return ""
 
@@ -199,7 +207,7 @@ class SupportService:
 
     async def auto_assign(self, ticket: Ticket) -> Ticket | None:
         """Give a waiting conversation to the least-loaded online agent under the limit."""
-        agents = [u.user for u in await self._store.list_users(ticket.app, "agent")]
+        agents = [u.user for u in await self._store.list_users(ticket.app, UserRole.AGENT)]
         if not agents:
             return None
         online = {p.user for p in await self._presence.current(ticket.app, agents) if p.online}
@@ -244,11 +252,13 @@ class SupportService:
 
     async def _demote(self, app: str, conv: str, agent: str) -> None:
         """An agent that lost the ticket keeps reading as a plain member, no longer an admin."""
-        await self._store.set_member_role(app, conv, agent, "member")
+        await self._store.set_member_role(app, conv, agent, MemberRole.MEMBER)
 
     async def _join(self, app: str, agent: str, ticket: Ticket) -> None:
         if not await self._conversations.is_member(app, ticket.conv, agent):
-            await self._conversations.add_members(app, agent, ticket.conv, [agent], "admin", as_service=True)
+            await self._conversations.add_members(
+                app, agent, ticket.conv, [agent], MemberRole.ADMIN, as_service=True
+            )
         if ticket.notes_conv and not await self._conversations.is_member(app, ticket.notes_conv, agent):
             await self._conversations.add_members(app, agent, ticket.notes_conv, [agent], as_service=True)
 
