@@ -146,7 +146,7 @@ async def test_two_accepts_at_once_make_one_join(tmp_path: Path) -> None:
             await c.close()
 
 
-async def test_the_invitation_reaches_a_device_on_another_node(
+async def test_the_invitation_reaches_another_node_and_two_nodes_accepting_join_once(
     tmp_path: Path, redis_url: str, mongo_url: str, mongo_db: str
 ) -> None:
     shared = {
@@ -168,7 +168,18 @@ async def test_the_invitation_reaches_a_device_on_another_node(
             got = await bob.expect(frames.Msg, timeout=10)
             while got.m.seq != ack.seq:
                 got = await bob.expect(frames.Msg, timeout=10)
-            for c in (alice, bob):
+            # dan's two devices, one on each node, accept his invitation at once: one join
+            phone = await RawClient.connect(two.url, await two.token("dan"))
+            laptop = await RawClient.connect(one.url, await one.token("dan"))
+            second = await _group(alice, ["dan"])
+            await phone.send(frames.InviteAccept(id=801, conv=second))
+            await laptop.send(frames.InviteAccept(id=802, conv=second))
+            assert isinstance(await phone.expect(frames.ConvResult, id=801, timeout=10), frames.ConvResult)
+            assert isinstance(await laptop.expect(frames.ConvResult, id=802, timeout=10), frames.ConvResult)
+            page = await alice.request(frames.History, conv=second)
+            events = [m.body.get("event") for m in page.messages if m.kind == "system"]
+            assert events.count("members_added") == 1, events
+            for c in (alice, bob, phone, laptop):
                 await c.close()
 
 
