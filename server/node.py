@@ -1,7 +1,9 @@
-"""A gateway node: the store, broker, services, hub and router wired together.
+"""The composition root: one gateway node — store, broker, services, hub and router — wired.
 
 Built inside the app's lifespan (no module-level state), so a test can run two
-nodes in one process.
+nodes in one process. Each part is handed what it needs; the gateway's per-connection
+objects get :attr:`Node.gateway` (a :class:`~parley.server.gateway.context.GatewayContext`),
+never the node.
 """
 
 from __future__ import annotations
@@ -12,17 +14,23 @@ import logging
 import random
 import time
 from collections.abc import Collection
-from typing import Any, cast
+from typing import cast
 
 from parley.proto import ClientDecoder, encode, frames
 from parley.proto.errors import CloseCode
 from parley.server.broker import make_broker
 from parley.server.channels import Control, encode_control
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.context import (
+    ConnectionBook,
+    GatewayContext,
+    GatewayCounters,
+    RateLimits,
+    SessionLimits,
+)
 from parley.server.gateway.echo import EchoFilter
 from parley.server.gateway.fanout import GatewayFanOut
 from parley.server.gateway.hub import Hub
-from parley.server.gateway.limits import TokenBucket
 from parley.server.gateway.membership import MembershipRepair
 from parley.server.gateway.outbound import OutboundLedger
 from parley.server.gateway.router import Router
@@ -41,6 +49,9 @@ SWEEP_INTERVAL = 1.0
 
 
 class Node:
+    """One node: builds every part from ``settings`` and the two adapters, starts and stops them,
+    and sweeps its connections (auth and idle timeouts, presence refresh, broker probe)."""
+
     def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
         self.settings = settings
         self.metrics = Metrics()
@@ -58,29 +69,51 @@ class Node:
             presence_caps=(settings.presence_subs_per_connection, settings.presence_subs_per_user),
             sync_page=settings.sync_page_convs,
         )
-        self.decoder = ClientDecoder(settings.max_frame)
         #: Re-reads cached memberships from the store after broker gaps (authorisation).
         self.membership = MembershipRepair(self.hub, self.services)
         self.hub.on_sync = lambda app, user: self.membership.users([(app, user)])
-        #: Send rate limits per user on this node (shared by the user's connections here).
-        self.user_buckets: dict[tuple[str, str], TokenBucket] = {}
-        #: Typing and draft rate limits per user on this node.
-        self.ephemeral_buckets: dict[tuple[str, str], TokenBucket] = {}
         #: Result of the last end-to-end broker probe (``/readyz``).
         self.broker_ready = True
-        self._in_by_type: dict[type, Any] = {}
         self.metrics.connections.set_function(lambda: len(self.hub.connections))
         self.metrics.pending.set_function(lambda: len(self.pending))
         #: What the outbound queues of this node's connections hold, shared frames once.
         self.outbound = OutboundLedger()
         self.metrics.watch_outbound(self.outbound)
-        #: Connections that have not sent ``hello`` yet.
-        self.pending: set[Connection] = set()
-        self.draining = False
+        self.book = ConnectionBook(self.hub, self.services.presence)
+        self.rates = RateLimits(settings)
+        #: What the gateway's per-connection objects use (they never see the node).
+        self.gateway = GatewayContext(
+            limits=SessionLimits.of(settings),
+            decoder=ClientDecoder(settings.max_frame),
+            router=self.router,
+            hub=self.hub,
+            tokens=self.services.tokens,
+            presence=self.services.presence,
+            memberships=self._memberships,
+            rates=self.rates,
+            counters=GatewayCounters(self.metrics),
+            book=self.book,
+            outbound=self.outbound,
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self._opened_at: dict[Connection, float] = {}
-        #: Clean-ups of closed connections still running.
-        self.background: set[asyncio.Task[None]] = set()
+
+    @property
+    def pending(self) -> set[Connection]:
+        """Connections that have not sent ``hello`` yet."""
+        return self.book.pending
+
+    @property
+    def draining(self) -> bool:
+        """True once the node stopped accepting connections."""
+        return self.book.draining
+
+    @draining.setter
+    def draining(self, value: bool) -> None:
+        self.book.draining = value
+
+    async def _memberships(self, app: str, user: str) -> list[str]:
+        return [c.conv for c, _ in await self.services.store.list_user_conversations(app, user)]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Node:
@@ -124,37 +157,6 @@ class Node:
                 self.services.broker.publish(channel, encode_control(sync))
         log.info("broker publishes recovered; %d channels told to resync", len(channels))
 
-    def count_in(self, frame: Any) -> None:
-        kind = type(frame)
-        child = self._in_by_type.get(kind)
-        if child is None:
-            child = self._in_by_type[kind] = self.metrics.frames_in.labels(frame.__struct_config__.tag)
-        child.inc()
-
-    def connection_bucket(self) -> TokenBucket | None:
-        s = self.settings
-        return TokenBucket(s.rate_frames, s.rate_frames_burst) if s.rate_frames > 0 else None
-
-    def user_bucket(self, app: str, user: str) -> TokenBucket | None:
-        s = self.settings
-        if s.rate_sends <= 0:
-            return None
-        bucket = self.user_buckets.get((app, user))
-        if bucket is None:
-            bucket = self.user_buckets[(app, user)] = TokenBucket(s.rate_sends, s.rate_sends_burst)
-        return bucket
-
-    def ephemeral_bucket(self, app: str, user: str) -> TokenBucket | None:
-        """The user's bucket for ``typing`` and ``draft`` frames (fanned out to every member)."""
-        s = self.settings
-        if s.rate_ephemeral <= 0:
-            return None
-        bucket = self.ephemeral_buckets.get((app, user))
-        if bucket is None:
-            bucket = TokenBucket(s.rate_ephemeral, s.rate_ephemeral_burst)
-            self.ephemeral_buckets[(app, user)] = bucket
-        return bucket
-
     async def check_broker(self) -> bool:
         """Probe the broker end to end; on failure re-subscribe everything (a silently dead subscription)."""
         ok = await self.hub.probe(self.settings.probe_timeout)
@@ -171,8 +173,8 @@ class Node:
     async def stop(self) -> None:
         """Drain (tell clients to reconnect elsewhere), then release the store and broker."""
         await self.drain()
-        if self.background:
-            await asyncio.wait(self.background, timeout=2.0)
+        if self.book.background:
+            await asyncio.wait(self.book.background, timeout=2.0)
         if self._sweeper:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -201,15 +203,6 @@ class Node:
         for conn in connections:
             conn.abort()  # clients that did not finish the closing handshake in time
 
-    async def forget(self, conn: Connection) -> None:
-        """Clean up after a connection ended, whoever ended it."""
-        if conn.authenticated:
-            self.hub.unregister(conn)
-            try:
-                await self.services.presence.disconnected(conn.app, conn.user, conn.id)
-            except Exception:
-                log.warning("presence of %s not cleared", conn.id)
-
     async def _sweep(self) -> None:
         """One task for all connections: auth timeouts, idle timeouts, presence refresh."""
         last_refresh = last_probe = time.monotonic()
@@ -228,9 +221,7 @@ class Node:
             if now - last_probe > self.settings.probe_interval:
                 last_probe = now
                 await self.check_broker()
-            for buckets in (self.user_buckets, self.ephemeral_buckets):
-                for key in [k for k in buckets if not self.hub.devices(*k)]:
-                    del buckets[key]
+            self.rates.prune(lambda app, user: bool(self.hub.devices(app, user)))
             if now - last_refresh > self.settings.presence_ttl / 3:
                 last_refresh = now
                 entries = [(c.app, c.user, c.id) for c in self.hub.connections]

@@ -83,7 +83,7 @@ def make_server(settings: Settings, app: ParleyApp | None = None, *, log_level: 
     every other request is HTTP with the head and body deadlines of ``settings``.
     """
     app = app or build_app(settings)
-    gateway = gateway_protocol(GATEWAY_PATH, lambda: app.node)
+    gateway = gateway_protocol(GATEWAY_PATH, lambda: app.node.gateway)
     config = uvicorn.Config(
         app,
         host=settings.host,

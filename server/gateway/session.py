@@ -4,7 +4,9 @@ Lifecycle: the transport accepts the socket → ``hello`` within ``auth_timeout`
 (frames before it get ``not_authenticated``) → version and token checked → the
 connection is registered with the hub (its user, control and conversation
 channels subscribed) → ``welcome`` → frames are decoded and routed until the
-socket closes → :meth:`Node.forget` cleans up.
+socket closes → :meth:`ConnectionBook.forget` cleans up.
+
+What a session may use is its node's :class:`~parley.server.gateway.context.GatewayContext`.
 
 Frames are handled one at a time by a task that exists only while there is
 something to handle. A ``send`` needs no such task: it already runs as a task
@@ -19,17 +21,15 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from parley.proto import encode, frames
 from parley.proto.errors import CloseCode, ErrorCode, FrameError
 from parley.server.errors import ServerError, ServiceError, refusal
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.context import GatewayContext
 from parley.server.gateway.router import error_frame
 from parley.server.ids import now_ms
-
-if TYPE_CHECKING:
-    from parley.server.node import Node
 
 __all__ = ["Session"]
 
@@ -40,31 +40,34 @@ INBOX_LIMIT = 64
 
 
 class Session:
-    __slots__ = ("_inbox", "_set_reading", "_task", "conn", "node")
+    """One connection's frames, handled in arrival order (see the module doc)."""
 
-    def __init__(self, node: Node, conn: Connection, set_reading: Callable[[bool], None]) -> None:
-        self.node = node
+    __slots__ = ("_inbox", "_set_reading", "_task", "conn", "ctx")
+
+    def __init__(self, ctx: GatewayContext, conn: Connection, set_reading: Callable[[bool], None]) -> None:
+        self.ctx = ctx
         self.conn = conn
         self._set_reading = set_reading
         self._inbox: deque[Any] = deque()
         self._task: asyncio.Task[None] | None = None
-        node.pending.add(conn)
+        ctx.book.opened(conn)
 
     # ---------------------------------------------------- from the transport
     def on_binary(self, data: bytes) -> None:
-        node, conn = self.node, self.conn
+        """One binary message from the socket: decode it, then start or queue its handling."""
+        ctx, conn = self.ctx, self.conn
         if conn.close_code is not None:
             return
         conn.last_seen = time.monotonic()
         try:
-            frame = node.decoder.decode(data)
+            frame = ctx.decoder.decode(data)
         except FrameError as exc:
-            node.router.error(conn, exc.code, exc.message, exc.request_id)
+            ctx.router.error(conn, exc.code, exc.message, exc.request_id)
             return
-        node.count_in(frame)
+        ctx.counters.frame_in(frame)
         if self._task is None and conn.authenticated and type(frame) is frames.Send:
-            if not _rate_limited(node, conn, frame):
-                node.router.start_send(conn, frame)
+            if not _rate_limited(ctx, conn, frame):
+                ctx.router.start_send(conn, frame)
             return
         self._inbox.append(frame)
         if self._task is None:
@@ -73,8 +76,9 @@ class Session:
             self._set_reading(False)
 
     def on_text(self) -> None:
+        """A text message: refused (frames are binary), the connection stays."""
         self.conn.last_seen = time.monotonic()
-        self.node.router.error(self.conn, ErrorCode.BAD_FRAME, "frames are binary MessagePack, not text")
+        self.ctx.router.error(self.conn, ErrorCode.BAD_FRAME, "frames are binary MessagePack, not text")
 
     def connection_lost(self) -> None:
         """The socket is gone: clean up once the frame being handled (if any) is done."""
@@ -87,7 +91,7 @@ class Session:
 
     # --------------------------------------------------------------- handling
     async def _handle_inbox(self) -> None:
-        node, conn, inbox = self.node, self.conn, self._inbox
+        ctx, conn, inbox = self.ctx, self.conn, self._inbox
         try:
             while inbox:
                 frame = inbox.popleft()
@@ -96,24 +100,21 @@ class Session:
                 if conn.close_code is not None:
                     inbox.clear()
                 elif conn.authenticated:
-                    if not _rate_limited(node, conn, frame):
-                        await node.router.route(conn, frame)
+                    if not _rate_limited(ctx, conn, frame):
+                        await ctx.router.route(conn, frame)
                 elif isinstance(frame, frames.Hello):
-                    await _authenticate(node, conn, frame)
+                    await _authenticate(ctx, conn, frame)
                 else:
                     request_id = getattr(frame, "id", None)
-                    node.router.error(
+                    ctx.router.error(
                         conn, ErrorCode.NOT_AUTHENTICATED, "send 'hello' with a token first", request_id
                     )
         finally:
             self._task = None
 
     def _forget(self) -> None:
-        node, conn = self.node, self.conn
-        node.pending.discard(conn)
-        task = asyncio.get_running_loop().create_task(node.forget(conn))
-        node.background.add(task)
-        task.add_done_callback(node.background.discard)
+        conn = self.conn
+        self.ctx.book.closed(conn)
         if conn.authenticated:
             code = conn.close_code[0] if conn.close_code else None
             log.info("disconnected", extra={"conn": conn.id, "app": conn.app, "close_code": code})
@@ -127,30 +128,30 @@ _AUTH_CLOSE = {
 }
 
 
-def _rate_limited(node: Node, conn: Connection, frame: object) -> bool:
+def _rate_limited(ctx: GatewayContext, conn: Connection, frame: object) -> bool:
     """Refuse a frame over the connection's (or, for sends, the user's) rate; the connection stays."""
     scope = ""
     if conn.bucket is not None and not conn.bucket.take():
         scope, bucket = "connection", conn.bucket
     elif isinstance(frame, frames.Send):
-        user_bucket = node.user_bucket(conn.app, conn.user)
+        user_bucket = ctx.rates.user_bucket(conn.app, conn.user)
         if user_bucket is not None and not user_bucket.take():
             scope, bucket = "user", user_bucket
     elif isinstance(frame, (frames.Typing, frames.Draft)):
         # Each is fanned out to every member: limited per user like sends, in its own budget.
-        user_bucket = node.ephemeral_bucket(conn.app, conn.user)
+        user_bucket = ctx.rates.ephemeral_bucket(conn.app, conn.user)
         if user_bucket is not None and not user_bucket.take():
             scope, bucket = "ephemeral", user_bucket
     if not scope:
         return False
-    node.metrics.rate_limited.labels(scope).inc()
+    ctx.counters.rate_limited(scope)
     wait_ms = int(bucket.retry_after() * 1000) + 1
     message = f"{scope} rate limit exceeded; retry in {wait_ms} ms"
-    node.router.error(conn, ErrorCode.RATE_LIMITED, message, getattr(frame, "id", None))
+    ctx.router.error(conn, ErrorCode.RATE_LIMITED, message, getattr(frame, "id", None))
     return True
 
 
-async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bool:
+async def _authenticate(ctx: GatewayContext, conn: Connection, hello: frames.Hello) -> bool:
     """Check version and token, register the connection, send ``welcome``. False closes it."""
     if hello.v not in frames.SUPPORTED_VERSIONS:
         supported = ", ".join(map(str, sorted(frames.SUPPORTED_VERSIONS)))
@@ -162,22 +163,21 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
         )
         conn.close(CloseCode.UNSUPPORTED_VERSION, "unsupported protocol version")
         return False
-    services = node.services
     try:
-        claims = await services.tokens.verify(hello.token)
-        if len(node.hub.devices(claims.app, claims.user)) >= node.settings.max_connections_per_user:
+        claims = await ctx.tokens.verify(hello.token)
+        if len(ctx.hub.devices(claims.app, claims.user)) >= ctx.limits.max_connections_per_user:
             conn.push(error_frame(ErrorCode.LIMIT_EXCEEDED, "too many connections for this user"))
             conn.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
             return False
-        rows = await services.store.list_user_conversations(claims.app, claims.user)
+        convs = await ctx.memberships(claims.app, claims.user)
         if conn.lost:
             return False  # gone while we read the store: nothing to register
         conn.app, conn.user, conn.role, conn.device = claims.app, claims.user, claims.role, hello.device
         conn.iat = claims.iat
-        conn.bucket = node.connection_bucket()
-        node.pending.discard(conn)
-        await node.hub.register(conn, [c.conv for c, _ in rows])
-        await services.presence.connected(conn.app, conn.user, conn.id)
+        conn.bucket = ctx.rates.connection_bucket()
+        ctx.book.authenticated(conn)
+        await ctx.hub.register(conn, convs)
+        await ctx.presence.connected(conn.app, conn.user, conn.id)
     except ServerError as exc:
         conn.app = conn.user = ""
         refused = refusal(exc)
@@ -195,10 +195,10 @@ async def _authenticate(node: Node, conn: Connection, hello: frames.Hello) -> bo
                 session=conn.id,
                 app=conn.app,
                 user=conn.user,
-                node=node.settings.node_id,
+                node=ctx.limits.node_id,
                 ts=now_ms(),
-                heartbeat_ms=node.settings.heartbeat * 1000,
-                max_frame=node.settings.max_frame,
+                heartbeat_ms=ctx.limits.heartbeat * 1000,
+                max_frame=ctx.limits.max_frame,
             )
         )
     )

@@ -32,6 +32,7 @@ from websockets.server import ServerProtocol
 
 from parley.proto.errors import CloseCode
 from parley.server.gateway.connection import Connection
+from parley.server.gateway.context import GatewayContext
 from parley.server.gateway.deadline import HeadDeadline
 from parley.server.gateway.handshake import MAX_HEAD, accept_fast
 from parley.server.gateway.session import Session
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
-    from parley.server.node import Node
-
 __all__ = ["GatewayProtocol", "gateway_protocol"]
 
 log = logging.getLogger("parley.gateway")
@@ -51,12 +50,14 @@ log = logging.getLogger("parley.gateway")
 CLOSE_TIMEOUT = 5.0
 
 
-def gateway_protocol(path: str, node: Callable[[], Node]) -> type[asyncio.Protocol]:
-    """The class to give uvicorn as ``ws=``: WebSockets on ``path`` served by ``node()``."""
+def gateway_protocol(path: str, context: Callable[[], GatewayContext]) -> type[asyncio.Protocol]:
+    """The class to give uvicorn as ``ws=``: WebSockets on ``path``, each socket served with
+    ``context()`` — the running node's gateway context, which exists only once the app's
+    lifespan has built the node (after uvicorn made this class)."""
 
     class BoundGatewayProtocol(GatewayProtocol):
         gateway_path = path
-        node_of = staticmethod(node)
+        context_of = staticmethod(context)
         flusher = WriteFlusher()
 
     return BoundGatewayProtocol
@@ -89,7 +90,7 @@ class GatewayProtocol(asyncio.Protocol):
     """One upgraded socket: handshake, WebSocket frames in and out, closing handshake."""
 
     gateway_path = "/ws"
-    node_of: Callable[[], Node]
+    context_of: Callable[[], GatewayContext]
     flusher: WriteFlusher
     #: Set by the entry protocol: disarmed once the handshake request is complete.
     head_deadline: HeadDeadline | None = None
@@ -167,7 +168,7 @@ class GatewayProtocol(asyncio.Protocol):
             self.session.connection_lost()
 
     def shutdown(self) -> None:
-        """uvicorn's shutdown, after :meth:`Node.drain`: close whatever is still open."""
+        """uvicorn's shutdown, after the node drained: close whatever is still open."""
         if self.conn is not None and not self._close_sent and self.ws.state is State.OPEN:
             self.close(CloseCode.SERVICE_RESTART, "node shutting down")
         elif self.transport is not None:
@@ -199,13 +200,13 @@ class GatewayProtocol(asyncio.Protocol):
         self.data_received(buffer)
 
     def _refusal(self, path: str, origin: str | None) -> tuple[HTTPStatus, str] | None:
-        node = self.node_of()
+        ctx = self.context_of()
         if path.partition("?")[0] != self.gateway_path:
             return HTTPStatus.NOT_FOUND, f"WebSockets are served on {self.gateway_path}\n"
-        allowed = node.settings.allowed_origins
+        allowed = ctx.limits.allowed_origins
         if allowed and origin is not None and origin not in allowed:
             return HTTPStatus.FORBIDDEN, "origin not allowed\n"
-        if node.draining:
+        if ctx.book.draining:
             return HTTPStatus.SERVICE_UNAVAILABLE, "node shutting down\n"
         return None
 
@@ -226,17 +227,17 @@ class GatewayProtocol(asyncio.Protocol):
         self._open()
 
     def _open(self) -> None:
-        node = self.node_of()
+        ctx = self.context_of()
         conn = Connection(
             "k" + os.urandom(6).hex(),
             self,
-            max_queue=node.settings.outbound_queue,
-            max_queue_bytes=node.settings.outbound_queue_bytes,
-            ledger=node.outbound,
-            on_overflow=node.metrics.slow_consumers.inc,
+            max_queue=ctx.limits.outbound_queue,
+            max_queue_bytes=ctx.limits.outbound_queue_bytes,
+            ledger=ctx.outbound,
+            on_overflow=ctx.counters.slow_consumer,
         )
         self.conn = conn
-        self.session = Session(node, conn, self._set_reading)
+        self.session = Session(ctx, conn, self._set_reading)
 
     def _reject(self, status: HTTPStatus, body: str) -> None:
         self.ws.send_response(self.ws.reject(status, body))

@@ -9,6 +9,7 @@ packages.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ LINT = str(Path(sys.executable).parent / "lint-imports")
 #: The composition root: the only modules outside the adapters that may import them.
 COMPOSITION_ROOT = {"parley.server.node", "parley.server.cli"}
 ADAPTERS = ("parley.server.store", "parley.server.broker")
+#: Modules that hold the running node: the gateway imports none of them.
+ROOT_MODULES = {"parley.server.node", "parley.server.app", "parley.server.serve"}
 
 
 def _lint(root: Path, config: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -82,3 +85,17 @@ def test_a_service_counting_with_prometheus_fails_the_check(tmp_path: Path) -> N
     assert run.returncode == 1, run.stdout + run.stderr
     assert "services never import adapters, gateway, admin or I/O libraries BROKEN" in run.stdout
     assert "parley.server.services.history -> prometheus_client" in run.stdout
+
+
+def test_the_gateway_never_reaches_the_node() -> None:
+    """Only the composition root knows the Node: no gateway module imports it or the app that
+    holds it — not even under ``TYPE_CHECKING`` (which the linter's contracts ignore). The
+    per-connection objects get a ``GatewayContext`` instead."""
+    offenders = []
+    for path in sorted((ROOT / "server" / "gateway").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in ROOT_MODULES:
+                offenders.append(f"{path.name}: from {node.module}")
+            elif isinstance(node, ast.Import):
+                offenders += [f"{path.name}: import {a.name}" for a in node.names if a.name in ROOT_MODULES]
+    assert not offenders, offenders
