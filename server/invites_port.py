@@ -11,7 +11,7 @@ runs against both.
 Guarantees:
 
 * Everything is keyed by app: no call ever sees another app's records.
-* At most one invitation per ``(app, conv, user)``: ``put_invitation`` replaces
+* At most one invitation per ``(app, conv, user)``: ``put_invitations`` replaces
   an earlier one (a repeat invitation refreshes the inviter and the expiry).
 * An invitation with ``expires <= now`` does not exist for ``get`` and
   ``list`` (the caller passes ``now``, so a test can move time);
@@ -27,7 +27,7 @@ Guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,8 +50,9 @@ class Invitation:
 class InvitationStore(Protocol):
     """Durable pending invitations. Every method may raise ``StoreUnavailable``."""
 
-    async def put_invitation(self, invitation: Invitation) -> None:
-        """Create or replace the invitation of ``(app, conv, user)``."""
+    async def put_invitations(self, invitations: Sequence[Invitation]) -> None:
+        """Create or replace each invitation of ``(app, conv, user)``, all in one call (a later
+        one in the batch replaces an earlier one of the same key)."""
 
     async def get_invitation(self, app: str, conv: str, user: str, now: int) -> Invitation | None:
         """The unexpired invitation of ``user`` to ``conv``; None if there is none."""

@@ -129,13 +129,13 @@ class InvitationService:
         now = now_ms()
         fresh = [u for u in dict.fromkeys(users) if u not in members]
         await self._admissible(app, actor, fresh, now)
-        for user in fresh:
-            invitation = Invitation(app, conv, user, actor, role, now, now + self._ttl_ms)
-            await self._store.put_invitation(invitation)
+        invitations = [Invitation(app, conv, u, actor, role, now, now + self._ttl_ms) for u in fresh]
+        await self._store.put_invitations(invitations)
+        for invitation in invitations:
             info = _info(invitation, conversation.name)
             frame = encode(frames.Invited(invitation=info))
-            control = Control(op=NOTIFY, app=app, user=user, conv=conv, frame=frame)
-            self._broker.publish(control_channel(app, user), encode_control(control))
+            control = Control(op=NOTIFY, app=app, user=invitation.user, conv=conv, frame=frame)
+            self._broker.publish(control_channel(app, invitation.user), encode_control(control))
 
     async def _admissible(self, app: str, actor: str, users: Sequence[str], now: int) -> None:
         """Raise unless ``actor`` may invite every one of ``users`` now (blocks, pending cap)."""

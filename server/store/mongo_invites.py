@@ -9,10 +9,10 @@ counts it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from parley.server.invites_port import Invitation
@@ -45,9 +45,15 @@ class InvitationCollections:
         raise NotImplementedError  # provided by MongoStore
 
     @guarded
-    async def put_invitation(self, invitation: Invitation) -> None:
-        query = {"app": invitation.app, "conv": invitation.conv, "user": invitation.user}
-        await self._db[INVITATIONS].replace_one(query, dataclasses.asdict(invitation), upsert=True)
+    async def put_invitations(self, invitations: Sequence[Invitation]) -> None:
+        if not invitations:
+            return
+        # ordered: a later invitation of the same key in the batch replaces an earlier one
+        ops = [
+            ReplaceOne({"app": i.app, "conv": i.conv, "user": i.user}, dataclasses.asdict(i), upsert=True)
+            for i in invitations
+        ]
+        await self._db[INVITATIONS].bulk_write(ops, ordered=True)
 
     @guarded
     async def get_invitation(self, app: str, conv: str, user: str, now: int) -> Invitation | None:

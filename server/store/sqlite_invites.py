@@ -10,7 +10,7 @@ across processes SQLite's write lock serialises them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from parley.server.invites_port import Invitation
@@ -40,11 +40,23 @@ def _invitation(r: tuple[Any, ...]) -> Invitation:
 class InvitationTables:
     _run: Callable[[Callable[[Db], Any]], Any]
 
-    async def put_invitation(self, invitation: Invitation) -> None:
-        i = invitation
+    async def put_invitations(self, invitations: Sequence[Invitation]) -> None:
+        if not invitations:
+            return
         sql = f"INSERT OR REPLACE INTO invitations ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        args = (i.app, i.conv, i.user, i.inviter, i.role, i.created, i.expires)
-        await self._run(lambda db: db.execute(sql, args))
+        rows = [(i.app, i.conv, i.user, i.inviter, i.role, i.created, i.expires) for i in invitations]
+
+        def write(db: Db) -> None:
+            db.execute("BEGIN IMMEDIATE")  # one transaction: one commit for the batch
+            try:
+                db.executemany(sql, rows)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+        await self._run(write)
 
     async def get_invitation(self, app: str, conv: str, user: str, now: int) -> Invitation | None:
         sql = f"SELECT {_COLS} FROM invitations WHERE app = ? AND conv = ? AND user = ? AND expires > ?"

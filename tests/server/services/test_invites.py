@@ -86,3 +86,17 @@ async def test_inviting_checks_the_manager_and_never_grants_ownership(
         await invites.add_members(A, "ann", group, ["bob"], "owner")
     with refused(ErrorCode.NOT_FOUND):
         await invites.accept(A, "bob", group)
+
+
+async def test_a_large_add_invites_everyone_in_one_batch(
+    invites: InvitationService, convs: ConversationService, store: SQLiteStore, wire: Wire
+) -> None:
+    group = (await invites.create(A, "ann", "group", [])).conversation.conv
+    users = [f"u{n:03}" for n in range(500)]
+    await wire.watch("m:app1:u000", "m:app1:u499")
+    await invites.add_members(A, "ann", group, users, "member")
+    assert await _members(convs, group) == ["ann"]
+    counts = await store.count_invitations(A, users, 0)
+    assert len(counts) == 500 and set(counts.values()) == {1}
+    for user in ("u000", "u499"):
+        assert [c.op for c in await wire.control(A, user)] == ["notify"]
