@@ -69,5 +69,8 @@ class InvitationStore(Protocol):
     async def count_invitations(self, app: str, users: Collection[str], now: int) -> dict[str, int]:
         """Per user, their unexpired invitations; users with none are absent (the pending cap)."""
 
+    async def delete_invitations_between(self, app: str, user: str, other: str) -> int:
+        """Delete every invitation either of the two sent the other (a block); returns how many."""
+
     async def purge_invitations(self, app: str, user: str, now: int) -> int:
         """Delete ``user``'s expired invitations; returns how many."""

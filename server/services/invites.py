@@ -15,7 +15,9 @@ Rules kept here:
   most ``max_pending`` unanswered ones (more are refused with ``limit_exceeded``, nobody
   added), so invitations cannot bury a user the way forced adds could;
 * a user who blocks the inviter (or is blocked by them) never gets the invitation, and
-  one sent before the block is hidden from the list and can no longer be accepted;
+  a block deletes those sent before it either way (``SafetyService.block``), freeing the
+  places they held; one that slipped past (a block racing an invite) is hidden from the
+  list and cannot be accepted;
 * accepting checks the join quota (``join_quota``) at that moment, and that the inviter
   still manages the group (else the invitation lapses: ``not_found``);
 * accepting is idempotent and race-safe: the join goes through ``Store.add_members``,
@@ -150,7 +152,7 @@ class InvitationService:
             shown = ", ".join(full[:5]) + (f" and {len(full) - 5} more" if len(full) > 5 else "")
             raise ServiceError(
                 ErrorCode.LIMIT_EXCEEDED,
-                f"{shown} already have {self._max_pending} unanswered invitations; try later",
+                f"{shown}: {self._max_pending} unanswered invitations already; try later",
             )
 
     # ---------------------------------------------------------- the invitee

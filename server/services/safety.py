@@ -36,6 +36,8 @@ class SafetyService:
         if target == user:
             raise ServiceError(ErrorCode.INVALID_REQUEST, "a user cannot block themselves")
         await self._store.add_block(app, user, target, now_ms())
+        # Pending group invitations between the two lapse (and free the places they held).
+        await self._store.delete_invitations_between(app, user, target)
         # Even for a repeat: a lost control event of the first call is repaired by the second.
         self.recheck(app, user, peer=target)
         self.recheck(app, target, peer=user)

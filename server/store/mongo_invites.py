@@ -87,6 +87,12 @@ class InvitationCollections:
         return {d["_id"]: int(d["n"]) async for d in cursor}
 
     @guarded
+    async def delete_invitations_between(self, app: str, user: str, other: str) -> int:
+        query = {"app": app, "$or": [{"user": user, "inviter": other}, {"user": other, "inviter": user}]}
+        result = await self._db[INVITATIONS].delete_many(query)
+        return result.deleted_count
+
+    @guarded
     async def purge_invitations(self, app: str, user: str, now: int) -> int:
         query = {"app": app, "user": user, "expires": {"$lte": now}}
         result = await self._db[INVITATIONS].delete_many(query)

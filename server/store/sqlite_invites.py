@@ -96,6 +96,14 @@ class InvitationTables:
         counts: dict[str, int] = await self._run(read)
         return counts
 
+    async def delete_invitations_between(self, app: str, user: str, other: str) -> int:
+        sql = (
+            "DELETE FROM invitations WHERE app = ? AND "
+            "((user = ? AND inviter = ?) OR (user = ? AND inviter = ?))"
+        )
+        changed: int = await self._run(lambda db: db.execute(sql, (app, user, other, other, user)).rowcount)
+        return changed
+
     async def purge_invitations(self, app: str, user: str, now: int) -> int:
         sql = "DELETE FROM invitations WHERE app = ? AND user = ? AND expires <= ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, user, now)).rowcount)

@@ -201,3 +201,20 @@ async def test_unanswered_invitations_are_capped_per_user(tmp_path: Path) -> Non
         assert isinstance(await mallory.request(frames.MemberAdd, conv=conv, users=["victim"]), frames.Ok)
         for c in (mallory, victim):
             await c.close()
+
+
+async def test_blocking_the_inviter_frees_the_places_their_invitations_held(tmp_path: Path) -> None:
+    async with running_node(tmp_path, add_policy="invite", invites_pending_max=2) as node:
+        mallory = await RawClient.connect(node.url, await node.token("mallory"))
+        carol = await RawClient.connect(node.url, await node.token("carol"))
+        victim = await RawClient.connect(node.url, await node.token("victim"))
+        await _group(mallory, ["victim"])
+        await _group(mallory, ["victim"])
+        refused = await carol.request(frames.ConvCreate, kind="group", members=["victim"])
+        assert isinstance(refused, frames.Error) and refused.code == "limit_exceeded"
+        assert isinstance(await victim.request(frames.Block, user="mallory"), frames.Ok)
+        conv = await _group(carol, ["victim"])  # no need to list or decline first
+        assert [i.inviter for i in (await victim.request(frames.InviteList)).invitations] == ["carol"]
+        assert conv
+        for c in (mallory, carol, victim):
+            await c.close()

@@ -91,3 +91,14 @@ async def test_a_batch_is_stored_in_one_call_and_its_repeats_replace(store: Stor
     counts = await store.count_invitations(APP, [f"u{n:03}" for n in range(700)], 50)
     assert sum(counts.values()) == 1000 and counts["u000"] == 2 and counts["u699"] == 1
     await store.put_invitations([])
+
+
+async def test_delete_between_two_users_removes_both_directions_only(store: Store) -> None:
+    await store.put_invitations([inv("c1"), inv("c2"), inv("c3", user="ann", inviter="bob")])
+    await store.put_invitations([inv("c4", inviter="cy"), inv("c5", user="cy")])
+    await store.put_invitations([Invitation("other", "c1", "bob", "ann", "member", 1, 100)])
+    assert await store.delete_invitations_between(APP, "bob", "ann") == 3
+    assert [i.conv for i in await store.list_invitations(APP, "bob", 50, after="", limit=10)] == ["c4"]
+    assert [i.conv for i in await store.list_invitations(APP, "cy", 50, after="", limit=10)] == ["c5"]
+    assert await store.get_invitation("other", "c1", "bob", 50) is not None
+    assert await store.delete_invitations_between(APP, "bob", "ann") == 0
