@@ -64,7 +64,7 @@ async def readyz(request: Request) -> Response:
     node: Node = request.app.state.node
     problems = {}
     deadline = node.settings.store_timeout + node.settings.probe_timeout
-    for name, check in (("store", node.services.store.ping), ("broker", node.services.broker.ping)):
+    for name, check in (("store", node.store.ping), ("broker", node.services.broker.ping)):
         try:
             await asyncio.wait_for(check(), deadline)
         except Exception as exc:

@@ -57,6 +57,8 @@ class Node:
         self.metrics = Metrics()
         store = cast(Store, Instrumented(store, self.metrics.store_latency))
         broker = cast(Broker, Instrumented(broker, self.metrics.broker_latency))
+        #: The store port: opened and closed here; everything else reaches it through services.
+        self.store = store
         echoes = EchoFilter()  # shared by the fan-out (notes senders) and the hub (skips them)
         fanout = GatewayFanOut(broker, self.metrics, echoes)
         self.services: Services = build_services(settings, store, broker, fanout)
@@ -113,7 +115,7 @@ class Node:
         self.book.draining = value
 
     async def _memberships(self, app: str, user: str) -> list[str]:
-        return [c.conv for c, _ in await self.services.store.list_user_conversations(app, user)]
+        return [c.conv for c, _ in await self.services.conversations.memberships(app, user)]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Node:
@@ -126,7 +128,7 @@ class Node:
         return cls(settings, store, make_broker(settings.redis_url))
 
     async def start(self) -> None:
-        await self.services.store.open()
+        await self.store.open()
         await self.services.broker.start(self.hub.on_message, self._on_gap, self.membership.suspend)
         await self.services.broker.subscribe([self.hub.probe_channel])
         self._sweeper = asyncio.create_task(self._sweep())
@@ -183,7 +185,7 @@ class Node:
         with contextlib.suppress(Exception):
             await self.services.broker.flush()
         await self.services.broker.close()
-        await self.services.store.close()
+        await self.store.close()
 
     async def drain(self) -> None:
         """Stop accepting, send ``bye`` to everyone and close with 1012 so clients resume elsewhere."""

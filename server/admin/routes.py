@@ -215,7 +215,7 @@ async def export_messages(request: Request, s: Services, app: App) -> Response:
 
     async def lines() -> AsyncIterator[bytes]:
         for first in range(1, last_seq + 1, EXPORT_PAGE):
-            page = await s.store.get_messages(app.app, conv, first, min(last_seq, first + EXPORT_PAGE - 1))
+            page = await s.history.messages(app.app, conv, first, min(last_seq, first + EXPORT_PAGE - 1))
             yield b"".join(msgspec.json.encode(wire_message(m)) + b"\n" for m in page)
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")

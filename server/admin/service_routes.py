@@ -44,17 +44,17 @@ async def put_knowledge(request: Request, s: Services, app: App) -> Response:
         raise ServiceError(ErrorCode.INVALID_REQUEST, "chunk ids must be unique within a source")
     if vectors:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"vectors for unknown chunks: {sorted(vectors)[:5]}")
-    version = await s.store.replace_knowledge(app.app, source, entries)
+    version = await s.knowledge.replace(app.app, source, entries)
     return json_response(schemas.KnowledgeStored(source=source, chunks=len(entries), version=version))
 
 
 async def delete_knowledge(request: Request, s: Services, app: App) -> Response:
-    version = await s.store.delete_knowledge(app.app, request.path_params["source"])
+    version = await s.knowledge.delete(app.app, request.path_params["source"])
     return json_response(schemas.KnowledgeVersion(version=version))
 
 
 async def get_knowledge(request: Request, s: Services, app: App) -> Response:
-    version, entries = await s.store.list_knowledge(app.app)
+    version, entries = await s.knowledge.dump(app.app)
     return json_response(
         schemas.KnowledgeDump(
             version=version,
@@ -69,7 +69,7 @@ async def get_knowledge(request: Request, s: Services, app: App) -> Response:
 
 
 async def knowledge_version(request: Request, s: Services, app: App) -> Response:
-    return json_response(schemas.KnowledgeVersion(version=await s.store.knowledge_version(app.app)))
+    return json_response(schemas.KnowledgeVersion(version=await s.knowledge.version(app.app)))
 
 
 # -------------------------------------------------------------------- support
@@ -83,7 +83,7 @@ def _ticket_out(t: Ticket) -> schemas.TicketOut:
 async def list_tickets(request: Request, s: Services, app: App) -> Response:
     state = request.query_params.get("state")
     agent = request.query_params.get("agent")
-    tickets = await s.store.list_tickets(app.app, state=state, agent=agent)
+    tickets = await s.support.tickets(app.app, state=state, agent=agent)
     return json_response(schemas.TicketList(tickets=[_ticket_out(t) for t in tickets]))
 
 
@@ -104,7 +104,7 @@ async def assign(request: Request, s: Services, app: App) -> Response:
     """Give the conversation to an agent: a claim if nobody owns it, else a transfer."""
     body = await parse_body(request, schemas.AssignAgent)
     conv = request.path_params["conv"]
-    if body.agent not in {u.user for u in await s.store.list_users(app.app, UserRole.AGENT)}:
+    if not await s.support.is_agent(app.app, body.agent):
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"{body.agent} is not an agent")
     ticket = await s.support.ticket(app.app, conv)
     if ticket.state == SupportState.AGENT and ticket.agent != body.agent:
@@ -130,10 +130,10 @@ async def add_note(request: Request, s: Services, app: App) -> Response:
     """An internal note by ``agent`` (agents-only; the customer never receives it)."""
     body = await parse_body(request, schemas.NoteIn)
     conv = request.path_params["conv"]
-    if body.agent not in {u.user for u in await s.store.list_users(app.app, UserRole.AGENT)}:
+    if not await s.support.is_agent(app.app, body.agent):
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"{body.agent} is not an agent")
     ack = await s.support.note(app.app, body.agent, conv, body.text)
-    stored = await s.store.get_messages(app.app, ack.conv, ack.seq, ack.seq)
+    stored = await s.history.messages(app.app, ack.conv, ack.seq, ack.seq)
     return json_response(wire_message(stored[0]), 201)
 
 

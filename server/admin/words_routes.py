@@ -82,7 +82,7 @@ async def resolve_review(request: Request, s: Services, app: App) -> Response:
     review_id = request.path_params["id"]
     if body.outcome not in OUTCOMES:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"outcome must be one of {list(OUTCOMES)}")
-    item = await s.store.get_review(app.app, review_id)
+    item = await s.words.review(app.app, review_id)
     if item is None:
         raise ServiceError(ErrorCode.NOT_FOUND, f"no review item {review_id}")
     if item.state != ReviewState.OPEN:

@@ -109,7 +109,7 @@ class MembershipRepair:
         key = (app, user)
         for _ in range(ATTEMPTS):
             seen = self._hub.control_seen.get(key, 0)
-            rows = await self._s.store.list_user_conversations(app, user)
+            rows = await self._s.conversations.memberships(app, user)
             if self._hub.control_seen.get(key, 0) == seen:
                 break
         current = {conversation.conv for conversation, _ in rows}

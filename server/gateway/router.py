@@ -247,7 +247,7 @@ class Router:
 
     async def _recall(self, conn: Connection, frame: frames.Recall) -> None:
         await self._require_writer(conn, frame.conv)
-        member = await self._s.store.get_member(conn.app, frame.conv, conn.user)
+        member = await self._s.conversations.member(conn.app, frame.conv, conn.user)
         moderator = member is not None and member.role in MANAGER_ROLES
         result = await self._s.messages.recall(
             conn.app, conn.user, frame.conv, frame.seq, may_moderate=moderator

@@ -112,7 +112,7 @@ class SupportHandlers:
         while it owns the ticket."""
         if not self.gated(conn):
             return
-        ticket = await self._s.store.get_ticket(conn.app, conv)
+        ticket = await self._s.support.find_ticket(conn.app, conv)
         if ticket is None:
             return
         refusal = self._s.support.write_refusal(ticket, conn.user, conn.role)

@@ -11,6 +11,7 @@ from parley.server.services.conversations import ConversationService
 from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
 from parley.server.services.invites import InvitationService
+from parley.server.services.knowledge import KnowledgeService
 from parley.server.services.messages import MessageService
 from parley.server.services.moderation import ModerationService
 from parley.server.services.presence import PresenceService
@@ -27,7 +28,9 @@ __all__ = ["Services", "build_services"]
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    store: Store
+    """The services, built once per node: the only way the gateway and the admin API reach
+    the store (which is deliberately not a field here: see ``tests/architecture``)."""
+
     broker: Broker
     tokens: TokenVerifier
     apps: AppService
@@ -43,6 +46,7 @@ class Services:
     moderation: ModerationService
     words: WordFilter
     invites: InvitationService
+    knowledge: KnowledgeService
 
 
 def build_services(
@@ -93,7 +97,6 @@ def build_services(
         window=settings.quota_window,
     )
     return Services(
-        store=store,
         broker=broker,
         tokens=tokens,
         apps=apps,
@@ -130,4 +133,5 @@ def build_services(
             ttl=settings.invite_ttl,
             max_pending=settings.invites_pending_max,
         ),
+        knowledge=KnowledgeService(store),
     )

@@ -100,6 +100,15 @@ class ConversationService:
         page = await self._store.member_page(app, conv, after, limit + 1)
         return page[:limit], len(page) > limit
 
+    async def member(self, app: str, conv: str, user: str) -> Member | None:
+        """``user``'s membership row in ``conv``; None if not a member."""
+        return await self._store.get_member(app, conv, user)
+
+    async def memberships(self, app: str, user: str) -> list[tuple[Conversation, Member]]:
+        """Every conversation ``user`` is a member of, with the membership row (unfiltered:
+        what the gateway subscribes a connection to)."""
+        return await self._store.list_user_conversations(app, user)
+
     async def is_member(self, app: str, conv: str, user: str) -> bool:
         return await self._store.get_member(app, conv, user) is not None
 

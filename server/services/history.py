@@ -44,6 +44,11 @@ class HistoryService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    async def messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
+        """Stored messages with ``first <= seq <= last``, ascending (no access check: callers
+        are the admin API and services acting for the app)."""
+        return await self._store.get_messages(app, conv, first, last)
+
     async def page(
         self, app: str, conv: str, *, before: int | None, after: int | None, limit: int
     ) -> tuple[list[StoredMessage], bool]:

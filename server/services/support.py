@@ -71,6 +71,18 @@ class SupportService:
             raise ServiceError(ErrorCode.NOT_FOUND, f"{conv} is not a support conversation")
         return found
 
+    async def find_ticket(self, app: str, conv: str) -> Ticket | None:
+        """The ticket of ``conv``; None if it is not a support conversation."""
+        return await self._store.get_ticket(app, conv)
+
+    async def tickets(self, app: str, *, state: str | None = None, agent: str | None = None) -> list[Ticket]:
+        """Tickets matching ``state`` and/or ``agent``, least recently updated first."""
+        return await self._store.list_tickets(app, state=state, agent=agent)
+
+    async def is_agent(self, app: str, user: str) -> bool:
+        """Whether ``user`` is one of the app's agents (role ``agent``)."""
+        return user in {u.user for u in await self._store.list_users(app, UserRole.AGENT)}
+
     async def _move(self, ticket: Ticket, actor: str, expect: Collection[str], **changes: Any) -> Ticket:
         moved = dataclasses.replace(ticket, updated=now_ms(), **changes)
         if not await self._store.update_ticket(moved, expect):

@@ -233,6 +233,10 @@ class WordFilter:
         items = await self._store.list_reviews(app, state=state, after=after, limit=limit + 1)
         return items[:limit], len(items) > limit
 
+    async def review(self, app: str, review_id: str) -> ReviewItem | None:
+        """One item of the app's review queue; None if there is no such item."""
+        return await self._store.get_review(app, review_id)
+
     async def resolve(self, app: str, review_id: str, *, outcome: str, by: str) -> ReviewItem:
         """Close an open item (``not_found``; ``invalid_request`` if already resolved)."""
         item = await self._store.get_review(app, review_id)

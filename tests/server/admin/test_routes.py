@@ -136,11 +136,11 @@ async def test_create_app_with_the_server_admin_key(node: RunningNode) -> None:
     key = made.json()["api_key"]
     async with httpx.AsyncClient(base_url=node.http, headers={"authorization": f"Bearer {key}"}) as api2:
         assert (await api2.post("/v1/users", json={"user": "zed"})).status_code == 201
-    assert await node.node.services.store.get_user(node.app.app, "zed") is None, "apps are isolated"
+    assert await node.node.store.get_user(node.app.app, "zed") is None, "apps are isolated"
 
 
 async def test_api_keys_are_stored_hashed(node: RunningNode) -> None:
-    assert await node.node.services.store.app_for_key(node.api_key) is None
+    assert await node.node.store.app_for_key(node.api_key) is None
     assert await node.node.services.apps.app_for_key(node.api_key) is not None
 
 

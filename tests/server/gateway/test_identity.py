@@ -124,7 +124,7 @@ async def test_an_existing_direct_key_is_only_returned_to_its_members(node: Runn
     """A row written before ids were restricted: its key is what mallory + carol produce today
     ("carol\\nmallory"), but its members are "carol\\nx" and "victim" (the issue's collision).
     Asking for a direct conversation with carol must not hand it to mallory."""
-    store = node.node.services.store
+    store = node.node.store
     legacy = Conversation(
         app=node.app.app, conv="c_legacy", kind="direct", epoch="e", created=1,
         direct_key="carol\nmallory", created_by="x",

@@ -98,7 +98,7 @@ async def test_member_removed_during_a_subscription_gap_loses_send_and_history(
         assert isinstance(denied, frames.Error) and denied.code == "forbidden", denied
         page = await bob.request(frames.History, conv=conv)
         assert isinstance(page, frames.Error) and page.code == "forbidden", page
-        stored = await one.node.services.store.get_messages(one.app.app, conv, 1, 100)
+        stored = await one.node.store.get_messages(one.app.app, conv, 1, 100)
         assert "after" not in [m.cmid for m in stored]
         # Still a working connection, and still receiving what is still theirs.
         direct = (await alice.request(frames.ConvCreate, kind="direct", members=["bob"])).conv.conv

@@ -31,13 +31,13 @@ async def test_a_failed_claim_gives_the_losing_agent_no_access(node: RunningNode
     await ann.request(frames.SupportNote, conv=c, text="customer is a VIP")
 
     assert refused(await bo.request(frames.SupportClaim, conv=c), "invalid_request")
-    assert await node.node.services.store.get_member(node.app.app, c, "bo") is None, "no membership"
+    assert await node.node.store.get_member(node.app.app, c, "bo") is None, "no membership"
     assert refused(await bo.request(frames.History, conv=c))
     assert refused(await bo.request(frames.ConvGet, conv=c))
     assert refused(await bo.request(frames.MemberRemove, conv=c, users=["ann"]))
     notes = (await node.node.services.support.ticket(node.app.app, c)).notes_conv
     assert refused(await bo.request(frames.History, conv=notes)), "nor to the internal notes"
-    members = {m.user for m in await node.node.services.store.list_members(node.app.app, c)}
+    members = {m.user for m in await node.node.store.list_members(node.app.app, c)}
     assert "ann" in members
     for client in (customer, ann, bo):
         await client.close()
@@ -123,7 +123,7 @@ async def test_after_transfer_or_release_the_previous_agent_cannot_write(node: R
 
     assert isinstance(await bo.request(frames.SupportRelease, conv=c), frames.Ok)
     assert refused(await bo.request(frames.Send, conv=c, cmid="b2", body={"text": "one more"}))
-    stored = await node.node.services.store.get_messages(node.app.app, c, 1, 100)
+    stored = await node.node.store.get_messages(node.app.app, c, 1, 100)
     assert not [m for m in stored if m.kind == "text" and m.body.get("text") in ("still me", "one more")]
     for client in (customer, ann, bo):
         await client.close()
@@ -169,7 +169,7 @@ async def test_the_bot_is_silent_in_every_frame_while_an_agent_owns_the_conversa
     await bot.send(frames.Draft(conv=c, draft="d0", body={"text": "secret half answer"}, done=True))
     await customer.send(frames.Ping(ts=1))
     await customer.expect(frames.Pong)  # everything pushed before it is in the backlog now
-    stored = await node.node.services.store.get_messages(node.app.app, c, 1, 100)
+    stored = await node.node.store.get_messages(node.app.app, c, 1, 100)
     assert [m.body.get("text") for m in stored if m.kind == "text"] == ["Hi"]
     pushed = [f for f in customer.backlog if isinstance(f, (frames.DraftEvent, frames.TypingEvent))]
     assert all(not f.body for f in pushed if isinstance(f, frames.DraftEvent)), pushed
@@ -185,7 +185,7 @@ async def test_meta_support_shown_is_always_the_tickets(node: RunningNode) -> No
     c = await support_conv(node, customer)
     agent = await as_role(node, "ann", "agent")
     await agent.request(frames.SupportClaim, conv=c)
-    store = node.node.services.store
+    store = node.node.store
     stale = {"support": {"state": "bot", "agent": ""}, "topic": "refund"}
     await store.update_conversation(node.app.app, c, meta=stale)  # the racing write, landed last
     shown = (await customer.request(frames.ConvGet, conv=c)).conv.meta

@@ -1,0 +1,37 @@
+"""The knowledge base bots answer from: ingested sources of chunks (and their vectors).
+
+Each ingested file is one ``source``; replacing or deleting one bumps the app's knowledge
+version, which bots poll to know when to reload. The admin API is the only writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from parley.server.models import KnowledgeEntry
+from parley.server.ports import Store
+
+__all__ = ["KnowledgeService"]
+
+
+class KnowledgeService:
+    """Reads and replaces the knowledge of an app (a thin service over the knowledge port)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def replace(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
+        """Make ``entries`` the whole content of ``source``; returns the new version."""
+        return await self._store.replace_knowledge(app, source, entries)
+
+    async def delete(self, app: str, source: str) -> int:
+        """Drop ``source``; returns the new version."""
+        return await self._store.delete_knowledge(app, source)
+
+    async def dump(self, app: str) -> tuple[int, list[KnowledgeEntry]]:
+        """The version and every entry, by source then chunk id."""
+        return await self._store.list_knowledge(app)
+
+    async def version(self, app: str) -> int:
+        """The app's knowledge version (0 until the first ingest)."""
+        return await self._store.knowledge_version(app)
