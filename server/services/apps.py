@@ -13,7 +13,7 @@ from parley.server.auth.tokens import USER_ROLES, issue_token
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
 from parley.server.models import App, User
-from parley.server.ports import Store
+from parley.server.store_ports import Directory
 
 __all__ = ["AppService", "NewApp", "hash_key"]
 
@@ -33,7 +33,7 @@ class NewApp:
 
 class AppService:
     def __init__(
-        self, store: Store, *, audience: str, max_ttl: int = 30 * 86400, support_bot: str = DEFAULT_BOT
+        self, store: Directory, *, audience: str, max_ttl: int = 30 * 86400, support_bot: str = DEFAULT_BOT
     ) -> None:
         self._store = store
         self._support_bot = support_bot

@@ -23,7 +23,8 @@ from parley.proto.errors import ErrorCode
 from parley.server.coalesce import Coalescer
 from parley.server.errors import ServiceError
 from parley.server.models import Appended, NewMessage
-from parley.server.ports import Store, StoreUnavailable
+from parley.server.ports import StoreUnavailable
+from parley.server.store_ports import MessageLog
 
 __all__ = ["AppendBatcher"]
 
@@ -37,7 +38,7 @@ OnStored = Callable[[Sequence[Appended]], None]
 class AppendBatcher:
     """Queues messages and appends them in batches (see the module docstring)."""
 
-    def __init__(self, store: Store, on_stored: OnStored, *, max_batch: int = 256) -> None:
+    def __init__(self, store: MessageLog, on_stored: OnStored, *, max_batch: int = 256) -> None:
         self._store = store
         self._on_stored = on_stored
         self._pending: Coalescer[NewMessage, Appended] = Coalescer(self._write, max_batch=max_batch)

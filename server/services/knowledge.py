@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from parley.server.models import KnowledgeEntry
-from parley.server.ports import Store
+from parley.server.store_ports import Knowledge
 
 __all__ = ["KnowledgeService"]
 
@@ -17,7 +17,7 @@ __all__ = ["KnowledgeService"]
 class KnowledgeService:
     """Reads and replaces the knowledge of an app (a thin service over the knowledge port)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Knowledge) -> None:
         self._store = store
 
     async def replace(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:

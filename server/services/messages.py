@@ -21,10 +21,11 @@ from parley.server.channels import conv_channel
 from parley.server.errors import ServiceError
 from parley.server.ids import IdSequence, now_ms
 from parley.server.models import Appended, NewMessage, StoredMessage
-from parley.server.ports import Broker, Store
+from parley.server.ports import Broker
 from parley.server.services.batching import AppendBatcher
 from parley.server.services.fanout import BrokerFanOut, FanOut
 from parley.server.services.wire import wire_message
+from parley.server.store_ports import MessageLog
 
 __all__ = ["MessageService"]
 
@@ -36,7 +37,7 @@ EDITABLE_KINDS = frozenset({"text", "rich", "custom"})
 class MessageService:
     def __init__(
         self,
-        store: Store,
+        store: MessageLog,
         broker: Broker,
         *,
         max_batch: int = 256,

@@ -7,7 +7,8 @@ from collections.abc import Collection
 from parley.proto import encode, frames
 from parley.server.channels import presence_channel
 from parley.server.ids import now_ms
-from parley.server.ports import Broker, Store
+from parley.server.ports import Broker
+from parley.server.store_ports import Directory
 
 __all__ = ["PresenceService"]
 
@@ -17,7 +18,7 @@ def _key(app: str, user: str) -> str:
 
 
 class PresenceService:
-    def __init__(self, store: Store, broker: Broker, *, ttl: float) -> None:
+    def __init__(self, store: Directory, broker: Broker, *, ttl: float) -> None:
         self._store = store
         self._broker = broker
         self._ttl = ttl

@@ -8,7 +8,7 @@ from typing import Any
 from parley.proto import frames
 from parley.server.ids import now_ms
 from parley.server.models import Profile, TagRecord
-from parley.server.ports import Store
+from parley.server.store_ports import Profiles
 
 __all__ = ["ProfileService", "profile_info"]
 
@@ -33,7 +33,7 @@ def profile_info(profile: Profile | None, user: str, now: int) -> frames.Profile
 
 
 class ProfileService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Profiles) -> None:
         self._store = store
 
     async def get(self, app: str, user: str) -> frames.ProfileInfo:

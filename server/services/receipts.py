@@ -19,7 +19,8 @@ from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
 from parley.server.channels import conv_channel
 from parley.server.errors import ServiceError
-from parley.server.ports import Broker, Store, StoreUnavailable
+from parley.server.ports import Broker, StoreUnavailable
+from parley.server.store_ports import Conversations
 
 __all__ = ["ReceiptService"]
 
@@ -30,7 +31,7 @@ OWN_READS_INTERVAL = 0.5
 
 
 class ReceiptService:
-    def __init__(self, store: Store, broker: Broker, *, max_draft_bytes: int = 16 * 1024) -> None:
+    def __init__(self, store: Conversations, broker: Broker, *, max_draft_bytes: int = 16 * 1024) -> None:
         self._store = store
         self._broker = broker
         #: A draft is re-sent whole as it grows, to every member: its size is bounded.
