@@ -60,14 +60,17 @@ class Directory(Protocol):
     async def create_app(self, app: App) -> None:
         """Create ``app``; ``ValueError`` if the id is taken."""
 
-    async def get_app(self, app: str) -> App | None: ...
+    async def get_app(self, app: str) -> App | None:
+        """The app; None if there is no such app."""
 
-    async def list_apps(self) -> list[App]: ...
+    async def list_apps(self) -> list[App]:
+        """Every app, by id."""
 
     async def add_api_key(self, app: str, key_hash: str, created: int) -> None:
         """Store the SHA-256 hex digest of an API key (never the key)."""
 
-    async def app_for_key(self, key_hash: str) -> App | None: ...
+    async def app_for_key(self, key_hash: str) -> App | None:
+        """The app owning the key with this digest; None for an unknown (or revoked) key."""
 
     async def get_app_policy(self, app: str) -> AppPolicy | None:
         """The app's reach policy, if it set one."""
@@ -78,7 +81,8 @@ class Directory(Protocol):
     async def upsert_user(self, user: User) -> User:
         """Create the user or update ``name``, ``role`` and ``meta``; keeps ``created``."""
 
-    async def get_user(self, app: str, user: str) -> User | None: ...
+    async def get_user(self, app: str, user: str) -> User | None:
+        """The user record; None if the user was never stored."""
 
     async def list_users(self, app: str, role: str) -> list[User]:
         """Users of ``app`` with ``role`` (e.g. the agents), by user id."""
@@ -119,9 +123,11 @@ class Conversations(Protocol):
     async def list_user_conversations(self, app: str, user: str) -> list[tuple[Conversation, Member]]:
         """Every conversation ``user`` is a member of, with the membership row."""
 
-    async def get_member(self, app: str, conv: str, user: str) -> Member | None: ...
+    async def get_member(self, app: str, conv: str, user: str) -> Member | None:
+        """``user``'s membership of ``conv``; None if not a member."""
 
-    async def list_members(self, app: str, conv: str) -> list[Member]: ...
+    async def list_members(self, app: str, conv: str) -> list[Member]:
+        """Every member of ``conv``, by join time then user id."""
 
     async def add_members(self, members: Sequence[Member]) -> list[Member]:
         """Add members; existing ones are left untouched. Returns those newly added."""
@@ -199,7 +205,8 @@ class Tickets(Protocol):
     async def save_ticket(self, ticket: Ticket) -> None:
         """Create or replace the ticket of a support conversation."""
 
-    async def get_ticket(self, app: str, conv: str) -> Ticket | None: ...
+    async def get_ticket(self, app: str, conv: str) -> Ticket | None:
+        """The ticket of ``conv``; None if it is not a support conversation."""
 
     async def update_ticket(self, ticket: Ticket, expect: Collection[str], *, unrated: bool = False) -> bool:
         """Replace the ticket only if its stored state is one of ``expect`` (and, with ``unrated``,
@@ -218,7 +225,8 @@ class Profiles(Protocol):
     half of them).
     """
 
-    async def get_profile(self, app: str, user: str) -> Profile | None: ...
+    async def get_profile(self, app: str, user: str) -> Profile | None:
+        """The user's profile; None until something was merged into it."""
 
     async def merge_profile(
         self,
