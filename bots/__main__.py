@@ -50,6 +50,7 @@ from parley.bots.llm import LLM
 from parley.bots.runner import SupportBot
 from parley.bots.sentiment import SentimentScorer
 from parley.bots.tags import DEFAULT_TAGS, InterestTagger
+from parley.proto.vocabulary import UserRole
 from parley.sdk import AdminClient, Client
 
 KB_DIR = Path(__file__).resolve().parent / "data" / "kb"
@@ -170,7 +171,7 @@ async def serve(args: argparse.Namespace) -> None:
         index.replace(chunk_documents(load_directory(kb)))
         log.info("knowledge base: %d chunks from %s", len(index.chunks), kb)
     else:
-        await admin.create_user(args.user, role="bot")
+        await admin.create_user(args.user, role=UserRole.BOT)
         sync = KnowledgeSync(admin, index, interval=args.kb_poll)
         await prepare_knowledge(admin, index, args.kb, demo=args.demo)
         await sync.load()

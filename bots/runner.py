@@ -42,7 +42,7 @@ from parley.bots.sentiment import Sentiment, SentimentScorer
 from parley.bots.tags import InterestTagger
 from parley.bots.triage import Triage
 from parley.proto.frames import TagInput
-from parley.proto.vocabulary import BOT_SILENT_STATES, SupportState
+from parley.proto.vocabulary import BOT_SILENT_STATES, MemberRole, SupportState
 from parley.sdk import AdminClient, Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
 from parley.sdk.support import support_state
 
@@ -154,7 +154,7 @@ class SupportBot:
                 self._enqueue(event.message)
             elif isinstance(event, ConversationEvent) and event.conversation.conv in self.convs:
                 cs = self.convs[event.conversation.conv]
-                cs.customers |= {m.user for m in event.conversation.members if m.role == "member"}
+                cs.customers |= {m.user for m in event.conversation.members if m.role == MemberRole.MEMBER}
 
     def _count(self, key: str) -> None:
         self.stats[key] = self.stats.get(key, 0) + 1
@@ -194,7 +194,7 @@ class SupportBot:
         """Learn the conversation: kind, customers, and the state as of ``message``."""
         conv = await self.client.conversation(cs.conv)
         cs.support = conv.kind == "support"
-        cs.customers = {m.user for m in conv.members if m.role == "member"}
+        cs.customers = {m.user for m in conv.members if m.role == MemberRole.MEMBER}
         cs.state, cs.agent = support_state(conv)
         if not cs.support:
             return
@@ -238,7 +238,7 @@ class SupportBot:
             return  # our own echo: recorded when sent
         if m.sender not in cs.customers and m.sender != cs.agent and cs.state == SupportState.BOT:
             conv = await self.client.conversation(cs.conv)  # someone new: refresh who is who
-            cs.customers = {x.user for x in conv.members if x.role == "member"}
+            cs.customers = {x.user for x in conv.members if x.role == MemberRole.MEMBER}
         if m.kind == "custom" and m.sender in cs.customers and "feedback" in m.body:
             await self._on_feedback(cs, m)
             return

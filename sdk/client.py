@@ -28,7 +28,7 @@ from typing import Any, TypeVar, overload
 from parley.proto import frames as f
 from parley.proto.backoff import Backoff
 from parley.proto.content import validate_body
-from parley.proto.errors import Action, ProtocolError
+from parley.proto.errors import Action, ErrorCode, ProtocolError
 from parley.sdk.connection import Connection, TokenSource
 from parley.sdk.conversations import ConversationOps
 from parley.sdk.dispatch import EventHub, EventStream, Handler
@@ -237,7 +237,7 @@ class Client(ConversationOps, SupportOps, SafetyOps, InviteOps):
                         ack = await waiter
                     except ReplyError as exc:
                         if exc.action is Action.RECONNECT:
-                            await self._conn.reconnect(refresh_token=exc.code == "token_expired")
+                            await self._conn.reconnect(refresh_token=exc.code == ErrorCode.TOKEN_EXPIRED)
                         elif not exc.temporary:
                             raise
                         else:

@@ -27,7 +27,7 @@ from websockets.asyncio.client import ClientConnection
 from parley.proto import frames as f
 from parley.proto.backoff import Backoff
 from parley.proto.codec import ServerDecoder, encode
-from parley.proto.errors import Action, CloseCode, FrameError
+from parley.proto.errors import Action, CloseCode, ErrorCode, FrameError
 from parley.sdk.catchup import CatchUp
 from parley.sdk.dispatch import EventHub
 from parley.sdk.errors import ClientClosed, ConnectionClosed, ReplyError, RequestTimeout
@@ -296,7 +296,7 @@ class Connection:
 
     def on_connection_error(self, error: f.Error) -> None:
         """Router hook: remember to refresh the token if it expired."""
-        if error.code == "token_expired":
+        if error.code == ErrorCode.TOKEN_EXPIRED:
             self._refresh = True
 
     @property
@@ -342,7 +342,7 @@ class Connection:
                     except ReplyError as exc:
                         if exc.action is not Action.RECONNECT:
                             raise
-                        await self.reconnect(refresh_token=exc.code == "token_expired")
+                        await self.reconnect(refresh_token=exc.code == ErrorCode.TOKEN_EXPIRED)
                         if not idempotent:
                             raise
         except TimeoutError:

@@ -20,7 +20,7 @@ is a :class:`ClientClosed`; retry the request once the client is connected.
 
 from __future__ import annotations
 
-from parley.proto.errors import Action, action_for
+from parley.proto.errors import Action, ErrorCode, action_for
 
 __all__ = [
     "AdminError",
@@ -139,10 +139,13 @@ def admin_error(status: int, data: object, fallback: str, retry_after: str | Non
         code = str(data.get("code") or data.get("type") or code)
         detail = str(data.get("detail") or data.get("title") or fallback)
     if status == 413:
-        return BodyTooLarge(status, "body_too_large" if code == "http_error" else code, detail)
+        return BodyTooLarge(status, ErrorCode.BODY_TOO_LARGE.value if code == "http_error" else code, detail)
     if status == 429:
         return RateLimited(
-            status, "rate_limited" if code == "http_error" else code, detail, _seconds(retry_after)
+            status,
+            ErrorCode.RATE_LIMITED.value if code == "http_error" else code,
+            detail,
+            _seconds(retry_after),
         )
     return AdminError(status, code, detail)
 

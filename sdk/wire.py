@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection
 
 from parley.proto import frames as f
 from parley.proto.codec import ServerDecoder, encode
-from parley.proto.errors import Action, FrameError
+from parley.proto.errors import Action, ErrorCode, FrameError
 from parley.sdk.errors import ConnectionClosed, ReplyError
 from parley.sdk.router import FrameRouter
 
@@ -64,7 +64,7 @@ async def handshake(
     await ws.close()
     if isinstance(frame, f.Error):
         error = ReplyError(frame.code, frame.message, frame.action)
-        if error.code in ("token_expired", "token_revoked") and can_refresh:
+        if error.code in (ErrorCode.TOKEN_EXPIRED, ErrorCode.TOKEN_REVOKED) and can_refresh:
             raise StaleToken(error.code.replace("_", " "))
         if error.action is Action.RETRY:
             raise ConnectionClosed(str(error))

@@ -33,6 +33,7 @@ from typing import Any
 
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
+from parley.proto.vocabulary import MemberRole
 from parley.server.auth.policy import require_manager
 from parley.server.channels import Control, control_channel, encode_control
 from parley.server.errors import ServiceError
@@ -123,7 +124,7 @@ class InvitationService:
         if conversation is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no conversation {conv}")
         require_manager(conversation, await self._store.get_member(app, conv, actor))
-        if role == "owner":
+        if role == MemberRole.OWNER:
             raise ServiceError(
                 ErrorCode.INVALID_REQUEST, "ownership is transferred with member_role, not granted on add"
             )
