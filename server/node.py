@@ -112,6 +112,7 @@ class Node:
 
     @draining.setter
     def draining(self, value: bool) -> None:
+        """Set by :meth:`drain` (and by tests that refuse new sockets)."""
         self.book.draining = value
 
     async def _memberships(self, app: str, user: str) -> list[str]:
@@ -119,6 +120,7 @@ class Node:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Node:
+        """A node over the adapters ``settings`` name (SQLite or MongoDB; memory or Redis)."""
         store = open_store(
             settings.mongo_url,
             sqlite_path=settings.sqlite_path,
@@ -128,6 +130,7 @@ class Node:
         return cls(settings, store, make_broker(settings.redis_url))
 
     async def start(self) -> None:
+        """Open the store, start the broker with the hub's handlers, start the sweeper."""
         await self.store.open()
         await self.services.broker.start(self.hub.on_message, self._on_gap, self.membership.suspend)
         await self.services.broker.subscribe([self.hub.probe_channel])

@@ -42,6 +42,9 @@ _msg_decoder = msgspec.msgpack.Decoder(frames.Msg)
 
 
 class Hub:
+    """This node's local fan-out: broker channel → its local connections (see the module doc).
+    Deliveries never await and never read the store; each message is framed once per hub."""
+
     def __init__(
         self, broker: Broker, metrics: Metrics, *, probe_channel: str = "", echoes: EchoFilter | None = None
     ) -> None:
@@ -84,6 +87,7 @@ class Hub:
         await self.attach(conn, channels)
 
     def unregister(self, conn: Connection) -> None:
+        """Stop delivering to ``conn``; channels nobody here needs any more are unsubscribed (batched)."""
         self.connections.discard(conn)
         devices = self._users.get((conn.app, conn.user))
         if devices is not None:
@@ -97,9 +101,11 @@ class Hub:
         self.detach(conn, channels)
 
     def devices(self, app: str, user: str) -> set[Connection]:
+        """The user's authenticated connections on this node (do not modify)."""
         return self._users.get((app, user), set())
 
     async def attach(self, conn: Connection, channels: Iterable[str]) -> None:
+        """Deliver ``channels`` to ``conn``; subscribes the broker to those new to this node."""
         new = []
         for channel in channels:
             subscribers = self._subs.get(channel)
@@ -121,6 +127,7 @@ class Hub:
         return [None] * len(batches)
 
     def detach(self, conn: Connection, channels: Iterable[str]) -> None:
+        """Stop delivering ``channels`` to ``conn``; the last local subscriber's leaving unsubscribes."""
         for channel in channels:
             subscribers = self._subs.get(channel)
             if subscribers is None:
@@ -145,6 +152,7 @@ class Hub:
             self._unsub_task = None
 
     async def join(self, conn: Connection, conv: str) -> None:
+        """``conn``'s user joined ``conv``: cache the membership and deliver its channel."""
         # A connection that is gone (or not registered yet) must not pin a subscription.
         if conv not in conn.convs and conn in self.connections:
             conn.convs.add(conv)

@@ -46,6 +46,10 @@ def error_frame(code: ErrorCode, message: str, request_id: int | None = None) ->
 
 
 class Router:
+    """Routes an authenticated connection's frames to the services and answers each: a reply
+    or an ``error`` frame with the request's id (mapped by ``server/errors.py``); it never
+    closes the connection. Sends are started without a task when membership is cached."""
+
     def __init__(
         self,
         services: Services,

@@ -72,11 +72,15 @@ def _require_role(conn: Connection, roles: frozenset[UserRole], what: str) -> No
 
 
 class SupportHandlers:
+    """Support frames (hand-off, claim, transfer, release, resolve, rate, queue, notes, profiles)
+    and the one write gate of support conversations (:meth:`check_may_write`)."""
+
     def __init__(self, services: Services, reply: Reply) -> None:
         self._s = services
         self._reply = reply
 
     def table(self) -> dict[type, Handler]:
+        """Frame type → handler, for the router's table."""
         return {
             frames.SupportHandoff: self._handoff,
             frames.SupportClaim: self._claim,

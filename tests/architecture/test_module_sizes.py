@@ -36,9 +36,7 @@ BEING_REWORKED = (
     "server/gateway/",
     "server/services/",
     "server/admin/",
-    "server/node.py",
     "server/ports.py",
-    "server/echo.py",
     "server/metrics.py",
 )
 
