@@ -73,7 +73,9 @@ class ConversationOps:
     async def create_group(
         self, name: str, members: Iterable[str], *, meta: dict[str, Any] | None = None
     ) -> Conversation:
-        """A new group named ``name`` with ``members`` (the caller becomes its owner)."""
+        """A new group named ``name`` with ``members`` (the caller becomes its owner). Under the
+        app's ``invite`` add policy, members who share no conversation with the caller are
+        invited instead (they are not in the returned ``members`` until they accept)."""
         users = list(members)
         return await self._conv(
             lambda rid: f.ConvCreate(id=rid, kind="group", members=users, name=name, meta=meta or {}),
@@ -97,7 +99,8 @@ class ConversationOps:
         return await self._conv(lambda rid: f.ConvUpdate(id=rid, conv=conv, name=name, meta=meta))
 
     async def add_members(self, conv: str, users: Iterable[str], *, role: Role = "member") -> None:
-        """Add ``users`` to ``conv`` with ``role``."""
+        """Add ``users`` to ``conv`` with ``role`` (under the app's ``invite`` add policy, those
+        sharing no conversation with the caller are invited instead and join when they accept)."""
         names = list(users)
         await self._request(lambda rid: f.MemberAdd(id=rid, conv=conv, users=names, role=role))
 
