@@ -41,3 +41,21 @@ def test_no_shared_word_is_compared_as_a_string_literal() -> None:
         for hit in _compared_literals(p)
     ]
     assert not found, "name the enum instead:\n" + "\n".join(found)
+
+
+def test_the_wire_and_api_literal_types_spell_the_enums() -> None:
+    """msgspec validates against ``Literal`` types (and the OpenAPI document shows them), so they
+    stay; each must name exactly the enum's values (or, for member adds, a subset)."""
+    import typing
+
+    from parley.proto import frames
+    from parley.sdk import conversations as sdk_conversations
+    from parley.server.admin import schemas
+
+    def values(struct: type, field: str) -> set[str]:
+        return set(typing.get_args(typing.get_type_hints(struct)[field]))
+
+    assert set(typing.get_args(frames.Role)) == {*MemberRole}
+    assert set(typing.get_args(sdk_conversations.Role)) == {*MemberRole}
+    assert values(schemas.CreateUser, "role") == {*UserRole}
+    assert values(schemas.AddMembers, "role") < {*MemberRole}
