@@ -1,6 +1,6 @@
 """Invitations collection of the Mongo store.
 
-A mixin of :class:`~parley.server.store.mongo.MongoStore` (uses ``self._db``).
+A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Implements :class:`~parley.server.invites_port.InvitationStore`.
 A ``delete_one`` is atomic on its document: of concurrent deletes exactly one
 counts it.
@@ -16,6 +16,7 @@ from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from parley.server.invites_port import Invitation
+from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_errors import guarded
 
 __all__ = ["INVITES_INDEXES", "InvitationCollections"]
@@ -40,9 +41,12 @@ def _invitation(d: Mapping[str, Any]) -> Invitation:
 
 
 class InvitationCollections:
+    def __init__(self, conn: MongoConnection) -> None:
+        self._conn = conn
+
     @property
     def _db(self) -> AsyncDatabase[dict[str, Any]]:
-        raise NotImplementedError  # provided by MongoStore
+        return self._conn.db
 
     @guarded
     async def put_invitations(self, invitations: Sequence[Invitation]) -> None:

@@ -1,7 +1,7 @@
 """Bounded membership queries of the MongoDB store: pages, counts, who shares a conversation,
 and the app's reach policy that uses them.
 
-A mixin of :class:`~parley.server.store.mongo.MongoStore`. Queries keep to the adapter's
+A role class of the MongoDB adapter over the store's one :class:`MongoConnection`. Queries keep to the adapter's
 rule (equality on an index prefix, at most one ``$in`` or range on the next field).
 """
 
@@ -14,6 +14,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from parley.server.models import AppPolicy, Member
+from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_docs import CONVERSATIONS, MEMBERS, NO_ID, USERS, to_member
 from parley.server.store.mongo_errors import guarded
 
@@ -30,9 +31,12 @@ MEMBER_QUERY_INDEXES: dict[str, list[IndexModel]] = {
 
 
 class MemberQueries:
+    def __init__(self, conn: MongoConnection) -> None:
+        self._conn = conn
+
     @property
     def _db(self) -> AsyncDatabase[dict[str, Any]]:
-        raise NotImplementedError  # provided by MongoStore
+        return self._conn.db
 
     @guarded
     async def last_seen_of(self, app: str, users: Collection[str]) -> dict[str, int]:

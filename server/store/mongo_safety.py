@@ -1,6 +1,6 @@
 """Safety collections of the Mongo store: blocks, user status, mutes, audit, retired secrets.
 
-A mixin of :class:`~parley.server.store.mongo.MongoStore` (uses ``self._db``).
+A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Implements :class:`~parley.server.safety_port.SafetyStore`.
 """
 
@@ -24,6 +24,7 @@ from parley.server.safety_models import (
     UserStatus,
     WordList,
 )
+from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_docs import API_KEYS, APPS
 from parley.server.store.mongo_errors import guarded
 
@@ -69,9 +70,12 @@ def _block(d: Mapping[str, Any]) -> BlockRecord:
 
 
 class SafetyCollections:
+    def __init__(self, conn: MongoConnection) -> None:
+        self._conn = conn
+
     @property
     def _db(self) -> AsyncDatabase[dict[str, Any]]:
-        raise NotImplementedError  # provided by MongoStore
+        return self._conn.db
 
     @guarded
     async def add_block(self, app: str, blocker: str, blocked: str, created: int) -> bool:

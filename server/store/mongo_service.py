@@ -1,6 +1,6 @@
 """Customer-service collections of the Mongo store: tickets, profiles, users by role.
 
-A mixin of :class:`~parley.server.store.mongo.MongoStore` (uses ``self._db``).
+A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Tag names may contain ``.`` or start with ``$``, which MongoDB field paths
 cannot: they are stored under escaped keys and unescaped on read.
 """
@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from parley.proto.plain import repair
 from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
 from parley.server.ports import StoreUnavailable
+from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_docs import USERS, to_user
 from parley.server.store.mongo_errors import guarded
 
@@ -102,9 +103,12 @@ async def _upsert(
 
 
 class ServiceCollections:
+    def __init__(self, conn: MongoConnection) -> None:
+        self._conn = conn
+
     @property
     def _db(self) -> AsyncDatabase[dict[str, Any]]:
-        raise NotImplementedError  # provided by MongoStore
+        return self._conn.db
 
     @guarded
     async def list_users(self, app: str, role: str) -> list[User]:
@@ -174,9 +178,12 @@ class ServiceCollections:
 
 
 class KnowledgeCollections:
+    def __init__(self, conn: MongoConnection) -> None:
+        self._conn = conn
+
     @property
     def _db(self) -> AsyncDatabase[dict[str, Any]]:
-        raise NotImplementedError  # provided by MongoStore
+        return self._conn.db
 
     async def _bump(self, app: str) -> int:
         doc = await _upsert(self._db[KNOWLEDGE_VERSIONS], {"app": app}, {"$inc": {"version": 1}})

@@ -1,6 +1,6 @@
 """Invitations table of the SQLite store.
 
-A mixin of :class:`~parley.server.store.sqlite.SQLiteStore`: it runs on the
+A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`: it runs on the
 same connection and worker thread (``self._run``). Implements
 :class:`~parley.server.invites_port.InvitationStore`. Of two deletes of one row exactly
 one changes it: every statement runs on the store's one worker thread, and
@@ -10,10 +10,11 @@ across processes SQLite's write lock serialises them.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from parley.server.invites_port import Invitation
+from parley.server.store.sqlite_worker import SQLiteWorker
 
 __all__ = ["INVITES_SCHEMA", "InvitationTables"]
 
@@ -38,7 +39,8 @@ def _invitation(r: tuple[Any, ...]) -> Invitation:
 
 
 class InvitationTables:
-    _run: Callable[[Callable[[Db], Any]], Any]
+    def __init__(self, worker: SQLiteWorker) -> None:
+        self._run = worker.run
 
     async def put_invitations(self, invitations: Sequence[Invitation]) -> None:
         if not invitations:

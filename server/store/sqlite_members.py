@@ -1,7 +1,7 @@
 """Bounded membership queries of the SQLite store: pages, counts, who shares a conversation,
 and the app's reach policy that uses them.
 
-A mixin of :class:`~parley.server.store.sqlite.SQLiteStore` (same connection and worker
+A role class of the SQLite adapter over the store's one :class:`SQLiteWorker` (same connection and worker
 thread, ``self._run``). Each query answers a limit or a policy in one round trip, so a
 request about a thousand users is one statement, not a thousand.
 """
@@ -9,11 +9,11 @@ request about a thousand users is one statement, not a thousand.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
 
 from parley.server.models import AppPolicy, Member
 from parley.server.store.sqlite_schema import MEMBER_COLS, to_member
+from parley.server.store.sqlite_worker import SQLiteWorker
 
 __all__ = ["MEMBER_QUERY_SCHEMA", "MemberQueries"]
 
@@ -35,7 +35,8 @@ def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
 
 
 class MemberQueries:
-    _run: Callable[[Callable[[Db], Any]], Any]
+    def __init__(self, worker: SQLiteWorker) -> None:
+        self._run = worker.run
 
     async def last_seen_of(self, app: str, users: Collection[str]) -> dict[str, int]:
         """See the port."""

@@ -1,6 +1,6 @@
 """Safety tables of the SQLite store: blocks, user status, mutes, audit, retired secrets.
 
-A mixin of :class:`~parley.server.store.sqlite.SQLiteStore`: it runs on the
+A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`: it runs on the
 same connection and worker thread (``self._run``). Implements
 :class:`~parley.server.safety_port.SafetyStore`.
 """
@@ -8,7 +8,7 @@ same connection and worker thread (``self._run``). Implements
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any
 
 import msgspec
@@ -23,6 +23,7 @@ from parley.server.safety_models import (
     UserStatus,
     WordList,
 )
+from parley.server.store.sqlite_worker import SQLiteWorker
 
 __all__ = ["SAFETY_SCHEMA", "SafetyTables"]
 
@@ -87,7 +88,8 @@ _CHUNK = 400
 
 
 class SafetyTables:
-    _run: Callable[[Callable[[Db], Any]], Any]
+    def __init__(self, worker: SQLiteWorker) -> None:
+        self._run = worker.run
 
     async def add_block(self, app: str, blocker: str, blocked: str, created: int) -> bool:
         sql = "INSERT OR IGNORE INTO blocks (app, blocker, blocked, created) VALUES (?, ?, ?, ?)"

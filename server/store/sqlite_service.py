@@ -1,13 +1,13 @@
 """Customer-service tables of the SQLite store: tickets, profiles, users by role.
 
-A mixin of :class:`~parley.server.store.sqlite.SQLiteStore`: it runs on the
+A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`: it runs on the
 same connection and worker thread (``self._run``).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -15,6 +15,7 @@ import msgspec
 from parley.proto.plain import repaired
 from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
 from parley.server.store.sqlite_schema import USER_COLS, pack, to_user
+from parley.server.store.sqlite_worker import SQLiteWorker
 
 __all__ = ["SERVICE_SCHEMA", "KnowledgeTables", "ServiceTables"]
 
@@ -68,7 +69,8 @@ def _ticket_args(t: Ticket) -> tuple[Any, ...]:
 
 
 class ServiceTables:
-    _run: Callable[[Callable[[Db], Any]], Any]
+    def __init__(self, worker: SQLiteWorker) -> None:
+        self._run = worker.run
 
     async def list_users(self, app: str, role: str) -> list[User]:
         sql = f"SELECT {USER_COLS} FROM users WHERE app = ? AND role = ? ORDER BY user"
@@ -166,7 +168,8 @@ def _bump(db: Db, app: str) -> int:
 
 
 class KnowledgeTables:
-    _run: Callable[[Callable[[Db], Any]], Any]
+    def __init__(self, worker: SQLiteWorker) -> None:
+        self._run = worker.run
 
     async def replace_knowledge(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
         rows = [(app, source, e.chunk_id, pack(e.chunk), msgspec.msgpack.encode(e.vectors)) for e in entries]

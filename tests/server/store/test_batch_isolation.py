@@ -19,7 +19,7 @@ from parley.server.errors import ServiceError
 from parley.server.models import Appended
 from parley.server.services.batching import AppendBatcher
 from tests.server.store.conftest import MakeStore
-from tests.server.store.test_contract import APP, EVERYTHING, conv, member, msg
+from tests.server.store.contract_data import APP, EVERYTHING, conv, member, msg
 
 # Neither store can write these: SQLite's MessagePack stops at 2**64 - 1, BSON at
 # int64 and at NUL in a field name.

@@ -6,7 +6,7 @@ import dataclasses
 
 from parley.server.models import User
 from parley.server.ports import Store
-from tests.server.store.test_contract import APP, conv, member
+from tests.server.store.contract_data import APP, conv, member
 
 
 async def test_member_pages_and_counts(store: Store) -> None:

@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 from parley.proto.plain import TOO_DEEP, problem
 from parley.server.store.mongo import MongoStore
 from parley.server.store.mongo_docs import CONVERSATIONS, MESSAGES, from_new_message
-from tests.server.store.test_contract import APP, conv, member, msg
+from tests.server.store.contract_data import APP, conv, member, msg
 
 pytestmark = pytest.mark.mongo
 

@@ -10,13 +10,9 @@ from pathlib import Path
 import pytest
 
 from parley.server.models import App, Conversation, Member, NewMessage
-from parley.server.store.sqlite import (
-    CHECKPOINT_INTERVAL,
-    CHECKPOINT_MESSAGES,
-    WAL_CHECKPOINT_PAGES,
-    SQLiteStore,
-)
+from parley.server.store.sqlite import SQLiteStore
 from parley.server.store.sqlite_schema import pack
+from parley.server.store.sqlite_worker import CHECKPOINT_INTERVAL, CHECKPOINT_MESSAGES, WAL_CHECKPOINT_PAGES
 
 
 async def test_wal_mode_with_rare_checkpoints_survives_reopening(tmp_path: Path) -> None:
@@ -30,7 +26,7 @@ async def test_wal_mode_with_rare_checkpoints_survives_reopening(tmp_path: Path)
     reopened = SQLiteStore(str(path))
     await reopened.open()
     try:
-        pages = await reopened._run(lambda db: db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        pages = await reopened.worker.run(lambda db: db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
         assert pages == WAL_CHECKPOINT_PAGES > 1000
         assert await reopened.get_app("app_sqlite") is not None, "what was written is still there"
     finally:
@@ -48,12 +44,12 @@ async def test_a_background_connection_checkpoints_the_wal_while_writes_go_on(tm
         for start in range(0, CHECKPOINT_MESSAGES, 250):  # enough appended to call for a checkpoint
             await store.append([_message(f"k{n}") for n in range(start, start + 250)])
         for _ in range(int(60 / CHECKPOINT_INTERVAL)):  # ends as soon as it happened
-            done = store.last_checkpoint
+            done = store.worker.last_checkpoint
             if done is not None and done[1] == done[2] > 0:
                 break
             await asyncio.sleep(CHECKPOINT_INTERVAL)
-        assert store.checkpoints >= 1
-        busy, frames, copied = store.last_checkpoint or (1, 0, 0)
+        assert store.worker.checkpoints >= 1
+        busy, frames, copied = store.worker.last_checkpoint or (1, 0, 0)
         assert busy == 0 and frames == copied > 0, "every WAL frame was copied into the database"
         # Without the WAL, the database file alone already holds the writes.
         wal = path.with_name(path.name + "-wal").read_bytes()
@@ -62,12 +58,12 @@ async def test_a_background_connection_checkpoints_the_wal_while_writes_go_on(tm
         copy.write_bytes(path.read_bytes())
         with sqlite3.connect(copy) as db:
             assert db.execute("SELECT count(*) FROM apps").fetchone()[0] == 20
-        checkpoints = store.checkpoints
+        checkpoints = store.worker.checkpoints
         await asyncio.sleep(3 * CHECKPOINT_INTERVAL)
-        assert store.checkpoints == checkpoints, "no writes, no checkpoints"
+        assert store.worker.checkpoints == checkpoints, "no writes, no checkpoints"
     finally:
         await store.close()
-    assert store.checkpoints == checkpoints, "closing stops the checkpointer"
+    assert store.worker.checkpoints == checkpoints, "closing stops the checkpointer"
 
 
 async def test_an_in_memory_store_has_no_checkpointer() -> None:
@@ -76,7 +72,7 @@ async def test_an_in_memory_store_has_no_checkpointer() -> None:
     try:
         await store.create_app(App(app="app_mem", name="shop", secret="s" * 32, created=1))
         await asyncio.sleep(2 * CHECKPOINT_INTERVAL)
-        assert store.checkpoints == 0 and store._checkpointer is None
+        assert store.worker.checkpoints == 0 and store.worker.checkpointer is None
     finally:
         await store.close()
 
@@ -200,6 +196,6 @@ async def test_light_traffic_is_checkpointed_later_not_on_every_look(tmp_path: P
         await store.create_conversation(_conversation(), [_alice()])
         await store.append([_message("one")])
         await asyncio.sleep(3 * CHECKPOINT_INTERVAL)
-        assert store.checkpoints == 0, "a few writes wait for CHECKPOINT_MAX_AGE"
+        assert store.worker.checkpoints == 0, "a few writes wait for CHECKPOINT_MAX_AGE"
     finally:
         await store.close()
