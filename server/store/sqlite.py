@@ -12,8 +12,8 @@ checkpointer) and one small class per role over it:
 * ``sqlite_safety`` — the abuse controls (``SafetyStore``)
 * ``sqlite_invites`` — group invitations (``InvitationStore``)
 
-The roles' methods are bound onto the store once, at construction, so a call such as
-``store.append`` is the role's own method: no extra await or frame on the hot path.
+Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
+``store.append`` is the role object's own bound method: no extra await or frame per call.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
 from parley.server.store.sqlite_schema import SCHEMA
 from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, ServiceTables
 from parley.server.store.sqlite_worker import WAL_CHECKPOINT_PAGES, Db, SQLiteWorker
+from parley.server.store.via import Via
 
 __all__ = ["SQLiteStore"]
 
@@ -52,89 +53,98 @@ class SQLiteStore:
     another process's write lock; past it a call raises ``StoreUnavailable``.
     """
 
+    # directory
+    create_app = Via("_directory", SQLiteDirectory.create_app)
+    get_app = Via("_directory", SQLiteDirectory.get_app)
+    list_apps = Via("_directory", SQLiteDirectory.list_apps)
+    add_api_key = Via("_directory", SQLiteDirectory.add_api_key)
+    app_for_key = Via("_directory", SQLiteDirectory.app_for_key)
+    upsert_user = Via("_directory", SQLiteDirectory.upsert_user)
+    get_user = Via("_directory", SQLiteDirectory.get_user)
+    set_last_seen = Via("_directory", SQLiteDirectory.set_last_seen)
+    # conversations
+    create_conversation = Via("_conversations", SQLiteConversations.create_conversation)
+    get_conversation = Via("_conversations", SQLiteConversations.get_conversation)
+    update_conversation = Via("_conversations", SQLiteConversations.update_conversation)
+    list_user_conversations = Via("_conversations", SQLiteConversations.list_user_conversations)
+    get_member = Via("_conversations", SQLiteConversations.get_member)
+    list_members = Via("_conversations", SQLiteConversations.list_members)
+    add_members = Via("_conversations", SQLiteConversations.add_members)
+    remove_members = Via("_conversations", SQLiteConversations.remove_members)
+    set_member_role = Via("_conversations", SQLiteConversations.set_member_role)
+    set_read = Via("_conversations", SQLiteConversations.set_read)
+    set_reads = Via("_conversations", SQLiteConversations.set_reads)
+    # members
+    last_seen_of = Via("_members", MemberQueries.last_seen_of)
+    shared_with = Via("_members", MemberQueries.shared_with)
+    count_created_since = Via("_members", MemberQueries.count_created_since)
+    count_joined_since = Via("_members", MemberQueries.count_joined_since)
+    count_members = Via("_members", MemberQueries.count_members)
+    member_page = Via("_members", MemberQueries.member_page)
+    get_app_policy = Via("_members", MemberQueries.get_app_policy)
+    set_app_policy = Via("_members", MemberQueries.set_app_policy)
+    # messages
+    append = Via("_messages", SQLiteMessageLog.append)
+    get_messages = Via("_messages", SQLiteMessageLog.get_messages)
+    edit_message = Via("_messages", SQLiteMessageLog.edit_message)
+    recall_message = Via("_messages", SQLiteMessageLog.recall_message)
+    # service
+    list_users = Via("_service", ServiceTables.list_users)
+    save_ticket = Via("_service", ServiceTables.save_ticket)
+    get_ticket = Via("_service", ServiceTables.get_ticket)
+    update_ticket = Via("_service", ServiceTables.update_ticket)
+    list_tickets = Via("_service", ServiceTables.list_tickets)
+    get_profile = Via("_service", ServiceTables.get_profile)
+    merge_profile = Via("_service", ServiceTables.merge_profile)
+    # knowledge
+    replace_knowledge = Via("_knowledge", KnowledgeTables.replace_knowledge)
+    delete_knowledge = Via("_knowledge", KnowledgeTables.delete_knowledge)
+    list_knowledge = Via("_knowledge", KnowledgeTables.list_knowledge)
+    knowledge_version = Via("_knowledge", KnowledgeTables.knowledge_version)
+    # safety
+    add_block = Via("_safety", SafetyTables.add_block)
+    remove_block = Via("_safety", SafetyTables.remove_block)
+    list_blocks = Via("_safety", SafetyTables.list_blocks)
+    blocks_between = Via("_safety", SafetyTables.blocks_between)
+    get_user_status = Via("_safety", SafetyTables.get_user_status)
+    save_user_status = Via("_safety", SafetyTables.save_user_status)
+    save_mute = Via("_safety", SafetyTables.save_mute)
+    get_mute = Via("_safety", SafetyTables.get_mute)
+    list_mutes = Via("_safety", SafetyTables.list_mutes)
+    remove_mute = Via("_safety", SafetyTables.remove_mute)
+    add_audit = Via("_safety", SafetyTables.add_audit)
+    list_audit = Via("_safety", SafetyTables.list_audit)
+    rotate_secret = Via("_safety", SafetyTables.rotate_secret)
+    retired_secrets = Via("_safety", SafetyTables.retired_secrets)
+    list_api_keys = Via("_safety", SafetyTables.list_api_keys)
+    remove_api_key = Via("_safety", SafetyTables.remove_api_key)
+    put_word_list = Via("_safety", SafetyTables.put_word_list)
+    delete_word_list = Via("_safety", SafetyTables.delete_word_list)
+    list_word_lists = Via("_safety", SafetyTables.list_word_lists)
+    add_review = Via("_safety", SafetyTables.add_review)
+    get_review = Via("_safety", SafetyTables.get_review)
+    list_reviews = Via("_safety", SafetyTables.list_reviews)
+    resolve_review = Via("_safety", SafetyTables.resolve_review)
+    # invites
+    put_invitations = Via("_invites", InvitationTables.put_invitations)
+    get_invitation = Via("_invites", InvitationTables.get_invitation)
+    delete_invitation = Via("_invites", InvitationTables.delete_invitation)
+    list_invitations = Via("_invites", InvitationTables.list_invitations)
+    count_invitations = Via("_invites", InvitationTables.count_invitations)
+    delete_invitations_between = Via("_invites", InvitationTables.delete_invitations_between)
+    purge_invitations = Via("_invites", InvitationTables.purge_invitations)
+
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
         self.worker = worker = SQLiteWorker(path, busy_timeout=busy_timeout)
-        directory = SQLiteDirectory(worker)
-        self.create_app = directory.create_app
-        self.get_app = directory.get_app
-        self.list_apps = directory.list_apps
-        self.add_api_key = directory.add_api_key
-        self.app_for_key = directory.app_for_key
-        self.upsert_user = directory.upsert_user
-        self.get_user = directory.get_user
-        self.set_last_seen = directory.set_last_seen
-        conversations = SQLiteConversations(worker)
-        self.create_conversation = conversations.create_conversation
-        self.get_conversation = conversations.get_conversation
-        self.update_conversation = conversations.update_conversation
-        self.list_user_conversations = conversations.list_user_conversations
-        self.get_member = conversations.get_member
-        self.list_members = conversations.list_members
-        self.add_members = conversations.add_members
-        self.remove_members = conversations.remove_members
-        self.set_member_role = conversations.set_member_role
-        self.set_read = conversations.set_read
-        self.set_reads = conversations.set_reads
-        members = MemberQueries(worker)
-        self.last_seen_of = members.last_seen_of
-        self.shared_with = members.shared_with
-        self.count_created_since = members.count_created_since
-        self.count_joined_since = members.count_joined_since
-        self.count_members = members.count_members
-        self.member_page = members.member_page
-        self.get_app_policy = members.get_app_policy
-        self.set_app_policy = members.set_app_policy
-        messages = SQLiteMessageLog(worker)
-        self.append = messages.append
-        self.get_messages = messages.get_messages
-        self.edit_message = messages.edit_message
-        self.recall_message = messages.recall_message
-        service = ServiceTables(worker)
-        self.list_users = service.list_users
-        self.save_ticket = service.save_ticket
-        self.get_ticket = service.get_ticket
-        self.update_ticket = service.update_ticket
-        self.list_tickets = service.list_tickets
-        self.get_profile = service.get_profile
-        self.merge_profile = service.merge_profile
-        knowledge = KnowledgeTables(worker)
-        self.replace_knowledge = knowledge.replace_knowledge
-        self.delete_knowledge = knowledge.delete_knowledge
-        self.list_knowledge = knowledge.list_knowledge
-        self.knowledge_version = knowledge.knowledge_version
-        safety = SafetyTables(worker)
-        self.add_block = safety.add_block
-        self.remove_block = safety.remove_block
-        self.list_blocks = safety.list_blocks
-        self.blocks_between = safety.blocks_between
-        self.get_user_status = safety.get_user_status
-        self.save_user_status = safety.save_user_status
-        self.save_mute = safety.save_mute
-        self.get_mute = safety.get_mute
-        self.list_mutes = safety.list_mutes
-        self.remove_mute = safety.remove_mute
-        self.add_audit = safety.add_audit
-        self.list_audit = safety.list_audit
-        self.rotate_secret = safety.rotate_secret
-        self.retired_secrets = safety.retired_secrets
-        self.list_api_keys = safety.list_api_keys
-        self.remove_api_key = safety.remove_api_key
-        self.put_word_list = safety.put_word_list
-        self.delete_word_list = safety.delete_word_list
-        self.list_word_lists = safety.list_word_lists
-        self.add_review = safety.add_review
-        self.get_review = safety.get_review
-        self.list_reviews = safety.list_reviews
-        self.resolve_review = safety.resolve_review
-        invites = InvitationTables(worker)
-        self.put_invitations = invites.put_invitations
-        self.get_invitation = invites.get_invitation
-        self.delete_invitation = invites.delete_invitation
-        self.list_invitations = invites.list_invitations
-        self.count_invitations = invites.count_invitations
-        self.delete_invitations_between = invites.delete_invitations_between
-        self.purge_invitations = invites.purge_invitations
+        self._directory = SQLiteDirectory(worker)
+        self._conversations = SQLiteConversations(worker)
+        self._members = MemberQueries(worker)
+        self._messages = SQLiteMessageLog(worker)
+        self._service = ServiceTables(worker)
+        self._knowledge = KnowledgeTables(worker)
+        self._safety = SafetyTables(worker)
+        self._invites = InvitationTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""

@@ -1,7 +1,7 @@
 """Each adapter is one shared connection object and one small class per role over it.
 
 Not mixins reaching into a host's private attributes: ``SQLiteStore`` and ``MongoStore``
-have no base classes, every port method is a role object's own method bound at construction
+have no base classes, every port method is a role object's own method (served by ``Via``)
 (so no extra await on ``append``), and every role runs on the store's one
 ``SQLiteWorker`` / ``MongoConnection`` (one connection, one write lock, one group commit).
 """
