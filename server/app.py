@@ -151,6 +151,8 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         running = node or Node.from_settings(settings)
         await running.start()
         app.state.node = running
+        #: What the admin API uses (it never reaches into the node).
+        app.state.services = running.services
         try:
             yield
         finally:

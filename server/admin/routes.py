@@ -97,7 +97,7 @@ def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
     """Authenticate the API key, then run ``handler``; map errors to problems."""
 
     async def endpoint(request: Request) -> Response:
-        services: Services = request.app.state.node.services
+        services: Services = request.app.state.services
         try:
             scheme, _, key = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not key:
@@ -227,7 +227,7 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
         _, _, key = request.headers.get("authorization", "").partition(" ")
         if not settings.admin_key or not hmac.compare_digest(key.encode(), settings.admin_key.encode()):
             return problem(ErrorCode.FORBIDDEN, "creating apps needs the server admin key")
-        services: Services = request.app.state.node.services
+        services: Services = request.app.state.services
         try:
             body = await parse_body(request, schemas.CreateApp)
             created = await services.apps.create_app(body.name)
