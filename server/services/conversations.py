@@ -12,7 +12,7 @@ import dataclasses
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
@@ -23,11 +23,17 @@ from parley.server.channels import Control, control_channel, conv_channel, encod
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
 from parley.server.models import Conversation, Member, StoredMessage, Ticket
-from parley.server.ports import Broker, Store
+from parley.server.ports import Broker
 from parley.server.services.messages import MessageService
 from parley.server.services.wire import conv_info, preview
+from parley.server.store_ports import Conversations, MessageLog, Tickets
 
 __all__ = ["ConversationService", "ConversationView"]
+
+
+class ConversationStore(Conversations, MessageLog, Tickets, Protocol):
+    """The role ports this service uses: conversations, their first messages and support tickets."""
+
 
 KINDS = frozenset({"direct", "group", "support"})
 
@@ -48,7 +54,7 @@ class ConversationView:
 class ConversationService:
     def __init__(
         self,
-        store: Store,
+        store: ConversationStore,
         broker: Broker,
         messages: MessageService,
         *,

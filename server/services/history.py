@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import msgspec
 
@@ -10,9 +11,14 @@ from parley.proto import frames
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
 from parley.server.models import StoredMessage
-from parley.server.ports import Store
+from parley.server.store_ports import Conversations, MessageLog
 
 __all__ = ["MAX_PAGE_BYTES", "HistoryService", "SyncResult"]
+
+
+class HistoryStore(Conversations, MessageLog, Protocol):
+    """The role ports this service uses: conversations and their message log."""
+
 
 #: A page is one frame; keep it well under the SDK's 16 MiB frame limit even
 #: when every message is near the 64 KiB send limit.
@@ -41,7 +47,7 @@ class SyncResult:
 
 
 class HistoryService:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: HistoryStore) -> None:
         self._store = store
 
     async def messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:

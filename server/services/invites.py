@@ -29,7 +29,7 @@ Rules kept here:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from parley.proto import encode, frames
 from parley.proto.errors import ErrorCode
@@ -38,12 +38,19 @@ from parley.server.auth.policy import require_manager
 from parley.server.channels import Control, control_channel, encode_control
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
-from parley.server.invites_port import Invitation
-from parley.server.ports import Broker, Store
+from parley.server.invites_port import Invitation, InvitationStore
+from parley.server.ports import Broker
+from parley.server.safety_port import SafetyStore
 from parley.server.services.conversations import ConversationService, ConversationView
 from parley.server.services.reach import ReachPolicy
+from parley.server.store_ports import Conversations
 
 __all__ = ["InvitationService"]
+
+
+class InviteStore(InvitationStore, SafetyStore, Conversations, Protocol):
+    """The role ports this service uses: invitations, blocks and memberships."""
+
 
 #: The control ``op`` that only forwards its frame to the user's connections.
 NOTIFY = "notify"
@@ -54,7 +61,7 @@ class InvitationService:
 
     def __init__(
         self,
-        store: Store,
+        store: InviteStore,
         broker: Broker,
         conversations: ConversationService,
         reach: ReachPolicy,

@@ -14,7 +14,7 @@ import math
 import os
 import secrets
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from parley.proto import encode, frames
 from parley.proto.errors import CloseCode, ErrorCode, action_for
@@ -22,12 +22,19 @@ from parley.server.auth.tokens import TokenVerifier
 from parley.server.channels import Control, control_channel, encode_control
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
-from parley.server.ports import Broker, Store
+from parley.server.ports import Broker
 from parley.server.safety_models import ApiKeyRecord, AuditRecord, Mute, RetiredSecret, UserStatus
+from parley.server.safety_port import SafetyStore
 from parley.server.services.apps import AppService, hash_key
 from parley.server.services.safety import SafetyService
+from parley.server.store_ports import Conversations
 
 __all__ = ["KEY_ID_LENGTH", "ModerationService", "key_id"]
+
+
+class ModerationStore(SafetyStore, Conversations, Protocol):
+    """The role ports this service uses: the abuse controls and conversations."""
+
 
 #: Hex digits of an API key's SHA-256 digest that name it (in listings, revocations, the audit).
 KEY_ID_LENGTH = 12
@@ -43,7 +50,7 @@ class ModerationService:
 
     def __init__(
         self,
-        store: Store,
+        store: ModerationStore,
         broker: Broker,
         *,
         tokens: TokenVerifier,

@@ -27,14 +27,20 @@ conversation is one per pair and is not counted (blocking governs it). The app's
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Protocol
 
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
 from parley.server.models import AppPolicy
-from parley.server.ports import Store
+from parley.server.store_ports import Conversations, Directory
 
 __all__ = ["ADD_POLICIES", "PRESENCE_POLICIES", "ReachPolicy"]
+
+
+class ReachStore(Conversations, Directory, Protocol):
+    """The role ports this service uses: membership queries and app policies."""
+
 
 PRESENCE_POLICIES = frozenset({"shared", "all"})
 ADD_POLICIES = frozenset({"anyone", "contacts", "invite"})
@@ -45,7 +51,7 @@ class ReachPolicy:
 
     def __init__(
         self,
-        store: Store,
+        store: ReachStore,
         *,
         presence: str = "shared",
         add: str = "anyone",

@@ -12,21 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from parley.proto import frames
 from parley.proto.errors import ErrorCode
 from parley.server.channels import Control, control_channel, encode_control
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
-from parley.server.ports import Broker, Store
+from parley.server.invites_port import InvitationStore
+from parley.server.ports import Broker
+from parley.server.safety_port import SafetyStore
+from parley.server.store_ports import Conversations
 
 __all__ = ["SafetyService"]
+
+
+class BlockStore(SafetyStore, InvitationStore, Conversations, Protocol):
+    """The role ports this service uses: blocks, mutes, invitations and memberships."""
 
 
 class SafetyService:
     """Blocks (stored behind :class:`~parley.server.safety_port.SafetyStore`) and their checks."""
 
-    def __init__(self, store: Store, broker: Broker) -> None:
+    def __init__(self, store: BlockStore, broker: Broker) -> None:
         self._store = store
         self._broker = broker
 

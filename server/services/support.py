@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Protocol
 
 from parley.proto import frames
 from parley.proto.errors import ErrorCode
@@ -33,12 +33,17 @@ from parley.proto.vocabulary import BOT_SILENT_STATES, MemberRole, SupportState,
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
 from parley.server.models import TagRecord, Ticket
-from parley.server.ports import Store
 from parley.server.services.conversations import ConversationService, ConversationView
 from parley.server.services.messages import MessageService
 from parley.server.services.presence import PresenceService
+from parley.server.store_ports import Conversations, Directory, MessageLog, Profiles, Tickets
 
 __all__ = ["SupportService"]
+
+
+class SupportStore(Conversations, MessageLog, Tickets, Directory, Profiles, Protocol):
+    """The role ports this service uses: tickets, conversations, messages, agents and profiles."""
+
 
 BOT, WAITING, AGENT, RESOLVED = (
     SupportState.BOT,
@@ -52,7 +57,7 @@ SUMMARY_TURNS = 6
 class SupportService:
     def __init__(
         self,
-        store: Store,
+        store: SupportStore,
         conversations: ConversationService,
         messages: MessageService,
         presence: PresenceService,

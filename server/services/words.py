@@ -22,16 +22,22 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
-from parley.server.ports import Store
 from parley.server.safety_models import ReviewItem, WordList
+from parley.server.safety_port import SafetyStore
+from parley.server.store_ports import MessageLog
 from parley.server.wordfilter import WordMatcher
 
 __all__ = ["ACTIONS", "Screened", "WordFilter"]
+
+
+class WordStore(SafetyStore, MessageLog, Protocol):
+    """The role ports this service uses: word lists, the review queue and messages."""
+
 
 log = logging.getLogger("parley.words")
 
@@ -78,7 +84,7 @@ def _excerpt(value: Any) -> str:
 class WordFilter:
     """The app's word lists (admin API), screening (gateway), and the review queue."""
 
-    def __init__(self, store: Store, *, ttl: float, max_lists: int, max_words: int) -> None:
+    def __init__(self, store: WordStore, *, ttl: float, max_lists: int, max_words: int) -> None:
         self._store = store
         self._ttl = ttl
         self._max_lists = max_lists
