@@ -4,8 +4,8 @@ Under the ``invite`` add policy (see :mod:`parley.server.services.invites`) a
 manager who adds a user with whom they share no conversation creates an
 invitation instead of a membership; the invitee accepts (and joins) or declines.
 A role port of its own, like :class:`~parley.server.safety_port.SafetyStore`.
-Adapters: ``store/sqlite_invites.py`` and ``store/mongo_invites.py``, mixed into
-the SQLite and MongoDB stores; ``tests/server/store/test_invites_contract.py``
+Adapters: ``store/sqlite_invites.py`` and ``store/mongo_invites.py``, role classes
+of the SQLite and MongoDB stores; ``tests/server/store/test_invites_contract.py``
 runs against both.
 
 Guarantees:

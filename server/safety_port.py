@@ -2,8 +2,8 @@
 
 A role port of its own (see :class:`~parley.server.ports.Store`, which includes
 it) so that the abuse controls do not spread over the core store's methods.
-Adapters: ``store/sqlite_safety.py`` and ``store/mongo_safety.py``, mixed into
-the SQLite and MongoDB stores; ``tests/server/store/test_safety_contract.py``
+Adapters: ``store/sqlite_safety.py`` and ``store/mongo_safety.py``, role classes
+of the SQLite and MongoDB stores; ``tests/server/store/test_safety_contract.py``
 runs against both.
 
 Guarantees:

@@ -63,6 +63,7 @@ class MongoConversations:
 
     @_guarded
     async def get_conversation(self, app: str, conv: str) -> Conversation | None:
+        """The conversation with its current ``last_seq`` (advanced by ``append``); None if absent."""
         doc = await self._db[CONVERSATIONS].find_one({"app": app, "conv": conv}, NO_ID)
         return to_conversation(doc) if doc else None
 
@@ -102,6 +103,7 @@ class MongoConversations:
     # members ----------------------------------------------------------
     @_guarded
     async def get_member(self, app: str, conv: str, user: str) -> Member | None:
+        """``user``'s membership of ``conv`` (role, joined, read position); None if not a member."""
         doc = await self._db[MEMBERS].find_one({"app": app, "conv": conv, "user": user}, NO_ID)
         return to_member(doc) if doc else None
 
@@ -113,6 +115,12 @@ class MongoConversations:
 
     @_guarded
     async def add_members(self, members: Sequence[Member]) -> list[Member]:
+        """Insert the members with one unordered ``insert_many``; returns those newly added.
+
+        Existing members are left untouched: their duplicate-key errors are dropped, any other
+        write error is raised. The unique ``(app, conv, user)`` index makes two concurrent adds of
+        one user report it exactly once.
+        """
         return await self._insert_members(members)
 
     async def _insert_members(self, members: Sequence[Member]) -> list[Member]:
@@ -130,6 +138,10 @@ class MongoConversations:
 
     @_guarded
     async def remove_members(self, app: str, conv: str, users: Collection[str]) -> list[str]:
+        """Delete the memberships of ``users``; returns those that were members.
+
+        Read then delete (no transaction): two removals of one user at once may both report it.
+        """
         if not users:
             return []
         query = {"app": app, "conv": conv, "user": {"$in": list(users)}}
@@ -140,6 +152,7 @@ class MongoConversations:
 
     @_guarded
     async def set_member_role(self, app: str, conv: str, user: str, role: str) -> bool:
+        """Set the member's role (one ``update_one``); False if ``user`` is not a member."""
         result = await self._db[MEMBERS].update_one(
             {"app": app, "conv": conv, "user": user}, {"$set": {"role": role}}
         )

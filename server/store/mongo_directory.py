@@ -40,28 +40,38 @@ class MongoDirectory:
 
     @_guarded
     async def get_app(self, app: str) -> App | None:
+        """The app with this id; None if there is none."""
         doc = await self._db[APPS].find_one({"app": app}, NO_ID)
         return to_app(doc) if doc else None
 
     @_guarded
     async def list_apps(self) -> list[App]:
+        """Every app, ordered by id."""
         return sorted(
             (to_app(d) for d in await self._db[APPS].find({}, NO_ID).to_list()), key=lambda a: a.app
         )
 
     @_guarded
     async def add_api_key(self, app: str, key_hash: str, created: int) -> None:
+        """Store the digest of a key for ``app``; idempotent (an already stored digest is kept as is)."""
         with contextlib.suppress(DuplicateKeyError):  # already stored: adding a key is idempotent
             await self._db[API_KEYS].insert_one({"key_hash": key_hash, "app": app, "created": created})
 
     @_guarded
     async def app_for_key(self, key_hash: str) -> App | None:
+        """The app owning the key with ``key_hash``; None for an unknown or revoked key.
+
+        Read on every call (nothing cached), so a revoked key stops working on every node at once.
+        """
         doc = await self._db[API_KEYS].find_one({"key_hash": key_hash}, NO_ID)
         return await self.get_app(doc["app"]) if doc else None
 
     # users ------------------------------------------------------------
     @_guarded
     async def upsert_user(self, user: User) -> User:
+        """Create the user or set ``name``, ``role`` and ``meta``, in one atomic upsert; ``created``
+        and ``last_seen`` are written only on creation. Returns the stored user.
+        """
         update = {
             "$set": {"name": user.name, "role": user.role, "meta": user.meta},
             "$setOnInsert": {"created": user.created, "last_seen": user.last_seen},
@@ -70,12 +80,16 @@ class MongoDirectory:
 
     @_guarded
     async def get_user(self, app: str, user: str) -> User | None:
+        """The user record; None if the user was never stored."""
         doc = await self._db[USERS].find_one({"app": app, "user": user}, NO_ID)
         return to_user(doc) if doc else None
 
     @_guarded
     async def set_last_seen(self, app: str, user: str, ts: int) -> None:
         # $max: several gateway nodes may report the same user out of order.
+        """Move ``last_seen`` forward to ``ts`` (``$max``: reports out of order never move it back);
+        creates a bare user (role ``user``, created ``ts``) if missing.
+        """
         update = {
             "$max": {"last_seen": ts},
             "$setOnInsert": {"name": "", "role": "user", "meta": {}, "created": ts},

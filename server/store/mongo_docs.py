@@ -72,14 +72,19 @@ def plain_dict(value: Any) -> dict[str, Any]:
 
 
 def to_app(d: Doc) -> App:
+    """The :class:`App` of an ``apps`` document (``created`` as a plain int)."""
     return App(app=d["app"], name=d["name"], secret=d["secret"], created=int(d["created"]))
 
 
 def from_app(a: App) -> dict[str, Any]:
+    """The ``apps`` document of ``a`` (the inverse of :func:`to_app`)."""
     return {"app": a.app, "name": a.name, "secret": a.secret, "created": a.created}
 
 
 def to_user(d: Doc) -> User:
+    """The :class:`User` of a ``users`` document, with plain-typed ``meta``; fields a bare
+    ``set_last_seen`` row lacks get their defaults (role ``user``, empty name and meta).
+    """
     return User(
         app=d["app"],
         user=d["user"],
@@ -92,6 +97,7 @@ def to_user(d: Doc) -> User:
 
 
 def to_conversation(d: Doc) -> Conversation:
+    """The :class:`Conversation` of a ``conversations`` document, with plain-typed ``meta`` and ints."""
     return Conversation(
         app=d["app"],
         conv=d["conv"],
@@ -107,6 +113,10 @@ def to_conversation(d: Doc) -> Conversation:
 
 
 def from_conversation(c: Conversation) -> dict[str, Any]:
+    """The document inserted for a new conversation: ``last_seq`` starts at 0 whatever ``c`` says
+    (``append`` alone advances it), and ``direct_key`` is left out for groups so the unique partial
+    index applies only to direct conversations.
+    """
     doc: dict[str, Any] = {
         "app": c.app,
         "conv": c.conv,
@@ -124,6 +134,7 @@ def from_conversation(c: Conversation) -> dict[str, Any]:
 
 
 def to_member(d: Doc) -> Member:
+    """The :class:`Member` of a ``members`` document (``read_seq`` 0 if never set)."""
     return Member(
         app=d["app"],
         conv=d["conv"],
@@ -135,6 +146,7 @@ def to_member(d: Doc) -> Member:
 
 
 def from_member(m: Member) -> dict[str, Any]:
+    """The ``members`` document of ``m`` (the inverse of :func:`to_member`)."""
     return {
         "app": m.app,
         "conv": m.conv,
@@ -146,6 +158,7 @@ def from_member(m: Member) -> dict[str, Any]:
 
 
 def to_message(d: Doc) -> StoredMessage:
+    """The :class:`StoredMessage` of a ``messages`` document, with a plain-typed ``body``."""
     return StoredMessage(
         app=d["app"],
         conv=d["conv"],
@@ -163,6 +176,7 @@ def to_message(d: Doc) -> StoredMessage:
 
 
 def from_new_message(m: NewMessage, seq: int) -> dict[str, Any]:
+    """The ``messages`` document inserted for ``m`` at ``seq``: not edited, not recalled."""
     return {
         "app": m.app,
         "conv": m.conv,

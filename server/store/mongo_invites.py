@@ -41,6 +41,12 @@ def _invitation(d: Mapping[str, Any]) -> Invitation:
 
 
 class InvitationCollections:
+    """The MongoDB adapter's :class:`~parley.server.invites_port.InvitationStore` role.
+
+    The unique ``app_conv_user`` index keeps one invitation per key; every method is
+    ``guarded`` (unreachable server or timeout → ``StoreUnavailable``).
+    """
+
     def __init__(self, conn: MongoConnection) -> None:
         self._conn = conn
 
@@ -50,6 +56,9 @@ class InvitationCollections:
 
     @guarded
     async def put_invitations(self, invitations: Sequence[Invitation]) -> None:
+        """Upsert each invitation with one ordered ``bulk_write`` (a later one of the same key
+        replaces an earlier one). Not a transaction: a failure part-way leaves the earlier ones stored.
+        """
         if not invitations:
             return
         # ordered: a later invitation of the same key in the batch replaces an earlier one
@@ -61,12 +70,16 @@ class InvitationCollections:
 
     @guarded
     async def get_invitation(self, app: str, conv: str, user: str, now: int) -> Invitation | None:
+        """The invitation of ``user`` to ``conv`` if ``expires > now``; None otherwise."""
         query = {"app": app, "conv": conv, "user": user, "expires": {"$gt": now}}
         d = await self._db[INVITATIONS].find_one(query, NO_ID)
         return _invitation(d) if d else None
 
     @guarded
     async def delete_invitation(self, app: str, conv: str, user: str) -> bool:
+        """Delete the invitation, expired or not; ``delete_one`` is atomic on the document, so of
+        concurrent deletes exactly one returns True.
+        """
         result = await self._db[INVITATIONS].delete_one({"app": app, "conv": conv, "user": user})
         return result.deleted_count > 0
 
@@ -74,12 +87,14 @@ class InvitationCollections:
     async def list_invitations(
         self, app: str, user: str, now: int, *, after: str, limit: int
     ) -> list[Invitation]:
+        """Up to ``limit`` unexpired invitations of ``user`` with ``conv > after``, ascending by conv."""
         query = {"app": app, "user": user, "conv": {"$gt": after}, "expires": {"$gt": now}}
         cursor = self._db[INVITATIONS].find(query, NO_ID).sort("conv", 1).limit(limit)
         return [_invitation(d) for d in await cursor.to_list()]
 
     @guarded
     async def count_invitations(self, app: str, users: Collection[str], now: int) -> dict[str, int]:
+        """Per user, their unexpired invitations, in one aggregation; users with none are absent."""
         wanted = sorted(set(users))
         if not wanted:
             return {}
@@ -92,12 +107,14 @@ class InvitationCollections:
 
     @guarded
     async def delete_invitations_between(self, app: str, user: str, other: str) -> int:
+        """Delete the invitations ``user`` sent ``other`` and ``other`` sent ``user``; returns how many."""
         query = {"app": app, "$or": [{"user": user, "inviter": other}, {"user": other, "inviter": user}]}
         result = await self._db[INVITATIONS].delete_many(query)
         return result.deleted_count
 
     @guarded
     async def purge_invitations(self, app: str, user: str, now: int) -> int:
+        """Delete ``user``'s invitations with ``expires <= now``; returns how many."""
         query = {"app": app, "user": user, "expires": {"$lte": now}}
         result = await self._db[INVITATIONS].delete_many(query)
         return result.deleted_count

@@ -23,10 +23,15 @@ class MongoMessages:
     # messages ---------------------------------------------------------
     @_guarded
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
+        """Persist ``batch`` through the connection's :class:`MessageLog` (see its module for how seqs
+        stay dense and unique across processes); results in input order, repeats of a
+        ``(sender, cmid)`` returned with ``duplicate=True``. An empty batch makes no round trip.
+        """
         return await self._conn.log.append(batch) if batch else []
 
     @_guarded
     async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
+        """Messages with ``first <= seq <= last``, ascending by seq (missing seqs simply absent)."""
         return await self._conn.log.get_messages(app, conv, first, last)
 
     @_guarded
@@ -38,4 +43,7 @@ class MongoMessages:
 
     @_guarded
     async def recall_message(self, app: str, conv: str, seq: int) -> StoredMessage | None:
+        """Tombstone the message and scrub its edit records (see :meth:`MessageLog.recall_message`);
+        idempotent, so a retry after a failure re-scrubs. None if there is no such message.
+        """
         return await self._conn.log.recall_message(app, conv, seq)

@@ -31,6 +31,12 @@ MEMBER_QUERY_INDEXES: dict[str, list[IndexModel]] = {
 
 
 class MemberQueries:
+    """The MongoDB adapter's bounded membership queries and reach policy (part of the
+    :class:`~parley.server.store_ports.Directory` and :class:`~parley.server.store_ports.Conversations`
+    roles). Each answers in a bounded number of round trips whatever the number of users, on
+    the store's one :class:`MongoConnection`; every method is ``guarded``.
+    """
+
     def __init__(self, conn: MongoConnection) -> None:
         self._conn = conn
 

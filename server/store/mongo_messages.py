@@ -80,6 +80,14 @@ class MessageLog:
 
     # append -----------------------------------------------------------
     async def append(self, batch: Sequence[NewMessage]) -> list[Appended]:
+        """Store ``batch`` with dense per-conversation seqs; one :class:`Appended` per input, in input order.
+
+        Follows the five steps of the module docstring: a repeat of ``(app, conv, sender, cmid)``
+        (in the batch or already stored) comes back as the original with ``duplicate=True`` and
+        stores nothing; the rest get the next seqs in input order. Raises ``StoreUnavailable``
+        after ``max_rounds`` contended insert rounds, and driver errors other than duplicate keys
+        as they are; messages inserted before a failure stay (a resend finds them as duplicates).
+        """
         results: list[Appended | None] = [None] * len(batch)
         first: dict[tuple[str, str, str, str], int] = {}
         repeats: list[tuple[int, int]] = []
@@ -221,6 +229,7 @@ class MessageLog:
     # reads and tombstones ---------------------------------------------
     async def get_messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
         # A seq range, sorted here: SecantusDB sorts by reading everything.
+        """Messages with ``first <= seq <= last``, ascending by seq (sorted here, not by the server)."""
         query = {"app": app, "conv": conv, "seq": {"$gte": first, "$lte": last}}
         docs = await self._messages.find(query, NO_ID).to_list()
         return sorted((to_message(d) for d in docs), key=lambda m: m.seq)
@@ -228,6 +237,10 @@ class MessageLog:
     async def edit_message(
         self, app: str, conv: str, seq: int, body: dict[str, Any], edited: int
     ) -> StoredMessage | None:
+        """Set ``body`` and ``edited`` of a message that is not recalled, atomically on its document.
+
+        Returns the message after the edit; a recalled one unchanged (its tombstone); None if absent.
+        """
         key = {"app": app, "conv": conv, "seq": seq}
         doc = await self._messages.find_one_and_update(
             {**key, "recalled": False},

@@ -1,4 +1,5 @@
-"""Safety collections of the Mongo store: blocks, user status, mutes, audit, retired secrets.
+"""Safety collections of the Mongo store: blocks, user status, mutes, audit, retired secrets and
+API keys, word lists, the review queue.
 
 A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Implements :class:`~parley.server.safety_port.SafetyStore`.
@@ -70,6 +71,13 @@ def _block(d: Mapping[str, Any]) -> BlockRecord:
 
 
 class SafetyCollections:
+    """The MongoDB adapter's :class:`~parley.server.safety_port.SafetyStore` role.
+
+    Every call goes through the store's one :class:`MongoConnection`; the unique indexes of
+    :data:`SAFETY_INDEXES` (created by the store's ``open``) enforce the one-per-key rules.
+    Every method is ``guarded``: unreachable server or timeout → ``StoreUnavailable``.
+    """
+
     def __init__(self, conn: MongoConnection) -> None:
         self._conn = conn
 
@@ -79,6 +87,7 @@ class SafetyCollections:
 
     @guarded
     async def add_block(self, app: str, blocker: str, blocked: str, created: int) -> bool:
+        """Insert the pair; False if the unique ``app_pair`` index says it already exists."""
         try:
             await self._db[BLOCKS].insert_one(
                 {"app": app, "blocker": blocker, "blocked": blocked, "created": created}
@@ -89,11 +98,13 @@ class SafetyCollections:
 
     @guarded
     async def remove_block(self, app: str, blocker: str, blocked: str) -> bool:
+        """Delete the pair ``blocker`` → ``blocked``; False if there was no such block."""
         result = await self._db[BLOCKS].delete_one({"app": app, "blocker": blocker, "blocked": blocked})
         return result.deleted_count > 0
 
     @guarded
     async def list_blocks(self, app: str, blocker: str) -> list[BlockRecord]:
+        """Every block ``blocker`` made in ``app``, ordered by the blocked user's id."""
         docs = (
             await self._db[BLOCKS].find({"app": app, "blocker": blocker}, NO_ID).sort("blocked", 1).to_list()
         )
@@ -101,6 +112,9 @@ class SafetyCollections:
 
     @guarded
     async def blocks_between(self, app: str, user: str, others: Collection[str]) -> list[BlockRecord]:
+        """Blocks in either direction between ``user`` and ``others``, in one query
+        (duplicates ignored; ``[]`` without a round trip for no ``others``). No particular order.
+        """
         wanted = sorted(set(others))
         if not wanted:
             return []
@@ -116,6 +130,7 @@ class SafetyCollections:
     # moderation -------------------------------------------------------
     @guarded
     async def get_user_status(self, app: str, user: str) -> UserStatus | None:
+        """The stored moderation status of ``user``; None if moderators never saved one."""
         d = await self._db[USER_STATUS].find_one({"app": app, "user": user}, NO_ID)
         if d is None:
             return None
@@ -125,36 +140,45 @@ class SafetyCollections:
 
     @guarded
     async def save_user_status(self, status: UserStatus) -> None:
+        """Create or replace (upsert) the one status document of ``(app, user)``."""
         doc = dataclasses.asdict(status)
         await self._db[USER_STATUS].replace_one({"app": status.app, "user": status.user}, doc, upsert=True)
 
     @guarded
     async def save_mute(self, mute: Mute) -> None:
+        """Create or replace (upsert) the one mute of ``(app, conv, user)``."""
         query = {"app": mute.app, "conv": mute.conv, "user": mute.user}
         await self._db[MUTES].replace_one(query, dataclasses.asdict(mute), upsert=True)
 
     @guarded
     async def get_mute(self, app: str, conv: str, user: str) -> Mute | None:
+        """The mute of ``(conv, user)``, even if ``until`` has passed (the caller decides); None if none."""
         d = await self._db[MUTES].find_one({"app": app, "conv": conv, "user": user}, NO_ID)
         return _mute(d) if d else None
 
     @guarded
     async def list_mutes(self, app: str, conv: str) -> list[Mute]:
+        """Every mute of ``conv``, expired ones included, ordered by user id."""
         docs = await self._db[MUTES].find({"app": app, "conv": conv}, NO_ID).sort("user", 1).to_list()
         return [_mute(d) for d in docs]
 
     @guarded
     async def remove_mute(self, app: str, conv: str, user: str) -> bool:
+        """Delete the mute of ``(conv, user)``; False if there was none."""
         result = await self._db[MUTES].delete_one({"app": app, "conv": conv, "user": user})
         return result.deleted_count > 0
 
     # audit ------------------------------------------------------------
     @guarded
     async def add_audit(self, record: AuditRecord) -> None:
+        """Append ``record``. A plain insert: a repeated ``(app, id)`` raises ``DuplicateKeyError``
+        rather than overwrite history.
+        """
         await self._db[AUDIT].insert_one(dataclasses.asdict(record))
 
     @guarded
     async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
+        """Up to ``limit`` audit records of ``app`` with ``id > after``, ascending by id (a page)."""
         query = {"app": app, "id": {"$gt": after}}
         docs = await self._db[AUDIT].find(query, NO_ID).sort("id", 1).limit(limit).to_list()
         return [
@@ -169,6 +193,12 @@ class SafetyCollections:
     async def rotate_secret(self, app: str, secret: str, retired: RetiredSecret) -> bool:
         # The retired secret is written first: a crash in between leaves the old secret both
         # current and retired (harmless), never a new secret with the old one forgotten.
+        """Swap the app's token secret and retire the old one; False (nothing written) for an unknown app.
+
+        Three writes in this order, not a transaction: cut later ``until``s of retired secrets to
+        ``retired.until``, store ``retired``, then set the new secret. A failure part-way leaves
+        the old secret current and also retired (harmless), never a new secret with the old one lost.
+        """
         if await self._db[APPS].count_documents({"app": app}, limit=1) == 0:
             return False
         await self._db[RETIRED_SECRETS].update_many(
@@ -182,11 +212,13 @@ class SafetyCollections:
 
     @guarded
     async def retired_secrets(self, app: str) -> list[RetiredSecret]:
+        """Every retired secret of ``app``, soonest ``until`` first, expired or not."""
         docs = await self._db[RETIRED_SECRETS].find({"app": app}, NO_ID).sort("until", 1).to_list()
         return [RetiredSecret(d["app"], d["secret"], int(d["until"])) for d in docs]
 
     @guarded
     async def list_api_keys(self, app: str) -> list[ApiKeyRecord]:
+        """The app's API key digests, oldest first (ties by digest)."""
         docs = (
             await self._db[API_KEYS]
             .find({"app": app}, NO_ID)
@@ -197,27 +229,37 @@ class SafetyCollections:
 
     @guarded
     async def remove_api_key(self, app: str, key_hash: str) -> bool:
+        """Delete the key with ``key_hash`` only if it belongs to ``app``; False otherwise.
+
+        Takes effect for every node at once: ``app_for_key`` reads the collection on every call.
+        """
         result = await self._db[API_KEYS].delete_one({"app": app, "key_hash": key_hash})
         return result.deleted_count > 0
 
     # word lists and reviews -------------------------------------------
     @guarded
     async def put_word_list(self, words: WordList) -> None:
+        """Create or replace (upsert) the whole list ``(app, words.name)``."""
         doc = dataclasses.asdict(words)
         await self._db[WORD_LISTS].replace_one({"app": words.app, "name": words.name}, doc, upsert=True)
 
     @guarded
     async def delete_word_list(self, app: str, name: str) -> bool:
+        """Delete the list ``(app, name)``; False if there was none."""
         result = await self._db[WORD_LISTS].delete_one({"app": app, "name": name})
         return result.deleted_count > 0
 
     @guarded
     async def list_word_lists(self, app: str) -> list[WordList]:
+        """Every word list of ``app``, ordered by name."""
         docs = await self._db[WORD_LISTS].find({"app": app}, NO_ID).sort("name", 1).to_list()
         return [WordList(d["app"], d["name"], d["action"], list(d["words"]), int(d["updated"])) for d in docs]
 
     @guarded
     async def add_review(self, item: ReviewItem) -> bool:
+        """Queue ``item``; False, storing nothing, if the unique ``(app, id)`` or ``(app, key)`` index
+        already holds one (a repeated report of one message is a no-op).
+        """
         try:
             await self._db[REVIEWS].insert_one(dataclasses.asdict(item))
         except DuplicateKeyError:
@@ -226,17 +268,24 @@ class SafetyCollections:
 
     @guarded
     async def get_review(self, app: str, review_id: str) -> ReviewItem | None:
+        """The review item ``review_id`` of ``app`` in any state; None if the app has no such item."""
         d = await self._db[REVIEWS].find_one({"app": app, "id": review_id}, NO_ID)
         return _review(d) if d else None
 
     @guarded
     async def list_reviews(self, app: str, *, state: str, after: str, limit: int) -> list[ReviewItem]:
+        """Up to ``limit`` items of ``app`` in ``state`` with ``id > after``, ascending by id."""
         query = {"app": app, "state": state, "id": {"$gt": after}}
         docs = await self._db[REVIEWS].find(query, NO_ID).sort("id", 1).limit(limit).to_list()
         return [_review(d) for d in docs]
 
     @guarded
     async def resolve_review(self, app: str, review_id: str, *, outcome: str, by: str, ts: int) -> bool:
+        """Compare-and-set from ``open`` to ``resolved`` with ``outcome``, ``by`` and ``ts``.
+
+        One conditional ``update_one``, so of two concurrent resolutions exactly one returns True;
+        False if the item is absent, of another app, or no longer open.
+        """
         result = await self._db[REVIEWS].update_one(
             {"app": app, "id": review_id, "state": "open"},
             {"$set": {"state": "resolved", "outcome": outcome, "resolved_by": by, "resolved_at": ts}},

@@ -1,4 +1,4 @@
-"""Customer-service collections of the Mongo store: tickets, profiles, users by role.
+"""Customer-service collections of the Mongo store: tickets, profiles, users by role, knowledge.
 
 A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Tag names may contain ``.`` or start with ``$``, which MongoDB field paths
@@ -103,6 +103,13 @@ async def _upsert(
 
 
 class ServiceCollections:
+    """The MongoDB adapter's :class:`~parley.server.store_ports.Tickets` and
+    :class:`~parley.server.store_ports.Profiles` roles, plus ``Directory.list_users``.
+
+    Each method is a single-document operation (atomic in MongoDB) through the store's one
+    :class:`MongoConnection`, ``guarded``: unreachable server or timeout → ``StoreUnavailable``.
+    """
+
     def __init__(self, conn: MongoConnection) -> None:
         self._conn = conn
 
@@ -112,21 +119,30 @@ class ServiceCollections:
 
     @guarded
     async def list_users(self, app: str, role: str) -> list[User]:
+        """Users of ``app`` whose role is ``role`` (e.g. the agents), ordered by user id."""
         docs = await self._db[USERS].find({"app": app, "role": role}, NO_ID).sort("user", 1).to_list()
         return [to_user(d) for d in docs]
 
     @guarded
     async def save_ticket(self, ticket: Ticket) -> None:
+        """Create or replace (upsert) the one ticket of ``(app, conv)``."""
         doc = dataclasses.asdict(ticket)
         await self._db[TICKETS].replace_one({"app": ticket.app, "conv": ticket.conv}, doc, upsert=True)
 
     @guarded
     async def get_ticket(self, app: str, conv: str) -> Ticket | None:
+        """The ticket of ``conv``; None if it has none (not a support conversation)."""
         doc = await self._db[TICKETS].find_one({"app": app, "conv": conv}, NO_ID)
         return _ticket(doc) if doc else None
 
     @guarded
     async def update_ticket(self, ticket: Ticket, expect: Collection[str], *, unrated: bool = False) -> bool:
+        """Compare-and-set: replace the stored ticket only if its state is in ``expect`` (and, with
+        ``unrated``, its score is still 0).
+
+        One conditional ``replace_one``, atomic on the document, so of two concurrent claims
+        exactly one returns True; False if the ticket is absent or the condition failed.
+        """
         query: dict[str, Any] = {"app": ticket.app, "conv": ticket.conv, "state": {"$in": list(expect)}}
         if unrated:
             query["score"] = 0
@@ -137,6 +153,8 @@ class ServiceCollections:
     async def list_tickets(
         self, app: str, *, state: str | None = None, agent: str | None = None
     ) -> list[Ticket]:
+        """Tickets of ``app`` filtered by ``state`` and/or ``agent``, least recently updated first (ties by
+        conv)."""
         query: dict[str, Any] = {"app": app}
         if state is not None:
             query["state"] = state
@@ -148,6 +166,7 @@ class ServiceCollections:
 
     @guarded
     async def get_profile(self, app: str, user: str) -> Profile | None:
+        """The profile of ``user`` (keys unescaped, attributes repaired); None until a merge created it."""
         doc = await self._db[PROFILES].find_one({"app": app, "user": user}, NO_ID)
         return _profile(doc) if doc else None
 
@@ -163,6 +182,13 @@ class ServiceCollections:
         counters: Mapping[str, int] | None = None,
         updated: int = 0,
     ) -> Profile:
+        """Apply every change in one upserting ``find_one_and_update`` (atomic on the document).
+
+        ``$set`` for tags and attributes, ``$unset`` for removed tags (unless also set), ``$inc`` for
+        counters, ``$max`` for ``updated``; names are escaped for field paths. A race creating the
+        document is retried (see ``_upsert``), and raises ``StoreUnavailable`` if it keeps losing.
+        Returns the profile after the change.
+        """
         setting: dict[str, Any] = {f"tags.{_escape(t.name)}": dataclasses.asdict(t) for t in set_tags}
         setting.update({f"attributes.{_escape(k)}": v for k, v in (attributes or {}).items()})
         update: dict[str, Any] = {"$max": {"updated": updated}, "$setOnInsert": {"app": app, "user": user}}
@@ -178,6 +204,12 @@ class ServiceCollections:
 
 
 class KnowledgeCollections:
+    """The MongoDB adapter's :class:`~parley.server.store_ports.Knowledge` role.
+
+    Not transactional: a replacement is a delete then an insert, and the version is bumped
+    only after both, so a bot that reloads on the new version sees the final state.
+    """
+
     def __init__(self, conn: MongoConnection) -> None:
         self._conn = conn
 
@@ -193,6 +225,11 @@ class KnowledgeCollections:
     async def replace_knowledge(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
         # Not atomic across the delete and the insert: a reader in between sees the source
         # empty, and the version is bumped only after both, so bots reload the final state.
+        """Make ``entries`` the whole of ``source`` and return the bumped version.
+
+        A reader between the delete and the insert sees the source empty; a failure part-way
+        leaves the version unbumped (the caller retries the replacement, which is idempotent).
+        """
         await self._db[KNOWLEDGE].delete_many({"app": app, "source": source})
         if entries:
             await self._db[KNOWLEDGE].insert_many(
@@ -212,10 +249,15 @@ class KnowledgeCollections:
         return await self._bump(app)
 
     async def delete_knowledge(self, app: str, source: str) -> int:
+        """Drop ``source`` (a replacement with no entries); returns the new version, bumped even if it was
+        empty."""
         return await self.replace_knowledge(app, source, ())
 
     @guarded
     async def list_knowledge(self, app: str) -> tuple[int, list[KnowledgeEntry]]:
+        """Every entry of ``app`` by source then chunk id, with the version read after them
+        (so a concurrent change may show a version newer than the entries; a poller then reloads).
+        """
         docs = await self._db[KNOWLEDGE].find({"app": app}, NO_ID).to_list()
         entries = [
             KnowledgeEntry(
@@ -234,5 +276,6 @@ class KnowledgeCollections:
 
     @guarded
     async def knowledge_version(self, app: str) -> int:
+        """The app's knowledge version: 0 until the first change, then +1 per change."""
         doc = await self._db[KNOWLEDGE_VERSIONS].find_one({"app": app}, NO_ID)
         return int(doc["version"]) if doc else 0

@@ -39,10 +39,19 @@ def _invitation(r: tuple[Any, ...]) -> Invitation:
 
 
 class InvitationTables:
+    """The SQLite adapter's :class:`~parley.server.invites_port.InvitationStore` role.
+
+    Every call is one job on the store's worker thread (``SQLiteWorker.run``); the primary key
+    ``(app, conv, user)`` keeps one invitation per key.
+    """
+
     def __init__(self, worker: SQLiteWorker) -> None:
         self._run = worker.run
 
     async def put_invitations(self, invitations: Sequence[Invitation]) -> None:
+        """Create or replace each invitation in one ``BEGIN IMMEDIATE`` transaction (one commit
+        for the batch; all or nothing). A later invitation of the same key replaces an earlier one.
+        """
         if not invitations:
             return
         sql = f"INSERT OR REPLACE INTO invitations ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -61,11 +70,15 @@ class InvitationTables:
         await self._run(write)
 
     async def get_invitation(self, app: str, conv: str, user: str, now: int) -> Invitation | None:
+        """The invitation of ``user`` to ``conv`` if ``expires > now``; None otherwise."""
         sql = f"SELECT {_COLS} FROM invitations WHERE app = ? AND conv = ? AND user = ? AND expires > ?"
         row = await self._run(lambda db: db.execute(sql, (app, conv, user, now)).fetchone())
         return _invitation(row) if row else None
 
     async def delete_invitation(self, app: str, conv: str, user: str) -> bool:
+        """Delete the invitation, expired or not; True only for the call whose ``DELETE`` removed
+        the row (SQLite serialises writers), so concurrent deletes count it once.
+        """
         sql = "DELETE FROM invitations WHERE app = ? AND conv = ? AND user = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, conv, user)).rowcount)
         return changed > 0
@@ -73,6 +86,7 @@ class InvitationTables:
     async def list_invitations(
         self, app: str, user: str, now: int, *, after: str, limit: int
     ) -> list[Invitation]:
+        """Up to ``limit`` unexpired invitations of ``user`` with ``conv > after``, ascending by conv."""
         sql = (
             f"SELECT {_COLS} FROM invitations WHERE app = ? AND user = ? AND conv > ? AND expires > ? "
             "ORDER BY conv LIMIT ?"
@@ -81,6 +95,9 @@ class InvitationTables:
         return [_invitation(r) for r in rows]
 
     async def count_invitations(self, app: str, users: Collection[str], now: int) -> dict[str, int]:
+        """Per user, their unexpired invitations, queried in chunks of at most ``_CHUNK`` ids in one
+        worker job; users with none are absent.
+        """
         wanted = sorted(set(users))
 
         def read(db: Db) -> dict[str, int]:
@@ -99,6 +116,7 @@ class InvitationTables:
         return counts
 
     async def delete_invitations_between(self, app: str, user: str, other: str) -> int:
+        """Delete the invitations ``user`` sent ``other`` and ``other`` sent ``user``; returns how many."""
         sql = (
             "DELETE FROM invitations WHERE app = ? AND "
             "((user = ? AND inviter = ?) OR (user = ? AND inviter = ?))"
@@ -107,6 +125,7 @@ class InvitationTables:
         return changed
 
     async def purge_invitations(self, app: str, user: str, now: int) -> int:
+        """Delete ``user``'s invitations with ``expires <= now``; returns how many."""
         sql = "DELETE FROM invitations WHERE app = ? AND user = ? AND expires <= ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, user, now)).rowcount)
         return changed

@@ -35,6 +35,12 @@ def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
 
 
 class MemberQueries:
+    """The SQLite adapter's bounded membership queries and reach policy (part of the
+    :class:`~parley.server.store_ports.Directory` and :class:`~parley.server.store_ports.Conversations`
+    roles). Each is one job on the store's worker thread; user lists are split into statements
+    of at most ``_CHUNK`` ids, so a request about many users never exceeds SQLite's limits.
+    """
+
     def __init__(self, worker: SQLiteWorker) -> None:
         self._run = worker.run
 

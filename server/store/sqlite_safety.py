@@ -1,4 +1,5 @@
-"""Safety tables of the SQLite store: blocks, user status, mutes, audit, retired secrets.
+"""Safety tables of the SQLite store: blocks, user status, mutes, audit, retired secrets and API
+keys, word lists, the review queue.
 
 A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`: it runs on the
 same connection and worker thread (``self._run``). Implements
@@ -88,20 +89,31 @@ _CHUNK = 400
 
 
 class SafetyTables:
+    """The SQLite adapter's :class:`~parley.server.safety_port.SafetyStore` role.
+
+    Every call is one job on the store's worker thread (``SQLiteWorker.run``), so it never
+    blocks the event loop and shares the store's one connection and write lock. A single
+    statement is its own transaction (autocommit); ``rotate_secret`` is one ``BEGIN IMMEDIATE``
+    transaction. Transient SQLite errors surface as ``StoreUnavailable``.
+    """
+
     def __init__(self, worker: SQLiteWorker) -> None:
         self._run = worker.run
 
     async def add_block(self, app: str, blocker: str, blocked: str, created: int) -> bool:
+        """Insert the pair (``INSERT OR IGNORE`` on its primary key); False if it was already blocked."""
         sql = "INSERT OR IGNORE INTO blocks (app, blocker, blocked, created) VALUES (?, ?, ?, ?)"
         changed: int = await self._run(lambda db: db.execute(sql, (app, blocker, blocked, created)).rowcount)
         return changed > 0
 
     async def remove_block(self, app: str, blocker: str, blocked: str) -> bool:
+        """Delete the pair ``blocker`` → ``blocked``; False if there was no such block."""
         sql = "DELETE FROM blocks WHERE app = ? AND blocker = ? AND blocked = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, blocker, blocked)).rowcount)
         return changed > 0
 
     async def list_blocks(self, app: str, blocker: str) -> list[BlockRecord]:
+        """Every block ``blocker`` made in ``app``, ordered by the blocked user's id."""
         sql = (
             "SELECT app, blocker, blocked, created FROM blocks WHERE app = ? AND blocker = ? ORDER BY blocked"
         )
@@ -109,6 +121,11 @@ class SafetyTables:
         return [BlockRecord(*r) for r in rows]
 
     async def blocks_between(self, app: str, user: str, others: Collection[str]) -> list[BlockRecord]:
+        """Blocks in either direction between ``user`` and ``others`` (duplicates ignored).
+
+        The candidates are queried in chunks of at most ``_CHUNK`` ids (SQLite's host-parameter
+        limit), all in one worker job; an empty ``others`` returns ``[]``. No particular order.
+        """
         wanted = sorted(set(others))
 
         def read(db: Db) -> list[BlockRecord]:
@@ -129,50 +146,68 @@ class SafetyTables:
 
     # moderation -------------------------------------------------------
     async def get_user_status(self, app: str, user: str) -> UserStatus | None:
+        """The stored moderation status of ``user``; None if moderators never saved one."""
         sql = f"SELECT {_STATUS_COLS} FROM user_status WHERE app = ? AND user = ?"
         row = await self._run(lambda db: db.execute(sql, (app, user)).fetchone())
         return _status(row) if row else None
 
     async def save_user_status(self, status: UserStatus) -> None:
+        """Create or replace (``INSERT OR REPLACE``) the one status row of ``(app, user)``."""
         s = status
         sql = f"INSERT OR REPLACE INTO user_status ({_STATUS_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
         args = (s.app, s.user, int(s.disabled), s.reason, s.tokens_before, s.updated)
         await self._run(lambda db: db.execute(sql, args))
 
     async def save_mute(self, mute: Mute) -> None:
+        """Create or replace the one mute of ``(app, conv, user)``."""
         m = mute
         sql = f"INSERT OR REPLACE INTO mutes ({_MUTE_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
         await self._run(lambda db: db.execute(sql, (m.app, m.conv, m.user, m.until, m.reason, m.created)))
 
     async def get_mute(self, app: str, conv: str, user: str) -> Mute | None:
+        """The mute of ``(conv, user)``, even if ``until`` has passed (the caller decides); None if none."""
         sql = f"SELECT {_MUTE_COLS} FROM mutes WHERE app = ? AND conv = ? AND user = ?"
         row = await self._run(lambda db: db.execute(sql, (app, conv, user)).fetchone())
         return Mute(*row) if row else None
 
     async def list_mutes(self, app: str, conv: str) -> list[Mute]:
+        """Every mute of ``conv``, expired ones included, ordered by user id."""
         sql = f"SELECT {_MUTE_COLS} FROM mutes WHERE app = ? AND conv = ? ORDER BY user"
         rows = await self._run(lambda db: db.execute(sql, (app, conv)).fetchall())
         return [Mute(*r) for r in rows]
 
     async def remove_mute(self, app: str, conv: str, user: str) -> bool:
+        """Delete the mute of ``(conv, user)``; False if there was none."""
         sql = "DELETE FROM mutes WHERE app = ? AND conv = ? AND user = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, conv, user)).rowcount)
         return changed > 0
 
     # audit ------------------------------------------------------------
     async def add_audit(self, record: AuditRecord) -> None:
+        """Append ``record`` (detail stored as msgpack).
+
+        A plain ``INSERT``: a second record with the same ``(app, id)`` raises ``sqlite3.IntegrityError``
+        rather than overwrite history.
+        """
         r = record
         args = (r.app, r.id, r.ts, r.actor, r.action, r.target, msgspec.msgpack.encode(r.detail))
         sql = f"INSERT INTO audit ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
         await self._run(lambda db: db.execute(sql, args))
 
     async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
+        """Up to ``limit`` audit records of ``app`` with ``id > after``, ascending by id (a page)."""
         sql = f"SELECT {_AUDIT_COLS} FROM audit WHERE app = ? AND id > ? ORDER BY id LIMIT ?"
         rows = await self._run(lambda db: db.execute(sql, (app, after, limit)).fetchall())
         return [_audit(r) for r in rows]
 
     # secrets and keys -------------------------------------------------
     async def rotate_secret(self, app: str, secret: str, retired: RetiredSecret) -> bool:
+        """Swap the app's token secret and retire the old one, in one ``BEGIN IMMEDIATE`` transaction.
+
+        Sets ``apps.secret``, cuts every retired secret's ``until`` that lies past ``retired.until``
+        down to it, and stores ``retired``. All or nothing: on any error the transaction is rolled
+        back and the error raised. False (nothing written) if ``app`` does not exist.
+        """
         def rotate(db: Db) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -196,38 +231,51 @@ class SafetyTables:
         return done
 
     async def retired_secrets(self, app: str) -> list[RetiredSecret]:
+        """Every retired secret of ``app``, soonest ``until`` first, expired or not."""
         sql = "SELECT app, secret, until FROM retired_secrets WHERE app = ? ORDER BY until"
         rows = await self._run(lambda db: db.execute(sql, (app,)).fetchall())
         return [RetiredSecret(*r) for r in rows]
 
     async def list_api_keys(self, app: str) -> list[ApiKeyRecord]:
+        """The app's API key digests, oldest first (ties by digest)."""
         sql = "SELECT app, key_hash, created FROM api_keys WHERE app = ? ORDER BY created, key_hash"
         rows = await self._run(lambda db: db.execute(sql, (app,)).fetchall())
         return [ApiKeyRecord(*r) for r in rows]
 
     async def remove_api_key(self, app: str, key_hash: str) -> bool:
+        """Delete the key with ``key_hash`` only if it belongs to ``app``; False otherwise.
+
+        Takes effect for every node at once: ``app_for_key`` reads the table on every call.
+        """
         sql = "DELETE FROM api_keys WHERE app = ? AND key_hash = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, key_hash)).rowcount)
         return changed > 0
 
     # word lists and reviews -------------------------------------------
     async def put_word_list(self, words: WordList) -> None:
+        """Create or replace the whole list ``(app, words.name)``; the words are stored as msgpack."""
         w = words
         args = (w.app, w.name, w.action, msgspec.msgpack.encode(list(w.words)), w.updated)
         sql = "INSERT OR REPLACE INTO word_lists (app, name, action, words, updated) VALUES (?, ?, ?, ?, ?)"
         await self._run(lambda db: db.execute(sql, args))
 
     async def delete_word_list(self, app: str, name: str) -> bool:
+        """Delete the list ``(app, name)``; False if there was none."""
         sql = "DELETE FROM word_lists WHERE app = ? AND name = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, name)).rowcount)
         return changed > 0
 
     async def list_word_lists(self, app: str) -> list[WordList]:
+        """Every word list of ``app``, ordered by name."""
         sql = "SELECT app, name, action, words, updated FROM word_lists WHERE app = ? ORDER BY name"
         rows = await self._run(lambda db: db.execute(sql, (app,)).fetchall())
         return [WordList(r[0], r[1], r[2], list(msgspec.msgpack.decode(r[3])), r[4]) for r in rows]
 
     async def add_review(self, item: ReviewItem) -> bool:
+        """Queue ``item`` (``INSERT OR IGNORE``); False, storing nothing, if an item with the same
+        ``(app, id)`` or ``(app, key)`` is already there (the key's unique index makes a repeated
+        report of one message a no-op).
+        """
         i = item
         args = (i.app, i.id, i.key, i.conv, i.seq, i.author, i.source, i.reporter, i.reason, i.excerpt, i.ts,
                 i.state, i.outcome, i.resolved_by, i.resolved_at)  # fmt: skip
@@ -237,16 +285,23 @@ class SafetyTables:
         return changed > 0
 
     async def get_review(self, app: str, review_id: str) -> ReviewItem | None:
+        """The review item ``review_id`` of ``app`` in any state; None if the app has no such item."""
         sql = f"SELECT {_REVIEW_COLS} FROM reviews WHERE app = ? AND id = ?"
         row = await self._run(lambda db: db.execute(sql, (app, review_id)).fetchone())
         return ReviewItem(*row) if row else None
 
     async def list_reviews(self, app: str, *, state: str, after: str, limit: int) -> list[ReviewItem]:
+        """Up to ``limit`` items of ``app`` in ``state`` with ``id > after``, ascending by id."""
         sql = f"SELECT {_REVIEW_COLS} FROM reviews WHERE app = ? AND state = ? AND id > ? ORDER BY id LIMIT ?"
         rows = await self._run(lambda db: db.execute(sql, (app, state, after, limit)).fetchall())
         return [ReviewItem(*r) for r in rows]
 
     async def resolve_review(self, app: str, review_id: str, *, outcome: str, by: str, ts: int) -> bool:
+        """Compare-and-set from ``open`` to ``resolved`` with ``outcome``, ``by`` and ``ts``.
+
+        One conditional ``UPDATE``, so of two concurrent resolutions exactly one returns True;
+        False if the item is absent, of another app, or no longer open.
+        """
         sql = (
             "UPDATE reviews SET state = 'resolved', outcome = ?, resolved_by = ?, resolved_at = ? "
             "WHERE app = ? AND id = ? AND state = 'open'"

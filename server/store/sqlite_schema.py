@@ -80,6 +80,7 @@ _decoder = msgspec.msgpack.Decoder()
 
 
 def pack(value: Any) -> bytes:
+    """``value`` as msgpack bytes, the encoding of every BLOB column (meta, bodies, mentions)."""
     return _encoder.encode(value)
 
 
@@ -91,6 +92,7 @@ def unpack_dict(blob: bytes) -> dict[str, Any]:
 
 
 def unpack_tuple(blob: bytes) -> tuple[str, ...]:
+    """A stored ``mentions`` list as a tuple of user ids; ``()`` for anything that is not a list."""
     value = _decoder.decode(blob)
     return tuple(value) if isinstance(value, list) else ()
 
@@ -99,16 +101,19 @@ Row = tuple[Any, ...]
 
 
 def to_app(r: Row) -> App:
+    """The :class:`App` of an ``apps`` row (``APP_COLS`` order)."""
     return App(app=r[0], name=r[1], secret=r[2], created=r[3])
 
 
 def to_user(r: Row) -> User:
+    """The :class:`User` of a ``users`` row (``USER_COLS`` order), with ``meta`` unpacked and repaired."""
     return User(
         app=r[0], user=r[1], name=r[2], role=r[3], meta=unpack_dict(r[4]), created=r[5], last_seen=r[6]
     )
 
 
 def to_conversation(r: Row) -> Conversation:
+    """The :class:`Conversation` of a ``conversations`` row (``CONV_COLS`` order), with ``meta`` unpacked."""
     return Conversation(
         app=r[0],
         conv=r[1],
@@ -124,6 +129,7 @@ def to_conversation(r: Row) -> Conversation:
 
 
 def to_member(r: Row) -> Member:
+    """The :class:`Member` of a ``members`` row (``MEMBER_COLS`` order)."""
     return Member(app=r[0], conv=r[1], user=r[2], role=r[3], joined=r[4], read_seq=r[5])
 
 

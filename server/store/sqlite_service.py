@@ -1,4 +1,4 @@
-"""Customer-service tables of the SQLite store: tickets, profiles, users by role.
+"""Customer-service tables of the SQLite store: tickets, profiles, users by role, knowledge.
 
 A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`: it runs on the
 same connection and worker thread (``self._run``).
@@ -69,24 +69,40 @@ def _ticket_args(t: Ticket) -> tuple[Any, ...]:
 
 
 class ServiceTables:
+    """The SQLite adapter's :class:`~parley.server.store_ports.Tickets` and
+    :class:`~parley.server.store_ports.Profiles` roles, plus ``Directory.list_users``.
+
+    Every call is one job on the store's worker thread (``SQLiteWorker.run``); a single
+    statement is its own transaction, ``merge_profile`` one ``BEGIN IMMEDIATE`` transaction.
+    """
+
     def __init__(self, worker: SQLiteWorker) -> None:
         self._run = worker.run
 
     async def list_users(self, app: str, role: str) -> list[User]:
+        """Users of ``app`` whose role is ``role`` (e.g. the agents), ordered by user id."""
         sql = f"SELECT {USER_COLS} FROM users WHERE app = ? AND role = ? ORDER BY user"
         rows = await self._run(lambda db: db.execute(sql, (app, role)).fetchall())
         return [to_user(r) for r in rows]
 
     async def save_ticket(self, ticket: Ticket) -> None:
+        """Create or replace (``INSERT OR REPLACE``) the one ticket of ``(app, conv)``."""
         sql = f"INSERT OR REPLACE INTO tickets ({TICKET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         await self._run(lambda db: db.execute(sql, _ticket_args(ticket)))
 
     async def get_ticket(self, app: str, conv: str) -> Ticket | None:
+        """The ticket of ``conv``; None if it has none (not a support conversation)."""
         sql = f"SELECT {TICKET_COLS} FROM tickets WHERE app = ? AND conv = ?"
         row = await self._run(lambda db: db.execute(sql, (app, conv)).fetchone())
         return _ticket(row) if row else None
 
     async def update_ticket(self, ticket: Ticket, expect: Collection[str], *, unrated: bool = False) -> bool:
+        """Compare-and-set: replace the stored ticket only if its state is in ``expect`` (and, with
+        ``unrated``, its score is still 0).
+
+        One conditional ``UPDATE``, so of two concurrent claims exactly one returns True; False if
+        the ticket is absent or the condition failed (nothing written).
+        """
         states = sorted(expect)
         marks = ", ".join("?" * len(states))
         sql = (
@@ -103,6 +119,8 @@ class ServiceTables:
     async def list_tickets(
         self, app: str, *, state: str | None = None, agent: str | None = None
     ) -> list[Ticket]:
+        """Tickets of ``app`` filtered by ``state`` and/or ``agent``, least recently updated first (ties by
+        conv)."""
         where, args = ["app = ?"], [app]
         if state is not None:
             where.append("state = ?")
@@ -115,6 +133,7 @@ class ServiceTables:
         return [_ticket(r) for r in rows]
 
     async def get_profile(self, app: str, user: str) -> Profile | None:
+        """The profile of ``user`` (attributes repaired to plain types); None until a merge created it."""
         profile: Profile | None = await self._run(lambda db: _read_profile(db, app, user))
         return profile
 
@@ -129,6 +148,12 @@ class ServiceTables:
         counters: Mapping[str, int] | None = None,
         updated: int = 0,
     ) -> Profile:
+        """Read, merge and write the profile in one ``BEGIN IMMEDIATE`` transaction (created if missing).
+
+        ``set_tags`` replace tags by name after ``remove_tags`` are dropped, ``attributes`` overwrite
+        by key, ``counters`` are added, ``updated`` only moves forward. All or nothing: an error
+        rolls back and is raised. Returns the profile as written.
+        """
         def merge(db: Db) -> Profile:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -168,10 +193,20 @@ def _bump(db: Db, app: str) -> int:
 
 
 class KnowledgeTables:
+    """The SQLite adapter's :class:`~parley.server.store_ports.Knowledge` role.
+
+    Every change and its version bump are one ``BEGIN IMMEDIATE`` transaction, so a reader sees
+    a source either before or after a replacement, never half of it.
+    """
+
     def __init__(self, worker: SQLiteWorker) -> None:
         self._run = worker.run
 
     async def replace_knowledge(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
+        """Delete ``source``'s chunks, insert ``entries`` and bump the app's version, atomically.
+
+        Returns the new version (1 for the app's first change); on error nothing is changed.
+        """
         rows = [(app, source, e.chunk_id, pack(e.chunk), msgspec.msgpack.encode(e.vectors)) for e in entries]
 
         def write(db: Db) -> int:
@@ -190,9 +225,15 @@ class KnowledgeTables:
         return version
 
     async def delete_knowledge(self, app: str, source: str) -> int:
+        """Drop ``source`` (a replacement with no entries); returns the new version, bumped even if it was
+        empty."""
         return await self.replace_knowledge(app, source, ())
 
     async def list_knowledge(self, app: str) -> tuple[int, list[KnowledgeEntry]]:
+        """The app's version (0 before the first ingest) and every entry, by source then chunk id.
+
+        Both reads are one worker-thread job, so no write of this store lands between them.
+        """
         def read(db: Db) -> tuple[int, list[KnowledgeEntry]]:
             row = db.execute("SELECT version FROM knowledge_versions WHERE app = ?", (app,)).fetchone()
             rows = db.execute(
@@ -209,6 +250,7 @@ class KnowledgeTables:
         return result
 
     async def knowledge_version(self, app: str) -> int:
+        """The app's knowledge version: 0 until the first change, then +1 per change."""
         sql = "SELECT version FROM knowledge_versions WHERE app = ?"
         row = await self._run(lambda db: db.execute(sql, (app,)).fetchone())
         return int(row[0]) if row else 0
