@@ -50,15 +50,22 @@ class LoopCounter(Collector):
         registry.register(self)
 
     def labels(self, *values: str) -> _LoopChild:
+        """The child counter for these label values, created at 0 on first use (then the same object)."""
         child = self._children.get(values)
         if child is None:
             child = self._children[values] = _LoopChild()
         return child
 
     def inc(self, amount: int = 1) -> None:
+        """Add ``amount`` to the unlabelled value (a counter without label names)."""
         self._unlabelled.value += amount
 
     def collect(self) -> Iterator[Metric]:
+        """One counter family with the current values, for the registry's scrape.
+
+        Reads the plain ints without a lock: correct because the scrape (``Metrics.render`` from
+        the ``/metrics`` handler) runs on the event-loop thread that does every ``inc``.
+        """
         family = CounterMetricFamily(self._name, self._documentation, labels=self._labelnames)
         if self._labelnames:
             for values, child in list(self._children.items()):
@@ -138,6 +145,7 @@ class Metrics:
         ).set_function(lambda: float(ledger.shared_frames))
 
     def render(self) -> bytes:
+        """Every metric of this node in the Prometheus text exposition format (the ``/metrics`` body)."""
         return generate_latest(self.registry)
 
 

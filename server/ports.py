@@ -112,7 +112,9 @@ class Broker(Protocol):
         cannot lose its subscription never calls either.
         """
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Stop for good: hand over (or drop) what was published before, leave every channel
+        and release the connections. Nothing is delivered to the handler afterwards."""
 
     async def ping(self) -> None:
         """Round-trip to the backing service; raise :class:`BrokerUnavailable` if it fails."""
@@ -120,7 +122,8 @@ class Broker(Protocol):
     async def subscribe(self, channels: Collection[str]) -> None:
         """Subscribe (idempotent). Returns once the subscription is active."""
 
-    async def unsubscribe(self, channels: Collection[str]) -> None: ...
+    async def unsubscribe(self, channels: Collection[str]) -> None:
+        """Stop delivering ``channels`` to the handler at once (idempotent; unknown ones are ignored)."""
 
     def publish(self, channel: str, data: bytes) -> None:
         """Queue ``data`` for ``channel`` without waiting; writes are batched (pipelined)."""

@@ -127,6 +127,8 @@ class Connection:
 
     @property
     def authenticated(self) -> bool:
+        """True once hello authenticated a user here (``user`` set); False again if registering it then
+        failed."""
         return bool(self.user)
 
     @property

@@ -74,12 +74,14 @@ class WriteFlusher:
         self._scheduled = False
 
     def mark(self, protocol: GatewayProtocol) -> None:
+        """Queue ``protocol`` for this turn's flush (one ``flush`` is scheduled per turn, not per mark)."""
         self._dirty.append(protocol)
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
+        """Send each marked socket's frames of this turn (``flush_out``), in the order they were marked."""
         self._scheduled = False
         dirty, self._dirty = self._dirty, []
         for protocol in dirty:
@@ -123,10 +125,14 @@ class GatewayProtocol(asyncio.Protocol):
 
     # ------------------------------------------------------- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """asyncio: keep the transport and register with uvicorn, which shuts the socket down on exit."""
         self.transport = transport  # type: ignore[assignment]  # a stream transport
         self._connections.add(self)  # type: ignore[arg-type]  # uvicorn calls shutdown() on it
 
     def data_received(self, data: bytes) -> None:
+        """asyncio: bytes from the socket. Before the handshake is decided they complete the request
+        head; then websockets parses them and frames go to the session in arrival order.
+        """
         if self._head is not None:
             self._handshake(self._head + data)
             return
@@ -143,6 +149,7 @@ class GatewayProtocol(asyncio.Protocol):
         self._send_protocol_output()
 
     def eof_received(self) -> bool | None:
+        """asyncio: the peer closed its side; websockets finishes the close (None: the transport closes)."""
         if self._head is not None:
             return None  # no request: asyncio closes the transport
         self.ws.receive_eof()
@@ -150,14 +157,17 @@ class GatewayProtocol(asyncio.Protocol):
         return None
 
     def pause_writing(self) -> None:
+        """asyncio: the transport's buffer is full, so the connection queues (bounded) until resumed."""
         if self.conn is not None:
             self.conn.pause()
 
     def resume_writing(self) -> None:
+        """asyncio: the transport drained; the connection flushes its queue."""
         if self.conn is not None:
             self.conn.resume()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """asyncio (once): the socket is gone; drop pending output and timers, end the session."""
         self._connections.discard(self)  # type: ignore[arg-type]
         if self.head_deadline is not None:
             self.head_deadline.disarm()
@@ -310,6 +320,8 @@ class GatewayProtocol(asyncio.Protocol):
 
     # ------------------------------------------------------- Link (outbound)
     def write(self, data: bytes, framed: bytes | None = None) -> None:
+        """:class:`Link`: write one binary frame (``framed``: the same bytes pre-framed by the fan-out).
+        Frames of one turn go out together in write order (one ``send()``); none after a close."""
         if self._close_sent or self.transport is None:
             return
         if not self._raw:
@@ -330,6 +342,9 @@ class GatewayProtocol(asyncio.Protocol):
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def close(self, code: int, reason: str, linger: float = CLOSE_TIMEOUT) -> None:
+        """:class:`Link`: flush this turn's frames, send a close frame, and abort the socket if the client
+        has not answered within ``linger`` seconds. Only the first call acts.
+        """
         if self._close_sent or self.transport is None:
             return
         self.flush_out()  # what was written before the close goes before the close frame
@@ -343,6 +358,7 @@ class GatewayProtocol(asyncio.Protocol):
         # Keep reading: the client's close reply completes the handshake (websockets then sends EOF).
 
     def abort(self) -> None:
+        """Drop the socket at once, discarding unsent frames; nothing is written after it."""
         self._close_sent = True
         self._out = None
         if self.transport is not None:

@@ -32,6 +32,9 @@ class NewApp:
 
 
 class AppService:
+    """Apps, API keys, users and user tokens, over the :class:`Directory` port (the CLI's and admin API's
+    service)."""
+
     def __init__(
         self, store: Directory, *, audience: str, max_ttl: int = 30 * 86400, support_bot: str = DEFAULT_BOT
     ) -> None:
@@ -42,19 +45,26 @@ class AppService:
         self._max_ttl = max_ttl
 
     async def create_app(self, name: str) -> NewApp:
+        """Create an app with a fresh id and token secret, and its first API key (returned once, in
+        clear). Two steps, not atomic: if the key cannot be stored the app exists without a key.
+        """
         app = App(app=new_id("app"), name=name, secret=secrets.token_urlsafe(32), created=now_ms())
         await self._store.create_app(app)
         return NewApp(app, await self.add_key(app.app))
 
     async def add_key(self, app: str) -> str:
+        """A new random API key for ``app``: only its SHA-256 digest is stored, the key is returned once."""
         key = "pk_" + secrets.token_urlsafe(32)
         await self._store.add_api_key(app, hash_key(key), now_ms())
         return key
 
     async def app_for_key(self, key: str) -> App | None:
+        """The app owning API key ``key``; None for an unknown or revoked key (read from the store each
+        call)."""
         return await self._store.app_for_key(hash_key(key))
 
     async def get_app(self, app: str) -> App:
+        """The app; ``ServiceError(NOT_FOUND)`` if there is no such app."""
         found = await self._store.get_app(app)
         if found is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no app {app}")
@@ -63,6 +73,11 @@ class AppService:
     async def upsert_user(
         self, app: str, user: str, *, name: str = "", role: str = "user", meta: dict[str, Any] | None = None
     ) -> User:
+        """Create the user or update name, role and meta (``created`` kept).
+
+        ``ServiceError(INVALID_REQUEST)`` for an unknown role or an id that may not be claimed with
+        it (bad charset, the system user, the support bot's id without role ``bot``).
+        """
         if role not in USER_ROLES:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"role must be one of {sorted(USER_ROLES)}")
         self._check_claimable(user, role)
@@ -71,6 +86,7 @@ class AppService:
         )
 
     async def get_user(self, app: str, user: str) -> User:
+        """The stored user; ``ServiceError(NOT_FOUND)`` if the user was never stored."""
         found = await self._store.get_user(app, user)
         if found is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no user {user}")

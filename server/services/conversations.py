@@ -40,10 +40,13 @@ KINDS = frozenset({"direct", "group", "support"})
 
 @dataclass(frozen=True, slots=True)
 class ConversationView:
+    """A conversation as shown to its members, with its member list."""
+
     conversation: Conversation
     members: list[Member]
 
     def info(self) -> frames.ConvInfo:
+        """The wire record with the full member list (for the requester, not for broadcast)."""
         return conv_info(self.conversation, self.members)
 
     def event_info(self) -> frames.ConvInfo:
@@ -52,6 +55,11 @@ class ConversationView:
 
 
 class ConversationService:
+    """Conversations and membership. Each change is stored first, then recorded as a ``system``
+    message and announced: joins and leaves on the affected users' control channels, other
+    changes on the conversation's channel.
+    """
+
     def __init__(
         self,
         store: ConversationStore,
@@ -90,6 +98,7 @@ class ConversationService:
         return conversation
 
     async def view(self, app: str, conv: str) -> ConversationView:
+        """The conversation as shown (support meta from its ticket) with every member; no access check."""
         conversation = await self._load_shown(app, conv)
         return ConversationView(conversation, await self._store.list_members(app, conv))
 
@@ -116,6 +125,7 @@ class ConversationService:
         return await self._store.list_user_conversations(app, user)
 
     async def is_member(self, app: str, conv: str, user: str) -> bool:
+        """Whether ``user`` is a member of ``conv`` now (a store read, not a cache)."""
         return await self._store.get_member(app, conv, user) is not None
 
     async def create(
@@ -250,6 +260,9 @@ class ConversationService:
     async def remove_members(
         self, app: str, actor: str, conv: str, users: Sequence[str], *, as_service: bool = False
     ) -> list[str]:
+        """Remove users (managers only; only the owner removes the owner; the back-end with
+        ``as_service``). Returns those that were members; only they are announced.
+        """
         conversation = await self._load(app, conv)
         if not as_service:
             manager = require_manager(conversation, await self._store.get_member(app, conv, actor))
@@ -266,6 +279,9 @@ class ConversationService:
         return removed
 
     async def leave(self, app: str, actor: str, conv: str) -> None:
+        """``actor`` leaves (not a direct conversation); an owner who leaves hands ownership to the
+        earliest admin, else the earliest member. ``ServiceError`` if not a member.
+        """
         conversation = await self._load(app, conv)
         member = require_member(await self._store.get_member(app, conv, actor), conv)
         if conversation.kind == "direct":
@@ -306,6 +322,9 @@ class ConversationService:
         meta: dict[str, Any] | None,
         as_service: bool = False,
     ) -> ConversationView:
+        """Set name and/or replace meta (managers, or the back-end); ``meta.support`` cannot change
+        here (FORBIDDEN). Records a ``system`` message, broadcasts the update, returns the view.
+        """
         conversation = await self._load_shown(app, conv)
         if not as_service:
             require_manager(conversation, await self._store.get_member(app, conv, actor))

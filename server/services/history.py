@@ -47,6 +47,11 @@ class SyncResult:
 
 
 class HistoryService:
+    """History pages and reconnect sync as seq ranges over the message log (dense seqs, so a
+    range is exact). A page is bounded in count and bytes (:data:`MAX_PAGE_BYTES`), a sync in
+    count (``limit`` per conversation, ``budget`` in all).
+    """
+
     def __init__(self, store: HistoryStore) -> None:
         self._store = store
 

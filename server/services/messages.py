@@ -35,6 +35,13 @@ EDITABLE_KINDS = frozenset({"text", "rich", "custom"})
 
 
 class MessageService:
+    """Sends, edits and recalls messages over the :class:`MessageLog` port (see the module docstring).
+
+    Sends are group-committed by an :class:`AppendBatcher`; a stored message is encoded once and
+    published once through the :class:`FanOut` before its future resolves, and a duplicate
+    (same sender and cmid) is returned with ``duplicate=True`` and not published again.
+    """
+
     def __init__(
         self,
         store: MessageLog,
@@ -57,6 +64,8 @@ class MessageService:
 
     @property
     def batches(self) -> int:
+        """Successful store appends so far: one per group commit (or per message re-appended alone
+        after its batch failed)."""
         return self._batcher.batches
 
     def _publish_stored(self, results: Sequence[Appended]) -> None:

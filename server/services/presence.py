@@ -18,16 +18,24 @@ def _key(app: str, user: str) -> str:
 
 
 class PresenceService:
+    """Who is online, shared by every node through the broker's presence registry; ``last_seen``
+    in the store. Presence frames go to each user's presence channel, one per real change.
+    """
+
     def __init__(self, store: Directory, broker: Broker, *, ttl: float) -> None:
         self._store = store
         self._broker = broker
         self._ttl = ttl
 
     async def connected(self, app: str, user: str, conn: str) -> None:
+        """Register connection ``conn``; publish ``online`` only if it is the user's first live one."""
         if await self._broker.presence_add(_key(app, user), conn, self._ttl):
             self._publish(app, frames.Presence(user=user, online=True, last_seen=now_ms()))
 
     async def disconnected(self, app: str, user: str, conn: str) -> None:
+        """Drop connection ``conn``; if it was the user's last live one, store ``last_seen`` and
+        publish ``offline`` (a second call for the same ``conn`` does neither).
+        """
         if await self._broker.presence_remove(_key(app, user), conn):
             ts = now_ms()
             await self._store.set_last_seen(app, user, ts)

@@ -33,10 +33,13 @@ def profile_info(profile: Profile | None, user: str, now: int) -> frames.Profile
 
 
 class ProfileService:
+    """Reads and tags customer profiles over the :class:`Profiles` port (tags, attributes, counters)."""
+
     def __init__(self, store: Profiles) -> None:
         self._store = store
 
     async def get(self, app: str, user: str) -> frames.ProfileInfo:
+        """The wire view of ``user``'s profile, expired tags left out; an empty profile if none is stored."""
         return profile_info(await self._store.get_profile(app, user), user, now_ms())
 
     async def tag(

@@ -55,6 +55,10 @@ SUMMARY_TURNS = 6
 
 
 class SupportService:
+    """The support hand-off state machine over the ticket (see the module docstring): every transition
+    is a compare-and-set on the ticket, then mirrored into ``meta.support`` and a ``system`` message.
+    """
+
     def __init__(
         self,
         store: SupportStore,
@@ -71,6 +75,7 @@ class SupportService:
         self._max_per_agent = max_per_agent
 
     async def ticket(self, app: str, conv: str) -> Ticket:
+        """The ticket of ``conv``; ``ServiceError(NOT_FOUND)`` if it is not a support conversation."""
         found = await self._store.get_ticket(app, conv)
         if found is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"{conv} is not a support conversation")
@@ -138,6 +143,10 @@ class SupportService:
         return await self.agent_view(moved)
 
     async def transfer(self, app: str, agent: str, conv: str, to: str) -> None:
+        """The owning agent hands the conversation to agent ``to`` (compare-and-set on ``agent``
+        state), who joins it and its notes; the giver is demoted to a plain member.
+        ``ServiceError``: FORBIDDEN unless ``agent`` owns it, INVALID_REQUEST if ``to`` is no agent.
+        """
         ticket = await self._owned(app, agent, conv)
         if to not in {u.user for u in await self._store.list_users(app, UserRole.AGENT)}:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"{to} is not an agent")
@@ -165,6 +174,10 @@ class SupportService:
         await self._messages.system_event(app, conv, actor, "csat_request", scale=[1, 5])
 
     async def rate(self, app: str, customer: str, conv: str, score: int) -> None:
+        """The customer's score for a resolved conversation, once per ticket: the compare-and-set on
+        "unrated" makes a second rate (even a concurrent one) fail with INVALID_REQUEST. Then the
+        customer's profile gets a ``csat:<score>`` tag and counters, and a ``csat`` system message.
+        """
         ticket = await self.ticket(app, conv)
         if customer != ticket.customer:
             raise ServiceError(ErrorCode.FORBIDDEN, "only the customer rates the service")

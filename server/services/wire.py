@@ -13,6 +13,7 @@ __all__ = ["conv_info", "preview", "wire_message"]
 
 
 def wire_message(m: StoredMessage) -> frames.Message:
+    """The ``msg`` frame of a stored message, field for field (tombstones and edits included)."""
     return frames.Message(
         conv=m.conv,
         seq=m.seq,
