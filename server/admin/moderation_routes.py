@@ -39,20 +39,29 @@ def _mute(m: Mute) -> ms.MuteOut:
 
 # --------------------------------------------------------------------- users
 async def user_status(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/users/{user}/status``: the user's moderation status (a default one if moderators never
+    acted)."""
     return json_response(_status(await s.moderation.status(app.app, path_user(request))))
 
 
 async def disable_user(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/users/{user}/disable``: ban the user: saved and audited, then the user's connections on
+    every node are closed (4010) and their tokens refused until enabled again.
+    """
     body = await parse_body(request, ms.DisableUser)
     status = await s.moderation.disable(app.app, actor(request), path_user(request), body.reason)
     return json_response(_status(status))
 
 
 async def enable_user(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/users/{user}/enable``: lift a ban (new connections accepted again); audited."""
     return json_response(_status(await s.moderation.enable(app.app, actor(request), path_user(request))))
 
 
 async def revoke_tokens(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/users/{user}/revoke-tokens``: refuse the user's tokens issued before ``before`` (s;
+    default now) and close the connections made with them (4011); audited.
+    """
     body = await parse_body(request, ms.RevokeTokens)
     user = path_user(request)
     return json_response(
@@ -62,11 +71,15 @@ async def revoke_tokens(request: Request, s: Services, app: App) -> Response:
 
 # --------------------------------------------------------------------- mutes
 async def list_mutes(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/conversations/{conv}/mutes``: the conversation's mutes that have not ended, by user id."""
     mutes = await s.moderation.mutes(app.app, request.path_params["conv"])
     return json_response(ms.MuteList(mutes=[_mute(m) for m in mutes]))
 
 
 async def put_mute(request: Request, s: Services, app: App) -> Response:
+    """``PUT /v1/conversations/{conv}/mutes/{user}``: mute (or re-mute, replacing) the member for ``seconds``;
+    their next write is checked on every node. 404 for an unknown conversation; audited.
+    """
     body = await parse_body(request, ms.MuteIn)
     conv, user = request.path_params["conv"], path_user(request)
     mute = await s.moderation.mute(app.app, actor(request), conv, user, body.seconds, body.reason)
@@ -74,6 +87,7 @@ async def put_mute(request: Request, s: Services, app: App) -> Response:
 
 
 async def delete_mute(request: Request, s: Services, app: App) -> Response:
+    """``DELETE /v1/conversations/{conv}/mutes/{user}``: lift the mute; 204, 404 if there is none; audited."""
     conv, user = request.path_params["conv"], path_user(request)
     await s.moderation.unmute(app.app, actor(request), conv, user)
     return Response(status_code=204)
@@ -81,29 +95,40 @@ async def delete_mute(request: Request, s: Services, app: App) -> Response:
 
 # ---------------------------------------------------------- secrets and keys
 async def rotate_secret(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/secret/rotate``: a new token secret (shown once); the previous ones stay valid for
+    ``overlap`` seconds (returned as ``previous_valid_until``, ms). Audited.
+    """
     body = await parse_body(request, ms.RotateSecret)
     secret, until = await s.moderation.rotate_secret(app.app, actor(request), body.overlap)
     return json_response(ms.SecretRotated(secret=secret, previous_valid_until=until))
 
 
 async def list_keys(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/keys``: the app's API keys as ids (a digest prefix) and creation times, oldest first;
+    never the keys."""
     keys = await s.moderation.api_keys(app.app)
     out = [ms.ApiKeyOut(id=k.key_hash[:KEY_ID_LENGTH], created=k.created) for k in keys]
     return json_response(ms.ApiKeyList(keys=out))
 
 
 async def create_key(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/keys``: another API key for the app, returned once in clear with its id; 201, audited."""
     key = await s.moderation.create_api_key(app.app, actor(request))
     return json_response(ms.ApiKeyCreated(id=key_id(key), api_key=key), 201)
 
 
 async def revoke_key(request: Request, s: Services, app: App) -> Response:
+    """``DELETE /v1/keys/{key}``: revoke the key with this id, on every node at once; 204, 404 if unknown;
+    audited."""
     await s.moderation.revoke_api_key(app.app, actor(request), request.path_params["key"])
     return Response(status_code=204)
 
 
 # --------------------------------------------------------------------- audit
 async def audit(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/audit``: a page of the app's audit log in id (time) order after the cursor ``after``,
+    ``limit`` 1-500 (default 100), with ``more``.
+    """
     after = request.query_params.get("after", "")
     try:
         limit = int(request.query_params.get("limit", "100"))

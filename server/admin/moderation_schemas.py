@@ -53,6 +53,8 @@ class RevokeTokens(_Body):
 
 
 class UserStatusOut(msgspec.Struct):
+    """A user's moderation status: disabled or not (and why), and the token cut-off."""
+
     user: str
     disabled: bool
     reason: str
@@ -70,6 +72,8 @@ class MuteIn(_Body):
 
 
 class MuteOut(msgspec.Struct):
+    """A member's mute in one conversation."""
+
     conv: str
     user: str
     #: End of the mute (ms since the epoch).
@@ -78,6 +82,8 @@ class MuteOut(msgspec.Struct):
 
 
 class MuteList(msgspec.Struct):
+    """The mutes of a conversation that have not ended yet."""
+
     mutes: list[MuteOut]
 
 
@@ -89,6 +95,8 @@ class RotateSecret(_Body):
 
 class SecretRotated(msgspec.Struct):
     #: The new token secret: sign tokens with it from now on (shown once).
+    """The new token secret and until when the previous ones are still accepted."""
+
     secret: str
     #: Until when (ms) tokens signed with the previous secrets are still accepted.
     previous_valid_until: int
@@ -96,15 +104,21 @@ class SecretRotated(msgspec.Struct):
 
 class ApiKeyOut(msgspec.Struct):
     #: The key's public id (a prefix of its SHA-256 digest).
+    """One API key, named by its id (the key itself is never shown again)."""
+
     id: str
     created: int
 
 
 class ApiKeyList(msgspec.Struct):
+    """The app's API keys, oldest first."""
+
     keys: list[ApiKeyOut]
 
 
 class ApiKeyCreated(msgspec.Struct):
+    """A new API key, in clear, shown only here; ``id`` names it in listings and revocations."""
+
     id: str
     #: The new key (shown once).
     api_key: str
@@ -112,6 +126,8 @@ class ApiKeyCreated(msgspec.Struct):
 
 class AuditOut(msgspec.Struct):
     #: Record id; pass the last one as ``after`` for the next page.
+    """One audit record: who did what to which target, when (ms), with details."""
+
     id: str
     ts: int
     #: Who acted: ``key:<api key id>``.
@@ -122,6 +138,8 @@ class AuditOut(msgspec.Struct):
 
 
 class AuditPage(msgspec.Struct):
+    """Audit records in id (time) order, and whether more follow."""
+
     records: list[AuditOut]
     more: bool = False
 
@@ -134,6 +152,8 @@ class WordListIn(_Body):
 
 
 class WordListOut(msgspec.Struct):
+    """A sensitive-word list: its ``action`` and words; ``updated`` in ms."""
+
     name: str
     action: str
     words: list[str]
@@ -141,10 +161,14 @@ class WordListOut(msgspec.Struct):
 
 
 class WordLists(msgspec.Struct):
+    """The app's word lists, by name."""
+
     lists: list[WordListOut]
 
 
 class ReviewOut(msgspec.Struct):
+    """An item of the review queue: the reported or flagged content and how it was resolved."""
+
     id: str
     #: ``report`` (a user reported it) or ``filter`` (a ``flag`` word list matched).
     source: str
@@ -163,6 +187,8 @@ class ReviewOut(msgspec.Struct):
 
 
 class ReviewPage(msgspec.Struct):
+    """Review items in id (time) order, and whether more follow."""
+
     items: list[ReviewOut]
     more: bool = False
 

@@ -95,6 +95,9 @@ def _op(
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
+    """The admin API's OpenAPI 3 document: schemas generated from the msgspec bodies (their docstrings
+    become descriptions) and every path. Built once per process (cached; do not mutate it).
+    """
     _, components = msgspec.json.schema_components(_MODELS, ref_template=_REF)
     components["Problem"] = _PROBLEM
     s = schemas

@@ -24,10 +24,14 @@ def _out(policy: AppPolicy) -> PolicyOut:
 
 
 async def get_policy(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/policy``: the app's effective reach policy (its choices, the server's defaults for the
+    rest)."""
     return json_response(_out(await s.reach.policy(app.app)))
 
 
 async def put_policy(request: Request, s: Services, app: App) -> Response:
+    """``PUT /v1/policy``: change ``presence`` and/or ``add`` (an omitted field stays); returns the
+    effective policy."""
     body = await parse_body(request, PolicyIn)
     return json_response(_out(await s.reach.set_policy(app.app, presence=body.presence, add=body.add)))
 

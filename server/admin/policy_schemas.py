@@ -22,6 +22,8 @@ class PolicyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class PolicyOut(msgspec.Struct):
+    """The app's effective presence and add policy (its choices, the server's defaults for the rest)."""
+
     presence: str
     add: str
 

@@ -39,6 +39,8 @@ EXPORT_PAGE = 500
 
 
 def json_response(value: Any, status: int = 200) -> Response:
+    """A JSON response of ``value`` encoded with msgspec (structs, dataclasses and plain data), with
+    ``status``."""
     return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
 
 
@@ -120,6 +122,9 @@ def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
 
 # --------------------------------------------------------------------- users
 async def create_user(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/users``: create or update a user (:class:`schemas.CreateUser`); 201 with the user.
+    The name and meta are screened for the app's sensitive words first; flagged values are queued for review.
+    """
     body = await parse_body(request, schemas.CreateUser)
     # A display name and profile are what the user chose: screened for sensitive words.
     named = await s.words.screen_now(app.app, {"name": body.name, "meta": body.meta})
@@ -131,21 +136,29 @@ async def create_user(request: Request, s: Services, app: App) -> Response:
 
 
 async def get_user(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/users/{user}``: the stored user; 404 ``not_found`` if it was never stored."""
     return json_response(_user_out(await s.apps.get_user(app.app, path_user(request))))
 
 
 async def create_token(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/tokens``: a signed user token and its expiry (s); 201. ``ttl`` is bounded by the server's
+    maximum."""
     body = await parse_body(request, schemas.CreateToken)
     token, expires = await s.apps.token(app.app, body.user, ttl=body.ttl)
     return json_response(schemas.TokenIssued(token=token, expires=expires), 201)
 
 
 async def user_conversations(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/users/{user}/conversations``: every conversation of the user, with unread counts and
+    previews."""
     convs, _ = await s.conversations.list_for_user(app.app, path_user(request))
     return json_response(schemas.ConversationList(conversations=convs))
 
 
 async def message_user(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/users/{user}/messages``: send from ``sender`` to ``user`` in their direct conversation
+    (created if missing, unique per pair). 201 with the message; 200 for a repeated ``cmid`` (the original).
+    """
     body = await parse_body(request, schemas.PostMessage)
     user = path_user(request)
     if user == body.sender:
@@ -156,6 +169,9 @@ async def message_user(request: Request, s: Services, app: App) -> Response:
 
 # ------------------------------------------------------------- conversations
 async def create_conversation(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/conversations``: create a conversation owned by ``owner`` (default: the first
+    member); 201 with its record. A direct one that exists is returned, not duplicated.
+    """
     body = await parse_body(request, schemas.CreateConversation)
     owner = body.owner or body.members[0]
     view = await s.conversations.create(
@@ -165,10 +181,14 @@ async def create_conversation(request: Request, s: Services, app: App) -> Respon
 
 
 async def get_conversation(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/conversations/{conv}``: the conversation with every member; 404 if absent."""
     return json_response((await s.conversations.view(app.app, request.path_params["conv"])).info())
 
 
 async def add_members(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/conversations/{conv}/members``: add users as the app's back-end (no manager check);
+    returns those newly added (re-adding is a no-op). Direct conversations refuse (403).
+    """
     body = await parse_body(request, schemas.AddMembers)
     added = await s.conversations.add_members(
         app.app, SYSTEM_USER, request.path_params["conv"], body.users, body.role, as_service=True
@@ -177,6 +197,8 @@ async def add_members(request: Request, s: Services, app: App) -> Response:
 
 
 async def remove_member(request: Request, s: Services, app: App) -> Response:
+    """``DELETE /v1/conversations/{conv}/members/{user}``: remove as the back-end; 204, or 404 if not a
+    member."""
     conv, user = request.path_params["conv"], path_user(request)
     removed = await s.conversations.remove_members(app.app, SYSTEM_USER, conv, [user], as_service=True)
     if not removed:
@@ -185,6 +207,9 @@ async def remove_member(request: Request, s: Services, app: App) -> Response:
 
 
 async def post_message(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/conversations/{conv}/messages``: send as ``sender`` (no membership check: the back-end
+    speaks for the app); 404 for an unknown conversation, 201 with the message, 200 for a repeated ``cmid``.
+    """
     body = await parse_body(request, schemas.PostMessage)
     conv = request.path_params["conv"]
     await s.conversations.view(app.app, conv)  # 404 for an unknown conversation
@@ -199,6 +224,9 @@ async def _post(s: Services, app: App, conv: str, body: schemas.PostMessage) -> 
 
 
 async def list_messages(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/conversations/{conv}/messages``: a history page (``before`` or ``after`` a seq,
+    ``limit`` 1-500, default 50), ascending by seq, with ``more``.
+    """
     conv = request.path_params["conv"]
     limit = _int_param(request, "limit", 50) or 50
     if not 1 <= limit <= 500:
@@ -210,6 +238,10 @@ async def list_messages(request: Request, s: Services, app: App) -> Response:
 
 
 async def export_messages(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/conversations/{conv}/export``: every message up to the ``last_seq`` seen at the start,
+    as NDJSON in seq order, streamed in pages of :data:`EXPORT_PAGE`. A store failure mid-stream
+    cuts the response (its 200 status is already sent).
+    """
     conv = request.path_params["conv"]
     last_seq = (await s.conversations.view(app.app, conv)).conversation.last_seq
 
@@ -242,6 +274,7 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
 
 
 def moderation_routes() -> list[BaseRoute]:
+    """The moderation and word-list routes (imported late: those modules import this one)."""
     from parley.server.admin.moderation_routes import moderation_routes as routes  # imports this module
     from parley.server.admin.words_routes import words_routes
 
@@ -249,22 +282,29 @@ def moderation_routes() -> list[BaseRoute]:
 
 
 def policy_routes() -> list[BaseRoute]:
+    """The reach-policy routes (imported late: that module imports this one)."""
     from parley.server.admin.policy_routes import policy_routes as routes  # imports this module
 
     return routes()
 
 
 def service_routes() -> list[BaseRoute]:
+    """The customer-service routes: knowledge, tickets, profiles (imported late: that module imports this
+    one)."""
     from parley.server.admin.service_routes import service_routes as routes  # imports this module
 
     return routes()
 
 
 async def openapi(request: Request) -> Response:
+    """``GET /openapi.json``: the admin API's OpenAPI document (no authentication)."""
     return json_response(openapi_document())
 
 
 def admin_routes(settings: Settings) -> list[BaseRoute]:
+    """Every admin API route. ``/v1/apps`` needs the server admin key; every other ``/v1`` route an
+    app's API key (:func:`with_app`), so each handler acts only on that app.
+    """
     return [
         Route("/openapi.json", openapi),
         Route("/v1/apps", _create_app(settings), methods=["POST"]),

@@ -34,10 +34,16 @@ class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class CreateApp(_Body):
+    """A new app (tenant) named ``name``; needs the server admin key."""
+
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class AppCreated(msgspec.Struct):
+    """The new app: its id, its token ``secret`` (sign user tokens with it) and its first API key;
+    the key is shown only here (the server keeps its digest).
+    """
+
     app: str
     name: str
     secret: str
@@ -45,6 +51,8 @@ class AppCreated(msgspec.Struct):
 
 
 class CreateUser(_Body):
+    """Create the user, or update its name, role and meta (``created`` is kept)."""
+
     user: UserId
     name: Annotated[str, msgspec.Meta(max_length=200)] = ""
     role: Literal["user", "agent", "bot"] = "user"
@@ -52,6 +60,8 @@ class CreateUser(_Body):
 
 
 class UserOut(msgspec.Struct):
+    """A user record; ``created`` and ``last_seen`` in ms since the epoch (``last_seen`` 0: never seen)."""
+
     user: str
     name: str
     role: str
@@ -61,16 +71,24 @@ class UserOut(msgspec.Struct):
 
 
 class CreateToken(_Body):
+    """A token for ``user``, valid ``ttl`` seconds (at most the server's ``token_max_lifetime``)."""
+
     user: UserId
     ttl: Annotated[int, msgspec.Meta(ge=1, le=30 * 86400)] = 3600
 
 
 class TokenIssued(msgspec.Struct):
+    """A signed user token (HS256 JWT) and its expiry, in seconds since the epoch."""
+
     token: str
     expires: int
 
 
 class CreateConversation(_Body):
+    """A conversation of ``kind`` with ``members``; a direct one is unique per pair (asking again
+    returns the existing one).
+    """
+
     kind: Literal["direct", "group", "support"]
     members: Annotated[list[UserId], msgspec.Meta(min_length=1, max_length=1000)]
     name: Annotated[str, msgspec.Meta(max_length=200)] = ""
@@ -80,15 +98,23 @@ class CreateConversation(_Body):
 
 
 class AddMembers(_Body):
+    """Users to add with ``role``; users already members are left as they are."""
+
     users: Annotated[list[UserId], msgspec.Meta(min_length=1, max_length=1000)]
     role: Literal["member", "admin"] = "member"
 
 
 class AddedMembers(msgspec.Struct):
+    """The users that were newly added (not those already members)."""
+
     added: list[str]
 
 
 class PostMessage(_Body):
+    """A message to store and deliver; a repeated ``cmid`` from the same ``sender`` returns the
+    original (200) instead of storing it twice.
+    """
+
     body: dict[str, Any]
     kind: Literal["text", "rich", "custom", "system"] = "text"
     #: Who the message is from; need not be a member (system and bot posts).
@@ -98,11 +124,15 @@ class PostMessage(_Body):
 
 
 class MessagePage(msgspec.Struct):
+    """Messages ascending by seq, and whether more exist in the paging direction."""
+
     messages: list[Message]
     more: bool
 
 
 class ConversationList(msgspec.Struct):
+    """A user's conversations, with read positions, unread counts and a last-message preview."""
+
     conversations: list[ConvSummary]
 
 
@@ -110,6 +140,8 @@ __all__ += ["ConvInfo", "Message"]
 
 
 class KnowledgeVectorIO(msgspec.Struct):
+    """One embedding of a chunk: ``model`` and ``view`` name what was embedded and how."""
+
     chunk_id: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
     model: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     view: Annotated[str, msgspec.Meta(max_length=50)]
@@ -125,27 +157,37 @@ class KnowledgeUpload(_Body):
 
 
 class KnowledgeStored(msgspec.Struct):
+    """The source as stored: its chunk count and the app's new knowledge version."""
+
     source: str
     chunks: int
     version: int
 
 
 class KnowledgeVersion(msgspec.Struct):
+    """The app's knowledge version: 0 before the first ingest, higher after every change."""
+
     version: int
 
 
 class KnowledgeChunkOut(msgspec.Struct):
+    """One stored chunk and the source it belongs to."""
+
     source: str
     chunk: dict[str, Any]
 
 
 class KnowledgeDump(msgspec.Struct):
+    """Every chunk and vector of the app, with the knowledge version they belong to."""
+
     version: int
     chunks: list[KnowledgeChunkOut]
     vectors: list[KnowledgeVectorIO]
 
 
 class TagChange(_Body):
+    """Tags to add (or replace, by name) and remove, and attributes to merge: applied atomically."""
+
     add: list[TagInput] = []
     remove: list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]] = []
     #: Recorded on each added tag: who decided it.
@@ -155,6 +197,10 @@ class TagChange(_Body):
 
 
 class TicketOut(msgspec.Struct):
+    """A support ticket: ``state`` (``bot``, ``waiting_for_agent``, ``agent``, ``resolved``), the owning
+    ``agent``, the hand-over ``reason`` and ``summary``, the customer's ``score`` (0: not rated).
+    """
+
     conv: str
     customer: str
     state: str
@@ -167,19 +213,27 @@ class TicketOut(msgspec.Struct):
 
 
 class TicketList(msgspec.Struct):
+    """Tickets, least recently updated first."""
+
     tickets: list[TicketOut]
 
 
 class AssignAgent(_Body):
+    """The agent to give the conversation to (a claim if nobody owns it, else a transfer)."""
+
     agent: UserId
 
 
 class NoteIn(_Body):
+    """An internal note by ``agent``, kept in the ticket's agents-only notes conversation."""
+
     agent: UserId
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=16000)]
 
 
 class Handoff(_Body):
+    """Why a human is asked for, and a summary for the agent (default: the last few turns)."""
+
     reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
     summary: Annotated[str, msgspec.Meta(max_length=4000)] = ""
 

@@ -29,6 +29,10 @@ SERVICE_ACTOR = SYSTEM_USER
 
 # ------------------------------------------------------------------ knowledge
 async def put_knowledge(request: Request, s: Services, app: App) -> Response:
+    """``PUT /v1/knowledge/sources/{source}``: replace the whole source with the uploaded chunks and
+    vectors; returns the chunk count and the new version. 422 (nothing stored) for a chunk
+    without a string ``id``, duplicate ids, or vectors of unknown chunks.
+    """
     source = request.path_params["source"]
     body = await parse_body(request, schemas.KnowledgeUpload)
     vectors: dict[str, list[KnowledgeVector]] = {}
@@ -49,11 +53,13 @@ async def put_knowledge(request: Request, s: Services, app: App) -> Response:
 
 
 async def delete_knowledge(request: Request, s: Services, app: App) -> Response:
+    """``DELETE /v1/knowledge/sources/{source}``: drop the source; returns the new knowledge version."""
     version = await s.knowledge.delete(app.app, request.path_params["source"])
     return json_response(schemas.KnowledgeVersion(version=version))
 
 
 async def get_knowledge(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/knowledge``: the app's version and every chunk and vector, by source then chunk id."""
     version, entries = await s.knowledge.dump(app.app)
     return json_response(
         schemas.KnowledgeDump(
@@ -69,6 +75,8 @@ async def get_knowledge(request: Request, s: Services, app: App) -> Response:
 
 
 async def knowledge_version(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/knowledge/version``: the app's knowledge version (0 before the first ingest); bots poll
+    it."""
     return json_response(schemas.KnowledgeVersion(version=await s.knowledge.version(app.app)))
 
 
@@ -81,6 +89,8 @@ def _ticket_out(t: Ticket) -> schemas.TicketOut:
 
 
 async def list_tickets(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/support/tickets``: tickets filtered by ``?state=`` and/or ``?agent=``, least recently
+    updated first."""
     state = request.query_params.get("state")
     agent = request.query_params.get("agent")
     tickets = await s.support.tickets(app.app, state=state, agent=agent)
@@ -88,10 +98,14 @@ async def list_tickets(request: Request, s: Services, app: App) -> Response:
 
 
 async def get_ticket(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/support/tickets/{conv}``: the ticket; 404 if ``conv`` is not a support conversation."""
     return json_response(_ticket_out(await s.support.ticket(app.app, request.path_params["conv"])))
 
 
 async def handoff(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/support/tickets/{conv}/handoff``: ask for a human on the customer's behalf (only from
+    state ``bot``, else 422); returns the ticket, already assigned if an agent was free.
+    """
     body = await parse_body(request, schemas.Handoff)
     conv = request.path_params["conv"]
     ticket = await s.support.ticket(app.app, conv)
@@ -138,6 +152,7 @@ async def add_note(request: Request, s: Services, app: App) -> Response:
 
 
 async def list_notes(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/support/tickets/{conv}/notes``: the first 500 agents-only notes, ascending, with ``more``."""
     ticket = await s.support.ticket(app.app, request.path_params["conv"])
     if not ticket.notes_conv:
         return json_response(schemas.MessagePage(messages=[], more=False))
@@ -146,6 +161,9 @@ async def list_notes(request: Request, s: Services, app: App) -> Response:
 
 
 async def resolve(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/support/tickets/{conv}/resolve``: resolve as the owning agent (or as the bot while
+    it handles the ticket) and ask the customer for a score; returns the ticket.
+    """
     conv = request.path_params["conv"]
     ticket = await s.support.ticket(app.app, conv)
     role = UserRole.AGENT if ticket.state == SupportState.AGENT else UserRole.BOT
@@ -156,10 +174,14 @@ async def resolve(request: Request, s: Services, app: App) -> Response:
 
 # ------------------------------------------------------------------- profiles
 async def get_profile(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/users/{user}/profile``: the user's tags (expired ones left out), attributes and counters."""
     return json_response(await s.profiles.get(app.app, path_user(request)))
 
 
 async def change_tags(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/users/{user}/tags``: add/replace and remove tags and merge attributes, atomically;
+    returns the profile after the change.
+    """
     body = await parse_body(request, schemas.TagChange)
     profile = await s.profiles.tag(
         app.app, path_user(request), body.source, body.add, body.remove, body.attributes
@@ -168,6 +190,7 @@ async def change_tags(request: Request, s: Services, app: App) -> Response:
 
 
 def service_routes() -> list[BaseRoute]:
+    """The knowledge, support and profile routes, each behind the app's API key (:func:`with_app`)."""
     return [
         Route("/v1/knowledge", with_app(get_knowledge)),
         Route("/v1/knowledge/version", with_app(knowledge_version)),

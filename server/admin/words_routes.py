@@ -42,10 +42,15 @@ def _name(request: Request) -> str:
 
 
 async def list_words(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/words``: the app's sensitive-word lists, by name."""
     return json_response(ms.WordLists(lists=[_list(w) for w in await s.words.lists(app.app)]))
 
 
 async def put_words(request: Request, s: Services, app: App) -> Response:
+    """``PUT /v1/words/{name}``: create or replace the whole list (duplicates and blanks dropped; bounded
+    count of lists and words); it applies at once on this node, within the words cache ``ttl`` on
+    others. Audited.
+    """
     body = await parse_body(request, ms.WordListIn)
     name = _name(request)
     record = await s.words.put_list(app.app, name, body.action, body.words)
@@ -56,6 +61,7 @@ async def put_words(request: Request, s: Services, app: App) -> Response:
 
 
 async def delete_words(request: Request, s: Services, app: App) -> Response:
+    """``DELETE /v1/words/{name}``: drop the list; 204, 404 if there is none; audited."""
     name = _name(request)
     await s.words.delete_list(app.app, name)
     await s.moderation.audit(app.app, actor(request), "words.delete", name)
@@ -63,6 +69,9 @@ async def delete_words(request: Request, s: Services, app: App) -> Response:
 
 
 async def list_reviews(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/reviews``: a page of the review queue in ``state`` (default ``open``) after the
+    cursor ``after``, in id order, ``limit`` 1-500, with ``more``.
+    """
     state = request.query_params.get("state", ReviewState.OPEN)
     after = request.query_params.get("after", "")
     try:
@@ -78,6 +87,10 @@ async def list_reviews(request: Request, s: Services, app: App) -> Response:
 
 
 async def resolve_review(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/reviews/{id}/resolve``: close an open item with an outcome (``dismiss``,
+    ``recall``: tombstone the message first, or ``actioned``); audited. A compare-and-set: of
+    two moderators at once one gets 422 (a repeated recall is harmless, recalls are idempotent).
+    """
     body = await parse_body(request, ms.ResolveReview)
     review_id = request.path_params["id"]
     if body.outcome not in OUTCOMES:
