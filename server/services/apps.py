@@ -32,8 +32,7 @@ class NewApp:
 
 
 class AppService:
-    """Apps, API keys, users and user tokens, over the :class:`Directory` port (the CLI's and admin API's
-    service)."""
+    """Apps, API keys, users and user tokens over the :class:`Directory` port (for the CLI and admin API)."""
 
     def __init__(
         self, store: Directory, *, audience: str, max_ttl: int = 30 * 86400, support_bot: str = DEFAULT_BOT
@@ -59,8 +58,7 @@ class AppService:
         return key
 
     async def app_for_key(self, key: str) -> App | None:
-        """The app owning API key ``key``; None for an unknown or revoked key (read from the store each
-        call)."""
+        """The app owning API key ``key``; None for an unknown or revoked key (never cached)."""
         return await self._store.app_for_key(hash_key(key))
 
     async def get_app(self, app: str) -> App:

@@ -33,7 +33,7 @@ OWN_READS_INTERVAL = 0.5
 class ReceiptService:
     """Read positions (stored, only forward) and the ephemeral typing and draft events (published,
     never stored). Senders' own read positions are written lazily in the background (see the
-    module docstring); a failed background write is logged and dropped, not retried.
+    module docstring); one that fails with ``StoreUnavailable`` is logged and dropped, not retried.
     """
 
     def __init__(self, store: Conversations, broker: Broker, *, max_draft_bytes: int = 16 * 1024) -> None:
