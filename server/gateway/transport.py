@@ -321,7 +321,8 @@ class GatewayProtocol(asyncio.Protocol):
     # ------------------------------------------------------- Link (outbound)
     def write(self, data: bytes, framed: bytes | None = None) -> None:
         """:class:`Link`: write one binary frame (``framed``: the same bytes pre-framed by the fan-out).
-        Frames of one turn go out together in write order (one ``send()``); none after a close."""
+        Frames go out in write order, those of one loop turn in one ``send()`` (without a negotiated
+        extension); none after a close."""
         if self._close_sent or self.transport is None:
             return
         if not self._raw:
