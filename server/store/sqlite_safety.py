@@ -208,6 +208,7 @@ class SafetyTables:
         down to it, and stores ``retired``. All or nothing: on any error the transaction is rolled
         back and the error raised. False (nothing written) if ``app`` does not exist.
         """
+
         def rotate(db: Db) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:

@@ -154,6 +154,7 @@ class ServiceTables:
         by key, ``counters`` are added, ``updated`` only moves forward. All or nothing: an error
         rolls back and is raised. Returns the profile as written.
         """
+
         def merge(db: Db) -> Profile:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -234,6 +235,7 @@ class KnowledgeTables:
 
         Both reads are one worker-thread job, so no write of this store lands between them.
         """
+
         def read(db: Db) -> tuple[int, list[KnowledgeEntry]]:
             row = db.execute("SELECT version FROM knowledge_versions WHERE app = ?", (app,)).fetchone()
             rows = db.execute(
