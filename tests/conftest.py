@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.leftovers import descendants, stop_all
+from tests.leftovers import become_subreaper, descendants, reap, stop_all
 from tests.servers import RedisServer, mongo_server, redis_server
 
 # The machines are shared and noisy: generation speed and per-example time are
@@ -46,6 +46,11 @@ def mongo_db() -> str:
     return f"parley_test_{uuid.uuid4().hex[:12]}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Orphans of the run (a wrapper that forked and died) stay ours, so the end check sees them."""
+    become_subreaper()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a process it started is still alive once every fixture is torn down.
@@ -54,6 +59,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     server) down in its own ``pytest_sessionfinish``; this runs after it. The leftovers are
     stopped too, so a failed run leaves nothing behind either.
     """
+    reap()
     leftovers = descendants()
     if not leftovers:
         return

@@ -9,6 +9,7 @@ too), so a process counts whatever started it (a fixture, a helper module, a
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import time
@@ -17,7 +18,31 @@ from pathlib import Path
 
 from loadtests.procs import live_descendants
 
-__all__ = ["Leftover", "descendants", "stop_all"]
+__all__ = ["Leftover", "become_subreaper", "descendants", "reap", "stop_all"]
+
+#: prctl(2) option: orphaned descendants are re-parented to this process, not to init.
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process the subreaper of everything it starts (Linux); False if not possible.
+
+    Without it, a process whose parent died (a wrapper such as ``faketime`` that forks, a
+    shell that backgrounds a server) is re-parented to init and no longer looks like ours,
+    which is how two chaos nodes outlived the test run unnoticed.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap() -> None:
+    """Collect the exit status of children nobody waits for (orphans re-parented to us)."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
 
 
 @dataclass(frozen=True)

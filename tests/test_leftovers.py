@@ -26,7 +26,9 @@ def test_descendants_names_a_running_child_and_stop_all_stops_it() -> None:
 
 
 def test_a_run_that_leaves_a_process_behind_fails_naming_it(tmp_path: Path) -> None:
-    (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_sessionfinish  # noqa: F401\n")
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import pytest_configure, pytest_sessionfinish  # noqa: F401\n"
+    )
     (tmp_path / "test_leaky.py").write_text(
         textwrap.dedent(
             """
@@ -63,7 +65,9 @@ def test_a_run_that_leaves_a_process_behind_fails_naming_it(tmp_path: Path) -> N
 
 
 def test_a_clean_run_passes(tmp_path: Path) -> None:
-    (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_sessionfinish  # noqa: F401\n")
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import pytest_configure, pytest_sessionfinish  # noqa: F401\n"
+    )
     (tmp_path / "test_clean.py").write_text(
         "import subprocess\n\ndef test_clean() -> None:\n    subprocess.run(['true'], check=True)\n"
     )
@@ -73,3 +77,22 @@ def test_a_clean_run_passes(tmp_path: Path) -> None:
         timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_an_orphan_whose_parent_exited_is_still_caught(tmp_path: Path) -> None:
+    """A wrapper that forks the server and dies (as ``faketime`` did): the orphan is still named."""
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import pytest_configure, pytest_sessionfinish  # noqa: F401\n"
+    )
+    (tmp_path / "test_orphan.py").write_text(
+        "import subprocess\n\ndef test_orphans() -> None:\n"
+        "    subprocess.run(['sh', '-c', 'sleep 303 & exit 0'], check=True)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "sleep 303" in run.stdout, run.stdout
+    assert subprocess.run(["pgrep", "-f", "sleep 303"], capture_output=True, text=True).stdout == ""

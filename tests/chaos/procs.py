@@ -7,8 +7,8 @@ Everything runs on loopback on free ports. Nodes are separate OS processes so
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +22,16 @@ from tests.servers import free_port
 __all__ = ["GatewayProcess", "MongoProcess", "rss_kib", "tcp_peer_ports"]
 
 _BIN = Path(sys.executable).parent
+
+
+def libfaketime() -> str:
+    """Path of Debian's ``libfaketime.so.1`` (package ``faketime``)."""
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")) + sorted(
+        glob.glob("/usr/lib/faketime/libfaketime.so.1")
+    )
+    if not found:
+        raise RuntimeError("libfaketime not found: apt-get install faketime")
+    return found[0]
 
 
 class GatewayProcess:
@@ -77,10 +87,17 @@ class GatewayProcess:
             "--log-level",
             "warning",
         ]
-        if self.faketime:
-            # exec()s the command: the pid stays the node's own.
-            cmd = [shutil.which("faketime") or "faketime", "-f", self.faketime, *cmd]
         return cmd
+
+    def faketime_env(self) -> dict[str, str]:
+        """libfaketime preloaded into the node itself (see :func:`libfaketime`).
+
+        Not the ``faketime`` wrapper: it forks and waits, so stopping or ``kill -9``-ing the
+        wrapper left the node running, orphaned (the leftover ``node1``/``node2`` of issue 9).
+        """
+        if not self.faketime:
+            return {}
+        return {"LD_PRELOAD": libfaketime(), "FAKETIME": self.faketime}
 
     def start(self, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
@@ -88,6 +105,7 @@ class GatewayProcess:
         for key in [k for k in env if k.startswith("PARLEY_")]:
             del env[key]
         env.update(self.env)
+        env.update(self.faketime_env())
 
         def spawn(port: int) -> subprocess.Popen[bytes]:
             self.port = port
