@@ -67,6 +67,13 @@ class ErrorCode(str, enum.Enum):
     BODY_TOO_LARGE = "body_too_large"
     #: The text contains a word of one of the app's ``refuse`` word lists.
     CONTENT_REFUSED = "content_refused"
+    #: A segment rule was refused (unknown attribute, wrong operator or value for its type, bad window,
+    #: nesting too deep); the problem's ``path`` points at the clause.
+    SEGMENT_INVALID = "segment_invalid"
+    #: Saving the segment would make nested segments refer to themselves in a cycle.
+    SEGMENT_CYCLE = "segment_cycle"
+    #: No saved segment with that id in the app.
+    SEGMENT_NOT_FOUND = "segment_not_found"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -93,6 +100,9 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.MUTED: Action.FATAL,
     ErrorCode.BODY_TOO_LARGE: Action.FATAL,
     ErrorCode.CONTENT_REFUSED: Action.FATAL,
+    ErrorCode.SEGMENT_INVALID: Action.FATAL,
+    ErrorCode.SEGMENT_CYCLE: Action.FATAL,
+    ErrorCode.SEGMENT_NOT_FOUND: Action.FATAL,
 }
 
 

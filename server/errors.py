@@ -85,6 +85,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOKEN_REVOKED: 401,
     ErrorCode.MUTED: 403,
     ErrorCode.CONTENT_REFUSED: 422,
+    ErrorCode.SEGMENT_INVALID: 422,
+    ErrorCode.SEGMENT_CYCLE: 409,
+    ErrorCode.SEGMENT_NOT_FOUND: 404,
 }
 
 

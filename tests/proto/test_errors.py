@@ -32,6 +32,9 @@ EXPECTED_ACTIONS = {
     "muted": "fatal",
     "body_too_large": "fatal",
     "content_refused": "fatal",
+    "segment_invalid": "fatal",
+    "segment_cycle": "fatal",
+    "segment_not_found": "fatal",
 }
 
 EXPECTED_CLOSE = {
