@@ -3,7 +3,7 @@
 ``Store`` — durable state: the union of small role ports, each with its guarantees
 (:mod:`parley.server.store_ports`: directory, conversations, message log, tickets,
 profiles, knowledge; :mod:`parley.server.safety_port`: the abuse controls;
-:mod:`parley.server.invites_port`: invitations).
+:mod:`parley.server.invites_port`: invitations; :mod:`parley.server.events_port`: the event log).
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
 
 ``Broker`` — fan-out of pre-encoded frames between gateway nodes, plus a small
@@ -21,6 +21,7 @@ from typing import Protocol
 
 # The failures adapters raise; defined in the server's exception tree (server/errors.py).
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
+from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore
 from parley.server.safety_port import SafetyStore
 from parley.server.store_ports import (
@@ -54,6 +55,7 @@ class Store(
     Knowledge,
     SafetyStore,
     InvitationStore,
+    EventLog,
     Protocol,
 ):
     """Durable state: the union of the store's role ports (what an adapter implements).

@@ -15,6 +15,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_service`` — tickets, profiles, users by role, knowledge
 * ``mongo_safety`` — the abuse controls (``SafetyStore``)
 * ``mongo_invites`` — group invitations (``InvitationStore``)
+* ``mongo_events`` — the audience event log (``EventLog``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -27,6 +28,7 @@ from parley.server.store.mongo_conversations import MongoConversations
 from parley.server.store.mongo_directory import MongoDirectory
 from parley.server.store.mongo_docs import INDEXES
 from parley.server.store.mongo_errors import guarded
+from parley.server.store.mongo_events import EVENTS_INDEXES, EventCollections
 from parley.server.store.mongo_invites import INVITES_INDEXES, InvitationCollections
 from parley.server.store.mongo_log import MongoMessages
 from parley.server.store.mongo_members import MEMBER_QUERY_INDEXES, MemberQueries
@@ -126,6 +128,16 @@ class MongoStore:
     count_invitations = Via("_invites", InvitationCollections.count_invitations)
     delete_invitations_between = Via("_invites", InvitationCollections.delete_invitations_between)
     purge_invitations = Via("_invites", InvitationCollections.purge_invitations)
+    # events
+    append_events = Via("_events", EventCollections.append_events)
+    get_event = Via("_events", EventCollections.get_event)
+    events_of = Via("_events", EventCollections.events_of)
+    events_named = Via("_events", EventCollections.events_named)
+    count_events = Via("_events", EventCollections.count_events)
+    event_totals = Via("_events", EventCollections.event_totals)
+    reassign_events = Via("_events", EventCollections.reassign_events)
+    purge_events = Via("_events", EventCollections.purge_events)
+    delete_events_of = Via("_events", EventCollections.delete_events_of)
 
     def __init__(
         self,
@@ -152,11 +164,12 @@ class MongoStore:
         self._knowledge = KnowledgeCollections(conn)
         self._safety = SafetyCollections(conn)
         self._invites = InvitationCollections(conn)
+        self._events = EventCollections(conn)
 
     async def open(self) -> None:
         """Connect and create every role's indexes (idempotent)."""
         await self.conn.open(
-            (INDEXES, SERVICE_INDEXES, SAFETY_INDEXES, INVITES_INDEXES, MEMBER_QUERY_INDEXES)
+            (INDEXES, SERVICE_INDEXES, SAFETY_INDEXES, INVITES_INDEXES, MEMBER_QUERY_INDEXES, EVENTS_INDEXES)
         )
 
     async def close(self) -> None:

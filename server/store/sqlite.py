@@ -11,6 +11,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_service`` — tickets, profiles, users by role, knowledge
 * ``sqlite_safety`` — the abuse controls (``SafetyStore``)
 * ``sqlite_invites`` — group invitations (``InvitationStore``)
+* ``sqlite_events`` — the audience event log (``EventLog``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
+from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables
 from parley.server.store.sqlite_invites import INVITES_SCHEMA, InvitationTables
 from parley.server.store.sqlite_members import MEMBER_QUERY_SCHEMA, MemberQueries
 from parley.server.store.sqlite_messages import SQLiteMessageLog
@@ -42,6 +44,7 @@ def _init(db: Db) -> None:
     db.executescript(SAFETY_SCHEMA)
     db.executescript(INVITES_SCHEMA)
     db.executescript(MEMBER_QUERY_SCHEMA)
+    db.executescript(EVENTS_SCHEMA)
     migrate(db)
 
 
@@ -133,6 +136,16 @@ class SQLiteStore:
     count_invitations = Via("_invites", InvitationTables.count_invitations)
     delete_invitations_between = Via("_invites", InvitationTables.delete_invitations_between)
     purge_invitations = Via("_invites", InvitationTables.purge_invitations)
+    # events
+    append_events = Via("_events", EventTables.append_events)
+    get_event = Via("_events", EventTables.get_event)
+    events_of = Via("_events", EventTables.events_of)
+    events_named = Via("_events", EventTables.events_named)
+    count_events = Via("_events", EventTables.count_events)
+    event_totals = Via("_events", EventTables.event_totals)
+    reassign_events = Via("_events", EventTables.reassign_events)
+    purge_events = Via("_events", EventTables.purge_events)
+    delete_events_of = Via("_events", EventTables.delete_events_of)
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
@@ -145,6 +158,7 @@ class SQLiteStore:
         self._knowledge = KnowledgeTables(worker)
         self._safety = SafetyTables(worker)
         self._invites = InvitationTables(worker)
+        self._events = EventTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""

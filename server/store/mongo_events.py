@@ -1,0 +1,209 @@
+"""Event log collection of the Mongo store (``aud_events``).
+
+A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
+Implements :class:`~parley.server.events_port.EventLog`. Documents are
+``{_id: "<app>/<eid>", app, pid, name, ts, props, received, expire_at}``: the ``_id``
+carries the idempotency key (a duplicate insert fails on it alone, no extra unique index),
+and ``expire_at`` (a BSON date, absent for "keep") is what the TTL index expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from parley.server.events_models import MAX_EVENT_BATCH, Event, EventTotals
+from parley.server.events_port import MAX_TS
+from parley.server.store.mongo_conn import MongoConnection
+from parley.server.store.mongo_errors import guarded
+
+__all__ = ["EVENTS", "EVENTS_INDEXES", "EventCollections"]
+
+EVENTS = "aud_events"
+_DUPLICATE_KEY = 11000
+
+EVENTS_INDEXES: dict[str, list[IndexModel]] = {
+    EVENTS: [
+        IndexModel([("app", ASCENDING), ("name", ASCENDING), ("ts", ASCENDING)], name="app_name_ts"),
+        IndexModel([("app", ASCENDING), ("pid", ASCENDING), ("ts", ASCENDING)], name="app_pid_ts"),
+        # TTL: the server deletes a document once expire_at has passed (documents without it stay).
+        IndexModel([("expire_at", ASCENDING)], name="expire_at_ttl", expireAfterSeconds=0),
+    ],
+}
+
+
+def _doc(e: Event, keep_ms: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "_id": f"{e.app}/{e.eid}",
+        "app": e.app,
+        "pid": e.pid,
+        "name": e.name,
+        "ts": e.ts,
+        "props": e.props,
+        "received": e.received,
+    }
+    if keep_ms > 0:
+        doc["expire_at"] = datetime.fromtimestamp((e.ts + keep_ms) / 1000, UTC)
+    return doc
+
+
+def _event(d: Mapping[str, Any]) -> Event:
+    app: str = d["app"]
+    return Event(
+        app, d["_id"][len(app) + 1 :], d["pid"], d["name"], int(d["ts"]), dict(d["props"]), int(d["received"])
+    )
+
+
+def _window(app: str, since: int, until: int, after: tuple[int, str] | None) -> dict[str, Any]:
+    """The ``ts`` window and the ``(ts, _id) > after`` cursor as a filter."""
+    query: dict[str, Any] = {"ts": {"$gte": since, "$lt": until}}
+    if after is not None:
+        query["$or"] = [{"ts": {"$gt": after[0]}}, {"ts": after[0], "_id": {"$gt": f"{app}/{after[1]}"}}]
+    return query
+
+
+class EventCollections:
+    """The MongoDB adapter's :class:`~parley.server.events_port.EventLog` role (see the module).
+
+    Every method is ``guarded`` (unreachable server or timeout → ``StoreUnavailable``).
+    """
+
+    def __init__(self, conn: MongoConnection) -> None:
+        self._conn = conn
+
+    @property
+    def _db(self) -> AsyncDatabase[dict[str, Any]]:
+        return self._conn.db
+
+    @guarded
+    async def append_events(
+        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None
+    ) -> list[bool]:
+        """One unordered ``insert_many``; the ``_id`` refuses a duplicate (reported ``False``),
+        any other write error is raised (the events before it may be stored: retry, it is
+        idempotent)."""
+        if len(events) > MAX_EVENT_BATCH:
+            raise ValueError(f"at most {MAX_EVENT_BATCH} events per call, got {len(events)}")
+        if not events:
+            return []
+        keep = retention_ms or {}
+        stored = [True] * len(events)
+        docs: list[dict[str, Any]] = []
+        index: list[int] = []  # position in `events` of each doc sent
+        seen: set[tuple[str, str]] = set()
+        for i, e in enumerate(events):
+            if (e.app, e.eid) in seen:  # the first of the batch wins, as in SQLite
+                stored[i] = False
+                continue
+            seen.add((e.app, e.eid))
+            docs.append(_doc(e, keep.get(e.app, 0)))
+            index.append(i)
+        try:
+            await self._db[EVENTS].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details["writeErrors"]
+            if any(err.get("code") != _DUPLICATE_KEY for err in errors):
+                raise
+            for err in errors:
+                stored[index[err["index"]]] = False
+        return stored
+
+    @guarded
+    async def get_event(self, app: str, eid: str) -> Event | None:
+        """The event ``(app, eid)`` by ``_id``; None if there is none."""
+        d = await self._db[EVENTS].find_one({"_id": f"{app}/{eid}"})
+        return _event(d) if d else None
+
+    @guarded
+    async def events_of(
+        self,
+        app: str,
+        pid: str,
+        *,
+        names: Collection[str] = (),
+        since: int = 0,
+        until: int = MAX_TS,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """A page of ``pid``'s events by ``(ts, _id)`` on the ``app_pid_ts`` index."""
+        query = {"app": app, "pid": pid, **_window(app, since, until, after)}
+        if names:
+            query["name"] = {"$in": sorted(set(names))}
+        cursor = self._db[EVENTS].find(query).sort([("ts", 1), ("_id", 1)]).limit(limit)
+        return [_event(d) for d in await cursor.to_list()]
+
+    @guarded
+    async def events_named(
+        self,
+        app: str,
+        name: str,
+        *,
+        since: int = 0,
+        until: int = MAX_TS,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """A page of the events ``name`` by ``(ts, _id)`` on the ``app_name_ts`` index."""
+        query = {"app": app, "name": name, **_window(app, since, until, after)}
+        cursor = self._db[EVENTS].find(query).sort([("ts", 1), ("_id", 1)]).limit(limit)
+        return [_event(d) for d in await cursor.to_list()]
+
+    @guarded
+    async def count_events(
+        self, app: str, pid: str, name: str, *, since: int = 0, until: int = MAX_TS
+    ) -> int:
+        """``count_documents`` on the ``app_pid_ts`` index."""
+        query = {"app": app, "pid": pid, "name": name, "ts": {"$gte": since, "$lt": until}}
+        return await self._db[EVENTS].count_documents(query)
+
+    @guarded
+    async def event_totals(
+        self, app: str, name: str, prop: str, *, since: int = 0, after_pid: str = "", limit: int = 1000
+    ) -> list[EventTotals]:
+        """One aggregation grouped by pid (``$sum`` ignores missing and non-numeric values)."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"app": app, "name": name, "ts": {"$gte": since}, "pid": {"$gt": after_pid}}},
+            {
+                "$group": {
+                    "_id": "$pid",
+                    "n": {"$sum": 1},
+                    "total": {"$sum": f"$props.{prop}"},
+                    "last": {"$max": "$ts"},
+                }
+            },
+            {"$sort": {"_id": 1}},
+            {"$limit": limit},
+        ]
+        cursor = await self._db[EVENTS].aggregate(pipeline)
+        return [
+            EventTotals(d["_id"], int(d["n"]), float(d["total"] or 0), int(d["last"])) async for d in cursor
+        ]
+
+    @guarded
+    async def reassign_events(self, app: str, from_pid: str, to_pid: str) -> int:
+        """One ``update_many`` of the pid (each document atomically)."""
+        result = await self._db[EVENTS].update_many({"app": app, "pid": from_pid}, {"$set": {"pid": to_pid}})
+        return result.modified_count
+
+    @guarded
+    async def purge_events(self, app: str, before: int, *, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` of the app's events with ``ts < before`` (ids first, then one
+        ``delete_many``: MongoDB's deletes take no limit)."""
+        cursor = self._db[EVENTS].find({"app": app, "ts": {"$lt": before}}, {"_id": 1}).limit(limit)
+        ids = [d["_id"] for d in await cursor.to_list()]
+        if not ids:
+            return 0
+        result = await self._db[EVENTS].delete_many({"_id": {"$in": ids}})
+        return result.deleted_count
+
+    @guarded
+    async def delete_events_of(self, app: str, pid: str) -> int:
+        """Delete every event of ``pid``."""
+        result = await self._db[EVENTS].delete_many({"app": app, "pid": pid})
+        return result.deleted_count

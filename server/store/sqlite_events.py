@@ -1,0 +1,183 @@
+"""Event log table of the SQLite store (``aud_events``).
+
+A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`. Implements
+:class:`~parley.server.events_port.EventLog`. Idempotency rests on the primary key
+``(app, eid)`` and ``INSERT OR IGNORE``; a batch is one ``BEGIN IMMEDIATE`` transaction.
+``props`` is stored as JSON text so that segments can read it with SQLite's JSON functions
+(``json_extract(props, '$.category')``). SQLite has no TTL: retention is the service's
+sweep calling :meth:`EventTables.purge_events`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from parley.server.events_models import MAX_EVENT_BATCH, Event, EventTotals
+from parley.server.events_port import MAX_TS
+from parley.server.store.sqlite_worker import SQLiteWorker, immediate
+
+__all__ = ["EVENTS_SCHEMA", "EventTables"]
+
+Db = sqlite3.Connection
+
+EVENTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS aud_events (
+    app TEXT NOT NULL, eid TEXT NOT NULL, pid TEXT NOT NULL, name TEXT NOT NULL,
+    ts INTEGER NOT NULL, props TEXT NOT NULL, received INTEGER NOT NULL,
+    PRIMARY KEY (app, eid)
+);
+CREATE INDEX IF NOT EXISTS aud_events_name ON aud_events (app, name, ts);
+CREATE INDEX IF NOT EXISTS aud_events_pid ON aud_events (app, pid, ts);
+"""
+
+_COLS = "app, eid, pid, name, ts, props, received"
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
+
+
+def _event(r: tuple[Any, ...]) -> Event:
+    return Event(r[0], r[1], r[2], r[3], int(r[4]), _decode(r[5]), int(r[6]))
+
+
+def _window(since: int, until: int, after: tuple[int, str] | None) -> tuple[str, list[Any]]:
+    """The ``ts`` window and the ``(ts, eid) > after`` cursor as SQL and its parameters."""
+    sql = " AND ts >= ? AND ts < ?"
+    args: list[Any] = [since, until]
+    if after is not None:
+        sql += " AND (ts, eid) > (?, ?)"
+        args += [after[0], after[1]]
+    return sql, args
+
+
+class EventTables:
+    """The SQLite adapter's :class:`~parley.server.events_port.EventLog` role (see the module)."""
+
+    def __init__(self, worker: SQLiteWorker) -> None:
+        self._run = worker.run
+
+    async def append_events(
+        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None
+    ) -> list[bool]:
+        """Insert each event unless ``(app, eid)`` exists, in one transaction (all or nothing);
+        per event whether this call stored it. ``retention_ms`` is not stored: the sweep
+        (``purge_events``) applies the app's retention as it is when it runs."""
+        if len(events) > MAX_EVENT_BATCH:
+            raise ValueError(f"at most {MAX_EVENT_BATCH} events per call, got {len(events)}")
+        if not events:
+            return []
+        sql = f"INSERT OR IGNORE INTO aud_events ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        rows = [(e.app, e.eid, e.pid, e.name, e.ts, _encode(e.props).decode(), e.received) for e in events]
+
+        def write(db: Db) -> list[bool]:
+            with immediate(db):
+                # rowcount per row tells a duplicate (0) from a new event (1), also within the batch
+                return [db.execute(sql, row).rowcount == 1 for row in rows]
+
+        stored: list[bool] = await self._run(write)
+        return stored
+
+    async def get_event(self, app: str, eid: str) -> Event | None:
+        """The event ``(app, eid)``; None if there is none."""
+        sql = f"SELECT {_COLS} FROM aud_events WHERE app = ? AND eid = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, eid)).fetchone())
+        return _event(row) if row else None
+
+    async def events_of(
+        self,
+        app: str,
+        pid: str,
+        *,
+        names: Collection[str] = (),
+        since: int = 0,
+        until: int = MAX_TS,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """A page of ``pid``'s events by ``(ts, eid)`` on the ``(app, pid, ts)`` index."""
+        window, args = _window(since, until, after)
+        sql = f"SELECT {_COLS} FROM aud_events WHERE app = ? AND pid = ?{window}"
+        wanted = sorted(set(names))
+        if wanted:
+            sql += f" AND name IN ({', '.join('?' * len(wanted))})"
+        sql += " ORDER BY ts, eid LIMIT ?"
+        params = (app, pid, *args, *wanted, limit)
+        rows = await self._run(lambda db: db.execute(sql, params).fetchall())
+        return [_event(r) for r in rows]
+
+    async def events_named(
+        self,
+        app: str,
+        name: str,
+        *,
+        since: int = 0,
+        until: int = MAX_TS,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """A page of the events ``name`` by ``(ts, eid)`` on the ``(app, name, ts)`` index."""
+        window, args = _window(since, until, after)
+        sql = f"SELECT {_COLS} FROM aud_events WHERE app = ? AND name = ?{window} ORDER BY ts, eid LIMIT ?"
+        params = (app, name, *args, limit)
+        rows = await self._run(lambda db: db.execute(sql, params).fetchall())
+        return [_event(r) for r in rows]
+
+    async def count_events(
+        self, app: str, pid: str, name: str, *, since: int = 0, until: int = MAX_TS
+    ) -> int:
+        """``COUNT(*)`` on the ``(app, pid, ts)`` index."""
+        sql = "SELECT COUNT(*) FROM aud_events WHERE app = ? AND pid = ? AND name = ? AND ts >= ? AND ts < ?"
+        row = await self._run(lambda db: db.execute(sql, (app, pid, name, since, until)).fetchone())
+        return int(row[0])
+
+    async def event_totals(
+        self, app: str, name: str, prop: str, *, since: int = 0, after_pid: str = "", limit: int = 1000
+    ) -> list[EventTotals]:
+        """One ``GROUP BY pid`` over the ``(app, name, ts)`` index; a non-numeric ``prop`` adds 0."""
+        path = "$." + prop
+        sql = (
+            "SELECT pid, COUNT(*), SUM(CASE WHEN json_type(props, ?) IN ('integer', 'real') "
+            "THEN json_extract(props, ?) ELSE 0 END), MAX(ts) FROM aud_events "
+            "WHERE app = ? AND name = ? AND ts >= ? AND pid > ? GROUP BY pid ORDER BY pid LIMIT ?"
+        )
+        params = (path, path, app, name, since, after_pid, limit)
+        rows = await self._run(lambda db: db.execute(sql, params).fetchall())
+        return [EventTotals(r[0], int(r[1]), float(r[2] or 0), int(r[3])) for r in rows]
+
+    async def reassign_events(self, app: str, from_pid: str, to_pid: str) -> int:
+        """One ``UPDATE`` of the pid (atomic)."""
+        sql = "UPDATE aud_events SET pid = ? WHERE app = ? AND pid = ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (to_pid, app, from_pid)).rowcount)
+        return changed
+
+    async def purge_events(self, app: str, before: int, *, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` of the app's oldest events with ``ts < before``."""
+        next_name = "SELECT name FROM aud_events WHERE app = ? AND name > ? ORDER BY name LIMIT 1"
+        delete = (
+            "DELETE FROM aud_events WHERE rowid IN (SELECT rowid FROM aud_events "
+            "WHERE app = ? AND name = ? AND ts < ? LIMIT ?)"
+        )
+
+        def purge(db: Db) -> int:
+            # A skip-scan by hand over the (app, name, ts) index: one seek per event name, so the
+            # sweep reads only what it deletes (there is no (app, ts) index to keep up on writes).
+            done, name = 0, ""
+            while done < limit:
+                row = db.execute(next_name, (app, name)).fetchone()
+                if row is None:
+                    break
+                name = row[0]
+                done += db.execute(delete, (app, name, before, limit - done)).rowcount
+            return done
+
+        changed: int = await self._run(purge)
+        return changed
+
+    async def delete_events_of(self, app: str, pid: str) -> int:
+        """Delete every event of ``pid``."""
+        sql = "DELETE FROM aud_events WHERE app = ? AND pid = ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (app, pid)).rowcount)
+        return changed

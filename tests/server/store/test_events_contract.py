@@ -1,0 +1,159 @@
+"""Contract of the event log port, on both adapters (see ``server/events_port.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from parley.server.events_models import MAX_EVENT_BATCH, Event, EventTotals
+from parley.server.ports import Store
+from tests.server.store.conftest import MakeStore
+
+APP = "acme"
+
+
+def ev(
+    eid: str, pid: str = "p_1", name: str = "viewed", ts: int = 1000, app: str = APP, **props: object
+) -> Event:
+    return Event(app, eid, pid, name, ts, dict(props), received=ts + 5)
+
+
+async def test_an_event_round_trips_and_is_per_app(store: Store) -> None:
+    e = ev("e1", category="shoes", price=12.5, n=3, ok=True)
+    assert await store.append_events([e, ev("e1", app="other", pid="p_x")]) == [True, True]
+    assert await store.get_event(APP, "e1") == e
+    assert (await store.get_event("other", "e1")) == ev("e1", app="other", pid="p_x")
+    assert await store.get_event(APP, "nope") is None
+    assert [x.eid for x in await store.events_of(APP, "p_1")] == ["e1"]
+    assert await store.events_of("other", "p_1") == [], "another app's profile of the same pid sees nothing"
+
+
+async def test_append_is_idempotent_by_event_id_within_and_across_batches(store: Store) -> None:
+    first = ev("e1", ts=1000, v=1)
+    assert await store.append_events([first, ev("e2"), ev("e1", ts=2000, v=2)]) == [True, True, False]
+    assert await store.append_events([ev("e1", ts=3000, v=3), ev("e3")]) == [False, True]
+    assert await store.get_event(APP, "e1") == first, "the first event stored under an id stays"
+    assert len(await store.events_of(APP, "p_1")) == 3
+
+
+async def test_concurrent_appends_of_one_id_on_two_instances_store_it_once(make_store: MakeStore) -> None:
+    one, two = await make_store(), await make_store()
+    calls = [s.append_events([ev(f"e{n:02}", v=i)]) for n in range(15) for i, s in enumerate((one, two, one))]
+    results = await asyncio.gather(*calls)
+    assert sum(r == [True] for r in results) == 15, "each id stored exactly once"
+    assert len(await two.events_of(APP, "p_1", limit=100)) == 15
+
+
+async def test_a_batch_over_the_bound_stores_nothing(store: Store) -> None:
+    batch = [ev(f"e{n}") for n in range(MAX_EVENT_BATCH + 1)]
+    with pytest.raises(ValueError, match="at most"):
+        await store.append_events(batch)
+    assert await store.events_of(APP, "p_1") == []
+    assert await store.append_events([]) == []
+
+
+async def test_reads_by_profile_are_ordered_and_paged_by_ts_then_id(store: Store) -> None:
+    # same ts for several events: the page boundary must still never repeat or skip
+    events = [ev(f"e{n:02}", ts=1000 + (n // 3) * 10) for n in range(10)]
+    await store.append_events(list(reversed(events)))
+    await store.append_events([ev("x1", pid="p_2"), ev("x2", name="bought")])
+    seen: list[str] = []
+    after: tuple[int, str] | None = None
+    while True:
+        page = await store.events_of(APP, "p_1", names=["viewed"], after=after, limit=4)
+        if not page:
+            break
+        seen += [e.eid for e in page]
+        after = (page[-1].ts, page[-1].eid)
+    assert seen == [f"e{n:02}" for n in range(10)]
+    assert [e.eid for e in await store.events_of(APP, "p_1", since=1010, until=1030)] == [
+        "e03", "e04", "e05", "e06", "e07", "e08",
+    ]  # fmt: skip
+    both = await store.events_of(APP, "p_1", names=["viewed", "bought"], since=1000, until=1001)
+    assert [e.eid for e in both] == ["e00", "e01", "e02", "x2"]
+
+
+async def test_reads_by_name_and_window_cross_profiles_not_apps(store: Store) -> None:
+    await store.append_events(
+        [ev("a", pid="p_1", ts=100), ev("b", pid="p_2", ts=200), ev("c", pid="p_3", ts=300),
+         ev("d", pid="p_1", ts=200, name="bought"), ev("a2", pid="p_9", ts=200, app="other")]
+    )  # fmt: skip
+    assert [e.eid for e in await store.events_named(APP, "viewed", since=150)] == ["b", "c"]
+    assert [e.eid for e in await store.events_named(APP, "viewed", until=300, after=(100, "a"))] == ["b"]
+    assert await store.count_events(APP, "p_1", "viewed") == 1
+    assert await store.count_events(APP, "p_1", "viewed", since=101) == 0
+    assert await store.count_events(APP, "p_1", "bought", since=200, until=201) == 1
+
+
+async def test_totals_per_profile_are_computed_in_the_store_and_paged_by_pid(store: Store) -> None:
+    await store.append_events(
+        [ev("1", pid="p_a", name="purchase", ts=100, amount=10), ev("2", pid="p_a", name="purchase", ts=300, amount=2.5),
+         ev("3", pid="p_b", name="purchase", ts=200, amount="n/a"), ev("4", pid="p_c", name="purchase", ts=50, amount=7),
+         ev("5", pid="p_a", name="viewed", ts=400, amount=99), ev("6", pid="p_a", name="purchase", ts=1, app="other", amount=1)]
+    )  # fmt: skip
+    totals = await store.event_totals(APP, "purchase", "amount", since=60)
+    assert totals == [EventTotals("p_a", 2, 12.5, 300), EventTotals("p_b", 1, 0.0, 200)]
+    page = await store.event_totals(APP, "purchase", "amount", after_pid="p_a", limit=1)
+    assert page == [EventTotals("p_b", 1, 0.0, 200)]
+
+
+async def test_reassign_moves_every_event_of_a_merged_profile_and_is_idempotent(store: Store) -> None:
+    await store.append_events([ev("1", pid="p_old"), ev("2", pid="p_old"), ev("3", pid="p_new")])
+    await store.append_events([ev("1", pid="p_old", app="other")])
+    assert await store.reassign_events(APP, "p_old", "p_new") == 2
+    assert await store.reassign_events(APP, "p_old", "p_new") == 0
+    assert await store.events_of(APP, "p_old") == []
+    assert [e.eid for e in await store.events_of(APP, "p_new")] == ["1", "2", "3"]
+    assert len(await store.events_of("other", "p_old")) == 1, "another app's events do not move"
+
+
+async def test_purge_deletes_older_events_of_the_app_in_bounded_steps(store: Store) -> None:
+    await store.append_events(
+        [ev(f"o{n}", ts=n, name=("a", "b")[n % 2]) for n in range(7)] + [ev("new", ts=500)]
+    )
+    await store.append_events([ev("o1", ts=1, app="other")])
+    assert await store.purge_events(APP, 100, limit=4) == 4
+    assert await store.purge_events(APP, 100, limit=4) == 3
+    assert await store.purge_events(APP, 100, limit=4) == 0
+    assert [e.eid for e in await store.events_of(APP, "p_1")] == ["new"]
+    assert await store.get_event("other", "o1") is not None
+    # a purged id is free again: retention ends idempotency for events older than it
+    assert await store.append_events([ev("o1", ts=600)]) == [True]
+
+
+async def test_delete_events_of_one_profile(store: Store) -> None:
+    await store.append_events([ev("1", pid="p_1"), ev("2", pid="p_2"), ev("3", pid="p_1", app="other")])
+    assert await store.delete_events_of(APP, "p_1") == 1
+    assert [e.pid for e in await store.events_named(APP, "viewed")] == ["p_2"]
+    assert await store.get_event("other", "3") is not None
+
+
+@pytest.mark.mongo
+async def test_mongo_expires_events_by_a_ttl_index_on_expire_at(mongo_url: str, mongo_db: str) -> None:
+    from datetime import UTC, datetime
+
+    from pymongo import AsyncMongoClient
+
+    from parley.server.store.mongo import MongoStore
+
+    store = MongoStore(mongo_url, mongo_db)
+    await store.open()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url)
+    try:
+        day = 86_400_000
+        await store.append_events([ev("e1", ts=1000), ev("e2", ts=1000, app="keep")], {APP: 7 * day})
+        raw = client[mongo_db]["aud_events"]
+        doc = await raw.find_one({"_id": f"{APP}/e1"})
+        assert doc is not None
+        expire_at = doc["expire_at"]
+        assert isinstance(expire_at, datetime)
+        assert expire_at.replace(tzinfo=UTC).timestamp() * 1000 == 1000 + 7 * day, "ts + the app's retention"
+        kept = await raw.find_one({"_id": "keep/e2"})
+        assert kept is not None and "expire_at" not in kept, "no retention: never expires"
+        ttl = [i for i in (await raw.index_information()).values() if i.get("expireAfterSeconds") == 0]
+        assert [i["key"] for i in ttl] == [[("expire_at", 1)]]
+    finally:
+        await client.drop_database(mongo_db)
+        await client.close()
+        await store.close()
