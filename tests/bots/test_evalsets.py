@@ -6,11 +6,12 @@ report's structure, the holdout rule and the scoring arithmetic.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from parley.bots.eval_report import sum_ratios, unseen_report
 from parley.bots.evalsets import Outcome, load_sets, retrieval_metrics
-from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder
+from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder, load_directory
 from parley.bots.knowledge.eval import Ratio
 
 
@@ -25,6 +26,19 @@ def test_sets_are_complete_and_one_is_the_holdout() -> None:
         assert any(p.parent.name == "guides" for p in s.kb.rglob("*.md"))
 
 
+def test_every_label_names_an_entry_of_its_own_knowledge_base() -> None:
+    """A typo in an ``answers`` id would silently count a right answer as wrong."""
+    for s in load_sets():
+        ids = {d.id for d in load_directory(s.kb)}
+        for row in s.messages:
+            assert set(row["answers"]) <= ids, (s.name, row["id"], set(row["answers"]) - ids)
+            assert (row["expect"] == "answer") == bool(row["answers"]), row["id"]
+        defined = {str(t["name"]) for t in json.loads(s.tags_file.read_text(encoding="utf-8"))["tags"]}
+        for row in s.tag_messages:
+            assert set(row["tags"]) <= defined, (s.name, row["id"])
+            assert (row["kind"] == "hard-negative") == (not row["tags"]), row["id"]
+
+
 def test_report_scores_each_set_and_totals_but_not_the_holdout(
     minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
 ) -> None:
@@ -34,7 +48,7 @@ def test_report_scores_each_set_and_totals_but_not_the_holdout(
     ]
     report = unseen_report(small, [minilm, use], holdout=False)
     assert "| card |" in report and "| travel |" in report
-    assert "(holdout) |" not in report and "Not scored: saas" in report
+    assert "(holdout) |" not in report and "Not scored: food" in report
     assert "| total, development sets |" in report
     for heading in (
         "baseline top-1 all",
@@ -44,7 +58,7 @@ def test_report_scores_each_set_and_totals_but_not_the_holdout(
     ):
         assert heading in report
     with_holdout = unseen_report(small[-1:], [minilm, use], holdout=True)
-    assert "| saas (holdout) |" in with_holdout
+    assert "| food (holdout) |" in with_holdout
 
 
 def _out(expect: str, kind: str, action: str, doc: str = "", answers: tuple[str, ...] = ()) -> Outcome:
