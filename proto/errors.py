@@ -74,6 +74,14 @@ class ErrorCode(str, enum.Enum):
     SEGMENT_CYCLE = "segment_cycle"
     #: No saved segment with that id in the app.
     SEGMENT_NOT_FOUND = "segment_not_found"
+    #: A marketing template is malformed (placeholders, buttons, languages).
+    TEMPLATE_INVALID = "template_invalid"
+    #: A marketing template names a variable the app does not know.
+    TEMPLATE_VARIABLE_UNKNOWN = "template_variable_unknown"
+    #: A template placeholder without a fallback has no value for this recipient.
+    TEMPLATE_VALUE_MISSING = "template_value_missing"
+    #: A send-policy setting is invalid (a cap rule of zero, quiet hours, percentages).
+    POLICY_INVALID = "policy_invalid"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -103,6 +111,10 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.SEGMENT_INVALID: Action.FATAL,
     ErrorCode.SEGMENT_CYCLE: Action.FATAL,
     ErrorCode.SEGMENT_NOT_FOUND: Action.FATAL,
+    ErrorCode.TEMPLATE_INVALID: Action.FATAL,
+    ErrorCode.TEMPLATE_VARIABLE_UNKNOWN: Action.FATAL,
+    ErrorCode.TEMPLATE_VALUE_MISSING: Action.FATAL,
+    ErrorCode.POLICY_INVALID: Action.FATAL,
 }
 
 

@@ -88,6 +88,10 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SEGMENT_INVALID: 422,
     ErrorCode.SEGMENT_CYCLE: 409,
     ErrorCode.SEGMENT_NOT_FOUND: 404,
+    ErrorCode.TEMPLATE_INVALID: 422,
+    ErrorCode.TEMPLATE_VARIABLE_UNKNOWN: 422,
+    ErrorCode.TEMPLATE_VALUE_MISSING: 422,
+    ErrorCode.POLICY_INVALID: 422,
 }
 
 

@@ -35,6 +35,10 @@ EXPECTED_ACTIONS = {
     "segment_invalid": "fatal",
     "segment_cycle": "fatal",
     "segment_not_found": "fatal",
+    "template_invalid": "fatal",
+    "template_variable_unknown": "fatal",
+    "template_value_missing": "fatal",
+    "policy_invalid": "fatal",
 }
 
 EXPECTED_CLOSE = {
