@@ -3,7 +3,8 @@
 ``Store`` — durable state: the union of small role ports, each with its guarantees
 (:mod:`parley.server.store_ports`: directory, conversations, message log, tickets,
 profiles, knowledge; :mod:`parley.server.safety_port`: the abuse controls;
-:mod:`parley.server.invites_port`: invitations; :mod:`parley.server.events_port`: the event log).
+:mod:`parley.server.invites_port`: invitations; :mod:`parley.server.events_port`: the event log;
+:mod:`parley.server.activation_port`: the send policy's delivery ledger and cap touches).
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
 
 ``Broker`` — fan-out of pre-encoded frames between gateway nodes, plus a small
@@ -20,6 +21,7 @@ from collections.abc import Callable, Collection
 from typing import Protocol
 
 # The failures adapters raise; defined in the server's exception tree (server/errors.py).
+from parley.server.activation_port import ActivationStore
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore
@@ -56,6 +58,7 @@ class Store(
     SafetyStore,
     InvitationStore,
     EventLog,
+    ActivationStore,
     Protocol,
 ):
     """Durable state: the union of the store's role ports (what an adapter implements).

@@ -16,6 +16,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_safety`` — the abuse controls (``SafetyStore``)
 * ``mongo_invites`` — group invitations (``InvitationStore``)
 * ``mongo_events`` — the audience event log (``EventLog``)
+* ``mongo_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -23,6 +24,7 @@ Each port method is a :class:`~parley.server.store.via.Via` class attribute, so 
 
 from __future__ import annotations
 
+from parley.server.store.mongo_activation import ACTIVATION_INDEXES, ActivationCollections
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_conversations import MongoConversations
 from parley.server.store.mongo_directory import MongoDirectory
@@ -138,6 +140,17 @@ class MongoStore:
     reassign_events = Via("_events", EventCollections.reassign_events)
     purge_events = Via("_events", EventCollections.purge_events)
     delete_events_of = Via("_events", EventCollections.delete_events_of)
+    # activation
+    claim_delivery = Via("_activation", ActivationCollections.claim_delivery)
+    settle_delivery = Via("_activation", ActivationCollections.settle_delivery)
+    get_delivery = Via("_activation", ActivationCollections.get_delivery)
+    list_deliveries = Via("_activation", ActivationCollections.list_deliveries)
+    count_deliveries = Via("_activation", ActivationCollections.count_deliveries)
+    reserve_touch = Via("_activation", ActivationCollections.reserve_touch)
+    release_touch = Via("_activation", ActivationCollections.release_touch)
+    count_touches = Via("_activation", ActivationCollections.count_touches)
+    get_send_policy = Via("_activation", ActivationCollections.get_send_policy)
+    put_send_policy = Via("_activation", ActivationCollections.put_send_policy)
 
     def __init__(
         self,
@@ -165,11 +178,20 @@ class MongoStore:
         self._safety = SafetyCollections(conn)
         self._invites = InvitationCollections(conn)
         self._events = EventCollections(conn)
+        self._activation = ActivationCollections(conn)
 
     async def open(self) -> None:
         """Connect and create every role's indexes (idempotent)."""
         await self.conn.open(
-            (INDEXES, SERVICE_INDEXES, SAFETY_INDEXES, INVITES_INDEXES, MEMBER_QUERY_INDEXES, EVENTS_INDEXES)
+            (
+                INDEXES,
+                SERVICE_INDEXES,
+                SAFETY_INDEXES,
+                INVITES_INDEXES,
+                MEMBER_QUERY_INDEXES,
+                EVENTS_INDEXES,
+                ACTIVATION_INDEXES,
+            )
         )
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_safety`` — the abuse controls (``SafetyStore``)
 * ``sqlite_invites`` — group invitations (``InvitationStore``)
 * ``sqlite_events`` — the audience event log (``EventLog``)
+* ``sqlite_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -19,6 +20,7 @@ Each port method is a :class:`~parley.server.store.via.Via` class attribute, so 
 
 from __future__ import annotations
 
+from parley.server.store.sqlite_activation import ACTIVATION_SCHEMA, ActivationTables
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
 from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables
@@ -45,6 +47,7 @@ def _init(db: Db) -> None:
     db.executescript(INVITES_SCHEMA)
     db.executescript(MEMBER_QUERY_SCHEMA)
     db.executescript(EVENTS_SCHEMA)
+    db.executescript(ACTIVATION_SCHEMA)
     migrate(db)
 
 
@@ -146,6 +149,17 @@ class SQLiteStore:
     reassign_events = Via("_events", EventTables.reassign_events)
     purge_events = Via("_events", EventTables.purge_events)
     delete_events_of = Via("_events", EventTables.delete_events_of)
+    # activation
+    claim_delivery = Via("_activation", ActivationTables.claim_delivery)
+    settle_delivery = Via("_activation", ActivationTables.settle_delivery)
+    get_delivery = Via("_activation", ActivationTables.get_delivery)
+    list_deliveries = Via("_activation", ActivationTables.list_deliveries)
+    count_deliveries = Via("_activation", ActivationTables.count_deliveries)
+    reserve_touch = Via("_activation", ActivationTables.reserve_touch)
+    release_touch = Via("_activation", ActivationTables.release_touch)
+    count_touches = Via("_activation", ActivationTables.count_touches)
+    get_send_policy = Via("_activation", ActivationTables.get_send_policy)
+    put_send_policy = Via("_activation", ActivationTables.put_send_policy)
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
@@ -159,6 +173,7 @@ class SQLiteStore:
         self._safety = SafetyTables(worker)
         self._invites = InvitationTables(worker)
         self._events = EventTables(worker)
+        self._activation = ActivationTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""
