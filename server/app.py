@@ -21,6 +21,8 @@ from parley.proto.errors import ErrorCode
 from parley.server.admin.guard import AdminGuard, KeyRateLimiter
 from parley.server.admin.problems import problem
 from parley.server.admin.routes import admin_routes
+from parley.server.console.api import console_api_routes
+from parley.server.console.pages import console_page_routes
 from parley.server.node import Node
 from parley.server.settings import Settings
 
@@ -164,10 +166,15 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         Route("/readyz", guarded(readyz, settings.ops_token)),
         Route("/metrics", guarded(metrics, settings.ops_token)),
         *admin_routes(settings),
+        *console_api_routes(settings),
+        *console_page_routes(),
     ]
     guard = Middleware(AdminGuard, max_body=settings.admin_max_body, max_upload=settings.admin_max_upload)
     http = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
     http.state.admin_limiter = KeyRateLimiter(settings.admin_rate, settings.admin_rate_burst)
+    # console logins: ``console_login_rate`` a minute per account and per client address
+    rate = settings.console_login_rate
+    http.state.console_limiter = KeyRateLimiter(rate / 60, rate)
     app = ParleyApp(http)
     address = ops_address(settings)
     app.ops_port = address[1] if address else None

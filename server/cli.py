@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 import click
 
 from parley.proto.vocabulary import UserRole
+from parley.server.cli_console import console_user
 from parley.server.cli_limits import limit_options
+from parley.server.cli_store import store_options
 from parley.server.errors import ServiceError
 from parley.server.logs import configure_logging
 from parley.server.ports import StoreUnavailable
@@ -23,28 +25,9 @@ from parley.server.services.apps import AppService
 from parley.server.settings import Settings
 from parley.server.store import open_store
 
+__all__ = ["main", "store_options"]
+
 T = TypeVar("T")
-
-_store_options = [
-    click.option(
-        "--sqlite-path",
-        envvar="PARLEY_SQLITE_PATH",
-        default="parley.db",
-        show_default=True,
-        help="SQLite file of the embedded store.",
-    ),
-    click.option(
-        "--mongo-url", envvar="PARLEY_MONGO_URL", default=None, help="Use MongoDB instead of SQLite."
-    ),
-    click.option("--mongo-database", envvar="PARLEY_MONGO_DATABASE", default="parley", show_default=True),
-]
-
-
-def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the store options (``--sqlite-path``, ``--mongo-url``, ``--mongo-database``) to a command."""
-    for option in reversed(_store_options):
-        f = option(f)
-    return f
 
 
 def _with_apps(
@@ -292,6 +275,8 @@ def user_create(
 
     click.echo(_with_apps(sqlite_path, mongo_url, mongo_database, work))
 
+
+main.add_command(console_user)
 
 if __name__ == "__main__":
     main()

@@ -45,6 +45,9 @@ LIMIT_OPTIONS: dict[str, str] = {
     "words_per_list_max": "Words in one sensitive-word list.",
     "invite_ttl": "Seconds a group invitation waits to be accepted before it lapses.",
     "invites_pending_max": "Unanswered group invitations one user may have.",
+    "console_session_ttl": "Seconds a web-console login lasts.",
+    "console_ws_token_ttl": "Seconds a console agent's WebSocket token lives.",
+    "console_login_rate": "Console login attempts per minute per account and per client address.",
 }
 
 

@@ -4,7 +4,8 @@
 (:mod:`parley.server.store_ports`: directory, conversations, message log, tickets,
 profiles, knowledge; :mod:`parley.server.safety_port`: the abuse controls;
 :mod:`parley.server.invites_port`: invitations; :mod:`parley.server.events_port`: the event log;
-:mod:`parley.server.activation_port`: the send policy's delivery ledger and cap touches).
+:mod:`parley.server.activation_port`: the send policy's delivery ledger and cap touches;
+:mod:`parley.server.console_port`: the web console's users and sessions).
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
 
 ``Broker`` — fan-out of pre-encoded frames between gateway nodes, plus a small
@@ -22,6 +23,7 @@ from typing import Protocol
 
 # The failures adapters raise; defined in the server's exception tree (server/errors.py).
 from parley.server.activation_port import ActivationStore
+from parley.server.console_port import ConsoleStore
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore
@@ -59,6 +61,7 @@ class Store(
     InvitationStore,
     EventLog,
     ActivationStore,
+    ConsoleStore,
     Protocol,
 ):
     """Durable state: the union of the store's role ports (what an adapter implements).

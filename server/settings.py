@@ -125,3 +125,9 @@ class Settings:
     invite_ttl: int = 7 * 86400
     #: Unanswered group invitations one user may have; more are refused (``limit_exceeded``).
     invites_pending_max: int = 100
+    #: Seconds a web-console login lasts (then the console asks to log in again).
+    console_session_ttl: int = 12 * 3600
+    #: Seconds a console agent's WebSocket token lives (the page fetches a new one to reconnect).
+    console_ws_token_ttl: int = 600
+    #: Console login attempts per minute, per account and per client address (429 past it).
+    console_login_rate: int = 10

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from parley.server.auth.tokens import TokenVerifier
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
+from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
@@ -47,6 +48,7 @@ class Services:
     words: WordFilter
     invites: InvitationService
     knowledge: KnowledgeService
+    console: ConsoleService
 
 
 def build_services(
@@ -96,6 +98,24 @@ def build_services(
         join_quota=settings.join_quota,
         window=settings.quota_window,
     )
+    moderation = ModerationService(
+        store,
+        broker,
+        tokens=tokens,
+        apps=apps,
+        safety=safety,
+        mute_max=settings.mute_max_seconds,
+        secret_overlap=min(settings.secret_overlap, settings.token_max_lifetime),
+        overlap_max=settings.token_max_lifetime,
+    )
+    console = ConsoleService(
+        store,
+        apps,
+        moderation,
+        presence,
+        session_ttl=settings.console_session_ttl,
+        ws_token_ttl=settings.console_ws_token_ttl,
+    )
     return Services(
         broker=broker,
         tokens=tokens,
@@ -109,16 +129,7 @@ def build_services(
         profiles=ProfileService(store),
         safety=safety,
         reach=reach,
-        moderation=ModerationService(
-            store,
-            broker,
-            tokens=tokens,
-            apps=apps,
-            safety=safety,
-            mute_max=settings.mute_max_seconds,
-            secret_overlap=min(settings.secret_overlap, settings.token_max_lifetime),
-            overlap_max=settings.token_max_lifetime,
-        ),
+        moderation=moderation,
         words=WordFilter(
             store,
             ttl=settings.word_cache_ttl,
@@ -134,4 +145,5 @@ def build_services(
             max_pending=settings.invites_pending_max,
         ),
         knowledge=KnowledgeService(store),
+        console=console,
     )

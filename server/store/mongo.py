@@ -17,6 +17,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_invites`` — group invitations (``InvitationStore``)
 * ``mongo_events`` — the audience event log (``EventLog``)
 * ``mongo_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
+* ``mongo_console`` — web-console users, sessions, settings (``ConsoleStore``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from parley.server.store.mongo_activation import ACTIVATION_INDEXES, ActivationCollections
 from parley.server.store.mongo_conn import MongoConnection
+from parley.server.store.mongo_console import CONSOLE_INDEXES, ConsoleCollections
 from parley.server.store.mongo_conversations import MongoConversations
 from parley.server.store.mongo_directory import MongoDirectory
 from parley.server.store.mongo_docs import INDEXES
@@ -151,6 +153,16 @@ class MongoStore:
     count_touches = Via("_activation", ActivationCollections.count_touches)
     get_send_policy = Via("_activation", ActivationCollections.get_send_policy)
     put_send_policy = Via("_activation", ActivationCollections.put_send_policy)
+    # console
+    put_console_user = Via("_console", ConsoleCollections.put_console_user)
+    get_console_user = Via("_console", ConsoleCollections.get_console_user)
+    list_console_users = Via("_console", ConsoleCollections.list_console_users)
+    add_console_session = Via("_console", ConsoleCollections.add_console_session)
+    get_console_session = Via("_console", ConsoleCollections.get_console_session)
+    delete_console_session = Via("_console", ConsoleCollections.delete_console_session)
+    delete_console_sessions = Via("_console", ConsoleCollections.delete_console_sessions)
+    get_console_setting = Via("_console", ConsoleCollections.get_console_setting)
+    put_console_setting = Via("_console", ConsoleCollections.put_console_setting)
 
     def __init__(
         self,
@@ -179,6 +191,7 @@ class MongoStore:
         self._invites = InvitationCollections(conn)
         self._events = EventCollections(conn)
         self._activation = ActivationCollections(conn)
+        self._console = ConsoleCollections(conn)
 
     async def open(self) -> None:
         """Connect and create every role's indexes (idempotent)."""
@@ -191,6 +204,7 @@ class MongoStore:
                 MEMBER_QUERY_INDEXES,
                 EVENTS_INDEXES,
                 ACTIVATION_INDEXES,
+                CONSOLE_INDEXES,
             )
         )
 

@@ -13,6 +13,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_invites`` — group invitations (``InvitationStore``)
 * ``sqlite_events`` — the audience event log (``EventLog``)
 * ``sqlite_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
+* ``sqlite_console`` — web-console users, sessions, settings (``ConsoleStore``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -21,6 +22,7 @@ Each port method is a :class:`~parley.server.store.via.Via` class attribute, so 
 from __future__ import annotations
 
 from parley.server.store.sqlite_activation import ACTIVATION_SCHEMA, ActivationTables
+from parley.server.store.sqlite_console import CONSOLE_SCHEMA, ConsoleTables
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
 from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables
@@ -48,6 +50,7 @@ def _init(db: Db) -> None:
     db.executescript(MEMBER_QUERY_SCHEMA)
     db.executescript(EVENTS_SCHEMA)
     db.executescript(ACTIVATION_SCHEMA)
+    db.executescript(CONSOLE_SCHEMA)
     migrate(db)
 
 
@@ -160,6 +163,16 @@ class SQLiteStore:
     count_touches = Via("_activation", ActivationTables.count_touches)
     get_send_policy = Via("_activation", ActivationTables.get_send_policy)
     put_send_policy = Via("_activation", ActivationTables.put_send_policy)
+    # console
+    put_console_user = Via("_console", ConsoleTables.put_console_user)
+    get_console_user = Via("_console", ConsoleTables.get_console_user)
+    list_console_users = Via("_console", ConsoleTables.list_console_users)
+    add_console_session = Via("_console", ConsoleTables.add_console_session)
+    get_console_session = Via("_console", ConsoleTables.get_console_session)
+    delete_console_session = Via("_console", ConsoleTables.delete_console_session)
+    delete_console_sessions = Via("_console", ConsoleTables.delete_console_sessions)
+    get_console_setting = Via("_console", ConsoleTables.get_console_setting)
+    put_console_setting = Via("_console", ConsoleTables.put_console_setting)
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
@@ -174,6 +187,7 @@ class SQLiteStore:
         self._invites = InvitationTables(worker)
         self._events = EventTables(worker)
         self._activation = ActivationTables(worker)
+        self._console = ConsoleTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""

@@ -20,7 +20,7 @@ import grimp
 ROOT = Path(__file__).resolve().parents[2]
 LINT = str(Path(sys.executable).parent / "lint-imports")
 #: The composition root: the only modules outside the adapters that may import them.
-COMPOSITION_ROOT = {"parley.server.node", "parley.server.cli"}
+COMPOSITION_ROOT = {"parley.server.node", "parley.server.cli", "parley.server.cli_console"}
 ADAPTERS = ("parley.server.store", "parley.server.broker")
 #: Modules that hold the running node: the gateway imports none of them.
 ROOT_MODULES = {"parley.server.node", "parley.server.app", "parley.server.serve"}

@@ -14,9 +14,14 @@ from pathlib import Path
 from parley.server.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
-EDGES = ("server/gateway", "server/admin")
+EDGES = ("server/gateway", "server/admin", "server/console")
 #: Modules whose names are store ports (the broker port is the gateway's to use: fan-out).
-STORE_PORT_MODULES = {"parley.server.ports", "parley.server.safety_port", "parley.server.store_ports"}
+STORE_PORT_MODULES = {
+    "parley.server.ports",
+    "parley.server.safety_port",
+    "parley.server.store_ports",
+    "parley.server.console_port",
+}
 BROKER_SIDE = {
     "Broker",
     "BrokerUnavailable",
@@ -24,6 +29,10 @@ BROKER_SIDE = {
     "GapHandler",
     "DownHandler",
     "StoreUnavailable",
+    # records and vocabulary the console's edge shows, not the ConsoleStore port
+    "ConsoleRole",
+    "ConsoleSession",
+    "ConsoleUser",
 }
 
 

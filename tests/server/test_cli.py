@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import jwt
@@ -83,3 +84,29 @@ def test_admin_api_limits_come_from_options_and_env(monkeypatch: pytest.MonkeyPa
 def test_serve_refuses_a_malformed_ops_listen_address() -> None:
     result = CliRunner().invoke(main, ["serve", "--ops-listen", "9100"])
     assert result.exit_code == 2 and "HOST:PORT" in result.output
+
+
+def test_console_user_add_makes_the_first_admin_who_can_log_in(tmp_path: Path) -> None:
+    """The first admin comes from the CLI (password on stdin), lands in the store hashed, and
+    an agent role makes the chat user of the same id an agent."""
+    db = str(tmp_path / "p.db")
+    runner = CliRunner()
+    created = runner.invoke(main, ["app", "create", "--name", "demo", "--format", "json", "--sqlite-path", db])
+    app = json.loads(created.output)["PARLEY_APP"]
+    args = ["console-user", "add", "--app", app, "--user", "root", "--role", "admin", "--role", "agent"]
+    added = runner.invoke(main, [*args, "--password-stdin", "--sqlite-path", db], input="s3cret-passw0rd\n")
+    assert added.exit_code == 0, added.output
+    assert added.output.strip() == "root\tadmin,agent"
+    short = runner.invoke(main, [*args, "--password-stdin", "--sqlite-path", db], input="short\n")
+    assert short.exit_code == 1 and "password must have 8" in short.output
+    listing = runner.invoke(main, ["console-user", "list", "--app", app, "--sqlite-path", db])
+    assert listing.output.strip() == "root\tadmin,agent"
+    with sqlite3.connect(db) as conn:
+        (hashed,) = conn.execute("SELECT password_hash FROM console_users").fetchone()
+        (role,) = conn.execute("SELECT role FROM users WHERE user = 'root'").fetchone()
+    assert hashed.startswith("$argon2id$") and "s3cret" not in hashed
+    assert role == "agent"
+    ended = runner.invoke(
+        main, ["console-user", "logout-everywhere", "--app", app, "--user", "root", "--sqlite-path", db]
+    )
+    assert ended.output.strip() == "0 sessions ended"
