@@ -91,7 +91,9 @@ def test_console_user_add_makes_the_first_admin_who_can_log_in(tmp_path: Path) -
     an agent role makes the chat user of the same id an agent."""
     db = str(tmp_path / "p.db")
     runner = CliRunner()
-    created = runner.invoke(main, ["app", "create", "--name", "demo", "--format", "json", "--sqlite-path", db])
+    created = runner.invoke(
+        main, ["app", "create", "--name", "demo", "--format", "json", "--sqlite-path", db]
+    )
     app = json.loads(created.output)["PARLEY_APP"]
     args = ["console-user", "add", "--app", app, "--user", "root", "--role", "admin", "--role", "agent"]
     added = runner.invoke(main, [*args, "--password-stdin", "--sqlite-path", db], input="s3cret-passw0rd\n")
