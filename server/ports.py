@@ -5,7 +5,8 @@
 profiles, knowledge; :mod:`parley.server.safety_port`: the abuse controls;
 :mod:`parley.server.invites_port`: invitations; :mod:`parley.server.events_port`: the event log;
 :mod:`parley.server.activation_port`: the send policy's delivery ledger and cap touches;
-:mod:`parley.server.console_port`: the web console's users and sessions).
+:mod:`parley.server.console_port`: the web console's users and sessions;
+:mod:`parley.server.audience_port`: audience profiles and identities).
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
 
 ``Broker`` — fan-out of pre-encoded frames between gateway nodes, plus a small
@@ -24,6 +25,7 @@ from typing import Protocol
 # The failures adapters raise; defined in the server's exception tree (server/errors.py).
 from parley.server.activation_port import ActivationStore
 from parley.server.console_port import ConsoleStore
+from parley.server.audience_port import AudienceProfiles, Identities
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore
@@ -62,6 +64,8 @@ class Store(
     EventLog,
     ActivationStore,
     ConsoleStore,
+    AudienceProfiles,
+    Identities,
     Protocol,
 ):
     """Durable state: the union of the store's role ports (what an adapter implements).

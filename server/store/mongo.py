@@ -12,7 +12,9 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_conversations`` — conversations, members, reads (``Conversations``)
 * ``mongo_members`` — the bounded membership queries and the reach policy
 * ``mongo_log`` — the message log (``MessageLog``; seqs in ``mongo_messages``)
-* ``mongo_service`` — tickets, profiles, users by role, knowledge
+* ``mongo_service`` — tickets, users by role, knowledge
+* ``mongo_audience`` — audience profiles, schema, tag history, consent; the chat ``Profiles``
+* ``mongo_identity`` — identifiers and merges (``Identities``)
 * ``mongo_safety`` — the abuse controls (``SafetyStore``)
 * ``mongo_invites`` — group invitations (``InvitationStore``)
 * ``mongo_events`` — the audience event log (``EventLog``)
@@ -26,6 +28,8 @@ Each port method is a :class:`~parley.server.store.via.Via` class attribute, so 
 from __future__ import annotations
 
 from parley.server.store.mongo_activation import ACTIVATION_INDEXES, ActivationCollections
+from parley.server.store.mongo_audience import AudienceCollections
+from parley.server.store.mongo_audience_docs import AUDIENCE_INDEXES
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_console import CONSOLE_INDEXES, ConsoleCollections
 from parley.server.store.mongo_conversations import MongoConversations
@@ -33,6 +37,7 @@ from parley.server.store.mongo_directory import MongoDirectory
 from parley.server.store.mongo_docs import INDEXES
 from parley.server.store.mongo_errors import guarded
 from parley.server.store.mongo_events import EVENTS_INDEXES, EventCollections
+from parley.server.store.mongo_identity import IdentityCollections
 from parley.server.store.mongo_invites import INVITES_INDEXES, InvitationCollections
 from parley.server.store.mongo_log import MongoMessages
 from parley.server.store.mongo_members import MEMBER_QUERY_INDEXES, MemberQueries
@@ -93,8 +98,8 @@ class MongoStore:
     get_ticket = Via("_service", ServiceCollections.get_ticket)
     update_ticket = Via("_service", ServiceCollections.update_ticket)
     list_tickets = Via("_service", ServiceCollections.list_tickets)
-    get_profile = Via("_service", ServiceCollections.get_profile)
-    merge_profile = Via("_service", ServiceCollections.merge_profile)
+    get_profile = Via("_audience", AudienceCollections.get_profile)
+    merge_profile = Via("_audience", AudienceCollections.merge_profile)
     # knowledge
     replace_knowledge = Via("_knowledge", KnowledgeCollections.replace_knowledge)
     delete_knowledge = Via("_knowledge", KnowledgeCollections.delete_knowledge)
@@ -164,6 +169,24 @@ class MongoStore:
     get_console_setting = Via("_console", ConsoleCollections.get_console_setting)
     put_console_setting = Via("_console", ConsoleCollections.put_console_setting)
 
+    # audience
+    put_audience_schema = Via("_audience", AudienceCollections.put_audience_schema)
+    get_audience_schema = Via("_audience", AudienceCollections.get_audience_schema)
+    get_audience_profile = Via("_audience", AudienceCollections.get_audience_profile)
+    update_audience_profile = Via("_audience", AudienceCollections.update_audience_profile)
+    tag_history = Via("_audience", AudienceCollections.tag_history)
+    consent_ledger = Via("_audience", AudienceCollections.consent_ledger)
+    # identities
+    resolve_identifier = Via("_identity", IdentityCollections.resolve_identifier)
+    resolve_or_create = Via("_identity", IdentityCollections.resolve_or_create)
+    attach_identifier = Via("_identity", IdentityCollections.attach_identifier)
+    identifiers_of = Via("_identity", IdentityCollections.identifiers_of)
+    merge_audience_profiles = Via("_identity", IdentityCollections.merge_audience_profiles)
+    unmerge_audience_profiles = Via("_identity", IdentityCollections.unmerge_audience_profiles)
+    list_merges = Via("_identity", IdentityCollections.list_merges)
+    get_merge = Via("_identity", IdentityCollections.get_merge)
+    count_merges_matching = Via("_identity", IdentityCollections.count_merges_matching)
+
     def __init__(
         self,
         url: str,
@@ -192,6 +215,8 @@ class MongoStore:
         self._events = EventCollections(conn)
         self._activation = ActivationCollections(conn)
         self._console = ConsoleCollections(conn)
+        self._audience = AudienceCollections(conn)
+        self._identity = IdentityCollections(conn)
 
     async def open(self) -> None:
         """Connect and create every role's indexes (idempotent)."""
@@ -205,8 +230,10 @@ class MongoStore:
                 EVENTS_INDEXES,
                 ACTIVATION_INDEXES,
                 CONSOLE_INDEXES,
+                AUDIENCE_INDEXES,
             )
         )
+        await self._audience.migrate_chat_profiles()
 
     async def close(self) -> None:
         """Close the client."""

@@ -1,4 +1,6 @@
-"""Customer-service collections of the Mongo store: tickets, profiles, users by role, knowledge.
+"""Customer-service collections of the Mongo store: tickets, users by role, knowledge.
+
+Profiles (the chat ``Profiles`` port) live in ``aud_profiles``: ``mongo_audience``.
 
 A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Tag names may contain ``.`` or start with ``$``, which MongoDB field paths
@@ -23,7 +25,7 @@ from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_docs import USERS, to_user
 from parley.server.store.mongo_errors import guarded
 
-__all__ = ["SERVICE_INDEXES", "KnowledgeCollections", "ServiceCollections"]
+__all__ = ["SERVICE_INDEXES", "KnowledgeCollections", "ServiceCollections", "legacy_profile"]
 
 TICKETS = "tickets"
 PROFILES = "profiles"
@@ -36,7 +38,6 @@ SERVICE_INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("app", ASCENDING), ("state", ASCENDING), ("updated", ASCENDING)], name="app_state"),
         IndexModel([("app", ASCENDING), ("agent", ASCENDING), ("updated", ASCENDING)], name="app_agent"),
     ],
-    PROFILES: [IndexModel([("app", ASCENDING), ("user", ASCENDING)], name="app_user", unique=True)],
     USERS: [IndexModel([("app", ASCENDING), ("role", ASCENDING), ("user", ASCENDING)], name="app_role")],
     KNOWLEDGE: [
         IndexModel(
@@ -67,7 +68,8 @@ def _ticket(d: Mapping[str, Any]) -> Ticket:
     return Ticket(**values)
 
 
-def _profile(d: Mapping[str, Any]) -> Profile:
+def legacy_profile(d: Mapping[str, Any]) -> Profile:
+    """The :class:`Profile` of a document of the old ``profiles`` collection (read once, to migrate it)."""
     tags = {}
     for key, t in (d.get("tags") or {}).items():
         tags[_unescape(key)] = TagRecord(
@@ -163,44 +165,6 @@ class ServiceCollections:
         # Sorted here: SecantusDB does not sort by index, and the lists are short.
         docs = await self._db[TICKETS].find(query, NO_ID).to_list()
         return sorted((_ticket(d) for d in docs), key=lambda t: (t.updated, t.conv))
-
-    @guarded
-    async def get_profile(self, app: str, user: str) -> Profile | None:
-        """The profile of ``user`` (keys unescaped, attributes repaired); None until a merge created it."""
-        doc = await self._db[PROFILES].find_one({"app": app, "user": user}, NO_ID)
-        return _profile(doc) if doc else None
-
-    @guarded
-    async def merge_profile(
-        self,
-        app: str,
-        user: str,
-        *,
-        set_tags: Sequence[TagRecord] = (),
-        remove_tags: Collection[str] = (),
-        attributes: Mapping[str, Any] | None = None,
-        counters: Mapping[str, int] | None = None,
-        updated: int = 0,
-    ) -> Profile:
-        """Apply every change in one upserting ``find_one_and_update`` (atomic on the document).
-
-        ``$set`` for tags and attributes, ``$unset`` for removed tags (unless also set), ``$inc`` for
-        counters, ``$max`` for ``updated``; names are escaped for field paths. A race creating the
-        document is retried (see ``_upsert``), and raises ``StoreUnavailable`` if it keeps losing.
-        Returns the profile after the change.
-        """
-        setting: dict[str, Any] = {f"tags.{_escape(t.name)}": dataclasses.asdict(t) for t in set_tags}
-        setting.update({f"attributes.{_escape(k)}": v for k, v in (attributes or {}).items()})
-        update: dict[str, Any] = {"$max": {"updated": updated}, "$setOnInsert": {"app": app, "user": user}}
-        if setting:
-            update["$set"] = setting
-        unset = {f"tags.{_escape(n)}": "" for n in remove_tags if n not in {t.name for t in set_tags}}
-        if unset:
-            update["$unset"] = unset
-        if counters:
-            update["$inc"] = {f"counters.{_escape(k)}": v for k, v in counters.items()}
-        doc = await _upsert(self._db[PROFILES], {"app": app, "user": user}, update)
-        return _profile(doc)
 
 
 class KnowledgeCollections:

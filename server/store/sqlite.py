@@ -8,7 +8,9 @@ checkpointer) and one small class per role over it:
 * ``sqlite_conversations`` — conversations, members, reads (``Conversations``)
 * ``sqlite_members`` — the bounded membership queries and the reach policy
 * ``sqlite_messages`` — the message log, ``append`` and its seq cache (``MessageLog``)
-* ``sqlite_service`` — tickets, profiles, users by role, knowledge
+* ``sqlite_service`` — tickets, users by role, knowledge
+* ``sqlite_audience`` — audience profiles, schema, tag history, consent; the chat ``Profiles``
+* ``sqlite_identity`` — identifiers and merges (``Identities``)
 * ``sqlite_safety`` — the abuse controls (``SafetyStore``)
 * ``sqlite_invites`` — group invitations (``InvitationStore``)
 * ``sqlite_events`` — the audience event log (``EventLog``)
@@ -23,9 +25,12 @@ from __future__ import annotations
 
 from parley.server.store.sqlite_activation import ACTIVATION_SCHEMA, ActivationTables
 from parley.server.store.sqlite_console import CONSOLE_SCHEMA, ConsoleTables
+from parley.server.store.sqlite_audience import AudienceTables
+from parley.server.store.sqlite_audience_rows import AUDIENCE_SCHEMA, migrate_chat_profiles
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
 from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables
+from parley.server.store.sqlite_identity import IdentityTables
 from parley.server.store.sqlite_invites import INVITES_SCHEMA, InvitationTables
 from parley.server.store.sqlite_members import MEMBER_QUERY_SCHEMA, MemberQueries
 from parley.server.store.sqlite_messages import SQLiteMessageLog
@@ -51,7 +56,9 @@ def _init(db: Db) -> None:
     db.executescript(EVENTS_SCHEMA)
     db.executescript(ACTIVATION_SCHEMA)
     db.executescript(CONSOLE_SCHEMA)
+    db.executescript(AUDIENCE_SCHEMA)
     migrate(db)
+    migrate_chat_profiles(db)
 
 
 class SQLiteStore:
@@ -103,8 +110,8 @@ class SQLiteStore:
     get_ticket = Via("_service", ServiceTables.get_ticket)
     update_ticket = Via("_service", ServiceTables.update_ticket)
     list_tickets = Via("_service", ServiceTables.list_tickets)
-    get_profile = Via("_service", ServiceTables.get_profile)
-    merge_profile = Via("_service", ServiceTables.merge_profile)
+    get_profile = Via("_audience", AudienceTables.get_profile)
+    merge_profile = Via("_audience", AudienceTables.merge_profile)
     # knowledge
     replace_knowledge = Via("_knowledge", KnowledgeTables.replace_knowledge)
     delete_knowledge = Via("_knowledge", KnowledgeTables.delete_knowledge)
@@ -174,6 +181,24 @@ class SQLiteStore:
     get_console_setting = Via("_console", ConsoleTables.get_console_setting)
     put_console_setting = Via("_console", ConsoleTables.put_console_setting)
 
+    # audience
+    put_audience_schema = Via("_audience", AudienceTables.put_audience_schema)
+    get_audience_schema = Via("_audience", AudienceTables.get_audience_schema)
+    get_audience_profile = Via("_audience", AudienceTables.get_audience_profile)
+    update_audience_profile = Via("_audience", AudienceTables.update_audience_profile)
+    tag_history = Via("_audience", AudienceTables.tag_history)
+    consent_ledger = Via("_audience", AudienceTables.consent_ledger)
+    # identities
+    resolve_identifier = Via("_identity", IdentityTables.resolve_identifier)
+    resolve_or_create = Via("_identity", IdentityTables.resolve_or_create)
+    attach_identifier = Via("_identity", IdentityTables.attach_identifier)
+    identifiers_of = Via("_identity", IdentityTables.identifiers_of)
+    merge_audience_profiles = Via("_identity", IdentityTables.merge_audience_profiles)
+    unmerge_audience_profiles = Via("_identity", IdentityTables.unmerge_audience_profiles)
+    list_merges = Via("_identity", IdentityTables.list_merges)
+    get_merge = Via("_identity", IdentityTables.get_merge)
+    count_merges_matching = Via("_identity", IdentityTables.count_merges_matching)
+
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
         self.worker = worker = SQLiteWorker(path, busy_timeout=busy_timeout)
@@ -188,6 +213,8 @@ class SQLiteStore:
         self._events = EventTables(worker)
         self._activation = ActivationTables(worker)
         self._console = ConsoleTables(worker)
+        self._audience = AudienceTables(worker)
+        self._identity = IdentityTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""

@@ -1,4 +1,6 @@
-"""Customer-service tables of the SQLite store: tickets, profiles, users by role, knowledge.
+"""Customer-service tables of the SQLite store: tickets, users by role, knowledge.
+
+Profiles (the chat ``Profiles`` port) live in the audience tables: ``sqlite_audience``.
 
 A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`: it runs on the
 same connection and worker thread (``self._run``).
@@ -7,13 +9,12 @@ same connection and worker thread (``self._run``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
 import msgspec
 
-from parley.proto.plain import repaired
-from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
+from parley.server.models import KnowledgeEntry, KnowledgeVector, TagRecord, Ticket, User
 from parley.server.store.sqlite_schema import USER_COLS, pack, to_user
 from parley.server.store.sqlite_worker import SQLiteWorker
 
@@ -31,11 +32,6 @@ CREATE TABLE IF NOT EXISTS tickets (
 );
 CREATE INDEX IF NOT EXISTS tickets_state ON tickets (app, state, updated);
 CREATE INDEX IF NOT EXISTS tickets_agent ON tickets (app, agent, updated);
-CREATE TABLE IF NOT EXISTS profiles (
-    app TEXT NOT NULL, user TEXT NOT NULL, tags BLOB NOT NULL, attributes BLOB NOT NULL,
-    counters BLOB NOT NULL, updated INTEGER NOT NULL,
-    PRIMARY KEY (app, user)
-);
 CREATE INDEX IF NOT EXISTS users_role ON users (app, role, user);
 CREATE TABLE IF NOT EXISTS knowledge (
     app TEXT NOT NULL, source TEXT NOT NULL, chunk_id TEXT NOT NULL, chunk BLOB NOT NULL, vectors BLOB NOT NULL,
@@ -69,11 +65,10 @@ def _ticket_args(t: Ticket) -> tuple[Any, ...]:
 
 
 class ServiceTables:
-    """The SQLite adapter's :class:`~parley.server.store_ports.Tickets` and
-    :class:`~parley.server.store_ports.Profiles` roles, plus ``Directory.list_users``.
+    """The SQLite adapter's :class:`~parley.server.store_ports.Tickets` role, plus ``Directory.list_users``.
 
     Every call is one job on the store's worker thread (``SQLiteWorker.run``); a single
-    statement is its own transaction, ``merge_profile`` one ``BEGIN IMMEDIATE`` transaction.
+    statement is its own transaction.
     """
 
     def __init__(self, worker: SQLiteWorker) -> None:
@@ -131,54 +126,6 @@ class ServiceTables:
         sql = f"SELECT {TICKET_COLS} FROM tickets WHERE {' AND '.join(where)} ORDER BY updated, conv"
         rows = await self._run(lambda db: db.execute(sql, args).fetchall())
         return [_ticket(r) for r in rows]
-
-    async def get_profile(self, app: str, user: str) -> Profile | None:
-        """The profile of ``user`` (attributes repaired to plain types); None until a merge created it."""
-        profile: Profile | None = await self._run(lambda db: _read_profile(db, app, user))
-        return profile
-
-    async def merge_profile(
-        self,
-        app: str,
-        user: str,
-        *,
-        set_tags: Sequence[TagRecord] = (),
-        remove_tags: Collection[str] = (),
-        attributes: Mapping[str, Any] | None = None,
-        counters: Mapping[str, int] | None = None,
-        updated: int = 0,
-    ) -> Profile:
-        """Read, merge and write the profile in one ``BEGIN IMMEDIATE`` transaction (created if missing).
-
-        ``set_tags`` replace tags by name after ``remove_tags`` are dropped, ``attributes`` overwrite
-        by key, ``counters`` are added, ``updated`` only moves forward. All or nothing: an error
-        rolls back and is raised. Returns the profile as written.
-        """
-
-        def merge(db: Db) -> Profile:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                current = _read_profile(db, app, user) or Profile(app, user)
-                tags = {k: v for k, v in current.tags.items() if k not in remove_tags}
-                tags.update({t.name: t for t in set_tags})
-                attrs = {**current.attributes, **(attributes or {})}
-                counts = dict(current.counters)
-                for key, delta in (counters or {}).items():
-                    counts[key] = counts.get(key, 0) + delta
-                profile = Profile(app, user, tags, attrs, counts, max(updated, current.updated))
-                db.execute(
-                    "INSERT OR REPLACE INTO profiles (app, user, tags, attributes, counters, updated) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (app, user, msgspec.msgpack.encode(tags), pack(attrs), pack(counts), profile.updated),
-                )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return profile
-
-        result: Profile = await self._run(merge)
-        return result
 
 
 _vectors = msgspec.msgpack.Decoder(tuple[KnowledgeVector, ...])
@@ -256,19 +203,3 @@ class KnowledgeTables:
         sql = "SELECT version FROM knowledge_versions WHERE app = ?"
         row = await self._run(lambda db: db.execute(sql, (app,)).fetchone())
         return int(row[0]) if row else 0
-
-
-def _read_profile(db: Db, app: str, user: str) -> Profile | None:
-    row = db.execute(
-        "SELECT tags, attributes, counters, updated FROM profiles WHERE app = ? AND user = ?", (app, user)
-    ).fetchone()
-    if row is None:
-        return None
-    return Profile(
-        app,
-        user,
-        _tags.decode(row[0]),
-        repaired(msgspec.msgpack.decode(row[1])),  # a client decodes attributes (see unpack_dict)
-        msgspec.msgpack.decode(row[2]),
-        row[3],
-    )
