@@ -24,8 +24,8 @@ from typing import Protocol
 
 # The failures adapters raise; defined in the server's exception tree (server/errors.py).
 from parley.server.activation_port import ActivationStore
-from parley.server.console_port import ConsoleStore
 from parley.server.audience_port import AudienceProfiles, Identities
+from parley.server.console_port import ConsoleStore
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore

@@ -24,9 +24,9 @@ Each port method is a :class:`~parley.server.store.via.Via` class attribute, so 
 from __future__ import annotations
 
 from parley.server.store.sqlite_activation import ACTIVATION_SCHEMA, ActivationTables
-from parley.server.store.sqlite_console import CONSOLE_SCHEMA, ConsoleTables
 from parley.server.store.sqlite_audience import AudienceTables
 from parley.server.store.sqlite_audience_rows import AUDIENCE_SCHEMA, migrate_chat_profiles
+from parley.server.store.sqlite_console import CONSOLE_SCHEMA, ConsoleTables
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
 from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables
