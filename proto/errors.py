@@ -82,6 +82,16 @@ class ErrorCode(str, enum.Enum):
     TEMPLATE_VALUE_MISSING = "template_value_missing"
     #: A send-policy setting is invalid (a cap rule of zero, quiet hours, percentages).
     POLICY_INVALID = "policy_invalid"
+    #: A tracked event's name is not declared in the app's audience schema.
+    EVENT_UNKNOWN = "event_unknown"
+    #: A tracked event's properties do not fit its declared types or bounds; ``path`` names the property.
+    EVENT_INVALID = "event_invalid"
+    #: An event batch with more events than ``event_batch_max``.
+    BATCH_TOO_LARGE = "batch_too_large"
+    #: An event older than ``event_max_age`` (or than the app's retention).
+    EVENT_TOO_OLD = "event_too_old"
+    #: An event time further in the future than ``event_clock_skew``.
+    EVENT_IN_FUTURE = "event_in_future"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -115,6 +125,11 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.TEMPLATE_VARIABLE_UNKNOWN: Action.FATAL,
     ErrorCode.TEMPLATE_VALUE_MISSING: Action.FATAL,
     ErrorCode.POLICY_INVALID: Action.FATAL,
+    ErrorCode.EVENT_UNKNOWN: Action.FATAL,
+    ErrorCode.EVENT_INVALID: Action.FATAL,
+    ErrorCode.BATCH_TOO_LARGE: Action.FATAL,
+    ErrorCode.EVENT_TOO_OLD: Action.FATAL,
+    ErrorCode.EVENT_IN_FUTURE: Action.FATAL,
 }
 
 

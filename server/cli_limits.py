@@ -48,6 +48,13 @@ LIMIT_OPTIONS: dict[str, str] = {
     "console_session_ttl": "Seconds a web-console login lasts.",
     "console_ws_token_ttl": "Seconds a console agent's WebSocket token lives.",
     "console_login_rate": "Console login attempts per minute per account and per client address.",
+    "event_batch_max": "Events one admin ingest request may carry (at most 1000).",
+    "event_props_max": "Properties one tracked event may have.",
+    "event_prop_bytes": "Largest string property of an event, UTF-8 bytes.",
+    "event_max_age": "Oldest event time accepted, seconds before now.",
+    "event_clock_skew": "How far ahead of the server clock an event time may be, seconds.",
+    "event_retention_days": "Days events are kept when the app's schema sets no retention_days.",
+    "audience_pass_interval": "Seconds between a node's audience passes (retention, RFM, lifecycle, rule tags).",
 }
 
 

@@ -92,6 +92,11 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TEMPLATE_VARIABLE_UNKNOWN: 422,
     ErrorCode.TEMPLATE_VALUE_MISSING: 422,
     ErrorCode.POLICY_INVALID: 422,
+    ErrorCode.EVENT_UNKNOWN: 422,
+    ErrorCode.EVENT_INVALID: 422,
+    ErrorCode.BATCH_TOO_LARGE: 413,
+    ErrorCode.EVENT_TOO_OLD: 422,
+    ErrorCode.EVENT_IN_FUTURE: 422,
 }
 
 

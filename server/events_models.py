@@ -38,10 +38,12 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class EventTotals:
-    """One profile's aggregate over the events of one name (RFM's input): how many, the sum
-    of one numeric property over them (missing or non-numeric counts 0), and the latest ``ts``."""
+    """One profile's aggregate over events of some names (the input of RFM and of the lifecycle
+    pass): how many, the sum of one numeric property over them (missing or non-numeric counts 0),
+    and the earliest and latest ``ts``."""
 
     pid: str
     count: int
     total: float
+    first_ts: int
     last_ts: int

@@ -91,11 +91,19 @@ class EventLog(Protocol):
         """How many events ``name`` profile ``pid`` has with ``since <= ts < until``."""
 
     async def event_totals(
-        self, app: str, name: str, prop: str, *, since: int = 0, after_pid: str = "", limit: int = 1000
+        self,
+        app: str,
+        names: Collection[str],
+        prop: str = "",
+        *,
+        since: int = 0,
+        after_pid: str = "",
+        limit: int = 1000,
     ) -> list[EventTotals]:
-        """Per profile with events ``name`` since ``since``: their count, the sum of numeric
-        property ``prop`` and the latest ts; up to ``limit`` profiles with ``pid > after_pid``,
-        ascending by pid (computed in the store: RFM pages through an app this way)."""
+        """Per profile with events of ``names`` since ``since``: their count, the sum of numeric
+        property ``prop`` ("" sums nothing) and the first and latest ts; up to ``limit`` profiles
+        with ``pid > after_pid``, ascending by pid (computed in the store: RFM and the lifecycle
+        pass page through an app this way, never loading its events)."""
 
     async def reassign_events(self, app: str, from_pid: str, to_pid: str) -> int:
         """Move every event of ``from_pid`` to ``to_pid``; returns how many moved (idempotent)."""

@@ -131,3 +131,16 @@ class Settings:
     console_ws_token_ttl: int = 600
     #: Console login attempts per minute, per account and per client address (429 past it).
     console_login_rate: int = 10
+    #: Events one admin ingest request may carry (413 ``batch_too_large`` past it; at most 1000).
+    event_batch_max: int = 1000
+    #: Properties one event may have, and the largest string property value (UTF-8 bytes).
+    event_props_max: int = 50
+    event_prop_bytes: int = 1024
+    #: Oldest event time accepted, seconds before now (``event_too_old``).
+    event_max_age: int = 30 * 86400
+    #: How far ahead of the server's clock an event time may be, seconds (``event_in_future``).
+    event_clock_skew: int = 300
+    #: Days events are kept when the app's schema states no ``retention_days``.
+    event_retention_days: int = 365
+    #: Seconds between the audience passes of a node: retention sweep, RFM, lifecycle, rule tags.
+    audience_pass_interval: float = 300.0

@@ -164,25 +164,43 @@ class EventCollections:
 
     @guarded
     async def event_totals(
-        self, app: str, name: str, prop: str, *, since: int = 0, after_pid: str = "", limit: int = 1000
+        self,
+        app: str,
+        names: Collection[str],
+        prop: str = "",
+        *,
+        since: int = 0,
+        after_pid: str = "",
+        limit: int = 1000,
     ) -> list[EventTotals]:
         """One aggregation grouped by pid (``$sum`` ignores missing and non-numeric values)."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return []
+        group: dict[str, Any] = {
+            "_id": "$pid",
+            "n": {"$sum": 1},
+            "total": {"$sum": f"$props.{prop}" if prop else 0},
+            "first": {"$min": "$ts"},
+            "last": {"$max": "$ts"},
+        }
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"app": app, "name": name, "ts": {"$gte": since}, "pid": {"$gt": after_pid}}},
             {
-                "$group": {
-                    "_id": "$pid",
-                    "n": {"$sum": 1},
-                    "total": {"$sum": f"$props.{prop}"},
-                    "last": {"$max": "$ts"},
+                "$match": {
+                    "app": app,
+                    "pid": {"$gt": after_pid},
+                    "name": {"$in": wanted},
+                    "ts": {"$gte": since},
                 }
             },
+            {"$group": group},
             {"$sort": {"_id": 1}},
             {"$limit": limit},
         ]
         cursor = await self._db[EVENTS].aggregate(pipeline)
         return [
-            EventTotals(d["_id"], int(d["n"]), float(d["total"] or 0), int(d["last"])) async for d in cursor
+            EventTotals(d["_id"], int(d["n"]), float(d["total"] or 0), int(d["first"]), int(d["last"]))
+            async for d in cursor
         ]
 
     @guarded

@@ -134,18 +134,32 @@ class EventTables:
         return int(row[0])
 
     async def event_totals(
-        self, app: str, name: str, prop: str, *, since: int = 0, after_pid: str = "", limit: int = 1000
+        self,
+        app: str,
+        names: Collection[str],
+        prop: str = "",
+        *,
+        since: int = 0,
+        after_pid: str = "",
+        limit: int = 1000,
     ) -> list[EventTotals]:
-        """One ``GROUP BY pid`` over the ``(app, name, ts)`` index; a non-numeric ``prop`` adds 0."""
-        path = "$." + prop
-        sql = (
-            "SELECT pid, COUNT(*), SUM(CASE WHEN json_type(props, ?) IN ('integer', 'real') "
-            "THEN json_extract(props, ?) ELSE 0 END), MAX(ts) FROM aud_events "
-            "WHERE app = ? AND name = ? AND ts >= ? AND pid > ? GROUP BY pid ORDER BY pid LIMIT ?"
+        """One ``GROUP BY pid`` over the ``(app, pid, ts)`` index; a non-numeric ``prop`` adds 0."""
+        wanted = sorted(set(names))
+        if not wanted:
+            return []
+        path = f'$."{prop}"'  # quoted: a property name is any string the schema declares
+        total = (
+            "SUM(CASE WHEN json_type(props, ?) IN ('integer', 'real') THEN json_extract(props, ?) ELSE 0 END)"
         )
-        params = (path, path, app, name, since, after_pid, limit)
+        paths: tuple[str, ...] = (path, path) if prop else ()
+        sql = (
+            f"SELECT pid, COUNT(*), {total if prop else 0}, MIN(ts), MAX(ts) FROM aud_events "
+            f"WHERE app = ? AND pid > ? AND name IN ({', '.join('?' * len(wanted))}) AND ts >= ? "
+            "GROUP BY pid ORDER BY pid LIMIT ?"
+        )
+        params = (*paths, app, after_pid, *wanted, since, limit)
         rows = await self._run(lambda db: db.execute(sql, params).fetchall())
-        return [EventTotals(r[0], int(r[1]), float(r[2] or 0), int(r[3])) for r in rows]
+        return [EventTotals(r[0], int(r[1]), float(r[2] or 0), int(r[3]), int(r[4])) for r in rows]
 
     async def reassign_events(self, app: str, from_pid: str, to_pid: str) -> int:
         """One ``UPDATE`` of the pid (atomic)."""

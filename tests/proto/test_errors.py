@@ -39,6 +39,11 @@ EXPECTED_ACTIONS = {
     "template_variable_unknown": "fatal",
     "template_value_missing": "fatal",
     "policy_invalid": "fatal",
+    "event_unknown": "fatal",
+    "event_invalid": "fatal",
+    "batch_too_large": "fatal",
+    "event_too_old": "fatal",
+    "event_in_future": "fatal",
 }
 
 EXPECTED_CLOSE = {

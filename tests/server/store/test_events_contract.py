@@ -92,10 +92,13 @@ async def test_totals_per_profile_are_computed_in_the_store_and_paged_by_pid(sto
          ev("3", pid="p_b", name="purchase", ts=200, amount="n/a"), ev("4", pid="p_c", name="purchase", ts=50, amount=7),
          ev("5", pid="p_a", name="viewed", ts=400, amount=99), ev("6", pid="p_a", name="purchase", ts=1, app="other", amount=1)]
     )  # fmt: skip
-    totals = await store.event_totals(APP, "purchase", "amount", since=60)
-    assert totals == [EventTotals("p_a", 2, 12.5, 300), EventTotals("p_b", 1, 0.0, 200)]
-    page = await store.event_totals(APP, "purchase", "amount", after_pid="p_a", limit=1)
-    assert page == [EventTotals("p_b", 1, 0.0, 200)]
+    totals = await store.event_totals(APP, ["purchase"], "amount", since=60)
+    assert totals == [EventTotals("p_a", 2, 12.5, 100, 300), EventTotals("p_b", 1, 0.0, 200, 200)]
+    page = await store.event_totals(APP, ["purchase"], "amount", after_pid="p_a", limit=1)
+    assert page == [EventTotals("p_b", 1, 0.0, 200, 200)]
+    both = await store.event_totals(APP, ["purchase", "viewed"])
+    assert both[0] == EventTotals("p_a", 3, 0.0, 100, 400), "no property: counts and times only"
+    assert await store.event_totals(APP, []) == []
 
 
 async def test_reassign_moves_every_event_of_a_merged_profile_and_is_idempotent(store: Store) -> None:
