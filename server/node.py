@@ -185,6 +185,7 @@ class Node:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await self.services.receipts.drain()
+        await self.services.optout.drain()
         with contextlib.suppress(Exception):
             await self.services.broker.flush()
         await self.services.broker.close()

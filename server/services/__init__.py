@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from parley.server.auth.tokens import TokenVerifier
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
+from parley.server.services.chat_audience import ChatProfileAudience
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.fanout import FanOut
@@ -15,11 +16,13 @@ from parley.server.services.invites import InvitationService
 from parley.server.services.knowledge import KnowledgeService
 from parley.server.services.messages import MessageService
 from parley.server.services.moderation import ModerationService
+from parley.server.services.official import OfficialAccount, OptOutListener, StoreConversationFacts
 from parley.server.services.presence import PresenceService
 from parley.server.services.profiles import ProfileService
 from parley.server.services.reach import ReachPolicy
 from parley.server.services.receipts import ReceiptService
 from parley.server.services.safety import SafetyService
+from parley.server.services.send_policy import SendPolicy
 from parley.server.services.support import SupportService
 from parley.server.services.words import WordFilter
 from parley.server.settings import Settings
@@ -49,6 +52,10 @@ class Services:
     invites: InvitationService
     knowledge: KnowledgeService
     console: ConsoleService
+    #: Marketing: the one send-policy chain, the official account and its opt-out listener.
+    send_policy: SendPolicy
+    official: OfficialAccount
+    optout: OptOutListener
 
 
 def build_services(
@@ -116,6 +123,11 @@ def build_services(
         session_ttl=settings.console_session_ttl,
         ws_token_ttl=settings.console_ws_token_ttl,
     )
+    official = OfficialAccount(conversations, messages)
+    audience = ChatProfileAudience(store)
+    send_policy = SendPolicy(store, audience, StoreConversationFacts(store), official)
+    optout = OptOutListener(conversations, messages, audience, official_users=send_policy)
+    messages.observe(optout.on_stored)
     return Services(
         broker=broker,
         tokens=tokens,
@@ -146,4 +158,7 @@ def build_services(
         ),
         knowledge=KnowledgeService(store),
         console=console,
+        send_policy=send_policy,
+        official=official,
+        optout=optout,
     )

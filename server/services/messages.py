@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from parley.proto import encode, frames
@@ -61,6 +61,13 @@ class MessageService:
         self._mids = IdSequence("m")
         #: Messages persisted by this node (metrics).
         self.persisted = 0
+        #: Called with every stored batch after it is published (see :meth:`observe`).
+        self._observers: list[Callable[[Sequence[Appended]], None]] = []
+
+    def observe(self, observer: Callable[[Sequence[Appended]], None]) -> None:
+        """Call ``observer`` with every stored batch, after its fan-out (the official account's opt-out
+        listener). It runs on the send path: it must only look and schedule, never await or block."""
+        self._observers.append(observer)
 
     @property
     def batches(self) -> int:
@@ -77,6 +84,11 @@ class MessageService:
             m = result.message
             self.persisted += 1
             fanout.publish(conv_channel(m.app, m.conv), encode(frames.Msg(m=wire_message(m))), m.mid)
+        for observer in self._observers:
+            try:
+                observer(results)
+            except Exception:  # an observer's bug must not fail the senders' acks
+                log.exception("message observer failed")
 
     async def send(
         self,

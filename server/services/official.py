@@ -1,0 +1,216 @@
+"""The brand's official account in the chat: where marketing messages arrive, and opt-outs.
+
+**Delivery** (:class:`OfficialAccount`, the send policy's :class:`ChatSender`): each recipient has
+one conversation with the brand — the direct conversation between the app's official account
+user (``official_user`` of the send-policy settings) and the recipient, named
+``official_name`` and marked ``meta.official``. It is created on the first send and found on
+every later one (direct conversations are unique per pair in the store, so concurrent first
+sends on several nodes still make one). The message goes through the same
+:class:`~parley.server.services.messages.MessageService` as chat — stored, seq'd, fanned out,
+synced and read-receipted like any message — with the send's idempotency key as its ``cmid``.
+
+**Opt-out** (:class:`OptOutListener`): the message service tells it about every stored message
+(:meth:`MessageService.observe`). A customer's message in an official conversation that is a
+tap on an ``opt_out`` button or quick reply (:func:`parley.proto.campaign.read_tap`), or a
+free-text reply that says stop (:func:`is_opt_out`: "stop", "unsubscribe", "退订", "不要再发了",
+...), withdraws their consent (the tap's topic; free text: ``marketing``) through the
+:class:`ConsentWriter` with the message id as evidence, and is confirmed in the chat by the
+official account. The check of a message is a set lookup on the loop; only a match costs a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from parley.proto.campaign import read_tap
+from parley.server.models import Appended, StoredMessage
+from parley.server.services.conversations import ConversationService
+from parley.server.services.messages import MessageService
+from parley.server.services.policy_rules import PolicySettings
+from parley.server.store_ports import Profiles, Tickets
+
+__all__ = [
+    "OPT_OUT_PHRASES",
+    "ConsentWriter",
+    "OfficialAccount",
+    "OptOutListener",
+    "StoreConversationFacts",
+    "is_opt_out",
+]
+
+log = logging.getLogger("parley.marketing")
+
+#: Free-text replies recognised as "stop sending me marketing" (after :func:`_normalise`).
+OPT_OUT_PHRASES = frozenset(
+    {
+        "stop", "stop all", "stopall", "unsubscribe", "opt out", "optout", "unsub", "end", "quit",
+        "no more", "no more messages", "stop sending", "stop messaging me", "stop sending me messages",
+        "退订", "取消订阅", "不要再发了", "别再发了", "不要再发", "别发了", "不要发了", "退订谢谢", "td",
+    }
+)  # fmt: skip
+#: The default topic a free-text opt-out withdraws.
+FREE_TEXT_TOPIC = "marketing"
+#: What the official account answers to an opt-out.
+CONFIRMATION = "You will not receive these messages any more. 您已退订，我们不会再发送此类消息。"
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def _normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _PUNCT.sub(" ", folded).strip()
+
+
+def is_opt_out(text: str) -> bool:
+    """Whether a free-text reply asks to stop marketing (the whole reply, not a word inside a sentence:
+    "stop the order" is a support question, "STOP!" and "退订。" are opt-outs)."""
+    return len(text) <= 40 and _normalise(text) in OPT_OUT_PHRASES
+
+
+class ConsentWriter(Protocol):
+    """Writes the consent ledger (the audience port's, through an adapter)."""
+
+    async def withdraw(
+        self, app: str, user: str, topic: str, *, via_kind: str, via_ref: str, now: int
+    ) -> None:
+        """Record that chat user ``user`` withdrew consent for ``topic`` through ``via_kind`` ``via_ref``."""
+
+
+class OfficialAccount:
+    """Delivers marketing bodies into each recipient's conversation with the brand (module docstring)."""
+
+    def __init__(self, conversations: ConversationService, messages: MessageService) -> None:
+        self._conversations = conversations
+        self._messages = messages
+
+    async def conversation(self, app: str, user: str, settings: PolicySettings) -> str:
+        """The id of ``user``'s conversation with the official account (created once, idempotently)."""
+        view = await self._conversations.create(
+            app,
+            settings.official_user,
+            "direct",
+            [user],
+            name=settings.official_name,
+            meta={"official": True},
+        )
+        conversation = view.conversation
+        if not conversation.meta.get("official"):  # the customer opened it first: mark it for clients
+            meta = {**conversation.meta, "official": True}
+            await self._conversations.update(
+                app,
+                settings.official_user,
+                conversation.conv,
+                name=settings.official_name,
+                meta=meta,
+                as_service=True,
+            )
+        return conversation.conv
+
+    async def deliver(
+        self, app: str, user: str, body: dict[str, Any], *, cmid: str, settings: PolicySettings
+    ) -> str:
+        """Send ``body`` as a ``text`` message from the official account; the message id (the original's
+        for a repeated ``cmid``)."""
+        conv = await self.conversation(app, user, settings)
+        appended = await self._messages.send(
+            app, settings.official_user, conv, kind="text", body=body, cmid=cmid
+        )
+        return appended.message.mid
+
+
+class StoreConversationFacts:
+    """:class:`~parley.server.services.send_policy.ConversationFacts` over the support tickets and
+    the chat profile: "in support" is a ticket waiting for or owned by an agent; negative
+    sentiment is the bot's unexpired ``sentiment:negative`` tag."""
+
+    OPEN_STATES = ("waiting_for_agent", "agent")
+
+    def __init__(self, store: _FactsStore) -> None:
+        self._store = store
+
+    async def in_support(self, app: str, user: str) -> bool:
+        """Whether ``user`` is a customer of a ticket in an open state (one indexed query per state)."""
+        for state in self.OPEN_STATES:
+            if any(t.customer == user for t in await self._store.list_tickets(app, state=state)):
+                return True
+        return False
+
+    async def last_negative(self, app: str, user: str) -> int:
+        """When the ``sentiment:negative`` tag was set; 0 if absent."""
+        profile = await self._store.get_profile(app, user)
+        tag = profile.tags.get("sentiment:negative") if profile else None
+        return tag.ts if tag else 0
+
+
+class _FactsStore(Tickets, Profiles, Protocol):
+    """The roles :class:`StoreConversationFacts` reads."""
+
+
+class OptOutListener:
+    """Turns opt-out replies in official conversations into consent withdrawals (module docstring)."""
+
+    def __init__(
+        self,
+        conversations: ConversationService,
+        messages: MessageService,
+        consent: ConsentWriter,
+        *,
+        official_users: _OfficialUsers,
+    ) -> None:
+        self._conversations = conversations
+        self._messages = messages
+        self._consent = consent
+        self._official_users = official_users
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: Opt-outs recorded (tests and metrics).
+        self.recorded = 0
+
+    def on_stored(self, results: Sequence[Appended]) -> None:
+        """The message service's observer: a cheap check per message, a task per opt-out."""
+        for result in results:
+            m = result.message
+            if result.duplicate or m.kind != "text":
+                continue
+            tap = read_tap(m.body)
+            if tap is not None:
+                if tap.action != "opt_out":
+                    continue
+                topic = tap.topic or FREE_TEXT_TOPIC
+            elif isinstance(m.body.get("text"), str) and is_opt_out(m.body["text"]):
+                topic = FREE_TEXT_TOPIC
+            else:
+                continue
+            task = asyncio.get_running_loop().create_task(self._record(m, topic))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _record(self, m: StoredMessage, topic: str) -> None:
+        try:
+            official = await self._official_users.official_user(m.app)
+            if m.sender == official:
+                return
+            view = await self._conversations.view(m.app, m.conv)
+            # The direct conversation of the pair is the brand conversation, whoever created it.
+            if view.conversation.kind != "direct" or official not in {x.user for x in view.members}:
+                return
+            await self._consent.withdraw(m.app, m.sender, topic, via_kind="message", via_ref=m.mid, now=m.ts)
+            await self._messages.send(
+                m.app, official, m.conv, kind="text",
+                body={"text": CONFIRMATION, "opt_out": {"topic": topic, "message": m.mid}}, cmid=f"optout:{m.mid}",
+            )  # fmt: skip
+            self.recorded += 1
+        except Exception:  # the customer's message is stored; a failed opt-out is logged, not lost silently
+            log.exception("opt-out of message %s could not be recorded", m.mid)
+
+    async def drain(self) -> None:
+        """Wait for the opt-outs being recorded (shutdown, tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class _OfficialUsers(Protocol):
+    async def official_user(self, app: str) -> str: ...
