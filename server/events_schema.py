@@ -21,7 +21,7 @@ never trackable by an app.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from parley.proto.errors import ErrorCode
@@ -114,13 +114,25 @@ def parse_events_config(doc: Mapping[str, Any], *, default_retention_days: int =
     if not isinstance(retention, int) or isinstance(retention, bool) or not 1 <= retention <= 3650:
         raise SchemaError("retention_days", "whole days, 1 .. 3650")
     declared = {**events, **BUILTIN_EVENTS}
-    return EventsConfig(
+    config = EventsConfig(
         events=events,
         retention_days=retention,
         lifecycle=parse_lifecycle(doc.get("lifecycle", {}), declared),
         rfm=parse_rfm(doc.get("rfm"), declared),
         rules=parse_rules(doc.get("rules", []), declared),
     )
+    # the scheduled pass finds profiles by their events: thresholds past the retention would
+    # never be seen (a profile whose events are gone is not re-checked)
+    if config.lifecycle.churn_days >= retention:
+        raise SchemaError("lifecycle.churn_days", f"less than retention_days ({retention})")
+    for i, rule in enumerate(config.rules):
+        if rule.window_days >= retention:
+            raise SchemaError(f"rules.{i}.window_days", f"less than retention_days ({retention})")
+    if config.rfm is not None and config.rfm.window_days > retention:
+        if "window_days" in doc["rfm"]:
+            raise SchemaError("rfm.window_days", f"at most retention_days ({retention})")
+        config = replace(config, rfm=replace(config.rfm, window_days=retention))  # default: all that is kept
+    return config
 
 
 def _invalid(path: str, message: str) -> ServiceError:

@@ -98,6 +98,8 @@ class Node:
             outbound=self.outbound,
         )
         self._sweeper: asyncio.Task[None] | None = None
+        #: The scheduled audience pass (retention, RFM, lifecycle, lapsed rule tags).
+        self._passes: asyncio.Task[None] | None = None
         self._opened_at: dict[Connection, float] = {}
 
     @property
@@ -135,6 +137,10 @@ class Node:
         await self.services.broker.start(self.hub.on_message, self._on_gap, self.membership.suspend)
         await self.services.broker.subscribe([self.hub.probe_channel])
         self._sweeper = asyncio.create_task(self._sweep())
+        if self.settings.audience_pass_interval > 0:
+            self._passes = asyncio.create_task(
+                self.services.audience_pass.loop(self.settings.audience_pass_interval)
+            )
 
     def _on_gap(self, channels: Collection[str] | None) -> None:
         """The broker may have lost messages: tell the affected clients to sync from the store."""
@@ -180,10 +186,11 @@ class Node:
         await self.drain()
         if self.book.background:
             await asyncio.wait(self.book.background, timeout=2.0)
-        if self._sweeper:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._passes):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.services.receipts.drain()
         await self.services.optout.drain()
         with contextlib.suppress(Exception):

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parley.server.auth.tokens import TokenVerifier
+from parley.server.events_schema import EventLimits
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.chat_audience import ChatProfileAudience
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
+from parley.server.services.events import EventService
 from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
 from parley.server.services.invites import InvitationService
@@ -21,6 +23,7 @@ from parley.server.services.presence import PresenceService
 from parley.server.services.profiles import ProfileService
 from parley.server.services.reach import ReachPolicy
 from parley.server.services.receipts import ReceiptService
+from parley.server.services.rfm import AudiencePass
 from parley.server.services.safety import SafetyService
 from parley.server.services.send_policy import SendPolicy
 from parley.server.services.support import SupportService
@@ -56,6 +59,8 @@ class Services:
     send_policy: SendPolicy
     official: OfficialAccount
     optout: OptOutListener
+    events: EventService
+    audience_pass: AudiencePass
 
 
 def build_services(
@@ -66,6 +71,18 @@ def build_services(
 ) -> Services:
     """Build every service over ``store`` and ``broker``; ``fanout`` is where stored messages go
     out (the gateway's; by default straight to the broker)."""
+    events = EventService(
+        store,
+        limits=EventLimits(
+            props_max=settings.event_props_max,
+            prop_bytes=settings.event_prop_bytes,
+            max_age=settings.event_max_age,
+            clock_skew=settings.event_clock_skew,
+        ),
+        batch_max=settings.event_batch_max,
+        default_retention_days=settings.event_retention_days,
+        config_ttl=settings.app_cache_ttl,
+    )
     messages = MessageService(
         store, broker, max_batch=settings.append_batch_max, fanout=fanout,
         max_body=settings.max_frame,
@@ -161,4 +178,6 @@ def build_services(
         send_policy=send_policy,
         official=official,
         optout=optout,
+        events=events,
+        audience_pass=AudiencePass(store, events),
     )

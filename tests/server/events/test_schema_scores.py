@@ -24,7 +24,7 @@ DOC = {
     },
     "retention_days": 60,
     "rfm": {"event": "purchase", "amount": "amount"},
-    "lifecycle": {"activity": ["viewed", "purchase"]},
+    "lifecycle": {"activity": ["viewed", "purchase"], "at_risk_days": 20, "churn_days": 50},
 }
 CONFIG = parse_events_config(DOC)
 LIMITS = EventLimits(props_max=5, prop_bytes=16, max_age=90 * 86400, clock_skew=300)
@@ -93,6 +93,12 @@ def test_times_are_bounded_by_age_retention_and_clock_skew() -> None:
         ({**DOC, "rfm": {"event": "purchase", "amount": "skus"}}, "rfm.amount"),
         ({**DOC, "lifecycle": {"at_risk_days": 90, "churn_days": 30}}, "lifecycle"),
         ({**DOC, "lifecycle": {"activity": ["lifecycle_changed"]}}, "lifecycle.activity"),
+        ({**DOC, "lifecycle": {"churn_days": 60}}, "lifecycle.churn_days"),
+        (
+            {**DOC, "rules": [{"id": "r", "event": "viewed", "tag": "t", "window_days": 60}]},
+            "rules.0.window_days",
+        ),
+        ({**DOC, "rfm": {"event": "purchase", "window_days": 61}}, "rfm.window_days"),
     ],
 )
 def test_a_bad_events_schema_is_refused_with_a_path(doc: dict[str, Any], path: str) -> None:

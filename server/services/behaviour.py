@@ -1,0 +1,173 @@
+"""What events change on a profile: ``count:<event>`` counters, behaviour tags by rules, and the
+lifecycle stage (whose transitions are themselves events, ``lifecycle_changed``).
+
+Pure decisions live in :mod:`parley.server.events_rules` and :mod:`parley.server.events_scores`;
+this module reads what they need (the profile, the events in each rule's window) and writes the
+result as **one** atomic :class:`~parley.server.audience_models.ProfileChange` per profile and
+batch, through the audience port: tags with source ``rule`` and their evidence, counters added
+(never read-modify-written, so two nodes counting events of one profile lose nothing).
+
+A profile merged meanwhile (``ProfileMerged``): its events are moved to the survivor
+(``reassign_events``, idempotent: events stored on the dead profile after the merge's own move
+are caught here) and the change is made there instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol
+
+from parley.server.audience_models import AudienceProfile, ProfileChange, ProfileMerged
+from parley.server.audience_port import AudienceProfiles
+from parley.server.events_models import Event
+from parley.server.events_port import EventLog
+from parley.server.events_rules import evaluate_rule, plan_rule_tags
+from parley.server.events_schema import EventsConfig
+from parley.server.events_scores import lifecycle_stage
+from parley.server.models import TagRecord
+
+__all__ = ["LIFECYCLE_EVENT", "RULE_EVENTS_MAX", "BehaviourStore", "Derivations", "transition_event"]
+
+log = logging.getLogger("parley.events")
+
+#: The server's own event of a lifecycle transition (``{from, to}``).
+LIFECYCLE_EVENT = "lifecycle_changed"
+#: Most events one rule reads from its window for one profile (a bound on one evaluation:
+#: past it the most recent ones count; a rule needing more than 1000 is refused by the schema).
+RULE_EVENTS_MAX = 1000
+_MERGE_HOPS = 3
+
+
+class BehaviourStore(EventLog, AudienceProfiles, Protocol):
+    """The roles the derivations use: the event log and the audience profiles."""
+
+
+def transition_event(app: str, pid: str, previous: str, since: int, stage: str, now: int) -> Event:
+    """The ``lifecycle_changed`` event of a transition. Its id is made of the profile, the stage
+    left (and since when) and the stage entered, so two nodes deciding the same transition at
+    once store it once (the event log is idempotent by id)."""
+    eid = f"lc_{pid}_{previous or 'none'}_{since}_{stage}"
+    return Event(app, eid, pid, LIFECYCLE_EVENT, now, {"from": previous, "to": stage}, now)
+
+
+class Derivations:
+    """Applies events to their profile (see the module docstring)."""
+
+    def __init__(self, store: BehaviourStore) -> None:
+        self._store = store
+        #: Lifecycle transitions emitted (observability and tests).
+        self.transitions = 0
+
+    async def apply(self, config: EventsConfig, app: str, pid: str, events: Sequence[Event], now: int) -> str:
+        """Apply ``events`` (newly stored, all of ``pid``) to the profile; returns the pid they
+        ended on (the survivor, if the profile was merged)."""
+        for _ in range(_MERGE_HOPS):
+            profile = await self._store.get_audience_profile(app, pid)
+            if profile is None:
+                log.warning("events of %s/%s: no such profile", app, pid)
+                return pid
+            if profile.merged_into:
+                await self._store.reassign_events(app, pid, profile.merged_into)
+                pid = profile.merged_into
+                continue
+            change, transition = await self._change(config, profile, events, now)
+            try:
+                await self._store.update_audience_profile(app, pid, change)
+            except ProfileMerged as merged:
+                await self._store.reassign_events(app, pid, merged.into)
+                pid = merged.into
+                continue
+            if transition is not None:
+                await self._store.append_events([transition], {app: config.retention_ms})
+                self.transitions += 1
+            return pid
+        log.warning(
+            "events of %s/%s: still merging after %d hops; counters follow later", app, pid, _MERGE_HOPS
+        )
+        return pid
+
+    async def _change(
+        self, config: EventsConfig, profile: AudienceProfile, events: Sequence[Event], now: int
+    ) -> tuple[ProfileChange, Event | None]:
+        counts = Counter(f"count:{e.name}" for e in events)
+        set_tags, remove_tags = await self._rule_tags(config, profile, {e.name for e in events}, now)
+        computed: dict[str, float | str | None] = {}
+        transition = None
+        activity = set(config.activity_events())
+        active = [e.ts for e in events if e.name in activity]
+        if active:
+            first = int(min(float(profile.computed.get("first_active", 0) or 0) or min(active), min(active)))
+            last = int(max(float(profile.computed.get("last_active", 0) or 0), max(active)))
+            computed["first_active"] = first
+            computed["last_active"] = last
+            previous = str(profile.computed.get("lifecycle", ""))
+            since = int(float(profile.computed.get("lifecycle_since", 0) or 0))
+            stage = lifecycle_stage(
+                first_ts=first, last_ts=last, previous=previous, since=since, now=now, th=config.lifecycle
+            )
+            if stage != previous:
+                computed["lifecycle"] = stage
+                computed["lifecycle_since"] = now
+                transition = transition_event(profile.app, profile.pid, previous, since, stage, now)
+        change = ProfileChange(
+            now=now,
+            actor="rule",
+            set_tags=tuple(set_tags),
+            remove_tags=tuple(remove_tags),
+            computed=computed,
+            counts={k: float(v) for k, v in counts.items()},
+        )
+        return change, transition
+
+    async def _rule_tags(
+        self, config: EventsConfig, profile: AudienceProfile, names: set[str], now: int
+    ) -> tuple[list[TagRecord], list[str]]:
+        set_tags: list[TagRecord] = []
+        remove_tags: list[str] = []
+        for rule in config.rules:
+            if rule.event not in names:
+                continue
+            window = await self._store.events_of(
+                profile.app, profile.pid, names=[rule.event], since=now - rule.window_ms, until=now + 1,
+                limit=RULE_EVENTS_MAX,
+            )  # fmt: skip
+            plan = plan_rule_tags(rule, evaluate_rule(rule, window, now), profile.tags, now)
+            set_tags += plan[0]
+            remove_tags += plan[1]
+        return set_tags, remove_tags
+
+    async def recheck(self, config: EventsConfig, app: str, pid: str, now: int) -> None:
+        """Re-evaluate every rule and the time-driven lifecycle stage of one profile (the
+        scheduled pass): rule tags that lapsed are removed (with a history line), an idle
+        profile moves to ``at-risk`` / ``churned``."""
+        profile = await self._store.get_audience_profile(app, pid)
+        if profile is None or profile.merged_into:
+            return
+        set_tags, remove_tags = await self._rule_tags(config, profile, {r.event for r in config.rules}, now)
+        computed: dict[str, float | str | None] = {}
+        transition = None
+        last = int(float(profile.computed.get("last_active", 0) or 0))
+        previous = str(profile.computed.get("lifecycle", ""))
+        if last:
+            since = int(float(profile.computed.get("lifecycle_since", 0) or 0))
+            first = int(float(profile.computed.get("first_active", 0) or 0))
+            stage = lifecycle_stage(
+                first_ts=first, last_ts=last, previous=previous, since=since, now=now, th=config.lifecycle
+            )
+            if stage != previous:
+                computed = {"lifecycle": stage, "lifecycle_since": now}
+                transition = transition_event(app, pid, previous, since, stage, now)
+        if not (set_tags or remove_tags or computed):
+            return
+        change = ProfileChange(
+            now=now, actor="rule", set_tags=tuple(set_tags), remove_tags=tuple(remove_tags), computed=computed
+        )
+        try:
+            await self._store.update_audience_profile(app, pid, change)
+        except ProfileMerged:
+            return  # the survivor is rechecked on its own
+        if transition is not None:
+            await self._store.append_events([transition], {app: config.retention_ms})
+            self.transitions += 1

@@ -1,0 +1,213 @@
+"""Taking events: SDK ``track`` (one event of the signed-in user) and the admin batch ingest.
+
+The path of an event: resolve the profile of the chat user (identifier kind ``user``, created
+on first sight) → validate against the app's declared schema (:mod:`parley.server.events_schema`)
+→ store (idempotent by event id) → apply it to the profile (:mod:`.behaviour`: counters, rule
+tags, lifecycle). ``track`` calls are group-committed like message sends
+(:class:`~parley.server.coalesce.Coalescer`): while one ``append_events`` is in flight the next
+events queue, and the following call takes them all (up to ``MAX_EVENT_BATCH``); their
+derivations are made per profile, one profile change per profile and batch.
+
+An ingest batch is validated whole before anything is stored: one bad event refuses the batch
+with its code and index (``events.3: ...``) and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from parley.proto.errors import ErrorCode
+from parley.server.audience_port import Identities
+from parley.server.coalesce import Coalescer
+from parley.server.errors import ServiceError
+from parley.server.events_models import MAX_EVENT_BATCH, Event
+from parley.server.events_schema import EventLimits, EventsConfig, parse_events_config, validate_event
+from parley.server.events_scores import SchemaError
+from parley.server.ids import IdSequence, now_ms
+from parley.server.services.behaviour import BehaviourStore, Derivations
+
+__all__ = ["EventInput", "EventService", "EventStore", "Tracked"]
+
+log = logging.getLogger("parley.events")
+
+#: Profiles of chat users remembered per node (user -> pid); a merge is repaired on write.
+_PID_CACHE = 100_000
+
+
+class EventStore(BehaviourStore, Identities, Protocol):
+    """The roles the event service uses: event log, audience profiles (and schema), identities."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    """One event to take: ``name`` and ``props`` of user ``user`` at ``ts`` (None: now); ``eid``
+    is its idempotency key ("" lets the server make one: then a retry may store it twice)."""
+
+    name: str
+    props: Mapping[str, Any] = field(default_factory=dict)
+    ts: int | None = None
+    eid: str = ""
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """What became of one event: its id, the profile it went to, and ``stored`` (False: an event
+    with this id was stored before, this one was ignored)."""
+
+    eid: str
+    pid: str
+    stored: bool
+
+
+class EventService:
+    """Validates, stores and applies events (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        limits: EventLimits,
+        batch_max: int = MAX_EVENT_BATCH,
+        default_retention_days: int = 365,
+        config_ttl: float = 5.0,
+    ) -> None:
+        self._store = store
+        self._limits = limits
+        self._batch_max = min(batch_max, MAX_EVENT_BATCH)
+        self._retention_days = default_retention_days
+        self._config_ttl = config_ttl
+        self._configs: dict[str, tuple[float, EventsConfig]] = {}
+        self._pids: dict[tuple[str, str], str] = {}
+        self._ids = IdSequence("ev")
+        self._pending: Coalescer[Event, bool] = Coalescer(self._write, max_batch=MAX_EVENT_BATCH)
+        #: The derivations (counters, rule tags, lifecycle) applied after storing.
+        self.derivations = Derivations(store)
+        #: Batches written by ``track`` (observability and tests).
+        self.batches = 0
+
+    @property
+    def batch_max(self) -> int:
+        """Most events one ingest call takes (``batch_too_large`` past it)."""
+        return self._batch_max
+
+    async def config(self, app: str) -> EventsConfig:
+        """The app's events configuration (its schema's events part), cached ``config_ttl`` s.
+
+        A stored schema whose events part no longer parses (written by an older server) counts
+        as declaring no events, and is logged."""
+        hit = self._configs.get(app)
+        clock = time.monotonic()
+        if hit is not None and hit[0] > clock:
+            return hit[1]
+        stored = await self._store.get_audience_schema(app)
+        try:
+            config = parse_events_config(
+                stored[1] if stored else {}, default_retention_days=self._retention_days
+            )
+        except SchemaError as exc:
+            log.error("app %s: its schema's events part is invalid (%s); no events accepted", app, exc)
+            config = EventsConfig(retention_days=self._retention_days)
+        self._configs[app] = (clock + self._config_ttl, config)
+        return config
+
+    def forget(self, app: str) -> None:
+        """Drop the cached configuration of ``app`` (its schema changed on this node)."""
+        self._configs.pop(app, None)
+
+    @staticmethod
+    def check_schema(doc: Mapping[str, Any], default_retention_days: int = 365) -> None:
+        """Raise ``ServiceError(schema_invalid)`` if the events part of ``doc`` is malformed (for
+        the schema endpoint, before it stores a new schema)."""
+        try:
+            parse_events_config(doc, default_retention_days=default_retention_days)
+        except SchemaError as exc:
+            code = getattr(ErrorCode, "SCHEMA_INVALID", ErrorCode.INVALID_REQUEST)
+            raise ServiceError(code, str(exc)) from exc
+
+    async def _pid(self, app: str, user: str, now: int) -> str:
+        key = (app, user)
+        pid = self._pids.get(key)
+        if pid is None:
+            pid, _ = await self._store.resolve_or_create(app, "user", user, now)
+            if len(self._pids) >= _PID_CACHE:
+                self._pids.clear()
+            self._pids[key] = pid
+        return pid
+
+    def _event(self, app: str, config: EventsConfig, item: EventInput, pid: str, now: int) -> Event:
+        ts = now if item.ts is None else item.ts
+        props = validate_event(config, item.name, item.props, ts, now, self._limits)
+        return Event(app, item.eid or self._ids.next(), pid, item.name, ts, props, now)
+
+    async def track(self, app: str, user: str, item: EventInput) -> Tracked:
+        """Take one event of chat user ``user`` (SDK ``track``); group-committed with others.
+
+        Raises ``ServiceError`` (``event_unknown``, ``event_invalid``, ``event_too_old``,
+        ``event_in_future``) with nothing stored, or ``StoreUnavailable``."""
+        now = now_ms()
+        config = await self.config(app)
+        event = self._event(app, config, item, "", now)  # validate before creating a profile
+        pid = await self._pid(app, user, now)
+        event = Event(app, event.eid, pid, event.name, event.ts, event.props, event.received)
+        stored = await self._pending.submit(event)
+        return Tracked(event.eid, pid, stored)
+
+    async def ingest(self, app: str, items: Sequence[EventInput]) -> list[Tracked]:
+        """Take a batch from the admin API: all validated first (the first bad one refuses the
+        batch: its code, message prefixed ``events.<i>``; nothing stored), then stored in one
+        call and applied. Each item names its ``user`` and carries its ``eid``."""
+        if len(items) > self._batch_max:
+            raise ServiceError(ErrorCode.BATCH_TOO_LARGE, f"at most {self._batch_max} events per request")
+        now = now_ms()
+        config = await self.config(app)
+        checked: list[Event] = []
+        for i, item in enumerate(items):
+            try:
+                if not item.eid or not item.user:
+                    raise ServiceError(ErrorCode.EVENT_INVALID, "eid and user are required")
+                checked.append(self._event(app, config, item, "", now))
+            except ServiceError as exc:
+                raise ServiceError(exc.code, f"events.{i}: {exc.message}") from exc
+        pids = {user: await self._pid(app, user, now) for user in sorted({i.user for i in items})}
+        events = [
+            Event(app, e.eid, pids[item.user], e.name, e.ts, e.props, e.received)
+            for e, item in zip(checked, items, strict=True)
+        ]
+        stored = await self._store_and_apply(events)
+        return [Tracked(e.eid, e.pid, s) for e, s in zip(events, stored, strict=True)]
+
+    async def _write(self, batch: Sequence[Event]) -> Sequence[bool | Exception]:
+        self.batches += 1
+        return await self._store_and_apply(batch)
+
+    async def _store_and_apply(self, events: Sequence[Event]) -> list[bool]:
+        retention = {e.app: (await self.config(e.app)).retention_ms for e in events}
+        stored = await self._store.append_events(events, retention)
+        fresh: dict[tuple[str, str], list[Event]] = {}
+        for e, s in zip(events, stored, strict=True):
+            if s:
+                fresh.setdefault((e.app, e.pid), []).append(e)
+        now = now_ms()
+        keys = list(fresh)
+        # profiles are independent: their derivations run together (the SQLite worker takes
+        # them in one hop); one profile's events are applied by one call, in order
+        configs = {app: await self.config(app) for app, _ in keys}
+        outcomes = await asyncio.gather(
+            *(self.derivations.apply(configs[app], app, pid, fresh[(app, pid)], now) for app, pid in keys),
+            return_exceptions=True,
+        )
+        for (app, pid), moved in zip(keys, outcomes, strict=True):
+            if isinstance(moved, BaseException):
+                # stored is stored: the derivations catch up with the next event or pass
+                log.error("events of %s/%s stored; applying them to the profile failed: %r", app, pid, moved)
+            elif moved != pid:
+                for user, cached in list(self._pids.items()):
+                    if cached == pid:
+                        self._pids[user] = moved
+        return stored
