@@ -7,7 +7,8 @@ Writes ``web/client/src/schema.js``: for every frame type (client and server)
 and every nested record, its fields in wire order with their type, whether they
 are required and their default, plus the error table (code → action), the close
 codes after which a client must not reconnect and the protocol version. It also
-writes JSDoc typedefs of every frame as decoded (defaults filled in). The
+writes JSDoc typedefs of every frame as decoded (defaults filled in), then rebuilds
+the bundle that embeds it (``scripts/build_web``) when ``web/client`` has its tools. The
 JavaScript encoder orders keys and omits defaults from this table, so it cannot
 drift from ``proto/frames*.py``; ``--check`` (run by ``scripts/check``) exits 1
 when the committed file differs from what this would write.
@@ -16,6 +17,7 @@ when the committed file differs from what this would write.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import typing
 from pathlib import Path
@@ -150,10 +152,12 @@ def render() -> str:
         lines.append(f"export const {side} = {_js(table)};")
     lines += ["", "/** Records nested inside frames, by name. @type {Record<string, FieldTable>} */"]
     lines.append(f"export const RECORDS = {_js(dict(sorted(record_tables.items())))};")
-    actions = {code.value: action_for(code.value).value for code in ErrorCode}
+    # Only the codes that are not fatal: every other code (and any unknown one) is fatal, so a
+    # new fatal code needs no regeneration of the client.
+    actions = {c.value: action_for(c.value).value for c in ErrorCode if action_for(c.value).value != "fatal"}
     lines += [
         "",
-        "/** What a client does after each error code (unknown codes: fatal). @type {Record<string, string>} */",
+        "/** Error codes whose action is not `fatal` (every other code is fatal). @type {Record<string, string>} */",
     ]
     lines.append(f"export const ERROR_ACTIONS = {_js(actions)};")
     no_reconnect = sorted(int(c) for c in CloseCode if not c.reconnect)
@@ -191,6 +195,12 @@ def main(argv: list[str]) -> int:
         return 0
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text, encoding="utf-8")
+    # the bundle shipped in the package embeds the schema: rebuild it when the tools are here
+    root = OUT.parents[3]
+    if (root / "web" / "client" / "node_modules" / ".bin" / "esbuild").exists():
+        subprocess.run([str(root / "scripts" / "build_web")], check=True)
+    else:
+        print("now run: (cd web/client && npm ci) && scripts/build_web", file=sys.stderr)
     return 0
 
 

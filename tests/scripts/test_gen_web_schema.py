@@ -65,3 +65,13 @@ def test_check_fails_on_a_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert module.main(["--check"]) == 1
     module.main([])
     assert module.main(["--check"]) == 0
+
+
+def test_error_actions_agree_with_the_table() -> None:
+    """The client's rule (listed code → its action, anything else → fatal) is the server's table."""
+    from parley.proto.errors import ErrorCode, action_for
+
+    listed = json.loads(re.search(r"^export const ERROR_ACTIONS = (.*);$", _script().render(), re.M).group(1))  # type: ignore[union-attr]
+    for code in ErrorCode:
+        assert listed.get(code.value, "fatal") == action_for(code.value).value, code
+    assert set(listed.values()) <= {"retry", "reconnect"}
