@@ -50,6 +50,7 @@ MAX_NODES = 200
 
 _WINDOW = re.compile(r"[0-9]{1,12}[smhdw]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
+_PROP = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 def _bad(path: str, message: str) -> SegmentError:
@@ -151,8 +152,8 @@ def _check_leaf(node: Rule, path: str, attrs: Mapping[str, str], max_window_s: i
             raise _bad(f"{path}/prop", "sum needs the property to add up")
         if node.agg == "count" and node.prop is not None:
             raise _bad(f"{path}/prop", "count takes no property")
-        if node.prop is not None:
-            _check_name(node.prop, f"{path}/prop")
+        if node.prop is not None and not _PROP.fullmatch(node.prop):
+            raise _bad(f"{path}/prop", f"{node.prop!r} is not a property name ([A-Za-z_][A-Za-z0-9_]*)")
         if isinstance(node.value, bool) or abs(node.value) > 1e15:
             raise _bad(f"{path}/value", "the value must be a number within +-1e15")
     elif isinstance(node, Occurrence):

@@ -58,19 +58,14 @@ from parley.proto.segments import (
     Sentiment,
     Tag,
     Value,
-)  # fmt: skip
+)
 
 __all__ = ["parse", "to_text"]
 
 _SYM = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _OP = {v: k for k, v in _SYM.items()}
-_KINDS = {
-    "num": "a number",
-    "str": "a string",
-    "win": "a window such as 7d",
-    "name": "a word",
-    "op": "a symbol",
-}
+_KINDS = {"num": "a number", "str": "a string", "win": "a window such as 7d", "name": "a word",
+          "op": "a symbol"}  # fmt: skip
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -354,10 +349,6 @@ class _Parser:
         self.take(".")
         return Rfm(self.take(kind="name"), self.cmp(), self.integer())  # type: ignore[arg-type]
 
-    def rated(self) -> Rule:
-        self.take("<=")
-        return Rated(self.integer())
-
     def sentiment(self) -> Rule:
         self.take("(")
         label = self.string()
@@ -371,11 +362,6 @@ class _Parser:
         return Counter(event, self.cmp(), self.integer())  # type: ignore[arg-type]
 
 
-def _consent(p: _Parser) -> Rule:
-    args = p.call()
-    return Consent(*args)  # type: ignore[arg-type]
-
-
 _CLAUSES: dict[str, Callable[[_Parser], Rule]] = {
     "attr": _Parser.attr,
     "tag": _Parser.tag,
@@ -386,9 +372,9 @@ _CLAUSES: dict[str, Callable[[_Parser], Rule]] = {
     "counter": _Parser.counter,
     "rfm": _Parser.rfm,
     "lifecycle": _Parser.lifecycle,
-    "consent": _consent,
+    "consent": lambda p: Consent(*p.call()),  # type: ignore[arg-type]
     "has_id": lambda p: HasId(*p.call()),
-    "support_rating": _Parser.rated,
+    "support_rating": lambda p: Rated(int(p.take("<=") and p.integer())),
     "open_ticket": lambda p: OpenTicket(),
     "sentiment": _Parser.sentiment,
     "segment": lambda p: SegmentRef(*p.call()),

@@ -30,6 +30,7 @@ from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore
 from parley.server.safety_port import SafetyStore
+from parley.server.segments_port import SegmentsPort
 from parley.server.store_ports import (
     Conversations,
     Directory,
@@ -66,6 +67,7 @@ class Store(
     ConsoleStore,
     AudienceProfiles,
     Identities,
+    SegmentsPort,
     Protocol,
 ):
     """Durable state: the union of the store's role ports (what an adapter implements).

@@ -20,6 +20,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_events`` — the audience event log (``EventLog``)
 * ``mongo_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
 * ``mongo_console`` — web-console users, sessions, settings (``ConsoleStore``)
+* ``mongo_segments`` — segment rules as aggregation pipelines, saved segments (``SegmentsPort``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -42,6 +43,7 @@ from parley.server.store.mongo_invites import INVITES_INDEXES, InvitationCollect
 from parley.server.store.mongo_log import MongoMessages
 from parley.server.store.mongo_members import MEMBER_QUERY_INDEXES, MemberQueries
 from parley.server.store.mongo_safety import SAFETY_INDEXES, SafetyCollections
+from parley.server.store.mongo_segments import SEGMENT_INDEXES, SegmentCollections
 from parley.server.store.mongo_service import SERVICE_INDEXES, KnowledgeCollections, ServiceCollections
 from parley.server.store.via import Via
 
@@ -186,6 +188,19 @@ class MongoStore:
     list_merges = Via("_identity", IdentityCollections.list_merges)
     get_merge = Via("_identity", IdentityCollections.get_merge)
     count_merges_matching = Via("_identity", IdentityCollections.count_merges_matching)
+    # segments
+    count_segment = Via("_segments", SegmentCollections.count_segment)
+    sample_segment = Via("_segments", SegmentCollections.sample_segment)
+    segment_page = Via("_segments", SegmentCollections.segment_page)
+    explain_segment = Via("_segments", SegmentCollections.explain_segment)
+    put_segment = Via("_segments", SegmentCollections.put_segment)
+    get_segment = Via("_segments", SegmentCollections.get_segment)
+    list_segments = Via("_segments", SegmentCollections.list_segments)
+    delete_segment = Via("_segments", SegmentCollections.delete_segment)
+    change_members = Via("_segments", SegmentCollections.change_members)
+    stored_members = Via("_segments", SegmentCollections.stored_members)
+    is_stored_member = Via("_segments", SegmentCollections.is_stored_member)
+    freeze_segment = Via("_segments", SegmentCollections.freeze_segment)
 
     def __init__(
         self,
@@ -217,6 +232,7 @@ class MongoStore:
         self._console = ConsoleCollections(conn)
         self._audience = AudienceCollections(conn)
         self._identity = IdentityCollections(conn)
+        self._segments = SegmentCollections(conn)
 
     async def open(self) -> None:
         """Connect and create every role's indexes (idempotent)."""
@@ -231,6 +247,7 @@ class MongoStore:
                 ACTIVATION_INDEXES,
                 CONSOLE_INDEXES,
                 AUDIENCE_INDEXES,
+                SEGMENT_INDEXES,
             )
         )
         await self._audience.migrate_chat_profiles()

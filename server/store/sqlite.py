@@ -16,6 +16,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_events`` — the audience event log (``EventLog``)
 * ``sqlite_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
 * ``sqlite_console`` — web-console users, sessions, settings (``ConsoleStore``)
+* ``sqlite_segments`` — segment rules compiled to SQL, saved segments (``SegmentsPort``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -36,6 +37,7 @@ from parley.server.store.sqlite_members import MEMBER_QUERY_SCHEMA, MemberQuerie
 from parley.server.store.sqlite_messages import SQLiteMessageLog
 from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
 from parley.server.store.sqlite_schema import SCHEMA
+from parley.server.store.sqlite_segments import SEGMENT_SCHEMA, SegmentTables
 from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, ServiceTables
 from parley.server.store.sqlite_worker import WAL_CHECKPOINT_PAGES, Db, SQLiteWorker
 from parley.server.store.via import Via
@@ -57,6 +59,7 @@ def _init(db: Db) -> None:
     db.executescript(ACTIVATION_SCHEMA)
     db.executescript(CONSOLE_SCHEMA)
     db.executescript(AUDIENCE_SCHEMA)
+    db.executescript(SEGMENT_SCHEMA)
     migrate(db)
     migrate_chat_profiles(db)
 
@@ -198,6 +201,19 @@ class SQLiteStore:
     list_merges = Via("_identity", IdentityTables.list_merges)
     get_merge = Via("_identity", IdentityTables.get_merge)
     count_merges_matching = Via("_identity", IdentityTables.count_merges_matching)
+    # segments
+    count_segment = Via("_segments", SegmentTables.count_segment)
+    sample_segment = Via("_segments", SegmentTables.sample_segment)
+    segment_page = Via("_segments", SegmentTables.segment_page)
+    explain_segment = Via("_segments", SegmentTables.explain_segment)
+    put_segment = Via("_segments", SegmentTables.put_segment)
+    get_segment = Via("_segments", SegmentTables.get_segment)
+    list_segments = Via("_segments", SegmentTables.list_segments)
+    delete_segment = Via("_segments", SegmentTables.delete_segment)
+    change_members = Via("_segments", SegmentTables.change_members)
+    stored_members = Via("_segments", SegmentTables.stored_members)
+    is_stored_member = Via("_segments", SegmentTables.is_stored_member)
+    freeze_segment = Via("_segments", SegmentTables.freeze_segment)
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
@@ -215,6 +231,7 @@ class SQLiteStore:
         self._console = ConsoleTables(worker)
         self._audience = AudienceTables(worker)
         self._identity = IdentityTables(worker)
+        self._segments = SegmentTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""
