@@ -201,6 +201,7 @@ class MongoStore:
     stored_members = Via("_segments", SegmentCollections.stored_members)
     is_stored_member = Via("_segments", SegmentCollections.is_stored_member)
     freeze_segment = Via("_segments", SegmentCollections.freeze_segment)
+    segment_plan = Via("_segments", SegmentCollections.explain_plan)
 
     def __init__(
         self,

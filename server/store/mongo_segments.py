@@ -106,7 +106,9 @@ class SegmentCollections:
         if after is not None:
             return [{"$match": {"app": app, "pid": {"$gt": after}}}, {"$sort": {"pid": 1}}, {"$match": full}]
         first = driver(app, rule, ctx.now, ctx.attrs, resolved)
-        keys = [k for k in first if k not in ("app", "pid")]
+        # The profile adapter declares the tag, lifecycle, RFM and identifier indexes; attributes and
+        # counters are open-ended, so their index is made the first time a rule is driven by one.
+        keys = [k for k in first if k.startswith(("attrs.", "computed.counts."))]
         if keys:
             await self._ensure_index(keys)
         return [{"$match": first}, {"$match": full}]

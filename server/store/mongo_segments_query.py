@@ -120,7 +120,7 @@ def to_filter(
         field = f"computed.counts.{escape(rule.event)}"
         if compare(rule.op, 0, rule.value):  # a missing counter is 0
             return {"$or": [{field: {"$exists": False}}, {field: _cmp(rule.op, rule.value)}]}
-        return {field: _cmp(rule.op, rule.value)}
+        return _computed(field, rule.op, rule.value)  # "$ne" alone would match a missing counter
     if isinstance(rule, Rfm):
         return _computed(f"computed.rfm_{rule.dim}", rule.op, rule.value)
     if isinstance(rule, Lifecycle):

@@ -180,7 +180,12 @@ def _leaf_set(app: str, rule: Rule, now: int, attrs: dict[str, str]) -> Sql:
         base = "SELECT pid FROM aud_events WHERE app = ? AND name = ? AND ts >= ? AND ts <= ? GROUP BY pid HAVING "
         args = [app, rule.event, now - window_ms(rule.window), now, *agg_args]
         if compare(rule.op, 0, rule.value):  # no events also qualifies: everyone but those failing it
-            return f"{_ALL} EXCEPT {base}NOT ({agg} {_SYM[rule.op]} ?)", [app, *args, rule.value]
+            # Wrapped: a bare compound would bind left to the UNION/INTERSECT it is placed in.
+            return f"SELECT pid FROM ({_ALL} EXCEPT {base}NOT ({agg} {_SYM[rule.op]} ?))", [
+                app,
+                *args,
+                rule.value,
+            ]
         return f"{base}{agg} {_SYM[rule.op]} ?", [*args, rule.value]
     if isinstance(rule, Occurrence):
         cond, args = _occurrence(rule, now)
@@ -191,7 +196,7 @@ def _leaf_set(app: str, rule: Rule, now: int, attrs: dict[str, str]) -> Sql:
         key, cmp = f"count:{rule.event}", f"num {_SYM[rule.op]} ?"
         if compare(rule.op, 0, rule.value):
             return (
-                f"{_ALL} EXCEPT SELECT pid FROM aud_computed WHERE app = ? AND key = ? AND NOT ({cmp})",
+                f"SELECT pid FROM ({_ALL} EXCEPT SELECT pid FROM aud_computed WHERE app = ? AND key = ? AND NOT ({cmp}))",
                 [app, app, key, rule.value],
             )
         return f"SELECT pid FROM aud_computed WHERE app = ? AND key = ? AND {cmp}", [app, key, rule.value]
@@ -249,9 +254,10 @@ def _leaf_predicate(rule: Rule, now: int, attrs: dict[str, str]) -> Sql:
         args = [*agg_args, rule.event, now - window_ms(rule.window), now, rule.value]
         return f"(({sub.format(agg=agg)}) {_SYM[rule.op]} ?)", args
     if isinstance(rule, Occurrence):
-        cond, args = _occurrence(rule, now)
-        sub = "SELECT 1 FROM aud_events x WHERE x.app = p.app AND x.pid = p.pid AND name = ? HAVING " + cond
-        return f"EXISTS ({sub})", [rule.event, *args]
+        cond, args = _occurrence(rule, now)  # "MIN(ts) >= ?": NULL (no events) counts as false
+        sub = "SELECT {fn} FROM aud_events x WHERE x.app = p.app AND x.pid = p.pid AND name = ?"
+        fn, rest = cond.split(" ", 1)
+        return f"COALESCE(({sub.format(fn=fn)}) {rest}, 0)", [rule.event, *args]
     if isinstance(rule, Counter):
         sub = "SELECT num FROM aud_computed x WHERE x.app = p.app AND x.pid = p.pid AND key = ?"
         return f"(COALESCE(({sub}), 0) {_SYM[rule.op]} ?)", [f"count:{rule.event}", rule.value]

@@ -47,10 +47,11 @@ def _windows(small: bool) -> st.SearchStrategy[str]:
     return st.sampled_from(sorted(top)).flatmap(lambda u: st.integers(1, top[u]).map(lambda n: f"{n}{u}"))
 
 
-def _attr(words: st.SearchStrategy[str], nums: st.SearchStrategy[Any]) -> st.SearchStrategy[Rule]:
+def _attr(
+    words: st.SearchStrategy[str], nums: st.SearchStrategy[Any], ms: st.SearchStrategy[int]
+) -> st.SearchStrategy[Rule]:
     """Attribute clauses of every operator each type allows."""
     num = nums
-    ms = st.integers(0, 2**41)
     return st.one_of(
         st.builds(Attr, st.sampled_from(["city", "we ird"]), st.sampled_from(["eq", "ne", "prefix"]), words),
         st.builds(Attr, st.just("city"), st.just("in"), st.lists(words, min_size=1, max_size=3)),
@@ -77,6 +78,7 @@ def leaves(*, small: bool = False, now: int = 0) -> st.SearchStrategy[Rule]:
         tags = st.sampled_from(["interest:shoes", "interest:bags", "vip"])
         ats = st.sampled_from([now - 3 * 86400_000, now - 40 * 86400_000])
         counts: st.SearchStrategy[int | float] = st.integers(0, 4)
+        ms = st.sampled_from([now - d * 86400_000 for d in (1, 3, 30, 40, 399, 400, 500)])
     else:
         words, events, tags = (
             text,
@@ -85,10 +87,11 @@ def leaves(*, small: bool = False, now: int = 0) -> st.SearchStrategy[Rule]:
         )
         nums = st.integers(-(10**12), 10**12) | st.floats(-1e12, 1e12, allow_nan=False)
         ats, counts = st.integers(0, 2**50), st.integers(0, 10**6) | st.floats(0, 1e6)
+        ms = st.integers(0, 2**41)
     win = _windows(small)
     stages = st.sampled_from(["new", "active", "at_risk", "churned", "won_back"])
     return st.one_of(
-        _attr(words, nums),
+        _attr(words, nums, ms),
         st.builds(
             Tag, tags, st.none() | st.sampled_from([0.5, 0.7, 0.9]), st.none() | st.sampled_from(["bot", "rule"]),
             st.none() | win,
