@@ -32,6 +32,7 @@ from parley.sdk.errors import (
     RequestTimeout,
 )
 from parley.sdk.events import (
+    CampaignEvent,
     ClientState,
     ConnectionStateEvent,
     ConversationEvent,
@@ -54,6 +55,7 @@ from parley.sdk.support import Profile, SupportQueue, Tag, support_state
 
 __all__ = [
     "AdminClient",
+    "CampaignEvent",
     "AdminError",
     "AppPolicy",
     "AuditRecord",

@@ -14,10 +14,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from parley.proto.campaign import CampaignMarker
 from parley.sdk.invites import Invitation
 from parley.sdk.models import Conversation, Message
 
 __all__ = [
+    "CampaignEvent",
     "ClientState",
     "ConnectionStateEvent",
     "ConversationEvent",
@@ -53,6 +55,16 @@ class MessageEvent:
     """A new message (text, rich, custom or system) in ``message.conv``."""
 
     message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignEvent:
+    """A marketing message from the app's official account: published right after its
+    :class:`MessageEvent`, with the typed marker (campaign, variant, topic, card, buttons, quick
+    replies). Tap a button with :meth:`~parley.sdk.client.Client.click`."""
+
+    message: Message
+    campaign: CampaignMarker
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +195,7 @@ class DecodeErrorEvent:
 
 Event = (
     MessageEvent
+    | CampaignEvent
     | EditEvent
     | RecallEvent
     | ReceiptEvent

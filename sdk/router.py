@@ -12,8 +12,10 @@ from typing import Protocol
 from parley.proto import frames as f
 from parley.proto.codec import peek_type
 from parley.proto.errors import ErrorCode, FrameError
+from parley.sdk.campaigns import campaign_of
 from parley.sdk.dispatch import EventHub
 from parley.sdk.events import (
+    CampaignEvent,
     ConversationEvent,
     DecodeErrorEvent,
     DraftEvent,
@@ -163,3 +165,6 @@ class FrameRouter:
                 self._hub.publish(RecallEvent(m.conv, target, m))
             else:
                 self._hub.publish(MessageEvent(m))
+                marker = campaign_of(m)
+                if marker is not None:
+                    self._hub.publish(CampaignEvent(m, marker))

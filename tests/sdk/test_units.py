@@ -32,7 +32,7 @@ from tests.sdk.helpers import take, until
 
 def test_public_surface_is_pinned() -> None:
     assert sorted(parley.sdk.__all__) == [
-        "AdminClient", "AdminError", "AppPolicy", "AuditRecord", "BlockedUser", "BodyTooLarge", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
+        "AdminClient", "AdminError", "AppPolicy", "AuditRecord", "BlockedUser", "BodyTooLarge", "CampaignEvent", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
         "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary",
         "DecodeErrorEvent", "DraftEvent", "EditEvent",
         "Event", "EventQueueOverflow", "EventStream", "Handler", "Invitation", "InvitationEvent", "Member", "Message", "MessageEvent",
