@@ -92,6 +92,20 @@ class ErrorCode(str, enum.Enum):
     EVENT_TOO_OLD = "event_too_old"
     #: An event time further in the future than ``event_clock_skew``.
     EVENT_IN_FUTURE = "event_in_future"
+    #: The app's audience schema document was refused (the message names the first fault).
+    SCHEMA_INVALID = "schema_invalid"
+    #: A profile attribute the app's schema does not declare.
+    ATTRIBUTE_UNKNOWN = "attribute_unknown"
+    #: A profile attribute value that does not fit its declared type (or its size limit).
+    ATTRIBUTE_TYPE = "attribute_type"
+    #: A consent topic the app's schema does not declare, or a state other than granted/denied/withdrawn.
+    CONSENT_INVALID = "consent_invalid"
+    #: A malformed identifier: unknown kind, a phone number or email address that does not parse.
+    IDENTIFIER_INVALID = "identifier_invalid"
+    #: The identify would merge more profiles than the app's merge guard allows (nothing merged).
+    MERGE_GUARD = "merge_guard"
+    #: No audience profile (or merge record) with that id in the app.
+    PROFILE_NOT_FOUND = "profile_not_found"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -130,6 +144,13 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.BATCH_TOO_LARGE: Action.FATAL,
     ErrorCode.EVENT_TOO_OLD: Action.FATAL,
     ErrorCode.EVENT_IN_FUTURE: Action.FATAL,
+    ErrorCode.SCHEMA_INVALID: Action.FATAL,
+    ErrorCode.ATTRIBUTE_UNKNOWN: Action.FATAL,
+    ErrorCode.ATTRIBUTE_TYPE: Action.FATAL,
+    ErrorCode.CONSENT_INVALID: Action.FATAL,
+    ErrorCode.IDENTIFIER_INVALID: Action.FATAL,
+    ErrorCode.MERGE_GUARD: Action.FATAL,
+    ErrorCode.PROFILE_NOT_FOUND: Action.FATAL,
 }
 
 

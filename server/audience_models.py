@@ -26,10 +26,13 @@ __all__ = [
     "ProfileNotFound",
     "StoredValue",
     "TagChange",
+    "USER_KIND",
 ]
 
-#: The kinds of identifier a profile may carry (``user`` is the app's own user id == chat user).
-ID_KINDS: tuple[str, ...] = ("user", "phone", "email", "union", "device", "cookie")
+#: The identifier kind of the app's own user id, which is the chat user's id.
+USER_KIND = "user"
+#: The kinds of identifier a profile may carry.
+ID_KINDS: tuple[str, ...] = (USER_KIND, "phone", "email", "union", "device", "cookie")
 #: Consent states, from most to least restrictive where it matters (see ``audience_merge``).
 CONSENT_STATES: tuple[str, ...] = ("denied", "withdrawn", "granted")
 

@@ -54,6 +54,11 @@ LIMIT_OPTIONS: dict[str, str] = {
     "event_max_age": "Oldest event time accepted, seconds before now.",
     "event_clock_skew": "How far ahead of the server clock an event time may be, seconds.",
     "event_retention_days": "Days events are kept when the app's schema sets no retention_days.",
+    "audience_merge_guard": "Most profiles one identify may merge, and merges one identifier may match (schema may override).",
+    "audience_attributes_max": "Attributes one app's audience schema may declare.",
+    "audience_string_max": "Longest string profile attribute, characters.",
+    "audience_list_max": "Most elements of a string-list profile attribute.",
+    "audience_timezone": "IANA time zone of profiles with none from the SDK, attributes or app schema.",
     "audience_pass_interval": "Seconds between a node's audience passes (retention, RFM, lifecycle, rule tags).",
 }
 

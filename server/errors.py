@@ -97,6 +97,13 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.BATCH_TOO_LARGE: 413,
     ErrorCode.EVENT_TOO_OLD: 422,
     ErrorCode.EVENT_IN_FUTURE: 422,
+    ErrorCode.SCHEMA_INVALID: 422,
+    ErrorCode.ATTRIBUTE_UNKNOWN: 422,
+    ErrorCode.ATTRIBUTE_TYPE: 422,
+    ErrorCode.CONSENT_INVALID: 422,
+    ErrorCode.IDENTIFIER_INVALID: 422,
+    ErrorCode.MERGE_GUARD: 409,
+    ErrorCode.PROFILE_NOT_FOUND: 404,
 }
 
 

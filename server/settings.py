@@ -144,3 +144,12 @@ class Settings:
     event_retention_days: int = 365
     #: Seconds between the audience passes of a node: retention sweep, RFM, lifecycle, rule tags.
     audience_pass_interval: float = 300.0
+    #: One ID merge guard when the app's schema sets none: an identify may merge at most this many
+    #: profiles, and an identifier that already matched this many merges merges no more (``merge_guard``).
+    audience_merge_guard: int = 5
+    #: Attributes one app's schema may declare; longest string attribute (characters); longest string list.
+    audience_attributes_max: int = 200
+    audience_string_max: int = 1024
+    audience_list_max: int = 100
+    #: Time zone of profiles whose SDK, attributes and app schema state none (IANA name).
+    audience_timezone: str = "UTC"

@@ -8,12 +8,14 @@ from parley.server.auth.tokens import TokenVerifier
 from parley.server.events_schema import EventLimits
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
+from parley.server.services.audience import AudienceLimits, AudienceService
 from parley.server.services.chat_audience import ChatProfileAudience
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.events import EventService
 from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
+from parley.server.services.identity import IdentityService
 from parley.server.services.invites import InvitationService
 from parley.server.services.knowledge import KnowledgeService
 from parley.server.services.messages import MessageService
@@ -61,6 +63,8 @@ class Services:
     optout: OptOutListener
     events: EventService
     audience_pass: AudiencePass
+    audience: AudienceService
+    identity: IdentityService
 
 
 def build_services(
@@ -145,7 +149,19 @@ def build_services(
     send_policy = SendPolicy(store, audience, StoreConversationFacts(store), official)
     optout = OptOutListener(conversations, messages, audience, official_users=send_policy)
     messages.observe(optout.on_stored)
+    audience_service = AudienceService(
+        store,
+        AudienceLimits(
+            attributes_max=settings.audience_attributes_max,
+            string_max=settings.audience_string_max,
+            list_max=settings.audience_list_max,
+            timezone=settings.audience_timezone,
+            merge_guard=settings.audience_merge_guard,
+        ),
+    )
     return Services(
+        audience=audience_service,
+        identity=IdentityService(store, audience_service),
         broker=broker,
         tokens=tokens,
         apps=apps,

@@ -44,6 +44,13 @@ EXPECTED_ACTIONS = {
     "batch_too_large": "fatal",
     "event_too_old": "fatal",
     "event_in_future": "fatal",
+    "schema_invalid": "fatal",
+    "attribute_unknown": "fatal",
+    "attribute_type": "fatal",
+    "consent_invalid": "fatal",
+    "identifier_invalid": "fatal",
+    "merge_guard": "fatal",
+    "profile_not_found": "fatal",
 }
 
 EXPECTED_CLOSE = {
