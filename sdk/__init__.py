@@ -16,6 +16,7 @@
 """
 
 from parley.sdk.admin import AdminClient, MessagePage, Token, User
+from parley.sdk.admin_audience import AudienceProfile, AudienceTag, IdentifyResult, MergeInfo
 from parley.sdk.admin_moderation import AuditRecord, Mute, UserStatus
 from parley.sdk.admin_policy import AppPolicy
 from parley.sdk.client import Client
@@ -58,6 +59,10 @@ __all__ = [
     "CampaignEvent",
     "AdminError",
     "AppPolicy",
+    "AudienceProfile",
+    "AudienceTag",
+    "IdentifyResult",
+    "MergeInfo",
     "AuditRecord",
     "BodyTooLarge",
     "BlockedUser",

@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from parley.proto import frames as f
+from parley.sdk.admin_audience import AudienceOps
 from parley.sdk.admin_knowledge import KnowledgeChunk, KnowledgeOps, KnowledgeSnapshot, KnowledgeVectorRecord
 from parley.sdk.admin_moderation import ModerationOps
 from parley.sdk.admin_policy import PolicyOps
@@ -85,7 +86,7 @@ class MessagePage:
     more: bool = False
 
 
-class AdminClient(ModerationOps, PolicyOps, KnowledgeOps):
+class AdminClient(ModerationOps, PolicyOps, KnowledgeOps, AudienceOps):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 
     Use as ``async with AdminClient(...) as admin:`` or call :meth:`aclose`.

@@ -296,6 +296,13 @@ def service_routes() -> list[BaseRoute]:
     return routes()
 
 
+def audience_routes() -> list[BaseRoute]:
+    """The audience profile / One ID routes (imported late: that module imports this one)."""
+    from parley.server.admin.audience_routes import audience_routes as routes  # imports this module
+
+    return routes()
+
+
 async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the admin API's OpenAPI document (no authentication)."""
     return json_response(openapi_document())
@@ -323,4 +330,5 @@ def admin_routes(settings: Settings) -> list[BaseRoute]:
         *service_routes(),
         *moderation_routes(),
         *policy_routes(),
+        *audience_routes(),
     ]

@@ -171,6 +171,10 @@ class IdentityService:
                 raise _Retry  # someone else attached it meanwhile: that is a merge to consider
         return {"pid": survivor, "created": created, "merged": merged, "conflicts": conflicts}
 
+    async def holder(self, app: str, ident: Identifier) -> str | None:
+        """The live profile holding a normalised identifier; None if nobody does."""
+        return await self._store.resolve_identifier(app, ident.kind, ident.value)
+
     async def merges(self, app: str, pid: str) -> list[dict[str, Any]]:
         """The merges the profile took part in, newest first (explained)."""
         return [await self._explain(r) for r in await self._store.list_merges(app, pid)]
