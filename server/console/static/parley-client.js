@@ -2353,7 +2353,7 @@ var Session = class extends EventTarget {
         this.presence.clear();
       }
     }
-    for (const entry of this.outbox.resendable()) socket.send(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
+    for (const entry of this.outbox.resendable()) this.transmit(socket, entry);
   }
   /**
    * Send `ping` every `heartbeat_ms`; a socket silent for two heartbeats is dead: close it.
@@ -2468,7 +2468,14 @@ var Session = class extends EventTarget {
         fn(v);
       };
       this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
-      if (!socket.send(encodeFrame({ ...frame, id }))) {
+      let bytes;
+      try {
+        bytes = this.sized(encodeFrame({ ...frame, id }));
+      } catch (exc) {
+        this.pending.delete(id);
+        return done(reject)(exc);
+      }
+      if (!socket.send(bytes)) {
         this.pending.delete(id);
         done(reject)(new ConnectionLost("connection lost before the request went out"));
       }
@@ -2504,7 +2511,38 @@ var Session = class extends EventTarget {
    * @returns {boolean}
    */
   write(frame) {
-    return Boolean(this.ready && this.socket?.send(encodeFrame(frame)));
+    return Boolean(this.ready && this.socket?.send(this.sized(encodeFrame(frame))));
+  }
+  /**
+   * Put one unacked send on the wire as a new transmission. A send the server would refuse
+   * unread (over its `max_frame`: the refusal could not name the request) fails here instead.
+   * @param {Socket} socket
+   * @param {import("./outbox.js").OutboxEntry} entry
+   */
+  transmit(socket, entry) {
+    let bytes;
+    try {
+      bytes = this.sized(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
+    } catch (exc) {
+      this.outbox.remove(entry);
+      return entry.reject(
+        /** @type {Error} */
+        exc
+      );
+    }
+    socket.send(bytes);
+  }
+  /**
+   * `bytes`, if they fit the largest frame the server accepts (from `welcome`).
+   * @param {Uint8Array} bytes
+   * @returns {Uint8Array}
+   */
+  sized(bytes) {
+    const limit = this.welcome?.max_frame ?? 0;
+    if (limit > 0 && bytes.byteLength > limit) {
+      throw new FrameError("frame_too_large", `frame of ${bytes.byteLength} bytes exceeds the server's limit of ${limit}`);
+    }
+    return bytes;
   }
   // ---------------------------------------------------------------- routing
   /** @param {Uint8Array} data one WebSocket message */
@@ -2598,7 +2636,7 @@ var Session = class extends EventTarget {
     entry.attempts += 1;
     setTimeout(() => {
       if (this.outbox.entries.get(entry.cmid) === entry && entry.requestId === null && this.ready && this.socket) {
-        this.socket.send(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
+        this.transmit(this.socket, entry);
       }
     }, this.backoff.delay(entry.attempts - 1) * 1e3);
   }
@@ -2659,16 +2697,10 @@ var ParleyClient = class extends Session {
   send(conv, body, { kind = "text", mentions = [], cmid = newCmid() } = {}) {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise((resolve, reject) => {
+      encodeFrame({ t: "send", id: 0, conv, cmid, body, kind, mentions });
       const entry = this.outbox.add({ conv, cmid, kind, body, mentions }, resolve, reject);
-      if (this.ready && this.socket) this.socket.send(this.encodeSend(entry));
+      if (this.ready && this.socket) this.transmit(this.socket, entry);
     });
-  }
-  /**
-   * @param {import("./outbox.js").OutboxEntry} entry
-   * @returns {Uint8Array}
-   */
-  encodeSend(entry) {
-    return encodeFrame(this.outbox.transmit(entry, this.nextId++));
   }
   /**
    * Replace the body of your message `seq` (answered with the `ack` of the `edit` record).

@@ -77,17 +77,11 @@ export class ParleyClient extends Session {
   send(conv, body, { kind = "text", mentions = [], cmid = newCmid() } = {}) {
     if (this.closedError) return Promise.reject(this.closedError);
     return new Promise((resolve, reject) => {
+      // a frame the server would refuse is refused now, not queued (FrameError invalid_frame)
+      encodeFrame({ t: "send", id: 0, conv, cmid, body, kind, mentions });
       const entry = this.outbox.add({ conv, cmid, kind, body, mentions }, resolve, reject);
-      if (this.ready && this.socket) this.socket.send(this.encodeSend(entry));
+      if (this.ready && this.socket) this.transmit(this.socket, entry);
     });
-  }
-
-  /**
-   * @param {import("./outbox.js").OutboxEntry} entry
-   * @returns {Uint8Array}
-   */
-  encodeSend(entry) {
-    return encodeFrame(this.outbox.transmit(entry, this.nextId++));
   }
 
   /**

@@ -274,7 +274,7 @@ export class Session extends EventTarget {
         this.presence.clear(); // no longer allowed: dropped rather than failing every reconnect
       }
     }
-    for (const entry of this.outbox.resendable()) socket.send(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
+    for (const entry of this.outbox.resendable()) this.transmit(socket, entry);
   }
 
   /**
@@ -400,7 +400,15 @@ export class Session extends EventTarget {
         fn(v);
       };
       this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
-      if (!socket.send(encodeFrame({ ...frame, id }))) {
+      /** @type {Uint8Array} */
+      let bytes;
+      try {
+        bytes = this.sized(encodeFrame({ ...frame, id }));
+      } catch (exc) {
+        this.pending.delete(id);
+        return done(reject)(exc);
+      }
+      if (!socket.send(bytes)) {
         this.pending.delete(id);
         done(reject)(new ConnectionLost("connection lost before the request went out"));
       }
@@ -434,7 +442,37 @@ export class Session extends EventTarget {
    * @returns {boolean}
    */
   write(frame) {
-    return Boolean(this.ready && this.socket?.send(encodeFrame(frame)));
+    return Boolean(this.ready && this.socket?.send(this.sized(encodeFrame(frame))));
+  }
+
+  /**
+   * Put one unacked send on the wire as a new transmission. A send the server would refuse
+   * unread (over its `max_frame`: the refusal could not name the request) fails here instead.
+   * @param {Socket} socket
+   * @param {import("./outbox.js").OutboxEntry} entry
+   */
+  transmit(socket, entry) {
+    let bytes;
+    try {
+      bytes = this.sized(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
+    } catch (exc) {
+      this.outbox.remove(entry);
+      return entry.reject(/** @type {Error} */ (exc));
+    }
+    socket.send(bytes);
+  }
+
+  /**
+   * `bytes`, if they fit the largest frame the server accepts (from `welcome`).
+   * @param {Uint8Array} bytes
+   * @returns {Uint8Array}
+   */
+  sized(bytes) {
+    const limit = this.welcome?.max_frame ?? 0;
+    if (limit > 0 && bytes.byteLength > limit) {
+      throw new FrameError("frame_too_large", `frame of ${bytes.byteLength} bytes exceeds the server's limit of ${limit}`);
+    }
+    return bytes;
   }
 
   // ---------------------------------------------------------------- routing
@@ -536,7 +574,7 @@ export class Session extends EventTarget {
     entry.attempts += 1; // temporary: resend after a backoff, unless a reconnect resends it first
     setTimeout(() => {
       if (this.outbox.entries.get(entry.cmid) === entry && entry.requestId === null && this.ready && this.socket) {
-        this.socket.send(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
+        this.transmit(this.socket, entry);
       }
     }, this.backoff.delay(entry.attempts - 1) * 1000);
   }

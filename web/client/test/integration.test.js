@@ -3,7 +3,7 @@
 // Uses the platform's standard WebSocket (node 22, or node 20 with --experimental-websocket).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ClientClosed, newCmid, ParleyClient, ReplyError } from "../src/index.js";
+import { ClientClosed, FrameError, newCmid, ParleyClient, ReplyError } from "../src/index.js";
 import { Proxy } from "./support/proxy.js";
 import { startServer } from "./support/server.js";
 
@@ -200,6 +200,20 @@ test("support desk: handoff, queue, note, profile, transfer, release, claim, res
   await owner.supportResolve(conv.conv);
   await customer.supportRate(conv.conv, 5);
   await assert.rejects(customer.supportRate(conv.conv, 4), (exc) => exc instanceof ReplyError && exc.code === "invalid_request");
+});
+
+test("bad input is refused before it is sent, with the server's codes; the session goes on", LIMIT, async () => {
+  const hal = await connected("hal");
+  const { conv } = await hal.convCreate({ kind: "group", members: [], name: "limits" });
+  await assert.rejects(hal.send("", { text: "x" }), (exc) => exc instanceof FrameError && exc.code === "invalid_frame");
+  const big = { blob: "x".repeat(hal.welcome?.max_frame ?? 0) };
+  await assert.rejects(hal.send(conv.conv, big, { kind: "custom" }), (exc) => exc instanceof FrameError && exc.code === "frame_too_large");
+  await assert.rejects(hal.request({ t: "conv_update", conv: conv.conv, meta: big }), (exc) => exc instanceof FrameError && exc.code === "frame_too_large");
+  // refused by the server, with the request's id: the send fails, nothing stays queued
+  await assert.rejects(hal.send(conv.conv, { text: "   " }), (exc) => exc instanceof ReplyError && exc.code === "invalid_request");
+  await assert.rejects(hal.send(conv.conv, { "a.b": 1 }, { kind: "custom" }), (exc) => exc instanceof ReplyError && exc.code === "invalid_frame");
+  assert.equal(hal.outbox.size, 0);
+  assert.equal((await hal.send(conv.conv, { text: "fine" })).dup, false);
 });
 
 test("a refused token closes the client for good (no reconnect loop)", LIMIT, async () => {
