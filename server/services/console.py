@@ -216,8 +216,13 @@ class ConsoleService:
         await self.audit(session.app, f"console:{session.username}", "console.logout", session.username)
 
     async def logout_everywhere(self, app: str, username: str, *, actor: str) -> int:
-        """End every session of the user, on every device (audited); returns how many ended."""
+        """End every session of the user, on every device (audited); returns how many ended. An
+        agent's chat tokens are revoked too, which closes the consoles' WebSockets (4011) on every
+        node: their pages then ask for a new token, find no session, and go to the login page."""
         ended = await self._store.delete_console_sessions(app, username)
+        user = await self._store.get_console_user(app, username)
+        if user is not None and ConsoleRole.AGENT in user.roles:
+            await self._moderation.revoke_tokens(app, actor, username, None)
         await self.audit(app, actor, "console.logout_everywhere", username, sessions=ended)
         return ended
 

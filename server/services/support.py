@@ -209,9 +209,14 @@ class SupportService:
 
     async def agent_view(self, ticket: Ticket) -> ConversationView:
         """The conversation as agents see it: ``meta.support`` also has the hand-over
-        ``reason`` and ``summary`` (never stored in the meta members read)."""
+        ``reason`` and ``summary`` and the ``customer`` (never stored in the meta members read)."""
         view = await self._conversations.view(ticket.app, ticket.conv)
-        support = {**ticket.public(), "reason": ticket.reason, "summary": ticket.summary}
+        support = {
+            **ticket.public(),
+            "reason": ticket.reason,
+            "summary": ticket.summary,
+            "customer": ticket.customer,  # which member is the customer (the console's profile panel)
+        }
         conversation = dataclasses.replace(
             view.conversation, meta={**view.conversation.meta, "support": support}
         )
