@@ -94,6 +94,10 @@ async def test_an_agent_claims_answers_and_the_sdk_customer_receives_it(node: Ru
         await page.press("#reply", "Enter")
         got = await received(cus_events, "It ships today.")
         assert got.message.sender == "ann"
+        await cus.read(conv, got.message.seq)
+        await expect(page.locator(f".msg.mine[data-seq='{got.message.seq}']")).to_contain_text(
+            "✓ Read", timeout=WAIT
+        )
 
         await cus.typing(conv, True)
         await expect(page.locator("#typing")).to_contain_text("cus1", timeout=WAIT)
@@ -239,3 +243,25 @@ async def test_admin_page_shows_field_errors_and_tablet_inbox(node: RunningNode)
             await expect(tablet.locator("#reply")).to_have_value("Hello! How can I help?", timeout=WAIT)
             await shot(tablet, "inbox-tablet")
         await cus.close()
+
+
+async def test_the_bots_streamed_draft_shows_and_its_final_message_replaces_it(node: RunningNode) -> None:
+    cus, conv, _ = await customer(node, "cus6", "Do you ship to Macau?")
+    await node.node.services.apps.upsert_user(node.app.app, "parley-bot", role="bot")
+    bot = Client(node.url, token=await node.token("parley-bot"))
+    await bot.connect()
+    async with chromium() as browser, agent_page(browser, node) as page:
+        await page.click(f"[data-claim='{conv}']", timeout=WAIT)
+        await expect(page.locator("#release")).to_be_visible(timeout=WAIT)
+        await page.click("#release")  # back to the bot: the agent stays a (plain) member and watches
+        await expect(page.locator("#chat-state")).to_have_text("with the bot", timeout=WAIT)
+        await bot.draft(conv, "d1", "We ship to")
+        await bot.draft(conv, "d1", "We ship to Macau in 3 days")
+        draft = page.locator(".msg.draft[data-draft='d1']")
+        await expect(draft).to_contain_text("We ship to Macau in 3 days", timeout=WAIT)
+        await shot(page, "inbox-draft")
+        await bot.send(conv, text="We ship to Macau in 3 days.", cmid="d1")
+        await expect(draft).to_have_count(0, timeout=WAIT)
+        await expect(page.locator(".messages")).to_contain_text("We ship to Macau in 3 days.", timeout=WAIT)
+    await bot.close()
+    await cus.close()
