@@ -25,6 +25,7 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -76,12 +77,20 @@ async def current(request: Request) -> Caller | None:
 
 
 def same_origin(request: Request) -> bool:
-    """True unless the browser named an ``Origin`` other than this server's own."""
+    """True unless the browser named an ``Origin`` other than this server's own (its ``Host``).
+
+    A ``Host`` without a port (a proxy that forwards nginx's ``$host``) is compared with the
+    origin's host name alone: ports do not separate cookies either.
+    """
     origin = request.headers.get("origin")
     if origin is None:
         return True  # not a browser's cross-origin request (curl, the CLI, tests)
-    host = request.headers.get("host", "")
-    return origin in (f"http://{host}", f"https://{host}")
+    parts = urlsplit(origin)
+    host = request.headers.get("host", "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    has_port = host.rsplit("]", 1)[-1].count(":") == 1
+    return parts.netloc.lower() == host if has_port else (parts.hostname or "") == host.strip("[]")
 
 
 ConsoleHandler = Callable[[Request, Services, Caller], Awaitable[Response]]

@@ -205,3 +205,18 @@ async def test_admins_add_users_with_field_errors_and_set_canned_replies(
     async with httpx.AsyncClient(base_url=node.http, timeout=20) as agent:
         await login(agent, node.app.app, "bo")
         assert (await agent.get("/console/api/canned")).json() == replies["replies"]
+
+
+async def test_the_origin_check_accepts_a_proxy_that_drops_the_port_and_nothing_else(
+    node: RunningNode, browser: httpx.AsyncClient
+) -> None:
+    body = {"app": node.app.app, "username": "ann", "password": PASSWORD}
+    for origin, host, status in [
+        ("http://chat.example:8700", "chat.example", 200),  # nginx's $host has no port
+        ("https://chat.example", "chat.example", 200),
+        ("http://evil.example:8700", "chat.example", 403),
+        ("http://chat.example.evil:8700", "chat.example:8700", 403),
+        ("null", "chat.example", 403),
+    ]:
+        r = await browser.post("/console/api/login", json=body, headers={"origin": origin, "host": host})
+        assert r.status_code == status, (origin, host, r.text)
