@@ -67,6 +67,7 @@ from parley.proto.frames_client import (
     Sync,
     Typing,
 )
+from parley.proto.frames_events import Track, TrackResult
 from parley.proto.frames_invites import (
     InvitationInfo,
     Invitations,
@@ -189,6 +190,9 @@ __all__ = [
     "InviteDecline",
     "InviteList",
     "Invited",
+    # proto/frames_events.py
+    "Track",
+    "TrackResult",
 ]
 
 #: The protocol version this code speaks.
@@ -237,6 +241,7 @@ ClientFrame = (
     | InviteList
     | InviteAccept
     | InviteDecline
+    | Track
 )
 
 ServerFrame = (
@@ -263,4 +268,5 @@ ServerFrame = (
     | Blocks
     | Invitations
     | Invited
+    | TrackResult
 )

@@ -28,6 +28,16 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("*", "id"): "Request id chosen by the client; the reply carries the same `id`.",
     ("*", "conv"): "Conversation id.",
     ("*", "t"): "Frame type.",
+    ("Track", "event"): "Event name, declared in the app's audience schema.",
+    ("Track", "props"): "Properties, as declared for the event (name → value of its type).",
+    ("Track", "ts"): "When it happened (ms since the epoch); 0 = the server's now.",
+    (
+        "Track",
+        "eid",
+    ): "The client's event id (idempotency key); empty: the server makes one (a re-send may then store twice).",
+    ("TrackResult", "id"): "The `track` request's id.",
+    ("TrackResult", "eid"): "The stored event's id.",
+    ("TrackResult", "dup"): "An event with this `eid` was stored before; this one was ignored.",
     # records
     ("Message", "conv"): "Conversation the message belongs to.",
     ("Message", "seq"): "Position in the conversation: 1, 2, 3… dense and strictly increasing.",

@@ -165,6 +165,16 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
     ("invite_list", f.InviteList(id=45, after="c_9f2", limit=50)),
     ("invite_accept", f.InviteAccept(id=46, conv="c_9f2")),
     ("invite_decline", f.InviteDecline(id=47, conv="c_9f2")),
+    (
+        "track",
+        f.Track(
+            id=48,
+            event="product_viewed",
+            props={"category": "shoes", "price": 59.9},
+            ts=1_717_000_000_000,
+            eid="ev_1",
+        ),
+    ),
 ]
 
 SERVER: list[tuple[str, msgspec.Struct]] = [
@@ -335,6 +345,8 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
             )
         ),
     ),
+    ("tracked", f.TrackResult(id=48, eid="ev_1")),
+    ("tracked duplicate", f.TrackResult(id=49, eid="ev_1", dup=True)),
     (
         "members",
         f.MemberPage(

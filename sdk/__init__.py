@@ -6,6 +6,7 @@
   with :class:`BlockedUser` results).
 * Group invitations (:meth:`Client.invitations`, :meth:`Client.accept_invitation`,
   :meth:`Client.decline_invitation`; :class:`InvitationEvent` with an :class:`Invitation`).
+* Audience events (:meth:`Client.track` with a :class:`TrackedEvent` result).
 * Customer service (:meth:`Client.handoff`, :meth:`Client.claim`, ...,
   :meth:`Client.profile`, :meth:`Client.tag`) with :class:`Profile`, :class:`Tag`
   and :class:`SupportQueue` results.
@@ -53,6 +54,7 @@ from parley.sdk.invites import Invitation
 from parley.sdk.models import Conversation, ConversationSummary, Member, Message, Page
 from parley.sdk.safety import BlockedUser
 from parley.sdk.support import Profile, SupportQueue, Tag, support_state
+from parley.sdk.tracking import TrackedEvent
 
 __all__ = [
     "AdminClient",
@@ -100,6 +102,7 @@ __all__ = [
     "ResetEvent",
     "SupportQueue",
     "Tag",
+    "TrackedEvent",
     "Token",
     "TypingEvent",
     "User",

@@ -42,6 +42,7 @@ from parley.sdk.requests import Reply
 from parley.sdk.safety import SafetyOps
 from parley.sdk.streams import Streams
 from parley.sdk.support import SupportOps
+from parley.sdk.tracking import TrackOps
 
 __all__ = ["Client"]
 
@@ -49,7 +50,7 @@ E = TypeVar("E")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class Client(ConversationOps, SupportOps, SafetyOps, InviteOps, CampaignOps):
+class Client(ConversationOps, SupportOps, SafetyOps, InviteOps, CampaignOps, TrackOps):
     """A Parley chat client for one user.
 
     ``token`` is a user token from your back-end; ``get_token`` (an async

@@ -27,10 +27,11 @@ Reply = (
     | f.Blocks
     | f.MemberPage
     | f.Invitations
+    | f.TrackResult
 )
 REPLY_FRAMES = (
     f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced, f.SupportList, f.ProfileResult, f.Blocks,
-    f.MemberPage, f.Invitations,
+    f.MemberPage, f.Invitations, f.TrackResult,
 )  # fmt: skip
 
 _MAX_ID = 2**53

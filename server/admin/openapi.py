@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from parley.server.admin import audience_schemas, moderation_schemas, policy_schemas, schemas
+from parley.server.admin import audience_schemas, events_schemas, moderation_schemas, policy_schemas, schemas
 
 __all__ = ["openapi_document"]
 
@@ -46,6 +46,7 @@ _MODELS: list[Any] = [
     *moderation_schemas.MODELS,
     *policy_schemas.MODELS,
     *audience_schemas.MODELS,
+    *events_schemas.MODELS,
 ]
 
 _PROBLEM = {
@@ -200,6 +201,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(moderation_schemas.moderation_paths(_op))
     paths.update(policy_schemas.policy_paths(_op))
     paths.update(audience_schemas.audience_paths(_op))
+    paths.update(events_schemas.events_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

@@ -288,6 +288,13 @@ def policy_routes() -> list[BaseRoute]:
     return routes()
 
 
+def events_routes() -> list[BaseRoute]:
+    """The audience events routes (imported late: that module imports this one)."""
+    from parley.server.admin.events_routes import events_routes as routes  # imports this module
+
+    return routes()
+
+
 def service_routes() -> list[BaseRoute]:
     """The customer-service routes: knowledge, tickets, profiles (imported late: that module imports this
     one)."""
@@ -331,4 +338,5 @@ def admin_routes(settings: Settings) -> list[BaseRoute]:
         *moderation_routes(),
         *policy_routes(),
         *audience_routes(),
+        *events_routes(),
     ]

@@ -22,6 +22,7 @@ from parley.server.channels import presence_channel
 from parley.server.errors import ServerError, ServiceError, refusal
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.conversation_routes import ConversationHandlers
+from parley.server.gateway.event_routes import EventHandlers
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.invite_routes import InviteHandlers
 from parley.server.gateway.safety_routes import SafetyHandlers
@@ -92,6 +93,7 @@ class Router:
             self._handlers[kind] = self._support.gate(self._handlers[kind])
         self._handlers.update(SafetyHandlers(services, self._reply).table())
         self._handlers.update(InviteHandlers(services, self._reply).table())
+        self._handlers.update(EventHandlers(services, self._reply).table())
 
     async def route(self, conn: Connection, frame: Any) -> None:
         """Handle one frame. Sends run as tasks so a client can pipeline them into one group commit."""

@@ -145,14 +145,25 @@ class EventService:
         props = validate_event(config, item.name, item.props, ts, now, self._limits)
         return Event(app, item.eid or self._ids.next(), pid, item.name, ts, props, now)
 
+    async def _checked(self, app: str, item: EventInput, now: int) -> Event:
+        """``item`` validated against the app's schema. An unknown name or property is checked
+        again against the schema as stored now: a declaration made a moment ago on another
+        node (or by this node's schema endpoint) is not refused for the cache's sake."""
+        try:
+            return self._event(app, await self.config(app), item, "", now)
+        except ServiceError as exc:
+            if exc.code not in (ErrorCode.EVENT_UNKNOWN, ErrorCode.EVENT_INVALID):
+                raise
+            self.forget(app)
+            return self._event(app, await self.config(app), item, "", now)
+
     async def track(self, app: str, user: str, item: EventInput) -> Tracked:
         """Take one event of chat user ``user`` (SDK ``track``); group-committed with others.
 
         Raises ``ServiceError`` (``event_unknown``, ``event_invalid``, ``event_too_old``,
         ``event_in_future``) with nothing stored, or ``StoreUnavailable``."""
         now = now_ms()
-        config = await self.config(app)
-        event = self._event(app, config, item, "", now)  # validate before creating a profile
+        event = await self._checked(app, item, now)  # validate before creating a profile
         pid = await self._pid(app, user, now)
         event = Event(app, event.eid, pid, event.name, event.ts, event.props, event.received)
         stored = await self._pending.submit(event)
@@ -165,13 +176,12 @@ class EventService:
         if len(items) > self._batch_max:
             raise ServiceError(ErrorCode.BATCH_TOO_LARGE, f"at most {self._batch_max} events per request")
         now = now_ms()
-        config = await self.config(app)
         checked: list[Event] = []
         for i, item in enumerate(items):
             try:
                 if not item.eid or not item.user:
                     raise ServiceError(ErrorCode.EVENT_INVALID, "eid and user are required")
-                checked.append(self._event(app, config, item, "", now))
+                checked.append(await self._checked(app, item, now))
             except ServiceError as exc:
                 raise ServiceError(exc.code, f"events.{i}: {exc.message}") from exc
         pids = {user: await self._pid(app, user, now) for user in sorted({i.user for i in items})}
@@ -181,6 +191,16 @@ class EventService:
         ]
         stored = await self._store_and_apply(events)
         return [Tracked(e.eid, e.pid, s) for e, s in zip(events, stored, strict=True)]
+
+    async def events_of_user(
+        self, app: str, user: str, *, after: tuple[int, str] | None = None, limit: int = 100
+    ) -> list[Event]:
+        """A page of the events of chat user ``user``'s profile, oldest first (``(ts, eid) > after``);
+        none if the user has no profile."""
+        pid = await self._store.resolve_identifier(app, "user", user)
+        if pid is None:
+            return []
+        return await self._store.events_of(app, pid, after=after, limit=limit)
 
     async def _write(self, batch: Sequence[Event]) -> Sequence[bool | Exception]:
         self.batches += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +13,10 @@ from parley.server.audience_models import Identifier, ProfileChange
 from parley.server.errors import ServiceError
 from parley.server.events_schema import EventLimits
 from parley.server.ids import now_ms
+from parley.server.ports import Store
 from parley.server.services.events import EventInput, EventService
 from parley.server.services.rfm import AudiencePass
+from parley.server.store.mongo import MongoStore
 from parley.server.store.sqlite import SQLiteStore
 
 DAY = 86_400_000
@@ -30,14 +34,29 @@ SCHEMA: dict[str, Any] = {
 }  # fmt: skip
 
 
+@pytest.fixture(params=["sqlite", pytest.param("mongo", marks=pytest.mark.mongo)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Both adapters: the derivations read and write through the audience and event ports."""
+    opened: Store
+    if request.param == "sqlite":
+        opened = SQLiteStore(str(tmp_path / "parley.db"))
+    else:
+        opened = MongoStore(request.getfixturevalue("mongo_url"), request.getfixturevalue("mongo_db"))
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 @pytest.fixture
-async def events(store: SQLiteStore) -> EventService:
+async def events(store: Store) -> EventService:
     for app in ("acme", "other"):
         await store.put_audience_schema(app, SCHEMA, now_ms())
     return EventService(store, limits=EventLimits(), batch_max=5, config_ttl=0)
 
 
-async def profile_of(store: SQLiteStore, app: str, user: str) -> Any:
+async def profile_of(store: Store, app: str, user: str) -> Any:
     pid = await store.resolve_identifier(app, "user", user)
     assert pid is not None
     profile = await store.get_audience_profile(app, pid)
@@ -46,7 +65,7 @@ async def profile_of(store: SQLiteStore, app: str, user: str) -> Any:
 
 
 async def test_track_stores_on_the_users_profile_counts_and_is_idempotent(
-    store: SQLiteStore, events: EventService
+    store: Store, events: EventService
 ) -> None:
     first = await events.track("acme", "ann", EventInput("viewed", {"category": "shoes"}, eid="e1"))
     again = await events.track("acme", "ann", EventInput("viewed", {"category": "hats"}, eid="e1"))
@@ -60,7 +79,7 @@ async def test_track_stores_on_the_users_profile_counts_and_is_idempotent(
     assert transition.props == {"from": "", "to": "new"}, "the transition is itself an event"
 
 
-async def test_a_bad_event_is_refused_and_nothing_is_stored(store: SQLiteStore, events: EventService) -> None:
+async def test_a_bad_event_is_refused_and_nothing_is_stored(store: Store, events: EventService) -> None:
     cases = [
         (EventInput("signup"), ErrorCode.EVENT_UNKNOWN),
         (EventInput("viewed", {"price": "cheap"}), ErrorCode.EVENT_INVALID),
@@ -76,9 +95,7 @@ async def test_a_bad_event_is_refused_and_nothing_is_stored(store: SQLiteStore, 
     )
 
 
-async def test_ingest_is_validated_whole_bounded_and_idempotent(
-    store: SQLiteStore, events: EventService
-) -> None:
+async def test_ingest_is_validated_whole_bounded_and_idempotent(store: Store, events: EventService) -> None:
     good = [EventInput("viewed", {"category": "shoes"}, eid=f"b{n}", user="cy") for n in range(3)]
     with pytest.raises(ServiceError) as err:
         await events.ingest("acme", [*good, EventInput("viewed", {"price": "x"}, eid="bad", user="cy")])
@@ -96,7 +113,7 @@ async def test_ingest_is_validated_whole_bounded_and_idempotent(
 
 
 async def test_three_views_in_a_week_tag_interest_with_provenance_and_the_pass_removes_it(
-    store: SQLiteStore, events: EventService
+    store: Store, events: EventService
 ) -> None:
     now = now_ms()
     for n, category in enumerate(["shoes", "shoes", "hats", "shoes"]):
@@ -116,7 +133,7 @@ async def test_three_views_in_a_week_tag_interest_with_provenance_and_the_pass_r
 
 
 async def test_lifecycle_moves_by_time_and_a_churned_customer_is_won_back(
-    store: SQLiteStore, events: EventService
+    store: Store, events: EventService
 ) -> None:
     now = now_ms()
     done = await events.track("acme", "eve", EventInput("purchase", {"amount": 5}, ts=now - 20 * DAY))
@@ -134,7 +151,7 @@ async def test_lifecycle_moves_by_time_and_a_churned_customer_is_won_back(
     assert len(moves) == 4
 
 
-async def test_rfm_scores_are_quintiles_of_the_app(store: SQLiteStore, events: EventService) -> None:
+async def test_rfm_scores_are_quintiles_of_the_app(store: Store, events: EventService) -> None:
     now = now_ms()
     for n in range(10):
         user = f"u{n}"
@@ -154,7 +171,7 @@ async def test_rfm_scores_are_quintiles_of_the_app(store: SQLiteStore, events: E
     )
 
 
-async def test_nothing_crosses_apps(store: SQLiteStore, events: EventService) -> None:
+async def test_nothing_crosses_apps(store: Store, events: EventService) -> None:
     a = await events.track("acme", "fay", EventInput("viewed", eid="same"))
     b = await events.track("other", "fay", EventInput("viewed", eid="same"))
     assert a.stored and b.stored and a.pid != b.pid
@@ -162,9 +179,7 @@ async def test_nothing_crosses_apps(store: SQLiteStore, events: EventService) ->
     assert await store.events_of("other", a.pid) == []
 
 
-async def test_events_of_a_merged_profile_land_on_the_survivor(
-    store: SQLiteStore, events: EventService
-) -> None:
+async def test_events_of_a_merged_profile_land_on_the_survivor(store: Store, events: EventService) -> None:
     old = await events.track("acme", "gus", EventInput("viewed"))
     new = await events.track("acme", "gus2", EventInput("viewed"))
     await store.merge_audience_profiles(
