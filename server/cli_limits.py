@@ -60,6 +60,12 @@ LIMIT_OPTIONS: dict[str, str] = {
     "audience_list_max": "Most elements of a string-list profile attribute.",
     "audience_timezone": "IANA time zone of profiles with none from the SDK, attributes or app schema.",
     "audience_pass_interval": "Seconds between a node's audience passes (retention, RFM, lifecycle, rule tags).",
+    "segment_max_depth": "Deepest and/or/not nesting of a segment rule (segment_invalid).",
+    "segment_max_window_days": "Longest window a segment rule may use, days (segment_invalid).",
+    "segment_sample_max": "Largest sample of a segment preview.",
+    "segments_max": "Saved segments per app (limit_exceeded).",
+    "segment_refresh_interval": "Seconds between re-evaluations of time-relative dynamic segments; 0 disables.",
+    "segment_touch_delay": "Seconds after a profile change before its dynamic segments are re-checked.",
 }
 
 

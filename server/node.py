@@ -100,6 +100,8 @@ class Node:
         self._sweeper: asyncio.Task[None] | None = None
         #: The scheduled audience pass (retention, RFM, lifecycle, lapsed rule tags).
         self._passes: asyncio.Task[None] | None = None
+        #: The scheduled re-evaluation of time-relative dynamic segments.
+        self._segment_refresh: asyncio.Task[None] | None = None
         self._opened_at: dict[Connection, float] = {}
 
     @property
@@ -140,6 +142,10 @@ class Node:
         if self.settings.audience_pass_interval > 0:
             self._passes = asyncio.create_task(
                 self.services.audience_pass.loop(self.settings.audience_pass_interval)
+            )
+        if self.settings.segment_refresh_interval > 0:
+            self._segment_refresh = asyncio.create_task(
+                self.services.segments.loop(self.settings.segment_refresh_interval)
             )
 
     def _on_gap(self, channels: Collection[str] | None) -> None:
@@ -186,12 +192,13 @@ class Node:
         await self.drain()
         if self.book.background:
             await asyncio.wait(self.book.background, timeout=2.0)
-        for task in (self._sweeper, self._passes):
+        for task in (self._sweeper, self._passes, self._segment_refresh):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.services.receipts.drain()
+        await self.services.segments.sync.close()
         await self.services.optout.drain()
         with contextlib.suppress(Exception):
             await self.services.broker.flush()

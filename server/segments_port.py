@@ -89,6 +89,11 @@ class SegmentQueries(Protocol):
     ) -> dict[str, bool] | None:
         """For one profile, every clause's path -> whether it held; None if no live profile ``pid``."""
 
+    async def segment_members_among(
+        self, app: str, rule: Rule, ctx: EvalContext, pids: Collection[str]
+    ) -> set[str]:
+        """Which of ``pids`` (at most a few thousand) are members: the work follows ``pids``, not the app."""
+
 
 class SegmentStore(Protocol):
     """Saved segments and their stored members."""

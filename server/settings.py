@@ -153,3 +153,14 @@ class Settings:
     audience_list_max: int = 100
     #: Time zone of profiles whose SDK, attributes and app schema state none (IANA name).
     audience_timezone: str = "UTC"
+    #: Segments: deepest and/or/not nesting of a rule, longest window (days), largest preview sample,
+    #: saved segments per app (``segment_invalid`` / ``limit_exceeded``).
+    segment_max_depth: int = 8
+    segment_max_window_days: int = 3660
+    segment_sample_max: int = 100
+    segments_max: int = 500
+    #: Seconds between re-evaluations of the time-relative dynamic segments (``segment_enter`` /
+    #: ``segment_leave`` events as time passes); 0 disables. Changes caused by events and profile
+    #: changes are checked ``segment_touch_delay`` seconds after them instead.
+    segment_refresh_interval: float = 60.0
+    segment_touch_delay: float = 1.0

@@ -27,6 +27,7 @@ from parley.server.services.reach import ReachPolicy
 from parley.server.services.receipts import ReceiptService
 from parley.server.services.rfm import AudiencePass
 from parley.server.services.safety import SafetyService
+from parley.server.services.segments import SegmentLimits, SegmentService
 from parley.server.services.send_policy import SendPolicy
 from parley.server.services.support import SupportService
 from parley.server.services.words import WordFilter
@@ -65,6 +66,7 @@ class Services:
     audience_pass: AudiencePass
     audience: AudienceService
     identity: IdentityService
+    segments: SegmentService
 
 
 def build_services(
@@ -87,6 +89,17 @@ def build_services(
         default_retention_days=settings.event_retention_days,
         config_ttl=settings.app_cache_ttl,
     )
+    segments = SegmentService(
+        store,
+        SegmentLimits(
+            max_depth=settings.segment_max_depth,
+            max_window_s=settings.segment_max_window_days * 86400,
+            sample_max=settings.segment_sample_max,
+            segments_max=settings.segments_max,
+        ),
+        touch_delay=settings.segment_touch_delay,
+    )
+    events.on_applied.append(segments.touch)  # membership events follow the events that caused them
     messages = MessageService(
         store, broker, max_batch=settings.append_batch_max, fanout=fanout,
         max_body=settings.max_frame,
@@ -196,4 +209,5 @@ def build_services(
         optout=optout,
         events=events,
         audience_pass=AudiencePass(store, events),
+        segments=segments,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -90,6 +90,9 @@ class EventService:
         self.derivations = Derivations(store)
         #: Batches written by ``track`` (observability and tests).
         self.batches = 0
+        #: Called with ``(app, pids)`` after events of those profiles were stored and applied
+        #: (the segment service re-checks their dynamic segments). Must not block.
+        self.on_applied: list[Callable[[str, Collection[str]], None]] = []
 
     @property
     def batch_max(self) -> int:
@@ -222,7 +225,9 @@ class EventService:
             *(self.derivations.apply(configs[app], app, pid, fresh[(app, pid)], now) for app, pid in keys),
             return_exceptions=True,
         )
+        touched: dict[str, set[str]] = {}
         for (app, pid), moved in zip(keys, outcomes, strict=True):
+            touched.setdefault(app, set()).add(moved if isinstance(moved, str) else pid)
             if isinstance(moved, BaseException):
                 # stored is stored: the derivations catch up with the next event or pass
                 log.error("events of %s/%s stored; applying them to the profile failed: %r", app, pid, moved)
@@ -230,4 +235,7 @@ class EventService:
                 for user, cached in list(self._pids.items()):
                     if cached == pid:
                         self._pids[user] = moved
+        for app, pids in touched.items():
+            for listener in self.on_applied:
+                listener(app, pids)
         return stored

@@ -193,6 +193,7 @@ class MongoStore:
     sample_segment = Via("_segments", SegmentCollections.sample_segment)
     segment_page = Via("_segments", SegmentCollections.segment_page)
     explain_segment = Via("_segments", SegmentCollections.explain_segment)
+    segment_members_among = Via("_segments", SegmentCollections.segment_members_among)
     put_segment = Via("_segments", SegmentCollections.put_segment)
     get_segment = Via("_segments", SegmentCollections.get_segment)
     list_segments = Via("_segments", SegmentCollections.list_segments)

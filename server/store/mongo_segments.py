@@ -73,15 +73,21 @@ class SegmentCollections:
         cursor = await self._db[collection].aggregate(pipeline)
         return [d[field] async for d in cursor]
 
-    async def _resolve(self, app: str, rule: Rule, ctx: EvalContext) -> dict[str, dict[str, Any]]:
-        """Each clause outside the profile document -> its ``pid``/``ids`` filter (see the module)."""
+    async def _resolve(
+        self, app: str, rule: Rule, ctx: EvalContext, only: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each clause outside the profile document -> its ``pid``/``ids`` filter (see the module);
+        ``only``: just those profiles matter (their events are read through ``(app, pid, ts)``)."""
         resolved: dict[str, dict[str, Any]] = {}
         for path, node in clauses(rule):
             if not needs_resolving(node):
                 continue
             if isinstance(node, EventAgg | Occurrence):
                 negate = isinstance(node, EventAgg) and compare(node.op, 0, node.value)
-                pids = await self._pids(events_pipeline(app, node, ctx.now, negate), "aud_events", "_id")
+                pipe = events_pipeline(app, node, ctx.now, negate)
+                if only is not None:
+                    pipe[0]["$match"]["pid"] = {"$in": only}
+                pids = await self._pids(pipe, "aud_events", "_id")
                 resolved[path] = {"pid": {"$nin" if negate else "$in": pids}}
             elif isinstance(node, Rated | OpenTicket):
                 cond: dict[str, Any] = (
@@ -136,6 +142,19 @@ class SegmentCollections:
         """Members after ``after`` by pid, walking the ``(app, pid)`` index."""
         stages = [*await self.pipeline(app, rule, ctx, after), {"$limit": limit}, {"$project": {"pid": 1}}]
         return [str(p) for p in await self._pids(stages, PROFILES, "pid")]
+
+    @guarded
+    async def segment_members_among(
+        self, app: str, rule: Rule, ctx: EvalContext, pids: Collection[str]
+    ) -> set[str]:
+        """The whole filter over just those profiles (``_id`` lookups)."""
+        only = sorted(set(pids))
+        if not only:
+            return set()
+        resolved = await self._resolve(app, rule, ctx, only)
+        query: dict[str, Any] = {"_id": {"$in": [f"{app}/{p}" for p in only]}, **_LIVE}
+        query["$and"] = [to_filter(rule, ctx.now, ctx.attrs, resolved)]
+        return {str(d["pid"]) async for d in self._db[PROFILES].find(query, {"pid": 1})}
 
     @guarded
     async def explain_segment(

@@ -206,6 +206,7 @@ class SQLiteStore:
     sample_segment = Via("_segments", SegmentTables.sample_segment)
     segment_page = Via("_segments", SegmentTables.segment_page)
     explain_segment = Via("_segments", SegmentTables.explain_segment)
+    segment_members_among = Via("_segments", SegmentTables.segment_members_among)
     put_segment = Via("_segments", SegmentTables.put_segment)
     get_segment = Via("_segments", SegmentTables.get_segment)
     list_segments = Via("_segments", SegmentTables.list_segments)

@@ -65,6 +65,19 @@ class SegmentTables:
         rows = await self._run(lambda db: db.execute(query, [app, after, *args, limit]).fetchall())
         return [r[0] for r in rows]
 
+    async def segment_members_among(
+        self, app: str, rule: Rule, ctx: EvalContext, pids: Collection[str]
+    ) -> set[str]:
+        """The predicate over just those profiles (primary-key probes)."""
+        wanted = sorted(set(pids))
+        if not wanted:
+            return set()
+        cond, args = predicate(rule, ctx.now, dict(ctx.attrs))
+        marks = ", ".join("?" * len(wanted))
+        query = f"SELECT p.pid FROM aud_profiles p WHERE {_LIVE} AND p.pid IN ({marks}) AND {cond}"
+        rows = await self._run(lambda db: db.execute(query, [app, *wanted, *args]).fetchall())
+        return {r[0] for r in rows}
+
     async def explain_segment(
         self, app: str, rule: Rule, ctx: EvalContext, pid: str
     ) -> dict[str, bool] | None:
