@@ -172,6 +172,7 @@ def build_services(
             merge_guard=settings.audience_merge_guard,
         ),
     )
+    audience_service.on_changed.append(segments.touch)  # attribute/tag/consent changes move members too
     return Services(
         audience=audience_service,
         identity=IdentityService(store, audience_service),

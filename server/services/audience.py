@@ -8,7 +8,7 @@ profile that was merged meanwhile follows it to the survivor (``ProfileMerged`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,6 +74,9 @@ class AudienceService:
     def __init__(self, store: AudienceStore, limits: AudienceLimits | None = None) -> None:
         self._store = store
         self.limits = limits or AudienceLimits()
+        #: Called with ``(app, {pid})`` after a profile changed (the segment service re-checks its
+        #: dynamic segments: membership events). Must not block.
+        self.on_changed: list[Callable[[str, Collection[str]], None]] = []
 
     # -- schema --------------------------------------------------------------------------------
 
@@ -186,7 +189,10 @@ class AudienceService:
         """Apply a validated change to the live profile ``pid`` (following merges)."""
         for _ in range(_FOLLOW):
             try:
-                return await self._store.update_audience_profile(app, pid, change)
+                changed = await self._store.update_audience_profile(app, pid, change)
+                for listener in self.on_changed:
+                    listener(app, {changed.pid})
+                return changed
             except ProfileMerged as merged:
                 pid = merged.into
             except ProfileNotFound:

@@ -152,3 +152,19 @@ async def test_events_move_profiles_in_and_time_moves_them_out(
     assert left.props == {"segment": "keen"}
     assert await segments.sync.refresh("app1") == 0, "nothing changes twice"
     assert await store.stored_members("app2", "keen", "", 10) == []
+
+
+async def test_an_attribute_change_moves_a_profile_in(store: SQLiteStore, segments: SegmentService) -> None:
+    from parley.server.services.audience import AudienceService
+
+    audience = AudienceService(store)
+    audience.on_changed.append(segments.touch)
+    await segments.save("app1", "sh", "Shanghai", parse('attr.city = "Shanghai"'), "dynamic", create=True)
+    pid = await audience.pid_for_user("app1", "bo")
+    await audience.update("app1", pid, actor="test", attributes={"city": "Shanghai"})
+    await segments.sync.flush()
+    [entered] = await store.events_of("app1", pid, names=["segment_enter"])
+    assert entered.props == {"segment": "sh"}
+    await audience.update("app1", pid, actor="test", attributes={"city": "Beijing"})
+    await segments.sync.flush()
+    assert len(await store.events_of("app1", pid, names=["segment_leave"])) == 1
