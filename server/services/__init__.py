@@ -9,7 +9,7 @@ from parley.server.events_schema import EventLimits
 from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.audience import AudienceLimits, AudienceService
-from parley.server.services.chat_audience import ChatProfileAudience
+from parley.server.services.audience_recipients import AudienceRecipients
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.events import EventService
@@ -158,9 +158,9 @@ def build_services(
         ws_token_ttl=settings.console_ws_token_ttl,
     )
     official = OfficialAccount(conversations, messages)
-    audience = ChatProfileAudience(store)
-    send_policy = SendPolicy(store, audience, StoreConversationFacts(store), official)
-    optout = OptOutListener(conversations, messages, audience, official_users=send_policy)
+    recipients = AudienceRecipients(store)
+    send_policy = SendPolicy(store, recipients, StoreConversationFacts(store), official)
+    optout = OptOutListener(conversations, messages, recipients, official_users=send_policy)
     messages.observe(optout.on_stored)
     audience_service = AudienceService(
         store,

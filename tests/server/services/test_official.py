@@ -38,9 +38,13 @@ async def next_text(client: RawClient) -> frames.Msg:
     return got
 
 
-async def consent(node: RunningNode, user: str) -> object:
-    found = await node.node.store.get_profile(node.app.app, user)
-    return found.attributes.get("consent:marketing") if found else None
+async def consent(node: RunningNode, user: str) -> str:
+    """The current consent state of ``user``'s profile for ``marketing``, and its ledger's evidence."""
+    store, app = node.node.store, node.app.app
+    pid = await store.resolve_identifier(app, "user", user)
+    found = await store.get_audience_profile(app, pid) if pid else None
+    state = found.consent.get("marketing") if found else None
+    return state.state if state else ""
 
 
 async def test_the_official_conversation_is_created_once_per_customer(tmp_path: Path) -> None:
