@@ -122,7 +122,12 @@ def parse_events_config(doc: Mapping[str, Any], *, default_retention_days: int =
         rules=parse_rules(doc.get("rules", []), declared),
     )
     # the scheduled pass finds profiles by their events: thresholds past the retention would
-    # never be seen (a profile whose events are gone is not re-checked)
+    # never be seen (a profile whose events are gone is not re-checked). A retention the app did
+    # not state (the node's default) grows to what its thresholds need instead of refusing them.
+    if "retention_days" not in doc:
+        needed = max([config.lifecycle.churn_days + 1, *(r.window_days + 1 for r in config.rules)])
+        retention = max(retention, needed)
+        config = replace(config, retention_days=retention)
     if config.lifecycle.churn_days >= retention:
         raise SchemaError("lifecycle.churn_days", f"less than retention_days ({retention})")
     for i, rule in enumerate(config.rules):

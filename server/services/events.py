@@ -123,16 +123,6 @@ class EventService:
         """Drop the cached configuration of ``app`` (its schema changed on this node)."""
         self._configs.pop(app, None)
 
-    @staticmethod
-    def check_schema(doc: Mapping[str, Any], default_retention_days: int = 365) -> None:
-        """Raise ``ServiceError(schema_invalid)`` if the events part of ``doc`` is malformed (for
-        the schema endpoint, before it stores a new schema)."""
-        try:
-            parse_events_config(doc, default_retention_days=default_retention_days)
-        except SchemaError as exc:
-            code = getattr(ErrorCode, "SCHEMA_INVALID", ErrorCode.INVALID_REQUEST)
-            raise ServiceError(code, str(exc)) from exc
-
     async def _pid(self, app: str, user: str, now: int) -> str:
         key = (app, user)
         pid = self._pids.get(key)

@@ -166,3 +166,11 @@ def test_the_stage_is_always_one_of_five_and_idleness_decides_risk(
     assert got in {"new", "active", "at-risk", "churned", "won-back"}
     assert (got == "churned") == (gap >= 90)
     assert (got == "at-risk") == (30 <= gap < 90)
+
+
+def test_an_unstated_retention_grows_to_what_the_thresholds_need() -> None:
+    doc = {"events": DOC["events"], "lifecycle": {"churn_days": 90}}
+    assert parse_events_config(doc, default_retention_days=30).retention_days == 91
+    assert parse_events_config(doc, default_retention_days=400).retention_days == 400
+    with pytest.raises(SchemaError):
+        parse_events_config({**doc, "retention_days": 30}, default_retention_days=400)
