@@ -32,6 +32,7 @@ from parley.sdk.admin_events import EventOps
 from parley.sdk.admin_knowledge import KnowledgeChunk, KnowledgeOps, KnowledgeSnapshot, KnowledgeVectorRecord
 from parley.sdk.admin_moderation import ModerationOps
 from parley.sdk.admin_policy import PolicyOps
+from parley.sdk.admin_segments import SegmentsOps
 from parley.sdk.errors import AdminError, admin_error
 from parley.sdk.models import Conversation, ConversationSummary, Message
 from parley.sdk.support import Profile, Tag, TagSpec
@@ -87,7 +88,7 @@ class MessagePage:
     more: bool = False
 
 
-class AdminClient(ModerationOps, PolicyOps, KnowledgeOps, AudienceOps, EventOps):
+class AdminClient(ModerationOps, PolicyOps, KnowledgeOps, AudienceOps, EventOps, SegmentsOps):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 
     Use as ``async with AdminClient(...) as admin:`` or call :meth:`aclose`.

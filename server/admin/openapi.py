@@ -11,7 +11,14 @@ from typing import Any
 
 import msgspec
 
-from parley.server.admin import audience_schemas, events_schemas, moderation_schemas, policy_schemas, schemas
+from parley.server.admin import (
+    audience_schemas,
+    events_schemas,
+    moderation_schemas,
+    policy_schemas,
+    schemas,
+    segments_schemas,
+)
 
 __all__ = ["openapi_document"]
 
@@ -47,6 +54,7 @@ _MODELS: list[Any] = [
     *policy_schemas.MODELS,
     *audience_schemas.MODELS,
     *events_schemas.MODELS,
+    *segments_schemas.MODELS,
 ]
 
 _PROBLEM = {
@@ -202,6 +210,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(policy_schemas.policy_paths(_op))
     paths.update(audience_schemas.audience_paths(_op))
     paths.update(events_schemas.events_paths(_op))
+    paths.update(segments_schemas.segments_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

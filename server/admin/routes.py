@@ -310,6 +310,13 @@ def audience_routes() -> list[BaseRoute]:
     return routes()
 
 
+def segments_routes() -> list[BaseRoute]:
+    """The segments routes (imported late: that module imports this one)."""
+    from parley.server.admin.segments_routes import segments_routes as routes  # imports this module
+
+    return routes()
+
+
 async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the admin API's OpenAPI document (no authentication)."""
     return json_response(openapi_document())
@@ -338,5 +345,6 @@ def admin_routes(settings: Settings) -> list[BaseRoute]:
         *moderation_routes(),
         *policy_routes(),
         *audience_routes(),
+        *segments_routes(),
         *events_routes(),
     ]
