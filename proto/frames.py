@@ -12,12 +12,14 @@ Timestamps are integer milliseconds since the Unix epoch.
 The frames are defined by role in sibling modules — :mod:`~parley.proto.frames_base`
 (bases and bounded field types), :mod:`~parley.proto.frames_records` (maps nested in
 frames), :mod:`~parley.proto.frames_client`, :mod:`~parley.proto.frames_server`,
-:mod:`~parley.proto.frames_safety` and :mod:`~parley.proto.frames_invites` — and all are imported from here: this module
+:mod:`~parley.proto.frames_safety`, :mod:`~parley.proto.frames_invites` and
+:mod:`~parley.proto.frames_audience` — and all are imported from here: this module
 re-exports every one of them and builds the two unions the decoders use.
 """
 
 from __future__ import annotations
 
+from parley.proto.frames_audience import ConsentSet, Identified, IdentifierInput, Identify, ProfileSet
 from parley.proto.frames_base import Body as Body
 from parley.proto.frames_base import ClientMsgId as ClientMsgId
 from parley.proto.frames_base import ConvKind as ConvKind
@@ -183,6 +185,12 @@ __all__ = [
     "Blocks",
     "Unblock",
     "Report",
+    # proto/frames_audience.py
+    "ConsentSet",
+    "IdentifierInput",
+    "Identified",
+    "Identify",
+    "ProfileSet",
     # proto/frames_invites.py
     "InvitationInfo",
     "Invitations",
@@ -242,6 +250,9 @@ ClientFrame = (
     | InviteAccept
     | InviteDecline
     | Track
+    | Identify
+    | ProfileSet
+    | ConsentSet
 )
 
 ServerFrame = (
@@ -269,4 +280,5 @@ ServerFrame = (
     | Invitations
     | Invited
     | TrackResult
+    | Identified
 )

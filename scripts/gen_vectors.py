@@ -175,6 +175,17 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
             eid="ev_1",
         ),
     ),
+        "identify",
+        f.Identify(
+            id=49,
+            identifiers=[
+                f.IdentifierInput(kind="phone", value="+14155550100"),
+                f.IdentifierInput(kind="cookie", value="ck1"),
+            ],
+        ),
+    ),
+    ("profile_set", f.ProfileSet(id=50, attributes={"plan": "gold", "ltv": 12.5}, timezone="Europe/Paris")),
+    ("consent", f.ConsentSet(id=51, topic="marketing:sms", granted=False)),
 ]
 
 SERVER: list[tuple[str, msgspec.Struct]] = [
@@ -317,6 +328,7 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
         ),
     ),
     ("blocks", f.Blocks(id=42, users=[f.BlockInfo(user="u_bob", since=1_717_000_000_000)])),
+    ("identified", f.Identified(id=49, pid="p_3f9a0b1c2d3e4f50", merged=1)),
     (
         "invitations",
         f.Invitations(

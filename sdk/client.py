@@ -29,6 +29,7 @@ from parley.proto import frames as f
 from parley.proto.backoff import Backoff
 from parley.proto.content import validate_body
 from parley.proto.errors import Action, ErrorCode, ProtocolError
+from parley.sdk.audience import ProfileOps
 from parley.sdk.campaigns import CampaignOps
 from parley.sdk.connection import Connection, TokenSource
 from parley.sdk.conversations import ConversationOps
@@ -50,7 +51,7 @@ E = TypeVar("E")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class Client(ConversationOps, SupportOps, SafetyOps, InviteOps, CampaignOps, TrackOps):
+class Client(ConversationOps, SupportOps, SafetyOps, InviteOps, CampaignOps, TrackOps, ProfileOps):
     """A Parley chat client for one user.
 
     ``token`` is a user token from your back-end; ``get_token`` (an async

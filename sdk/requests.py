@@ -28,10 +28,11 @@ Reply = (
     | f.MemberPage
     | f.Invitations
     | f.TrackResult
+    | f.Identified
 )
 REPLY_FRAMES = (
     f.Ack, f.Ok, f.ConvResult, f.ConvListResult, f.Page, f.Synced, f.SupportList, f.ProfileResult, f.Blocks,
-    f.MemberPage, f.Invitations, f.TrackResult,
+    f.MemberPage, f.Invitations, f.TrackResult, f.Identified,
 )  # fmt: skip
 
 _MAX_ID = 2**53

@@ -20,6 +20,7 @@ from parley.proto.errors import ErrorCode, action_for
 from parley.server.auth.policy import MANAGER_ROLES
 from parley.server.channels import presence_channel
 from parley.server.errors import ServerError, ServiceError, refusal
+from parley.server.gateway.audience_routes import AudienceHandlers
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.conversation_routes import ConversationHandlers
 from parley.server.gateway.event_routes import EventHandlers
@@ -94,6 +95,7 @@ class Router:
         self._handlers.update(SafetyHandlers(services, self._reply).table())
         self._handlers.update(InviteHandlers(services, self._reply).table())
         self._handlers.update(EventHandlers(services, self._reply).table())
+        self._handlers.update(AudienceHandlers(services, self._reply).table())
 
     async def route(self, conn: Connection, frame: Any) -> None:
         """Handle one frame. Sends run as tasks so a client can pipeline them into one group commit."""

@@ -259,6 +259,17 @@ class AudienceService:
             raise ServiceError(ErrorCode.CONSENT_INVALID, f"consent state is one of {list(CONSENT_STATES)}")
         return ConsentEntry(topic, state, now, via[0], via[1])
 
+    async def decide_consent(
+        self, app: str, pid: str, topic: str, granted: bool, *, via: tuple[str, str]
+    ) -> None:
+        """Record a yes/no decision for ``topic``: yes grants; no withdraws a standing grant, or
+        denies if there was none. ``consent_invalid`` for an undeclared topic."""
+        current = (await self.live_profile(app, pid)).consent.get(topic)
+        state = (
+            "granted" if granted else ("withdrawn" if current and current.state == "granted" else "denied")
+        )
+        await self.update(app, pid, actor=f"{via[0]}:{via[1]}", consent=[(topic, state)], via=via)
+
     async def pid_for_user(self, app: str, user: str) -> str:
         """The live profile of chat user ``user`` (identifier ``user``), created if needed."""
         pid, _ = await self._store.resolve_or_create(app, USER_KIND, user, now_ms())
