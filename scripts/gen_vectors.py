@@ -175,6 +175,7 @@ CLIENT: list[tuple[str, msgspec.Struct]] = [
             eid="ev_1",
         ),
     ),
+    (
         "identify",
         f.Identify(
             id=49,
