@@ -21,6 +21,7 @@ from parley.proto.errors import ErrorCode
 from parley.server.admin.guard import AdminGuard, KeyRateLimiter
 from parley.server.admin.problems import problem
 from parley.server.admin.routes import admin_routes
+from parley.server.console.admin_api import console_admin_routes
 from parley.server.console.api import console_api_routes
 from parley.server.console.pages import console_page_routes
 from parley.server.node import Node
@@ -167,6 +168,7 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         Route("/metrics", guarded(metrics, settings.ops_token)),
         *admin_routes(settings),
         *console_api_routes(settings),
+        *console_admin_routes(),
         *console_page_routes(),
     ]
     guard = Middleware(AdminGuard, max_body=settings.admin_max_body, max_upload=settings.admin_max_upload)

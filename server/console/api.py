@@ -36,7 +36,7 @@ from parley.server.services import Services
 from parley.server.services.console import FieldError, LoggedIn
 from parley.server.settings import Settings
 
-__all__ = ["console_api_routes"]
+__all__ = ["body_of", "console_api_routes"]
 
 T = TypeVar("T")
 MAX_BODY = 64 * 1024
@@ -76,7 +76,8 @@ class CannedList(msgspec.Struct, forbid_unknown_fields=True):
 _FIELD = re.compile(r"`\$\.(\w+)")
 
 
-async def _body(request: Request, kind: type[T]) -> T:
+async def body_of(request: Request, kind: type[T]) -> T:
+    """Decode the JSON body (at most 64 KiB) as ``kind``; an invalid field is a ``FieldError``."""
     raw = await read_json_body(request, MAX_BODY)
     try:
         return msgspec.json.decode(raw or b"{}", type=kind)
@@ -111,7 +112,7 @@ def _login(settings: Settings) -> Endpoint:
                 raise ServiceError(ErrorCode.INVALID_REQUEST, "log in with a JSON body (application/json)")
             if not same_origin(request):
                 raise ServiceError(ErrorCode.FORBIDDEN, "log in from the console's own page")
-            body = await _body(request, Login)
+            body = await body_of(request, Login)
             for name in ("app", "username", "password"):
                 if not getattr(body, name):
                     raise FieldError(name, f"{name} is required")
@@ -205,7 +206,7 @@ async def canned(request: Request, s: Services, caller: Caller) -> Response:
 
 async def set_canned(request: Request, s: Services, caller: Caller) -> Response:
     """``PUT /console/api/canned`` (admin): replace the canned replies; audited."""
-    body = await _body(request, CannedList)
+    body = await body_of(request, CannedList)
     replies = [{"title": r.title, "text": r.text} for r in body.replies]
     await s.console.set_canned(caller.user.app, replies, actor=caller.actor)
     return json_response(await s.console.canned(caller.user.app))
@@ -225,7 +226,7 @@ async def list_users(request: Request, s: Services, caller: Caller) -> Response:
 
 async def add_user(request: Request, s: Services, caller: Caller) -> Response:
     """``POST /console/api/users`` (admin): create or replace a console user; 201; audited."""
-    body = await _body(request, NewUser)
+    body = await body_of(request, NewUser)
     u = await s.console.add_user(
         caller.user.app, body.username, body.password, body.roles, name=body.name, actor=caller.actor
     )
