@@ -82,6 +82,12 @@ class ErrorCode(str, enum.Enum):
     TEMPLATE_VALUE_MISSING = "template_value_missing"
     #: A send-policy setting is invalid (a cap rule of zero, quiet hours, percentages).
     POLICY_INVALID = "policy_invalid"
+    #: A campaign definition cannot be sent as written (audience, split, schedule, pacing).
+    CAMPAIGN_INVALID = "campaign_invalid"
+    #: No campaign with that id in the app.
+    CAMPAIGN_NOT_FOUND = "campaign_not_found"
+    #: The campaign's state does not allow that (e.g. resuming a cancelled campaign).
+    CAMPAIGN_STATE = "campaign_state"
     #: A tracked event's name is not declared in the app's audience schema.
     EVENT_UNKNOWN = "event_unknown"
     #: A tracked event's properties do not fit its declared types or bounds; ``path`` names the property.
@@ -139,6 +145,9 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.TEMPLATE_VARIABLE_UNKNOWN: Action.FATAL,
     ErrorCode.TEMPLATE_VALUE_MISSING: Action.FATAL,
     ErrorCode.POLICY_INVALID: Action.FATAL,
+    ErrorCode.CAMPAIGN_INVALID: Action.FATAL,
+    ErrorCode.CAMPAIGN_NOT_FOUND: Action.FATAL,
+    ErrorCode.CAMPAIGN_STATE: Action.FATAL,
     ErrorCode.EVENT_UNKNOWN: Action.FATAL,
     ErrorCode.EVENT_INVALID: Action.FATAL,
     ErrorCode.BATCH_TOO_LARGE: Action.FATAL,

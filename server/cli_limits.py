@@ -66,6 +66,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "segments_max": "Saved segments per app (limit_exceeded).",
     "segment_refresh_interval": "Seconds between re-evaluations of time-relative dynamic segments; 0 disables.",
     "segment_touch_delay": "Seconds after a profile change before its dynamic segments are re-checked.",
+    "campaign_interval": "Seconds between a node's looks for due campaigns to send; 0 disables sending here.",
 }
 
 

@@ -102,6 +102,7 @@ class Node:
         self._passes: asyncio.Task[None] | None = None
         #: The scheduled re-evaluation of time-relative dynamic segments.
         self._segment_refresh: asyncio.Task[None] | None = None
+        self._campaign_sender: asyncio.Task[None] | None = None
         self._opened_at: dict[Connection, float] = {}
 
     @property
@@ -142,6 +143,10 @@ class Node:
         if self.settings.audience_pass_interval > 0:
             self._passes = asyncio.create_task(
                 self.services.audience_pass.loop(self.settings.audience_pass_interval)
+            )
+        if self.settings.campaign_interval > 0:
+            self._campaign_sender = asyncio.create_task(
+                self.services.campaigns.loop(self.settings.campaign_interval)
             )
         if self.settings.segment_refresh_interval > 0:
             self._segment_refresh = asyncio.create_task(
@@ -192,7 +197,7 @@ class Node:
         await self.drain()
         if self.book.background:
             await asyncio.wait(self.book.background, timeout=2.0)
-        for task in (self._sweeper, self._passes, self._segment_refresh):
+        for task in (self._sweeper, self._passes, self._segment_refresh, self._campaign_sender):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -4,7 +4,7 @@
 (:mod:`parley.server.store_ports`: directory, conversations, message log, tickets,
 profiles, knowledge; :mod:`parley.server.safety_port`: the abuse controls;
 :mod:`parley.server.invites_port`: invitations; :mod:`parley.server.events_port`: the event log;
-:mod:`parley.server.activation_port`: the send policy's delivery ledger and cap touches;
+:mod:`parley.server.activation_port`: the send policy's delivery ledger and cap touches; :mod:`parley.server.campaign_port`: campaigns;
 :mod:`parley.server.console_port`: the web console's users and sessions;
 :mod:`parley.server.audience_port`: audience profiles and identities).
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
@@ -25,6 +25,7 @@ from typing import Protocol
 # The failures adapters raise; defined in the server's exception tree (server/errors.py).
 from parley.server.activation_port import ActivationStore
 from parley.server.audience_port import AudienceProfiles, Identities
+from parley.server.campaign_port import CampaignStore
 from parley.server.console_port import ConsoleStore
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
@@ -64,6 +65,7 @@ class Store(
     InvitationStore,
     EventLog,
     ActivationStore,
+    CampaignStore,
     ConsoleStore,
     AudienceProfiles,
     Identities,

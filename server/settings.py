@@ -164,3 +164,6 @@ class Settings:
     #: changes are checked ``segment_touch_delay`` seconds after them instead.
     segment_refresh_interval: float = 60.0
     segment_touch_delay: float = 1.0
+    #: Seconds between a node's looks for due campaigns to send (a campaign is sent by one node at a
+    #: time, under a lease); 0 disables sending on this node.
+    campaign_interval: float = 1.0

@@ -10,6 +10,7 @@ from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.audience import AudienceLimits, AudienceService
 from parley.server.services.audience_recipients import AudienceRecipients
+from parley.server.services.campaigns import CampaignService
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.events import EventService
@@ -60,6 +61,7 @@ class Services:
     console: ConsoleService
     #: Marketing: the one send-policy chain, the official account and its opt-out listener.
     send_policy: SendPolicy
+    campaigns: CampaignService
     official: OfficialAccount
     optout: OptOutListener
     events: EventService
@@ -161,6 +163,16 @@ def build_services(
     recipients = AudienceRecipients(store)
     send_policy = SendPolicy(store, recipients, StoreConversationFacts(store), official)
     optout = OptOutListener(conversations, messages, recipients, official_users=send_policy)
+
+    async def members(app: str, seg: str, after: str, limit: int) -> list[str]:
+        return (await segments.members(app, seg, after, limit))[0]
+
+    async def variables(app: str) -> list[str]:
+        return list(await segments.attr_types(app))
+
+    campaigns = CampaignService(
+        store, send_policy, recipients, members=members, variables=variables, segment_exists=segments.get
+    )
     messages.observe(optout.on_stored)
     audience_service = AudienceService(
         store,
@@ -206,6 +218,7 @@ def build_services(
         knowledge=KnowledgeService(store),
         console=console,
         send_policy=send_policy,
+        campaigns=campaigns,
         official=official,
         optout=optout,
         events=events,

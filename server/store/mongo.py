@@ -19,6 +19,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_invites`` — group invitations (``InvitationStore``)
 * ``mongo_events`` — the audience event log (``EventLog``)
 * ``mongo_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
+* ``mongo_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``mongo_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``mongo_segments`` — segment rules as aggregation pipelines, saved segments (``SegmentsPort``)
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 from parley.server.store.mongo_activation import ACTIVATION_INDEXES, ActivationCollections
 from parley.server.store.mongo_audience import AudienceCollections
 from parley.server.store.mongo_audience_docs import AUDIENCE_INDEXES
+from parley.server.store.mongo_campaigns import CAMPAIGNS_INDEXES, CampaignCollections
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_console import CONSOLE_INDEXES, ConsoleCollections
 from parley.server.store.mongo_conversations import MongoConversations
@@ -160,6 +162,13 @@ class MongoStore:
     count_touches = Via("_activation", ActivationCollections.count_touches)
     get_send_policy = Via("_activation", ActivationCollections.get_send_policy)
     put_send_policy = Via("_activation", ActivationCollections.put_send_policy)
+    # campaigns
+    create_campaign = Via("_campaigns", CampaignCollections.create_campaign)
+    get_campaign = Via("_campaigns", CampaignCollections.get_campaign)
+    list_campaigns = Via("_campaigns", CampaignCollections.list_campaigns)
+    update_campaign = Via("_campaigns", CampaignCollections.update_campaign)
+    lease_campaign = Via("_campaigns", CampaignCollections.lease_campaign)
+    due_campaigns = Via("_campaigns", CampaignCollections.due_campaigns)
     # console
     put_console_user = Via("_console", ConsoleCollections.put_console_user)
     get_console_user = Via("_console", ConsoleCollections.get_console_user)
@@ -231,6 +240,7 @@ class MongoStore:
         self._invites = InvitationCollections(conn)
         self._events = EventCollections(conn)
         self._activation = ActivationCollections(conn)
+        self._campaigns = CampaignCollections(conn)
         self._console = ConsoleCollections(conn)
         self._audience = AudienceCollections(conn)
         self._identity = IdentityCollections(conn)
@@ -247,6 +257,7 @@ class MongoStore:
                 MEMBER_QUERY_INDEXES,
                 EVENTS_INDEXES,
                 ACTIVATION_INDEXES,
+                CAMPAIGNS_INDEXES,
                 CONSOLE_INDEXES,
                 AUDIENCE_INDEXES,
                 SEGMENT_INDEXES,

@@ -15,6 +15,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_invites`` — group invitations (``InvitationStore``)
 * ``sqlite_events`` — the audience event log (``EventLog``)
 * ``sqlite_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
+* ``sqlite_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``sqlite_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``sqlite_segments`` — segment rules compiled to SQL, saved segments (``SegmentsPort``)
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 from parley.server.store.sqlite_activation import ACTIVATION_SCHEMA, ActivationTables
 from parley.server.store.sqlite_audience import AudienceTables
 from parley.server.store.sqlite_audience_rows import AUDIENCE_SCHEMA, migrate_chat_profiles
+from parley.server.store.sqlite_campaigns import CAMPAIGNS_SCHEMA, CampaignTables
 from parley.server.store.sqlite_console import CONSOLE_SCHEMA, ConsoleTables
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
@@ -57,6 +59,7 @@ def _init(db: Db) -> None:
     db.executescript(MEMBER_QUERY_SCHEMA)
     db.executescript(EVENTS_SCHEMA)
     db.executescript(ACTIVATION_SCHEMA)
+    db.executescript(CAMPAIGNS_SCHEMA)
     db.executescript(CONSOLE_SCHEMA)
     db.executescript(AUDIENCE_SCHEMA)
     db.executescript(SEGMENT_SCHEMA)
@@ -173,6 +176,13 @@ class SQLiteStore:
     count_touches = Via("_activation", ActivationTables.count_touches)
     get_send_policy = Via("_activation", ActivationTables.get_send_policy)
     put_send_policy = Via("_activation", ActivationTables.put_send_policy)
+    # campaigns
+    create_campaign = Via("_campaigns", CampaignTables.create_campaign)
+    get_campaign = Via("_campaigns", CampaignTables.get_campaign)
+    list_campaigns = Via("_campaigns", CampaignTables.list_campaigns)
+    update_campaign = Via("_campaigns", CampaignTables.update_campaign)
+    lease_campaign = Via("_campaigns", CampaignTables.lease_campaign)
+    due_campaigns = Via("_campaigns", CampaignTables.due_campaigns)
     # console
     put_console_user = Via("_console", ConsoleTables.put_console_user)
     get_console_user = Via("_console", ConsoleTables.get_console_user)
@@ -229,6 +239,7 @@ class SQLiteStore:
         self._invites = InvitationTables(worker)
         self._events = EventTables(worker)
         self._activation = ActivationTables(worker)
+        self._campaigns = CampaignTables(worker)
         self._console = ConsoleTables(worker)
         self._audience = AudienceTables(worker)
         self._identity = IdentityTables(worker)

@@ -1,0 +1,238 @@
+"""Campaigns: audience → content → timing → variants and hold-out → pacing, sent through the one chain.
+
+**Define** (:meth:`CampaignService.create`): the definition is validated whole
+(:func:`~parley.server.services.campaign_defs.check_definition`: the segment must exist, the
+templates' variables must be the app's attributes) and stored ``scheduled``; nothing is
+half-stored.
+
+**Send** (:meth:`CampaignService.run`): a node that holds the campaign's lease (one at a time,
+:class:`~parley.server.campaign_port.CampaignStore`) pages through the audience after the stored
+cursor (a segment's members in pid order: dynamic ones evaluated now, snapshots frozen; or the
+explicit list, sorted), and hands each recipient to the :class:`SendPolicy` with the send key
+``campaign:<cid>`` and the variant picked by a stable hash (``variant:<cid>``), at the pacing's
+rate. After each page it advances the cursor (compare-and-set on the version) and renews the
+lease. A node killed mid-page loses nothing: its lease expires, another node takes it over from
+the cursor, and the recipients of the unfinished page are claimed again — the delivery ledger
+answers ``duplicate`` for those already decided, so nobody is sent twice. When the audience is
+exhausted the sender retries the recipients whose quiet hours have ended (``quiet_deferred``
+with ``retry_at`` past) and finishes (``done``) once none wait any more.
+
+**Control** (:meth:`pause`, :meth:`resume`, :meth:`cancel`): a compare-and-set on the state; a
+paused or cancelled campaign cannot be leased, so the sender stops after the page it is on.
+**Preview** renders a variant for any one profile, without sending or recording anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, Protocol
+
+import msgspec
+
+from parley.proto.campaign import campaign_body
+from parley.proto.errors import ErrorCode
+from parley.proto.templates import render
+from parley.server.activation_port import DeliveryLedger
+from parley.server.campaign_port import Campaign, CampaignStore
+from parley.server.errors import ServiceError
+from parley.server.ids import new_id, now_ms
+from parley.server.services.campaign_defs import CampaignIn, Variant, check_definition, pick_variant
+from parley.server.services.policy_rules import bucket
+from parley.server.services.send_policy import Outcome, Recipients, SendPolicy, SendRequest
+
+__all__ = ["CampaignService", "CampaignStoreRoles"]
+
+log = logging.getLogger("parley.marketing")
+
+#: State transitions the admin API may ask for: action -> (from states, to state).
+_TRANSITIONS = {
+    "pause": ({"scheduled", "running"}, "paused"),
+    "resume": ({"paused"}, "running"),
+    "cancel": ({"scheduled", "running", "paused"}, "cancelled"),
+}
+
+#: (app, segment, after, limit) -> a page of member pids: the segment service's ``members``.
+SegmentPager = Callable[[str, str, str, int], Awaitable[list[str]]]
+
+
+class CampaignStoreRoles(CampaignStore, DeliveryLedger, Protocol):
+    """The store roles the campaign service uses."""
+
+
+class CampaignService:
+    """Campaign definitions, their sender and their controls (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: CampaignStoreRoles,
+        policy: SendPolicy,
+        recipients: Recipients,
+        *,
+        members: SegmentPager,
+        variables: Callable[[str], Awaitable[Collection[str]]],
+        segment_exists: Callable[[str, str], Awaitable[object]],
+        page: int = 50,
+        lease_ms: int = 30_000,
+    ) -> None:
+        self._store = store
+        self._policy = policy
+        self._recipients = recipients
+        self._members = members
+        self._variables = variables
+        self._segment_exists = segment_exists
+        self._page_size = page
+        self._lease_ms = lease_ms
+        self._owner = f"sender-{secrets.token_hex(6)}"
+        #: Recipients handed to the send policy by this node (metrics and tests).
+        self.evaluated = 0
+
+    @staticmethod
+    def definition(campaign: Campaign) -> CampaignIn:
+        """The stored definition as the admin API took it."""
+        return msgspec.convert(campaign.doc, CampaignIn)
+
+    async def create(self, app: str, body: CampaignIn) -> Campaign:
+        """Validate and store a campaign (``scheduled``); ``campaign_invalid`` / ``template_*`` /
+        ``segment_not_found`` store nothing."""
+        now = now_ms()
+        known = {*(await self._variables(app)), "user"}
+        start = check_definition(body, known, now)
+        if body.segment:
+            await self._segment_exists(app, body.segment)
+        doc = msgspec.to_builtins(body)
+        campaign = Campaign(app, new_id("cmp"), "scheduled", start, doc, created=now, updated=now)
+        if not await self._store.create_campaign(campaign):
+            raise ServiceError(ErrorCode.INTERNAL, "campaign id collision; retry")
+        return campaign
+
+    async def get(self, app: str, cid: str) -> Campaign:
+        """The campaign; ``campaign_not_found`` if absent."""
+        found = await self._store.get_campaign(app, cid)
+        if found is None:
+            raise ServiceError(ErrorCode.CAMPAIGN_NOT_FOUND, f"no campaign {cid}")
+        return found
+
+    async def list_all(self, app: str) -> list[Campaign]:
+        """The app's campaigns, by id."""
+        return await self._store.list_campaigns(app)
+
+    async def counts(self, app: str, cid: str) -> dict[str, int]:
+        """Recipients per decision so far (``sent``, ``control``, ``capped``, ...)."""
+        return await self._store.count_deliveries(app, f"campaign:{cid}")
+
+    async def control(self, app: str, cid: str, action: str) -> Campaign:
+        """``pause`` / ``resume`` / ``cancel`` (a CAS on the state); ``campaign_state`` if not allowed now."""
+        allowed, target = _TRANSITIONS[action]
+        for _ in range(20):
+            current = await self.get(app, cid)
+            if current.state not in allowed:
+                raise ServiceError(ErrorCode.CAMPAIGN_STATE, f"a {current.state} campaign cannot {action}")
+            changed = await self._store.update_campaign(app, cid, current.version, now=now_ms(), state=target)
+            if changed is not None:
+                return changed
+        raise ServiceError(ErrorCode.UNAVAILABLE, "the campaign kept changing; retry")
+
+    async def preview(self, app: str, cid: str, pid: str, variant: str = "") -> dict[str, Any]:
+        """The message body ``pid`` would get (their variant unless ``variant`` names one); nothing is sent
+        or recorded. ``not_found`` for an unknown profile; ``template_value_missing`` if a value lacks."""
+        definition = self.definition(await self.get(app, cid))
+        who = await self._recipients.recipient(app, pid)
+        if who is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no profile {pid}")
+        chosen = self._variant(cid, definition.variants, pid, variant)
+        try:
+            rendered = render(chosen.template, who.values, who.language)
+        except Exception as exc:
+            code = getattr(exc, "code", ErrorCode.INVALID_REQUEST)
+            raise ServiceError(ErrorCode(code), getattr(exc, "message", str(exc))) from None
+        return campaign_body(rendered, campaign=cid, variant=chosen.id, topic=definition.topic)
+
+    @staticmethod
+    def _variant(cid: str, variants: list[Variant], pid: str, named: str = "") -> Variant:
+        if named:
+            for v in variants:
+                if v.id == named:
+                    return v
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no variant {named}")
+        return pick_variant(variants, bucket(f"variant:{cid}", pid))
+
+    async def _page(self, app: str, definition: CampaignIn, after: str) -> list[str]:
+        # At most one second's worth per page: pacing is even, a pause takes effect within a second,
+        # and a page is sent well within the lease, so the lease is renewed before it can lapse.
+        size = max(1, min(self._page_size, definition.rate))
+        if definition.segment:
+            return await self._members(app, definition.segment, after, size)
+        return sorted(p for p in definition.pids if p > after)[:size]
+
+    async def run(self, app: str, cid: str) -> str:
+        """Send the campaign while this node holds its lease; the state it leaves it in (see the module
+        docstring). Returns at once if another node holds it or it is not runnable."""
+        while True:
+            now = now_ms()
+            if not await self._store.lease_campaign(
+                app, cid, owner=self._owner, now=now, lease_ms=self._lease_ms
+            ):
+                current = await self._store.get_campaign(app, cid)
+                return current.state if current else ""
+            campaign = await self.get(app, cid)
+            definition = self.definition(campaign)
+            pids = await self._page(app, definition, campaign.cursor)
+            if not pids:
+                return await self._finish(campaign, definition)
+            started = time.monotonic()
+            for pid in pids:
+                await self._send(campaign, definition, pid, now_ms())
+            pause = len(pids) / definition.rate - (time.monotonic() - started)
+            if pause > 0:
+                await asyncio.sleep(pause)
+            state = "running" if campaign.state == "scheduled" else None
+            moved = await self._store.update_campaign(
+                app, cid, campaign.version, now=now_ms(), state=state, cursor=pids[-1]
+            )
+            if moved is None:
+                log.info("campaign %s changed while sending a page; reloading", cid)
+
+    async def _send(self, campaign: Campaign, definition: CampaignIn, pid: str, now: int) -> Outcome:
+        variant = self._variant(campaign.cid, definition.variants, pid)
+        request = SendRequest(
+            app=campaign.app, key=f"campaign:{campaign.cid}", pid=pid, template=variant.template,
+            campaign=campaign.cid, topic=definition.topic, variant=variant.id,
+            holdout_pct=definition.holdout_pct, stale_after=definition.stale_after,
+        )  # fmt: skip
+        self.evaluated += 1
+        return (await self._policy.send(request, now=now)).outcome
+
+    async def _finish(self, campaign: Campaign, definition: CampaignIn) -> str:
+        """The audience is done: retry the recipients whose quiet hours ended; done when none wait."""
+        app, key, after, waiting = campaign.app, f"campaign:{campaign.cid}", "", False
+        while rows := await self._store.list_deliveries(app, key, after=after, limit=500):
+            after = rows[-1].pid
+            for row in rows:
+                if row.state != Outcome.QUIET_DEFERRED:
+                    continue
+                if row.retry_at <= now_ms():
+                    waiting |= (
+                        await self._send(campaign, definition, row.pid, now_ms()) == Outcome.QUIET_DEFERRED
+                    )
+                else:
+                    waiting = True
+        if waiting:
+            return campaign.state
+        done = await self._store.update_campaign(
+            app, campaign.cid, campaign.version, now=now_ms(), state="done"
+        )
+        return done.state if done else (await self.get(app, campaign.cid)).state
+
+    async def loop(self, interval: float) -> None:
+        """Every ``interval`` seconds, run the due campaigns this node can lease (forever; cancel to stop)."""
+        while True:
+            try:
+                for app, cid in await self._store.due_campaigns(now_ms(), 20):
+                    await self.run(app, cid)
+            except Exception:  # a store blip must not end the loop; the leases make a retry safe
+                log.exception("campaign sender pass failed")
+            await asyncio.sleep(interval)
