@@ -68,6 +68,8 @@ class Stack:
     secret: str = ""
     #: Clients offer permessage-deflate (the server runs with it on).
     deflate: bool = False
+    #: The app's admin API key (Parley only).
+    api_key: str = ""
 
 
 @contextmanager
@@ -204,7 +206,10 @@ def start_stack(config: str, core: str | None, workdir: Path) -> Iterator[Stack]
             )
         )
         pids["server"] = node.pid
-        yield Stack("parley", port, pids, app["PARLEY_APP"], app["PARLEY_APP_SECRET"], deflate=deflate)
+        yield Stack(
+            "parley", port, pids, app["PARLEY_APP"], app["PARLEY_APP_SECRET"], deflate=deflate,
+            api_key=app.get("PARLEY_API_KEY", ""),
+        )  # fmt: skip
 
 
 def make_workdir() -> Path:
