@@ -203,6 +203,7 @@ class Node:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.services.receipts.drain()
+        await self.services.events.applier.close()  # stored events still update their profiles
         await self.services.segments.sync.close()
         await self.services.optout.drain()
         with contextlib.suppress(Exception):

@@ -158,15 +158,20 @@ async def one_store(store: str, args: argparse.Namespace) -> list[dict[str, Any]
     """Every round of both scenarios on a fresh node over ``store``."""
     rounds = []
     for r in range(args.rounds):
-        workdir = make_workdir()
-        with start_stack(f"{store}+memory", args.server_core, workdir) as stack:
-            http = f"http://127.0.0.1:{stack.port}"
-            key = stack.api_key
-            async with httpx.AsyncClient(base_url=http, headers={"authorization": f"Bearer {key}"}) as admin:
-                reply = await admin.put("/v1/audience/schema", json=SCHEMA)
-                reply.raise_for_status()
-            batch = await batch_round(http, key, args, f"b{r}")
-            sdk = await sdk_round(f"ws://127.0.0.1:{stack.port}/ws", stack.app, stack.secret, args, f"k{r}")
+        results: dict[str, dict[str, Any]] = {}
+        for scenario in ("batch", "sdk"):  # each on a fresh node: no backlog of the other
+            with start_stack(f"{store}+memory", args.server_core, make_workdir()) as stack:
+                http = f"http://127.0.0.1:{stack.port}"
+                headers = {"authorization": f"Bearer {stack.api_key}"}
+                async with httpx.AsyncClient(base_url=http, headers=headers) as admin:
+                    reply = await admin.put("/v1/audience/schema", json=SCHEMA)
+                    reply.raise_for_status()
+                if scenario == "batch":
+                    results[scenario] = await batch_round(http, stack.api_key, args, f"b{r}")
+                else:
+                    url = f"ws://127.0.0.1:{stack.port}/ws"
+                    results[scenario] = await sdk_round(url, stack.app, stack.secret, args, f"k{r}")
+        batch, sdk = results["batch"], results["sdk"]
         rounds.append({"batch": batch, "sdk": sdk})
         print(f"{store} round {r + 1}: batch {batch} | sdk {sdk}", flush=True)
     return rounds

@@ -2,11 +2,12 @@
 
 The path of an event: resolve the profile of the chat user (identifier kind ``user``, created
 on first sight) → validate against the app's declared schema (:mod:`parley.server.events_schema`)
-→ store (idempotent by event id) → apply it to the profile (:mod:`.behaviour`: counters, rule
-tags, lifecycle). ``track`` calls are group-committed like message sends
+→ store (idempotent by event id) → answer → apply it to the profile in the background
+(:mod:`.applier` + :mod:`.behaviour`: counters, rule tags, lifecycle; coalesced per profile,
+bounded). ``track`` calls are group-committed like message sends
 (:class:`~parley.server.coalesce.Coalescer`): while one ``append_events`` is in flight the next
-events queue, and the following call takes them all (up to ``MAX_EVENT_BATCH``); their
-derivations are made per profile, one profile change per profile and batch.
+events queue, and the following call takes them all (up to ``MAX_EVENT_BATCH``). :meth:`EventService.flush`
+waits until everything stored was applied.
 
 An ingest batch is validated whole before anything is stored: one bad event refuses the batch
 with its code and index (``events.3: ...``) and nothing is stored.
@@ -14,10 +15,9 @@ with its code and index (``events.3: ...``) and nothing is stored.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +29,7 @@ from parley.server.events_models import MAX_EVENT_BATCH, Event
 from parley.server.events_schema import EventLimits, EventsConfig, parse_events_config, validate_event
 from parley.server.events_scores import SchemaError
 from parley.server.ids import IdSequence, now_ms
+from parley.server.services.applier import ProfileApplier
 from parley.server.services.behaviour import BehaviourStore, Derivations
 
 __all__ = ["EventInput", "EventService", "EventStore", "Tracked"]
@@ -76,6 +77,7 @@ class EventService:
         batch_max: int = MAX_EVENT_BATCH,
         default_retention_days: int = 365,
         config_ttl: float = 5.0,
+        max_pending: int = 10_000,
     ) -> None:
         self._store = store
         self._limits = limits
@@ -90,9 +92,22 @@ class EventService:
         self.derivations = Derivations(store)
         #: Batches written by ``track`` (observability and tests).
         self.batches = 0
+        #: Applies stored events to their profiles, in the background (see ``applier``).
+        self.applier = ProfileApplier(self.derivations, self.config, max_pending=max_pending)
+        self.applier.on_moved.append(self._moved)
         #: Called with ``(app, pids)`` after events of those profiles were stored and applied
         #: (the segment service re-checks their dynamic segments). Must not block.
-        self.on_applied: list[Callable[[str, Collection[str]], None]] = []
+        self.on_applied = self.applier.on_applied
+
+    def _moved(self, app: str, old: str, new: str) -> None:
+        """A profile turned out merged: the users cached on it now resolve to the survivor."""
+        for key, cached in list(self._pids.items()):
+            if cached == old and key[0] == app:
+                self._pids[key] = new
+
+    async def flush(self) -> None:
+        """Wait until every stored event was applied to its profile (counters, tags, stage)."""
+        await self.applier.flush()
 
     @property
     def batch_max(self) -> int:
@@ -200,32 +215,8 @@ class EventService:
         return await self._store_and_apply(batch)
 
     async def _store_and_apply(self, events: Sequence[Event]) -> list[bool]:
+        """Store ``events`` (one write) and queue the new ones to be applied to their profiles."""
         retention = {e.app: (await self.config(e.app)).retention_ms for e in events}
         stored = await self._store.append_events(events, retention)
-        fresh: dict[tuple[str, str], list[Event]] = {}
-        for e, s in zip(events, stored, strict=True):
-            if s:
-                fresh.setdefault((e.app, e.pid), []).append(e)
-        now = now_ms()
-        keys = list(fresh)
-        # profiles are independent: their derivations run together (the SQLite worker takes
-        # them in one hop); one profile's events are applied by one call, in order
-        configs = {app: await self.config(app) for app, _ in keys}
-        outcomes = await asyncio.gather(
-            *(self.derivations.apply(configs[app], app, pid, fresh[(app, pid)], now) for app, pid in keys),
-            return_exceptions=True,
-        )
-        touched: dict[str, set[str]] = {}
-        for (app, pid), moved in zip(keys, outcomes, strict=True):
-            touched.setdefault(app, set()).add(moved if isinstance(moved, str) else pid)
-            if isinstance(moved, BaseException):
-                # stored is stored: the derivations catch up with the next event or pass
-                log.error("events of %s/%s stored; applying them to the profile failed: %r", app, pid, moved)
-            elif moved != pid:
-                for user, cached in list(self._pids.items()):
-                    if cached == pid:
-                        self._pids[user] = moved
-        for app, pids in touched.items():
-            for listener in self.on_applied:
-                listener(app, pids)
+        await self.applier.submit([e for e, s in zip(events, stored, strict=True) if s])
         return stored

@@ -95,7 +95,8 @@ class AudiencePass:
                     log.warning("audience pass of %s failed: %r", app, exc)
 
     async def run(self, app: str, now: int) -> PassReport:
-        """One pass over ``app`` at ``now``."""
+        """One pass over ``app`` at ``now`` (after the events stored so far are applied)."""
+        await self._events.flush()
         config = await self._events.config(app)
         scored = await self._rfm(app, now) if config.rfm is not None else 0
         rechecked = 0

@@ -44,6 +44,7 @@ async def user(node: RunningNode, name: str, app: RunningNode | None = None) -> 
 
 
 async def profile(node: RunningNode, user: str, app: str | None = None) -> Any:
+    await node.node.services.events.flush()  # events are applied to profiles in the background
     store = node.node.store
     pid = await store.resolve_identifier(app or node.app.app, "user", user)
     assert pid is not None
@@ -156,6 +157,7 @@ async def test_two_nodes_on_redis_take_events_of_one_profile(tmp_path: Path, red
                     *(b.track("product_viewed", {"category": "hats"}, eid=f"a{n}") for n in range(5))
                 )
             assert len({t.eid for t in first + second}) == 40 and all(d.duplicate for d in dups)
+            await one.node.services.events.flush()
             p = await profile(two, "dee")
             assert p.computed["count:product_viewed"] == 40, "no increment lost between the nodes"
             assert p.tags["interest:hats"].source == "rule"

@@ -50,13 +50,16 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 @pytest.fixture
-async def events(store: Store) -> EventService:
+async def events(store: Store) -> AsyncIterator[EventService]:
     for app in ("acme", "other"):
         await store.put_audience_schema(app, SCHEMA, now_ms())
-    return EventService(store, limits=EventLimits(), batch_max=5, config_ttl=0)
+    service = EventService(store, limits=EventLimits(), batch_max=5, config_ttl=0)
+    yield service
+    await service.applier.close()
 
 
-async def profile_of(store: Store, app: str, user: str) -> Any:
+async def profile_of(events: EventService, store: Store, app: str, user: str) -> Any:
+    await events.flush()  # events are applied to profiles in the background
     pid = await store.resolve_identifier(app, "user", user)
     assert pid is not None
     profile = await store.get_audience_profile(app, pid)
@@ -72,7 +75,7 @@ async def test_track_stores_on_the_users_profile_counts_and_is_idempotent(
     assert first.stored and not again.stored and first.pid == again.pid
     stored = await store.get_event("acme", "e1")
     assert stored is not None and stored.props == {"category": "shoes"} and stored.pid == first.pid
-    profile = await profile_of(store, "acme", "ann")
+    profile = await profile_of(events, store, "acme", "ann")
     assert profile.computed["count:viewed"] == 1, "a duplicate is not counted"
     assert profile.computed["lifecycle"] == "new"
     [transition] = await store.events_of("acme", first.pid, names=["lifecycle_changed"])
@@ -109,7 +112,7 @@ async def test_ingest_is_validated_whole_bounded_and_idempotent(store: Store, ev
     assert err.value.code == ErrorCode.EVENT_INVALID, "an ingested event needs its id"
     assert [t.stored for t in await events.ingest("acme", good)] == [True] * 3
     assert [t.stored for t in await events.ingest("acme", good[1:])] == [False] * 2
-    assert (await profile_of(store, "acme", "cy")).computed["count:viewed"] == 3
+    assert (await profile_of(events, store, "acme", "cy")).computed["count:viewed"] == 3
 
 
 async def test_three_views_in_a_week_tag_interest_with_provenance_and_the_pass_removes_it(
@@ -120,14 +123,14 @@ async def test_three_views_in_a_week_tag_interest_with_provenance_and_the_pass_r
         await events.track(
             "acme", "dee", EventInput("viewed", {"category": category}, ts=now - (5 - n) * DAY, eid=f"v{n}")
         )
-    profile = await profile_of(store, "acme", "dee")
+    profile = await profile_of(events, store, "acme", "dee")
     tag = profile.tags["interest:shoes"]
     assert (tag.source, tag.evidence) == ("rule", "rule:interest 3 viewed in 7d: v0,v1,v3")
     assert "interest:hats" not in profile.tags
     assert tag.expires == now - 5 * DAY + 7 * DAY, "lapses when the oldest needed view leaves the window"
     report = await AudiencePass(store, events).run("acme", now + 3 * DAY)
     assert report.rechecked == 1
-    assert "interest:shoes" not in (await profile_of(store, "acme", "dee")).tags
+    assert "interest:shoes" not in (await profile_of(events, store, "acme", "dee")).tags
     history = await store.tag_history("acme", profile.pid, "interest:shoes")
     assert [h.action for h in history] == ["set", "remove"]
 
@@ -138,11 +141,11 @@ async def test_lifecycle_moves_by_time_and_a_churned_customer_is_won_back(
     now = now_ms()
     done = await events.track("acme", "eve", EventInput("purchase", {"amount": 5}, ts=now - 20 * DAY))
     await AudiencePass(store, events).run("acme", now + 12 * DAY)
-    assert (await profile_of(store, "acme", "eve")).computed["lifecycle"] == "at-risk"
+    assert (await profile_of(events, store, "acme", "eve")).computed["lifecycle"] == "at-risk"
     await AudiencePass(store, events).run("acme", now + 72 * DAY)
-    assert (await profile_of(store, "acme", "eve")).computed["lifecycle"] == "churned"
+    assert (await profile_of(events, store, "acme", "eve")).computed["lifecycle"] == "churned"
     await events.track("acme", "eve", EventInput("viewed"))
-    assert (await profile_of(store, "acme", "eve")).computed["lifecycle"] == "won-back"
+    assert (await profile_of(events, store, "acme", "eve")).computed["lifecycle"] == "won-back"
     moves = await store.events_of("acme", done.pid, names=["lifecycle_changed"])
     # (the passes ran "in the future": order by the chain, not by ts)
     assert {(e.props["from"], e.props["to"]) for e in moves} == {
@@ -162,10 +165,10 @@ async def test_rfm_scores_are_quintiles_of_the_app(store: Store, events: EventSe
     await events.track("other", "u0", EventInput("purchase", {"amount": 1000}))
     report = await AudiencePass(store, events).run("acme", now)
     assert report.scored == 10
-    low, high = await profile_of(store, "acme", "u0"), await profile_of(store, "acme", "u9")
+    low, high = await profile_of(events, store, "acme", "u0"), await profile_of(events, store, "acme", "u9")
     assert (low.computed["rfm_r"], low.computed["rfm_f"], low.computed["rfm_m"]) == (1, 1, 1)
     assert (high.computed["rfm_r"], high.computed["rfm_f"], high.computed["rfm_m"]) == (5, 5, 5)
-    assert "rfm_r" not in (await profile_of(store, "other", "u0")).computed, "quintiles are per app"
+    assert "rfm_r" not in (await profile_of(events, store, "other", "u0")).computed, "quintiles are per app"
     assert (await AudiencePass(store, events).run("acme", now)).scored == 0, (
         "unchanged scores are not rewritten"
     )
@@ -193,6 +196,7 @@ async def test_events_of_a_merged_profile_land_on_the_survivor(store: Store, eve
         now=now_ms(),
     )
     late = await events.track("acme", "gus", EventInput("viewed", eid="late"))  # cached pid: the merged one
+    await events.flush()  # applying it finds the profile merged and moves its events
     stored = await store.get_event("acme", "late")
     assert stored is not None and stored.pid == new.pid, f"moved to the survivor (tracked on {late.pid})"
     survivor = await store.get_audience_profile("acme", new.pid)

@@ -137,10 +137,12 @@ async def test_events_move_profiles_in_and_time_moves_them_out(
     rule = parse('count(event "viewed", 1h) >= 2')
     await segments.save("app1", "keen", "keen viewers", rule, "dynamic", create=True)
     first = await events.track("app1", "ann", EventInput("viewed", {"category": "shoes"}, eid="e1"))
+    await events.flush()  # stored events are applied (and segments touched) in the background
     await segments.sync.flush()
     assert await store.events_of("app1", first.pid, names=["segment_enter"]) == []
     await events.track("app1", "ann", EventInput("viewed", {"category": "hats"}, eid="e2"))
     await events.track("app2", "ann", EventInput("viewed", {"category": "hats"}, eid="e3"))
+    await events.flush()
     await segments.sync.flush()
     [entered] = await store.events_of("app1", first.pid, names=["segment_enter"])
     assert entered.props == {"segment": "keen"}
