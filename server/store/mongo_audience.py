@@ -38,6 +38,7 @@ from parley.server.store.mongo_audience_docs import (
     PROFILES,
     SCHEMAS,
     TAG_HISTORY,
+    escape,
     from_profile,
     profile_id,
     to_profile,
@@ -178,7 +179,17 @@ class AudienceCollections:
         )
         if result is None:  # SecantusDB may apply an upsert and answer "no document"
             result = await self._docs.db[SCHEMAS].find_one({"_id": app})
+        await self._index_attributes(doc)
         return int(result["version"]) if result else 1
+
+    async def _index_attributes(self, doc: Mapping[str, Any]) -> None:
+        """Create ``(app, attrs.<name>)`` for each attribute the schema marks ``indexed`` (named as
+        the segment compiler names the index it would make itself, so the two never clash)."""
+        attributes = doc.get("attributes")
+        for name, spec in attributes.items() if isinstance(attributes, Mapping) else ():
+            if isinstance(spec, Mapping) and spec.get("indexed") is True:
+                key = f"attrs.{escape(str(name))}"
+                await self._docs.db[PROFILES].create_index([("app", 1), (key, 1)], name=f"seg_{key}")
 
     @guarded
     async def get_audience_schema(self, app: str) -> tuple[int, dict[str, Any]] | None:

@@ -18,6 +18,7 @@ from parley.server.audience_models import (
 from parley.server.ids import new_id
 from parley.server.models import TagRecord
 from parley.server.ports import Store
+from parley.server.store.mongo import MongoStore
 from parley.server.store.sqlite import SQLiteStore
 from tests.server.store.conftest import MakeStore
 
@@ -108,6 +109,16 @@ async def test_the_schema_record_is_versioned_per_app(store: Store) -> None:
     assert await store.put_audience_schema(APP, {"attributes": {}, "events": {"a.b": {}}}, 2) == 2
     assert await store.get_audience_schema(APP) == (2, {"attributes": {}, "events": {"a.b": {}}})
     assert await store.get_audience_schema(OTHER) is None
+
+
+async def test_an_indexed_attribute_gets_its_mongodb_index(store: Store) -> None:
+    await store.put_audience_schema(APP, {"attributes": {"plan": {"type": "string", "indexed": True},
+                                                         "ltv": {"type": "number"}}}, 1)  # fmt: skip
+    if isinstance(store, MongoStore):
+        indexes = await store.conn.db["aud_profiles"].index_information()
+        assert "seg_attrs.plan" in indexes and "seg_attrs.ltv" not in indexes
+    else:  # SQLite: (app, key, num) and (app, key, txt) cover every attribute
+        assert await store.get_audience_schema(APP) is not None
 
 
 async def test_the_chat_profile_lands_on_the_user_identifiers_profile(store: Store) -> None:
