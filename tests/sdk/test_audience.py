@@ -4,6 +4,7 @@ bad input is refused with its code (nothing stored) and the connection keeps ser
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -87,3 +88,19 @@ async def test_bad_input_is_refused_nothing_is_stored_and_the_connection_serves_
         person = await admin.profile_by_identifier("user", "bob")
         assert person.attributes == {} and person.consent == {}
         assert person.identifiers == (("email", "bob@example.com"), ("user", "bob"))
+
+
+async def test_events_tracked_while_the_profile_is_merged_all_land_on_the_survivor(node: RunningNode) -> None:
+    async with AdminClient(node.http, node.api_key) as admin:
+        await admin.set_audience_schema({**SCHEMA, "events": {"viewed": {"properties": {"n": "number"}}}})
+        phone = await admin.identify([("phone", "+442079460958")])
+        async with user(node, "cara") as cara, user(node, "cara") as phone_app:  # two connections race
+            await cara.track("viewed", {"n": -1})  # cara's own profile exists before the merge
+            tracks = [cara.track("viewed", {"n": n}) for n in range(30)]
+            merge = phone_app.identify({"phone": "020 7946 0958"})
+            results = await asyncio.gather(*tracks[:15], merge, *tracks[15:])
+        assert results[15] == phone.pid, "the phone's profile survives (phone outranks user)"
+        events = [e for e in await admin.user_events("cara") if e.event == "viewed"]  # not lifecycle_changed
+        assert len(events) == 31 and {e.pid for e in events} == {phone.pid}, (
+            "no event left on the merged profile"
+        )
