@@ -19,7 +19,7 @@ from parley.proto.frames_base import RequestId, _Frame, _Record
 
 __all__ = ["ConsentSet", "IdentifierInput", "Identified", "Identify", "ProfileSet"]
 
-#: An identifier kind (``phone``, ``email``, ``union``, ``device``, ``cookie``; ``user`` is implied).
+#: An identifier kind (``phone``, ``email``, ``union``, ``device``, ``cookie``; ``user`` is the token's).
 IdKind = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 #: A consent topic declared in the app's schema, e.g. ``marketing`` or ``marketing:sms``.
 Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]

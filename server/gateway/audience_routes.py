@@ -15,7 +15,9 @@ from typing import Any
 import msgspec
 
 from parley.proto import frames
+from parley.proto.errors import ErrorCode
 from parley.server.audience_models import USER_KIND
+from parley.server.errors import ServiceError
 from parley.server.gateway.connection import Connection
 from parley.server.services import Services
 
@@ -41,6 +43,11 @@ class AudienceHandlers:
         }
 
     async def _identify(self, conn: Connection, frame: frames.Identify) -> None:
+        if any(i.kind == USER_KIND for i in frame.identifiers):
+            # The user id is the token's: a client naming another would take over their profile.
+            raise ServiceError(
+                ErrorCode.IDENTIFIER_INVALID, "user: the user id comes from the token, not the frame"
+            )
         pairs: list[tuple[str, object]] = [(USER_KIND, conn.user)]
         pairs += [(i.kind, i.value) for i in frame.identifiers]
         result = await self._s.identity.identify(conn.app, pairs, actor=f"sdk:{conn.user}")

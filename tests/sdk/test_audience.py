@@ -70,6 +70,7 @@ async def test_the_signed_in_user_identifies_sets_attributes_and_consents(node: 
         (lambda c: c.identify({"phone": "12"}), "identifier_invalid"),
         (lambda c: c.identify({"email": "not-an-email"}), "identifier_invalid"),
         (lambda c: c.identify([("fax", "1")]), "identifier_invalid"),
+        (lambda c: c.identify({"user": "somebody-else"}), "identifier_invalid"),  # the token says who
         (lambda c: c.set_attributes({"plan": "gold", "shoe_size": 9}), "attribute_unknown"),
         (lambda c: c.set_attributes({"plan": "gold", "ltv": "lots"}), "attribute_type"),
         (lambda c: c.set_attributes({"plan": "gold"}, timezone="Mars/Base"), "invalid_request"),
