@@ -17,6 +17,7 @@ Guarantees:
   one store instance or two) exactly one returns True.
 * ``delete_console_sessions`` ("log out everywhere") removes every session of the user, expired
   or not, and returns how many; a session created after it returns is not affected.
+  ``purge_console_sessions`` removes only the user's expired ones (``expires <= now``).
 * A setting is one JSON-like value per ``(app, key)``, replaced whole by ``put_console_setting``.
 """
 
@@ -89,6 +90,9 @@ class ConsoleStore(Protocol):
 
     async def delete_console_sessions(self, app: str, username: str) -> int:
         """Remove every session of the user (log out everywhere); returns how many."""
+
+    async def purge_console_sessions(self, app: str, username: str, now: int) -> int:
+        """Remove the user's sessions with ``expires <= now`` (done at each login); returns how many."""
 
     async def get_console_setting(self, app: str, key: str) -> Any:
         """The app's value of ``key`` (plain data); None if never set."""

@@ -136,6 +136,7 @@ def console_endpoint(handler: ConsoleHandler, roles: Collection[str] = ()) -> En
         response.headers["cache-control"] = "no-store"
         return response
 
+    endpoint.roles = tuple(roles)  # type: ignore[attr-defined]  # read by the route table test
     return endpoint
 
 

@@ -185,6 +185,7 @@ class ConsoleService:
             await self._store.put_console_user(user)
         secret = secrets.token_urlsafe(32)
         now = now_ms()
+        await self._store.purge_console_sessions(app, username, now)  # expired ones never pile up
         session = ConsoleSession(
             session_digest(secret),
             app,

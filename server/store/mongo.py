@@ -177,6 +177,7 @@ class MongoStore:
     get_console_session = Via("_console", ConsoleCollections.get_console_session)
     delete_console_session = Via("_console", ConsoleCollections.delete_console_session)
     delete_console_sessions = Via("_console", ConsoleCollections.delete_console_sessions)
+    purge_console_sessions = Via("_console", ConsoleCollections.purge_console_sessions)
     get_console_setting = Via("_console", ConsoleCollections.get_console_setting)
     put_console_setting = Via("_console", ConsoleCollections.put_console_setting)
 

@@ -107,6 +107,13 @@ class ConsoleCollections:
         return result.deleted_count
 
     @guarded
+    async def purge_console_sessions(self, app: str, username: str, now: int) -> int:
+        """Delete the user's sessions with ``expires <= now``; returns how many."""
+        query = {"app": app, "username": username, "expires": {"$lte": now}}
+        result = await self._db[SESSIONS].delete_many(query)
+        return result.deleted_count
+
+    @guarded
     async def get_console_setting(self, app: str, key: str) -> Any:
         """The app's value of ``key``; None if never set."""
         d = await self._db[SETTINGS].find_one({"app": app, "key": key}, NO_ID)

@@ -191,6 +191,7 @@ class SQLiteStore:
     get_console_session = Via("_console", ConsoleTables.get_console_session)
     delete_console_session = Via("_console", ConsoleTables.delete_console_session)
     delete_console_sessions = Via("_console", ConsoleTables.delete_console_sessions)
+    purge_console_sessions = Via("_console", ConsoleTables.purge_console_sessions)
     get_console_setting = Via("_console", ConsoleTables.get_console_setting)
     put_console_setting = Via("_console", ConsoleTables.put_console_setting)
 

@@ -103,6 +103,12 @@ class ConsoleTables:
         changed: int = await self._run(lambda db: db.execute(sql, (app, username)).rowcount)
         return changed
 
+    async def purge_console_sessions(self, app: str, username: str, now: int) -> int:
+        """Delete the user's sessions with ``expires <= now`` (the ``(app, username)`` index); how many."""
+        sql = "DELETE FROM console_sessions WHERE app = ? AND username = ? AND expires <= ?"
+        changed: int = await self._run(lambda db: db.execute(sql, (app, username, now)).rowcount)
+        return changed
+
     async def get_console_setting(self, app: str, key: str) -> Any:
         """The app's value of ``key`` (MessagePack in the row); None if never set."""
         sql = "SELECT value FROM console_settings WHERE app = ? AND key = ?"

@@ -220,3 +220,39 @@ async def test_the_origin_check_accepts_a_proxy_that_drops_the_port_and_nothing_
     ]:
         r = await browser.post("/console/api/login", json=body, headers={"origin": origin, "host": host})
         assert r.status_code == status, (origin, host, r.text)
+
+
+async def test_every_console_api_route_checks_the_session_csrf_and_its_roles(
+    node: RunningNode, browser: httpx.AsyncClient
+) -> None:
+    """Walks the app's own route table, so a route added later without a role check fails here."""
+    from starlette.routing import Route
+
+    routes = [
+        r
+        for r in node.server.config.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, Route) and r.path.startswith("/console/api/") and r.path != "/console/api/login"
+    ]
+    assert len(routes) > 15
+    open_to_all = {"/console/api/logout", "/console/api/logout-everywhere", "/console/api/me"}
+    for r in routes:
+        roles = getattr(r.endpoint, "roles", None)
+        assert roles is not None, f"{r.path} is not a console_endpoint"
+        assert bool(roles) == (r.path not in open_to_all), f"{r.path} has no role check"
+    path_of = lambda r: r.path.format(user="cus", key="k", name="n", id="i", source="s", username="ann")  # noqa: E731
+    for r in routes:
+        for method in r.methods or ():
+            if method != "HEAD":
+                assert (await browser.request(method, path_of(r))).status_code == 401, (method, r.path)
+    csrf = await login(browser, node.app.app, "mia")  # a marketer: no console API route is theirs yet
+    for r in routes:
+        if r.path in open_to_all:
+            continue
+        for method in r.methods or ():
+            if method == "HEAD":
+                continue
+            refused = await browser.request(method, path_of(r), headers={"x-csrf-token": csrf}, json={})
+            assert refused.status_code == 403, (method, r.path, refused.text)
+            if method != "GET":
+                no_token = await browser.request(method, path_of(r), json={})
+                assert no_token.status_code == 403, (method, r.path)

@@ -73,3 +73,13 @@ async def test_settings_are_plain_data_replaced_whole_per_app(store: Store) -> N
     await store.put_console_setting(APP, "canned", [{"title": "Bye", "text": "Bye"}])
     assert await store.get_console_setting(APP, "canned") == [{"title": "Bye", "text": "Bye"}]
     assert await store.get_console_setting("other", "canned") == []
+
+
+async def test_purge_removes_only_the_users_expired_sessions(store: Store) -> None:
+    await store.add_console_session(session("old", expires=50))
+    await store.add_console_session(session("new", expires=200))
+    await store.add_console_session(session("bob-old", username="bob", expires=50))
+    assert await store.purge_console_sessions(APP, "ann", 100) == 1
+    assert await store.purge_console_sessions(APP, "ann", 100) == 0
+    assert await store.get_console_session("new", 100) is not None
+    assert await store.delete_console_sessions(APP, "bob") == 1, "another user's expired session stays"
