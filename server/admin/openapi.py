@@ -14,6 +14,7 @@ import msgspec
 from parley.server.admin import (
     audience_schemas,
     events_schemas,
+    marketing_schemas,
     moderation_schemas,
     policy_schemas,
     schemas,
@@ -55,6 +56,7 @@ _MODELS: list[Any] = [
     *audience_schemas.MODELS,
     *events_schemas.MODELS,
     *segments_schemas.MODELS,
+    *marketing_schemas.MODELS,
 ]
 
 _PROBLEM = {
@@ -211,6 +213,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(audience_schemas.audience_paths(_op))
     paths.update(events_schemas.events_paths(_op))
     paths.update(segments_schemas.segments_paths(_op))
+    paths.update(marketing_schemas.marketing_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

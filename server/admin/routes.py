@@ -317,6 +317,14 @@ def segments_routes() -> list[BaseRoute]:
     return routes()
 
 
+def marketing_routes() -> list[BaseRoute]:
+    """The marketing routes: send policy, templates, pushes, campaigns (imported late: that module
+    imports this one)."""
+    from parley.server.admin.marketing_routes import marketing_routes as routes  # imports this module
+
+    return routes()
+
+
 async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the admin API's OpenAPI document (no authentication)."""
     return json_response(openapi_document())
@@ -347,4 +355,5 @@ def admin_routes(settings: Settings) -> list[BaseRoute]:
         *audience_routes(),
         *segments_routes(),
         *events_routes(),
+        *marketing_routes(),
     ]
