@@ -19,6 +19,7 @@ from parley.proto.errors import ErrorCode
 from parley.proto.ids import is_user_id
 from parley.server.admin.guard import KeyRateLimiter
 from parley.server.admin.routes import json_response
+from parley.server.audience_models import USER_KIND, Identifier
 from parley.server.console.session import (
     SESSION_COOKIE,
     Caller,
@@ -40,6 +41,7 @@ __all__ = ["body_of", "console_api_routes"]
 
 T = TypeVar("T")
 MAX_BODY = 64 * 1024
+EVENTS_SCANNED, EVENTS_SHOWN = 200, 10
 ADMIN, MARKETER, AGENT = ConsoleRole.ADMIN.value, ConsoleRole.MARKETER.value, ConsoleRole.AGENT.value
 
 
@@ -199,6 +201,31 @@ async def customer_tickets(request: Request, s: Services, caller: Caller) -> Res
     )  # fmt: skip
 
 
+async def customer_audience(request: Request, s: Services, caller: Caller) -> Response:
+    """``GET /console/api/customers/{user}/audience`` (agent): the customer's audience profile —
+    consent by topic, tags with provenance, attributes — and the last events; ``{"profile": null}``
+    for a user the audience never saw (nothing is created by reading)."""
+    customer, app = _path_user(request), caller.user.app
+    pid = await s.identity.holder(app, Identifier(USER_KIND, customer))
+    if pid is None:
+        return json_response({"profile": None, "events": []})
+    view = await s.audience.view(app, pid)
+    # oldest first in pages: the last of the first EVENTS_SCANNED are shown (a console view)
+    events = await s.events.events_of_user(app, customer, limit=EVENTS_SCANNED)
+    recent = [{"name": e.name, "ts": e.ts, "props": e.props} for e in events[-EVENTS_SHOWN:]][::-1]
+    profile = {k: view[k] for k in ("pid", "attributes", "tags", "consent", "computed")}
+    return json_response({"profile": profile, "events": recent})
+
+
+def _path_user(request: Request) -> str:
+    user: str = request.path_params["user"]
+    if not is_user_id(user):
+        raise ServiceError(
+            ErrorCode.INVALID_REQUEST, "the user id in the path is outside the user-id charset"
+        )
+    return user
+
+
 async def canned(request: Request, s: Services, caller: Caller) -> Response:
     """``GET /console/api/canned`` (agent, admin): the app's canned replies."""
     return json_response(await s.console.canned(caller.user.app))
@@ -266,6 +293,7 @@ def console_api_routes(settings: Settings) -> list[BaseRoute]:
         Route("/console/api/ws-token", _ep(ws_token, ROLES_OF["ws-token"]), methods=["POST"]),
         Route("/console/api/agents", _ep(agents, ROLES_OF["agents"])),
         Route("/console/api/customers/{user}/tickets", _ep(customer_tickets, ROLES_OF["customers"])),
+        Route("/console/api/customers/{user}/audience", _ep(customer_audience, ROLES_OF["customers"])),
         Route("/console/api/canned", _ep(canned, ROLES_OF["canned:GET"]), methods=["GET"]),
         Route("/console/api/canned", _ep(set_canned, ROLES_OF["canned:PUT"]), methods=["PUT"]),
         Route("/console/api/users", _ep(list_users, ROLES_OF["users"]), methods=["GET"]),

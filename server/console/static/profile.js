@@ -13,12 +13,21 @@ import { t } from "./i18n.js";
 export async function drawProfile(client, customer, current) {
   const panel = document.getElementById("profile");
   if (!panel || !customer) return;
-  const [reply, tickets] = await Promise.all([
+  const who = encodeURIComponent(customer);
+  const [reply, tickets, audience] = await Promise.all([
     client.profileGet(customer).catch(() => null),
-    call("GET", `customers/${encodeURIComponent(customer)}/tickets`).catch(() => []),
+    call("GET", `customers/${who}/tickets`).catch(() => []),
+    call("GET", `customers/${who}/audience`).catch(() => ({ profile: null, events: [] })),
   ]);
   const profile = reply?.profile ?? { tags: [], attributes: {}, counters: {} };
-  const attrs = Object.entries(profile.attributes ?? {});
+  const seen = new Set((profile.tags ?? []).map((/** @type {any} */ tag) => tag.name));
+  // the audience profile's tags (segments, rules, models) beside the chat profile's
+  profile.tags = [...(profile.tags ?? []), ...(audience.profile?.tags ?? []).filter((/** @type {any} */ tag) => !seen.has(tag.name))];
+  const attrs = Object.entries({ ...(audience.profile?.attributes ?? {}), ...(profile.attributes ?? {}) });
+  const consent = Object.entries(audience.profile?.consent ?? {});
+  const consentList = el("dl", {}, consent.flatMap(([topic, c]) => [el("dt", { text: topic }), el("dd", { "data-consent": topic, text: t(`consent.${c.state}`) })]));
+  const events = el("ul", { class: "tickets" }, audience.events.map((/** @type {any} */ e) =>
+    el("li", { "data-event": e.name }, [`${new Date(e.ts).toLocaleString()} · ${e.name}`])));
   const dl = el("dl", {}, attrs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: typeof v === "string" ? v : JSON.stringify(v) })]));
   const tags = (profile.tags ?? []).map((/** @type {any} */ tag) =>
     el("div", { class: "tag", "data-tag": tag.name }, [
@@ -38,6 +47,10 @@ export async function drawProfile(client, customer, current) {
     attrs.length ? dl : none(),
     el("h3", { text: t("profile.tags") }),
     ...(tags.length ? tags : [none()]),
+    el("h3", { text: t("profile.consent") }),
+    consent.length ? consentList : none(),
+    el("h3", { text: t("profile.events") }),
+    audience.events.length ? events : none(),
     el("h3", { text: t("profile.tickets") }),
     tickets.length ? list : none(),
   );

@@ -83,3 +83,24 @@ async def test_the_admin_api_is_for_admins_only(node: RunningNode, browser: http
     ]:
         r = await browser.request(method, f"/console/api/{path}", headers=h)
         assert r.status_code == 403, path
+
+
+async def test_agents_read_the_customers_audience_profile_without_creating_one(
+    node: RunningNode, browser: httpx.AsyncClient
+) -> None:
+    from tests.server.console.test_inbox_e2e import audience_of
+
+    await login(browser, node.app.app, "ann")
+    assert (await browser.get("/console/api/customers/nobody/audience")).json() == {
+        "profile": None,
+        "events": [],
+    }
+    async with httpx.AsyncClient(
+        base_url=node.http, headers={"authorization": f"Bearer {node.api_key}"}
+    ) as api:
+        missing = await api.get("/v1/audience/identifiers/user/nobody")
+        assert missing.status_code == 404, "reading did not create a profile"
+        await audience_of(api, "cus")
+    seen = (await browser.get("/console/api/customers/cus/audience")).json()
+    assert seen["profile"]["consent"]["marketing"]["state"] == "granted"
+    assert "purchase" in [e["name"] for e in seen["events"]], "newest first, derived events too"

@@ -44,6 +44,19 @@ async def fill_login(page: Page, node: RunningNode, username: str, password: str
     await page.press("#password", "Enter")
 
 
+async def audience_of(api: httpx.AsyncClient, user: str) -> None:
+    """Give ``user`` an audience profile: a purchase event and marketing consent granted."""
+    schema = {"events": {"purchase": {"properties": {"amount": "number"}}}, "consent_topics": ["marketing"]}
+    assert (await api.put("/v1/audience/schema", json=schema)).status_code == 200
+    event = {"events": [{"eid": f"o-{user}", "user": user, "event": "purchase", "props": {"amount": 12.5}}]}
+    assert (await api.post("/v1/audience/events", json=event)).status_code in (200, 201, 202)
+    ids = {"identifiers": [{"kind": "user", "value": user}]}
+    pid = (await api.post("/v1/audience/identify", json=ids)).json()["pid"]
+    consent = {"consent": [{"topic": "marketing", "state": "granted"}]}
+    r = await api.patch(f"/v1/audience/profiles/{pid}", json=consent)
+    assert r.status_code == 200, r.text
+
+
 async def customer(node: RunningNode, user: str, first: str) -> tuple[Client, str, EventStream[MessageEvent]]:
     """An SDK customer who opened a support conversation, wrote ``first`` and asked for a human."""
     client = Client(node.url, token=await node.token(user))
@@ -75,6 +88,7 @@ async def test_an_agent_claims_answers_and_the_sdk_customer_receives_it(node: Ru
             "attributes": {"city": "Hangzhou"},
         }
         assert (await api.post("/v1/users/cus1/tags", json=tags)).status_code == 200
+        await audience_of(api, "cus1")
     async with (
         chromium() as browser,
         agent_page(browser, node, viewport={"width": 1366, "height": 820}) as page,
@@ -90,6 +104,8 @@ async def test_an_agent_claims_answers_and_the_sdk_customer_receives_it(node: Ru
         tag = page.locator("#profile [data-tag='vip']")
         await expect(tag).to_contain_text("source: model · confidence: 80%", timeout=WAIT)
         await expect(page.locator("#profile")).to_contain_text("Hangzhou")
+        await expect(page.locator("#profile [data-consent='marketing']")).to_have_text("granted")
+        await expect(page.locator("#profile [data-event='purchase']")).to_have_count(1)
         await page.fill("#reply", "It ships today.")
         await page.press("#reply", "Enter")
         got = await received(cus_events, "It ships today.")
