@@ -16,7 +16,7 @@ Guarantees every adapter keeps (``tests/server/store/test_segments_contract.py``
   (a profile with no events counts 0 events and sums 0; a missing attribute, RFM score,
   lifecycle stage or consent record makes the clause false; expired tags do not count);
 * ``count_segment`` == the number of pids ``segment_page`` walks; ``sample_segment`` is the
-  first page; pages are ordered by pid and ``after`` is exclusive (keyset paging: each page is
+  first page; ``preview_segment`` gives both; pages are ordered by pid and ``after`` is exclusive (keyset paging: each page is
   one bounded query; memory does not grow with the segment);
 * ``explain_segment`` gives for every clause of the rule (by its JSON-pointer path, ``""``
   the root) whether it held for that profile, consistently with membership;
@@ -80,6 +80,11 @@ class SegmentQueries(Protocol):
 
     async def sample_segment(self, app: str, rule: Rule, ctx: EvalContext, limit: int) -> list[str]:
         """The first ``limit`` member pids in pid order."""
+
+    async def preview_segment(
+        self, app: str, rule: Rule, ctx: EvalContext, limit: int
+    ) -> tuple[int, list[str]]:
+        """``(count_segment, sample_segment)`` of the same evaluation (one pass where the store can)."""
 
     async def segment_page(self, app: str, rule: Rule, ctx: EvalContext, after: str, limit: int) -> list[str]:
         """Up to ``limit`` member pids greater than ``after`` (``""``: from the start), in pid order."""

@@ -166,8 +166,7 @@ class SegmentService:
         await self.check(app, rule)
         ctx, full = await self.context(app), await self.expand(app, rule)
         n = min(max(sample, 0), self.limits.sample_max)
-        count = await self._store.count_segment(app, full, ctx)
-        return count, (await self._store.sample_segment(app, full, ctx, n) if n else [])
+        return await self._store.preview_segment(app, full, ctx, n)
 
     async def explain(self, app: str, rule: Rule, pid: str) -> dict[str, Any]:
         """Why profile ``pid`` is in or out: ``{"member": bool, "clauses": [{path, text, held}]}``."""

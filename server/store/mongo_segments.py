@@ -137,6 +137,12 @@ class SegmentCollections:
         ]
         return [str(p) for p in await self._pids(stages, PROFILES, "pid")]
 
+    async def preview_segment(
+        self, app: str, rule: Rule, ctx: EvalContext, limit: int
+    ) -> tuple[int, list[str]]:
+        """Count, then sample (two pipelines: ``$facet`` is not assumed of every server)."""
+        return await self.count_segment(app, rule, ctx), await self.sample_segment(app, rule, ctx, limit)
+
     @guarded
     async def segment_page(self, app: str, rule: Rule, ctx: EvalContext, after: str, limit: int) -> list[str]:
         """Members after ``after`` by pid, walking the ``(app, pid)`` index."""

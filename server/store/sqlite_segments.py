@@ -56,6 +56,18 @@ class SegmentTables:
         rows = await self._run(lambda db: db.execute(query, [app, *args, limit]).fetchall())
         return [r[0] for r in rows]
 
+    async def preview_segment(
+        self, app: str, rule: Rule, ctx: EvalContext, limit: int
+    ) -> tuple[int, list[str]]:
+        """Count and first pids from one evaluation: ``COUNT(*) OVER ()`` beside the ordered pids."""
+        sql, args = pid_set(app, rule, ctx.now, dict(ctx.attrs))
+        query = (
+            f"SELECT COUNT(*) OVER (), p.pid FROM aud_profiles p WHERE {_LIVE} AND p.pid IN ({sql}) "
+            "ORDER BY p.pid LIMIT ?"
+        )
+        rows = await self._run(lambda db: db.execute(query, [app, *args, max(limit, 1)]).fetchall())
+        return (rows[0][0] if rows else 0), [r[1] for r in rows[:limit]]
+
     async def segment_page(self, app: str, rule: Rule, ctx: EvalContext, after: str, limit: int) -> list[str]:
         """Members after ``after`` by pid: the predicate form walked along the primary key."""
         cond, args = predicate(rule, ctx.now, dict(ctx.attrs))

@@ -54,6 +54,16 @@ CREATE TABLE IF NOT EXISTS aud_segment_members (
     app TEXT NOT NULL, seg TEXT NOT NULL, pid TEXT NOT NULL, PRIMARY KEY (app, seg, pid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seg_tickets_customer ON tickets (app, customer, score, state);
+-- Covering indexes: a clause's pid set is read from the index alone (no row fetch per match),
+-- and live pids are probed without touching the profile rows.
+CREATE INDEX IF NOT EXISTS seg_profiles_live ON aud_profiles (app, merged_into, pid);
+CREATE INDEX IF NOT EXISTS seg_attrs_txt ON aud_attrs (app, key, txt, lst, pid);
+CREATE INDEX IF NOT EXISTS seg_attrs_num ON aud_attrs (app, key, num, lst, pid);
+CREATE INDEX IF NOT EXISTS seg_tags ON aud_tags (app, name, confidence, pid, source, ts, expires);
+CREATE INDEX IF NOT EXISTS seg_computed_num ON aud_computed (app, key, num, pid);
+CREATE INDEX IF NOT EXISTS seg_computed_txt ON aud_computed (app, key, txt, pid);
+CREATE INDEX IF NOT EXISTS seg_consent ON aud_consent (app, topic, state, pid);
+CREATE INDEX IF NOT EXISTS seg_identifiers ON aud_identifiers (app, kind, pid);
 CREATE INDEX IF NOT EXISTS seg_tickets_score ON tickets (app, score, customer);
 """
 

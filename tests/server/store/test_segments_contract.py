@@ -158,6 +158,7 @@ def _check(loaded: Loaded, rule: Rule, app: str = "app1") -> list[str]:
     store = loaded.store
     assert loaded.run(store.count_segment(app, rule, CTX)) == len(expected)
     assert loaded.run(store.sample_segment(app, rule, CTX, 5)) == expected[:5]
+    assert loaded.run(store.preview_segment(app, rule, CTX, 3)) == (len(expected), expected[:3])
     assert loaded.run(_walk(store, rule, app, 7)) == expected
     some = [p.pid for p in loaded.people[::3]] + ["p_none"]
     assert loaded.run(store.segment_members_among(app, rule, CTX, some)) == set(expected) & set(some)
