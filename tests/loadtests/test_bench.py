@@ -78,3 +78,15 @@ def test_a_tiny_run_drives_every_scenario_and_loses_nothing(tmp_path: Path) -> N
         assert fanout["deliveries_per_s"] > 0 and fanout["sat_missing"] == fanout["rate_missing"] == 0
         assert fanout["errors"] == 0
         assert idle["connections"] == 50 and idle["connects_per_s"] > 0 and idle["kib_per_conn"] is not None
+
+
+def test_a_tiny_event_ingest_run_stores_through_both_paths(tmp_path: Path) -> None:
+    out = tmp_path / "events.json"
+    small = "--stores sqlite --rounds 1 --duration 0.5 --warmup 0.2 --batch 20 --posters 1 --users 10"
+    small += " --clients 2 --window 2 --core 1 --server-core 0"
+    command = [sys.executable, "-m", "loadtests.bench.events", *small.split(), "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    medians = json.loads(out.read_text())["medians"]["sqlite"]
+    for scenario in ("batch", "sdk"):
+        assert medians[scenario]["events_per_s"] > 0 and medians[scenario]["errors"] == 0
