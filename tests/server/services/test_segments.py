@@ -4,6 +4,7 @@ and by time passing)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -170,3 +171,44 @@ async def test_an_attribute_change_moves_a_profile_in(store: SQLiteStore, segmen
     await audience.update("app1", pid, actor="test", attributes={"city": "Beijing"})
     await segments.sync.flush()
     assert len(await store.events_of("app1", pid, names=["segment_leave"])) == 1
+
+
+async def test_two_nodes_checking_the_same_change_emit_it_once(tmp_path: Any) -> None:
+    """Two stores on one file (two nodes): both see the touch, one write changes the members."""
+    stores = [SQLiteStore(str(tmp_path / "shared.db")) for _ in range(2)]
+    for s in stores:
+        await s.open()
+    try:
+        await stores[0].put_audience_schema("app1", SCHEMA, now_ms())
+        people = await populate(stores[0])
+        nodes = [SegmentService(s, touch_delay=0.01, clock=Clock(NOW)) for s in stores]
+        rule = parse('attr.city = "Shanghai"')
+        await nodes[0].save("app1", "sh", "Shanghai", rule, "dynamic", create=True)
+        target = next(
+            p.pid
+            for p in people
+            if p.app == "app1" and not p.merged_into and p.attrs.get("city") != "Shanghai"
+        )
+        await stores[0].worker.run(
+            lambda db: (
+                db.execute(
+                    "UPDATE aud_attrs SET txt = 'Shanghai' WHERE app = 'app1' AND pid = ? AND key = 'city'",
+                    (target,),
+                )
+                if db.execute(
+                    "SELECT 1 FROM aud_attrs WHERE app = 'app1' AND pid = ? AND key = 'city'", (target,)
+                ).fetchone()
+                else db.execute(
+                    "INSERT INTO aud_attrs (app, pid, key, txt) VALUES ('app1', ?, 'city', 'Shanghai')",
+                    (target,),
+                )
+            )
+        )
+        for s in stores:  # both nodes see the profile enter...
+            assert await s.segment_members_among("app1", rule, await nodes[0].context("app1"), [target]) == {target}
+        done = await asyncio.gather(*(n.sync.check("app1", [target]) for n in nodes))  # ...one records it
+        assert sorted(len(d) for d in done) == [0, 1]
+        assert len(await stores[1].events_of("app1", target, names=["segment_enter"])) == 1
+    finally:
+        for s in stores:
+            await s.close()
