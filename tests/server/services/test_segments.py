@@ -205,7 +205,9 @@ async def test_two_nodes_checking_the_same_change_emit_it_once(tmp_path: Any) ->
             )
         )
         for s in stores:  # both nodes see the profile enter...
-            assert await s.segment_members_among("app1", rule, await nodes[0].context("app1"), [target]) == {target}
+            assert await s.segment_members_among("app1", rule, await nodes[0].context("app1"), [target]) == {
+                target
+            }
         done = await asyncio.gather(*(n.sync.check("app1", [target]) for n in nodes))  # ...one records it
         assert sorted(len(d) for d in done) == [0, 1]
         assert len(await stores[1].events_of("app1", target, names=["segment_enter"])) == 1
