@@ -22,8 +22,8 @@ Guarantees:
 * ``claim_delivery`` is atomic per ``(app, key, pid)``: of concurrent claims (one store instance
   or several, one process or several) at most one wins. It wins only when there is no row, when
   the row is ``pending`` with an expired lease (its sender died: the new claimer re-runs the send
-  with the same idempotency key, so the message log stores it once), or when the row is
-  ``quiet_deferred`` and its ``retry_at`` has come. Any other existing row makes it return None:
+  with the same idempotency key, so the message log stores it once), or when the row is deferred
+  (``quiet_deferred``, ``local_deferred``) and its ``retry_at`` has come. Any other existing row makes it return None:
   a duplicate.
 * ``settle_delivery`` is a compare-and-set: it writes the outcome only while the row is still
   ``pending`` under the same ``owner`` (a claimer whose lease was taken over cannot overwrite the
@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 __all__ = [
+    "DEFERRED",
     "PENDING",
     "ActivationStore",
     "CapWindow",
@@ -53,8 +54,9 @@ __all__ = [
 
 #: The state of a claimed delivery whose outcome is not decided yet.
 PENDING = "pending"
-#: The state a claim may take over once ``retry_at`` has come.
-QUIET_DEFERRED = "quiet_deferred"
+#: The states a claim may take over once ``retry_at`` has come: deferred by the recipient's quiet
+#: hours, or waiting for the campaign's local send time in the recipient's timezone.
+DEFERRED = ("quiet_deferred", "local_deferred")
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,8 @@ class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     start_at: int = 0
     stale_after: int = 0
     rate: int = 100
+    #: ``HH:MM``: send each recipient at this local time in their timezone (the first at or after the start).
+    local_time: str = ""
 
 
 def _bad(message: str) -> ServiceError:
@@ -85,6 +87,8 @@ def check_definition(body: CampaignIn, known_variables: Collection[str], now: in
         raise _bad("holdout_pct must be from 0 to 50")
     if not 1 <= body.rate <= 10_000:
         raise _bad("rate must be 1-10000 recipients per second")
+    if body.local_time and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", body.local_time):
+        raise _bad("local_time must be HH:MM (24 h)")
     start = body.start_at or now
     if start < now - PAST_TOLERANCE_MS:
         raise _bad("start_at is in the past")

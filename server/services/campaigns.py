@@ -14,8 +14,8 @@ rate. After each page it advances the cursor (compare-and-set on the version) an
 lease. A node killed mid-page loses nothing: its lease expires, another node takes it over from
 the cursor, and the recipients of the unfinished page are claimed again — the delivery ledger
 answers ``duplicate`` for those already decided, so nobody is sent twice. When the audience is
-exhausted the sender retries the recipients whose quiet hours have ended (``quiet_deferred``
-with ``retry_at`` past) and finishes (``done``) once none wait any more.
+exhausted the sender retries the deferred recipients whose time has come (``quiet_deferred`` or
+``local_deferred`` with ``retry_at`` past) and finishes (``done``) once none wait any more.
 
 **Control** (:meth:`pause`, :meth:`resume`, :meth:`cancel`): a compare-and-set on the state; a
 paused or cancelled campaign cannot be leased, so the sender stops after the page it is on.
@@ -36,7 +36,7 @@ import msgspec
 from parley.proto.campaign import campaign_body
 from parley.proto.errors import ErrorCode
 from parley.proto.templates import render
-from parley.server.activation_port import DeliveryLedger
+from parley.server.activation_port import DEFERRED, DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
@@ -57,6 +57,14 @@ _TRANSITIONS = {
 
 #: (app, segment, after, limit) -> a page of member pids: the segment service's ``members``.
 SegmentPager = Callable[[str, str, str, int], Awaitable[list[str]]]
+
+
+def _minutes(clock: str) -> int:
+    """``HH:MM`` as minutes after midnight; -1 for ""."""
+    if not clock:
+        return -1
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 class CampaignStoreRoles(CampaignStore, DeliveryLedger, Protocol):
@@ -202,6 +210,7 @@ class CampaignService:
             app=campaign.app, key=f"campaign:{campaign.cid}", pid=pid, template=variant.template,
             campaign=campaign.cid, topic=definition.topic, variant=variant.id,
             holdout_pct=definition.holdout_pct, stale_after=definition.stale_after,
+            local_time=_minutes(definition.local_time), local_from=campaign.start_at,
         )  # fmt: skip
         self.evaluated += 1
         return (await self._policy.send(request, now=now)).outcome
@@ -212,12 +221,10 @@ class CampaignService:
         while rows := await self._store.list_deliveries(app, key, after=after, limit=500):
             after = rows[-1].pid
             for row in rows:
-                if row.state != Outcome.QUIET_DEFERRED:
+                if row.state not in DEFERRED:
                     continue
                 if row.retry_at <= now_ms():
-                    waiting |= (
-                        await self._send(campaign, definition, row.pid, now_ms()) == Outcome.QUIET_DEFERRED
-                    )
+                    waiting |= await self._send(campaign, definition, row.pid, now_ms()) in DEFERRED
                 else:
                     waiting = True
         if waiting:

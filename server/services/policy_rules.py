@@ -37,6 +37,7 @@ __all__ = [
     "QuietHours",
     "bucket",
     "cap_windows",
+    "next_local",
     "parse_settings",
     "quiet_until",
     "zone",
@@ -225,6 +226,19 @@ def quiet_until(now: int, tz: ZoneInfo, quiet: QuietHours | None) -> int:
     # is the instant after the gap; a repeated one (clocks going back) is its first occurrence.
     end = datetime.combine(end_day, time(quiet.end // 60, quiet.end % 60), tz)
     return max(_ms(end), now + 1)
+
+
+def next_local(after: int, tz: ZoneInfo, minute: int) -> int:
+    """The first instant (ms) at or after ``after`` whose wall time in ``tz`` is ``minute`` minutes past
+    local midnight (a campaign's "at 10:00 in each recipient's timezone"). A wall time skipped by a DST
+    gap reads as the instant after the gap."""
+    local = datetime.fromtimestamp(after / 1000, tz)
+    for days in (0, 1, 2):
+        day = local.date() + timedelta(days=days)
+        at = _ms(datetime.combine(day, time(minute // 60, minute % 60), tz))
+        if at >= after:
+            return at
+    raise AssertionError("unreachable: a local time recurs within two days")
 
 
 def bucket(seed: str, pid: str) -> float:

@@ -15,7 +15,9 @@ with its reason — the first rule that says no decides:
 6. **conversation** — an open support ticket or an agent talking to them →
    ``suppressed_support``; a negative sentiment tag within ``negative_hours`` →
    ``suppressed_sentiment``.
-7. **quiet hours** in the recipient's timezone → ``quiet_deferred`` with the next allowed time
+7. **local time** — a campaign sent "at 10:00 in each recipient's timezone" waits for it →
+   ``local_deferred`` with that instant (claimable again then).
+   **Quiet hours** in the recipient's timezone → ``quiet_deferred`` with the next allowed time
    (the ledger row becomes claimable again then), or ``quiet_dropped`` when that time is past
    the send's ``stale_after``.
 8. **content** — the template rendered for the recipient's language and values → else
@@ -52,6 +54,7 @@ from parley.server.services.policy_rules import (
     PolicySettings,
     bucket,
     cap_windows,
+    next_local,
     parse_settings,
     quiet_until,
     zone,
@@ -82,6 +85,7 @@ class Outcome(enum.StrEnum):
     SUPPRESSED_SENTIMENT = "suppressed_sentiment"
     QUIET_DEFERRED = "quiet_deferred"
     QUIET_DROPPED = "quiet_dropped"
+    LOCAL_DEFERRED = "local_deferred"
     TEMPLATE_VALUE_MISSING = "template_value_missing"
     CAPPED = "capped"
     FAILED = "failed"
@@ -142,6 +146,10 @@ class SendRequest:
     holdout_pct: float = 0.0
     stale_after: int = 0
     transactional: bool = False
+    #: Send at this local time (minutes after midnight) in the recipient's timezone, the first one
+    #: at or after ``local_from`` (ms); -1: as soon as the other rules allow.
+    local_time: int = -1
+    local_from: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +235,10 @@ class SendPolicy:
             if negative and now - negative < settings.negative_hours * 3_600_000:
                 return Decision(Outcome.SUPPRESSED_SENTIMENT)
         tz = zone(who.timezone, zone(settings.default_timezone, ZoneInfo("UTC"))) or ZoneInfo("UTC")
+        if marketing and req.local_time >= 0:
+            due = next_local(req.local_from or now, tz, req.local_time)
+            if due > now:
+                return Decision(Outcome.LOCAL_DEFERRED, retry_at=due)
         if marketing:
             allowed = quiet_until(now, tz, settings.quiet)
             if allowed:

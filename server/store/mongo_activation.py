@@ -22,7 +22,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from parley.server.activation_port import PENDING, QUIET_DEFERRED, CapWindow, Delivery
+from parley.server.activation_port import DEFERRED, PENDING, CapWindow, Delivery
 from parley.server.ports import StoreUnavailable
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_errors import guarded
@@ -84,7 +84,7 @@ class ActivationCollections:
             "_id": doc["_id"],
             "$or": [
                 {"state": PENDING, "lease_until": {"$lte": now}},
-                {"state": QUIET_DEFERRED, "retry_at": {"$lte": now}},
+                {"state": {"$in": list(DEFERRED)}, "retry_at": {"$lte": now}},
             ],
         }
         update = {"$set": {"state": PENDING, "owner": owner, "lease_until": now + lease_ms, "updated": now},

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from parley.server.activation_port import PENDING, QUIET_DEFERRED, CapWindow, Delivery
+from parley.server.activation_port import DEFERRED, PENDING, CapWindow, Delivery
 from parley.server.store.sqlite_worker import SQLiteWorker, immediate
 
 __all__ = ["ACTIVATION_SCHEMA", "ActivationTables"]
@@ -69,7 +69,7 @@ class ActivationTables:
                 else:
                     current = _delivery(row)
                     expired = current.state == PENDING and current.lease_until <= now
-                    due = current.state == QUIET_DEFERRED and current.retry_at <= now
+                    due = current.state in DEFERRED and current.retry_at <= now
                     if not (expired or due):
                         return None
                     attempts = current.attempts + 1

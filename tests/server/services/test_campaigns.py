@@ -58,6 +58,7 @@ async def audience(node: RunningNode, n: int, prefix: str = "u") -> list[str]:
         ({"holdout_pct": 60.0}, "campaign_invalid"),
         ({"rate": 0}, "campaign_invalid"),
         ({"topic": "Marketing!"}, "campaign_invalid"),
+        ({"local_time": "25:00"}, "campaign_invalid"),
     ],
 )
 async def test_a_bad_definition_gets_its_code_and_nothing_is_stored(

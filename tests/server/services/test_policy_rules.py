@@ -16,6 +16,7 @@ from parley.server.services.policy_rules import (
     QuietHours,
     bucket,
     cap_windows,
+    next_local,
     parse_settings,
     quiet_until,
 )
@@ -146,3 +147,24 @@ def test_a_week_window_counts_seven_local_days() -> None:
     assert datetime.fromtimestamp(w.since / 1000, UTC) == datetime(2026, 12, 5, tzinfo=UTC) - timedelta(
         days=6
     )
+
+
+def test_the_next_local_time_is_in_the_recipients_timezone_and_never_before_the_start() -> None:
+    start = ms(2026, 12, 5, 1, 0)  # 09:00 in Shanghai, 20:00 on Dec 4 in New York
+    assert next_local(start, SHANGHAI, 10 * 60) == ms(2026, 12, 5, 10, 0, tz=SHANGHAI)
+    assert next_local(start, NEW_YORK, 10 * 60) == ms(2026, 12, 5, 10, 0, tz=NEW_YORK)
+    assert next_local(start, SHANGHAI, 9 * 60) == start, "exactly now counts"
+    assert next_local(start + 1, SHANGHAI, 9 * 60) == ms(2026, 12, 6, 9, 0, tz=SHANGHAI)
+    gap = next_local(ms(2026, 3, 8, 5, 0), NEW_YORK, 2 * 60 + 30)  # 02:30 is skipped that night
+    local = datetime.fromtimestamp(gap / 1000, NEW_YORK)
+    assert (local.month, local.day, local.hour, local.minute) == (3, 8, 3, 30)
+
+
+@given(st.integers(ms(2026, 1, 1), ms(2028, 1, 1)), zones, minutes)
+def test_next_local_is_the_first_matching_instant(after: int, tzname: str, minute: int) -> None:
+    tz = ZoneInfo(tzname)
+    at = next_local(after, tz, minute)
+    assert after <= at < after + 49 * 3_600_000
+    local = datetime.fromtimestamp(at / 1000, tz)
+    if local.hour * 60 + local.minute != minute:  # only when a DST gap skipped the wall time
+        assert datetime.fromtimestamp((at - 3_600_000) / 1000, tz).utcoffset() != local.utcoffset()

@@ -190,6 +190,22 @@ async def test_quiet_hours_defer_to_the_recipients_morning_or_drop_once_stale(tm
         assert len(await official_messages(node, "sh")) == 1 and await official_messages(node, "late") == []
 
 
+async def test_a_local_send_time_waits_for_each_recipients_clock(tmp_path: Path) -> None:
+    async with running_node(tmp_path) as node:
+        policy = node.node.services.send_policy
+        await profile(node, "sh", timezone="Asia/Shanghai")
+        await profile(node, "ny", timezone="America/New_York")
+        start = int(datetime(2026, 12, 5, 1, 0, tzinfo=UTC).timestamp() * 1000)  # 09:00 Shanghai, 20:00 NY
+        ten_sh = int(datetime(2026, 12, 5, 2, 0, tzinfo=UTC).timestamp() * 1000)
+        ten_ny = int(datetime(2026, 12, 5, 15, 0, tzinfo=UTC).timestamp() * 1000)
+        at_ten = {"local_time": 600, "local_from": start}
+        for user, due in (("sh", ten_sh), ("ny", ten_ny)):
+            waiting = await policy.send(ask(node, user, **at_ten), now=start)
+            assert (waiting.outcome, waiting.retry_at) == ("local_deferred", due)
+            assert (await policy.send(ask(node, user, **at_ten), now=due - 1)).outcome == "duplicate"
+            assert (await policy.send(ask(node, user, **at_ten), now=due)).outcome == "sent"
+
+
 class DiesAfterDelivering:
     """A chat sender whose node dies right after the message was stored, before the decision is."""
 

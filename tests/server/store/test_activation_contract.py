@@ -52,6 +52,12 @@ async def test_a_quiet_deferred_row_is_claimable_again_only_once_due(store: Stor
     assert await store.claim_delivery(APP, KEY, "p1", owner="n2", now=4999, lease_ms=500) is None
     again = await store.claim_delivery(APP, KEY, "p1", owner="n2", now=5000, lease_ms=500)
     assert again is not None and again.attempts == 2
+    await store.claim_delivery(APP, KEY, "p2", owner="n1", now=1000, lease_ms=500)
+    assert await store.settle_delivery(
+        APP, KEY, "p2", owner="n1", state="local_deferred", now=1000, retry_at=7000
+    )
+    assert await store.claim_delivery(APP, KEY, "p2", owner="n2", now=6999, lease_ms=500) is None
+    assert await store.claim_delivery(APP, KEY, "p2", owner="n2", now=7000, lease_ms=500) is not None
 
 
 async def test_concurrent_claims_on_two_store_instances_have_one_winner_each(make_store: MakeStore) -> None:
