@@ -122,3 +122,24 @@ def test_faq_questions_become_negatives_except_those_that_are_a_tags_own(
     assert taken == 1, "the question equal to the tag's own example is left out"
     assert not tagger.match("please cancel my autopay, I will pay by hand")
     assert tagger.match("I want to close my account for good, I never use the card")
+
+
+def test_default_bar_is_low_and_the_negatives_keep_precision(use: MultilingualUSEEmbedder) -> None:
+    """The code's defaults (threshold 0.40, margin 0.10): a message that words the intent its own
+    way (cosine 0.45, under the old 0.5 bar) is tagged because it is far from every service
+    question; one as close to a service question as to the tag is not."""
+    defs = [
+        TagDefinition(
+            "intent:close-account",
+            "wants to cancel the credit card and close the account for good",
+            ("I want to close my credit card account", "Please cancel my card permanently", "我要销户"),
+        )
+    ]
+    tagger = InterestTagger(use, defs)
+    assert (tagger.threshold, tagger.margin, tagger.gap) == (0.40, 0.10, 0.08)
+    tagger.add_service_questions(["How do I cancel automatic payments?", "How do I activate my new card?"])
+    assert [m.name for m in tagger.match("I am done with this bank, shut it all down")] == [
+        "intent:close-account"
+    ]
+    assert not tagger.match("please cancel my autopay, I will pay by hand")
+    assert not tagger.match("not going to use your card after this month, cancel the autopay")
