@@ -39,11 +39,18 @@ class Chunk:
     start: int = 0
     #: The file (knowledge source) the chunk came from, shown to agents with citations.
     source: str = ""
+    #: The head and text in the other language (``""``: none), made at ingest by an LLM
+    #: (:mod:`parley.bots.translate`): lets English-only signals read a Chinese entry and back.
+    translation: str = ""
 
     def views(self) -> dict[str, str]:
-        """The texts embedded for this chunk: a short ``head`` (question or heading) and the ``body``."""
+        """The texts embedded for this chunk: a short ``head`` (question or heading), the ``body``
+        and, when there is a translation, ``alt`` (it)."""
         head = self.question or self.title
-        return {"head": head, "body": f"{head}\n{self.text}" if head else self.text}
+        out = {"head": head, "body": f"{head}\n{self.text}" if head else self.text}
+        if self.translation:
+            out["alt"] = self.translation
+        return out
 
 
 def _boundaries(text: str) -> list[int]:

@@ -3,13 +3,15 @@
 How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
 
 1. Every signal scores every chunk: BM25 (normalised, 0..1) and the cosine of each
-   embedder, taking the better of two fields — the short ``head`` (FAQ question or
-   section heading) and the ``body`` (head + text).
+   embedder, taking the best of the fields — the short ``head`` (FAQ question or
+   section heading), the ``body`` (head + text) and, for a chunk translated at ingest,
+   ``alt`` (the translation; BM25 keeps a second index over translations).
 2. Each raw score goes through its model's :class:`~.embedders.Calibration`, so 0.5 means
    "probably the right answer" for every signal alike.
 3. Routing: a signal only votes where it can see.  An English-only model (MiniLM) is
    skipped for Chinese queries and Chinese chunks; BM25 is skipped when query and chunk
-   share no script.  Otherwise a Chinese-only answer to an English question would be
+   share no script.  A translated chunk is readable in both languages: the English-only
+   model and BM25 read its ``alt`` field where they cannot read the original.  Otherwise a Chinese-only answer to an English question would be
    outvoted by zeros from signals that cannot read it.
 4. Fusion: the weighted mean of the voting signals (``"weighted"``); the same but BM25
    can only lift a chunk above the dense mean, never pull it below (``"boost"``, the
@@ -44,6 +46,8 @@ __all__ = ["BM25", "ChunkVector", "Hit", "KnowledgeIndex", "RetrievalConfig", "S
 BM25 = "bm25"
 _BM25_CALIBRATION = Calibration(floor=0.0, threshold=0.30, ceiling=0.70)
 _VIEWS = ("head", "body")
+#: The view holding a chunk's translation (only chunks that have one are embedded under it).
+ALT = "alt"
 
 Floats = npt.NDArray[np.float64]
 
@@ -66,7 +70,7 @@ class RetrievalConfig:
     weights: Mapping[str, float] = field(
         default_factory=lambda: {BM25: 1.0, "all-MiniLM-L6-v2": 1.0, "use-multilingual-v3": 1.0}
     )
-    views: tuple[str, ...] = _VIEWS
+    views: tuple[str, ...] = (*_VIEWS, ALT)
     routing: bool = True
     fusion: Literal["weighted", "boost", "rrf"] = "weighted"
     answer_threshold: float = 0.30
@@ -104,6 +108,9 @@ class _Snapshot:
     langs: npt.NDArray[np.str_]
     bm25: BM25Index
     matrices: dict[tuple[str, str], npt.NDArray[np.float32]]
+    #: Language of each chunk's translation (``""``: none) and BM25 over the translations.
+    alt_langs: npt.NDArray[np.str_]
+    bm25_alt: BM25Index
 
 
 class KnowledgeIndex:
@@ -127,11 +134,11 @@ class KnowledgeIndex:
         """Embed every view of ``chunks`` with every embedder, serialised for a store."""
         out: list[ChunkVector] = []
         for name, emb in self.embedders.items():
-            for view in _VIEWS:
-                vecs = emb.encode([c.views()[view] for c in chunks])
+            for view in (*_VIEWS, ALT):
+                some = [c for c in chunks if view in c.views()]
+                vecs = emb.encode([c.views()[view] for c in some])
                 out.extend(
-                    ChunkVector(c.id, name, view, vector_to_bytes(v))
-                    for c, v in zip(chunks, vecs, strict=True)
+                    ChunkVector(c.id, name, view, vector_to_bytes(v)) for c, v in zip(some, vecs, strict=True)
                 )
         return out
 
@@ -153,28 +160,43 @@ class KnowledgeIndex:
     def _rebuild_with(self, chunks: list[Chunk], vectors: Iterable[ChunkVector]) -> None:
         snap = self._snap
         known = _vector_map(vectors)
-        # Reuse the vectors of chunks that stay, so an update embeds only what is new.
+        # Reuse the vectors of chunks that stay unchanged, so an update embeds only what is new
+        # (a chunk re-ingested with other text or a new translation is embedded again).
         row = {c.id: i for i, c in enumerate(snap.chunks)}
         for (model, view), mat in snap.matrices.items():
             for c in chunks:
-                if c.id in row and (c.id, model, view) not in known:
+                same = c.id in row and snap.chunks[row[c.id]] == c
+                if same and view in c.views() and (c.id, model, view) not in known:
                     known[(c.id, model, view)] = mat[row[c.id]]
         self._snap = self._build(tuple(chunks), known)
 
     def _build(self, chunks: tuple[Chunk, ...], known: dict[tuple[str, str, str], Any]) -> _Snapshot:
         matrices: dict[tuple[str, str], npt.NDArray[np.float32]] = {}
         for name, emb in self.embedders.items():
-            for view in _VIEWS:
-                missing = [c for c in chunks if (c.id, name, view) not in known]
+            for view in (*_VIEWS, ALT):
+                missing = [c for c in chunks if view in c.views() and (c.id, name, view) not in known]
                 if missing:
                     vecs = emb.encode([c.views()[view] for c in missing])
                     known.update({(c.id, name, view): v for c, v in zip(missing, vecs, strict=True)})
-                rows = [known[(c.id, name, view)] for c in chunks]
+                # Untranslated chunks get a zero row under ``alt``: never read (see _signals).
+                zero = np.zeros(emb.dim, dtype=np.float32)
+                rows = [known.get((c.id, name, view), zero) if view == ALT else known[(c.id, name, view)]
+                        for c in chunks]  # fmt: skip
                 matrices[(name, view)] = (
                     np.vstack(rows).astype(np.float32) if rows else np.zeros((0, emb.dim), dtype=np.float32)
                 )
         langs = np.array([c.lang for c in chunks], dtype=np.str_)
-        return _Snapshot(chunks, langs, BM25Index([c.views()["body"] for c in chunks]), matrices)
+        alt_langs = np.array(
+            [detect_lang(c.translation) if c.translation else "" for c in chunks], dtype=np.str_
+        )
+        return _Snapshot(
+            chunks,
+            langs,
+            BM25Index([c.views()["body"] for c in chunks]),
+            matrices,
+            alt_langs,
+            BM25Index([c.translation for c in chunks]),
+        )
 
     def search(self, query: str, *, config: RetrievalConfig | None = None) -> SearchResult:
         """Rank the chunks for ``query``; see the module docstring for how."""
@@ -211,21 +233,34 @@ class KnowledgeIndex:
         everywhere = np.ones(n, dtype=bool)
         scores: dict[str, Floats] = {}
         votes: dict[str, npt.NDArray[np.bool_]] = {}
+        has_alt = (snap.alt_langs != "") & (ALT in cfg.views)
         for name in cfg.signals:
             if name == BM25:
-                scores[name] = _BM25_CALIBRATION(snap.bm25.scores(query))
                 # BM25 only sees shared words: across scripts its zero means "cannot tell".
                 same = (snap.langs == lang) | (snap.langs == "mixed") | (lang == "mixed")
-                votes[name] = same if cfg.routing else everywhere
+                same_alt = has_alt & (
+                    (snap.alt_langs == lang) | (snap.alt_langs == "mixed") | (lang == "mixed")
+                )
+                if not cfg.routing:
+                    same = same_alt = everywhere
+                raw = _BM25_CALIBRATION(snap.bm25.scores(query))
+                alt = _BM25_CALIBRATION(snap.bm25_alt.scores(query)) if has_alt.any() else np.zeros(n)
+                scores[name] = np.maximum(np.where(same, raw, 0.0), np.where(same_alt, alt, 0.0))
+                votes[name] = same | same_alt
                 continue
             emb = self.embedders[name]
             q = emb.encode([query])[0]
-            sims = np.max([snap.matrices[(name, v)] @ q for v in cfg.views], axis=0)
-            scores[name] = emb.calibration(sims)
+            sims = np.max([snap.matrices[(name, v)] @ q for v in cfg.views if v != ALT], axis=0)
+            alt_sims = np.where(has_alt, snap.matrices[(name, ALT)] @ q, -1.0) if n else sims
+            readable, readable_alt = everywhere, has_alt
             if cfg.routing and not emb.multilingual:
-                votes[name] = (snap.langs != "zh") if lang != "zh" else np.zeros(n, dtype=bool)
-            else:
-                votes[name] = everywhere
+                # English-only: the original where it is not Chinese, the translation where that is not.
+                ok = lang != "zh"
+                readable = (snap.langs != "zh") & ok
+                readable_alt = has_alt & (snap.alt_langs != "zh") & ok
+            best = np.maximum(np.where(readable, sims, -1.0), np.where(readable_alt, alt_sims, -1.0))
+            scores[name] = emb.calibration(best)
+            votes[name] = readable | readable_alt
         return scores, votes
 
 

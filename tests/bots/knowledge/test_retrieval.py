@@ -59,3 +59,53 @@ def test_empty_index_and_empty_query(minilm, use):
     index = KnowledgeIndex([minilm, use])
     assert index.search("anything").hits == []
     assert not index.search("   ").answerable
+
+
+def test_a_translation_made_at_ingest_lets_every_signal_read_the_entry(minilm, use):
+    """A Chinese-only entry with an English translation (``Chunk.translation``, written at ingest
+    by an LLM) is read by the English-only model and BM25 too, so an English question finds it
+    with the confidence a same-language entry would get; the translation is stored as view ``alt``."""
+    zh = Document(
+        id="zh.tipping",
+        title="小费",
+        question="导游小费需要自己付吗？",
+        text="大多数出境线路不含导游和司机小费，建议每人每天50到80元，由领队在第一天统一收取。",
+        kind="faq",
+        lang="zh",
+    )
+    en = Document(
+        id="en.guide-lang",
+        title="Guides",
+        question="Do your tour guides speak English?",
+        text="Every international tour has an English-speaking tour leader; local guides speak the local language.",
+        kind="faq",
+    )
+    plain = chunk_documents([zh, en])
+    q = "do we have to tip the tour guide ourselves?"
+    index = KnowledgeIndex([minilm, use])
+    index.replace(plain)
+    before = next(h for h in index.search(q).hits if h.chunk.doc_id == "zh.tipping")
+    assert set(before.signals) == {"use-multilingual-v3"}
+
+    english = (
+        "Do I need to pay the tour guide's tips myself?\nMost international tours do not include "
+        "tips for the guide and driver; we suggest 50 to 80 yuan per person per day, collected by "
+        "the tour leader on the first day."
+    )
+    translated = [replace(plain[0], translation=english), plain[1]]
+    stored = index.embed(translated)
+    assert {v.view for v in stored if v.chunk_id == translated[0].id} == {"head", "body", "alt"}
+    assert {v.view for v in stored if v.chunk_id == translated[1].id} == {"head", "body"}
+    index.replace(translated, stored)
+    after = index.search(q)
+    assert after.best.chunk.doc_id == "zh.tipping"
+    assert set(after.best.signals) == {BM25, "all-MiniLM-L6-v2", "use-multilingual-v3"}
+    assert after.best.score > before.score
+    # A Chinese question still reads the entry itself.
+    assert index.search("小费要自己给吗").best.chunk.doc_id == "zh.tipping"
+    # Re-ingesting the entry with its new translation embeds it again (no stale vector reused).
+    again = KnowledgeIndex([minilm, use])
+    again.replace(plain)
+    again.upsert(translated[:1])
+    assert "all-MiniLM-L6-v2" in again.search(q).best.signals
+    assert again.search(q).best.chunk.doc_id == "zh.tipping"
