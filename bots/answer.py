@@ -54,7 +54,18 @@ _FOREIGN = {
     "en": "This is answered in our Chinese help pages; here is the passage:\n\n",
     "zh": "这个问题我们只有英文说明，原文如下：\n\n",
 }
+#: Said before quoting a machine translation of such an entry (made at ingest).
+_TRANSLATED = {
+    "en": "From our Chinese help pages (machine-translated):\n\n",
+    "zh": "以下内容译自我们的英文说明（机器翻译）：\n\n",
+}
 _SHINGLE = 40
+
+
+def _drop_head(translation: str) -> str:
+    """The translated text without its first line (the translated question or heading)."""
+    head, _, rest = translation.partition("\n")
+    return rest.strip() or head.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,9 +286,12 @@ class Answerer:
         text = best.chunk.text.strip()
         if not text:
             return None
-        # No LLM to translate: say so in the customer's language, then quote the entry.
+        # No LLM now: quote the translation made at ingest, or say the entry is in the other
+        # language; either way the customer is told so in their own language.
         foreign = _lang(text) != lang
-        if foreign:
+        if foreign and best.chunk.translation and _lang(best.chunk.translation) == lang:
+            text = _TRANSLATED[lang] + _drop_head(best.chunk.translation)
+        elif foreign:
             text = _FOREIGN[lang] + text
         return Answer(text, (self._cite(best),), True, "faq", lang=lang, foreign=foreign, search=result)
 

@@ -38,6 +38,8 @@ from parley.bots.knowledge import (
     load_file,
 )
 from parley.bots.knowledge.documents import Document
+from parley.bots.llm import LLM, LLMConfig
+from parley.bots.translate import Completer, translate_chunks
 from parley.sdk import AdminClient
 from parley.sdk.admin import KnowledgeSnapshot, KnowledgeVectorRecord
 
@@ -119,6 +121,8 @@ class IngestResult:
     documents: int
     chunks: int
     version: int
+    #: Chunks stored with a translation (``ingest --translate``; 0 without).
+    translated: int = 0
 
 
 def _vector_records(vectors: Iterable[ChunkVector]) -> list[KnowledgeVectorRecord]:
@@ -132,10 +136,12 @@ async def ingest_files(
     *,
     size: int = 500,
     overlap: int = 100,
+    translator: Completer | None = None,
 ) -> list[IngestResult]:
     """Parse, chunk and embed (with ``index``'s embedders) every file, then PUT each as a source.
 
-    All files are parsed first: any :class:`KnowledgeFormatError` is raised before anything
+    With a ``translator`` (the LLM), each chunk is first translated into the other language
+    (:func:`~.translate.translate_chunks`). All files are parsed first: any :class:`KnowledgeFormatError` is raised before anything
     is stored. Document ids must be unique across the files given.
     """
     parsed: list[tuple[Path, list[Document]]] = [(p, load_file(p)) for p in collect_files(paths)]
@@ -148,12 +154,15 @@ async def ingest_files(
     results: list[IngestResult] = []
     for p, docs in parsed:
         chunks = chunk_documents(docs, size=size, overlap=overlap)
+        translated = 0
+        if translator is not None:
+            chunks, translated = await translate_chunks(translator, chunks)
         vectors = await asyncio.to_thread(index.embed, chunks)
         version = await admin.put_knowledge(
             p.name, [chunk_to_dict(c) for c in chunks], _vector_records(vectors)
         )
         log.info("ingested %s: %d documents, %d chunks (version %d)", p.name, len(docs), len(chunks), version)
-        results.append(IngestResult(p.name, len(docs), len(chunks), version))
+        results.append(IngestResult(p.name, len(docs), len(chunks), version, translated))
     return results
 
 
@@ -244,11 +253,19 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--size", type=int, default=500, help="chunk size in characters")
     ap.add_argument("--overlap", type=int, default=100, help="overlap between chunks in characters")
+    ap.add_argument(
+        "--translate",
+        action="store_true",
+        help="translate each chunk into the other language with the LLM (PARLEY_LLM_BASE_URL, "
+        "PARLEY_LLM_MODEL, PARLEY_LLM_API_KEY) and index the translation too",
+    )
     args = ap.parse_args(argv)
     if not args.admin or not args.api_key:
         ap.error("--admin and --api-key are required")
     if not args.paths and not args.delete:
         ap.error("give files or folders to ingest, or --delete SOURCE")
+    if args.translate and LLMConfig.from_env() is None:
+        ap.error("--translate needs an LLM: set PARLEY_LLM_BASE_URL (and PARLEY_LLM_MODEL)")
     return args
 
 
@@ -278,11 +295,22 @@ async def run_cli(args: argparse.Namespace, index: KnowledgeIndex | None = None)
             if not files:
                 print("error: no knowledge files found", file=sys.stderr)
                 return 2
-            results = await ingest_files(
-                admin, index or default_index(), files, size=args.size, overlap=args.overlap
-            )
+            config = LLMConfig.from_env() if args.translate else None
+            async with contextlib.AsyncExitStack() as stack:
+                llm = await stack.enter_async_context(LLM(config)) if config is not None else None
+                results = await ingest_files(
+                    admin,
+                    index or default_index(),
+                    files,
+                    size=args.size,
+                    overlap=args.overlap,
+                    translator=llm,
+                )
             for r in results:
-                print(f"took {r.source}: {r.documents} documents, {r.chunks} chunks (version {r.version})")
+                extra = f", {r.translated} translated" if args.translate else ""
+                print(
+                    f"took {r.source}: {r.documents} documents, {r.chunks} chunks{extra} (version {r.version})"
+                )
     return 0
 
 

@@ -24,8 +24,10 @@ from parley.bots.knowledge import (
     MultilingualUSEEmbedder,
 )
 from parley.bots.knowledge.eval import KB_DIR
+from parley.bots.llm import LLM, LLMConfig
 from parley.bots.runner import SupportBot
 from parley.sdk import AdminClient, Client, MessageEvent
+from tests.bots.llm_stub import LLMStub, Reply
 from tests.harness import RunningNode, running_node
 from tests.sdk.helpers import first
 
@@ -212,3 +214,40 @@ async def test_empty_knowledge_base_is_seeded_only_with_demo(
         await prepare_knowledge(admin, index, None, demo=True)
         sources = {row.source for row in (await admin.knowledge()).chunks}
         assert sources == {p.name for p in KB_DIR.iterdir() if p.is_file()}
+
+
+async def test_ingest_translates_each_chunk_with_the_llm_and_the_bot_quotes_it(
+    node: RunningNode, tmp_path: Path, minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder, stub: LLMStub
+) -> None:
+    """``ingest --translate``: each chunk goes to the LLM once, into the other language; the
+    translation is stored with the chunk and embedded as view ``alt``; without an LLM at answer
+    time, the bot quotes the translation (said to be one) to a customer of the other language.
+    A chunk the model fails on is stored untranslated, and the run says how many."""
+    faq = tmp_path / "faq_zh.jsonl"
+    faq.write_text(
+        '{"id": "zh.pets", "question": "可以带宠物吗？", "answer": "大巴团不能带宠物，导盲犬除外。"}\n'
+        '{"id": "zh.invoice", "question": "可以开发票吗？", "answer": "行程结束后90天内可申请电子发票。"}\n',
+        encoding="utf-8",
+    )
+    stub.script(
+        Reply(text="Can I bring my pet?\nPets cannot join coach tours, except guide dogs."),
+        Reply(status=400),
+    )
+    config = LLMConfig(base_url=stub.base_url, model="stub-model", max_retries=0)
+    async with admin_of(node) as admin, LLM(config) as llm:
+        writer = KnowledgeIndex([minilm, use])
+        (result,) = await ingest_files(admin, writer, [faq], translator=llm)
+        assert result.translated == 1 and result.chunks == 2
+        assert len(stub.requests) == 2
+        assert all("into English" in r["messages"][0]["content"] for r in stub.requests)
+        assert "可以带宠物吗" in stub.requests[0]["messages"][1]["content"]
+        stored = await admin.knowledge()
+        by_id = {row.chunk["id"]: row.chunk for row in stored.chunks}
+        assert by_id["zh.pets::0"]["translation"].startswith("Can I bring my pet?")
+        assert by_id["zh.invoice::0"]["translation"] == ""
+        assert {(v.chunk_id, v.view) for v in stored.vectors if v.view == "alt"} == {("zh.pets::0", "alt")}
+        index = KnowledgeIndex([minilm, use])
+        await KnowledgeSync(admin, index).load()
+        answer = await Answerer(index).answer("can I take my dog on the coach tour?")
+        assert answer.confident and answer.foreign
+        assert "Pets cannot join coach tours" in answer.text and "translat" in answer.text.lower()
