@@ -97,6 +97,6 @@ def test_tag_file_without_options_gets_the_documented_defaults(
     f.write_text(json.dumps({"tags": [{"name": "interest:x", "examples": ["x please"]}]}), encoding="utf-8")
     defs, options = load_tag_definitions(f)
     tagger = InterestTagger(use, defs, **options)
-    assert (tagger.threshold, tagger.margin, tagger.gap) == (0.5, 0.05, 0.08)
+    assert (tagger.threshold, tagger.margin, tagger.gap) == (0.40, 0.10, 0.08)
     plain = InterestTagger(use, [TagDefinition("interest:y", "", ("y",))])
-    assert (plain.margin, plain.gap) == (0.05, 0.08)
+    assert (plain.margin, plain.gap) == (0.10, 0.08)
