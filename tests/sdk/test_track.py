@@ -167,3 +167,20 @@ async def test_two_nodes_on_redis_take_events_of_one_profile(tmp_path: Path, red
             assert [(e.props["from"], e.props["to"]) for e in changes] == [("", "new")], (
                 "one transition, stored once"
             )
+
+
+async def test_track_and_ingest_on_the_mongo_store(tmp_path: Path, mongo_url: str, mongo_db: str) -> None:
+    async with running_node(tmp_path, mongo_url=mongo_url, mongo_database=mongo_db) as node:
+        await declare(node)
+        async with user(node, "eve") as eve:
+            done = await eve.track("purchase", {"amount": 3}, eid="m1")
+            assert (await eve.track("purchase", {"amount": 3}, eid="m1")).duplicate
+        admin = AdminClient(node.http, node.api_key)
+        try:
+            result = await admin.ingest_events([{"eid": "m1", "user": "eve", "event": "purchase"},
+                                                {"eid": "m2", "user": "eve", "event": "purchase"}])  # fmt: skip
+        finally:
+            await admin.aclose()
+        assert (result.stored, result.duplicates) == (("m2",), ("m1",))
+        p = await profile(node, "eve")
+        assert p.pid and done.eid == "m1" and p.computed["count:purchase"] == 2
