@@ -27,13 +27,22 @@ __all__ = ["events_routes"]
 PAGE_MAX = 1000
 
 
+def _item(i: int, e: es.EventIn) -> EventInput:
+    """The service's input of event ``i``: exactly one of ``user`` and ``identifier``."""
+    if bool(e.user) == (e.identifier is not None):
+        raise ServiceError(ErrorCode.EVENT_INVALID, f"events.{i}: give exactly one of user and identifier")
+    if e.identifier is not None:
+        return EventInput(e.event, e.props, e.ts, e.eid, e.identifier.value, e.identifier.kind)
+    return EventInput(e.event, e.props, e.ts, e.eid, e.user)
+
+
 async def ingest(request: Request, s: Services, app: App) -> Response:
     """``POST /v1/audience/events``: validate the batch whole, store it (idempotent by ``eid``),
     apply it to the profiles; 200 with a result per event."""
     body = await parse_body(request, es.EventBatch)
     if len(body.events) > s.events.batch_max:  # before building anything of an oversized batch
         raise ServiceError(ErrorCode.BATCH_TOO_LARGE, f"at most {s.events.batch_max} events per request")
-    items = [EventInput(e.event, e.props, e.ts, e.eid, e.user) for e in body.events]
+    items = [_item(i, e) for i, e in enumerate(body.events)]
     done = await s.events.ingest(app.app, items)
     results = [es.EventResult(t.eid, t.pid, t.stored) for t in done]
     stored = sum(r.stored for r in results)

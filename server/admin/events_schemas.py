@@ -12,6 +12,7 @@ __all__ = [
     "MODELS",
     "EventBatch",
     "EventIn",
+    "IdentifierIn",
     "EventOut",
     "EventPage",
     "EventResult",
@@ -20,15 +21,26 @@ __all__ = [
 ]
 
 
+class IdentifierIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A person by one of their identifiers: ``kind`` ``phone``, ``email``, ``union``, ``device``,
+    ``cookie`` or ``user`` (normalised as by identify: a phone to E.164, an email lower-case)."""
+
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
-    """One event of an ingest batch: ``event`` done by the app's user ``user`` at ``ts`` (ms; absent:
-    now), with ``props`` of the types the app's schema declares. ``eid`` is its idempotency key."""
+    """One event of an ingest batch: ``event`` done by the app's user ``user`` — or by the person
+    holding ``identifier`` (e.g. an anonymous visitor's cookie; exactly one of the two) — at ``ts``
+    (ms; absent: now), with ``props`` of the types the app's schema declares. ``eid`` is its
+    idempotency key. The profile is created on first sight."""
 
     eid: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    user: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     event: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     props: dict[str, Any] = {}
     ts: Annotated[int, msgspec.Meta(ge=0, le=2**53)] | None = None
+    user: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    identifier: IdentifierIn | None = None
 
 
 class EventBatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -71,7 +83,7 @@ class EventPage(msgspec.Struct):
     next: str = ""
 
 
-MODELS: list[Any] = [EventIn, EventBatch, EventResult, EventsStored, EventOut, EventPage]
+MODELS: list[Any] = [IdentifierIn, EventIn, EventBatch, EventResult, EventsStored, EventOut, EventPage]
 
 
 def events_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:

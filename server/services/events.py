@@ -31,6 +31,7 @@ from parley.server.events_scores import SchemaError
 from parley.server.ids import IdSequence, now_ms
 from parley.server.services.applier import ProfileApplier
 from parley.server.services.behaviour import BehaviourStore, Derivations
+from parley.server.services.identity_values import normalise
 
 __all__ = ["EventInput", "EventService", "EventStore", "Tracked"]
 
@@ -46,7 +47,8 @@ class EventStore(BehaviourStore, Identities, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class EventInput:
-    """One event to take: ``name`` and ``props`` of user ``user`` at ``ts`` (None: now); ``eid``
+    """One event to take: ``name`` and ``props`` of the person holding identifier ``kind`` /
+    ``user`` (default: the app's user id) at ``ts`` (None: now); ``eid``
     is its idempotency key ("" lets the server make one: then a retry may store it twice)."""
 
     name: str
@@ -54,6 +56,7 @@ class EventInput:
     ts: int | None = None
     eid: str = ""
     user: str = ""
+    kind: str = "user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +141,11 @@ class EventService:
         """Drop the cached configuration of ``app`` (its schema changed on this node)."""
         self._configs.pop(app, None)
 
-    async def _pid(self, app: str, user: str, now: int) -> str:
-        key = (app, user)
+    async def _pid(self, app: str, user: str, now: int, kind: str = "user") -> str:
+        key = (app, user) if kind == "user" else (app, f"{kind}\x00{user}")
         pid = self._pids.get(key)
         if pid is None:
-            pid, _ = await self._store.resolve_or_create(app, "user", user, now)
+            pid, _ = await self._store.resolve_or_create(app, kind, user, now)
             if len(self._pids) >= _PID_CACHE:
                 self._pids.clear()
             self._pids[key] = pid
@@ -180,22 +183,26 @@ class EventService:
     async def ingest(self, app: str, items: Sequence[EventInput]) -> list[Tracked]:
         """Take a batch from the admin API: all validated first (the first bad one refuses the
         batch: its code, message prefixed ``events.<i>``; nothing stored), then stored in one
-        call and applied. Each item names its ``user`` and carries its ``eid``."""
+        call and applied. Each item names its person (``user``, or another identifier ``kind``,
+        normalised: ``identifier_invalid`` refuses the batch) and carries its ``eid``."""
         if len(items) > self._batch_max:
             raise ServiceError(ErrorCode.BATCH_TOO_LARGE, f"at most {self._batch_max} events per request")
         now = now_ms()
         checked: list[Event] = []
+        people: list[tuple[str, str]] = []  # (kind, normalised value) per item
         for i, item in enumerate(items):
             try:
                 if not item.eid or not item.user:
-                    raise ServiceError(ErrorCode.EVENT_INVALID, "eid and user are required")
+                    raise ServiceError(ErrorCode.EVENT_INVALID, "eid and user (or identifier) are required")
+                who = (item.kind, normalise(item.kind, item.user).value if item.kind != "user" else item.user)
                 checked.append(await self._checked(app, item, now))
+                people.append(who)
             except ServiceError as exc:
                 raise ServiceError(exc.code, f"events.{i}: {exc.message}") from exc
-        pids = {user: await self._pid(app, user, now) for user in sorted({i.user for i in items})}
+        pids = {who: await self._pid(app, who[1], now, who[0]) for who in sorted(set(people))}
         events = [
-            Event(app, e.eid, pids[item.user], e.name, e.ts, e.props, e.received)
-            for e, item in zip(checked, items, strict=True)
+            Event(app, e.eid, pids[who], e.name, e.ts, e.props, e.received)
+            for e, who in zip(checked, people, strict=True)
         ]
         stored = await self._store_and_apply(events)
         return [Tracked(e.eid, e.pid, s) for e, s in zip(events, stored, strict=True)]

@@ -184,3 +184,41 @@ async def test_track_and_ingest_on_the_mongo_store(tmp_path: Path, mongo_url: st
         assert (result.stored, result.duplicates) == (("m2",), ("m1",))
         p = await profile(node, "eve")
         assert p.pid and done.eid == "m1" and p.computed["count:purchase"] == 2
+
+
+async def test_ingest_by_another_identifier_lands_on_the_person_holding_it(tmp_path: Path) -> None:
+    async with running_node(tmp_path) as node:
+        await declare(node)
+        admin = AdminClient(node.http, node.api_key)
+        try:
+            bad = [{"eid": "x", "event": "purchase", "identifier": {"kind": "phone", "value": "12"}}]
+            with pytest.raises(AdminError) as err:
+                await admin.ingest_events(bad)
+            assert (err.value.code, "events.0" in str(err.value)) == ("identifier_invalid", True)
+            both = [
+                {
+                    "eid": "y",
+                    "event": "purchase",
+                    "user": "fay",
+                    "identifier": {"kind": "cookie", "value": "c"},
+                }
+            ]
+            with pytest.raises(AdminError) as err:
+                await admin.ingest_events(both)
+            assert err.value.code == "event_invalid"
+            anonymous = {"kind": "cookie", "value": "ck-42"}
+            phone = {"kind": "phone", "value": "+1 415 555 0100"}
+            done = await admin.ingest_events([
+                {"eid": "v1", "event": "product_viewed", "identifier": anonymous},
+                {"eid": "v2", "event": "purchase", "identifier": phone, "props": {"amount": 9}},
+            ])  # fmt: skip
+            assert done.stored == ("v1", "v2")
+        finally:
+            await admin.aclose()
+        await node.node.services.events.flush()
+        store, app = node.node.store, node.app.app
+        by_cookie = await store.resolve_identifier(app, "cookie", "ck-42")
+        by_phone = await store.resolve_identifier(app, "phone", "+14155550100")
+        assert by_cookie and by_phone and by_cookie != by_phone, "the phone was normalised to E.164"
+        assert [e.eid for e in await store.events_of(app, by_cookie, names=["product_viewed"])] == ["v1"]
+        assert await store.resolve_identifier(app, "user", "fay") is None, "nothing of a refused batch"
