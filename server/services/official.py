@@ -24,6 +24,7 @@ import asyncio
 import logging
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -88,12 +89,30 @@ class ConsentWriter(Protocol):
 class OfficialAccount:
     """Delivers marketing bodies into each recipient's conversation with the brand (module docstring)."""
 
-    def __init__(self, conversations: ConversationService, messages: MessageService) -> None:
+    def __init__(
+        self, conversations: ConversationService, messages: MessageService, *, cache: int = 50_000
+    ) -> None:
         self._conversations = conversations
         self._messages = messages
+        #: (app, official user, user) -> conversation id, most recent last. A direct conversation's id
+        #: never changes, so a hit skips the create attempt (a store write) and the member read.
+        self._known: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._cache = cache
 
     async def conversation(self, app: str, user: str, settings: PolicySettings) -> str:
         """The id of ``user``'s conversation with the official account (created once, idempotently)."""
+        key = (app, settings.official_user, user)
+        known = self._known.get(key)
+        if known is not None:
+            self._known.move_to_end(key)
+            return known
+        conv = await self._open(app, user, settings)
+        self._known[key] = conv
+        if len(self._known) > self._cache:
+            self._known.popitem(last=False)
+        return conv
+
+    async def _open(self, app: str, user: str, settings: PolicySettings) -> str:
         for attempt in range(_CREATE_ATTEMPTS):
             try:
                 view = await self._conversations.create(

@@ -39,6 +39,7 @@ from __future__ import annotations
 import enum
 import itertools
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -173,20 +174,30 @@ class SendPolicy:
         sender: ChatSender,
         *,
         lease_ms: int = 60_000,
+        settings_ttl: float = 1.0,
     ) -> None:
         self._store = store
         self._recipients = recipients
         self._facts = facts
         self._sender = sender
         self._lease_ms = lease_ms
+        self._settings_ttl = settings_ttl
+        #: app -> (monotonic time read, settings): one store read per app and ``settings_ttl``, not per
+        #: recipient. Another node's change is seen within ``settings_ttl``; this node's at once.
+        self._settings: dict[str, tuple[float, PolicySettings]] = {}
         #: Claim owners: unique per process and attempt, so a taken-over claim cannot settle.
         self._owner_prefix = secrets.token_hex(6)
         self._attempts = itertools.count(1)
 
     async def settings(self, app: str) -> PolicySettings:
         """The app's send-policy settings (defaults when it has none)."""
+        cached = self._settings.get(app)
+        if cached is not None and time.monotonic() - cached[0] < self._settings_ttl:
+            return cached[1]
         raw = await self._store.get_send_policy(app)
-        return parse_settings(raw) if raw else PolicySettings()
+        settings = parse_settings(raw) if raw else PolicySettings()
+        self._settings[app] = (time.monotonic(), settings)
+        return settings
 
     async def official_user(self, app: str) -> str:
         """The user id of the app's official account."""
@@ -196,6 +207,7 @@ class SendPolicy:
         """Validate and store the app's settings; ``policy_invalid`` stores nothing."""
         parsed = parse_settings(raw)
         await self._store.put_send_policy(app, parsed.to_json())
+        self._settings.pop(app, None)
         return parsed
 
     async def send(self, req: SendRequest, *, now: int | None = None) -> Decision:
