@@ -48,9 +48,10 @@ class AudienceHandlers:
             raise ServiceError(
                 ErrorCode.IDENTIFIER_INVALID, "user: the user id comes from the token, not the frame"
             )
-        pairs: list[tuple[str, object]] = [(USER_KIND, conn.user)]
-        pairs += [(i.kind, i.value) for i in frame.identifiers]
-        result = await self._s.identity.identify(conn.app, pairs, actor=f"sdk:{conn.user}")
+        pairs: list[tuple[str, object]] = [(i.kind, i.value) for i in frame.identifiers]
+        result = await self._s.identity.identify(
+            conn.app, pairs, actor=f"sdk:{conn.user}", anchor=(USER_KIND, conn.user)
+        )
         self._reply(conn, frames.Identified(id=frame.id, pid=result["pid"], merged=len(result["merged"])))
 
     async def _profile_set(self, conn: Connection, frame: frames.ProfileSet) -> None:

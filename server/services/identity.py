@@ -3,20 +3,25 @@
 The rule (docs/AUDIENCE.md ``## Identity``):
 
 1. Identifiers are normalised (``identity_values``); a bad one refuses the whole call.
-2. The **survivor** is the profile holding the request's highest-priority identifier (the app's
-   ``identity.merge_priority``, default phone > union > email > user > device > cookie) that is
-   not somebody else (see 3); with none, a new profile is created for the top identifier.
-3. Every other profile holding one of the request's identifiers is merged into the survivor,
-   unless the two hold *different* values of one of the strong kinds (phone, union, email,
-   user): those are two people sharing a weak identifier (a family tablet, a shared cookie).
-   They are not merged and are reported as ``conflicts``; their identifiers stay where they are.
+2. The **cluster**: the profile of the request's anchor (the SDK's signed-in user; for the admin
+   API its ``user``/``union`` identifier, else its top strong identifier that is held, else its
+   top strong one, by the app's ``identity.merge_priority``, default
+   phone > union > email > user > device > cookie; a request of
+   device/cookie identifiers only starts from their top holder), then each other profile holding one of the
+   request's identifiers, in priority order, unless it holds a *different* value of a strong
+   kind (phone, union, email, user) than the cluster so far: that is somebody else sharing a
+   weak identifier (a family tablet, a shared cookie) or a number typed by several people. It
+   is not merged, its identifiers stay where they are, and it is reported in ``conflicts``.
+3. The **survivor** is the cluster's profile holding the request's highest-priority identifier;
+   the others are merged into it. With no holder at all, a new profile is made.
 4. The **merge guard**: if more than ``merge_guard`` profiles would become one, or an identifier
    that links them already matched ``merge_guard`` standing merges, nothing is merged or
    attached (``merge_guard``). A merge's link (``matched``) is what the merged profile was
    found by plus the survivor's device/cookie identifiers of the request: so a kiosk device
    that keeps folding visitors into one profile stops, while a person's phone absorbing their
    own fresh cookies does not (a test number typed by many signed-in people is rule 3's case).
-5. The request's identifiers nobody holds are attached to the survivor; events of every merged
+5. The request's identifiers nobody holds are attached to the survivor (never a second ``user``
+   or ``union`` id: a person has one of each); events of every merged
    profile are moved to it (``EventLog.reassign_events``).
 
 A concurrent merge that wins a race makes the store raise ``ProfileMerged``; the whole
@@ -43,10 +48,12 @@ from parley.server.ids import new_id, now_ms
 from parley.server.services.audience import AudienceService
 from parley.server.services.identity_values import normalise
 
-__all__ = ["STRONG_KINDS", "WEAK_KINDS", "IdentityService", "IdentityStore"]
+__all__ = ["ONE_PER_PERSON", "STRONG_KINDS", "WEAK_KINDS", "IdentityService", "IdentityStore"]
 
 #: Kinds of which one person has one value: two profiles with different values are two people.
 STRONG_KINDS = frozenset({"phone", "union", "email", "user"})
+#: Kinds of which a person has exactly one value (an app user id, a union id): never two on a profile.
+ONE_PER_PERSON = frozenset({"user", "union"})
 #: Kinds several people may share (a family tablet, a kiosk, a shared browser).
 WEAK_KINDS = frozenset({"device", "cookie"})
 #: Identifiers one identify call may carry.
@@ -79,30 +86,40 @@ class IdentityService:
         self._audience = audience
 
     async def identify(
-        self, app: str, identifiers: Sequence[tuple[str, object]], *, actor: str
+        self,
+        app: str,
+        identifiers: Sequence[tuple[str, object]],
+        *,
+        actor: str,
+        anchor: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         """Resolve, merge and attach ``identifiers`` (``(kind, value)`` pairs) for one person.
 
-        Returns ``{"pid", "created", "merged": [mid...], "conflicts": [pid...]}``. Errors:
-        ``identifier_invalid``, ``merge_guard``, ``invalid_request`` (none or too many).
+        ``anchor`` (the SDK's signed-in user, ``("user", id)``; by default the request's top strong
+        identifier that somebody holds, else its top strong one) is who the request is about: its profile (created if needed) is always part of
+        the result, and a profile that conflicts with it is never merged (nor given its identifiers). Returns ``{"pid", "created", "merged": [mid...],
+        "conflicts": [pid...]}``. Errors: ``identifier_invalid``, ``merge_guard``,
+        ``invalid_request`` (none or too many).
         """
-        if not identifiers or len(identifiers) > MAX_IDENTIFIERS:
+        pairs = [*identifiers, *([anchor] if anchor else [])]
+        if not pairs or len(pairs) > MAX_IDENTIFIERS:
             raise ServiceError(ErrorCode.INVALID_REQUEST, f"identify takes 1..{MAX_IDENTIFIERS} identifiers")
         schema = await self._audience.schema(app)
-        ids = list(
-            dict.fromkeys(normalise(kind, value, schema.default_region) for kind, value in identifiers)
-        )
+        ids = list(dict.fromkeys(normalise(kind, value, schema.default_region) for kind, value in pairs))
         rank = {kind: n for n, kind in enumerate(schema.merge_priority)}
         ids.sort(key=lambda i: rank.get(i.kind, len(rank)))
+        seed = normalise(anchor[0], anchor[1]) if anchor else None
         guard = schema.merge_guard or self._audience.limits.merge_guard
         for _ in range(_ROUNDS):
             try:
-                return await self._identify_once(app, ids, guard, actor)
+                return await self._identify_once(app, ids, seed, guard, actor)
             except (ProfileMerged, ProfileNotFound, _Retry):
                 continue  # a concurrent merge or attach moved things: resolve again
         raise ServiceError(ErrorCode.UNAVAILABLE, "identify kept racing with concurrent merges; retry")
 
-    async def _identify_once(self, app: str, ids: list[Identifier], guard: int, actor: str) -> dict[str, Any]:
+    async def _identify_once(
+        self, app: str, ids: list[Identifier], anchor: Identifier | None, guard: int, actor: str
+    ) -> dict[str, Any]:
         now = now_ms()
         holders = {i: await self._store.resolve_identifier(app, i.kind, i.value) for i in ids}
         profiles: dict[str, AudienceProfile] = {}
@@ -111,33 +128,37 @@ class IdentityService:
             if profile is None or profile.merged_into:
                 raise _Retry
             profiles[pid] = profile
-        request = set(ids)
-        # The survivor: the holder of the highest-priority identifier that is not somebody else.
-        survivor = next(
-            (p for p in (holders[i] for i in ids) if p and not _conflict(request, profiles[p].ids)), None
-        )
-        created = False
-        if survivor is None:
-            survivor, created = await self._store.resolve_or_create(app, ids[0].kind, ids[0].value, now)
-            fresh = await self._store.get_audience_profile(app, survivor)
-            if not created or fresh is None:
-                raise _Retry  # it was created meanwhile by another call: resolve again
-            holders[ids[0]], profiles[survivor] = survivor, fresh
-        held = set(profiles[survivor].ids) | request
-        to_merge: list[tuple[str, tuple[Identifier, ...]]] = []
+        if anchor is None:  # who the request is about: its user/union id, else its top strong one held
+            strong = [i for i in ids if i.kind in STRONG_KINDS]
+            single = [i for i in strong if i.kind in ONE_PER_PERSON]
+            anchor = (
+                single[0]
+                if single
+                else next((i for i in strong if holders[i]), strong[0] if strong else None)
+            )
+        # The cluster starts from the anchor (its profile, or just the anchor when nobody holds it
+        # yet), else from the top holder; every other holder joins in priority order unless it is
+        # somebody else (a different strong identifier than the cluster's).
+        start = holders[anchor] if anchor is not None else next((p for p in holders.values() if p), None)
+        held = set(profiles[start].ids) if start else ({anchor} if anchor else set())
+        members = [start] if start else []
         conflicts: list[str] = []
-        for pid, profile in profiles.items():
-            if pid == survivor:
-                continue
-            if _conflict(held, profile.ids):
+        for pid in dict.fromkeys(p for p in (holders[i] for i in ids) if p and p != start):
+            if _conflict(held, profiles[pid].ids):
                 conflicts.append(pid)
-                continue
-            # The link: what the merged profile was found by, and the survivor's weak identifiers
-            # of the request (a shared device or cookie is what the guard must count).
-            link = [i for i in ids if holders[i] == pid]
-            link += [i for i in ids if holders[i] == survivor and i.kind in WEAK_KINDS]
-            to_merge.append((pid, tuple(link)))
-            held |= set(profile.ids)
+            else:
+                members.append(pid)
+                held |= set(profiles[pid].ids)
+        # The survivor: the member holding the request's highest-priority identifier.
+        survivor = next((p for p in (holders[i] for i in ids) if p in members), None)
+        to_merge: list[tuple[str, tuple[Identifier, ...]]] = []
+        for pid in members:
+            if pid != survivor:
+                # The link: what the merged profile was found by, and the survivor's weak identifiers
+                # of the request (a shared device or cookie is what the guard must count).
+                link = [i for i in ids if holders[i] == pid]
+                link += [i for i in ids if holders[i] == survivor and i.kind in WEAK_KINDS]
+                to_merge.append((pid, tuple(link)))
         if len(to_merge) + 1 > guard:
             raise ServiceError(
                 ErrorCode.MERGE_GUARD,
@@ -150,6 +171,13 @@ class IdentityService:
                         ErrorCode.MERGE_GUARD,
                         f"a {i.kind} identifier already matched {guard} merges (shared by too many people?)",
                     )
+        created = False
+        if survivor is None:  # nobody (compatible) holds any of them: a new profile, for the anchor
+            first = anchor or ids[0]
+            survivor, created = await self._store.resolve_or_create(app, first.kind, first.value, now)
+            if not created:
+                raise _Retry  # somebody made it meanwhile: resolve again
+            holders[first] = survivor
         merged: list[str] = []
         for pid, matched in to_merge:
             kinds = ",".join(sorted({i.kind for i in matched if holders[i] == pid}))
@@ -166,7 +194,9 @@ class IdentityService:
             await self._store.reassign_events(app, pid, survivor)
             merged.append(record.mid)
         conflicting = {i for i in ids if holders[i] in conflicts}
-        for i in (i for i in ids if holders[i] is None and i not in conflicting):
+        own = {i.kind: i for i in held if i.kind in ONE_PER_PERSON}
+        unheld = [i for i in ids if holders[i] is None and i not in conflicting]
+        for i in (i for i in unheld if i.kind not in own or own[i.kind] == i):  # never a second user id
             if await self._store.attach_identifier(app, survivor, i.kind, i.value, now) != survivor:
                 raise _Retry  # someone else attached it meanwhile: that is a merge to consider
         return {"pid": survivor, "created": created, "merged": merged, "conflicts": conflicts}

@@ -105,3 +105,26 @@ async def test_events_tracked_while_the_profile_is_merged_all_land_on_the_surviv
         assert len(events) == 31 and {e.pid for e in events} == {phone.pid}, (
             "no event left on the merged profile"
         )
+
+
+async def test_a_user_cannot_take_another_persons_phone_and_keeps_their_own_profile(
+    node: RunningNode,
+) -> None:
+    async with AdminClient(node.http, node.api_key) as admin:
+        bob = await admin.identify([("user", "bob"), ("phone", "+442079460958")])
+        async with user(node, "ann") as ann:
+            mine = await ann.identify({"phone": "+44 20 7946 0958", "email": "ann@example.com"})
+            assert mine != bob.pid, (
+                "bob's profile is somebody else: not merged into ann's, ann's not into his"
+            )
+            again = await ann.identify({"phone": "+447400123456"})  # a second phone of her own
+        assert again == mine
+        assert (await admin.profile_by_identifier("phone", "+442079460958")).pid == bob.pid, (
+            "the phone stayed"
+        )
+        person = await admin.audience_profile(mine)
+        assert set(person.identifiers) == {
+            ("user", "ann"),
+            ("email", "ann@example.com"),
+            ("phone", "+447400123456"),
+        }

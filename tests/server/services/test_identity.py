@@ -191,3 +191,15 @@ async def test_nothing_crosses_apps(pair: tuple[AudienceService, IdentityService
     with pytest.raises(ServiceError) as exc:
         await identity.explain(OTHER, "mg_nope")
     assert exc.value.code.value == "profile_not_found"
+
+
+async def test_a_second_phone_of_a_known_person_is_attached(
+    pair: tuple[AudienceService, IdentityService],
+) -> None:
+    _, identity = pair
+    ann = (await identity.identify(APP, [("user", "ann"), ("phone", "+14155550100")], actor="api"))["pid"]
+    more = await identity.identify(APP, [("user", "ann"), ("phone", "+14155550199")], actor="api")
+    assert more == {"pid": ann, "created": False, "merged": [], "conflicts": []}
+    bob = await identity.identify(APP, [("user", "bob"), ("phone", "+14155550100")], actor="api")
+    assert bob["pid"] != ann and bob["conflicts"] == [ann], "ann's phone is not bob's to take"
+    assert (await identity.identify(APP, [("phone", "+14155550100")], actor="api"))["pid"] == ann

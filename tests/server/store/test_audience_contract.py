@@ -11,6 +11,7 @@ from parley.server.audience_models import (
     ConsentEntry,
     ConsentState,
     Identifier,
+    MergeRecord,
     ProfileChange,
     ProfileMerged,
     ProfileNotFound,
@@ -136,7 +137,7 @@ async def test_the_chat_profile_lands_on_the_user_identifiers_profile(store: Sto
     assert await store.get_profile(OTHER, "bob") is None
 
 
-async def _merge(store: Store, winner: str, loser: str, now: int = 500) -> object:
+async def _merge(store: Store, winner: str, loser: str, now: int = 500) -> MergeRecord:
     return await store.merge_audience_profiles(
         APP,
         winner,
@@ -267,3 +268,20 @@ def test_old_chat_profiles_are_migrated_on_open(tmp_path) -> None:
             await store.close()
 
     asyncio.run(check())
+
+
+async def test_a_chain_of_merges_is_undone_from_the_latest(store: Store) -> None:
+    a, _ = await store.resolve_or_create(APP, "phone", "+1", 1)
+    b, _ = await store.resolve_or_create(APP, "cookie", "b", 1)
+    c, _ = await store.resolve_or_create(APP, "union", "c", 1)
+    first = await _merge(store, a, b)
+    second = await _merge(store, c, a)
+    assert await store.resolve_identifier(APP, "cookie", "b") == c, "resolution follows the chain"
+    assert await store.unmerge_audience_profiles(APP, first.mid, 900) is None, "a's survivor is merged again"
+    assert await store.unmerge_audience_profiles(APP, second.mid, 901) is not None
+    assert await store.resolve_identifier(APP, "cookie", "b") == a
+    assert await store.unmerge_audience_profiles(APP, first.mid, 902) is not None
+    assert [
+        await store.resolve_identifier(APP, k, v)
+        for k, v in (("phone", "+1"), ("cookie", "b"), ("union", "c"))
+    ] == [a, b, c]
