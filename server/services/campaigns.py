@@ -110,7 +110,9 @@ class CampaignService:
         known = {*(await self._variables(app)), "user"}
         start = check_definition(body, known, now)
         if body.segment:
-            await self._segment_exists(app, body.segment)
+            await self._segment_exists(app, body.segment)  # segment_not_found
+            if not await self._members(app, body.segment, "", 1):
+                raise ServiceError(ErrorCode.CAMPAIGN_INVALID, f"segment {body.segment!r} has no members now")
         doc = msgspec.to_builtins(body)
         campaign = Campaign(app, new_id("cmp"), "scheduled", start, doc, created=now, updated=now)
         if not await self._store.create_campaign(campaign):

@@ -132,6 +132,12 @@ async def test_a_segment_audience_pause_resume_and_cancel(tmp_path: Path) -> Non
         with pytest.raises(ServiceError) as err:
             await s.campaigns.control(app, campaign.cid, "resume")
         assert err.value.code.value == "campaign_state"
+        await s.segments.save(
+            app, "nobody", "Nobody", SegmentService.parse('consent("sms")'), "dynamic", create=True
+        )
+        with pytest.raises(ServiceError) as err:
+            await s.campaigns.create(app, definition(segment="nobody"))
+        assert err.value.code.value == "campaign_invalid" and "no members" in err.value.message
         other = await s.campaigns.create(app, definition(segment="opted"))
         assert (await s.campaigns.control(app, other.cid, "cancel")).state == "cancelled"
         assert await s.campaigns.run(app, other.cid) == "cancelled"
