@@ -2243,6 +2243,10 @@ var Session = class extends EventTarget {
       let closeInfo = { code: null, reason: "" };
       try {
         const socket = await this.open();
+        if (this.closedError) {
+          socket.close();
+          return;
+        }
         this.socket = socket;
         const heartbeat = this.heartbeat(socket);
         try {

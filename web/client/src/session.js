@@ -160,6 +160,10 @@ export class Session extends EventTarget {
       let closeInfo = { code: null, reason: "" };
       try {
         const socket = await this.open();
+        if (this.closedError) {
+          socket.close(); // close() came while the socket was opening
+          return;
+        }
         this.socket = socket;
         const heartbeat = this.heartbeat(socket);
         try {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeClientFrame, encodeFrame } from "../src/codec.js";
 import { Backoff } from "../src/backoff.js";
-import { OWN_GAP_GRACE_MS, ParleyClient } from "../src/index.js";
+import { ClientClosed, OWN_GAP_GRACE_MS, ParleyClient } from "../src/index.js";
 
 /** Sockets the fake opened, newest last; each records what the client sent. */
 class FakeNet {
@@ -194,4 +194,16 @@ test("a stream reset by sync is reported and tracked afresh", async () => {
   assert.deepEqual(resets, [{ conv: "r", last_seq: 7, epoch: "new", more: false, reset: true }]);
   assert.deepEqual(client.positions(), [{ conv: "r", seq: 7, epoch: "new" }]);
   await client.close();
+});
+
+test("close() while the socket is opening leaves no socket open", async () => {
+  const net = new FakeNet();
+  const client = fakeClient(net);
+  const connecting = client.connect();
+  await until(() => net.sockets.length === 1, "the socket");
+  await client.close();
+  await assert.rejects(connecting, ClientClosed);
+  await until(() => net.sockets[0].readyState === 3, "the socket closed");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(net.sockets.length, 1);
 });
