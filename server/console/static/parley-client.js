@@ -2175,6 +2175,7 @@ var Session = class extends EventTarget {
     this.waiters = /* @__PURE__ */ new Set();
     this.wakeSleep = null;
     this.running = false;
+    this.timers = /* @__PURE__ */ new Set();
     this.lastHeard = 0;
   }
   /** The authenticated user id ("" before the first `welcome`). */
@@ -2251,20 +2252,23 @@ var Session = class extends EventTarget {
         const heartbeat = this.heartbeat(socket);
         try {
           socket.listen((data) => this.receive(data));
-          await this.resume(socket);
-          attempt = 0;
-          this.ready = true;
-          this.setState("connected");
-          this.notify();
-          const [gap] = this.wanted;
-          if (gap !== void 0) this.want(gap);
-        } catch (exc) {
-          if (!(exc instanceof ConnectionLost || exc instanceof RequestTimeout || exc instanceof ReplyError)) throw exc;
-          socket.close();
+          try {
+            await this.resume(socket);
+            attempt = 0;
+            this.ready = true;
+            this.setState("connected");
+            this.notify();
+            const [gap] = this.wanted;
+            if (gap !== void 0) this.want(gap);
+          } catch (exc) {
+            socket.close();
+            if (!(exc instanceof ConnectionLost || exc instanceof RequestTimeout || exc instanceof ReplyError)) throw exc;
+          }
+          closeInfo = await socket.closed;
+        } finally {
+          clearInterval(heartbeat);
+          this.lost();
         }
-        closeInfo = await socket.closed;
-        clearInterval(heartbeat);
-        this.lost();
         if (this.closedError) return;
         if (closeInfo.code !== null && NO_RECONNECT.includes(closeInfo.code) && this.byeMs === null) {
           throw new Fatal(new ClientClosed(`server closed the connection: ${closeInfo.reason}`, closeInfo.code));
@@ -2382,6 +2386,18 @@ var Session = class extends EventTarget {
     for (const p of pending) p.reject(new ConnectionLost());
     this.outbox.connectionLost();
   }
+  /**
+   * Run `fn` after `ms` unless the client closes first.
+   * @param {() => void} fn
+   * @param {number} ms
+   */
+  later(fn, ms) {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
   /** @param {ClientClosed} error */
   shutdown(error) {
     if (this.closedError) return;
@@ -2389,6 +2405,8 @@ var Session = class extends EventTarget {
     this.ready = false;
     this.socket?.close();
     this.wakeSleep?.();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(error);
@@ -2615,9 +2633,9 @@ var Session = class extends EventTarget {
     this.deliver(deliver);
     if (!syncNeeded) return;
     if (!own) return this.want(m.conv);
-    setTimeout(() => {
+    this.later(() => {
       if (this.streams.held(m.conv).length) this.want(m.conv);
-    }, OWN_GAP_GRACE_MS);
+    }, this.options.ownGapGraceMs ?? OWN_GAP_GRACE_MS);
   }
   /** @param {import("./schema.js").AckFrame} ack */
   acked(ack) {
@@ -2638,7 +2656,7 @@ var Session = class extends EventTarget {
     }
     if (reply.action === "reconnect") return this.reconnectNow();
     entry.attempts += 1;
-    setTimeout(() => {
+    this.later(() => {
       if (this.outbox.entries.get(entry.cmid) === entry && entry.requestId === null && this.ready && this.socket) {
         this.transmit(this.socket, entry);
       }

@@ -34,6 +34,8 @@ const REFRESH_MARGIN_S = 30;
  * @property {Backoff} [backoff] reconnect delays; 0.2 s up to 20 s by default
  * @property {number} [requestTimeoutMs] bound of one request, reconnects included (default 10 000)
  * @property {typeof WebSocket} [WebSocket] the WebSocket constructor; `globalThis.WebSocket` by default
+ * @property {number} [ownGapGraceMs] how long an own message may wait for earlier ones before
+ *   their gap is synced (default {@link OWN_GAP_GRACE_MS})
  */
 
 /** @typedef {"disconnected" | "connecting" | "connected" | "closed"} ClientState */
@@ -83,6 +85,8 @@ export class Session extends EventTarget {
     /** @type {(() => void) | null} interrupts a backoff sleep */
     this.wakeSleep = null;
     this.running = false;
+    /** @type {Set<ReturnType<typeof setTimeout>>} one-shot timers, cleared when the client closes */
+    this.timers = new Set();
     /** When the current socket last received anything (epoch ms). */
     this.lastHeard = 0;
   }
@@ -168,20 +172,23 @@ export class Session extends EventTarget {
         const heartbeat = this.heartbeat(socket);
         try {
           socket.listen((data) => this.receive(data));
-          await this.resume(socket);
-          attempt = 0;
-          this.ready = true;
-          this.setState("connected");
-          this.notify();
-          const [gap] = this.wanted; // gaps noticed while resuming
-          if (gap !== undefined) this.want(gap);
-        } catch (exc) {
-          if (!(exc instanceof ConnectionLost || exc instanceof RequestTimeout || exc instanceof ReplyError)) throw exc;
-          socket.close(); // the resume failed: start over on a new socket
+          try {
+            await this.resume(socket);
+            attempt = 0;
+            this.ready = true;
+            this.setState("connected");
+            this.notify();
+            const [gap] = this.wanted; // gaps noticed while resuming
+            if (gap !== undefined) this.want(gap);
+          } catch (exc) {
+            socket.close(); // the resume failed (or the client closed): start over on a new socket
+            if (!(exc instanceof ConnectionLost || exc instanceof RequestTimeout || exc instanceof ReplyError)) throw exc;
+          }
+          closeInfo = await socket.closed;
+        } finally {
+          clearInterval(heartbeat);
+          this.lost();
         }
-        closeInfo = await socket.closed;
-        clearInterval(heartbeat);
-        this.lost();
         if (this.closedError) return;
         if (closeInfo.code !== null && NO_RECONNECT.includes(closeInfo.code) && this.byeMs === null) {
           throw new Fatal(new ClientClosed(`server closed the connection: ${closeInfo.reason}`, closeInfo.code));
@@ -306,6 +313,19 @@ export class Session extends EventTarget {
     this.outbox.connectionLost();
   }
 
+  /**
+   * Run `fn` after `ms` unless the client closes first.
+   * @param {() => void} fn
+   * @param {number} ms
+   */
+  later(fn, ms) {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
   /** @param {ClientClosed} error */
   shutdown(error) {
     if (this.closedError) return;
@@ -313,6 +333,8 @@ export class Session extends EventTarget {
     this.ready = false;
     this.socket?.close();
     this.wakeSleep?.();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(error);
@@ -551,9 +573,9 @@ export class Session extends EventTarget {
     this.deliver(deliver);
     if (!syncNeeded) return;
     if (!own) return this.want(m.conv);
-    setTimeout(() => {
+    this.later(() => {
       if (this.streams.held(m.conv).length) this.want(m.conv);
-    }, OWN_GAP_GRACE_MS);
+    }, this.options.ownGapGraceMs ?? OWN_GAP_GRACE_MS);
   }
 
   /** @param {import("./schema.js").AckFrame} ack */
@@ -576,7 +598,7 @@ export class Session extends EventTarget {
     }
     if (reply.action === "reconnect") return this.reconnectNow(); // resent after the resume
     entry.attempts += 1; // temporary: resend after a backoff, unless a reconnect resends it first
-    setTimeout(() => {
+    this.later(() => {
       if (this.outbox.entries.get(entry.cmid) === entry && entry.requestId === null && this.ready && this.socket) {
         this.transmit(this.socket, entry);
       }

@@ -4,16 +4,18 @@
 // retried after a temporary error with the same cmid, an own message overtaking others
 // (synced only if the gap stays open), a stream reset reported.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { afterEach, test } from "node:test";
 import { decodeClientFrame, encodeFrame } from "../src/codec.js";
 import { Backoff } from "../src/backoff.js";
-import { ClientClosed, OWN_GAP_GRACE_MS, ParleyClient } from "../src/index.js";
+import { ClientClosed, ParleyClient } from "../src/index.js";
 
 /** Sockets the fake opened, newest last; each records what the client sent. */
 class FakeNet {
   constructor() {
     /** @type {FakeSocket[]} */
     this.sockets = [];
+    /** @type {Promise<unknown>} new sockets open when it resolves */
+    this.opening = Promise.resolve();
     /** @type {(socket: FakeSocket, frame: any) => void} answers each frame the client sends */
     this.answer = (socket, frame) => socket.standard(frame);
     const net = this;
@@ -38,14 +40,17 @@ class FakeSocket extends EventTarget {
     this.net = net;
     this.readyState = 0;
     this.binaryType = "blob";
+    /** Opens when this resolves (the test may hold a socket in CONNECTING). */
+    this.opening = net.opening;
     /** @type {any[]} */
     this.sent = [];
     /** Heartbeat of the welcome this socket answers with. */
     this.heartbeatMs = 0;
-    setTimeout(() => {
+    this.opening.then(() => {
+      if (this.readyState !== 0) return;
       this.readyState = 1;
       this.dispatchEvent(new Event("open"));
-    }, 1);
+    });
   }
 
   /** @param {Uint8Array} bytes */
@@ -81,10 +86,20 @@ class FakeSocket extends EventTarget {
 }
 
 const fast = new Backoff({ minDelay: 0.01, maxDelay: 0.02 });
+/** Every test is bounded, so a lost reply fails the test instead of hanging the run. */
+const LIMIT = { timeout: 60_000 };
+/** @type {ParleyClient[]} clients of the running test, closed after it (pass or fail) */
+let clients = [];
+afterEach(async () => {
+  for (const client of clients) await client.close();
+  clients = [];
+});
 
 /** @param {FakeNet} net @param {Partial<ConstructorParameters<typeof ParleyClient>[0]>} [options] */
 function fakeClient(net, options = {}) {
-  return new ParleyClient({ url: "ws://fake/ws", token: "t", WebSocket: net.WebSocket, backoff: fast, requestTimeoutMs: 2000, ...options });
+  const client = new ParleyClient({ url: "ws://fake/ws", token: "t", WebSocket: net.WebSocket, backoff: fast, requestTimeoutMs: 10_000, ...options });
+  clients.push(client);
+  return client;
 }
 
 /** @param {() => unknown} check @param {string} what */
@@ -99,7 +114,7 @@ async function until(check, what) {
 /** @param {string} conv @param {number} seq @param {string} [sender] */
 const message = (conv, seq, sender = "other") => ({ conv, seq, mid: `m${seq}`, sender, kind: "text", body: { text: `${seq}` }, ts: seq });
 
-test("a connection silent for two heartbeats is closed and replaced", async () => {
+test("a connection silent for two heartbeats is closed and replaced", LIMIT, async () => {
   const net = new FakeNet();
   net.answer = (socket, frame) => {
     socket.heartbeatMs = 40;
@@ -113,7 +128,7 @@ test("a connection silent for two heartbeats is closed and replaced", async () =
   await client.close();
 });
 
-test("a close that forbids reconnecting (4010: the user is disabled) closes the client for good", async () => {
+test("a close that forbids reconnecting (4010: the user is disabled) closes the client for good", LIMIT, async () => {
   const net = new FakeNet();
   const client = fakeClient(net);
   await client.connect();
@@ -125,7 +140,7 @@ test("a close that forbids reconnecting (4010: the user is disabled) closes the 
   assert.equal(net.sockets.length, 1);
 });
 
-test("a send refused with a temporary error is resent after a backoff with the same cmid", async () => {
+test("a send refused with a temporary error is resent after a backoff with the same cmid", LIMIT, async () => {
   const net = new FakeNet();
   let refused = 0;
   net.answer = (socket, frame) => {
@@ -143,7 +158,7 @@ test("a send refused with a temporary error is resent after a backoff with the s
   await client.close();
 });
 
-test("an own message that overtakes others is held; sync only if the gap is still open after the grace", async () => {
+test("an own message that overtakes others is held; sync only if the gap is still open after the grace", LIMIT, async () => {
   const net = new FakeNet();
   /** @type {any[]} */
   const syncs = [];
@@ -160,7 +175,8 @@ test("an own message that overtakes others is held; sync only if the gap is stil
     }
     socket.standard(frame);
   };
-  const client = fakeClient(net, { positions: [{ conv: "g", seq: 1, epoch: "e" }] });
+  // a long grace, so that "no sync yet" below never depends on how busy the machine is
+  const client = fakeClient(net, { positions: [{ conv: "g", seq: 1, epoch: "e" }], ownGapGraceMs: 3000 });
   /** @type {number[]} */
   const seen = [];
   client.on("message", (m) => seen.push(m.seq));
@@ -171,7 +187,7 @@ test("an own message that overtakes others is held; sync only if the gap is stil
   await until(() => seen.length === 2, "2 and 3");
   assert.deepEqual(seen, [2, 3]);
   const sentSyncs = () => net.sockets[0].sent.filter((f) => f.t === "sync");
-  await new Promise((r) => setTimeout(r, OWN_GAP_GRACE_MS / 2));
+  await new Promise((r) => setTimeout(r, 100));
   assert.equal(sentSyncs().length, 1, "no sync within the grace (only the resume's)");
   await until(() => seen.length === 4, "the gap refilled by a sync after the grace");
   assert.deepEqual(seen, [2, 3, 4, 5]);
@@ -180,7 +196,7 @@ test("an own message that overtakes others is held; sync only if the gap is stil
   await client.close();
 });
 
-test("a stream reset by sync is reported and tracked afresh", async () => {
+test("a stream reset by sync is reported and tracked afresh", LIMIT, async () => {
   const net = new FakeNet();
   net.answer = (socket, frame) => {
     if (frame.t !== "sync") return socket.standard(frame);
@@ -196,14 +212,38 @@ test("a stream reset by sync is reported and tracked afresh", async () => {
   await client.close();
 });
 
-test("close() while the socket is opening leaves no socket open", async () => {
+test("close() while the socket is opening leaves no socket open", LIMIT, async () => {
   const net = new FakeNet();
+  /** @type {(v?: unknown) => void} */
+  let letOpen = () => {};
+  net.opening = new Promise((r) => (letOpen = r));
   const client = fakeClient(net);
   const connecting = client.connect();
   await until(() => net.sockets.length === 1, "the socket");
   await client.close();
+  letOpen(); // it opens after close(): the client must close it
   await assert.rejects(connecting, ClientClosed);
   await until(() => net.sockets[0].readyState === 3, "the socket closed");
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(net.sockets.length, 1);
+});
+
+test("a closed client holds no timers (its process can exit)", LIMIT, async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  await new Promise((r) => setTimeout(r, 20));
+  const before = timers();
+  const net = new FakeNet();
+  net.answer = (socket, frame) => {
+    socket.heartbeatMs = 10_000; // a heartbeat interval runs
+    if (frame.t === "send") return socket.push({ t: "ack", id: frame.id, conv: "g", cmid: frame.cmid, mid: "m9", seq: 9, ts: 9 });
+    if (frame.t !== "history") socket.standard(frame); // history: never answered, its timeout runs
+  };
+  const client = fakeClient(net, { positions: [{ conv: "g", seq: 1, epoch: "e" }], ownGapGraceMs: 600_000 });
+  await client.connect();
+  await client.send("g", { text: "overtakes" }); // seq 9 after 1: a grace timer runs
+  const history = client.history("g").catch((exc) => exc);
+  assert.ok(timers() > before);
+  await client.close();
+  assert.ok((await history) instanceof ClientClosed);
+  await until(() => timers() === before, "every timer gone");
 });
