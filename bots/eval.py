@@ -162,13 +162,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--holdout", action="store_true", help="also score the holdout set (do this once, at the end)"
     )
     ap.add_argument("--own", action="store_true", help="also print the example shop's tables")
+    ap.add_argument(
+        "--translations",
+        action="store_true",
+        help="index each set's translations.jsonl (a ceiling for ingest --translate)",
+    )
     ap.add_argument("--data", type=Path, default=DATA_DIR, help="folder with the *_eval.jsonl files")
     ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder (--own)")
     ap.add_argument("--tags", type=Path, default=DEFAULT_TAGS, help="tag definitions file (--own)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     minilm, use = CachedEmbedder(MiniLMEmbedder()), CachedEmbedder(MultilingualUSEEmbedder())
-    print(unseen_report(load_sets(args.sets), [minilm, use], holdout=args.holdout))
+    print(
+        unseen_report(load_sets(args.sets), [minilm, use], holdout=args.holdout, translated=args.translations)
+    )
     if args.own:
         own_sets(args, minilm, use)
     print(f"({time.perf_counter() - t0:.1f} s)")

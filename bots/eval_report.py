@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 
 from parley.bots.evalsets import (
     EvalSet,
-    Outcome,
     calibration_bins,
     retrieval_metrics,
     run_messages,
@@ -59,12 +58,15 @@ def _with_totals(rows: list[Row], dev: list[Row]) -> list[Row]:
     return out
 
 
-def unseen_report(sets: Sequence[EvalSet], embedders: Sequence[Embedder], *, holdout: bool) -> str:
-    """Score ``sets`` (the holdout only when ``holdout``) and render every table."""
+def unseen_report(
+    sets: Sequence[EvalSet], embedders: Sequence[Embedder], *, holdout: bool, translated: bool = False
+) -> str:
+    """Score ``sets`` (the holdout only when ``holdout``; with their translations indexed when
+    ``translated``) and render every table."""
     use = next(e for e in embedders if e.multilingual)
     scored = [s for s in sets if holdout or not s.holdout]
     skipped = [s.name for s in sets if s.holdout and not holdout]
-    outs: dict[str, list[Outcome]] = {s.name: run_messages(s, embedders) for s in scored}
+    outs = {s.name: run_messages(s, embedders, translated=translated) for s in scored}
 
     def rows(metric: Callable[[EvalSet], dict[str, Ratio]]) -> tuple[list[Row], list[Row]]:
         all_rows = [(_label(s), metric(s)) for s in scored]
@@ -84,6 +86,12 @@ def unseen_report(sets: Sequence[EvalSet], embedders: Sequence[Embedder], *, hol
         f"## Unseen businesses: {', '.join(_label(s) for s in scored)} "
         f"({n_msgs} customer messages, {n_tags} tag messages)\n"
     )
+    if translated:
+        with_tr = [s.name for s in scored if s.translations]
+        head += (
+            f"\nIndexed with translations (`translations.jsonl`, written by hand as a stand-in for "
+            f"`ingest --translate`): {', '.join(with_tr) or 'none'}.\n"
+        )
     if skipped:
         head += (
             f"\nNot scored: {', '.join(skipped)} (the holdout; `--holdout` scores it, once, at the end).\n"

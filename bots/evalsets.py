@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,9 @@ class EvalSet:
     messages: list[dict[str, Any]]
     tags_file: Path
     tag_messages: list[dict[str, Any]]
+    #: Optional ``translations.jsonl`` (entry id → its text in the other language): written by
+    #: hand, standing in for what ``ingest --translate`` asks an LLM for (a ceiling, not a model).
+    translations: dict[str, str] = field(default_factory=dict)
 
 
 def load_set(folder: Path) -> EvalSet:
@@ -78,6 +81,12 @@ def load_set(folder: Path) -> EvalSet:
         messages=_jsonl(folder / "messages.jsonl"),
         tags_file=folder / "tags.json",
         tag_messages=_jsonl(folder / "tags_eval.jsonl"),
+        translations={
+            str(r["id"]): str(r["translation"])
+            for r in (
+                _jsonl(folder / "translations.jsonl") if (folder / "translations.jsonl").is_file() else []
+            )
+        },
     )
 
 
@@ -106,11 +115,16 @@ class Outcome:
 
 
 def build_index(
-    embedders: Sequence[Embedder], kb: Path, config: RetrievalConfig | None = None
+    embedders: Sequence[Embedder],
+    kb: Path,
+    config: RetrievalConfig | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> KnowledgeIndex:
-    """An index over one set's knowledge base (its folder, recursively)."""
+    """An index over one set's knowledge base (its folder, recursively); with ``translations``
+    (entry id → text), each chunk of an entry carries it, as after ``ingest --translate``."""
     index = KnowledgeIndex(embedders, config)
-    index.replace(chunk_documents(load_directory(kb)))
+    tr = translations or {}
+    index.replace(replace(c, translation=tr.get(c.doc_id, "")) for c in chunk_documents(load_directory(kb)))
     return index
 
 
@@ -135,10 +149,15 @@ async def _outcome(
 
 
 def run_messages(
-    s: EvalSet, embedders: Sequence[Embedder], config: RetrievalConfig | None = None
+    s: EvalSet,
+    embedders: Sequence[Embedder],
+    config: RetrievalConfig | None = None,
+    *,
+    translated: bool = False,
 ) -> list[Outcome]:
-    """Every message of ``s`` through the bot's decision, one new conversation each."""
-    index = build_index(embedders, s.kb, config)
+    """Every message of ``s`` through the bot's decision, one new conversation each (with the
+    set's translations indexed when ``translated``)."""
+    index = build_index(embedders, s.kb, config, s.translations if translated else None)
     use = next(e for e in embedders if e.name == USE_NAME)
     answerer = Answerer(index, app_name=s.business, topics=s.topics)
     triage = Triage()

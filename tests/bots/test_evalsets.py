@@ -10,7 +10,7 @@ import json
 from dataclasses import replace
 
 from parley.bots.eval_report import sum_ratios, unseen_report
-from parley.bots.evalsets import Outcome, load_sets, retrieval_metrics
+from parley.bots.evalsets import Outcome, build_index, load_sets, retrieval_metrics
 from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder, load_directory
 from parley.bots.knowledge.eval import Ratio
 
@@ -81,3 +81,18 @@ def test_metrics_count_right_answers_handovers_and_calibration() -> None:
     assert m["calibration: answers right"] == Ratio(1, 3)
     assert m["traps handed over"] == Ratio(0, 1)
     assert sum_ratios([m, m])["top-1 all"] == Ratio(2, 6)
+
+
+def test_translations_cover_their_set_and_reach_the_index(use: MultilingualUSEEmbedder) -> None:
+    """``--translations`` indexes each set's hand-written translations (a ceiling for
+    ``ingest --translate``); the holdout has none, so its score is the offline bot's."""
+    sets = load_sets()
+    for s in sets:
+        if s.translations:
+            assert set(s.translations) == {d.id for d in load_directory(s.kb)}, s.name
+    assert not sets[-1].translations, "the holdout is scored as the bot runs offline"
+    card = next(s for s in sets if s.name == "card")
+    index = build_index([use], card.kb, translations=card.translations)
+    chunk = next(c for c in index.chunks if c.doc_id == "zh.pin-reset")
+    assert chunk.translation.startswith("What if I forget my PIN?")
+    assert all(not c.translation for c in build_index([use], card.kb).chunks)
