@@ -32,10 +32,10 @@ from tests.sdk.helpers import take, until
 
 def test_public_surface_is_pinned() -> None:
     assert sorted(parley.sdk.__all__) == [
-        "AdminClient", "AdminError", "AppPolicy", "AuditRecord", "BlockedUser", "BodyTooLarge", "CampaignEvent", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
+        "AdminClient", "AdminError", "AppPolicy", "AudienceProfile", "AudienceTag", "AuditRecord", "BlockedUser", "BodyTooLarge", "CampaignEvent", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
         "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary",
         "DecodeErrorEvent", "DraftEvent", "EditEvent",
-        "Event", "EventQueueOverflow", "EventStream", "Handler", "Invitation", "InvitationEvent", "Member", "Message", "MessageEvent",
+        "Event", "EventQueueOverflow", "EventStream", "Handler", "IdentifyResult", "Invitation", "InvitationEvent", "Member", "MergeInfo", "Message", "MessageEvent",
         "MessagePage", "Mute", "Page", "ParleyError", "PresenceEvent", "Profile", "RateLimited", "RecallEvent", "ReceiptEvent",
         "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "Tag", "Token", "TrackedEvent", "TypingEvent", "User", "UserStatus",
         "support_state",
