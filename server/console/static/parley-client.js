@@ -2780,6 +2780,18 @@ var ParleyClient = class extends Session {
   draft(conv, draft, body, done = false) {
     return this.write({ t: "draft", conv, draft, body, done });
   }
+  /**
+   * Record an audience event of this user (`event` declared in the app's audience schema).
+   * `eid` is the idempotency key (a random one by default), kept across the retries of this
+   * call, so an event re-sent after a reconnect is stored once (`dup` in the reply).
+   * @param {string} event
+   * @param {Record<string, any>} [props]
+   * @param {{ts?: number, eid?: string}} [options] `ts`: ms since the epoch (default: the server's now)
+   * @returns {Promise<import("./schema.js").TrackResultFrame>}
+   */
+  track(event, props = {}, { ts = 0, eid = `e_${newCmid().slice(0, 24)}` } = {}) {
+    return this.request({ t: "track", event, props, ts, eid });
+  }
   // ------------------------------------------------------------ conversations
   /**
    * Create a conversation (`direct` returns the existing one for the pair).

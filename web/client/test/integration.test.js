@@ -213,6 +213,7 @@ test("bad input is refused before it is sent, with the server's codes; the sessi
   await assert.rejects(hal.send(conv.conv, { text: "   " }), (exc) => exc instanceof ReplyError && exc.code === "invalid_request");
   await assert.rejects(hal.send(conv.conv, { "a.b": 1 }, { kind: "custom" }), (exc) => exc instanceof ReplyError && exc.code === "invalid_frame");
   assert.equal(hal.outbox.size, 0);
+  await assert.rejects(hal.track("not_declared", { x: 1 }), (exc) => exc instanceof ReplyError && exc.code === "event_unknown");
   assert.equal((await hal.send(conv.conv, { text: "fine" })).dup, false);
 });
 

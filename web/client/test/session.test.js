@@ -247,3 +247,22 @@ test("a closed client holds no timers (its process can exit)", LIMIT, async () =
   assert.ok((await history) instanceof ClientClosed);
   await until(() => timers() === before, "every timer gone");
 });
+
+test("track is retried across a reconnect with the same eid", LIMIT, async () => {
+  const net = new FakeNet();
+  /** @type {any[]} */
+  const tracks = [];
+  net.answer = (socket, frame) => {
+    if (frame.t !== "track") return socket.standard(frame);
+    tracks.push(frame);
+    if (tracks.length === 1) return socket.close(1006); // the connection drops before the reply
+    socket.push({ t: "tracked", id: frame.id, eid: frame.eid, dup: true });
+  };
+  const client = fakeClient(net);
+  await client.connect();
+  const reply = await client.track("product_viewed", { price: 5 });
+  assert.equal(net.sockets.length, 2);
+  assert.equal(tracks.length, 2);
+  assert.equal(tracks[0].eid, tracks[1].eid);
+  assert.deepEqual([reply.eid, reply.dup], [tracks[0].eid, true]);
+});
