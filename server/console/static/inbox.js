@@ -224,31 +224,41 @@ function wireComposer(c, parts) {
 // ------------------------------------------------------------------ actions
 /** @param {string} conv */
 async function claimConv(conv) {
+  selected = conv;
   await act(async () => {
     const reply = await client.supportClaim(conv);
     upsert(reply.conv);
+    await findNotes().catch(() => {});
   });
-  await findNotes().catch(() => {});
-  await select(conv);
 }
 
 /** @param {() => Promise<unknown>} work */
 async function act(work) {
+  /** @type {unknown} */
+  let failed = null;
   try {
     await work();
   } catch (error) {
-    showError(error);
+    failed = error;
   }
   await refreshQueue().catch(() => {});
   if (selected) await select(selected);
+  if (failed) showError(failed); // after the redraw, which makes a new error box
 }
 
 /** @param {unknown} error */
 function showError(error) {
   const box = document.getElementById("chat-error");
   const text = error instanceof Error ? error.message : String(error);
-  if (box) box.textContent = text;
-  else console.warn(text);
+  if (box) {
+    box.textContent = text;
+    return;
+  }
+  const toast = document.getElementById("toast"); // no conversation open: say it on top
+  if (!toast) return;
+  toast.textContent = text;
+  toast.hidden = false;
+  setTimeout(() => { toast.hidden = true; }, 8000);
 }
 
 /** @param {import("./chat.js").Conv} c */

@@ -296,3 +296,23 @@ async def test_the_bots_streamed_draft_shows_and_its_final_message_replaces_it(n
         await expect(page.locator(".messages")).to_contain_text("We ship to Macau in 3 days.", timeout=WAIT)
     await bot.close()
     await cus.close()
+
+
+async def test_of_two_agents_claiming_at_once_one_wins_and_the_other_is_told(node: RunningNode) -> None:
+    await node.node.services.console.add_user(node.app.app, "bea", PASSWORD, ["agent"])
+    cus, conv, _ = await customer(node, "cus7", "Help!")
+    async with (
+        chromium() as browser,
+        agent_page(browser, node) as ann,
+        agent_page(browser, node, "bea") as bea,
+    ):
+        for page in (ann, bea):
+            await expect(page.locator(f"[data-claim='{conv}']")).to_be_visible(timeout=WAIT)
+        await bea.click(f"#waiting li[data-conv='{conv}']")  # bea opens it (its Claim stays on screen)
+        await expect(bea.locator("#claim")).to_be_visible(timeout=WAIT)
+        await ann.click(f"[data-claim='{conv}']")
+        await expect(ann.locator(f"#mine li[data-conv='{conv}']")).to_be_visible(timeout=WAIT)
+        await bea.click("#claim")  # too late: the compare-and-set on the ticket refuses it
+        await expect(bea.locator("#chat-error")).to_contain_text("not possible while", timeout=WAIT)
+        await expect(bea.locator(f"#mine li[data-conv='{conv}']")).to_have_count(0)
+    await cus.close()
