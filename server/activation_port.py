@@ -109,6 +109,10 @@ class DeliveryLedger(Protocol):
     async def count_deliveries(self, app: str, key: str) -> dict[str, int]:
         """How many rows of ``key`` are in each state (states with none are absent)."""
 
+    async def deferred_deliveries(self, app: str, key: str, *, due_by: int, limit: int) -> list[Delivery]:
+        """Up to ``limit`` deferred rows of ``key`` (``quiet_deferred``, ``local_deferred``) whose
+        ``retry_at <= due_by``, earliest first (indexed: never a scan of the whole send)."""
+
 
 class TouchLedger(Protocol):
     """The marketing touches frequency caps count (see the module's guarantees)."""

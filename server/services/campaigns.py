@@ -36,7 +36,7 @@ import msgspec
 from parley.proto.campaign import campaign_body
 from parley.proto.errors import ErrorCode
 from parley.proto.templates import render
-from parley.server.activation_port import DEFERRED, DeliveryLedger
+from parley.server.activation_port import DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
@@ -219,18 +219,16 @@ class CampaignService:
 
     async def _finish(self, campaign: Campaign, definition: CampaignIn) -> str:
         """The audience is done: retry the recipients whose quiet hours ended; done when none wait."""
-        app, key, after, waiting = campaign.app, f"campaign:{campaign.cid}", "", False
-        while rows := await self._store.list_deliveries(app, key, after=after, limit=500):
-            after = rows[-1].pid
-            for row in rows:
-                if row.state not in DEFERRED:
-                    continue
-                if row.retry_at <= now_ms():
-                    waiting |= await self._send(campaign, definition, row.pid, now_ms()) in DEFERRED
-                else:
-                    waiting = True
-        if waiting:
-            return campaign.state
+        app, key = campaign.app, f"campaign:{campaign.cid}"
+        while due := await self._store.deferred_deliveries(app, key, due_by=now_ms(), limit=self._page_size):
+            for row in due:
+                await self._send(campaign, definition, row.pid, now_ms())
+            if not await self._store.lease_campaign(
+                app, campaign.cid, owner=self._owner, now=now_ms(), lease_ms=self._lease_ms
+            ):
+                return (await self.get(app, campaign.cid)).state  # paused, cancelled or taken over meanwhile
+        if await self._store.deferred_deliveries(app, key, due_by=2**62, limit=1):
+            return campaign.state  # some wait for their quiet hours or local time to come
         done = await self._store.update_campaign(
             app, campaign.cid, campaign.version, now=now_ms(), state="done"
         )

@@ -157,6 +157,7 @@ class MongoStore:
     get_delivery = Via("_activation", ActivationCollections.get_delivery)
     list_deliveries = Via("_activation", ActivationCollections.list_deliveries)
     count_deliveries = Via("_activation", ActivationCollections.count_deliveries)
+    deferred_deliveries = Via("_activation", ActivationCollections.deferred_deliveries)
     reserve_touch = Via("_activation", ActivationCollections.reserve_touch)
     release_touch = Via("_activation", ActivationCollections.release_touch)
     count_touches = Via("_activation", ActivationCollections.count_touches)

@@ -44,6 +44,7 @@ ACTIVATION_INDEXES: dict[str, list[IndexModel]] = {
             [("app", ASCENDING), ("key", ASCENDING), ("pid", ASCENDING)], name="app_key_pid", unique=True
         ),
         IndexModel([("app", ASCENDING), ("key", ASCENDING), ("state", ASCENDING)], name="app_key_state"),
+        IndexModel([("app", ASCENDING), ("key", ASCENDING), ("retry_at", ASCENDING)], name="app_key_retry"),
     ],
 }
 
@@ -133,6 +134,18 @@ class ActivationCollections:
         ]
         cursor = await self._db[DELIVERIES].aggregate(pipeline)
         return {d["_id"]: int(d["n"]) async for d in cursor}
+
+    @guarded
+    async def deferred_deliveries(self, app: str, key: str, *, due_by: int, limit: int) -> list[Delivery]:
+        """Deferred documents due by ``due_by``, earliest first (index ``app_key_retry``)."""
+        query = {
+            "app": app,
+            "key": key,
+            "retry_at": {"$gt": 0, "$lte": due_by},
+            "state": {"$in": list(DEFERRED)},
+        }
+        cursor = self._db[DELIVERIES].find(query).sort([("retry_at", 1), ("pid", 1)]).limit(limit)
+        return [_delivery(d) for d in await cursor.to_list()]
 
     @guarded
     async def reserve_touch(

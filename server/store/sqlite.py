@@ -171,6 +171,7 @@ class SQLiteStore:
     get_delivery = Via("_activation", ActivationTables.get_delivery)
     list_deliveries = Via("_activation", ActivationTables.list_deliveries)
     count_deliveries = Via("_activation", ActivationTables.count_deliveries)
+    deferred_deliveries = Via("_activation", ActivationTables.deferred_deliveries)
     reserve_touch = Via("_activation", ActivationTables.reserve_touch)
     release_touch = Via("_activation", ActivationTables.release_touch)
     count_touches = Via("_activation", ActivationTables.count_touches)

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS act_deliveries (
     detail TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (app, key, pid)
 );
+CREATE INDEX IF NOT EXISTS act_deliveries_retry ON act_deliveries (app, key, retry_at) WHERE retry_at > 0;
 CREATE TABLE IF NOT EXISTS act_touches (
     app TEXT NOT NULL, pid TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL,
     PRIMARY KEY (app, pid, key)
@@ -112,6 +113,16 @@ class ActivationTables:
         sql = "SELECT state, COUNT(*) FROM act_deliveries WHERE app = ? AND key = ? GROUP BY state"
         rows = await self._run(lambda db: db.execute(sql, (app, key)).fetchall())
         return {r[0]: int(r[1]) for r in rows}
+
+    async def deferred_deliveries(self, app: str, key: str, *, due_by: int, limit: int) -> list[Delivery]:
+        """Deferred rows due by ``due_by``, earliest first (partial index on ``retry_at > 0``)."""
+        marks = ", ".join("?" * len(DEFERRED))
+        sql = (
+            f"SELECT {_COLS} FROM act_deliveries WHERE app = ? AND key = ? AND retry_at > 0 AND retry_at <= ? "
+            f"AND state IN ({marks}) ORDER BY retry_at, pid LIMIT ?"
+        )
+        rows = await self._run(lambda db: db.execute(sql, (app, key, due_by, *DEFERRED, limit)).fetchall())
+        return [_delivery(r) for r in rows]
 
     async def reserve_touch(
         self, app: str, pid: str, key: str, ts: int, windows: Sequence[CapWindow]

@@ -5,6 +5,7 @@ killed mid-send, and two nodes running the sender at once send everyone exactly 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,29 @@ async def test_two_nodes_running_the_sender_send_every_recipient_once(tmp_path: 
             for i in range(40):
                 assert len(await official_messages(two, f"u{i:02}")) == 1
             assert PIDS[(app, "u00")] in pids
+
+
+async def test_recipients_waiting_for_their_local_time_keep_the_campaign_running_until_sent(
+    tmp_path: Path,
+) -> None:
+    async with running_node(tmp_path, campaign_interval=0) as node:
+        app, s, store = node.app.app, node.node.services, node.node.store
+        pids = await audience(node, 3)
+        soon = datetime.now(UTC) + timedelta(minutes=5)  # profiles have no timezone: the policy's UTC
+        campaign = await s.campaigns.create(app, definition(pids, local_time=f"{soon:%H:%M}"))
+        assert await s.campaigns.run(app, campaign.cid) == "running", "waiting, not done"
+        assert await s.campaigns.counts(app, campaign.cid) == {"local_deferred": 3}
+        key = f"campaign:{campaign.cid}"
+        waiting = await store.deferred_deliveries(app, key, due_by=2**62, limit=10)
+        assert sorted(d.pid for d in waiting) == sorted(pids) and all(d.retry_at > 0 for d in waiting)
+        assert await store.deferred_deliveries(app, key, due_by=0, limit=10) == []
+        # Their time comes (moved here through the ledger itself: a claim once due, re-deferred to the past).
+        for d in waiting:
+            assert await store.claim_delivery(app, key, d.pid, owner="clock", now=d.retry_at, lease_ms=1)
+            await store.settle_delivery(
+                app, key, d.pid, owner="clock", state="local_deferred", now=1, retry_at=1
+            )
+        state = await s.campaigns.run(app, campaign.cid)
+        assert state == "running" and await s.campaigns.counts(app, campaign.cid) == {"local_deferred": 3}, (
+            "the local time itself has not come: deferred again to it, never sent early"
+        )

@@ -74,6 +74,19 @@ async def test_concurrent_claims_on_two_store_instances_have_one_winner_each(mak
     assert await two.count_deliveries(APP, KEY) == {PENDING: 40}
 
 
+async def test_deferred_rows_are_listed_by_due_time_only_while_deferred(store: Store) -> None:
+    for pid, state, retry_at in (("p1", "quiet_deferred", 500), ("p2", "local_deferred", 300),
+                                 ("p3", "sent", 0), ("p4", "quiet_deferred", 900)):  # fmt: skip
+        await store.claim_delivery(APP, KEY, pid, owner="n", now=1, lease_ms=5)
+        await store.settle_delivery(APP, KEY, pid, owner="n", state=state, now=2, retry_at=retry_at)
+    assert [d.pid for d in await store.deferred_deliveries(APP, KEY, due_by=600, limit=10)] == ["p2", "p1"]
+    assert [d.pid for d in await store.deferred_deliveries(APP, KEY, due_by=10**12, limit=2)] == ["p2", "p1"]
+    assert await store.claim_delivery(APP, KEY, "p2", owner="m", now=300, lease_ms=5)
+    assert await store.settle_delivery(APP, KEY, "p2", owner="m", state="sent", now=300)
+    assert [d.pid for d in await store.deferred_deliveries(APP, KEY, due_by=10**12, limit=10)] == ["p1", "p4"]
+    assert await store.deferred_deliveries("other", KEY, due_by=10**12, limit=10) == []
+
+
 async def test_deliveries_page_by_pid_and_count_by_state(store: Store) -> None:
     for n, state in enumerate(["sent", "sent", "control", "no_consent", "sent"]):
         await store.claim_delivery(APP, KEY, f"p{n}", owner="n", now=1, lease_ms=5)
