@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import httpx
 from playwright.async_api import Browser, Page, Route, expect
 
-from parley.sdk import Client, MessageEvent
+from parley.sdk import Client, MessageEvent, TypingEvent
 from parley.sdk.dispatch import EventStream
 from tests.harness import RunningNode
 from tests.server.console.browser import chromium, shot
@@ -106,7 +106,10 @@ async def test_an_agent_claims_answers_and_the_sdk_customer_receives_it(node: Ru
         await expect(page.locator("#profile")).to_contain_text("Hangzhou")
         await expect(page.locator("#profile [data-consent='marketing']")).to_have_text("granted")
         await expect(page.locator("#profile [data-event='purchase']")).to_have_count(1)
-        await page.fill("#reply", "It ships today.")
+        typing = cus.events(TypingEvent)
+        await page.type("#reply", "It ships today.")  # keystrokes: the page sends typing
+        seen = await asyncio.wait_for(anext(typing), WAIT / 1000)
+        assert (seen.conv, seen.user, seen.on) == (conv, "ann", True)
         await page.press("#reply", "Enter")
         got = await received(cus_events, "It ships today.")
         assert got.message.sender == "ann"
