@@ -285,3 +285,21 @@ async def test_a_chain_of_merges_is_undone_from_the_latest(store: Store) -> None
         await store.resolve_identifier(APP, k, v)
         for k, v in (("phone", "+1"), ("cookie", "b"), ("union", "c"))
     ] == [a, b, c]
+
+
+async def test_old_mongodb_chat_profiles_are_migrated_on_open(make_store: MakeStore) -> None:
+    first = await make_store()
+    if not isinstance(first, MongoStore):
+        pytest.skip("the SQLite migration is test_old_chat_profiles_are_migrated_on_open")
+    tag_doc = {"name": "vip", "source": "agent", "confidence": 1.0, "evidence": "m1", "ts": 5, "expires": 0}
+    await first.conn.db["profiles"].insert_one(
+        {"app": APP, "user": "bob", "tags": {"vip": tag_doc}, "attributes": {"a": 1}, "counters": {"csat": 2},
+         "updated": 9}
+    )  # fmt: skip
+    again = await make_store()  # open() migrates
+    chat = await again.get_profile(APP, "bob")
+    assert chat is not None and set(chat.tags) == {"vip"} and chat.attributes == {"a": 1}
+    assert chat.counters == {"csat": 2} and chat.updated == 9
+    assert await again.conn.db["profiles"].count_documents({}) == 0, "moved, so a later open finds nothing"
+    third = await make_store()
+    assert (await third.get_profile(APP, "bob")).counters == {"csat": 2}, "not applied twice"
