@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from parley.proto.errors import ErrorCode
+from parley.server.audience_models import USER_KIND
 from parley.server.audience_port import Identities
 from parley.server.coalesce import Coalescer
 from parley.server.errors import ServiceError
@@ -56,7 +57,7 @@ class EventInput:
     ts: int | None = None
     eid: str = ""
     user: str = ""
-    kind: str = "user"
+    kind: str = USER_KIND
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +142,8 @@ class EventService:
         """Drop the cached configuration of ``app`` (its schema changed on this node)."""
         self._configs.pop(app, None)
 
-    async def _pid(self, app: str, user: str, now: int, kind: str = "user") -> str:
-        key = (app, user) if kind == "user" else (app, f"{kind}\x00{user}")
+    async def _pid(self, app: str, user: str, now: int, kind: str = USER_KIND) -> str:
+        key = (app, user) if kind == USER_KIND else (app, f"{kind}\x00{user}")
         pid = self._pids.get(key)
         if pid is None:
             pid, _ = await self._store.resolve_or_create(app, kind, user, now)
@@ -194,7 +195,7 @@ class EventService:
             try:
                 if not item.eid or not item.user:
                     raise ServiceError(ErrorCode.EVENT_INVALID, "eid and user (or identifier) are required")
-                who = (item.kind, normalise(item.kind, item.user).value if item.kind != "user" else item.user)
+                who = (item.kind, normalise(item.kind, item.user).value if item.kind != USER_KIND else item.user)
                 checked.append(await self._checked(app, item, now))
                 people.append(who)
             except ServiceError as exc:
@@ -212,7 +213,7 @@ class EventService:
     ) -> list[Event]:
         """A page of the events of chat user ``user``'s profile, oldest first (``(ts, eid) > after``);
         none if the user has no profile."""
-        pid = await self._store.resolve_identifier(app, "user", user)
+        pid = await self._store.resolve_identifier(app, USER_KIND, user)
         if pid is None:
             return []
         return await self._store.events_of(app, pid, after=after, limit=limit)
