@@ -195,7 +195,10 @@ class EventService:
             try:
                 if not item.eid or not item.user:
                     raise ServiceError(ErrorCode.EVENT_INVALID, "eid and user (or identifier) are required")
-                who = (item.kind, normalise(item.kind, item.user).value if item.kind != USER_KIND else item.user)
+                who = (
+                    item.kind,
+                    normalise(item.kind, item.user).value if item.kind != USER_KIND else item.user,
+                )
                 checked.append(await self._checked(app, item, now))
                 people.append(who)
             except ServiceError as exc:
