@@ -1866,6 +1866,236 @@ var Outbox = class {
   }
 };
 
+// web/client/src/requests.js
+var Requests = class extends EventTarget {
+  /** @param {{requestTimeoutMs: number}} options */
+  constructor(options) {
+    super();
+    this.requestTimeoutMs = options.requestTimeoutMs;
+    this.outbox = new Outbox();
+    this.welcome = null;
+    this.socket = null;
+    this.ready = false;
+    this.closedError = null;
+    this.pending = /* @__PURE__ */ new Map();
+    this.nextId = 1;
+    this.waiters = /* @__PURE__ */ new Set();
+    this.timers = /* @__PURE__ */ new Set();
+  }
+  /**
+   * Publish `detail` as a CustomEvent of `type`.
+   * @param {string} type
+   * @param {any} [detail]
+   */
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+  /**
+   * Run `fn` after `ms` unless the client closes first.
+   * @param {() => void} fn
+   * @param {number} ms
+   */
+  later(fn, ms) {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+  notify() {
+    for (const wake of [...this.waiters]) wake();
+  }
+  /** Wait until connected; rejects once closed for good. */
+  async whenReady() {
+    while (!(this.ready && this.socket)) {
+      if (this.closedError) throw this.closedError;
+      await new Promise((resolve) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          resolve(void 0);
+        };
+        this.waiters.add(wake);
+      });
+    }
+    return this.socket;
+  }
+  /**
+   * Send a request on `socket` and wait for its reply (an `error` rejects with {@link ReplyError}).
+   * @param {Socket} socket
+   * @param {Record<string, any> & {t: string}} frame without `id`
+   * @returns {Promise<any>}
+   */
+  requestOn(socket, frame) {
+    const id = this.nextId++;
+    const ms = this.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RequestTimeout(ms));
+      }, ms);
+      const done = (fn) => (v) => {
+        clearTimeout(timer);
+        fn(v);
+      };
+      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
+      let bytes;
+      try {
+        bytes = this.sized(encodeFrame({ ...frame, id }));
+      } catch (exc) {
+        this.pending.delete(id);
+        return done(reject)(exc);
+      }
+      if (!socket.send(bytes)) {
+        this.pending.delete(id);
+        done(reject)(new ConnectionLost("connection lost before the request went out"));
+      }
+    });
+  }
+  /**
+   * Send a request once connected and return its reply. An idempotent request is
+   * retried across reconnects; others reject with {@link ConnectionLost} when the
+   * connection drops before the reply. Bounded by `requestTimeoutMs`.
+   * @param {Record<string, any> & {t: string}} frame without `id`
+   * @param {{idempotent?: boolean}} [options]
+   * @returns {Promise<any>}
+   */
+  async request(frame, { idempotent = true } = {}) {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    for (; ; ) {
+      const socket = await withDeadline(this.whenReady(), deadline, this.requestTimeoutMs);
+      try {
+        return await this.requestOn(
+          /** @type {Socket} */
+          socket,
+          frame
+        );
+      } catch (exc) {
+        const retry = exc instanceof ConnectionLost && idempotent;
+        if (!retry || Date.now() >= deadline) throw exc;
+      }
+    }
+  }
+  /**
+   * Send a frame that has no reply (typing, draft); false if not connected (it is dropped).
+   * @param {Record<string, any> & {t: string}} frame
+   * @returns {boolean}
+   */
+  write(frame) {
+    return Boolean(this.ready && this.socket?.send(this.sized(encodeFrame(frame))));
+  }
+  /**
+   * Put one unacked send on the wire as a new transmission. A send the server would refuse
+   * unread (over its `max_frame`: the refusal could not name the request) fails here instead.
+   * @param {Socket} socket
+   * @param {import("./outbox.js").OutboxEntry} entry
+   */
+  transmit(socket, entry) {
+    let bytes;
+    try {
+      bytes = this.sized(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
+    } catch (exc) {
+      this.outbox.remove(entry);
+      return entry.reject(
+        /** @type {Error} */
+        exc
+      );
+    }
+    socket.send(bytes);
+  }
+  /**
+   * `bytes`, if they fit the largest frame the server accepts (from `welcome`).
+   * @param {Uint8Array} bytes
+   * @returns {Uint8Array}
+   */
+  sized(bytes) {
+    const limit = this.welcome?.max_frame ?? 0;
+    if (limit > 0 && bytes.byteLength > limit) {
+      throw new FrameError("frame_too_large", `frame of ${bytes.byteLength} bytes exceeds the server's limit of ${limit}`);
+    }
+    return bytes;
+  }
+};
+function withDeadline(promise, deadline, ms) {
+  let timer;
+  const timeout = new Promise((_resolve, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeout(ms)), Math.max(0, deadline - Date.now()));
+  });
+  return (
+    /** @type {Promise<T>} */
+    Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  );
+}
+
+// web/client/src/router.js
+var OWN_GAP_GRACE_MS = 500;
+function route(s, frame) {
+  if (frame.t === "ack" && s.outbox.owns(frame.id)) return acked(s, frame);
+  if (frame.t === "error" && frame.id !== null && s.outbox.owns(frame.id)) return sendRefused(s, frame);
+  const id = "id" in frame ? frame.id : null;
+  if (id !== null && id !== void 0 && frame.t !== "pong") {
+    const waiter = s.pending.get(id);
+    if (waiter) {
+      s.pending.delete(id);
+      if (frame.t === "error") waiter.reject(new ReplyError(frame.code, frame.message, frame.action));
+      else waiter.resolve(frame);
+    }
+    return;
+  }
+  pushed(s, frame);
+}
+function pushed(s, frame) {
+  switch (frame.t) {
+    case "msg":
+      return merge(s, frame.m, false);
+    case "conv_event":
+      if (frame.event === "left") s.streams.forget(frame.conv.conv);
+      else s.streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch);
+      break;
+    case "resync":
+      for (const conv of frame.convs.length ? frame.convs : [...s.streams.seqs.keys()]) s.want(conv);
+      break;
+    case "bye":
+      s.byeMs = frame.reconnect_ms;
+      break;
+    case "error":
+      if (frame.code === "token_expired" || frame.code === "token_revoked") s.refresh = true;
+      break;
+  }
+  if (frame.t !== "pong") s.emit(frame.t, frame);
+}
+function merge(s, m, own) {
+  const { deliver, syncNeeded } = s.streams.onMessage(m);
+  s.deliver(deliver);
+  if (!syncNeeded) return;
+  if (!own) return s.want(m.conv);
+  s.later(() => {
+    if (s.streams.held(m.conv).length) s.want(m.conv);
+  }, s.options.ownGapGraceMs ?? OWN_GAP_GRACE_MS);
+}
+function acked(s, ack) {
+  const entry = s.outbox.ack(ack);
+  if (!entry) return;
+  const { conv, cmid, kind, mentions } = entry;
+  const body = ack.body ?? entry.body;
+  merge(s, { conv, seq: ack.seq, mid: ack.mid, sender: s.user, kind, body, ts: ack.ts, cmid, mentions, edited: 0, recalled: false }, true);
+}
+function sendRefused(s, error) {
+  const entry = s.outbox.answered(error.id);
+  if (!entry) return;
+  const reply = new ReplyError(error.code, error.message, error.action);
+  if (reply.action === "fatal") {
+    s.outbox.remove(entry);
+    return entry.reject(reply);
+  }
+  if (reply.action === "reconnect") return s.reconnectNow();
+  entry.attempts += 1;
+  s.later(() => {
+    if (s.outbox.entries.get(entry.cmid) === entry && entry.requestId === null && s.ready && s.socket) {
+      s.transmit(s.socket, entry);
+    }
+  }, s.backoff.delay(entry.attempts - 1) * 1e3);
+}
+
 // web/client/src/socket.js
 var Socket = class _Socket {
   /**
@@ -2140,7 +2370,6 @@ var Streams = class {
 };
 
 // web/client/src/session.js
-var OWN_GAP_GRACE_MS = 500;
 var REFRESH_MARGIN_S = 30;
 var Fatal = class extends Error {
   /** @param {ClientClosed} closed */
@@ -2149,33 +2378,25 @@ var Fatal = class extends Error {
     this.closed = closed;
   }
 };
-var Session = class extends EventTarget {
+var Session = class extends Requests {
   /** @param {SessionOptions} options */
   constructor(options) {
-    super();
     const WebSocketCtor = options.WebSocket ?? globalThis.WebSocket;
     if (!WebSocketCtor) throw new TypeError("no WebSocket: pass options.WebSocket");
-    this.options = { device: "", clientName: "parley-js/0.1", requestTimeoutMs: 1e4, ...options, WebSocket: WebSocketCtor };
+    const all = { device: "", clientName: "parley-js/0.1", requestTimeoutMs: 1e4, ...options, WebSocket: WebSocketCtor };
+    super(all);
+    this.options = all;
     this.backoff = options.backoff ?? new Backoff();
     this.token = options.token ?? "";
     this.streams = new Streams(options.positions ?? []);
-    this.outbox = new Outbox();
     this.state = "disconnected";
-    this.welcome = null;
     this.presence = /* @__PURE__ */ new Set();
-    this.socket = null;
-    this.ready = false;
-    this.closedError = null;
-    this.pending = /* @__PURE__ */ new Map();
-    this.nextId = 1;
     this.refresh = false;
     this.byeMs = null;
     this.wanted = /* @__PURE__ */ new Set();
     this.gapWorker = false;
-    this.waiters = /* @__PURE__ */ new Set();
     this.wakeSleep = null;
     this.running = false;
-    this.timers = /* @__PURE__ */ new Set();
     this.lastHeard = 0;
   }
   /** The authenticated user id ("" before the first `welcome`). */
@@ -2218,14 +2439,6 @@ var Session = class extends EventTarget {
     this.socket?.close();
   }
   // ----------------------------------------------------------------- events
-  /**
-   * Publish `detail` as a CustomEvent of `type`.
-   * @param {string} type
-   * @param {any} [detail]
-   */
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
   /**
    * @param {ClientState} state
    * @param {{code?: number | null, reason?: string, error?: Error}} [info]
@@ -2386,18 +2599,6 @@ var Session = class extends EventTarget {
     for (const p of pending) p.reject(new ConnectionLost());
     this.outbox.connectionLost();
   }
-  /**
-   * Run `fn` after `ms` unless the client closes first.
-   * @param {() => void} fn
-   * @param {number} ms
-   */
-  later(fn, ms) {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
-  }
   /** @param {ClientClosed} error */
   shutdown(error) {
     if (this.closedError) return;
@@ -2413,23 +2614,6 @@ var Session = class extends EventTarget {
     this.outbox.failAll(error);
     this.setState("closed", { code: error.code, reason: error.message, error });
     this.notify();
-  }
-  notify() {
-    for (const wake of [...this.waiters]) wake();
-  }
-  /** Wait until connected; rejects once closed for good. */
-  async whenReady() {
-    while (!(this.ready && this.socket)) {
-      if (this.closedError) throw this.closedError;
-      await new Promise((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          resolve(void 0);
-        };
-        this.waiters.add(wake);
-      });
-    }
-    return this.socket;
   }
   // ---------------------------------------------------------------- syncing
   /**
@@ -2470,102 +2654,6 @@ var Session = class extends EventTarget {
   deliver(messages) {
     for (const m of messages) this.emit("message", m);
   }
-  // --------------------------------------------------------------- requests
-  /**
-   * Send a request on `socket` and wait for its reply (an `error` rejects with {@link ReplyError}).
-   * @param {Socket} socket
-   * @param {Record<string, any> & {t: string}} frame without `id`
-   * @returns {Promise<any>}
-   */
-  requestOn(socket, frame) {
-    const id = this.nextId++;
-    const ms = this.options.requestTimeoutMs;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new RequestTimeout(ms));
-      }, ms);
-      const done = (fn) => (v) => {
-        clearTimeout(timer);
-        fn(v);
-      };
-      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
-      let bytes;
-      try {
-        bytes = this.sized(encodeFrame({ ...frame, id }));
-      } catch (exc) {
-        this.pending.delete(id);
-        return done(reject)(exc);
-      }
-      if (!socket.send(bytes)) {
-        this.pending.delete(id);
-        done(reject)(new ConnectionLost("connection lost before the request went out"));
-      }
-    });
-  }
-  /**
-   * Send a request once connected and return its reply. An idempotent request is
-   * retried across reconnects; others reject with {@link ConnectionLost} when the
-   * connection drops before the reply. Bounded by `requestTimeoutMs`.
-   * @param {Record<string, any> & {t: string}} frame without `id`
-   * @param {{idempotent?: boolean}} [options]
-   * @returns {Promise<any>}
-   */
-  async request(frame, { idempotent = true } = {}) {
-    const deadline = Date.now() + this.options.requestTimeoutMs;
-    for (; ; ) {
-      const socket = await withDeadline(this.whenReady(), deadline, this.options.requestTimeoutMs);
-      try {
-        return await this.requestOn(
-          /** @type {Socket} */
-          socket,
-          frame
-        );
-      } catch (exc) {
-        const retry = exc instanceof ConnectionLost && idempotent;
-        if (!retry || Date.now() >= deadline) throw exc;
-      }
-    }
-  }
-  /**
-   * Send a frame that has no reply (typing, draft); false if not connected (it is dropped).
-   * @param {Record<string, any> & {t: string}} frame
-   * @returns {boolean}
-   */
-  write(frame) {
-    return Boolean(this.ready && this.socket?.send(this.sized(encodeFrame(frame))));
-  }
-  /**
-   * Put one unacked send on the wire as a new transmission. A send the server would refuse
-   * unread (over its `max_frame`: the refusal could not name the request) fails here instead.
-   * @param {Socket} socket
-   * @param {import("./outbox.js").OutboxEntry} entry
-   */
-  transmit(socket, entry) {
-    let bytes;
-    try {
-      bytes = this.sized(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
-    } catch (exc) {
-      this.outbox.remove(entry);
-      return entry.reject(
-        /** @type {Error} */
-        exc
-      );
-    }
-    socket.send(bytes);
-  }
-  /**
-   * `bytes`, if they fit the largest frame the server accepts (from `welcome`).
-   * @param {Uint8Array} bytes
-   * @returns {Uint8Array}
-   */
-  sized(bytes) {
-    const limit = this.welcome?.max_frame ?? 0;
-    if (limit > 0 && bytes.byteLength > limit) {
-      throw new FrameError("frame_too_large", `frame of ${bytes.byteLength} bytes exceeds the server's limit of ${limit}`);
-    }
-    return bytes;
-  }
   // ---------------------------------------------------------------- routing
   /** @param {Uint8Array} data one WebSocket message */
   receive(data) {
@@ -2578,89 +2666,7 @@ var Session = class extends EventTarget {
       this.emit("error", { t: "error", code: exc.code, message: exc.message, action: "fatal", id: null });
       return;
     }
-    this.route(frame);
-  }
-  /**
-   * Handle one decoded frame (overridden by the client to add what it tracks).
-   * @param {import("./schema.js").ServerFrame} frame
-   */
-  route(frame) {
-    if (frame.t === "ack" && this.outbox.owns(frame.id)) return this.acked(frame);
-    if (frame.t === "error" && frame.id !== null && this.outbox.owns(frame.id)) return this.sendRefused(frame);
-    const id = "id" in frame ? frame.id : null;
-    if (id !== null && id !== void 0 && frame.t !== "pong") {
-      const waiter = this.pending.get(id);
-      if (waiter) {
-        this.pending.delete(id);
-        if (frame.t === "error") waiter.reject(new ReplyError(frame.code, frame.message, frame.action));
-        else waiter.resolve(frame);
-      }
-      return;
-    }
-    this.pushed(frame);
-  }
-  /**
-   * A frame the server pushed (no request id): update what the session tracks, then publish it.
-   * @param {import("./schema.js").ServerFrame} frame
-   */
-  pushed(frame) {
-    switch (frame.t) {
-      case "msg":
-        return this.merge(frame.m, false);
-      case "conv_event":
-        if (frame.event === "left") this.streams.forget(frame.conv.conv);
-        else this.streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch);
-        break;
-      case "resync":
-        for (const conv of frame.convs.length ? frame.convs : [...this.streams.seqs.keys()]) this.want(conv);
-        break;
-      case "bye":
-        this.byeMs = frame.reconnect_ms;
-        break;
-      case "error":
-        if (frame.code === "token_expired" || frame.code === "token_revoked") this.refresh = true;
-        break;
-    }
-    if (frame.t !== "pong") this.emit(frame.t, frame);
-  }
-  /**
-   * Merge a message into its stream; deliver what is now in order, sync a new gap.
-   * @param {import("./schema.js").Message} m
-   * @param {boolean} own built from our own send's ack (it may overtake others' messages)
-   */
-  merge(m, own) {
-    const { deliver, syncNeeded } = this.streams.onMessage(m);
-    this.deliver(deliver);
-    if (!syncNeeded) return;
-    if (!own) return this.want(m.conv);
-    this.later(() => {
-      if (this.streams.held(m.conv).length) this.want(m.conv);
-    }, this.options.ownGapGraceMs ?? OWN_GAP_GRACE_MS);
-  }
-  /** @param {import("./schema.js").AckFrame} ack */
-  acked(ack) {
-    const entry = this.outbox.ack(ack);
-    if (!entry) return;
-    const { conv, cmid, kind, mentions } = entry;
-    const body = ack.body ?? entry.body;
-    this.merge({ conv, seq: ack.seq, mid: ack.mid, sender: this.user, kind, body, ts: ack.ts, cmid, mentions, edited: 0, recalled: false }, true);
-  }
-  /** @param {import("./schema.js").ErrorFrame} error */
-  sendRefused(error) {
-    const entry = this.outbox.answered(error.id);
-    if (!entry) return;
-    const reply = new ReplyError(error.code, error.message, error.action);
-    if (reply.action === "fatal") {
-      this.outbox.remove(entry);
-      return entry.reject(reply);
-    }
-    if (reply.action === "reconnect") return this.reconnectNow();
-    entry.attempts += 1;
-    this.later(() => {
-      if (this.outbox.entries.get(entry.cmid) === entry && entry.requestId === null && this.ready && this.socket) {
-        this.transmit(this.socket, entry);
-      }
-    }, this.backoff.delay(entry.attempts - 1) * 1e3);
+    route(this, frame);
   }
 };
 function tokenExpiry(token) {
@@ -2671,16 +2677,6 @@ function tokenExpiry(token) {
   } catch {
     return null;
   }
-}
-function withDeadline(promise, deadline, ms) {
-  let timer;
-  const timeout = new Promise((_resolve, reject) => {
-    timer = setTimeout(() => reject(new RequestTimeout(ms)), Math.max(0, deadline - Date.now()));
-  });
-  return (
-    /** @type {Promise<T>} */
-    Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-  );
 }
 
 // web/client/src/client.js
@@ -2994,6 +2990,7 @@ export {
   ParleyClient,
   ReplyError,
   RequestTimeout,
+  Requests,
   Session,
   Streams,
   actionFor,

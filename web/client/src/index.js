@@ -7,7 +7,9 @@
  * See README.md.
  */
 export { ParleyClient, newCmid } from "./client.js";
-export { Session, OWN_GAP_GRACE_MS, tokenExpiry } from "./session.js";
+export { Session, tokenExpiry } from "./session.js";
+export { OWN_GAP_GRACE_MS } from "./router.js";
+export { Requests } from "./requests.js";
 export { Backoff } from "./backoff.js";
 export { Outbox } from "./outbox.js";
 export { Streams } from "./streams.js";

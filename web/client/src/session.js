@@ -7,19 +7,19 @@
  * "connected" and new requests go out. After a drop it reconnects with
  * jittered backoff ({@link Backoff}), or after the delay a `bye` asked for;
  * after a close code that forbids it (bad token, banned, too many connections)
- * it closes for good. Incoming frames are routed by {@link Session#route}.
+ * it closes for good. Requests and replies are {@link Requests}' (its base class);
+ * incoming frames go to `router.js`.
  */
 import { Backoff } from "./backoff.js";
 import { catchUp } from "./catchup.js";
 import { decodeFrame, encodeFrame, FrameError } from "./codec.js";
 import { ClientClosed, ConnectionLost, ReplyError, RequestTimeout } from "./errors.js";
-import { Outbox } from "./outbox.js";
+import { Requests } from "./requests.js";
+import { route } from "./router.js";
 import { NO_RECONNECT, PROTOCOL_VERSION, REFRESH_TOKEN } from "./schema.js";
 import { Socket } from "./socket.js";
 import { Streams } from "./streams.js";
 
-/** Milliseconds an own message (known from its ack) may wait for earlier ones before its gap is synced. */
-export const OWN_GAP_GRACE_MS = 500;
 /** Refresh a token this many seconds before its `exp`. */
 const REFRESH_MARGIN_S = 30;
 
@@ -35,7 +35,7 @@ const REFRESH_MARGIN_S = 30;
  * @property {number} [requestTimeoutMs] bound of one request, reconnects included (default 10 000)
  * @property {typeof WebSocket} [WebSocket] the WebSocket constructor; `globalThis.WebSocket` by default
  * @property {number} [ownGapGraceMs] how long an own message may wait for earlier ones before
- *   their gap is synced (default {@link OWN_GAP_GRACE_MS})
+ *   their gap is synced (default `OWN_GAP_GRACE_MS` of router.js, 500)
  */
 
 /** @typedef {"disconnected" | "connecting" | "connected" | "closed"} ClientState */
@@ -49,44 +49,30 @@ class Fatal extends Error {
   }
 }
 
-export class Session extends EventTarget {
+export class Session extends Requests {
   /** @param {SessionOptions} options */
   constructor(options) {
-    super();
     const WebSocketCtor = options.WebSocket ?? globalThis.WebSocket;
     if (!WebSocketCtor) throw new TypeError("no WebSocket: pass options.WebSocket");
-    this.options = { device: "", clientName: "parley-js/0.1", requestTimeoutMs: 10_000, ...options, WebSocket: WebSocketCtor };
+    const all = { device: "", clientName: "parley-js/0.1", requestTimeoutMs: 10_000, ...options, WebSocket: WebSocketCtor };
+    super(all);
+    this.options = all;
     this.backoff = options.backoff ?? new Backoff();
     this.token = options.token ?? "";
     this.streams = new Streams(options.positions ?? []);
-    this.outbox = new Outbox();
     /** @type {ClientState} */
     this.state = "disconnected";
-    /** @type {import("./schema.js").WelcomeFrame | null} the latest `welcome` */
-    this.welcome = null;
     /** Users whose presence is watched (re-subscribed after each reconnect). */
     this.presence = new Set();
-    /** @type {Socket | null} */
-    this.socket = null;
-    this.ready = false;
-    /** @type {ClientClosed | null} */
-    this.closedError = null;
-    /** @type {Map<number, {resolve: (f: any) => void, reject: (e: Error) => void}>} */
-    this.pending = new Map();
-    this.nextId = 1;
     this.refresh = false;
     /** @type {number | null} */
     this.byeMs = null;
     /** @type {Set<string>} conversations with a gap to sync */
     this.wanted = new Set();
     this.gapWorker = false;
-    /** @type {Set<() => void>} waiters for ready/closed */
-    this.waiters = new Set();
     /** @type {(() => void) | null} interrupts a backoff sleep */
     this.wakeSleep = null;
     this.running = false;
-    /** @type {Set<ReturnType<typeof setTimeout>>} one-shot timers, cleared when the client closes */
-    this.timers = new Set();
     /** When the current socket last received anything (epoch ms). */
     this.lastHeard = 0;
   }
@@ -133,15 +119,6 @@ export class Session extends EventTarget {
   }
 
   // ----------------------------------------------------------------- events
-
-  /**
-   * Publish `detail` as a CustomEvent of `type`.
-   * @param {string} type
-   * @param {any} [detail]
-   */
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
 
   /**
    * @param {ClientState} state
@@ -313,19 +290,6 @@ export class Session extends EventTarget {
     this.outbox.connectionLost();
   }
 
-  /**
-   * Run `fn` after `ms` unless the client closes first.
-   * @param {() => void} fn
-   * @param {number} ms
-   */
-  later(fn, ms) {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
-  }
-
   /** @param {ClientClosed} error */
   shutdown(error) {
     if (this.closedError) return;
@@ -341,25 +305,6 @@ export class Session extends EventTarget {
     this.outbox.failAll(error);
     this.setState("closed", { code: error.code, reason: error.message, error });
     this.notify();
-  }
-
-  notify() {
-    for (const wake of [...this.waiters]) wake();
-  }
-
-  /** Wait until connected; rejects once closed for good. */
-  async whenReady() {
-    while (!(this.ready && this.socket)) {
-      if (this.closedError) throw this.closedError;
-      await new Promise((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          resolve(undefined);
-        };
-        this.waiters.add(wake);
-      });
-    }
-    return this.socket;
   }
 
   // ---------------------------------------------------------------- syncing
@@ -405,101 +350,6 @@ export class Session extends EventTarget {
     for (const m of messages) this.emit("message", m);
   }
 
-  // --------------------------------------------------------------- requests
-
-  /**
-   * Send a request on `socket` and wait for its reply (an `error` rejects with {@link ReplyError}).
-   * @param {Socket} socket
-   * @param {Record<string, any> & {t: string}} frame without `id`
-   * @returns {Promise<any>}
-   */
-  requestOn(socket, frame) {
-    const id = this.nextId++;
-    const ms = this.options.requestTimeoutMs;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new RequestTimeout(ms));
-      }, ms);
-      const done = (/** @type {Function} */ fn) => (/** @type {any} */ v) => {
-        clearTimeout(timer);
-        fn(v);
-      };
-      this.pending.set(id, { resolve: done(resolve), reject: done(reject) });
-      /** @type {Uint8Array} */
-      let bytes;
-      try {
-        bytes = this.sized(encodeFrame({ ...frame, id }));
-      } catch (exc) {
-        this.pending.delete(id);
-        return done(reject)(exc);
-      }
-      if (!socket.send(bytes)) {
-        this.pending.delete(id);
-        done(reject)(new ConnectionLost("connection lost before the request went out"));
-      }
-    });
-  }
-
-  /**
-   * Send a request once connected and return its reply. An idempotent request is
-   * retried across reconnects; others reject with {@link ConnectionLost} when the
-   * connection drops before the reply. Bounded by `requestTimeoutMs`.
-   * @param {Record<string, any> & {t: string}} frame without `id`
-   * @param {{idempotent?: boolean}} [options]
-   * @returns {Promise<any>}
-   */
-  async request(frame, { idempotent = true } = {}) {
-    const deadline = Date.now() + this.options.requestTimeoutMs;
-    for (;;) {
-      const socket = await withDeadline(this.whenReady(), deadline, this.options.requestTimeoutMs);
-      try {
-        return await this.requestOn(/** @type {Socket} */ (socket), frame);
-      } catch (exc) {
-        const retry = exc instanceof ConnectionLost && idempotent;
-        if (!retry || Date.now() >= deadline) throw exc;
-      }
-    }
-  }
-
-  /**
-   * Send a frame that has no reply (typing, draft); false if not connected (it is dropped).
-   * @param {Record<string, any> & {t: string}} frame
-   * @returns {boolean}
-   */
-  write(frame) {
-    return Boolean(this.ready && this.socket?.send(this.sized(encodeFrame(frame))));
-  }
-
-  /**
-   * Put one unacked send on the wire as a new transmission. A send the server would refuse
-   * unread (over its `max_frame`: the refusal could not name the request) fails here instead.
-   * @param {Socket} socket
-   * @param {import("./outbox.js").OutboxEntry} entry
-   */
-  transmit(socket, entry) {
-    let bytes;
-    try {
-      bytes = this.sized(encodeFrame(this.outbox.transmit(entry, this.nextId++)));
-    } catch (exc) {
-      this.outbox.remove(entry);
-      return entry.reject(/** @type {Error} */ (exc));
-    }
-    socket.send(bytes);
-  }
-
-  /**
-   * `bytes`, if they fit the largest frame the server accepts (from `welcome`).
-   * @param {Uint8Array} bytes
-   * @returns {Uint8Array}
-   */
-  sized(bytes) {
-    const limit = this.welcome?.max_frame ?? 0;
-    if (limit > 0 && bytes.byteLength > limit) {
-      throw new FrameError("frame_too_large", `frame of ${bytes.byteLength} bytes exceeds the server's limit of ${limit}`);
-    }
-    return bytes;
-  }
 
   // ---------------------------------------------------------------- routing
 
@@ -515,94 +365,7 @@ export class Session extends EventTarget {
       this.emit("error", { t: "error", code: exc.code, message: exc.message, action: "fatal", id: null });
       return;
     }
-    this.route(frame);
-  }
-
-  /**
-   * Handle one decoded frame (overridden by the client to add what it tracks).
-   * @param {import("./schema.js").ServerFrame} frame
-   */
-  route(frame) {
-    if (frame.t === "ack" && this.outbox.owns(frame.id)) return this.acked(frame);
-    if (frame.t === "error" && frame.id !== null && this.outbox.owns(frame.id)) return this.sendRefused(frame);
-    const id = "id" in frame ? frame.id : null;
-    if (id !== null && id !== undefined && frame.t !== "pong") {
-      const waiter = this.pending.get(id);
-      if (waiter) {
-        this.pending.delete(id);
-        if (frame.t === "error") waiter.reject(new ReplyError(frame.code, frame.message, frame.action));
-        else waiter.resolve(frame);
-      }
-      return;
-    }
-    this.pushed(frame);
-  }
-
-  /**
-   * A frame the server pushed (no request id): update what the session tracks, then publish it.
-   * @param {import("./schema.js").ServerFrame} frame
-   */
-  pushed(frame) {
-    switch (frame.t) {
-      case "msg":
-        return this.merge(frame.m, false);
-      case "conv_event":
-        if (frame.event === "left") this.streams.forget(frame.conv.conv);
-        else this.streams.track(frame.conv.conv, frame.conv.last_seq, frame.conv.epoch);
-        break;
-      case "resync":
-        for (const conv of frame.convs.length ? frame.convs : [...this.streams.seqs.keys()]) this.want(conv);
-        break;
-      case "bye":
-        this.byeMs = frame.reconnect_ms;
-        break;
-      case "error":
-        if (frame.code === "token_expired" || frame.code === "token_revoked") this.refresh = true;
-        break;
-    }
-    if (frame.t !== "pong") this.emit(frame.t, frame);
-  }
-
-  /**
-   * Merge a message into its stream; deliver what is now in order, sync a new gap.
-   * @param {import("./schema.js").Message} m
-   * @param {boolean} own built from our own send's ack (it may overtake others' messages)
-   */
-  merge(m, own) {
-    const { deliver, syncNeeded } = this.streams.onMessage(m);
-    this.deliver(deliver);
-    if (!syncNeeded) return;
-    if (!own) return this.want(m.conv);
-    this.later(() => {
-      if (this.streams.held(m.conv).length) this.want(m.conv);
-    }, this.options.ownGapGraceMs ?? OWN_GAP_GRACE_MS);
-  }
-
-  /** @param {import("./schema.js").AckFrame} ack */
-  acked(ack) {
-    const entry = this.outbox.ack(ack);
-    if (!entry) return;
-    const { conv, cmid, kind, mentions } = entry;
-    const body = ack.body ?? entry.body;
-    this.merge({ conv, seq: ack.seq, mid: ack.mid, sender: this.user, kind, body, ts: ack.ts, cmid, mentions, edited: 0, recalled: false }, true);
-  }
-
-  /** @param {import("./schema.js").ErrorFrame} error */
-  sendRefused(error) {
-    const entry = this.outbox.answered(error.id);
-    if (!entry) return;
-    const reply = new ReplyError(error.code, error.message, error.action);
-    if (reply.action === "fatal") {
-      this.outbox.remove(entry);
-      return entry.reject(reply);
-    }
-    if (reply.action === "reconnect") return this.reconnectNow(); // resent after the resume
-    entry.attempts += 1; // temporary: resend after a backoff, unless a reconnect resends it first
-    this.later(() => {
-      if (this.outbox.entries.get(entry.cmid) === entry && entry.requestId === null && this.ready && this.socket) {
-        this.transmit(this.socket, entry);
-      }
-    }, this.backoff.delay(entry.attempts - 1) * 1000);
+    route(this, frame);
   }
 }
 
@@ -619,21 +382,4 @@ export function tokenExpiry(token) {
   } catch {
     return null;
   }
-}
-
-/**
- * `promise`, or a {@link RequestTimeout} at `deadline` (epoch ms).
- * @template T
- * @param {Promise<T>} promise
- * @param {number} deadline
- * @param {number} ms the whole timeout, for the message
- * @returns {Promise<T>}
- */
-function withDeadline(promise, deadline, ms) {
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  const timeout = new Promise((_resolve, reject) => {
-    timer = setTimeout(() => reject(new RequestTimeout(ms)), Math.max(0, deadline - Date.now()));
-  });
-  return /** @type {Promise<T>} */ (Promise.race([promise, timeout]).finally(() => clearTimeout(timer)));
 }
