@@ -125,6 +125,8 @@ class AudienceProfile:
     ids: tuple[Identifier, ...] = ()
     chat_attributes: dict[str, Any] = field(default_factory=dict)
     chat_counters: dict[str, int] = field(default_factory=dict)
+    #: The profiles folded into this one by standing merges (makes a MongoDB fold idempotent).
+    merged_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,6 +147,7 @@ def merge_profiles(winner: AudienceProfile, loser: AudienceProfile, now: int) ->
         ids=ids,
         chat_attributes={**loser.chat_attributes, **winner.chat_attributes},
         chat_counters=chat_counters,
+        merged_from=(*winner.merged_from, loser.pid),
     )
 
 
@@ -183,4 +184,5 @@ def unmerge_survivor(current: AudienceProfile, record: MergeRecord, now: int) ->
         chat_attributes=chat_attributes,
         chat_counters={k: n for k, n in chat_counters.items() if n},
         ids=tuple(i for i in current.ids if i not in moved),
+        merged_from=tuple(p for p in current.merged_from if p != record.loser),
     )

@@ -29,6 +29,7 @@ Each port method is a :class:`~parley.server.store.via.Via` class attribute, so 
 
 from __future__ import annotations
 
+from parley.server.ids import now_ms
 from parley.server.store.mongo_activation import ACTIVATION_INDEXES, ActivationCollections
 from parley.server.store.mongo_audience import AudienceCollections
 from parley.server.store.mongo_audience_docs import AUDIENCE_INDEXES
@@ -267,6 +268,7 @@ class MongoStore:
             )
         )
         await self._audience.migrate_chat_profiles()
+        await self._identity.repair_merges(now_ms())
 
     async def close(self) -> None:
         """Close the client."""

@@ -24,6 +24,7 @@ __all__ = [
     "IDENTIFIERS",
     "LOCKS",
     "MERGES",
+    "PENDING",
     "PROFILES",
     "SCHEMAS",
     "TAG_HISTORY",
@@ -41,6 +42,7 @@ CONSENT_LEDGER = "aud_consent_ledger"
 MERGES = "aud_merges"
 SCHEMAS = "aud_schema"
 LOCKS = "aud_locks"
+PENDING = "aud_merge_pending"
 _COUNT = "count:"
 
 
@@ -58,6 +60,7 @@ AUDIENCE_INDEXES: dict[str, list[IndexModel]] = {
         _index("app", "ids.kind", name="app_id_kind"),
     ],
     IDENTIFIERS: [_index("app", "pid", name="app_pid")],
+    PENDING: [_index("ts", name="ts")],
     TAG_HISTORY: [_index("app", "pid", "name", "seq", name="app_pid_name")],
     CONSENT_LEDGER: [_index("app", "pid", "topic", "ts", name="app_pid_topic")],
     MERGES: [
@@ -116,6 +119,7 @@ def from_profile(p: AudienceProfile) -> dict[str, Any]:
             "attributes": {escape(k): v for k, v in p.chat_attributes.items()},
             "counters": {escape(k): v for k, v in p.chat_counters.items()},
         },
+        "merged_from": list(p.merged_from),
     }  # fmt: skip
 
 
@@ -142,4 +146,5 @@ def to_profile(d: Mapping[str, Any]) -> AudienceProfile:
         ids=tuple(Identifier(i["kind"], i["value"]) for i in d.get("ids") or ()),
         chat_attributes=repair({unescape(k): v for k, v in (chat.get("attributes") or {}).items()}),
         chat_counters={unescape(k): int(v) for k, v in (chat.get("counters") or {}).items()},
+        merged_from=tuple(d.get("merged_from") or ()),
     )  # fmt: skip

@@ -13,12 +13,15 @@ A role class of the MongoDB adapter over the store's one :class:`MongoConnection
   survivor by a compare-and-set retried until it lands, then the record (with both snapshots)
   is stored, its identifiers move, and only then is the closed loser emptied. A crash part-way
   leaves the loser's data on the closed loser (never only in memory); resolution already
-  follows ``merged_into`` to the survivor.
+  follows ``merged_into`` to the survivor, and a marker (``aud_merge_pending``, written before
+  the loser is closed) lets ``repair_merges`` (run by ``open``) finish it once its lease expired:
+  each step is idempotent (the fold is skipped for a survivor listing the loser in ``merged_from``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +35,7 @@ from parley.server.store.mongo_audience_docs import (
     IDENTIFIERS,
     LOCKS,
     MERGES,
+    PENDING,
     PROFILES,
     from_profile,
     profile_id,
@@ -123,17 +127,62 @@ class IdentityCollections:
         """Mark the live loser merged by compare-and-set; returns its state at that moment."""
         for _ in range(CAS_TRIES):
             lose = await self._docs.live(app, loser)
-            if await self._docs.cas(lose, replace(lose, merged_into=winner, rev=lose.rev + 1, updated=now)):
+            if await self._docs.cas(lose, replace(lose, merged_into=winner, rev=lose.rev + 1)):
                 return lose
         raise StoreUnavailable("merge kept racing with writes to the merged profile; retry")
 
     async def _fold(self, app: str, winner: str, loser: AudienceProfile, now: int) -> AudienceProfile:
-        """Fold the loser's snapshot into the live winner by compare-and-set; returns the winner before."""
+        """Fold the loser's snapshot into the live winner by compare-and-set; returns the winner before.
+        Idempotent: a winner that lists the loser in ``merged_from`` has it already (a repair)."""
         for _ in range(CAS_TRIES):
             w = await self._docs.live(app, winner)
-            if await self._docs.cas(w, merge_profiles(w, loser, now)):
+            if loser.pid in w.merged_from or await self._docs.cas(w, merge_profiles(w, loser, now)):
                 return w
         raise StoreUnavailable("merge kept racing with writes to the surviving profile; retry")
+
+    async def _finish(self, app: str, pending: Mapping[str, Any], now: int) -> MergeRecord | None:
+        """Do what is left of a merge whose loser is closed (each step idempotent): fold its data
+        (kept on the closed loser until the end) into the winner, store the record, move the
+        identifiers, empty the loser, drop the pending marker. None if the loser was never closed."""
+        mid, winner, loser = pending["mid"], pending["winner"], pending["loser"]
+        closed = await self._docs.read(app, loser)
+        done = await self.get_merge(app, mid)
+        if done is None:
+            if closed is None or closed.merged_into != winner:
+                await self._docs.db[PENDING].delete_one({"_id": pending["_id"]})
+                return None  # it stopped before closing the loser: nothing happened
+            snapshot = replace(closed, merged_into="", rev=closed.rev - 1)
+            before = await self._fold(app, winner, snapshot, now)
+            matched = tuple(Identifier(k, v) for k, v in pending["matched"])
+            done = MergeRecord(app, mid, winner, loser, matched, pending["reason"], pending["actor"], int(pending["ts"]),
+                               before, snapshot, snapshot.ids)  # fmt: skip
+            await self._docs.db[MERGES].replace_one({"_id": f"{app}/{mid}"}, _merge_doc(done), upsert=True)
+        await self._docs.db[IDENTIFIERS].update_many({"app": app, "pid": loser}, {"$set": {"pid": winner}})
+        if closed is not None and closed.merged_into == winner:
+            # Emptied last (segments see live profiles only); nothing but a merge writes a closed profile.
+            empty = AudienceProfile(app, loser, closed.created, now, merged_into=winner, rev=closed.rev + 1)
+            await self._docs.db[PROFILES].replace_one({"_id": profile_id(app, loser)}, from_profile(empty))
+        await self._docs.db[PENDING].delete_one({"_id": pending["_id"]})
+        return done
+
+    async def repair_merges(self, now: int) -> int:
+        """Finish merges a crashed process left half-done (their leases expired); returns how many."""
+        repaired = 0
+        async for pending in self._docs.db[PENDING].find({"ts": {"$lt": now - LEASE_MS}}):
+            app, pids, owner = (
+                pending["app"],
+                [pending["winner"], pending["loser"]],
+                f"repair{pending['mid']}",
+            )
+            try:
+                await self._lease(app, pids, owner, now)
+            except StoreUnavailable:
+                continue  # somebody holds it: they are finishing it
+            try:
+                repaired += await self._finish(app, pending, now) is not None
+            finally:
+                await self._release(app, pids, owner)
+        return repaired
 
     @guarded
     async def merge_audience_profiles(
@@ -154,16 +203,19 @@ class IdentityCollections:
         await self._lease(app, [winner, loser], mid, now)
         try:
             await self._docs.live(app, winner)
-            lose = await self._close_loser(app, loser, winner, now)
-            before = await self._fold(app, winner, lose, now)
-            record = MergeRecord(app, mid, winner, loser, matched, reason, actor, now, before, lose, lose.ids)
-            await self._docs.db[MERGES].insert_one(_merge_doc(record))
-            await self._docs.db[IDENTIFIERS].update_many(
-                {"app": app, "pid": loser}, {"$set": {"pid": winner}}
-            )
-            # Emptied last (segments see live profiles only); nothing but a merge writes a closed profile.
-            empty = AudienceProfile(app, loser, lose.created, now, merged_into=winner, rev=lose.rev + 2)
-            await self._docs.db[PROFILES].replace_one({"_id": profile_id(app, loser)}, from_profile(empty))
+            await self._docs.live(app, loser)
+            # The marker first: a crash from here on is finished by ``repair_merges``.
+            pending = {"_id": f"{app}/{mid}", "app": app, "mid": mid, "winner": winner, "loser": loser, "ts": now,
+                       "matched": [[i.kind, i.value] for i in matched], "reason": reason, "actor": actor}  # fmt: skip
+            await self._docs.db[PENDING].insert_one(pending)
+            try:
+                await self._close_loser(app, loser, winner, now)
+            except BaseException:
+                await self._docs.db[PENDING].delete_one({"_id": pending["_id"]})
+                raise
+            record = await self._finish(app, pending, now)
+            if record is None:  # cannot happen under our lease: the loser was just closed
+                raise StoreUnavailable("the merged profile changed under the merge's lease; retry")
             return record
         finally:
             await self._release(app, [winner, loser], mid)

@@ -16,7 +16,7 @@ from parley.server.audience_models import (
     ProfileMerged,
     ProfileNotFound,
 )
-from parley.server.ids import new_id
+from parley.server.ids import new_id, now_ms
 from parley.server.models import TagRecord
 from parley.server.ports import Store
 from parley.server.store.mongo import MongoStore
@@ -303,3 +303,31 @@ async def test_old_mongodb_chat_profiles_are_migrated_on_open(make_store: MakeSt
     assert await again.conn.db["profiles"].count_documents({}) == 0, "moved, so a later open finds nothing"
     third = await make_store()
     assert (await third.get_profile(APP, "bob")).counters == {"csat": 2}, "not applied twice"
+
+
+async def test_a_mongodb_merge_cut_short_by_a_crash_is_finished_on_open(make_store: MakeStore) -> None:
+    crashed = await make_store()
+    if not isinstance(crashed, MongoStore):
+        pytest.skip("SQLite merges in one transaction: a crash leaves all or nothing")
+    w, _ = await crashed.resolve_or_create(APP, "phone", "+1", 1)
+    lose, _ = await crashed.resolve_or_create(APP, "cookie", "ck", 1)
+    await crashed.update_audience_profile(
+        APP, lose, ProfileChange(now=5, attrs={"city": "Oslo"}, counts={"count:v": 2})
+    )
+    # The merge got as far as closing the loser (its marker written 60 s ago), then the process died.
+    identity = crashed._identity
+    await crashed.conn.db["aud_merge_pending"].insert_one(
+        {"_id": f"{APP}/mg_x", "app": APP, "mid": "mg_x", "winner": w, "loser": lose, "ts": now_ms() - 60_000,
+         "matched": [["cookie", "ck"]], "reason": "shared cookie", "actor": "sdk"})  # fmt: skip
+    await identity._close_loser(APP, lose, w, 10)
+    assert (await crashed.get_audience_profile(APP, w)).attrs == {}, "not folded yet"
+    reopened = await make_store()  # open() finishes it
+    survivor = await reopened.get_audience_profile(APP, w)
+    assert survivor.attrs == {"city": "Oslo"} and survivor.computed == {"count:v": 2.0}
+    assert await reopened.resolve_identifier(APP, "cookie", "ck") == w
+    record = await reopened.get_merge(APP, "mg_x")
+    assert record is not None and record.loser_before.attrs == {"city": "Oslo"}
+    assert (await reopened.get_audience_profile(APP, lose)).attrs == {}, "the closed profile is emptied"
+    again = await make_store()  # nothing left to do: not folded twice
+    assert (await again.get_audience_profile(APP, w)).computed == {"count:v": 2.0}
+    assert await again.conn.db["aud_merge_pending"].count_documents({}) == 0
