@@ -194,8 +194,16 @@ async def _none(app: str, *rest: str) -> list[str]:
     return []
 
 
-async def test_two_nodes_running_the_sender_send_every_recipient_once(tmp_path: Path, redis_url: str) -> None:
-    shared = {"redis_url": redis_url, "campaign_interval": 0.05}
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("mongo", marks=pytest.mark.mongo)])
+async def test_two_nodes_running_the_sender_send_every_recipient_once(
+    tmp_path: Path, redis_url: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    shared: dict[str, Any] = {"redis_url": redis_url, "campaign_interval": 0.05}
+    if backend == "mongo":
+        shared |= {
+            "mongo_url": request.getfixturevalue("mongo_url"),
+            "mongo_database": request.getfixturevalue("mongo_db"),
+        }
     async with running_node(tmp_path, node_id="n1", **shared) as one:  # noqa: SIM117 - two needs one's app
         async with running_node(tmp_path, node_id="n2", app=(one.app, one.api_key), **shared) as two:
             app = one.app.app
