@@ -2684,6 +2684,7 @@ function newCmid() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+var ONCE = { idempotent: false };
 var ParleyClient = class extends Session {
   /**
    * Listen to one kind of event; returns a function that stops listening.
@@ -2728,7 +2729,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").AckFrame>}
    */
   edit(conv, seq, body) {
-    return this.request({ t: "edit", conv, seq, body }, { idempotent: false });
+    return this.request({ t: "edit", conv, seq, body }, ONCE);
   }
   /**
    * Recall message `seq` (yours, or any as the conversation's owner/admin).
@@ -2737,7 +2738,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").AckFrame>}
    */
   recall(conv, seq) {
-    return this.request({ t: "recall", conv, seq }, { idempotent: false });
+    return this.request({ t: "recall", conv, seq }, ONCE);
   }
   /**
    * Move your read position to `seq` (members get a `receipt`).
@@ -2902,7 +2903,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportHandoff(conv, why = {}) {
-    return this.request({ t: "support_handoff", conv, ...why });
+    return this.request({ t: "support_handoff", conv, ...why }, ONCE);
   }
   /**
    * Agents: take a waiting (or bot-handled) conversation; the reply is the conversation
@@ -2911,7 +2912,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").ConvResultFrame>}
    */
   supportClaim(conv) {
-    return this.request({ t: "support_claim", conv });
+    return this.request({ t: "support_claim", conv }, ONCE);
   }
   /**
    * Hand your conversation to another agent.
@@ -2920,7 +2921,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportTransfer(conv, agent) {
-    return this.request({ t: "support_transfer", conv, agent });
+    return this.request({ t: "support_transfer", conv, agent }, ONCE);
   }
   /**
    * Hand your conversation back to the bot.
@@ -2928,7 +2929,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportRelease(conv) {
-    return this.request({ t: "support_release", conv });
+    return this.request({ t: "support_release", conv }, ONCE);
   }
   /**
    * Mark the conversation resolved (the customer is asked for a score).
@@ -2936,7 +2937,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportResolve(conv) {
-    return this.request({ t: "support_resolve", conv });
+    return this.request({ t: "support_resolve", conv }, ONCE);
   }
   /**
    * The customer's satisfaction score (1…5) for a resolved conversation.
@@ -2945,7 +2946,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportRate(conv, score) {
-    return this.request({ t: "support_rate", conv, score });
+    return this.request({ t: "support_rate", conv, score }, ONCE);
   }
   /**
    * An internal note: agents see it, the customer never does (the reply is the `ack`
@@ -2955,7 +2956,7 @@ var ParleyClient = class extends Session {
    * @returns {Promise<import("./schema.js").AckFrame>}
    */
   supportNote(conv, text) {
-    return this.request({ t: "support_note", conv, text }, { idempotent: false });
+    return this.request({ t: "support_note", conv, text }, ONCE);
   }
   /**
    * Agents and bots: a customer's profile and tags.

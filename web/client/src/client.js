@@ -46,6 +46,12 @@ export function newCmid() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * For requests that change state and are not safe to repeat (like the Python SDK): if the
+ * connection drops before the reply they reject with `ConnectionLost` instead of being resent.
+ */
+const ONCE = { idempotent: false };
+
 export class ParleyClient extends Session {
   /**
    * Listen to one kind of event; returns a function that stops listening.
@@ -92,7 +98,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").AckFrame>}
    */
   edit(conv, seq, body) {
-    return this.request({ t: "edit", conv, seq, body }, { idempotent: false });
+    return this.request({ t: "edit", conv, seq, body }, ONCE);
   }
 
   /**
@@ -102,7 +108,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").AckFrame>}
    */
   recall(conv, seq) {
-    return this.request({ t: "recall", conv, seq }, { idempotent: false });
+    return this.request({ t: "recall", conv, seq }, ONCE);
   }
 
   /**
@@ -288,7 +294,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportHandoff(conv, why = {}) {
-    return this.request({ t: "support_handoff", conv, ...why });
+    return this.request({ t: "support_handoff", conv, ...why }, ONCE);
   }
 
   /**
@@ -298,7 +304,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").ConvResultFrame>}
    */
   supportClaim(conv) {
-    return this.request({ t: "support_claim", conv });
+    return this.request({ t: "support_claim", conv }, ONCE);
   }
 
   /**
@@ -308,7 +314,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportTransfer(conv, agent) {
-    return this.request({ t: "support_transfer", conv, agent });
+    return this.request({ t: "support_transfer", conv, agent }, ONCE);
   }
 
   /**
@@ -317,7 +323,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportRelease(conv) {
-    return this.request({ t: "support_release", conv });
+    return this.request({ t: "support_release", conv }, ONCE);
   }
 
   /**
@@ -326,7 +332,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportResolve(conv) {
-    return this.request({ t: "support_resolve", conv });
+    return this.request({ t: "support_resolve", conv }, ONCE);
   }
 
   /**
@@ -336,7 +342,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").OkFrame>}
    */
   supportRate(conv, score) {
-    return this.request({ t: "support_rate", conv, score });
+    return this.request({ t: "support_rate", conv, score }, ONCE);
   }
 
   /**
@@ -347,7 +353,7 @@ export class ParleyClient extends Session {
    * @returns {Promise<import("./schema.js").AckFrame>}
    */
   supportNote(conv, text) {
-    return this.request({ t: "support_note", conv, text }, { idempotent: false });
+    return this.request({ t: "support_note", conv, text }, ONCE);
   }
 
   /**

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 import { decodeClientFrame, encodeFrame } from "../src/codec.js";
 import { Backoff } from "../src/backoff.js";
-import { ClientClosed, ParleyClient } from "../src/index.js";
+import { ClientClosed, ConnectionLost, ParleyClient } from "../src/index.js";
 
 /** Sockets the fake opened, newest last; each records what the client sent. */
 class FakeNet {
@@ -265,4 +265,20 @@ test("track is retried across a reconnect with the same eid", LIMIT, async () =>
   assert.equal(tracks.length, 2);
   assert.equal(tracks[0].eid, tracks[1].eid);
   assert.deepEqual([reply.eid, reply.dup], [tracks[0].eid, true]);
+});
+
+test("a state-changing request whose connection drops is not resent: it fails with ConnectionLost", LIMIT, async () => {
+  const net = new FakeNet();
+  /** @type {any[]} */
+  const claims = [];
+  net.answer = (socket, frame) => {
+    if (frame.t !== "support_claim") return socket.standard(frame);
+    claims.push(frame);
+    socket.close(1006); // dropped: did the claim happen? only the server knows
+  };
+  const client = fakeClient(net);
+  await client.connect();
+  await assert.rejects(client.supportClaim("c_sup"), ConnectionLost);
+  await until(() => client.state === "connected" && net.sockets.length === 2, "the reconnect");
+  assert.equal(claims.length, 1);
 });
