@@ -202,3 +202,14 @@ async def test_events_of_a_merged_profile_land_on_the_survivor(store: Store, eve
     survivor = await store.get_audience_profile("acme", new.pid)
     assert survivor is not None and survivor.computed["count:viewed"] == 3
     await store.update_audience_profile("acme", new.pid, ProfileChange(now=now_ms()))
+
+
+async def test_the_pass_sweeps_events_past_the_apps_retention(store: Store, events: EventService) -> None:
+    now = now_ms()
+    old = await events.track("acme", "hal", EventInput("viewed", ts=now - 20 * DAY, eid="old"))
+    await events.track("acme", "hal", EventInput("viewed", ts=now - DAY, eid="new"))
+    await events.track("other", "hal", EventInput("viewed", ts=now - 20 * DAY, eid="old"))
+    report = await AudiencePass(store, events).run("acme", now + 101 * DAY)  # retention 120 days
+    assert report.purged == 1, "the old view (its lifecycle_changed event is from now)"
+    assert [e.eid for e in await store.events_of("acme", old.pid, names=["viewed"])] == ["new"]
+    assert await store.get_event("other", "old") is not None, "another app's retention is its own"
