@@ -68,9 +68,12 @@ class EventLog(Protocol):
         until: int = MAX_TS,
         after: tuple[int, str] | None = None,
         limit: int = 100,
+        props: Mapping[str, str | float | bool] | None = None,
     ) -> list[Event]:
         """Up to ``limit`` events of profile ``pid`` (of ``names`` if given) with
-        ``since <= ts < until`` and ``(ts, eid) > after``, ascending by ``(ts, eid)``."""
+        ``since <= ts < until`` and ``(ts, eid) > after``, ascending by ``(ts, eid)``; with
+        ``props``, only events whose property ``k`` equals ``v`` for each pair (a superset on
+        SQLite, whose JSON ``true`` equals ``1``: a caller that cares re-checks the type)."""
 
     async def events_named(
         self,

@@ -11,7 +11,7 @@ tag lapses on time even before a later pass removes it (with a history line).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -161,6 +161,19 @@ def _same(value: object, wanted: object) -> bool:
     return isinstance(value, bool) == isinstance(wanted, bool) and value == wanted
 
 
+def rule_tag(rule: BehaviourRule, e: RuleInput) -> str | None:
+    """The tag event ``e`` counts toward under ``rule`` (whatever its time); None if it does not
+    count: another event, a ``where`` property that differs, no string ``group_by`` value."""
+    if e.name != rule.event or not all(_same(e.props.get(k), v) for k, v in rule.where.items()):
+        return None
+    if not rule.group_by:
+        return rule.tag
+    value = e.props.get(rule.group_by)
+    if not isinstance(value, str) or not value:
+        return None
+    return rule.tag.replace("{" + rule.group_by + "}", value)
+
+
 def evaluate_rule(rule: BehaviourRule, events: Iterable[RuleInput], now: int) -> dict[str, RuleHit]:
     """The tags ``rule`` gives at ``now`` over ``events`` (any order; others ignored), by tag.
 
@@ -170,18 +183,9 @@ def evaluate_rule(rule: BehaviourRule, events: Iterable[RuleInput], now: int) ->
     groups: dict[str, list[tuple[int, str]]] = {}
     since = now - rule.window_ms
     for e in events:
-        if e.name != rule.event or not since <= e.ts <= now:
-            continue
-        if not all(_same(e.props.get(k), v) for k, v in rule.where.items()):
-            continue
-        if rule.group_by:
-            value = e.props.get(rule.group_by)
-            if not isinstance(value, str) or not value:
-                continue
-            tag = rule.tag.replace("{" + rule.group_by + "}", value)
-        else:
-            tag = rule.tag
-        groups.setdefault(tag, []).append((e.ts, e.eid))
+        tag = rule_tag(rule, e)
+        if tag is not None and since <= e.ts <= now:
+            groups.setdefault(tag, []).append((e.ts, e.eid))
     hits: dict[str, RuleHit] = {}
     for tag, found in groups.items():
         if len(found) < rule.min_count:
@@ -195,10 +199,15 @@ def evaluate_rule(rule: BehaviourRule, events: Iterable[RuleInput], now: int) ->
 
 
 def plan_rule_tags(
-    rule: BehaviourRule, hits: Mapping[str, RuleHit], current: Mapping[str, TagRecord], now: int
+    rule: BehaviourRule,
+    hits: Mapping[str, RuleHit],
+    current: Mapping[str, TagRecord],
+    now: int,
+    scope: Collection[str] | None = None,
 ) -> tuple[list[TagRecord], list[str]]:
     """What to change on a profile holding ``current`` tags: tags to set (new, or kept alive
-    longer by a newer event) and tags to remove (this rule's, no longer holding, if it says so).
+    longer by a newer event) and tags to remove (this rule's, no longer holding, if it says so;
+    only among ``scope`` when given: the tags whose events were evaluated).
 
     A tag of the same name from another source (an agent, an import) is never touched.
     """
@@ -219,7 +228,10 @@ def plan_rule_tags(
         to_remove = sorted(
             name
             for name, held in current.items()
-            if held.source == "rule" and held.evidence.startswith(prefix) and name not in hits
+            if held.source == "rule"
+            and held.evidence.startswith(prefix)
+            and name not in hits
+            and (scope is None or name in scope)
         )
     return to_set, to_remove
 

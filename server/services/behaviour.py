@@ -23,7 +23,7 @@ from parley.server.audience_models import AudienceProfile, ProfileChange, Profil
 from parley.server.audience_port import AudienceProfiles
 from parley.server.events_models import Event
 from parley.server.events_port import EventLog
-from parley.server.events_rules import evaluate_rule, plan_rule_tags
+from parley.server.events_rules import evaluate_rule, plan_rule_tags, rule_tag
 from parley.server.events_schema import EventsConfig
 from parley.server.events_scores import lifecycle_stage
 from parley.server.models import TagRecord
@@ -92,7 +92,7 @@ class Derivations:
         self, config: EventsConfig, profile: AudienceProfile, events: Sequence[Event], now: int
     ) -> tuple[ProfileChange, Event | None]:
         counts = Counter(f"count:{e.name}" for e in events)
-        set_tags, remove_tags = await self._rule_tags(config, profile, {e.name for e in events}, now)
+        set_tags, remove_tags = await self._rule_tags(config, profile, now, events)
         computed: dict[str, float | str | None] = {}
         transition = None
         activity = set(config.activity_events())
@@ -122,20 +122,34 @@ class Derivations:
         return change, transition
 
     async def _rule_tags(
-        self, config: EventsConfig, profile: AudienceProfile, names: set[str], now: int
+        self, config: EventsConfig, profile: AudienceProfile, now: int, fresh: Sequence[Event] | None = None
     ) -> tuple[list[TagRecord], list[str]]:
+        """Rule tags to set and remove. With ``fresh`` events (applying them), only the tags those
+        events count toward are evaluated, each over its own events (the store filters the window
+        by the rule's ``where`` and the group's value): a profile's views of other categories are
+        not read again, and events no rule counts read nothing. Without (the pass), everything."""
         set_tags: list[TagRecord] = []
         remove_tags: list[str] = []
         for rule in config.rules:
-            if rule.event not in names:
-                continue
-            window = await self._store.events_of(
-                profile.app, profile.pid, names=[rule.event], since=now - rule.window_ms, until=now + 1,
-                limit=RULE_EVENTS_MAX,
-            )  # fmt: skip
-            plan = plan_rule_tags(rule, evaluate_rule(rule, window, now), profile.tags, now)
-            set_tags += plan[0]
-            remove_tags += plan[1]
+            scopes: dict[str, dict[str, str | float | bool]] = {}
+            if fresh is None:
+                scopes[""] = dict(rule.where)
+            else:
+                for e in fresh:
+                    tag = rule_tag(rule, e)
+                    if tag is not None and rule.group_by:
+                        scopes[tag] = {**rule.where, rule.group_by: e.props[rule.group_by]}
+                    elif tag is not None:
+                        scopes[tag] = dict(rule.where)
+            for tag, where in scopes.items():
+                window = await self._store.events_of(
+                    profile.app, profile.pid, names=[rule.event], since=now - rule.window_ms, until=now + 1,
+                    limit=RULE_EVENTS_MAX, props=where,
+                )  # fmt: skip
+                scope = None if fresh is None else {tag}
+                plan = plan_rule_tags(rule, evaluate_rule(rule, window, now), profile.tags, now, scope)
+                set_tags += plan[0]
+                remove_tags += plan[1]
         return set_tags, remove_tags
 
     async def recheck(self, config: EventsConfig, app: str, pid: str, now: int) -> None:
@@ -145,7 +159,7 @@ class Derivations:
         profile = await self._store.get_audience_profile(app, pid)
         if profile is None or profile.merged_into:
             return
-        set_tags, remove_tags = await self._rule_tags(config, profile, {r.event for r in config.rules}, now)
+        set_tags, remove_tags = await self._rule_tags(config, profile, now)
         computed: dict[str, float | str | None] = {}
         transition = None
         last = int(float(profile.computed.get("last_active", 0) or 0))

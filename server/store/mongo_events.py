@@ -130,11 +130,15 @@ class EventCollections:
         until: int = MAX_TS,
         after: tuple[int, str] | None = None,
         limit: int = 100,
+        props: Mapping[str, str | float | bool] | None = None,
     ) -> list[Event]:
-        """A page of ``pid``'s events by ``(ts, _id)`` on the ``app_pid_ts`` index."""
+        """A page of ``pid``'s events by ``(ts, _id)`` on the ``app_pid_ts`` index (property
+        filters are checked on the documents of that range)."""
         query = {"app": app, "pid": pid, **_window(app, since, until, after)}
         if names:
             query["name"] = {"$in": sorted(set(names))}
+        for key, value in (props or {}).items():
+            query[f"props.{key}"] = value
         cursor = self._db[EVENTS].find(query).sort([("ts", 1), ("_id", 1)]).limit(limit)
         return [_event(d) for d in await cursor.to_list()]
 

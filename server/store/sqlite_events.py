@@ -96,15 +96,21 @@ class EventTables:
         until: int = MAX_TS,
         after: tuple[int, str] | None = None,
         limit: int = 100,
+        props: Mapping[str, str | float | bool] | None = None,
     ) -> list[Event]:
-        """A page of ``pid``'s events by ``(ts, eid)`` on the ``(app, pid, ts)`` index."""
+        """A page of ``pid``'s events by ``(ts, eid)`` on the ``(app, pid, ts)`` index (property
+        filters are checked on the rows of that range: ``json_extract``)."""
         window, args = _window(since, until, after)
         sql = f"SELECT {_COLS} FROM aud_events WHERE app = ? AND pid = ?{window}"
         wanted = sorted(set(names))
         if wanted:
             sql += f" AND name IN ({', '.join('?' * len(wanted))})"
+        equal: list[Any] = []
+        for key, value in (props or {}).items():
+            sql += " AND json_extract(props, ?) = ?"
+            equal += [f'$."{key}"', value]
         sql += " ORDER BY ts, eid LIMIT ?"
-        params = (app, pid, *args, *wanted, limit)
+        params = (app, pid, *args, *wanted, *equal, limit)
         rows = await self._run(lambda db: db.execute(sql, params).fetchall())
         return [_event(r) for r in rows]
 

@@ -66,6 +66,9 @@ def test_a_tag_no_longer_holding_is_removed_only_if_the_rule_says_so() -> None:
     assert plan_rule_tags(INTEREST, hits, held, later) == ([], ["interest:shoes"]), (
         "not the agent's, not another rule's"
     )
+    assert plan_rule_tags(INTEREST, hits, held, later, scope={"interest:hats"}) == ([], []), (
+        "applying a view of hats evaluates hats only: the shoes tag waits for its own events or the pass"
+    )
     keep = BehaviourRule(
         "interest", "viewed", "interest:{category}", min_count=3, group_by="category", remove=False
     )

@@ -160,3 +160,15 @@ async def test_mongo_expires_events_by_a_ttl_index_on_expire_at(mongo_url: str, 
         await client.drop_database(mongo_db)
         await client.close()
         await store.close()
+
+
+async def test_reads_by_profile_filter_on_property_equality(store: Store) -> None:
+    await store.append_events(
+        [ev("1", category="shoes", sale=True), ev("2", category="hats", sale=True),
+         ev("3", category="shoes", sale=False), ev("4", category="shoes"), ev("5", name="bought", category="shoes")]
+    )  # fmt: skip
+    shoes = await store.events_of(APP, "p_1", names=["viewed"], props={"category": "shoes"})
+    assert [e.eid for e in shoes] == ["1", "3", "4"]
+    on_sale = await store.events_of(APP, "p_1", names=["viewed"], props={"category": "shoes", "sale": True})
+    assert [e.eid for e in on_sale] == ["1"]
+    assert await store.events_of(APP, "p_1", props={"category": "socks"}) == []
