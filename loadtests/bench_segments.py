@@ -210,7 +210,7 @@ async def measure(store: Any, rounds: int, mongo: bool) -> list[dict[str, Any]]:
             times.append(time.perf_counter() - t0)
         row = {"shape": label, "rule": text, "count": count, "median_s": statistics.median(times)}
         if mongo:
-            plan = json.dumps(await store.segment_plan(APP, rule, ctx))
+            plan = json.dumps(await store.segment_plan(APP, rule, ctx), default=str)
             row["index"] = sorted(set(_indexes(plan))) or ["COLLSCAN"]
         out.append(row)
         print(json.dumps(row), flush=True)
