@@ -50,9 +50,9 @@ __all__ = ["ConversationState", "SupportBot"]
 
 log = logging.getLogger("parley.bots")
 
-#: States in which the bot does not write: those the server refuses it in, and, by its own
-#: choice, while the customer waits for an agent (it already said one is coming).
-SILENT_STATES = BOT_SILENT_STATES | {SupportState.WAITING_FOR_AGENT}
+#: States in which the bot does not write: exactly those the server refuses it in (from the
+#: hand-off on; see ``proto.vocabulary.BOT_SILENT_STATES``), so it never tries and fails.
+SILENT_STATES = BOT_SILENT_STATES
 _NOTICE = {
     "en": "I'm connecting you with a human agent now. They will see our conversation so far.",
     "zh": "正在为您转接人工客服，客服会看到我们之前的对话，请稍候。",

@@ -46,10 +46,13 @@ class SupportState(enum.StrEnum):
 
 
 #: States in which the server refuses every frame a bot writes into the conversation
-#: (send, edit, recall, typing, draft): an agent owns it, or it is closed. The bot itself
-#: stays silent while waiting for an agent too (``bots/runner.py``), a choice the server
-#: leaves to it: a bot may still tell a waiting customer where they stand.
-BOT_SILENT_STATES: frozenset[SupportState] = frozenset({SupportState.AGENT, SupportState.RESOLVED})
+#: (send, edit, recall, typing, draft, and changes to the conversation): from the hand-off on
+#: — the customer waits for an agent, an agent owns it, or it is closed. The bot says that an
+#: agent is coming *before* it hands off; after that, the customer hears people, not the bot.
+#: ``bots/runner.py`` keeps quiet in exactly these states: one rule, enforced by the server.
+BOT_SILENT_STATES: frozenset[SupportState] = frozenset(
+    {SupportState.WAITING_FOR_AGENT, SupportState.AGENT, SupportState.RESOLVED}
+)
 
 
 class ReviewState(enum.StrEnum):

@@ -112,8 +112,8 @@ class SupportHandlers:
     async def check_may_write(self, conn: Connection, conv: str) -> None:
         """The one gate for every frame that writes into a conversation (:data:`CONTENT_WRITES`,
         :data:`CONVERSATION_CHANGES`): in a support conversation the bot is silent in
-        ``BOT_SILENT_STATES`` (an agent owns it, or it is resolved), and an agent writes only
-        while it owns the ticket."""
+        ``BOT_SILENT_STATES`` (from the hand-off on), and an agent writes only while it owns the
+        ticket."""
         if not self.gated(conn):
             return
         ticket = await self._s.support.find_ticket(conn.app, conv)

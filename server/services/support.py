@@ -14,9 +14,9 @@ ticket, recorded in the agents-only notes conversation and added to the
 conversation records agents get (``support_queue``, ``support_claim``).
 
 Who may write (:meth:`SupportService.write_refusal`, the one rule the gateway
-applies to every frame that writes): the bot while the state is ``bot`` or
-``waiting_for_agent``; an agent only while it owns the ticket; anyone else (the
-customer) always. An agent joins only once its claim (or transfer) has won the
+applies to every frame that writes): the bot only while the state is ``bot`` (it
+announces a hand-off before making it, then keeps quiet: ``BOT_SILENT_STATES``); an agent
+only while it owns the ticket; anyone else (the customer) always. An agent joins only once its claim (or transfer) has won the
 compare-and-set, and is demoted to a plain member when it loses the ticket.
 """
 

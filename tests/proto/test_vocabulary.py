@@ -29,7 +29,9 @@ def test_the_sdk_and_the_bot_use_the_same_states() -> None:
     from parley.sdk.support import SupportState as SdkSupportState
 
     assert SdkSupportState is SupportState
-    assert BOT_SILENT_STATES <= SILENT_STATES, "the bot is never louder than the server allows"
+    # One rule: the bot keeps quiet exactly where the server refuses it (no private extra).
+    assert SILENT_STATES == BOT_SILENT_STATES
+    assert SupportState.WAITING_FOR_AGENT in BOT_SILENT_STATES, "it already said an agent is coming"
 
 
 def test_the_module_is_pure_and_public() -> None:

@@ -193,8 +193,9 @@ async def test_the_write_rule(desk: Desk) -> None:
         return Ticket(app=A, conv="c", customer="cust", state=state, agent=agent, created=1, updated=1)
 
     refusal = desk.support.write_refusal
+    assert refusal(ticket("bot"), "helper", "bot") == ""
+    assert "stays silent" in refusal(ticket("waiting_for_agent"), "helper", "bot"), "it said one is coming"
     for state in ("bot", "waiting_for_agent"):
-        assert refusal(ticket(state), "helper", "bot") == ""
         assert refusal(ticket(state), "ann", "agent") != "", "no agent owns it yet"
     for state in ("agent", "resolved"):
         assert "stays silent" in refusal(ticket(state, "ann"), "helper", "bot")
