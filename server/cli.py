@@ -158,7 +158,7 @@ def serve(
     **limits: Any,
 ) -> None:
     """Run a gateway node (WebSocket at /ws, admin API at /v1, OpenAPI at /openapi.json)."""
-    from parley.server.serve import make_server
+    from parley.server.serve import make_server, tune_gc
 
     settings = Settings(
         host=host,
@@ -190,6 +190,7 @@ def serve(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--ops-listen") from None
     configure_logging(log_level, log_format, settings.node_id)
+    tune_gc()  # a serving process's heap, not a script's: see GC_YOUNG_THRESHOLD
     make_server(settings, log_level=log_level).run()
 
 

@@ -193,7 +193,10 @@ class GatewayProtocol(asyncio.Protocol):
             return
         self._head = None
         if self.head_deadline is not None:
+            # Dropped, not kept: a WebSocket has one head, and the deadline holds the transport
+            # (a cycle the collector would have to find for every connection).
             self.head_deadline.disarm()
+            self.head_deadline = None
         accepted = None
         if end >= 0 and end < MAX_HEAD:
             accepted = accept_fast(buffer, negotiate_extensions=bool(self._extensions))
