@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from parley.bots.eval_report import sum_ratios, unseen_report
 from parley.bots.evalsets import Outcome, build_index, load_sets, retrieval_metrics
 from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder, load_directory
@@ -39,12 +41,15 @@ def test_every_label_names_an_entry_of_its_own_knowledge_base() -> None:
             assert (row["kind"] == "hard-negative") == (not row["tags"]), row["id"]
 
 
+# Three index builds with both models and every tagger: ~80 s alone on 2 cores, more on a shared machine.
+@pytest.mark.timeout(300)
 def test_report_scores_each_set_and_totals_but_not_the_holdout(
     minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
 ) -> None:
     small = [
         replace(s, messages=s.messages[:3] + s.messages[-3:], tag_messages=s.tag_messages[:3])
         for s in load_sets()
+        if s.name != "saas"  # two development sets show the totals; each set costs an index build
     ]
     report = unseen_report(small, [minilm, use], holdout=False)
     assert "| card |" in report and "| travel |" in report
