@@ -112,6 +112,9 @@ class ErrorCode(str, enum.Enum):
     MERGE_GUARD = "merge_guard"
     #: No audience profile (or merge record) with that id in the app.
     PROFILE_NOT_FOUND = "profile_not_found"
+    #: An identifier of a person who was erased (its hashed tombstone matches): refused, so that a
+    #: late event or identify never re-creates them; the app lifts it explicitly if they come back.
+    IDENTIFIER_ERASED = "identifier_erased"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -160,6 +163,7 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.IDENTIFIER_INVALID: Action.FATAL,
     ErrorCode.MERGE_GUARD: Action.FATAL,
     ErrorCode.PROFILE_NOT_FOUND: Action.FATAL,
+    ErrorCode.IDENTIFIER_ERASED: Action.FATAL,
 }
 
 

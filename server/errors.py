@@ -106,6 +106,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONSENT_INVALID: 422,
     ErrorCode.IDENTIFIER_INVALID: 422,
     ErrorCode.MERGE_GUARD: 409,
+    ErrorCode.IDENTIFIER_ERASED: 409,
     ErrorCode.PROFILE_NOT_FOUND: 404,
 }
 

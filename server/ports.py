@@ -26,6 +26,7 @@ from typing import Protocol
 from parley.server.activation_port import ActivationStore
 from parley.server.audience_port import AudienceProfiles, Identities
 from parley.server.campaign_port import CampaignStore
+from parley.server.compliance_port import ErasureStore
 from parley.server.console_port import ConsoleStore
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
@@ -70,6 +71,7 @@ class Store(
     AudienceProfiles,
     Identities,
     SegmentsPort,
+    ErasureStore,
     Protocol,
 ):
     """Durable state: the union of the store's role ports (what an adapter implements).

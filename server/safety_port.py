@@ -83,8 +83,20 @@ class SafetyStore(Protocol):
     async def add_audit(self, record: AuditRecord) -> None:
         """Append ``record`` to the app's audit log; records are never changed or removed."""
 
-    async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
-        """Up to ``limit`` records with ``id > after``, in id order."""
+    async def list_audit(
+        self,
+        app: str,
+        *,
+        after: str,
+        limit: int,
+        actor: str = "",
+        action: str = "",
+        target: str = "",
+        before: str = "",
+    ) -> list[AuditRecord]:
+        """Up to ``limit`` records with ``after < id`` (and ``id < before`` if given: ids start with
+        the zero-padded time, so a time range is an id range), of ``actor`` and ``target`` if
+        given (exact), whose ``action`` starts with ``action``; in id order."""
 
     # secrets and keys -------------------------------------------------
     async def rotate_secret(self, app: str, secret: str, retired: RetiredSecret) -> bool:

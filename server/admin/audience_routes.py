@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
 from parley.server.admin import audience_schemas as a
+from parley.server.admin.compliance_routes import compliance_routes
 from parley.server.admin.routes import json_response, parse_body, with_app
 from parley.server.errors import ServiceError
 from parley.server.models import App
@@ -135,4 +136,5 @@ def audience_routes() -> list[BaseRoute]:
         Route("/v1/audience/profiles/{pid}/merges", with_app(profile_merges)),
         Route("/v1/audience/merges/{mid}", with_app(get_merge)),
         Route("/v1/audience/merges/{mid}/unmerge", with_app(unmerge), methods=["POST"]),
+        *compliance_routes(),
     ]

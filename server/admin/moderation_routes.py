@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
 from parley.server.admin import moderation_schemas as ms
-from parley.server.admin.routes import json_response, parse_body, path_user, with_app
+from parley.server.admin.routes import json_response, mark_audited, parse_body, path_user, with_app
 from parley.server.errors import ServiceError
 from parley.server.models import App
 from parley.server.safety_models import Mute, UserStatus
@@ -25,7 +25,9 @@ AUDIT_PAGE_MAX = 500
 
 
 def actor(request: Request) -> str:
-    """Who acts: the id of the API key the request authenticated with."""
+    """Who acts: the id of the API key the request authenticated with. The handler asking writes
+    its own audit record (so :func:`~parley.server.admin.routes.with_app` writes no generic one)."""
+    mark_audited(request)
     return "key:" + key_id(request.headers.get("authorization", "").partition(" ")[2])
 
 
@@ -127,16 +129,35 @@ async def revoke_key(request: Request, s: Services, app: App) -> Response:
 # --------------------------------------------------------------------- audit
 async def audit(request: Request, s: Services, app: App) -> Response:
     """``GET /v1/audit``: a page of the app's audit log in id (time) order after the cursor ``after``,
-    ``limit`` 1-500 (default 100), with ``more``.
+    ``limit`` 1-500 (default 100), with ``more``; filters ``actor``, ``target`` (exact), ``action``
+    (a prefix: ``audience.`` is every audience action), ``since`` / ``until`` (ms, ``since <= ts < until``).
     """
-    after = request.query_params.get("after", "")
+    q = request.query_params
+    after = q.get("after", "")
     try:
-        limit = int(request.query_params.get("limit", "100"))
+        limit = int(q.get("limit", "100"))
+        since, until = (int(q.get(k, "0")) for k in ("since", "until"))
     except ValueError:
-        raise ServiceError(ErrorCode.INVALID_REQUEST, "limit must be an integer") from None
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "limit, since and until must be integers") from None
     if not 1 <= limit <= AUDIT_PAGE_MAX or len(after) > 64:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"limit must be between 1 and {AUDIT_PAGE_MAX}")
-    records, more = await s.moderation.audit_page(app.app, after=after, limit=limit)
+    if not (0 <= since < 10**13 and 0 <= until < 10**13):
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "since and until are times in ms (0 .. 10^13)")
+    actor_, action, target = (q.get(k, "") for k in ("actor", "action", "target"))
+    if max(len(actor_), len(action), len(target)) > 200:
+        raise ServiceError(
+            ErrorCode.INVALID_REQUEST, "actor, action and target filters are at most 200 characters"
+        )
+    records, more = await s.moderation.audit_page(
+        app.app,
+        after=after,
+        limit=limit,
+        actor=actor_,
+        action=action,
+        target=target,
+        since=since,
+        until=until,
+    )
     out = [ms.AuditOut(r.id, r.ts, r.actor, r.action, r.target, r.detail) for r in records]
     return json_response(ms.AuditPage(records=out, more=more))
 

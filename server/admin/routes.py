@@ -27,10 +27,11 @@ from parley.server.auth.identity import SYSTEM_USER
 from parley.server.errors import ServerError, ServiceError
 from parley.server.models import App, User
 from parley.server.services import Services
+from parley.server.services.moderation import key_id
 from parley.server.services.wire import wire_message
 from parley.server.settings import Settings
 
-__all__ = ["admin_routes", "json_response", "parse_body", "path_user", "with_app"]
+__all__ = ["admin_routes", "json_response", "mark_audited", "parse_body", "path_user", "with_app"]
 
 T = TypeVar("T")
 AppHandler = Callable[[Request, Services, App], Awaitable[Response]]
@@ -95,8 +96,30 @@ def _user_out(u: User) -> schemas.UserOut:
     )
 
 
+#: Methods that change state: every successful one is in the app's audit log.
+CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def mark_audited(request: Request) -> None:
+    """Say that the handler writes its own, more specific audit record for this request (so
+    :func:`with_app` does not write the generic one)."""
+    request.state.audited = True
+
+
+async def _audit(request: Request, services: Services, app: App, handler: AppHandler) -> None:
+    """The generic record of a successful change: ``api.<handler>`` by the API key's id, on the
+    request path (ids only: personal values are never in admin API paths that change state)."""
+    if getattr(request.state, "audited", False):
+        return
+    key = request.headers.get("authorization", "").partition(" ")[2]
+    await services.moderation.audit(
+        app.app, "key:" + key_id(key), "api." + handler.__name__, request.url.path, method=request.method
+    )
+
+
 def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate the API key, then run ``handler``; map errors to problems."""
+    """Authenticate the API key, then run ``handler``; map errors to problems. A successful
+    state-changing request is written to the app's audit log (see :func:`_audit`)."""
 
     async def endpoint(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -109,7 +132,10 @@ def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
                 return problem(ErrorCode.TOKEN_INVALID, "unknown API key")
             limiter: KeyRateLimiter = request.app.state.admin_limiter
             limiter.check(key)  # after the key proved valid: unknown keys cannot fill the limiter
-            return await handler(request, services, app)
+            response = await handler(request, services, app)
+            if request.method in CHANGING and response.status_code < 400:
+                await _audit(request, services, app, handler)
+            return response
         except RateLimited as exc:
             response = problem_for(exc)
             response.headers["retry-after"] = str(exc.retry_after)
@@ -117,6 +143,7 @@ def with_app(handler: AppHandler) -> Callable[[Request], Awaitable[Response]]:
         except ServerError as exc:  # refused or unavailable; anything else is the guard's 500
             return problem_for(exc)
 
+    endpoint.audits = True  # type: ignore[attr-defined]  # the route-table walk checks it
     return endpoint
 
 
@@ -263,6 +290,7 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
         try:
             body = await parse_body(request, schemas.CreateApp)
             created = await services.apps.create_app(body.name)
+            await services.moderation.audit(created.app.app, "server-admin", "app.create", created.app.app)
         except ServerError as exc:
             return problem_for(exc)
         a = created.app
@@ -270,6 +298,7 @@ def _create_app(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
             schemas.AppCreated(app=a.app, name=a.name, secret=a.secret, api_key=created.api_key), 201
         )
 
+    endpoint.audits = True  # type: ignore[attr-defined]  # audited as app.create (route-table walk)
     return endpoint
 
 

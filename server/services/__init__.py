@@ -11,6 +11,7 @@ from parley.server.services.apps import AppService
 from parley.server.services.audience import AudienceLimits, AudienceService
 from parley.server.services.audience_recipients import AudienceRecipients
 from parley.server.services.campaigns import CampaignService
+from parley.server.services.compliance import ComplianceService
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
 from parley.server.services.events import EventService
@@ -69,6 +70,7 @@ class Services:
     audience: AudienceService
     identity: IdentityService
     segments: SegmentService
+    compliance: ComplianceService
 
 
 def build_services(
@@ -185,9 +187,15 @@ def build_services(
         ),
     )
     audience_service.on_changed.append(segments.touch)  # attribute/tag/consent changes move members too
+    identity = IdentityService(store, audience_service)
+    compliance = ComplianceService(store, audience_service, identity, moderation)
+    # An erased person's identifiers are refused before any profile is resolved or created.
+    identity.erased_check = events.erased_check = compliance.check
+    compliance.on_erased.append(events.forget_pids)
     return Services(
         audience=audience_service,
-        identity=IdentityService(store, audience_service),
+        identity=identity,
+        compliance=compliance,
         broker=broker,
         tokens=tokens,
         apps=apps,

@@ -159,6 +159,10 @@ class AudienceService:
                     todo.append(m.loser)
         return pids
 
+    async def person_pids(self, app: str, pid: str) -> list[str]:
+        """Live profile ``pid`` and every profile merged into it (the compliance export and erase)."""
+        return await self._pids(app, pid)
+
     async def tag_history(self, app: str, pid: str, name: str = "") -> list[dict[str, Any]]:
         """The tag history of the person (the profile and every profile merged into it), by time."""
         live = await self.live_profile(app, pid)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from parley.proto.errors import ErrorCode
-from parley.server.audience_models import USER_KIND
+from parley.server.audience_models import USER_KIND, Identifier
 from parley.server.audience_port import Identities
 from parley.server.coalesce import Coalescer
 from parley.server.errors import ServiceError
@@ -90,6 +90,8 @@ class EventService:
         self._config_ttl = config_ttl
         self._configs: dict[str, tuple[float, EventsConfig]] = {}
         self._pids: dict[tuple[str, str], str] = {}
+        #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
+        self.erased_check: Callable[[str, list[Identifier]], Awaitable[None]] | None = None
         self._ids = IdSequence("ev")
         self._pending: Coalescer[Event, bool] = Coalescer(self._write, max_batch=MAX_EVENT_BATCH)
         #: The derivations (counters, rule tags, lifecycle) applied after storing.
@@ -108,6 +110,11 @@ class EventService:
         for key, cached in list(self._pids.items()):
             if cached == old and key[0] == app:
                 self._pids[key] = new
+
+    def forget_pids(self, app: str) -> None:
+        """Drop the app's cached user → profile ids (a person of the app was erased)."""
+        for key in [k for k in self._pids if k[0] == app]:
+            del self._pids[key]
 
     async def flush(self) -> None:
         """Wait until every stored event was applied to its profile (counters, tags, stage)."""
@@ -146,6 +153,8 @@ class EventService:
         key = (app, user) if kind == USER_KIND else (app, f"{kind}\x00{user}")
         pid = self._pids.get(key)
         if pid is None:
+            if self.erased_check is not None:
+                await self.erased_check(app, [Identifier(kind, user)])
             pid, _ = await self._store.resolve_or_create(app, kind, user, now)
             if len(self._pids) >= _PID_CACHE:
                 self._pids.clear()

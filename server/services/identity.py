@@ -31,7 +31,7 @@ live profile).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from parley.proto.errors import ErrorCode
@@ -68,6 +68,10 @@ class IdentityStore(AudienceProfiles, Identities, Protocol):
         """Move every event of ``from_pid`` to ``to_pid`` (see ``EventLog``)."""
 
 
+#: ``(app, identifiers)`` → None, or ``identifier_erased`` raised (the compliance service's check).
+ErasedCheck = Callable[[str, list[Identifier]], Awaitable[None]]
+
+
 class _Retry(Exception):
     """Another writer changed the identifiers under us: resolve again."""
 
@@ -84,6 +88,8 @@ class IdentityService:
     def __init__(self, store: IdentityStore, audience: AudienceService) -> None:
         self._store = store
         self._audience = audience
+        #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
+        self.erased_check: ErasedCheck | None = None
 
     async def identify(
         self,
@@ -109,6 +115,8 @@ class IdentityService:
         rank = {kind: n for n, kind in enumerate(schema.merge_priority)}
         ids.sort(key=lambda i: rank.get(i.kind, len(rank)))
         seed = normalise(anchor[0], anchor[1]) if anchor else None
+        if self.erased_check is not None:
+            await self.erased_check(app, ids)
         guard = schema.merge_guard or self._audience.limits.merge_guard
         for _ in range(_ROUNDS):
             try:

@@ -81,9 +81,27 @@ class ModerationService:
         record_id = f"{stamp:013d}-{os.urandom(4).hex()}"
         await self._store.add_audit(AuditRecord(app, record_id, ts, actor, action, target, detail))
 
-    async def audit_page(self, app: str, *, after: str, limit: int) -> tuple[list[AuditRecord], bool]:
-        """Records after the cursor ``after`` (a record id; "" from the start), and whether more follow."""
-        records = await self._store.list_audit(app, after=after, limit=limit + 1)
+    async def audit_page(
+        self,
+        app: str,
+        *,
+        after: str,
+        limit: int,
+        actor: str = "",
+        action: str = "",
+        target: str = "",
+        since: int = 0,
+        until: int = 0,
+    ) -> tuple[list[AuditRecord], bool]:
+        """Records after the cursor ``after`` (a record id; "" from the start), of ``actor`` and
+        ``target`` (exact) and actions starting with ``action``, with ``since <= ts < until`` (ms;
+        0: no bound), and whether more follow."""
+        # Ids start with the zero-padded ms: a time range is an id range (no extra index).
+        start = max(after, f"{since:013d}" if since else "")
+        records = await self._store.list_audit(
+            app, after=start, limit=limit + 1, actor=actor, action=action, target=target,
+            before=f"{until:013d}" if until else "",
+        )  # fmt: skip
         return records[:limit], len(records) > limit
 
     # ---------------------------------------------------------------- users

@@ -22,6 +22,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``mongo_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``mongo_segments`` — segment rules as aggregation pipelines, saved segments (``SegmentsPort``)
+* ``mongo_compliance`` — erasure: a person's documents, identifier tombstones, erase records (``ErasureStore``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -34,6 +35,7 @@ from parley.server.store.mongo_activation import ACTIVATION_INDEXES, ActivationC
 from parley.server.store.mongo_audience import AudienceCollections
 from parley.server.store.mongo_audience_docs import AUDIENCE_INDEXES
 from parley.server.store.mongo_campaigns import CAMPAIGNS_INDEXES, CampaignCollections
+from parley.server.store.mongo_compliance import COMPLIANCE_INDEXES, ComplianceCollections
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_console import CONSOLE_INDEXES, ConsoleCollections
 from parley.server.store.mongo_conversations import MongoConversations
@@ -217,6 +219,15 @@ class MongoStore:
     freeze_segment = Via("_segments", SegmentCollections.freeze_segment)
     segment_plan = Via("_segments", SegmentCollections.explain_plan)
 
+    # erasure
+    erase_salt = Via("_compliance", ComplianceCollections.erase_salt)
+    add_tombstones = Via("_compliance", ComplianceCollections.add_tombstones)
+    tombstoned = Via("_compliance", ComplianceCollections.tombstoned)
+    delete_person_rows = Via("_compliance", ComplianceCollections.delete_person_rows)
+    save_erasure = Via("_compliance", ComplianceCollections.save_erasure)
+    get_erasure = Via("_compliance", ComplianceCollections.get_erasure)
+    list_erasures = Via("_compliance", ComplianceCollections.list_erasures)
+
     def __init__(
         self,
         url: str,
@@ -249,6 +260,7 @@ class MongoStore:
         self._audience = AudienceCollections(conn)
         self._identity = IdentityCollections(conn)
         self._segments = SegmentCollections(conn)
+        self._compliance = ComplianceCollections(conn)
 
     async def open(self) -> None:
         """Connect and create every role's indexes (idempotent)."""
@@ -265,6 +277,7 @@ class MongoStore:
                 CONSOLE_INDEXES,
                 AUDIENCE_INDEXES,
                 SEGMENT_INDEXES,
+                COMPLIANCE_INDEXES,
             )
         )
         await self._audience.migrate_chat_profiles()

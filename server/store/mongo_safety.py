@@ -8,6 +8,7 @@ Implements :class:`~parley.server.safety_port.SafetyStore`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -53,7 +54,11 @@ SAFETY_INDEXES: dict[str, list[IndexModel]] = {
             [("app", ASCENDING), ("conv", ASCENDING), ("user", ASCENDING)], name="app_conv_user", unique=True
         )
     ],
-    AUDIT: [IndexModel([("app", ASCENDING), ("id", ASCENDING)], name="app_id", unique=True)],
+    AUDIT: [
+        IndexModel([("app", ASCENDING), ("id", ASCENDING)], name="app_id", unique=True),
+        IndexModel([("app", ASCENDING), ("actor", ASCENDING), ("id", ASCENDING)], name="app_actor_id"),
+        IndexModel([("app", ASCENDING), ("target", ASCENDING), ("id", ASCENDING)], name="app_target_id"),
+    ],
     WORD_LISTS: [IndexModel([("app", ASCENDING), ("name", ASCENDING)], name="app_name", unique=True)],
     REVIEWS: [
         IndexModel([("app", ASCENDING), ("id", ASCENDING)], name="app_id", unique=True),
@@ -177,9 +182,24 @@ class SafetyCollections:
         await self._db[AUDIT].insert_one(dataclasses.asdict(record))
 
     @guarded
-    async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
-        """Up to ``limit`` audit records of ``app`` with ``id > after``, ascending by id (a page)."""
-        query = {"app": app, "id": {"$gt": after}}
+    async def list_audit(
+        self,
+        app: str,
+        *,
+        after: str,
+        limit: int,
+        actor: str = "",
+        action: str = "",
+        target: str = "",
+        before: str = "",
+    ) -> list[AuditRecord]:
+        """Up to ``limit`` audit records of ``app`` with ``after < id`` (``< before`` if given),
+        of ``actor`` / ``target`` (exact) and an ``action`` starting with ``action``, by id."""
+        ids: dict[str, str] = {"$gt": after, **({"$lt": before} if before else {})}
+        query: dict[str, Any] = {"app": app, "id": ids}
+        query.update({k: v for k, v in (("actor", actor), ("target", target)) if v})
+        if action:
+            query["action"] = {"$regex": "^" + re.escape(action)}
         docs = await self._db[AUDIT].find(query, NO_ID).sort("id", 1).limit(limit).to_list()
         return [
             AuditRecord(

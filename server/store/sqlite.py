@@ -18,6 +18,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``sqlite_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``sqlite_segments`` — segment rules compiled to SQL, saved segments (``SegmentsPort``)
+* ``sqlite_compliance`` — erasure: a person's rows, identifier tombstones, erase records (``ErasureStore``)
 
 Each port method is a :class:`~parley.server.store.via.Via` class attribute, so a call such as
 ``store.append`` is the role object's own bound method: no extra await or frame per call.
@@ -29,6 +30,7 @@ from parley.server.store.sqlite_activation import ACTIVATION_SCHEMA, ActivationT
 from parley.server.store.sqlite_audience import AudienceTables
 from parley.server.store.sqlite_audience_rows import AUDIENCE_SCHEMA, migrate_chat_profiles
 from parley.server.store.sqlite_campaigns import CAMPAIGNS_SCHEMA, CampaignTables
+from parley.server.store.sqlite_compliance import COMPLIANCE_SCHEMA, ComplianceTables
 from parley.server.store.sqlite_console import CONSOLE_SCHEMA, ConsoleTables
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
@@ -63,6 +65,7 @@ def _init(db: Db) -> None:
     db.executescript(CONSOLE_SCHEMA)
     db.executescript(AUDIENCE_SCHEMA)
     db.executescript(SEGMENT_SCHEMA)
+    db.executescript(COMPLIANCE_SCHEMA)
     migrate(db)
     migrate_chat_profiles(db)
 
@@ -229,6 +232,15 @@ class SQLiteStore:
     is_stored_member = Via("_segments", SegmentTables.is_stored_member)
     freeze_segment = Via("_segments", SegmentTables.freeze_segment)
 
+    # erasure
+    erase_salt = Via("_compliance", ComplianceTables.erase_salt)
+    add_tombstones = Via("_compliance", ComplianceTables.add_tombstones)
+    tombstoned = Via("_compliance", ComplianceTables.tombstoned)
+    delete_person_rows = Via("_compliance", ComplianceTables.delete_person_rows)
+    save_erasure = Via("_compliance", ComplianceTables.save_erasure)
+    get_erasure = Via("_compliance", ComplianceTables.get_erasure)
+    list_erasures = Via("_compliance", ComplianceTables.list_erasures)
+
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
         self.worker = worker = SQLiteWorker(path, busy_timeout=busy_timeout)
@@ -247,6 +259,7 @@ class SQLiteStore:
         self._audience = AudienceTables(worker)
         self._identity = IdentityTables(worker)
         self._segments = SegmentTables(worker)
+        self._compliance = ComplianceTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""

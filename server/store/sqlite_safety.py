@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL, detail BLOB NOT NULL,
     PRIMARY KEY (app, id)
 );
+CREATE INDEX IF NOT EXISTS audit_actor ON audit (app, actor, id);
+CREATE INDEX IF NOT EXISTS audit_target ON audit (app, target, id);
 CREATE TABLE IF NOT EXISTS word_lists (
     app TEXT NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL, words BLOB NOT NULL, updated INTEGER NOT NULL,
     PRIMARY KEY (app, name)
@@ -194,10 +196,31 @@ class SafetyTables:
         sql = f"INSERT INTO audit ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
         await self._run(lambda db: db.execute(sql, args))
 
-    async def list_audit(self, app: str, *, after: str, limit: int) -> list[AuditRecord]:
-        """Up to ``limit`` audit records of ``app`` with ``id > after``, ascending by id (a page)."""
-        sql = f"SELECT {_AUDIT_COLS} FROM audit WHERE app = ? AND id > ? ORDER BY id LIMIT ?"
-        rows = await self._run(lambda db: db.execute(sql, (app, after, limit)).fetchall())
+    async def list_audit(
+        self,
+        app: str,
+        *,
+        after: str,
+        limit: int,
+        actor: str = "",
+        action: str = "",
+        target: str = "",
+        before: str = "",
+    ) -> list[AuditRecord]:
+        """Up to ``limit`` audit records of ``app`` with ``after < id`` (``< before`` if given),
+        of ``actor`` / ``target`` (exact) and an ``action`` starting with ``action``, by id."""
+        sql = f"SELECT {_AUDIT_COLS} FROM audit WHERE app = ? AND id > ?"
+        args: list[Any] = [app, after]
+        for clause, value in (("actor = ?", actor), ("target = ?", target), ("id < ?", before)):
+            if value:
+                sql += f" AND {clause}"
+                args.append(value)
+        if action:
+            sql += " AND substr(action, 1, ?) = ?"
+            args += [len(action), action]
+        sql += " ORDER BY id LIMIT ?"
+        args.append(limit)
+        rows = await self._run(lambda db: db.execute(sql, args).fetchall())
         return [_audit(r) for r in rows]
 
     # secrets and keys -------------------------------------------------

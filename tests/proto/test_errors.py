@@ -54,6 +54,7 @@ EXPECTED_ACTIONS = {
     "identifier_invalid": "fatal",
     "merge_guard": "fatal",
     "profile_not_found": "fatal",
+    "identifier_erased": "fatal",
 }
 
 EXPECTED_CLOSE = {
