@@ -3,6 +3,7 @@
 // Uses the platform's standard WebSocket (node 22, or node 20 with --experimental-websocket).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import "./support/exit.js";
 import { ClientClosed, FrameError, newCmid, ParleyClient, ReplyError } from "../src/index.js";
 import { Proxy } from "./support/proxy.js";
 import { startServer } from "./support/server.js";

@@ -4,6 +4,7 @@
 // previous one saved; presence watched again after a reconnect.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import "./support/exit.js";
 import { ParleyClient } from "../src/index.js";
 import { Proxy } from "./support/proxy.js";
 import { startServer } from "./support/server.js";

@@ -5,6 +5,7 @@
 // (synced only if the gap stays open), a stream reset reported.
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
+import "./support/exit.js";
 import { decodeClientFrame, encodeFrame } from "../src/codec.js";
 import { Backoff } from "../src/backoff.js";
 import { ClientClosed, ConnectionLost, ParleyClient } from "../src/index.js";
