@@ -200,6 +200,7 @@ class IdentityService:
                 now=now,
             )
             await self._store.reassign_events(app, pid, survivor)
+            self._changed(app, {survivor, pid})
             merged.append(record.mid)
         conflicting = {i for i in ids if holders[i] in conflicts}
         own = {i.kind: i for i in held if i.kind in ONE_PER_PERSON}
@@ -233,7 +234,13 @@ class IdentityService:
             raise ServiceError(
                 ErrorCode.PROFILE_NOT_FOUND, "no standing merge with that id (undone, or merged again since)"
             )
+        self._changed(app, {record.winner, record.loser})
         return await self._explain(record)
+
+    def _changed(self, app: str, pids: set[str]) -> None:
+        """Tell the audience service's listeners (segments) that these profiles changed."""
+        for listener in self._audience.on_changed:
+            listener(app, pids)
 
     async def _explain(self, r: MergeRecord) -> dict[str, Any]:
         schema = await self._audience.schema(r.app)

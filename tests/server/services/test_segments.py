@@ -214,3 +214,27 @@ async def test_two_nodes_checking_the_same_change_emit_it_once(tmp_path: Any) ->
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_a_merge_moves_membership_to_the_survivor(store: SQLiteStore, segments: SegmentService) -> None:
+    from parley.server.services.audience import AudienceService
+    from parley.server.services.identity import IdentityService
+
+    audience = AudienceService(store)
+    identity = IdentityService(store, audience)
+    audience.on_changed.append(segments.touch)
+    segments.clock = Clock(now_ms() + 60_000)
+    anon = (await identity.identify("app1", [("cookie", "ck1")], actor="sdk"))["pid"]
+    await audience.update("app1", anon, actor="sdk", attributes={"city": "Shanghai"})
+    await segments.save("app1", "sh", "Shanghai", parse('attr.city = "Shanghai"'), "dynamic", create=True)
+    known = (await identity.identify("app1", [("phone", "+14155550100")], actor="api"))["pid"]
+    merged = await identity.identify("app1", [("phone", "+14155550100"), ("cookie", "ck1")], actor="sdk")
+    assert merged["pid"] == known and merged["merged"]
+    await segments.sync.flush()
+    assert await store.stored_members("app1", "sh", "", 10) == [known], "the survivor carries the city now"
+    assert [e.props for e in await store.events_of("app1", known, names=["segment_enter"])] == [
+        {"segment": "sh"}
+    ]
+    await identity.unmerge("app1", merged["merged"][0])
+    await segments.sync.flush()
+    assert await store.stored_members("app1", "sh", "", 10) == [anon], "undone: back to the anonymous profile"
