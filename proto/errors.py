@@ -115,6 +115,16 @@ class ErrorCode(str, enum.Enum):
     #: An identifier of a person who was erased (its hashed tombstone matches): refused, so that a
     #: late event or identify never re-creates them; the app lifts it explicitly if they come back.
     IDENTIFIER_ERASED = "identifier_erased"
+    #: A journey definition is malformed (steps, waits, entry rule, trigger).
+    JOURNEY_INVALID = "journey_invalid"
+    #: A journey's steps form a cycle (each step runs at most once per run).
+    JOURNEY_CYCLE = "journey_cycle"
+    #: A journey has a step no path from the first step reaches.
+    JOURNEY_UNREACHABLE = "journey_unreachable"
+    #: No journey with that id in the app.
+    JOURNEY_NOT_FOUND = "journey_not_found"
+    #: The journey's state does not allow that (e.g. a new version of an archived journey).
+    JOURNEY_STATE = "journey_state"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -164,6 +174,11 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.MERGE_GUARD: Action.FATAL,
     ErrorCode.PROFILE_NOT_FOUND: Action.FATAL,
     ErrorCode.IDENTIFIER_ERASED: Action.FATAL,
+    ErrorCode.JOURNEY_INVALID: Action.FATAL,
+    ErrorCode.JOURNEY_CYCLE: Action.FATAL,
+    ErrorCode.JOURNEY_UNREACHABLE: Action.FATAL,
+    ErrorCode.JOURNEY_NOT_FOUND: Action.FATAL,
+    ErrorCode.JOURNEY_STATE: Action.FATAL,
 }
 
 

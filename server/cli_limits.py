@@ -67,6 +67,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "segment_refresh_interval": "Seconds between re-evaluations of time-relative dynamic segments; 0 disables.",
     "segment_touch_delay": "Seconds after a profile change before its dynamic segments are re-checked.",
     "campaign_interval": "Seconds between a node's looks for due campaigns to send; 0 disables sending here.",
+    "journey_interval": "Seconds between a node's polls for due journey timers; 0 disables them here.",
 }
 
 

@@ -108,6 +108,11 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.MERGE_GUARD: 409,
     ErrorCode.IDENTIFIER_ERASED: 409,
     ErrorCode.PROFILE_NOT_FOUND: 404,
+    ErrorCode.JOURNEY_INVALID: 422,
+    ErrorCode.JOURNEY_CYCLE: 422,
+    ErrorCode.JOURNEY_UNREACHABLE: 422,
+    ErrorCode.JOURNEY_NOT_FOUND: 404,
+    ErrorCode.JOURNEY_STATE: 409,
 }
 
 

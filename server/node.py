@@ -103,6 +103,7 @@ class Node:
         #: The scheduled re-evaluation of time-relative dynamic segments.
         self._segment_refresh: asyncio.Task[None] | None = None
         self._campaign_sender: asyncio.Task[None] | None = None
+        self._journey_timers: asyncio.Task[None] | None = None
         self._opened_at: dict[Connection, float] = {}
 
     @property
@@ -147,6 +148,10 @@ class Node:
         if self.settings.campaign_interval > 0:
             self._campaign_sender = asyncio.create_task(
                 self.services.campaigns.loop(self.settings.campaign_interval)
+            )
+        if self.settings.journey_interval > 0:
+            self._journey_timers = asyncio.create_task(
+                self.services.journeys.loop(self.settings.journey_interval)
             )
         if self.settings.segment_refresh_interval > 0:
             self._segment_refresh = asyncio.create_task(
@@ -197,7 +202,13 @@ class Node:
         await self.drain()
         if self.book.background:
             await asyncio.wait(self.book.background, timeout=2.0)
-        for task in (self._sweeper, self._passes, self._segment_refresh, self._campaign_sender):
+        for task in (
+            self._sweeper,
+            self._passes,
+            self._segment_refresh,
+            self._campaign_sender,
+            self._journey_timers,
+        ):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -31,6 +31,7 @@ from parley.server.console_port import ConsoleStore
 from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore
+from parley.server.journey_port import JourneyStore
 from parley.server.safety_port import SafetyStore
 from parley.server.segments_port import SegmentsPort
 from parley.server.store_ports import (
@@ -67,6 +68,7 @@ class Store(
     EventLog,
     ActivationStore,
     CampaignStore,
+    JourneyStore,
     ConsoleStore,
     AudienceProfiles,
     Identities,

@@ -167,3 +167,6 @@ class Settings:
     #: Seconds between a node's looks for due campaigns to send (a campaign is sent by one node at a
     #: time, under a lease); 0 disables sending on this node.
     campaign_interval: float = 1.0
+    #: Seconds between a node's polls for due journey timers (runs are leased, so nodes share
+    #: them); 0 disables firing timers on this node.
+    journey_interval: float = 1.0

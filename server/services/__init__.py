@@ -19,6 +19,9 @@ from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
 from parley.server.services.identity import IdentityService
 from parley.server.services.invites import InvitationService
+from parley.server.services.journey_steps import StepRunner
+from parley.server.services.journeys import JourneyService
+from parley.server.services.journeys_wiring import StoreJourneyProfiles, handoff_for
 from parley.server.services.knowledge import KnowledgeService
 from parley.server.services.messages import MessageService
 from parley.server.services.moderation import ModerationService
@@ -71,6 +74,7 @@ class Services:
     identity: IdentityService
     segments: SegmentService
     compliance: ComplianceService
+    journeys: JourneyService
 
 
 def build_services(
@@ -192,6 +196,13 @@ def build_services(
     # An erased person's identifiers are refused before any profile is resolved or created.
     identity.erased_check = events.erased_check = compliance.check
     compliance.on_erased.append(events.forget_pids)
+    steps = StepRunner(
+        send_policy, store, StoreJourneyProfiles(store, audience_service),
+        handoff_for(support, official, send_policy, recipients),
+    )  # fmt: skip
+    journeys = JourneyService(store, steps, variables=variables)
+    events.on_stored.append(journeys.on_events)  # tracked and ingested events start and wake runs
+    segments.sync.on_stored.append(journeys.on_events)  # so do segment_enter / segment_leave
     return Services(
         audience=audience_service,
         identity=identity,
@@ -232,4 +243,5 @@ def build_services(
         events=events,
         audience_pass=AudiencePass(store, events),
         segments=segments,
+        journeys=journeys,
     )

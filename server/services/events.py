@@ -104,6 +104,9 @@ class EventService:
         #: Called with ``(app, pids)`` after events of those profiles were stored and applied
         #: (the segment service re-checks their dynamic segments). Must not block.
         self.on_applied = self.applier.on_applied
+        #: Called with the newly stored events of each track/ingest write (journeys start and wake
+        #: on them). Must not block.
+        self.on_stored: list[Callable[[Sequence[Event]], None]] = []
 
     def _moved(self, app: str, old: str, new: str) -> None:
         """A profile turned out merged: the users cached on it now resolve to the survivor."""
@@ -238,5 +241,8 @@ class EventService:
         """Store ``events`` (one write) and queue the new ones to be applied to their profiles."""
         retention = {e.app: (await self.config(e.app)).retention_ms for e in events}
         stored = await self._store.append_events(events, retention)
-        await self.applier.submit([e for e, s in zip(events, stored, strict=True) if s])
+        fresh = [e for e, s in zip(events, stored, strict=True) if s]
+        await self.applier.submit(fresh)
+        for listener in self.on_stored:
+            listener(fresh)
         return stored

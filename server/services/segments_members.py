@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from typing import Protocol
 
 from parley.proto.segments import Rule
@@ -59,6 +59,8 @@ class MembershipSync:
         self._task: asyncio.Task[None] | None = None
         #: Membership events appended so far (observability and tests).
         self.emitted = 0
+        #: Called with each change's stored membership events (journeys start on them). Must not block.
+        self.on_stored: list[Callable[[Sequence[Event]], None]] = []
 
     def touch(self, app: str, pids: Collection[str]) -> None:
         """Queue ``pids`` of ``app`` for a check after ``touch_delay`` (call from the event loop)."""
@@ -112,6 +114,8 @@ class MembershipSync:
         for i in range(0, len(events), MAX_EVENT_BATCH):
             await self._store.append_events(events[i : i + MAX_EVENT_BATCH])
         self.emitted += len(events)
+        for listener in self.on_stored:
+            listener(events)
         return events
 
     async def refresh(self, app: str, only_timed: bool = True) -> int:

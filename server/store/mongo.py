@@ -45,6 +45,7 @@ from parley.server.store.mongo_errors import guarded
 from parley.server.store.mongo_events import EVENTS_INDEXES, EventCollections
 from parley.server.store.mongo_identity import IdentityCollections
 from parley.server.store.mongo_invites import INVITES_INDEXES, InvitationCollections
+from parley.server.store.mongo_journeys import JOURNEY_INDEXES, JourneyCollections
 from parley.server.store.mongo_log import MongoMessages
 from parley.server.store.mongo_members import MEMBER_QUERY_INDEXES, MemberQueries
 from parley.server.store.mongo_safety import SAFETY_INDEXES, SafetyCollections
@@ -227,6 +228,25 @@ class MongoStore:
     save_erasure = Via("_compliance", ComplianceCollections.save_erasure)
     get_erasure = Via("_compliance", ComplianceCollections.get_erasure)
     list_erasures = Via("_compliance", ComplianceCollections.list_erasures)
+    # journeys
+    create_journey = Via("_journeys", JourneyCollections.create_journey)
+    add_journey_version = Via("_journeys", JourneyCollections.add_journey_version)
+    get_journey = Via("_journeys", JourneyCollections.get_journey)
+    journey_doc = Via("_journeys", JourneyCollections.journey_doc)
+    list_journeys = Via("_journeys", JourneyCollections.list_journeys)
+    set_journey_state = Via("_journeys", JourneyCollections.set_journey_state)
+    triggered_journeys = Via("_journeys", JourneyCollections.triggered_journeys)
+    enter_journey = Via("_journeys", JourneyCollections.enter_journey)
+    start_run = Via("_journeys", JourneyCollections.start_run)
+    get_run = Via("_journeys", JourneyCollections.get_run)
+    claim_due_runs = Via("_journeys", JourneyCollections.claim_due_runs)
+    advance_run = Via("_journeys", JourneyCollections.advance_run)
+    signal_runs = Via("_journeys", JourneyCollections.signal_runs)
+    begin_step = Via("_journeys", JourneyCollections.begin_step)
+    finish_step = Via("_journeys", JourneyCollections.finish_step)
+    step_log = Via("_journeys", JourneyCollections.step_log)
+    waiting_at = Via("_journeys", JourneyCollections.waiting_at)
+    runs_of = Via("_journeys", JourneyCollections.runs_of)
 
     def __init__(
         self,
@@ -256,6 +276,7 @@ class MongoStore:
         self._events = EventCollections(conn)
         self._activation = ActivationCollections(conn)
         self._campaigns = CampaignCollections(conn)
+        self._journeys = JourneyCollections(conn)
         self._console = ConsoleCollections(conn)
         self._audience = AudienceCollections(conn)
         self._identity = IdentityCollections(conn)
@@ -278,6 +299,7 @@ class MongoStore:
                 AUDIENCE_INDEXES,
                 SEGMENT_INDEXES,
                 COMPLIANCE_INDEXES,
+                JOURNEY_INDEXES,
             )
         )
         await self._audience.migrate_chat_profiles()

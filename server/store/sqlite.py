@@ -37,6 +37,7 @@ from parley.server.store.sqlite_directory import SQLiteDirectory
 from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables
 from parley.server.store.sqlite_identity import IdentityTables
 from parley.server.store.sqlite_invites import INVITES_SCHEMA, InvitationTables
+from parley.server.store.sqlite_journeys import JOURNEY_SCHEMA, JourneyTables
 from parley.server.store.sqlite_members import MEMBER_QUERY_SCHEMA, MemberQueries
 from parley.server.store.sqlite_messages import SQLiteMessageLog
 from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
@@ -66,6 +67,7 @@ def _init(db: Db) -> None:
     db.executescript(AUDIENCE_SCHEMA)
     db.executescript(SEGMENT_SCHEMA)
     db.executescript(COMPLIANCE_SCHEMA)
+    db.executescript(JOURNEY_SCHEMA)
     migrate(db)
     migrate_chat_profiles(db)
 
@@ -240,6 +242,25 @@ class SQLiteStore:
     save_erasure = Via("_compliance", ComplianceTables.save_erasure)
     get_erasure = Via("_compliance", ComplianceTables.get_erasure)
     list_erasures = Via("_compliance", ComplianceTables.list_erasures)
+    # journeys
+    create_journey = Via("_journeys", JourneyTables.create_journey)
+    add_journey_version = Via("_journeys", JourneyTables.add_journey_version)
+    get_journey = Via("_journeys", JourneyTables.get_journey)
+    journey_doc = Via("_journeys", JourneyTables.journey_doc)
+    list_journeys = Via("_journeys", JourneyTables.list_journeys)
+    set_journey_state = Via("_journeys", JourneyTables.set_journey_state)
+    triggered_journeys = Via("_journeys", JourneyTables.triggered_journeys)
+    enter_journey = Via("_journeys", JourneyTables.enter_journey)
+    start_run = Via("_journeys", JourneyTables.start_run)
+    get_run = Via("_journeys", JourneyTables.get_run)
+    claim_due_runs = Via("_journeys", JourneyTables.claim_due_runs)
+    advance_run = Via("_journeys", JourneyTables.advance_run)
+    signal_runs = Via("_journeys", JourneyTables.signal_runs)
+    begin_step = Via("_journeys", JourneyTables.begin_step)
+    finish_step = Via("_journeys", JourneyTables.finish_step)
+    step_log = Via("_journeys", JourneyTables.step_log)
+    waiting_at = Via("_journeys", JourneyTables.waiting_at)
+    runs_of = Via("_journeys", JourneyTables.runs_of)
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.
@@ -260,6 +281,7 @@ class SQLiteStore:
         self._identity = IdentityTables(worker)
         self._segments = SegmentTables(worker)
         self._compliance = ComplianceTables(worker)
+        self._journeys = JourneyTables(worker)
 
     async def open(self) -> None:
         """Connect and create the schema and indexes (idempotent)."""
