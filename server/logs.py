@@ -52,3 +52,8 @@ def configure_logging(level: str, fmt: str, node: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The websockets library's debug lines dump the first and last bytes of every frame: message
+    # text, phones and emails in hex. Personal data never goes to the logs, so it stays at INFO
+    # even when the server logs at debug (tests/server/test_pii_logs.py).
+    frames = logging.getLogger("websockets")
+    frames.setLevel(max(logging.INFO, root.level))
