@@ -67,6 +67,12 @@ class MarketingOps:
         result: dict[str, Any] = await self._call("GET", f"/v1/campaigns/{cid}")
         return result
 
+    async def campaign_results(self, cid: str) -> dict[str, Any]:
+        """The campaign's results: per arm (variants and ``control``) targeted, decisions, sent, clicked,
+        replied, opted_out, converted; ``uplift`` (Newcombe 95 % intervals) and ``srm`` (docs/MARKETING.md)."""
+        result: dict[str, Any] = await self._call("GET", f"/v1/campaigns/{cid}/results")
+        return result
+
     async def pause_campaign(self, cid: str) -> dict[str, Any]:
         """Pause sending (takes effect within a page); ``campaign_state`` if not running or scheduled."""
         result: dict[str, Any] = await self._call("POST", f"/v1/campaigns/{cid}/pause")

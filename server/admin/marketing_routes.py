@@ -26,6 +26,7 @@ from parley.server.admin.marketing_schemas import (
     TemplateCheck,
     TemplateIn,
 )
+from parley.server.admin.results_schemas import CampaignResultsOut
 from parley.server.admin.routes import AppHandler, json_response, parse_body, with_app
 from parley.server.campaign_port import Campaign
 from parley.server.errors import ServiceError
@@ -121,6 +122,15 @@ async def preview(request: Request, s: Services, app: App) -> Response:
     return json_response(PreviewOut(rendered))
 
 
+async def results(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/campaigns/{cid}/results``: the funnel per arm, uplift and the split check (conversions
+    found since the last read are attributed and counted now); 404 ``campaign_not_found``."""
+    campaign = await s.campaigns.get(app.app, request.path_params["cid"])
+    control_pct = (await s.send_policy.settings(app.app)).control_pct
+    doc = await s.results.results(campaign, s.campaigns.definition(campaign), control_pct)
+    return json_response(msgspec.convert(doc, CampaignResultsOut))
+
+
 def marketing_routes() -> list[BaseRoute]:
     """The routes, for :func:`~parley.server.admin.routes.admin_routes`."""
     controls = [
@@ -136,5 +146,6 @@ def marketing_routes() -> list[BaseRoute]:
         Route("/v1/campaigns", with_app(list_campaigns)),
         Route("/v1/campaigns/{cid}", with_app(get_campaign)),
         Route("/v1/campaigns/{cid}/preview", with_app(preview), methods=["POST"]),
+        Route("/v1/campaigns/{cid}/results", with_app(results)),
         *controls,
     ]

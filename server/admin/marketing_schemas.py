@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 
 from parley.proto.templates import Template
+from parley.server.admin.results_schemas import CampaignResultsOut
 from parley.server.services.campaign_defs import CampaignIn
 
 __all__ = [
@@ -125,7 +126,7 @@ class PreviewOut(msgspec.Struct):
 
 MODELS = [
     SendPolicyIO, TemplateIn, TemplateCheck, PushIn, DecisionOut, CampaignIn, CampaignOut, CampaignList,
-    PreviewIn, PreviewOut,
+    PreviewIn, PreviewOut, CampaignResultsOut,
 ]  # fmt: skip
 
 
@@ -155,6 +156,9 @@ def marketing_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
         "/v1/campaigns/{cid}": {"get": op("A campaign with its counts", 200, CampaignOut, params=("cid",))},
         "/v1/campaigns/{cid}/preview": {
             "post": op("Render the campaign for one profile", 200, PreviewOut, PreviewIn, params=("cid",))
+        },
+        "/v1/campaigns/{cid}/results": {
+            "get": op("The campaign's measured results", 200, CampaignResultsOut, params=("cid",))
         },
         **control,
     }

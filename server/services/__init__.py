@@ -10,6 +10,7 @@ from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.audience import AudienceLimits, AudienceService
 from parley.server.services.audience_recipients import AudienceRecipients
+from parley.server.services.campaign_results import CampaignResults
 from parley.server.services.campaigns import CampaignService
 from parley.server.services.compliance import ComplianceService
 from parley.server.services.console import ConsoleService
@@ -23,6 +24,7 @@ from parley.server.services.journey_steps import StepRunner
 from parley.server.services.journeys import JourneyService
 from parley.server.services.journeys_wiring import StoreJourneyProfiles, handoff_for
 from parley.server.services.knowledge import KnowledgeService
+from parley.server.services.measurement import AudienceTagger, Measurement, OfficialConversations
 from parley.server.services.messages import MessageService
 from parley.server.services.moderation import ModerationService
 from parley.server.services.official import OfficialAccount, OptOutListener, StoreConversationFacts
@@ -75,6 +77,9 @@ class Services:
     segments: SegmentService
     compliance: ComplianceService
     journeys: JourneyService
+    #: Campaign measurement: engagement counters (a message observer) and the results.
+    measurement: Measurement
+    results: CampaignResults
 
 
 def build_services(
@@ -203,6 +208,11 @@ def build_services(
     journeys = JourneyService(store, steps, variables=variables)
     events.on_stored.append(journeys.on_events)  # tracked and ingested events start and wake runs
     segments.sync.on_stored.append(journeys.on_events)  # so do segment_enter / segment_leave
+    measurement = Measurement(
+        store, AudienceTagger(audience_service), officials=send_policy,
+        conversations=OfficialConversations(conversations),
+    )  # fmt: skip
+    messages.observe(measurement.on_stored)
     return Services(
         audience=audience_service,
         identity=identity,
@@ -244,4 +254,6 @@ def build_services(
         audience_pass=AudiencePass(store, events),
         segments=segments,
         journeys=journeys,
+        measurement=measurement,
+        results=CampaignResults(store, measurement),
     )

@@ -17,13 +17,16 @@ from parley.proto.errors import ErrorCode, ProtocolError
 from parley.proto.templates import Template, validate
 from parley.server.errors import ServiceError
 
-__all__ = ["CampaignIn", "Variant", "check_definition", "pick_variant"]
+__all__ = ["CampaignIn", "Goal", "Variant", "check_definition", "pick_variant"]
 
 #: Clock skew tolerated for "start now" (a ``start_at`` up to this far in the past means now).
 PAST_TOLERANCE_MS = 60_000
 MAX_VARIANTS = 10
 MAX_PIDS = 10_000
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,32}\Z")
+_EVENT = re.compile(r"[A-Za-z0-9_.:$-]{1,64}\Z")
+#: The longest conversion window (90 days).
+MAX_GOAL_WINDOW_S = 90 * 86400
 _TOPIC = re.compile(r"[a-z0-9_.:-]{1,64}\Z")
 
 
@@ -33,6 +36,14 @@ class Variant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
     weight: int
     template: Template
+
+
+class Goal(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The conversion a campaign is measured by: audience event ``event`` within ``window_s`` seconds
+    after the recipient's decision (sent, or "would have sent" for the control group)."""
+
+    event: str
+    window_s: int = 7 * 86400
 
 
 class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -52,6 +63,8 @@ class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rate: int = 100
     #: ``HH:MM``: send each recipient at this local time in their timezone (the first at or after the start).
     local_time: str = ""
+    #: The conversion goal (docs/MARKETING.md "Measurement"); None: conversions are not measured.
+    goal: Goal | None = None
 
 
 def _bad(message: str) -> ServiceError:
@@ -89,6 +102,10 @@ def check_definition(body: CampaignIn, known_variables: Collection[str], now: in
         raise _bad("rate must be 1-10000 recipients per second")
     if body.local_time and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", body.local_time):
         raise _bad("local_time must be HH:MM (24 h)")
+    if body.goal is not None and (
+        not _EVENT.match(body.goal.event) or not 60 <= body.goal.window_s <= MAX_GOAL_WINDOW_S
+    ):
+        raise _bad(f"goal: an event name (1-64 of A-Z a-z 0-9 _ . : -) and window_s 60-{MAX_GOAL_WINDOW_S}")
     start = body.start_at or now
     if start < now - PAST_TOLERANCE_MS:
         raise _bad("start_at is in the past")

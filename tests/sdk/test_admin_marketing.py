@@ -116,5 +116,11 @@ async def test_a_campaign_from_definition_to_done(node: RunningNode, admin: Admi
 async def test_the_openapi_document_lists_the_marketing_routes(node: RunningNode) -> None:
     async with httpx.AsyncClient(base_url=node.http) as client:
         paths = (await client.get("/openapi.json")).json()["paths"]
-    for path in ("/v1/marketing/policy", "/v1/marketing/push", "/v1/campaigns", "/v1/campaigns/{cid}/pause"):
+    for path in (
+        "/v1/marketing/policy",
+        "/v1/marketing/push",
+        "/v1/campaigns",
+        "/v1/campaigns/{cid}/pause",
+        "/v1/campaigns/{cid}/results",
+    ):
         assert path in paths
