@@ -29,6 +29,7 @@ import httpx
 from parley.proto import frames as f
 from parley.sdk.admin_audience import AudienceOps
 from parley.sdk.admin_events import EventOps
+from parley.sdk.admin_journeys import JourneyOps
 from parley.sdk.admin_knowledge import KnowledgeChunk, KnowledgeOps, KnowledgeSnapshot, KnowledgeVectorRecord
 from parley.sdk.admin_marketing import MarketingOps
 from parley.sdk.admin_moderation import ModerationOps
@@ -89,7 +90,9 @@ class MessagePage:
     more: bool = False
 
 
-class AdminClient(ModerationOps, PolicyOps, KnowledgeOps, AudienceOps, EventOps, SegmentsOps, MarketingOps):
+class AdminClient(
+    ModerationOps, PolicyOps, KnowledgeOps, AudienceOps, EventOps, SegmentsOps, MarketingOps, JourneyOps
+):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 
     Use as ``async with AdminClient(...) as admin:`` or call :meth:`aclose`.

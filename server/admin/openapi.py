@@ -14,6 +14,7 @@ import msgspec
 from parley.server.admin import (
     audience_schemas,
     events_schemas,
+    journey_schemas,
     marketing_schemas,
     moderation_schemas,
     policy_schemas,
@@ -57,6 +58,7 @@ _MODELS: list[Any] = [
     *events_schemas.MODELS,
     *segments_schemas.MODELS,
     *marketing_schemas.MODELS,
+    *journey_schemas.MODELS,
 ]
 
 _PROBLEM = {
@@ -214,6 +216,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(events_schemas.events_paths(_op))
     paths.update(segments_schemas.segments_paths(_op))
     paths.update(marketing_schemas.marketing_paths(_op))
+    paths.update(journey_schemas.journey_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

@@ -354,6 +354,13 @@ def marketing_routes() -> list[BaseRoute]:
     return routes()
 
 
+def journey_routes() -> list[BaseRoute]:
+    """The journeys routes (imported late: that module imports this one)."""
+    from parley.server.admin.journey_routes import journey_routes as routes  # imports this module
+
+    return routes()
+
+
 async def openapi(request: Request) -> Response:
     """``GET /openapi.json``: the admin API's OpenAPI document (no authentication)."""
     return json_response(openapi_document())
@@ -385,4 +392,5 @@ def admin_routes(settings: Settings) -> list[BaseRoute]:
         *segments_routes(),
         *events_routes(),
         *marketing_routes(),
+        *journey_routes(),
     ]

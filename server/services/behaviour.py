@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from parley.server.audience_models import AudienceProfile, ProfileChange, ProfileMerged
@@ -59,6 +59,12 @@ class Derivations:
         self._store = store
         #: Lifecycle transitions emitted (observability and tests).
         self.transitions = 0
+        #: Called with each stored ``lifecycle_changed`` event (journeys start on them). Must not block.
+        self.on_stored: list[Callable[[Sequence[Event]], None]] = []
+
+    def _stored(self, events: Sequence[Event]) -> None:
+        for listener in self.on_stored:
+            listener(events)
 
     async def apply(self, config: EventsConfig, app: str, pid: str, events: Sequence[Event], now: int) -> str:
         """Apply ``events`` (newly stored, all of ``pid``) to the profile; returns the pid they
@@ -82,6 +88,7 @@ class Derivations:
             if transition is not None:
                 await self._store.append_events([transition], {app: config.retention_ms})
                 self.transitions += 1
+                self._stored([transition])
             return pid
         log.warning(
             "events of %s/%s: still merging after %d hops; counters follow later", app, pid, _MERGE_HOPS
@@ -185,3 +192,4 @@ class Derivations:
         if transition is not None:
             await self._store.append_events([transition], {app: config.retention_ms})
             self.transitions += 1
+            self._stored([transition])

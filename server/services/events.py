@@ -107,6 +107,7 @@ class EventService:
         #: Called with the newly stored events of each track/ingest write (journeys start and wake
         #: on them). Must not block.
         self.on_stored: list[Callable[[Sequence[Event]], None]] = []
+        self.derivations.on_stored = self.on_stored  # lifecycle transitions too (one list)
 
     def _moved(self, app: str, old: str, new: str) -> None:
         """A profile turned out merged: the users cached on it now resolve to the survivor."""

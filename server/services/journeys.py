@@ -198,11 +198,17 @@ class JourneyService:
             seed = f"e/{event.eid}"
         digest = hashlib.sha256(f"{head.jid}\n{seed}".encode()).hexdigest()
         rid = f"r{digest[:24]}"
+        # born leased to this node and walked at once, so that the profile's next event (queued
+        # behind this one) finds it at its first wait; if this node dies, the lease expires and
+        # another node's poller takes the run (due now)
         run = Run(
             event.app, rid, head.jid, head.version, event.pid, key, journey.steps[0].id, "active",
-            now, "", 0, "", "", "", journey.goal, 0, 0, now, now,
+            now, self._owner, now + self._lease_ms, "", "", "", journey.goal, 0, 0, now, now,
         )  # fmt: skip
-        return rid if await self._store.start_run(run) else ""
+        if not await self._store.start_run(run):
+            return ""
+        await self._advance(run, now)
+        return rid
 
     # timers ------------------------------------------------------------------------------------
     async def poll(self) -> int:
