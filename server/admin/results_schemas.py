@@ -13,12 +13,13 @@ __all__ = ["ArmResults", "CampaignResultsOut", "DifferenceOut", "SrmOut", "Uplif
 class ArmResults(msgspec.Struct):
     """One arm (a variant, or ``control``): recipients handed to the chain, those in the uplift
     comparison (``exposed``), sent, the decisions by outcome (suppressed by reason), and how many
-    recipients clicked, replied, opted out and converted (each recipient once)."""
+    recipients read (a read receipt reached the message), clicked, replied, opted out and converted (each recipient once)."""
 
     targeted: int
     exposed: int
     sent: int
     decisions: dict[str, int]
+    read: int
     clicked: int
     replied: int
     opted_out: int

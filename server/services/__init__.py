@@ -213,6 +213,8 @@ def build_services(
         conversations=OfficialConversations(conversations),
     )  # fmt: skip
     messages.observe(measurement.on_stored)
+    receipts = ReceiptService(store, broker, max_draft_bytes=settings.max_draft_bytes)
+    receipts.on_read.append(measurement.on_read)
     return Services(
         audience=audience_service,
         identity=identity,
@@ -222,7 +224,7 @@ def build_services(
         apps=apps,
         messages=messages,
         conversations=conversations,
-        receipts=ReceiptService(store, broker, max_draft_bytes=settings.max_draft_bytes),
+        receipts=receipts,
         presence=presence,
         history=HistoryService(store),
         support=support,

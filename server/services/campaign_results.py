@@ -8,7 +8,7 @@ have got had another rule not stopped them).
 
 * **targeted** — every recipient the sender handed to the chain; **decisions** — how many got
   each outcome (``sent``, ``no_consent``, ``capped``, ... = suppressed by reason).
-* **clicked / replied / opted_out** — recipients who did it at least once (the
+* **read / clicked / replied / opted_out** — recipients who did it at least once (the
   :class:`~parley.server.services.measurement.Measurement` counters).
 * **converted** — with a ``goal`` ``{event, window_s}``, a recipient *exposed* to the campaign
   (sent, or "would have sent": ``control``/``holdout``, or stopped after the control step by
@@ -52,7 +52,7 @@ EXPOSED = CONTROL_STATES | TREATED_STATES
 #: Decisions that count as a touch for last-touch attribution.
 TOUCHES = frozenset({"sent", "control", "holdout"})
 _PAGE = 500
-_FUNNEL = ("clicked", "replied", "opted_out", "converted")
+_FUNNEL = ("read", "clicked", "replied", "opted_out", "converted")
 
 
 class ResultsStore(DeliveryLedger, CampaignStore, EventLog, Protocol):

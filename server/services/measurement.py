@@ -1,8 +1,8 @@
 """Measurement of marketing touches: what each recipient did with a campaign (or journey step) message.
 
 A *touch source* names what was sent: ``campaign:<cid>`` today, ``journey:<jid>:<step>`` for
-journey steps (the same counting serves them). Per source, recipient and *kind* (``clicked``,
-``replied``, ``opted_out``, ``converted``) at most one engagement is counted: it is a row of the
+journey steps (the same counting serves them). Per source, recipient and *kind* (``read``,
+``clicked``, ``replied``, ``opted_out``, ``converted``) at most one engagement is counted: it is a row of the
 delivery ledger (:class:`~parley.server.activation_port.DeliveryLedger`) under the key
 ``m:<source>:<kind>``, claimed atomically per recipient — so a retried or repeated event, a
 second tap, or two nodes seeing the same message count once — whose state is the recipient's
@@ -20,7 +20,9 @@ setting a tag twice is harmless. Segments can then use the tags (``tag converted
 other message of the customer in their conversation with the official account is a reply to the
 latest campaign message there (a free-text "stop" is an opt-out instead). The check costs nothing
 for a message that is not a tap unless its conversation is official (a per-node cache of which
-conversations are).
+conversations are). A read receipt of the customer in their official conversation
+(:meth:`on_read`, the receipt service's listener) reads every campaign message up to its seq
+(looking back ``_REPLY_LOOKBACK`` messages: a reader who jumps further counts for the latest ones).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ __all__ = [
 log = logging.getLogger("parley.marketing")
 
 #: The engagement kinds counted per source, arm and recipient.
-KINDS = ("clicked", "replied", "opted_out", "converted")
+KINDS = ("read", "clicked", "replied", "opted_out", "converted")
 #: The arm of a control-group (global control or hold-out) recipient.
 CONTROL_ARM = "control"
 #: How far back in an official conversation a reply looks for the campaign message it answers.
@@ -180,6 +182,31 @@ class Measurement:
             await self.record(m.app, f"campaign:{cid}", pid, kind, arm=variant, evidence=m.mid, now=m.ts)
         except Exception:  # the message is stored; a lost count is logged, never the chat's failure
             log.exception("engagement of message %s could not be counted", m.mid)
+
+    def on_read(self, app: str, user: str, conv: str, seq: int) -> None:
+        """The receipt service's listener: skips a conversation known not to be official, else a task."""
+        if self._official_convs.get((app, conv)) is False:
+            return
+        task = asyncio.get_running_loop().create_task(self._read(app, user, conv, seq))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, app: str, user: str, conv: str, seq: int) -> None:
+        try:
+            official = await self._officials.official_user(app)
+            if user == official or not await self._is_official(app, conv, official):
+                return
+            seen = await self._store.get_messages(app, conv, max(1, seq - _REPLY_LOOKBACK + 1), seq)
+            marked = [(m, read_marker(m.body)) for m in seen if m.sender == official]
+            if not (found := [(m, marker) for m, marker in marked if marker is not None]):
+                return
+            pid = await self._tagger.pid_for_user(app, user)
+            for m, marker in found:
+                await self.record(
+                    app, f"campaign:{marker.id}", pid, "read", arm=marker.variant, evidence=m.mid
+                )
+        except Exception:  # the receipt is stored; a lost count is logged
+            log.exception("read of %s up to %d could not be counted", conv, seq)
 
     async def _is_official(self, app: str, conv: str, official: str) -> bool:
         key = (app, conv)

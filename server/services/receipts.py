@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import msgspec
 
@@ -44,6 +45,9 @@ class ReceiptService:
         self._own: dict[tuple[str, str, str], int] = {}
         self._writer: asyncio.Task[None] | None = None
         self._flush_now = asyncio.Event()
+        #: Called with ``(app, user, conv, seq)`` after a read position moved (campaign measurement
+        #: counts reads of marketing messages). Must only look and schedule, never block.
+        self.on_read: list[Callable[[str, str, str, int], None]] = []
 
     async def read(self, app: str, user: str, conv: str, seq: int) -> int:
         """Move ``user``'s read position in ``conv`` to ``seq``; members see a ``receipt``."""
@@ -58,6 +62,8 @@ class ReceiptService:
         self._broker.publish(
             conv_channel(app, conv), encode(frames.Receipt(conv=conv, user=user, seq=stored))
         )
+        for listener in self.on_read:
+            listener(app, user, conv, stored)
         return stored
 
     def mark_sent(self, app: str, user: str, conv: str, seq: int) -> None:

@@ -1,5 +1,5 @@
 """Campaign measurement end to end on a real node: the funnel per arm through the admin API, clicks and
-replies from SDK clients, conversions by the last-touch rule counted once however often events or
+replies and read receipts from SDK clients, conversions by the last-touch rule counted once however often events or
 reads repeat, uplift and the split check, and the loop closing (a segment on ``converted:<cid>``)."""
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ async def test_the_funnel_conversions_uplift_and_the_converted_tag(node: Running
         clicker, stopper, buyer, later_buyer = in_a[0], in_a[1], in_a[2], in_a[3]
         # a click (twice: counted once) and a free-text reply; a tap on "stop": a click and an opt-out
         c, message = await campaign_message(node, clicker)
+        await c.read(message.conv, message.seq)
+        await c.read(message.conv, message.seq)  # a repeated receipt: read once
         await c.click(message, "more")
         await c.click(message, "more")
         await c.send(message.conv, "which sizes do you have?")
@@ -110,8 +112,8 @@ async def test_the_funnel_conversions_uplift_and_the_converted_tag(node: Running
         again = await admin.campaign_results(c1)
         assert first == again, "a second read counts nothing twice"
         a, b, control = (first["arms"][k] for k in ("a", "b", "control"))
-        assert (a["clicked"], a["replied"], a["opted_out"], a["converted"]) == (2, 1, 1, 1)
-        assert (b["clicked"], b["replied"], b["converted"]) == (0, 0, 0)
+        assert (a["read"], a["clicked"], a["replied"], a["opted_out"], a["converted"]) == (1, 2, 1, 1, 1)
+        assert (b["read"], b["clicked"], b["replied"], b["converted"]) == (0, 0, 0, 0)
         assert control["converted"] == 1 and control["exposed"] == len(held) and control["sent"] == 0
         assert a["sent"] + b["sent"] == len(sent) and a["targeted"] + b["targeted"] == len(sent) + 2
         assert a["decisions"].get("no_consent", 0) + b["decisions"].get("no_consent", 0) == 2
