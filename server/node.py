@@ -33,6 +33,7 @@ from parley.server.gateway.fanout import GatewayFanOut
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.membership import MembershipRepair
 from parley.server.gateway.outbound import OutboundLedger
+from parley.server.gateway.route_services import RouteServices
 from parley.server.gateway.router import Router
 from parley.server.instrumented import Instrumented
 from parley.server.metrics import Metrics
@@ -64,7 +65,7 @@ class Node:
         self.services: Services = build_services(settings, store, broker, fanout)
         self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}", echoes=echoes)
         self.router = Router(
-            self.services,
+            RouteServices.of(self.services),
             self.hub,
             self.metrics,
             sync_budget=max(1, settings.outbound_queue // 2),

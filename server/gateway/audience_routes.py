@@ -19,7 +19,7 @@ from parley.proto.errors import ErrorCode
 from parley.server.audience_models import USER_KIND
 from parley.server.errors import ServiceError
 from parley.server.gateway.connection import Connection
-from parley.server.services import Services
+from parley.server.gateway.route_services import RouteServices
 
 __all__ = ["AudienceHandlers"]
 
@@ -30,7 +30,7 @@ Handler = Callable[[Connection, Any], Awaitable[None]]
 class AudienceHandlers:
     """``identify`` / ``profile_set`` / ``consent`` for the connection's own user."""
 
-    def __init__(self, services: Services, reply: Reply) -> None:
+    def __init__(self, services: RouteServices, reply: Reply) -> None:
         self._s = services
         self._reply = reply
 

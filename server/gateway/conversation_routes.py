@@ -15,7 +15,7 @@ import msgspec
 from parley.proto import frames
 from parley.server.gateway.connection import Connection
 from parley.server.gateway.hub import Hub
-from parley.server.services import Services
+from parley.server.gateway.route_services import RouteServices
 
 __all__ = ["ConversationHandlers"]
 
@@ -26,7 +26,7 @@ Handler = Callable[[Connection, Any], Awaitable[None]]
 class ConversationHandlers:
     """``conv_*``, ``member_*`` and ``leave`` for the connection's own user; the services decide."""
 
-    def __init__(self, services: Services, hub: Hub, reply: Reply) -> None:
+    def __init__(self, services: RouteServices, hub: Hub, reply: Reply) -> None:
         self._s = services
         self._hub = hub
         self._reply = reply

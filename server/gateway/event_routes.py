@@ -15,7 +15,7 @@ import msgspec
 
 from parley.proto import frames
 from parley.server.gateway.connection import Connection
-from parley.server.services import Services
+from parley.server.gateway.route_services import RouteServices
 from parley.server.services.events import EventInput
 
 __all__ = ["EventHandlers"]
@@ -27,7 +27,7 @@ Handler = Callable[[Connection, Any], Awaitable[None]]
 class EventHandlers:
     """``track`` for the connection's own user."""
 
-    def __init__(self, services: Services, reply: Reply) -> None:
+    def __init__(self, services: RouteServices, reply: Reply) -> None:
         self._s = services
         self._reply = reply
 

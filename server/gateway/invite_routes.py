@@ -14,7 +14,7 @@ import msgspec
 
 from parley.proto import frames
 from parley.server.gateway.connection import Connection
-from parley.server.services import Services
+from parley.server.gateway.route_services import RouteServices
 
 __all__ = ["InviteHandlers"]
 
@@ -25,7 +25,7 @@ Handler = Callable[[Connection, Any], Awaitable[None]]
 class InviteHandlers:
     """``invite_list`` / ``invite_accept`` / ``invite_decline`` for the connection's own user."""
 
-    def __init__(self, services: Services, reply: Reply) -> None:
+    def __init__(self, services: RouteServices, reply: Reply) -> None:
         self._s = services
         self._reply = reply
 

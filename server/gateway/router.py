@@ -26,11 +26,11 @@ from parley.server.gateway.conversation_routes import ConversationHandlers
 from parley.server.gateway.event_routes import EventHandlers
 from parley.server.gateway.hub import Hub
 from parley.server.gateway.invite_routes import InviteHandlers
+from parley.server.gateway.route_services import RouteServices
 from parley.server.gateway.safety_routes import SafetyHandlers
 from parley.server.gateway.support_routes import CONVERSATION_CHANGES, SupportHandlers
 from parley.server.metrics import Metrics
 from parley.server.models import Appended
-from parley.server.services import Services
 from parley.server.services.wire import wire_message
 
 __all__ = ["Router", "error_frame"]
@@ -54,7 +54,7 @@ class Router:
 
     def __init__(
         self,
-        services: Services,
+        services: RouteServices,
         hub: Hub,
         metrics: Metrics,
         *,

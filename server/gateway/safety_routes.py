@@ -15,7 +15,7 @@ from parley.proto import frames
 from parley.proto.errors import ErrorCode
 from parley.server.errors import ServiceError
 from parley.server.gateway.connection import Connection
-from parley.server.services import Services
+from parley.server.gateway.route_services import RouteServices
 
 __all__ = ["SafetyHandlers"]
 
@@ -26,7 +26,7 @@ Handler = Callable[[Connection, Any], Awaitable[None]]
 class SafetyHandlers:
     """``block`` / ``unblock`` / ``block_list`` / ``report`` for the connection's own user."""
 
-    def __init__(self, services: Services, reply: Reply) -> None:
+    def __init__(self, services: RouteServices, reply: Reply) -> None:
         self._s = services
         self._reply = reply
 

@@ -16,7 +16,7 @@ from parley.proto.errors import ErrorCode
 from parley.proto.vocabulary import UserRole
 from parley.server.errors import ServiceError
 from parley.server.gateway.connection import Connection
-from parley.server.services import Services
+from parley.server.gateway.route_services import RouteServices
 
 __all__ = ["CONTENT_WRITES", "CONVERSATION_CHANGES", "NOT_WRITES", "SupportHandlers"]
 
@@ -75,7 +75,7 @@ class SupportHandlers:
     """Support frames (hand-off, claim, transfer, release, resolve, rate, queue, notes, profiles)
     and the one write gate of support conversations (:meth:`check_may_write`)."""
 
-    def __init__(self, services: Services, reply: Reply) -> None:
+    def __init__(self, services: RouteServices, reply: Reply) -> None:
         self._s = services
         self._reply = reply
 
