@@ -71,6 +71,9 @@ class EventsConfig:
     lifecycle: LifecycleThresholds = field(default_factory=LifecycleThresholds)
     rfm: RfmConfig | None = None
     rules: tuple[BehaviourRule, ...] = ()
+    #: ``identity.default_region`` of the schema (validated by the audience schema on PUT): the
+    #: batch ingest reads national phone numbers in it, as ``identify`` does.
+    default_region: str = ""
 
     @property
     def retention_ms(self) -> int:
@@ -88,6 +91,11 @@ def _name(value: object, path: str) -> str:
     if not all(c.isalnum() or c in "_-:." for c in value) or value[0] in "$.":
         raise SchemaError(path, "letters, digits, '_', '-', ':' and '.' only, not starting with '.'")
     return value
+
+
+def _region(identity: object) -> str:
+    region = identity.get("default_region", "") if isinstance(identity, Mapping) else ""
+    return region if isinstance(region, str) else ""
 
 
 def parse_events_config(doc: Mapping[str, Any], *, default_retention_days: int = 365) -> EventsConfig:
@@ -120,6 +128,7 @@ def parse_events_config(doc: Mapping[str, Any], *, default_retention_days: int =
         lifecycle=parse_lifecycle(doc.get("lifecycle", {}), declared),
         rfm=parse_rfm(doc.get("rfm"), declared),
         rules=parse_rules(doc.get("rules", []), declared),
+        default_region=_region(doc.get("identity")),
     )
     # the scheduled pass finds profiles by their events: thresholds past the retention would
     # never be seen (a profile whose events are gone is not re-checked). A retention the app did

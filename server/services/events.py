@@ -203,6 +203,7 @@ class EventService:
             raise ServiceError(ErrorCode.BATCH_TOO_LARGE, f"at most {self._batch_max} events per request")
         now = now_ms()
         checked: list[Event] = []
+        region = (await self.config(app)).default_region
         people: list[tuple[str, str]] = []  # (kind, normalised value) per item
         for i, item in enumerate(items):
             try:
@@ -210,7 +211,7 @@ class EventService:
                     raise ServiceError(ErrorCode.EVENT_INVALID, "eid and user (or identifier) are required")
                 who = (
                     item.kind,
-                    normalise(item.kind, item.user).value if item.kind != USER_KIND else item.user,
+                    normalise(item.kind, item.user, region).value if item.kind != USER_KIND else item.user,
                 )
                 checked.append(await self._checked(app, item, now))
                 people.append(who)

@@ -114,7 +114,7 @@ class IdentityService:
         ids = list(dict.fromkeys(normalise(kind, value, schema.default_region) for kind, value in pairs))
         rank = {kind: n for n, kind in enumerate(schema.merge_priority)}
         ids.sort(key=lambda i: rank.get(i.kind, len(rank)))
-        seed = normalise(anchor[0], anchor[1]) if anchor else None
+        seed = normalise(anchor[0], anchor[1], schema.default_region) if anchor else None
         if self.erased_check is not None:
             await self.erased_check(app, ids)
         guard = schema.merge_guard or self._audience.limits.merge_guard

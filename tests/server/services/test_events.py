@@ -115,6 +115,22 @@ async def test_ingest_is_validated_whole_bounded_and_idempotent(store: Store, ev
     assert (await profile_of(events, store, "acme", "cy")).computed["count:viewed"] == 3
 
 
+async def test_ingest_normalises_a_phone_with_the_apps_default_region(
+    store: Store, events: EventService
+) -> None:
+    """The batch ingest and ``identify`` share one normaliser: a national number is read in the
+    app's ``identity.default_region`` (as identify reads it), not refused."""
+    await store.put_audience_schema("acme", {**SCHEMA, "identity": {"default_region": "US"}}, now_ms())
+    events.forget("acme")
+    [taken] = await events.ingest(
+        "acme", [EventInput("viewed", {"category": "shoes"}, eid="r1", user="(415) 555-0100", kind="phone")]
+    )
+    assert await store.resolve_identifier("acme", "phone", "+14155550100") == taken.pid
+    with pytest.raises(ServiceError) as err:  # "other" declares no region: +country is needed
+        await events.ingest("other", [EventInput("viewed", eid="r2", user="(415) 555-0100", kind="phone")])
+    assert err.value.code == ErrorCode.IDENTIFIER_INVALID and err.value.message.startswith("events.0:")
+
+
 async def test_three_views_in_a_week_tag_interest_with_provenance_and_the_pass_removes_it(
     store: Store, events: EventService
 ) -> None:
