@@ -47,7 +47,7 @@ class ConversationOps:
             if not reply.more or not reply.convs:
                 break
             after = max(s.conv for s in reply.convs)
-        found.sort(key=lambda s: s.last.ts if s.last else 0, reverse=True)
+        found.sort(key=_activity, reverse=True)
         return [ConversationSummary.from_wire(s) for s in found]
 
     async def conversation(self, conv: str) -> Conversation:
@@ -120,6 +120,15 @@ class ConversationOps:
 
 def _member_list(conv: str, after: str, rid: int) -> f.MemberList:
     return f.MemberList(id=rid, conv=conv, after=after, limit=500)
+
+
+def _activity(summary: f.ConvSummary) -> tuple[int, int, str]:
+    """The sort key of "newest activity first": the last message's ``ts`` — whole milliseconds,
+    so a create and a send within one millisecond tie — then its id, whose counter grows per
+    node (longer ids are later), so a tie goes to the later message rather than to whichever
+    random conversation id sorts first."""
+    last = summary.last
+    return (last.ts, len(last.mid), last.mid) if last else (0, 0, "")
 
 
 def _conv_list(after: str, rid: int) -> f.ConvList:

@@ -41,3 +41,21 @@ async def test_conversations_pages_transparently_newest_first(tmp_path: Path) ->
         listed = await bob.conversations()
         assert sorted(s.conv for s in listed) == sorted(convs)
         assert listed[0].conv == convs[7]
+
+
+async def test_a_tie_in_the_millisecond_still_lists_the_later_message_first(tmp_path: Path) -> None:
+    """Timestamps are whole milliseconds: a group created and then written to within the same
+    millisecond ties on ``ts``. The later message must still come first (the SDK breaks the tie
+    by message id, a per-node sequence), not whichever random conversation id sorts first — the
+    cause of an intermittent failure of the test above. 60 rounds: ties happen in a good share
+    of them on a fast loopback."""
+    async with (
+        running_node(tmp_path, conv_create_quota=1000, join_quota=1000, rate_frames=0) as node,
+        await _client(node, "alice") as alice,
+        await _client(node, "bob") as bob,
+    ):
+        for r in range(60):
+            convs = [(await alice.create_group(f"g{r}-{i}", ["bob"])).conv for i in range(2)]
+            await alice.send(convs[0], "the newest")
+            listed = await bob.conversations()
+            assert listed[0].conv == convs[0], f"round {r}"
