@@ -66,8 +66,10 @@ async def test_identifiers_are_normalised_and_bad_ones_refused(
 async def test_an_anchor_is_normalised_in_the_apps_region_too(
     pair: tuple[AudienceService, IdentityService],
 ) -> None:
-    audience, identity = pair
-    first = await identity.identify(APP, [("email", "ann@example.com")], actor="api", anchor=("phone", "(415) 555-0100"))
+    _, identity = pair
+    first = await identity.identify(
+        APP, [("email", "ann@example.com")], actor="api", anchor=("phone", "(415) 555-0100")
+    )
     assert await identity.identify(APP, [("phone", "+14155550100")], actor="api") == {
         "pid": first["pid"], "created": False, "merged": [], "conflicts": []}  # fmt: skip
 
