@@ -1,8 +1,9 @@
 """The SQLite adapter's segment roles: rules evaluated in SQL, saved segments and their members.
 
 A role class over the store's one :class:`SQLiteWorker`. Rules become one statement each
-(:mod:`parley.server.store.sqlite_segments_sql`); count and sample run the set form, pages and
-explanations the per-profile predicate walked along the ``aud_profiles`` primary key. Member
+(:mod:`parley.server.store.sqlite_segments_sql`); count, sample and snapshots are planned from the
+data (:mod:`parley.server.store.sqlite_segments_plan`: the most selective clause drives), pages and
+explanations run the per-profile predicate walked along the ``aud_profiles`` primary key. Member
 changes and snapshots are one ``BEGIN IMMEDIATE`` transaction each.
 """
 
@@ -13,7 +14,8 @@ from typing import Any
 
 from parley.proto.segments import And, Not, Or, Rule
 from parley.server.segments_port import EvalContext, SavedSegment
-from parley.server.store.sqlite_segments_sql import SEGMENT_SCHEMA, pid_set, predicate
+from parley.server.store.sqlite_segments_plan import count_members, first_members, members_sql
+from parley.server.store.sqlite_segments_sql import SEGMENT_SCHEMA, predicate
 from parley.server.store.sqlite_worker import Db, SQLiteWorker, immediate
 
 __all__ = ["SEGMENT_SCHEMA", "SegmentTables", "clauses"]
@@ -43,30 +45,29 @@ class SegmentTables:
         self._run = worker.run
 
     async def count_segment(self, app: str, rule: Rule, ctx: EvalContext) -> int:
-        """One ``COUNT`` over the rule's pid set joined to live profiles by primary key."""
-        sql, args = pid_set(app, rule, ctx.now, dict(ctx.attrs))
-        query = f"SELECT COUNT(*) FROM aud_profiles p WHERE {_LIVE} AND p.pid IN ({sql})"
-        n: int = await self._run(lambda db: db.execute(query, [app, *args]).fetchone()[0])
+        """The planned count (:func:`~parley.server.store.sqlite_segments_plan.count_members`)."""
+        attrs = dict(ctx.attrs)
+        n: int = await self._run(lambda db: count_members(db, app, rule, ctx.now, attrs))
         return n
 
     async def sample_segment(self, app: str, rule: Rule, ctx: EvalContext, limit: int) -> list[str]:
-        """The first ``limit`` members by pid (set form)."""
-        sql, args = pid_set(app, rule, ctx.now, dict(ctx.attrs))
-        query = f"SELECT p.pid FROM aud_profiles p WHERE {_LIVE} AND p.pid IN ({sql}) ORDER BY p.pid LIMIT ?"
-        rows = await self._run(lambda db: db.execute(query, [app, *args, limit]).fetchall())
-        return [r[0] for r in rows]
+        """The first ``limit`` members by pid (a bounded walk, else the planned set)."""
+        attrs = dict(ctx.attrs)
+        pids: list[str] = await self._run(lambda db: first_members(db, app, rule, ctx.now, attrs, limit))
+        return pids
 
     async def preview_segment(
         self, app: str, rule: Rule, ctx: EvalContext, limit: int
     ) -> tuple[int, list[str]]:
-        """Count and first pids from one evaluation: ``COUNT(*) OVER ()`` beside the ordered pids."""
-        sql, args = pid_set(app, rule, ctx.now, dict(ctx.attrs))
-        query = (
-            f"SELECT COUNT(*) OVER (), p.pid FROM aud_profiles p WHERE {_LIVE} AND p.pid IN ({sql}) "
-            "ORDER BY p.pid LIMIT ?"
-        )
-        rows = await self._run(lambda db: db.execute(query, [app, *args, max(limit, 1)]).fetchall())
-        return (rows[0][0] if rows else 0), [r[1] for r in rows[:limit]]
+        """Count and first pids in one worker call (no write between them: one consistent view)."""
+        attrs = dict(ctx.attrs)
+
+        def preview(db: Db) -> tuple[int, list[str]]:
+            n = count_members(db, app, rule, ctx.now, attrs)
+            return n, (first_members(db, app, rule, ctx.now, attrs, limit) if n else [])
+
+        result: tuple[int, list[str]] = await self._run(preview)
+        return result
 
     async def segment_page(self, app: str, rule: Rule, ctx: EvalContext, after: str, limit: int) -> list[str]:
         """Members after ``after`` by pid: the predicate form walked along the primary key."""
@@ -200,17 +201,15 @@ class SegmentTables:
         return {r[0] for r in rows}
 
     async def freeze_segment(self, app: str, seg: str, rule: Rule, ctx: EvalContext) -> int:
-        """Replace the members by ``INSERT ... SELECT`` of the rule's set: inside SQLite, one transaction."""
-        sql, args = pid_set(app, rule, ctx.now, dict(ctx.attrs))
-        insert = (
-            "INSERT INTO aud_segment_members (app, seg, pid) SELECT ?, ?, p.pid FROM aud_profiles p "
-            f"WHERE {_LIVE} AND p.pid IN ({sql})"
-        )
+        """Replace the members by ``INSERT ... SELECT`` of the planned set: inside SQLite, one transaction."""
+        attrs = dict(ctx.attrs)
 
         def freeze(db: Db) -> int:
             with immediate(db):
+                (sql, args), _ = members_sql(db, app, rule, ctx.now, attrs)
                 db.execute("DELETE FROM aud_segment_members WHERE app = ? AND seg = ?", (app, seg))
-                n: int = db.execute(insert, [app, seg, app, *args]).rowcount
+                insert = f"INSERT INTO aud_segment_members (app, seg, pid) SELECT ?, ?, pid FROM ({sql})"
+                n: int = db.execute(insert, [app, seg, *args]).rowcount
             return n
 
         count: int = await self._run(freeze)
