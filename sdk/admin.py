@@ -28,6 +28,7 @@ import httpx
 
 from parley.proto import frames as f
 from parley.sdk.admin_audience import AudienceOps
+from parley.sdk.admin_compliance import ComplianceOps
 from parley.sdk.admin_events import EventOps
 from parley.sdk.admin_journeys import JourneyOps
 from parley.sdk.admin_knowledge import KnowledgeChunk, KnowledgeOps, KnowledgeSnapshot, KnowledgeVectorRecord
@@ -91,7 +92,15 @@ class MessagePage:
 
 
 class AdminClient(
-    ModerationOps, PolicyOps, KnowledgeOps, AudienceOps, EventOps, SegmentsOps, MarketingOps, JourneyOps
+    ModerationOps,
+    PolicyOps,
+    KnowledgeOps,
+    AudienceOps,
+    EventOps,
+    SegmentsOps,
+    MarketingOps,
+    JourneyOps,
+    ComplianceOps,
 ):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 
@@ -244,6 +253,16 @@ class AdminClient(
             async for line in response.aiter_lines():
                 if line.strip():
                     yield Message.from_json(json.loads(line))
+
+    async def _ndjson(self, path: str) -> AsyncIterator[dict[str, Any]]:
+        """The objects of an NDJSON response, one at a time (a problem before the first raises)."""
+        async with self._http.stream("GET", path) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _problem(response)
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield json.loads(line)
 
     # ---------------------------------------------------------------- profiles
 

@@ -221,9 +221,24 @@ class ModerationOps:
         """Revoke the API key with id ``key_id``: refused at once on every node."""
         await self._call("DELETE", f"/v1/keys/{_seg(key_id)}")
 
-    async def audit(self, *, after: str = "", limit: int = 100) -> AuditPage:
-        """A page of the audit log, oldest first, after the record id ``after``."""
-        data = await self._call("GET", "/v1/audit", params={"after": after, "limit": limit})
+    async def audit(
+        self,
+        *,
+        after: str = "",
+        limit: int = 100,
+        actor: str = "",
+        action: str = "",
+        target: str = "",
+        since: int = 0,
+        until: int = 0,
+    ) -> AuditPage:
+        """A page of the audit log, oldest first, after the record id ``after``; only ``actor``'s /
+        on ``target`` (exact), actions starting with ``action``, with ``since <= ts < until`` (ms)."""
+        params: dict[str, Any] = {"after": after, "limit": limit, "actor": actor, "action": action,
+                                  "target": target, "since": since, "until": until}  # fmt: skip
+        data = await self._call(
+            "GET", "/v1/audit", params={k: v for k, v in params.items() if v or k == "after"}
+        )
         records = tuple(
             AuditRecord(
                 str(r["id"]), int(r["ts"]), str(r["actor"]), str(r["action"]), str(r["target"]),

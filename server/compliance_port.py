@@ -14,8 +14,8 @@ Guarantees (both adapters):
   and succeeds, so an erase interrupted part-way is finished by running it again.
 * ``erase_salt`` is compare-and-set: the first candidate stored for an app stays for ever, every
   later call (on any store instance) returns it.
-* Tombstones are digests only (never an identifier in clear) and are never removed here;
-  adding one twice is a no-op.
+* Tombstones are digests only (never an identifier in clear); adding one twice is a no-op; one
+  is removed only by ``remove_tombstones`` (the app lifting it, explicitly).
 * ``save_erasure`` replaces the record of ``(app, id)``; an erase record holds no personal data.
 """
 
@@ -54,6 +54,9 @@ class ErasureStore(Protocol):
 
     async def add_tombstones(self, app: str, digests: Collection[str], erasure: str, now: int) -> None:
         """Keep each identifier digest as erased by ``erasure`` (existing ones stay unchanged)."""
+
+    async def remove_tombstones(self, app: str, digests: Collection[str]) -> int:
+        """Lift the app's tombstones of ``digests``; returns how many there were."""
 
     async def tombstoned(self, app: str, digests: Collection[str]) -> list[str]:
         """Which of ``digests`` are tombstones of the app."""

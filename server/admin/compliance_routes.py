@@ -12,17 +12,21 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
+from parley.server.admin.audience_schemas import IdentifyIn
 from parley.server.admin.moderation_routes import actor
-from parley.server.admin.routes import json_response, with_app
+from parley.server.admin.routes import json_response, parse_body, with_app
 from parley.server.compliance_port import ErasureRecord
 from parley.server.errors import ServiceError
 from parley.server.models import App
 from parley.server.services import Services
+from parley.server.services.identity_values import normalise
 
 __all__ = ["compliance_routes"]
 
 #: Largest page of ``GET /v1/audience/erasures``.
 ERASURES_PAGE_MAX = 500
+#: Identifiers one release may name.
+MAX_RELEASE = 16
 
 
 def _out(r: ErasureRecord) -> dict[str, object]:
@@ -46,6 +50,17 @@ async def erase_person(request: Request, s: Services, app: App) -> Response:
     return json_response(_out(record))
 
 
+async def release(request: Request, s: Services, app: App) -> Response:
+    """``POST /v1/audience/erasures/release``: lift the tombstones of these identifiers (the person
+    came back and asked to be known again); ``{"lifted": n}``; audited. 422 ``identifier_invalid``."""
+    body = await parse_body(request, IdentifyIn)
+    if not 1 <= len(body.identifiers) <= MAX_RELEASE:
+        raise ServiceError(ErrorCode.INVALID_REQUEST, f"release takes 1..{MAX_RELEASE} identifiers")
+    schema = await s.audience.schema(app.app)
+    idents = [normalise(i.kind, i.value, schema.default_region) for i in body.identifiers]
+    return json_response({"lifted": await s.compliance.release(app.app, idents, actor(request))})
+
+
 async def list_erasures(request: Request, s: Services, app: App) -> Response:
     """``GET /v1/audience/erasures?after=&limit=``: erase records by id, with ``more``."""
     after = request.query_params.get("after", "")
@@ -63,4 +78,5 @@ def compliance_routes() -> list[BaseRoute]:
         Route("/v1/audience/profiles/{pid}/export", with_app(export_person)),
         Route("/v1/audience/profiles/{pid}/erase", with_app(erase_person), methods=["POST"]),
         Route("/v1/audience/erasures", with_app(list_erasures)),
+        Route("/v1/audience/erasures/release", with_app(release), methods=["POST"]),
     ]

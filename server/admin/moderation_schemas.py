@@ -254,7 +254,8 @@ def moderation_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
             "post": op("Create another API key", 201, ApiKeyCreated),
         },
         "/v1/keys/{key}": {"delete": op("Revoke an API key", 204, None, params=("key",))},
-        "/v1/audit": {"get": op("The moderation audit log (?after=<id>, ?limit=)", 200, AuditPage)},
+        "/v1/audit": {"get": op("The audit log of every change (?after=<id>, ?limit=, ?actor=, ?action=<prefix>, "
+                                "?target=, ?since=<ms>, ?until=<ms>)", 200, AuditPage)},
         "/v1/words": {"get": op("The app's sensitive-word lists", 200, WordLists)},
         "/v1/words/{name}": {
             "put": op("Create or replace a word list", 200, WordListOut, WordListIn, params=("name",)),

@@ -13,6 +13,7 @@ import msgspec
 
 from parley.server.admin import (
     audience_schemas,
+    compliance_schemas,
     events_schemas,
     journey_schemas,
     marketing_schemas,
@@ -59,6 +60,7 @@ _MODELS: list[Any] = [
     *segments_schemas.MODELS,
     *marketing_schemas.MODELS,
     *journey_schemas.MODELS,
+    *compliance_schemas.MODELS,
 ]
 
 _PROBLEM = {
@@ -217,6 +219,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(segments_schemas.segments_paths(_op))
     paths.update(marketing_schemas.marketing_paths(_op))
     paths.update(journey_schemas.journey_paths(_op))
+    paths.update(compliance_schemas.compliance_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

@@ -199,7 +199,9 @@ def build_services(
     identity = IdentityService(store, audience_service)
     compliance = ComplianceService(store, audience_service, identity, moderation)
     # An erased person's identifiers are refused before any profile is resolved or created.
+    profiles = ProfileService(store)
     identity.erased_check = events.erased_check = compliance.check
+    audience_service.erased_check = profiles.erased_check = compliance.check
     compliance.on_erased.append(events.forget_pids)
     steps = StepRunner(
         send_policy, store, StoreJourneyProfiles(store, audience_service),
@@ -228,7 +230,7 @@ def build_services(
         presence=presence,
         history=HistoryService(store),
         support=support,
-        profiles=ProfileService(store),
+        profiles=profiles,
         safety=safety,
         reach=reach,
         moderation=moderation,

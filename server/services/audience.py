@@ -8,7 +8,7 @@ profile that was merged meanwhile follows it to the survivor (``ProfileMerged`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,6 +18,7 @@ from parley.server.audience_models import (
     USER_KIND,
     AudienceProfile,
     ConsentEntry,
+    Identifier,
     ProfileChange,
     ProfileMerged,
     ProfileNotFound,
@@ -77,6 +78,8 @@ class AudienceService:
         #: Called with ``(app, {pid})`` after a profile changed (the segment service re-checks its
         #: dynamic segments: membership events). Must not block.
         self.on_changed: list[Callable[[str, Collection[str]], None]] = []
+        #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
+        self.erased_check: Callable[[str, list[Identifier]], Awaitable[None]] | None = None
 
     # -- schema --------------------------------------------------------------------------------
 
@@ -275,6 +278,9 @@ class AudienceService:
         await self.update(app, pid, actor=f"{via[0]}:{via[1]}", consent=[(topic, state)], via=via)
 
     async def pid_for_user(self, app: str, user: str) -> str:
-        """The live profile of chat user ``user`` (identifier ``user``), created if needed."""
+        """The live profile of chat user ``user`` (identifier ``user``), created if needed
+        (``identifier_erased`` for an erased person's user: not re-created)."""
+        if self.erased_check is not None:
+            await self.erased_check(app, [Identifier(USER_KIND, user)])
         pid, _ = await self._store.resolve_or_create(app, USER_KIND, user, now_ms())
         return pid

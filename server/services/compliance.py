@@ -78,6 +78,17 @@ class ComplianceService:
                 ErrorCode.IDENTIFIER_ERASED, "an identifier of this request belongs to an erased person"
             )
 
+    async def release(self, app: str, idents: Iterable[Identifier], actor: str) -> int:
+        """Lift the tombstones of ``idents`` (the person came back and asked to be known again):
+        later identifies and events with them are accepted and make a new profile. Audited (with
+        the count only, never the identifiers); returns how many tombstones were lifted."""
+        wanted = list(idents)
+        lifted = await self._store.remove_tombstones(app, await self.digests(app, wanted))
+        await self._moderation.audit(
+            app, actor, "audience.release", "", identifiers=len(wanted), lifted=lifted
+        )
+        return lifted
+
     async def export(self, app: str, pid: str) -> AsyncIterator[bytes]:
         """NDJSON lines ``{"type", "data"}`` of everything stored about the person (``profile``,
         ``identifier``, ``merge``, ``tag_change``, ``consent``, ``event``, ``message``, ``ticket``).

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from parley.proto import frames
+from parley.server.audience_models import USER_KIND, Identifier
 from parley.server.ids import now_ms
 from parley.server.models import Profile, TagRecord
 from parley.server.store_ports import Profiles
@@ -37,6 +38,8 @@ class ProfileService:
 
     def __init__(self, store: Profiles) -> None:
         self._store = store
+        #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
+        self.erased_check: Callable[[str, list[Identifier]], Awaitable[None]] | None = None
 
     async def get(self, app: str, user: str) -> frames.ProfileInfo:
         """The wire view of ``user``'s profile, expired tags left out; an empty profile if none is stored."""
@@ -52,7 +55,10 @@ class ProfileService:
         attributes: Mapping[str, Any] | None = None,
     ) -> frames.ProfileInfo:
         """Add (or replace) and remove tags, and merge ``attributes``; ``source`` records who
-        decided the tags (``agent``, ``bot``, ``model``...)."""
+        decided the tags (``agent``, ``bot``, ``model``...). ``identifier_erased`` for an erased
+        person's user: a tag never re-creates their profile."""
+        if self.erased_check is not None:
+            await self.erased_check(app, [Identifier(USER_KIND, user)])
         now = now_ms()
         records = [
             TagRecord(t.name, source, t.confidence, t.evidence, now, now + t.ttl * 1000 if t.ttl else 0)

@@ -78,6 +78,14 @@ class ComplianceCollections:
             )
 
     @guarded
+    async def remove_tombstones(self, app: str, digests: Collection[str]) -> int:
+        """Delete the app's tombstones of ``digests`` (by ``_id``); how many were deleted."""
+        ids = [f"{app}/{d}" for d in digests]
+        if not ids:
+            return 0
+        return int((await self._db[TOMBSTONES].delete_many({"_id": {"$in": ids}})).deleted_count)
+
+    @guarded
     async def tombstoned(self, app: str, digests: Collection[str]) -> list[str]:
         """Which of ``digests`` are the app's tombstones (by ``_id``)."""
         ids = [f"{app}/{d}" for d in digests]

@@ -85,6 +85,14 @@ class ComplianceTables:
         rows = [(app, d, erasure, now) for d in digests]
         await self._run(lambda db: db.executemany(sql, rows))
 
+    async def remove_tombstones(self, app: str, digests: Collection[str]) -> int:
+        """Delete the app's tombstones of ``digests``; how many were deleted."""
+        wanted = list(digests)
+        if not wanted:
+            return 0
+        sql = f"DELETE FROM aud_tombstones WHERE app = ? AND digest IN ({', '.join('?' * len(wanted))})"
+        return await self._run(lambda db: db.execute(sql, (app, *wanted)).rowcount)
+
     async def tombstoned(self, app: str, digests: Collection[str]) -> list[str]:
         """Which of ``digests`` are the app's tombstones."""
         wanted = list(digests)

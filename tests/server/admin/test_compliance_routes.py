@@ -177,3 +177,12 @@ async def test_two_apps_nothing_crosses(api: httpx.AsyncClient, node: RunningNod
             "the other app's tombstones are its own"
         )
         assert (await two.get("/v1/audience/erasures")).json()["erasures"] == []
+
+
+async def test_openapi_documents_the_compliance_routes(api: httpx.AsyncClient) -> None:
+    doc = (await api.get("/openapi.json")).json()
+    for path, method in (("/v1/audience/profiles/{pid}/export", "get"), ("/v1/audience/profiles/{pid}/erase", "post"),
+                         ("/v1/audience/erasures", "get"), ("/v1/audience/erasures/release", "post")):  # fmt: skip
+        assert method in doc["paths"][path], path
+    assert {"ErasureOut", "ErasurePage", "ExportLine"} <= set(doc["components"]["schemas"])
+    assert "actor" in doc["paths"]["/v1/audit"]["get"]["summary"]

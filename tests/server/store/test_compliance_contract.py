@@ -88,3 +88,12 @@ async def test_erase_records_round_trip_replace_and_page(store: Store) -> None:
     assert [r.id for r in await store.list_erasures(APP, after="", limit=10)] == ["er_p_1", "er_p_2"]
     assert [r.id for r in await store.list_erasures(APP, after="er_p_1", limit=10)] == ["er_p_2"]
     assert [r.id for r in await store.list_erasures(APP, after="", limit=1)] == ["er_p_1"]
+
+
+async def test_remove_tombstones_lifts_only_the_given_ones_of_the_app(store: Store) -> None:
+    await store.add_tombstones(APP, ["d1", "d2"], "er_1", 10)
+    await store.add_tombstones(OTHER, ["d1"], "er_9", 10)
+    assert await store.remove_tombstones(APP, ["d1", "dx"]) == 1
+    assert await store.tombstoned(APP, ["d1", "d2"]) == ["d2"]
+    assert await store.tombstoned(OTHER, ["d1"]) == ["d1"], "another app's tombstone stays"
+    assert await store.remove_tombstones(APP, ["d1"]) == 0 and await store.remove_tombstones(APP, []) == 0
