@@ -27,8 +27,13 @@ HERE = Path(__file__).parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 
-#: Page → the role it needs (the landing order too: the first page a user may see is home).
-PAGES: dict[str, str] = {"inbox": ConsoleRole.AGENT.value, "admin": ConsoleRole.ADMIN.value}
+#: Page → the roles that may see it (the landing order too: the first page a user may see is home).
+PAGES: dict[str, tuple[str, ...]] = {
+    "inbox": (ConsoleRole.AGENT.value,),
+    "admin": (ConsoleRole.ADMIN.value,),
+    "segments": (ConsoleRole.MARKETER.value, ConsoleRole.ADMIN.value),
+    "campaigns": (ConsoleRole.MARKETER.value, ConsoleRole.ADMIN.value),
+}
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -62,19 +67,19 @@ async def home(request: Request) -> Response:
     caller = await current(request)
     if caller is None:
         return RedirectResponse("/console/login", status_code=303)
-    for page, role in PAGES.items():
-        if role in caller.user.roles:
+    for page, roles in PAGES.items():
+        if set(roles) & set(caller.user.roles):
             return RedirectResponse(f"/console/{page}", status_code=303)
-    return _render(request, "forbidden.html", 403, role="agent / admin")
+    return _render(request, "forbidden.html", 403, role="agent / marketer / admin")
 
 
-def _page(name: str, role: str) -> Route:
+def _page(name: str, roles: tuple[str, ...]) -> Route:
     async def endpoint(request: Request) -> Response:
         caller = await current(request)
         if caller is None:
             return RedirectResponse(f"/console/login?next={quote(request.url.path)}", status_code=303)
-        if role not in caller.user.roles:
-            return _render(request, "forbidden.html", 403, role=role)
+        if not set(roles) & set(caller.user.roles):
+            return _render(request, "forbidden.html", 403, role=" / ".join(roles))
         return _render(request, f"{name}.html")
 
     return Route(f"/console/{name}", endpoint)
@@ -86,6 +91,6 @@ def console_page_routes() -> list[BaseRoute]:
         Route("/console", home),
         Route("/console/", home),
         Route("/console/login", login_page),
-        *(_page(name, role) for name, role in PAGES.items()),
+        *(_page(name, roles) for name, roles in PAGES.items()),
         Mount("/console/static", StaticFiles(directory=STATIC), name="console-static"),
     ]

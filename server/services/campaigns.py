@@ -34,8 +34,8 @@ from typing import Any, Protocol
 import msgspec
 
 from parley.proto.campaign import campaign_body
-from parley.proto.errors import ErrorCode
-from parley.proto.templates import render
+from parley.proto.errors import ErrorCode, ProtocolError
+from parley.proto.templates import Template, render, validate
 from parley.server.activation_port import DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.errors import ServiceError
@@ -160,6 +160,27 @@ class CampaignService:
             code = getattr(exc, "code", ErrorCode.INVALID_REQUEST)
             raise ServiceError(ErrorCode(code), getattr(exc, "message", str(exc))) from None
         return campaign_body(rendered, campaign=cid, variant=chosen.id, topic=definition.topic)
+
+    async def render_draft(self, app: str, template: Template, pid: str) -> dict[str, dict[str, Any]]:
+        """A not-yet-stored template rendered for profile ``pid`` in each of its languages (the
+        campaign wizard's preview): ``{language: rendered}``; ``template_*`` if it is invalid,
+        ``not_found`` for an unknown profile. Nothing is sent or recorded."""
+        try:
+            validate(template, {*(await self._variables(app)), "user"})
+        except ProtocolError as exc:
+            raise ServiceError(exc.code, exc.message) from None
+        who = await self._recipients.recipient(app, pid)
+        if who is None:
+            raise ServiceError(ErrorCode.NOT_FOUND, f"no profile {pid}")
+        out: dict[str, dict[str, Any]] = {}
+        for language in template.versions:
+            try:
+                r = render(template, who.values, language)
+            except ProtocolError as exc:
+                raise ServiceError(exc.code, f"{language}: {exc.message}") from None
+            out[language] = {"text": r.text, "card": r.card, "buttons": [b.label for b in r.buttons],
+                             "quick_replies": [b.label for b in r.quick_replies]}  # fmt: skip
+        return out
 
     @staticmethod
     def _variant(cid: str, variants: list[Variant], pid: str, named: str = "") -> Variant:

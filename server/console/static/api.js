@@ -8,12 +8,14 @@
 
 /** A problem+json answer: `detail` for people, `code` for code, `field` when it is about one input. */
 export class ApiError extends Error {
-  /** @param {number} status @param {{detail?: string, code?: string, field?: string}} problem */
+  /** @param {number} status @param {{detail?: string, code?: string, field?: string, path?: string}} problem */
   constructor(status, problem) {
     super(problem.detail || `HTTP ${status}`);
     this.status = status;
     this.code = problem.code ?? "";
     this.field = problem.field ?? "";
+    /** Where in a segment rule the problem is (`@<column>` of the text, or a JSON pointer). */
+    this.path = problem.path ?? "";
   }
 }
 

@@ -2,11 +2,14 @@
 /** What every logged-in page shares: who is logged in, the navigation by role, logout, language. */
 import { call, loadMe, session } from "./api.js";
 import { languageSwitch, t } from "./i18n.js";
+import "./i18n_mkt.js";
 
-/** Page → the role it needs (the server checks the same table: server/console/pages.py PAGES). */
+/** Page → the roles that may see it (the server checks the same table: server/console/pages.py PAGES). */
 const PAGES = [
-  ["inbox", "agent", "nav.inbox"],
-  ["admin", "admin", "nav.admin"],
+  ["inbox", ["agent"], "nav.inbox"],
+  ["admin", ["admin"], "nav.admin"],
+  ["segments", ["marketer", "admin"], "nav.segments"],
+  ["campaigns", ["marketer", "admin"], "nav.campaigns"],
 ];
 
 /**
@@ -20,7 +23,7 @@ export async function startShell(current, rerender, beforeLogout) {
   const nav = document.getElementById("nav");
   const draw = () => {
     nav?.replaceChildren(
-      ...PAGES.filter(([, role]) => me.roles.includes(role)).map(([page, , key]) => {
+      ...PAGES.filter(([, roles]) => roles.some((r) => me.roles.includes(r))).map(([page, , key]) => {
         const a = document.createElement("a");
         a.href = `/console/${page}`;
         a.textContent = t(key);

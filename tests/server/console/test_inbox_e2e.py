@@ -162,7 +162,7 @@ async def test_a_user_without_the_role_gets_403_on_the_page_and_the_api(node: Ru
         )
         await shot(page, "login-error")
         await fill_login(page, node, "mia")
-        await page.wait_for_url("**/console", timeout=WAIT)
+        await page.wait_for_url("**/console/segments", timeout=WAIT)  # a marketer lands on their page
         response = await page.goto(f"{node.http}/console/inbox")
         assert response is not None and response.status == 403
         await shot(page, "forbidden")
