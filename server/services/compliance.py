@@ -91,7 +91,8 @@ class ComplianceService:
 
     async def export(self, app: str, pid: str) -> AsyncIterator[bytes]:
         """NDJSON lines ``{"type", "data"}`` of everything stored about the person (``profile``,
-        ``identifier``, ``merge``, ``tag_change``, ``consent``, ``event``, ``message``, ``ticket``).
+        ``identifier``, ``merge``, ``tag_change``, ``consent``, ``event``, ``conversation``,
+        ``message``, ``ticket``).
         ``profile_not_found`` (raised before the first line) for an unknown person."""
         live = await self._audience.live_profile(app, pid)
         view = await self._audience.view(app, live.pid)
@@ -123,7 +124,9 @@ class ComplianceService:
 
     async def _chat_lines(self, app: str, user: str) -> AsyncIterator[bytes]:
         """What ``user`` wrote in each conversation they are a member of, and their tickets."""
-        for conv, _member in await self._store.list_user_conversations(app, user):
+        for conv, member in await self._store.list_user_conversations(app, user):
+            yield _line("conversation", {"conv": conv.conv, "kind": conv.kind, "user": user, "role": member.role,
+                                         "joined": member.joined, "read_seq": member.read_seq})  # fmt: skip
             for first in range(1, conv.last_seq + 1, EXPORT_PAGE):
                 page = await self._store.get_messages(app, conv.conv, first, first + EXPORT_PAGE - 1)
                 for m in page:

@@ -82,6 +82,9 @@ async def test_export_holds_everything_about_the_person_and_nothing_else(
     texts = [x["data"]["body"]["text"] for x in got if x["type"] == "message"]
     assert texts == ["my secret address is 1 Elm St", "and call me"], "what she wrote, not what Bob wrote"
     assert all(x["data"]["conv"] == conv for x in got if x["type"] == "message")
+    assert [(x["data"]["conv"], x["data"]["user"]) for x in got if x["type"] == "conversation"] == [
+        (conv, "ann")
+    ]
     problem(await api.get("/v1/audience/profiles/p_nobody/export"), 404, "profile_not_found")
     audit = (await api.get("/v1/audit")).json()["records"]
     assert any(r["action"] == "audience.export" and r["target"] == pid for r in audit)
