@@ -21,6 +21,7 @@ from typing import Protocol
 
 from parley.server.audience_models import AudienceProfile, ProfileChange, ProfileMerged
 from parley.server.audience_port import AudienceProfiles
+from parley.server.compliance_port import ErasureStore
 from parley.server.events_models import Event
 from parley.server.events_port import EventLog
 from parley.server.events_rules import evaluate_rule, plan_rule_tags, rule_tag
@@ -40,8 +41,9 @@ RULE_EVENTS_MAX = 1000
 _MERGE_HOPS = 3
 
 
-class BehaviourStore(EventLog, AudienceProfiles, Protocol):
-    """The roles the derivations use: the event log and the audience profiles."""
+class BehaviourStore(EventLog, AudienceProfiles, ErasureStore, Protocol):
+    """The roles the derivations use: the event log, the audience profiles, and the erase records
+    (events that reach an erased profile are deleted)."""
 
 
 def transition_event(app: str, pid: str, previous: str, since: int, stage: str, now: int) -> Event:
@@ -61,6 +63,9 @@ class Derivations:
         self.transitions = 0
         #: Called with each stored ``lifecycle_changed`` event (journeys start on them). Must not block.
         self.on_stored: list[Callable[[Sequence[Event]], None]] = []
+        #: Called with ``(app, pid)`` when events reached an erased profile (and were deleted):
+        #: the event service drops the profile id it cached for the person. Must not block.
+        self.on_erased: list[Callable[[str, str], None]] = []
 
     def _stored(self, events: Sequence[Event]) -> None:
         for listener in self.on_stored:
@@ -72,6 +77,12 @@ class Derivations:
         for _ in range(_MERGE_HOPS):
             profile = await self._store.get_audience_profile(app, pid)
             if profile is None:
+                if await self._store.get_erasure(app, f"er_{pid}") is not None:
+                    # Taken by a node that still had the person's id cached after the erase: not kept.
+                    await self._store.delete_events_of(app, pid)
+                    for listener in self.on_erased:
+                        listener(app, pid)
+                    return pid
                 log.warning("events of %s/%s: no such profile", app, pid)
                 return pid
             if profile.merged_into:

@@ -101,6 +101,7 @@ class EventService:
         #: Applies stored events to their profiles, in the background (see ``applier``).
         self.applier = ProfileApplier(self.derivations, self.config, max_pending=max_pending)
         self.applier.on_moved.append(self._moved)
+        self.derivations.on_erased.append(self._erased)
         #: Called with ``(app, pids)`` after events of those profiles were stored and applied
         #: (the segment service re-checks their dynamic segments). Must not block.
         self.on_applied = self.applier.on_applied
@@ -114,6 +115,11 @@ class EventService:
         for key, cached in list(self._pids.items()):
             if cached == old and key[0] == app:
                 self._pids[key] = new
+
+    def _erased(self, app: str, pid: str) -> None:
+        """Events reached an erased profile: forget it, so the next event of the person is checked."""
+        for key in [k for k, cached in self._pids.items() if cached == pid and k[0] == app]:
+            del self._pids[key]
 
     def forget_pids(self, app: str) -> None:
         """Drop the app's cached user → profile ids (a person of the app was erased)."""
