@@ -117,3 +117,9 @@ class EventLog(Protocol):
 
     async def delete_events_of(self, app: str, pid: str) -> int:
         """Delete every event of profile ``pid`` (erasure); returns how many."""
+
+    async def lease_pass(self, app: str, name: str, *, owner: str, now: int, lease_ms: int) -> bool:
+        """Take or renew the lease of scheduled pass ``name`` over ``app`` until ``now + lease_ms``:
+        True when ``owner`` holds it now (it was free, expired, or already ``owner``'s). Atomic
+        across store instances: of concurrent claims at most one wins, so of many nodes one runs
+        the pass of an app at a time, and another takes over once a dead holder's lease expired."""

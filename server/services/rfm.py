@@ -26,7 +26,7 @@ from typing import Protocol
 from parley.server.audience_models import ProfileChange, ProfileMerged
 from parley.server.events_schema import EventsConfig
 from parley.server.events_scores import quintile_edges, rfm_score
-from parley.server.ids import now_ms
+from parley.server.ids import new_id, now_ms
 from parley.server.services.behaviour import Derivations
 from parley.server.services.events import EventService, EventStore
 from parley.server.store_ports import Directory
@@ -76,11 +76,17 @@ class AudiencePass:
         self._store = store
         self._events = events
         self._derive: Derivations = events.derivations
+        #: This node's name as a lease owner (one per process: a restarted node is a new owner).
+        self._owner = new_id("pass")
 
     async def loop(self, interval: float) -> None:
         """Run the pass over every app every ``interval`` seconds, until cancelled. Every node
-        runs it: each step is idempotent (transition events by id, scores and tags compared
-        first), so two nodes at once only do the work twice. A failing app is logged and skipped."""
+        loops, but each app's pass runs on the node holding its lease (``run_leased``, leased
+        for one interval): the others skip that app, and take it over one interval after its
+        holder died. A pass that outlasts its lease may overlap another node's: harmless, each
+        step is idempotent (transition events by id, scores and tags compared first). A failing
+        app is logged and skipped."""
+        lease_ms = max(1, int(interval * 1000))
         while True:
             await asyncio.sleep(interval)
             try:
@@ -90,9 +96,16 @@ class AudiencePass:
                 continue
             for app in apps:
                 try:
-                    await self.run(app, now_ms())
+                    await self.run_leased(app, now_ms(), lease_ms=lease_ms)
                 except Exception as exc:
                     log.warning("audience pass of %s failed: %r", app, exc)
+
+    async def run_leased(self, app: str, now: int, *, lease_ms: int) -> PassReport | None:
+        """:meth:`run` if this node takes or renews the app's pass lease (``lease_pass``) for
+        ``lease_ms``; None when another node holds it."""
+        if not await self._store.lease_pass(app, "audience", owner=self._owner, now=now, lease_ms=lease_ms):
+            return None
+        return await self.run(app, now)
 
     async def run(self, app: str, now: int) -> PassReport:
         """One pass over ``app`` at ``now`` (after the events stored so far are applied)."""

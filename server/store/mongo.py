@@ -154,6 +154,7 @@ class MongoStore:
     event_totals = Via("_events", EventCollections.event_totals)
     reassign_events = Via("_events", EventCollections.reassign_events)
     purge_events = Via("_events", EventCollections.purge_events)
+    lease_pass = Via("_events", EventCollections.lease_pass)
     delete_events_of = Via("_events", EventCollections.delete_events_of)
     # activation
     claim_delivery = Via("_activation", ActivationCollections.claim_delivery)

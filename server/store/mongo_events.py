@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from parley.server.events_models import MAX_EVENT_BATCH, Event, EventTotals
 from parley.server.events_port import MAX_TS
@@ -25,6 +25,8 @@ from parley.server.store.mongo_errors import guarded
 __all__ = ["EVENTS", "EVENTS_INDEXES", "EventCollections"]
 
 EVENTS = "aud_events"
+#: One document per ``app/pass``: who runs the app's scheduled pass, until when.
+PASS_LEASES = "aud_pass_leases"
 _DUPLICATE_KEY = 11000
 
 EVENTS_INDEXES: dict[str, list[IndexModel]] = {
@@ -229,3 +231,18 @@ class EventCollections:
         """Delete every event of ``pid``."""
         result = await self._db[EVENTS].delete_many({"app": app, "pid": pid})
         return result.deleted_count
+
+    @guarded
+    async def lease_pass(self, app: str, name: str, *, owner: str, now: int, lease_ms: int) -> bool:
+        """An upsert whose filter is the lease condition: a lease held by another owner matches
+        nothing, so the upsert's insert hits the ``_id`` and is refused (duplicate key: False)."""
+        held = {"$or": [{"lease_until": {"$lte": now}}, {"owner": owner}]}
+        try:
+            await self._db[PASS_LEASES].update_one(
+                {"_id": f"{app}/{name}", **held},
+                {"$set": {"owner": owner, "lease_until": now + lease_ms}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True

@@ -169,6 +169,7 @@ class SQLiteStore:
     event_totals = Via("_events", EventTables.event_totals)
     reassign_events = Via("_events", EventTables.reassign_events)
     purge_events = Via("_events", EventTables.purge_events)
+    lease_pass = Via("_events", EventTables.lease_pass)
     delete_events_of = Via("_events", EventTables.delete_events_of)
     # activation
     claim_delivery = Via("_activation", ActivationTables.claim_delivery)

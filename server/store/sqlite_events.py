@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS aud_events (
 );
 CREATE INDEX IF NOT EXISTS aud_events_name ON aud_events (app, name, ts);
 CREATE INDEX IF NOT EXISTS aud_events_pid ON aud_events (app, pid, ts);
+CREATE TABLE IF NOT EXISTS aud_pass_leases (
+    app TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, lease_until INTEGER NOT NULL,
+    PRIMARY KEY (app, name)
+) WITHOUT ROWID;
 """
 
 _COLS = "app, eid, pid, name, ts, props, received"
@@ -201,3 +205,15 @@ class EventTables:
         sql = "DELETE FROM aud_events WHERE app = ? AND pid = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (app, pid)).rowcount)
         return changed
+
+    async def lease_pass(self, app: str, name: str, *, owner: str, now: int, lease_ms: int) -> bool:
+        """One upsert whose ``DO UPDATE`` is conditional on the lease being free or ``owner``'s
+        (the store's one writer makes it atomic)."""
+        sql = (
+            "INSERT INTO aud_pass_leases (app, name, owner, lease_until) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (app, name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until "
+            "WHERE aud_pass_leases.lease_until <= ? OR aud_pass_leases.owner = ?"
+        )
+        args = (app, name, owner, now + lease_ms, now, owner)
+        changed: int = await self._run(lambda db: db.execute(sql, args).rowcount)
+        return changed > 0

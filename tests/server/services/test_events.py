@@ -230,3 +230,18 @@ async def test_the_pass_sweeps_events_past_the_apps_retention(store: Store, even
     assert report.purged == 1, "the old view (its lifecycle_changed event is from now)"
     assert [e.eid for e in await store.events_of("acme", old.pid, names=["viewed"])] == ["new"]
     assert await store.get_event("other", "old") is not None, "another app's retention is its own"
+
+
+async def test_of_two_nodes_one_runs_an_apps_pass_until_its_lease_expires(
+    store: Store, events: EventService
+) -> None:
+    """Every node loops over every app, but the pass of one app runs on one node per lease
+    (``run_leased``): the other node skips it (None) until the holder's lease expires."""
+    now = now_ms()
+    await events.track("acme", "ivy", EventInput("viewed", ts=now - 20 * DAY, eid="old"))
+    one, two = AudiencePass(store, events), AudiencePass(store, events)
+    reports = [await p.run_leased("acme", now + 101 * DAY, lease_ms=60_000) for p in (one, two)]
+    assert reports[0] is not None and reports[0].purged == 1 and reports[1] is None
+    assert await two.run_leased("other", now + 101 * DAY, lease_ms=60_000) is not None, "per app"
+    assert await one.run_leased("acme", now + 101 * DAY + 1, lease_ms=60_000) is not None, "the holder renews"
+    assert await two.run_leased("acme", now + 101 * DAY + 61_001, lease_ms=60_000) is not None, "taken over"

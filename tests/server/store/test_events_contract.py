@@ -172,3 +172,27 @@ async def test_reads_by_profile_filter_on_property_equality(store: Store) -> Non
     on_sale = await store.events_of(APP, "p_1", names=["viewed"], props={"category": "shoes", "sale": True})
     assert [e.eid for e in on_sale] == ["1"]
     assert await store.events_of(APP, "p_1", props={"category": "socks"}) == []
+
+
+async def test_a_pass_lease_is_held_by_one_owner_of_many_nodes_until_it_expires(
+    make_store: MakeStore,
+) -> None:
+    """``lease_pass``: of concurrent claims from two store instances, one wins; the holder
+    renews; another takes it only once it expired; per app and per pass name."""
+    one, two = await make_store(), await make_store()
+    claims = [
+        s.lease_pass(APP, "audience", owner=f"n{i}", now=1000, lease_ms=500)
+        for i, s in enumerate((one, two) * 4)
+    ]
+    won = await asyncio.gather(*claims)
+    assert sum(won) == 1, "exactly one owner of eight concurrent claims"
+    holder = f"n{won.index(True)}"
+    other = "n1" if holder == "n0" else "n0"
+    assert await one.lease_pass(APP, "audience", owner=holder, now=1400, lease_ms=500), "the holder renews"
+    assert not await two.lease_pass(APP, "audience", owner=other, now=1800, lease_ms=500), (
+        "renewed until 1900"
+    )
+    assert await two.lease_pass(APP, "audience", owner=other, now=1900, lease_ms=500), "expired: taken over"
+    assert not await one.lease_pass(APP, "audience", owner=holder, now=1950, lease_ms=500)
+    assert await one.lease_pass("other", "audience", owner=holder, now=1950, lease_ms=500), "per app"
+    assert await one.lease_pass(APP, "segments", owner=holder, now=1950, lease_ms=500), "per pass"
