@@ -68,6 +68,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "segment_touch_delay": "Seconds after a profile change before its dynamic segments are re-checked.",
     "campaign_interval": "Seconds between a node's looks for due campaigns to send; 0 disables sending here.",
     "journey_interval": "Seconds between a node's polls for due journey timers; 0 disables them here.",
+    "journey_lease": "Seconds a node holds a journey run it took; a killed node's runs move on after it.",
 }
 
 

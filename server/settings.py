@@ -170,3 +170,5 @@ class Settings:
     #: Seconds between a node's polls for due journey timers (runs are leased, so nodes share
     #: them); 0 disables firing timers on this node.
     journey_interval: float = 1.0
+    #: Seconds a node holds a journey run it took (a node killed mid-run: another takes it after this).
+    journey_lease: float = 30.0

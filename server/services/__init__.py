@@ -207,7 +207,7 @@ def build_services(
         send_policy, store, StoreJourneyProfiles(store, audience_service),
         handoff_for(support, official, send_policy, recipients),
     )  # fmt: skip
-    journeys = JourneyService(store, steps, variables=variables)
+    journeys = JourneyService(store, steps, variables=variables, lease_ms=int(settings.journey_lease * 1000))
     events.on_stored.append(journeys.on_events)  # tracked and ingested events start and wake runs
     segments.sync.on_stored.append(journeys.on_events)  # so do segment_enter / segment_leave
     measurement = Measurement(
