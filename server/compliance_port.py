@@ -25,6 +25,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from parley.server.activation_port import Delivery
+
 __all__ = ["ErasureRecord", "ErasureStore"]
 
 
@@ -64,6 +66,10 @@ class ErasureStore(Protocol):
     async def delete_person_rows(self, app: str, pids: Collection[str]) -> int:
         """Delete every audience row of ``pids`` (see the module docstring); returns how many
         profiles were deleted (0 when run again)."""
+
+    async def deliveries_of(self, app: str, pid: str, *, after_key: str, limit: int) -> list[Delivery]:
+        """Up to ``limit`` delivery-ledger rows of recipient ``pid`` (every send key) with
+        ``key > after_key``, by key (the export's delivery records)."""
 
     async def save_erasure(self, record: ErasureRecord) -> None:
         """Create or replace the erase record ``(record.app, record.id)``."""

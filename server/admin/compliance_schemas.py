@@ -40,7 +40,7 @@ class ReleaseOut(msgspec.Struct):
 
 class ExportLine(msgspec.Struct):
     """One line of a person's NDJSON export: ``type`` is ``profile``, ``identifier``, ``merge``,
-    ``tag_change``, ``consent``, ``event``, ``conversation``, ``message`` or ``ticket`` (docs/AUDIENCE.md ``## Compliance``)."""
+    ``tag_change``, ``consent``, ``event``, ``delivery``, ``conversation``, ``message`` or ``ticket`` (docs/AUDIENCE.md ``## Compliance``)."""
 
     type: str
     data: dict[str, Any]

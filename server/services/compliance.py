@@ -91,7 +91,7 @@ class ComplianceService:
 
     async def export(self, app: str, pid: str) -> AsyncIterator[bytes]:
         """NDJSON lines ``{"type", "data"}`` of everything stored about the person (``profile``,
-        ``identifier``, ``merge``, ``tag_change``, ``consent``, ``event``, ``conversation``,
+        ``identifier``, ``merge``, ``tag_change``, ``consent``, ``event``, ``delivery``, ``conversation``,
         ``message``, ``ticket``).
         ``profile_not_found`` (raised before the first line) for an unknown person."""
         live = await self._audience.live_profile(app, pid)
@@ -118,6 +118,14 @@ class ComplianceService:
                 if len(page) < EXPORT_PAGE:
                     break
                 after = (page[-1].ts, page[-1].eid)
+        for p in await self._audience.person_pids(app, pid):
+            after_key = ""
+            while rows := await self._store.deliveries_of(app, p, after_key=after_key, limit=EXPORT_PAGE):
+                for d in rows:
+                    yield _line(
+                        "delivery", {"key": d.key, "state": d.state, "updated": d.updated, "mid": d.mid}
+                    )
+                after_key = rows[-1].key
         for user in (i.value for i in idents if i.kind == USER_KIND):
             async for line in self._chat_lines(app, user):
                 yield line

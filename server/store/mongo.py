@@ -225,6 +225,7 @@ class MongoStore:
     erase_salt = Via("_compliance", ComplianceCollections.erase_salt)
     add_tombstones = Via("_compliance", ComplianceCollections.add_tombstones)
     tombstoned = Via("_compliance", ComplianceCollections.tombstoned)
+    deliveries_of = Via("_compliance", ComplianceCollections.deliveries_of)
     remove_tombstones = Via("_compliance", ComplianceCollections.remove_tombstones)
     delete_person_rows = Via("_compliance", ComplianceCollections.delete_person_rows)
     save_erasure = Via("_compliance", ComplianceCollections.save_erasure)

@@ -16,7 +16,9 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from parley.server.activation_port import Delivery
 from parley.server.compliance_port import ErasureRecord
+from parley.server.store.mongo_activation import DELIVERIES
 from parley.server.store.mongo_audience_docs import (
     CONSENT_LEDGER,
     IDENTIFIERS,
@@ -35,6 +37,9 @@ SALTS, TOMBSTONES, ERASURES = "aud_erase_salt", "aud_tombstones", "aud_erasures"
 COMPLIANCE_INDEXES: dict[str, list[IndexModel]] = {
     ERASURES: [IndexModel([("app", ASCENDING), ("id", ASCENDING)], name="app_id", unique=True)],
     MEMBERS: [IndexModel([("app", ASCENDING), ("pid", ASCENDING)], name="app_pid")],
+    DELIVERIES: [
+        IndexModel([("app", ASCENDING), ("pid", ASCENDING), ("key", ASCENDING)], name="app_pid_key")
+    ],
 }
 
 
@@ -42,6 +47,14 @@ def _record(d: Mapping[str, Any]) -> ErasureRecord:
     return ErasureRecord(
         d["app"], d["id"], d["pid"], d["actor"], d["state"], int(d["started"]), int(d["finished"]),
         {str(k): int(v) for k, v in d["counts"].items()},
+    )  # fmt: skip
+
+
+def delivery_doc(d: Mapping[str, Any]) -> Delivery:
+    """A delivery-ledger document (``mongo_activation``'s collection) as a :class:`Delivery`."""
+    return Delivery(
+        d["app"], d["key"], d["pid"], d["state"], d["owner"], int(d["lease_until"]), int(d["attempts"]),
+        int(d["updated"]), int(d.get("retry_at", 0)), d.get("mid", ""), d.get("detail", ""),
     )  # fmt: skip
 
 
@@ -107,6 +120,13 @@ class ComplianceCollections:
         )
         res = await self._db[PROFILES].delete_many({"_id": {"$in": [f"{app}/{p}" for p in wanted]}})
         return int(res.deleted_count)
+
+    @guarded
+    async def deliveries_of(self, app: str, pid: str, *, after_key: str, limit: int) -> list[Delivery]:
+        """The recipient's ledger rows with ``key > after_key``, by key (index ``app_pid_key``)."""
+        query = {"app": app, "pid": pid, "key": {"$gt": after_key}}
+        cursor = self._db[DELIVERIES].find(query).sort("key", ASCENDING).limit(limit)
+        return [delivery_doc(d) async for d in cursor]
 
     @guarded
     async def save_erasure(self, record: ErasureRecord) -> None:

@@ -239,6 +239,7 @@ class SQLiteStore:
     erase_salt = Via("_compliance", ComplianceTables.erase_salt)
     add_tombstones = Via("_compliance", ComplianceTables.add_tombstones)
     tombstoned = Via("_compliance", ComplianceTables.tombstoned)
+    deliveries_of = Via("_compliance", ComplianceTables.deliveries_of)
     remove_tombstones = Via("_compliance", ComplianceTables.remove_tombstones)
     delete_person_rows = Via("_compliance", ComplianceTables.delete_person_rows)
     save_erasure = Via("_compliance", ComplianceTables.save_erasure)

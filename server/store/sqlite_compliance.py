@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Collection
 from typing import Any
 
+from parley.server.activation_port import Delivery
 from parley.server.compliance_port import ErasureRecord
 from parley.server.store.sqlite_audience import in_transaction
 from parley.server.store.sqlite_worker import SQLiteWorker
@@ -40,6 +41,13 @@ _BY_PID = (
 )  # fmt: skip
 
 _COLS = "app, id, pid, actor, state, started, finished, counts"
+#: The delivery ledger's columns (``sqlite_activation``'s table), in :class:`Delivery` order.
+DELIVERY_COLS = "app, key, pid, state, owner, lease_until, attempts, updated, retry_at, mid, detail"
+
+
+def delivery_row(r: tuple[Any, ...]) -> Delivery:
+    """A delivery-ledger row as a :class:`Delivery`."""
+    return Delivery(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), int(r[7]), int(r[8]), r[9], r[10])
 
 
 def _record(r: tuple[Any, ...]) -> ErasureRecord:
@@ -109,6 +117,12 @@ class ComplianceTables:
         if not wanted:
             return 0
         return await self._run(lambda db: in_transaction(db, lambda: _delete(db, app, wanted)))
+
+    async def deliveries_of(self, app: str, pid: str, *, after_key: str, limit: int) -> list[Delivery]:
+        """The recipient's ledger rows with ``key > after_key``, by key (index ``act_deliveries_pid``)."""
+        sql = f"SELECT {DELIVERY_COLS} FROM act_deliveries WHERE app = ? AND pid = ? AND key > ? ORDER BY key LIMIT ?"
+        rows = await self._run(lambda db: db.execute(sql, (app, pid, after_key, limit)).fetchall())
+        return [delivery_row(r) for r in rows]
 
     async def save_erasure(self, record: ErasureRecord) -> None:
         """Create or replace the record (``INSERT OR REPLACE`` on ``(app, id)``)."""

@@ -70,7 +70,12 @@ async def test_export_holds_everything_about_the_person_and_nothing_else(
     api: httpx.AsyncClient, node: RunningNode
 ) -> None:
     pid, conv = await _ann(api, node)
+    # A campaign's delivery-ledger row for her (what the send-policy chain claims per recipient).
+    await node.node.store.claim_delivery(node.app.app, "campaign:c1", pid, owner="n", now=1, lease_ms=10)
     got = _lines(await api.get(f"/v1/audience/profiles/{pid}/export"))
+    assert [(x["data"]["key"], x["data"]["state"]) for x in got if x["type"] == "delivery"] == [
+        ("campaign:c1", "pending")
+    ]
     kinds = [x["type"] for x in got]
     assert kinds[0] == "profile" and got[0]["data"]["pid"] == pid
     idents = {(x["data"]["kind"], x["data"]["value"]) for x in got if x["type"] == "identifier"}

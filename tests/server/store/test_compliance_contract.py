@@ -97,3 +97,15 @@ async def test_remove_tombstones_lifts_only_the_given_ones_of_the_app(store: Sto
     assert await store.tombstoned(APP, ["d1", "d2"]) == ["d2"]
     assert await store.tombstoned(OTHER, ["d1"]) == ["d1"], "another app's tombstone stays"
     assert await store.remove_tombstones(APP, ["d1"]) == 0 and await store.remove_tombstones(APP, []) == 0
+
+
+async def test_deliveries_of_a_recipient_page_by_key_and_stay_per_app(store: Store) -> None:
+    for key in ("campaign:b", "campaign:a", "push:1"):
+        assert await store.claim_delivery(APP, key, "p_1", owner="n1", now=1, lease_ms=99) is not None
+    await store.claim_delivery(APP, "campaign:a", "p_2", owner="n1", now=1, lease_ms=99)
+    await store.claim_delivery(OTHER, "campaign:a", "p_1", owner="n1", now=1, lease_ms=99)
+    got = await store.deliveries_of(APP, "p_1", after_key="", limit=2)
+    assert [(d.app, d.key, d.pid) for d in got] == [(APP, "campaign:a", "p_1"), (APP, "campaign:b", "p_1")]
+    rest = await store.deliveries_of(APP, "p_1", after_key="campaign:b", limit=2)
+    assert [d.key for d in rest] == ["push:1"]
+    assert await store.deliveries_of(APP, "p_9", after_key="", limit=5) == []
