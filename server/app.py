@@ -24,6 +24,7 @@ from parley.server.admin.routes import admin_routes
 from parley.server.console.admin_api import console_admin_routes
 from parley.server.console.api import console_api_routes
 from parley.server.console.marketer_api import console_marketer_routes
+from parley.server.console.marketer_more import console_marketer_more_routes
 from parley.server.console.pages import console_page_routes
 from parley.server.node import Node
 from parley.server.settings import Settings
@@ -171,6 +172,7 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         *console_api_routes(settings),
         *console_admin_routes(),
         *console_marketer_routes(),
+        *console_marketer_more_routes(),
         *console_page_routes(),
     ]
     guard = Middleware(AdminGuard, max_body=settings.admin_max_body, max_upload=settings.admin_max_upload)

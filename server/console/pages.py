@@ -33,6 +33,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "admin": (ConsoleRole.ADMIN.value,),
     "segments": (ConsoleRole.MARKETER.value, ConsoleRole.ADMIN.value),
     "campaigns": (ConsoleRole.MARKETER.value, ConsoleRole.ADMIN.value),
+    "journeys": (ConsoleRole.MARKETER.value, ConsoleRole.ADMIN.value),
 }
 
 

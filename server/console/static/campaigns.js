@@ -6,9 +6,9 @@
  */
 import "./i18n_mkt.js";
 import { call, clearErrors, showError } from "./api.js";
-import { bars } from "./charts.js";
 import { el } from "./chat.js";
 import { t } from "./i18n.js";
+import { resultCharts } from "./results.js";
 import { startShell } from "./shell.js";
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -21,13 +21,15 @@ let open = "";
 
 /** One variant's editor. @param {string} id @param {number} weight */
 function variantRow(id, weight) {
+  // words carry data-i18n so a change of language redraws them (apply() in i18n.js)
+  const word = (/** @type {string} */ key) => el("span", { "data-i18n": key, text: t(key) });
   const box = el("fieldset", { class: "variant" }, [
-    el("legend", { text: `${t("cmp.variant")} ${id}` }),
+    el("legend", {}, [word("cmp.variant"), el("span", { text: ` ${id}` })]),
     el("input", { name: "vid", value: id, "aria-label": `${t("cmp.variant")} id`, size: "6" }),
     el("input", { name: "weight", type: "number", value: String(weight), min: "0", max: "100", "aria-label": t("cmp.weight"), size: "4" }),
-    el("span", { class: "muted", text: t("cmp.weight") }),
-    el("label", { text: t("cmp.textEn") }, [el("textarea", { name: "en", rows: "2", class: "wide" })]),
-    el("label", { text: t("cmp.textZh") }, [el("textarea", { name: "zh-CN", rows: "2", class: "wide" })]),
+    el("span", { class: "muted" }, [word("cmp.weight")]),
+    el("label", {}, [word("cmp.textEn"), el("textarea", { name: "en", rows: "2", class: "wide" })]),
+    el("label", {}, [word("cmp.textZh"), el("textarea", { name: "zh-CN", rows: "2", class: "wide" })]),
   ]);
   $("c-variants").append(box);
   return box;
@@ -105,13 +107,13 @@ async function drawList() {
       return b;
     });
     const results = el("button", { type: "button", class: "secondary", text: t("cmp.results") });
-    results.addEventListener("click", () => { open = c.cid; drawResults(full); $("results").focus(); });
+    results.addEventListener("click", async () => { open = c.cid; await drawResults(full); $("results").focus(); });
     rows.push(el("tr", { "data-cid": c.cid, "data-state": c.state }, [
       el("td", { text: c.definition.name }), el("td", {}, [el("span", { class: `pill state-${c.state}`, text: t(`state.${c.state}`) })]),
       el("td", { text: when(c.start_at) }), el("td", { class: "counts", text: countsText(full.counts) }),
       el("td", {}, [...buttons, results]),
     ]));
-    if (c.cid === open) drawResults(full);
+    if (c.cid === open) await drawResults(full);
   }
   $("c-list").replaceChildren(...(rows.length ? rows : [el("tr", {}, [el("td", { colspan: "5", class: "muted", text: t("cmp.none") })])]));
 }
@@ -127,15 +129,18 @@ async function control(cid, action) {
   }
 }
 
-/** The results of one campaign (the recipients by decision until the results API is there). @param {any} c */
-function drawResults(c) {
+/** The measured results of one campaign, as charts. @param {any} c */
+async function drawResults(c) {
   const section = $("results");
   section.hidden = false;
   section.setAttribute("tabindex", "-1");
   $("results-title").textContent = `${t("cmp.results")} · ${c.definition.name}`;
-  $("results-note").textContent = t("cmp.resultsNotYet");
-  const rows = /** @type {[string, number][]} */ (Object.entries(c.counts).sort((a, b) => b[1] - a[1]));
-  $("results-charts").replaceChildren(bars(t("cmp.counts"), rows));
+  try {
+    $("results-charts").replaceChildren(...resultCharts(await call("GET", `campaigns/${c.cid}/results`)));
+    $("results-note").textContent = "";
+  } catch (error) {
+    showError(error, $("results-note"));
+  }
 }
 
 $("c-form").addEventListener("submit", async (event) => {

@@ -3,6 +3,18 @@
 import { WORDS } from "./i18n.js";
 
 Object.assign(WORDS.en, {
+  "res.funnel": "Funnel per arm", "res.targeted": "targeted", "res.sent": "sent", "res.read": "read",
+  "res.clicked": "clicked", "res.replied": "replied", "res.converted": "converted", "res.control": "control",
+  "res.suppressed": "Suppressions by reason", "res.noSuppressed": "No recipient was suppressed.",
+  "res.uplift": "Conversion uplift against control (95 % interval)", "res.pooled": "all variants",
+  "res.noUplift": "No uplift yet: it needs a control group (hold-out or global control) with recipients.",
+  "res.srm": "Split check", "res.srmOk": "the arms' sizes match the planned split", "res.srmBad": "the arms' sizes do not match the planned split: check the audience",
+  "res.overTime": "Over time: the results API has no time series yet.",
+  "res.noGoal": "No conversion goal: conversions are not counted.",
+  "nav.journeys": "Journeys", "jr.title": "Journeys", "jr.none": "No journeys yet (they are created with the admin API, /v1/journeys).",
+  "jr.wait": "wait {n} s", "jr.untilLocal": "wait until {at} local time", "jr.waitEvent": "wait for {event} (at most {n} s)",
+  "jr.branch": "branch ({n} cases)", "jr.send": "send", "jr.update": "update the profile", "jr.handover": "hand over to an agent", "jr.exit": "exit",
+  "jr.trigger": "Starts on", "jr.waiting": "waiting", "jr.version": "version", "jr.goal": "goal",
   "nav.segments": "Segments", "nav.campaigns": "Campaigns",
   "seg.builder": "Segment builder", "seg.join": "Profiles match", "seg.all": "all of these conditions",
   "seg.any": "any of these conditions", "seg.add": "Add a condition", "seg.remove": "Remove",
@@ -26,7 +38,6 @@ Object.assign(WORDS.en, {
   "cmp.rate": "Recipients per second", "cmp.send": "Send campaign", "cmp.sent": "Campaign created.",
   "cmp.list.title": "Campaigns", "cmp.state": "State", "cmp.start": "Start", "cmp.counts": "Recipients by decision",
   "cmp.pause": "Pause", "cmp.resume": "Resume", "cmp.cancel": "Cancel", "cmp.results": "Results", "cmp.none": "No campaigns yet.",
-  "cmp.resultsNotYet": "Funnel, suppressions and uplift charts need the results API (not on this server yet): the recipients by decision are shown instead.",
   "pol.control": "Global control group", "pol.caps": "Frequency caps", "pol.cap": "at most {n} per {w}",
   "pol.noCaps": "none", "pol.quiet": "Quiet hours (recipient's local time)", "pol.noQuiet": "none",
   "pol.negative": "No marketing after a negative support experience for", "pol.tz": "Time zone when a profile has none",
@@ -36,6 +47,17 @@ Object.assign(WORDS.en, {
 });
 
 Object.assign(WORDS["zh-CN"], {
+  "res.funnel": "各组漏斗", "res.targeted": "目标", "res.sent": "已发送", "res.read": "已读",
+  "res.clicked": "已点击", "res.replied": "已回复", "res.converted": "已转化", "res.control": "对照组",
+  "res.suppressed": "按原因的抑制数", "res.noSuppressed": "没有接收者被抑制。",
+  "res.uplift": "相对对照组的转化提升（95 % 置信区间）", "res.pooled": "全部版本",
+  "res.noUplift": "暂无提升度：需要有接收者的对照组（保留组或全局对照组）。",
+  "res.srm": "分组检查", "res.srmOk": "各组人数与计划比例一致", "res.srmBad": "各组人数与计划比例不一致：请检查受众",
+  "res.overTime": "随时间变化：效果 API 尚无时间序列。", "res.noGoal": "未设置转化目标：不统计转化。",
+  "nav.journeys": "用户旅程", "jr.title": "用户旅程", "jr.none": "还没有用户旅程（通过管理 API /v1/journeys 创建）。",
+  "jr.wait": "等待 {n} 秒", "jr.untilLocal": "等待至当地时间 {at}", "jr.waitEvent": "等待 {event}（最长 {n} 秒）",
+  "jr.branch": "分支（{n} 种情况）", "jr.send": "发送", "jr.update": "更新用户档案", "jr.handover": "转人工客服", "jr.exit": "结束",
+  "jr.trigger": "触发事件", "jr.waiting": "等待中", "jr.version": "版本", "jr.goal": "目标",
   "nav.segments": "人群分组", "nav.campaigns": "营销活动",
   "seg.builder": "分组构建器", "seg.join": "用户满足", "seg.all": "以下全部条件", "seg.any": "以下任一条件",
   "seg.add": "添加条件", "seg.remove": "删除", "seg.text": "单行文本形式的规则", "seg.textHelp": "表单或文本任选其一编辑，另一方会自动同步。",
@@ -57,7 +79,6 @@ Object.assign(WORDS["zh-CN"], {
   "cmp.rate": "每秒发送人数", "cmp.send": "发送活动", "cmp.sent": "活动已创建。",
   "cmp.list.title": "营销活动", "cmp.state": "状态", "cmp.start": "开始", "cmp.counts": "各决策的接收者数",
   "cmp.pause": "暂停", "cmp.resume": "继续", "cmp.cancel": "取消", "cmp.results": "效果", "cmp.none": "还没有营销活动。",
-  "cmp.resultsNotYet": "漏斗、抑制原因和提升度图表需要效果 API（本服务器尚未提供）：此处显示各决策的接收者数。",
   "pol.control": "全局对照组", "pol.caps": "频次上限", "pol.cap": "每 {w} 最多 {n} 条", "pol.noCaps": "无",
   "pol.quiet": "免打扰时段（接收者当地时间）", "pol.noQuiet": "无", "pol.negative": "负面客服体验后暂停营销",
   "pol.tz": "用户无时区时使用", "pol.sender": "发送者", "pol.consent": "授权", "pol.consentText": "仅发送给已授权该活动主题的接收者",

@@ -10,6 +10,7 @@ const PAGES = [
   ["admin", ["admin"], "nav.admin"],
   ["segments", ["marketer", "admin"], "nav.segments"],
   ["campaigns", ["marketer", "admin"], "nav.campaigns"],
+  ["journeys", ["marketer", "admin"], "nav.journeys"],
 ];
 
 /**

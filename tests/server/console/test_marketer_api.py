@@ -13,7 +13,14 @@ from tests.server.services.test_send_policy import profile
 pytestmark = pytest.mark.timeout(60)
 
 HELLO = {"versions": {"en": {"text": "Hi {{user}}"}, "zh-CN": {"text": "你好 {{user}}"}}, "default": "en"}
-READS = ["segments", "campaigns", "marketing/policy", "campaigns/cmp_x"]
+READS = [
+    "segments",
+    "campaigns",
+    "marketing/policy",
+    "campaigns/cmp_x",
+    "campaigns/cmp_x/results",
+    "journeys",
+]
 WRITES = ["segments/parse", "segments/explain", "segments", "campaigns", "campaigns/render",
           "campaigns/cmp_x/pause", "campaigns/cmp_x/resume", "campaigns/cmp_x/cancel"]  # fmt: skip
 
@@ -28,7 +35,7 @@ async def test_an_agent_gets_403_on_every_marketer_route_and_page(
     for path in WRITES:
         r = await browser.post(f"/console/api/{path}", headers={"x-csrf-token": csrf}, json={})
         assert (r.status_code, r.json()["code"]) == (403, "forbidden"), path
-    for page in ("segments", "campaigns"):
+    for page in ("segments", "campaigns", "journeys"):
         r = await browser.get(f"/console/{page}")
         assert r.status_code == 403 and "marketer" in r.text
 

@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 
 from playwright.async_api import Browser, Page, expect
 
-from parley.sdk import CampaignEvent, Client
+from parley.sdk import AdminClient, CampaignEvent, Client
 from tests.harness import RunningNode
+from tests.server.journeys.test_journeys import CART
+from tests.server.journeys.test_journeys_admin import SCHEMA
 from tests.sdk.helpers import take
 from tests.server.console.browser import chromium, shot
 from tests.server.console.test_inbox_e2e import fill_login
@@ -99,13 +101,22 @@ async def test_a_marketer_builds_a_segment_and_sends_a_campaign_that_sdk_clients
             async with Client(node.url, token=await node.token("off1"), positions=saved) as back:
                 (synced,) = await take(back.events(CampaignEvent), 1, timeout=WAIT / 1000)
                 assert synced.message.text == "Hi off1", "the offline client gets it on sync"
-            await on.read(event.message.conv, event.message.seq)
             row = page.locator("#c-list tr").first
             await expect(row).to_have_attribute("data-state", "done", timeout=WAIT)
             await expect(row.locator(".counts")).to_have_text("sent 2", timeout=WAIT)
             await row.get_by_role("button", name="Results").click()
-            await expect(page.locator("#results-charts rect[data-label=sent]")).to_have_attribute(
-                "data-value", "2"
+            arm = page.locator("#results-charts [data-arm=a]")
+            await expect(arm.locator("rect[data-label=sent]")).to_have_attribute(
+                "data-value", "2", timeout=WAIT
+            )
+            await expect(arm.locator("rect[data-label=read]")).to_have_attribute("data-value", "0")
+            await on.read(event.message.conv, event.message.seq)
+            # the open results are redrawn every 2 s: the read receipt moves the funnel
+            await expect(arm.locator("rect[data-label=read]")).to_have_attribute(
+                "data-value", "1", timeout=WAIT
+            )
+            await expect(page.locator("#results-charts .suppressed")).to_contain_text(
+                "No recipient was suppressed"
             )
             await shot(page, "marketer-campaigns")
             await page.select_option("#lang", "zh-CN")
@@ -127,3 +138,19 @@ async def test_an_agent_cannot_reach_the_marketer_pages(node: RunningNode) -> No
         api = await page.request.get(f"{node.http}/console/api/segments")
         assert api.status == 403
         await ctx.close()
+
+
+async def test_a_marketer_sees_the_journeys_and_who_waits_at_each_step(node: RunningNode) -> None:
+    async with AdminClient(node.http, node.api_key) as admin:
+        await admin.set_audience_schema(SCHEMA)
+        await admin.create_journey("cart", CART)
+        await profile(node, "ann1")
+        await admin.ingest_events(
+            [{"eid": "a1", "user": "ann1", "event": "add_to_cart", "props": {"cart_id": "c1"}}]
+        )
+    async with chromium() as browser, page_as(browser, node, "mia", "/console/journeys") as page:
+        journey = page.locator("[data-journey=cart]")
+        await expect(journey.locator("[data-step=wait] .waiting")).to_have_text("1", timeout=WAIT)
+        await expect(journey.locator("[data-step=coupon] .waiting")).to_have_text("0")
+        await expect(journey).to_contain_text("add_to_cart")
+        await shot(page, "marketer-journeys")
