@@ -12,11 +12,11 @@ from playwright.async_api import Browser, Page, expect
 
 from parley.sdk import AdminClient, CampaignEvent, Client
 from tests.harness import RunningNode
-from tests.server.journeys.test_journeys import CART
-from tests.server.journeys.test_journeys_admin import SCHEMA
 from tests.sdk.helpers import take
 from tests.server.console.browser import chromium, shot
 from tests.server.console.test_inbox_e2e import fill_login
+from tests.server.journeys.test_journeys import CART
+from tests.server.journeys.test_journeys_admin import SCHEMA
 from tests.server.services.test_send_policy import profile
 
 WAIT = 20_000  # ms: generous ceilings for a loaded machine, never a timing assertion
