@@ -152,7 +152,7 @@ $("c-form").addEventListener("submit", async (event) => {
   const audience = data.get("aud") === "list" ? { pids: value("c-audience").split(/\s+/).filter(Boolean) } : { segment: value("c-segment") };
   const at = data.get("when") === "at" ? Date.parse(value("c-schedule")) : 0;
   if (Number.isNaN(at)) {
-    $("c-schedule-error").textContent = t("cmp.at") + " ?";
+    $("c-schedule-error").textContent = t("cmp.pickTime");
     return;
   }
   try {

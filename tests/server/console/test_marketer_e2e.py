@@ -154,3 +154,10 @@ async def test_a_marketer_sees_the_journeys_and_who_waits_at_each_step(node: Run
         await expect(journey.locator("[data-step=coupon] .waiting")).to_have_text("0")
         await expect(journey).to_contain_text("add_to_cart")
         await shot(page, "marketer-journeys")
+        await page.set_viewport_size({"width": 800, "height": 1000})  # a tablet
+        await page.goto(f"{node.http}/console/campaigns")
+        await page.check("input[name=when][value=at]")
+        await page.click("#c-send")
+        await expect(page.locator("#c-schedule-error")).to_contain_text("start date", timeout=WAIT)
+        await page.keyboard.press("Tab")
+        await shot(page, "marketer-campaigns-tablet")
