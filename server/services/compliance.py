@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import msgspec
@@ -181,7 +182,9 @@ class ComplianceService:
         return record
 
     async def _recall_all(self, app: str, user: str) -> int:
-        """Recall (tombstone in the store) every message ``user`` wrote that is not recalled yet."""
+        """Recall (tombstone in the store) every message ``user`` wrote that is not recalled yet,
+        and clear the reason and summary (the last things said) of the tickets where they are the
+        customer."""
         n = 0
         for conv, _member in await self._store.list_user_conversations(app, user):
             for first in range(1, conv.last_seq + 1, EXPORT_PAGE):
@@ -189,6 +192,10 @@ class ComplianceService:
                     if m.sender == user and not m.recalled:
                         await self._store.recall_message(app, conv.conv, m.seq)
                         n += 1
+            ticket = await self._store.get_ticket(app, conv.conv) if conv.kind == "support" else None
+            if ticket is not None and ticket.customer == user and (ticket.summary or ticket.reason):
+                # A compare-and-set on the state: a ticket that moved meanwhile is cleared by the retry.
+                await self._store.update_ticket(replace(ticket, summary="", reason=""), {ticket.state})
         return n
 
     async def erasures(self, app: str, *, after: str, limit: int) -> list[ErasureRecord]:
