@@ -15,7 +15,9 @@ lease. A node killed mid-page loses nothing: its lease expires, another node tak
 the cursor, and the recipients of the unfinished page are claimed again — the delivery ledger
 answers ``duplicate`` for those already decided, so nobody is sent twice. When the audience is
 exhausted the sender retries the deferred recipients whose time has come (``quiet_deferred`` or
-``local_deferred`` with ``retry_at`` past) and finishes (``done``) once none wait any more.
+``local_deferred`` with ``retry_at`` past), and the recipients a dead sender left ``pending``
+(claimed, never decided) once their claim's lease has expired, and finishes (``done``) once none
+wait any more.
 
 **Control** (:meth:`pause`, :meth:`resume`, :meth:`cancel`): a compare-and-set on the state; a
 paused or cancelled campaign cannot be leased, so the sender stops after the page it is on.
@@ -36,7 +38,7 @@ import msgspec
 from parley.proto.campaign import campaign_body
 from parley.proto.errors import ErrorCode, ProtocolError
 from parley.proto.templates import Template, render, validate
-from parley.server.activation_port import DeliveryLedger
+from parley.server.activation_port import PENDING, DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
@@ -250,10 +252,33 @@ class CampaignService:
                 return (await self.get(app, campaign.cid)).state  # paused, cancelled or taken over meanwhile
         if await self._store.deferred_deliveries(app, key, due_by=2**62, limit=1):
             return campaign.state  # some wait for their quiet hours or local time to come
+        if (await self._store.count_deliveries(app, key)).get(PENDING) and not await self._retake(
+            campaign, definition
+        ):
+            return campaign.state  # a dead sender's claim: retried once its lease has expired
         done = await self._store.update_campaign(
             app, campaign.cid, campaign.version, now=now_ms(), state="done"
         )
         return done.state if done else (await self.get(app, campaign.cid)).state
+
+    async def _retake(self, campaign: Campaign, definition: CampaignIn) -> bool:
+        """Send again the recipients left ``pending`` by a sender that died between claim and decision
+        (the chain's claim takes an expired one over; the message's idempotency key stores it once);
+        True when none is left pending. A scan of the send's rows, only when the grouped count
+        shows a pending one — after a crash, not on a normal finish."""
+        key, after, left = f"campaign:{campaign.cid}", "", False
+        while page := await self._store.list_deliveries(campaign.app, key, after=after, limit=500):
+            after = page[-1].pid
+            for row in page:
+                if row.state != PENDING:
+                    continue
+                now = now_ms()
+                if (
+                    row.lease_until > now
+                    or await self._send(campaign, definition, row.pid, now) == "duplicate"
+                ):
+                    left = True
+        return not left
 
     async def loop(self, interval: float) -> None:
         """Every ``interval`` seconds, run the due campaigns this node can lease (forever; cancel to stop)."""

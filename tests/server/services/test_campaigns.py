@@ -186,6 +186,32 @@ async def test_a_sender_killed_mid_campaign_is_taken_over_and_everyone_gets_it_o
             assert len(await official_messages(node, f"u{i:02}")) == 1, "the fifth was stored once"
 
 
+async def test_a_recipient_a_dead_sender_left_pending_is_sent_once_its_claim_expires(tmp_path: Path) -> None:
+    # The take-over comes before the dead sender's claim on the fifth recipient expires: that recipient
+    # is a "duplicate" on the way through, so the campaign must wait for the claim, not finish without it.
+    async with running_node(tmp_path, campaign_interval=0) as node:
+        app, s, store = node.app.app, node.node.services, node.node.store
+        pids = await audience(node, 10)
+        campaign = await s.campaigns.create(app, definition(pids))
+        recipients = AudienceRecipients(store)
+        policy = SendPolicy(
+            store, recipients, StoreConversationFacts(store), DiesOnTheFifth(s.official), lease_ms=400
+        )
+        doomed = CampaignService(
+            store, policy, recipients, members=_never, variables=_none, segment_exists=_none, lease_ms=1
+        )
+        with pytest.raises(RuntimeError):
+            await doomed.run(app, campaign.cid)
+        await asyncio.sleep(0.01)  # the campaign's lease ran out, the recipient's claim has not
+        assert await s.campaigns.run(app, campaign.cid) == "running", "not done while a claim is pending"
+        assert (await s.campaigns.counts(app, campaign.cid)).get("pending") == 1
+        await asyncio.sleep(0.45)
+        assert await s.campaigns.run(app, campaign.cid) == "done"
+        assert await s.campaigns.counts(app, campaign.cid) == {"sent": 10}
+        for i in range(10):
+            assert len(await official_messages(node, f"u{i:02}")) == 1
+
+
 async def _never(app: str, seg: str, after: str, limit: int) -> list[str]:
     raise AssertionError("no segment here")
 
