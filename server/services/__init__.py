@@ -201,7 +201,7 @@ def build_services(
     # An erased person's identifiers are refused before any profile is resolved or created.
     profiles = ProfileService(store)
     identity.erased_check = events.erased_check = compliance.check
-    audience_service.erased_check = profiles.erased_check = compliance.check
+    audience_service.erased_check = profiles.erased_check = support.erased_check = compliance.check
     compliance.on_erased.append(events.forget_pids)
     steps = StepRunner(
         send_policy, store, StoreJourneyProfiles(store, audience_service),

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Protocol
 
 from parley.proto import frames
 from parley.proto.errors import ErrorCode
 from parley.proto.vocabulary import BOT_SILENT_STATES, MemberRole, SupportState, UserRole
+from parley.server.audience_models import USER_KIND, Identifier
 from parley.server.errors import ServiceError
 from parley.server.ids import now_ms
 from parley.server.models import TagRecord, Ticket
@@ -73,6 +74,8 @@ class SupportService:
         self._messages = messages
         self._presence = presence
         self._max_per_agent = max_per_agent
+        #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
+        self.erased_check: Callable[[str, list[Identifier]], Awaitable[None]] | None = None
 
     async def ticket(self, app: str, conv: str) -> Ticket:
         """The ticket of ``conv``; ``ServiceError(NOT_FOUND)`` if it is not a support conversation."""
@@ -191,14 +194,25 @@ class SupportService:
         ):
             raise ServiceError(ErrorCode.INVALID_REQUEST, "this conversation was already rated")
         now = now_ms()
-        await self._store.merge_profile(
-            app,
-            customer,
-            set_tags=[TagRecord(f"csat:{score}", "customer", 1.0, conv, now, 0)],
-            counters={f"csat_{score}": 1, "csat_count": 1, "csat_total": score},
-            updated=now,
-        )
+        if not await self._erased(app, customer):  # an erased customer's rating makes no profile again
+            await self._store.merge_profile(
+                app,
+                customer,
+                set_tags=[TagRecord(f"csat:{score}", "customer", 1.0, conv, now, 0)],
+                counters={f"csat_{score}": 1, "csat_count": 1, "csat_total": score},
+                updated=now,
+            )
         await self._messages.system_event(app, conv, customer, "csat", score=score)
+
+    async def _erased(self, app: str, user: str) -> bool:
+        """Whether ``user`` belongs to an erased person (docs/AUDIENCE.md ``## Compliance``)."""
+        if self.erased_check is None:
+            return False
+        try:
+            await self.erased_check(app, [Identifier(USER_KIND, user)])
+        except ServiceError:
+            return True
+        return False
 
     # ---------------------------------------------------------------- agents
     async def queue(self, app: str, agent: str) -> tuple[list[frames.ConvInfo], list[frames.ConvInfo]]:

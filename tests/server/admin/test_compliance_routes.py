@@ -135,6 +135,10 @@ async def test_erase_deletes_tombstones_refuses_later_use_and_is_idempotent(
     ticket = await node.node.store.get_ticket(node.app.app, support)
     assert ticket is not None
     assert (ticket.summary, ticket.reason) == ("", ""), "the ticket no longer quotes her"
+    # She rates the resolved ticket afterwards: no chat profile is made again for her.
+    await node.node.store.save_ticket(replace(ticket, state="resolved"))
+    await node.node.services.support.rate(node.app.app, "ann", support, 5)
+    assert await node.node.store.resolve_identifier(node.app.app, "user", "ann") is None
     assert (await api.get(f"/v1/audience/profiles/{bob['pid']}")).status_code == 200, "Bob's profile stays"
     # Later identify / events with one of her identifiers: refused, nothing re-created.
     again = await api.post(
