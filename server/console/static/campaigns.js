@@ -5,7 +5,7 @@
  * and their results. Every refusal is shown next to the field the server names.
  */
 import "./i18n_mkt.js";
-import { call, clearErrors, showError } from "./api.js";
+import { call, clearErrors, forget, keep, showError } from "./api.js";
 import { el } from "./chat.js";
 import { t } from "./i18n.js";
 import { resultCharts } from "./results.js";
@@ -32,6 +32,8 @@ function variantRow(id, weight) {
     el("label", {}, [word("cmp.textZh"), el("textarea", { name: "zh-CN", rows: "2", class: "wide" })]),
   ]);
   $("c-variants").append(box);
+  // what is typed is kept across a forced login (an ended session), like the inbox's reply box
+  for (const lang of ["en", "zh-CN"]) keep(/** @type {HTMLTextAreaElement} */ (box.querySelector(`[name="${lang}"]`)), `c-${id}-${lang}`);
   return box;
 }
 
@@ -161,6 +163,8 @@ $("c-form").addEventListener("submit", async (event) => {
       holdout_pct: Number(value("c-holdout") || 0), start_at: at, local_time: value("c-local"), rate: Number(value("c-rate") || 100),
     });
     $("c-sent").textContent = t("cmp.sent");
+    for (const v of variants()) for (const lang of ["en", "zh-CN"]) forget(`c-${v.id}-${lang}`);
+    forget("c-name");
     await drawList();
   } catch (error) {
     showError(error, $("c-form-error"));
@@ -174,6 +178,7 @@ $("c-preview").addEventListener("click", preview);
 
 await startShell("campaigns", () => { drawPolicy(); drawList().catch(() => {}); });
 variantRow("a", 100);
+keep(/** @type {HTMLInputElement} */ ($("c-name")), "c-name");
 const segments = await call("GET", "segments");
 $("c-segment").replaceChildren(...segments.map((/** @type {any} */ s) => new Option(`${s.name || s.id} (${s.id})`, s.id)));
 policy = await call("GET", "marketing/policy");

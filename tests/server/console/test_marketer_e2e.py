@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from playwright.async_api import Browser, Page, expect
 
 from parley.sdk import AdminClient, CampaignEvent, Client
 from tests.harness import RunningNode
 from tests.sdk.helpers import take
 from tests.server.console.browser import chromium, shot
+from tests.server.console.conftest import login
 from tests.server.console.test_inbox_e2e import fill_login
 from tests.server.journeys.test_journeys import CART
 from tests.server.journeys.test_journeys_admin import SCHEMA
@@ -161,3 +163,17 @@ async def test_a_marketer_sees_the_journeys_and_who_waits_at_each_step(node: Run
         await expect(page.locator("#c-schedule-error")).to_contain_text("start date", timeout=WAIT)
         await page.keyboard.press("Tab")
         await shot(page, "marketer-campaigns-tablet")
+
+
+async def test_an_ended_session_keeps_what_the_marketer_typed_in_the_wizard(node: RunningNode) -> None:
+    async with chromium() as browser, page_as(browser, node, "mia", "/console/campaigns") as page:
+        await page.fill("#c-name", "Spring")
+        await page.fill("#c-variants [name=en]", "Hello {{user}}")
+        async with httpx.AsyncClient(base_url=node.http, timeout=20) as other:  # another device
+            csrf = await login(other, node.app.app, "mia")
+            await other.post("/console/api/logout-everywhere", headers={"x-csrf-token": csrf})
+        await page.wait_for_url("**/console/login?**", timeout=WAIT)  # the list's refresh found out
+        await fill_login(page, node, "mia")
+        await page.wait_for_url("**/console/campaigns", timeout=WAIT)
+        await expect(page.locator("#c-name")).to_have_value("Spring", timeout=WAIT)
+        await expect(page.locator("#c-variants [name=en]")).to_have_value("Hello {{user}}")
