@@ -88,6 +88,8 @@ class ErrorCode(str, enum.Enum):
     CAMPAIGN_NOT_FOUND = "campaign_not_found"
     #: The campaign's state does not allow that (e.g. resuming a cancelled campaign).
     CAMPAIGN_STATE = "campaign_state"
+    #: A tracked link (``/r/<token>``) is malformed, its signature does not match, or its app is gone.
+    LINK_INVALID = "link_invalid"
     #: A tracked event's name is not declared in the app's audience schema.
     EVENT_UNKNOWN = "event_unknown"
     #: A tracked event's properties do not fit its declared types or bounds; ``path`` names the property.
@@ -161,6 +163,7 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.CAMPAIGN_INVALID: Action.FATAL,
     ErrorCode.CAMPAIGN_NOT_FOUND: Action.FATAL,
     ErrorCode.CAMPAIGN_STATE: Action.FATAL,
+    ErrorCode.LINK_INVALID: Action.FATAL,
     ErrorCode.EVENT_UNKNOWN: Action.FATAL,
     ErrorCode.EVENT_INVALID: Action.FATAL,
     ErrorCode.BATCH_TOO_LARGE: Action.FATAL,

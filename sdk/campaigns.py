@@ -14,6 +14,7 @@ account confirms it in the chat); on a ``url`` button it returns the URL to open
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from parley.proto.campaign import CampaignMarker, read_marker, tap_body
@@ -36,9 +37,22 @@ class CampaignOps:
     ) -> Message:  # fmt: skip
         raise NotImplementedError
 
+    def _server_url(self) -> str:
+        raise NotImplementedError
+
+    def _absolute(self, url: str) -> str:
+        """A tracked link (``/r/<token>``: the server counts the click, then redirects) resolved against
+        the server's HTTP address; any other URL as it is."""
+        if not url.startswith("/r/"):
+            return url
+        parts = urllib.parse.urlsplit(self._server_url())
+        scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+        return f"{scheme}://{parts.netloc}{url}"
+
     async def click(self, message: Message, button: str) -> Message | str:
         """Tap ``button`` (its id) of campaign message ``message``: the reply sent in the chat (for a
-        ``reply`` or ``opt_out`` button or quick reply), or the URL to open (a ``url`` button).
+        ``reply`` or ``opt_out`` button or quick reply), or the URL to open (a ``url`` button: the server's tracked link, which counts the click when opened and
+        redirects to the button's target).
         ``ValueError`` if ``message`` is not a campaign message or has no such button. A repeated
         tap on the same button sends nothing new (its ``cmid`` is derived from the message and button)."""
         marker = campaign_of(message)
@@ -48,7 +62,7 @@ class CampaignOps:
         if found is None:
             raise ValueError(f"campaign message {message.mid} has no button {button!r}")
         if found.action == "url":
-            return found.url
+            return self._absolute(found.url)
         return await self.send(
             message.conv, body=tap_body(marker, found), kind="text", cmid=f"tap:{message.mid}:{found.id}"
         )

@@ -300,6 +300,10 @@ class Client(ConversationOps, SupportOps, SafetyOps, InviteOps, CampaignOps, Tra
         content = body if body is not None else {"text": text or ""}
         await self._conn.write(f.Draft(conv=conv, draft=draft, body=content, done=done))
 
+    def _server_url(self) -> str:
+        """The server's WebSocket URL (tracked links are resolved against it)."""
+        return self._conn.url
+
     async def read(self, conv: str, seq: int) -> None:
         """Mark ``conv`` read up to ``seq``; members get a ``ReceiptEvent``."""
         await self._request(lambda rid: f.Read(id=rid, conv=conv, seq=seq))

@@ -95,6 +95,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CAMPAIGN_INVALID: 422,
     ErrorCode.CAMPAIGN_NOT_FOUND: 404,
     ErrorCode.CAMPAIGN_STATE: 409,
+    ErrorCode.LINK_INVALID: 404,
     ErrorCode.EVENT_UNKNOWN: 422,
     ErrorCode.EVENT_INVALID: 422,
     ErrorCode.BATCH_TOO_LARGE: 413,

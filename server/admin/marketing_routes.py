@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode, ProtocolError
@@ -26,6 +26,7 @@ from parley.server.admin.marketing_schemas import (
     TemplateCheck,
     TemplateIn,
 )
+from parley.server.admin.problems import problem
 from parley.server.admin.results_schemas import CampaignResultsOut
 from parley.server.admin.routes import AppHandler, json_response, parse_body, with_app
 from parley.server.campaign_port import Campaign
@@ -131,6 +132,20 @@ async def results(request: Request, s: Services, app: App) -> Response:
     return json_response(msgspec.convert(doc, CampaignResultsOut))
 
 
+async def follow_link(request: Request) -> Response:
+    """``GET /r/{token}``: count the click of a tracked url button, then 302 to its URL; 404
+    ``link_invalid`` (nothing counted) for a token the server did not sign (services/links.py)."""
+    s: Services = request.app.state.services
+    try:
+        link = await s.links.verify(request.path_params["token"])
+    except ServiceError as exc:
+        return problem(exc.code, exc.message)
+    await s.measurement.record(
+        link.app, link.key, link.pid, "clicked", arm=link.variant, evidence=f"url:{link.button}"
+    )
+    return RedirectResponse(link.url, status_code=302)
+
+
 def marketing_routes() -> list[BaseRoute]:
     """The routes, for :func:`~parley.server.admin.routes.admin_routes`."""
     controls = [
@@ -147,5 +162,6 @@ def marketing_routes() -> list[BaseRoute]:
         Route("/v1/campaigns/{cid}", with_app(get_campaign)),
         Route("/v1/campaigns/{cid}/preview", with_app(preview), methods=["POST"]),
         Route("/v1/campaigns/{cid}/results", with_app(results)),
+        Route("/r/{token}", follow_link),
         *controls,
     ]

@@ -24,6 +24,7 @@ from parley.server.services.journey_steps import StepRunner
 from parley.server.services.journeys import JourneyService
 from parley.server.services.journeys_wiring import StoreJourneyProfiles, handoff_for
 from parley.server.services.knowledge import KnowledgeService
+from parley.server.services.links import LinkSigner
 from parley.server.services.measurement import AudienceTagger, Measurement, OfficialConversations
 from parley.server.services.messages import MessageService
 from parley.server.services.moderation import ModerationService
@@ -79,6 +80,7 @@ class Services:
     journeys: JourneyService
     #: Campaign measurement: engagement counters (a message observer) and the results.
     measurement: Measurement
+    links: LinkSigner
     results: CampaignResults
 
 
@@ -215,6 +217,8 @@ def build_services(
         conversations=OfficialConversations(conversations),
     )  # fmt: skip
     messages.observe(measurement.on_stored)
+    links = LinkSigner(apps)
+    send_policy.links = links
     receipts = ReceiptService(store, broker, max_draft_bytes=settings.max_draft_bytes)
     receipts.on_read.append(measurement.on_read)
     return Services(
@@ -259,5 +263,6 @@ def build_services(
         segments=segments,
         journeys=journeys,
         measurement=measurement,
+        links=links,
         results=CampaignResults(store, measurement),
     )

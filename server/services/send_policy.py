@@ -64,6 +64,7 @@ from parley.server.services.policy_rules import (
 __all__ = [
     "ChatSender",
     "ConversationFacts",
+    "LinkTracker",
     "Decision",
     "Outcome",
     "Recipient",
@@ -120,6 +121,13 @@ class ConversationFacts(Protocol):
 
     async def last_negative(self, app: str, user: str) -> int:
         """When (ms) ``user`` last showed negative sentiment; 0 if never (or expired)."""
+
+
+class LinkTracker(Protocol):
+    """Points a body's url buttons at tracked links (:class:`~parley.server.services.links.LinkSigner`)."""
+
+    async def track(self, app: str, key: str, pid: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with its url buttons rewritten for recipient ``pid`` of send ``key``."""
 
 
 class ChatSender(Protocol):
@@ -188,6 +196,8 @@ class SendPolicy:
         #: Claim owners: unique per process and attempt, so a taken-over claim cannot settle.
         self._owner_prefix = secrets.token_hex(6)
         self._attempts = itertools.count(1)
+        #: Rewrites url buttons to tracked links when set (``build_services`` does).
+        self.links: LinkTracker | None = None
 
     async def settings(self, app: str) -> PolicySettings:
         """The app's send-policy settings (defaults when it has none)."""
@@ -268,6 +278,8 @@ class SendPolicy:
             if not await self._store.reserve_touch(req.app, req.pid, req.key, now, windows):
                 return Decision(Outcome.CAPPED)
         body = campaign_body(rendered, campaign=req.campaign, variant=req.variant, topic=req.topic or "")
+        if self.links is not None:  # url buttons through the tracked redirect (services/links.py)
+            body = await self.links.track(req.app, req.key, req.pid, body)
         try:
             mid = await self._sender.deliver(req.app, who.user, body, cmid=f"mk:{req.key}", settings=settings)
         except ServiceError as exc:

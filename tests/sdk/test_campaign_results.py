@@ -5,10 +5,13 @@ reads repeat, uplift and the split check, and the loop closing (a segment on ``c
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from parley.sdk import AdminClient, AdminError, Client, Message
@@ -146,3 +149,37 @@ async def test_a_goal_that_cannot_be_measured_is_refused(node: RunningNode) -> N
                 await admin.create_campaign({**base, "goal": goal})
             assert (err.value.status, err.value.code) == (422, "campaign_invalid")
         assert await admin.campaigns() == []
+
+
+async def test_a_url_button_is_a_signed_tracked_redirect(node: RunningNode) -> None:
+    pid = await profile(node, "ann")
+    shop = {"versions": {"en": {"text": "Sale", "buttons": [
+        {"id": "shop", "label": "Shop", "action": "url", "url": "https://shop.example/sale?x=1"}]}}, "default": "en"}  # fmt: skip
+    async with AdminClient(node.http, node.api_key) as admin:
+        cid = (await admin.create_campaign({
+            "name": "Links", "topic": "marketing", "pids": [pid], "variants": [{"id": "a", "weight": 100, "template": shop}],
+        }))["cid"]  # fmt: skip
+        await finished(admin, cid)
+        c, message = await campaign_message(node, "ann")
+        link = await c.click(message, "shop")
+        await c.close()
+        assert isinstance(link, str) and link.startswith(f"{node.http}/r/"), link
+        async with httpx.AsyncClient() as http:
+            for _ in range(2):  # opened twice: one click
+                followed = await http.get(link, follow_redirects=False)
+                assert (
+                    followed.status_code == 302
+                    and followed.headers["location"] == "https://shop.example/sale?x=1"
+                )
+            token = link.rsplit("/", 1)[1]
+            payload, sig = token.split(".")
+            forged = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            forged["u"] = "https://evil.example/"
+            raw = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+            for bad in (f"{raw}.{sig}", "garbage", f"{payload}.AAAA", "a.b.c", f"{payload}"):
+                refused = await http.get(f"{node.http}/r/{bad}", follow_redirects=False)
+                assert (refused.status_code, refused.json()["code"]) == (404, "link_invalid"), bad
+        results = await admin.campaign_results(cid)
+        assert results["arms"]["a"]["clicked"] == 1
+        await admin.create_segment("clicked", "Clicked", f'tag("engaged:{cid}")', mode="dynamic")
+        assert (await admin.segment_members("clicked"))[0] == [pid]

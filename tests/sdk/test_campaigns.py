@@ -3,6 +3,7 @@ real node, online and offline (the campaign message is synced like any message).
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from parley.proto.templates import Button, Card, Content, Template
@@ -44,7 +45,11 @@ async def test_a_campaign_message_is_a_message_and_a_typed_campaign_event(node: 
         assert (c.id, c.variant, c.topic) == ("c1", "b", "marketing")
         assert [b.id for b in c.buttons] == ["more"] and [q.label for q in c.quick_replies] == ["Stop these"]
         assert c.card is not None and c.card["title"] == "Winter sale"
-        assert await ann.click(event.message, "shop") == "https://shop.example/sale"
+        tracked = await ann.click(event.message, "shop")  # the server's tracked link (counts, then redirects)
+        assert isinstance(tracked, str) and tracked.startswith(f"{node.http}/r/")
+        async with httpx.AsyncClient() as http:
+            opened = await http.get(tracked, follow_redirects=False)
+        assert (opened.status_code, opened.headers["location"]) == (302, "https://shop.example/sale")
         reply = await ann.click(event.message, "more")
         assert not isinstance(reply, str) and reply.text == "Tell me more"
         with pytest.raises(ValueError):
