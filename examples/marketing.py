@@ -8,6 +8,8 @@ Run against a started server (see README):
 import asyncio
 import os
 
+import httpx
+
 from parley.sdk import AdminClient, CampaignEvent, Client, MessageEvent
 
 SERVER = os.environ.get("PARLEY_URL", "http://127.0.0.1:8700")
@@ -55,7 +57,9 @@ async def main() -> None:
                     break
             print(f"ann got: {event.message.body['text']}")
             print(f"buttons: {[b.label for b in event.campaign.buttons + event.campaign.quick_replies]}")
-            print(f"shop opens: {await client.click(event.message, 'shop')}")
+            link = await client.click(event.message, "shop")  # a tracked link: counts the click, redirects
+            async with httpx.AsyncClient() as http:
+                print(f"shop opens: {(await http.get(link)).headers['location']}")
             await client.click(event.message, "stop")  # one tap: consent withdrawn, confirmed in the chat
             async for event in inbox:
                 if isinstance(event, MessageEvent) and "opt_out" in event.message.body:

@@ -42,6 +42,7 @@ EXPECTED_ACTIONS = {
     "campaign_invalid": "fatal",
     "campaign_not_found": "fatal",
     "campaign_state": "fatal",
+    "link_invalid": "fatal",
     "event_unknown": "fatal",
     "event_invalid": "fatal",
     "batch_too_large": "fatal",
