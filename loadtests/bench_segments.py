@@ -260,7 +260,8 @@ async def main(args: argparse.Namespace) -> None:
             flush=True,
         )
         await measure(store, args.rounds, mongo=False)
-        await walk(store)
+        if args.walk:
+            await walk(store)
         await store.close()
         return
     if os.environ.get("MONGO_URL"):
@@ -281,7 +282,8 @@ async def run_mongo(url: str, args: argparse.Namespace, t0: float) -> None:
             json.dumps({"loaded": args.profiles, "seconds": round(time.perf_counter() - t0, 1)}), flush=True
         )
         await measure(store, args.rounds, mongo=True)
-        await walk(store)
+        if args.walk:
+            await walk(store)
     finally:
         await store.conn.db.client.drop_database("bench_segments")
         await store.close()
@@ -293,6 +295,7 @@ def cli() -> None:
     ap.add_argument("--store", choices=["sqlite", "mongo"], default="sqlite")
     ap.add_argument("--profiles", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-walk", dest="walk", action="store_false", help="skip the paged walk (memory check)")
     ap.add_argument("--db", default="", help="SQLite file to reuse (generated on first use)")
     args = ap.parse_args()
     args.db = args.db or os.path.join(tempfile.mkdtemp(), "segments.db")
