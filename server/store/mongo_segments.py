@@ -24,7 +24,7 @@ from parley.proto.segments import EventAgg, Occurrence, OpenTicket, Rated, Rule,
 from parley.server.segments_port import EvalContext, SavedSegment
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_errors import guarded
-from parley.server.store.mongo_segments_query import drivers, events_pipeline, needs_resolving, to_filter
+from parley.server.store.mongo_segments_query import driver, events_pipeline, needs_resolving, to_filter
 from parley.server.store.sqlite_segments import clauses
 
 __all__ = ["SEGMENT_INDEXES", "SegmentCollections"]
@@ -103,29 +103,6 @@ class SegmentCollections:
                 resolved[path] = {"pid": {"$in": await self._pids(pipe, MEMBERS, "pid")}}
         return resolved
 
-    async def _most_selective(self, app: str, candidates: list[dict[str, Any]]) -> dict[str, Any]:
-        """The candidate first ``$match`` with the fewest documents, each counted no further than
-        the best so far (a resolved ``pid $in`` set counts as its length): the choice costs at most
-        (number of candidates) x (the smallest one's size), like the evaluation it starts."""
-        if len(candidates) <= 1:
-            return candidates[0] if candidates else {"app": app}
-        best: tuple[int, dict[str, Any]] | None = None
-        for cand in candidates:
-            ins = cand.get("pid", {}).get("$in") if isinstance(cand.get("pid"), dict) else None
-            if isinstance(ins, list):
-                n = len(ins)
-            else:
-                if any(k.startswith(("attrs.", "computed.counts.")) for k in cand):
-                    await self._ensure_index([k for k in cand if k != "app"])
-                coll = self._db[PROFILES]
-                n = await (coll.count_documents(cand, limit=best[0]) if best else coll.count_documents(cand))
-            if best is None or n < best[0]:
-                best = (n, cand)
-            if n == 0:
-                break
-        assert best is not None
-        return best[1]
-
     async def pipeline(
         self, app: str, rule: Rule, ctx: EvalContext, after: str | None = None
     ) -> list[dict[str, Any]]:
@@ -134,7 +111,7 @@ class SegmentCollections:
         full = {"app": app, **_LIVE, "$and": [to_filter(rule, ctx.now, ctx.attrs, resolved)]}
         if after is not None:
             return [{"$match": {"app": app, "pid": {"$gt": after}}}, {"$sort": {"pid": 1}}, {"$match": full}]
-        first = await self._most_selective(app, drivers(app, rule, ctx.now, ctx.attrs, resolved))
+        first = driver(app, rule, ctx.now, ctx.attrs, resolved)
         # The profile adapter declares the tag, lifecycle, RFM and identifier indexes; attributes and
         # counters are open-ended, so their index is made the first time a rule is driven by one.
         keys = [k for k in first if k.startswith(("attrs.", "computed.counts."))]

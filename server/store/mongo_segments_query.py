@@ -9,9 +9,9 @@ filter as ``pid $in/$nin`` (``ids $elemMatch``). That set is the clause's matche
 events qualify, its non-matches), never the app's profiles; it is bounded by MongoDB's 16 MiB
 command size (~500 000 pids): past it, use SQLite or narrow the clause (docs/AUDIENCE.md).
 
-:func:`drivers` lists the rule's top-level conjuncts an index answers alone
+:func:`driver` picks from the rule's top-level conjunction the clause an index answers alone
 (``(app, attrs.<key>)``, ``(app, tags.name, ...)``, ``(app, computed.lifecycle)``, ...): the
-adapter puts the most selective as the first ``$match`` of the pipeline, so even a planner that only uses an index
+adapter puts it as the first ``$match`` of the pipeline, so even a planner that only uses an index
 for a filter the index covers whole (the MongoDB wire server of the tests) starts from the index.
 """
 
@@ -175,35 +175,25 @@ def index_keys(rule: Rule, attrs: Mapping[str, str]) -> list[str] | None:
     return None
 
 
-def drivers(
-    app: str, rule: Rule, now: int, attrs: Mapping[str, str], resolved: Resolved
-) -> list[dict[str, Any]]:
-    """Every possible first ``$match``: each top-level conjunct as a filter its index covers whole.
+def driver(app: str, rule: Rule, now: int, attrs: Mapping[str, str], resolved: Resolved) -> dict[str, Any]:
+    """The first ``$match``: one top-level conjunct as a filter its index covers whole (or just ``app``).
 
-    Pre-resolved ``pid $in`` sets first, then the clauses with an index, in the rule's order; the
-    adapter picks the smallest (:meth:`~parley.server.store.mongo_segments.SegmentCollections.pipeline`).
-    The full filter follows as a second ``$match``, so the choice never changes the result.
+    A pre-resolved ``pid $in`` set comes first (it is usually the narrowest), then the first clause
+    with an index. The full filter follows as a second ``$match``, so the driver never changes
+    the result.
     """
     items = list(enumerate(rule.items)) if isinstance(rule, And) else [(None, rule)]
     paths = [("" if n is None else f"/items/{n}", item) for n, item in items]
-    out: list[dict[str, Any]] = []
     for path, _ in paths:
         found = resolved.get(path, {}).get("pid")
         if isinstance(found, dict) and "$in" in found:
-            out.append({"app": app, "pid": found})
+            return {"app": app, "pid": found}
     for path, item in paths:
         if path in resolved or index_keys(item, attrs) is None:
             continue
         if isinstance(item, Tag | Sentiment):
             name = item.name if isinstance(item, Tag) else f"sentiment:{item.label}"
-            out.append({"app": app, "tags.name": name})
-            continue
+            return {"app": app, "tags.name": name}
         (field, cond), *_ = to_filter(item, now, attrs, resolved, path).items()
-        out.append({"app": app, field: cond})
-    return out
-
-
-def driver(app: str, rule: Rule, now: int, attrs: Mapping[str, str], resolved: Resolved) -> dict[str, Any]:
-    """The first of :func:`drivers` (or just ``app`` when no conjunct has an index)."""
-    found = drivers(app, rule, now, attrs, resolved)
-    return found[0] if found else {"app": app}
+        return {"app": app, field: cond}
+    return {"app": app}

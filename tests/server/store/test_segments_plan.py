@@ -54,9 +54,7 @@ async def mongo(mongo_url: str, mongo_db: str) -> AsyncIterator[MongoStore]:
         ('attr.city = "Shanghai"', "seg_attrs.city"),
         ('attr.city in ("Beijing", "Shenzhen") and not segment("vip")', "seg_attrs.city"),
         ("attr.age >= 30 and rfm.r >= 2", "seg_attrs.age"),
-        ('tag("interest:shoes", min=0.7) and rfm.r >= 2', "app_tag"),
-        # the most selective indexed conjunct drives, wherever it is listed (16 vs 26 profiles)
-        ('rfm.r >= 2 and attr.city = "Shanghai"', "seg_attrs.city"),
+        ('tag("interest:shoes", min=0.7) and attr.vip = true', "app_tag"),
         ('sentiment("negative", 24h)', "app_tag"),
         ('lifecycle in ("new", "active")', "app_lifecycle"),
         ("rfm.r >= 4", "app_rfm_r"),
