@@ -13,9 +13,11 @@ from parley.proto.errors import ErrorCode, ProtocolError
 from parley.proto.journeys import parse_journey
 from parley.server.errors import ServiceError
 from parley.server.events_models import Event
+from parley.server.services.audience import TagSpec
 from parley.server.services.journey_steps import StepRunner
 from parley.server.services.journeys import JourneyService
 from parley.server.services.journeys_wiring import StoreJourneyProfiles
+from parley.server.services.policy_rules import bucket
 from tests.harness import RunningNode, running_node
 from tests.server.services.test_send_policy import official_messages, profile
 
@@ -185,3 +187,42 @@ async def test_a_running_journey_keeps_its_version(tmp_path: Path) -> None:
         assert len(await official_messages(node, "ann")) == 1  # version 1 still sends the coupon
         run = await node.node.store.get_run(app, rid)
         assert run is not None and run.version == 1 and run.state == "done"
+
+
+LOCAL: dict[str, Any] = {
+    "name": "local",
+    "trigger": {"event": "signup"},
+    "steps": [
+        {"id": "morning", "type": "wait", "until_local": "10:00", "next": "split"},
+        {"id": "split", "type": "branch", "cases": [{"tag": "went_vip", "next": "vip"}, {"arm": 50, "next": "a"}],
+         "default": "b"},
+        {"id": "vip", "type": "update", "add_tags": ["path_vip"]},
+        {"id": "a", "type": "update", "add_tags": ["path_a"]},
+        {"id": "b", "type": "update", "add_tags": ["path_b"]},
+    ],
+}  # fmt: skip
+
+
+async def test_a_local_time_wait_and_a_branch_by_tag_then_arm(tmp_path: Path) -> None:
+    async with running_node(tmp_path, journey_interval=0) as node:
+        clock, app = Clock(), node.app.app
+        clock.now = 1_898_640_000_000  # 2030-03-01 00:00 UTC = 08:00 in Shanghai
+        j = service(node, clock)
+        await j.create(app, "local", LOCAL)
+        users = [f"u{i}" for i in range(12)]
+        pids = {u: await profile(node, u, timezone="Asia/Shanghai") for u in users}
+        await node.node.services.audience.update(app, pids["u0"], actor="t", add_tags=[TagSpec("went_vip")])
+        for i, u in enumerate(users):
+            assert await j.handle(event(node, pids[u], "signup", f"s{i}", clock.now))
+        clock.now += 2 * 3_600_000 - 1  # 09:59:59.999 local: not yet
+        assert await j.poll() == 0
+        clock.now += 1
+        assert await j.poll() == len(users)
+        paths = {}
+        for u, pid in pids.items():
+            tags = {t["name"] for t in (await node.node.services.audience.view(app, pid))["tags"]}
+            (paths[u],) = tags & {"path_vip", "path_a", "path_b"}
+        assert paths.pop("u0") == "path_vip", "the tag case comes first"
+        assert set(paths.values()) == {"path_a", "path_b"}, "a 50 % arm splits eleven people both ways"
+        for u, path in paths.items():  # the arm is the stable hash of journey, step and profile
+            assert (bucket("arm:local:split", pids[u]) < 50) == (path == "path_a")
