@@ -96,7 +96,9 @@ async def test_a_full_run_logs_no_personal_value(tmp_path: Path) -> None:
             assert (await api.post("/v1/audience/events", json={"events": events})).status_code == 422
             export = await api.get(f"/v1/audience/profiles/{pid}/export")
             assert EMAIL in export.text and TEXT in export.text, "the export has them: the logs must not"
+            assert NAME in export.text, "her directory record (display name) is exported"
             assert (await api.post(f"/v1/audience/profiles/{pid}/erase")).status_code == 200
+            assert (await api.get("/v1/users/zq")).json()["name"] == "", "and erased"
             again = await api.post(
                 "/v1/audience/identify", json={"identifiers": [{"kind": "email", "value": EMAIL}]}
             )

@@ -24,6 +24,7 @@ SCHEMA = {
     "events": {"viewed": {"properties": {"sku": "string"}}},
 }
 PHONE, EMAIL = "+14155550123", "ann.secret@example.com"
+NAME = "Ann Secretname"
 
 
 def problem(response: httpx.Response, status: int, code: str) -> None:
@@ -49,8 +50,8 @@ async def _ann(api: httpx.AsyncClient, node: RunningNode) -> tuple[str, str]:
     events = [{"eid": f"e{n}", "event": "viewed", "user": "ann", "props": {"sku": f"s{n}"}} for n in range(3)]
     assert (await api.post("/v1/audience/events", json={"events": events})).status_code == 200
     await node.node.services.events.flush()
-    for name in ("ann", "bob"):
-        await api.post("/v1/users", json={"user": name})
+    for name, display in (("ann", NAME), ("bob", "Bob")):
+        await api.post("/v1/users", json={"user": name, "name": display, "meta": {"city": "Elm St"}})
     conv = (await api.post("/v1/conversations", json={"kind": "direct", "members": ["ann", "bob"]})).json()[
         "conv"
     ]
@@ -102,6 +103,10 @@ async def test_export_holds_everything_about_the_person_and_nothing_else(
     assert [x["data"]["summary"] for x in got if x["type"] == "ticket"] == [
         "ann: my secret address is 1 Elm St"
     ]
+    users = [x["data"] for x in got if x["type"] == "user"]
+    assert [(u["user"], u["name"], u["meta"]) for u in users] == [("ann", NAME, {"city": "Elm St"})], (
+        "her directory record, not Bob's"
+    )
     problem(await api.get("/v1/audience/profiles/p_nobody/export"), 404, "profile_not_found")
     audit = (await api.get("/v1/audit")).json()["records"]
     assert any(r["action"] == "audience.export" and r["target"] == pid for r in audit)
@@ -127,6 +132,11 @@ async def test_erase_deletes_tombstones_refuses_later_use_and_is_idempotent(
     by_ann = [m for m in msgs if m["sender"] == "ann"]
     assert by_ann and all(m.get("recalled") and not m["body"] for m in by_ann), by_ann
     assert [m["body"]["text"] for m in msgs if m["sender"] == "bob"] == ["thanks"], "Bob's message stays"
+    # Her directory record stays (the conversation still names her) with no personal field left.
+    ann = (await api.get("/v1/users/ann")).json()
+    assert (ann["name"], ann["meta"]) == ("", {}) and NAME not in erased.text, ann
+    assert (await api.get("/v1/users/bob")).json()["name"] == "Bob", "Bob's record stays"
+    assert record["counts"]["users"] == 1
     (support,) = [
         c.conv
         for c, _ in await node.node.store.list_user_conversations(node.app.app, "ann")
@@ -175,6 +185,7 @@ async def test_an_erase_interrupted_part_way_is_finished_by_a_retry(
     assert (await api.post(f"/v1/audience/profiles/{pid}/erase")).status_code == 503
     # Part-way: tombstones kept, messages recalled, events gone; the profile is still there.
     assert (await api.get(f"/v1/audience/profiles/{pid}")).status_code == 200
+    assert (await api.get("/v1/users/ann")).json()["name"] == "", "the directory record went before"
     problem(await api.post("/v1/audience/identify", json={"identifiers": [{"kind": "phone", "value": PHONE}]}),
             409, "identifier_erased")  # fmt: skip
     (record,) = (await api.get("/v1/audience/erasures")).json()["erasures"]

@@ -61,3 +61,18 @@ async def test_set_last_seen(store: Store) -> None:
     await store.set_last_seen(APP, "ghost", 60)  # out-of-order report from another node
     user = await store.get_user(APP, "ghost")
     assert user is not None and user.name == "Casper" and user.last_seen == 70 and user.created == 50
+
+
+async def test_anonymise_user_clears_personal_fields_keeps_the_row_and_is_idempotent(store: Store) -> None:
+    await store.upsert_user(User(APP, "ann", "Ann Secret", "user", {"phone": "+14155550100"}, created=3))
+    await store.set_last_seen(APP, "ann", 9)
+    await store.upsert_user(User("beta", "ann", "Ann Elsewhere", meta={"k": "v"}, created=4))
+    assert await store.anonymise_user(APP, "ann") is True
+    # The row stays (memberships and messages still name the user id); no personal field is left.
+    assert await store.get_user(APP, "ann") == User(APP, "ann", "", "user", {}, created=3, last_seen=9)
+    assert await store.anonymise_user(APP, "ann") is True, "a retry finds the (cleared) row again"
+    assert await store.get_user(APP, "ann") == User(APP, "ann", "", "user", {}, created=3, last_seen=9)
+    assert await store.get_user("beta", "ann") == User("beta", "ann", "Ann Elsewhere", meta={"k": "v"}, created=4)
+    # A user never stored: nothing is created.
+    assert await store.anonymise_user(APP, "nobody") is False
+    assert await store.get_user(APP, "nobody") is None
