@@ -87,6 +87,11 @@ class Directory(Protocol):
     async def list_users(self, app: str, role: str) -> list[User]:
         """Users of ``app`` with ``role`` (e.g. the agents), by user id."""
 
+    async def anonymise_user(self, app: str, user: str) -> bool:
+        """Clear the user's personal fields (``name`` empty, ``meta`` ``{}``), keeping the row (its
+        id is still named by memberships and messages), ``role``, ``created`` and ``last_seen``; one
+        atomic write, idempotent, never creates a row. Whether the user has a record."""
+
     async def set_last_seen(self, app: str, user: str, ts: int) -> None:
         """Record when the user was last online; creates a bare user row if missing."""
 

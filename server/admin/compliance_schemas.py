@@ -14,7 +14,8 @@ __all__ = ["MODELS", "ErasureOut", "ErasurePage", "ExportLine", "ReleaseOut", "c
 
 class ErasureOut(msgspec.Struct):
     """The record of one erase, without personal data: ``state`` ``erasing`` until every step ran,
-    then ``done``; ``counts`` of identifiers, messages, events and profiles that went."""
+    then ``done``; ``counts`` of identifiers, messages, directory users anonymised, events and
+    profiles that went."""
 
     id: str
     pid: str
@@ -40,7 +41,8 @@ class ReleaseOut(msgspec.Struct):
 
 class ExportLine(msgspec.Struct):
     """One line of a person's NDJSON export: ``type`` is ``profile``, ``identifier``, ``merge``,
-    ``tag_change``, ``consent``, ``event``, ``delivery``, ``conversation``, ``message`` or ``ticket`` (docs/AUDIENCE.md ``## Compliance``)."""
+    ``tag_change``, ``consent``, ``event``, ``delivery``, ``user``, ``conversation``, ``message`` or ``ticket``
+    (docs/AUDIENCE.md ``## Compliance``)."""
 
     type: str
     data: dict[str, Any]

@@ -8,7 +8,7 @@ findable and running the erase again finishes the job):
 2. a tombstone of each identifier (HMAC-SHA-256 with the app's random salt) is kept, so from
    now on an identify or event naming one of them is refused (``identifier_erased``);
 3. every message the person's chat users wrote is recalled in the store (content gone, from
-   earlier edit records too);
+   earlier edit records too), and their directory records are anonymised (name, meta cleared);
 4. their events are deleted; 5. their audience rows (identifiers, merges, tags, consent,
    history, the profiles themselves, last) are deleted;
 6. the record is marked ``done`` with counts, and the erase is written to the audit log.
@@ -92,8 +92,8 @@ class ComplianceService:
 
     async def export(self, app: str, pid: str) -> AsyncIterator[bytes]:
         """NDJSON lines ``{"type", "data"}`` of everything stored about the person (``profile``,
-        ``identifier``, ``merge``, ``tag_change``, ``consent``, ``event``, ``delivery``, ``conversation``,
-        ``message``, ``ticket``).
+        ``identifier``, ``merge``, ``tag_change``, ``consent``, ``event``, ``delivery``, ``user``,
+        ``conversation``, ``message``, ``ticket``).
         ``profile_not_found`` (raised before the first line) for an unknown person."""
         live = await self._audience.live_profile(app, pid)
         view = await self._audience.view(app, live.pid)
@@ -128,6 +128,11 @@ class ComplianceService:
                     )
                 after_key = rows[-1].key
         for user in (i.value for i in idents if i.kind == USER_KIND):
+            record = await self._store.get_user(app, user)
+            if record is not None:  # the chat user's directory record: display name and meta
+                yield _line("user", {"user": record.user, "name": record.name, "role": record.role,
+                                     "meta": record.meta, "created": record.created,
+                                     "last_seen": record.last_seen})  # fmt: skip
             async for line in self._chat_lines(app, user):
                 yield line
 
@@ -168,12 +173,15 @@ class ComplianceService:
         pids = await self._audience.person_pids(app, live.pid)
         idents = [i for p in pids for i in await self._store.identifiers_of(app, p)]
         await self._store.add_tombstones(app, await self.digests(app, idents), key, now_ms())
-        messages = 0
+        messages = users = 0
         for user in {i.value for i in idents if i.kind == USER_KIND}:
             messages += await self._recall_all(app, user)
+            # Before step 5: the ``user`` identifiers are how the chat users are found on a retry.
+            users += await self._store.anonymise_user(app, user)
         events = sum([await self._store.delete_events_of(app, p) for p in pids])
         profiles = await self._store.delete_person_rows(app, pids)
-        counts = {"identifiers": len(idents), "messages": messages, "events": events, "profiles": profiles}
+        counts = {"identifiers": len(idents), "messages": messages, "users": users, "events": events,
+                  "profiles": profiles}  # fmt: skip
         record = ErasureRecord(app, key, live.pid, actor, "done", started, now_ms(), counts)
         await self._store.save_erasure(record)
         for listener in self.on_erased:

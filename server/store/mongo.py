@@ -74,6 +74,7 @@ class MongoStore:
     upsert_user = Via("_directory", MongoDirectory.upsert_user)
     get_user = Via("_directory", MongoDirectory.get_user)
     set_last_seen = Via("_directory", MongoDirectory.set_last_seen)
+    anonymise_user = Via("_directory", MongoDirectory.anonymise_user)
     # conversations
     create_conversation = Via("_conversations", MongoConversations.create_conversation)
     get_conversation = Via("_conversations", MongoConversations.get_conversation)

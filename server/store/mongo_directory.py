@@ -85,6 +85,14 @@ class MongoDirectory:
         return to_user(doc) if doc else None
 
     @_guarded
+    async def anonymise_user(self, app: str, user: str) -> bool:
+        """Clear ``name`` and ``meta`` of the user's document (no upsert); whether it exists."""
+        done = await self._db[USERS].update_one(
+            {"app": app, "user": user}, {"$set": {"name": "", "meta": {}}}
+        )
+        return done.matched_count > 0
+
+    @_guarded
     async def set_last_seen(self, app: str, user: str, ts: int) -> None:
         # $max: several gateway nodes may report the same user out of order.
         """Move ``last_seen`` forward to ``ts`` (``$max``: reports out of order never move it back);

@@ -89,6 +89,7 @@ class SQLiteStore:
     upsert_user = Via("_directory", SQLiteDirectory.upsert_user)
     get_user = Via("_directory", SQLiteDirectory.get_user)
     set_last_seen = Via("_directory", SQLiteDirectory.set_last_seen)
+    anonymise_user = Via("_directory", SQLiteDirectory.anonymise_user)
     # conversations
     create_conversation = Via("_conversations", SQLiteConversations.create_conversation)
     get_conversation = Via("_conversations", SQLiteConversations.get_conversation)

@@ -80,6 +80,11 @@ class SQLiteDirectory:
         row = await self._w.run(lambda db: db.execute(sql, (app, user)).fetchone())
         return to_user(row) if row else None
 
+    async def anonymise_user(self, app: str, user: str) -> bool:
+        """See the port."""
+        sql = "UPDATE users SET name = '', meta = ? WHERE app = ? AND user = ?"
+        return bool(await self._w.run(lambda db: db.execute(sql, (pack({}), app, user)).rowcount))
+
     async def set_last_seen(self, app: str, user: str, ts: int) -> None:
         # max(): several gateway nodes may report the same user out of order.
         """See the port."""

@@ -72,7 +72,9 @@ async def test_anonymise_user_clears_personal_fields_keeps_the_row_and_is_idempo
     assert await store.get_user(APP, "ann") == User(APP, "ann", "", "user", {}, created=3, last_seen=9)
     assert await store.anonymise_user(APP, "ann") is True, "a retry finds the (cleared) row again"
     assert await store.get_user(APP, "ann") == User(APP, "ann", "", "user", {}, created=3, last_seen=9)
-    assert await store.get_user("beta", "ann") == User("beta", "ann", "Ann Elsewhere", meta={"k": "v"}, created=4)
+    assert await store.get_user("beta", "ann") == User(
+        "beta", "ann", "Ann Elsewhere", meta={"k": "v"}, created=4
+    )
     # A user never stored: nothing is created.
     assert await store.anonymise_user(APP, "nobody") is False
     assert await store.get_user(APP, "nobody") is None
