@@ -24,6 +24,11 @@ Guarantees (both adapters):
 * ``reassign_events`` moves every event of one profile to another (a One ID merge);
   afterwards reads by the old pid see none. It is idempotent, so a merge racing with an
   ingest is repaired by calling it again (the service does, when it finds the profile merged).
+* Every event keeps the pid it was first stored under (its *origin*, never changed by a move;
+  rows stored before origins existed take their pid when the store opens), so
+  ``restore_events`` undoes moves exactly: an unmerge gives back the events first stored for
+  the merged profile (and for the profiles merged into it before), while events stored for the
+  survivor, before or after the merge, stay with it.
 * Retention: ``purge_events`` deletes events with ``ts < before`` (the app's retention
   sweep, which the SQLite adapter needs and MongoDB uses when the retention was shortened).
   MongoDB also expires each event by itself: ``expire_at`` is ``ts + retention`` (the
@@ -110,6 +115,10 @@ class EventLog(Protocol):
 
     async def reassign_events(self, app: str, from_pid: str, to_pid: str) -> int:
         """Move every event of ``from_pid`` to ``to_pid``; returns how many moved (idempotent)."""
+
+    async def restore_events(self, app: str, from_pid: str, to_pid: str, origins: Collection[str]) -> int:
+        """Move the events of ``from_pid`` whose origin (the pid first stored under) is one of
+        ``origins`` to ``to_pid`` (an unmerge); returns how many moved (idempotent)."""
 
     async def purge_events(self, app: str, before: int, *, limit: int = 10_000) -> int:
         """Delete up to ``limit`` events with ``ts < before``; returns how many (call again

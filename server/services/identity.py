@@ -22,7 +22,9 @@ The rule (docs/AUDIENCE.md ``## Identity``):
    own fresh cookies does not (a test number typed by many signed-in people is rule 3's case).
 5. The request's identifiers nobody holds are attached to the survivor (never a second ``user``
    or ``union`` id: a person has one of each); events of every merged
-   profile are moved to it (``EventLog.reassign_events``).
+   profile are moved to it (``EventLog.reassign_events``); an unmerge moves back exactly the
+   events first stored for the merged profile or for the profiles merged into it before
+   (``EventLog.restore_events`` by origin).
 
 A concurrent merge that wins a race makes the store raise ``ProfileMerged``; the whole
 resolution is then done again from the identifiers (it converges: each merge only removes a
@@ -31,7 +33,7 @@ live profile).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Protocol
 
 from parley.proto.errors import ErrorCode
@@ -66,6 +68,9 @@ class IdentityStore(AudienceProfiles, Identities, Protocol):
 
     async def reassign_events(self, app: str, from_pid: str, to_pid: str) -> int:
         """Move every event of ``from_pid`` to ``to_pid`` (see ``EventLog``)."""
+
+    async def restore_events(self, app: str, from_pid: str, to_pid: str, origins: Collection[str]) -> int:
+        """Move ``from_pid``'s events first stored under one of ``origins`` to ``to_pid``."""
 
 
 #: ``(app, identifiers)`` → None, or ``identifier_erased`` raised (the compliance service's check).
@@ -226,16 +231,32 @@ class IdentityService:
         return await self._explain(record)
 
     async def unmerge(self, app: str, mid: str) -> dict[str, Any]:
-        """Undo merge ``mid`` (see ``Identities.unmerge_audience_profiles``). Events that moved
-        with the merge stay with the survivor (they are not told apart). ``profile_not_found``
-        if there is no such standing merge (or the survivor was merged again: undo that first)."""
+        """Undo merge ``mid`` (see ``Identities.unmerge_audience_profiles``). The events first
+        stored for the merged profile, or for a profile merged into it before (still merged),
+        move back to it; those stored for the survivor stay. ``profile_not_found`` if there is
+        no such standing merge (or the survivor was merged again: undo that first)."""
         record = await self._store.unmerge_audience_profiles(app, mid, now_ms())
         if record is None:
             raise ServiceError(
                 ErrorCode.PROFILE_NOT_FOUND, "no standing merge with that id (undone, or merged again since)"
             )
+        origins = await self._origins(record)
+        await self._store.restore_events(app, record.winner, record.loser, origins)
         self._changed(app, {record.winner, record.loser})
         return await self._explain(record)
+
+    async def _origins(self, record: MergeRecord) -> set[str]:
+        """The merged profile and, transitively, every profile still merged into it (by the
+        merge records: a closed profile takes no merge, so these were all made before
+        ``record``; an undone one has had its events moved back already)."""
+        found, todo = {record.loser}, [record.loser]
+        while todo:
+            pid = todo.pop()
+            for r in await self._store.list_merges(record.app, pid):
+                if r.winner == pid and not r.undone and r.loser not in found:
+                    found.add(r.loser)
+                    todo.append(r.loser)
+        return found
 
     def _changed(self, app: str, pids: set[str]) -> None:
         """Tell the audience service's listeners (segments) that these profiles changed."""

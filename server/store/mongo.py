@@ -154,6 +154,7 @@ class MongoStore:
     count_events = Via("_events", EventCollections.count_events)
     event_totals = Via("_events", EventCollections.event_totals)
     reassign_events = Via("_events", EventCollections.reassign_events)
+    restore_events = Via("_events", EventCollections.restore_events)
     purge_events = Via("_events", EventCollections.purge_events)
     lease_pass = Via("_events", EventCollections.lease_pass)
     delete_events_of = Via("_events", EventCollections.delete_events_of)
@@ -307,6 +308,7 @@ class MongoStore:
             )
         )
         await self._audience.migrate_chat_profiles()
+        await self._events.backfill_origins()
         await self._identity.repair_merges(now_ms())
 
     async def close(self) -> None:

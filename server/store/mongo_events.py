@@ -2,7 +2,7 @@
 
 A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Implements :class:`~parley.server.events_port.EventLog`. Documents are
-``{_id: "<app>/<eid>", app, pid, name, ts, props, received, expire_at}``: the ``_id``
+``{_id: "<app>/<eid>", app, pid, origin, name, ts, props, received, expire_at}``: the ``_id``
 carries the idempotency key (a duplicate insert fails on it alone, no extra unique index),
 and ``expire_at`` (a BSON date, absent for "keep") is what the TTL index expires.
 """
@@ -44,6 +44,7 @@ def _doc(e: Event, keep_ms: int) -> dict[str, Any]:
         "_id": f"{e.app}/{e.eid}",
         "app": e.app,
         "pid": e.pid,
+        "origin": e.pid,  # the pid first stored under: never changed by a move (restore_events)
         "name": e.name,
         "ts": e.ts,
         "props": e.props,
@@ -214,6 +215,34 @@ class EventCollections:
         """One ``update_many`` of the pid (each document atomically)."""
         result = await self._db[EVENTS].update_many({"app": app, "pid": from_pid}, {"$set": {"pid": to_pid}})
         return result.modified_count
+
+    @guarded
+    async def restore_events(self, app: str, from_pid: str, to_pid: str, origins: Collection[str]) -> int:
+        """One ``update_many`` over ``from_pid``'s documents (``app_pid_ts``) of those origins."""
+        wanted = sorted(set(origins))
+        if not wanted:
+            return 0
+        query = {"app": app, "pid": from_pid, "origin": {"$in": wanted}}
+        result = await self._db[EVENTS].update_many(query, {"$set": {"pid": to_pid}})
+        return result.modified_count
+
+    @guarded
+    async def backfill_origins(self, *, batch: int = 1000) -> int:
+        """Give documents stored before origins existed their origin (their pid: the best
+        known); idempotent, run on every open. Returns how many were changed."""
+        done = 0
+        while True:
+            cursor = self._db[EVENTS].find({"origin": {"$exists": False}}, {"pid": 1}).limit(batch)
+            docs = await cursor.to_list()
+            for d in docs:
+                # by pid too: a document moved meanwhile is found again, with its new pid, next round
+                await self._db[EVENTS].update_one(
+                    {"_id": d["_id"], "pid": d["pid"], "origin": {"$exists": False}},
+                    {"$set": {"origin": d["pid"]}},
+                )
+            done += len(docs)
+            if len(docs) < batch:
+                return done
 
     @guarded
     async def purge_events(self, app: str, before: int, *, limit: int = 10_000) -> int:

@@ -34,7 +34,7 @@ from parley.server.store.sqlite_compliance import COMPLIANCE_SCHEMA, ComplianceT
 from parley.server.store.sqlite_console import CONSOLE_SCHEMA, ConsoleTables
 from parley.server.store.sqlite_conversations import SQLiteConversations, migrate
 from parley.server.store.sqlite_directory import SQLiteDirectory
-from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables
+from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables, migrate_events
 from parley.server.store.sqlite_identity import IdentityTables
 from parley.server.store.sqlite_invites import INVITES_SCHEMA, InvitationTables
 from parley.server.store.sqlite_journeys import JOURNEY_SCHEMA, JourneyTables
@@ -69,6 +69,7 @@ def _init(db: Db) -> None:
     db.executescript(COMPLIANCE_SCHEMA)
     db.executescript(JOURNEY_SCHEMA)
     migrate(db)
+    migrate_events(db)
     migrate_chat_profiles(db)
 
 
@@ -169,6 +170,7 @@ class SQLiteStore:
     count_events = Via("_events", EventTables.count_events)
     event_totals = Via("_events", EventTables.event_totals)
     reassign_events = Via("_events", EventTables.reassign_events)
+    restore_events = Via("_events", EventTables.restore_events)
     purge_events = Via("_events", EventTables.purge_events)
     lease_pass = Via("_events", EventTables.lease_pass)
     delete_events_of = Via("_events", EventTables.delete_events_of)

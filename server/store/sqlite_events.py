@@ -20,7 +20,7 @@ from parley.server.events_models import MAX_EVENT_BATCH, Event, EventTotals
 from parley.server.events_port import MAX_TS
 from parley.server.store.sqlite_worker import SQLiteWorker, immediate
 
-__all__ = ["EVENTS_SCHEMA", "EventTables"]
+__all__ = ["EVENTS_SCHEMA", "EventTables", "migrate_events"]
 
 Db = sqlite3.Connection
 
@@ -28,6 +28,7 @@ EVENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS aud_events (
     app TEXT NOT NULL, eid TEXT NOT NULL, pid TEXT NOT NULL, name TEXT NOT NULL,
     ts INTEGER NOT NULL, props TEXT NOT NULL, received INTEGER NOT NULL,
+    origin TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (app, eid)
 );
 CREATE INDEX IF NOT EXISTS aud_events_name ON aud_events (app, name, ts);
@@ -39,6 +40,18 @@ CREATE TABLE IF NOT EXISTS aud_pass_leases (
 """
 
 _COLS = "app, eid, pid, name, ts, props, received"
+
+
+def migrate_events(db: Db) -> None:
+    """Give an older database's events their origin (the pid they are under: the best known;
+    idempotent, so it runs on every open)."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(aud_events)")}
+    with immediate(db):
+        if "origin" not in columns:
+            db.execute("ALTER TABLE aud_events ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+            db.execute("UPDATE aud_events SET origin = pid WHERE origin = ''")
+
+
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -73,8 +86,10 @@ class EventTables:
             raise ValueError(f"at most {MAX_EVENT_BATCH} events per call, got {len(events)}")
         if not events:
             return []
-        sql = f"INSERT OR IGNORE INTO aud_events ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        rows = [(e.app, e.eid, e.pid, e.name, e.ts, _encode(e.props).decode(), e.received) for e in events]
+        sql = f"INSERT OR IGNORE INTO aud_events ({_COLS}, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        rows = [
+            (e.app, e.eid, e.pid, e.name, e.ts, _encode(e.props).decode(), e.received, e.pid) for e in events
+        ]
 
         def write(db: Db) -> list[bool]:
             with immediate(db):
@@ -175,6 +190,18 @@ class EventTables:
         """One ``UPDATE`` of the pid (atomic)."""
         sql = "UPDATE aud_events SET pid = ? WHERE app = ? AND pid = ?"
         changed: int = await self._run(lambda db: db.execute(sql, (to_pid, app, from_pid)).rowcount)
+        return changed
+
+    async def restore_events(self, app: str, from_pid: str, to_pid: str, origins: Collection[str]) -> int:
+        """One ``UPDATE`` over ``from_pid``'s rows (the ``(app, pid, ts)`` index) of those origins."""
+        wanted = sorted(set(origins))
+        if not wanted:
+            return 0
+        sql = (
+            "UPDATE aud_events SET pid = ? WHERE app = ? AND pid = ? "
+            f"AND origin IN ({', '.join('?' * len(wanted))})"
+        )
+        changed: int = await self._run(lambda db: db.execute(sql, (to_pid, app, from_pid, *wanted)).rowcount)
         return changed
 
     async def purge_events(self, app: str, before: int, *, limit: int = 10_000) -> int:

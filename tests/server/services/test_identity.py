@@ -109,6 +109,37 @@ async def test_a_login_merges_the_anonymous_profile_by_the_rule(
     assert exc.value.code.value == "profile_not_found"
 
 
+async def test_unmerge_gives_each_profile_back_exactly_its_events_latest_merge_first(
+    pair: tuple[AudienceService, IdentityService], store: Store
+) -> None:
+    _, identity = pair
+
+    async def track(eid: str, pid: str) -> None:
+        await store.append_events([Event(APP, eid, pid, "viewed", 1000, {}, 1000)])
+
+    async def eids(pid: str) -> list[str]:
+        return [e.eid for e in await store.events_of(APP, pid)]
+
+    anon = (await identity.identify(APP, [("cookie", "ck1")], actor="sdk"))["pid"]
+    tablet = (await identity.identify(APP, [("device", "dv1")], actor="sdk"))["pid"]
+    known = (await identity.identify(APP, [("phone", "+14155550100")], actor="api"))["pid"]
+    await track("anon-1", anon)
+    await track("tablet-1", tablet)
+    await track("known-1", known)
+    first = await identity.identify(APP, [("device", "dv1"), ("cookie", "ck1")], actor="sdk")
+    assert first["pid"] == tablet and len(first["merged"]) == 1, "device outranks cookie"
+    second = await identity.identify(APP, [("phone", "+14155550100"), ("device", "dv1")], actor="sdk")
+    assert second["pid"] == known and len(second["merged"]) == 1
+    await track("known-2", known)  # after the merges, for the survivor: stays with it
+    assert await eids(known) == ["anon-1", "known-1", "known-2", "tablet-1"]
+    await identity.unmerge(APP, second["merged"][0])
+    assert await eids(known) == ["known-1", "known-2"]
+    assert await eids(tablet) == ["anon-1", "tablet-1"], "with what had been merged into it"
+    await identity.unmerge(APP, first["merged"][0])
+    assert await eids(tablet) == ["tablet-1"]
+    assert await eids(anon) == ["anon-1"]
+
+
 async def test_the_priority_is_configurable_per_app(pair: tuple[AudienceService, IdentityService]) -> None:
     audience, identity = pair
     doc = {**SCHEMA, "identity": {"merge_priority": ["cookie", "device", "user", "email", "union", "phone"]}}

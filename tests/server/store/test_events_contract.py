@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 import pytest
+from pymongo import AsyncMongoClient
 
 from parley.server.events_models import MAX_EVENT_BATCH, Event, EventTotals
 from parley.server.ports import Store
+from parley.server.store.mongo import MongoStore
+from parley.server.store.sqlite import SQLiteStore
 from tests.server.store.conftest import MakeStore
 
 APP = "acme"
@@ -111,6 +116,26 @@ async def test_reassign_moves_every_event_of_a_merged_profile_and_is_idempotent(
     assert len(await store.events_of("other", "p_old")) == 1, "another app's events do not move"
 
 
+async def test_restore_moves_back_only_the_events_first_stored_under_the_given_origins(store: Store) -> None:
+    await store.append_events(
+        [ev("a1", pid="p_a"), ev("a2", pid="p_a"), ev("b1", pid="p_b"), ev("c1", pid="p_c")]
+    )
+    await store.append_events([ev("a1", pid="p_a", app="other")])
+    await store.reassign_events(APP, "p_a", "p_b")  # a merged into b, then b into c
+    await store.reassign_events(APP, "p_b", "p_c")
+    await store.reassign_events("other", "p_a", "p_c")
+    await store.append_events([ev("c2", pid="p_c")])  # stored for c after the merges: stays on c
+    assert await store.restore_events(APP, "p_c", "p_b", ["p_b", "p_a"]) == 3
+    assert await store.restore_events(APP, "p_c", "p_b", ["p_b", "p_a"]) == 0, "idempotent"
+    assert [e.eid for e in await store.events_of(APP, "p_c")] == ["c1", "c2"]
+    assert [e.eid for e in await store.events_of(APP, "p_b")] == ["a1", "a2", "b1"]
+    assert await store.restore_events(APP, "p_b", "p_a", ["p_a"]) == 2
+    assert [e.eid for e in await store.events_of(APP, "p_a")] == ["a1", "a2"]
+    assert [e.eid for e in await store.events_of(APP, "p_b")] == ["b1"]
+    assert [e.eid for e in await store.events_of("other", "p_c")] == ["a1"], "another app's events stay"
+    assert await store.restore_events(APP, "p_b", "p_a", []) == 0
+
+
 async def test_purge_deletes_older_events_of_the_app_in_bounded_steps(store: Store) -> None:
     await store.append_events(
         [ev(f"o{n}", ts=n, name=("a", "b")[n % 2]) for n in range(7)] + [ev("new", ts=500)]
@@ -196,3 +221,52 @@ async def test_a_pass_lease_is_held_by_one_owner_of_many_nodes_until_it_expires(
     assert not await one.lease_pass(APP, "audience", owner=holder, now=1950, lease_ms=500)
     assert await one.lease_pass("other", "audience", owner=holder, now=1950, lease_ms=500), "per app"
     assert await one.lease_pass(APP, "segments", owner=holder, now=1950, lease_ms=500), "per pass"
+
+
+async def test_sqlite_events_stored_before_origins_existed_take_their_pid_on_open(tmp_path: Path) -> None:
+    path = str(tmp_path / "old.db")
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE aud_events (app TEXT NOT NULL, eid TEXT NOT NULL, pid TEXT NOT NULL, name TEXT NOT NULL,"
+        " ts INTEGER NOT NULL, props TEXT NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (app, eid));"
+        "INSERT INTO aud_events VALUES ('acme', 'old', 'p_a', 'viewed', 1000, '{}', 1005);"
+    )
+    old.close()
+    for _ in range(2):  # the step is idempotent: a second open changes nothing
+        store = SQLiteStore(path)
+        await store.open()
+        try:
+            assert await store.restore_events(APP, "p_a", "p_b", ["p_b"]) == 0
+            assert await store.restore_events(APP, "p_a", "p_b", ["p_a"]) == 1, "its origin is its pid"
+            assert await store.restore_events(APP, "p_b", "p_a", ["p_a"]) == 1
+        finally:
+            await store.close()
+
+
+@pytest.mark.mongo
+async def test_mongo_events_stored_before_origins_existed_take_their_pid_on_open(
+    mongo_url: str, mongo_db: str
+) -> None:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url)
+    try:
+        doc = {
+            "_id": "acme/old",
+            "app": APP,
+            "pid": "p_a",
+            "name": "viewed",
+            "ts": 1000,
+            "props": {},
+            "received": 1005,
+        }
+        await client[mongo_db]["aud_events"].insert_one(doc)
+    finally:
+        await client.close()
+    for _ in range(2):
+        store = MongoStore(mongo_url, mongo_db)
+        await store.open()
+        try:
+            assert await store.restore_events(APP, "p_a", "p_b", ["p_b"]) == 0
+            assert await store.restore_events(APP, "p_a", "p_b", ["p_a"]) == 1, "its origin is its pid"
+            assert await store.restore_events(APP, "p_b", "p_a", ["p_a"]) == 1
+        finally:
+            await store.close()
