@@ -25,10 +25,15 @@ from parley.server.services.journeys import JourneyService
 from parley.server.services.journeys_wiring import StoreJourneyProfiles, handoff_for
 from parley.server.services.knowledge import KnowledgeService
 from parley.server.services.links import LinkSigner
-from parley.server.services.measurement import AudienceTagger, Measurement, OfficialConversations
+from parley.server.services.measurement import AudienceTagger, Measurement
 from parley.server.services.messages import MessageService
 from parley.server.services.moderation import ModerationService
-from parley.server.services.official import OfficialAccount, OptOutListener, StoreConversationFacts
+from parley.server.services.official import (
+    OfficialAccount,
+    OfficialConversations,
+    OptOutListener,
+    StoreConversationFacts,
+)
 from parley.server.services.presence import PresenceService
 from parley.server.services.profiles import ProfileService
 from parley.server.services.reach import ReachPolicy

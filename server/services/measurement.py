@@ -39,11 +39,10 @@ from parley.server.activation_port import PENDING, DeliveryLedger
 from parley.server.ids import now_ms
 from parley.server.models import Appended, StoredMessage
 from parley.server.services.audience import TagSpec
-from parley.server.services.conversations import ConversationService
 from parley.server.services.official import is_opt_out
 
 __all__ = [
-    "CONTROL_ARM", "KINDS", "AudienceTagger", "Measurement", "OfficialConversations", "Tagger", "measure_key", "tag_id",
+    "CONTROL_ARM", "KINDS", "AudienceTagger", "Measurement", "Tagger", "measure_key", "tag_id",
 ]  # fmt: skip
 
 log = logging.getLogger("parley.marketing")
@@ -248,19 +247,6 @@ class AudienceTagger:
     async def pid_for_user(self, app: str, user: str) -> str:
         """The live profile of chat user ``user``."""
         return await self._audience.pid_for_user(app, user)
-
-
-class OfficialConversations:
-    """Whether a conversation is a customer's conversation with the official account (the direct
-    conversation of the pair, whoever created it)."""
-
-    def __init__(self, conversations: ConversationService) -> None:
-        self._conversations = conversations
-
-    async def is_official(self, app: str, conv: str, official: str) -> bool:
-        """True for the direct conversation that has ``official`` as a member."""
-        view = await self._conversations.view(app, conv)
-        return view.conversation.kind == "direct" and official in {x.user for x in view.members}
 
 
 class _Audience(Protocol):

@@ -41,6 +41,7 @@ __all__ = [
     "OPT_OUT_PHRASES",
     "ConsentWriter",
     "OfficialAccount",
+    "OfficialConversations",
     "OptOutListener",
     "StoreConversationFacts",
     "is_opt_out",
@@ -184,6 +185,19 @@ class _FactsStore(Tickets, Profiles, Protocol):
     """The roles :class:`StoreConversationFacts` reads."""
 
 
+class OfficialConversations:
+    """Whether a conversation is a customer's conversation with the official account (the direct
+    conversation of the pair, whoever created it)."""
+
+    def __init__(self, conversations: ConversationService) -> None:
+        self._conversations = conversations
+
+    async def is_official(self, app: str, conv: str, official: str) -> bool:
+        """True for the direct conversation that has ``official`` as a member."""
+        view = await self._conversations.view(app, conv)
+        return view.conversation.kind == "direct" and official in {x.user for x in view.members}
+
+
 class OptOutListener:
     """Turns opt-out replies in official conversations into consent withdrawals (module docstring)."""
 
@@ -195,7 +209,7 @@ class OptOutListener:
         *,
         official_users: _OfficialUsers,
     ) -> None:
-        self._conversations = conversations
+        self._brand = OfficialConversations(conversations)
         self._messages = messages
         self._consent = consent
         self._official_users = official_users
@@ -227,9 +241,7 @@ class OptOutListener:
             official = await self._official_users.official_user(m.app)
             if m.sender == official:
                 return
-            view = await self._conversations.view(m.app, m.conv)
-            # The direct conversation of the pair is the brand conversation, whoever created it.
-            if view.conversation.kind != "direct" or official not in {x.user for x in view.members}:
+            if not await self._brand.is_official(m.app, m.conv, official):
                 return
             await self._consent.withdraw(m.app, m.sender, topic, via_kind="message", via_ref=m.mid, now=m.ts)
             await self._messages.send(
