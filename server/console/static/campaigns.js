@@ -99,23 +99,23 @@ const when = (ms) => (ms ? new Date(ms).toLocaleString() : "");
 const countsText = (counts) => Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(" · ") || "–";
 
 async function drawList() {
+  // one request: the list carries the newest campaigns' counts (marketer_api.LIST_COUNTED)
   const campaigns = await call("GET", "campaigns");
   const rows = [];
   for (const c of campaigns.slice(0, 20)) {
-    const full = await call("GET", `campaigns/${c.cid}`);
     const buttons = (ACTIONS[c.state] ?? []).map((action) => {
       const b = el("button", { type: "button", class: action === "cancel" ? "danger" : "secondary", text: t(`cmp.${action}`), "data-action": action });
       b.addEventListener("click", () => control(c.cid, action));
       return b;
     });
     const results = el("button", { type: "button", class: "secondary", text: t("cmp.results") });
-    results.addEventListener("click", async () => { open = c.cid; await drawResults(full); $("results").focus(); });
+    results.addEventListener("click", async () => { open = c.cid; await drawResults(c); $("results").focus(); });
     rows.push(el("tr", { "data-cid": c.cid, "data-state": c.state }, [
       el("td", { text: c.definition.name }), el("td", {}, [el("span", { class: `pill state-${c.state}`, text: t(`state.${c.state}`) })]),
-      el("td", { text: when(c.start_at) }), el("td", { class: "counts", text: countsText(full.counts) }),
+      el("td", { text: when(c.start_at) }), el("td", { class: "counts", text: countsText(c.counts) }),
       el("td", {}, [...buttons, results]),
     ]));
-    if (c.cid === open) await drawResults(full);
+    if (c.cid === open) await drawResults(c);
   }
   $("c-list").replaceChildren(...(rows.length ? rows : [el("tr", {}, [el("td", { colspan: "5", class: "muted", text: t("cmp.none") })])]));
 }

@@ -3,6 +3,8 @@ segment rule from the Python grammar, errors naming their field, campaigns audit
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -107,5 +109,11 @@ async def test_a_campaign_from_the_console_is_audited_and_errors_name_the_field(
     assert r.status_code == 201, r.text
     cid = r.json()["cid"]
     await node.node.services.campaigns.get(node.app.app, cid)
+    # the list carries each campaign's recipients per decision: the page asks once, not once a campaign
+    async with asyncio.timeout(20):  # a ceiling for a loaded machine: the campaign starts at once
+        while (await node.node.services.campaigns.get(node.app.app, cid)).state != "done":
+            await asyncio.sleep(0.05)
+    listed = (await browser.get("/console/api/campaigns")).json()
+    assert [(c["cid"], c["counts"]) for c in listed] == [(cid, {"sent": 1})]
     records, _ = await node.node.services.moderation.audit_page(node.app.app, after="", limit=100)
     assert ("console:mia", "campaign.create", cid) in [(x.actor, x.action, x.target) for x in records]
