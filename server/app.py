@@ -22,6 +22,7 @@ from parley.server.admin.guard import AdminGuard, KeyRateLimiter
 from parley.server.admin.problems import problem
 from parley.server.admin.routes import admin_routes
 from parley.server.console.admin_api import console_admin_routes
+from parley.server.console.agent_more import console_agent_more_routes
 from parley.server.console.api import console_api_routes
 from parley.server.console.marketer_api import console_marketer_routes
 from parley.server.console.marketer_more import console_marketer_more_routes
@@ -173,6 +174,7 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         *console_admin_routes(),
         *console_marketer_routes(),
         *console_marketer_more_routes(),
+        *console_agent_more_routes(),
         *console_page_routes(),
     ]
     guard = Middleware(AdminGuard, max_body=settings.admin_max_body, max_upload=settings.admin_max_upload)

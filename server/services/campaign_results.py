@@ -30,7 +30,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Protocol
 
-from parley.server.activation_port import Delivery, DeliveryLedger
+import msgspec
+
+from parley.server.activation_port import PENDING, Delivery, DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.events_port import EventLog
 from parley.server.services.campaign_defs import CampaignIn, pick_variant
@@ -38,7 +40,9 @@ from parley.server.services.measure_stats import newcombe, srm
 from parley.server.services.measurement import CONTROL_ARM, Measurement, measure_key
 from parley.server.services.policy_rules import bucket
 
-__all__ = ["CONTROL_STATES", "EXPOSED", "CampaignResults", "TOUCHES", "ResultsStore", "campaign_results"]
+__all__ = [
+    "CONTROL_STATES", "EXPOSED", "RECEIVED_SCANNED", "CampaignResults", "TOUCHES", "ResultsStore", "campaign_results",
+]  # fmt: skip
 
 #: The decisions of the control group.
 CONTROL_STATES = frozenset({"control", "holdout"})
@@ -52,6 +56,8 @@ EXPOSED = CONTROL_STATES | TREATED_STATES
 #: Decisions that count as a touch for last-touch attribution.
 TOUCHES = frozenset({"sent", "control", "holdout"})
 _PAGE = 500
+#: Campaigns (newest first) looked at for one recipient's "campaigns received": three keyed reads each.
+RECEIVED_SCANNED = 100
 _FUNNEL = ("read", "clicked", "replied", "opted_out", "converted")
 
 
@@ -174,3 +180,23 @@ class CampaignResults:
     async def results(self, campaign: Campaign, definition: CampaignIn, control_pct: float) -> dict[str, Any]:
         """The results document of ``campaign``."""
         return await campaign_results(self._store, self._measure, campaign, definition, control_pct)
+
+    async def received(self, app: str, pid: str) -> list[dict[str, Any]]:
+        """The campaign messages profile ``pid`` was sent, newest first: campaign id and name, the
+        variant, when (the decision's time, ms) and whether it was read and clicked — from the ledger
+        rows alone (three keyed reads per campaign, the newest :data:`RECEIVED_SCANNED` campaigns)."""
+        campaigns = sorted(await self._store.list_campaigns(app), key=lambda c: (-c.created, c.cid))
+        out: list[dict[str, Any]] = []
+        for campaign in campaigns[:RECEIVED_SCANNED]:
+            source = f"campaign:{campaign.cid}"
+            row = await self._store.get_delivery(app, source, pid)
+            if row is None or row.state != "sent":
+                continue
+            definition = msgspec.convert(campaign.doc, CampaignIn)
+            done = {}
+            for kind in ("read", "clicked"):
+                got = await self._store.get_delivery(app, measure_key(source, kind), pid)
+                done[kind] = got is not None and got.state != PENDING  # a pending claim is not counted yet
+            out.append({"campaign": campaign.cid, "name": definition.name, "variant": _arm(definition, campaign.cid, row),
+                        "sent": row.updated, **done})  # fmt: skip
+        return sorted(out, key=lambda r: -r["sent"])

@@ -1,8 +1,10 @@
 // @ts-check
-/** The customer beside the chat: attributes, tags with provenance and confidence, earlier tickets. */
+/** The customer beside the chat: attributes, tags with provenance and confidence, consent, recent
+ * events, the campaigns received (read / clicked) and earlier tickets. */
 import { call } from "./api.js";
 import { el } from "./chat.js";
 import { t } from "./i18n.js";
+import "./i18n_more.js";
 
 /**
  * Draw the profile panel for `customer` (profile over the WebSocket, tickets from the console API).
@@ -14,10 +16,11 @@ export async function drawProfile(client, customer, current) {
   const panel = document.getElementById("profile");
   if (!panel || !customer) return;
   const who = encodeURIComponent(customer);
-  const [reply, tickets, audience] = await Promise.all([
+  const [reply, tickets, audience, got] = await Promise.all([
     client.profileGet(customer).catch(() => null),
     call("GET", `customers/${who}/tickets`).catch(() => []),
     call("GET", `customers/${who}/audience`).catch(() => ({ profile: null, events: [] })),
+    call("GET", `customers/${who}/campaigns`).catch(() => ({ campaigns: [] })),
   ]);
   const profile = reply?.profile ?? { tags: [], attributes: {}, counters: {} };
   const seen = new Set((profile.tags ?? []).map((/** @type {any} */ tag) => tag.name));
@@ -40,6 +43,10 @@ export async function drawProfile(client, customer, current) {
       `${new Date(k.created).toLocaleDateString()} · ${t(`state.${k.state}`)}${k.agent ? ` · ${k.agent}` : ""}${k.score ? ` · ★${k.score}` : ""}${k.conv === current ? " ◀" : ""}`,
     ]),
   ));
+  const campaigns = el("ul", { class: "tickets" }, got.campaigns.map((/** @type {any} */ c) =>
+    el("li", { "data-campaign": c.campaign }, [
+      `${new Date(c.sent).toLocaleString()} · ${c.name} · ${t("profile.variant")} ${c.variant} · ${t(c.read ? "profile.read" : "profile.unread")}${c.clicked ? ` · ${t("profile.clicked")}` : ""}`,
+    ])));
   const none = () => el("p", { class: "muted", text: t("profile.none") });
   panel.replaceChildren(
     el("h2", { id: "profile-title", text: `${t("profile.title")}: ${customer}` }),
@@ -51,6 +58,8 @@ export async function drawProfile(client, customer, current) {
     consent.length ? consentList : none(),
     el("h3", { text: t("profile.events") }),
     audience.events.length ? events : none(),
+    el("h3", { text: t("profile.campaigns") }),
+    got.campaigns.length ? campaigns : none(),
     el("h3", { text: t("profile.tickets") }),
     tickets.length ? list : none(),
   );
