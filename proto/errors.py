@@ -127,6 +127,14 @@ class ErrorCode(str, enum.Enum):
     JOURNEY_NOT_FOUND = "journey_not_found"
     #: The journey's state does not allow that (e.g. a new version of an archived journey).
     JOURNEY_STATE = "journey_state"
+    #: A tag definition is malformed (name, kind, sources, expiry).
+    TAG_DEFINITION_INVALID = "tag_definition_invalid"
+    #: No tag definition of that name in the app.
+    TAG_DEFINITION_NOT_FOUND = "tag_definition_not_found"
+    #: A tag of that name is already defined in the app.
+    TAG_DEFINITION_EXISTS = "tag_definition_exists"
+    #: A person (source manual or agent) set a tag the app's definitions do not allow.
+    TAG_UNDEFINED = "tag_undefined"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -182,6 +190,10 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.JOURNEY_UNREACHABLE: Action.FATAL,
     ErrorCode.JOURNEY_NOT_FOUND: Action.FATAL,
     ErrorCode.JOURNEY_STATE: Action.FATAL,
+    ErrorCode.TAG_DEFINITION_INVALID: Action.FATAL,
+    ErrorCode.TAG_DEFINITION_NOT_FOUND: Action.FATAL,
+    ErrorCode.TAG_DEFINITION_EXISTS: Action.FATAL,
+    ErrorCode.TAG_UNDEFINED: Action.FATAL,
 }
 
 

@@ -114,6 +114,10 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.JOURNEY_UNREACHABLE: 422,
     ErrorCode.JOURNEY_NOT_FOUND: 404,
     ErrorCode.JOURNEY_STATE: 409,
+    ErrorCode.TAG_DEFINITION_INVALID: 422,
+    ErrorCode.TAG_DEFINITION_NOT_FOUND: 404,
+    ErrorCode.TAG_DEFINITION_EXISTS: 409,
+    ErrorCode.TAG_UNDEFINED: 422,
 }
 
 

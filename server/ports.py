@@ -43,6 +43,7 @@ from parley.server.store_ports import (
     Profiles,
     Tickets,
 )
+from parley.server.tagdefs_port import TagDefinitionStore
 
 __all__ = [
     "Broker",
@@ -70,6 +71,7 @@ class Store(
     CampaignStore,
     JourneyStore,
     ConsoleStore,
+    TagDefinitionStore,
     AudienceProfiles,
     Identities,
     SegmentsPort,

@@ -21,6 +21,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
 * ``mongo_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``mongo_console`` — web-console users, sessions, settings (``ConsoleStore``)
+* ``mongo_tagdefs`` — tag definitions (``TagDefinitionStore``)
 * ``mongo_segments`` — segment rules as aggregation pipelines, saved segments (``SegmentsPort``)
 * ``mongo_compliance`` — erasure: a person's documents, identifier tombstones, erase records (``ErasureStore``)
 
@@ -51,6 +52,7 @@ from parley.server.store.mongo_members import MEMBER_QUERY_INDEXES, MemberQuerie
 from parley.server.store.mongo_safety import SAFETY_INDEXES, SafetyCollections
 from parley.server.store.mongo_segments import SEGMENT_INDEXES, SegmentCollections
 from parley.server.store.mongo_service import SERVICE_INDEXES, KnowledgeCollections, ServiceCollections
+from parley.server.store.mongo_tagdefs import TAGDEFS_INDEXES, TagDefinitionCollections
 from parley.server.store.via import Via
 
 __all__ = ["MongoStore"]
@@ -188,6 +190,12 @@ class MongoStore:
     purge_console_sessions = Via("_console", ConsoleCollections.purge_console_sessions)
     get_console_setting = Via("_console", ConsoleCollections.get_console_setting)
     put_console_setting = Via("_console", ConsoleCollections.put_console_setting)
+    # tag definitions
+    create_tag_definition = Via("_tagdefs", TagDefinitionCollections.create_tag_definition)
+    update_tag_definition = Via("_tagdefs", TagDefinitionCollections.update_tag_definition)
+    get_tag_definition = Via("_tagdefs", TagDefinitionCollections.get_tag_definition)
+    list_tag_definitions = Via("_tagdefs", TagDefinitionCollections.list_tag_definitions)
+    delete_tag_definition = Via("_tagdefs", TagDefinitionCollections.delete_tag_definition)
 
     # audience
     put_audience_schema = Via("_audience", AudienceCollections.put_audience_schema)
@@ -283,6 +291,7 @@ class MongoStore:
         self._campaigns = CampaignCollections(conn)
         self._journeys = JourneyCollections(conn)
         self._console = ConsoleCollections(conn)
+        self._tagdefs = TagDefinitionCollections(conn)
         self._audience = AudienceCollections(conn)
         self._identity = IdentityCollections(conn)
         self._segments = SegmentCollections(conn)
@@ -301,6 +310,7 @@ class MongoStore:
                 ACTIVATION_INDEXES,
                 CAMPAIGNS_INDEXES,
                 CONSOLE_INDEXES,
+                TAGDEFS_INDEXES,
                 AUDIENCE_INDEXES,
                 SEGMENT_INDEXES,
                 COMPLIANCE_INDEXES,

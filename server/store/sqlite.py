@@ -17,6 +17,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_activation`` — delivery ledger, cap touches, send policy (``ActivationStore``)
 * ``sqlite_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``sqlite_console`` — web-console users, sessions, settings (``ConsoleStore``)
+* ``sqlite_tagdefs`` — tag definitions (``TagDefinitionStore``)
 * ``sqlite_segments`` — segment rules compiled to SQL, saved segments (``SegmentsPort``)
 * ``sqlite_compliance`` — erasure: a person's rows, identifier tombstones, erase records (``ErasureStore``)
 
@@ -44,6 +45,7 @@ from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
 from parley.server.store.sqlite_schema import SCHEMA
 from parley.server.store.sqlite_segments import SEGMENT_SCHEMA, SegmentTables
 from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, ServiceTables
+from parley.server.store.sqlite_tagdefs import TAGDEFS_SCHEMA, TagDefinitionTables
 from parley.server.store.sqlite_worker import WAL_CHECKPOINT_PAGES, Db, SQLiteWorker
 from parley.server.store.via import Via
 
@@ -64,6 +66,7 @@ def _init(db: Db) -> None:
     db.executescript(ACTIVATION_SCHEMA)
     db.executescript(CAMPAIGNS_SCHEMA)
     db.executescript(CONSOLE_SCHEMA)
+    db.executescript(TAGDEFS_SCHEMA)
     db.executescript(AUDIENCE_SCHEMA)
     db.executescript(SEGMENT_SCHEMA)
     db.executescript(COMPLIANCE_SCHEMA)
@@ -204,6 +207,12 @@ class SQLiteStore:
     purge_console_sessions = Via("_console", ConsoleTables.purge_console_sessions)
     get_console_setting = Via("_console", ConsoleTables.get_console_setting)
     put_console_setting = Via("_console", ConsoleTables.put_console_setting)
+    # tag definitions
+    create_tag_definition = Via("_tagdefs", TagDefinitionTables.create_tag_definition)
+    update_tag_definition = Via("_tagdefs", TagDefinitionTables.update_tag_definition)
+    get_tag_definition = Via("_tagdefs", TagDefinitionTables.get_tag_definition)
+    list_tag_definitions = Via("_tagdefs", TagDefinitionTables.list_tag_definitions)
+    delete_tag_definition = Via("_tagdefs", TagDefinitionTables.delete_tag_definition)
 
     # audience
     put_audience_schema = Via("_audience", AudienceTables.put_audience_schema)
@@ -283,6 +292,7 @@ class SQLiteStore:
         self._activation = ActivationTables(worker)
         self._campaigns = CampaignTables(worker)
         self._console = ConsoleTables(worker)
+        self._tagdefs = TagDefinitionTables(worker)
         self._audience = AudienceTables(worker)
         self._identity = IdentityTables(worker)
         self._segments = SegmentTables(worker)
