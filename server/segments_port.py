@@ -89,6 +89,10 @@ class SegmentQueries(Protocol):
     async def segment_page(self, app: str, rule: Rule, ctx: EvalContext, after: str, limit: int) -> list[str]:
         """Up to ``limit`` member pids greater than ``after`` (``""``: from the start), in pid order."""
 
+    async def profile_page(self, app: str, after: str, limit: int) -> list[str]:
+        """Up to ``limit`` live profile pids of ``app`` greater than ``after``, in pid order (the
+        ``everyone`` audience: walked along the ``(app, pid)`` key, never loaded whole)."""
+
     async def explain_segment(
         self, app: str, rule: Rule, ctx: EvalContext, pid: str
     ) -> dict[str, bool] | None:

@@ -189,8 +189,9 @@ def build_services(
         return list(await segments.attr_types(app))
 
     campaigns = CampaignService(
-        store, send_policy, recipients, members=members, variables=variables, segment_exists=segments.get
-    )
+        store, send_policy, recipients, members=members, variables=variables, segment_exists=segments.get,
+        everyone=store.profile_page,
+    )  # fmt: skip
     messages.observe(optout.on_stored)
     audience_service = AudienceService(
         store,

@@ -47,7 +47,7 @@ class Goal(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """``POST /v1/campaigns``: who (a saved ``segment`` or an explicit list of ``pids``), what
+    """``POST /v1/campaigns``: who (a saved ``segment``, an explicit list of ``pids``, or ``everyone``), what
     (``variants`` on ``topic``), when (``start_at`` ms, 0 = now; ``stale_after`` ms: quiet-deferred
     recipients still waiting then are dropped, 0 = never), the ``holdout_pct`` that gets nothing,
     and the pacing (``rate`` recipients per second)."""
@@ -65,6 +65,8 @@ class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     local_time: str = ""
     #: The conversion goal (docs/MARKETING.md "Measurement"); None: conversions are not measured.
     goal: Goal | None = None
+    #: The audience is every live profile of the app (paged from the store, never loaded whole).
+    everyone: bool = False
 
 
 def _bad(message: str) -> ServiceError:
@@ -78,8 +80,8 @@ def check_definition(body: CampaignIn, known_variables: Collection[str], now: in
         raise _bad("name must be 1-100 characters")
     if not _TOPIC.match(body.topic):
         raise _bad("topic must be 1-64 of a-z 0-9 _ . : - (e.g. 'marketing' or 'marketing:promo')")
-    if bool(body.segment) == bool(body.pids):
-        raise _bad("give the audience as exactly one of 'segment' or 'pids'")
+    if [bool(body.segment), bool(body.pids), body.everyone].count(True) != 1:
+        raise _bad("give the audience as exactly one of 'segment', 'pids' or 'everyone'")
     if len(body.pids) > MAX_PIDS or len(set(body.pids)) != len(body.pids):
         raise _bad(f"pids must be distinct, at most {MAX_PIDS}")
     if not 0 < len(body.variants) <= MAX_VARIANTS:

@@ -7,8 +7,8 @@ half-stored.
 
 **Send** (:meth:`CampaignService.run`): a node that holds the campaign's lease (one at a time,
 :class:`~parley.server.campaign_port.CampaignStore`) pages through the audience after the stored
-cursor (a segment's members in pid order: dynamic ones evaluated now, snapshots frozen; or the
-explicit list, sorted), and hands each recipient to the :class:`SendPolicy` with the send key
+cursor (a segment's members in pid order: dynamic ones evaluated now, snapshots frozen; the
+explicit list, sorted; or ``everyone``: the app's live profiles in pid order, a page at a time), and hands each recipient to the :class:`SendPolicy` with the send key
 ``campaign:<cid>`` and the variant picked by a stable hash (``variant:<cid>``), at the pacing's
 rate. After each page it advances the cursor (compare-and-set on the version) and renews the
 lease. A node killed mid-page loses nothing: its lease expires, another node takes it over from
@@ -59,6 +59,8 @@ _TRANSITIONS = {
 
 #: (app, segment, after, limit) -> a page of member pids: the segment service's ``members``.
 SegmentPager = Callable[[str, str, str, int], Awaitable[list[str]]]
+#: (app, after, limit) -> a page of the app's live profile pids: the ``everyone`` audience.
+ProfilePager = Callable[[str, str, int], Awaitable[list[str]]]
 
 
 def _minutes(clock: str) -> int:
@@ -85,6 +87,7 @@ class CampaignService:
         members: SegmentPager,
         variables: Callable[[str], Awaitable[Collection[str]]],
         segment_exists: Callable[[str, str], Awaitable[object]],
+        everyone: ProfilePager | None = None,
         page: int = 50,
         lease_ms: int = 30_000,
     ) -> None:
@@ -94,6 +97,7 @@ class CampaignService:
         self._members = members
         self._variables = variables
         self._segment_exists = segment_exists
+        self._everyone = everyone
         self._page_size = page
         self._lease_ms = lease_ms
         self._owner = f"sender-{secrets.token_hex(6)}"
@@ -115,6 +119,8 @@ class CampaignService:
             await self._segment_exists(app, body.segment)  # segment_not_found
             if not await self._members(app, body.segment, "", 1):
                 raise ServiceError(ErrorCode.CAMPAIGN_INVALID, f"segment {body.segment!r} has no members now")
+        if body.everyone and not await self._everyone_page(app, "", 1):
+            raise ServiceError(ErrorCode.CAMPAIGN_INVALID, "the app has no profiles to send to")
         doc = msgspec.to_builtins(body)
         campaign = Campaign(app, new_id("cmp"), "scheduled", start, doc, created=now, updated=now)
         if not await self._store.create_campaign(campaign):
@@ -199,7 +205,14 @@ class CampaignService:
         size = max(1, min(self._page_size, definition.rate))
         if definition.segment:
             return await self._members(app, definition.segment, after, size)
+        if definition.everyone:
+            return await self._everyone_page(app, after, size)
         return sorted(p for p in definition.pids if p > after)[:size]
+
+    async def _everyone_page(self, app: str, after: str, size: int) -> list[str]:
+        if self._everyone is None:
+            raise ServiceError(ErrorCode.CAMPAIGN_INVALID, "this node cannot page the app's profiles")
+        return await self._everyone(app, after, size)
 
     async def run(self, app: str, cid: str) -> str:
         """Send the campaign while this node holds its lease; the state it leaves it in (see the module

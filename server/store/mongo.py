@@ -218,6 +218,7 @@ class MongoStore:
     count_segment = Via("_segments", SegmentCollections.count_segment)
     sample_segment = Via("_segments", SegmentCollections.sample_segment)
     segment_page = Via("_segments", SegmentCollections.segment_page)
+    profile_page = Via("_segments", SegmentCollections.profile_page)
     preview_segment = Via("_segments", SegmentCollections.preview_segment)
     explain_segment = Via("_segments", SegmentCollections.explain_segment)
     segment_members_among = Via("_segments", SegmentCollections.segment_members_among)

@@ -150,6 +150,13 @@ class SegmentCollections:
         return [str(p) for p in await self._pids(stages, PROFILES, "pid")]
 
     @guarded
+    async def profile_page(self, app: str, after: str, limit: int) -> list[str]:
+        """Live pids after ``after`` along the ``(app, pid)`` index (the ``everyone`` audience)."""
+        query = {"app": app, "pid": {"$gt": after}, **_LIVE}
+        cursor = self._db[PROFILES].find(query, {"pid": 1}).sort("pid", 1).limit(limit)
+        return [str(d["pid"]) async for d in cursor]
+
+    @guarded
     async def segment_members_among(
         self, app: str, rule: Rule, ctx: EvalContext, pids: Collection[str]
     ) -> set[str]:

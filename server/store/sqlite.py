@@ -235,6 +235,7 @@ class SQLiteStore:
     count_segment = Via("_segments", SegmentTables.count_segment)
     sample_segment = Via("_segments", SegmentTables.sample_segment)
     segment_page = Via("_segments", SegmentTables.segment_page)
+    profile_page = Via("_segments", SegmentTables.profile_page)
     preview_segment = Via("_segments", SegmentTables.preview_segment)
     explain_segment = Via("_segments", SegmentTables.explain_segment)
     segment_members_among = Via("_segments", SegmentTables.segment_members_among)

@@ -78,6 +78,12 @@ class SegmentTables:
         rows = await self._run(lambda db: db.execute(query, [app, after, *args, limit]).fetchall())
         return [r[0] for r in rows]
 
+    async def profile_page(self, app: str, after: str, limit: int) -> list[str]:
+        """Live pids after ``after`` along the primary key (the ``everyone`` audience)."""
+        query = f"SELECT p.pid FROM aud_profiles p WHERE {_LIVE} AND p.pid > ? ORDER BY p.pid LIMIT ?"
+        rows = await self._run(lambda db: db.execute(query, [app, after, limit]).fetchall())
+        return [r[0] for r in rows]
+
     async def segment_members_among(
         self, app: str, rule: Rule, ctx: EvalContext, pids: Collection[str]
     ) -> set[str]:
