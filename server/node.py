@@ -9,7 +9,6 @@ never the node.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -40,6 +39,7 @@ from parley.server.metrics import Metrics
 from parley.server.ports import Broker, Store
 from parley.server.services import Services, build_services
 from parley.server.settings import Settings
+from parley.server.shutdown import bounded, stop_task
 from parley.server.store import open_store
 
 __all__ = ["Node"]
@@ -203,25 +203,23 @@ class Node:
         await self.drain()
         if self.book.background:
             await asyncio.wait(self.book.background, timeout=2.0)
-        for task in (
-            self._sweeper,
-            self._passes,
-            self._segment_refresh,
-            self._campaign_sender,
-            self._journey_timers,
+        for task, what in (
+            (self._sweeper, "the connection sweeper"),
+            (self._passes, "the behaviour passes"),
+            (self._segment_refresh, "the segment refresh"),
+            (self._campaign_sender, "the campaign sender"),
+            (self._journey_timers, "the journey timers"),
         ):
-            if task:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        await self.services.receipts.drain()
-        await self.services.events.applier.close()  # stored events still update their profiles
-        await self.services.segments.sync.close()
-        await self.services.optout.drain()
-        with contextlib.suppress(Exception):
-            await self.services.broker.flush()
-        await self.services.broker.close()
-        await self.store.close()
+            await stop_task(task, what)
+        # Each step is bounded: with the store gone every write fails, and the sum of retries
+        # must not keep the process from exiting (what is lost is logged by the step itself).
+        await bounded(self.services.receipts.drain(), "writing read positions")
+        await bounded(self.services.events.applier.close(), "applying queued events", timeout=6.0)
+        await bounded(self.services.segments.sync.close(), "segment membership checks")
+        await bounded(self.services.optout.drain(), "recording opt-outs")
+        await bounded(self.services.broker.flush(), "flushing the broker")
+        await bounded(self.services.broker.close(), "closing the broker")
+        await bounded(self.store.close(), "closing the store", timeout=10.0)
 
     async def drain(self) -> None:
         """Stop accepting, send ``bye`` to everyone and close with 1012 so clients resume elsewhere."""

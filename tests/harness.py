@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -90,4 +91,20 @@ async def running_node(
         yield RunningNode(settings, server, node, app[0], app[1])
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 30)
+        await _stopped(task)
+
+
+async def _stopped(task: asyncio.Task[None], timeout: float = 30) -> None:
+    """Wait for the server task; if it hangs, print where every task is stuck before failing
+    (a CI log then shows the culprit instead of only the harness's timeout)."""
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        for other in asyncio.all_tasks():
+            if not other.done():
+                print(f"--- task still pending at shutdown: {other.get_name()} ---", file=sys.stderr)
+                other.print_stack(limit=12, file=sys.stderr)
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise TimeoutError(f"the node did not stop within {timeout} s (stacks on stderr)")
+    task.result()
