@@ -29,8 +29,6 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from parley.proto.campaign import read_tap
-from parley.proto.errors import ErrorCode
-from parley.server.errors import ServiceError
 from parley.server.models import Appended, StoredMessage
 from parley.server.services.conversations import ConversationService
 from parley.server.services.messages import MessageService
@@ -59,9 +57,6 @@ OPT_OUT_PHRASES = frozenset(
 )  # fmt: skip
 #: The default topic a free-text opt-out withdraws.
 FREE_TEXT_TOPIC = "marketing"
-#: Tries of the official conversation's creation while a concurrent one is half-done (MongoDB).
-_CREATE_ATTEMPTS = 40
-_CREATE_RETRY_DELAY = 0.025
 #: What the official account answers to an opt-out.
 CONFIRMATION = "You will not receive these messages any more. 您已退订，我们不会再发送此类消息。"
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -114,24 +109,16 @@ class OfficialAccount:
         return conv
 
     async def _open(self, app: str, user: str, settings: PolicySettings) -> str:
-        for attempt in range(_CREATE_ATTEMPTS):
-            try:
-                view = await self._conversations.create(
-                    app,
-                    settings.official_user,
-                    "direct",
-                    [user],
-                    name=settings.official_name,
-                    meta={"official": True},
-                )
-                break
-            except ServiceError as exc:
-                # MongoDB (no transactions) inserts a conversation, then its members: a concurrent
-                # first send on another node can find the pair's conversation before its members
-                # exist, which ``create`` refuses as someone else's. They land within milliseconds.
-                if exc.code != ErrorCode.FORBIDDEN or attempt == _CREATE_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(_CREATE_RETRY_DELAY)
+        # Both stores write a direct conversation's members before any creator gets it back (a
+        # racing first send on another node included), so one create is enough.
+        view = await self._conversations.create(
+            app,
+            settings.official_user,
+            "direct",
+            [user],
+            name=settings.official_name,
+            meta={"official": True},
+        )
         conversation = view.conversation
         if not conversation.meta.get("official"):  # the customer opened it first: mark it for clients
             meta = {**conversation.meta, "official": True}

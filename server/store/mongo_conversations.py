@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -45,7 +46,7 @@ class MongoConversations:
         convs = self._db[CONVERSATIONS]
         by_direct = {"app": conv.app, "direct_key": conv.direct_key}
         if conv.direct_key is not None and (doc := await convs.find_one(by_direct, NO_ID)):
-            return to_conversation(doc)
+            return await self._direct_with_members(to_conversation(doc), members)
         doc = from_conversation(conv)
         try:
             await convs.insert_one(doc)
@@ -55,11 +56,27 @@ class MongoConversations:
             found = found or await convs.find_one({"app": conv.app, "conv": conv.conv}, NO_ID)
             if found is None:
                 raise
-            return to_conversation(found)
-        # Not atomic with the insert above (no transactions): a crash here
-        # leaves a conversation without members, which nobody lists.
+            return await self._direct_with_members(to_conversation(found), members)
+        # Not atomic with the insert above (no transactions): a crash here leaves a conversation
+        # without members, which nobody lists; a direct one is repaired by the next create.
         await self._insert_members(members)
         return to_conversation(doc)
+
+    async def _direct_with_members(self, existing: Conversation, members: Sequence[Member]) -> Conversation:
+        """An existing direct conversation, with its members written before the caller sees it.
+
+        The creator that won the insert writes the members after it; a racing creator (or one
+        after a crash between the two writes) would otherwise get a conversation without members
+        and be refused as a non-member. Its own rows name the same pair (the key is the pair),
+        and duplicates are ignored. A conversation that has members is never touched: a row
+        under an older key scheme could name another pair.
+        """
+        if existing.direct_key is None:
+            return existing
+        if await self._db[MEMBERS].find_one({"app": existing.app, "conv": existing.conv}, {"_id": 1}):
+            return existing
+        await self._insert_members([dataclasses.replace(m, conv=existing.conv) for m in members])
+        return existing
 
     @_guarded
     async def get_conversation(self, app: str, conv: str) -> Conversation | None:

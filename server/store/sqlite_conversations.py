@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -39,7 +40,13 @@ class SQLiteConversations:
                 if conv.direct_key is not None:
                     row = db.execute(select + "direct_key = ?", (conv.app, conv.direct_key)).fetchone()
                     if row:
-                        return to_conversation(row)
+                        existing = to_conversation(row)
+                        # A direct conversation without members (written by an older creator that
+                        # stopped between its writes) gets the pair's; one with members is kept.
+                        has = "SELECT 1 FROM members WHERE app = ? AND conv = ? LIMIT 1"
+                        if db.execute(has, (existing.app, existing.conv)).fetchone() is None:
+                            _insert_members(db, [dataclasses.replace(m, conv=existing.conv) for m in members])
+                        return existing
                 row = db.execute(select + "conv = ?", (conv.app, conv.conv)).fetchone()
                 if row:
                     return to_conversation(row)

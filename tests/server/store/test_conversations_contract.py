@@ -62,6 +62,24 @@ async def test_concurrent_direct_creation_yields_one(make_store: MakeStore) -> N
     assert [c.conv for c, _ in x_convs] == [results[0].conv]
 
 
+async def test_a_direct_conversation_left_without_members_gets_them_on_the_next_create(store: Store) -> None:
+    """A creator that stopped between the conversation and its members (MongoDB has no
+    transaction around the two) — or a racing creator that got the winner's conversation
+    before its members were written — must not be refused as a non-member (seen as
+    ``forbidden`` 1 in ~10 in a two-node test)."""
+    key = "alice\nbob"
+    await store.create_conversation(conv("d1", kind="direct", direct_key=key), [])
+    again = await store.create_conversation(
+        conv("d2", kind="direct", direct_key=key), [member("alice", "d2"), member("bob", "d2")]
+    )
+    assert again.conv == "d1"
+    assert sorted(m.user for m in await store.list_members(APP, "d1")) == ["alice", "bob"]
+    assert await store.list_members(APP, "d2") == []
+    # A direct conversation that has its members is never changed by a later create.
+    await store.create_conversation(conv("d3", kind="direct", direct_key=key), [member("carol", "d3")])
+    assert sorted(m.user for m in await store.list_members(APP, "d1")) == ["alice", "bob"]
+
+
 async def test_members(store: Store) -> None:
     await store.create_conversation(conv(), [member("alice", role="owner")])
     added = await store.add_members([member("alice", role="member"), member("bob"), member("carol")])
