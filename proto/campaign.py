@@ -24,7 +24,14 @@ from typing import Any
 
 from parley.proto.templates import Rendered, RenderedButton
 
-__all__ = ["ButtonInfo", "CampaignMarker", "TapReply", "campaign_body", "read_marker", "read_tap", "tap_body"]
+__all__ = [
+    "MARKER_BYTES", "ButtonInfo", "CampaignMarker", "TapReply", "campaign_body", "read_marker", "read_tap",
+    "tap_body",
+]  # fmt: skip
+
+#: The MessagePack encoding of the body key ``"campaign"``: an encoded frame without these bytes
+#: carries no campaign marker, so a byte search (no decode) rules out almost every chat message.
+MARKER_BYTES = b"\xa8campaign"
 
 
 @dataclass(frozen=True, slots=True)

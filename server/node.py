@@ -64,6 +64,7 @@ class Node:
         fanout = GatewayFanOut(broker, self.metrics, echoes)
         self.services: Services = build_services(settings, store, broker, fanout)
         self.hub = Hub(broker, self.metrics, probe_channel=f"x:{settings.node_id}", echoes=echoes)
+        self.hub.on_marketing = self.services.delivered.pushed
         self.router = Router(
             RouteServices.of(self.services),
             self.hub,

@@ -13,12 +13,14 @@ __all__ = ["ArmResults", "CampaignResultsOut", "DifferenceOut", "SrmOut", "Uplif
 class ArmResults(msgspec.Struct):
     """One arm (a variant, or ``control``): recipients handed to the chain, those in the uplift
     comparison (``exposed``), sent, the decisions by outcome (suppressed by reason), and how many
-    recipients read (a read receipt reached the message), clicked, replied, opted out and converted (each recipient once)."""
+    recipients had it delivered (handed to a live connection of theirs, returned by sync/history, or
+    read), read (a read receipt reached the message), clicked, replied, opted out and converted (each recipient once)."""
 
     targeted: int
     exposed: int
     sent: int
     decisions: dict[str, int]
+    delivered: int
     read: int
     clicked: int
     replied: int

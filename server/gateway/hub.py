@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from parley.proto import frames
+from parley.proto.campaign import MARKER_BYTES
 from parley.proto.codec import peek_type
 from parley.server.channels import (
     control_channel,
@@ -65,6 +66,9 @@ class Hub:
         #: Called with (app, user) when a node asks every node to re-read that user's
         #: membership (its control events may have been lost); set by the node.
         self.on_sync: Callable[[str, str], None] | None = None
+        #: Called with a fanned-out frame that may carry a campaign marker and the (app, user) of each
+        #: live connection that accepted it (the ``delivered`` count); set by the node.
+        self.on_marketing: Callable[[bytes, list[tuple[str, str]]], None] | None = None
         #: False while the broker subscription is down: connections registered meanwhile
         #: start untrusted too (see :mod:`parley.server.gateway.membership`).
         self.trust_convs = True
@@ -175,11 +179,17 @@ class Hub:
             return
         framed = binary_frame(data)  # once for all recipients, not once per socket
         count = len(subscribers)
+        # A byte search, no decode: only a frame that may carry a campaign marker lists its receivers.
+        marked: list[tuple[str, str]] | None = (
+            [] if self.on_marketing is not None and MARKER_BYTES in data else None
+        )
         for conn in subscribers:
             if conn is sender:
                 count -= 1
-            else:
-                conn.push(data, framed)
+            elif conn.push(data, framed) and marked is not None:
+                marked.append((conn.app, conn.user))
+        if marked and self.on_marketing is not None:
+            self.on_marketing(data, marked)
         self.deliveries += count
         self._count_out(data, count)
 

@@ -304,7 +304,7 @@ class Router:
     async def _history(self, conn: Connection, frame: frames.History) -> None:
         await self._require_member(conn, frame.conv)
         messages, more = await self._s.history.page(
-            conn.app, frame.conv, before=frame.before, after=frame.after, limit=frame.limit
+            conn.app, frame.conv, before=frame.before, after=frame.after, limit=frame.limit, reader=conn.user
         )
         page = frames.Page(
             id=frame.id, conv=frame.conv, messages=[wire_message(m) for m in messages], more=more

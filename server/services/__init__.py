@@ -15,6 +15,7 @@ from parley.server.services.campaigns import CampaignService
 from parley.server.services.compliance import ComplianceService
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
+from parley.server.services.delivered import DeliveredCounter
 from parley.server.services.events import EventService
 from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
@@ -85,6 +86,8 @@ class Services:
     journeys: JourneyService
     #: Campaign measurement: engagement counters (a message observer) and the results.
     measurement: Measurement
+    #: The ``delivered`` count of campaign messages (the hub's pushes, sync and history replies).
+    delivered: DeliveredCounter
     links: LinkSigner
     results: CampaignResults
 
@@ -227,6 +230,9 @@ def build_services(
     send_policy.links = links
     receipts = ReceiptService(store, broker, max_draft_bytes=settings.max_draft_bytes)
     receipts.on_read.append(measurement.on_read)
+    delivered = DeliveredCounter(measurement, AudienceTagger(audience_service), send_policy)
+    history = HistoryService(store)
+    history.on_returned = delivered.returned
     return Services(
         audience=audience_service,
         identity=identity,
@@ -238,7 +244,7 @@ def build_services(
         conversations=conversations,
         receipts=receipts,
         presence=presence,
-        history=HistoryService(store),
+        history=history,
         support=support,
         profiles=profiles,
         safety=safety,
@@ -269,6 +275,7 @@ def build_services(
         segments=segments,
         journeys=journeys,
         measurement=measurement,
+        delivered=delivered,
         links=links,
         results=CampaignResults(store, measurement),
     )

@@ -8,7 +8,8 @@ have got had another rule not stopped them).
 
 * **targeted** — every recipient the sender handed to the chain; **decisions** — how many got
   each outcome (``sent``, ``no_consent``, ``capped``, ... = suppressed by reason).
-* **read / clicked / replied / opted_out** — recipients who did it at least once (the
+* **delivered / read / clicked / replied / opted_out** — recipients who did it at least once (the
+  :mod:`~parley.server.services.delivered` definition for delivered; the
   :class:`~parley.server.services.measurement.Measurement` counters).
 * **converted** — with a ``goal`` ``{event, window_s}``, a recipient *exposed* to the campaign
   (sent, or "would have sent": ``control``/``holdout``, or stopped after the control step by
@@ -58,7 +59,7 @@ TOUCHES = frozenset({"sent", "control", "holdout"})
 _PAGE = 500
 #: Campaigns (newest first) looked at for one recipient's "campaigns received": three keyed reads each.
 RECEIVED_SCANNED = 100
-_FUNNEL = ("read", "clicked", "replied", "opted_out", "converted")
+_FUNNEL = ("delivered", "read", "clicked", "replied", "opted_out", "converted")
 
 
 class ResultsStore(DeliveryLedger, CampaignStore, EventLog, Protocol):

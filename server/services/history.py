@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
@@ -54,6 +54,9 @@ class HistoryService:
 
     def __init__(self, store: HistoryStore) -> None:
         self._store = store
+        #: Told ``(app, reader, messages)`` whenever a sync or history page returns messages to a
+        #: user (the ``delivered`` count of marketing messages); must not block.
+        self.on_returned: Callable[[str, str, Sequence[StoredMessage]], None] | None = None
 
     async def messages(self, app: str, conv: str, first: int, last: int) -> list[StoredMessage]:
         """Stored messages with ``first <= seq <= last``, ascending (no access check: callers
@@ -61,9 +64,10 @@ class HistoryService:
         return await self._store.get_messages(app, conv, first, last)
 
     async def page(
-        self, app: str, conv: str, *, before: int | None, after: int | None, limit: int
+        self, app: str, conv: str, *, before: int | None, after: int | None, limit: int, reader: str = ""
     ) -> tuple[list[StoredMessage], bool]:
-        """One page, ascending by seq, and whether more exist in the paging direction."""
+        """One page, ascending by seq, and whether more exist in the paging direction (``reader``: the
+        user it is for, told to :attr:`on_returned`)."""
         conversation = await self._store.get_conversation(app, conv)
         if conversation is None:
             raise ServiceError(ErrorCode.NOT_FOUND, f"no conversation {conv}")
@@ -90,6 +94,8 @@ class HistoryService:
         if len(kept) < len(messages):
             more = True
             messages = kept if after is not None else kept[::-1]
+        if reader and messages and self.on_returned is not None:
+            self.on_returned(app, reader, messages)
         return messages, more
 
     async def sync(
@@ -136,4 +142,6 @@ class HistoryService:
         # Positions for conversations the user is no longer in (or that vanished): reset them.
         for conv in asked:
             result.states.append(frames.SyncState(conv=conv, last_seq=0, epoch="", reset=True))
+        if result.messages and self.on_returned is not None:
+            self.on_returned(app, user, result.messages)
         return result

@@ -1,7 +1,7 @@
 """Measurement of marketing touches: what each recipient did with a campaign (or journey step) message.
 
 A *touch source* names what was sent: ``campaign:<cid>`` today, ``journey:<jid>:<step>`` for
-journey steps (the same counting serves them). Per source, recipient and *kind* (``read``,
+journey steps (the same counting serves them). Per source, recipient and *kind* (``delivered``, ``read``,
 ``clicked``, ``replied``, ``opted_out``, ``converted``) at most one engagement is counted: it is a row of the
 delivery ledger (:class:`~parley.server.activation_port.DeliveryLedger`) under the key
 ``m:<source>:<kind>``, claimed atomically per recipient — so a retried or repeated event, a
@@ -48,7 +48,9 @@ __all__ = [
 log = logging.getLogger("parley.marketing")
 
 #: The engagement kinds counted per source, arm and recipient.
-KINDS = ("read", "clicked", "replied", "opted_out", "converted")
+KINDS = ("delivered", "read", "clicked", "replied", "opted_out", "converted")
+#: Kinds that imply the recipient had the message: each also counts ``delivered`` (once).
+_IMPLY_DELIVERED = frozenset({"read", "clicked", "replied", "opted_out"})
 #: The arm of a control-group (global control or hold-out) recipient.
 CONTROL_ARM = "control"
 #: How far back in an official conversation a reply looks for the campaign message it answers.
@@ -123,6 +125,8 @@ class Measurement:
         if kind not in KINDS:
             raise ValueError(f"unknown engagement kind {kind!r}")
         now = now or now_ms()
+        if kind in _IMPLY_DELIVERED:
+            await self.record(app, source, pid, "delivered", arm=arm, evidence=evidence, now=now)
         key = measure_key(source, kind)
         claim = await self._store.claim_delivery(
             app, key, pid, owner=self._owner, now=now, lease_ms=_LEASE_MS
