@@ -46,14 +46,16 @@ def test_every_label_names_an_entry_of_its_own_knowledge_base() -> None:
 def test_report_scores_each_set_and_totals_but_not_the_holdout(
     minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
 ) -> None:
+    sets = load_sets()
+    holdout = sets[-1]
     small = [
         replace(s, messages=s.messages[:3] + s.messages[-3:], tag_messages=s.tag_messages[:3])
-        for s in load_sets()
-        if s.name != "saas"  # two development sets show the totals; each set costs an index build
+        for s in sets
+        if s.name in ("card", "travel")  # two development sets show the totals; each costs an index build
     ]
-    report = unseen_report(small, [minilm, use], holdout=False)
+    report = unseen_report([*small, holdout], [minilm, use], holdout=False)
     assert "| card |" in report and "| travel |" in report
-    assert "(holdout) |" not in report and "Not scored: food" in report
+    assert "(holdout) |" not in report and f"Not scored: {holdout.name}" in report
     assert "| total, development sets |" in report
     for heading in (
         "baseline top-1 all",
@@ -62,8 +64,11 @@ def test_report_scores_each_set_and_totals_but_not_the_holdout(
         "hard negatives untagged",
     ):
         assert heading in report
-    with_holdout = unseen_report(small[-1:], [minilm, use], holdout=True)
-    assert "| food (holdout) |" in with_holdout
+    # The real holdout is never scored by a test (that would be a look at it): a development set
+    # marked as one stands in for it.
+    stand_in = replace(small[-1], name="stand-in", holdout=True)
+    with_holdout = unseen_report([stand_in], [minilm, use], holdout=True)
+    assert "| stand-in (holdout) |" in with_holdout
 
 
 def _out(expect: str, kind: str, action: str, doc: str = "", answers: tuple[str, ...] = ()) -> Outcome:
