@@ -21,7 +21,9 @@ from parley.proto.errors import ErrorCode
 from parley.server.admin.guard import AdminGuard, KeyRateLimiter
 from parley.server.admin.problems import problem
 from parley.server.admin.routes import admin_routes
+from parley.server.admin.tagdefs_routes import tagdefs_routes
 from parley.server.console.admin_api import console_admin_routes
+from parley.server.console.admin_tags import console_tagdef_routes
 from parley.server.console.agent_more import console_agent_more_routes
 from parley.server.console.api import console_api_routes
 from parley.server.console.marketer_api import console_marketer_routes
@@ -170,11 +172,13 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         Route("/readyz", guarded(readyz, settings.ops_token)),
         Route("/metrics", guarded(metrics, settings.ops_token)),
         *admin_routes(settings),
+        *tagdefs_routes(),
         *console_api_routes(settings),
         *console_admin_routes(),
         *console_marketer_routes(),
         *console_marketer_more_routes(),
         *console_agent_more_routes(),
+        *console_tagdef_routes(),
         *console_page_routes(),
     ]
     guard = Middleware(AdminGuard, max_body=settings.admin_max_body, max_upload=settings.admin_max_upload)

@@ -21,6 +21,7 @@ from parley.server.admin import (
     policy_schemas,
     schemas,
     segments_schemas,
+    tagdefs_schemas,
 )
 
 __all__ = ["openapi_document"]
@@ -58,6 +59,7 @@ _MODELS: list[Any] = [
     *audience_schemas.MODELS,
     *events_schemas.MODELS,
     *segments_schemas.MODELS,
+    *tagdefs_schemas.MODELS,
     *marketing_schemas.MODELS,
     *journey_schemas.MODELS,
     *compliance_schemas.MODELS,
@@ -220,6 +222,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(marketing_schemas.marketing_paths(_op))
     paths.update(journey_schemas.journey_paths(_op))
     paths.update(compliance_schemas.compliance_paths(_op))
+    paths.update(tagdefs_schemas.tagdefs_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

@@ -44,6 +44,7 @@ from parley.server.services.safety import SafetyService
 from parley.server.services.segments import SegmentLimits, SegmentService
 from parley.server.services.send_policy import SendPolicy
 from parley.server.services.support import SupportService
+from parley.server.services.tagdefs import TagDefinitionService
 from parley.server.services.words import WordFilter
 from parley.server.settings import Settings
 
@@ -90,6 +91,8 @@ class Services:
     delivered: DeliveredCounter
     links: LinkSigner
     results: CampaignResults
+    #: Tag definitions (descriptive; enforced for tags a person sets: services/tagdefs.py).
+    tagdefs: TagDefinitionService
 
 
 def build_services(
@@ -214,6 +217,8 @@ def build_services(
     identity.erased_check = events.erased_check = compliance.check
     audience_service.erased_check = profiles.erased_check = support.erased_check = compliance.check
     compliance.on_erased.append(events.forget_pids)
+    tagdefs = TagDefinitionService(store)
+    audience_service.tag_check = profiles.tag_check = tagdefs.check_manual
     steps = StepRunner(
         send_policy, store, StoreJourneyProfiles(store, audience_service),
         handoff_for(support, official, send_policy, recipients),
@@ -278,4 +283,5 @@ def build_services(
         delivered=delivered,
         links=links,
         results=CampaignResults(store, measurement),
+        tagdefs=tagdefs,
     )

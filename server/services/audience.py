@@ -9,7 +9,7 @@ profile that was merged meanwhile follows it to the survivor (``ProfileMerged`` 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from parley.proto.errors import ErrorCode
@@ -80,6 +80,9 @@ class AudienceService:
         self.on_changed: list[Callable[[str, Collection[str]], None]] = []
         #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
         self.erased_check: Callable[[str, list[Identifier]], Awaitable[None]] | None = None
+        #: The tag definitions' rule for a person's tags: refuses or gives default ttls (s) by name
+        #: (``TagDefinitionService.check_manual``, set by ``build_services``; None: no check).
+        self.tag_check: Callable[[str, str, Sequence[str]], Awaitable[dict[str, int]]] | None = None
 
     # -- schema --------------------------------------------------------------------------------
 
@@ -239,6 +242,9 @@ class AudienceService:
         for t in add_tags:
             if not t.name or len(t.name) > 64 or not 0.0 <= t.confidence <= 1.0 or t.ttl < 0:
                 raise ServiceError(ErrorCode.INVALID_REQUEST, "a tag: name 1..64, confidence 0..1, ttl >= 0")
+        if self.tag_check is not None and add_tags:
+            ttls = await self.tag_check(app, source, [t.name for t in add_tags])
+            add_tags = [t if t.ttl or t.name not in ttls else replace(t, ttl=ttls[t.name]) for t in add_tags]
         change = ProfileChange(
             now=now,
             actor=actor,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from parley.proto import frames
 from parley.server.audience_models import USER_KIND, Identifier
 from parley.server.ids import now_ms
@@ -40,6 +42,9 @@ class ProfileService:
         self._store = store
         #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
         self.erased_check: Callable[[str, list[Identifier]], Awaitable[None]] | None = None
+        #: The tag definitions' rule for a person's tags: refuses or gives default ttls (s) by name
+        #: (``TagDefinitionService.check_manual``, set by ``build_services``; None: no check).
+        self.tag_check: Callable[[str, str, Sequence[str]], Awaitable[dict[str, int]]] | None = None
 
     async def get(self, app: str, user: str) -> frames.ProfileInfo:
         """The wire view of ``user``'s profile, expired tags left out; an empty profile if none is stored."""
@@ -59,6 +64,12 @@ class ProfileService:
         person's user: a tag never re-creates their profile."""
         if self.erased_check is not None:
             await self.erased_check(app, [Identifier(USER_KIND, user)])
+        if self.tag_check is not None and add:
+            ttls = await self.tag_check(app, source, [t.name for t in add])
+            add = [
+                t if t.ttl or t.name not in ttls else msgspec.structs.replace(t, ttl=ttls[t.name])
+                for t in add
+            ]
         now = now_ms()
         records = [
             TagRecord(t.name, source, t.confidence, t.evidence, now, now + t.ttl * 1000 if t.ttl else 0)

@@ -3,6 +3,7 @@
 import { call, clearErrors, showError } from "./api.js";
 import { el } from "./chat.js";
 import { t } from "./i18n.js";
+import "./i18n_more.js"; // the tag-definition card's words, before the page's words are applied
 import { startShell } from "./shell.js";
 
 /** @type {{title: string, text: string}[]} */

@@ -6,9 +6,21 @@ import { WORDS } from "./i18n.js";
 Object.assign(WORDS.en, {
   "profile.campaigns": "Campaigns received", "profile.variant": "variant",
   "profile.read": "read", "profile.unread": "not read", "profile.clicked": "clicked",
+  "tags.title": "Tag definitions", "tags.name": "Tag", "tags.description": "Description", "tags.kind": "Kind",
+  "tags.sources": "Allowed sources", "tags.expiry": "Default expiry", "tags.expirySeconds": "Default expiry (seconds, 0 = never)",
+  "tags.define": "Define tag", "tags.update": "Save changes", "tags.cancel": "Cancel", "tags.edit": "Edit",
+  "tags.kind.manual": "manual (set by people)", "tags.kind.rule": "rule (computed)", "tags.kind.bot": "bot or model",
+  "tags.anySource": "any", "tags.never": "never", "tags.none": "No tag is defined: every tag is accepted.",
+  "tags.rule": "Once a tag is defined, tags set by people (sources manual and agent) must be defined and allowed for their source; bots, models and rules may set any tag.",
 });
 
 Object.assign(WORDS["zh-CN"], {
   "profile.campaigns": "收到的营销消息", "profile.variant": "版本",
   "profile.read": "已读", "profile.unread": "未读", "profile.clicked": "已点击",
+  "tags.title": "标签定义", "tags.name": "标签", "tags.description": "说明", "tags.kind": "类型",
+  "tags.sources": "允许的来源", "tags.expiry": "默认有效期", "tags.expirySeconds": "默认有效期（秒，0 表示永久）",
+  "tags.define": "定义标签", "tags.update": "保存修改", "tags.cancel": "取消", "tags.edit": "编辑",
+  "tags.kind.manual": "人工（由人设置）", "tags.kind.rule": "规则（自动计算）", "tags.kind.bot": "机器人或模型",
+  "tags.anySource": "任意", "tags.never": "永久", "tags.none": "尚未定义标签：接受所有标签。",
+  "tags.rule": "一旦定义了标签，由人设置的标签（来源 manual 和 agent）必须已定义且允许该来源；机器人、模型和规则可设置任意标签。",
 });

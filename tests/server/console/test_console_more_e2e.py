@@ -13,7 +13,7 @@ from parley.proto.templates import Content, Template
 from parley.server.services.campaign_defs import CampaignIn, Variant
 from tests.harness import RunningNode
 from tests.server.console.browser import chromium, shot
-from tests.server.console.test_inbox_e2e import WAIT, agent_page, audience_of, customer
+from tests.server.console.test_inbox_e2e import WAIT, agent_page, audience_of, customer, fill_login
 
 
 async def _sent_campaign(node: RunningNode, name: str, pid: str) -> str:
@@ -53,3 +53,58 @@ async def test_the_customer_panel_lists_the_campaigns_received_read_and_clicked(
         await page.click(f"#mine li[data-conv='{conv}']")
         await expect(read).to_contain_text("Spring sale · 版本 a · 已读", timeout=WAIT)
     await cus.close()
+
+
+async def test_an_admin_defines_changes_and_deletes_tags_by_keyboard_and_sees_field_errors(
+    node: RunningNode,
+) -> None:
+    async with chromium() as browser:
+        ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        page = await ctx.new_page()
+        await page.goto(f"{node.http}/console/login")
+        await fill_login(page, node, "ada")
+        await page.wait_for_url("**/console/admin", timeout=WAIT)
+        await expect(page.locator("#tagdefs")).to_contain_text("No tag is defined", timeout=WAIT)
+        await page.fill("#td-name", "has space")
+        await page.keyboard.press("Enter")  # the form submits from the keyboard
+        await expect(page.locator("#td-name-error")).to_contain_text("without spaces", timeout=WAIT)
+        await expect(page.locator("#td-name")).to_have_attribute("aria-invalid", "true")
+        await page.fill("#td-name", "vip")
+        await page.fill("#td-description", "Top customer")
+        await page.locator("#td-sources input[value=agent]").focus()
+        await page.keyboard.press("Space")
+        await page.fill("#td-expiry_s", "3600")
+        await page.locator("#td-submit").focus()
+        await page.keyboard.press("Enter")
+        row = page.locator("tr[data-tagdef='vip']")
+        await expect(row).to_contain_text("Top customer", timeout=WAIT)
+        await expect(row).to_contain_text("agent")
+        await expect(row).to_contain_text("3600 s")
+        await page.fill("#td-name", "vip")
+        await page.click("#td-submit")
+        await expect(page.locator("#td-name-error")).to_contain_text("already defined", timeout=WAIT)
+        await page.click("#td-cancel")
+        await row.get_by_role("button", name="Edit").click()
+        await expect(page.locator("#td-name")).to_have_value("vip")
+        await page.select_option("#td-kind", "rule")
+        await page.click("#td-submit")
+        await expect(row).to_contain_text("rule (computed)", timeout=WAIT)
+        async with httpx.AsyncClient(
+            base_url=node.http, headers={"authorization": f"Bearer {node.api_key}"}
+        ) as api:
+            refused = await api.post(
+                "/v1/users/cus9/tags", json={"add": [{"name": "other"}], "source": "agent"}
+            )
+            assert refused.json()["code"] == "tag_undefined", "the page's definition is the rule's"
+        await shot(page, "admin-tag-definitions")
+        await page.select_option("#lang", "zh-CN")
+        await expect(page.locator("#td-title")).to_have_text("标签定义", timeout=WAIT)
+        await expect(row).to_contain_text("规则（自动计算）")
+        await shot(page, "admin-tag-definitions-zh")
+        await row.get_by_role("button", name="删除").click()
+        await expect(row).to_have_count(0, timeout=WAIT)
+        await page.fill("#audit-form input[name=action]", "tagdef.")
+        await page.click("#audit-form button[type=submit]")
+        await expect(page.locator("#audit tr")).to_have_count(3, timeout=WAIT)
+        await expect(page.locator("#audit")).to_contain_text("console:ada")
+        await ctx.close()
