@@ -67,10 +67,17 @@ class MarketingOps:
         result: dict[str, Any] = await self._call("GET", f"/v1/campaigns/{cid}")
         return result
 
-    async def campaign_results(self, cid: str) -> dict[str, Any]:
-        """The campaign's results: per arm (variants and ``control``) targeted, decisions, sent, clicked,
-        replied, opted_out, converted; ``uplift`` (Newcombe 95 % intervals) and ``srm`` (docs/MARKETING.md)."""
-        result: dict[str, Any] = await self._call("GET", f"/v1/campaigns/{cid}/results")
+    async def campaign_results(
+        self, cid: str, *, bucket: str = "hour", occurrence: int | None = None
+    ) -> dict[str, Any]:
+        """The campaign's results: per arm (variants and ``control``) targeted, decisions, sent, delivered,
+        read, clicked, replied, opted_out, converted; ``uplift`` (Newcombe 95 % intervals), ``srm``, the
+        ``timeline`` per ``bucket`` (``hour`` or ``day``) and a recurring campaign's ``occurrences``
+        (``occurrence``: that one's results alone) — docs/MARKETING.md."""
+        params: dict[str, Any] = {"bucket": bucket}
+        if occurrence is not None:
+            params["occurrence"] = occurrence
+        result: dict[str, Any] = await self._call("GET", f"/v1/campaigns/{cid}/results", params=params)
         return result
 
     async def pause_campaign(self, cid: str) -> dict[str, Any]:

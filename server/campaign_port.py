@@ -69,8 +69,9 @@ class CampaignStore(Protocol):
         now: int,
         state: str | None = None,
         cursor: str | None = None,
+        start_at: int | None = None,
     ) -> Campaign | None:
-        """Set ``state`` and/or ``cursor`` if the stored version is ``expect_version``; the record after,
+        """Set ``state``, ``cursor`` and/or ``start_at`` (a recurring campaign's next occurrence) if the stored version is ``expect_version``; the record after,
         or None if the version moved (or the campaign is absent)."""
 
     async def lease_campaign(self, app: str, cid: str, *, owner: str, now: int, lease_ms: int) -> bool:

@@ -218,6 +218,8 @@ class Node:
         await bounded(self.services.events.applier.close(), "applying queued events", timeout=6.0)
         await bounded(self.services.segments.sync.close(), "segment membership checks")
         await bounded(self.services.optout.drain(), "recording opt-outs")
+        await bounded(self.services.conversions.drain(), "attributing conversions")
+        await bounded(self.services.delivered.drain(), "counting deliveries")
         await bounded(self.services.broker.flush(), "flushing the broker")
         await bounded(self.services.broker.close(), "closing the broker")
         await bounded(self.store.close(), "closing the store", timeout=10.0)

@@ -124,11 +124,18 @@ async def preview(request: Request, s: Services, app: App) -> Response:
 
 
 async def results(request: Request, s: Services, app: App) -> Response:
-    """``GET /v1/campaigns/{cid}/results``: the funnel per arm, uplift and the split check (conversions
-    found since the last read are attributed and counted now); 404 ``campaign_not_found``."""
+    """``GET /v1/campaigns/{cid}/results[?bucket=hour|day][&occurrence=n]``: the funnel per arm, uplift,
+    the split check and the timeline; 404 ``campaign_not_found``; 422 ``invalid_request`` for another
+    bucket or an occurrence that has not opened."""
     campaign = await s.campaigns.get(app.app, request.path_params["cid"])
     control_pct = (await s.send_policy.settings(app.app)).control_pct
-    doc = await s.results.results(campaign, s.campaigns.definition(campaign), control_pct)
+    raw = request.query_params.get("occurrence")
+    if raw is not None and not raw.isdigit():
+        raise ServiceError(ErrorCode.INVALID_REQUEST, "occurrence must be a whole number")
+    doc = await s.results.results(
+        campaign, s.campaigns.definition(campaign), control_pct,
+        bucket=request.query_params.get("bucket", "hour"), occurrence=None if raw is None else int(raw),
+    )  # fmt: skip
     return json_response(msgspec.convert(doc, CampaignResultsOut))
 
 

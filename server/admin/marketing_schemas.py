@@ -130,6 +130,18 @@ MODELS = [
 ]  # fmt: skip
 
 
+def _results_op(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """The results operation with its two query parameters (``bucket`` is a string enum)."""
+    doc = op(
+        "The campaign's measured results", 200, CampaignResultsOut, params=("cid",), query=("occurrence",)
+    )
+    doc["parameters"].append(
+        {"name": "bucket", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["hour", "day"], "default": "hour"}}
+    )  # fmt: skip
+    return doc
+
+
 def marketing_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """OpenAPI paths of the marketing routes, built with :mod:`openapi`'s ``_op``."""
     control = {
@@ -157,8 +169,6 @@ def marketing_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
         "/v1/campaigns/{cid}/preview": {
             "post": op("Render the campaign for one profile", 200, PreviewOut, PreviewIn, params=("cid",))
         },
-        "/v1/campaigns/{cid}/results": {
-            "get": op("The campaign's measured results", 200, CampaignResultsOut, params=("cid",))
-        },
+        "/v1/campaigns/{cid}/results": {"get": _results_op(op)},
         **control,
     }

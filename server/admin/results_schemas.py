@@ -7,7 +7,9 @@ import msgspec
 
 from parley.server.services.campaign_defs import Goal
 
-__all__ = ["ArmResults", "CampaignResultsOut", "DifferenceOut", "SrmOut", "UpliftOut"]
+__all__ = [
+    "ArmResults", "CampaignResultsOut", "DifferenceOut", "OccurrenceOut", "SrmOut", "TimelineBucket", "UpliftOut",
+]  # fmt: skip
 
 
 class ArmResults(msgspec.Struct):
@@ -55,8 +57,36 @@ class SrmOut(msgspec.Struct):
     expected_shares: dict[str, float]
 
 
+class TimelineBucket(msgspec.Struct):
+    """One hour or day of the campaign (``start``: the bucket's first ms, UTC): recipients sent,
+    delivered, read, clicked, replied and converted in it (each counted when it happened)."""
+
+    start: int
+    sent: int
+    delivered: int
+    read: int
+    clicked: int
+    replied: int
+    converted: int
+
+
+class OccurrenceOut(msgspec.Struct):
+    """One occurrence of a recurring campaign: its funnel (recipients, each once per occurrence)."""
+
+    occurrence: int
+    sent: int
+    delivered: int
+    read: int
+    clicked: int
+    replied: int
+    opted_out: int
+    converted: int
+
+
 class CampaignResultsOut(msgspec.Struct):
-    """A campaign's measured results."""
+    """A campaign's measured results: per arm, uplift, the split check, the funnel over time
+    (``timeline``, dense from the first bucket with a count to the last) and, for a recurring campaign,
+    each occurrence (empty otherwise)."""
 
     campaign: str
     goal: Goal | None
@@ -64,3 +94,5 @@ class CampaignResultsOut(msgspec.Struct):
     arms: dict[str, ArmResults]
     uplift: UpliftOut
     srm: SrmOut
+    timeline: list[TimelineBucket]
+    occurrences: list[OccurrenceOut]

@@ -15,6 +15,7 @@ from parley.server.services.campaigns import CampaignService
 from parley.server.services.compliance import ComplianceService
 from parley.server.services.console import ConsoleService
 from parley.server.services.conversations import ConversationService
+from parley.server.services.conversions import ConversionAttributor
 from parley.server.services.delivered import DeliveredCounter
 from parley.server.services.events import EventService
 from parley.server.services.fanout import FanOut
@@ -89,6 +90,8 @@ class Services:
     measurement: Measurement
     #: The ``delivered`` count of campaign messages (the hub's pushes, sync and history replies).
     delivered: DeliveredCounter
+    #: Conversions credited as goal events arrive (an events listener).
+    conversions: ConversionAttributor
     links: LinkSigner
     results: CampaignResults
     #: Tag definitions (descriptive; enforced for tags a person sets: services/tagdefs.py).
@@ -238,6 +241,8 @@ def build_services(
     delivered = DeliveredCounter(measurement, AudienceTagger(audience_service), send_policy)
     history = HistoryService(store)
     history.on_returned = delivered.returned
+    conversions = ConversionAttributor(store, measurement)
+    events.on_stored.append(conversions.on_events)
     return Services(
         audience=audience_service,
         identity=identity,
@@ -281,6 +286,7 @@ def build_services(
         journeys=journeys,
         measurement=measurement,
         delivered=delivered,
+        conversions=conversions,
         links=links,
         results=CampaignResults(store, measurement),
         tagdefs=tagdefs,

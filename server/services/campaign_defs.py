@@ -3,7 +3,7 @@
 :func:`check_definition` refuses, with ``campaign_invalid`` (or the template's own code), every
 definition that could not be sent as written: no or several audiences, an empty list, variants
 whose split is not 100 % or whose ids repeat, a template with unknown variables, a schedule in
-the past, a hold-out outside 0–50 %, a pacing of zero. Nothing is stored before it passes.
+the past, a hold-out outside 0–50 %, a pacing of zero, a recurrence without an end or with a bad period. Nothing is stored before it passes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import msgspec
 from parley.proto.errors import ErrorCode, ProtocolError
 from parley.proto.templates import Template, validate
 from parley.server.errors import ServiceError
+from parley.server.services.campaign_schedule import Recurrence, check_recurrence
 
 __all__ = ["CampaignIn", "Goal", "Variant", "check_definition", "pick_variant"]
 
@@ -67,6 +68,8 @@ class CampaignIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     goal: Goal | None = None
     #: The audience is every live profile of the app (paged from the store, never loaded whole).
     everyone: bool = False
+    #: Send once per occurrence (services/campaign_schedule.py); None: once.
+    recurrence: Recurrence | None = None
 
 
 def _bad(message: str) -> ServiceError:
@@ -113,6 +116,8 @@ def check_definition(body: CampaignIn, known_variables: Collection[str], now: in
         raise _bad("start_at is in the past")
     if body.stale_after and body.stale_after <= start:
         raise _bad("stale_after must be after start_at")
+    if body.recurrence is not None:
+        check_recurrence(body.recurrence, start, local_time=body.local_time, stale_after=body.stale_after)
     return start
 
 

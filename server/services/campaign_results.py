@@ -11,13 +11,11 @@ have got had another rule not stopped them).
 * **delivered / read / clicked / replied / opted_out** — recipients who did it at least once (the
   :mod:`~parley.server.services.delivered` definition for delivered; the
   :class:`~parley.server.services.measurement.Measurement` counters).
-* **converted** — with a ``goal`` ``{event, window_s}``, a recipient *exposed* to the campaign
-  (sent, or "would have sent": ``control``/``holdout``, or stopped after the control step by
-  suppression, quiet hours, caps...) converts when an audience event ``goal.event`` of theirs
-  has ``t0 <= ts < t0 + window_s`` where ``t0`` is the time of their decision — **and** no other
-  campaign of the app touched them (sent or would-have-sent) after ``t0`` and at or before that
-  event: **last touch** wins. Each new conversion is counted once (idempotent) and tags the profile
-  ``converted:<cid>``; conversions are found when results are read.
+* **converted** — with a ``goal`` ``{event, window_s}``: credited as the goal events arrive, by the
+  last-touch rule of :mod:`~parley.server.services.conversions` (a results read only counts them).
+* **timeline** — the funnel per hour or day (:mod:`~parley.server.services.campaign_timeline`).
+* A recurring campaign's results sum its occurrences (each recipient once per occurrence), with
+  ``occurrences`` listing each one's funnel; ``occurrence=n`` gives one occurrence's document.
 * **uplift** — intent-to-treat: the conversion rate of everyone assigned to a variant (all exposed
   rows not in the control group) minus that of the control group, with Newcombe's hybrid score
   95 % interval (:func:`~parley.server.services.measure_stats.newcombe`), pooled and per variant.
@@ -33,43 +31,28 @@ from typing import Any, Protocol
 
 import msgspec
 
-from parley.server.activation_port import PENDING, Delivery, DeliveryLedger
+from parley.proto.errors import ErrorCode
+from parley.server.activation_port import PENDING, DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
-from parley.server.events_port import EventLog
-from parley.server.services.campaign_defs import CampaignIn, pick_variant
+from parley.server.errors import ServiceError
+from parley.server.services.campaign_defs import CampaignIn
+from parley.server.services.campaign_timeline import bucket_ms, timeline
+from parley.server.services.conversions import CONTROL_STATES, EXPOSED, TOUCHES, arm_of, sends_of
 from parley.server.services.measure_stats import newcombe, srm
 from parley.server.services.measurement import CONTROL_ARM, Measurement, measure_key
-from parley.server.services.policy_rules import bucket
 
 __all__ = [
     "CONTROL_STATES", "EXPOSED", "RECEIVED_SCANNED", "CampaignResults", "TOUCHES", "ResultsStore", "campaign_results",
 ]  # fmt: skip
 
-#: The decisions of the control group.
-CONTROL_STATES = frozenset({"control", "holdout"})
-#: Decisions after the control step: assigned to a variant (intent-to-treat), whether sent or not.
-TREATED_STATES = frozenset(
-    {"sent", "suppressed_support", "suppressed_sentiment", "quiet_deferred", "quiet_dropped",
-     "local_deferred", "template_value_missing", "capped", "failed"}
-)  # fmt: skip
-#: Who is in the uplift comparison.
-EXPOSED = CONTROL_STATES | TREATED_STATES
-#: Decisions that count as a touch for last-touch attribution.
-TOUCHES = frozenset({"sent", "control", "holdout"})
 _PAGE = 500
-#: Campaigns (newest first) looked at for one recipient's "campaigns received": three keyed reads each.
-RECEIVED_SCANNED = 100
 _FUNNEL = ("delivered", "read", "clicked", "replied", "opted_out", "converted")
+#: The newest campaigns :meth:`CampaignResults.received` looks at (three keyed reads each).
+RECEIVED_SCANNED = 200
 
 
-class ResultsStore(DeliveryLedger, CampaignStore, EventLog, Protocol):
+class ResultsStore(DeliveryLedger, CampaignStore, Protocol):
     """The store roles the results read."""
-
-
-def _arm(definition: CampaignIn, cid: str, row: Delivery) -> str:
-    if row.state in CONTROL_STATES:
-        return CONTROL_ARM
-    return pick_variant(definition.variants, bucket(f"variant:{cid}", row.pid)).id
 
 
 def _interval(x1: int, n1: int, x2: int, n2: int) -> dict[str, float] | None:
@@ -79,65 +62,48 @@ def _interval(x1: int, n1: int, x2: int, n2: int) -> dict[str, float] | None:
     return {"difference": d.estimate, "low": d.low, "high": d.high}
 
 
-async def _later_touch(
-    store: ResultsStore, campaign: Campaign, others: list[str], pid: str, t0: int, ts: int
-) -> bool:
-    """Whether another campaign touched ``pid`` in ``(t0, ts]`` (then the conversion is theirs)."""
-    for other in others:
-        row = await store.get_delivery(campaign.app, f"campaign:{other}", pid)
-        if row is not None and row.state in TOUCHES and t0 < row.updated <= ts:
-            return True
-    return False
-
-
-async def _attribute(
-    store: ResultsStore, measure: Measurement, campaign: Campaign, definition: CampaignIn,
-    row: Delivery, arm: str, others: list[str],
-) -> None:  # fmt: skip
-    goal = definition.goal
-    assert goal is not None
-    t0 = row.updated
-    found = await store.events_of(
-        campaign.app, row.pid, names=[goal.event], since=t0, until=t0 + goal.window_s * 1000, limit=1
-    )
-    if found and not await _later_touch(store, campaign, others, row.pid, t0, found[0].ts):
-        await measure.record(
-            campaign.app, f"campaign:{campaign.cid}", row.pid, "converted", arm=arm, evidence=found[0].eid,
-            now=found[0].ts,
-        )  # fmt: skip
+def _sources(campaign: Campaign, occurrence: int | None) -> list[str]:
+    every = sends_of(campaign)
+    if occurrence is None:
+        return every
+    if campaign.doc.get("recurrence") is None or not 0 <= occurrence < len(every):
+        raise ServiceError(
+            ErrorCode.INVALID_REQUEST, f"occurrence {occurrence} of {campaign.cid} has not opened"
+        )
+    return [every[occurrence]]
 
 
 async def campaign_results(
-    store: ResultsStore, measure: Measurement, campaign: Campaign, definition: CampaignIn, control_pct: float
-) -> dict[str, Any]:
+    store: ResultsStore, measure: Measurement, campaign: Campaign, definition: CampaignIn, control_pct: float,
+    *, bucket: str = "hour", occurrence: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The results document of ``campaign`` (see the module docstring and docs/MARKETING.md)."""
-    app, source = campaign.app, f"campaign:{campaign.cid}"
+    size = bucket_ms(bucket)
+    app, sources = campaign.app, _sources(campaign, occurrence)
     arms = [CONTROL_ARM, *(v.id for v in definition.variants)]
     targeted: Counter[str] = Counter()
     exposed: Counter[str] = Counter()
     decisions: dict[str, Counter[str]] = {a: Counter() for a in arms}
-    others = [c.cid for c in await store.list_campaigns(app) if c.cid != campaign.cid and c.cid]
-    converted_before: set[str] = set()
-    if definition.goal is not None:
+    funnel: dict[str, Counter[str]] = {kind: Counter() for kind in _FUNNEL}
+    occurrences = []
+    for n, source in enumerate(sources):
+        sent = 0
         after = ""
-        while page := await store.list_deliveries(
-            app, measure_key(source, "converted"), after=after, limit=_PAGE
-        ):
-            converted_before.update(r.pid for r in page)
+        while page := await store.list_deliveries(app, source, after=after, limit=_PAGE):
             after = page[-1].pid
-    after = ""
-    while page := await store.list_deliveries(app, source, after=after, limit=_PAGE):
-        after = page[-1].pid
-        for row in page:
-            arm = _arm(definition, campaign.cid, row)
-            targeted[arm] += 1
-            decisions[arm][row.state] += 1
-            if row.state not in EXPOSED:
-                continue
-            exposed[arm] += 1
-            if definition.goal is not None and row.pid not in converted_before:
-                await _attribute(store, measure, campaign, definition, row, arm, others)
-    funnel = {kind: await measure.counts(app, source, kind) for kind in _FUNNEL}
+            for row in page:
+                arm = arm_of(definition, campaign.cid, row)
+                targeted[arm] += 1
+                decisions[arm][row.state] += 1
+                sent += row.state == "sent"
+                if row.state in EXPOSED:
+                    exposed[arm] += 1
+        mine = {kind: await measure.counts(app, source, kind) for kind in _FUNNEL}
+        for kind, by_arm in mine.items():
+            funnel[kind].update(by_arm)
+        if campaign.doc.get("recurrence") is not None:
+            occurrences.append({"occurrence": occurrence if occurrence is not None else n, "sent": sent,
+                                **{kind: sum(by_arm.values()) for kind, by_arm in mine.items()}})  # fmt: skip
     per_arm = {
         arm: {
             "targeted": targeted[arm],
@@ -168,6 +134,8 @@ async def campaign_results(
         },
         "srm": {"chi2": check.chi2, "df": check.df, "p_value": check.p_value, "mismatch": check.mismatch,
                 "expected_shares": dict(zip(arms, shares, strict=True))},
+        "timeline": await timeline(store, app, sources, size),
+        "occurrences": occurrences,
     }  # fmt: skip
 
 
@@ -178,9 +146,21 @@ class CampaignResults:
         self._store = store
         self._measure = measure
 
-    async def results(self, campaign: Campaign, definition: CampaignIn, control_pct: float) -> dict[str, Any]:
-        """The results document of ``campaign``."""
-        return await campaign_results(self._store, self._measure, campaign, definition, control_pct)
+    async def results(
+        self, campaign: Campaign, definition: CampaignIn, control_pct: float, *, bucket: str = "hour",
+        occurrence: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The results document of ``campaign`` (``bucket``: the timeline's; ``occurrence``: one of a
+        recurring campaign's); ``invalid_request`` for another bucket or an occurrence not opened."""
+        return await campaign_results(
+            self._store,
+            self._measure,
+            campaign,
+            definition,
+            control_pct,
+            bucket=bucket,
+            occurrence=occurrence,
+        )
 
     async def received(self, app: str, pid: str) -> list[dict[str, Any]]:
         """The campaign messages profile ``pid`` was sent, newest first: campaign id and name, the
@@ -198,6 +178,6 @@ class CampaignResults:
             for kind in ("read", "clicked"):
                 got = await self._store.get_delivery(app, measure_key(source, kind), pid)
                 done[kind] = got is not None and got.state != PENDING  # a pending claim is not counted yet
-            out.append({"campaign": campaign.cid, "name": definition.name, "variant": _arm(definition, campaign.cid, row),
+            out.append({"campaign": campaign.cid, "name": definition.name, "variant": arm_of(definition, campaign.cid, row),
                         "sent": row.updated, **done})  # fmt: skip
         return sorted(out, key=lambda r: -r["sent"])

@@ -43,6 +43,8 @@ from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.errors import ServiceError
 from parley.server.ids import new_id, now_ms
 from parley.server.services.campaign_defs import CampaignIn, Variant, check_definition, pick_variant
+from parley.server.services.campaign_schedule import join_cursor, occurrence_start, send_key, split_cursor
+from parley.server.services.conversions import sends_of
 from parley.server.services.policy_rules import bucket
 from parley.server.services.send_policy import Outcome, Recipients, SendPolicy, SendRequest
 
@@ -90,6 +92,7 @@ class CampaignService:
         everyone: ProfilePager | None = None,
         page: int = 50,
         lease_ms: int = 30_000,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self._store = store
         self._policy = policy
@@ -100,6 +103,8 @@ class CampaignService:
         self._everyone = everyone
         self._page_size = page
         self._lease_ms = lease_ms
+        #: The time (ms) the sender decides at: the wall clock; tests pass another.
+        self._clock = clock
         self._owner = f"sender-{secrets.token_hex(6)}"
         #: Recipients handed to the send policy by this node (metrics and tests).
         self.evaluated = 0
@@ -112,7 +117,7 @@ class CampaignService:
     async def create(self, app: str, body: CampaignIn) -> Campaign:
         """Validate and store a campaign (``scheduled``); ``campaign_invalid`` / ``template_*`` /
         ``segment_not_found`` store nothing."""
-        now = now_ms()
+        now = self._clock()
         known = {*(await self._variables(app)), "user"}
         start = check_definition(body, known, now)
         if body.segment:
@@ -121,6 +126,8 @@ class CampaignService:
                 raise ServiceError(ErrorCode.CAMPAIGN_INVALID, f"segment {body.segment!r} has no members now")
         if body.everyone and not await self._everyone_page(app, "", 1):
             raise ServiceError(ErrorCode.CAMPAIGN_INVALID, "the app has no profiles to send to")
+        if body.recurrence is not None:  # the occurrences count from the first one's opening
+            body = msgspec.structs.replace(body, start_at=start)
         doc = msgspec.to_builtins(body)
         campaign = Campaign(app, new_id("cmp"), "scheduled", start, doc, created=now, updated=now)
         if not await self._store.create_campaign(campaign):
@@ -138,9 +145,18 @@ class CampaignService:
         """The app's campaigns, by id."""
         return await self._store.list_campaigns(app)
 
+    @staticmethod
+    def _occurrence(campaign: Campaign) -> int | None:
+        return None if campaign.doc.get("recurrence") is None else split_cursor(campaign.cursor)[0]
+
     async def counts(self, app: str, cid: str) -> dict[str, int]:
-        """Recipients per decision so far (``sent``, ``control``, ``capped``, ...)."""
-        return await self._store.count_deliveries(app, f"campaign:{cid}")
+        """Recipients per decision so far (``sent``, ``control``, ``capped``, ...; a recurring campaign's
+        summed over its occurrences: recipient-occurrences)."""
+        total: dict[str, int] = {}
+        for key in sends_of(await self.get(app, cid)):
+            for state, n in (await self._store.count_deliveries(app, key)).items():
+                total[state] = total.get(state, 0) + n
+        return total
 
     async def control(self, app: str, cid: str, action: str) -> Campaign:
         """``pause`` / ``resume`` / ``cancel`` (a CAS on the state); ``campaign_state`` if not allowed now."""
@@ -149,7 +165,9 @@ class CampaignService:
             current = await self.get(app, cid)
             if current.state not in allowed:
                 raise ServiceError(ErrorCode.CAMPAIGN_STATE, f"a {current.state} campaign cannot {action}")
-            changed = await self._store.update_campaign(app, cid, current.version, now=now_ms(), state=target)
+            changed = await self._store.update_campaign(
+                app, cid, current.version, now=self._clock(), state=target
+            )
             if changed is not None:
                 return changed
         raise ServiceError(ErrorCode.UNAVAILABLE, "the campaign kept changing; retry")
@@ -218,7 +236,7 @@ class CampaignService:
         """Send the campaign while this node holds its lease; the state it leaves it in (see the module
         docstring). Returns at once if another node holds it or it is not runnable."""
         while True:
-            now = now_ms()
+            now = self._clock()
             if not await self._store.lease_campaign(
                 app, cid, owner=self._owner, now=now, lease_ms=self._lease_ms
             ):
@@ -226,41 +244,50 @@ class CampaignService:
                 return current.state if current else ""
             campaign = await self.get(app, cid)
             definition = self.definition(campaign)
-            pids = await self._page(app, definition, campaign.cursor)
+            occurrence = self._occurrence(campaign)
+            after = campaign.cursor if occurrence is None else split_cursor(campaign.cursor)[1]
+            pids = await self._page(app, definition, after)
             if not pids:
                 return await self._finish(campaign, definition)
             started = time.monotonic()
             for pid in pids:
-                await self._send(campaign, definition, pid, now_ms())
+                await self._send(campaign, definition, pid, self._clock())
             pause = len(pids) / definition.rate - (time.monotonic() - started)
             if pause > 0:
                 await asyncio.sleep(pause)
             state = "running" if campaign.state == "scheduled" else None
+            cursor = pids[-1] if occurrence is None else join_cursor(occurrence, pids[-1])
             moved = await self._store.update_campaign(
-                app, cid, campaign.version, now=now_ms(), state=state, cursor=pids[-1]
+                app, cid, campaign.version, now=self._clock(), state=state, cursor=cursor
             )
             if moved is None:
                 log.info("campaign %s changed while sending a page; reloading", cid)
 
     async def _send(self, campaign: Campaign, definition: CampaignIn, pid: str, now: int) -> Outcome:
         variant = self._variant(campaign.cid, definition.variants, pid)
+        occurrence, stale = self._occurrence(campaign), definition.stale_after
+        if occurrence is not None and definition.recurrence is not None:  # stale once the next one opens
+            stale = occurrence_start(definition.recurrence, definition.start_at, occurrence + 1) or 0
         request = SendRequest(
-            app=campaign.app, key=f"campaign:{campaign.cid}", pid=pid, template=variant.template,
+            app=campaign.app, key=send_key(campaign.cid, occurrence), pid=pid, template=variant.template,
             campaign=campaign.cid, topic=definition.topic, variant=variant.id,
-            holdout_pct=definition.holdout_pct, stale_after=definition.stale_after,
+            holdout_pct=definition.holdout_pct, stale_after=stale,
             local_time=_minutes(definition.local_time), local_from=campaign.start_at,
+            occurrence=-1 if occurrence is None else occurrence,
         )  # fmt: skip
         self.evaluated += 1
         return (await self._policy.send(request, now=now)).outcome
 
     async def _finish(self, campaign: Campaign, definition: CampaignIn) -> str:
         """The audience is done: retry the recipients whose quiet hours ended; done when none wait."""
-        app, key = campaign.app, f"campaign:{campaign.cid}"
-        while due := await self._store.deferred_deliveries(app, key, due_by=now_ms(), limit=self._page_size):
+        app, key = campaign.app, send_key(campaign.cid, self._occurrence(campaign))
+        while due := await self._store.deferred_deliveries(
+            app, key, due_by=self._clock(), limit=self._page_size
+        ):
             for row in due:
-                await self._send(campaign, definition, row.pid, now_ms())
+                await self._send(campaign, definition, row.pid, self._clock())
             if not await self._store.lease_campaign(
-                app, campaign.cid, owner=self._owner, now=now_ms(), lease_ms=self._lease_ms
+                app, campaign.cid, owner=self._owner, now=self._clock(), lease_ms=self._lease_ms
             ):
                 return (await self.get(app, campaign.cid)).state  # paused, cancelled or taken over meanwhile
         if await self._store.deferred_deliveries(app, key, due_by=2**62, limit=1):
@@ -269,23 +296,44 @@ class CampaignService:
             campaign, definition
         ):
             return campaign.state  # a dead sender's claim: retried once its lease has expired
+        if (nxt := self._next(campaign, definition)) is not None:
+            n, at = nxt
+            moved = await self._store.update_campaign(
+                app, campaign.cid, campaign.version, now=self._clock(), state="running",
+                cursor=join_cursor(n, ""), start_at=at,
+            )  # fmt: skip
+            return moved.state if moved else (await self.get(app, campaign.cid)).state
         done = await self._store.update_campaign(
-            app, campaign.cid, campaign.version, now=now_ms(), state="done"
+            app, campaign.cid, campaign.version, now=self._clock(), state="done"
         )
         return done.state if done else (await self.get(app, campaign.cid)).state
+
+    def _next(self, campaign: Campaign, definition: CampaignIn) -> tuple[int, int] | None:
+        """The occurrence a finished one hands over to (the latest already open: a sender that was down
+        skips the ones it missed rather than sending them in a burst), and when it opens; None: done."""
+        occurrence, r = self._occurrence(campaign), definition.recurrence
+        if occurrence is None or r is None:
+            return None
+        n, now = occurrence + 1, self._clock()
+        at = occurrence_start(r, definition.start_at, n)
+        while at is not None and at <= now and (later := occurrence_start(r, definition.start_at, n + 1)):
+            if later > now:
+                break
+            n, at = n + 1, later
+        return None if at is None else (n, at)
 
     async def _retake(self, campaign: Campaign, definition: CampaignIn) -> bool:
         """Send again the recipients left ``pending`` by a sender that died between claim and decision
         (the chain's claim takes an expired one over; the message's idempotency key stores it once);
         True when none is left pending. A scan of the send's rows, only when the grouped count
         shows a pending one — after a crash, not on a normal finish."""
-        key, after, left = f"campaign:{campaign.cid}", "", False
+        key, after, left = send_key(campaign.cid, self._occurrence(campaign)), "", False
         while page := await self._store.list_deliveries(campaign.app, key, after=after, limit=500):
             after = page[-1].pid
             for row in page:
                 if row.state != PENDING:
                     continue
-                now = now_ms()
+                now = self._clock()
                 if (
                     row.lease_until > now
                     or await self._send(campaign, definition, row.pid, now) == "duplicate"
@@ -297,7 +345,7 @@ class CampaignService:
         """Every ``interval`` seconds, run the due campaigns this node can lease (forever; cancel to stop)."""
         while True:
             try:
-                for app, cid in await self._store.due_campaigns(now_ms(), 20):
+                for app, cid in await self._store.due_campaigns(self._clock(), 20):
                     await self.run(app, cid)
             except Exception:  # a store blip must not end the loop; the leases make a retry safe
                 log.exception("campaign sender pass failed")

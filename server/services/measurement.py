@@ -67,7 +67,8 @@ def tag_id(source: str) -> str:
     """The id a source's profile tags carry: the campaign id of ``campaign:<cid>``, the journey id of
     ``journey:<jid>:<step>``."""
     parts = source.split(":")
-    return parts[1] if len(parts) > 1 else source
+    # One tag for every occurrence of a recurring campaign (``campaign:<cid>@<n>``).
+    return parts[1].split("@")[0] if len(parts) > 1 else source
 
 
 class Tagger(Protocol):

@@ -159,6 +159,8 @@ class SendRequest:
     #: at or after ``local_from`` (ms); -1: as soon as the other rules allow.
     local_time: int = -1
     local_from: int = 0
+    #: The occurrence of a recurring campaign (its messages carry ``<campaign>@<occurrence>``); -1: none.
+    occurrence: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +279,8 @@ class SendPolicy:
             windows = cap_windows(settings.caps, now, tz)
             if not await self._store.reserve_touch(req.app, req.pid, req.key, now, windows):
                 return Decision(Outcome.CAPPED)
-        body = campaign_body(rendered, campaign=req.campaign, variant=req.variant, topic=req.topic or "")
+        marker = req.campaign if req.occurrence < 0 else f"{req.campaign}@{req.occurrence}"
+        body = campaign_body(rendered, campaign=marker, variant=req.variant, topic=req.topic or "")
         if self.links is not None:  # url buttons through the tracked redirect (services/links.py)
             body = await self.links.track(req.app, req.key, req.pid, body)
         try:

@@ -96,6 +96,7 @@ class CampaignCollections:
         now: int,
         state: str | None = None,
         cursor: str | None = None,
+        start_at: int | None = None,
     ) -> Campaign | None:
         """``find_one_and_update`` filtered on the version: the CAS."""
         sets: dict[str, Any] = {"updated": now}
@@ -103,6 +104,8 @@ class CampaignCollections:
             sets["state"] = state
         if cursor is not None:
             sets["cursor"] = cursor
+        if start_at is not None:
+            sets["start_at"] = start_at
         d = await self._db[CAMPAIGNS].find_one_and_update(
             {"_id": f"{app}/{cid}", "version": expect_version},
             {"$set": sets, "$inc": {"version": 1}},

@@ -73,6 +73,7 @@ class CampaignTables:
         now: int,
         state: str | None = None,
         cursor: str | None = None,
+        start_at: int | None = None,
     ) -> Campaign | None:
         """One ``UPDATE ... WHERE version = ?`` (the CAS), then the row as it is now."""
         sets, args = ["version = version + 1", "updated = ?"], [now]
@@ -82,6 +83,9 @@ class CampaignTables:
         if cursor is not None:
             sets.append("cursor = ?")
             args.append(cursor)  # type: ignore[arg-type]
+        if start_at is not None:
+            sets.append("start_at = ?")
+            args.append(start_at)
         sql = f"UPDATE act_campaigns SET {', '.join(sets)} WHERE app = ? AND cid = ? AND version = ?"
         select = f"SELECT {_COLS} FROM act_campaigns WHERE app = ? AND cid = ?"
 

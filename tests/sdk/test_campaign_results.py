@@ -110,6 +110,7 @@ async def test_the_funnel_conversions_uplift_and_the_converted_tag(node: Running
         ]
         await admin.ingest_events(purchases)
         await admin.ingest_events(purchases)  # a retried ingest: duplicates, counted once
+        await node.node.services.conversions.drain()  # credited as the events arrive
         await node.node.services.measurement.drain()
         first = await admin.campaign_results(c1)
         again = await admin.campaign_results(c1)

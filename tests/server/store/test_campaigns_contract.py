@@ -70,3 +70,17 @@ async def test_due_campaigns_are_runnable_started_and_unleased(store: Store) -> 
     assert not await store.lease_campaign(APP, "c3", owner="n1", now=200, lease_ms=1000), (
         "paused: not runnable"
     )
+
+
+async def test_moving_the_start_to_a_recurring_campaigns_next_occurrence_takes_it_off_the_due_list(
+    store: Store,
+) -> None:
+    await store.create_campaign(campaign("c1", state="running", start_at=100))
+    assert await store.due_campaigns(200, 10) == [(APP, "c1")]
+    moved = await store.update_campaign(APP, "c1", 1, now=200, cursor="1/", start_at=1_000)
+    assert moved is not None and (moved.start_at, moved.cursor, moved.version) == (1_000, "1/", 2)
+    assert await store.due_campaigns(200, 10) == []
+    assert not await store.lease_campaign(APP, "c1", owner="n1", now=999, lease_ms=10)
+    assert await store.due_campaigns(1_000, 10) == [(APP, "c1")]
+    got = await store.get_campaign(APP, "c1")
+    assert got is not None and got.start_at == 1_000

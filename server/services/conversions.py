@@ -1,0 +1,150 @@
+"""Conversions attributed as goal events arrive (last touch), not searched for when results are read.
+
+When an audience event is stored (the events service's ``on_stored``), :class:`ConversionAttributor`
+looks at the campaigns of its app whose ``goal.event`` is the event's name. For the event's profile
+it reads that profile's row in every send of the app (each campaign, each occurrence of a recurring
+one: one keyed ledger read each) and credits the send ``S`` whose decision at ``t0`` *exposed* the
+profile (sent, or would-have-sent: ``control`` / ``holdout``, or stopped after the control step),
+with ``t0 <= ts < t0 + window_s`` — unless another send *touched* the profile (``sent``,
+``control``, ``holdout``) in ``(t0, ts]``: **last touch**. A credit is a ``converted`` row of the
+measurement ledger (once per recipient and send, whoever counts it first; the profile gets the
+``converted:<cid>`` tag), timed at the event's ``ts``.
+
+Late and out-of-order events: the rule reads only the ledger rows and the event's own ``ts``, so
+an event that arrives hours late, or before an earlier one, is credited exactly as if it had
+arrived in order (the decisions it is compared with were recorded before it could arrive, as
+long as ``ts`` is not in the future). What it cannot do: credit a conversion whose event was stored
+by a node that died before attributing it (the listener runs after the store write; the event is
+kept, the credit is not) — the docs say so.
+
+Cost: nothing for an event whose name is no campaign's goal (a per-app list of goals, re-read once
+a second); for a goal event, one keyed ledger read per send of the app, and writes only for a
+credit. A results read then only counts rows (no per-recipient event search).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from parley.server.activation_port import Delivery, DeliveryLedger
+from parley.server.campaign_port import Campaign, CampaignStore
+from parley.server.events_models import Event
+from parley.server.services.campaign_defs import CampaignIn, pick_variant
+from parley.server.services.campaign_schedule import send_key, split_cursor
+from parley.server.services.measurement import CONTROL_ARM, Measurement
+from parley.server.services.policy_rules import bucket
+
+__all__ = ["CONTROL_STATES", "EXPOSED", "TOUCHES", "ConversionAttributor", "arm_of", "sends_of"]
+
+log = logging.getLogger("parley.marketing")
+
+#: The decisions of the control group.
+CONTROL_STATES = frozenset({"control", "holdout"})
+#: Decisions after the control step: assigned to a variant (intent-to-treat), whether sent or not.
+TREATED_STATES = frozenset(
+    {"sent", "suppressed_support", "suppressed_sentiment", "quiet_deferred", "quiet_dropped",
+     "local_deferred", "template_value_missing", "capped", "failed"}
+)  # fmt: skip
+#: Who is in the uplift comparison.
+EXPOSED = CONTROL_STATES | TREATED_STATES
+#: Decisions that count as a touch for last-touch attribution.
+TOUCHES = frozenset({"sent", "control", "holdout"})
+
+
+def sends_of(campaign: Campaign) -> list[str]:
+    """The send keys of ``campaign``: its own, or one per occurrence opened so far."""
+    if campaign.doc.get("recurrence") is None:
+        return [send_key(campaign.cid, None)]
+    return [send_key(campaign.cid, n) for n in range(split_cursor(campaign.cursor)[0] + 1)]
+
+
+def arm_of(definition: CampaignIn, cid: str, row: Delivery) -> str:
+    """``control`` for the control group, else the variant the stable hash gives the recipient."""
+    if row.state in CONTROL_STATES:
+        return CONTROL_ARM
+    return pick_variant(definition.variants, bucket(f"variant:{cid}", row.pid)).id
+
+
+class AttributionStore(DeliveryLedger, CampaignStore, Protocol):
+    """The store roles attribution reads."""
+
+
+class ConversionAttributor:
+    """The events listener that credits conversions (module docstring)."""
+
+    def __init__(self, store: AttributionStore, measure: Measurement, *, ttl: float = 1.0) -> None:
+        self._store = store
+        self._measure = measure
+        self._ttl = ttl
+        #: app -> (monotonic time read, its campaigns with their definitions).
+        self._campaigns: dict[str, tuple[float, list[tuple[Campaign, CampaignIn]]]] = {}
+        self._queue: list[Event] = []
+        self._task: asyncio.Task[None] | None = None
+        #: Conversions credited by this node (tests, metrics).
+        self.credited = 0
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        """The events service's listener (on the loop; never blocks): queued, handled in order."""
+        self._queue.extend(events)
+        if events and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._drain(), name="parley-conversions")
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            for event in batch:
+                try:
+                    await self.handle(event)
+                except Exception:  # one event's failure must not stop the others
+                    log.exception("conversion of event %s/%s not attributed", event.app, event.eid)
+
+    async def drain(self) -> None:
+        """Wait until the queued events are attributed (shutdown, tests)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _of(self, app: str) -> list[tuple[Campaign, CampaignIn]]:
+        cached = self._campaigns.get(app)
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        found = [(c, msgspec.convert(c.doc, CampaignIn)) for c in await self._store.list_campaigns(app)]
+        self._campaigns[app] = (time.monotonic(), found)
+        return found
+
+    async def handle(self, event: Event) -> int:
+        """Credit ``event`` to the send it converts, if any; how many credits were new (0 or 1)."""
+        if not any(d.goal is not None and d.goal.event == event.name for _, d in await self._of(event.app)):
+            return 0
+        # Read afresh: the cached list may miss an occurrence opened within the last ``ttl``.
+        campaigns = [
+            (c, msgspec.convert(c.doc, CampaignIn)) for c in await self._store.list_campaigns(event.app)
+        ]
+        rows: list[tuple[Campaign, CampaignIn, str, Delivery]] = []
+        for campaign, definition in campaigns:
+            for key in sends_of(campaign):
+                row = await self._store.get_delivery(event.app, key, event.pid)
+                if row is not None:
+                    rows.append((campaign, definition, key, row))
+        touches = [(r.updated, key) for _, _, key, r in rows if r.state in TOUCHES and r.updated <= event.ts]
+        new = 0
+        for campaign, definition, key, row in rows:
+            goal, t0 = definition.goal, row.updated
+            if goal is None or goal.event != event.name or row.state not in EXPOSED:
+                continue
+            if not t0 <= event.ts < t0 + goal.window_s * 1000:
+                continue
+            if any(t0 < t <= event.ts for t, other in touches if other != key):
+                continue  # a later touch takes the credit
+            arm = arm_of(definition, campaign.cid, row)
+            if await self._measure.record(
+                event.app, key, event.pid, "converted", arm=arm, evidence=event.eid, now=event.ts
+            ):
+                new += 1
+        self.credited += new
+        return new
