@@ -244,6 +244,7 @@ class CampaignService:
                 return current.state if current else ""
             campaign = await self.get(app, cid)
             definition = self.definition(campaign)
+            campaign = await self._skip_missed(campaign, definition)
             occurrence = self._occurrence(campaign)
             after = campaign.cursor if occurrence is None else split_cursor(campaign.cursor)[1]
             pids = await self._page(app, definition, after)
@@ -309,18 +310,41 @@ class CampaignService:
         return done.state if done else (await self.get(app, campaign.cid)).state
 
     def _next(self, campaign: Campaign, definition: CampaignIn) -> tuple[int, int] | None:
-        """The occurrence a finished one hands over to (the latest already open: a sender that was down
-        skips the ones it missed rather than sending them in a burst), and when it opens; None: done."""
+        """The occurrence a finished one hands over to, and when it opens; None: the campaign is done."""
         occurrence, r = self._occurrence(campaign), definition.recurrence
         if occurrence is None or r is None:
             return None
-        n, now = occurrence + 1, self._clock()
-        at = occurrence_start(r, definition.start_at, n)
-        while at is not None and at <= now and (later := occurrence_start(r, definition.start_at, n + 1)):
-            if later > now:
-                break
+        at = occurrence_start(r, definition.start_at, occurrence + 1)
+        return None if at is None else self._latest_open(definition, occurrence + 1, at)
+
+    def _latest_open(self, definition: CampaignIn, n: int, at: int) -> tuple[int, int]:
+        """Occurrence ``n`` (opening at ``at``), or the latest after it that has opened by now: a sender
+        that was down skips the occurrences it missed instead of sending them in a burst."""
+        assert definition.recurrence is not None
+        now = self._clock()
+        while (later := occurrence_start(definition.recurrence, definition.start_at, n + 1)) and later <= now:
             n, at = n + 1, later
-        return None if at is None else (n, at)
+        return n, at
+
+    async def _skip_missed(self, campaign: Campaign, definition: CampaignIn) -> Campaign:
+        """At an occurrence's first page: move on to the latest occurrence already open, if any."""
+        occurrence = self._occurrence(campaign)
+        if occurrence is None or split_cursor(campaign.cursor)[1]:
+            return campaign
+        n, at = self._latest_open(definition, occurrence, campaign.start_at)
+        if n == occurrence or await self._store.count_deliveries(
+            campaign.app, send_key(campaign.cid, occurrence)
+        ):
+            return campaign
+        moved = await self._store.update_campaign(
+            campaign.app,
+            campaign.cid,
+            campaign.version,
+            now=self._clock(),
+            cursor=join_cursor(n, ""),
+            start_at=at,
+        )
+        return moved or await self.get(campaign.app, campaign.cid)
 
     async def _retake(self, campaign: Campaign, definition: CampaignIn) -> bool:
         """Send again the recipients left ``pending`` by a sender that died between claim and decision
