@@ -76,12 +76,15 @@ async function halt({ child, exited }) {
 /**
  * Start a server; retries on a new port if it could not bind (another process took the port).
  * @param {string[]} [extra] more `parley serve` options
+ * @param {(store: {db: string, app: Record<string, string>}) => void} [setup] runs once the app
+ *   exists and before the server starts (e.g. `parley console-user add` on the same SQLite file)
  */
-export async function startServer(extra = []) {
+export async function startServer(extra = [], setup = undefined) {
   const dir = mkdtempSync(join(tmpdir(), "parley-web-client-"));
   const db = join(dir, "parley.db");
   const create = ["app", "create", "--name", "web-client-test", "--format", "json", "--sqlite-path", db];
   const app = JSON.parse(execFileSync(parleyBin(), create, { encoding: "utf8" }));
+  setup?.({ db, app });
   const args = ["--sqlite-path", db, "--log-level", "warning", ...extra];
   let port = 0;
   let proc = null;
