@@ -71,6 +71,12 @@ class Conversation:
     direct_key: str | None = None
     last_seq: int = 0
 
+    @property
+    def may_have_ticket(self) -> bool:
+        """Whether a support ticket may belong to it: a ``support`` conversation, or a customer's direct
+        conversation with the brand (``meta.official``: services/brand_support.py)."""
+        return self.kind == "support" or (self.kind == "direct" and bool(self.meta.get("official")))
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -155,6 +161,11 @@ class Ticket:
     score: int = 0
     created: int = 0
     updated: int = 0
+    #: What opened the case, for agents: ``{}`` for a support conversation the customer opened;
+    #: on the customer's conversation with the brand the campaign or journey message the reply
+    #: answered (``kind``, ``campaign`` or ``journey``, ``variant``/``step``, ``message``, ``reply``),
+    #: or the journey hand-over step (``kind: journey``, ``journey``, ``run``, ``step``).
+    origin: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, str]:
         """What every member (the customer too) may know: the conversation's ``meta.support``."""

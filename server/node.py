@@ -220,6 +220,7 @@ class Node:
         await bounded(self.services.optout.drain(), "recording opt-outs")
         await bounded(self.services.conversions.drain(), "attributing conversions")
         await bounded(self.services.delivered.drain(), "counting deliveries")
+        await bounded(self.services.brand_support.close(), "opening support cases of replies")
         await bounded(self.services.broker.flush(), "flushing the broker")
         await bounded(self.services.broker.close(), "closing the broker")
         await bounded(self.store.close(), "closing the store", timeout=10.0)

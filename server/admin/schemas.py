@@ -198,7 +198,9 @@ class TagChange(_Body):
 
 class TicketOut(msgspec.Struct):
     """A support ticket: ``state`` (``bot``, ``waiting_for_agent``, ``agent``, ``resolved``), the owning
-    ``agent``, the hand-over ``reason`` and ``summary``, the customer's ``score`` (0: not rated).
+    ``agent``, the hand-over ``reason`` and ``summary``, the customer's ``score`` (0: not rated), and
+    its ``origin`` (the campaign or journey a case on the customer's conversation with the brand came
+    from; ``{}`` otherwise: docs/MARKETING.md).
     """
 
     conv: str
@@ -210,6 +212,7 @@ class TicketOut(msgspec.Struct):
     score: int
     created: int
     updated: int
+    origin: dict[str, Any] = {}
 
 
 class TicketList(msgspec.Struct):

@@ -84,7 +84,7 @@ async def knowledge_version(request: Request, s: Services, app: App) -> Response
 def _ticket_out(t: Ticket) -> schemas.TicketOut:
     return schemas.TicketOut(
         conv=t.conv, customer=t.customer, state=t.state, agent=t.agent, reason=t.reason,
-        summary=t.summary, score=t.score, created=t.created, updated=t.updated,
+        summary=t.summary, score=t.score, created=t.created, updated=t.updated, origin=t.origin,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from parley.server.ports import Broker, Store
 from parley.server.services.apps import AppService
 from parley.server.services.audience import AudienceLimits, AudienceService
 from parley.server.services.audience_recipients import AudienceRecipients
+from parley.server.services.brand_support import BrandSupport
 from parley.server.services.campaign_results import CampaignResults
 from parley.server.services.campaigns import CampaignService
 from parley.server.services.compliance import ComplianceService
@@ -96,6 +97,8 @@ class Services:
     results: CampaignResults
     #: Tag definitions (descriptive; enforced for tags a person sets: services/tagdefs.py).
     tagdefs: TagDefinitionService
+    #: Replies in the brand conversation continue as support there; the journey hand-over.
+    brand_support: BrandSupport
 
 
 def build_services(
@@ -202,6 +205,10 @@ def build_services(
         everyone=store.profile_page,
     )  # fmt: skip
     messages.observe(optout.on_stored)
+    brand_support = BrandSupport(
+        store, support, conversations, official, send_policy, recipients, support_bot=settings.support_bot
+    )
+    messages.observe(brand_support.on_stored)
     audience_service = AudienceService(
         store,
         AudienceLimits(
@@ -224,7 +231,7 @@ def build_services(
     audience_service.tag_check = profiles.tag_check = tagdefs.check_manual
     steps = StepRunner(
         send_policy, store, StoreJourneyProfiles(store, audience_service),
-        handoff_for(support, official, send_policy, recipients),
+        handoff_for(brand_support),
     )  # fmt: skip
     journeys = JourneyService(store, steps, variables=variables, lease_ms=int(settings.journey_lease * 1000))
     events.on_stored.append(journeys.on_events)  # tracked and ingested events start and wake runs
@@ -290,4 +297,5 @@ def build_services(
         links=links,
         results=CampaignResults(store, measurement),
         tagdefs=tagdefs,
+        brand_support=brand_support,
     )

@@ -148,7 +148,7 @@ class ComplianceService:
                         yield _line("message", {"conv": m.conv, "seq": m.seq, "mid": m.mid, "kind": m.kind,
                                                 "body": m.body, "ts": m.ts, "edited": m.edited,
                                                 "recalled": m.recalled})  # fmt: skip
-            if conv.kind == "support":
+            if conv.may_have_ticket:
                 ticket = await self._store.get_ticket(app, conv.conv)
                 if ticket is not None and ticket.customer == user:
                     yield _line("ticket", {"conv": ticket.conv, "state": ticket.state, "agent": ticket.agent,
@@ -200,7 +200,7 @@ class ComplianceService:
                     if m.sender == user and not m.recalled:
                         await self._store.recall_message(app, conv.conv, m.seq)
                         n += 1
-            ticket = await self._store.get_ticket(app, conv.conv) if conv.kind == "support" else None
+            ticket = await self._store.get_ticket(app, conv.conv) if conv.may_have_ticket else None
             if ticket is not None and ticket.customer == user and (ticket.summary or ticket.reason):
                 # A compare-and-set on the state: a ticket that moved meanwhile is cleared by the retry.
                 await self._store.update_ticket(replace(ticket, summary="", reason=""), {ticket.state})

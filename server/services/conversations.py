@@ -90,7 +90,7 @@ class ConversationService:
         ``meta.support`` is the ticket's. The ticket is the truth; the stored meta can lag it
         (a conv_update's read-modify-write racing a transition), what is shown never does."""
         conversation = await self._load(app, conv)
-        if conversation.kind == "support":
+        if conversation.may_have_ticket:
             ticket = await self._store.get_ticket(app, conv)
             if ticket is not None and conversation.meta.get("support") != ticket.public():
                 meta = {**conversation.meta, "support": ticket.public()}
@@ -192,7 +192,7 @@ class ConversationService:
             # The key says whose it is, but a row written under an older key scheme (ids
             # were not restricted, so "a\nb"+"c" met "a"+"b\nc") must never hand a
             # conversation to someone who is not one of its two members.
-            if {m.user for m in view.members} != {actor, *others}:
+            if not {actor, *others} <= {m.user for m in view.members}:  # (+ support staff on the brand's)
                 raise ServiceError(
                     ErrorCode.FORBIDDEN, "a direct conversation under this key belongs to other users"
                 )
@@ -236,7 +236,7 @@ class ConversationService:
         conversation = await self._load(app, conv)
         if not as_service:
             require_manager(conversation, await self._store.get_member(app, conv, actor))
-        elif conversation.kind == "direct":
+        elif conversation.kind == "direct" and not conversation.may_have_ticket:  # the brand's: bot, agents
             raise ServiceError(ErrorCode.FORBIDDEN, "members of a direct conversation cannot change")
         if role == MemberRole.OWNER:
             raise ServiceError(
@@ -328,7 +328,7 @@ class ConversationService:
         conversation = await self._load_shown(app, conv)
         if not as_service:
             require_manager(conversation, await self._store.get_member(app, conv, actor))
-        if meta is not None and conversation.kind == "support":
+        if meta is not None and conversation.may_have_ticket:
             # meta.support mirrors the ticket and only the support service writes it
             # (through the store), so the two can never disagree.
             current = conversation.meta.get("support")
@@ -336,7 +336,7 @@ class ConversationService:
                 raise ServiceError(
                     ErrorCode.FORBIDDEN, "meta.support follows the ticket; use the support frames"
                 )
-            meta = {**meta, "support": current}
+            meta = {**meta, "support": current} if current is not None else meta
         await self._store.update_conversation(app, conv, name=name, meta=meta)
         changes: dict[str, Any] = {}
         if name is not None:

@@ -61,7 +61,9 @@ class JourneyProfiles(Protocol):
         """Set attributes and tags (idempotent)."""
 
 
-Handoff = Callable[[str, str, str], Awaitable[str]]
+#: Hands the run's profile to an agent for step ``(run, step id, reason)``: the conversation id ("" if it
+#: cannot); idempotent per run and step (a retried step must not open a second case).
+Handoff = Callable[[Run, str, str], Awaitable[str]]
 
 
 class StepRunner:
@@ -106,7 +108,7 @@ class StepRunner:
                 await self._profiles.update(run.app, run.pid, attrs, step.add_tags, step.remove_tags, run.rid)
                 return StepResult(step.next, "updated")
             case Handover():
-                conv = await self._handoff(run.app, run.pid, step.reason)
+                conv = await self._handoff(run, step.id, step.reason)
                 return StepResult(step.next, f"handover:{conv}" if conv else "handover:none")
             case Exit():
                 return StepResult("", "exit")

@@ -9,12 +9,11 @@ from typing import Any, Protocol
 
 from parley.server.errors import ServiceError
 from parley.server.events_port import EventLog
+from parley.server.journey_port import Run
 from parley.server.segments_port import SegmentsPort
 from parley.server.services.audience import AudienceService, TagSpec
+from parley.server.services.brand_support import BrandSupport
 from parley.server.services.journey_steps import Handoff
-from parley.server.services.official import OfficialAccount
-from parley.server.services.send_policy import Recipients, SendPolicy
-from parley.server.services.support import SupportService
 
 __all__ = ["StoreJourneyProfiles", "handoff_for"]
 
@@ -61,21 +60,15 @@ class StoreJourneyProfiles:
         )  # fmt: skip
 
 
-def handoff_for(
-    support: SupportService, official: OfficialAccount, policy: SendPolicy, recipients: Recipients
-) -> Handoff:
-    """Hand the customer's official conversation to an agent; the conversation id ("" if it cannot)."""
+def handoff_for(brand: BrandSupport) -> Handoff:
+    """Hand the customer's conversation with the brand to the agents (``waiting_for_agent``, the run and
+    step as the ticket's origin: once per run and step); the conversation id ("" if it cannot)."""
 
-    async def handoff(app: str, pid: str, reason: str) -> str:
-        who = await recipients.recipient(app, pid)
-        if who is None or not who.user:
-            return ""
-        conv = await official.conversation(app, who.user, await policy.settings(app))
+    async def handoff(run: Run, step: str, reason: str) -> str:
         try:
-            await support.handoff(app, who.user, "user", conv, reason, f"journey: {reason}")
-        except ServiceError as exc:
-            log.warning("journeys: hand-over of %s/%s refused: %s", app, pid, exc.message)
+            return await brand.handover(run.app, run.pid, reason, journey=run.jid, run=run.rid, step=step)
+        except ServiceError as exc:  # refused for good (e.g. no chat user); other errors retry the step
+            log.warning("journeys: hand-over of %s/%s refused: %s", run.app, run.pid, exc.message)
             return ""
-        return conv
 
     return handoff

@@ -90,7 +90,7 @@ class _Officials(Protocol):
 
 
 class _Conversations(Protocol):
-    async def is_official(self, app: str, conv: str, official: str) -> bool: ...
+    async def customer(self, app: str, conv: str, official: str) -> str: ...
 
 
 class MeasureStore(DeliveryLedger, _Messages, Protocol):
@@ -113,7 +113,9 @@ class Measurement:
         self._tagger = tagger
         self._officials = officials
         self._conversations = conversations
-        self._official_convs: OrderedDict[tuple[str, str], bool] = OrderedDict()
+        #: (app, conv) -> the customer of a brand conversation ("": not one). Only the customer's messages
+        #: and receipts count: the bot and agents serving a case there are members too.
+        self._official_convs: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._cache = cache
         self._owner = f"measure-{secrets.token_hex(6)}"
         self._tasks: set[asyncio.Task[None]] = set()
@@ -154,7 +156,7 @@ class Measurement:
             if result.duplicate or m.kind != "text":
                 continue
             cached = self._official_convs.get((m.app, m.conv))
-            if read_tap(m.body) is None and cached is False:
+            if read_tap(m.body) is None and cached == "":
                 continue
             task = asyncio.get_running_loop().create_task(self._observe(m))
             self._tasks.add(task)
@@ -175,7 +177,7 @@ class Measurement:
                         m.app, source, pid, "opted_out", arm=tap.variant, evidence=m.mid, now=m.ts
                     )
                 return
-            if not await self._is_official(m.app, m.conv, official):
+            if await self._is_official(m.app, m.conv, official) != m.sender:
                 return
             answered = await self._latest_campaign(m, official)
             if answered is None:
@@ -189,7 +191,7 @@ class Measurement:
 
     def on_read(self, app: str, user: str, conv: str, seq: int) -> None:
         """The receipt service's listener: skips a conversation known not to be official, else a task."""
-        if self._official_convs.get((app, conv)) is False:
+        if self._official_convs.get((app, conv)) == "":
             return
         task = asyncio.get_running_loop().create_task(self._read(app, user, conv, seq))
         self._tasks.add(task)
@@ -198,7 +200,7 @@ class Measurement:
     async def _read(self, app: str, user: str, conv: str, seq: int) -> None:
         try:
             official = await self._officials.official_user(app)
-            if user == official or not await self._is_official(app, conv, official):
+            if user == official or await self._is_official(app, conv, official) != user:
                 return
             seen = await self._store.get_messages(app, conv, max(1, seq - _REPLY_LOOKBACK + 1), seq)
             marked = [(m, read_marker(m.body)) for m in seen if m.sender == official]
@@ -212,11 +214,12 @@ class Measurement:
         except Exception:  # the receipt is stored; a lost count is logged
             log.exception("read of %s up to %d could not be counted", conv, seq)
 
-    async def _is_official(self, app: str, conv: str, official: str) -> bool:
+    async def _is_official(self, app: str, conv: str, official: str) -> str:
+        """The customer of the brand conversation ``conv``; "" if it is not one."""
         key = (app, conv)
         known = self._official_convs.get(key)
         if known is None:
-            known = await self._conversations.is_official(app, conv, official)
+            known = await self._conversations.customer(app, conv, official)
             self._official_convs[key] = known
             if len(self._official_convs) > self._cache:
                 self._official_convs.popitem(last=False)

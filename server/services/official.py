@@ -180,9 +180,16 @@ class OfficialConversations:
         self._conversations = conversations
 
     async def is_official(self, app: str, conv: str, official: str) -> bool:
-        """True for the direct conversation that has ``official`` as a member."""
-        view = await self._conversations.view(app, conv)
-        return view.conversation.kind == "direct" and official in {x.user for x in view.members}
+        """True for the direct conversation of ``official`` and a customer."""
+        return bool(await self.customer(app, conv, official))
+
+    async def customer(self, app: str, conv: str, official: str) -> str:
+        """The customer of a direct conversation with ``official``: the pair's other user (from the pair's
+        key, so the support bot and agents who join it for a support case are never taken for them);
+        "" for any other conversation."""
+        found = (await self._conversations.view(app, conv)).conversation
+        pair = found.direct_key.split("\n") if found.kind == "direct" and found.direct_key else []
+        return next((u for u in pair if u != official), "") if official in pair and len(pair) == 2 else ""
 
 
 class OptOutListener:
@@ -226,10 +233,8 @@ class OptOutListener:
     async def _record(self, m: StoredMessage, topic: str) -> None:
         try:
             official = await self._official_users.official_user(m.app)
-            if m.sender == official:
-                return
-            if not await self._brand.is_official(m.app, m.conv, official):
-                return
+            if m.sender == official or await self._brand.customer(m.app, m.conv, official) != m.sender:
+                return  # only the customer opts out (not the bot or an agent serving their case)
             await self._consent.withdraw(m.app, m.sender, topic, via_kind="message", via_ref=m.mid, now=m.ts)
             await self._messages.send(
                 m.app, official, m.conv, kind="text",

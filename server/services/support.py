@@ -103,12 +103,46 @@ class SupportService:
             raise ServiceError(
                 ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {current.state!r}"
             )
-        state = moved.public()
+        await self._publish(moved, actor)
+        return moved
+
+    async def _publish(self, ticket: Ticket, actor: str, **extra: Any) -> None:
+        """Mirror the ticket's state into ``meta.support`` and announce it as a ``support`` system message."""
+        state = ticket.public()
         conversation = await self._store.get_conversation(ticket.app, ticket.conv)
         meta = {**(conversation.meta if conversation else {}), "support": state}
         await self._store.update_conversation(ticket.app, ticket.conv, meta=meta)
-        await self._messages.system_event(ticket.app, ticket.conv, actor, "support", by=actor, **state)
-        return moved
+        await self._messages.system_event(
+            ticket.app, ticket.conv, actor, "support", by=actor, **state, **extra
+        )
+
+    async def open_case(
+        self, ticket: Ticket, actor: str, *, reply: int = 0, replace: Collection[str] = (RESOLVED,)
+    ) -> Ticket:
+        """Open ``ticket`` on a conversation that is not of kind ``support`` (the customer's conversation
+        with the brand: ``services/brand_support.py``; the caller serialises per conversation), or put it
+        in place of one in a ``replace`` state (by default ``resolved``: a new case). Its state is ``bot`` (``reply``: the seq of the
+        customer's message the bot is to answer, named in the system message) or ``waiting_for_agent``
+        (agents are told in the notes conversation, and a free one is assigned). A ticket already in
+        another state is returned unchanged."""
+        current = await self._store.get_ticket(ticket.app, ticket.conv)
+        if current is None:
+            await self._store.save_ticket(ticket)
+        elif current.state not in replace:
+            return current
+        elif not await self._store.update_ticket(
+            dataclasses.replace(ticket, notes_conv=current.notes_conv), replace
+        ):
+            return await self.ticket(ticket.app, ticket.conv)  # changed meanwhile: as it is now
+        await self._publish(ticket, actor, **({"reply": reply} if reply else {}))
+        if ticket.state != WAITING:
+            return ticket
+        ticket = await self._ensure_notes(ticket, {WAITING})
+        await self._messages.system_event(
+            ticket.app, ticket.notes_conv, actor, "handoff",
+            support_conv=ticket.conv, by=actor, reason=ticket.reason, summary=ticket.summary,
+        )  # fmt: skip
+        return await self.auto_assign(ticket) or ticket
 
     # ------------------------------------------------------------ transitions
     async def handoff(self, app: str, actor: str, role: str, conv: str, reason: str, summary: str) -> Ticket:
@@ -230,6 +264,7 @@ class SupportService:
             "reason": ticket.reason,
             "summary": ticket.summary,
             "customer": ticket.customer,  # which member is the customer (the console's profile panel)
+            "origin": ticket.origin,  # the campaign or journey the case came from (brand conversations)
         }
         conversation = dataclasses.replace(
             view.conversation, meta={**view.conversation.meta, "support": support}

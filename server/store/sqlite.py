@@ -44,7 +44,7 @@ from parley.server.store.sqlite_messages import SQLiteMessageLog
 from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
 from parley.server.store.sqlite_schema import SCHEMA
 from parley.server.store.sqlite_segments import SEGMENT_SCHEMA, SegmentTables
-from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, ServiceTables
+from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, ServiceTables, migrate_tickets
 from parley.server.store.sqlite_tagdefs import TAGDEFS_SCHEMA, TagDefinitionTables
 from parley.server.store.sqlite_worker import WAL_CHECKPOINT_PAGES, Db, SQLiteWorker
 from parley.server.store.via import Via
@@ -74,6 +74,7 @@ def _init(db: Db) -> None:
     migrate(db)
     migrate_events(db)
     migrate_chat_profiles(db)
+    migrate_tickets(db)
 
 
 class SQLiteStore:

@@ -18,7 +18,7 @@ from parley.server.models import KnowledgeEntry, KnowledgeVector, TagRecord, Tic
 from parley.server.store.sqlite_schema import USER_COLS, pack, to_user
 from parley.server.store.sqlite_worker import SQLiteWorker
 
-__all__ = ["SERVICE_SCHEMA", "KnowledgeTables", "ServiceTables"]
+__all__ = ["SERVICE_SCHEMA", "KnowledgeTables", "ServiceTables", "migrate_tickets"]
 
 T = TypeVar("T")
 Db = sqlite3.Connection
@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     app TEXT NOT NULL, conv TEXT NOT NULL, customer TEXT NOT NULL, state TEXT NOT NULL,
     agent TEXT NOT NULL, reason TEXT NOT NULL, summary TEXT NOT NULL, notes_conv TEXT NOT NULL,
     score INTEGER NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL,
+    origin TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (app, conv)
 );
 CREATE INDEX IF NOT EXISTS tickets_state ON tickets (app, state, updated);
@@ -40,12 +41,26 @@ CREATE TABLE IF NOT EXISTS knowledge (
 CREATE TABLE IF NOT EXISTS knowledge_versions (app TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 
-TICKET_COLS = "app, conv, customer, state, agent, reason, summary, notes_conv, score, created, updated"
+TICKET_COLS = (
+    "app, conv, customer, state, agent, reason, summary, notes_conv, score, created, updated, origin"
+)
 _tags = msgspec.msgpack.Decoder(dict[str, TagRecord])
 
 
+_origin = msgspec.json.Decoder(dict[str, Any]).decode
+_json = msgspec.json.Encoder().encode
+
+
+def migrate_tickets(db: Db) -> None:
+    """Give an older database's tickets their ``origin`` column (idempotent: runs on every open)."""
+    if "origin" not in {r[1] for r in db.execute("PRAGMA table_info(tickets)")}:
+        db.execute("ALTER TABLE tickets ADD COLUMN origin TEXT NOT NULL DEFAULT '{}'")
+
+
 def _ticket(r: Sequence[Any]) -> Ticket:
-    return Ticket(*r)
+    (app, conv, customer, state, agent, reason, summary, notes_conv, score, created, updated, origin) = r
+    return Ticket(app, conv, customer, state, agent, reason, summary, notes_conv, score, created, updated,
+                  _origin(origin or "{}"))  # fmt: skip
 
 
 def _ticket_args(t: Ticket) -> tuple[Any, ...]:
@@ -61,6 +76,7 @@ def _ticket_args(t: Ticket) -> tuple[Any, ...]:
         t.score,
         t.created,
         t.updated,
+        _json(t.origin).decode(),
     )
 
 
@@ -82,7 +98,7 @@ class ServiceTables:
 
     async def save_ticket(self, ticket: Ticket) -> None:
         """Create or replace (``INSERT OR REPLACE``) the one ticket of ``(app, conv)``."""
-        sql = f"INSERT OR REPLACE INTO tickets ({TICKET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        sql = f"INSERT OR REPLACE INTO tickets ({TICKET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         await self._run(lambda db: db.execute(sql, _ticket_args(ticket)))
 
     async def get_ticket(self, app: str, conv: str) -> Ticket | None:
@@ -102,12 +118,12 @@ class ServiceTables:
         marks = ", ".join("?" * len(states))
         sql = (
             "UPDATE tickets SET customer = ?, state = ?, agent = ?, reason = ?, summary = ?, notes_conv = ?, "
-            f"score = ?, created = ?, updated = ? WHERE app = ? AND conv = ? AND state IN ({marks})"
+            f"score = ?, created = ?, updated = ?, origin = ? WHERE app = ? AND conv = ? AND state IN ({marks})"
             + (" AND score = 0" if unrated else "")
         )
         t = ticket
         args = (t.customer, t.state, t.agent, t.reason, t.summary, t.notes_conv, t.score, t.created, t.updated,
-                t.app, t.conv, *states)  # fmt: skip
+                _json(t.origin).decode(), t.app, t.conv, *states)  # fmt: skip
         changed: int = await self._run(lambda db: db.execute(sql, args).rowcount)
         return changed > 0
 

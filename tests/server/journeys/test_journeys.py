@@ -13,6 +13,7 @@ from parley.proto.errors import ErrorCode, ProtocolError
 from parley.proto.journeys import parse_journey
 from parley.server.errors import ServiceError
 from parley.server.events_models import Event
+from parley.server.journey_port import Run
 from parley.server.services.audience import TagSpec
 from parley.server.services.journey_steps import StepRunner
 from parley.server.services.journeys import JourneyService
@@ -52,7 +53,7 @@ class Clock:
         return self.now
 
 
-async def _no_handoff(app: str, pid: str, reason: str) -> str:
+async def _no_handoff(run: Run, step: str, reason: str) -> str:
     return ""
 
 

@@ -29,8 +29,8 @@ class Official:
     async def official_user(self, app: str) -> str:
         return "brand"
 
-    async def is_official(self, app: str, conv: str, official: str) -> bool:
-        return True
+    async def customer(self, app: str, conv: str, official: str) -> str:
+        return "customer"
 
 
 async def test_a_repeated_event_on_two_nodes_counts_once(tmp_path: Path) -> None:
