@@ -31,11 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
-from parley.bots.answer import Answer, Answerer, Citation, Role, Turn, summarize
+from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
+from parley.bots.conversation import ConversationState
 from parley.bots.extract import ProfileExtractor
 from parley.bots.knowledge import HandoffDetector
 from parley.bots.sentiment import Sentiment, SentimentScorer
@@ -57,29 +56,6 @@ _NOTICE = {
     "en": "I'm connecting you with a human agent now. They will see our conversation so far.",
     "zh": "正在为您转接人工客服，客服会看到我们之前的对话，请稍候。",
 }
-
-
-@dataclass
-class ConversationState:
-    """What the bot knows about one support conversation."""
-
-    conv: str
-    support: bool = True
-    state: str = SupportState.BOT
-    agent: str = ""
-    customers: set[str] = field(default_factory=set)
-    low_streak: int = 0
-    negative_streak: int = 0
-    turns: deque[Turn] = field(default_factory=lambda: deque(maxlen=20))
-    #: seq of each bot answer → the chunk ids it cited (for feedback).
-    answers: dict[int, list[str]] = field(default_factory=dict)
-    #: The passages of the bot's last answers, for the agent's hand-over summary.
-    cited: deque[Citation] = field(default_factory=lambda: deque(maxlen=3))
-    #: The last seq handled (answered, or deliberately left alone).
-    handled: int = 0
-    pending: deque[Message] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    worker: asyncio.Task[None] | None = None
 
 
 class SupportBot:
@@ -165,7 +141,9 @@ class SupportBot:
             cs = self.convs[message.conv] = ConversationState(message.conv, support=True)
             cs.state = ""  # unknown until loaded
         if not cs.support:
-            return
+            if not _is_support_event(message):
+                return
+            cs.support, cs.state = True, ""  # became a case (a reply in the brand conversation): learn it
         cs.pending.append(message)
         cs.wake.set()
         if cs.worker is None or cs.worker.done():
@@ -193,7 +171,7 @@ class SupportBot:
     async def _load(self, cs: ConversationState, message: Message) -> None:
         """Learn the conversation: kind, customers, and the state as of ``message``."""
         conv = await self.client.conversation(cs.conv)
-        cs.support = conv.kind == "support"
+        cs.support = conv.kind == "support" or "support" in conv.meta  # or a case on the brand conversation
         cs.customers = {m.user for m in conv.members if m.role == MemberRole.MEMBER}
         cs.state, cs.agent = support_state(conv)
         if not cs.support:
@@ -233,6 +211,10 @@ class SupportBot:
             self._on_system(cs, m)
             if m.body.get("event") == "csat":
                 await self._on_csat(cs, m)
+            elif (
+                _is_support_event(m) and isinstance(m.body.get("reply"), int) and cs.state == SupportState.BOT
+            ):
+                await self._answer_reply(cs, m.body["reply"])
             return
         if m.sender == self.client.user:
             return  # our own echo: recorded when sent
@@ -275,6 +257,15 @@ class SupportBot:
         else:
             cs.low_streak = 0
         await self._answer(cs, draft, answer)
+
+    async def _answer_reply(self, cs: ConversationState, seq: int) -> None:
+        """Answer the customer's message ``seq`` that opened the case: it was stored before we joined."""
+        page = await self.client.history(cs.conv, before=seq + 1, limit=1)
+        for m in page.messages:
+            if m.seq == seq and m.sender in cs.customers and isinstance(text := m.body.get("text"), str):
+                if Turn("customer", text) in cs.turns:  # already read as history when the case was learnt
+                    cs.turns.remove(Turn("customer", text))
+                await self.handle(cs, m)
 
     def _on_system(self, cs: ConversationState, m: Message) -> None:
         if m.body.get("event") != "support":
@@ -397,3 +388,7 @@ class SupportBot:
         level = "low" if score <= 2 else "neutral" if score == 3 else "high"
         for customer in [m.sender] if m.sender in cs.customers else sorted(cs.customers):
             await self._tag(customer, [f"csat:{level}"], m.mid)
+
+
+def _is_support_event(m: Message) -> bool:
+    return m.kind == "system" and m.body.get("event") == "support"

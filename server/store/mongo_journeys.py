@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from parley.server.journey_port import JourneyHead, Run, StepRecord
 from parley.server.store.mongo_conn import MongoConnection
+from parley.server.store.mongo_docs import plain_dict
 from parley.server.store.mongo_errors import guarded
 
 __all__ = ["JOURNEY_INDEXES", "JourneyCollections"]
@@ -41,16 +42,21 @@ _RUN = tuple(Run.__dataclass_fields__)
 _STEP = ("rid", "step", "started", "finished", "next", "outcome")
 
 
+def _plain(d: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """The fields ``keys`` of ``d``, BSON's ``Int64`` (large ms times) as plain ints: msgspec refuses it."""
+    return {k: int(d[k]) if isinstance(d[k], int) and not isinstance(d[k], bool) else d[k] for k in keys}
+
+
 def _head(d: Mapping[str, Any]) -> JourneyHead:
-    return JourneyHead(**{k: d[k] for k in _HEAD})
+    return JourneyHead(**_plain(d, _HEAD))
 
 
 def _run(d: Mapping[str, Any]) -> Run:
-    return Run(**{k: d[k] for k in _RUN})
+    return Run(**_plain(d, _RUN))
 
 
 def _step(d: Mapping[str, Any]) -> StepRecord:
-    return StepRecord(**{k: d[k] for k in _STEP})
+    return StepRecord(**_plain(d, _STEP))
 
 
 class JourneyCollections:
@@ -109,7 +115,7 @@ class JourneyCollections:
     async def journey_doc(self, app: str, jid: str, version: int) -> dict[str, Any] | None:
         """One version's definition."""
         d = await self._db[VERSIONS].find_one({"_id": f"{app}/{jid}/{version}"})
-        return dict(d["doc"]) if d else None
+        return plain_dict(d["doc"]) if d else None
 
     @guarded
     async def list_journeys(self, app: str) -> list[JourneyHead]:
