@@ -46,7 +46,10 @@ _FIELDS = (
 
 
 def _campaign(d: Mapping[str, Any]) -> Campaign:
-    return Campaign(**{k: d[k] for k in _FIELDS})
+    # BSON's Int64 (ms times) as plain ints: msgspec refuses to encode Int64 (GET /v1/campaigns/{cid}).
+    return Campaign(
+        **{k: int(d[k]) if isinstance(d[k], int) and not isinstance(d[k], bool) else d[k] for k in _FIELDS}
+    )
 
 
 class CampaignCollections:
