@@ -47,9 +47,11 @@ _FIELDS = (
 
 def _campaign(d: Mapping[str, Any]) -> Campaign:
     # BSON's Int64 (ms times) as plain ints: msgspec refuses to encode Int64 (GET /v1/campaigns/{cid}).
-    return Campaign(
-        **{k: int(d[k]) if isinstance(d[k], int) and not isinstance(d[k], bool) else d[k] for k in _FIELDS}
-    )
+    fields: dict[str, Any] = {k: d[k] for k in _FIELDS}
+    for k, v in fields.items():
+        if isinstance(v, int) and not isinstance(v, bool):
+            fields[k] = int(v)
+    return Campaign(**fields)
 
 
 class CampaignCollections:
