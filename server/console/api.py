@@ -195,7 +195,7 @@ async def customer_tickets(request: Request, s: Services, caller: Caller) -> Res
     return json_response(
         [
             {"conv": t.conv, "state": t.state, "agent": t.agent, "reason": t.reason, "score": t.score,
-             "created": t.created, "updated": t.updated}
+             "created": t.created, "updated": t.updated, "origin": t.origin}
             for t in tickets
         ]
     )  # fmt: skip

@@ -9,13 +9,16 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from parley.proto import frames
 from parley.proto.campaign import read_marker
-from parley.server.models import Ticket
+from parley.server.models import StoredMessage, Ticket
+from parley.server.services.brand_support import reply_origin
 from parley.server.services.official import OfficialAccount
 from tests.harness import RunningNode, running_node
+from tests.server.console.conftest import PASSWORD, login
 from tests.server.services.test_send_policy import PIDS, ask, profile
 from tests.wsclient import RawClient
 
@@ -88,6 +91,11 @@ async def test_a_reply_opens_a_ticket_with_the_campaign_and_suppresses_the_next_
         await s.apps.upsert_user(app, "agent1", role="agent")
         claimed = await s.support.claim(app, "agent1", conv)
         assert claimed.conversation.meta["support"]["origin"]["campaign"] == "c1"
+        await s.console.add_user(app, "cat", PASSWORD, ["agent"])
+        async with httpx.AsyncClient(base_url=node.http, timeout=20) as tab:  # the console's customer panel
+            await login(tab, app, "cat")
+            (row,) = (await tab.get("/console/api/customers/ann/tickets")).json()
+            assert (row["conv"], row["origin"]["campaign"], row["origin"]["variant"]) == (conv, "c1", "a")
         assert (await s.send_policy.send(ask(node, "ann", "c2"))).outcome == "suppressed_support"
         # The brand conversation is still found on a node that has not cached it (more members now).
         settings = await s.send_policy.settings(app)
@@ -166,3 +174,21 @@ async def test_the_journey_hand_over_opens_a_waiting_ticket_once_per_run_and_ste
         assert [(c.conv, c.meta["support"]["origin"]["journey"]) for c in waiting] == [(conv, "j1")]
         # The customer is in support now: marketing waits.
         assert (await s.send_policy.send(ask(node, "ann", "c9"))).outcome == "suppressed_support"
+
+
+def _msg(seq: int, sender: str, body: dict[str, Any]) -> StoredMessage:
+    return StoredMessage("app", "c", seq, f"m{seq}", sender, f"k{seq}", "text", body, seq)
+
+
+def test_the_origin_is_the_latest_marketing_message_of_the_brand_before_the_reply() -> None:
+    journey = {"text": "cart", "campaign": {"id": "journey:cart", "variant": "coupon", "topic": "marketing"}}
+    campaign = {"text": "boots", "campaign": {"id": "c1", "variant": "b", "topic": "marketing"}}
+    reply = _msg(5, "ann", {"text": "where is my order?"})
+    earlier = [_msg(1, "brand", campaign), _msg(2, "brand", journey), _msg(3, "ann", {"text": "hm"})]
+    assert reply_origin(reply, earlier, "brand") == {
+        "kind": "journey", "journey": "cart", "step": "coupon", "message": "m2", "reply": "m5",
+    }  # fmt: skip
+    assert reply_origin(reply, earlier[:1], "brand")["campaign"] == "c1"
+    forged = [_msg(4, "ann", {"text": "x", "campaign": {"id": "c666"}})]
+    assert reply_origin(reply, earlier[:1] + forged, "brand")["campaign"] == "c1", "only the brand's count"
+    assert reply_origin(reply, [], "brand") == {"kind": "message", "reply": "m5"}

@@ -199,3 +199,25 @@ async def test_light_traffic_is_checkpointed_later_not_on_every_look(tmp_path: P
         assert store.worker.checkpoints == 0, "a few writes wait for CHECKPOINT_MAX_AGE"
     finally:
         await store.close()
+
+
+async def test_tickets_from_before_origin_get_an_empty_origin_on_open(tmp_path: Path) -> None:
+    """The ``origin`` column (a case on the brand conversation) is added to an older tickets table."""
+    path = tmp_path / "old-tickets.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE tickets (app TEXT NOT NULL, conv TEXT NOT NULL, customer TEXT NOT NULL, "
+            "state TEXT NOT NULL, agent TEXT NOT NULL, reason TEXT NOT NULL, summary TEXT NOT NULL, "
+            "notes_conv TEXT NOT NULL, score INTEGER NOT NULL, created INTEGER NOT NULL, "
+            "updated INTEGER NOT NULL, PRIMARY KEY (app, conv))"
+        )
+        db.execute("INSERT INTO tickets VALUES ('a', 'c1', 'cus', 'agent', 'ann', 'r', 's', '', 0, 1, 2)")
+    store = SQLiteStore(str(path))
+    await store.open()
+    try:
+        old = await store.get_ticket("a", "c1")
+        assert old is not None and (old.agent, old.origin) == ("ann", {})
+        await store.update_ticket(replace(old, origin={"kind": "campaign", "campaign": "c9"}), {"agent"})
+        assert (await store.get_ticket("a", "c1")).origin == {"kind": "campaign", "campaign": "c9"}  # type: ignore[union-attr]
+    finally:
+        await store.close()
