@@ -18,6 +18,8 @@ const ACTIONS = /** @type {Record<string, string[]>} */ ({ scheduled: ["pause", 
 let policy = null;
 /** The campaign whose results are open. */
 let open = "";
+/** The results' timeline bucket: hour or day (the switch under "Over time"). */
+let bucket = "hour";
 
 /** One variant's editor. @param {string} id @param {number} weight */
 function variantRow(id, weight) {
@@ -138,7 +140,9 @@ async function drawResults(c) {
   section.setAttribute("tabindex", "-1");
   $("results-title").textContent = `${t("cmp.results")} · ${c.definition.name}`;
   try {
-    $("results-charts").replaceChildren(...resultCharts(await call("GET", `campaigns/${c.cid}/results`)));
+    const doc = await call("GET", `campaigns/${c.cid}/results?bucket=${bucket}`);
+    const redraw = (/** @type {string} */ b) => { bucket = b; drawResults(c).then(() => document.getElementById("results-bucket")?.focus()); };
+    $("results-charts").replaceChildren(...resultCharts(doc, { bucket, onBucket: redraw }));
     $("results-note").textContent = "";
   } catch (error) {
     showError(error, $("results-note"));

@@ -54,3 +54,36 @@ export function interval(title, estimate, low, high) {
   );
   return root;
 }
+
+/**
+ * Grouped vertical bars over time: one group per bucket (its start as the label below), one bar
+ * per series; a legend above. Each bar carries `data-series` and `data-value`, each group `data-bucket`.
+ * @param {string} title read by screen readers
+ * @param {{start: number, label: string, values: number[]}[]} buckets
+ * @param {{name: string, label: string, color: string}[]} series
+ */
+export function timeline(title, buckets, series) {
+  const top = 24, plot = 150, foot = 34, group = Math.max(series.length * 10 + 12, 40);
+  const width = Math.max(560, 40 + buckets.length * group);
+  const max = Math.max(1, ...buckets.flatMap((b) => b.values));
+  const root = svg("svg", { viewBox: `0 0 ${width} ${top + plot + foot}`, role: "img", "aria-label": title, class: "chart timeline" });
+  root.append(svg("title", {}, title));
+  series.forEach((s, i) => {
+    root.append(svg("rect", { x: 40 + i * 95, y: 6, width: 10, height: 10, fill: s.color }), svg("text", { x: 54 + i * 95, y: 15, class: "chart-label" }, s.label));
+  });
+  root.append(svg("line", { x1: 30, x2: width, y1: top + plot, y2: top + plot, stroke: "#5e6c84" }),
+    svg("text", { x: 26, y: top + 10, "text-anchor": "end", class: "chart-label" }, String(max)));
+  buckets.forEach((b, gi) => {
+    const g = svg("g", { "data-bucket": b.start });
+    const x0 = 40 + gi * group;
+    b.values.forEach((value, si) => {
+      const h = (plot * value) / max;
+      g.append(svg("rect", { x: x0 + si * 10, y: top + plot - h, width: 8, height: Math.max(h, value ? 1 : 0), fill: series[si].color,
+        "data-series": series[si].name, "data-value": value }, undefined));
+      g.lastElementChild?.append(svg("title", {}, `${b.label} · ${series[si].label}: ${value}`));
+    });
+    g.append(svg("text", { x: x0, y: top + plot + 14, class: "chart-label" }, b.label));
+    root.append(g);
+  });
+  return root;
+}

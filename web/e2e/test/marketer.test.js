@@ -73,6 +73,13 @@ test("a marketer builds a segment (live count), sends a campaign an online clien
   await on.client.read(got.conv, got.seq);
   // the open results are redrawn every 2 s: the read receipt moves the funnel
   await until(page, () => document.querySelector("#results-charts [data-arm=a] rect[data-label=read]")?.getAttribute("data-value") === "1");
+  // the delivered stage (the online client's connection got it; the offline profile's did not) and
+  // the results over time: this hour's bucket holds both sends
+  await until(page, () => document.querySelector("#results-charts [data-arm=a] rect[data-label=delivered]")?.getAttribute("data-value") === "1");
+  await until(page, () => [...document.querySelectorAll("#results-charts .timeline rect[data-series=sent]")]
+    .reduce((n, r) => n + Number(r.getAttribute("data-value")), 0) === 2);
+  await page.select("#results-bucket", "day");
+  await until(page, () => document.querySelectorAll("#results-charts .timeline [data-bucket]").length === 1);
   await shot(page, "marketer-results");
   assert.equal((await overflow(page)).scroll, 0, "no horizontal scrolling at desktop width");
 });
