@@ -169,8 +169,11 @@ class CampaignResults:
         campaigns = sorted(await self._store.list_campaigns(app), key=lambda c: (-c.created, c.cid))
         out: list[dict[str, Any]] = []
         for campaign in campaigns[:RECEIVED_SCANNED]:
-            source = f"campaign:{campaign.cid}"
-            row = await self._store.get_delivery(app, source, pid)
+            # A recurring campaign: its latest occurrence (of the last three) that was sent to them.
+            for source in reversed(sends_of(campaign)[-3:]):
+                row = await self._store.get_delivery(app, source, pid)
+                if row is not None and row.state == "sent":
+                    break
             if row is None or row.state != "sent":
                 continue
             definition = msgspec.convert(campaign.doc, CampaignIn)

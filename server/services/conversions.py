@@ -39,6 +39,7 @@ from parley.server.services.campaign_defs import CampaignIn, pick_variant
 from parley.server.services.campaign_schedule import send_key, split_cursor
 from parley.server.services.measurement import CONTROL_ARM, Measurement
 from parley.server.services.policy_rules import bucket
+from parley.server.shutdown import bounded, stop_task
 
 __all__ = ["CONTROL_STATES", "EXPOSED", "TOUCHES", "ConversionAttributor", "arm_of", "sends_of"]
 
@@ -108,6 +109,15 @@ class ConversionAttributor:
         """Wait until the queued events are attributed (shutdown, tests)."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Shutdown: attribute what is queued for at most ``timeout`` s, then stop (even with the store
+        gone: what is left is logged and dropped — the events themselves are stored)."""
+        if not await bounded(self.drain(), "attributing conversions", timeout):
+            if self._queue:
+                log.warning("shutdown: %d events left unattributed", len(self._queue))
+            self._queue.clear()
+            await stop_task(self._task, "attributing conversions", timeout=1.0)
 
     async def _of(self, app: str) -> list[tuple[Campaign, CampaignIn]]:
         cached = self._campaigns.get(app)

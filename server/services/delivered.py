@@ -37,6 +37,7 @@ from parley.proto.campaign import MARKER_BYTES, CampaignMarker, read_marker
 from parley.server.ids import now_ms
 from parley.server.models import StoredMessage
 from parley.server.services.measurement import Measurement
+from parley.server.shutdown import bounded, stop_task
 
 __all__ = ["DeliveredCounter"]
 
@@ -125,6 +126,13 @@ class DeliveredCounter:
             log.exception("delivery of %s to %s could not be counted", source, user)
 
     async def drain(self) -> None:
-        """Wait for the counts in flight (shutdown, tests)."""
+        """Wait for the counts in flight (tests)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Shutdown: let the counts in flight finish for at most ``timeout`` s, then stop them (even with
+        the store gone; a count stopped so is lost unless the recipient syncs or reads it later)."""
+        if not await bounded(self.drain(), "counting deliveries", timeout):
+            for task in list(self._tasks):
+                await stop_task(task, "counting a delivery", timeout=0.2)

@@ -5,11 +5,12 @@ delivered) — each recipient once, and ordinary chat messages never decoded or 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from parley.sdk import Client
 from parley.sdk.campaigns import campaign_of
-from tests.harness import RunningNode
+from tests.harness import RunningNode, running_node
 from tests.server.services.test_campaigns import definition
 from tests.server.services.test_send_policy import profile
 
@@ -75,3 +76,22 @@ async def test_delivered_live_then_by_history_or_read_each_recipient_once(node: 
         assert total(await delivered(node, campaign.cid), "delivered") == 3
     finally:
         await live.close()
+
+
+async def test_a_push_on_another_node_counts_delivered_once(tmp_path: Path, redis_url: str) -> None:
+    shared: dict[str, Any] = {"redis_url": redis_url, "campaign_interval": 0}
+    async with running_node(tmp_path, node_id="n1", **shared) as one:  # noqa: SIM117 - two needs one's app
+        async with running_node(tmp_path, node_id="n2", app=(one.app, one.api_key), **shared) as two:
+            app, s1, s2 = one.app.app, one.node.services, two.node.services
+            pid = await profile(one, "ann")
+            await s1.official.conversation(app, "ann", await s1.send_policy.settings(app))
+            async with Client(two.url, token=await two.token("ann")):  # online on node two
+                campaign = await s1.campaigns.create(app, definition([pid]))
+                assert await s1.campaigns.run(app, campaign.cid) == "done"  # sent by node one
+                for _ in range(250):
+                    await s2.delivered.drain()
+                    if await s1.measurement.counts(app, f"campaign:{campaign.cid}", "delivered"):
+                        break
+                    await asyncio.sleep(0.02)
+                assert s2.delivered.counted == 1 and s1.delivered.counted == 0, "counted by ann's node"
+                assert total(await delivered(one, campaign.cid), "delivered") == 1

@@ -5,7 +5,9 @@ recurrence refused with its code through the admin API, nothing stored."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -126,3 +128,34 @@ async def test_a_bad_recurrence_is_422_campaign_invalid_and_nothing_is_stored(
         with pytest.raises(AdminError) as err:
             await admin.campaign_results(ok["cid"], occurrence=7)
         assert (err.value.status, err.value.code) == (422, "invalid_request")
+
+
+async def test_a_daily_campaign_at_a_local_time_waits_for_each_recipients_nine_oclock(
+    node: RunningNode,
+) -> None:
+    app, s, store = node.app.app, node.node.services, node.node.store
+    zones = {"sh": "Asia/Shanghai", "ny": "America/New_York"}
+    pids = {u: await profile(node, u, timezone=tz) for u, tz in zones.items()}
+    t0 = now_ms()
+    clock = Clock(t0)
+    one = sender(node, clock)
+    body = definition(
+        sorted(pids.values()), local_time="09:00", recurrence=Recurrence("day", max_occurrences=2)
+    )
+    campaign = await one.create(app, body)
+    for n in range(2):
+        key = f"campaign:{campaign.cid}@{n}"
+        clock.now = max(clock.now, t0 + n * DAY)  # occurrence n opens
+        await one.run(app, campaign.cid)
+        waiting = await store.deferred_deliveries(app, key, due_by=2**62, limit=10)
+        assert len(waiting) == 2, f"occurrence {n}: both wait for their local time"
+        for row in waiting:
+            tz = zones[next(u for u, p in pids.items() if p == row.pid)]
+            local = datetime.fromtimestamp(row.retry_at / 1000, ZoneInfo(tz))
+            assert (local.hour, local.minute) == (9, 0) and row.retry_at >= t0 + n * DAY
+        clock.now = max(row.retry_at for row in waiting) + 60_000
+        await one.run(app, campaign.cid)
+        assert (await store.count_deliveries(app, key)) == {"sent": 2}
+    assert await one.run(app, campaign.cid) == "done"
+    for u in zones:
+        assert len(await official_messages(node, u)) == 2
