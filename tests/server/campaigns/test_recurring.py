@@ -133,7 +133,7 @@ async def test_a_bad_recurrence_is_422_campaign_invalid_and_nothing_is_stored(
 async def test_a_daily_campaign_at_a_local_time_waits_for_each_recipients_nine_oclock(
     node: RunningNode,
 ) -> None:
-    app, s, store = node.app.app, node.node.services, node.node.store
+    app, store = node.app.app, node.node.store
     zones = {"sh": "Asia/Shanghai", "ny": "America/New_York"}
     pids = {u: await profile(node, u, timezone=tz) for u, tz in zones.items()}
     t0 = now_ms()
