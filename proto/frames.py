@@ -108,6 +108,7 @@ from parley.proto.frames_server import (
     Receipt,
     Resync,
     SupportList,
+    SupportQueueEvent,
     Synced,
     TypingEvent,
     Welcome,
@@ -121,6 +122,7 @@ __all__ = [
     "Tag",
     "TagInput",
     "SupportList",
+    "SupportQueueEvent",
     "SupportNote",
     "SupportQueue",
     "SupportRate",
@@ -272,6 +274,7 @@ ServerFrame = (
     | MemberPage
     | Synced
     | SupportList
+    | SupportQueueEvent
     | ProfileResult
     | Error
     | Resync

@@ -182,6 +182,18 @@ class SupportList(_Frame, tag="support_list"):
     mine: list[ConvInfo] = []
 
 
+class SupportQueueEvent(_Frame, tag="support_queue_event"):
+    """Pushed to every agent of the app when a ticket enters or leaves the waiting queue (no request).
+
+    Agents are not members of a waiting conversation, so this is how the queue reaches them
+    without polling: ``state`` is the ticket's state now (``waiting_for_agent``: it entered the
+    queue; anything else: it left it). Ask ``support_queue`` for the queue itself.
+    """
+
+    conv: str
+    state: str
+
+
 class ProfileResult(_Frame, tag="profile"):
     """Reply to ``profile_get``: the customer's profile as it is now (expired tags left out)."""
 

@@ -149,6 +149,11 @@ MEANINGS: dict[tuple[str, str], str] = {
     ("SupportNote", "text"): "The note; agents see it, the customer never does.",
     ("SupportList", "waiting"): "Conversations waiting for an agent, oldest first.",
     ("SupportList", "mine"): "Conversations the calling agent owns.",
+    ("SupportQueueEvent", "conv"): "The support conversation whose ticket entered or left the waiting queue.",
+    (
+        "SupportQueueEvent",
+        "state",
+    ): "The ticket's state now: `waiting_for_agent` (in the queue) or another (out of it).",
     ("ProfileGet", "user"): "The customer whose profile to read.",
     ("ProfileTag", "user"): "The customer whose profile to change.",
     ("ProfileTag", "add"): "Tags to add or replace (by name).",

@@ -293,6 +293,7 @@ SERVER: list[tuple[str, msgspec.Struct]] = [
             ],
         ),
     ),
+    ("support_queue_event", f.SupportQueueEvent(conv="c_sup", state="waiting_for_agent")),
     (
         "profile",
         f.ProfileResult(

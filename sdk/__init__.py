@@ -48,6 +48,7 @@ from parley.sdk.events import (
     RecallEvent,
     ReceiptEvent,
     ResetEvent,
+    SupportQueueEvent,
     TypingEvent,
 )
 from parley.sdk.invites import Invitation
@@ -85,6 +86,7 @@ __all__ = [
     "Handler",
     "Invitation",
     "InvitationEvent",
+    "SupportQueueEvent",
     "Member",
     "Mute",
     "Message",

@@ -146,6 +146,16 @@ class InvitationEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class SupportQueueEvent:
+    """Agents only: the support ticket of ``conv`` entered (``state`` ``waiting_for_agent``) or left
+    (any other ``state``) the waiting queue. A hint: call
+    :meth:`~parley.sdk.client.Client.support_queue` for the queue itself."""
+
+    conv: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
 class ResetEvent:
     """The stream of ``conv`` could not be resumed: drop local state and refetch history.
 
@@ -204,6 +214,7 @@ Event = (
     | PresenceEvent
     | ConversationEvent
     | InvitationEvent
+    | SupportQueueEvent
     | ResetEvent
     | ConnectionStateEvent
     | DecodeErrorEvent

@@ -25,6 +25,7 @@ from parley.sdk.events import (
     PresenceEvent,
     RecallEvent,
     ReceiptEvent,
+    SupportQueueEvent,
     TypingEvent,
 )
 from parley.sdk.invites import Invitation
@@ -121,6 +122,8 @@ class FrameRouter:
             hub.publish(ConversationEvent(frame.event, Conversation.from_wire(frame.conv)))
         elif isinstance(frame, f.Invited):
             hub.publish(InvitationEvent(Invitation.from_wire(frame.invitation)))
+        elif isinstance(frame, f.SupportQueueEvent):
+            hub.publish(SupportQueueEvent(frame.conv, frame.state))
         elif isinstance(frame, f.Resync):
             for conv in frame.convs or [p.conv for p in self._streams.positions()]:
                 self._hooks.want_sync(conv)

@@ -46,6 +46,7 @@ from parley.server.services.safety import SafetyService
 from parley.server.services.segments import SegmentLimits, SegmentService
 from parley.server.services.send_policy import SendPolicy
 from parley.server.services.support import SupportService
+from parley.server.services.support_queue import QueueNotifier
 from parley.server.services.tagdefs import TagDefinitionService
 from parley.server.services.words import WordFilter
 from parley.server.settings import Settings
@@ -228,6 +229,7 @@ def build_services(
     audience_service.erased_check = profiles.erased_check = support.erased_check = compliance.check
     compliance.on_erased.append(events.forget_pids)
     tagdefs = TagDefinitionService(store)
+    support.on_moved = QueueNotifier(store, broker).changed  # the waiting queue pushed to agents
     audience_service.tag_check = profiles.tag_check = tagdefs.check_manual
     steps = StepRunner(
         send_policy, store, StoreJourneyProfiles(store, audience_service),

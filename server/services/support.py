@@ -76,6 +76,9 @@ class SupportService:
         self._max_per_agent = max_per_agent
         #: Refuses an erased person's identifiers (set by ``build_services``; None: no check).
         self.erased_check: Callable[[str, list[Identifier]], Awaitable[None]] | None = None
+        #: Told ``(state before, ticket after)`` of every transition: the queue pushed to agents
+        #: (``QueueNotifier.changed``, set by ``build_services``; None: agents poll).
+        self.on_moved: Callable[[str, Ticket], Awaitable[None]] | None = None
 
     async def ticket(self, app: str, conv: str) -> Ticket:
         """The ticket of ``conv``; ``ServiceError(NOT_FOUND)`` if it is not a support conversation."""
@@ -104,6 +107,8 @@ class SupportService:
                 ErrorCode.INVALID_REQUEST, f"not possible while the conversation is {current.state!r}"
             )
         await self._publish(moved, actor)
+        if self.on_moved is not None:
+            await self.on_moved(ticket.state, moved)
         return moved
 
     async def _publish(self, ticket: Ticket, actor: str, **extra: Any) -> None:
@@ -135,6 +140,8 @@ class SupportService:
         ):
             return await self.ticket(ticket.app, ticket.conv)  # changed meanwhile: as it is now
         await self._publish(ticket, actor, **({"reply": reply} if reply else {}))
+        if self.on_moved is not None:
+            await self.on_moved(current.state if current else "", ticket)
         if ticket.state != WAITING:
             return ticket
         ticket = await self._ensure_notes(ticket, {WAITING})

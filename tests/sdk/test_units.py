@@ -37,7 +37,7 @@ def test_public_surface_is_pinned() -> None:
         "DecodeErrorEvent", "DraftEvent", "EditEvent",
         "Event", "EventQueueOverflow", "EventStream", "Handler", "IdentifyResult", "Invitation", "InvitationEvent", "Member", "MergeInfo", "Message", "MessageEvent",
         "MessagePage", "Mute", "Page", "ParleyError", "PresenceEvent", "Profile", "RateLimited", "RecallEvent", "ReceiptEvent",
-        "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "Tag", "Token", "TrackedEvent", "TypingEvent", "User", "UserStatus",
+        "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "SupportQueueEvent", "Tag", "Token", "TrackedEvent", "TypingEvent", "User", "UserStatus",
         "support_state",
     ]  # fmt: skip
     for name in set(parley.sdk.__all__) - {"Event", "Handler"}:  # type aliases

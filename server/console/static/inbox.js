@@ -4,9 +4,11 @@
  * WebSocket (the browser client, `parley-client.js`, with a short-lived token of the agent's
  * own chat identity from `/console/api/ws-token`), notes, transfer, release, resolve.
  *
- * The queue is the server's `support_queue`, asked again every few seconds and after every
- * change (an agent is not a member of a waiting conversation, so nothing is pushed to it until
- * it claims); a conversation that auto-assignment gives this agent arrives as `conv_event`.
+ * The queue is the server's `support_queue`, asked again whenever the server pushes a
+ * `support_queue_event` (a ticket entered or left the waiting queue: an agent is not a member of
+ * a waiting conversation, so this is its only news of one), after every change and reconnect,
+ * and once a minute in case an event was lost (publish is at-most-once); a conversation that
+ * auto-assignment gives this agent arrives as `conv_event`.
  * Messages come from the client's `message` event, exactly once and in order per conversation,
  * across reconnects; the view is also keyed by seq, so nothing is ever shown twice.
  */
@@ -18,7 +20,10 @@ import { ParleyClient } from "./parley-client.js";
 import { drawProfile } from "./profile.js";
 import { startShell } from "./shell.js";
 
-const QUEUE_POLL_MS = 4000;
+/** The slow fallback poll (the queue is pushed; this only heals a lost event). */
+const QUEUE_FALLBACK_MS = 60_000;
+/** How often the "is typing" line is redrawn (it expires by itself). */
+const TYPING_REDRAW_MS = 4000;
 const TYPING_MS = 6000;
 
 /** @type {Map<string, import("./chat.js").Conv>} */
@@ -340,7 +345,9 @@ client.on("state", (s) => {
   if (s.state === "connected") refreshQueue().catch(() => {});
 });
 document.addEventListener("visibilitychange", () => { const c = convs.get(selected); if (c) markRead(c); });
-setInterval(() => { refreshQueue().catch(() => {}); const c = convs.get(selected); if (c) drawTyping(c); }, QUEUE_POLL_MS);
+client.on("support_queue_event", () => { refreshQueue().catch(() => {}); });
+setInterval(() => { refreshQueue().catch(() => {}); }, QUEUE_FALLBACK_MS);
+setInterval(() => { const c = convs.get(selected); if (c) drawTyping(c); }, TYPING_REDRAW_MS);
 
 askOnFirstClick();
 canned = await call("GET", "canned").catch(() => []);

@@ -5,14 +5,18 @@ pushed to the inbox. Each test writes screenshots (see ``browser.py``)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import httpx
-from playwright.async_api import expect
+import msgpack
+from playwright.async_api import WebSocket, expect
 
 from parley.proto.templates import Content, Template
 from parley.server.services.campaign_defs import CampaignIn, Variant
-from tests.harness import RunningNode
+from tests.harness import RunningNode, running_node
 from tests.server.console.browser import chromium, shot
+from tests.server.console.conftest import PASSWORD
 from tests.server.console.test_inbox_e2e import WAIT, agent_page, audience_of, customer, fill_login
 
 
@@ -108,3 +112,45 @@ async def test_an_admin_defines_changes_and_deletes_tags_by_keyboard_and_sees_fi
         await expect(page.locator("#audit tr")).to_have_count(3, timeout=WAIT)
         await expect(page.locator("#audit")).to_contain_text("console:ada")
         await ctx.close()
+
+
+async def test_a_new_waiting_ticket_is_pushed_to_the_inbox_not_polled(tmp_path: Path) -> None:
+    async with running_node(tmp_path, agent_max_concurrent=1) as node:
+        await node.node.services.console.add_user(node.app.app, "ann", PASSWORD, ["agent"], name="Ann")
+        cus1, conv1, _ = await customer(node, "cus1", "First")  # waits: nobody is online yet
+        async with (
+            chromium() as browser,
+            agent_page(browser, node, viewport={"width": 1366, "height": 820}) as page,
+        ):
+            pushed: list[dict[str, Any]] = []
+            sent: list[str] = []
+
+            def on_socket(ws: WebSocket) -> None:
+                def received(payload: str | bytes) -> None:
+                    frame = msgpack.unpackb(payload) if isinstance(payload, bytes) else {}
+                    if frame.get("t") == "support_queue_event":
+                        pushed.append(frame)
+
+                def went(payload: str | bytes) -> None:
+                    if isinstance(payload, bytes):
+                        sent.append(str(msgpack.unpackb(payload).get("t")))
+
+                ws.on("framereceived", received)
+                ws.on("framesent", went)
+
+            page.on("websocket", on_socket)
+            await page.wait_for_url(f"{node.http}/console/inbox", timeout=WAIT)
+            await page.reload()  # the socket is watched from its first frame
+            await expect(page.locator(f"#waiting li[data-conv='{conv1}']")).to_be_visible(timeout=WAIT)
+            await page.click(f"[data-claim='{conv1}']")  # ann is now at her limit of one
+            await expect(page.locator(f"#mine li[data-conv='{conv1}']")).to_be_visible(timeout=WAIT)
+            await expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
+            cus2, conv2, _ = await customer(node, "cus2", "Second")
+            await expect(page.locator(f"#waiting li[data-conv='{conv2}']")).to_be_visible(timeout=WAIT)
+            assert {"t": "support_queue_event", "conv": conv2, "state": "waiting_for_agent"} in pushed
+            # the page asked for the queue after the event (its fallback poll is once a minute)
+            assert "support_queue" in sent
+            await expect(page.locator("#waiting-count")).to_have_text("1")
+            await shot(page, "inbox-queue-pushed")
+        await cus1.close()
+        await cus2.close()

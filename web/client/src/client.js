@@ -8,7 +8,7 @@
  *   `sync`, or your own send once acked. `edit`/`recall` records come through too (apply
  *   them to `body.target`).
  * - one event per pushed frame type, with the frame: `receipt`, `typing_event`,
- *   `draft_event`, `presence`, `conv_event`, `resync`, `bye`, and `error` for a
+ *   `draft_event`, `presence`, `conv_event`, `support_queue_event` (agents), `resync`, `bye`, and `error` for a
  *   connection-level error frame or an undecodable frame (`{code, message, action}`).
  * - `state` — `{state, previous, code?, reason?, error?}` on every connection state change.
  * - `welcome` — each `welcome` (after every reconnect); `reset` — a conversation's stream
@@ -28,6 +28,7 @@ import { Session } from "./session.js";
  * @property {import("./schema.js").DraftEventFrame} draft_event
  * @property {import("./schema.js").PresenceFrame} presence
  * @property {import("./schema.js").ConvEventFrame} conv_event
+ * @property {import("./schema.js").SupportQueueEventFrame} support_queue_event
  * @property {import("./schema.js").ResyncFrame} resync
  * @property {import("./schema.js").ByeFrame} bye
  * @property {import("./schema.js").ErrorFrame} error
