@@ -81,10 +81,14 @@ test("a marketer builds a segment (live count), sends a campaign an online clien
   await page.select("#results-bucket", "day");
   await until(page, () => document.querySelectorAll("#results-charts .timeline [data-bucket]").length === 1);
   await shot(page, "marketer-results");
+  await page.select("#lang", "zh-CN"); // the charts are redrawn in Simplified Chinese
+  await untilText(page, "#results-charts", "随时间变化");
+  await until(page, () => document.querySelector("#results-charts [data-arm=a] rect[data-label=已送达]")?.getAttribute("data-value") === "1");
+  await shot(page, "marketer-results-zh");
   assert.equal((await overflow(page)).scroll, 0, "no horizontal scrolling at desktop width");
 });
 
-test("the marketer pages at tablet width: no horizontal overflow, the wizard's error by its field", async () => {
+test("the marketer and admin pages at tablet width: no horizontal overflow, the wizard's error by its field", async () => {
   const page = await con.loggedIn("mia", "/console/segments", TABLET);
   for (const path of ["/console/segments", "/console/campaigns", "/console/journeys"]) {
     await page.goto(`${con.http}${path}`);
@@ -98,6 +102,11 @@ test("the marketer pages at tablet width: no horizontal overflow, the wizard's e
   await page.click("input[name=when][value=at]");
   await page.click("#c-send");
   await untilText(page, "#c-schedule-error", "start date");
+  const admin = await con.loggedIn("ada", "/console/admin", TABLET);
+  await until(admin, () => (document.querySelector("#who")?.textContent ?? "") !== "");
+  const layout = await overflow(admin);
+  assert.equal(layout.scroll, 0, `/console/admin at 820 px scrolls sideways (too wide: ${layout.wide})`);
+  await shot(admin, "admin-tablet");
 });
 
 test("an agent gets 403 on the marketer pages and their API, and no marketer link", async () => {
