@@ -18,8 +18,10 @@ by a node that died before attributing it (the listener runs after the store wri
 kept, the credit is not) — the docs say so.
 
 Cost: nothing for an event whose name is no campaign's goal (a per-app list of goals, re-read once
-a second); for a goal event, one keyed ledger read per send of the app, and writes only for a
-credit. A results read then only counts rows (no per-recipient event search).
+a second); for a goal event, one keyed ledger read per send of the app that can matter
+(:func:`sends_at`: not one that ended more than the longest window, 90 days, before the event or
+starts after it; of a recurring campaign, the occurrences open in that span), and writes only for
+a credit. A results read then only counts rows (no per-recipient event search).
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ import msgspec
 from parley.server.activation_port import Delivery, DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.events_models import Event
-from parley.server.services.campaign_defs import CampaignIn, pick_variant
-from parley.server.services.campaign_schedule import send_key, split_cursor
+from parley.server.services.campaign_defs import MAX_GOAL_WINDOW_S, CampaignIn, pick_variant
+from parley.server.services.campaign_schedule import occurrence_start, send_key, split_cursor
 from parley.server.services.measurement import CONTROL_ARM, Measurement
 from parley.server.services.policy_rules import bucket
 from parley.server.shutdown import bounded, stop_task
 
-__all__ = ["CONTROL_STATES", "EXPOSED", "TOUCHES", "ConversionAttributor", "arm_of", "sends_of"]
+__all__ = ["CONTROL_STATES", "EXPOSED", "TOUCHES", "ConversionAttributor", "arm_of", "sends_at", "sends_of"]
 
 log = logging.getLogger("parley.marketing")
 
@@ -63,6 +65,27 @@ def sends_of(campaign: Campaign) -> list[str]:
     if campaign.doc.get("recurrence") is None:
         return [send_key(campaign.cid, None)]
     return [send_key(campaign.cid, n) for n in range(split_cursor(campaign.cursor)[0] + 1)]
+
+
+def sends_at(campaign: Campaign, definition: CampaignIn, ts: int) -> list[str]:
+    """The sends of ``campaign`` that can hold a decision made in the longest goal window before ``ts``
+    (a credit for an event at ``ts``, or a later touch taking it): none of a campaign that ended
+    before that window or starts after ``ts``; of a recurring one, the occurrences open in it."""
+    horizon = ts - MAX_GOAL_WINDOW_S * 1000
+    if campaign.state in ("done", "cancelled") and campaign.updated < horizon:
+        return []
+    r = definition.recurrence
+    if r is None:
+        return [] if campaign.start_at > ts else [send_key(campaign.cid, None)]
+    out = []
+    for n, key in enumerate(sends_of(campaign)):
+        opened = occurrence_start(r, definition.start_at, n)
+        if opened is None or opened > ts:
+            break
+        closed = occurrence_start(r, definition.start_at, n + 1)  # its decisions come before the next opens
+        if closed is None or closed >= horizon:
+            out.append(key)
+    return out
 
 
 def arm_of(definition: CampaignIn, cid: str, row: Delivery) -> str:
@@ -137,7 +160,7 @@ class ConversionAttributor:
         ]
         rows: list[tuple[Campaign, CampaignIn, str, Delivery]] = []
         for campaign, definition in campaigns:
-            for key in sends_of(campaign):
+            for key in sends_at(campaign, definition, event.ts):
                 row = await self._store.get_delivery(event.app, key, event.pid)
                 if row is not None:
                     rows.append((campaign, definition, key, row))

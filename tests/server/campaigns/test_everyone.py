@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from parley.sdk import AdminClient, AdminError
 from parley.server.errors import ServiceError
 from tests.harness import RunningNode
 from tests.server.services.test_campaigns import definition
@@ -46,3 +47,17 @@ async def test_everyone_of_an_app_without_profiles_is_refused(node: RunningNode)
         await s.campaigns.create(app, definition(everyone=True))
     assert err.value.code.value == "campaign_invalid" and "no profiles" in err.value.message
     assert await s.campaigns.list_all(app) == []
+
+
+async def test_everyone_through_the_admin_api(node: RunningNode) -> None:
+    await profile(node, "u0")
+    template = {"versions": {"en": {"text": "Hello all"}}, "default": "en"}
+    async with AdminClient(node.http, node.api_key) as admin:
+        made = await admin.create_campaign({
+            "name": "All", "topic": "marketing", "everyone": True,
+            "variants": [{"id": "a", "weight": 100, "template": template}],
+        })  # fmt: skip
+        assert made["definition"]["everyone"] is True and made["state"] == "scheduled"
+        with pytest.raises(AdminError) as err:
+            await admin.create_campaign({**made["definition"], "pids": ["x"]})
+        assert (err.value.status, err.value.code) == (422, "campaign_invalid")
