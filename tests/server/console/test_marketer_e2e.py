@@ -117,6 +117,12 @@ async def test_a_marketer_builds_a_segment_and_sends_a_campaign_that_sdk_clients
             await expect(arm.locator("rect[data-label=read]")).to_have_attribute(
                 "data-value", "1", timeout=WAIT
             )
+            # delivered to both: the online client's connection, the offline one's sync
+            await expect(arm.locator("rect[data-label=delivered]")).to_have_attribute("data-value", "2")
+            sent = page.locator("#results-charts .timeline rect[data-series=sent]")
+            await expect(sent.first).to_be_attached(timeout=WAIT)
+            values = [int(v or 0) for v in await sent.evaluate_all("rs => rs.map(r => r.dataset.value)")]
+            assert sum(values) == 2, values
             await expect(page.locator("#results-charts .suppressed")).to_contain_text(
                 "No recipient was suppressed"
             )
