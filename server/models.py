@@ -15,6 +15,7 @@ __all__ = [
     "Appended",
     "Conversation",
     "KnowledgeEntry",
+    "KnowledgeRevision",
     "KnowledgeVector",
     "Member",
     "NewMessage",
@@ -205,6 +206,18 @@ class KnowledgeVector:
     model: str
     view: str
     vector: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeRevision:
+    """One change of a knowledge source: the app's knowledge ``version`` it produced, how many
+    chunks the source had after it (0: deleted) and when (ms)."""
+
+    app: str
+    source: str
+    version: int
+    chunks: int
+    ts: int
 
 
 @dataclass(frozen=True, slots=True)

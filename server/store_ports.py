@@ -24,6 +24,7 @@ from parley.server.models import (
     AppPolicy,
     Conversation,
     KnowledgeEntry,
+    KnowledgeRevision,
     Member,
     NewMessage,
     Profile,
@@ -251,8 +252,11 @@ class Profiles(Protocol):
 class Knowledge(Protocol):
     """The knowledge base bots answer from: sources (ingested files) of chunks.
 
-    Guarantee: the app's knowledge version increases on every change (so bots that
-    poll it reload), and a source is replaced whole, never merged.
+    Guarantees: the app's knowledge version increases on every change (so bots that
+    poll it reload), and a source is replaced whole, never merged. Every replacement or delete
+    of a source is recorded as a :class:`KnowledgeRevision` (the version it produced, the chunk
+    count after it): SQLite in the same transaction; MongoDB right after the version bump (a
+    crash between the two loses that one history row, never a chunk).
     """
 
     async def replace_knowledge(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
@@ -266,3 +270,6 @@ class Knowledge(Protocol):
 
     async def knowledge_version(self, app: str) -> int:
         """0 until the first ingest."""
+
+    async def knowledge_history(self, app: str, source: str, limit: int) -> list[KnowledgeRevision]:
+        """The newest ``limit`` revisions of ``source``, newest first (empty for a source never stored)."""

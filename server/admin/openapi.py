@@ -47,6 +47,8 @@ _MODELS: list[Any] = [
     schemas.KnowledgeStored,
     schemas.KnowledgeVersion,
     schemas.KnowledgeDump,
+    schemas.KnowledgeHistory,
+    schemas.KnowledgeRevisionOut,
     schemas.TagChange,
     schemas.ProfileInfo,
     schemas.TicketOut,
@@ -187,6 +189,11 @@ def openapi_document() -> dict[str, Any]:
                     params=("source",),
                 ),
                 "delete": _op("Remove one ingested file", 200, s.KnowledgeVersion, params=("source",)),
+            },
+            "/v1/knowledge/sources/{source}/versions": {
+                "get": _op(
+                    "One source's revisions, newest first", 200, s.KnowledgeHistory, params=("source",)
+                )
             },
             "/v1/support/tickets": {"get": _op("Support tickets (?state=, ?agent=)", 200, s.TicketList)},
             "/v1/support/tickets/{conv}": {"get": _op("One ticket", 200, s.TicketOut, params=("conv",))},

@@ -170,6 +170,21 @@ class KnowledgeVersion(msgspec.Struct):
     version: int
 
 
+class KnowledgeRevisionOut(msgspec.Struct):
+    """One change of a source: the app's knowledge version it produced, the chunks after it (0: deleted), when (ms)."""
+
+    version: int
+    chunks: int
+    ts: int
+
+
+class KnowledgeHistory(msgspec.Struct):
+    """A source's revisions, newest first (the first is what bots answer from)."""
+
+    source: str
+    revisions: list[KnowledgeRevisionOut]
+
+
 class KnowledgeChunkOut(msgspec.Struct):
     """One stored chunk and the source it belongs to."""
 
@@ -247,6 +262,8 @@ __all__ += [
     "KnowledgeChunkOut",
     "NoteIn",
     "KnowledgeDump",
+    "KnowledgeHistory",
+    "KnowledgeRevisionOut",
     "KnowledgeStored",
     "KnowledgeUpload",
     "KnowledgeVectorIO",

@@ -74,6 +74,15 @@ async def get_knowledge(request: Request, s: Services, app: App) -> Response:
     )
 
 
+async def knowledge_history(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/knowledge/sources/{source}/versions``: the source's revisions, newest first (empty for
+    a source never stored)."""
+    source = request.path_params["source"]
+    found = await s.knowledge.history(app.app, source)
+    revisions = [schemas.KnowledgeRevisionOut(version=r.version, chunks=r.chunks, ts=r.ts) for r in found]
+    return json_response(schemas.KnowledgeHistory(source=source, revisions=revisions))
+
+
 async def knowledge_version(request: Request, s: Services, app: App) -> Response:
     """``GET /v1/knowledge/version``: the app's knowledge version (0 before the first ingest); bots poll
     it."""
@@ -196,6 +205,7 @@ def service_routes() -> list[BaseRoute]:
         Route("/v1/knowledge/version", with_app(knowledge_version)),
         Route("/v1/knowledge/sources/{source}", with_app(put_knowledge), methods=["PUT"]),
         Route("/v1/knowledge/sources/{source}", with_app(delete_knowledge), methods=["DELETE"]),
+        Route("/v1/knowledge/sources/{source}/versions", with_app(knowledge_history)),
         Route("/v1/support/tickets", with_app(list_tickets)),
         Route("/v1/support/tickets/{conv}", with_app(get_ticket)),
         Route("/v1/support/tickets/{conv}/handoff", with_app(handoff), methods=["POST"]),

@@ -155,6 +155,13 @@ async def knowledge(request: Request, s: Services, caller: Caller) -> Response:
     )
 
 
+async def knowledge_versions(request: Request, s: Services, caller: Caller) -> Response:
+    """``GET /console/api/knowledge/{source}/versions``: the source's revisions, newest first (the first
+    is what the bot answers from; a revision with no chunks is a delete)."""
+    found = await s.knowledge.history(caller.user.app, request.path_params["source"])
+    return json_response([{"version": r.version, "chunks": r.chunks, "ts": r.ts} for r in found])
+
+
 async def delete_knowledge(request: Request, s: Services, caller: Caller) -> Response:
     """``DELETE /console/api/knowledge/{source}``: drop a source (the bot reloads); audited."""
     source = request.path_params["source"]
@@ -177,5 +184,6 @@ def console_admin_routes() -> list[BaseRoute]:
         ("/console/api/reviews/{id}/resolve", resolve, "POST"),
         ("/console/api/knowledge", knowledge, "GET"),
         ("/console/api/knowledge/{source}", delete_knowledge, "DELETE"),
+        ("/console/api/knowledge/{source}/versions", knowledge_versions, "GET"),
     ]
     return [Route(path, console_endpoint(handler, ADMIN), methods=[method]) for path, handler, method in r]

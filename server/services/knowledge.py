@@ -1,17 +1,22 @@
 """The knowledge base bots answer from: ingested sources of chunks (and their vectors).
 
 Each ingested file is one ``source``; replacing or deleting one bumps the app's knowledge
-version, which bots poll to know when to reload. The admin API is the only writer.
+version, which bots poll to know when to reload, and is kept as a revision of the source (its
+version history: what changed when, with how many chunks; the content itself is not kept, so a
+rollback is a re-ingest of the older file). The admin API is the only writer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from parley.server.models import KnowledgeEntry
+from parley.server.models import KnowledgeEntry, KnowledgeRevision
 from parley.server.store_ports import Knowledge
 
-__all__ = ["KnowledgeService"]
+__all__ = ["HISTORY_SHOWN", "KnowledgeService"]
+
+#: Revisions of one source listed at most (the newest).
+HISTORY_SHOWN = 50
 
 
 class KnowledgeService:
@@ -35,3 +40,8 @@ class KnowledgeService:
     async def version(self, app: str) -> int:
         """The app's knowledge version (0 until the first ingest)."""
         return await self._store.knowledge_version(app)
+
+    async def history(self, app: str, source: str) -> list[KnowledgeRevision]:
+        """The source's newest revisions, newest first: the first is what bots answer from (a revision
+        with no chunks is a delete)."""
+        return await self._store.knowledge_history(app, source, HISTORY_SHOWN)

@@ -116,6 +116,7 @@ class MongoStore:
     delete_knowledge = Via("_knowledge", KnowledgeCollections.delete_knowledge)
     list_knowledge = Via("_knowledge", KnowledgeCollections.list_knowledge)
     knowledge_version = Via("_knowledge", KnowledgeCollections.knowledge_version)
+    knowledge_history = Via("_knowledge", KnowledgeCollections.knowledge_history)
     # safety
     add_block = Via("_safety", SafetyCollections.add_block)
     remove_block = Via("_safety", SafetyCollections.remove_block)

@@ -19,7 +19,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from parley.proto.plain import repair
-from parley.server.models import KnowledgeEntry, KnowledgeVector, Profile, TagRecord, Ticket, User
+from parley.server.ids import now_ms
+from parley.server.models import (
+    KnowledgeEntry,
+    KnowledgeRevision,
+    KnowledgeVector,
+    Profile,
+    TagRecord,
+    Ticket,
+    User,
+)
 from parley.server.ports import StoreUnavailable
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_docs import USERS, to_user
@@ -31,6 +40,7 @@ TICKETS = "tickets"
 PROFILES = "profiles"
 KNOWLEDGE = "knowledge"
 KNOWLEDGE_VERSIONS = "knowledge_versions"
+KNOWLEDGE_HISTORY = "knowledge_history"
 
 SERVICE_INDEXES: dict[str, list[IndexModel]] = {
     TICKETS: [
@@ -39,6 +49,13 @@ SERVICE_INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("app", ASCENDING), ("agent", ASCENDING), ("updated", ASCENDING)], name="app_agent"),
     ],
     USERS: [IndexModel([("app", ASCENDING), ("role", ASCENDING), ("user", ASCENDING)], name="app_role")],
+    KNOWLEDGE_HISTORY: [
+        IndexModel(
+            [("app", ASCENDING), ("source", ASCENDING), ("version", ASCENDING)],
+            name="app_source_version",
+            unique=True,
+        )
+    ],
     KNOWLEDGE: [
         IndexModel(
             [("app", ASCENDING), ("source", ASCENDING), ("chunk_id", ASCENDING)],
@@ -210,7 +227,10 @@ class KnowledgeCollections:
                     for e in entries
                 ]
             )
-        return await self._bump(app)
+        version = await self._bump(app)
+        revision = {"app": app, "source": source, "version": version, "chunks": len(entries), "ts": now_ms()}
+        await self._db[KNOWLEDGE_HISTORY].insert_one(revision)
+        return version
 
     async def delete_knowledge(self, app: str, source: str) -> int:
         """Drop ``source`` (a replacement with no entries); returns the new version, bumped even if it was
@@ -243,3 +263,12 @@ class KnowledgeCollections:
         """The app's knowledge version: 0 until the first change, then +1 per change."""
         doc = await self._db[KNOWLEDGE_VERSIONS].find_one({"app": app}, NO_ID)
         return int(doc["version"]) if doc else 0
+
+    @guarded
+    async def knowledge_history(self, app: str, source: str, limit: int) -> list[KnowledgeRevision]:
+        """The newest ``limit`` revisions of ``source`` (the unique index's order), newest first."""
+        cursor = self._db[KNOWLEDGE_HISTORY].find({"app": app, "source": source}, NO_ID).sort("version", -1)
+        docs = await cursor.limit(limit).to_list()
+        return [
+            KnowledgeRevision(app, source, int(d["version"]), int(d["chunks"]), int(d["ts"])) for d in docs
+        ]

@@ -134,6 +134,7 @@ class SQLiteStore:
     delete_knowledge = Via("_knowledge", KnowledgeTables.delete_knowledge)
     list_knowledge = Via("_knowledge", KnowledgeTables.list_knowledge)
     knowledge_version = Via("_knowledge", KnowledgeTables.knowledge_version)
+    knowledge_history = Via("_knowledge", KnowledgeTables.knowledge_history)
     # safety
     add_block = Via("_safety", SafetyTables.add_block)
     remove_block = Via("_safety", SafetyTables.remove_block)

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from parley.server.models import KnowledgeEntry, KnowledgeVector, TagRecord, Ticket, User
+from parley.server.ids import now_ms
+from parley.server.models import KnowledgeEntry, KnowledgeRevision, KnowledgeVector, TagRecord, Ticket, User
 from parley.server.store.sqlite_schema import USER_COLS, pack, to_user
 from parley.server.store.sqlite_worker import SQLiteWorker
 
@@ -39,6 +40,10 @@ CREATE TABLE IF NOT EXISTS knowledge (
     PRIMARY KEY (app, source, chunk_id)
 );
 CREATE TABLE IF NOT EXISTS knowledge_versions (app TEXT PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS knowledge_history (
+    app TEXT NOT NULL, source TEXT NOT NULL, version INTEGER NOT NULL, chunks INTEGER NOT NULL, ts INTEGER NOT NULL,
+    PRIMARY KEY (app, source, version)
+);
 """
 
 TICKET_COLS = (
@@ -179,6 +184,10 @@ class KnowledgeTables:
                 db.execute("DELETE FROM knowledge WHERE app = ? AND source = ?", (app, source))
                 db.executemany("INSERT INTO knowledge VALUES (?, ?, ?, ?, ?)", rows)
                 version = _bump(db, app)
+                db.execute(
+                    "INSERT INTO knowledge_history VALUES (?, ?, ?, ?, ?)",
+                    (app, source, version, len(rows), now_ms()),
+                )
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -219,3 +228,9 @@ class KnowledgeTables:
         sql = "SELECT version FROM knowledge_versions WHERE app = ?"
         row = await self._run(lambda db: db.execute(sql, (app,)).fetchone())
         return int(row[0]) if row else 0
+
+    async def knowledge_history(self, app: str, source: str, limit: int) -> list[KnowledgeRevision]:
+        """The newest ``limit`` revisions of ``source`` (the primary key's order), newest first."""
+        sql = "SELECT version, chunks, ts FROM knowledge_history WHERE app = ? AND source = ? ORDER BY version DESC LIMIT ?"
+        rows = await self._run(lambda db: db.execute(sql, (app, source, limit)).fetchall())
+        return [KnowledgeRevision(app, source, int(r[0]), int(r[1]), int(r[2])) for r in rows]

@@ -3,6 +3,7 @@
 import { call, clearErrors, loadMe, showError } from "./api.js";
 import { el } from "./chat.js";
 import { t } from "./i18n.js";
+import "./i18n_more.js";
 
 await loadMe(); // the CSRF token (admin.js draws the header)
 const $ = (/** @type {string} */ id) => document.getElementById(id);
@@ -74,10 +75,26 @@ async function drawKnowledge() {
   const kb = await call("GET", "knowledge");
   const version = $("kb-version");
   if (version) version.textContent = `${t("admin.version")} ${kb.version}`;
-  $("kb")?.replaceChildren(...kb.sources.map((/** @type {any} */ k) => el("tr", {}, [
-    el("td", { text: k.source }), el("td", { text: `${k.chunks} ${t("admin.chunks")}` }),
-    el("td", {}, [button(t("admin.delete"), async () => { await call("DELETE", `knowledge/${encodeURIComponent(k.source)}`); await drawKnowledge(); }, "kb-error", "danger")]),
-  ])));
+  $("kb")?.replaceChildren(...kb.sources.flatMap((/** @type {any} */ k) => {
+    const name = encodeURIComponent(k.source);
+    const list = el("ol", { class: "tickets", "data-versions": k.source, hidden: "" });
+    const versions = button(t("admin.versions"), async () => {
+      const revisions = await call("GET", `knowledge/${name}/versions`);
+      list.replaceChildren(...revisions.map((/** @type {any} */ r, /** @type {number} */ i) => el("li", { "data-version": String(r.version) }, [
+        `${t("admin.version")} ${r.version} · ${r.chunks ? `${r.chunks} ${t("admin.chunks")}` : t("admin.deleted")} · ${when(r.ts)}${i === 0 && r.chunks ? ` · ${t("admin.live")}` : ""}`,
+      ])));
+      list.hidden = !list.hidden;
+      versions.setAttribute("aria-expanded", String(!list.hidden));
+    }, "kb-error");
+    versions.setAttribute("aria-expanded", "false");
+    return [
+      el("tr", { "data-source": k.source }, [
+        el("td", { text: k.source }), el("td", { text: `${k.chunks} ${t("admin.chunks")}` }),
+        el("td", { class: "tools" }, [versions, button(t("admin.delete"), async () => { await call("DELETE", `knowledge/${name}`); await drawKnowledge(); }, "kb-error", "danger")]),
+      ]),
+      el("tr", {}, [el("td", { colspan: "3" }, [list])]),
+    ];
+  }));
 }
 
 let auditNext = "";

@@ -6,6 +6,7 @@ import { WORDS } from "./i18n.js";
 Object.assign(WORDS.en, {
   "profile.campaigns": "Campaigns received", "profile.variant": "variant",
   "profile.read": "read", "profile.unread": "not read", "profile.clicked": "clicked",
+  "admin.versions": "Versions", "admin.deleted": "deleted", "admin.live": "live (the bot answers from it)",
   "tags.title": "Tag definitions", "tags.name": "Tag", "tags.description": "Description", "tags.kind": "Kind",
   "tags.sources": "Allowed sources", "tags.expiry": "Default expiry", "tags.expirySeconds": "Default expiry (seconds, 0 = never)",
   "tags.define": "Define tag", "tags.update": "Save changes", "tags.cancel": "Cancel", "tags.edit": "Edit",
@@ -17,6 +18,7 @@ Object.assign(WORDS.en, {
 Object.assign(WORDS["zh-CN"], {
   "profile.campaigns": "收到的营销消息", "profile.variant": "版本",
   "profile.read": "已读", "profile.unread": "未读", "profile.clicked": "已点击",
+  "admin.versions": "版本记录", "admin.deleted": "已删除", "admin.live": "当前使用（机器人据此回答）",
   "tags.title": "标签定义", "tags.name": "标签", "tags.description": "说明", "tags.kind": "类型",
   "tags.sources": "允许的来源", "tags.expiry": "默认有效期", "tags.expirySeconds": "默认有效期（秒，0 表示永久）",
   "tags.define": "定义标签", "tags.update": "保存修改", "tags.cancel": "取消", "tags.edit": "编辑",

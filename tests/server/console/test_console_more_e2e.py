@@ -154,3 +154,32 @@ async def test_a_new_waiting_ticket_is_pushed_to_the_inbox_not_polled(tmp_path: 
             await shot(page, "inbox-queue-pushed")
         await cus1.close()
         await cus2.close()
+
+
+async def test_an_admin_sees_a_knowledge_sources_versions_by_keyboard(node: RunningNode) -> None:
+    versions = []
+    async with httpx.AsyncClient(
+        base_url=node.http, headers={"authorization": f"Bearer {node.api_key}"}
+    ) as api:
+        for n in (2, 4):
+            body = {"chunks": [{"id": f"faq::{i}", "text": "x"} for i in range(n)], "vectors": []}
+            versions.append((await api.put("/v1/knowledge/sources/faq.md", json=body)).json()["version"])
+    async with chromium() as browser:
+        ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        page = await ctx.new_page()
+        await page.goto(f"{node.http}/console/login")
+        await fill_login(page, node, "ada")
+        await page.wait_for_url("**/console/admin", timeout=WAIT)
+        row = page.locator("tr[data-source='faq.md']")
+        await expect(row).to_contain_text("4 chunks", timeout=WAIT)
+        toggle = row.get_by_role("button", name="Versions")
+        await toggle.focus()
+        await page.keyboard.press("Enter")
+        items = page.locator("[data-versions='faq.md'] li")
+        await expect(items).to_have_count(2, timeout=WAIT)
+        await expect(items.first).to_contain_text(f"Version {versions[1]} · 4 chunks")
+        await expect(items.first).to_contain_text("live (the bot answers from it)")
+        await expect(items.nth(1)).to_contain_text(f"Version {versions[0]} · 2 chunks")
+        await expect(toggle).to_have_attribute("aria-expanded", "true")
+        await shot(page, "admin-knowledge-versions")
+        await ctx.close()
