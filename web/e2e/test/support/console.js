@@ -121,9 +121,10 @@ export class Console {
   /**
    * A customer online with web/client's ParleyClient; closed by stop().
    * @param {string} user
+   * @param {import("../../../client/src/schema.js").Position[]} [positions] where an earlier session stood (resume with sync)
    */
-  async customer(user) {
-    const client = new ParleyClient({ url: this.server.url, token: this.server.token(user), requestTimeoutMs: 15_000 });
+  async customer(user, positions = []) {
+    const client = new ParleyClient({ url: this.server.url, token: this.server.token(user), requestTimeoutMs: 15_000, positions });
     this.open.push(client);
     /** @type {import("../../../client/src/schema.js").Message[]} */
     const messages = [];
