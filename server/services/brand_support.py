@@ -118,6 +118,8 @@ class BrandSupport:
             known = self._customers.get((m.app, m.conv))
             if result.duplicate or m.kind != "text" or (known is not None and known != m.sender):
                 continue  # not a brand conversation, or not its customer writing
+            if "campaign" in m.body or "opt_out" in m.body:
+                continue  # the brand's own sends (campaign messages, opt-out confirmations): no task each
             tap = read_tap(m.body)
             text = m.body.get("text")
             if (tap is not None and tap.action == "opt_out") or (
