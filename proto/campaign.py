@@ -46,7 +46,8 @@ class ButtonInfo:
 
 @dataclass(frozen=True, slots=True)
 class CampaignMarker:
-    """The marketing part of a message body: which campaign and variant, and what can be tapped."""
+    """The marketing part of a message body: which campaign (``<cid>@<n>`` for occurrence ``n`` of a
+    recurring one) and variant, and what can be tapped."""
 
     id: str
     variant: str

@@ -4,7 +4,8 @@ A campaign (or journey, or back-end push) message is a chat message from the app
 account — it arrives as a :class:`~parley.sdk.events.MessageEvent` like any other, in the
 customer's conversation with the brand — and then, for the same message, as a
 :class:`~parley.sdk.events.CampaignEvent` carrying its typed marker: campaign id, variant,
-topic, card, buttons and quick replies (:class:`~parley.proto.campaign.CampaignMarker`).
+topic, card, buttons and quick replies (:class:`~parley.proto.campaign.CampaignMarker`). A
+recurring campaign's message carries ``<campaign id>@<occurrence>`` as its id (occurrences from 0).
 
 :meth:`CampaignOps.click` is the customer's tap: on a ``reply`` or ``opt_out`` button or quick
 reply it answers in the chat (a text message with the label and a ``campaign_reply`` marker;
