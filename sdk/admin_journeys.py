@@ -43,6 +43,12 @@ class JourneyOps:
         result: dict[str, Any] = await self._call("GET", f"/v1/journeys/{jid}")
         return result
 
+    async def journey_results(self, jid: str) -> dict[str, Any]:
+        """Per send step of journey ``jid``: ``targeted``, ``decisions`` by reason, ``sent``, ``delivered``,
+        ``read``, ``clicked``, ``replied``, ``opted_out``, ``converted`` (``journey_not_found``)."""
+        result: dict[str, Any] = await self._call("GET", f"/v1/journeys/{jid}/results")
+        return result
+
     async def journey_action(self, jid: str, action: str) -> dict[str, Any]:
         """``pause``, ``resume`` or ``archive`` the journey."""
         result: dict[str, Any] = await self._call("POST", f"/v1/journeys/{jid}/{action}")

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import re
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from parley.proto.errors import ErrorCode
-from parley.server.admin.journey_schemas import JourneyIn, JourneyList, JourneyOut, JourneyVersionIn
+from parley.server.admin.journey_schemas import (
+    JourneyIn,
+    JourneyList,
+    JourneyOut,
+    JourneyResultsOut,
+    JourneyVersionIn,
+)
 from parley.server.admin.routes import AppHandler, json_response, parse_body, with_app
 from parley.server.errors import ServiceError
 from parley.server.journey_port import JourneyHead
@@ -52,6 +59,12 @@ async def get_one(request: Request, s: Services, app: App) -> Response:
     return json_response(await _full(s, app, request.path_params["jid"]))
 
 
+async def results(request: Request, s: Services, app: App) -> Response:
+    """``GET /v1/journeys/{jid}/results``: each send step's funnel; 404 ``journey_not_found``."""
+    doc = await s.journey_results.results(app.app, request.path_params["jid"])
+    return json_response(msgspec.convert(doc, JourneyResultsOut))
+
+
 async def new_version(request: Request, s: Services, app: App) -> Response:
     """``POST /v1/journeys/{jid}/versions``: 409 ``journey_state`` when archived."""
     body = await parse_body(request, JourneyVersionIn)
@@ -74,6 +87,7 @@ def journey_routes() -> list[BaseRoute]:
         Route("/v1/journeys", with_app(list_all)),
         Route("/v1/journeys/{jid}", with_app(get_one)),
         Route("/v1/journeys/{jid}/versions", with_app(new_version), methods=["POST"]),
+        Route("/v1/journeys/{jid}/results", with_app(results)),
         *(
             Route(f"/v1/journeys/{{jid}}/{a}", with_app(_control(a)), methods=["POST"])
             for a in ("pause", "resume", "archive")

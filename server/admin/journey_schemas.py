@@ -14,7 +14,10 @@ import msgspec
 
 from parley.proto.journeys import Journey
 
-__all__ = ["MODELS", "JourneyIn", "JourneyList", "JourneyOut", "JourneyVersionIn", "journey_paths"]
+__all__ = [
+    "MODELS", "JourneyIn", "JourneyList", "JourneyOut", "JourneyResultsOut", "JourneyStepResults",
+    "JourneyVersionIn", "journey_paths",
+]  # fmt: skip
 
 
 class JourneyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -50,7 +53,40 @@ class JourneyList(msgspec.Struct):
     journeys: list[JourneyOut]
 
 
-MODELS: list[Any] = [Journey, JourneyIn, JourneyVersionIn, JourneyOut, JourneyList]
+class JourneyStepResults(msgspec.Struct):
+    """One send step's results: runs handed to the send policy (``targeted``), their ``decisions`` by
+    outcome (``sent``, ``no_consent``, ``capped``, ...), and the profiles who had it delivered, read
+    it, clicked, replied, opted out, and converted (the journey's goal, credited to the run's last
+    sent step) — each profile once per step."""
+
+    step: str
+    targeted: int
+    sent: int
+    decisions: dict[str, int]
+    delivered: int
+    read: int
+    clicked: int
+    replied: int
+    opted_out: int
+    converted: int
+
+
+class JourneyResultsOut(msgspec.Struct):
+    """``GET /v1/journeys/{jid}/results``: per send step (definition order), and the goal event."""
+
+    journey: str
+    version: int
+    goal: str
+    attribution: str
+    steps: list[JourneyStepResults]
+
+
+MODELS: list[Any] = [
+    Journey, JourneyIn, JourneyVersionIn, JourneyOut, JourneyList, JourneyStepResults, JourneyResultsOut,
+]  # fmt: skip
+
+
+_RESULTS = "Per send step: targeted, decisions by reason, sent, delivered, read, clicked, replied, opted out, converted"
 
 
 def journey_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
@@ -72,6 +108,9 @@ def journey_paths(op: Callable[..., dict[str, Any]]) -> dict[str, Any]:
             "get": op(
                 "A journey, its latest definition and runs waiting per step", 200, JourneyOut, params=("jid",)
             )
+        },
+        "/v1/journeys/{jid}/results": {
+            "get": op(_RESULTS, 200, JourneyResultsOut, params=("jid",)),
         },
         "/v1/journeys/{jid}/versions": {
             "post": op(

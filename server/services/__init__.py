@@ -23,6 +23,7 @@ from parley.server.services.fanout import FanOut
 from parley.server.services.history import HistoryService
 from parley.server.services.identity import IdentityService
 from parley.server.services.invites import InvitationService
+from parley.server.services.journey_results import JourneyResults
 from parley.server.services.journey_steps import StepRunner
 from parley.server.services.journeys import JourneyService
 from parley.server.services.journeys_wiring import StoreJourneyProfiles, handoff_for
@@ -96,6 +97,8 @@ class Services:
     conversions: ConversionAttributor
     links: LinkSigner
     results: CampaignResults
+    #: Journey results per send step (``GET /v1/journeys/{jid}/results``).
+    journey_results: JourneyResults
     #: Tag definitions (descriptive; enforced for tags a person sets: services/tagdefs.py).
     tagdefs: TagDefinitionService
     #: Replies in the brand conversation continue as support there; the journey hand-over.
@@ -231,17 +234,17 @@ def build_services(
     tagdefs = TagDefinitionService(store)
     support.on_moved = QueueNotifier(store, broker).changed  # the waiting queue pushed to agents
     audience_service.tag_check = profiles.tag_check = tagdefs.check_manual
-    steps = StepRunner(
-        send_policy, store, StoreJourneyProfiles(store, audience_service),
-        handoff_for(brand_support),
-    )  # fmt: skip
-    journeys = JourneyService(store, steps, variables=variables, lease_ms=int(settings.journey_lease * 1000))
-    events.on_stored.append(journeys.on_events)  # tracked and ingested events start and wake runs
-    segments.sync.on_stored.append(journeys.on_events)  # so do segment_enter / segment_leave
     measurement = Measurement(
         store, AudienceTagger(audience_service), officials=send_policy,
         conversations=OfficialConversations(conversations),
     )  # fmt: skip
+    steps = StepRunner(
+        send_policy, store, StoreJourneyProfiles(store, audience_service),
+        handoff_for(brand_support), measurement,
+    )  # fmt: skip
+    journeys = JourneyService(store, steps, variables=variables, lease_ms=int(settings.journey_lease * 1000))
+    events.on_stored.append(journeys.on_events)  # tracked and ingested events start and wake runs
+    segments.sync.on_stored.append(journeys.on_events)  # so do segment_enter / segment_leave
     messages.observe(measurement.on_stored)
     links = LinkSigner(apps)
     send_policy.links = links
@@ -298,6 +301,7 @@ def build_services(
         conversions=conversions,
         links=links,
         results=CampaignResults(store, measurement),
+        journey_results=JourneyResults(store, measurement, journeys),
         tagdefs=tagdefs,
         brand_support=brand_support,
     )

@@ -36,7 +36,7 @@ from parley.proto import frames
 from parley.proto.campaign import MARKER_BYTES, CampaignMarker, read_marker
 from parley.server.ids import now_ms
 from parley.server.models import StoredMessage
-from parley.server.services.measurement import Measurement
+from parley.server.services.measurement import Measurement, touch_source
 from parley.server.shutdown import bounded, stop_task
 
 __all__ = ["DeliveredCounter"]
@@ -101,7 +101,7 @@ class DeliveredCounter:
     def _note(self, app: str, user: str, sender: str, marker: CampaignMarker, mid: str, now: int) -> None:
         if user == sender:
             return
-        key = (app, f"campaign:{marker.id}", user)
+        key = (app, touch_source(marker.id, marker.variant), user)
         if key in self._seen:
             self._seen.move_to_end(key)
             return

@@ -5,6 +5,12 @@ A step's result is either "go to ``next``" (with an ``outcome`` for the step log
 was *begun* (its step-log row), so re-running a step after a crash waits no longer and no less.
 Side effects are idempotent: a send goes through the send policy under ``journey:<run>:<step>``
 (deduplicated, capped and recorded like a campaign's), tags and attributes are set.
+
+Measurement: a send's message carries the marker ``journey:<jid>`` with the step as its variant, so its
+reads, replies and clicks count for the touch source ``journey:<jid>/<step>``
+(:func:`~parley.server.services.measurement.touch_source`). When a run ends at the journey's goal
+event, :meth:`StepRunner.credit_goal` credits the conversion to the run's **last sent step** (last touch
+within the run; once per profile and step, the ``converted`` row of the measurement ledger).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from zoneinfo import ZoneInfo
 from parley.proto.journeys import Branch, Exit, Handover, Journey, Send, Step, Update, Wait, WaitEvent
 from parley.server.activation_port import DEFERRED, PENDING, DeliveryLedger
 from parley.server.journey_port import Run
+from parley.server.services.measurement import Measurement, journey_source
 from parley.server.services.policy_rules import bucket, next_local, zone
 from parley.server.services.send_policy import SendPolicy, SendRequest
 
@@ -70,12 +77,37 @@ class StepRunner:
     """Executes one step of a run (see the module docstring)."""
 
     def __init__(
-        self, policy: SendPolicy, ledger: DeliveryLedger, profiles: JourneyProfiles, handoff: Handoff
+        self,
+        policy: SendPolicy,
+        ledger: DeliveryLedger,
+        profiles: JourneyProfiles,
+        handoff: Handoff,
+        measure: Measurement | None = None,
     ) -> None:
         self._policy = policy
         self._ledger = ledger
         self._profiles = profiles
         self._handoff = handoff
+        self._measure = measure
+
+    async def credit_goal(self, journey: Journey, run: Run, now: int) -> str:
+        """Credit ``run`` reaching its goal to its last sent step; that step's id ("" if none was sent,
+        or no measurement is wired). Idempotent: a retried run credits the same step once."""
+        if self._measure is None:
+            return ""
+        latest: tuple[int, str] | None = None
+        for step in journey.steps:
+            if isinstance(step, Send):
+                row = await self._ledger.get_delivery(run.app, f"journey:{run.rid}:{step.id}", run.pid)
+                if row is not None and row.state == "sent" and (latest is None or row.updated >= latest[0]):
+                    latest = (row.updated, step.id)
+        if latest is None:
+            return ""
+        source = journey_source(run.jid, latest[1])
+        await self._measure.record(
+            run.app, source, run.pid, "converted", arm=latest[1], evidence=run.rid, now=now
+        )
+        return latest[1]
 
     async def execute(self, journey: Journey, run: Run, step: Step, begun: int, now: int) -> StepResult:
         """Run ``step`` of ``run`` begun at ``begun`` (ms) at time ``now``."""
@@ -141,8 +173,9 @@ class StepRunner:
     async def _send(self, journey: Journey, run: Run, step: Send, now: int) -> StepResult:
         key = f"journey:{run.rid}:{step.id}"
         req = SendRequest(
-            run.app, key, run.pid, step.template, f"journey:{run.jid}", journey.topic, variant=step.id
-        )
+            run.app, key, run.pid, step.template, f"journey:{run.jid}", journey.topic, variant=step.id,
+            source=journey_source(run.jid, step.id),
+        )  # fmt: skip
         decision = await self._policy.send(req, now=now)
         outcome, retry_at = decision.outcome.value, decision.retry_at
         if outcome == "duplicate":  # an earlier attempt (this run's, before a crash) decided or holds it

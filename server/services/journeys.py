@@ -108,6 +108,10 @@ class JourneyService:
             raise ServiceError(ErrorCode.JOURNEY_NOT_FOUND, f"no journey {jid!r}")
         return head
 
+    async def head_version(self, app: str, jid: str) -> int:
+        """The latest version of ``jid``; ``journey_not_found``."""
+        return (await self.head(app, jid)).version
+
     async def get(self, app: str, jid: str) -> dict[str, Any]:
         """The head, its latest definition and how many runs wait at each step."""
         head = await self.head(app, jid)
@@ -226,6 +230,7 @@ class JourneyService:
         journey = await self.definition(run.app, run.jid, run.version)
         step_id, state, due, wait_event, wait_key = run.step, "active", 0, "", ""
         if journey.goal and run.signal == journey.goal:
+            await self._steps.credit_goal(journey, run, now)  # before the run is done: a crash retries it
             await self._store.finish_step(run.app, run.rid, step_id, "", "goal", now)
             state = "done"
         while state == "active":

@@ -1,7 +1,9 @@
 """Measurement of marketing touches: what each recipient did with a campaign (or journey step) message.
 
-A *touch source* names what was sent: ``campaign:<cid>`` today, ``journey:<jid>:<step>`` for
-journey steps (the same counting serves them). Per source, recipient and *kind* (``delivered``, ``read``,
+A *touch source* names what was sent: ``campaign:<cid>`` (``campaign:<cid>@<n>`` for an occurrence of a
+recurring one) or ``journey:<jid>/<step>`` for a journey's send step (``/`` is in no id, so the source
+parses back; the same counting serves both). A message's marker gives its source
+(:func:`touch_source`): a journey message's marker id is ``journey:<jid>`` and its variant the step. Per source, recipient and *kind* (``delivered``, ``read``,
 ``clicked``, ``replied``, ``opted_out``, ``converted``) at most one engagement is counted: it is a row of the
 delivery ledger (:class:`~parley.server.activation_port.DeliveryLedger`) under the key
 ``m:<source>:<kind>``, claimed atomically per recipient — so a retried or repeated event, a
@@ -10,7 +12,8 @@ second tap, or two nodes seeing the same message count once — whose state is t
 
 Every first engagement flows back into the audience profile as a tag with its provenance
 (source ``campaign``, evidence ``<kind>:<message or event id>``): ``engaged:<id>`` for a click
-or a reply, ``converted:<id>`` for a conversion (``<id>`` is the source's id: the campaign id).
+or a reply, ``converted:<id>`` for a conversion (``<id>`` is :func:`tag_id` of the source: the campaign
+id, or ``journey:<jid>`` for every step of a journey, so ``tag engaged:journey:<jid>`` is a segment).
 The tag is set before the ledger row is settled: a crash in between leaves the claim pending,
 and the next event (or results read) after its lease takes it over and sets the tag again —
 setting a tag twice is harmless. Segments can then use the tags (``tag converted:<cid>``).
@@ -42,7 +45,8 @@ from parley.server.services.audience import TagSpec
 from parley.server.services.official import is_opt_out
 
 __all__ = [
-    "CONTROL_ARM", "KINDS", "AudienceTagger", "Measurement", "Tagger", "measure_key", "tag_id",
+    "CONTROL_ARM", "KINDS", "AudienceTagger", "Measurement", "Tagger", "journey_source", "measure_key", "tag_id",
+    "touch_source",
 ]  # fmt: skip
 
 log = logging.getLogger("parley.marketing")
@@ -63,9 +67,24 @@ def measure_key(source: str, kind: str) -> str:
     return f"m:{source}:{kind}"
 
 
+def journey_source(jid: str, step: str) -> str:
+    """The touch source of journey ``jid``'s send step ``step``."""
+    return f"journey:{jid}/{step}"
+
+
+def touch_source(marker_id: str, variant: str) -> str:
+    """The touch source of a message whose marker has id ``marker_id`` and variant ``variant``: a journey
+    message (``journey:<jid>``, the variant its step) counts for that step, any other for its campaign."""
+    if marker_id.startswith("journey:"):
+        return journey_source(marker_id.removeprefix("journey:"), variant)
+    return f"campaign:{marker_id}"
+
+
 def tag_id(source: str) -> str:
-    """The id a source's profile tags carry: the campaign id of ``campaign:<cid>``, the journey id of
-    ``journey:<jid>:<step>``."""
+    """The id a source's profile tags carry: the campaign id of ``campaign:<cid>``, ``journey:<jid>`` of
+    ``journey:<jid>/<step>`` (one tag per journey, whichever step was engaged with)."""
+    if source.startswith("journey:"):
+        return source.split("/")[0]
     parts = source.split(":")
     # One tag for every occurrence of a recurring campaign (``campaign:<cid>@<n>``).
     return parts[1].split("@")[0] if len(parts) > 1 else source
@@ -170,7 +189,7 @@ class Measurement:
             tap = read_tap(m.body)
             if tap is not None:
                 pid = await self._tagger.pid_for_user(m.app, m.sender)
-                source = f"campaign:{tap.campaign}"
+                source = touch_source(tap.campaign, tap.variant)
                 await self.record(m.app, source, pid, "clicked", arm=tap.variant, evidence=m.mid, now=m.ts)
                 if tap.action == "opt_out":
                     await self.record(
@@ -185,7 +204,8 @@ class Measurement:
             cid, variant = answered
             kind = "opted_out" if is_opt_out(str(m.body.get("text", ""))) else "replied"
             pid = await self._tagger.pid_for_user(m.app, m.sender)
-            await self.record(m.app, f"campaign:{cid}", pid, kind, arm=variant, evidence=m.mid, now=m.ts)
+            source = touch_source(cid, variant)
+            await self.record(m.app, source, pid, kind, arm=variant, evidence=m.mid, now=m.ts)
         except Exception:  # the message is stored; a lost count is logged, never the chat's failure
             log.exception("engagement of message %s could not be counted", m.mid)
 
@@ -209,7 +229,12 @@ class Measurement:
             pid = await self._tagger.pid_for_user(app, user)
             for m, marker in found:
                 await self.record(
-                    app, f"campaign:{marker.id}", pid, "read", arm=marker.variant, evidence=m.mid
+                    app,
+                    touch_source(marker.id, marker.variant),
+                    pid,
+                    "read",
+                    arm=marker.variant,
+                    evidence=m.mid,
                 )
         except Exception:  # the receipt is stored; a lost count is logged
             log.exception("read of %s up to %d could not be counted", conv, seq)

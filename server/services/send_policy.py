@@ -161,6 +161,9 @@ class SendRequest:
     local_from: int = 0
     #: The occurrence of a recurring campaign (its messages carry ``<campaign>@<occurrence>``); -1: none.
     occurrence: int = -1
+    #: The measurement touch source its tracked links count clicks for ("": ``key``); a journey step's
+    #: ``journey:<jid>/<step>``, since its ``key`` names the run.
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +285,7 @@ class SendPolicy:
         marker = req.campaign if req.occurrence < 0 else f"{req.campaign}@{req.occurrence}"
         body = campaign_body(rendered, campaign=marker, variant=req.variant, topic=req.topic or "")
         if self.links is not None:  # url buttons through the tracked redirect (services/links.py)
-            body = await self.links.track(req.app, req.key, req.pid, body)
+            body = await self.links.track(req.app, req.source or req.key, req.pid, body)
         try:
             mid = await self._sender.deliver(req.app, who.user, body, cmid=f"mk:{req.key}", settings=settings)
         except ServiceError as exc:

@@ -59,7 +59,9 @@ async def _no_handoff(run: Run, step: str, reason: str) -> str:
 
 def service(node: RunningNode, clock: Clock, lease_ms: int = 30_000) -> JourneyService:
     s, store = node.node.services, node.node.store
-    steps = StepRunner(s.send_policy, store, StoreJourneyProfiles(store, s.audience), _no_handoff)
+    steps = StepRunner(
+        s.send_policy, store, StoreJourneyProfiles(store, s.audience), _no_handoff, s.measurement
+    )
 
     async def variables(app: str) -> list[str]:
         return []

@@ -49,13 +49,13 @@ async def test_a_repeated_event_on_two_nodes_counts_once(tmp_path: Path) -> None
         assert sum(won) == 1
         assert tags.set[:1] == [("p1", "engaged:c1", tags.set[0][2])] and len(tags.set) == 1
         await nodes[1].record("app", "campaign:c1", "p2", "converted", arm="control", evidence="e1")
-        await nodes[0].record("app", "journey:j1:s2", "p1", "clicked", arm="x")
+        await nodes[0].record("app", "journey:j1/s2", "p1", "clicked", arm="x")
         assert await nodes[0].counts("app", "campaign:c1", "clicked") == {"a": 1}
         assert await nodes[1].counts("app", "campaign:c1", "converted") == {"control": 1}
-        assert await nodes[1].counts("app", "journey:j1:s2", "clicked") == {"x": 1}
+        assert await nodes[1].counts("app", "journey:j1/s2", "clicked") == {"x": 1}
         assert ("p2", "converted:c1", "converted:e1") in tags.set and (
             "p1",
-            "engaged:j1",
+            "engaged:journey:j1",
             "clicked:",
         ) in tags.set
         with pytest.raises(ValueError):
