@@ -36,11 +36,12 @@ from parley.bots.knowledge import (
     KnowledgeIndex,
     chunk_documents,
     load_file,
+    parse_bytes,
 )
 from parley.bots.knowledge.documents import Document
 from parley.bots.llm import LLM, LLMConfig
 from parley.bots.translate import Completer, translate_chunks
-from parley.sdk import AdminClient
+from parley.sdk import AdminClient, AdminError
 from parley.sdk.admin import KnowledgeSnapshot, KnowledgeVectorRecord
 
 __all__ = [
@@ -207,8 +208,43 @@ class KnowledgeSync:
         log.info("knowledge base: %d chunks at version %d", count, snapshot.version)
         return snapshot.version
 
+    async def ingest_uploads(self) -> int:
+        """Ingest the files admins uploaded from the console (the server cannot parse or embed): each
+        pending upload is parsed, chunked and embedded like a file given to ``ingest``, stored as its
+        source (a new version) and settled with that version — or with the parser's reason, storing
+        nothing. Returns how many were stored."""
+        stored = 0
+        for upload in await self.admin.pending_uploads():
+            try:
+                chunks = chunk_documents(parse_bytes(upload.content.encode("utf-8"), source=upload.source))
+            except KnowledgeFormatError as exc:
+                await self._settle(upload.id, error=str(exc))
+                continue
+            vectors = await asyncio.to_thread(self.index.embed, chunks)
+            version = await self.admin.put_knowledge(
+                upload.source, [chunk_to_dict(c) for c in chunks], _vector_records(vectors)
+            )
+            log.info(
+                "ingested upload %s as %s: %d chunks (version %d)",
+                upload.id,
+                upload.source,
+                len(chunks),
+                version,
+            )
+            await self._settle(upload.id, version=version)
+            stored += 1
+        return stored
+
+    async def _settle(self, upload_id: str, *, version: int = 0, error: str = "") -> None:
+        try:
+            await self.admin.settle_upload(upload_id, version=version, error=error)
+        except AdminError as exc:  # another bot settled it first: its ingest stored the same file
+            log.info("upload %s was settled elsewhere: %s", upload_id, exc)
+
     async def check(self) -> bool:
-        """Reload if the stored version differs from the loaded one; True if it reloaded."""
+        """Ingest pending uploads, then reload if the stored version differs from the loaded one; True
+        if it reloaded."""
+        await self.ingest_uploads()
         if await self.admin.knowledge_version() == self.version:
             return False
         await self.load()

@@ -16,7 +16,13 @@ from urllib.parse import quote
 
 from parley.sdk.errors import AdminError
 
-__all__ = ["KnowledgeChunk", "KnowledgeOps", "KnowledgeSnapshot", "KnowledgeVectorRecord"]
+__all__ = [
+    "KnowledgeChunk",
+    "KnowledgeOps",
+    "KnowledgeSnapshot",
+    "KnowledgeUploadRecord",
+    "KnowledgeVectorRecord",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,16 @@ class KnowledgeSnapshot:
     vectors: tuple[KnowledgeVectorRecord, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class KnowledgeUploadRecord:
+    """A file an admin uploaded from the console, waiting for the bot service: ingest ``content`` as
+    ``source``, then :meth:`KnowledgeOps.settle_upload` its ``id``."""
+
+    id: str
+    source: str
+    content: str
+
+
 class KnowledgeOps:
     """Mixed into :class:`~parley.sdk.admin.AdminClient`."""
 
@@ -101,6 +117,20 @@ class KnowledgeOps:
             int(data.get("version") or 0),
             tuple(KnowledgeChunk(str(row["source"]), dict(row["chunk"])) for row in data.get("chunks") or []),
             tuple(KnowledgeVectorRecord.from_json(v) for v in data.get("vectors") or []),
+        )
+
+    async def pending_uploads(self) -> list[KnowledgeUploadRecord]:
+        """The oldest few uploads no bot has ingested yet, with their text."""
+        data = _as_dict(await self._call("GET", "/v1/knowledge/uploads", params={"state": "pending"}))
+        return [
+            KnowledgeUploadRecord(str(u["id"]), str(u["source"]), str(u.get("content") or ""))
+            for u in data.get("uploads") or []
+        ]
+
+    async def settle_upload(self, upload_id: str, *, version: int = 0, error: str = "") -> None:
+        """Report an upload's outcome: ingested at knowledge ``version``, or failed with ``error``."""
+        await self._call(
+            "POST", f"/v1/knowledge/uploads/{_seg(upload_id)}", json={"version": version, "error": error}
         )
 
     async def knowledge_version(self) -> int:

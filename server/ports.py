@@ -44,6 +44,7 @@ from parley.server.store_ports import (
     Tickets,
 )
 from parley.server.tagdefs_port import TagDefinitionStore
+from parley.server.uploads_port import KnowledgeUploads
 
 __all__ = [
     "Broker",
@@ -72,6 +73,7 @@ class Store(
     JourneyStore,
     ConsoleStore,
     TagDefinitionStore,
+    KnowledgeUploads,
     AudienceProfiles,
     Identities,
     SegmentsPort,

@@ -22,6 +22,7 @@ from parley.server.admin import (
     schemas,
     segments_schemas,
     tagdefs_schemas,
+    upload_schemas,
 )
 
 __all__ = ["openapi_document"]
@@ -62,6 +63,7 @@ _MODELS: list[Any] = [
     *events_schemas.MODELS,
     *segments_schemas.MODELS,
     *tagdefs_schemas.MODELS,
+    *upload_schemas.MODELS,
     *marketing_schemas.MODELS,
     *journey_schemas.MODELS,
     *compliance_schemas.MODELS,
@@ -230,6 +232,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(journey_schemas.journey_paths(_op))
     paths.update(compliance_schemas.compliance_paths(_op))
     paths.update(tagdefs_schemas.tagdefs_paths(_op))
+    paths.update(upload_schemas.uploads_paths(_op))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Parley admin API", "version": "1"},

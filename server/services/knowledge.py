@@ -9,11 +9,36 @@ rollback is a re-ingest of the older file). The admin API is the only writer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath
+from typing import Protocol
 
+from parley.proto.errors import ErrorCode
+from parley.server.errors import ServiceError
+from parley.server.ids import new_id, now_ms
 from parley.server.models import KnowledgeEntry, KnowledgeRevision
 from parley.server.store_ports import Knowledge
+from parley.server.uploads_port import PENDING_UPLOAD, KnowledgeUpload, KnowledgeUploads
 
-__all__ = ["HISTORY_SHOWN", "KnowledgeService"]
+__all__ = [
+    "HISTORY_SHOWN",
+    "MAX_UPLOAD_BYTES",
+    "UPLOAD_SUFFIXES",
+    "KnowledgeService",
+    "KnowledgeStore",
+    "UploadError",
+]
+
+#: The file types the bot service ingests (``parley.bots.ingest.KNOWLEDGE_SUFFIXES``, repeated here:
+#: the server does not import the bot package) and its size limit (``documents.MAX_FILE_BYTES``).
+UPLOAD_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".csv", ".jsonl"})
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Uploads listed at most (the newest), and pending ones handed to a bot per request (the oldest).
+UPLOADS_SHOWN, PENDING_HANDED = 50, 5
+
+
+class KnowledgeStore(Knowledge, KnowledgeUploads, Protocol):
+    """The role ports this service uses: the knowledge and the uploads waiting for the bot."""
+
 
 #: Revisions of one source listed at most (the newest).
 HISTORY_SHOWN = 50
@@ -22,7 +47,7 @@ HISTORY_SHOWN = 50
 class KnowledgeService:
     """Reads and replaces the knowledge of an app (a thin service over the knowledge port)."""
 
-    def __init__(self, store: Knowledge) -> None:
+    def __init__(self, store: KnowledgeStore) -> None:
         self._store = store
 
     async def replace(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
@@ -45,3 +70,48 @@ class KnowledgeService:
         """The source's newest revisions, newest first: the first is what bots answer from (a revision
         with no chunks is a delete)."""
         return await self._store.knowledge_history(app, source, HISTORY_SHOWN)
+
+    # ------------------------------------------------------------------ uploads (for the bot)
+    async def upload(self, app: str, source: str, content: str, by: str) -> KnowledgeUpload:
+        """Queue a file's text for the bot service to ingest as ``source``; ``invalid_request`` for a
+        name that is not a plain file name of a known type, ``limit_exceeded`` past 5 MiB."""
+        name = PurePosixPath(source)
+        if not 1 <= len(source) <= 200 or name.name != source or source.startswith("."):
+            raise UploadError(
+                ErrorCode.INVALID_REQUEST, "a source is a plain file name (no folder), 1 to 200 characters"
+            )
+        if name.suffix.lower() not in UPLOAD_SUFFIXES:
+            raise UploadError(
+                ErrorCode.INVALID_REQUEST, f"the bot reads {', '.join(sorted(UPLOAD_SUFFIXES))} files"
+            )
+        if not content.strip():
+            raise UploadError(ErrorCode.INVALID_REQUEST, "the file is empty")
+        if len(content.encode()) > MAX_UPLOAD_BYTES:
+            raise UploadError(
+                ErrorCode.LIMIT_EXCEEDED, f"a knowledge file is at most {MAX_UPLOAD_BYTES} bytes"
+            )
+        made = KnowledgeUpload(app, new_id("kbu"), source, content, by, now_ms())
+        await self._store.add_upload(made)
+        return made
+
+    async def uploads(self, app: str, *, pending: bool) -> list[KnowledgeUpload]:
+        """``pending``: the oldest few waiting for a bot; else the newest uploads of any state."""
+        limit = PENDING_HANDED if pending else UPLOADS_SHOWN
+        return await self._store.list_uploads(app, pending=pending, limit=limit)
+
+    async def settle(self, app: str, uid: str, *, version: int, error: str) -> None:
+        """A bot's outcome: ``ingested`` at ``version`` (no ``error``) or ``failed`` with ``error``;
+        ``invalid_request`` if the upload is no longer pending (another bot settled it) or absent."""
+        state = "failed" if error else "ingested"
+        if not await self._store.settle_upload(
+            app, uid, state=state, version=version, error=error[:500], now=now_ms()
+        ):
+            raise ServiceError(ErrorCode.INVALID_REQUEST, f"upload {uid} is not {PENDING_UPLOAD}")
+
+
+class UploadError(ServiceError):
+    """A refused upload; ``field`` is the console's file input (the page shows the message beside it)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(code, message)
+        self.field = "kb-file"

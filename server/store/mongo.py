@@ -22,6 +22,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``mongo_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``mongo_tagdefs`` — tag definitions (``TagDefinitionStore``)
+* ``mongo_uploads`` — knowledge files uploaded for the bot (``KnowledgeUploads``)
 * ``mongo_segments`` — segment rules as aggregation pipelines, saved segments (``SegmentsPort``)
 * ``mongo_compliance`` — erasure: a person's documents, identifier tombstones, erase records (``ErasureStore``)
 
@@ -53,6 +54,7 @@ from parley.server.store.mongo_safety import SAFETY_INDEXES, SafetyCollections
 from parley.server.store.mongo_segments import SEGMENT_INDEXES, SegmentCollections
 from parley.server.store.mongo_service import SERVICE_INDEXES, KnowledgeCollections, ServiceCollections
 from parley.server.store.mongo_tagdefs import TAGDEFS_INDEXES, TagDefinitionCollections
+from parley.server.store.mongo_uploads import UPLOADS_INDEXES, UploadCollections
 from parley.server.store.via import Via
 
 __all__ = ["MongoStore"]
@@ -197,6 +199,10 @@ class MongoStore:
     get_tag_definition = Via("_tagdefs", TagDefinitionCollections.get_tag_definition)
     list_tag_definitions = Via("_tagdefs", TagDefinitionCollections.list_tag_definitions)
     delete_tag_definition = Via("_tagdefs", TagDefinitionCollections.delete_tag_definition)
+    # knowledge uploads
+    add_upload = Via("_uploads", UploadCollections.add_upload)
+    list_uploads = Via("_uploads", UploadCollections.list_uploads)
+    settle_upload = Via("_uploads", UploadCollections.settle_upload)
 
     # audience
     put_audience_schema = Via("_audience", AudienceCollections.put_audience_schema)
@@ -294,6 +300,7 @@ class MongoStore:
         self._journeys = JourneyCollections(conn)
         self._console = ConsoleCollections(conn)
         self._tagdefs = TagDefinitionCollections(conn)
+        self._uploads = UploadCollections(conn)
         self._audience = AudienceCollections(conn)
         self._identity = IdentityCollections(conn)
         self._segments = SegmentCollections(conn)
@@ -313,6 +320,7 @@ class MongoStore:
                 CAMPAIGNS_INDEXES,
                 CONSOLE_INDEXES,
                 TAGDEFS_INDEXES,
+                UPLOADS_INDEXES,
                 AUDIENCE_INDEXES,
                 SEGMENT_INDEXES,
                 COMPLIANCE_INDEXES,

@@ -18,6 +18,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``sqlite_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``sqlite_tagdefs`` — tag definitions (``TagDefinitionStore``)
+* ``sqlite_uploads`` — knowledge files uploaded for the bot (``KnowledgeUploads``)
 * ``sqlite_segments`` — segment rules compiled to SQL, saved segments (``SegmentsPort``)
 * ``sqlite_compliance`` — erasure: a person's rows, identifier tombstones, erase records (``ErasureStore``)
 
@@ -46,6 +47,7 @@ from parley.server.store.sqlite_schema import SCHEMA
 from parley.server.store.sqlite_segments import SEGMENT_SCHEMA, SegmentTables
 from parley.server.store.sqlite_service import SERVICE_SCHEMA, KnowledgeTables, ServiceTables, migrate_tickets
 from parley.server.store.sqlite_tagdefs import TAGDEFS_SCHEMA, TagDefinitionTables
+from parley.server.store.sqlite_uploads import UPLOADS_SCHEMA, UploadTables
 from parley.server.store.sqlite_worker import WAL_CHECKPOINT_PAGES, Db, SQLiteWorker
 from parley.server.store.via import Via
 
@@ -67,6 +69,7 @@ def _init(db: Db) -> None:
     db.executescript(CAMPAIGNS_SCHEMA)
     db.executescript(CONSOLE_SCHEMA)
     db.executescript(TAGDEFS_SCHEMA)
+    db.executescript(UPLOADS_SCHEMA)
     db.executescript(AUDIENCE_SCHEMA)
     db.executescript(SEGMENT_SCHEMA)
     db.executescript(COMPLIANCE_SCHEMA)
@@ -215,6 +218,10 @@ class SQLiteStore:
     get_tag_definition = Via("_tagdefs", TagDefinitionTables.get_tag_definition)
     list_tag_definitions = Via("_tagdefs", TagDefinitionTables.list_tag_definitions)
     delete_tag_definition = Via("_tagdefs", TagDefinitionTables.delete_tag_definition)
+    # knowledge uploads
+    add_upload = Via("_uploads", UploadTables.add_upload)
+    list_uploads = Via("_uploads", UploadTables.list_uploads)
+    settle_upload = Via("_uploads", UploadTables.settle_upload)
 
     # audience
     put_audience_schema = Via("_audience", AudienceTables.put_audience_schema)
@@ -296,6 +303,7 @@ class SQLiteStore:
         self._campaigns = CampaignTables(worker)
         self._console = ConsoleTables(worker)
         self._tagdefs = TagDefinitionTables(worker)
+        self._uploads = UploadTables(worker)
         self._audience = AudienceTables(worker)
         self._identity = IdentityTables(worker)
         self._segments = SegmentTables(worker)

@@ -114,6 +114,7 @@ async function drawAudit(more) {
   const moreButton = $("audit-more");
   if (moreButton) moreButton.hidden = !auditNext;
 }
+document.addEventListener("kb-changed", () => { drawKnowledge().catch(() => {}); }); // an upload was ingested
 $("audit-form")?.addEventListener("submit", (e) => { e.preventDefault(); drawAudit(false); });
 $("audit-more")?.addEventListener("click", () => drawAudit(true));
 

@@ -183,3 +183,46 @@ async def test_an_admin_sees_a_knowledge_sources_versions_by_keyboard(node: Runn
         await expect(toggle).to_have_attribute("aria-expanded", "true")
         await shot(page, "admin-knowledge-versions")
         await ctx.close()
+
+
+async def test_an_admin_uploads_a_knowledge_file_and_follows_it_until_the_bot_ingested_it(
+    node: RunningNode,
+) -> None:
+    async with chromium() as browser:
+        ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        page = await ctx.new_page()
+        await page.goto(f"{node.http}/console/login")
+        await fill_login(page, node, "ada")
+        await page.wait_for_url("**/console/admin", timeout=WAIT)
+        await page.locator("#kb-form button[type=submit]").click()
+        await expect(page.locator("#kb-file-error")).to_have_text("Choose a file first.", timeout=WAIT)
+        await page.set_input_files(
+            "#kb-file", files=[{"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"%PDF"}]
+        )
+        await page.locator("#kb-form button[type=submit]").click()
+        await expect(page.locator("#kb-file-error")).to_contain_text("the bot reads", timeout=WAIT)
+        faq = "# Hours\n\n## Opening {#hours}\nWe open at nine. 我们九点开门。\n".encode()
+        await page.set_input_files(
+            "#kb-file", files=[{"name": "hours.md", "mimeType": "text/markdown", "buffer": faq}]
+        )
+        await page.locator("#kb-file").focus()
+        await page.keyboard.press("Tab")
+        await page.keyboard.press("Enter")  # the Upload button, by keyboard
+        row = page.locator("#kb-uploads tr").first
+        await expect(row).to_contain_text("hours.md", timeout=WAIT)
+        await expect(row).to_contain_text("waiting for the bot service")
+        await shot(page, "admin-knowledge-upload-pending")
+        async with httpx.AsyncClient(
+            base_url=node.http, headers={"authorization": f"Bearer {node.api_key}"}
+        ) as bot:
+            (upload,) = (await bot.get("/v1/knowledge/uploads", params={"state": "pending"})).json()[
+                "uploads"
+            ]
+            assert "九点" in upload["content"]
+            body = {"chunks": [{"id": "hours::0", "text": "We open at nine."}], "vectors": []}
+            version = (await bot.put("/v1/knowledge/sources/hours.md", json=body)).json()["version"]
+            await bot.post(f"/v1/knowledge/uploads/{upload['id']}", json={"version": version})
+        await expect(row).to_contain_text(f"ingested · Version {version}", timeout=WAIT)
+        await expect(page.locator("tr[data-source='hours.md']")).to_contain_text("1 chunks", timeout=WAIT)
+        await shot(page, "admin-knowledge-upload-ingested")
+        await ctx.close()
