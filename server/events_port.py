@@ -127,6 +127,25 @@ class EventLog(Protocol):
     async def delete_events_of(self, app: str, pid: str) -> int:
         """Delete every event of profile ``pid`` (erasure); returns how many."""
 
+    async def events_received(
+        self,
+        app: str,
+        names: Collection[str],
+        *,
+        since: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """Up to ``limit`` events called one of ``names`` (any profile) *received* (stored) at or after
+        ``since`` and with ``(received, eid) > after``, ascending by ``(received, eid)`` — on an
+        ``(app, received)`` index: a catch-up pass finds late-``ts`` events stored after its watermark."""
+
+    async def pass_mark(self, app: str, name: str) -> int:
+        """The durable watermark of scheduled pass ``name`` over ``app`` (0: never set)."""
+
+    async def advance_pass_mark(self, app: str, name: str, mark: int) -> None:
+        """Raise the watermark of pass ``name`` over ``app`` to ``mark`` (never lowers it: atomic max)."""
+
     async def lease_pass(self, app: str, name: str, *, owner: str, now: int, lease_ms: int) -> bool:
         """Take or renew the lease of scheduled pass ``name`` over ``app`` until ``now + lease_ms``:
         True when ``owner`` holds it now (it was free, expired, or already ``owner``'s). Atomic

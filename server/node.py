@@ -106,6 +106,7 @@ class Node:
         self._segment_refresh: asyncio.Task[None] | None = None
         self._campaign_sender: asyncio.Task[None] | None = None
         self._journey_timers: asyncio.Task[None] | None = None
+        self._conversion_catchup: asyncio.Task[None] | None = None
         self._opened_at: dict[Connection, float] = {}
 
     @property
@@ -154,6 +155,10 @@ class Node:
         if self.settings.journey_interval > 0:
             self._journey_timers = asyncio.create_task(
                 self.services.journeys.loop(self.settings.journey_interval)
+            )
+        if self.settings.conversion_catchup_interval > 0:
+            self._conversion_catchup = asyncio.create_task(
+                self.services.conversions.loop(self.settings.conversion_catchup_interval)
             )
         if self.settings.segment_refresh_interval > 0:
             self._segment_refresh = asyncio.create_task(
@@ -210,6 +215,7 @@ class Node:
             (self._segment_refresh, "the segment refresh"),
             (self._campaign_sender, "the campaign sender"),
             (self._journey_timers, "the journey timers"),
+            (self._conversion_catchup, "the conversion catch-up"),
         ):
             await stop_task(task, what)
         # Each step is bounded: with the store gone every write fails, and the sum of retries

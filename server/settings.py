@@ -172,3 +172,7 @@ class Settings:
     journey_interval: float = 1.0
     #: Seconds a node holds a journey run it took (a node killed mid-run: another takes it after this).
     journey_lease: float = 30.0
+    #: Seconds between a node's conversion catch-up passes (also one at start): goal events stored but
+    #: not credited (a node died in between) are credited from a durable per-app watermark, one node
+    #: per app at a time (leased); 0 disables them on this node.
+    conversion_catchup_interval: float = 60.0

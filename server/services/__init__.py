@@ -253,7 +253,9 @@ def build_services(
     delivered = DeliveredCounter(measurement, AudienceTagger(audience_service), send_policy)
     history = HistoryService(store)
     history.on_returned = delivered.returned
-    conversions = ConversionAttributor(store, measurement)
+    conversions = ConversionAttributor(
+        store, measurement, lease_ms=max(1_000, int(settings.conversion_catchup_interval * 1000))
+    )
     events.on_stored.append(conversions.on_events)
     return Services(
         audience=audience_service,

@@ -13,9 +13,18 @@ measurement ledger (once per recipient and send, whoever counts it first; the pr
 Late and out-of-order events: the rule reads only the ledger rows and the event's own ``ts``, so
 an event that arrives hours late, or before an earlier one, is credited exactly as if it had
 arrived in order (the decisions it is compared with were recorded before it could arrive, as
-long as ``ts`` is not in the future). What it cannot do: credit a conversion whose event was stored
-by a node that died before attributing it (the listener runs after the store write; the event is
-kept, the credit is not) — the docs say so.
+long as ``ts`` is not in the future).
+
+Crash safety: the listener runs after the store write and queues in memory, so a node killed in
+between loses the credit but not the event. :meth:`ConversionAttributor.catch_up` recovers it: a
+pass per app, leased (``lease_pass``: one node at a time), at node start and every
+``conversion_catchup_interval`` seconds, that re-handles the goal events *received* (stored) since
+the app's durable watermark (``pass_mark``, on an ``(app, received)`` index, so a late-``ts`` event
+stored after the watermark is found) and then raises the watermark. Crediting is idempotent (a
+``converted`` row is claimed once per recipient and send), so an event handled live and again by the
+pass, or by two passes, is credited once. The pass looks :data:`SETTLE_MS` behind now (an event
+being written with an earlier ``received`` is not passed over) and re-reads :data:`MARGIN_MS` before
+the watermark (clock skew between nodes).
 
 Cost: nothing for an event whose name is no campaign's goal (a per-app list of goals, re-read once
 a second); for a goal event, one keyed ledger read per send of the app that can matter
@@ -28,22 +37,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
 from parley.server.activation_port import Delivery, DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.events_models import Event
+from parley.server.ids import now_ms
 from parley.server.services.campaign_defs import MAX_GOAL_WINDOW_S, CampaignIn, pick_variant
 from parley.server.services.campaign_schedule import occurrence_start, send_key, split_cursor
 from parley.server.services.measurement import CONTROL_ARM, Measurement
 from parley.server.services.policy_rules import bucket
 from parley.server.shutdown import bounded, stop_task
 
-__all__ = ["CONTROL_STATES", "EXPOSED", "TOUCHES", "ConversionAttributor", "arm_of", "sends_at", "sends_of"]
+__all__ = [
+    "CONTROL_STATES", "EXPOSED", "MARGIN_MS", "PASS", "SETTLE_MS", "TOUCHES", "ConversionAttributor", "arm_of",
+    "sends_at", "sends_of",
+]  # fmt: skip
 
 log = logging.getLogger("parley.marketing")
 
@@ -58,6 +72,16 @@ TREATED_STATES = frozenset(
 EXPOSED = CONTROL_STATES | TREATED_STATES
 #: Decisions that count as a touch for last-touch attribution.
 TOUCHES = frozenset({"sent", "control", "holdout"})
+#: The catch-up pass's name (its lease and watermark).
+PASS = "conversions"
+#: How far behind now the catch-up reads: an event being stored with an earlier ``received`` is
+#: committed by then (ms).
+SETTLE_MS = 10_000
+#: How far before its watermark the catch-up re-reads (clock skew between the storing nodes, ms).
+MARGIN_MS = 60_000
+#: Goal events one catch-up pass of one app handles at most (the next pass goes on from there).
+_CATCHUP_BATCH = 2_000
+_PAGE = 500
 
 
 def sends_of(campaign: Campaign) -> list[str]:
@@ -95,17 +119,42 @@ def arm_of(definition: CampaignIn, cid: str, row: Delivery) -> str:
     return pick_variant(definition.variants, bucket(f"variant:{cid}", row.pid)).id
 
 
-class AttributionStore(DeliveryLedger, CampaignStore, Protocol):
-    """The store roles attribution reads."""
+class _Passes(Protocol):
+    async def events_received(
+        self,
+        app: str,
+        names: Sequence[str],
+        *,
+        since: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]: ...
+
+    async def pass_mark(self, app: str, name: str) -> int: ...
+
+    async def advance_pass_mark(self, app: str, name: str, mark: int) -> None: ...
+
+    async def lease_pass(self, app: str, name: str, *, owner: str, now: int, lease_ms: int) -> bool: ...
+
+    async def list_apps(self) -> Sequence[Any]: ...
+
+
+class AttributionStore(DeliveryLedger, CampaignStore, _Passes, Protocol):
+    """The store roles attribution reads (and the catch-up pass's events, lease and watermark)."""
 
 
 class ConversionAttributor:
     """The events listener that credits conversions (module docstring)."""
 
-    def __init__(self, store: AttributionStore, measure: Measurement, *, ttl: float = 1.0) -> None:
+    def __init__(
+        self, store: AttributionStore, measure: Measurement, *, ttl: float = 1.0, owner: str = "",
+        lease_ms: int = 60_000,
+    ) -> None:  # fmt: skip
         self._store = store
         self._measure = measure
         self._ttl = ttl
+        self._owner = owner or f"conv-{secrets.token_hex(6)}"
+        self._lease_ms = lease_ms
         #: app -> (monotonic time read, its campaigns with their definitions).
         self._campaigns: dict[str, tuple[float, list[tuple[Campaign, CampaignIn]]]] = {}
         self._queue: list[Event] = []
@@ -181,3 +230,43 @@ class ConversionAttributor:
                 new += 1
         self.credited += new
         return new
+
+    async def catch_up(self, app: str, now: int) -> int:
+        """One leased catch-up pass over ``app`` at ``now`` (module docstring): the new credits (0 when
+        another node holds the app's pass)."""
+        if not await self._store.lease_pass(app, PASS, owner=self._owner, now=now, lease_ms=self._lease_ms):
+            return 0
+        goals = sorted({d.goal.event for _, d in await self._of(app) if d.goal is not None})
+        upto = now - SETTLE_MS
+        mark = await self._store.pass_mark(app, PASS)
+        since = max(0, mark - MARGIN_MS, now - MAX_GOAL_WINDOW_S * 1000)  # older: past every window
+        new, seen, after, reached = 0, 0, None, upto
+        while goals and seen < _CATCHUP_BATCH:
+            page = await self._store.events_received(app, goals, since=since, after=after, limit=_PAGE)
+            page = [e for e in page if e.received < upto]
+            for event in page:
+                new += await self.handle(event)
+            seen += len(page)
+            if len(page) < _PAGE:
+                break
+            after = (page[-1].received, page[-1].eid)
+            reached = page[-1].received  # a full batch: the next pass goes on from here
+        if reached > mark:
+            await self._store.advance_pass_mark(app, PASS, reached)
+        return new
+
+    async def loop(self, interval: float) -> None:
+        """Run :meth:`catch_up` over every app at once, then every ``interval`` seconds (stopped by
+        cancelling: each store call is bounded by the store's timeout)."""
+        while True:
+            try:
+                apps = [a.app for a in await self._store.list_apps()]
+            except Exception as exc:
+                log.warning("conversion catch-up: cannot list apps: %r", exc)
+                apps = []
+            for app in apps:
+                try:
+                    await self.catch_up(app, now_ms())
+                except Exception as exc:  # the next pass retries from the same watermark
+                    log.warning("conversion catch-up of %s failed: %r", app, exc)
+            await asyncio.sleep(interval)

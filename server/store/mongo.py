@@ -162,6 +162,9 @@ class MongoStore:
     restore_events = Via("_events", EventCollections.restore_events)
     purge_events = Via("_events", EventCollections.purge_events)
     lease_pass = Via("_events", EventCollections.lease_pass)
+    events_received = Via("_events", EventCollections.events_received)
+    pass_mark = Via("_events", EventCollections.pass_mark)
+    advance_pass_mark = Via("_events", EventCollections.advance_pass_mark)
     delete_events_of = Via("_events", EventCollections.delete_events_of)
     # activation
     claim_delivery = Via("_activation", ActivationCollections.claim_delivery)

@@ -33,6 +33,7 @@ EVENTS_INDEXES: dict[str, list[IndexModel]] = {
     EVENTS: [
         IndexModel([("app", ASCENDING), ("name", ASCENDING), ("ts", ASCENDING)], name="app_name_ts"),
         IndexModel([("app", ASCENDING), ("pid", ASCENDING), ("ts", ASCENDING)], name="app_pid_ts"),
+        IndexModel([("app", ASCENDING), ("received", ASCENDING), ("_id", ASCENDING)], name="app_received"),
         # TTL: the server deletes a document once expire_at has passed (documents without it stay).
         IndexModel([("expire_at", ASCENDING)], name="expire_at_ttl", expireAfterSeconds=0),
     ],
@@ -160,6 +161,43 @@ class EventCollections:
         query = {"app": app, "name": name, **_window(app, since, until, after)}
         cursor = self._db[EVENTS].find(query).sort([("ts", 1), ("_id", 1)]).limit(limit)
         return [_event(d) for d in await cursor.to_list()]
+
+    @guarded
+    async def events_received(
+        self,
+        app: str,
+        names: Collection[str],
+        *,
+        since: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """A page by ``(received, _id)`` on the ``app_received`` index."""
+        if not names:
+            return []
+        window: dict[str, Any] = {"received": {"$gte": since}}
+        if after is not None:
+            key = f"{app}/{after[1]}"
+            window = {"$or": [{"received": {"$gt": after[0]}}, {"received": after[0], "_id": {"$gt": key}}],
+                      "received": {"$gte": since}}  # fmt: skip
+        query = {"app": app, "name": {"$in": list(names)}, **window}
+        cursor = self._db[EVENTS].find(query).sort([("received", 1), ("_id", 1)]).limit(limit)
+        return [_event(d) for d in await cursor.to_list()]
+
+    @guarded
+    async def pass_mark(self, app: str, name: str) -> int:
+        """The ``mark`` of the pass's lease document (0 without one)."""
+        doc = await self._db[PASS_LEASES].find_one({"_id": f"{app}/{name}"}, {"mark": 1})
+        return int(doc.get("mark", 0)) if doc else 0
+
+    @guarded
+    async def advance_pass_mark(self, app: str, name: str, mark: int) -> None:
+        """``$max`` on the pass's lease document (an upsert: the lease fields stay as they are)."""
+        await self._db[PASS_LEASES].update_one(
+            {"_id": f"{app}/{name}"},
+            {"$max": {"mark": mark}, "$setOnInsert": {"owner": "", "lease_until": 0}},
+            upsert=True,
+        )
 
     @guarded
     async def count_events(

@@ -181,6 +181,9 @@ class SQLiteStore:
     restore_events = Via("_events", EventTables.restore_events)
     purge_events = Via("_events", EventTables.purge_events)
     lease_pass = Via("_events", EventTables.lease_pass)
+    events_received = Via("_events", EventTables.events_received)
+    pass_mark = Via("_events", EventTables.pass_mark)
+    advance_pass_mark = Via("_events", EventTables.advance_pass_mark)
     delete_events_of = Via("_events", EventTables.delete_events_of)
     # activation
     claim_delivery = Via("_activation", ActivationTables.claim_delivery)

@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS aud_events (
 );
 CREATE INDEX IF NOT EXISTS aud_events_name ON aud_events (app, name, ts);
 CREATE INDEX IF NOT EXISTS aud_events_pid ON aud_events (app, pid, ts);
+CREATE INDEX IF NOT EXISTS aud_events_received ON aud_events (app, received, eid);
+CREATE TABLE IF NOT EXISTS aud_pass_marks (
+    app TEXT NOT NULL, name TEXT NOT NULL, mark INTEGER NOT NULL, PRIMARY KEY (app, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aud_pass_leases (
     app TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL, lease_until INTEGER NOT NULL,
     PRIMARY KEY (app, name)
@@ -149,6 +153,42 @@ class EventTables:
         params = (app, name, *args, limit)
         rows = await self._run(lambda db: db.execute(sql, params).fetchall())
         return [_event(r) for r in rows]
+
+    async def events_received(
+        self,
+        app: str,
+        names: Collection[str],
+        *,
+        since: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """A page by ``(received, eid)`` on the ``(app, received, eid)`` index (names filtered on the rows)."""
+        if not names:
+            return []
+        marks = ", ".join("?" * len(names))
+        cursor = " AND (received, eid) > (?, ?)" if after is not None else ""
+        sql = (
+            f"SELECT {_COLS} FROM aud_events WHERE app = ? AND received >= ?{cursor} AND name IN ({marks}) "
+            "ORDER BY received, eid LIMIT ?"
+        )
+        params = (app, since, *(after or ()), *names, limit)
+        rows = await self._run(lambda db: db.execute(sql, params).fetchall())
+        return [_event(r) for r in rows]
+
+    async def pass_mark(self, app: str, name: str) -> int:
+        """The ``aud_pass_marks`` row's mark (0 without one)."""
+        sql = "SELECT mark FROM aud_pass_marks WHERE app = ? AND name = ?"
+        row = await self._run(lambda db: db.execute(sql, (app, name)).fetchone())
+        return int(row[0]) if row else 0
+
+    async def advance_pass_mark(self, app: str, name: str, mark: int) -> None:
+        """One upsert keeping the larger mark."""
+        sql = (
+            "INSERT INTO aud_pass_marks (app, name, mark) VALUES (?, ?, ?) "
+            "ON CONFLICT (app, name) DO UPDATE SET mark = max(aud_pass_marks.mark, excluded.mark)"
+        )
+        await self._run(lambda db: db.execute(sql, (app, name, mark)))
 
     async def count_events(
         self, app: str, pid: str, name: str, *, since: int = 0, until: int = MAX_TS

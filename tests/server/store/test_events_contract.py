@@ -270,3 +270,36 @@ async def test_mongo_events_stored_before_origins_existed_take_their_pid_on_open
             assert await store.restore_events(APP, "p_b", "p_a", ["p_a"]) == 1
         finally:
             await store.close()
+
+
+async def test_events_received_pages_by_store_time_and_a_pass_mark_only_rises(store: Store) -> None:
+    """``events_received``: by ``(received, eid)`` whatever the events' own ``ts`` (a late event is
+    found after a watermark on store time), only the names asked for; ``pass_mark`` / ``advance_pass_mark``:
+    0 before any, an atomic max per app and pass, beside the pass's lease."""
+    events = [
+        Event(APP, "a", "p_1", "purchase", 5_000, {}, 100),
+        Event(APP, "b", "p_1", "browse", 6_000, {}, 150),
+        Event(APP, "c", "p_2", "purchase", 1_000, {}, 200),  # late: an old ts, stored last
+        Event(APP, "d", "p_2", "purchase", 7_000, {}, 200),
+        Event("other", "e", "p_3", "purchase", 7_000, {}, 300),
+    ]
+    await store.append_events(events)
+    got = await store.events_received(APP, ["purchase"], since=100)
+    assert [e.eid for e in got] == ["a", "c", "d"]
+    assert [e.eid for e in await store.events_received(APP, ["purchase"], since=101)] == ["c", "d"]
+    page = await store.events_received(APP, ["purchase", "browse"], since=0, after=(150, "b"), limit=1)
+    assert [e.eid for e in page] == ["c"]
+    page = await store.events_received(APP, ["purchase"], since=0, after=(200, "c"))
+    assert [e.eid for e in page] == ["d"]
+    assert await store.events_received(APP, [], since=0) == []
+    assert await store.pass_mark(APP, "conversions") == 0
+    await store.advance_pass_mark(APP, "conversions", 500)
+    await store.advance_pass_mark(APP, "conversions", 400)
+    assert await store.pass_mark(APP, "conversions") == 500, "never lowered"
+    assert await store.pass_mark("other", "conversions") == 0 and await store.pass_mark(APP, "audience") == 0
+    assert await store.lease_pass(APP, "conversions", owner="n1", now=1_000, lease_ms=500), (
+        "the mark holds no lease"
+    )
+    await store.advance_pass_mark(APP, "conversions", 900)
+    assert not await store.lease_pass(APP, "conversions", owner="n2", now=1_100, lease_ms=500)
+    assert await store.pass_mark(APP, "conversions") == 900
