@@ -150,3 +150,7 @@ class JourneyStore(Protocol):
 
     async def runs_of(self, app: str, jid: str, *, after: str, limit: int) -> list[Run]:
         """A page of the journey's runs by id."""
+
+    async def runs_of_profile(self, app: str, pid: str, *, since: int, limit: int) -> list[Run]:
+        """Up to ``limit`` runs (active or done, of any journey) of profile ``pid`` started at or after
+        ``since``, newest first (indexed by profile: attribution reads a profile's journey touches)."""

@@ -6,7 +6,11 @@ it reads that profile's row in every send of the app (each campaign, each occurr
 one: one keyed ledger read each) and credits the send ``S`` whose decision at ``t0`` *exposed* the
 profile (sent, or would-have-sent: ``control`` / ``holdout``, or stopped after the control step),
 with ``t0 <= ts < t0 + window_s`` — unless another send *touched* the profile (``sent``,
-``control``, ``holdout``) in ``(t0, ts]``: **last touch**. A credit is a ``converted`` row of the
+``control``, ``holdout``) in ``(t0, ts]``: **last touch**. A journey's send step is a touch too
+(``sent`` only: journeys have no control group): the profile's runs started within the longest goal
+window before the event (``runs_of_profile``, newest :data:`JOURNEY_RUNS` of them) are read, one keyed
+ledger read per run and send step, only when a campaign send could be credited. A journey touch takes
+the credit away from the campaign; the journey's own conversion is its goal (journey_steps.py). A credit is a ``converted`` row of the
 measurement ledger (once per recipient and send, whoever counts it first; the profile gets the
 ``converted:<cid>`` tag), timed at the event's ``ts``.
 
@@ -44,10 +48,12 @@ from typing import Any, Protocol
 
 import msgspec
 
+from parley.proto.journeys import Journey, Send, load_journey
 from parley.server.activation_port import Delivery, DeliveryLedger
 from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.events_models import Event
 from parley.server.ids import now_ms
+from parley.server.journey_port import Run
 from parley.server.services.campaign_defs import MAX_GOAL_WINDOW_S, CampaignIn, pick_variant
 from parley.server.services.campaign_schedule import occurrence_start, send_key, split_cursor
 from parley.server.services.measurement import CONTROL_ARM, Measurement
@@ -55,7 +61,7 @@ from parley.server.services.policy_rules import bucket
 from parley.server.shutdown import bounded, stop_task
 
 __all__ = [
-    "CONTROL_STATES", "EXPOSED", "MARGIN_MS", "PASS", "SETTLE_MS", "TOUCHES", "ConversionAttributor", "arm_of",
+    "CONTROL_STATES", "EXPOSED", "JOURNEY_RUNS", "MARGIN_MS", "PASS", "SETTLE_MS", "TOUCHES", "ConversionAttributor", "arm_of",
     "sends_at", "sends_of",
 ]  # fmt: skip
 
@@ -81,6 +87,8 @@ SETTLE_MS = 10_000
 MARGIN_MS = 60_000
 #: Goal events one catch-up pass of one app handles at most (the next pass goes on from there).
 _CATCHUP_BATCH = 2_000
+#: The newest runs of a profile whose send steps count as touches for one goal event.
+JOURNEY_RUNS = 50
 _PAGE = 500
 
 
@@ -138,6 +146,10 @@ class _Passes(Protocol):
 
     async def list_apps(self) -> Sequence[Any]: ...
 
+    async def runs_of_profile(self, app: str, pid: str, *, since: int, limit: int) -> list[Run]: ...
+
+    async def journey_doc(self, app: str, jid: str, version: int) -> dict[str, Any] | None: ...
+
 
 class AttributionStore(DeliveryLedger, CampaignStore, _Passes, Protocol):
     """The store roles attribution reads (and the catch-up pass's events, lease and watermark)."""
@@ -159,6 +171,8 @@ class ConversionAttributor:
         self._campaigns: dict[str, tuple[float, list[tuple[Campaign, CampaignIn]]]] = {}
         self._queue: list[Event] = []
         self._task: asyncio.Task[None] | None = None
+        #: (app, jid, version) -> its send steps (a version never changes).
+        self._journey_sends: dict[tuple[str, str, int], list[str]] = {}
         #: Conversions credited by this node (tests, metrics).
         self.credited = 0
 
@@ -214,13 +228,18 @@ class ConversionAttributor:
                 if row is not None:
                     rows.append((campaign, definition, key, row))
         touches = [(r.updated, key) for _, _, key, r in rows if r.state in TOUCHES and r.updated <= event.ts]
-        new = 0
+        candidates = []
         for campaign, definition, key, row in rows:
             goal, t0 = definition.goal, row.updated
             if goal is None or goal.event != event.name or row.state not in EXPOSED:
                 continue
-            if not t0 <= event.ts < t0 + goal.window_s * 1000:
-                continue
+            if t0 <= event.ts < t0 + goal.window_s * 1000:
+                candidates.append((campaign, definition, key, row))
+        if candidates:
+            touches += await self._journey_touches(event)
+        new = 0
+        for campaign, definition, key, row in candidates:
+            t0 = row.updated
             if any(t0 < t <= event.ts for t, other in touches if other != key):
                 continue  # a later touch takes the credit
             arm = arm_of(definition, campaign.cid, row)
@@ -270,3 +289,24 @@ class ConversionAttributor:
                 except Exception as exc:  # the next pass retries from the same watermark
                     log.warning("conversion catch-up of %s failed: %r", app, exc)
             await asyncio.sleep(interval)
+
+    async def _journey_touches(self, event: Event) -> list[tuple[int, str]]:
+        """(time, send key) of the journey messages sent to the event's profile up to its ``ts``."""
+        since = event.ts - MAX_GOAL_WINDOW_S * 1000
+        runs = await self._store.runs_of_profile(event.app, event.pid, since=since, limit=JOURNEY_RUNS)
+        out = []
+        for run in runs:
+            cached = (run.app, run.jid, run.version)
+            if cached not in self._journey_sends:
+                doc = await self._store.journey_doc(run.app, run.jid, run.version)
+                steps: list[str] = []
+                if doc is not None:
+                    journey: Journey = load_journey(doc)
+                    steps = [s.id for s in journey.steps if isinstance(s, Send)]
+                self._journey_sends[cached] = steps
+            for step in self._journey_sends[cached]:
+                key = f"journey:{run.rid}:{step}"
+                row = await self._store.get_delivery(event.app, key, event.pid)
+                if row is not None and row.state == "sent" and row.updated <= event.ts:
+                    out.append((row.updated, key))
+        return out

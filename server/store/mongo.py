@@ -271,6 +271,7 @@ class MongoStore:
     step_log = Via("_journeys", JourneyCollections.step_log)
     waiting_at = Via("_journeys", JourneyCollections.waiting_at)
     runs_of = Via("_journeys", JourneyCollections.runs_of)
+    runs_of_profile = Via("_journeys", JourneyCollections.runs_of_profile)
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ JOURNEY_INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("due", ASCENDING)], name="due"),
         IndexModel([("app", ASCENDING), ("pid", ASCENDING), ("state", ASCENDING)], name="app_pid"),
         IndexModel([("app", ASCENDING), ("jid", ASCENDING), ("state", ASCENDING)], name="app_jid"),
+        IndexModel([("app", ASCENDING), ("pid", ASCENDING), ("started", ASCENDING)], name="app_pid_started"),
     ],
     STEPS: [IndexModel([("app", ASCENDING), ("rid", ASCENDING), ("started", ASCENDING)], name="app_rid")],
 }
@@ -273,4 +274,11 @@ class JourneyCollections:
         found = (
             self._db[RUNS].find({"app": app, "jid": jid, "rid": {"$gt": after}}).sort("rid", 1).limit(limit)
         )
+        return [_run(d) for d in await found.to_list()]
+
+    @guarded
+    async def runs_of_profile(self, app: str, pid: str, *, since: int, limit: int) -> list[Run]:
+        """Newest first on the ``app_pid_started`` index."""
+        query = {"app": app, "pid": pid, "started": {"$gte": since}}
+        found = self._db[RUNS].find(query).sort([("started", -1), ("rid", 1)]).limit(limit)
         return [_run(d) for d in await found.to_list()]

@@ -289,6 +289,7 @@ class SQLiteStore:
     step_log = Via("_journeys", JourneyTables.step_log)
     waiting_at = Via("_journeys", JourneyTables.waiting_at)
     runs_of = Via("_journeys", JourneyTables.runs_of)
+    runs_of_profile = Via("_journeys", JourneyTables.runs_of_profile)
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         #: The one connection and worker thread every role runs on.

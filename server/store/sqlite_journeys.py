@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS jr_runs (
 CREATE INDEX IF NOT EXISTS jr_runs_due ON jr_runs (due) WHERE due > 0;
 CREATE INDEX IF NOT EXISTS jr_runs_pid ON jr_runs (app, pid) WHERE state = 'active';
 CREATE INDEX IF NOT EXISTS jr_runs_jid ON jr_runs (app, jid, state, step);
+CREATE INDEX IF NOT EXISTS jr_runs_profile ON jr_runs (app, pid, started);
 CREATE TABLE IF NOT EXISTS jr_steps (
     app TEXT NOT NULL, rid TEXT NOT NULL, step TEXT NOT NULL, started INTEGER NOT NULL,
     finished INTEGER NOT NULL, next TEXT NOT NULL, outcome TEXT NOT NULL, PRIMARY KEY (app, rid, step)
@@ -255,4 +256,14 @@ class JourneyTables:
         sql = f"SELECT {_RUN} FROM jr_runs WHERE app = ? AND jid = ? AND rid > ? ORDER BY rid LIMIT ?"
         return [
             _run(r) for r in await self._run(lambda db: db.execute(sql, (app, jid, after, limit)).fetchall())
+        ]
+
+    async def runs_of_profile(self, app: str, pid: str, *, since: int, limit: int) -> list[Run]:
+        """Newest first on the ``jr_runs_profile`` index."""
+        sql = (
+            f"SELECT {_RUN} FROM jr_runs WHERE app = ? AND pid = ? AND started >= ? "
+            "ORDER BY started DESC, rid LIMIT ?"
+        )
+        return [
+            _run(r) for r in await self._run(lambda db: db.execute(sql, (app, pid, since, limit)).fetchall())
         ]

@@ -12,10 +12,17 @@ from typing import Any
 import pytest
 
 from parley.sdk import AdminClient
+from parley.server.ids import now_ms
+from parley.server.services.campaign_defs import Goal
 from parley.server.services.measurement import tag_id, touch_source
 from tests.harness import RunningNode, running_node
+from tests.server.campaigns.clocked import Clock as CampaignClock
+from tests.server.campaigns.clocked import sender
 from tests.server.journeys.test_journeys import Clock, event, service
+from tests.server.services.test_campaigns import definition
 from tests.server.services.test_send_policy import profile
+
+HOUR = 3_600_000
 
 TPL = {"versions": {"en": {"text": "Welcome {{user}}"}}, "default": "en"}
 WELCOME: dict[str, Any] = {
@@ -99,3 +106,37 @@ async def test_results_of_an_unknown_journey_is_a_404(node: RunningNode) -> None
         with pytest.raises(Exception) as err:
             await admin.journey_results("nope")
     assert "journey_not_found" in str(err.value)
+
+
+async def test_a_later_journey_send_takes_the_last_touch_from_a_campaign(node: RunningNode) -> None:
+    """Last touch counts journey sends: u0 got campaign A at -3 h and a journey message at -2 h, so
+    their purchase at -1 h is not A's; u1 got only A, whose conversion it is."""
+    app, s, store = node.app.app, node.node.services, node.node.store
+    found = await store.get_audience_schema(app)
+    events = {"purchase": {"properties": {}}, "signup": {"properties": {}}}
+    await store.put_audience_schema(app, {**(found[1] if found else {}), "events": events}, 1)
+    pids = {u: await profile(node, u) for u in ("u0", "u1")}
+    now = now_ms()
+    camp_clock = CampaignClock(now - 3 * HOUR)
+    goal = Goal("purchase", window_s=3 * 3600)
+    a = await sender(node, camp_clock).create(app, definition(list(pids.values()), goal=goal))
+    assert await sender(node, camp_clock).run(app, a.cid) == "done"
+    clock = Clock()
+    clock.now = now - 2 * HOUR
+    j = service(node, clock)
+    await j.create(app, "hello", {**WELCOME, "goal": ""})
+    assert await j.handle(event(node, pids["u0"], "signup", "s0", clock.now))
+    row = await store.get_delivery(
+        app, f"journey:{(await store.runs_of(app, 'hello', after='', limit=5))[0].rid}:hi", pids["u0"]
+    )
+    assert row is not None and row.state == "sent"
+    async with AdminClient(node.http, node.api_key) as admin:
+        await admin.ingest_events(
+            [{"eid": f"p{u}", "user": u, "event": "purchase", "ts": now - HOUR} for u in pids]
+        )
+    await s.conversions.drain()
+    campaign = await s.campaigns.get(app, a.cid)
+    doc = await s.results.results(campaign, s.campaigns.definition(campaign), 0.0)
+    assert sum(arm["converted"] for arm in doc["arms"].values()) == 1, (
+        "u1's only: u0's last touch was the journey"
+    )

@@ -117,3 +117,16 @@ async def test_two_store_instances_claim_each_due_run_once(make_store: MakeStore
         *(s.begin_step(APP, "r1", "send", 100 + k) for k, s in enumerate([one, two] * 5))
     )
     assert len({p.started for p in parallel}) == 1
+
+
+async def test_a_profiles_runs_newest_first_whatever_their_state(store: Store) -> None:
+    """``runs_of_profile``: the profile's runs of any journey and state started since, newest first."""
+    for rid, pid, started in (("r1", "p1", 100), ("r2", "p1", 300), ("r3", "p2", 200), ("r4", "p1", 200)):
+        r = run(rid, pid=pid)
+        assert await store.start_run(dataclasses.replace(r, started=started, jid=f"j{rid}"))
+    assert await store.advance_run(
+        APP, "r4", owner="", seq=0, sig=0, step="s1", state="done", due=0, wait_event="", wait_key="", now=5
+    )
+    assert [r.rid for r in await store.runs_of_profile(APP, "p1", since=0, limit=10)] == ["r2", "r4", "r1"]
+    assert [r.rid for r in await store.runs_of_profile(APP, "p1", since=200, limit=1)] == ["r2"]
+    assert await store.runs_of_profile("other", "p1", since=0, limit=10) == []
