@@ -5,13 +5,15 @@ credits it — exactly once, however often the pass runs and on however many nod
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from parley.sdk import AdminClient
 from parley.server.ids import now_ms
 from parley.server.services.campaign_defs import Goal
-from parley.server.services.conversions import ConversionAttributor
-from tests.harness import RunningNode
+from parley.server.services.conversions import PASS, ConversionAttributor
+from tests.harness import RunningNode, running_node
 from tests.server.campaigns.clocked import Clock, sender
 from tests.server.services.test_campaigns import definition
 from tests.server.services.test_send_policy import profile
@@ -81,3 +83,21 @@ async def test_the_live_credit_and_the_catch_up_credit_once_together(node: Runni
     other = ConversionAttributor(store, s.measurement, owner="other")
     assert await other.catch_up(app, now_ms() + 60_000) == 0
     assert await converted(node, camp.cid) == 1
+
+
+async def test_a_starting_node_runs_the_catch_up_pass_and_stops_it_on_stop(tmp_path: Path) -> None:
+    """The node wiring: a node started after another stored events runs the app's pass at start
+    (its watermark moves, under its lease), and a node with the pass disabled does not."""
+    async with running_node(tmp_path, conversion_catchup_interval=0, campaign_interval=0) as first:
+        app = (first.app, first.api_key)
+        assert await first.node.store.pass_mark(first.app.app, PASS) == 0
+    async with running_node(
+        tmp_path, app=app, conversion_catchup_interval=3600, campaign_interval=0
+    ) as second:
+        store = second.node.store
+        for _ in range(400):  # the pass runs as the node starts; bounded wait for it (not a timing check)
+            if await store.pass_mark(second.app.app, PASS) > 0:
+                break
+            await asyncio.sleep(0.025)
+        assert await store.pass_mark(second.app.app, PASS) > 0
+        assert not await store.lease_pass(second.app.app, PASS, owner="someone", now=now_ms(), lease_ms=1)
