@@ -9,6 +9,7 @@ charge, a threat) that was not negative enough for the first.  An empty reason m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from parley.bots.escalation import EscalationDetector
@@ -16,6 +17,12 @@ from parley.bots.knowledge import HandoffDetector
 from parley.bots.sentiment import Sentiment
 
 __all__ = ["Triage"]
+
+#: A question about how something is done (not a demand that it be done now).
+_PROCEDURE = re.compile(
+    r"\b(?:how (?:do|can|should) (?:i|we)|what(?:'s| is) the (?:process|procedure)|where do i)\b|"
+    r"怎么(?:办理|操作|申请|弄|处理|走)|如何|哪个流程|什么流程|走哪个|流程是|怎样"
+)
 
 
 @dataclass
@@ -34,8 +41,11 @@ class Triage:
         decision = self.detector.detect(text)
         if decision.handoff:
             return f"customer_request:{decision.reason}"
-        if mood is not None and (mood.strong or negative_streak >= self.negative_limit):
-            return f"sentiment:{'strong' if mood.strong else 'repeated'}"
+        # Complaint words in a question about the procedure ("想投诉，是走哪个流程退钱", "how do I
+        # complain about …") ask the bot something: one such message alone is no outburst.
+        strong = mood is not None and mood.strong and not _PROCEDURE.search(text.lower())
+        if mood is not None and (strong or negative_streak >= self.negative_limit):
+            return f"sentiment:{'strong' if strong else 'repeated'}"
         if self.escalation is not None:
             esc = self.escalation.detect(text, mood.score if mood is not None else 0.0)
             if esc.escalate:

@@ -31,13 +31,15 @@ _EN_HUMAN = (
     r"staff(?: member)?|manager|supervisor|customer (?:service|support|care)(?: rep(?:resentative)?| agent| team)?|"
     r"support (?:team|agent|staff)|real one|team member|employee|live chat)"
 )
+# A bare "get" after a subject describes what one gets ("does Plus mean I get a real person
+# faster?"); the request forms are "get me …", "can I get …" and an imperative "get a human".
 # Words after a human noun that make it a modifier, not the person asked for.
 _EN_GUARD = r"(?!\s*(?:discount|price|pric|rate|code|hair|made|readable|resources|size|special|program|fee|'s special))"
 _EN_VERB = (
     r"(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?(?: me)?"
     r"(?: (?:over|through|back))?(?: to| with)|get me|give me|let me (?:talk|speak|chat) (?:to|with)|"
     r"i (?:need|want|would like|'d like)(?: to (?:talk|speak|chat) (?:to|with))?|is there|are there|"
-    r"can i (?:get|have)|bring|call|find me|send me|get|want|need"
+    r"can i (?:get|have)|bring|call|find me|send me|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )get|want|need"
 )
 _EN_PATTERNS = [
     re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}"),

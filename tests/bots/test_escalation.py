@@ -24,6 +24,7 @@ from parley.bots.triage import Triage
         "你们负责人出来说话",
         "已经投诉两次了没人管",
         "再不处理我就打12315",
+        "不给退钱我就去点评网站给你们差评",
     ],
 )
 def test_demands_and_threats_escalate(text: str) -> None:
@@ -43,6 +44,8 @@ def test_demands_and_threats_escalate(text: str) -> None:
         "航班延误有补偿吗",
         "想投诉一下快递员，先问下流程是什么",
         "退货要自己付运费吗",
+        "差评发出去了还能改吗",
+        "给骑手的差评别人看得到吗",
     ],
 )
 def test_questions_about_refunds_and_complaints_do_not(text: str) -> None:
@@ -61,3 +64,19 @@ def test_triage_order_and_reasons() -> None:
     assert reason("I demand a refund for this broken phone") == "complaint:demand"
     assert reason("how long does a refund take?") == ""
     assert Triage(escalation=None).reason("I demand a refund", None, 0) == ""
+
+
+def test_a_question_about_the_procedure_is_not_handed_over_on_sentiment_alone() -> None:
+    """Complaint words in "how do I complain / which process gets my money back" are a question
+    for the bot; the same words without a question about the procedure are anger."""
+    triage, scorer = Triage(), SentimentScorer()
+
+    def reason(text: str) -> str:
+        mood = scorer.score(text)
+        return triage.reason(text, mood, 1 if mood.label == "negative" else 0)
+
+    assert reason("餐洒了想投诉，是走哪个流程退钱") == ""
+    assert reason("想投诉骑手，怎么操作") == ""
+    assert reason("if I want to complain about a rude driver, what's the process?") == ""
+    assert reason("投诉！退钱！").startswith("sentiment:")
+    assert reason("餐洒了想投诉，马上给我退钱") != ""

@@ -91,3 +91,21 @@ def test_fresh_set_is_fully_right():
 )
 def test_asking_whether_a_person_is_needed_is_not_a_request(text: str) -> None:
     assert not HandoffDetector().detect(text).handoff
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does priority support with Plus mean I get a real person faster?",
+        "will I get a human if I call the hotline instead?",
+        "do we get a dedicated account manager on the enterprise plan?",
+    ],
+)
+def test_asking_what_one_gets_is_not_a_request(text: str) -> None:
+    """ "I get a person" after a subject describes a feature; only a request asks for one."""
+    assert not HandoffDetector().detect(text).handoff
+
+
+@pytest.mark.parametrize("text", ["can I get a real person", "get me a human", "get a real person please"])
+def test_requests_with_get_still_hand_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff
