@@ -102,6 +102,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     cfg.add_argument("--answer-threshold", type=float)
     cfg.add_argument("--same-language-margin", type=float)
     cfg.add_argument("--out-of-scope-below", type=float)
+    cfg.add_argument("--thresholds", choices=("adaptive", "fixed"))
     cfg.add_argument("--low-confidence-limit", type=int)
     cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
     cfg.add_argument("--llm-model")
@@ -111,7 +112,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 _CLI_SETTINGS = (
-    "name topics refusal signals fusion answer_threshold same_language_margin out_of_scope_below "
+    "name topics refusal signals fusion answer_threshold thresholds same_language_margin out_of_scope_below "
     "low_confidence_limit "
     "tags llm_base_url llm_model llm_timeout"
 ).split()
@@ -198,7 +199,7 @@ async def serve(args: argparse.Namespace) -> None:
             topics=cfg.topics,
             refusal=cfg.refusal,
             same_language_margin=cfg.same_language_margin,
-            out_of_scope_below=cfg.out_of_scope_below,
+            out_of_scope_below=cfg.out_of_scope_below if cfg.out_of_scope_below >= 0 else None,
         ),
         detector=HandoffDetector(),
         low_confidence_limit=cfg.low_confidence_limit,

@@ -60,6 +60,8 @@ _TRANSLATED = {
     "zh": "以下内容译自我们的英文说明（机器翻译）：\n\n",
 }
 _SHINGLE = 40
+#: Body similarity from which two entries are one answer in two languages (dev sets: 0.58+ vs ≤ 0.55).
+_TWIN = 0.56
 
 
 def _drop_head(translation: str) -> str:
@@ -182,7 +184,8 @@ class Answerer:
 
     Without an LLM, a request (not small talk) whose best passage scores below
     ``out_of_scope_below`` is handed over at once (``out_of_scope``): nothing in the knowledge
-    base is close, so asking the customer to rephrase would only delay the human.
+    base is close, so asking the customer to rephrase would only delay the human.  ``None``: the
+    index's null level (:meth:`~.knowledge.KnowledgeIndex.thresholds`); 0: never.
     ``topics`` names what the bot may talk about (it goes into the system prompt and the
     default ``refusal``, the text sent when an answer must be withheld);
     ``context_turns`` earlier turns are given to the model; ``passages`` hits at most
@@ -205,7 +208,7 @@ class Answerer:
         llm_deadline: float = 45.0,
         draft_interval: float = 0.15,
         same_language_margin: float = 0.15,
-        out_of_scope_below: float = 0.22,
+        out_of_scope_below: float | None = None,
     ) -> None:
         self.index = index
         self.llm = llm
@@ -254,6 +257,12 @@ class Answerer:
                 return joined
         return result
 
+    def out_of_scope_floor(self) -> float:
+        """The confidence below which a request is out of scope (see the class docstring)."""
+        if self.out_of_scope_below is not None:
+            return self.out_of_scope_below
+        return self.index.null_level() if self.index.config.adaptive else 0.22
+
     def leaks(self, text: str) -> bool:
         """True if ``text`` repeats the system prompt (its canary or any 40-character run of it)."""
         if self._canary.lower() in text.lower():
@@ -273,7 +282,7 @@ class Answerer:
             faq = self._faq(result, lang)
             if faq is not None:
                 return faq
-            if result.confidence < self.out_of_scope_below and _substantive(question):
+            if result.confidence < self.out_of_scope_floor() and _substantive(question):
                 # Nothing in the knowledge base is even close: a request outside it, for a human.
                 return Answer("", (), False, "fallback", handoff="out_of_scope", lang=lang, search=result)
             return Answer(_FALLBACK[lang], (), False, "fallback", lang=lang, search=result)
@@ -296,19 +305,20 @@ class Answerer:
         return Answer(text, (self._cite(best),), True, "faq", lang=lang, foreign=foreign, search=result)
 
     def _best(self, result: SearchResult, lang: str) -> Hit | None:
-        """The top hit, or a nearly-as-good one written in the customer's language.
+        """The top hit, or its twin in the customer's language when that is nearly as good.
 
-        The knowledge base often answers the same question in both languages; an
-        English question should get the English entry when it scores within
-        ``same_language_margin`` of the top one.
+        The knowledge base often answers the same question in both languages: an English
+        question gets the English entry when it scores within ``same_language_margin`` of the
+        top one *and* is its translation (similarity ≥ ``_TWIN``), never another topic's entry.
         """
         best = result.best
         # A Chinese entry full of Latin names ("Apple Pay", "Visa") is detected as "mixed":
         # decide by the reply language rule (any Chinese → Chinese), as for the customer.
         if best is None or _lang(best.chunk.text) == lang:
             return best
-        floor = max(best.score - self.same_language_margin, self.index.config.answer_threshold)
-        return next((h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor), best)
+        floor = max(best.score - self.same_language_margin, self.index.thresholds()[1])
+        near = (h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor)
+        return next((h for h in near if self.index.similarity(best.chunk, h.chunk) >= _TWIN), best)
 
     @staticmethod
     def _cite(hit: Hit) -> Citation:

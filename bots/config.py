@@ -44,10 +44,13 @@ class BotConfig:
     fusion: str = "weighted"
     #: Confidence from which an FAQ entry is quoted; below it the bot asks to rephrase / hands over.
     answer_threshold: float = RetrievalConfig().answer_threshold
-    #: An entry in the customer's language is preferred within this much of the top score.
+    #: The top entry's translation twin is preferred within this much of the top score.
     same_language_margin: float = 0.15
-    #: Without an LLM, a request scoring below this is out of scope: handed over at once.
-    out_of_scope_below: float = 0.22
+    #: Without an LLM, a request scoring below this is out of scope: handed over at once
+    #: (negative, the default: calibrated per knowledge base; 0: never).
+    out_of_scope_below: float = -1.0
+    #: ``adaptive`` (thresholds calibrated per knowledge base) or ``fixed`` (``answer_threshold``).
+    thresholds: str = "adaptive"
     #: Low-confidence answers in a row before the bot hands over.
     low_confidence_limit: int = 2
     #: Interest-tag definitions file ("" = the example shop's; see ``--no-tags``).
@@ -93,6 +96,8 @@ class BotConfig:
             raise ConfigError(f"{origin}: fusion must be weighted, boost or rrf, got {self.fusion!r}")
         if not 0.0 <= self.answer_threshold <= 1.0:
             raise ConfigError(f"{origin}: answer_threshold must be between 0 and 1")
+        if self.thresholds not in ("adaptive", "fixed"):
+            raise ConfigError(f"{origin}: thresholds must be adaptive or fixed, got {self.thresholds!r}")
         if self.low_confidence_limit < 1:
             raise ConfigError(f"{origin}: low_confidence_limit must be at least 1")
 
@@ -115,6 +120,7 @@ class BotConfig:
             signals=self.signals,
             fusion=self.fusion,  # type: ignore[arg-type]  # checked in validate()
             answer_threshold=self.answer_threshold,
+            adaptive=self.thresholds == "adaptive",
         )
 
     def llm(self) -> LLMConfig | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -16,6 +17,7 @@ from parley.bots.knowledge import (
     chunk_documents,
     parse_bytes,
 )
+from parley.bots.knowledge.retrieval import BM25, RetrievalConfig
 from parley.bots.llm import LLM, LLMConfig
 from tests.bots.llm_stub import MODEL, LLMStub, Reply
 
@@ -218,7 +220,7 @@ async def test_a_request_nothing_matches_is_handed_over_but_small_talk_is_not(
     a = Answerer(kb_index)
     out = await a.answer("who won the football match last night")
     assert out.handoff == "out_of_scope" and not out.confident and out.search is not None
-    assert out.search.confidence < a.out_of_scope_below
+    assert out.search.confidence < a.out_of_scope_floor()
     for text in ("hi", "thanks!", "谢谢", "ok"):
         chat = await a.answer(text)
         assert not chat.handoff and chat.source == "fallback", text
@@ -258,5 +260,45 @@ def test_same_language_preference_sees_chinese_entries_full_of_latin_names(
         0.70,
         True,
     )
-    best = Answerer(KnowledgeIndex([use]))._best(result, "zh")
+    index = KnowledgeIndex([use], RetrievalConfig(signals=(BM25, use.name)))
+    index.replace([zh_chunk, en_chunk])
+    best = Answerer(index)._best(result, "zh")
     assert best is not None and best.chunk.doc_id == "zh.wallet", "the customer's language within the margin"
+
+
+async def test_out_of_scope_floor_is_the_knowledge_bases_null_level(kb_index: KnowledgeIndex) -> None:
+    """By default a request is out of scope when it scores no higher than unrelated questions
+    score in this knowledge base; an explicit floor wins; a fixed index keeps the fixed 0.22."""
+    assert Answerer(kb_index).out_of_scope_floor() == kb_index.null_level() > 0.0
+    assert Answerer(kb_index, out_of_scope_below=0.1).out_of_scope_floor() == 0.1
+    fixed = KnowledgeIndex(list(kb_index.embedders.values()), replace(kb_index.config, adaptive=False))
+    assert Answerer(fixed).out_of_scope_floor() == 0.22
+
+
+def test_the_twin_in_the_customers_language_is_preferred_within_the_margin(
+    use: MultilingualUSEEmbedder,
+) -> None:
+    """An entry and its translation: the customer's language wins a near-tie; another topic's
+    entry at the same distance does not."""
+    zh = '{"id": "zh.refund", "question": "退款多久到账？", "answer": "退款3到7个工作日到账。"}\n'
+    en = (
+        "id,question,answer\nen.refund,How long does a refund take?,Refunds arrive in 3 to 7 business days.\n"
+        "en.points,How do loyalty points work?,Every yuan spent earns one point.\n"
+    )
+    index = KnowledgeIndex([use], RetrievalConfig(signals=(BM25, use.name)))
+    index.replace(
+        chunk_documents(
+            parse_bytes(zh.encode(), source="faq.jsonl") + parse_bytes(en.encode(), source="faq.csv")
+        )
+    )
+    by_id = {c.doc_id: c for c in index.chunks}
+    assert index.similarity(by_id["zh.refund"], by_id["en.refund"]) >= 0.56
+    assert index.similarity(by_id["zh.refund"], by_id["en.points"]) < 0.56
+    for other in ("en.refund", "en.points"):
+        result = SearchResult(
+            "refund time?", "en", [Hit(by_id["zh.refund"], 0.70, {}), Hit(by_id[other], 0.62, {})], 0.70, True
+        )
+        best = Answerer(index)._best(result, "en")
+        assert best is not None and best.chunk.doc_id == (
+            "en.refund" if other == "en.refund" else "zh.refund"
+        )

@@ -33,6 +33,12 @@ def test_file_then_command_line_override(tmp_path: Path) -> None:
     assert llm is not None and llm.base_url == "http://llm.local/v1"
 
 
+def test_thresholds_are_adaptive_by_default_and_can_be_fixed() -> None:
+    assert config_from(_args([]), {}).retrieval().adaptive
+    fixed = config_from(_args(["--thresholds", "fixed", "--out-of-scope-below", "0.2"]), {})
+    assert not fixed.retrieval().adaptive and fixed.out_of_scope_below == 0.2
+
+
 def test_defaults_name_no_shop_and_no_llm() -> None:
     cfg = config_from(_args([]), {})
     assert "shipping" not in cfg.topics and cfg.llm() is None
@@ -47,6 +53,7 @@ def test_defaults_name_no_shop_and_no_llm() -> None:
         ({"answer_threshold": 3}, "between 0 and 1"),
         ({"signals": ["bert"]}, "signals must be some of"),
         ({"low_confidence_limit": True}, "low_confidence_limit must be a int"),
+        ({"thresholds": "magic"}, "thresholds must be adaptive or fixed"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, content: dict[str, object], match: str) -> None:

@@ -109,3 +109,37 @@ def test_a_translation_made_at_ingest_lets_every_signal_read_the_entry(minilm, u
     again.upsert(translated[:1])
     assert "all-MiniLM-L6-v2" in again.search(q).best.signals
     assert again.search(q).best.chunk.doc_id == "zh.tipping"
+
+
+def test_thresholds_are_calibrated_per_knowledge_base(kb_index: KnowledgeIndex, minilm, use):
+    """The answer threshold follows the knowledge base's own null level (the best confidence of
+    fixed unrelated questions), within its bounds; ``adaptive=False`` is the fixed threshold."""
+    from parley.bots.evalsets import UNSEEN_DIR, build_index
+    from parley.bots.knowledge.probes import NULL_PROBES
+
+    cfg = kb_index.config
+    fixed = replace(cfg, adaptive=False)
+    null, threshold = kb_index.thresholds()
+    assert null == max(kb_index.search(p, config=fixed).confidence for p in NULL_PROBES)
+    assert threshold == min(max(null + cfg.probe_margin, cfg.min_answer_threshold), cfg.answer_threshold)
+    assert kb_index.thresholds(fixed) == (0.0, cfg.answer_threshold)
+    # ``answerable`` uses the calibrated threshold; the cap still bounds it.
+    res = kb_index.search("what is your return policy")
+    assert res.answerable == (res.confidence >= threshold)
+    assert kb_index.thresholds(replace(cfg, answer_threshold=0.0))[1] == 0.0
+    # Two businesses, two null levels: a knowledge base of everyday words (food delivery)
+    # scores unrelated questions lower than a bank's, so its threshold is lower too.
+    card = build_index([minilm, use], UNSEEN_DIR / "card" / "kb").thresholds()
+    food = build_index([minilm, use], UNSEEN_DIR / "food" / "kb").thresholds()
+    assert card[0] != food[0] and (card[1] < food[1]) == (card[0] < food[0])
+
+
+def test_empty_index_has_no_null_level(minilm, use):
+    assert KnowledgeIndex([minilm, use]).thresholds()[0] == 0.0
+
+
+def test_each_configuration_has_its_own_null_level(kb_index: KnowledgeIndex):
+    """The null level of one configuration (e.g. USE alone) is not reused for another."""
+    use_only = replace(kb_index.config, signals=("use-multilingual-v3",), views=("body",), routing=False)
+    a, b = kb_index.null_level(use_only), kb_index.null_level()
+    assert a != b and kb_index.null_level(use_only) == a and kb_index.null_level() == b
