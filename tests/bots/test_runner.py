@@ -132,7 +132,7 @@ async def test_two_low_confidence_answers_in_a_row_hand_over(
         # Weak matches (not out of scope, not answerable): the first asks to rephrase.
         first_reply = await ask(customer, inbox, conv, "do you deliver pizza to the office")
         assert "another way" in (first_reply.text or ""), "a request to rephrase, not an answer"
-        await customer.send(conv, "my neighbour's parcel is in my garden")
+        await customer.send(conv, "do you deliver to the office on weekends")
         waiting = (await first(inbox, support_event("waiting_for_agent"), 10)).message
         ticket = await node.node.services.support.ticket(node.app.app, conv)
         assert ticket.reason == "low_confidence" and "pizza" in ticket.summary
