@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from parley.sdk import AdminClient
@@ -140,3 +141,29 @@ async def test_a_later_journey_send_takes_the_last_touch_from_a_campaign(node: R
     assert sum(arm["converted"] for arm in doc["arms"].values()) == 1, (
         "u1's only: u0's last touch was the journey"
     )
+
+
+async def test_a_journey_messages_tracked_link_counts_for_its_step_and_a_segment_finds_the_tag(
+    node: RunningNode,
+) -> None:
+    app, s = node.app.app, node.node.services
+    shop = {"versions": {"en": {"text": "Hi", "buttons": [
+        {"id": "shop", "label": "Shop", "action": "url", "url": "https://shop.example/"}]}}, "default": "en"}  # fmt: skip
+    linked = {**WELCOME, "goal": "", "steps": [{"id": "hi", "type": "send", "template": shop}]}
+    clock = Clock()
+    j = service(node, clock)
+    await j.create(app, "shop", linked)
+    pid = await profile(node, "ann")
+    assert await j.handle(event(node, pid, "signup", "s0", clock.now))
+    (conv,) = [c for c, _ in await s.conversations.memberships(app, "ann") if c.meta.get("official")]
+    (message,) = await s.history.messages(app, conv.conv, 1, 100)
+    url = message.body["campaign"]["buttons"][0]["url"]
+    assert url.startswith("/r/"), url
+    async with httpx.AsyncClient() as http:
+        followed = await http.get(f"{node.http}{url}", follow_redirects=False)
+    assert (followed.status_code, followed.headers["location"]) == (302, "https://shop.example/")
+    async with AdminClient(node.http, node.api_key) as admin:
+        (step,) = (await admin.journey_results("shop"))["steps"]
+        assert (step["step"], step["sent"], step["clicked"], step["delivered"]) == ("hi", 1, 1, 1)
+        await admin.create_segment("engaged", "Engaged", 'tag("engaged:journey:shop")', mode="dynamic")
+        assert (await admin.segment_members("engaged"))[0] == [pid]
