@@ -67,7 +67,9 @@ async def seed(store_args: dict[str, str], app: str, n: int) -> float:
         for start in range(0, n, 200):
             await asyncio.gather(*(one(i) for i in range(start, min(start + 200, n))))
             if start % 10_000 == 0:
-                print(f"[bench] seeded {start} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+                print(
+                    f"[bench] seeded {start} in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True
+                )
     finally:
         await store.close()
     return time.perf_counter() - t0
@@ -103,9 +105,10 @@ def _clients(port: int, app: dict[str, str], users: list[str], procs: int, workd
     for k in range(procs):
         spec = {"port": port, "app": app["PARLEY_APP"], "secret": app["PARLEY_APP_SECRET"],
                 "users": users[k::procs], "timeout": 3600}  # fmt: skip
-        p = subprocess.Popen([sys.executable, "-m", "loadtests.bench.campaign_clients", json.dumps(spec)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(workdir / f"clients{k}.log", "wb"),
-                             text=True, cwd=str(Path(__file__).resolve().parents[1]))  # fmt: skip
+        with open(workdir / f"clients{k}.log", "wb") as log:  # the child keeps its own descriptor
+            p = subprocess.Popen([sys.executable, "-m", "loadtests.bench.campaign_clients", json.dumps(spec)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                                 cwd=str(Path(__file__).resolve().parents[1]))  # fmt: skip
         started.append(p)
     for p in started:
         line = p.stdout.readline() if p.stdout else ""
@@ -115,7 +118,9 @@ def _clients(port: int, app: dict[str, str], users: list[str], procs: int, workd
     return started
 
 
-async def send(admin: AdminClient, node_pid: int, args: argparse.Namespace, clients: list[Any]) -> dict[str, Any]:
+async def send(
+    admin: AdminClient, node_pid: int, args: argparse.Namespace, clients: list[Any]
+) -> dict[str, Any]:
     """Create the campaign, follow its counts to ``done``; the measurements."""
     rss = RssSampler(node_pid)
     rss.start()
@@ -195,8 +200,17 @@ async def main(args: argparse.Namespace) -> None:
             store_argv = ["--sqlite-path", store["sqlite_path"]]
             if args.store == "mongo":
                 store_argv += ["--mongo-url", store["mongo_url"], "--mongo-database", "bench"]
-            made = subprocess.run([str(BIN / "parley"), "app", "create", "--name", "bench", "--format", "json",
-                                   *store_argv], check=True, capture_output=True, text=True)  # fmt: skip
+            create = [
+                str(BIN / "parley"),
+                "app",
+                "create",
+                "--name",
+                "bench",
+                "--format",
+                "json",
+                *store_argv,
+            ]
+            made = subprocess.run(create, check=True, capture_output=True, text=True)  # noqa: ASYNC221 - setup
             app = json.loads(made.stdout.strip().splitlines()[-1])
             seeded = await seed(store, app["PARLEY_APP"], args.profiles)
             print(f"[bench] seeded {args.profiles} profiles in {seeded:.0f} s", file=sys.stderr, flush=True)
@@ -217,7 +231,7 @@ async def main(args: argparse.Namespace) -> None:
                     print(json.dumps(out), flush=True)
                     raw.append(m)
             if args.raw:
-                Path(args.raw).write_text(json.dumps(raw))
+                Path(args.raw).write_text(json.dumps(raw))  # noqa: ASYNC240 - after the measurement
         finally:
             for p in clients:
                 if p.stdin:
@@ -239,8 +253,12 @@ def cli() -> None:
     ap.add_argument("--rate", type=int, default=10_000, help="the campaign's pacing, recipients/s (max)")
     ap.add_argument("--poll", type=float, default=2.0, help="seconds between reads of the counts")
     ap.add_argument("--max-s", type=float, default=3600.0, help="give up after this many seconds")
-    ap.add_argument("--campaigns", type=int, default=1,
-                    help="campaigns sent one after the other (the first opens each brand conversation)")
+    ap.add_argument(
+        "--campaigns",
+        type=int,
+        default=1,
+        help="campaigns sent one after the other (the first opens each brand conversation)",
+    )
     ap.add_argument("--raw", default="", help="write the raw samples to this file")
     # SIGTERM (e.g. ``timeout``) unwinds like an error, so the finally blocks stop every process
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

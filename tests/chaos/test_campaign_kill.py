@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -17,13 +19,16 @@ from parley.proto.templates import Content, Template
 from parley.server.audience_models import ConsentEntry, ProfileChange
 from parley.server.campaign_port import Campaign
 from parley.server.ids import now_ms
+from parley.server.ports import Store
 from parley.server.services.apps import AppService
 from parley.server.services.campaign_defs import CampaignIn, Variant
 from parley.server.services.policy_rules import PolicySettings, bucket
+from parley.server.store import open_store
 from parley.server.store.sqlite import SQLiteStore
+from tests.chaos.conftest import MongoHandle
 from tests.chaos.procs import _BIN, GatewayProcess
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
 
 COUNT = 5_000
 OPTED_OUT_EVERY = 10  # every tenth profile withdrew its consent
@@ -33,8 +38,7 @@ RATE = 400  # recipients per second: 12+ s of sending, so the kill lands mid-sen
 
 
 class SQLiteNode(GatewayProcess):
-    """A ``parley serve`` process on a SQLite file (the sender's throughput on the MongoDB wire server
-    would make 5 000 recipients take minutes; the ledger and leases are contract-tested on both)."""
+    """A ``parley serve`` process on a SQLite file, the in-process broker."""
 
     def __init__(self, db: Path, log_dir: Path) -> None:
         super().__init__("sender", redis_url="", mongo_url="", mongo_database="", log_dir=log_dir,
@@ -47,7 +51,20 @@ class SQLiteNode(GatewayProcess):
                 "--node-id", self.node_id, "--log-level", "warning"]  # fmt: skip
 
 
-async def seed(store: SQLiteStore, app: str) -> dict[str, str]:
+class MongoNode(GatewayProcess):
+    """A ``parley serve`` process on the MongoDB wire server, the in-process broker."""
+
+    def __init__(self, url: str, database: str, log_dir: Path) -> None:
+        super().__init__("sender", redis_url="", mongo_url=url, mongo_database=database, log_dir=log_dir,
+                         env={"PARLEY_CAMPAIGN_INTERVAL": "0.2"})  # fmt: skip
+
+    def command(self) -> list[str]:
+        """``parley serve`` on the Mongo database, the in-process broker."""
+        return [str(_BIN / "parley"), "serve", "--port", str(self.port), "--mongo-url", self.mongo_url,
+                "--mongo-database", self.mongo_database, "--node-id", self.node_id, "--log-level", "warning"]  # fmt: skip
+
+
+async def seed(store: Store, app: str) -> dict[str, str]:
     """The profiles (user -> pid): consenting, except every tenth, withdrawn."""
     pids: dict[str, str] = {}
 
@@ -64,7 +81,7 @@ async def seed(store: SQLiteStore, app: str) -> dict[str, str]:
     return pids
 
 
-async def messages_per_user(store: SQLiteStore, app: str, users: list[str], cid: str) -> Counter[str]:
+async def messages_per_user(store: Store, app: str, users: list[str], cid: str) -> Counter[str]:
     """How many messages of campaign ``cid`` each user has in their conversations (from the store)."""
     got: Counter[str] = Counter()
 
@@ -80,18 +97,34 @@ async def messages_per_user(store: SQLiteStore, app: str, users: list[str], cid:
     return got
 
 
-async def test_kill_9_of_the_campaign_sender_mid_send(tmp_path: Path) -> None:
-    store = SQLiteStore(str(tmp_path / "parley.db"))
+@pytest.fixture(params=["sqlite", pytest.param("mongo", marks=pytest.mark.mongo)])
+async def sender(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Store, GatewayProcess]]:
+    """The store (opened here too, to seed and count) and the sender node on it, not started."""
+    store: Store
+    node: GatewayProcess
+    if request.param == "sqlite":
+        store = SQLiteStore(str(tmp_path / "parley.db"))
+        node = SQLiteNode(tmp_path / "parley.db", tmp_path)
+    else:
+        mongo: MongoHandle = request.getfixturevalue("chaos_mongo")
+        database = f"parley_chaos_{uuid.uuid4().hex[:10]}"
+        store = open_store(mongo.url, sqlite_path="", mongo_database=database, timeout=30.0)
+        node = MongoNode(mongo.url, database, tmp_path)
     await store.open()
-    sender = SQLiteNode(tmp_path / "parley.db", tmp_path)
     try:
-        await scenario(store, sender)
+        yield store, node
     finally:
-        sender.stop()
+        node.stop()
         await store.close()
 
 
-async def scenario(store: SQLiteStore, sender: SQLiteNode) -> None:
+async def test_kill_9_of_the_campaign_sender_mid_send(sender: tuple[Store, GatewayProcess]) -> None:
+    await scenario(*sender)
+
+
+async def scenario(store: Store, sender: GatewayProcess) -> None:
     app = (await AppService(store, audience="parley").create_app("chaos")).app.app
     t0 = time.monotonic()
     pids = await seed(store, app)
@@ -108,7 +141,8 @@ async def scenario(store: SQLiteStore, sender: SQLiteNode) -> None:
     assert await store.create_campaign(Campaign(app, cid, "scheduled", now, doc, created=now, updated=now))
     await asyncio.to_thread(sender.start)
     key = f"campaign:{cid}"
-    for _ in range(600):
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
         decided = sum((await store.count_deliveries(app, key)).values())
         if decided >= COUNT // 4:
             break
@@ -120,7 +154,8 @@ async def scenario(store: SQLiteStore, sender: SQLiteNode) -> None:
     started = time.monotonic()
     # same node id and port; the dead sender's leases (campaign 30 s, claim 60 s) have to expire first
     await asyncio.to_thread(sender.start)
-    for _ in range(2400):
+    deadline = time.monotonic() + 420  # the MongoDB wire server's sender is the slow one
+    while time.monotonic() < deadline:
         campaign = await store.get_campaign(app, cid)
         if campaign is not None and campaign.state == "done":
             break
