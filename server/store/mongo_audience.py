@@ -17,7 +17,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from parley.server.audience_models import (
     AudienceProfile,
@@ -148,16 +148,25 @@ class ProfileDocs:
     ) -> None:
         base = f"{app}/{pid}/{rev}"
         if history:
-            await self.db[TAG_HISTORY].insert_many(
+            await self._insert_once(TAG_HISTORY,
                 [{"_id": f"{base}/{n}", "app": app, "pid": pid, "name": h.name, "seq": h.seq, "n": n,
                   "action": h.action, "source": h.source, "confidence": h.confidence, "evidence": h.evidence,
                   "ts": h.ts, "actor": h.actor} for n, h in enumerate(history)]
             )  # fmt: skip
         if ledger:
-            await self.db[CONSENT_LEDGER].insert_many(
+            await self._insert_once(CONSENT_LEDGER,
                 [{"_id": f"{base}/{n}", "app": app, "pid": pid, "topic": e.topic, "state": e.state, "ts": e.ts,
                   "via_kind": e.via_kind, "via_ref": e.via_ref, "rev": rev, "n": n} for n, e in enumerate(ledger)]
             )  # fmt: skip
+
+    async def _insert_once(self, name: str, docs: list[dict[str, Any]]) -> None:
+        """Insert lines keyed ``app/pid/rev/n``; one already there is the same line, not an error
+        (a retried write whose first attempt landed: the test server does not dedupe retries)."""
+        try:
+            await self.db[name].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
 
 
 class AudienceCollections:
