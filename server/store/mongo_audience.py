@@ -128,6 +128,9 @@ class ProfileDocs:
                     }
                 )
             except DuplicateKeyError:
+                found = await self.db[IDENTIFIERS].find_one({"_id": f"{app}/{kind}/{value}"}, {"pid": 1})
+                if found is not None and found["pid"] == pid:
+                    return pid, True  # our own insert, retried after it landed (the answer was lost)
                 await self.db[PROFILES].delete_one({"_id": profile_id(app, pid)})
                 continue
             return pid, True
