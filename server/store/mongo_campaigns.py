@@ -15,6 +15,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from parley.proto.plain import repair
 from parley.server.campaign_port import RUNNABLE, Campaign
 from parley.server.store.mongo_conn import MongoConnection
 from parley.server.store.mongo_errors import guarded
@@ -46,12 +47,9 @@ _FIELDS = (
 
 
 def _campaign(d: Mapping[str, Any]) -> Campaign:
-    # BSON's Int64 (ms times) as plain ints: msgspec refuses to encode Int64 (GET /v1/campaigns/{cid}).
-    fields: dict[str, Any] = {k: d[k] for k in _FIELDS}
-    for k, v in fields.items():
-        if isinstance(v, int) and not isinstance(v, bool):
-            fields[k] = int(v)
-    return Campaign(**fields)
+    """Plain values: BSON reads integers past 32 bits (every ms time) as ``bson.Int64``, which
+    msgspec refuses to encode (the admin API's campaign answered 500)."""
+    return Campaign(**{k: repair(d[k]) for k in _FIELDS})
 
 
 class CampaignCollections:
