@@ -78,6 +78,7 @@ async def run(spec: dict[str, Any]) -> None:
         client.handler = inbox.handler(user)
     print(json.dumps({"ready": len(clients), "connect_s": round(time.perf_counter() - t0, 1)}), flush=True)
     loop = asyncio.get_running_loop()
+    beat = loop.create_task(_heartbeat(clients))
     while cid := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
         inbox.reset(cid)
         # the next line says the campaign is done: a late or repeated message would have come by then
@@ -88,8 +89,19 @@ async def run(spec: dict[str, Any]) -> None:
             "closed_early": sum(1 for c in clients if c.closed.done()), "kinds": inbox.kinds,
             "other": inbox.other, "first_ns": times[0] if times else 0, "last_ns": times[-1] if times else 0,
         }), flush=True)  # fmt: skip
+    beat.cancel()
     for c in clients:
         c.close()
+
+
+async def _heartbeat(clients: list[WSClient], every: float = 20.0) -> None:
+    """The protocol's ``ping`` (the server closes a connection silent for 75 s with 4009)."""
+    ping = msgspec.msgpack.encode({"t": "ping"})
+    while True:
+        await asyncio.sleep(every)
+        for c in clients:
+            if not c.closed.done():
+                c.send(ping)
 
 
 def main() -> None:
