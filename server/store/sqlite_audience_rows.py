@@ -147,10 +147,12 @@ def read_profile(db: Db, app: str, pid: str) -> AudienceProfile | None:
         r[0]: (float(r[1]) if r[2] is None else str(r[2]))
         for r in db.execute("SELECT key, num, txt FROM aud_computed WHERE app = ? AND pid = ?", key)
     }
+    # Sorted here, not by ORDER BY: SQLite answers "ORDER BY kind, value" by walking the primary
+    # key (app, kind, value) - every identifier of the app - instead of the (app, pid) index.
     ids = tuple(
-        Identifier(r[0], r[1])
-        for r in db.execute(
-            "SELECT kind, value FROM aud_identifiers WHERE app = ? AND pid = ? ORDER BY kind, value", key
+        Identifier(k, v)
+        for k, v in sorted(
+            db.execute("SELECT kind, value FROM aud_identifiers WHERE app = ? AND pid = ?", key)
         )
     )
     chat = _chat.decode(row[6]) if row[6] else {}

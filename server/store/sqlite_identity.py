@@ -95,9 +95,10 @@ class IdentityTables:
 
     async def identifiers_of(self, app: str, pid: str) -> list[Identifier]:
         """The identifiers ``pid`` holds, by kind then value."""
-        sql = "SELECT kind, value FROM aud_identifiers WHERE app = ? AND pid = ? ORDER BY kind, value"
+        # sorted here: ORDER BY would walk every identifier of the app (see ``read_profile``)
+        sql = "SELECT kind, value FROM aud_identifiers WHERE app = ? AND pid = ?"
         rows = await self._run(lambda db: db.execute(sql, (app, pid)).fetchall())
-        return [Identifier(r[0], r[1]) for r in rows]
+        return [Identifier(k, v) for k, v in sorted(rows)]
 
     async def merge_audience_profiles(
         self,
