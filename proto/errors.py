@@ -135,6 +135,8 @@ class ErrorCode(str, enum.Enum):
     TAG_DEFINITION_EXISTS = "tag_definition_exists"
     #: A person (source manual or agent) set a tag the app's definitions do not allow.
     TAG_UNDEFINED = "tag_undefined"
+    #: An uploaded file is not valid UTF-8 text (a knowledge file saved in another encoding).
+    ENCODING_INVALID = "encoding_invalid"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -194,6 +196,7 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.TAG_DEFINITION_NOT_FOUND: Action.FATAL,
     ErrorCode.TAG_DEFINITION_EXISTS: Action.FATAL,
     ErrorCode.TAG_UNDEFINED: Action.FATAL,
+    ErrorCode.ENCODING_INVALID: Action.FATAL,
 }
 
 

@@ -70,6 +70,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "journey_interval": "Seconds between a node's polls for due journey timers; 0 disables them here.",
     "journey_lease": "Seconds a node holds a journey run it took; a killed node's runs move on after it.",
     "conversion_catchup_interval": "Seconds between a node's conversion catch-up passes; 0 disables them here.",
+    "knowledge_upload_max_bytes": "Largest knowledge file uploaded from the console, bytes (413 past it).",
 }
 
 

@@ -118,6 +118,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TAG_DEFINITION_NOT_FOUND: 404,
     ErrorCode.TAG_DEFINITION_EXISTS: 409,
     ErrorCode.TAG_UNDEFINED: 422,
+    ErrorCode.ENCODING_INVALID: 422,
 }
 
 

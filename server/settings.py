@@ -176,3 +176,5 @@ class Settings:
     #: not credited (a node died in between) are credited from a durable per-app watermark, one node
     #: per app at a time (leased); 0 disables them on this node.
     conversion_catchup_interval: float = 60.0
+    #: Largest knowledge file an admin may upload from the console, bytes (413 ``body_too_large``).
+    knowledge_upload_max_bytes: int = 5 * 1024 * 1024

@@ -9,6 +9,9 @@ list the uploads with their state. See :mod:`parley.server.uploads_port`.
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +26,6 @@ from parley.server.console_port import ConsoleRole
 from parley.server.errors import ServiceError
 from parley.server.models import App
 from parley.server.services import Services
-from parley.server.services.knowledge import MAX_UPLOAD_BYTES
 from parley.server.uploads_port import KnowledgeUpload
 
 __all__ = ["knowledge_upload_routes"]
@@ -55,12 +57,19 @@ async def settle_upload(request: Request, s: Services, app: App) -> Response:
 
 async def console_upload(request: Request, s: Services, caller: Caller) -> Response:
     """``POST /console/api/knowledge/uploads`` (admin): queue a file for the bot service; 201; audited."""
-    raw = await read_json_body(request, MAX_UPLOAD_BYTES * 2)  # JSON escapes may grow the text
+    # base64 is 4/3 of the file and JSON escapes may grow a text: twice the file, and a little room
+    try:
+        raw = await read_json_body(request, s.knowledge.upload_max_bytes * 2 + 4096)
+    except ServiceError as exc:
+        raise s.knowledge.too_large() if exc.code is ErrorCode.BODY_TOO_LARGE else exc from None
     try:
         body = msgspec.json.decode(raw or b"{}", type=UploadIn)
-    except msgspec.MsgspecError as exc:
+        content: str | bytes = (
+            base64.b64decode(body.content_base64, validate=True) if body.content_base64 else body.content
+        )
+    except (msgspec.MsgspecError, binascii.Error) as exc:
         raise ServiceError(ErrorCode.INVALID_REQUEST, f"invalid body: {exc}") from None
-    made = await s.knowledge.upload(caller.user.app, body.source, body.content, caller.actor)
+    made = await s.knowledge.upload(caller.user.app, body.source, content, caller.actor)
     await s.moderation.audit(caller.user.app, caller.actor, "knowledge.upload", made.source, upload=made.uid)
     return json_response(_out(made, content=False), 201)
 

@@ -11,10 +11,12 @@ __all__ = ["MODELS", "UploadIn", "UploadList", "UploadOut", "UploadSettle", "upl
 
 
 class UploadIn(msgspec.Struct, forbid_unknown_fields=True):
-    """``POST /console/api/knowledge/uploads``: the file's name (the source) and its text (UTF-8)."""
+    """``POST /console/api/knowledge/uploads``: the file's name (the source) and either its bytes in
+    base64 (``content_base64``, what the console sends: the server checks they are UTF-8) or its text."""
 
     source: str
-    content: str
+    content: str = ""
+    content_base64: str = ""
 
 
 class UploadSettle(msgspec.Struct, forbid_unknown_fields=True):

@@ -288,7 +288,7 @@ def build_services(
             ttl=settings.invite_ttl,
             max_pending=settings.invites_pending_max,
         ),
-        knowledge=KnowledgeService(store),
+        knowledge=KnowledgeService(store, upload_max_bytes=settings.knowledge_upload_max_bytes),
         console=console,
         send_policy=send_policy,
         campaigns=campaigns,

@@ -21,7 +21,6 @@ from parley.server.uploads_port import PENDING_UPLOAD, KnowledgeUpload, Knowledg
 
 __all__ = [
     "HISTORY_SHOWN",
-    "MAX_UPLOAD_BYTES",
     "UPLOAD_SUFFIXES",
     "KnowledgeService",
     "KnowledgeStore",
@@ -29,9 +28,8 @@ __all__ = [
 ]
 
 #: The file types the bot service ingests (``parley.bots.ingest.KNOWLEDGE_SUFFIXES``, repeated here:
-#: the server does not import the bot package) and its size limit (``documents.MAX_FILE_BYTES``).
+#: the server does not import the bot package). The size limit is ``Settings.knowledge_upload_max_bytes``.
 UPLOAD_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".csv", ".jsonl"})
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: Uploads listed at most (the newest), and pending ones handed to a bot per request (the oldest).
 UPLOADS_SHOWN, PENDING_HANDED = 50, 5
 
@@ -47,8 +45,16 @@ HISTORY_SHOWN = 50
 class KnowledgeService:
     """Reads and replaces the knowledge of an app (a thin service over the knowledge port)."""
 
-    def __init__(self, store: KnowledgeStore) -> None:
+    def __init__(self, store: KnowledgeStore, *, upload_max_bytes: int) -> None:
         self._store = store
+        self.upload_max_bytes = upload_max_bytes
+
+    def too_large(self) -> UploadError:
+        """The refusal of a file over ``upload_max_bytes`` (413 ``body_too_large``)."""
+        return UploadError(
+            ErrorCode.BODY_TOO_LARGE,
+            f"a knowledge file is at most {self.upload_max_bytes} bytes (knowledge_upload_max_bytes)",
+        )
 
     async def replace(self, app: str, source: str, entries: Sequence[KnowledgeEntry]) -> int:
         """Make ``entries`` the whole content of ``source``; returns the new version."""
@@ -72,9 +78,10 @@ class KnowledgeService:
         return await self._store.knowledge_history(app, source, HISTORY_SHOWN)
 
     # ------------------------------------------------------------------ uploads (for the bot)
-    async def upload(self, app: str, source: str, content: str, by: str) -> KnowledgeUpload:
-        """Queue a file's text for the bot service to ingest as ``source``; ``invalid_request`` for a
-        name that is not a plain file name of a known type, ``limit_exceeded`` past 5 MiB."""
+    async def upload(self, app: str, source: str, content: str | bytes, by: str) -> KnowledgeUpload:
+        """Queue a file for the bot service to ingest as ``source``: its text, or its bytes, which must
+        be UTF-8 (``encoding_invalid``: never stored with replacement characters); ``invalid_request``
+        for a name that is not a plain file name of a known type, ``body_too_large`` past the limit."""
         name = PurePosixPath(source)
         if not 1 <= len(source) <= 200 or name.name != source or source.startswith("."):
             raise UploadError(
@@ -84,12 +91,20 @@ class KnowledgeService:
             raise UploadError(
                 ErrorCode.INVALID_REQUEST, f"the bot reads {', '.join(sorted(UPLOAD_SUFFIXES))} files"
             )
+        raw = content if isinstance(content, bytes) else content.encode()
+        if len(raw) > self.upload_max_bytes:
+            raise self.too_large()
+        if isinstance(content, bytes):
+            try:
+                content = content.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UploadError(
+                    ErrorCode.ENCODING_INVALID,
+                    f"the file is not UTF-8 text (byte {exc.start} is not): save it as UTF-8 and upload it again",
+                ) from None
+            content = content.removeprefix("\ufeff")  # a UTF-8 byte-order mark is not text
         if not content.strip():
             raise UploadError(ErrorCode.INVALID_REQUEST, "the file is empty")
-        if len(content.encode()) > MAX_UPLOAD_BYTES:
-            raise UploadError(
-                ErrorCode.LIMIT_EXCEEDED, f"a knowledge file is at most {MAX_UPLOAD_BYTES} bytes"
-            )
         made = KnowledgeUpload(app, new_id("kbu"), source, content, by, now_ms())
         await self._store.add_upload(made)
         return made

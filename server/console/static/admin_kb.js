@@ -16,6 +16,18 @@ const PENDING_POLL_MS = 3000;
 let timer = 0;
 let ingested = new Set();
 
+/**
+ * The file's bytes in base64: the server checks they are UTF-8 (`file.text()` would silently turn
+ * another encoding's bytes into replacement characters) and the size limit.
+ * @param {File} file
+ */
+async function base64Of(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 /** @param {any} u */
 function stateText(u) {
   if (u.state === "ingested") return `${t("kb.ingested")} · ${t("admin.version")} ${u.version}`;
@@ -42,7 +54,7 @@ form.addEventListener("submit", async (event) => {
   const file = input.files?.[0];
   try {
     if (!file) throw new Error(t("kb.pick"));
-    await call("POST", "knowledge/uploads", { source: file.name, content: await file.text() });
+    await call("POST", "knowledge/uploads", { source: file.name, content_base64: await base64Of(file) });
     form.reset();
     await draw();
   } catch (e) { showError(e, $("kb-file-error"), form); }

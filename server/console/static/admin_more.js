@@ -115,6 +115,8 @@ async function drawAudit(more) {
   if (moreButton) moreButton.hidden = !auditNext;
 }
 document.addEventListener("kb-changed", () => { drawKnowledge().catch(() => {}); }); // an upload was ingested
+// the cards' script-drawn words (Revoke, Nothing to review, Version N, …) follow the EN/中文 switch
+$("lang")?.addEventListener("change", () => { Promise.all([drawKeys(), drawReviews(), drawWords(), drawKnowledge()]).catch(() => {}); });
 $("audit-form")?.addEventListener("submit", (e) => { e.preventDefault(); drawAudit(false); });
 $("audit-more")?.addEventListener("click", () => drawAudit(true));
 

@@ -125,6 +125,9 @@ function drawQueue() {
       }
       li.addEventListener("click", () => select(conv));
       li.addEventListener("keydown", (e) => {
+        // a key pressed on a control inside the row (its Claim button) is that control's: Enter
+        // there must claim, not open the conversation (and not be swallowed by preventDefault)
+        if (e.target !== li) return;
         if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(conv); }
         if (e.key === "ArrowDown" || e.key === "ArrowUp") {
           e.preventDefault();

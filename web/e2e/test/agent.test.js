@@ -58,6 +58,7 @@ test("an agent logs in, claims a customer's ticket and answers; the customer rec
 
 test("keyboard only at tablet width: log in, claim with Enter, answer with Enter", async () => {
   const cus = await ticket("cus2", "My parcel is late");
+  const other = await ticket("cus3", "Wrong size");
   const page = await con.tab(TABLET);
   await page.goto(`${con.http}/console/inbox`);
   await page.waitForSelector("#app");
@@ -78,6 +79,11 @@ test("keyboard only at tablet width: log in, claim with Enter, answer with Enter
   const layout = await overflow(page);
   assert.equal(layout.scroll, 0, `no horizontal scrolling at 820 px (too wide: ${layout.wide})`);
   await shot(page, "inbox-tablet");
+  // Enter on a queue row's own Claim button claims (the row's keydown leaves it to the button)
+  await tabTo(page, `#waiting [data-claim='${other.conv}']`);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(`#mine li[data-conv='${other.conv}']`);
+  await untilText(page, "#chat-state", "with an agent");
   // the queue item is focusable and Enter opens the conversation; Tab reaches its Claim button
   await tabTo(page, `#waiting li[data-conv='${cus.conv}']`);
   await page.keyboard.press("Enter");
