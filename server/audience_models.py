@@ -14,8 +14,10 @@ from typing import Any, Literal
 from parley.server.models import TagRecord
 
 __all__ = [
+    "APPLIED_KEEP",
     "CONSENT_STATES",
     "ID_KINDS",
+    "AlreadyApplied",
     "AudienceProfile",
     "ConsentEntry",
     "ConsentState",
@@ -29,6 +31,9 @@ __all__ = [
     "USER_KIND",
 ]
 
+#: Ids of the latest applied events a MongoDB profile document remembers (``applied``): a change
+#: naming one of them is refused (``AlreadyApplied``). Bounds the document (about 30 bytes each).
+APPLIED_KEEP = 512
 #: The identifier kind of the app's own user id, which is the chat user's id.
 USER_KIND = "user"
 #: The kinds of identifier a profile may carry.
@@ -56,6 +61,16 @@ class ProfileMerged(Exception):
         super().__init__(f"profile {pid!r} was merged into {into!r}")
         self.pid = pid
         self.into = into
+
+
+class AlreadyApplied(Exception):
+    """A profile change named events of which ``eids`` were applied already: nothing changed
+    (apply the others alone)."""
+
+    def __init__(self, pid: str, eids: frozenset[str]) -> None:
+        super().__init__(f"profile {pid!r}: {len(eids)} of the events were applied already")
+        self.pid = pid
+        self.eids = eids
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +142,9 @@ class AudienceProfile:
     chat_counters: dict[str, int] = field(default_factory=dict)
     #: The profiles folded into this one by standing merges (makes a MongoDB fold idempotent).
     merged_from: tuple[str, ...] = ()
+    #: The latest events applied to it (at most ``APPLIED_KEEP`` ids, MongoDB only: SQLite marks
+    #: the events in the change's own transaction instead).
+    applied: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +155,9 @@ class ProfileChange:
     ``set_tags`` (by name; each recorded in the tag history with ``actor``); ``consent``: ledger
     lines appended and applied in order; ``timezone``/``language``: None leaves them, "" clears;
     ``computed``: set (None unsets); ``counts``: added to computed numbers (missing = 0);
-    ``chat_attributes`` overwrite by key; ``chat_counters`` are added.
+    ``chat_attributes`` overwrite by key; ``chat_counters`` are added. ``events``: the ids of
+    the stored events this change applies (counters of the event applier): the change is made
+    at most once per event — refused with ``AlreadyApplied`` if one of them was applied.
     """
 
     now: int
@@ -152,6 +172,7 @@ class ProfileChange:
     counts: dict[str, float] = field(default_factory=dict)
     chat_attributes: dict[str, Any] = field(default_factory=dict)
     chat_counters: dict[str, int] = field(default_factory=dict)
+    events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

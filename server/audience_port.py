@@ -16,6 +16,12 @@ Guarantees (both adapters):
   the tag-history and consent-ledger lines of that change; ``rev`` grows by one per change.
   It raises :class:`ProfileMerged` on a merged profile (the caller re-resolves and retries:
   a write racing with a merge is never applied to the dead profile and lost).
+  A change naming the events it applies (``ProfileChange.events``) is made at most once per
+  event: if one of them was applied to this profile — or to a profile merged into it, whose
+  counters it took — it raises ``AlreadyApplied`` with their ids and changes nothing (SQLite:
+  by the events' ``pending`` mark, in the change's transaction; MongoDB: by the ids of the
+  latest ``APPLIED_KEEP`` applied events kept on the profile document, checked by the same
+  compare-and-set as the change).
 * ``merge_audience_profiles`` is atomic with respect to every other write: the loser's
   state at the merge (every change before it) ends up in the survivor, by the rule of
   :mod:`parley.server.audience_rules`; of two concurrent merges involving the same profile
@@ -61,7 +67,8 @@ class AudienceProfiles(Protocol):
         """Apply ``change`` atomically; returns the profile after it.
 
         Raises ``ProfileNotFound`` if there is no such profile, ``ProfileMerged`` if it was
-        merged into another (nothing is written then).
+        merged into another, ``AlreadyApplied`` if one of ``change.events`` was applied
+        (nothing is written then).
         """
 
     async def tag_history(self, app: str, pid: str, name: str = "") -> list[TagChange]:

@@ -22,6 +22,7 @@ from dataclasses import replace
 import msgspec
 
 from parley.server.audience_models import (
+    APPLIED_KEEP,
     AudienceProfile,
     ConsentEntry,
     ConsentState,
@@ -99,6 +100,7 @@ def apply_change(
         computed=computed,
         chat_attributes={**profile.chat_attributes, **change.chat_attributes},
         chat_counters=chat_counters,
+        applied=(*profile.applied, *change.events)[-APPLIED_KEEP:] if change.events else profile.applied,
     )
     return updated, history, list(change.consent)
 
@@ -148,6 +150,8 @@ def merge_profiles(winner: AudienceProfile, loser: AudienceProfile, now: int) ->
         chat_attributes={**loser.chat_attributes, **winner.chat_attributes},
         chat_counters=chat_counters,
         merged_from=(*winner.merged_from, loser.pid),
+        # the loser's counters fold in: so do the events they counted (a recovery must not recount)
+        applied=(*winner.applied, *loser.applied)[-APPLIED_KEEP:],
     )
 
 

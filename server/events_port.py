@@ -29,6 +29,14 @@ Guarantees (both adapters):
   ``restore_events`` undoes moves exactly: an unmerge gives back the events first stored for
   the merged profile (and for the profiles merged into it before), while events stored for the
   survivor, before or after the merge, stay with it.
+* Application (crash safety): events stored with ``pending=True`` (the ones ``track`` and ingest
+  take) wait to be applied to their profile; ``pending_events`` lists them oldest first by
+  ``received`` and ``mark_events_applied`` ends their wait. Events stored before the mark
+  existed count as applied. A profile change naming the events it applies
+  (``ProfileChange.events``) is made at most once per event (``AlreadyApplied``, see
+  :mod:`~parley.server.audience_port`): SQLite marks them in the change's transaction; MongoDB
+  records their ids on the profile document and is marked after. A move (``reassign_events``)
+  keeps the mark; an erase or a purge deletes pending events like any other.
 * Retention: ``purge_events`` deletes events with ``ts < before`` (the app's retention
   sweep, which the SQLite adapter needs and MongoDB uses when the retention was shortened).
   MongoDB also expires each event by itself: ``expire_at`` is ``ts + retention`` (the
@@ -53,12 +61,21 @@ class EventLog(Protocol):
     """Durable events keyed by ``(app, eid)``. Every method may raise ``StoreUnavailable``."""
 
     async def append_events(
-        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None
+        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None, *, pending: bool = False
     ) -> list[bool]:
         """Store each event unless its ``(app, eid)`` is stored already; per event, in order,
         whether it was stored now (``False``: a duplicate, ignored). ``retention_ms`` maps an
         app to how long its events are kept (MongoDB's ``expire_at``; absent or 0: no expiry).
+        ``pending``: the events still have to be applied to their profiles (``pending_events``).
         Raises ``ValueError`` past ``MAX_EVENT_BATCH`` events (nothing stored)."""
+
+    async def pending_events(self, app: str, *, before: int, limit: int = 1000) -> list[Event]:
+        """Up to ``limit`` of the app's pending events received before ``before``, ascending by
+        ``(received, eid)``."""
+
+    async def mark_events_applied(self, app: str, eids: Collection[str]) -> int:
+        """Mark the app's events ``eids`` applied (no longer pending; unknown ids are ignored);
+        returns how many were pending. Idempotent."""
 
     async def get_event(self, app: str, eid: str) -> Event | None:
         """The event stored under ``eid``; None if there is none."""

@@ -161,6 +161,8 @@ class MongoStore:
     reassign_events = Via("_events", EventCollections.reassign_events)
     restore_events = Via("_events", EventCollections.restore_events)
     purge_events = Via("_events", EventCollections.purge_events)
+    pending_events = Via("_events", EventCollections.pending_events)
+    mark_events_applied = Via("_events", EventCollections.mark_events_applied)
     lease_pass = Via("_events", EventCollections.lease_pass)
     events_received = Via("_events", EventCollections.events_received)
     pass_mark = Via("_events", EventCollections.pass_mark)

@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from parley.server.audience_models import (
+    AlreadyApplied,
     AudienceProfile,
     ConsentEntry,
     Identifier,
@@ -140,6 +141,9 @@ class ProfileDocs:
         """Apply ``change`` by compare-and-set, then append its history and ledger lines."""
         for _ in range(CAS_TRIES):
             current = await self.live(app, pid)
+            done = frozenset(change.events).intersection(current.applied)
+            if done:  # checked on the read the compare-and-set is made against: once per event
+                raise AlreadyApplied(pid, done)
             updated, history, ledger = apply_change(current, change)
             if await self.cas(current, updated):
                 await self._lines(app, pid, updated.rev, history, ledger)

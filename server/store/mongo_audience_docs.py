@@ -3,7 +3,8 @@
 Layout (the agreed one, see docs/AUDIENCE.md): ``{_id: "<app>/<pid>", app, pid, created, updated,
 timezone, language, merged_into, rev, attrs: {key: value}, tags: [{name, source, confidence,
 evidence, ts, expires}], consent: {topic: {state, ts}}, computed: {key: value, counts: {event: n}},
-ids: [{kind, value}], chat: {attributes, counters}}``. Map keys are escaped (``.`` and ``$`` may
+ids: [{kind, value}], chat: {attributes, counters}, merged_from, applied: [eid]}`` (``applied``:
+the latest events applied, see ``APPLIED_KEEP``). Map keys are escaped (``.`` and ``$`` may
 not appear in field paths).
 """
 
@@ -120,6 +121,7 @@ def from_profile(p: AudienceProfile) -> dict[str, Any]:
             "counters": {escape(k): v for k, v in p.chat_counters.items()},
         },
         "merged_from": list(p.merged_from),
+        "applied": list(p.applied),
     }  # fmt: skip
 
 
@@ -147,4 +149,5 @@ def to_profile(d: Mapping[str, Any]) -> AudienceProfile:
         chat_attributes=repair({unescape(k): v for k, v in (chat.get("attributes") or {}).items()}),
         chat_counters={unescape(k): int(v) for k, v in (chat.get("counters") or {}).items()},
         merged_from=tuple(d.get("merged_from") or ()),
+        applied=tuple(d.get("applied") or ()),
     )  # fmt: skip

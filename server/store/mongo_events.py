@@ -2,9 +2,12 @@
 
 A role class of the MongoDB adapter over the store's one :class:`MongoConnection`.
 Implements :class:`~parley.server.events_port.EventLog`. Documents are
-``{_id: "<app>/<eid>", app, pid, origin, name, ts, props, received, expire_at}``: the ``_id``
-carries the idempotency key (a duplicate insert fails on it alone, no extra unique index),
-and ``expire_at`` (a BSON date, absent for "keep") is what the TTL index expires.
+``{_id: "<app>/<eid>", app, pid, origin, name, ts, props, received, expire_at, pending}``: the
+``_id`` carries the idempotency key (a duplicate insert fails on it alone, no extra unique index),
+and ``expire_at`` (a BSON date, absent for "keep") is what the TTL index expires. ``pending: 1``
+marks an event not yet applied to its profile (absent: applied, as every event stored before
+the mark existed); it is unset after the profile change, whose document records the event ids
+(``applied``), so a recovery between the two is refused by the profile, not counted twice.
 """
 
 from __future__ import annotations
@@ -36,11 +39,17 @@ EVENTS_INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("app", ASCENDING), ("received", ASCENDING), ("_id", ASCENDING)], name="app_received"),
         # TTL: the server deletes a document once expire_at has passed (documents without it stay).
         IndexModel([("expire_at", ASCENDING)], name="expire_at_ttl", expireAfterSeconds=0),
+        # only pending events are in it: a partial index costs nothing once they are applied
+        IndexModel(
+            [("app", ASCENDING), ("pending", ASCENDING), ("received", ASCENDING)],
+            name="app_pending_received",
+            partialFilterExpression={"pending": {"$exists": True}},
+        ),
     ],
 }
 
 
-def _doc(e: Event, keep_ms: int) -> dict[str, Any]:
+def _doc(e: Event, keep_ms: int, pending: bool = False) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "_id": f"{e.app}/{e.eid}",
         "app": e.app,
@@ -51,6 +60,8 @@ def _doc(e: Event, keep_ms: int) -> dict[str, Any]:
         "props": e.props,
         "received": e.received,
     }
+    if pending:
+        doc["pending"] = 1
     if keep_ms > 0:
         doc["expire_at"] = datetime.fromtimestamp((e.ts + keep_ms) / 1000, UTC)
     return doc
@@ -86,7 +97,7 @@ class EventCollections:
 
     @guarded
     async def append_events(
-        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None
+        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None, *, pending: bool = False
     ) -> list[bool]:
         """One unordered ``insert_many``; the ``_id`` refuses a duplicate (reported ``False``),
         any other write error is raised (the events before it may be stored: retry, it is
@@ -105,7 +116,7 @@ class EventCollections:
                 stored[i] = False
                 continue
             seen.add((e.app, e.eid))
-            docs.append(_doc(e, keep.get(e.app, 0)))
+            docs.append(_doc(e, keep.get(e.app, 0), pending))
             index.append(i)
         try:
             await self._db[EVENTS].insert_many(docs, ordered=False)
@@ -116,6 +127,22 @@ class EventCollections:
             for err in errors:
                 stored[index[err["index"]]] = False
         return stored
+
+    @guarded
+    async def pending_events(self, app: str, *, before: int, limit: int = 1000) -> list[Event]:
+        """Pending events received before ``before``, oldest first (``app_pending_received``)."""
+        query = {"app": app, "pending": 1, "received": {"$lt": before}}
+        cursor = self._db[EVENTS].find(query).sort([("received", 1), ("_id", 1)]).limit(limit)
+        return [_event(d) for d in await cursor.to_list()]
+
+    @guarded
+    async def mark_events_applied(self, app: str, eids: Collection[str]) -> int:
+        """Unset ``pending`` of ``eids`` (one ``update_many``); returns how many were pending."""
+        if not eids:
+            return 0
+        ids = [f"{app}/{eid}" for eid in set(eids)]
+        result = await self._db[EVENTS].update_many({"_id": {"$in": ids}, "pending": 1}, {"$unset": {"pending": ""}})
+        return result.modified_count
 
     @guarded
     async def get_event(self, app: str, eid: str) -> Event | None:

@@ -180,6 +180,8 @@ class SQLiteStore:
     reassign_events = Via("_events", EventTables.reassign_events)
     restore_events = Via("_events", EventTables.restore_events)
     purge_events = Via("_events", EventTables.purge_events)
+    pending_events = Via("_events", EventTables.pending_events)
+    mark_events_applied = Via("_events", EventTables.mark_events_applied)
     lease_pass = Via("_events", EventTables.lease_pass)
     events_received = Via("_events", EventTables.events_received)
     pass_mark = Via("_events", EventTables.pass_mark)

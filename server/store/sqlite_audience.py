@@ -27,6 +27,7 @@ from parley.server.audience_rules import apply_change, chat_view
 from parley.server.ids import new_id, now_ms
 from parley.server.models import Profile, TagRecord
 from parley.server.store.sqlite_audience_rows import append_lines, live_pid, read_profile, write_profile
+from parley.server.store.sqlite_events import claim_events
 from parley.server.store.sqlite_worker import SQLiteWorker
 
 __all__ = ["AudienceTables", "change_profile", "in_transaction", "user_pid"]
@@ -57,6 +58,8 @@ def change_profile(db: Db, app: str, pid: str, change: ProfileChange) -> Audienc
         raise ProfileNotFound(app, pid)
     if current.merged_into:
         raise ProfileMerged(pid, current.merged_into)
+    if change.events:  # the events it applies: refused if one was applied, else marked with it
+        claim_events(db, app, pid, change.events)
     updated, history, ledger = apply_change(current, change)
     write_profile(db, updated)
     append_lines(db, app, pid, history, ledger)

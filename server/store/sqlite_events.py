@@ -3,6 +3,9 @@
 A role class of the SQLite adapter over the store's one :class:`SQLiteWorker`. Implements
 :class:`~parley.server.events_port.EventLog`. Idempotency rests on the primary key
 ``(app, eid)`` and ``INSERT OR IGNORE``; a batch is one ``BEGIN IMMEDIATE`` transaction.
+An event stored ``pending`` (``pending = 1``, under the partial index ``aud_events_pending``)
+waits to be applied to its profile; :func:`claim_events` marks it applied inside the profile
+change's own transaction, so on SQLite "applied" and "counted" can never disagree.
 ``props`` is stored as JSON text so that segments can read it with SQLite's JSON functions
 (``json_extract(props, '$.category')``). SQLite has no TTL: retention is the service's
 sweep calling :meth:`EventTables.purge_events`.
@@ -16,11 +19,12 @@ from typing import Any
 
 import msgspec
 
+from parley.server.audience_models import AlreadyApplied
 from parley.server.events_models import MAX_EVENT_BATCH, Event, EventTotals
 from parley.server.events_port import MAX_TS
 from parley.server.store.sqlite_worker import SQLiteWorker, immediate
 
-__all__ = ["EVENTS_SCHEMA", "EventTables", "migrate_events"]
+__all__ = ["EVENTS_SCHEMA", "EventTables", "claim_events", "migrate_events"]
 
 Db = sqlite3.Connection
 
@@ -28,7 +32,7 @@ EVENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS aud_events (
     app TEXT NOT NULL, eid TEXT NOT NULL, pid TEXT NOT NULL, name TEXT NOT NULL,
     ts INTEGER NOT NULL, props TEXT NOT NULL, received INTEGER NOT NULL,
-    origin TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT '', pending INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (app, eid)
 );
 CREATE INDEX IF NOT EXISTS aud_events_name ON aud_events (app, name, ts);
@@ -47,13 +51,45 @@ _COLS = "app, eid, pid, name, ts, props, received"
 
 
 def migrate_events(db: Db) -> None:
-    """Give an older database's events their origin (the pid they are under: the best known;
-    idempotent, so it runs on every open)."""
+    """Give an older database's events their origin (the pid they are under: the best known)
+    and the ``pending`` mark (0: events stored before it existed were applied when stored);
+    idempotent, so it runs on every open."""
     columns = {r[1] for r in db.execute("PRAGMA table_info(aud_events)")}
     with immediate(db):
         if "origin" not in columns:
             db.execute("ALTER TABLE aud_events ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
             db.execute("UPDATE aud_events SET origin = pid WHERE origin = ''")
+        if "pending" not in columns:
+            db.execute("ALTER TABLE aud_events ADD COLUMN pending INTEGER NOT NULL DEFAULT 0")
+        db.execute("CREATE INDEX IF NOT EXISTS aud_events_pending ON aud_events (app, received) WHERE pending = 1")
+
+
+#: Ids per ``IN (...)`` statement (well under SQLite's bound on parameters).
+_CHUNK = 500
+
+
+def claim_events(db: Db, app: str, pid: str, eids: Sequence[str]) -> None:
+    """Inside the caller's transaction: raise ``AlreadyApplied`` if one of ``eids`` is stored
+    and no longer pending, else mark them applied (ids not stored, e.g. purged, pass)."""
+    ids = sorted(set(eids))
+    done: set[str] = set()
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        marks = ", ".join("?" * len(part))
+        sql = f"SELECT eid FROM aud_events WHERE app = ? AND eid IN ({marks}) AND pending = 0"
+        done.update(r[0] for r in db.execute(sql, (app, *part)))
+    if done:
+        raise AlreadyApplied(pid, frozenset(done))
+    _mark(db, app, ids)
+
+
+def _mark(db: Db, app: str, ids: Sequence[str]) -> int:
+    marked = 0
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        sql = f"UPDATE aud_events SET pending = 0 WHERE app = ? AND eid IN ({', '.join('?' * len(part))}) AND pending = 1"
+        marked += db.execute(sql, (app, *part)).rowcount
+    return marked
 
 
 _encode = msgspec.json.Encoder().encode
@@ -81,7 +117,7 @@ class EventTables:
         self._run = worker.run
 
     async def append_events(
-        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None
+        self, events: Sequence[Event], retention_ms: Mapping[str, int] | None = None, *, pending: bool = False
     ) -> list[bool]:
         """Insert each event unless ``(app, eid)`` exists, in one transaction (all or nothing);
         per event whether this call stored it. ``retention_ms`` is not stored: the sweep
@@ -90,9 +126,10 @@ class EventTables:
             raise ValueError(f"at most {MAX_EVENT_BATCH} events per call, got {len(events)}")
         if not events:
             return []
-        sql = f"INSERT OR IGNORE INTO aud_events ({_COLS}, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        sql = f"INSERT OR IGNORE INTO aud_events ({_COLS}, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        flag = int(pending)
         rows = [
-            (e.app, e.eid, e.pid, e.name, e.ts, _encode(e.props).decode(), e.received, e.pid) for e in events
+            (e.app, e.eid, e.pid, e.name, e.ts, _encode(e.props).decode(), e.received, e.pid, flag) for e in events
         ]
 
         def write(db: Db) -> list[bool]:
@@ -102,6 +139,24 @@ class EventTables:
 
         stored: list[bool] = await self._run(write)
         return stored
+
+    async def pending_events(self, app: str, *, before: int, limit: int = 1000) -> list[Event]:
+        """Pending events received before ``before``, oldest first, on the partial index."""
+        sql = (f"SELECT {_COLS} FROM aud_events WHERE app = ? AND pending = 1 AND received < ? "
+               "ORDER BY received, eid LIMIT ?")  # fmt: skip
+        rows = await self._run(lambda db: db.execute(sql, (app, before, limit)).fetchall())
+        return [_event(r) for r in rows]
+
+    async def mark_events_applied(self, app: str, eids: Collection[str]) -> int:
+        """Mark ``eids`` applied (one transaction); returns how many were pending."""
+        ids = sorted(set(eids))
+
+        def write(db: Db) -> int:
+            with immediate(db):
+                return _mark(db, app, ids)
+
+        marked: int = await self._run(write) if ids else 0
+        return marked
 
     async def get_event(self, app: str, eid: str) -> Event | None:
         """The event ``(app, eid)``; None if there is none."""
