@@ -13,9 +13,18 @@ not one per event.
 * **Bounded.** At most ``max_pending`` events wait; past it, storing waits for room
   (back-pressure), so a burst cannot grow memory without bound and the ingest rate settles at
   what the store can apply (``docs/BENCHMARKS.md``, *Event ingest*).
-* **Not durable.** A node that stops with profiles queued applies them within ``close`` (bounded);
-  one that crashes loses their counter increments and rule/lifecycle updates (the events are
-  stored: the next event of the profile, or the scheduled pass, re-evaluates rules and stage).
+* **Crash-safe, each event counted once.** Events are stored *pending*; a round's profile
+  change names its events and the store makes it at most once per event
+  (``ProfileChange.events``, ``AlreadyApplied``), then the round marks them applied (one call
+  per app; SQLite marks them inside the change's transaction already). A node that stops
+  applies its queue within ``close`` (bounded); one that crashes (or whose change failed)
+  leaves its events pending, and :class:`~parley.server.services.apply_recovery.ApplyRecovery`
+  (every node, leased per app) re-queues events pending longer than a grace period here — on
+  any node. Recovery racing a slow node applying the same events is harmless: the second
+  change is refused per event. The one window, MongoDB only: an event applied to a profile
+  whose node then died before the mark is recognised by the last ``APPLIED_KEEP`` (512) event
+  ids kept on that profile; if that profile takes 512 further events before the recovery
+  reaches it (grace + one interval), it is counted twice (docs/AUDIENCE.md).
 """
 
 from __future__ import annotations
@@ -80,6 +89,17 @@ class ProfileApplier:
             self._room.clear()
             await self._room.wait()
 
+    def drop(self) -> int:
+        """Forget everything queued without applying it (what a crash does: the events stay
+        pending in the store for the recovery); returns how many events were dropped."""
+        dropped = self._waiting
+        self._pending.clear()
+        self._waiting = 0
+        if self._task is not None:
+            self._task.cancel()
+        self._room.set()
+        return dropped
+
     async def flush(self) -> None:
         """Wait until everything queued so far (and queued meanwhile) is applied."""
         while self._task is not None and not self._task.done():
@@ -90,15 +110,17 @@ class ProfileApplier:
         try:
             await asyncio.wait_for(self.flush(), timeout)
         except TimeoutError:
-            log.warning("stopping with %d events not applied to their profiles", self._waiting)
+            log.warning("stopping with %d events not applied yet (pending: a recovery applies them)", self._waiting)
             if self._task is not None:
                 self._task.cancel()
 
     async def _drain(self) -> None:
         while self._pending:
             keys = list(itertools.islice(self._pending, ROUND_MAX))
-            batch = {k: self._pending.pop(k) for k in keys}
-            self._waiting -= sum(len(b) for b in batch.values())
+            taken = {k: self._pending.pop(k) for k in keys}
+            self._waiting -= sum(len(b) for b in taken.values())
+            # one event queued twice (by the live path and a recovery) is one event of the change
+            batch = {k: list({e.eid: e for e in b}.values()) for k, b in taken.items()}
             if self._waiting <= self._max_pending:
                 self._room.set()
             configs = {app: await self._config(app) for app, _ in keys}
@@ -109,16 +131,23 @@ class ProfileApplier:
             )
             self.rounds += 1
             touched: dict[str, set[str]] = {}
+            done: dict[str, list[str]] = {}
             for (app, pid), moved in zip(keys, outcomes, strict=True):
                 if isinstance(moved, BaseException):
-                    # stored is stored: rules and stage catch up with the next event or pass
+                    # stored is stored, and still pending: the recovery applies it later
                     log.error("events of %s/%s stored; applying them failed: %r", app, pid, moved)
                     continue
+                done.setdefault(app, []).extend(e.eid for e in batch[(app, pid)])
                 self.applied += 1
                 touched.setdefault(app, set()).add(moved)
                 if moved != pid:
                     for listener in self.on_moved:
                         listener(app, pid, moved)
+            for app, eids in done.items():
+                try:
+                    await self._derive.mark_applied(app, eids)
+                except Exception as exc:  # still pending: the recovery finds the changes made
+                    log.warning("marking %d events of %s applied failed: %r", len(eids), app, exc)
             for app, pids in touched.items():
                 for applied in self.on_applied:
                     applied(app, pids)

@@ -7,6 +7,11 @@ result as **one** atomic :class:`~parley.server.audience_models.ProfileChange` p
 batch, through the audience port: tags with source ``rule`` and their evidence, counters added
 (never read-modify-written, so two nodes counting events of one profile lose nothing).
 
+The change names the events it applies (``ProfileChange.events``): the store makes it at most
+once per event, so a recovery that finds events still marked pending after a crash, or races a
+slow node applying the same events, never counts one twice (``AlreadyApplied``: the events
+already applied are dropped and the change is made with the others).
+
 A profile merged meanwhile (``ProfileMerged``): its events are moved to the survivor
 (``reassign_events``, idempotent: events stored on the dead profile after the merge's own move
 are caught here) and the change is made there instead.
@@ -19,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from parley.server.audience_models import AudienceProfile, ProfileChange, ProfileMerged
+from parley.server.audience_models import AlreadyApplied, AudienceProfile, ProfileChange, ProfileMerged
 from parley.server.audience_port import AudienceProfiles
 from parley.server.compliance_port import ErasureStore
 from parley.server.events_models import Event
@@ -73,8 +78,9 @@ class Derivations:
 
     async def apply(self, config: EventsConfig, app: str, pid: str, events: Sequence[Event], now: int) -> str:
         """Apply ``events`` (newly stored, all of ``pid``) to the profile; returns the pid they
-        ended on (the survivor, if the profile was merged)."""
-        for _ in range(_MERGE_HOPS):
+        ended on (the survivor, if the profile was merged). Raises ``RuntimeError`` if the
+        profile is still merging after a few hops (the events stay pending: applied later)."""
+        for _ in range(_MERGE_HOPS * 2):
             profile = await self._store.get_audience_profile(app, pid)
             if profile is None:
                 if await self._store.get_erasure(app, f"er_{pid}") is not None:
@@ -96,15 +102,21 @@ class Derivations:
                 await self._store.reassign_events(app, pid, merged.into)
                 pid = merged.into
                 continue
+            except AlreadyApplied as done:
+                events = [e for e in events if e.eid not in done.eids]
+                if not events:
+                    return pid
+                continue
             if transition is not None:
                 await self._store.append_events([transition], {app: config.retention_ms})
                 self.transitions += 1
                 self._stored([transition])
             return pid
-        log.warning(
-            "events of %s/%s: still merging after %d hops; counters follow later", app, pid, _MERGE_HOPS
-        )
-        return pid
+        raise RuntimeError(f"events of {app}/{pid}: still changing after {_MERGE_HOPS * 2} tries; applied later")
+
+    async def mark_applied(self, app: str, eids: Sequence[str]) -> None:
+        """Mark events whose change was made (or found made) as applied (``mark_events_applied``)."""
+        await self._store.mark_events_applied(app, eids)
 
     async def _change(
         self, config: EventsConfig, profile: AudienceProfile, events: Sequence[Event], now: int
@@ -136,6 +148,7 @@ class Derivations:
             remove_tags=tuple(remove_tags),
             computed=computed,
             counts={k: float(v) for k, v in counts.items()},
+            events=tuple(e.eid for e in events),
         )
         return change, transition
 

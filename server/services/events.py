@@ -248,7 +248,7 @@ class EventService:
     async def _store_and_apply(self, events: Sequence[Event]) -> list[bool]:
         """Store ``events`` (one write) and queue the new ones to be applied to their profiles."""
         retention = {e.app: (await self.config(e.app)).retention_ms for e in events}
-        stored = await self._store.append_events(events, retention)
+        stored = await self._store.append_events(events, retention, pending=True)
         fresh = [e for e, s in zip(events, stored, strict=True) if s]
         await self.applier.submit(fresh)
         for listener in self.on_stored:
