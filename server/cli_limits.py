@@ -60,6 +60,7 @@ LIMIT_OPTIONS: dict[str, str] = {
     "audience_list_max": "Most elements of a string-list profile attribute.",
     "audience_timezone": "IANA time zone of profiles with none from the SDK, attributes or app schema.",
     "audience_pass_interval": "Seconds between a node's audience passes (retention, RFM, lifecycle, rule tags).",
+    "event_recovery_interval": "Seconds between recoveries of stored events left unapplied by a crashed node (also their grace); 0 disables.",
     "segment_max_depth": "Deepest and/or/not nesting of a segment rule (segment_invalid).",
     "segment_max_window_days": "Longest window a segment rule may use, days (segment_invalid).",
     "segment_sample_max": "Largest sample of a segment preview.",

@@ -102,6 +102,8 @@ class Node:
         self._sweeper: asyncio.Task[None] | None = None
         #: The scheduled audience pass (retention, RFM, lifecycle, lapsed rule tags).
         self._passes: asyncio.Task[None] | None = None
+        #: The recovery of events a crashed node stored but did not apply.
+        self._recovery: asyncio.Task[None] | None = None
         #: The scheduled re-evaluation of time-relative dynamic segments.
         self._segment_refresh: asyncio.Task[None] | None = None
         self._campaign_sender: asyncio.Task[None] | None = None
@@ -147,6 +149,10 @@ class Node:
         if self.settings.audience_pass_interval > 0:
             self._passes = asyncio.create_task(
                 self.services.audience_pass.loop(self.settings.audience_pass_interval)
+            )
+        if self.settings.event_recovery_interval > 0:
+            self._recovery = asyncio.create_task(
+                self.services.apply_recovery.loop(self.settings.event_recovery_interval)
             )
         if self.settings.campaign_interval > 0:
             self._campaign_sender = asyncio.create_task(
@@ -212,6 +218,7 @@ class Node:
         for task, what in (
             (self._sweeper, "the connection sweeper"),
             (self._passes, "the behaviour passes"),
+            (self._recovery, "the event recovery"),
             (self._segment_refresh, "the segment refresh"),
             (self._campaign_sender, "the campaign sender"),
             (self._journey_timers, "the journey timers"),

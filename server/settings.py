@@ -144,6 +144,9 @@ class Settings:
     event_retention_days: int = 365
     #: Seconds between the audience passes of a node: retention sweep, RFM, lifecycle, rule tags.
     audience_pass_interval: float = 300.0
+    #: Seconds between a node's recoveries of events left pending (not applied to their profiles,
+    #: e.g. by a node killed after answering ``track``); also their grace period. 0 disables.
+    event_recovery_interval: float = 60.0
     #: One ID merge guard when the app's schema sets none: an identify may merge at most this many
     #: profiles, and an identifier that already matched this many merges merges no more (``merge_guard``).
     audience_merge_guard: int = 5

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from parley.server.auth.tokens import TokenVerifier
 from parley.server.events_schema import EventLimits
 from parley.server.ports import Broker, Store
+from parley.server.services.apply_recovery import ApplyRecovery
 from parley.server.services.apps import AppService
 from parley.server.services.audience import AudienceLimits, AudienceService
 from parley.server.services.audience_recipients import AudienceRecipients
@@ -84,6 +85,7 @@ class Services:
     optout: OptOutListener
     events: EventService
     audience_pass: AudiencePass
+    apply_recovery: ApplyRecovery
     audience: AudienceService
     identity: IdentityService
     segments: SegmentService
@@ -296,6 +298,7 @@ def build_services(
         optout=optout,
         events=events,
         audience_pass=AudiencePass(store, events),
+        apply_recovery=ApplyRecovery(store, events.applier),
         segments=segments,
         journeys=journeys,
         measurement=measurement,

@@ -110,7 +110,9 @@ class ProfileApplier:
         try:
             await asyncio.wait_for(self.flush(), timeout)
         except TimeoutError:
-            log.warning("stopping with %d events not applied yet (pending: a recovery applies them)", self._waiting)
+            log.warning(
+                "stopping with %d events not applied yet (pending: a recovery applies them)", self._waiting
+            )
             if self._task is not None:
                 self._task.cancel()
 

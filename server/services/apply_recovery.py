@@ -69,7 +69,9 @@ class ApplyRecovery:
                 break
         self.recovered += total
         if total:
-            log.warning("app %s: applied %d events left pending (a node stopped before applying them)", app, total)
+            log.warning(
+                "app %s: applied %d events left pending (a node stopped before applying them)", app, total
+            )
         return total
 
     async def run_leased(self, app: str, now: int, *, grace_ms: int, lease_ms: int) -> int | None:

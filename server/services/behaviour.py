@@ -112,7 +112,9 @@ class Derivations:
                 self.transitions += 1
                 self._stored([transition])
             return pid
-        raise RuntimeError(f"events of {app}/{pid}: still changing after {_MERGE_HOPS * 2} tries; applied later")
+        raise RuntimeError(
+            f"events of {app}/{pid}: still changing after {_MERGE_HOPS * 2} tries; applied later"
+        )
 
     async def mark_applied(self, app: str, eids: Sequence[str]) -> None:
         """Mark events whose change was made (or found made) as applied (``mark_events_applied``)."""

@@ -141,7 +141,9 @@ class EventCollections:
         if not eids:
             return 0
         ids = [f"{app}/{eid}" for eid in set(eids)]
-        result = await self._db[EVENTS].update_many({"_id": {"$in": ids}, "pending": 1}, {"$unset": {"pending": ""}})
+        result = await self._db[EVENTS].update_many(
+            {"_id": {"$in": ids}, "pending": 1}, {"$unset": {"pending": ""}}
+        )
         return result.modified_count
 
     @guarded

@@ -61,7 +61,9 @@ def migrate_events(db: Db) -> None:
             db.execute("UPDATE aud_events SET origin = pid WHERE origin = ''")
         if "pending" not in columns:
             db.execute("ALTER TABLE aud_events ADD COLUMN pending INTEGER NOT NULL DEFAULT 0")
-        db.execute("CREATE INDEX IF NOT EXISTS aud_events_pending ON aud_events (app, received) WHERE pending = 1")
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS aud_events_pending ON aud_events (app, received) WHERE pending = 1"
+        )
 
 
 #: Ids per ``IN (...)`` statement (well under SQLite's bound on parameters).
@@ -126,10 +128,13 @@ class EventTables:
             raise ValueError(f"at most {MAX_EVENT_BATCH} events per call, got {len(events)}")
         if not events:
             return []
-        sql = f"INSERT OR IGNORE INTO aud_events ({_COLS}, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        sql = (
+            f"INSERT OR IGNORE INTO aud_events ({_COLS}, origin, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         flag = int(pending)
         rows = [
-            (e.app, e.eid, e.pid, e.name, e.ts, _encode(e.props).decode(), e.received, e.pid, flag) for e in events
+            (e.app, e.eid, e.pid, e.name, e.ts, _encode(e.props).decode(), e.received, e.pid, flag)
+            for e in events
         ]
 
         def write(db: Db) -> list[bool]:

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from parley.server.events_schema import EventLimits
 from parley.server.ids import now_ms
 from parley.server.ports import Store
 from parley.server.services.apply_recovery import ApplyRecovery
 from parley.server.services.events import EventInput, EventService
 from parley.server.store.mongo import MongoStore
 from parley.server.store.sqlite import SQLiteStore
-from parley.server.events_schema import EventLimits
 
 APP = "acme"
 SCHEMA: dict[str, Any] = {"events": {"viewed": {"properties": {"category": "string"}}}}
@@ -53,7 +53,11 @@ async def counts(store: Store, service: EventService) -> dict[str, float]:
 async def crashed(store: Store, per_person: int) -> EventService:
     """A node that stored (and acknowledged) events, then died before applying them."""
     dead = node(store)
-    items = [EventInput("viewed", {"category": "x"}, eid=f"{u}-{n}", user=u) for u in PEOPLE for n in range(per_person)]
+    items = [
+        EventInput("viewed", {"category": "x"}, eid=f"{u}-{n}", user=u)
+        for u in PEOPLE
+        for n in range(per_person)
+    ]
     tracked = await dead.ingest(APP, items)
     assert all(t.stored for t in tracked)
     assert dead.applier.drop() == len(items), "the crash: the queue is gone, nothing applied"

@@ -64,7 +64,9 @@ async def test_a_change_naming_its_events_is_made_once_per_event(store: Store) -
     assert profile is not None and profile.computed["count:viewed"] == 4.0
 
 
-async def test_a_change_of_events_applied_on_a_merged_profile_is_refused_on_the_survivor(store: Store) -> None:
+async def test_a_change_of_events_applied_on_a_merged_profile_is_refused_on_the_survivor(
+    store: Store,
+) -> None:
     """An event counted on a profile that is then merged (counters fold into the survivor) and
     moved to the survivor must not be counted again there by a recovery."""
     loser, _ = await store.resolve_or_create(APP, "user", "ann", 1000)
