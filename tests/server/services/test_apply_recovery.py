@@ -3,17 +3,20 @@ profile change and the events' mark) loses nothing, and the recovery counts each
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from parley.server.events_models import Event
 from parley.server.events_schema import EventLimits
 from parley.server.ids import now_ms
 from parley.server.ports import Store
 from parley.server.services.apply_recovery import ApplyRecovery
 from parley.server.services.events import EventInput, EventService
+from parley.server.shutdown import stop_task
 from parley.server.store.mongo import MongoStore
 from parley.server.store.sqlite import SQLiteStore
 
@@ -111,3 +114,35 @@ async def test_the_recovery_pass_of_an_app_runs_on_one_node_at_a_time(store: Sto
     later = now_ms() + 61_000
     assert await first.run_leased(APP, later, grace_ms=60_000, lease_ms=30_000) == 3
     assert await second.run_leased(APP, later, grace_ms=60_000, lease_ms=30_000) is None, "leased"
+
+
+class DeadAfterListing:
+    """A store that lists one app and one pending event, then never answers again (a database
+    that died mid-recovery)."""
+
+    async def list_apps(self) -> list[Any]:
+        return [type("AppRow", (), {"app": APP})()]
+
+    async def lease_pass(self, *args: Any, **kwargs: Any) -> bool:
+        return True
+
+    async def pending_events(self, app: str, *, before: int, limit: int = 1000) -> list[Event]:
+        return [Event(app, "e1", "p_1", "viewed", 1, {}, 1)]
+
+    def __getattr__(self, name: str) -> Any:
+        async def hang(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.Event().wait()
+
+        return hang
+
+
+@pytest.mark.timeout(30)
+async def test_the_recovery_loop_stops_promptly_when_the_store_hangs() -> None:
+    dead: Any = DeadAfterListing()
+    service = EventService(dead, limits=EventLimits(), config_ttl=0)
+    recovery = ApplyRecovery(dead, service.applier)
+    task = asyncio.create_task(recovery.loop(0.05))
+    await asyncio.sleep(0.2)  # waiting for the applier, whose profile read never answers
+    assert service.applier.pending == 0 and not task.done()
+    assert await stop_task(task, "the event recovery", timeout=2.0), "cancelled while waiting"
+    await service.applier.close(timeout=0.2)  # then the node's bounded close of the applier
