@@ -119,7 +119,10 @@ test("the marketer and admin pages at tablet width: no horizontal overflow, the 
 
 test("an agent gets 403 on the marketer pages and their API, and no marketer link", async () => {
   const page = await con.loggedIn("ann", "/console/inbox");
+  // The shell fills the nav: read it only once it has drawn (an empty nav would pass vacuously).
+  await until(page, () => (document.querySelector("#who")?.textContent ?? "") !== "");
   const nav = await page.$eval("#nav", (e) => e.textContent ?? "");
+  assert.ok(nav.includes("Inbox") || nav.includes("收件箱"), nav);
   assert.ok(!nav.includes("Segments"), nav);
   for (const path of ["/console/segments", "/console/campaigns"]) {
     const response = await page.goto(`${con.http}${path}`);

@@ -105,6 +105,8 @@ export class Console {
     await until(page, () => location.pathname === "/console/login");
     await this.fillLogin(page, user);
     await until(page, (p) => location.pathname === p, path);
+    // The path changes when the navigation commits, before the new document is parsed.
+    await until(page, () => document.readyState !== "loading");
     return page;
   }
 
