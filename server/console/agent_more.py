@@ -1,4 +1,5 @@
-"""``/console/api/...`` for agents, beside :mod:`.api`: the campaigns a customer received.
+"""``/console/api/...`` for agents, beside :mod:`.api`: the campaigns a customer received, and the
+name of a journey a case came from (its ticket's ``origin`` names only the id).
 
 Read-only, ``agent`` role. The answer names campaigns, variants, times and whether the customer
 read or clicked — nothing personal beyond the customer id the agent already has on screen
@@ -39,6 +40,17 @@ async def customer_campaigns(request: Request, s: Services, caller: Caller) -> R
     return json_response({"campaigns": [] if pid is None else await s.results.received(app, pid)})
 
 
+async def journey_name(request: Request, s: Services, caller: Caller) -> Response:
+    """``GET /console/api/journeys/{jid}/name`` (agent): ``{id, name}`` of the journey whose hand-over
+    or message a case came from — only the name, not the definition (404 ``journey_not_found``)."""
+    jid: str = request.path_params["jid"]
+    found = await s.journeys.get(caller.user.app, jid)
+    return json_response({"id": jid, "name": str(found["definition"].get("name") or jid)})
+
+
 def console_agent_more_routes() -> list[BaseRoute]:
     """The routes, each behind the session and ``agent`` role check."""
-    return [Route("/console/api/customers/{user}/campaigns", console_endpoint(customer_campaigns, AGENT))]
+    return [
+        Route("/console/api/customers/{user}/campaigns", console_endpoint(customer_campaigns, AGENT)),
+        Route("/console/api/journeys/{jid}/name", console_endpoint(journey_name, AGENT)),
+    ]

@@ -187,6 +187,7 @@ const segments = await call("GET", "segments");
 $("c-segment").replaceChildren(...segments.map((/** @type {any} */ s) => new Option(`${s.name || s.id} (${s.id})`, s.id)));
 policy = await call("GET", "marketing/policy");
 drawPolicy();
+open = new URLSearchParams(location.hash.slice(1)).get("results") ?? ""; // the inbox links a case's campaign
 await drawList();
 // the counts move while a campaign sends: refresh the list (and the open results) every 2 s
 setInterval(() => drawList().catch(() => {}), 2000);

@@ -16,6 +16,7 @@ import { call, forget } from "./api.js";
 import { drawChat, drawMessages, drawTyping, el, makeComposer, owns, textOf } from "./chat.js";
 import { t } from "./i18n.js";
 import { askOnFirstClick, notify, titleCount } from "./notify.js";
+import { learnNames, originLine, originText } from "./origin.js";
 import { ParleyClient } from "./parley-client.js";
 import { drawProfile } from "./profile.js";
 import { startShell } from "./shell.js";
@@ -117,6 +118,9 @@ function drawQueue() {
       const li = el("li", { role: "option", tabindex: "0", "data-conv": conv, "aria-selected": String(conv === selected) }, [
         el("span", { class: "who" }, [c.customer || conv, el("small", { text: last ? textOf(last) : c.info.meta?.support?.reason || t(`state.${c.info.meta?.support?.state}`) })]),
       ]);
+      learnNames(c.customer, c.info.meta?.support?.origin, namesArrived);
+      const origin = originText(c.info.meta?.support?.origin, c.customer);
+      if (origin) li.append(el("span", { class: "pill origin", "data-origin": c.info.meta.support.origin.kind, text: origin }));
       if (c.unread) li.append(el("span", { class: "badge", "aria-label": "unread", text: String(c.unread) }));
       if (id === "waiting") {
         const claim = el("button", { type: "button", class: "secondary", "data-claim": conv, text: t("queue.claim") });
@@ -147,6 +151,13 @@ function drawQueue() {
   titleCount([...convs.values()].reduce((n, c) => n + c.unread, 0));
 }
 
+/** Campaign names arrived: redraw the queue and the open case's origin line. */
+function namesArrived() {
+  drawQueue();
+  const c = convs.get(selected);
+  document.getElementById("chat-origin")?.replaceWith(originLine(c?.info.meta?.support?.origin, c?.customer ?? "", me.roles ?? []));
+}
+
 /** @param {string} conv */
 async function select(conv) {
   const c = convs.get(conv);
@@ -158,6 +169,7 @@ async function select(conv) {
   const mayWrite = owns(c, me.username);
   const parts = makeComposer(c, mayWrite, canned);
   drawChat(root, c, me.username, { actions: actions(c), composer: parts.composer });
+  document.getElementById("chat-title")?.after(originLine(c.info.meta?.support?.origin, c.customer, me.roles ?? []));
   wireComposer(c, parts);
   drawQueue();
   markRead(c);
@@ -334,7 +346,7 @@ client.on("receipt", (r) => {
 });
 client.on("conv_event", (e) => {
   if (e.conv.meta?.notes_for) return linkNotes(e.conv.conv, e.conv.meta.notes_for);
-  if (e.conv.kind === "support") upsert(e.conv);
+  if (e.conv.kind === "support" || e.conv.meta?.support) upsert(e.conv); // also the brand conversation's case
   refreshQueue().catch(() => {});
 });
 client.on("state", (s) => {

@@ -5,6 +5,7 @@ import { call } from "./api.js";
 import { el } from "./chat.js";
 import { t } from "./i18n.js";
 import "./i18n_more.js";
+import { originText } from "./origin.js";
 
 /**
  * Draw the profile panel for `customer` (profile over the WebSocket, tickets from the console API).
@@ -39,8 +40,8 @@ export async function drawProfile(client, customer, current) {
     ]),
   );
   const list = el("ul", { class: "tickets" }, tickets.map((/** @type {any} */ k) =>
-    el("li", {}, [
-      `${new Date(k.created).toLocaleDateString()} · ${t(`state.${k.state}`)}${k.agent ? ` · ${k.agent}` : ""}${k.score ? ` · ★${k.score}` : ""}${k.conv === current ? " ◀" : ""}`,
+    el("li", { "data-ticket": k.conv }, [
+      `${new Date(k.created).toLocaleDateString()} · ${t(`state.${k.state}`)}${k.agent ? ` · ${k.agent}` : ""}${k.score ? ` · ★${k.score}` : ""}${originText(k.origin, customer) ? ` · ${originText(k.origin, customer)}` : ""}${k.conv === current ? " ◀" : ""}`,
     ]),
   ));
   const campaigns = el("ul", { class: "tickets" }, got.campaigns.map((/** @type {any} */ c) =>
