@@ -41,9 +41,9 @@ async def customer_campaigns(request: Request, s: Services, caller: Caller) -> R
 
 
 async def journey_name(request: Request, s: Services, caller: Caller) -> Response:
-    """``GET /console/api/journeys/{jid}/name`` (agent): ``{id, name}`` of the journey whose hand-over
+    """``GET /console/api/journeys/{id}/name`` (agent): ``{id, name}`` of the journey whose hand-over
     or message a case came from — only the name, not the definition (404 ``journey_not_found``)."""
-    jid: str = request.path_params["jid"]
+    jid: str = request.path_params["id"]
     found = await s.journeys.get(caller.user.app, jid)
     return json_response({"id": jid, "name": str(found["definition"].get("name") or jid)})
 
@@ -52,5 +52,5 @@ def console_agent_more_routes() -> list[BaseRoute]:
     """The routes, each behind the session and ``agent`` role check."""
     return [
         Route("/console/api/customers/{user}/campaigns", console_endpoint(customer_campaigns, AGENT)),
-        Route("/console/api/journeys/{jid}/name", console_endpoint(journey_name, AGENT)),
+        Route("/console/api/journeys/{id}/name", console_endpoint(journey_name, AGENT)),
     ]

@@ -4,7 +4,7 @@
  * link to its results for roles that may see them), a journey's hand-over or reply (journey and
  * step), or a plain reply to the brand. The ticket carries it as `meta.support.origin`; campaign
  * names come from the customer's received campaigns (`/console/api/customers/{user}/campaigns`,
- * asked once per customer), journey names from `/console/api/journeys/{jid}/name` (once per
+ * asked once per customer), journey names from `/console/api/journeys/{id}/name` (once per
  * journey), since an agent may not read the marketing API.
  */
 import { call } from "./api.js";
