@@ -9,6 +9,7 @@ local subscriber: one encode per message for the whole cluster.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from parley.proto import frames
+from parley.proto import encode, frames
 from parley.proto.campaign import MARKER_BYTES
 from parley.proto.codec import peek_type
 from parley.server.channels import (
@@ -77,6 +78,8 @@ class Hub:
         self._pending_unsub: set[str] = set()
         self._unsub_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        #: Broker subscriptions of joined conversations in flight, by channel (see :meth:`_joined`).
+        self._subscribing: dict[str, asyncio.Task[None]] = {}
         self._subscribes: Coalescer[list[str], None] = Coalescer(self._subscribe_batch, max_batch=1000)
 
     # ----------------------------------------------------------- membership
@@ -110,6 +113,13 @@ class Hub:
 
     async def attach(self, conn: Connection, channels: Iterable[str]) -> None:
         """Deliver ``channels`` to ``conn``; subscribes the broker to those new to this node."""
+        new = self._add(conn, channels)
+        if new:
+            await self._subscribe(new)
+
+    def _add(self, conn: Connection, channels: Iterable[str]) -> list[str]:
+        """Make ``conn`` a local subscriber of ``channels`` now; returns those new to this node
+        (the broker is not yet subscribed to them)."""
         new = []
         for channel in channels:
             subscribers = self._subs.get(channel)
@@ -119,8 +129,16 @@ class Hub:
                 new.append(channel)
             else:
                 subscribers.add(conn)
-        if new:
-            await self._subscribe(new)
+        return new
+
+    async def _resync_after(self, conn: Connection, subscribing: asyncio.Task[None], conv: str) -> None:
+        """Once the broker subscription of a conversation ``conn`` just joined is in place, have
+        it resync the conversation: what was published before (a campaign's first message, sent
+        right after its conversation was made) never reached this node."""
+        with contextlib.suppress(Exception):  # a failed subscribe is the broker's gap to report
+            await asyncio.shield(subscribing)
+        if not conn.lost and conv in conn.convs:
+            conn.push(encode(frames.Resync(convs=[conv])))
 
     async def _subscribe(self, channels: list[str]) -> None:
         """Coalesce concurrent subscribes (a reconnect storm) into one broker call per round."""
@@ -229,6 +247,21 @@ class Hub:
         await self._broker.unsubscribe(channels)
         await self._broker.subscribe(channels)
 
+    def _joined(self, conn: Connection, channel: str, conv: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self._add(conn, [channel]):
+            subscribing = loop.create_task(self._subscribe([channel]))
+            self._subscribing[channel] = subscribing
+            self._track(subscribing)
+            subscribing.add_done_callback(lambda _t: self._subscribing.pop(channel, None))
+        subscribing_now = self._subscribing.get(channel)
+        if subscribing_now is not None:  # this device could miss what is published meanwhile
+            self._track(loop.create_task(self._resync_after(conn, subscribing_now, conv)))
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _on_control(self, data: bytes) -> None:
         try:
             control = decode_control(data)
@@ -250,9 +283,9 @@ class Hub:
             if control.op == "join":
                 if control.conv not in conn.convs:
                     conn.convs.add(control.conv)
-                    task = asyncio.get_running_loop().create_task(self.attach(conn, [channel]))
-                    self._background.add(task)
-                    task.add_done_callback(self._background.discard)
+                    # A subscriber at once (a message the node already receives is not missed);
+                    # a channel new to this node is subscribed in the background, then resynced.
+                    self._joined(conn, channel, control.conv)
             elif control.conv in conn.convs:
                 conn.convs.discard(control.conv)
                 conn.cleared.discard(control.conv)
