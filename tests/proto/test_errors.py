@@ -52,6 +52,7 @@ EXPECTED_ACTIONS = {
     "tag_definition_not_found": "fatal",
     "tag_definition_exists": "fatal",
     "tag_undefined": "fatal",
+    "encoding_invalid": "fatal",
     "event_unknown": "fatal",
     "event_invalid": "fatal",
     "batch_too_large": "fatal",
