@@ -196,6 +196,7 @@ def summarise(m: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "evaluated_per_s_median_poll": round(statistics.median(rates), 1) if rates else None,
         "sent_per_s_median_poll": round(statistics.median(sends), 1) if sends else None,
         "online_got": got, "online_repeats": sum(c.get("repeats", 0) for c in m["clients"]),
+        "online_replays_dropped": sum(c.get("replays", 0) for c in m["clients"]),
         "online_closed_early": sum(c.get("closed_early", 0) for c in m["clients"]),
         "last_online_s": round((last - m["t0_ns"]) / 1e9, 1) if last else None,
         "rss_mib_before": round(max(before) / mib, 1) if before else None,

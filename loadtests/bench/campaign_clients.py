@@ -27,6 +27,9 @@ from loadtests.bench.loadgen import MSG, Target, kind_of
 from loadtests.bench.wsclient import WSClient
 
 dec = msgspec.msgpack.decode
+enc = msgspec.msgpack.encode
+CONV_EVENT = b"\xaacon"  # kind_of: the type's msgpack str header and its first bytes
+RESYNC = b"\xa6res"
 
 
 class Inbox:
@@ -39,20 +42,44 @@ class Inbox:
         self.repeats = 0
         self.other = 0
         self.kinds: dict[str, int] = {}
+        #: Messages received again with a seq already seen (dropped, as the SDK's stream tracker does).
+        self.replays = 0
 
     def reset(self, campaign: str) -> None:
         """Count ``campaign``'s messages from now on."""
         self.campaign, self.first, self.repeats, self.other, self.kinds = campaign, {}, 0, 0, {}
+        self.replays = 0
 
-    def handler(self, user: str) -> Any:
-        """The frame callback of ``user``'s connection: a cheap type check, a decode for ``msg``."""
+    def handler(self, user: str, client: WSClient) -> Any:
+        """The frame callback of ``user``'s connection: a cheap type check, a decode for ``msg``;
+        like the SDK, it answers ``resync`` with ``sync`` from the position its ``conv_event`` gave
+        (the server sends one after a join whose first messages the node may have missed)."""
+        positions: dict[str, dict[str, Any]] = {}
+        requests = iter(range(1, 1 << 62))
 
         def on_frame(data: bytes) -> None:
             kind = kind_of(data)
             self.kinds[kind.decode(errors="replace")] = self.kinds.get(kind.decode(errors="replace"), 0) + 1
+            if kind == CONV_EVENT:
+                conv = dec(data)["conv"]
+                positions[conv["conv"]] = {"conv": conv["conv"], "seq": conv.get("last_seq", 0),
+                                           "epoch": conv.get("epoch", "")}  # fmt: skip
+                return
+            if kind == RESYNC:
+                wanted = [positions[c] for c in dec(data).get("convs", []) if c in positions]
+                if wanted:
+                    client.send(enc({"t": "sync", "id": next(requests), "positions": wanted}))
+                return
             if kind != MSG or not self.campaign:
                 return
-            body = dec(data)["m"]["body"]
+            message = dec(data)["m"]
+            position = positions.get(message["conv"])
+            if position is not None:
+                if message["seq"] <= position["seq"]:
+                    self.replays += 1  # had it already (a sync's replay): the SDK drops it too
+                    return
+                position["seq"] = message["seq"]
+            body = message["body"]
             marker = body.get("campaign") if isinstance(body, dict) else None
             if not isinstance(marker, dict) or marker.get("id") != self.campaign:
                 self.other += 1
@@ -75,7 +102,7 @@ async def run(spec: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     clients: list[WSClient] = await target.open_many(users, concurrency=spec.get("concurrency", 50))
     for user, client in zip(users, clients, strict=True):
-        client.handler = inbox.handler(user)
+        client.handler = inbox.handler(user, client)
     print(json.dumps({"ready": len(clients), "connect_s": round(time.perf_counter() - t0, 1)}), flush=True)
     loop = asyncio.get_running_loop()
     beat = loop.create_task(_heartbeat(clients))
@@ -87,7 +114,7 @@ async def run(spec: dict[str, Any]) -> None:
         print(json.dumps({
             "users": len(users), "got": len(inbox.first), "repeats": inbox.repeats,
             "closed_early": sum(1 for c in clients if c.closed.done()), "kinds": inbox.kinds,
-            "other": inbox.other, "first_ns": times[0] if times else 0, "last_ns": times[-1] if times else 0,
+            "other": inbox.other, "replays": inbox.replays, "first_ns": times[0] if times else 0, "last_ns": times[-1] if times else 0,
         }), flush=True)  # fmt: skip
     beat.cancel()
     for c in clients:
