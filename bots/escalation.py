@@ -22,7 +22,7 @@ _MONEY = (
     r"(?:refund|compensation|reimbursement|money back|service credit|credit back|chargeback|apology)"
 )
 _EN = [
-    ("demand", rf"\b(?:i|we)(?:'d| would)?\s+(?:want|demand|expect|insist on|require|need)\s+{_MONEY}"),
+    ("demand", rf"\b(?:i|we)(?:'d| would)?\s+(?:want|demand|expect|insist on|require|need|deserve)\s+{_MONEY}"),
     (
         "demand",
         r"\b(?:want|demand)\s+(?:that|my|our|the|this)\s+(?:money|fee|charge)s?\s+(?:back|refunded|reversed|removed)",
@@ -45,7 +45,7 @@ _EN = [
 _ZH = [
     ("demand", r"(?:要求|必须|坚决要|一定要)[^，。！？,.!?]{0,8}(?:赔偿|退款|退钱|赔钱|补偿|道歉|处理|解决)"),
     ("demand", r"(?:马上|立刻|立即|赶紧|今天)[^，。！？,.!?]{0,4}(?:退钱|退款|赔偿|赔钱|给我退|处理)"),
-    ("demand", r"给我退(?:钱|款)|把钱退(?:给我|回来)|(?:退钱|赔钱)[！!]"),
+    ("demand", r"(?:退钱|赔钱)[！!]"),
     ("demand", r"(?:负责人|领导|主管|经理)(?:来|出来|出面|跟我|给我)"),
     (
         "threat",
@@ -60,6 +60,51 @@ _ZH = [
     ),
     ("anger", r"到底管不管|太过分|欺骗|骗子|坑人|忍无可忍|气死"),
 ]
+
+
+# Demands that share their words with questions ("refund me" / "when will you refund me?",
+# "把钱退给我" / "多久能把钱退给我", "chargeback" / "what's a chargeback?"): they count only in a
+# clause that is not a question (see ``_asks``).  Each is a construction, not a phrasing:
+_EN_STATEMENT = [
+    # give back / return / repay the customer's money; compensate / reimburse / refund + the customer
+    ("demand", r"\bgive (?:me|us) back\b|\b(?:return|repay|refund) (?:my|our) (?:money|deposit|payment|fees?)\b"),
+    ("demand", r"\b(?:compensate|reimburse|refund|repay) (?:me|us)\b"),
+    ("demand", r"\b(?:i|we) (?:want|expect|demand|deserve|insist on) (?:to be|being) (?:compensated|reimbursed|refunded|paid back)\b"),
+    ("demand", r"\byou owe (?:me|us)\b|\b(?:i|we) (?:demand|insist)\b"),
+    # escalation asked for: "escalate this", "I want my complaint escalated"
+    ("demand", r"\bescalate (?:this|it|my|our)\b|\b(?:want|need|expect) (?:this|it|my \w+|our \w+) escalated\b"),
+    ("threat", r"\b(?:file|filing|open|opening|raise|raising|do|doing|start|starting|initiate|request)\s+a\s+chargeback\b"),
+]
+_ZH_STATEMENT = [
+    # 把 + the money + 退/还/赔/返 + (给)我 / 回来: "把押金还给我", "把会员费退回给我", "把钱还我"
+    ("demand", r"把[^，。！？,.!?]{0,12}(?:退|还|赔|返还?)(?:回|还)?(?:给)?(?:我|回来)"),
+    # verb + 我 + money/loss: "退我钱", "赔偿我的损失", "还我钱", "退给我"
+    ("demand", r"给我退(?:钱|款)|(?:退|还|赔)我(?:的)?钱|(?:赔偿|补偿|赔)我|(?:退|赔|返还|退还)给我"),
+    # a demand word before any money-back verb: "要求返还…", "必须一分不少地退回", "务必退费"
+    ("demand", r"(?:要求|必须|务必|坚决要|一定要)[^，。！？,.!?]{0,12}(?:退回|退还|返还|退费|赔|补偿|退款|退钱)"),
+    ("demand", r"我(?:们)?(?:就)?要(?:求)?(?:退款|退钱|退费|赔偿|赔钱|补偿)"),
+    ("demand", r"给(?:我|我们)?(?:一个|个)?说法"),
+    ("threat", r"投诉到|举报你们|告你们"),
+]
+#: A sentence that asks: one of its clauses opens with an English question word, it holds a
+#: Chinese one, or it ends in "?" / 吗 / 么 / 呢.  Such a sentence asks *about* money back or
+#: escalation ("我要退款，怎么操作？", "if I file a chargeback, will …?"); it does not demand it.
+_EN_ASKS = re.compile(
+    r"^\W*(?:(?:so|and|but|ok|also|just)\s+)?(?:how|when|what|what's|which|where|why|whether|if|can|could|"
+    r"will|would|do|does|did|is|are|should|may|shall)\b",
+    re.I,
+)
+_ZH_ASKS = re.compile(r"什么时候|多久|多长时间|怎么|怎样|如何|哪|能不能|能否|可不可以|是否|会不会|有没有|[吗么呢]\s*$")
+_ENDS, _CLAUSES = ".!?;。！？；\n", re.compile(r"[,，、]")
+
+
+def _asks(text: str, start: int) -> bool:
+    """Whether the sentence holding ``start`` is a question (see ``_EN_ASKS``, ``_ZH_ASKS``)."""
+    cut = max(text.rfind(d, 0, start) for d in _ENDS)
+    end = min((i for i in (text.find(d, start) for d in _ENDS) if i >= 0), default=len(text))
+    sentence = text[cut + 1 : end]
+    clauses = _CLAUSES.split(sentence)
+    return text[end : end + 1] in ("?", "？") or any(_EN_ASKS.search(c) or _ZH_ASKS.search(c) for c in clauses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +125,15 @@ class EscalationDetector:
     def __init__(self, anger_needs: float = -1.0) -> None:
         self.anger_needs = anger_needs
         self._rules = [(kind, re.compile(p, re.I)) for kind, p in _EN + _ZH]
+        self._statements = [(kind, re.compile(p, re.I)) for kind, p in _EN_STATEMENT + _ZH_STATEMENT]
 
     def detect(self, text: str, mood_score: float = 0.0) -> Escalation:
         """Decide for one customer message; ``mood_score`` is the sentiment score (negative = upset)."""
         question = text.rstrip().endswith(("?", "？", "吗"))
         for kind, rule in self._rules:
             if rule.search(text) and (kind != "anger" or (mood_score <= self.anger_needs and not question)):
+                return Escalation(True, kind)
+        for kind, rule in self._statements:
+            if any(not _asks(text, m.start()) for m in rule.finditer(text)):
                 return Escalation(True, kind)
         return Escalation(False)

@@ -36,7 +36,8 @@ _EN_HUMAN = (
 # Words after a human noun that make it a modifier, not the person asked for.
 _EN_GUARD = r"(?!\s*(?:discount|price|pric|rate|code|hair|made|readable|resources|size|special|program|fee|'s special))"
 _EN_VERB = (
-    r"(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?(?: me)?"
+    r"(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
+    r"(?: me| us| him| her| them| my \w+| our \w+)?"
     r"(?: (?:over|through|back))?(?: to| with)|get me|give me|let me (?:talk|speak|chat) (?:to|with)|"
     r"i (?:need|want|would like|'d like)(?: to (?:talk|speak|chat) (?:to|with))?|is there|are there|"
     r"can i (?:get|have)|bring|call|find me|send me|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )get|want|need"
@@ -52,11 +53,20 @@ _EN_PATTERNS = [
         r"\b(?:no more|stop|enough of|instead of|not talking to)(?: the| a| this| your)? (?:bot|robot|machine)\b"
     ),
 ]
-# Asking whether a person is *needed* is a question for the bot, not a request:
-# "do I need to speak to someone to activate it, or can I do it in the app?", "需要找客服吗".
+# Asking whether a person is *needed* is a question for the bot, not a request — whoever the
+# subject is: "do I need to speak to someone to activate it?", "does my son have to talk to
+# someone at reception?", "is it necessary to call an agent?", "can my wife talk to a trainer
+# first?", "if we ever need to talk to a person, what number do we ring?", "需要先找工作人员登记吗".
+_SUBJECT = r"(?:i|we|you|he|she|they|one|it|guests?|visitors?|members?|(?:my|our|the|a|your|his|her|their) \w+(?: \w+)?)"
+_CONTACT = r"(?:first )?(?:talk|speak|call|chat|contact|go through|see|check in with|ask)"
 _ASKS_IF_NEEDED = re.compile(
-    r"\b(?:do|will|would|must|should) (?:i|we) (?:need|have) to (?:talk|speak|call|chat|contact|go through)\b|"
-    r"(?:需要|要不要|是否需要|必须|一定要)(?:找|联系|打给|通过)(?:人工|客服|工作人员)[^，。！？]*(?:吗|么|还是)"
+    rf"\b(?:do|does|did|will|would|must|should|shall) {_SUBJECT} (?:(?:still|also|first|ever) )?"
+    rf"(?:need|have|has|got) to {_CONTACT}\b|"
+    rf"\bis (?:it|there) (?:necessary|required|a need|any need|mandatory) to {_CONTACT}\b|"
+    rf"\b(?:can|could|may) (?:he|she|they|(?:my|our|his|her|their) \w+(?: \w+)?) (?:talk|speak|chat)\b|"
+    rf"\bif {_SUBJECT} (?:ever |later |still )?(?:need|want|have) to {_CONTACT}\b.*\b(?:how|what|where|who|which|is|do|can)\b|"
+    r"(?:需要|要不要|是否需要|必须|一定要|得|要)(?:先|再|也|还|另外)?(?:去)?(?:找|联系|打给|通过)(?:一下)?"
+    r"(?:人工|客服|工作人员|前台|店员|经理)[^，。！？,]*(?:吗|么|还是|呢)"
 )
 # The whole message is a human noun plus politeness/punctuation: "agent", "HUMAN", "operator!".
 _EN_ALONE = re.compile(
@@ -195,7 +205,11 @@ class HandoffDetector:
     def detect(self, text: str) -> HandoffDecision:
         """Decide for one customer message."""
         t = _normalise(text)
-        if not t or _ASKS_IF_NEEDED.search(t):
+        # The question whether a person is needed is cut out, not the whole message: "do I have
+        # to talk to a bot forever, get me a human" still asks for one.
+        asked = _ASKS_IF_NEEDED.search(t) is not None
+        t = _ASKS_IF_NEEDED.sub(" ", t).strip()
+        if not t:
             return HandoffDecision(False)
         for lang, patterns in (
             ("en", _EN_PATTERNS),
@@ -210,7 +224,7 @@ class HandoffDetector:
         compact = re.sub(r"[\s,，、。!！?？~]+", "", t)
         if _EN_ALONE.match(t) or _ZH_ALONE.match(compact):
             return HandoffDecision(True, "rule:alone", t)
-        if self.embedder is not None and len(t) <= self.max_similarity_chars:
+        if self.embedder is not None and not asked and len(t) <= self.max_similarity_chars:
             if self._examples is None:
                 self._examples = self.embedder.encode(list(REQUEST_EXAMPLES))
             sims = self._examples @ self.embedder.encode([text])[0]

@@ -80,3 +80,59 @@ def test_a_question_about_the_procedure_is_not_handed_over_on_sentiment_alone() 
     assert reason("if I want to complain about a rude driver, what's the process?") == ""
     assert reason("投诉！退钱！").startswith("sentiment:")
     assert reason("餐洒了想投诉，马上给我退钱") != ""
+
+
+# Session 7: demands by linguistic category, phrased anew (none is an evaluation message).
+@pytest.mark.parametrize(
+    "text",
+    [
+        # English: give back / return / compensate / reimburse as a demand, without a deadline word
+        "Give me back the money you took for a lesson that never happened.",
+        "Compensate me for the two evenings I wasted waiting at home.",
+        "Reimburse us for the taxi, your driver never showed up.",
+        "I deserve a full refund after this.",
+        "I want to be compensated for the damaged suitcase.",
+        "you owe me for three weeks of a service I couldn't use",
+        # chargeback as a threat, escalation as an imperative
+        "Sort it out or I'm filing a chargeback with my card issuer.",
+        "I'll just do a chargeback then.",
+        "Escalate this to whoever runs the branch.",
+        "I want my complaint escalated, this has gone on long enough",
+        "I insist that the cancellation fee is waived.",
+        # Chinese: 把…退/还/赔给我, 退我钱, 赔偿我, 给我一个说法, 投诉到…, 要求/必须 + 返还/退回
+        "把押金还给我",
+        "赶紧把多扣的会员费退回给我",
+        "你们得赔偿我的损失",
+        "退我钱，这服务太差了",
+        "这件事你们必须给我一个说法",
+        "我已经准备投诉到你们总部了",
+        "要求返还我预付的全部费用",
+        "多收的钱必须一分不少地退回来",
+        "我要赔偿！",
+    ],
+)
+def test_demands_by_category_escalate(text: str) -> None:
+    scorer = SentimentScorer()
+    assert EscalationDetector().detect(text, scorer.score(text).score).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I get my money back if the class is cancelled?",
+        "can I be compensated if my booking is moved?",
+        "what's a chargeback and how long does one take?",
+        "if I file a chargeback, will my account be closed?",
+        "how do I escalate a ticket to the second-line team?",
+        "does the refund go back to my card or to my wallet?",
+        "押金什么时候退给我？",
+        "多久能把钱退给我",
+        "补偿标准怎么算",
+        "投诉到哪个部门比较快",
+        "我要退款的话怎么操作",
+        "退还的会员费会到哪个账户",
+    ],
+)
+def test_questions_in_the_same_words_do_not(text: str) -> None:
+    scorer = SentimentScorer()
+    assert not EscalationDetector().detect(text, scorer.score(text).score).escalate, text

@@ -109,3 +109,40 @@ def test_asking_what_one_gets_is_not_a_request(text: str) -> None:
 @pytest.mark.parametrize("text", ["can I get a real person", "get me a human", "get a real person please"])
 def test_requests_with_get_still_hand_over(text: str) -> None:
     assert HandoffDetector().detect(text).handoff
+
+
+# Session 7: whether someone (anyone, not only "I") must see a person is a procedure question.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does my daughter need to speak to someone before her first swimming lesson?",
+        "will the guests have to talk to an agent when they check in?",
+        "do you have to call a representative to change the billing address?",
+        "is it necessary to speak to a staff member to pause the plan?",
+        "can my husband talk to someone at reception about his locker?",
+        "if we ever need to talk to a person later, what number do we ring?",
+        "我爸第一次来，需要先找工作人员登记吗",
+        "他要先联系客服吗？还是直接在网上办",
+    ],
+)
+def test_questions_about_whether_a_person_is_needed_stay_with_the_bot(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mum is on the line with me, she needs to talk to a real person now",
+        "I have to speak to someone today, this is urgent",
+        "we need to talk to a manager",
+        "can you put my husband through to an agent",
+        "帮我爸找个人工客服",
+    ],
+)
+def test_requests_on_someones_behalf_still_hand_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
+
+
+def test_a_request_next_to_a_question_about_whether_one_is_needed_still_hands_over() -> None:
+    assert HandoffDetector().detect("do I have to talk to a bot forever, get me a human").handoff
+    assert HandoffDetector().detect("要先找客服吗？算了，直接转人工").handoff
