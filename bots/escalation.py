@@ -22,7 +22,10 @@ _MONEY = (
     r"(?:refund|compensation|reimbursement|money back|service credit|credit back|chargeback|apology)"
 )
 _EN = [
-    ("demand", rf"\b(?:i|we)(?:'d| would)?\s+(?:want|demand|expect|insist on|require|need|deserve)\s+{_MONEY}"),
+    (
+        "demand",
+        rf"\b(?:i|we)(?:'d| would)?\s+(?:want|demand|expect|insist on|require|need|deserve)\s+{_MONEY}",
+    ),
     (
         "demand",
         r"\b(?:want|demand)\s+(?:that|my|our|the|this)\s+(?:money|fee|charge)s?\s+(?:back|refunded|reversed|removed)",
@@ -67,13 +70,25 @@ _ZH = [
 # clause that is not a question (see ``_asks``).  Each is a construction, not a phrasing:
 _EN_STATEMENT = [
     # give back / return / repay the customer's money; compensate / reimburse / refund + the customer
-    ("demand", r"\bgive (?:me|us) back\b|\b(?:return|repay|refund) (?:my|our) (?:money|deposit|payment|fees?)\b"),
+    (
+        "demand",
+        r"\bgive (?:me|us) back\b|\b(?:return|repay|refund) (?:my|our) (?:money|deposit|payment|fees?)\b",
+    ),
     ("demand", r"\b(?:compensate|reimburse|refund|repay) (?:me|us)\b"),
-    ("demand", r"\b(?:i|we) (?:want|expect|demand|deserve|insist on) (?:to be|being) (?:compensated|reimbursed|refunded|paid back)\b"),
+    (
+        "demand",
+        r"\b(?:i|we) (?:want|expect|demand|deserve|insist on) (?:to be|being) (?:compensated|reimbursed|refunded|paid back)\b",
+    ),
     ("demand", r"\byou owe (?:me|us)\b|\b(?:i|we) (?:demand|insist)\b"),
     # escalation asked for: "escalate this", "I want my complaint escalated"
-    ("demand", r"\bescalate (?:this|it|my|our)\b|\b(?:want|need|expect) (?:this|it|my \w+|our \w+) escalated\b"),
-    ("threat", r"\b(?:file|filing|open|opening|raise|raising|do|doing|start|starting|initiate|request)\s+a\s+chargeback\b"),
+    (
+        "demand",
+        r"\bescalate (?:this|it|my|our)\b|\b(?:want|need|expect) (?:this|it|my \w+|our \w+) escalated\b",
+    ),
+    (
+        "threat",
+        r"\b(?:file|filing|open|opening|raise|raising|do|doing|start|starting|initiate|request)\s+a\s+chargeback\b",
+    ),
 ]
 _ZH_STATEMENT = [
     # 把 + the money + 退/还/赔/返 + (给)我 / 回来: "把押金还给我", "把会员费退回给我", "把钱还我"
@@ -81,7 +96,10 @@ _ZH_STATEMENT = [
     # verb + 我 + money/loss: "退我钱", "赔偿我的损失", "还我钱", "退给我"
     ("demand", r"给我退(?:钱|款)|(?:退|还|赔)我(?:的)?钱|(?:赔偿|补偿|赔)我|(?:退|赔|返还|退还)给我"),
     # a demand word before any money-back verb: "要求返还…", "必须一分不少地退回", "务必退费"
-    ("demand", r"(?:要求|必须|务必|坚决要|一定要)[^，。！？,.!?]{0,12}(?:退回|退还|返还|退费|赔|补偿|退款|退钱)"),
+    (
+        "demand",
+        r"(?:要求|必须|务必|坚决要|一定要)[^，。！？,.!?]{0,12}(?:退回|退还|返还|退费|赔|补偿|退款|退钱)",
+    ),
     ("demand", r"我(?:们)?(?:就)?要(?:求)?(?:退款|退钱|退费|赔偿|赔钱|补偿)"),
     ("demand", r"给(?:我|我们)?(?:一个|个)?说法"),
     ("threat", r"投诉到|举报你们|告你们"),
@@ -94,7 +112,9 @@ _EN_ASKS = re.compile(
     r"will|would|do|does|did|is|are|should|may|shall)\b",
     re.I,
 )
-_ZH_ASKS = re.compile(r"什么时候|多久|多长时间|怎么|怎样|如何|哪|能不能|能否|可不可以|是否|会不会|有没有|[吗么呢]\s*$")
+_ZH_ASKS = re.compile(
+    r"什么时候|多久|多长时间|怎么|怎样|如何|哪|能不能|能否|可不可以|是否|会不会|有没有|[吗么呢]\s*$"
+)
 _ENDS, _CLAUSES = ".!?;。！？；\n", re.compile(r"[,，、]")
 
 
@@ -104,7 +124,9 @@ def _asks(text: str, start: int) -> bool:
     end = min((i for i in (text.find(d, start) for d in _ENDS) if i >= 0), default=len(text))
     sentence = text[cut + 1 : end]
     clauses = _CLAUSES.split(sentence)
-    return text[end : end + 1] in ("?", "？") or any(_EN_ASKS.search(c) or _ZH_ASKS.search(c) for c in clauses)
+    return text[end : end + 1] in ("?", "？") or any(
+        _EN_ASKS.search(c) or _ZH_ASKS.search(c) for c in clauses
+    )
 
 
 @dataclass(frozen=True, slots=True)
