@@ -169,7 +169,8 @@ async def serve(args: argparse.Namespace) -> None:
         kb = args.kb or (KB_DIR if args.demo else None)
         if kb is None:
             raise SystemExit("give --kb DIR (or --demo for the example shop)")
-        index.replace(chunk_documents(load_directory(kb)))
+        await asyncio.to_thread(index.replace, chunk_documents(load_directory(kb)))
+        await asyncio.to_thread(index.thresholds)  # calibrated before ready, not on the first question
         log.info("knowledge base: %d chunks from %s", len(index.chunks), kb)
     else:
         await admin.create_user(args.user, role=UserRole.BOT)

@@ -239,6 +239,15 @@ class KnowledgeIndex:
         mat = snap.matrices[(name, "body")]
         return float(mat[rows[a.id]] @ mat[rows[b.id]])
 
+    @property
+    def calibrated(self) -> bool:
+        """True when a search needs no null-level calibration first (:meth:`thresholds` ran on this
+        snapshot, or there is nothing to calibrate): a bot calibrates when it loads a knowledge base."""
+        cfg = self.config
+        return (
+            not cfg.adaptive or not self._snap.chunks or repr(replace(cfg, adaptive=False)) in self._snap.null
+        )
+
     def thresholds(self, config: RetrievalConfig | None = None) -> tuple[float, float]:
         """``(null level, answer threshold)`` for this knowledge base (module docstring, step 5);
         without ``adaptive``: ``(0, answer_threshold)``."""

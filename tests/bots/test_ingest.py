@@ -91,13 +91,15 @@ async def test_ingest_load_answer_and_follow_reingest(
         assert len(stored.chunks) == sum(r.chunks for r in results)
         assert {row.source for row in stored.chunks} >= {"faq_en.csv", "尺码与会员.md"}
 
-        # The bot's index loads chunks with their stored vectors: nothing is embedded on load.
+        # The bot's index loads chunks with their stored vectors: no chunk is embedded on load, only
+        # the null probes, once, to calibrate the thresholds before the first customer asks.
         counting = [Counting(minilm), Counting(use)]
         index = KnowledgeIndex(counting)
         sync = KnowledgeSync(admin, index, interval=0.05)
         await sync.load()
         assert len(index.chunks) == len(stored.chunks)
-        assert [c.texts for c in counting] == [0, 0]
+        assert [c.texts for c in counting] == [len(NULL_PROBES)] * 2
+        assert index.calibrated, "the first question must not pay for the calibration"
 
         poller = asyncio.create_task(sync.run())
         try:

@@ -1,0 +1,204 @@
+"""The support bot run black box, as a new user runs it, on one evaluation set.
+
+``python -m loadtests.bench_bot --set card`` does what issue 15's reviewer did, with processes
+and the wire only: ``parley app create``, ``parley serve`` (embedded SQLite), ``python -m
+parley.bots ingest`` of the set's ``kb/`` folder, ``python -m parley.bots --tags tags.json``
+with the default configuration, then one new support conversation per customer message through
+the SDK. For each message it records what the customer saw (an answer, a "please rephrase", or
+the hand-over notice followed by the ticket's ``waiting_for_agent`` event), which entry the answer
+quoted (the knowledge base entry whose text the reply contains), and the time from the send to
+the bot's reply. The same messages also go through the offline evaluation
+(:func:`parley.bots.evalsets.run_messages`, what ``python -m parley.bots.eval`` scores) in this
+process, and the report says how often the two agree, so the offline numbers can be trusted
+to be the bot's.
+
+Timings: start → "ready" of the bot process (it loads its models before it says ready), then
+p50/p95 of send → reply. They depend on the machine (report them with it, never assert them).
+A holdout set is refused unless ``--holdout-ok`` (it is scored once, by the lead, at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from loadtests.bench.services import BIN, ROOT, process
+from parley.bots.evalsets import UNSEEN_DIR, EvalSet, load_set, run_messages
+from parley.bots.knowledge import chunk_documents, load_directory
+from parley.sdk import Client, MessageEvent
+
+__all__ = ["classify", "cli", "main"]
+
+_NOTICES = (
+    "I'm connecting you with a human agent now.",
+    "正在为您转接人工客服",
+)
+
+
+def classify(reply: str, entries: dict[str, str]) -> tuple[str, str]:
+    """``(action, entry id)`` of the bot's first reply: ``handoff`` on the hand-over notice,
+    ``answer`` when the reply quotes an entry (the longest entry text it contains), else
+    ``rephrase``."""
+    if any(n in reply for n in _NOTICES):
+        return "handoff", ""
+    quoted = [(len(text), doc) for doc, text in entries.items() if text and text[:60] in reply]
+    return ("answer", max(quoted)[1]) if quoted else ("rephrase", "")
+
+
+def _token(app: dict[str, str], user: str, role: str = "user") -> str:
+    claims = {
+        "iss": app["PARLEY_APP"],
+        "sub": user,
+        "aud": "parley",
+        "exp": int(time.time()) + 3600,
+        "role": role,
+    }
+    return jwt.encode(claims, app["PARLEY_APP_SECRET"], algorithm="HS256")
+
+
+async def _ask(url: str, app: dict[str, str], user: str, text: str, timeout: float) -> tuple[str, float]:
+    """One new support conversation: send ``text``, return the bot's first reply and its latency."""
+    async with Client(url, token=_token(app, user)) as customer:
+        inbox = customer.events(MessageEvent)
+        conv = (await customer.create_support()).conv
+        sent = time.perf_counter()
+        await customer.send(conv, text)
+        async with asyncio.timeout(timeout):
+            async for event in inbox:
+                m = event.message
+                if m.sender != user and m.kind == "text" and m.conv == conv:
+                    return m.text or "", time.perf_counter() - sent
+    return "", timeout
+
+
+def _run(argv: list[str], log: Path, env: dict[str, str]) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    log.write_text(done.stdout + done.stderr)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed ({done.returncode}): see {log}")
+    return done.stdout
+
+
+def _start(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a process logging to ``log`` (setup, before anything is measured)."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+
+def _wait_ready(bot: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if "ready: serving as" in log.read_text(errors="replace"):
+            return
+        if bot.poll() is not None:
+            raise RuntimeError(f"the bot exited ({bot.returncode}): see {log}")
+        time.sleep(0.05)
+    raise RuntimeError(f"the bot was not ready in {timeout} s: see {log}")
+
+
+async def main(s: EvalSet, limit: int, timeout: float) -> dict[str, Any]:
+    """Run the set black box and offline; the summary (also printed as JSON lines per message)."""
+    rows = s.messages[:limit] if limit else s.messages
+    entries = {c.doc_id: c.text.strip() for c in chunk_documents(load_directory(s.kb))}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        work = Path(tmp)
+        db = ["--sqlite-path", str(work / "parley.db")]
+        made = _run([str(BIN / "parley"), "app", "create", "--name", s.name, "--format", "json", *db],
+                    work / "create.log", env)  # fmt: skip
+        app = json.loads(made.strip().splitlines()[-1])
+        serve = [
+            str(BIN / "parley"),
+            "serve",
+            *db,
+            "--log-level",
+            "warning",
+            "--rate-frames",
+            "0",
+            "--rate-sends",
+            "0",
+        ]
+        _, port = stack.enter_context(
+            process(lambda p: [*serve, "--port", str(p)], "parley serve", work / "serve.log", env=env)
+        )
+        admin, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
+        key = ["--admin", admin, "--api-key", app["PARLEY_API_KEY"]]
+        began = time.perf_counter()
+        _run([sys.executable, "-m", "parley.bots", "ingest", *key, str(s.kb)], work / "ingest.log", env)
+        ingest_s = time.perf_counter() - began
+        bot_log = work / "bot.log"
+        started = time.perf_counter()
+        bot = _start([sys.executable, "-m", "parley.bots", "--url", url, *key, "--tags", str(s.tags_file)],
+                     bot_log, env)  # fmt: skip
+        try:
+            _wait_ready(bot, bot_log, 180)
+            ready_s = time.perf_counter() - started
+            live: list[tuple[str, str, float]] = []
+            for i, row in enumerate(rows):
+                reply, took = await _ask(url, app, f"customer-{i}", str(row["text"]), timeout)
+                action, doc = classify(reply, entries)
+                live.append((action, doc, took))
+                print(json.dumps({"id": row["id"], "action": action, "doc": doc, "ms": round(took * 1000)}),
+                      file=sys.stderr, flush=True)  # fmt: skip
+        finally:
+            bot.terminate()
+            try:
+                bot.wait(20)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+                bot.wait()
+    offline = (await asyncio.to_thread(run_messages, s, _embedders()))[: len(rows)]
+    same = [(a, d) == (o.action, o.doc) for (a, d, _), o in zip(live, offline, strict=True)]
+    answerable = [(a, d, r) for (a, d, _), r in zip(live, rows, strict=True) if r["expect"] == "answer"]
+    ms = sorted(t * 1000 for _, _, t in live)
+    return {
+        "set": s.name,
+        "messages": len(rows),
+        "ingest_s": round(ingest_s, 1),
+        "bot_start_to_ready_s": round(ready_s, 1),
+        "first_reply_ms": round(live[0][2] * 1000) if live else None,
+        "reply_p50_ms": round(statistics.median(ms)) if ms else None,
+        "reply_p95_ms": round(ms[int(0.95 * (len(ms) - 1))]) if ms else None,
+        "actions": dict(Counter(a for a, _, _ in live)),
+        "live_top1_all": f"{sum(a == 'answer' and d in r['answers'] for a, d, r in answerable)}/{len(answerable)}",
+        "offline_top1_all": f"{sum(o.right for o in offline if o.row['expect'] == 'answer')}/{len(answerable)}",
+        "live_equals_offline": f"{sum(same)}/{len(same)}",
+        "differences": [r["id"] for r, ok in zip(rows, same, strict=True) if not ok],
+    }
+
+
+def _embedders() -> list[Any]:
+    from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder
+
+    return [MiniLMEmbedder(), MultilingualUSEEmbedder()]
+
+
+def cli() -> None:
+    """``python -m loadtests.bench_bot``."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", default="card", help="a folder name under tests/data/unseen")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N messages (0: all)")
+    ap.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each reply")
+    ap.add_argument("--holdout-ok", action="store_true", help="allow a holdout set (scored once, at the end)")
+    args = ap.parse_args()
+    s = load_set(UNSEEN_DIR / args.set)
+    if s.holdout and not args.holdout_ok:
+        ap.error(f"{s.name} is a holdout: it is scored once, at the end (--holdout-ok)")
+    print(json.dumps(asyncio.run(main(s, args.limit, args.timeout)), ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    cli()
