@@ -22,6 +22,7 @@ def test_sets_are_complete_and_the_holdouts_come_last() -> None:
     assert len(sets) >= 3
     flags = [s.holdout for s in sets]
     assert flags == sorted(flags), "load_sets lists the development sets first"
+    assert 1 <= flags.count(True) < len(flags) - 2, "at least one holdout, at least three development sets"
     for s in sets:
         assert len(s.messages) >= 60 and len(s.tag_messages) >= 40
         kinds = {m["kind"] for m in s.messages}
