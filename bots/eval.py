@@ -37,7 +37,7 @@ from parley.bots.knowledge.eval import (
 )
 from parley.bots.knowledge.handoff import HandoffDetector
 from parley.bots.sentiment import SentimentScorer
-from parley.bots.tags import DEFAULT_TAGS, InterestTagger, load_tag_definitions
+from parley.bots.tags import DEFAULT_TAGS, THRESHOLD_ONLY, InterestTagger, load_tag_definitions
 
 __all__ = ["evaluate_sentiment", "evaluate_tags", "main", "own_sets"]
 
@@ -120,11 +120,14 @@ def own_sets(args: argparse.Namespace, minilm: CachedEmbedder, use: CachedEmbedd
     }
     defs, options = load_tag_definitions(args.tags)
     base = float(options.get("threshold", 0.5))
-    plain: dict[str, Any] = {"threshold": base, "negatives": [], "margin": 0.0, "gap": 1.0}
+    plain: dict[str, Any] = {"threshold": base, "negatives": [], **THRESHOLD_ONLY}
     taggers = {
         f"threshold {base:.2f} only": InterestTagger(use, defs, **plain),
         f"+ gap {options.get('gap', 1.0)} to the best tag": InterestTagger(
             use, defs, **{**plain, "gap": options.get("gap", 1.0)}
+        ),
+        "+ negatives (default file), no intent cues": InterestTagger(
+            use, defs, **{**options, "problem_penalty": 0.0, "want_bonus": 0.0}
         ),
         "+ negatives (default file)": InterestTagger(use, defs, **options),
     }

@@ -18,6 +18,7 @@ from parley.bots.evalsets import (
 )
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
+from parley.bots.tags import THRESHOLD_ONLY
 
 __all__ = ["sum_ratios", "table", "unseen_report"]
 
@@ -75,9 +76,12 @@ def unseen_report(
     decisions, dev_decisions = rows(lambda s: retrieval_metrics(outs[s.name]))
     bins, dev_bins = rows(lambda s: calibration_bins(outs[s.name]))
     tags, dev_tags = rows(lambda s: tag_metrics(tagger_for(s, use), s.tag_messages))
+    no_cues, dev_no_cues = rows(
+        lambda s: tag_metrics(tagger_for(s, use, problem_penalty=0.0, want_bonus=0.0), s.tag_messages)
+    )
     plain, dev_plain = rows(
         lambda s: tag_metrics(
-            tagger_for(s, use, service_questions=False, gap=1.0, margin=0.0, negatives=[]), s.tag_messages
+            tagger_for(s, use, service_questions=False, negatives=[], **THRESHOLD_ONLY), s.tag_messages
         )
     )
     n_msgs = sum(len(s.messages) for s in scored)
@@ -107,11 +111,15 @@ def unseen_report(
             ),
             table("Calibration: answers right per confidence band", _with_totals(bins, dev_bins)),
             table(
-                "Interest tags: the set's tag file, the code's defaults (gap, margin), FAQ questions as negatives",
+                "Interest tags: the set's tag file, the code's defaults (gap, margin, intent cues), FAQ questions as negatives",
                 _with_totals(tags, dev_tags),
             ),
             table(
-                "Interest tags: threshold only (no gap, no margin, no negatives)",
+                "Interest tags: the same without the intent cues (no problem penalty, no want bonus)",
+                _with_totals(no_cues, dev_no_cues),
+            ),
+            table(
+                "Interest tags: threshold only (no gap, no margin, no negatives, no intent cues)",
                 _with_totals(plain, dev_plain),
             ),
         ]

@@ -15,10 +15,17 @@ when its best cosine to that tag's texts clears the tag's threshold, beats its b
 the ``negatives`` (service questions that merely mention the product: "the coat I ordered has
 not arrived") by ``margin``, and lies within ``gap`` of the best tag's score (tags far below
 the best share the phrasing, "Do you have ...", not the topic). The result says which text matched, as evidence.
-A file that leaves them out gets the defaults ``threshold`` 0.40, ``margin`` 0.10 and ``gap`` 0.08
-(chosen on the unseen development sets, docs/BOT_QUALITY.md): a low absolute bar, because
-customers word an interest their own way, with the precision kept by the margin over the
-business's own service questions; ``"gap": 1.0`` and ``"margin": 0`` turn those checks off.  The bot also adds the knowledge base's FAQ questions as negatives
+Before those checks, two cues from the shape of the message (:mod:`parley.bots.tag_cues`) move
+every tag's score: a problem report ("the pool heater is broken", 退款) lowers it by
+``problem_penalty``, a request to get something ("I'd like ...", 有没有) raises it by
+``want_bonus`` (neither for tags that are themselves about leaving or problems, such as churn or
+closing the account): similarity finds the topic, the cue tells an interest from a mention.
+A file that leaves them out gets the defaults ``threshold`` 0.40, ``margin`` 0.10, ``gap`` 0.08,
+``problem_penalty`` 0.20 and ``want_bonus`` 0.05 (chosen on the unseen development sets, leave
+one set out, docs/BOT_QUALITY.md): a low absolute bar, because customers word an interest their
+own way, with the precision kept by the margin over the business's own service questions and the
+problem cue; ``"gap": 1.0``, ``"margin": 0`` and a penalty and bonus of 0 turn those checks off.
+The bot also adds the knowledge base's FAQ questions as negatives
 (:meth:`InterestTagger.add_service_questions`).
 
 Bad definitions (no name, a name with spaces, nothing to match, a threshold out of 0..1,
@@ -40,9 +47,11 @@ from typing import Any
 import numpy as np
 
 from parley.bots.knowledge.embedders import Embedder
+from parley.bots.tag_cues import ending_cue, problem_cue, want_cue
 
 __all__ = [
     "DEFAULT_TAGS",
+    "THRESHOLD_ONLY",
     "InterestTagger",
     "TagDefinition",
     "TagDefinitionError",
@@ -54,6 +63,10 @@ __all__ = [
 DEFAULT_TAGS = Path(__file__).resolve().parent / "data" / "tags.json"
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "tags_eval.jsonl"
 _NAME = re.compile(r"^[\w:.\-]{1,100}$")
+#: The file's numeric options (each an :class:`InterestTagger` keyword).
+_NUMERIC = ("threshold", "margin", "gap", "problem_penalty", "want_bonus")
+#: Options that leave only the threshold: no gap, no margin, no intent cues (a baseline).
+THRESHOLD_ONLY: dict[str, float] = {"gap": 1.0, "margin": 0.0, "problem_penalty": 0.0, "want_bonus": 0.0}
 
 
 class TagDefinitionError(ValueError):
@@ -76,12 +89,14 @@ class TagDefinition:
 
 @dataclass(frozen=True, slots=True)
 class TagMatch:
-    """A tag for a message: ``score`` is the best cosine, ``matched`` the text it matched."""
+    """A tag for a message: ``score`` is the best cosine (after the intent cue), ``matched`` the
+    text it matched, ``cue`` the intent cue that moved the score (``"problem"``, ``"want"`` or ``""``)."""
 
     name: str
     score: float
     confidence: float
     matched: str
+    cue: str = ""
 
 
 def _definition(i: int, raw: Any, source: str) -> TagDefinition:
@@ -113,7 +128,7 @@ def _definition(i: int, raw: Any, source: str) -> TagDefinition:
 
 def load_tag_definitions(path: str | Path) -> tuple[list[TagDefinition], dict[str, Any]]:
     """Read a JSON or YAML tag file; returns the definitions and the file's options
-    (``threshold``, ``margin``, ``negatives``)."""
+    (``threshold``, ``margin``, ``gap``, ``problem_penalty``, ``want_bonus``, ``negatives``)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -134,11 +149,11 @@ def load_tag_definitions(path: str | Path) -> tuple[list[TagDefinition], dict[st
     names = [d.name for d in defs]
     if len(set(names)) != len(names):
         raise TagDefinitionError(f"{p}: duplicate tag names")
-    options = {k: data[k] for k in ("threshold", "margin", "gap", "negatives") if k in data}
+    options = {k: data[k] for k in ("negatives", *_NUMERIC) if k in data}
     negatives = options.get("negatives", [])
     if not isinstance(negatives, list) or not all(isinstance(n, str) for n in negatives):
         raise TagDefinitionError(f"{p}: negatives must be a list of texts")
-    for key in ("threshold", "margin", "gap"):
+    for key in _NUMERIC:
         if key in options and not isinstance(options[key], int | float):
             raise TagDefinitionError(f"{p}: {key} must be a number")
     return defs, options
@@ -155,12 +170,18 @@ class InterestTagger:
         threshold: float = 0.40,
         margin: float = 0.10,
         gap: float = 0.08,
+        problem_penalty: float = 0.20,
+        want_bonus: float = 0.05,
         negatives: Sequence[str] = (),
     ) -> None:
         self.embedder = embedder
         self.definitions = list(definitions)
         self.threshold, self.margin, self.gap = threshold, margin, gap
+        self.problem_penalty, self.want_bonus = problem_penalty, want_bonus
         self._texts = [d.texts() for d in self.definitions]
+        # A tag about leaving or a problem (churn, closing the account) is worded like a complaint
+        # and not like a purchase: the cues say nothing about it.
+        self._cue_neutral = [any(ending_cue(t) for t in texts) for texts in self._texts]
         self._vectors = [embedder.encode(t) for t in self._texts]
         self._negatives = embedder.encode(list(negatives)) if negatives else None
 
@@ -196,15 +217,25 @@ class InterestTagger:
             return []
         q = self.embedder.encode([text])[0]
         floor = float(np.max(self._negatives @ q)) if self._negatives is not None else -1.0
+        # Intent or mention (parley.bots.tag_cues): a problem report is rarely an interest, a
+        # request to get something usually is; the problem cue wins when both are present.
+        problem = problem_cue(text)
+        want = not problem and want_cue(text)
         out = []
-        for d, texts, vecs in zip(self.definitions, self._texts, self._vectors, strict=True):
+        for d, texts, vecs, neutral in zip(
+            self.definitions, self._texts, self._vectors, self._cue_neutral, strict=True
+        ):
             sims = vecs @ q
             best = int(np.argmax(sims))
-            score = float(sims[best])
+            score, cue = float(sims[best]), ""
+            if problem and not neutral:
+                score, cue = score - self.problem_penalty, "problem"
+            elif want and not neutral:
+                score, cue = score + self.want_bonus, "want"
             threshold = d.threshold if d.threshold is not None else self.threshold
             if score >= threshold and score - floor >= self.margin:
                 confidence = min(1.0, 0.5 + 0.5 * (score - threshold) / max(1e-6, 1.0 - threshold) * 2)
-                out.append(TagMatch(d.name, round(score, 4), round(confidence, 3), texts[best]))
+                out.append(TagMatch(d.name, round(score, 4), round(confidence, 3), texts[best], cue))
         out.sort(key=lambda m: -m.score)
         # Tags far below the best one share only the phrasing ("Do you have ..."), not the topic.
         return [m for m in out if m.score >= out[0].score - self.gap]
@@ -244,11 +275,14 @@ def main(argv: list[str] | None = None) -> None:
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     defs, options = load_tag_definitions(args.tags)
     base = float(options.get("threshold", 0.5))
-    plain: dict[str, Any] = {"threshold": base, "negatives": [], "margin": 0.0, "gap": 1.0}
+    plain: dict[str, Any] = {"threshold": base, "negatives": [], **THRESHOLD_ONLY}
     configs: dict[str, InterestTagger] = {
         f"threshold {base:.2f} only": InterestTagger(use, defs, **plain),
         f"+ gap {options.get('gap', 1.0)} to the best tag": InterestTagger(
             use, defs, **{**plain, "gap": options.get("gap", 1.0)}
+        ),
+        "+ negatives (default file), no intent cues": InterestTagger(
+            use, defs, **{**options, "problem_penalty": 0.0, "want_bonus": 0.0}
         ),
         "+ negatives (default file)": InterestTagger(use, defs, **options),
     }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from parley.bots import tags
 from parley.bots.__main__ import _args, config_from, warm_up
 from parley.bots.answer import Answerer
 from parley.bots.config import BotConfig, ConfigError
@@ -105,5 +108,22 @@ def test_tag_file_without_options_gets_the_documented_defaults(
     defs, options = load_tag_definitions(f)
     tagger = InterestTagger(use, defs, **options)
     assert (tagger.threshold, tagger.margin, tagger.gap) == (0.40, 0.10, 0.08)
+    assert (tagger.problem_penalty, tagger.want_bonus) == (0.20, 0.05)
     plain = InterestTagger(use, [TagDefinition("interest:y", "", ("y",))])
-    assert (plain.margin, plain.gap) == (0.10, 0.08)
+    assert (plain.margin, plain.gap, plain.problem_penalty, plain.want_bonus) == (0.10, 0.08, 0.20, 0.05)
+
+
+def test_the_tag_defaults_in_the_docs_are_the_codes() -> None:
+    """docs/BOT.md and the tags module's docstring name every numeric default of InterestTagger."""
+
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(InterestTagger.__init__).parameters.items()
+        if isinstance(p.default, float)
+    }
+    assert set(defaults) == {"threshold", "margin", "gap", "problem_penalty", "want_bonus"}
+    bot_md = (Path(__file__).resolve().parents[2] / "docs" / "BOT.md").read_text(encoding="utf-8")
+    (row,) = [line for line in bot_md.splitlines() if "parley.bots.tags.InterestTagger" in line]
+    for where, text in (("docs/BOT.md", row), ("parley.bots.tags", tags.__doc__ or "")):
+        for name, value in defaults.items():
+            assert re.search(rf"`+{name}`+ {value:.2f}", text), f"{where} does not give {name} {value:.2f}"

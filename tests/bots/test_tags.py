@@ -11,6 +11,7 @@ import pytest
 from parley.bots.answer import Answerer
 from parley.bots.knowledge import HandoffDetector, KnowledgeIndex, MultilingualUSEEmbedder
 from parley.bots.runner import SupportBot
+from parley.bots.tag_cues import ending_cue, problem_cue, want_cue
 from parley.bots.tags import (
     DATA,
     DEFAULT_TAGS,
@@ -143,3 +144,106 @@ def test_default_bar_is_low_and_the_negatives_keep_precision(use: MultilingualUS
     ]
     assert not tagger.match("please cancel my autopay, I will pay by hand")
     assert not tagger.match("not going to use your card after this month, cancel the autopay")
+
+
+# ------------------------------------------------- intent or mention (parley.bots.tag_cues)
+# A made-up language school, not one of the evaluation businesses; every phrasing below is new.
+
+SCHOOL = [
+    TagDefinition(
+        "interest:private-lessons",
+        "wants one-to-one private language lessons",
+        ("Do you offer private tutoring?", "I want a one-on-one teacher", "想上一对一课程"),
+    ),
+    TagDefinition(
+        "interest:kids-classes",
+        "wants language classes for children",
+        ("Do you have classes for kids?", "English class for my 7 year old", "有少儿班吗"),
+    ),
+    TagDefinition(
+        "intent:quit",
+        "wants to stop studying here or move to another school",
+        ("I'm thinking of switching to another school", "we want to stop the course", "不想学了"),
+    ),
+]
+SCHOOL_SERVICE = [
+    "How do I reschedule a lesson?",
+    "What is your refund policy?",
+    "Where is the campus?",
+    "怎么请假",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("the projector in room 3 stopped working", True),
+        ("I was charged twice for the March course", True),
+        ("my textbook order never arrived", True),
+        ("教材到现在还没收到", True),
+        ("上周的课被取消了，能退钱吗", True),
+        ("do you have evening classes", False),
+        ("想报个周末班", False),
+        ("what time does the late class start", False),
+    ],
+)
+def test_problem_cue(text: str, problem: bool) -> None:
+    assert problem_cue(text) is problem
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("we'd like to enrol both of us in the spring term", True),
+        ("how much is a ten-lesson pack", True),
+        ("is there a discount for students", True),
+        ("想报个周末班", True),
+        ("有没有暑期班", True),
+        ("I want to know when the office opens", False),
+        ("not interested in group classes, thanks", False),
+        ("我想问一下教室在几楼", False),
+        ("不想上网课", False),
+    ],
+)
+def test_want_cue(text: str, want: bool) -> None:
+    assert want_cue(text) is want
+
+
+def test_ending_cue_marks_tags_about_leaving() -> None:
+    assert ending_cue("we are moving to a competitor") and ending_cue("下个月不续了")
+    assert not ending_cue("I want a one-on-one teacher") and not ending_cue("有少儿班吗")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my private tutor didn't show up for today's lesson", "一对一的老师又迟到了", "少儿班的教室太脏了"],
+)
+def test_a_problem_report_about_a_tags_topic_is_not_an_interest(
+    use: MultilingualUSEEmbedder, text: str
+) -> None:
+    """Similarity alone tags a complaint about the topic; the problem cue lowers it under the bar."""
+    plain = InterestTagger(use, SCHOOL, negatives=SCHOOL_SERVICE, problem_penalty=0.0, want_bonus=0.0)
+    assert plain.match(text), "without the cue the topic alone tags it"
+    tagger = InterestTagger(use, SCHOOL, negatives=SCHOOL_SERVICE)
+    assert (tagger.problem_penalty, tagger.want_bonus) == (0.20, 0.05)
+    assert tagger.match(text) == []
+
+
+def test_a_request_to_get_something_lifts_a_weak_match(use: MultilingualUSEEmbedder) -> None:
+    text = "planning to sign my kid up for something this summer"
+    plain = InterestTagger(use, SCHOOL, negatives=SCHOOL_SERVICE, problem_penalty=0.0, want_bonus=0.0)
+    assert plain.match(text) == []
+    (m,) = InterestTagger(use, SCHOOL, negatives=SCHOOL_SERVICE).match(text)
+    assert (m.name, m.cue) == ("interest:kids-classes", "want")
+
+
+def test_the_cues_leave_tags_about_leaving_alone(use: MultilingualUSEEmbedder) -> None:
+    """A churn message is often a complaint ("keeps cancelling"): no penalty for a tag about
+    leaving; and wanting something new is no sign of leaving: no bonus for it either."""
+    tagger = InterestTagger(use, SCHOOL, negatives=SCHOOL_SERVICE)
+    assert [m.name for m in tagger.match("the teacher keeps cancelling, honestly we might go elsewhere")] == [
+        "intent:quit"
+    ]
+    assert [m.name for m in tagger.match("we'd like a tutor who comes to our house")] == [
+        "interest:private-lessons"
+    ]
