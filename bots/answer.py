@@ -182,10 +182,9 @@ def _clip(text: str, n: int) -> str:
 class Answerer:
     """Answers customer messages from one app's knowledge index, with or without an LLM.
 
-    Without an LLM, a request (not small talk) whose best passage scores below
-    ``out_of_scope_below`` is handed over at once (``out_of_scope``): nothing in the knowledge
-    base is close, so asking the customer to rephrase would only delay the human.  ``None``: the
-    index's null level (:meth:`~.knowledge.KnowledgeIndex.thresholds`); 0: never.
+    Without an LLM, a request (not small talk) scoring below ``out_of_scope_below`` is handed over
+    at once (``out_of_scope``): nothing in the knowledge base is close.  ``None``: the index's
+    null level + ``out_of_scope_margin`` (:meth:`~.knowledge.KnowledgeIndex.thresholds`); 0: never.
     ``topics`` names what the bot may talk about (it goes into the system prompt and the
     default ``refusal``, the text sent when an answer must be withheld);
     ``context_turns`` earlier turns are given to the model; ``passages`` hits at most
@@ -261,7 +260,8 @@ class Answerer:
         """The confidence below which a request is out of scope (see the class docstring)."""
         if self.out_of_scope_below is not None:
             return self.out_of_scope_below
-        return self.index.null_level() if self.index.config.adaptive else 0.22
+        cfg = self.index.config
+        return self.index.null_level() + cfg.out_of_scope_margin if cfg.adaptive else 0.22
 
     def leaks(self, text: str) -> bool:
         """True if ``text`` repeats the system prompt (its canary or any 40-character run of it)."""

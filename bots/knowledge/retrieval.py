@@ -20,7 +20,8 @@ How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
 5. The best chunk per document is kept; the top hit's fused score is the confidence, and
    ``answerable`` is confidence >= the answer threshold.  With ``adaptive`` (the default) the
    threshold is calibrated per knowledge base: the index scores fixed unrelated questions
-   (:mod:`.probes`) against itself, and their best confidence is the app's *null level*; the
+   (:mod:`.probes`) against itself, and the 95th percentile of their confidences is the app's
+   *null level* (the maximum let one probe the KB happens to answer set it alone); the
    threshold is that plus ``probe_margin``, within ``min_answer_threshold`` and
    ``answer_threshold`` (0.30, a cap; the fixed threshold when ``adaptive`` is off).  One global
    constant did not carry over to a new business (docs/BOT_QUALITY.md).
@@ -81,8 +82,13 @@ class RetrievalConfig:
     top_k: int = 5
     #: Calibrate the threshold from the knowledge base's scores of unrelated questions.
     adaptive: bool = True
-    probe_margin: float = 0.05
+    probe_margin: float = 0.10
     min_answer_threshold: float = 0.15
+    #: The null level is this quantile of the probes' confidences (1.0: their maximum, which one
+    #: probe the knowledge base happens to answer sets alone).
+    null_quantile: float = 0.95
+    #: Without an LLM, a request below null level + this is out of scope (handed over).
+    out_of_scope_margin: float = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +217,8 @@ class KnowledgeIndex:
         )
 
     def null_level(self, config: RetrievalConfig | None = None) -> float:
-        """The best confidence any unrelated probe question (:mod:`.probes`) reaches here."""
+        """A high quantile (``null_quantile``) of the confidences unrelated probe questions
+        (:mod:`.probes`) reach here."""
         cfg = replace(config or self.config, adaptive=False)
         snap = self._snap
         if not snap.chunks:
@@ -221,10 +228,11 @@ class KnowledgeIndex:
             for name, emb in self.embedders.items():
                 if name not in self._probes:
                     self._probes[name] = emb.encode(list(NULL_PROBES))
-            snap.null[key] = max(
+            conf = [
                 self._search(snap, p, cfg, {n: v[i] for n, v in self._probes.items()}).confidence
                 for i, p in enumerate(NULL_PROBES)
-            )
+            ]
+            snap.null[key] = float(np.quantile(conf, cfg.null_quantile))
         return snap.null[key]
 
     def similarity(self, a: Chunk, b: Chunk) -> float:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+import pytest
+
 from parley.bots.knowledge import Document, KnowledgeIndex, chunk_documents
 from parley.bots.knowledge.retrieval import BM25
 
@@ -120,7 +123,8 @@ def test_thresholds_are_calibrated_per_knowledge_base(kb_index: KnowledgeIndex, 
     cfg = kb_index.config
     fixed = replace(cfg, adaptive=False)
     null, threshold = kb_index.thresholds()
-    assert null == max(kb_index.search(p, config=fixed).confidence for p in NULL_PROBES)
+    probes = [kb_index.search(p, config=fixed).confidence for p in NULL_PROBES]
+    assert null == pytest.approx(float(np.quantile(probes, cfg.null_quantile)))
     assert threshold == min(max(null + cfg.probe_margin, cfg.min_answer_threshold), cfg.answer_threshold)
     assert kb_index.thresholds(fixed) == (0.0, cfg.answer_threshold)
     # ``answerable`` uses the calibrated threshold; the cap still bounds it.
@@ -143,3 +147,30 @@ def test_each_configuration_has_its_own_null_level(kb_index: KnowledgeIndex):
     use_only = replace(kb_index.config, signals=("use-multilingual-v3",), views=("body",), routing=False)
     a, b = kb_index.null_level(use_only), kb_index.null_level()
     assert a != b and kb_index.null_level(use_only) == a and kb_index.null_level() == b
+
+
+def test_one_probe_the_knowledge_base_happens_to_answer_does_not_set_the_null_level(minilm, use):
+    """The null level is a high quantile of the probes' confidences, not their maximum: a business
+    whose FAQ answers one unrelated probe by chance (a garden centre and "how do I grow tomatoes
+    on my balcony") keeps a threshold its own customers can clear."""
+    from parley.bots.knowledge.probes import NULL_PROBES
+
+    faq = [
+        ("hours", "When are you open?", "Every day from 8am to 6pm, Sundays 10am to 4pm."),
+        (
+            "tomatoes",
+            "How do I grow tomatoes on my balcony?",
+            "Use a 20-litre pot, full sun and water daily.",
+        ),
+        ("delivery", "Do you deliver plants?", "Yes, within 15 km for a flat fee of 5 euros."),
+        ("returns", "Can I return a plant that died?", "Within 30 days with the receipt, we replace it."),
+    ]
+    docs = [Document(id=i, title=q, text=a, kind="faq", question=q) for i, q, a in faq]
+    index = KnowledgeIndex([minilm, use])
+    index.replace(chunk_documents(docs))
+    fixed = replace(index.config, adaptive=False)
+    scores = sorted(index.search(p, config=fixed).confidence for p in NULL_PROBES)
+    assert scores[-1] > 0.6  # the probe this shop answers
+    null, threshold = index.thresholds()
+    assert null < scores[-1] - 0.2 and threshold < 0.6
+    assert index.search("are you open on sundays").answerable
