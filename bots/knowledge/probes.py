@@ -3,9 +3,10 @@
 A raw confidence means different things in different knowledge bases: a food-delivery FAQ full
 of everyday words scores a new customer's colloquial question as low as a bank's FAQ scores an
 off-topic one.  So the index asks itself these questions — about nothing any business would
-answer — and takes the best confidence any of them reaches as the app's *null level*: a message
-scoring no higher than that is out of scope for this knowledge base
-(:meth:`~.retrieval.KnowledgeIndex.thresholds`).
+answer — and takes a high quantile of their confidences (``RetrievalConfig.null_quantile``, the
+95th percentile: not the maximum, which one probe a business happens to answer would set alone) as
+the app's *null level*: a message scoring not clearly above that is out of scope for this
+knowledge base (:meth:`~.retrieval.KnowledgeIndex.thresholds`).
 
 The list is fixed and generic, English and Chinese, and was written without looking at any
 evaluation message (none of its topics is one of the sets' out-of-scope requests).
