@@ -174,3 +174,21 @@ def test_one_probe_the_knowledge_base_happens_to_answer_does_not_set_the_null_le
     null, threshold = index.thresholds()
     assert null < scores[-1] - 0.2 and threshold < 0.6
     assert index.search("are you open on sundays").answerable
+
+
+def test_the_documented_threshold_defaults_are_the_codes() -> None:
+    """docs/BOT.md states the null level's quantile and both margins as RetrievalConfig has them."""
+    from pathlib import Path
+
+    from parley.bots.knowledge import RetrievalConfig
+
+    cfg = RetrievalConfig()
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "BOT.md").read_text(encoding="utf-8")
+    doc = " ".join(doc.split())
+    assert f"the {round(cfg.null_quantile * 100)}th percentile (`null_quantile`)" in doc
+    assert f"the null level plus {cfg.probe_margin:.2f} (`probe_margin`)" in doc
+    assert f"**null level** + {cfg.out_of_scope_margin:.2f} (`RetrievalConfig.out_of_scope_margin`)" in doc
+    assert f"| -1: the knowledge base's null level + {cfg.out_of_scope_margin:.2f} |" in doc
+    assert (
+        f"between {cfg.min_answer_threshold:.2f} and `answer_threshold` ({cfg.answer_threshold:.2f})" in doc
+    )
