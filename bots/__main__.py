@@ -180,7 +180,8 @@ async def serve(args: argparse.Namespace) -> None:
     llm_config = cfg.llm()
     llm = LLM(llm_config) if llm_config else None
     tags = cfg.tags or (str(DEFAULT_TAGS) if args.demo else "")
-    tagger = None if args.no_tags or not tags else InterestTagger.from_file(use, tags)
+    english = next((e for e in embedders if not e.multilingual), None)  # blended in for English messages
+    tagger = None if args.no_tags or not tags else InterestTagger.from_file(use, tags, english=english)
     if tagger is not None:  # service questions are not interests (read at start)
         tagger.add_service_questions([c.question for c in index.chunks if c.question])
 

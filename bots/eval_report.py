@@ -75,10 +75,12 @@ def unseen_report(
 
     decisions, dev_decisions = rows(lambda s: retrieval_metrics(outs[s.name]))
     bins, dev_bins = rows(lambda s: calibration_bins(outs[s.name]))
-    tags, dev_tags = rows(lambda s: tag_metrics(tagger_for(s, use), s.tag_messages))
+    english = next((e for e in embedders if not e.multilingual), None)
+    tags, dev_tags = rows(lambda s: tag_metrics(tagger_for(s, use, english=english), s.tag_messages))
     no_cues, dev_no_cues = rows(
         lambda s: tag_metrics(tagger_for(s, use, problem_penalty=0.0, want_bonus=0.0), s.tag_messages)
     )
+    use_only, dev_use_only = rows(lambda s: tag_metrics(tagger_for(s, use), s.tag_messages))
     plain, dev_plain = rows(
         lambda s: tag_metrics(
             tagger_for(s, use, service_questions=False, negatives=[], **THRESHOLD_ONLY), s.tag_messages
@@ -115,7 +117,11 @@ def unseen_report(
                 _with_totals(tags, dev_tags),
             ),
             table(
-                "Interest tags: the same without the intent cues (no problem penalty, no want bonus)",
+                "Interest tags: the same with the multilingual model alone (no English model blended in)",
+                _with_totals(use_only, dev_use_only),
+            ),
+            table(
+                "Interest tags: multilingual model alone, without the intent cues (the tagger before session 7)",
                 _with_totals(no_cues, dev_no_cues),
             ),
             table(

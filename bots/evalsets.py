@@ -228,12 +228,17 @@ def tag_metrics(tagger: InterestTagger, rows: Sequence[dict[str, Any]]) -> dict[
 
 
 def tagger_for(
-    s: EvalSet, use: Embedder, *, service_questions: bool = True, **overrides: Any
+    s: EvalSet,
+    use: Embedder,
+    *,
+    service_questions: bool = True,
+    english: Embedder | None = None,
+    **overrides: Any,
 ) -> InterestTagger:
     """The set's tag file with the code's defaults for anything it leaves out, plus (as the bot
-    does) the set's FAQ questions as negatives."""
+    does) the set's FAQ questions as negatives; ``english``: the English model, as the bot has it."""
     defs, options = load_tag_definitions(s.tags_file)
-    tagger = InterestTagger(use, defs, **{**options, **overrides})
+    tagger = InterestTagger(use, defs, english=english, **{**options, **overrides})
     if service_questions:
         tagger.add_service_questions([d.question for d in load_directory(s.kb) if d.question])
     return tagger

@@ -121,7 +121,7 @@ def test_the_tag_defaults_in_the_docs_are_the_codes() -> None:
         for name, p in inspect.signature(InterestTagger.__init__).parameters.items()
         if isinstance(p.default, float)
     }
-    assert set(defaults) == {"threshold", "margin", "gap", "problem_penalty", "want_bonus"}
+    assert set(defaults) == {"threshold", "margin", "gap", "problem_penalty", "want_bonus", "english_weight"}
     bot_md = (Path(__file__).resolve().parents[2] / "docs" / "BOT.md").read_text(encoding="utf-8")
     (row,) = [line for line in bot_md.splitlines() if "parley.bots.tags.InterestTagger" in line]
     for where, text in (("docs/BOT.md", row), ("parley.bots.tags", tags.__doc__ or "")):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from parley.bots.answer import Answerer
-from parley.bots.knowledge import HandoffDetector, KnowledgeIndex, MultilingualUSEEmbedder
+from parley.bots.knowledge import HandoffDetector, KnowledgeIndex, MiniLMEmbedder, MultilingualUSEEmbedder
 from parley.bots.runner import SupportBot
 from parley.bots.tag_cues import ending_cue, problem_cue, want_cue
 from parley.bots.tags import (
@@ -247,3 +249,31 @@ def test_the_cues_leave_tags_about_leaving_alone(use: MultilingualUSEEmbedder) -
     assert [m.name for m in tagger.match("we'd like a tutor who comes to our house")] == [
         "interest:private-lessons"
     ]
+
+
+def test_english_messages_blend_in_the_english_model(
+    use: MultilingualUSEEmbedder, minilm: MiniLMEmbedder
+) -> None:
+    """The English model's cosine, put on USE's scale by the two calibrations, is blended in for
+    English messages (English tag texts only); Chinese messages keep USE's score alone."""
+    kw: dict[str, Any] = {"negatives": SCHOOL_SERVICE, "threshold": 0.45}
+    alone = InterestTagger(use, SCHOOL, **kw)
+    both = InterestTagger(use, SCHOOL, english=minilm, **kw)
+    assert both.english_weight == 0.25
+    text = "a class for little ones who can't read yet"
+    assert alone.match(text) == []
+    (m,) = both.match(text)
+    assert m.name == "interest:kids-classes"
+    plain = InterestTagger(use, SCHOOL, problem_penalty=0.0, want_bonus=0.0, threshold=0.01, gap=1.0)
+    use_score = next(x.score for x in plain.match(text) if x.name == m.name)
+    en = [t for t in SCHOOL[1].texts() if t.isascii()]
+    cos = float(np.max(minilm.encode(en) @ minilm.encode([text])[0]))
+    c, u = float(minilm.calibration(np.array([cos]))[0]), use.calibration
+    on_use = (
+        u.floor + 2 * c * (u.threshold - u.floor)
+        if c < 0.5
+        else u.threshold + (2 * c - 1) * (u.ceiling - u.threshold)
+    )
+    assert m.score == pytest.approx(0.75 * use_score + 0.25 * on_use, abs=1e-3)
+    for zh in ("孩子五岁，想学英语", "一对一的课多少钱"):
+        assert alone.match(zh) == both.match(zh)
