@@ -57,6 +57,14 @@ def test_precision_on_labelled_set(tagger: InterestTagger) -> None:
         ('{"tags": [{"name": "interest:x"}]}', "description or examples"),
         ('{"tags": [{"name": "interest:x", "examples": ["a"], "threshold": 2}]}', "between 0 and 1"),
         ('{"tags": [{"name": "a", "examples": ["x"]}, {"name": "a", "examples": ["y"]}]}', "duplicate"),
+        (
+            '{"problem_penalty": "high", "tags": [{"name": "a", "examples": ["x"]}]}',
+            "problem_penalty must be a number",
+        ),
+        (
+            '{"english_weight": null, "tags": [{"name": "a", "examples": ["x"]}]}',
+            "english_weight must be a number",
+        ),
     ],
 )
 def test_bad_definitions(tmp_path: Path, content: str, error: str) -> None:
