@@ -46,6 +46,7 @@ from parley.bots.knowledge import (
     chunk_documents,
     load_directory,
 )
+from parley.bots.knowledge.gloss import shared_glossary
 from parley.bots.llm import LLM
 from parley.bots.runner import SupportBot
 from parley.bots.sentiment import SentimentScorer
@@ -104,6 +105,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     cfg.add_argument("--out-of-scope-below", type=float)
     cfg.add_argument("--thresholds", choices=("adaptive", "fixed"))
     cfg.add_argument("--low-confidence-limit", type=int)
+    cfg.add_argument(
+        "--gloss",
+        action=argparse.BooleanOptionalAction,
+        help="cross-lingual retrieval through dictionary glosses",
+    )
     cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
     cfg.add_argument("--llm-model")
     cfg.add_argument("--llm-timeout", type=float)
@@ -113,7 +119,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 _CLI_SETTINGS = (
     "name topics refusal signals fusion answer_threshold thresholds same_language_margin out_of_scope_below "
-    "low_confidence_limit "
+    "low_confidence_limit gloss "
     "tags llm_base_url llm_model llm_timeout"
 ).split()
 
@@ -144,10 +150,13 @@ async def prepare_knowledge(
             )
 
 
-def warm_up(embedders: Iterable[Embedder]) -> None:
-    """Load every model now, so the first customer does not wait for it (and failures show at start)."""
+def warm_up(embedders: Iterable[Embedder], *, gloss: bool = False) -> None:
+    """Load every model now, so the first customer does not wait for it (and failures show at start);
+    with ``gloss``, the dictionary too (~3 s, ~100 MB, once per process)."""
     for e in embedders:
         e.encode(["warm-up"])
+    if gloss:
+        shared_glossary()
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -161,7 +170,7 @@ async def serve(args: argparse.Namespace) -> None:
     log = logging.getLogger("parley.bots")
     use = MultilingualUSEEmbedder()
     embedders: list[Embedder] = [use] if cfg.signals == ("use-multilingual-v3",) else [MiniLMEmbedder(), use]
-    await asyncio.to_thread(warm_up, embedders)
+    await asyncio.to_thread(warm_up, embedders, gloss=cfg.gloss)
     index = KnowledgeIndex(embedders, cfg.retrieval())
     admin = AdminClient(args.admin, args.api_key, timeout=120) if args.admin and args.api_key else None
     sync: KnowledgeSync | None = None

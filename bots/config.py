@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from parley.bots.knowledge.retrieval import BM25, RetrievalConfig
+from parley.bots.knowledge.retrieval import BM25, GLOSS, RetrievalConfig
 from parley.bots.llm import LLMConfig
 
 __all__ = ["BotConfig", "ConfigError"]
@@ -53,6 +53,9 @@ class BotConfig:
     thresholds: str = "adaptive"
     #: Low-confidence answers in a row before the bot hands over.
     low_confidence_limit: int = 2
+    #: Score each entry also through its CC-CEDICT dictionary gloss in the other language
+    #: (cross-lingual retrieval without a model; parley.bots.knowledge.gloss).
+    gloss: bool = False
     #: Interest-tag definitions file ("" = the example shop's; see ``--no-tags``).
     tags: str = ""
     #: An OpenAI-compatible endpoint ("" = no LLM, FAQ answers only).
@@ -121,6 +124,7 @@ class BotConfig:
             fusion=self.fusion,  # type: ignore[arg-type]  # checked in validate()
             answer_threshold=self.answer_threshold,
             adaptive=self.thresholds == "adaptive",
+            views=(*RetrievalConfig().views, GLOSS) if self.gloss else RetrievalConfig().views,
         )
 
     def llm(self) -> LLMConfig | None:
@@ -140,6 +144,8 @@ def _coerce(name: str, current: Any, value: Any, origin: str) -> Any:
         if not isinstance(items, list | tuple) or not all(isinstance(x, str) for x in items):
             raise ConfigError(f"{origin}: {name} must be a list of names")
         return tuple(x.strip() for x in items if x.strip())
+    if isinstance(current, bool) and isinstance(value, bool):
+        return value
     if isinstance(current, bool) or isinstance(value, bool):
         raise ConfigError(f"{origin}: {name} must be a {type(current).__name__}")
     if isinstance(current, int) and not isinstance(current, bool):

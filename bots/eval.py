@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from parley.bots.config import BotConfig
 from parley.bots.eval_report import unseen_report
 from parley.bots.evalsets import UNSEEN_DIR, load_sets
 from parley.bots.knowledge.embedders import MiniLMEmbedder, MultilingualUSEEmbedder
@@ -170,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="index each set's translations.jsonl (a ceiling for ingest --translate)",
     )
+    ap.add_argument(
+        "--gloss", action="store_true", help="score through dictionary glosses too (the bot's --gloss)"
+    )
     ap.add_argument("--data", type=Path, default=DATA_DIR, help="folder with the *_eval.jsonl files")
     ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder (--own)")
     ap.add_argument("--tags", type=Path, default=DEFAULT_TAGS, help="tag definitions file (--own)")
@@ -177,7 +181,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     t0 = time.perf_counter()
     minilm, use = CachedEmbedder(MiniLMEmbedder()), CachedEmbedder(MultilingualUSEEmbedder())
     print(
-        unseen_report(load_sets(args.sets), [minilm, use], holdout=args.holdout, translated=args.translations)
+        unseen_report(
+            load_sets(args.sets),
+            [minilm, use],
+            holdout=args.holdout,
+            translated=args.translations,
+            config=BotConfig(gloss=True).retrieval() if args.gloss else None,
+        )
     )
     if args.own:
         own_sets(args, minilm, use)

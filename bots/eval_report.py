@@ -18,6 +18,7 @@ from parley.bots.evalsets import (
 )
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
+from parley.bots.knowledge.retrieval import RetrievalConfig
 from parley.bots.tags import THRESHOLD_ONLY
 
 __all__ = ["sum_ratios", "table", "unseen_report"]
@@ -60,14 +61,19 @@ def _with_totals(rows: list[Row], dev: list[Row]) -> list[Row]:
 
 
 def unseen_report(
-    sets: Sequence[EvalSet], embedders: Sequence[Embedder], *, holdout: bool, translated: bool = False
+    sets: Sequence[EvalSet],
+    embedders: Sequence[Embedder],
+    *,
+    holdout: bool,
+    translated: bool = False,
+    config: RetrievalConfig | None = None,
 ) -> str:
     """Score ``sets`` (the holdout only when ``holdout``; with their translations indexed when
-    ``translated``) and render every table."""
+    ``translated``; under ``config``, default the bot's) and render every table."""
     use = next(e for e in embedders if e.multilingual)
     scored = [s for s in sets if holdout or not s.holdout]
     skipped = [s.name for s in sets if s.holdout and not holdout]
-    outs = {s.name: run_messages(s, embedders, translated=translated) for s in scored}
+    outs = {s.name: run_messages(s, embedders, config, translated=translated) for s in scored}
 
     def rows(metric: Callable[[EvalSet], dict[str, Ratio]]) -> tuple[list[Row], list[Row]]:
         all_rows = [(_label(s), metric(s)) for s in scored]

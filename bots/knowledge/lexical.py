@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -196,7 +197,7 @@ _jieba_lock = threading.Lock()
 _jieba_ready = False
 
 
-def _cut_chinese(run: str) -> list[str]:
+def _jieba() -> Any:
     global _jieba_ready
     import jieba
 
@@ -206,10 +207,21 @@ def _cut_chinese(run: str) -> list[str]:
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
                 _jieba_ready = True
+    return jieba
+
+
+def _cut_chinese_words(text: str) -> list[str]:
+    """jieba's precise segmentation of the Chinese runs of ``text`` (each word once, no sub-words)."""
+    jieba = _jieba()
+    return [w for run in _CJK_RUN.findall(text) for w in jieba.lcut(run) if w.strip()]
+
+
+def _cut_chinese(run: str, chars: bool = True) -> list[str]:
+    jieba = _jieba()
     # Search mode also emits the sub-words of long words (专用发票 → 专用, 发票, 专用发票),
     # so a question and an answer that segment differently still share terms.
     words = [t for t in jieba.lcut_for_search(run) if t.strip()]
-    if not CHAR_UNIGRAMS:
+    if not CHAR_UNIGRAMS or not chars:
         return words
     # Single characters too: colloquial questions shorten words ("能退吗" for 退货), and a
     # shared character is weak evidence that idf keeps weak.
@@ -236,14 +248,15 @@ def _stem(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased, lightly stemmed English words and jieba words for Chinese runs, stopwords removed."""
+def tokenize(text: str, *, chars: bool = True) -> list[str]:
+    """Lower-cased, lightly stemmed English words and jieba words for Chinese runs, stopwords removed
+    (and, with ``chars``, the characters of Chinese words too)."""
     text = unicodedata.normalize("NFKC", text).lower()
     tokens: list[str] = []
     pos = 0
     for m in _CJK_RUN.finditer(text):
         tokens.extend(_latin(text[pos : m.start()]))
-        tokens.extend(t for t in _cut_chinese(m.group()) if t not in _ZH_STOP)
+        tokens.extend(t for t in _cut_chinese(m.group(), chars) if t not in _ZH_STOP)
         pos = m.end()
     tokens.extend(_latin(text[pos:]))
     return tokens
@@ -260,9 +273,11 @@ class BM25Index:
     term rather than a loop over documents.
     """
 
-    def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        docs = [tokenize(t) for t in texts]
+    def __init__(self, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75, chars: bool = True) -> None:
+        """``chars=False``: Chinese words only, no single characters (for dictionary glosses, whose
+        words are dictionary words and whose characters would match anything)."""
+        self.k1, self.b, self.chars = k1, b, chars
+        docs = [tokenize(t, chars=chars) for t in texts]
         self.size = len(docs)
         lengths = np.array([len(d) for d in docs], dtype=np.float64)
         avg = float(lengths.mean()) if self.size and lengths.mean() > 0 else 1.0
@@ -284,7 +299,7 @@ class BM25Index:
     def scores(self, query: str) -> npt.NDArray[np.float64]:
         """Normalised BM25 score (0..1) of every text for ``query``."""
         out = np.zeros(self.size, dtype=np.float64)
-        terms = set(tokenize(query))
+        terms = set(tokenize(query, chars=self.chars))
         if not terms or not self.size:
             return out
         best = 0.0

@@ -12,7 +12,10 @@ How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
    skipped for Chinese queries and Chinese chunks; BM25 is skipped when query and chunk
    share no script.  A translated chunk is readable in both languages: the English-only
    model and BM25 read its ``alt`` field where they cannot read the original.  Otherwise a Chinese-only answer to an English question would be
-   outvoted by zeros from signals that cannot read it.
+   outvoted by zeros from signals that cannot read it.  With the ``gloss`` view (off by
+   default), BM25 also reads each untranslated chunk's dictionary gloss (:mod:`.gloss`: its
+   words looked up in the other language; for scoring only, never shown) for a query in the
+   gloss's language: the ``gloss`` signal, which only lifts a chunk (:func:`.fusion.weighted`).
 4. Fusion: the weighted mean of the voting signals (``"weighted"``); the same but BM25
    can only lift a chunk above the dense mean, never pull it below (``"boost"``, the
    default); or reciprocal-rank fusion for the order with the boosted mean as
@@ -41,20 +44,18 @@ import numpy.typing as npt
 
 from .chunking import Chunk
 from .embedders import Calibration, Embedder, vector_from_bytes, vector_to_bytes
+from .fusion import BM25, GLOSS, Floats, rrf_order, weighted
+from .gloss import Glossary, shared_glossary
 from .langs import detect_lang
 from .lexical import BM25Index
 from .probes import NULL_PROBES
 
-__all__ = ["BM25", "ChunkVector", "Hit", "KnowledgeIndex", "RetrievalConfig", "SearchResult"]
+__all__ = ["BM25", "GLOSS", "ChunkVector", "Hit", "KnowledgeIndex", "RetrievalConfig", "SearchResult"]
 
-#: Signal name of the lexical retriever in weights and :attr:`Hit.signals`.
-BM25 = "bm25"
 _BM25_CALIBRATION = Calibration(floor=0.0, threshold=0.30, ceiling=0.70)
 _VIEWS = ("head", "body")
 #: The view holding a chunk's translation (only chunks that have one are embedded under it).
 ALT = "alt"
-
-Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,9 @@ class _Snapshot:
     #: Language of each chunk's translation (``""``: none) and BM25 over the translations.
     alt_langs: npt.NDArray[np.str_]
     bm25_alt: BM25Index
+    #: Language of each chunk's dictionary gloss (``""``: none) and BM25 over the glosses.
+    gloss_langs: npt.NDArray[np.str_]
+    bm25_gloss: BM25Index
     #: The best confidence of the null probes, per retrieval configuration (computed on first use).
     null: dict[str, float] = field(default_factory=dict)
 
@@ -136,8 +140,15 @@ class KnowledgeIndex:
     computed with the embedders).  Use :meth:`embed` to get vectors for storing.
     """
 
-    def __init__(self, embedders: Sequence[Embedder], config: RetrievalConfig | None = None) -> None:
+    def __init__(
+        self,
+        embedders: Sequence[Embedder],
+        config: RetrievalConfig | None = None,
+        glossary: Glossary | None = None,
+    ) -> None:
         self.embedders = {e.name: e for e in embedders}
+        #: Glosses are built when ``config.views`` has ``gloss`` (default: the process's dictionary).
+        self._glossary = glossary
         #: The null probes' query vectors per model, encoded once in one batch.
         self._probes: dict[str, npt.NDArray[np.float32]] = {}
         self.config = config or RetrievalConfig()
@@ -207,6 +218,12 @@ class KnowledgeIndex:
         alt_langs = np.array(
             [detect_lang(c.translation) if c.translation else "" for c in chunks], dtype=np.str_
         )
+        # A translated chunk needs no gloss: its translation is read instead (and is better).
+        glossary = (self._glossary or shared_glossary()) if GLOSS in self.config.views else None
+        glosses = [
+            glossary.gloss(c.views()["body"]) if glossary is not None and not c.translation else ""
+            for c in chunks
+        ]
         return _Snapshot(
             chunks,
             langs,
@@ -214,6 +231,8 @@ class KnowledgeIndex:
             matrices,
             alt_langs,
             BM25Index([c.translation for c in chunks]),
+            np.array([detect_lang(g) if g else "" for g in glosses], dtype=np.str_),
+            BM25Index(glosses, chars=False),  # gloss words are dictionary words: no characters
         )
 
     def null_level(self, config: RetrievalConfig | None = None) -> float:
@@ -282,9 +301,9 @@ class KnowledgeIndex:
         if not snap.chunks or not query.strip():
             return SearchResult(query, lang, [], 0.0, False)
         scores, votes = self._signals(snap, query, lang, cfg, qvecs or {})
-        fused = _weighted(scores, votes, cfg.weights, boost=cfg.fusion != "weighted")
+        fused = weighted(scores, votes, cfg.weights, boost=cfg.fusion != "weighted")
         order = (
-            _rrf_order(scores, votes, cfg.weights)
+            rrf_order(scores, votes, cfg.weights)
             if cfg.fusion == "rrf"
             else np.argsort(-fused, kind="stable")
         )
@@ -326,7 +345,7 @@ class KnowledgeIndex:
                 continue
             emb = self.embedders[name]
             q = qvecs[name] if name in qvecs else emb.encode([query])[0]
-            sims = np.max([snap.matrices[(name, v)] @ q for v in cfg.views if v != ALT], axis=0)
+            sims = np.max([snap.matrices[(name, v)] @ q for v in cfg.views if v in _VIEWS], axis=0)
             alt_sims = np.where(has_alt, snap.matrices[(name, ALT)] @ q, -1.0) if n else sims
             readable, readable_alt = everywhere, has_alt
             if cfg.routing and not emb.multilingual:
@@ -337,52 +356,11 @@ class KnowledgeIndex:
             best = np.maximum(np.where(readable, sims, -1.0), np.where(readable_alt, alt_sims, -1.0))
             scores[name] = emb.calibration(best)
             votes[name] = readable | readable_alt
+        if GLOSS in cfg.views and (snap.gloss_langs != "").any():
+            ok = (snap.gloss_langs != "") & ((snap.gloss_langs == lang) | (lang == "mixed"))
+            scores[GLOSS] = np.where(ok, _BM25_CALIBRATION(snap.bm25_gloss.scores(query)), 0.0)
+            votes[GLOSS] = ok
         return scores, votes
-
-
-def _weighted(
-    scores: dict[str, Floats],
-    votes: dict[str, npt.NDArray[np.bool_]],
-    weights: Mapping[str, float],
-    *,
-    boost: bool,
-) -> Floats:
-    n = len(next(iter(scores.values())))
-    num, den = np.zeros(n), np.zeros(n)
-    dense = [name for name in scores if name != BM25]
-    for name in dense:
-        w = weights.get(name, 1.0) * votes[name]
-        num += w * scores[name]
-        den += w
-    if BM25 not in scores:
-        return np.where(den > 0, num / np.maximum(den, 1e-9), 0.0)
-    w = weights.get(BM25, 1.0) * votes[BM25]
-    if boost and dense:
-        # Lexical overlap is evidence when present, but its absence is not evidence
-        # against: paraphrases and typos share no words ("能退吗" vs "退货").  So BM25
-        # adds to the dense mean like an independent vote (noisy-OR), never pulls it down.
-        base = np.where(den > 0, num / np.maximum(den, 1e-9), 0.0)
-        boosted: Floats = base + np.minimum(w, 1.0) * scores[BM25] * (1.0 - base)
-        return boosted
-    num += w * scores[BM25]
-    den += w
-    return np.where(den > 0, num / np.maximum(den, 1e-9), 0.0)
-
-
-def _rrf_order(
-    scores: dict[str, Floats],
-    votes: dict[str, npt.NDArray[np.bool_]],
-    weights: Mapping[str, float],
-    k: int = 60,
-) -> npt.NDArray[np.intp]:
-    total = np.zeros(len(next(iter(scores.values()))))
-    for n, s in scores.items():
-        ranked = np.where(votes[n], s, -np.inf)
-        ranks = np.empty(len(s))
-        ranks[np.argsort(-ranked, kind="stable")] = np.arange(len(s))
-        # Chunks a signal cannot see get no vote rather than the worst rank.
-        total += np.where(votes[n], weights.get(n, 1.0) / (k + ranks + 1), 0.0)
-    return np.argsort(-total, kind="stable")
 
 
 def _vector_map(vectors: Iterable[ChunkVector]) -> dict[tuple[str, str, str], Any]:

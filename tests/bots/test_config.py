@@ -14,6 +14,8 @@ from parley.bots.__main__ import _args, config_from, warm_up
 from parley.bots.answer import Answerer
 from parley.bots.config import BotConfig, ConfigError
 from parley.bots.knowledge import KnowledgeIndex, MultilingualUSEEmbedder
+from parley.bots.knowledge.gloss import shared_glossary
+from parley.bots.knowledge.retrieval import GLOSS
 from parley.bots.tags import InterestTagger, TagDefinition, load_tag_definitions
 
 
@@ -57,6 +59,7 @@ def test_defaults_name_no_shop_and_no_llm() -> None:
         ({"signals": ["bert"]}, "signals must be some of"),
         ({"low_confidence_limit": True}, "low_confidence_limit must be a int"),
         ({"thresholds": "magic"}, "thresholds must be adaptive or fixed"),
+        ({"gloss": "yes"}, "gloss must be a bool"),
     ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, content: dict[str, object], match: str) -> None:
@@ -98,6 +101,23 @@ def test_warm_up_loads_every_model() -> None:
     a, b = _Counting(), _Counting()
     warm_up([a, b])  # type: ignore[list-item]
     assert a.calls and b.calls
+
+
+def test_warm_up_loads_the_dictionary_when_glosses_are_on() -> None:
+    shared_glossary.cache_clear()
+    warm_up([_Counting()])  # type: ignore[list-item]
+    assert shared_glossary.cache_info().currsize == 0
+    warm_up([_Counting()], gloss=True)  # type: ignore[list-item]
+    assert shared_glossary.cache_info().currsize == 1
+
+
+def test_gloss_is_off_by_default_and_set_by_file_or_option(tmp_path: Path) -> None:
+    assert GLOSS not in config_from(_args([]), {}).retrieval().views
+    f = tmp_path / "bot.toml"
+    f.write_text("gloss = true\n", encoding="utf-8")
+    assert GLOSS in config_from(_args(["--config", str(f)]), {}).retrieval().views
+    assert GLOSS not in config_from(_args(["--config", str(f), "--no-gloss"]), {}).retrieval().views
+    assert GLOSS in config_from(_args(["--gloss"]), {}).retrieval().views
 
 
 def test_tag_file_without_options_gets_the_documented_defaults(
