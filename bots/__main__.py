@@ -152,7 +152,7 @@ async def prepare_knowledge(
 
 def warm_up(embedders: Iterable[Embedder], *, gloss: bool = False) -> None:
     """Load every model now, so the first customer does not wait for it (and failures show at start);
-    with ``gloss``, the dictionary too (~3 s, ~100 MB, once per process)."""
+    with ``gloss``, the dictionary too (2-5 s, ~65 MB, once per process)."""
     for e in embedders:
         e.encode(["warm-up"])
     if gloss:
