@@ -16,10 +16,9 @@ How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
    default), BM25 also reads each untranslated chunk's dictionary gloss (:mod:`.gloss`: its
    words looked up in the other language; for scoring only, never shown) for a query in the
    gloss's language: the ``gloss`` signal, which only lifts a chunk (:func:`.fusion.weighted`).
-4. Fusion: the weighted mean of the voting signals (``"weighted"``); the same but BM25
-   can only lift a chunk above the dense mean, never pull it below (``"boost"``, the
-   default); or reciprocal-rank fusion for the order with the boosted mean as
-   confidence (``"rrf"``).
+4. Fusion: the weighted mean of the voting signals (``"weighted"``, the default); the same
+   but BM25 can only lift a chunk above the dense mean, never pull it below (``"boost"``);
+   or reciprocal-rank fusion for the order with the boosted mean as confidence (``"rrf"``).
 5. The best chunk per document is kept; the top hit's fused score is the confidence, and
    ``answerable`` is confidence >= the answer threshold.  With ``adaptive`` (the default) the
    threshold is calibrated per knowledge base: the index scores fixed unrelated questions
