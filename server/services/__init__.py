@@ -259,6 +259,7 @@ def build_services(
         store, measurement, lease_ms=max(1_000, int(settings.conversion_catchup_interval * 1000))
     )
     events.on_stored.append(conversions.on_events)
+    campaigns.on_created.append(conversions.forget)
     return Services(
         audience=audience_service,
         identity=identity,

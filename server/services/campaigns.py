@@ -108,6 +108,8 @@ class CampaignService:
         self._owner = f"sender-{secrets.token_hex(6)}"
         #: Recipients handed to the send policy by this node (metrics and tests).
         self.evaluated = 0
+        #: Called with the app of each campaign created here (conversion attribution re-reads).
+        self.on_created: list[Callable[[str], None]] = []
 
     @staticmethod
     def definition(campaign: Campaign) -> CampaignIn:
@@ -132,6 +134,8 @@ class CampaignService:
         campaign = Campaign(app, new_id("cmp"), "scheduled", start, doc, created=now, updated=now)
         if not await self._store.create_campaign(campaign):
             raise ServiceError(ErrorCode.INTERNAL, "campaign id collision; retry")
+        for listener in self.on_created:
+            listener(app)
         return campaign
 
     async def get(self, app: str, cid: str) -> Campaign:

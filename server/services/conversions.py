@@ -169,6 +169,8 @@ class ConversionAttributor:
         self._lease_ms = lease_ms
         #: app -> (monotonic time read, its campaigns with their definitions).
         self._campaigns: dict[str, tuple[float, list[tuple[Campaign, CampaignIn]]]] = {}
+        #: app -> times forgotten: a read that began before a :meth:`forget` is not cached.
+        self._generation: dict[str, int] = {}
         self._queue: list[Event] = []
         self._task: asyncio.Task[None] | None = None
         #: (app, jid, version) -> its send steps (a version never changes).
@@ -205,12 +207,24 @@ class ConversionAttributor:
             self._queue.clear()
             await stop_task(self._task, "attributing conversions", timeout=1.0)
 
+    def forget(self, app: str) -> None:
+        """The app's campaigns changed on this node (one was created): read them afresh next time.
+
+        Without it a goal event arriving within ``ttl`` of a read that predates the campaign was
+        judged against the old list and credited only by the next catch-up pass. A campaign
+        created on another node is still seen within ``ttl`` (the catch-up pass credits what
+        arrived meanwhile)."""
+        self._generation[app] = self._generation.get(app, 0) + 1
+        self._campaigns.pop(app, None)
+
     async def _of(self, app: str) -> list[tuple[Campaign, CampaignIn]]:
         cached = self._campaigns.get(app)
         if cached is not None and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
+        generation = self._generation.get(app, 0)
         found = [(c, msgspec.convert(c.doc, CampaignIn)) for c in await self._store.list_campaigns(app)]
-        self._campaigns[app] = (time.monotonic(), found)
+        if self._generation.get(app, 0) == generation:  # not forgotten while reading: still current
+            self._campaigns[app] = (time.monotonic(), found)
         return found
 
     async def handle(self, event: Event) -> int:

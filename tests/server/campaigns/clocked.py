@@ -27,7 +27,11 @@ def sender(node: RunningNode, clock: Clock) -> CampaignService:
     async def members(app: str, seg: str, after: str, limit: int) -> list[str]:
         return (await s.segments.members(app, seg, after, limit))[0]
 
-    return CampaignService(
+    service = CampaignService(
         store, s.send_policy, AudienceRecipients(store), members=members, variables=variables,
         segment_exists=s.segments.get, everyone=store.profile_page, clock=clock,
     )  # fmt: skip
+    # Its creations reach the node's attributor as the node's own would; a campaign created on a
+    # node that does not tell is seen within the attributor's cache ttl (test_conversion_recovery).
+    service.on_created.append(s.conversions.forget)
+    return service

@@ -88,3 +88,23 @@ async def test_late_and_out_of_order_goal_events_are_credited_by_last_touch(node
             "converted",
         }
     assert s.conversions.credited == 3
+
+
+async def test_a_goal_event_just_after_a_campaign_is_created_is_credited_at_once(node: RunningNode) -> None:
+    """The attributor caches the app's campaigns for a second: a read made before the campaign
+    existed (here by a ``browse`` event) must not hide it from the next goal event."""
+    app, s, store = node.app.app, node.node.services, node.node.store
+    found = await store.get_audience_schema(app)
+    schema = {
+        **(found[1] if found else {}),
+        "events": {"purchase": {"properties": {}}, "browse": {"properties": {}}},
+    }
+    await store.put_audience_schema(app, schema, 1)
+    pid = await profile(node, "u0")
+    async with AdminClient(node.http, node.api_key) as admin:
+        await admin.ingest_events([{"eid": "b0", "user": "u0", "event": "browse", "ts": now_ms()}])
+        await s.conversions.drain()  # the attributor has read the app's campaigns: none yet
+        campaign = await s.campaigns.create(app, definition([pid], goal=Goal("purchase", window_s=7200)))
+        assert await s.campaigns.run(app, campaign.cid) == "done"
+        await admin.ingest_events([{"eid": "p0", "user": "u0", "event": "purchase", "ts": now_ms() + 1}])
+        assert converted(await results(node, campaign.cid)) == 1
