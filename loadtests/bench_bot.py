@@ -48,13 +48,13 @@ _NOTICES = (
 )
 
 
-def classify(reply: str, entries: dict[str, str]) -> tuple[str, str]:
+def classify(reply: str, chunks: list[tuple[str, str]]) -> tuple[str, str]:
     """``(action, entry id)`` of the bot's first reply: ``handoff`` on the hand-over notice,
-    ``answer`` when the reply quotes an entry (the longest entry text it contains), else
-    ``rephrase``."""
+    ``answer`` when the reply quotes a chunk of an entry (``(entry id, chunk text)`` pairs; the
+    longest chunk text it contains — a long guide section is several chunks), else ``rephrase``."""
     if any(n in reply for n in _NOTICES):
         return "handoff", ""
-    quoted = [(len(text), doc) for doc, text in entries.items() if text and text[:60] in reply]
+    quoted = [(len(text), doc) for doc, text in chunks if text and text[:60] in reply]
     return ("answer", max(quoted)[1]) if quoted else ("rephrase", "")
 
 
@@ -112,7 +112,7 @@ def _wait_ready(bot: subprocess.Popen[bytes], log: Path, timeout: float) -> None
 async def main(s: EvalSet, limit: int, timeout: float) -> dict[str, Any]:
     """Run the set black box and offline; the summary (also printed as JSON lines per message)."""
     rows = s.messages[:limit] if limit else s.messages
-    entries = {c.doc_id: c.text.strip() for c in chunk_documents(load_directory(s.kb))}
+    entries = [(c.doc_id, c.text.strip()) for c in chunk_documents(load_directory(s.kb))]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
@@ -151,8 +151,14 @@ async def main(s: EvalSet, limit: int, timeout: float) -> dict[str, Any]:
                 reply, took = await _ask(url, app, f"customer-{i}", str(row["text"]), timeout)
                 action, doc = classify(reply, entries)
                 live.append((action, doc, took))
-                print(json.dumps({"id": row["id"], "action": action, "doc": doc, "ms": round(took * 1000)}),
-                      file=sys.stderr, flush=True)  # fmt: skip
+                line = {
+                    "id": row["id"],
+                    "action": action,
+                    "doc": doc,
+                    "ms": round(took * 1000),
+                    "reply": reply[:80],
+                }
+                print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
         finally:
             bot.terminate()
             try:
