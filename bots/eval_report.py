@@ -13,6 +13,7 @@ from parley.bots.evalsets import (
     calibration_bins,
     retrieval_metrics,
     run_messages,
+    sentiment_metrics,
     tag_metrics,
     tagger_for,
 )
@@ -81,6 +82,9 @@ def unseen_report(
 
     decisions, dev_decisions = rows(lambda s: retrieval_metrics(outs[s.name]))
     bins, dev_bins = rows(lambda s: calibration_bins(outs[s.name]))
+    labelled = [s for s in scored if any(m.get("sentiment") for m in s.messages)]
+    moods = [(_label(s), sentiment_metrics(outs[s.name])) for s in labelled]
+    dev_moods = [r for r, s in zip(moods, labelled, strict=True) if not s.holdout]
     english = next((e for e in embedders if not e.multilingual), None)
     tags, dev_tags = rows(lambda s: tag_metrics(tagger_for(s, use, english=english), s.tag_messages))
     no_cues, dev_no_cues = rows(
@@ -118,6 +122,12 @@ def unseen_report(
                 "no threshold, same run; calibration = share of the answers given that are right.",
             ),
             table("Calibration: answers right per confidence band", _with_totals(bins, dev_bins)),
+            table(
+                "Sentiment: the bot's label against the set's (sets that label their messages)",
+                _with_totals(moods, dev_moods),
+            )
+            if moods
+            else "### Sentiment\n\nNo scored set labels its messages' sentiment.\n",
             table(
                 "Interest tags: the set's tag file, the code's defaults (gap, margin, intent cues), FAQ questions as negatives",
                 _with_totals(tags, dev_tags),

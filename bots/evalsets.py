@@ -107,6 +107,8 @@ class Outcome:
     reason: str
     foreign_notice: bool
     baseline_doc: str
+    #: The sentiment label the bot gave the message (``negative``, ``neutral``, ``positive``).
+    mood: str = ""
 
     @property
     def right(self) -> bool:
@@ -137,15 +139,15 @@ async def _outcome(
     mood = scorer.score(text)
     reason = triage.reason(text, mood, 1 if mood.label == "negative" else 0)
     if reason:
-        return Outcome(row, "handoff", "", 0.0, reason, False, base_doc)
+        return Outcome(row, "handoff", "", 0.0, reason, False, base_doc, mood.label)
     ans: Answer = await answerer.answer(text)
     conf = ans.search.confidence if ans.search else 0.0
     if ans.handoff:
-        return Outcome(row, "handoff", "", conf, ans.handoff, False, base_doc)
+        return Outcome(row, "handoff", "", conf, ans.handoff, False, base_doc, mood.label)
     if not ans.confident or not ans.citations:
-        return Outcome(row, "rephrase", "", conf, "low_confidence", False, base_doc)
+        return Outcome(row, "rephrase", "", conf, "low_confidence", False, base_doc, mood.label)
     doc = ans.citations[0].chunk.split("::")[0]
-    return Outcome(row, "answer", doc, conf, "", ans.foreign, base_doc)
+    return Outcome(row, "answer", doc, conf, "", ans.foreign, base_doc, mood.label)
 
 
 def run_messages(
@@ -200,6 +202,23 @@ def retrieval_metrics(outs: Sequence[Outcome]) -> dict[str, Ratio]:
         "traps handed over": _ratio(o.action == "handoff" for o in ans if o.row["kind"] == "trap"),
         "calibration: answers right": _ratio(o.right for o in given),
         "right cross-lingual answers with a notice": _ratio(o.foreign_notice for o in xl),
+    }
+
+
+def sentiment_metrics(outs: Sequence[Outcome]) -> dict[str, Ratio]:
+    """Over the messages a set labels with the customer's feeling (``sentiment``): how often the
+    bot's label is the same, how many negative messages it found, and how many it called negative
+    were (the sentiment hand-over acts on the negative label)."""
+    rows = [o for o in outs if o.row.get("sentiment")]
+    return {
+        "labelled messages": Ratio(len(rows), len(outs)),
+        "label right": _ratio(o.mood == o.row["sentiment"] for o in rows),
+        "negative found (recall)": _ratio(
+            o.mood == "negative" for o in rows if o.row["sentiment"] == "negative"
+        ),
+        "called negative and is (precision)": _ratio(
+            o.row["sentiment"] == "negative" for o in rows if o.mood == "negative"
+        ),
     }
 
 

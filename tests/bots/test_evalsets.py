@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from parley.bots.eval_report import sum_ratios, unseen_report
-from parley.bots.evalsets import Outcome, build_index, load_sets, retrieval_metrics
+from parley.bots.evalsets import Outcome, build_index, load_sets, retrieval_metrics, sentiment_metrics
 from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder, load_directory
 from parley.bots.knowledge.eval import Ratio
 
@@ -56,7 +56,12 @@ def test_report_scores_each_set_and_totals_but_not_the_holdout(
     ]
     # The real holdouts are never scored by a test (that would be a look at them): a development
     # set marked as one stands in for a holdout.
-    holdout = replace(small[-1], name="stand-in", holdout=True)
+    holdout = replace(
+        small[-1],
+        name="stand-in",
+        holdout=True,
+        messages=[{**m, "sentiment": "neutral"} for m in small[-1].messages],  # a set that labels feelings
+    )
     report = unseen_report([*small, holdout], [minilm, use], holdout=False)
     assert "| card |" in report and "| travel |" in report
     assert "(holdout) |" not in report and f"Not scored: {holdout.name}" in report
@@ -68,8 +73,10 @@ def test_report_scores_each_set_and_totals_but_not_the_holdout(
         "hard negatives untagged",
     ):
         assert heading in report
+    assert "No scored set labels its messages' sentiment" in report
     with_holdout = unseen_report([holdout], [minilm, use], holdout=True)
     assert "| stand-in (holdout) |" in with_holdout
+    assert "### Sentiment: the bot's label against the set's" in with_holdout
 
 
 def _out(expect: str, kind: str, action: str, doc: str = "", answers: tuple[str, ...] = ()) -> Outcome:
@@ -92,6 +99,23 @@ def test_metrics_count_right_answers_handovers_and_calibration() -> None:
     assert m["calibration: answers right"] == Ratio(1, 3)
     assert m["traps handed over"] == Ratio(0, 1)
     assert sum_ratios([m, m])["top-1 all"] == Ratio(2, 6)
+
+
+def test_sentiment_is_scored_on_the_messages_a_set_labels() -> None:
+    def felt(label: str, mood: str) -> Outcome:
+        row = {"expect": "answer", "kind": "plain", "lang": "en", "cross_lingual": False, "answers": ["a"]}
+        if label:
+            row["sentiment"] = label
+        return Outcome(row, "answer", "a", 0.6, "", False, "a", mood)
+
+    m = sentiment_metrics(
+        [felt("negative", "negative"), felt("negative", "neutral"), felt("neutral", "negative"),
+         felt("positive", "positive"), felt("", "negative")]
+    )  # fmt: skip
+    assert m["labelled messages"] == Ratio(4, 5)
+    assert m["label right"] == Ratio(2, 4)
+    assert m["negative found (recall)"] == Ratio(1, 2)
+    assert m["called negative and is (precision)"] == Ratio(1, 2)
 
 
 def test_translations_cover_their_set_and_reach_the_index(use: MultilingualUSEEmbedder) -> None:
