@@ -24,6 +24,7 @@ from typing import Protocol
 
 from parley.server.events_port import EventLog
 from parley.server.ids import new_id, now_ms
+from parley.server.services.app_passes import each_app
 from parley.server.services.applier import ProfileApplier
 from parley.server.store_ports import Directory
 
@@ -86,14 +87,10 @@ class ApplyRecovery:
         grace and the lease are one interval. A failing app is logged and skipped."""
         period = max(1, int(interval * 1000))
         while True:
-            try:
-                apps = [a.app for a in await self._store.list_apps()]
-            except Exception as exc:
-                log.warning("apply recovery: cannot list apps: %r", exc)
-                apps = []
-            for app in apps:
-                try:
-                    await self.run_leased(app, now_ms(), grace_ms=period, lease_ms=period)
-                except Exception as exc:
-                    log.warning("apply recovery of %s failed: %r", app, exc)
+            await each_app(
+                self._store.list_apps,
+                lambda app: self.run_leased(app, now_ms(), grace_ms=period, lease_ms=period),
+                "apply recovery",
+                log,
+            )
             await asyncio.sleep(interval)

@@ -54,6 +54,7 @@ from parley.server.campaign_port import Campaign, CampaignStore
 from parley.server.events_models import Event
 from parley.server.ids import now_ms
 from parley.server.journey_port import Run
+from parley.server.services.app_passes import each_app
 from parley.server.services.campaign_defs import MAX_GOAL_WINDOW_S, CampaignIn, pick_variant
 from parley.server.services.campaign_schedule import occurrence_start, send_key, split_cursor
 from parley.server.services.measurement import CONTROL_ARM, Measurement
@@ -291,17 +292,10 @@ class ConversionAttributor:
     async def loop(self, interval: float) -> None:
         """Run :meth:`catch_up` over every app at once, then every ``interval`` seconds (stopped by
         cancelling: each store call is bounded by the store's timeout)."""
-        while True:
-            try:
-                apps = [a.app for a in await self._store.list_apps()]
-            except Exception as exc:
-                log.warning("conversion catch-up: cannot list apps: %r", exc)
-                apps = []
-            for app in apps:
-                try:
-                    await self.catch_up(app, now_ms())
-                except Exception as exc:  # the next pass retries from the same watermark
-                    log.warning("conversion catch-up of %s failed: %r", app, exc)
+        while True:  # a failed app's next pass retries from the same watermark
+            await each_app(
+                self._store.list_apps, lambda app: self.catch_up(app, now_ms()), "conversion catch-up", log
+            )
             await asyncio.sleep(interval)
 
     async def _journey_touches(self, event: Event) -> list[tuple[int, str]]:

@@ -27,6 +27,7 @@ from parley.server.audience_models import ProfileChange, ProfileMerged
 from parley.server.events_schema import EventsConfig
 from parley.server.events_scores import quintile_edges, rfm_score
 from parley.server.ids import new_id, now_ms
+from parley.server.services.app_passes import each_app
 from parley.server.services.behaviour import Derivations
 from parley.server.services.events import EventService, EventStore
 from parley.server.store_ports import Directory
@@ -89,16 +90,12 @@ class AudiencePass:
         lease_ms = max(1, int(interval * 1000))
         while True:
             await asyncio.sleep(interval)
-            try:
-                apps = [a.app for a in await self._store.list_apps()]
-            except Exception as exc:
-                log.warning("audience pass: cannot list apps: %r", exc)
-                continue
-            for app in apps:
-                try:
-                    await self.run_leased(app, now_ms(), lease_ms=lease_ms)
-                except Exception as exc:
-                    log.warning("audience pass of %s failed: %r", app, exc)
+            await each_app(
+                self._store.list_apps,
+                lambda app: self.run_leased(app, now_ms(), lease_ms=lease_ms),
+                "audience pass",
+                log,
+            )
 
     async def run_leased(self, app: str, now: int, *, lease_ms: int) -> PassReport | None:
         """:meth:`run` if this node takes or renews the app's pass lease (``lease_pass``) for
