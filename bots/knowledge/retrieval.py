@@ -241,7 +241,7 @@ class KnowledgeIndex:
         snap = self._snap
         if not snap.chunks:
             return 0.0
-        key = repr(cfg)  # each configuration scores differently (the baseline is USE alone)
+        key = _null_key(cfg)
         if key not in snap.null:  # computed once per snapshot (an ingest makes a new one)
             for name, emb in self.embedders.items():
                 if name not in self._probes:
@@ -270,9 +270,7 @@ class KnowledgeIndex:
         """True when a search needs no null-level calibration first (:meth:`thresholds` ran on this
         snapshot, or there is nothing to calibrate): a bot calibrates when it loads a knowledge base."""
         cfg = self.config
-        return (
-            not cfg.adaptive or not self._snap.chunks or repr(replace(cfg, adaptive=False)) in self._snap.null
-        )
+        return not cfg.adaptive or not self._snap.chunks or _null_key(cfg) in self._snap.null
 
     def thresholds(self, config: RetrievalConfig | None = None) -> tuple[float, float]:
         """``(null level, answer threshold)`` for this knowledge base (module docstring, step 5);
@@ -360,6 +358,12 @@ class KnowledgeIndex:
             scores[GLOSS] = np.where(ok, _BM25_CALIBRATION(snap.bm25_gloss.scores(query)), 0.0)
             votes[GLOSS] = ok
         return scores, votes
+
+
+def _null_key(config: RetrievalConfig) -> str:
+    """The snapshot's null-level cache key: each configuration scores differently (the baseline
+    is USE alone); ``adaptive`` does not change the probes' scores."""
+    return repr(replace(config, adaptive=False))
 
 
 def _vector_map(vectors: Iterable[ChunkVector]) -> dict[tuple[str, str, str], Any]:
