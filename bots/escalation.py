@@ -5,9 +5,10 @@ A complaint that demands something only staff can grant ("I want a partial refun
 only answer it with a policy passage, which reads as a brush-off.  Questions *about* the same
 things stay with the bot: "what's your refund policy?", "do I get refunded for fraud charges?",
 "航班晚点了有赔偿吗", "想投诉一下……先问下" — so the rules look for a *demand* (a first-person
-want/demand/expect aimed at money back or escalation, an imperative "refund me", a deadline
-"now/today/马上"), a threat (regulator, chargeback, review sites) or an accusation with anger
-words, never for a topic word alone.
+want/demand/expect aimed at money back or escalation, the business expected to pay, the money
+put back, an imperative "refund me", a deadline "now/today/马上"), a threat (an ultimatum "… or
+I'm reporting you", an authority however the market names it, chargeback, review sites) or an
+accusation with anger words, never for a topic word alone.
 """
 
 from __future__ import annotations
@@ -89,6 +90,32 @@ _EN_STATEMENT = [
         "threat",
         r"\b(?:file|filing|open|opening|raise|raising|do|doing|start|starting|initiate|request)\s+a\s+chargeback\b",
     ),
+    # the customer expects the business to pay: "I expect Acme to pay for it", "we need you to cover this"
+    (
+        "demand",
+        r"\b(?:i|we)(?:'d| would)?\s+(?:expect|want|need|demand)\s+(?:you|you guys|them|\w+)\s+to\s+"
+        r"(?:pay|cover|refund|reimburse|compensate|waive|reverse|cancel the (?:fee|charge))\b",
+    ),
+    # the money put back where it came from: "put it back on my card", "take the charge off my bill"
+    (
+        "demand",
+        r"\bput (?:it|the money|that|this|the \w+) back (?:on|onto|in|into|to) (?:my|our)\b"
+        r"|\btake (?:the|this|that)(?: [\w-]+)? (?:charge|fee)s? off (?:my|our)\b",
+    ),
+    # an ultimatum: "…, or I'm reporting you", "or else we'll take this further"
+    (
+        "threat",
+        r"\bor (?:else )?(?:i|we)(?:'m| am|'ll| will|'re| are)? (?:going to |gonna )?"
+        r"(?:report|sue|dispute|complain|cancel|post|take (?:this|it)|taking (?:this|it)|go(?:ing)? to the "
+        r"(?:press|media|papers|police|courts?))",
+    ),
+    # an authority named however the market calls it: "to the telecoms regulator", "the health authority"
+    (
+        "threat",
+        r"\b(?:report|reporting|complain|complaining|take|taking|escalate|escalating)\s+(?:you|this|it|the matter)?"
+        r"\s*(?:to|with)\s+(?:the|my|our|a)?\s*(?:[\w-]+\s+){0,2}"
+        r"(?:regulator|ombudsman|authority|authorities|watchdog|tribunal)\b",
+    ),
 ]
 _ZH_STATEMENT = [
     # 把 + the money + 退/还/赔/返 + (给)我 / 回来: "把押金还给我", "把会员费退回给我", "把钱还我"
@@ -103,6 +130,12 @@ _ZH_STATEMENT = [
     ("demand", r"我(?:们)?(?:就)?要(?:求)?(?:退款|退钱|退费|赔偿|赔钱|补偿)"),
     ("demand", r"给(?:我|我们)?(?:一个|个)?说法"),
     ("threat", r"投诉到|举报你们|告你们"),
+    # an ultimatum: "不然我就去…投诉", "否则我们就曝光"
+    (
+        "threat",
+        r"(?:不然|否则|要不然)[^，。！？,.!?]{0,3}(?:我|我们)?(?:就|会|要)?(?:去|到)?[^，。！？,.!?]{0,6}"
+        r"(?:投诉|举报|曝光|起诉|报警|差评|找媒体|找记者)",
+    ),
 ]
 #: A sentence that asks: one of its clauses opens with an English question word, it holds a
 #: Chinese one, or it ends in "?" / 吗 / 么 / 呢.  Such a sentence asks *about* money back or

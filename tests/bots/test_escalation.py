@@ -109,6 +109,17 @@ def test_a_question_about_the_procedure_is_not_handed_over_on_sentiment_alone() 
         "要求返还我预付的全部费用",
         "多收的钱必须一分不少地退回来",
         "我要赔偿！",
+        # the business is expected to pay; the money put back; an ultimatum; an authority however named
+        "The courier scratched my car door. I expect Northwind to pay for the repair.",
+        "We need you to cover the hotel night your delay cost us.",
+        "Put the deposit back on my card, I never stayed.",
+        "Take the late fee off my bill, the outage was yours.",
+        "Refund the upgrade or else we're going to the press with this.",
+        "Sort this out by Friday or I'm taking it further.",
+        "I'm reporting you to the energy ombudsman.",
+        "Nobody answers, so I am complaining to the financial services regulator.",
+        "三天都没人处理，不然我就去市场局投诉",
+        "再拖下去，否则我们就找媒体",
     ],
 )
 def test_demands_by_category_escalate(text: str) -> None:
@@ -131,6 +142,13 @@ def test_demands_by_category_escalate(text: str) -> None:
         "投诉到哪个部门比较快",
         "我要退款的话怎么操作",
         "退还的会员费会到哪个账户",
+        # the same words, asked or hypothetical
+        "do you expect me to pay for the repair myself?",
+        "can you put the money back on my card instead of store credit?",
+        "how do I report a lost parcel to the police for insurance?",
+        "should I take this to the ombudsman or to you first?",
+        "I can come in on Tuesday, or I'll call next week to book.",
+        "如果不然的话，投诉渠道在哪里？",
     ],
 )
 def test_questions_in_the_same_words_do_not(text: str) -> None:
