@@ -68,6 +68,15 @@ _ASKS_IF_NEEDED = re.compile(
     r"(?:需要|要不要|是否需要|必须|一定要|得|要)(?:先|再|也|还|另外)?(?:去)?(?:找|联系|打给|通过)(?:一下)?"
     r"(?:人工|客服|工作人员|前台|店员|经理)[^，。！？,]*(?:吗|么|还是|呢)"
 )
+# Chinese marks a contact that already happened with the experiential 过, where English changes
+# the verb ("I spoke to your manager" matches no request form): "上次找你们经理问过", "找过客服",
+# "跟客服说过了" narrate, they do not ask.  "叫经理过来" (call the manager over) is a request.
+_ZH_NOUN_PAST = r"(?:经理|主管|客服|人工|工作人员|真人|售后)"
+_NARRATED_PAST = re.compile(
+    rf"(?:找|问|联系|打给|叫|请|跟|和)过\s*(?:你们的?|一下|个|一个)?\s*{_ZH_NOUN_PAST}|"
+    r"(?:找|问|联系|叫|请|跟|和)\s*(?:你们的?|一下|个|一个)?\s*"
+    rf"{_ZH_NOUN_PAST}\s*(?:问|说|聊|讲|反映|沟通|谈|联系|确认)?过(?![来去])"
+)
 # The whole message is a human noun plus politeness/punctuation: "agent", "HUMAN", "operator!".
 _EN_ALONE = re.compile(
     rf"^(?:(?:please|pls|plz|hey|hi|hello|ok|,)\s*)*{_EN_HUMAN}(?:\s*(?:please|pls|plz|now|asap|,))*$"
@@ -208,7 +217,7 @@ class HandoffDetector:
         # The question whether a person is needed is cut out, not the whole message: "do I have
         # to talk to a bot forever, get me a human" still asks for one.
         asked = _ASKS_IF_NEEDED.search(t) is not None
-        t = _ASKS_IF_NEEDED.sub(" ", t).strip()
+        t = _NARRATED_PAST.sub(" ", _ASKS_IF_NEEDED.sub(" ", t)).strip()
         if not t:
             return HandoffDecision(False)
         for lang, patterns in (

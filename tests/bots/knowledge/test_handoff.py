@@ -146,3 +146,24 @@ def test_requests_on_someones_behalf_still_hand_over(text: str) -> None:
 def test_a_request_next_to_a_question_about_whether_one_is_needed_still_hands_over() -> None:
     assert HandoffDetector().detect("do I have to talk to a bot forever, get me a human").handoff
     assert HandoffDetector().detect("要先找客服吗？算了，直接转人工").handoff
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上次找你们经理问过，说洗牙前要先检查，那检查和洗牙各多少钱？",
+        "我已经跟客服说过了，地址改好了吗",
+        "问过你们客服，说要等三天，到底几天能到",
+        "之前联系过人工，说可以改期，改到周五行吗",
+    ],
+)
+def test_a_contact_narrated_with_guo_is_not_a_request(text: str) -> None:
+    # Chinese marks a past contact with 过 where English inflects the verb ("I spoke to a manager").
+    assert not HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text", ["找过客服了没用，给我转人工", "叫经理过来", "让经理过来跟我说", "找你们经理来"]
+)
+def test_a_request_beside_a_narrated_contact_still_hands_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
