@@ -109,6 +109,9 @@ class Outcome:
     baseline_doc: str
     #: The sentiment label the bot gave the message (``negative``, ``neutral``, ``positive``).
     mood: str = ""
+    #: The bot's own best entry, before any threshold or hand-over rule: what its retrieval ranks
+    #: first, comparable with ``baseline_doc`` (which never declines or hands over).
+    ranked_doc: str = ""
 
     @property
     def right(self) -> bool:
@@ -136,18 +139,20 @@ async def _outcome(
     text = str(row["text"])
     base = index.search(text, config=BASELINE).best
     base_doc = base.chunk.doc_id if base else ""
+    own = index.search(text).best
+    ranked = own.chunk.doc_id if own else ""
     mood = scorer.score(text)
     reason = triage.reason(text, mood, 1 if mood.label == "negative" else 0)
     if reason:
-        return Outcome(row, "handoff", "", 0.0, reason, False, base_doc, mood.label)
+        return Outcome(row, "handoff", "", 0.0, reason, False, base_doc, mood.label, ranked)
     ans: Answer = await answerer.answer(text)
     conf = ans.search.confidence if ans.search else 0.0
     if ans.handoff:
-        return Outcome(row, "handoff", "", conf, ans.handoff, False, base_doc, mood.label)
+        return Outcome(row, "handoff", "", conf, ans.handoff, False, base_doc, mood.label, ranked)
     if not ans.confident or not ans.citations:
-        return Outcome(row, "rephrase", "", conf, "low_confidence", False, base_doc, mood.label)
+        return Outcome(row, "rephrase", "", conf, "low_confidence", False, base_doc, mood.label, ranked)
     doc = ans.citations[0].chunk.split("::")[0]
-    return Outcome(row, "answer", doc, conf, "", ans.foreign, base_doc, mood.label)
+    return Outcome(row, "answer", doc, conf, "", ans.foreign, base_doc, mood.label, ranked)
 
 
 def run_messages(
@@ -190,6 +195,7 @@ def retrieval_metrics(outs: Sequence[Outcome]) -> dict[str, Ratio]:
         "top-1 cross-lingual": _ratio(o.right for o in ans if o.row["cross_lingual"]),
         "top-1 all": _ratio(o.right for o in ans),
         "baseline top-1 all": _ratio(o.baseline_doc in o.row["answers"] for o in ans),
+        "ranked first, no threshold or hand-over": _ratio(o.ranked_doc in o.row["answers"] for o in ans),
         "declined answerable": _ratio(o.action != "answer" for o in ans),
         "human request handed over": _ratio(o.action == "handoff" for o in want if o.row["kind"] == "human"),
         "complaint handed over": _ratio(o.action == "handoff" for o in want if o.row["kind"] == "complaint"),

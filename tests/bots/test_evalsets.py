@@ -68,6 +68,7 @@ def test_report_scores_each_set_and_totals_but_not_the_holdout(
     assert "| total, development sets |" in report
     for heading in (
         "baseline top-1 all",
+        "ranked first, no threshold or hand-over",
         "calibration: answers right",
         "Calibration: answers right per confidence band",
         "hard negatives untagged",
@@ -79,22 +80,25 @@ def test_report_scores_each_set_and_totals_but_not_the_holdout(
     assert "### Sentiment: the bot's label against the set's" in with_holdout
 
 
-def _out(expect: str, kind: str, action: str, doc: str = "", answers: tuple[str, ...] = ()) -> Outcome:
+def _out(
+    expect: str, kind: str, action: str, doc: str = "", answers: tuple[str, ...] = (), ranked: str = ""
+) -> Outcome:
     row = {"expect": expect, "kind": kind, "lang": "en", "cross_lingual": False, "answers": list(answers)}
-    return Outcome(row, action, doc, 0.6, "", False, answers[0] if answers else "x")
+    return Outcome(row, action, doc, 0.6, "", False, answers[0] if answers else "x", ranked_doc=ranked or doc)
 
 
 def test_metrics_count_right_answers_handovers_and_calibration() -> None:
     outs = [
         _out("answer", "plain", "answer", "a", ("a",)),
         _out("answer", "trap", "answer", "b", ("a",)),  # answered, wrong entry
-        _out("answer", "plain", "rephrase", answers=("a",)),
+        _out("answer", "plain", "rephrase", answers=("a",), ranked="a"),  # ranked right, declined
         _out("handoff", "complaint", "answer", "c"),  # answered a complaint: wrong
         _out("handoff", "human", "handoff"),
     ]
     m = retrieval_metrics(outs)
     assert m["top-1 all"] == Ratio(1, 3)
     assert m["declined answerable"] == Ratio(1, 3)
+    assert m["ranked first, no threshold or hand-over"] == Ratio(2, 3)  # the decline does not count
     assert m["complaint handed over"] == Ratio(0, 1) and m["human request handed over"] == Ratio(1, 1)
     assert m["calibration: answers right"] == Ratio(1, 3)
     assert m["traps handed over"] == Ratio(0, 1)
