@@ -21,7 +21,7 @@ __all__ = ["Triage"]
 #: A question about how something is done (not a demand that it be done now).
 _PROCEDURE = re.compile(
     r"\b(?:how (?:do|can|should) (?:i|we)|what(?:'s| is) the (?:process|procedure)|where do i)\b|"
-    r"怎么(?:办理|操作|申请|弄|处理|走)|如何|哪个流程|什么流程|走哪个|流程是|怎样"
+    r"怎么(?:办理|操作|申请|弄|处理|走|举报|投诉|反映)|如何|哪个流程|什么流程|走哪个|流程是|怎样"
 )
 
 

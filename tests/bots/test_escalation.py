@@ -77,6 +77,7 @@ def test_a_question_about_the_procedure_is_not_handed_over_on_sentiment_alone() 
 
     assert reason("餐洒了想投诉，是走哪个流程退钱") == ""
     assert reason("想投诉骑手，怎么操作") == ""
+    assert reason("经常收到冒充客服的诈骗短信，怎么举报") == ""  # how to report a third party's scam
     assert reason("if I want to complain about a rude driver, what's the process?") == ""
     assert reason("投诉！退钱！").startswith("sentiment:")
     assert reason("餐洒了想投诉，马上给我退钱") != ""
