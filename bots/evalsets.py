@@ -44,7 +44,12 @@ UNSEEN_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "unseen"
 USE_NAME = "use-multilingual-v3"
 #: The no-tuning baseline: multilingual USE on the entry text, top-1, no threshold.
 BASELINE = RetrievalConfig(
-    signals=(USE_NAME,), weights={USE_NAME: 1.0}, views=("body",), routing=False, answer_threshold=0.0
+    signals=(USE_NAME,),
+    weights={USE_NAME: 1.0},
+    views=("body",),
+    routing=False,
+    answer_threshold=0.0,
+    spelling=False,
 )
 
 

@@ -2,6 +2,8 @@
 
 How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
 
+0. Misspelt English words are repaired towards the knowledge base's own words (:mod:`.spelling`:
+   "cancle my membrship" → "cancel my membership"); brands, loan words and Chinese stay as typed.
 1. Every signal scores every chunk: BM25 (normalised, 0..1) and the cosine of each
    embedder, taking the best of the fields — the short ``head`` (FAQ question or
    section heading), the ``body`` (head + text) and, for a chunk translated at ingest,
@@ -48,6 +50,7 @@ from .gloss import Glossary, shared_glossary
 from .langs import detect_lang
 from .lexical import BM25Index
 from .probes import NULL_PROBES
+from .spelling import QuerySpeller
 
 __all__ = ["BM25", "GLOSS", "ChunkVector", "Hit", "KnowledgeIndex", "RetrievalConfig", "SearchResult"]
 
@@ -89,6 +92,8 @@ class RetrievalConfig:
     null_quantile: float = 0.95
     #: Without an LLM, a request below null level + this is out of scope (handed over).
     out_of_scope_margin: float = 0.05
+    #: Repair misspelt English query words towards the knowledge base's words (:mod:`.spelling`).
+    spelling: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +133,7 @@ class _Snapshot:
     #: Language of each chunk's dictionary gloss (``""``: none) and BM25 over the glosses.
     gloss_langs: npt.NDArray[np.str_]
     bm25_gloss: BM25Index
+    speller: QuerySpeller
     #: The best confidence of the null probes, per retrieval configuration (computed on first use).
     null: dict[str, float] = field(default_factory=dict)
 
@@ -232,6 +238,7 @@ class KnowledgeIndex:
             BM25Index([c.translation for c in chunks]),
             np.array([detect_lang(g) if g else "" for g in glosses], dtype=np.str_),
             BM25Index(glosses, chars=False),  # gloss words are dictionary words: no characters
+            QuerySpeller.from_texts(t for c in chunks for t in (c.views()["body"], c.translation)),
         )
 
     def null_level(self, config: RetrievalConfig | None = None) -> float:
@@ -297,7 +304,9 @@ class KnowledgeIndex:
         lang = detect_lang(query)
         if not snap.chunks or not query.strip():
             return SearchResult(query, lang, [], 0.0, False)
-        scores, votes = self._signals(snap, query, lang, cfg, qvecs or {})
+        # The probes (``qvecs`` given) are spelt right and embedded once for every configuration.
+        text = snap.speller.correct(query) if cfg.spelling and not qvecs else query
+        scores, votes = self._signals(snap, text, lang, cfg, qvecs or {})
         fused = weighted(scores, votes, cfg.weights, boost=cfg.fusion != "weighted")
         order = (
             rrf_order(scores, votes, cfg.weights)
