@@ -47,6 +47,7 @@ from parley.bots.knowledge import (
     load_directory,
 )
 from parley.bots.knowledge.gloss import shared_glossary
+from parley.bots.knowledge.spelling import english_words
 from parley.bots.llm import LLM
 from parley.bots.runner import SupportBot
 from parley.bots.sentiment import SentimentScorer
@@ -110,6 +111,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         help="cross-lingual retrieval through dictionary glosses",
     )
+    cfg.add_argument(
+        "--spelling",
+        action=argparse.BooleanOptionalAction,
+        help="repair misspelt English words towards the knowledge base's words (default: on)",
+    )
     cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
     cfg.add_argument("--llm-model")
     cfg.add_argument("--llm-timeout", type=float)
@@ -119,7 +125,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 _CLI_SETTINGS = (
     "name topics refusal signals fusion answer_threshold thresholds same_language_margin out_of_scope_below "
-    "low_confidence_limit gloss "
+    "low_confidence_limit gloss spelling "
     "tags llm_base_url llm_model llm_timeout"
 ).split()
 
@@ -151,10 +157,12 @@ async def prepare_knowledge(
 
 
 def warm_up(embedders: Iterable[Embedder], *, gloss: bool = False) -> None:
-    """Load every model now, so the first customer does not wait for it (and failures show at start);
-    with ``gloss``, the dictionary too (2-5 s, ~65 MB, once per process)."""
+    """Load every model now, so the first customer does not wait for it (and failures show at start):
+    the English word list of the spelling repair (~0.1 s), and with ``gloss`` the dictionary too
+    (2-5 s, ~65 MB, once per process)."""
     for e in embedders:
         e.encode(["warm-up"])
+    english_words()
     if gloss:
         shared_glossary()
 

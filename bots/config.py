@@ -56,6 +56,9 @@ class BotConfig:
     #: Score each entry also through its CC-CEDICT dictionary gloss in the other language
     #: (cross-lingual retrieval without a model; parley.bots.knowledge.gloss).
     gloss: bool = False
+    #: Repair misspelt English words of a question towards the knowledge base's own words
+    #: (parley.bots.knowledge.spelling).
+    spelling: bool = True
     #: Interest-tag definitions file ("" = the example shop's; see ``--no-tags``).
     tags: str = ""
     #: An OpenAI-compatible endpoint ("" = no LLM, FAQ answers only).
@@ -125,6 +128,7 @@ class BotConfig:
             answer_threshold=self.answer_threshold,
             adaptive=self.thresholds == "adaptive",
             views=(*RetrievalConfig().views, GLOSS) if self.gloss else RetrievalConfig().views,
+            spelling=self.spelling,
         )
 
     def llm(self) -> LLMConfig | None:

@@ -16,6 +16,7 @@ from parley.bots.config import BotConfig, ConfigError
 from parley.bots.knowledge import KnowledgeIndex, MultilingualUSEEmbedder
 from parley.bots.knowledge.gloss import shared_glossary
 from parley.bots.knowledge.retrieval import GLOSS
+from parley.bots.knowledge.spelling import english_words
 from parley.bots.tags import InterestTagger, TagDefinition, load_tag_definitions
 
 
@@ -109,6 +110,21 @@ def test_warm_up_loads_the_dictionary_when_glosses_are_on() -> None:
     assert shared_glossary.cache_info().currsize == 0
     warm_up([_Counting()], gloss=True)  # type: ignore[list-item]
     assert shared_glossary.cache_info().currsize == 1
+
+
+def test_spelling_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert config_from(_args([]), {}).retrieval().spelling
+    f = tmp_path / "bot.toml"
+    f.write_text("spelling = false\n", encoding="utf-8")
+    assert not config_from(_args(["--config", str(f)]), {}).retrieval().spelling
+    assert config_from(_args(["--config", str(f), "--spelling"]), {}).retrieval().spelling
+    assert not config_from(_args(["--no-spelling"]), {}).retrieval().spelling
+
+
+def test_warm_up_reads_the_spelling_word_list() -> None:
+    english_words.cache_clear()
+    warm_up([_Counting()])  # type: ignore[list-item]
+    assert english_words.cache_info().currsize == 1
 
 
 def test_gloss_is_off_by_default_and_set_by_file_or_option(tmp_path: Path) -> None:
