@@ -116,6 +116,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         help="repair misspelt English words towards the knowledge base's words (default: on)",
     )
+    cfg.add_argument(
+        "--focus",
+        action=argparse.BooleanOptionalAction,
+        help="score a long message's question sentences as much as the whole message (default: on)",
+    )
     cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
     cfg.add_argument("--llm-model")
     cfg.add_argument("--llm-timeout", type=float)
@@ -125,7 +130,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 _CLI_SETTINGS = (
     "name topics refusal signals fusion answer_threshold thresholds same_language_margin out_of_scope_below "
-    "low_confidence_limit gloss spelling "
+    "low_confidence_limit gloss spelling focus "
     "tags llm_base_url llm_model llm_timeout"
 ).split()
 

@@ -59,6 +59,9 @@ class BotConfig:
     #: Repair misspelt English words of a question towards the knowledge base's own words
     #: (parley.bots.knowledge.spelling).
     spelling: bool = True
+    #: Weigh a long message's question sentences as much as the whole message
+    #: (parley.bots.knowledge.focus).
+    focus: bool = True
     #: Interest-tag definitions file ("" = the example shop's; see ``--no-tags``).
     tags: str = ""
     #: An OpenAI-compatible endpoint ("" = no LLM, FAQ answers only).
@@ -129,6 +132,7 @@ class BotConfig:
             adaptive=self.thresholds == "adaptive",
             views=(*RetrievalConfig().views, GLOSS) if self.gloss else RetrievalConfig().views,
             spelling=self.spelling,
+            focus=self.focus,
         )
 
     def llm(self) -> LLMConfig | None:

@@ -50,6 +50,7 @@ BASELINE = RetrievalConfig(
     routing=False,
     answer_threshold=0.0,
     spelling=False,
+    focus=False,
 )
 
 

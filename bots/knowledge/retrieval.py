@@ -21,6 +21,9 @@ How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
 4. Fusion: the weighted mean of the voting signals (``"weighted"``, the default); the same
    but BM25 can only lift a chunk above the dense mean, never pull it below (``"boost"``);
    or reciprocal-rank fusion for the order with the boosted mean as confidence (``"rrf"``).
+   For a long message with a separate question (:mod:`.focus`), each chunk's fused relevance is
+   averaged with its relevance to the asking sentences alone (``Hit.signals`` stay the whole
+   message's).
 5. The best chunk per document is kept; the top hit's fused score is the confidence, and
    ``answerable`` is confidence >= the answer threshold.  With ``adaptive`` (the default) the
    threshold is calibrated per knowledge base: the index scores fixed unrelated questions
@@ -45,6 +48,7 @@ import numpy.typing as npt
 
 from .chunking import Chunk
 from .embedders import Calibration, Embedder, vector_from_bytes, vector_to_bytes
+from .focus import asking_part
 from .fusion import BM25, GLOSS, Floats, rrf_order, weighted
 from .gloss import Glossary, shared_glossary
 from .langs import detect_lang
@@ -94,6 +98,9 @@ class RetrievalConfig:
     out_of_scope_margin: float = 0.05
     #: Repair misspelt English query words towards the knowledge base's words (:mod:`.spelling`).
     spelling: bool = True
+    #: Average each chunk's relevance to a long message with its relevance to the message's
+    #: asking sentences (:mod:`.focus`; weighted and boost fusion).
+    focus: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,10 +311,14 @@ class KnowledgeIndex:
         lang = detect_lang(query)
         if not snap.chunks or not query.strip():
             return SearchResult(query, lang, [], 0.0, False)
-        # The probes (``qvecs`` given) are spelt right and embedded once for every configuration.
+        # The probes (``qvecs`` given) are spelt right, short, and embedded once for every configuration.
         text = snap.speller.correct(query) if cfg.spelling and not qvecs else query
         scores, votes = self._signals(snap, text, lang, cfg, qvecs or {})
         fused = weighted(scores, votes, cfg.weights, boost=cfg.fusion != "weighted")
+        part = asking_part(text) if cfg.focus and not qvecs and cfg.fusion != "rrf" else None
+        if part is not None:
+            asked, asked_votes = self._signals(snap, part, detect_lang(part), cfg, {})
+            fused = (fused + weighted(asked, asked_votes, cfg.weights, boost=cfg.fusion != "weighted")) / 2
         order = (
             rrf_order(scores, votes, cfg.weights)
             if cfg.fusion == "rrf"

@@ -119,6 +119,8 @@ def test_spelling_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -> None
     assert not config_from(_args(["--config", str(f)]), {}).retrieval().spelling
     assert config_from(_args(["--config", str(f), "--spelling"]), {}).retrieval().spelling
     assert not config_from(_args(["--no-spelling"]), {}).retrieval().spelling
+    assert config_from(_args([]), {}).retrieval().focus
+    assert not config_from(_args(["--no-focus"]), {}).retrieval().focus
 
 
 def test_warm_up_reads_the_spelling_word_list() -> None:
