@@ -87,7 +87,9 @@ def collect(names: list[str], embedders: list[CachedEmbedder], root: Path = UNSE
             snap = index._snap
 
             def query(text: str, row: dict[str, Any], index: Any = index, snap: Any = snap) -> Query:
-                raw, votes = index._signals(snap, text, detect_lang(text), index.config, {})
+                # As KnowledgeIndex._search: the language of what was typed, the words as repaired.
+                fixed = snap.speller.correct(text) if index.config.spelling and row else text
+                raw, votes = index._signals(snap, fixed, detect_lang(text), index.config, {})
                 return Query(row, raw, {k: cals[k](v) for k, v in raw.items()}, votes)
 
             sim = snap.matrices[(USE, "body")] @ snap.matrices[(USE, "body")].T
