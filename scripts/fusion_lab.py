@@ -15,8 +15,7 @@ constant.  ``--full`` also runs the bot's whole decision (triage, thresholds, th
 twin preference, hand-overs) per rule, through :func:`parley.bots.evalsets.run_messages`, the
 rule's order swapped in where ``fusion = "rrf"`` orders (its confidence: the weighted mean).
 
-Holdout blindness: a set whose ``set.json`` says ``holdout`` is skipped before any other file of
-it is read.
+Holdout blindness: a holdout is skipped on its ``set.json`` flag, before any other file is read.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from parley.bots.knowledge import RetrievalConfig
 from parley.bots.knowledge import retrieval as R
 from parley.bots.knowledge.embedders import Calibration, MiniLMEmbedder, MultilingualUSEEmbedder
 from parley.bots.knowledge.eval import CachedEmbedder
+from parley.bots.knowledge.focus import asking_part
 from parley.bots.knowledge.fusion import BM25, weighted
 from parley.bots.knowledge.langs import detect_lang
 from parley.bots.knowledge.probes import NULL_PROBES
@@ -50,6 +50,7 @@ class Query:
     raw: dict[str, Arr]
     cal: dict[str, Arr]
     votes: dict[str, Arr]
+    part: Query | None = None  # a long message's asking sentences alone (retrieval's ``focus``)
 
 
 @dataclass
@@ -90,7 +91,9 @@ def collect(names: list[str], embedders: list[CachedEmbedder], root: Path = UNSE
                 # As KnowledgeIndex._search: the language of what was typed, the words as repaired.
                 fixed = snap.speller.correct(text) if index.config.spelling and row else text
                 raw, votes = index._signals(snap, fixed, detect_lang(text), index.config, {})
-                return Query(row, raw, {k: cals[k](v) for k, v in raw.items()}, votes)
+                asked = asking_part(fixed) if index.config.focus and row else None
+                part = query(asked, {}) if asked else None
+                return Query(row, raw, {k: cals[k](v) for k, v in raw.items()}, votes, part)
 
             sim = snap.matrices[(USE, "body")] @ snap.matrices[(USE, "body")].T
             zh = snap.langs == "zh"
@@ -120,20 +123,25 @@ def mean(q: Query, s: Set) -> Arr:
     return weighted(q.cal, q.votes, {}, boost=False)
 
 
+def focused(rule: Callable[[Query, Set], Arr], q: Query, s: Set) -> Arr:
+    """As retrieval's ``focus``: a long message's score averaged with its asking sentences' score."""
+    return rule(q, s) if q.part is None else (rule(q, s) + rule(q.part, s)) / 2
+
+
 def boost(q: Query, s: Set) -> Arr:
     return weighted(q.cal, q.votes, {}, boost=True)
 
 
 def leaders(q: Query) -> tuple[int, int] | None:
     """The best same-script chunk (fused) and the best other-script one, when both exist."""
-    same, w = q.votes[BM25], mean(q, None)  # type: ignore[arg-type]
+    same, w = q.votes[BM25], focused(mean, q, None)  # type: ignore[arg-type]
     if same.all() or not same.any():
         return None
     return int(np.argmax(np.where(same, w, -9))), int(np.argmax(np.where(~same, w, -9)))
 
 
 def pick(q: Query, choose: Callable[[Query, int, int], int]) -> Arr:
-    w = mean(q, None)  # type: ignore[arg-type]
+    w = focused(mean, q, None)  # type: ignore[arg-type]
     pair = leaders(q)
     if pair is None:
         return w
@@ -197,7 +205,7 @@ def impute(q: Query, s: Set) -> Arr:
 
 def twin_judged(q: Query, s: Set) -> Arr:
     """An other-script chunk whose translation twin the query's script reads is judged there only."""
-    w, same = mean(q, s), q.votes[BM25]
+    w, same = focused(mean, q, s), q.votes[BM25]
     gone = ~same & (s.twins >= 0) & same[np.maximum(s.twins, 0)]
     return np.where(gone, -1.0, w)
 
@@ -222,8 +230,8 @@ def score(sets: list[Set], rule: Callable[[Query, Set], Arr]) -> dict[str, dict[
         threshold = min(max(null + 0.10, 0.15), 0.30)
         r = dict.fromkeys(("top1", "n", "same", "xl", "right", "given", "oos"), 0)
         for q in s.msgs:
-            i = int(np.argmax(rule(q, s)))
-            c, ok = float(mean(q, s)[i]), s.docs[i] in q.row["answers"]
+            i = int(np.argmax(focused(rule, q, s)))
+            c, ok = float(focused(mean, q, s)[i]), s.docs[i] in q.row["answers"]
             if q.row["expect"] == "answer":
                 r["n"] += 1
                 r["top1"] += ok
@@ -246,7 +254,7 @@ def leader_study(sets: list[Set]) -> None:
                 oks = [s.docs[k] in q.row["answers"] for k in lead]
                 if oks[0] != oks[1]:
                     pairs.append((s, q, *lead, oks[0]))
-    w = [mean(q, s) for s, q, *_ in pairs]
+    w = [focused(mean, q, s) for s, q, *_ in pairs]
     print(
         f"\nLeader decisions with exactly one leader right: {len(pairs)} (same-script right: {sum(p[4] for p in pairs)})"
     )
@@ -354,6 +362,7 @@ def full(names: list[str], embedders: list[CachedEmbedder]) -> None:
     base = RetrievalConfig()
     runs = [
         ("weighted mean (default)", base, None),
+        ("weighted mean, focus off (the index skips focus for rrf)", replace(base, focus=False), None),
         ("boost (BM25 only lifts)", replace(base, fusion="boost"), None),
         ("shared evidence: leaders on USE", replace(base, fusion="rrf"), shared(0.0)),
         ("per-query standardised mean", replace(base, fusion="rrf"), standardised),

@@ -39,14 +39,15 @@ def test_the_labs_default_rule_picks_what_the_index_picks() -> None:
 
     lab = _script()
     embedders = [CachedEmbedder(MiniLMEmbedder()), CachedEmbedder(MultilingualUSEEmbedder())]
-    (card,) = lab.collect(["card"], embedders, UNSEEN_DIR)
+    # telco: typos (the spelling repair) and long messages with a question in them (the focus).
+    (telco,) = lab.collect(["telco"], embedders, UNSEEN_DIR)
     # collect() borrows the embedders' calibrations and must give them back.
     assert embedders[1].calibration == MultilingualUSEEmbedder.calibration
-    index = build_index(embedders, load_set(UNSEEN_DIR / "card").kb)
-    assert len(card.msgs) >= 60
-    for q in card.msgs:
+    index = build_index(embedders, load_set(UNSEEN_DIR / "telco").kb)
+    assert len(telco.msgs) >= 60 and sum(q.part is not None for q in telco.msgs) >= 5
+    for q in telco.msgs:
         hit = index.search(str(q.row["text"])).best
         assert hit is not None
-        fused = lab.mean(q, card)
-        assert card.docs[int(np.argmax(fused))] == hit.chunk.doc_id, q.row["text"]
+        fused = lab.focused(lab.mean, q, telco)
+        assert telco.docs[int(np.argmax(fused))] == hit.chunk.doc_id, q.row["text"]
         assert float(fused.max()) == hit.score
