@@ -21,7 +21,7 @@ from typing import Any
 
 from parley.bots.config import BotConfig
 from parley.bots.eval_report import unseen_report
-from parley.bots.evalsets import UNSEEN_DIR, load_sets
+from parley.bots.evalsets import UNSEEN_DIR, load_sets, with_translations
 from parley.bots.knowledge.embedders import MiniLMEmbedder, MultilingualUSEEmbedder
 from parley.bots.knowledge.eval import (
     CONFIGS,
@@ -169,7 +169,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--translations",
         action="store_true",
-        help="index each set's translations.jsonl (a ceiling for ingest --translate)",
+        help="index each set's translations.jsonl (hand-written: a ceiling for ingest --translate)",
+    )
+    ap.add_argument(
+        "--translations-file",
+        metavar="NAME",
+        help="index each set's NAME instead, e.g. translations.gemma3-270m.jsonl: a model's per-chunk "
+        "translations written by loadtests.translate_sets (a set without the file is scored untranslated)",
     )
     ap.add_argument(
         "--gloss", action="store_true", help="score through dictionary glosses too (the bot's --gloss)"
@@ -178,14 +184,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder (--own)")
     ap.add_argument("--tags", type=Path, default=DEFAULT_TAGS, help="tag definitions file (--own)")
     args = ap.parse_args(argv)
+    if args.translations and args.translations_file:
+        ap.error("--translations and --translations-file are two sources: pick one")
+    sets = load_sets(args.sets)
+    if args.translations_file:
+        sets = [with_translations(s, args.translations_file) for s in sets]
     t0 = time.perf_counter()
     minilm, use = CachedEmbedder(MiniLMEmbedder()), CachedEmbedder(MultilingualUSEEmbedder())
     print(
         unseen_report(
-            load_sets(args.sets),
+            sets,
             [minilm, use],
             holdout=args.holdout,
-            translated=args.translations,
+            translated=args.translations or bool(args.translations_file),
+            translation_source=args.translations_file or "",
             config=BotConfig(gloss=True).retrieval() if args.gloss else None,
         )
     )

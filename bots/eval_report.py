@@ -67,10 +67,12 @@ def unseen_report(
     *,
     holdout: bool,
     translated: bool = False,
+    translation_source: str = "",
     config: RetrievalConfig | None = None,
 ) -> str:
     """Score ``sets`` (the holdout only when ``holdout``; with their translations indexed when
-    ``translated``; under ``config``, default the bot's) and render every table."""
+    ``translated``, read from the file ``translation_source`` names, default the hand-written
+    ``translations.jsonl``; under ``config``, default the bot's) and render every table."""
     use = next(e for e in embedders if e.multilingual)
     scored = [s for s in sets if holdout or not s.holdout]
     skipped = [s.name for s in sets if s.holdout and not holdout]
@@ -103,11 +105,13 @@ def unseen_report(
         f"({n_msgs} customer messages, {n_tags} tag messages)\n"
     )
     if translated:
-        with_tr = [s.name for s in scored if s.translations]
-        head += (
-            f"\nIndexed with translations (`translations.jsonl`, written by hand as a stand-in for "
-            f"`ingest --translate`): {', '.join(with_tr) or 'none'}.\n"
+        with_tr = [f"{s.name} ({len(s.translations)})" for s in scored if s.translations]
+        source = (
+            f"`{translation_source}`, a model's translation of each chunk (`ingest --translate`)"
+            if translation_source
+            else "`translations.jsonl`, written by hand as a stand-in for `ingest --translate`"
         )
+        head += f"\nIndexed with translations ({source}): {', '.join(with_tr) or 'none'}.\n"
     if skipped:
         head += (
             f"\nNot scored: {', '.join(skipped)} (the holdout; `--holdout` scores it, once, at the end).\n"

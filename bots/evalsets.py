@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.bots.answer import Answer, Answerer
-from parley.bots.knowledge import KnowledgeIndex, RetrievalConfig, chunk_documents, load_directory
+from parley.bots.knowledge import Chunk, KnowledgeIndex, RetrievalConfig, chunk_documents, load_directory
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
 from parley.bots.sentiment import SentimentScorer
@@ -33,11 +33,14 @@ __all__ = [
     "UNSEEN_DIR",
     "EvalSet",
     "Outcome",
+    "kb_chunks",
     "load_set",
     "load_sets",
+    "load_translations",
     "retrieval_metrics",
     "run_messages",
     "tag_metrics",
+    "with_translations",
 ]
 
 UNSEEN_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "unseen"
@@ -72,7 +75,30 @@ class EvalSet:
     tag_messages: list[dict[str, Any]]
     #: Optional ``translations.jsonl`` (entry id → its text in the other language): written by
     #: hand, standing in for what ``ingest --translate`` asks an LLM for (a ceiling, not a model).
+    #: :func:`with_translations` swaps in another file, e.g. a model's per-chunk translations.
     translations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        """The set's folder (``kb/``'s parent)."""
+        return self.kb.parent
+
+
+def load_translations(path: Path) -> dict[str, str]:
+    """A translations file as key → translation; ``{}`` when there is no file.
+
+    A row keys its translation by ``chunk`` (a chunk id, ``<entry>::<n>``: what ``ingest
+    --translate`` makes, one translation per chunk — ``loadtests.translate_sets`` writes these) or
+    by ``id`` (an entry id: the hand-written files, one translation for every chunk of the entry).
+    """
+    if not path.is_file():
+        return {}
+    return {str(r.get("chunk") or r["id"]): str(r["translation"]) for r in _jsonl(path)}
+
+
+def with_translations(s: EvalSet, name: str) -> EvalSet:
+    """``s`` with its translations read from ``<set>/<name>`` instead (none if it has no such file)."""
+    return replace(s, translations=load_translations(s.folder / name))
 
 
 def load_set(folder: Path) -> EvalSet:
@@ -87,12 +113,7 @@ def load_set(folder: Path) -> EvalSet:
         messages=_jsonl(folder / "messages.jsonl"),
         tags_file=folder / "tags.json",
         tag_messages=_jsonl(folder / "tags_eval.jsonl"),
-        translations={
-            str(r["id"]): str(r["translation"])
-            for r in (
-                _jsonl(folder / "translations.jsonl") if (folder / "translations.jsonl").is_file() else []
-            )
-        },
+        translations=load_translations(folder / "translations.jsonl"),
     )
 
 
@@ -125,6 +146,12 @@ class Outcome:
         return self.action == "answer" and self.doc in self.row["answers"]
 
 
+def kb_chunks(kb: Path) -> list[Chunk]:
+    """The chunks ``python -m parley.bots ingest`` stores for the folder ``kb`` (recursively; the
+    same parser and the same chunking with the same defaults as :func:`~.ingest.ingest_files`)."""
+    return chunk_documents(load_directory(kb))
+
+
 def build_index(
     embedders: Sequence[Embedder],
     kb: Path,
@@ -132,10 +159,11 @@ def build_index(
     translations: Mapping[str, str] | None = None,
 ) -> KnowledgeIndex:
     """An index over one set's knowledge base (its folder, recursively); with ``translations``
-    (entry id → text), each chunk of an entry carries it, as after ``ingest --translate``."""
+    (chunk id or entry id → text, :func:`load_translations`), each chunk carries its own
+    translation, else its entry's, as after ``ingest --translate``."""
     index = KnowledgeIndex(embedders, config)
     tr = translations or {}
-    index.replace(replace(c, translation=tr.get(c.doc_id, "")) for c in chunk_documents(load_directory(kb)))
+    index.replace(replace(c, translation=tr.get(c.id) or tr.get(c.doc_id, "")) for c in kb_chunks(kb))
     return index
 
 

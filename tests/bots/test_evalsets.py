@@ -7,12 +7,23 @@ report's structure, the holdout rule and the scoring arithmetic.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from parley.bots.eval import main as eval_main
 from parley.bots.eval_report import sum_ratios, unseen_report
-from parley.bots.evalsets import Outcome, build_index, load_sets, retrieval_metrics, sentiment_metrics
+from parley.bots.evalsets import (
+    Outcome,
+    build_index,
+    kb_chunks,
+    load_sets,
+    retrieval_metrics,
+    sentiment_metrics,
+    with_translations,
+)
 from parley.bots.knowledge import MiniLMEmbedder, MultilingualUSEEmbedder, load_directory
 from parley.bots.knowledge.eval import Ratio
 
@@ -135,3 +146,39 @@ def test_translations_cover_their_set_and_reach_the_index(use: MultilingualUSEEm
     chunk = next(c for c in index.chunks if c.doc_id == "zh.pin-reset")
     assert chunk.translation.startswith("What if I forget my PIN?")
     assert all(not c.translation for c in build_index([use], card.kb).chunks)
+
+
+def test_a_models_per_chunk_translations_file_reaches_each_chunk(
+    tmp_path: Path, use: MultilingualUSEEmbedder
+) -> None:
+    """``eval --translations-file NAME`` indexes what ``ingest --translate`` makes: one translation
+    per chunk (a long guide section is several chunks, each translated on its own), read from the
+    set's own NAME (written by ``loadtests.translate_sets``); entry-keyed rows still apply to every
+    chunk of their entry, and a set without the file is scored untranslated."""
+    dental = next(s for s in load_sets() if s.name == "dental")
+    chunks = kb_chunks(dental.kb)
+    long_doc = next(d for d in {c.doc_id for c in chunks} if sum(c.doc_id == d for c in chunks) > 1)
+    parts = [c for c in chunks if c.doc_id == long_doc]
+    other = next(c for c in chunks if c.doc_id != long_doc)
+    folder = tmp_path / "dental"
+    folder.mkdir()
+    shutil.copytree(dental.kb, folder / "kb")
+    rows = [{"chunk": c.id, "doc_id": c.doc_id, "translation": f"part {n}"} for n, c in enumerate(parts)]
+    rows.append({"id": other.doc_id, "translation": "whole entry"})
+    (folder / "translations.m.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+    )
+    s = with_translations(replace(dental, kb=folder / "kb"), "translations.m.jsonl")
+    assert len(s.translations) == len(parts) + 1
+    index = build_index([use], s.kb, translations=s.translations)
+    got = {c.id: c.translation for c in index.chunks}
+    assert [got[c.id] for c in parts] == [f"part {n}" for n in range(len(parts))]
+    assert got[other.id] == "whole entry"
+    assert sum(bool(t) for t in got.values()) == len(parts) + 1
+    assert not with_translations(dental, "translations.none.jsonl").translations
+
+
+def test_the_eval_takes_one_translation_source() -> None:
+    with pytest.raises(SystemExit) as exc:
+        eval_main(["--translations", "--translations-file", "translations.m.jsonl"])
+    assert exc.value.code == 2
