@@ -109,7 +109,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     cfg.add_argument(
         "--gloss",
         action=argparse.BooleanOptionalAction,
-        help="cross-lingual retrieval through dictionary glosses",
+        help="cross-lingual retrieval through dictionary glosses (default: on)",
     )
     cfg.add_argument(
         "--spelling",

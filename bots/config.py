@@ -54,8 +54,9 @@ class BotConfig:
     #: Low-confidence answers in a row before the bot hands over.
     low_confidence_limit: int = 2
     #: Score each entry also through its CC-CEDICT dictionary gloss in the other language
-    #: (cross-lingual retrieval without a model; parley.bots.knowledge.gloss).
-    gloss: bool = False
+    #: (cross-lingual retrieval without a model; parley.bots.knowledge.gloss).  On by default
+    #: since session 8: it gained on the development sets and on the session-7 holdouts alike.
+    gloss: bool = True
     #: Repair misspelt English words of a question towards the knowledge base's own words
     #: (parley.bots.knowledge.spelling).
     spelling: bool = True

@@ -178,7 +178,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "translations written by loadtests.translate_sets (a set without the file is scored untranslated)",
     )
     ap.add_argument(
-        "--gloss", action="store_true", help="score through dictionary glosses too (the bot's --gloss)"
+        "--no-gloss",
+        dest="gloss",
+        action="store_false",
+        help="score without dictionary glosses (the bot's --no-gloss; they are on by default)",
     )
     ap.add_argument("--data", type=Path, default=DATA_DIR, help="folder with the *_eval.jsonl files")
     ap.add_argument("--kb", type=Path, default=KB_DIR, help="knowledge base folder (--own)")
@@ -198,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             holdout=args.holdout,
             translated=args.translations or bool(args.translations_file),
             translation_source=args.translations_file or "",
-            config=BotConfig(gloss=True).retrieval() if args.gloss else None,
+            # What the bot runs with by default (its configuration, not the index's bare defaults).
+            config=BotConfig(gloss=args.gloss).retrieval(),
         )
     )
     if args.own:

@@ -129,13 +129,13 @@ def test_warm_up_reads_the_spelling_word_list() -> None:
     assert english_words.cache_info().currsize == 1
 
 
-def test_gloss_is_off_by_default_and_set_by_file_or_option(tmp_path: Path) -> None:
-    assert GLOSS not in config_from(_args([]), {}).retrieval().views
+def test_gloss_is_on_by_default_and_set_by_file_or_option(tmp_path: Path) -> None:
+    assert GLOSS in config_from(_args([]), {}).retrieval().views
     f = tmp_path / "bot.toml"
-    f.write_text("gloss = true\n", encoding="utf-8")
-    assert GLOSS in config_from(_args(["--config", str(f)]), {}).retrieval().views
-    assert GLOSS not in config_from(_args(["--config", str(f), "--no-gloss"]), {}).retrieval().views
-    assert GLOSS in config_from(_args(["--gloss"]), {}).retrieval().views
+    f.write_text("gloss = false\n", encoding="utf-8")
+    assert GLOSS not in config_from(_args(["--config", str(f)]), {}).retrieval().views
+    assert GLOSS in config_from(_args(["--config", str(f), "--gloss"]), {}).retrieval().views
+    assert GLOSS not in config_from(_args(["--no-gloss"]), {}).retrieval().views
 
 
 def test_tag_file_without_options_gets_the_documented_defaults(
