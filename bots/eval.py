@@ -201,7 +201,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             holdout=args.holdout,
             translated=args.translations or bool(args.translations_file),
             translation_source=args.translations_file or "",
-            # What the bot runs with by default (its configuration, not the index's bare defaults).
             config=BotConfig(gloss=args.gloss).retrieval(),
         )
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.bots.answer import Answer, Answerer
+from parley.bots.config import BotConfig
 from parley.bots.knowledge import Chunk, KnowledgeIndex, RetrievalConfig, chunk_documents, load_directory
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
@@ -197,8 +198,9 @@ def run_messages(
     translated: bool = False,
 ) -> list[Outcome]:
     """Every message of ``s`` through the bot's decision, one new conversation each (with the
-    set's translations indexed when ``translated``)."""
-    index = build_index(embedders, s.kb, config, s.translations if translated else None)
+    set's translations indexed when ``translated``); ``config`` defaults to the bot's own."""
+    cfg = config or BotConfig().retrieval()
+    index = build_index(embedders, s.kb, cfg, s.translations if translated else None)
     use = next(e for e in embedders if e.name == USE_NAME)
     answerer = Answerer(index, app_name=s.business, topics=s.topics)
     triage = Triage()
