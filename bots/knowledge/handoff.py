@@ -35,6 +35,16 @@ _EN_HUMAN = (
 # faster?"); the request forms are "get me …", "can I get …" and an imperative "get a human".
 # Words after a human noun that make it a modifier, not the person asked for.
 _EN_GUARD = r"(?!\s*(?:discount|price|pric|rate|code|hair|made|readable|resources|size|special|program|fee|'s special))"
+# A person asked to come and do a job in the world is a service, not a chat with an agent:
+# "need someone to come grab a box from my flat", "can a real person come to my office to
+# collect it", "找个人上门取件".  A person asked to help, answer or look at something in the
+# chat still hands over.
+_EN_VISIT = (
+    r"(?!\s+(?:to\s+)?(?:come|pop|drop|swing|stop)\s+(?:\w+\s+){0,4}?"
+    r"(?:collect|pick|grab|fetch|deliver|fix|install|repair|replace|measure|"
+    r"(?:to|at|round to|over to) (?:my|our) (?:house|home|flat|place|office|door|address|apartment|building)))"
+)
+_ZH_VISIT = r"(?!\s*(?:上门|来(?:取|拿|收|修|装|量|搬)|过来(?:取|拿|收|修|装|搬)))"
 _EN_VERB = (
     r"(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
     r"(?: me| us| him| her| them| my \w+| our \w+)?"
@@ -43,7 +53,7 @@ _EN_VERB = (
     r"can i (?:get|have)|bring|call|find me|send me|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )get|want|need"
 )
 _EN_PATTERNS = [
-    re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}"),
+    re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}{_EN_VISIT}"),
     # "can a staff member help me", "I need a human to look at this", "get a real ppl to answer me"
     re.compile(
         rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:to\s+)?(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"
@@ -76,6 +86,18 @@ _NARRATED_PAST = re.compile(
     rf"(?:找|问|联系|打给|叫|请|跟|和)过\s*(?:你们的?|一下|个|一个)?\s*{_ZH_NOUN_PAST}|"
     r"(?:找|问|联系|叫|请|跟|和)\s*(?:你们的?|一下|个|一个)?\s*"
     rf"{_ZH_NOUN_PAST}\s*(?:问|说|聊|讲|反映|沟通|谈|联系|确认)?过(?![来去])"
+)
+# A request the customer says they are *not* making is cut out like a narrated one: "I don't
+# need to speak to an agent, just tell me…", "no need for a human", "不用转人工，我就想问…",
+# "不需要找客服". Only a negation aimed at the person: "I don't want a bot, get me a human" asks.
+_DECLINED = re.compile(
+    r"\b(?:(?:do ?n[o']?t|does ?n[o']?t|won'?t|will not|not) (?:really |even )?(?:need|want|have|wish|ask(?:ing)?(?: for)?)"
+    r"(?: to)?(?: (?:talk|speak|chat|be (?:transferred|put through|connected)|get)(?: to| with| through to)?)?|"
+    r"no need (?:to (?:talk|speak|chat) (?:to|with)|for)|without (?:talking|speaking|chatting|going through)(?: to| with)?|"
+    r"do ?n[o']?t (?:transfer|connect|put) me(?: through)? to) "
+    rf"{_EN_HUMAN}\b|"
+    r"(?:不用|不需要|不必|无需|没必要|用不着|不是要|别|不要)\s*(?:帮我|给我)?\s*(?:转接?|接通?|找|联系|叫)?\s*(?:到|给)?\s*"
+    r"(?:人工|真人|客服|工作人员|经理)(?:客服|服务)?"
 )
 # The whole message is a human noun plus politeness/punctuation: "agent", "HUMAN", "operator!".
 _EN_ALONE = re.compile(
@@ -118,7 +140,7 @@ _MIXED_PATTERNS = [
     re.compile(rf"{_EN_VERB_MIXED}\s*(?:a |an |the |some |your |a real |real )?{_ZH_NOUN}"),
     re.compile(rf"{_NOT_LATIN_BEFORE}(?:talk|speak|chat)(?:ing)? (?:to|with)\s*(?:个|一个)?人(?![工造家])"),
     # Chinese verb + a noun in either script: "转 human", "我要找 manager", "帮我转一下 agent"
-    re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}"),
+    re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}{_ZH_VISIT}"),
     # 跟/和/同 + noun + a talking verb: "我要和 human 说话", "可以跟 agent 说话吗", "我要跟人工沟通"
     re.compile(rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"),
     # "有人工吗", "有真人客服吗"
@@ -132,9 +154,9 @@ _ZH_PATTERNS = [
     re.compile(r"人工(?:客服|服务|坐席)"),
     re.compile(
         r"(?:找|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*"
-        rf"(?:真人(?!秀)|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员)"
+        rf"(?:真人(?!秀)|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员){_ZH_VISIT}"
     ),
-    re.compile(r"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家])"),
+    re.compile(rf"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家]){_ZH_VISIT}"),
     re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|沟通|对话)"),
     # "真人在吗", but not "模特是真人吗" (is the model a real person?)
     re.compile(r"(?<!是)真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),
@@ -217,7 +239,7 @@ class HandoffDetector:
         # The question whether a person is needed is cut out, not the whole message: "do I have
         # to talk to a bot forever, get me a human" still asks for one.
         asked = _ASKS_IF_NEEDED.search(t) is not None
-        t = _NARRATED_PAST.sub(" ", _ASKS_IF_NEEDED.sub(" ", t)).strip()
+        t = _DECLINED.sub(" ", _NARRATED_PAST.sub(" ", _ASKS_IF_NEEDED.sub(" ", t))).strip()
         if not t:
             return HandoffDecision(False)
         for lang, patterns in (

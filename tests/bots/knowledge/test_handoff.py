@@ -167,3 +167,54 @@ def test_a_contact_narrated_with_guo_is_not_a_request(text: str) -> None:
 )
 def test_a_request_beside_a_narrated_contact_still_hands_over(text: str) -> None:
     assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't need to talk to a person, just tell me when the pool opens",
+        "dont want to speak with an agent, what's the late fee?",
+        "no need for a human, I only want the opening hours",
+        "can I change my plan without talking to anyone at customer service?",
+        "please don't transfer me to an operator, how do I reset my password",
+        "不需要人工，告诉我营业时间就行",
+        "别转客服了，我就问下运费多少",
+        "我不是要找客服，只是想知道发票怎么开",
+    ],
+)
+def test_a_request_the_customer_declines_is_not_a_request(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want a bot, I want a real person",
+        "I don't want to wait any longer, get me a human",
+        "我不要机器人，给我转人工",
+        "我不要客服，叫你们经理来",
+    ],
+)
+def test_declining_the_bot_or_the_wait_still_hands_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you send someone to come and install the router next week?",
+        "I need a person to pop round to my house to measure the window",
+        "could a staff member drop by and pick up the old sofa?",
+        "能不能找个人上门安装",
+        "叫工作人员来取一下旧手机",
+    ],
+)
+def test_a_person_asked_to_come_and_do_a_job_is_a_service_not_a_hand_over(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text", ["I need someone to help me with this", "can I get someone to look at my account", "找个人帮我看看", "叫经理过来"]
+)
+def test_a_person_asked_to_help_in_the_chat_still_hands_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
