@@ -57,7 +57,9 @@ def chaos_redis() -> Iterator[RedisServer]:
 @pytest.fixture
 async def chaos_store(chaos_mongo: MongoHandle) -> AsyncIterator[tuple[Store, str]]:
     database = f"parley_chaos_{uuid.uuid4().hex[:10]}"
-    store = open_store(chaos_mongo.url, sqlite_path="", mongo_database=database)
+    # The observer's reads are not under test: a generous per-operation deadline keeps a slow,
+    # shared machine (SecantusDB beside a recovering node) from deciding the verdict.
+    store = open_store(chaos_mongo.url, sqlite_path="", mongo_database=database, timeout=30.0)
     await store.open()
     try:
         yield store, database

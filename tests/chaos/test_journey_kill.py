@@ -21,7 +21,7 @@ from parley.server.ids import now_ms
 from parley.server.journey_port import Run
 from tests.chaos.cluster import Cluster
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(480)]
 
 RUNS = 300
 JOURNEY = {
@@ -72,7 +72,11 @@ async def test_kill_9_the_node_holding_due_journey_timers(cluster: Cluster) -> N
         log = await store.step_log(app, f"r{user}")
         started_unfinished += sum(1 for r in log if not r.finished)
     victim.start()
-    while await left() and time.monotonic() < deadline + 60:
+    # The wait ends as soon as every run is done; the bound only stops a real loss from hanging
+    # the suite, so it is generous: a loaded 2-core machine recovers slowly (209 of 300 after 60 s
+    # once, with two evaluations running beside the suite).
+    recovered_by = time.monotonic() + 240
+    while await left() and time.monotonic() < recovered_by:
         await asyncio.sleep(0.2)
     done, steps_ok, sent_decisions, messages, repeated = 0, 0, 0, 0, 0
     for user, pid in pids.items():
