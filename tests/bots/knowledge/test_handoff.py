@@ -214,7 +214,13 @@ def test_a_person_asked_to_come_and_do_a_job_is_a_service_not_a_hand_over(text: 
 
 
 @pytest.mark.parametrize(
-    "text", ["I need someone to help me with this", "can I get someone to look at my account", "找个人帮我看看", "叫经理过来"]
+    "text",
+    [
+        "I need someone to help me with this",
+        "can I get someone to look at my account",
+        "找个人帮我看看",
+        "叫经理过来",
+    ],
 )
 def test_a_person_asked_to_help_in_the_chat_still_hands_over(text: str) -> None:
     assert HandoffDetector().detect(text).handoff, text
