@@ -22,7 +22,14 @@ from typing import Any
 
 from parley.bots.answer import Answer, Answerer
 from parley.bots.config import BotConfig
-from parley.bots.knowledge import Chunk, KnowledgeIndex, RetrievalConfig, chunk_documents, load_directory
+from parley.bots.knowledge import (
+    Chunk,
+    KnowledgeIndex,
+    RetrievalConfig,
+    SearchResult,
+    chunk_documents,
+    load_directory,
+)
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
 from parley.bots.sentiment import SentimentScorer
@@ -168,19 +175,26 @@ def build_index(
     return index
 
 
+def _first(result: SearchResult) -> str:
+    """The document a search ranks first (``""`` when nothing matched)."""
+    return result.best.chunk.doc_id if result.best else ""
+
+
 async def _outcome(
     row: dict[str, Any], index: KnowledgeIndex, answerer: Answerer, triage: Triage, scorer: SentimentScorer
 ) -> Outcome:
     text = str(row["text"])
     base = index.search(text, config=BASELINE).best
     base_doc = base.chunk.doc_id if base else ""
-    own = index.search(text).best
-    ranked = own.chunk.doc_id if own else ""
     mood = scorer.score(text)
     reason = triage.reason(text, mood, 1 if mood.label == "negative" else 0)
     if reason:
-        return Outcome(row, "handoff", "", 0.0, reason, False, base_doc, mood.label, ranked)
+        return Outcome(
+            row, "handoff", "", 0.0, reason, False, base_doc, mood.label, _first(index.search(text))
+        )
     ans: Answer = await answerer.answer(text)
+    # A first message has no history: the answer's search is the index's own ranking of it.
+    ranked = _first(ans.search if ans.search else index.search(text))
     conf = ans.search.confidence if ans.search else 0.0
     if ans.handoff:
         return Outcome(row, "handoff", "", conf, ans.handoff, False, base_doc, mood.label, ranked)

@@ -314,11 +314,12 @@ class KnowledgeIndex:
         # The probes (``qvecs`` given) are spelt right, short, and embedded once for every configuration.
         text = snap.speller.correct(query) if cfg.spelling and not qvecs else query
         scores, votes = self._signals(snap, text, lang, cfg, qvecs or {})
-        fused = weighted(scores, votes, cfg.weights, boost=cfg.fusion != "weighted")
+        boost = cfg.fusion != "weighted"
+        fused = weighted(scores, votes, cfg.weights, boost=boost)
         part = asking_part(text) if cfg.focus and not qvecs and cfg.fusion != "rrf" else None
         if part is not None:
             asked, asked_votes = self._signals(snap, part, detect_lang(part), cfg, {})
-            fused = (fused + weighted(asked, asked_votes, cfg.weights, boost=cfg.fusion != "weighted")) / 2
+            fused = (fused + weighted(asked, asked_votes, cfg.weights, boost=boost)) / 2
         order = (
             rrf_order(scores, votes, cfg.weights)
             if cfg.fusion == "rrf"
