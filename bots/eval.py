@@ -21,7 +21,7 @@ from typing import Any
 
 from parley.bots.config import BotConfig
 from parley.bots.eval_report import unseen_report
-from parley.bots.evalsets import UNSEEN_DIR, load_sets, with_translations
+from parley.bots.evalsets import UNSEEN_DIR, load_sets, only_holdouts, with_translations
 from parley.bots.knowledge.embedders import MiniLMEmbedder, MultilingualUSEEmbedder
 from parley.bots.knowledge.eval import (
     CONFIGS,
@@ -163,7 +163,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m parley.bots.eval", description=__doc__)
     ap.add_argument("--sets", type=Path, default=UNSEEN_DIR, help="folder of unseen business sets")
     ap.add_argument(
-        "--holdout", action="store_true", help="also score the holdout set (do this once, at the end)"
+        "--holdout",
+        nargs="?",
+        const="all",
+        default="",
+        metavar="NAMES",
+        help="also score the holdout sets, or only the comma-separated NAMES (do this once, at the end)",
     )
     ap.add_argument("--own", action="store_true", help="also print the example shop's tables")
     ap.add_argument(
@@ -190,6 +195,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.translations and args.translations_file:
         ap.error("--translations and --translations-file are two sources: pick one")
     sets = load_sets(args.sets)
+    if args.holdout not in ("", "all"):
+        try:
+            sets = only_holdouts(sets, args.holdout.split(","))
+        except ValueError as e:
+            ap.error(f"--holdout: {e}")
     if args.translations_file:
         sets = [with_translations(s, args.translations_file) for s in sets]
     t0 = time.perf_counter()
@@ -198,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         unseen_report(
             sets,
             [minilm, use],
-            holdout=args.holdout,
+            holdout=bool(args.holdout),
             translated=args.translations or bool(args.translations_file),
             translation_source=args.translations_file or "",
             config=BotConfig(gloss=args.gloss).retrieval(),

@@ -45,6 +45,7 @@ __all__ = [
     "load_set",
     "load_sets",
     "load_translations",
+    "only_holdouts",
     "retrieval_metrics",
     "run_messages",
     "tag_metrics",
@@ -129,6 +130,18 @@ def load_sets(root: Path = UNSEEN_DIR) -> list[EvalSet]:
     """Every set under ``root``, development sets first, the holdout last."""
     sets = [load_set(p) for p in sorted(root.iterdir()) if (p / "set.json").is_file()]
     return sorted(sets, key=lambda s: s.holdout)
+
+
+def only_holdouts(sets: Sequence[EvalSet], names: Iterable[str]) -> list[EvalSet]:
+    """The development sets and the holdouts in ``names``; the other holdouts stay unseen.
+
+    Raises ``ValueError`` for a name that is not a holdout, so a typo cannot score nothing.
+    """
+    named = set(names)
+    unknown = named - {s.name for s in sets if s.holdout}
+    if unknown:
+        raise ValueError(f"no holdout set named {', '.join(sorted(unknown))}")
+    return [s for s in sets if not s.holdout or s.name in named]
 
 
 @dataclass(frozen=True, slots=True)

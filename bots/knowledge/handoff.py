@@ -45,6 +45,9 @@ _EN_VISIT = (
     r"(?:to|at|round to|over to) (?:my|our) (?:house|home|flat|place|office|door|address|apartment|building)))"
 )
 _ZH_VISIT = r"(?!\s*(?:上门|来(?:取|拿|收|修|装|量|搬)|过来(?:取|拿|收|修|装|搬)))"
+# Someone asked to *tell* the customer something is a question in disguise: "need somebody to
+# tell me whether this cream is ok", "I need someone to explain to me how the deposit works".
+_EN_TELLS = r"(?!\s+to\s+(?:tell|explain(?: to)?|show)\s+(?:me|us)\s+(?:\w+\s+)?(?:if|whether|how|what|when|where|why|which|who)\b)"
 _EN_VERB = (
     r"(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
     r"(?: me| us| him| her| them| my \w+| our \w+)?"
@@ -53,7 +56,7 @@ _EN_VERB = (
     r"can i (?:get|have)|bring|call|find me|send me|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )get|want|need"
 )
 _EN_PATTERNS = [
-    re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}{_EN_VISIT}"),
+    re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}{_EN_VISIT}{_EN_TELLS}"),
     # "can a staff member help me", "I need a human to look at this", "get a real ppl to answer me"
     re.compile(
         rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:to\s+)?(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"
@@ -98,6 +101,30 @@ _DECLINED = re.compile(
     rf"{_EN_HUMAN}\b|"
     r"(?:不用|不需要|不必|无需|没必要|用不着|不是要|别|不要)\s*(?:帮我|给我)?\s*(?:转接?|接通?|找|联系|叫)?\s*(?:到|给)?\s*"
     r"(?:人工|真人|客服|工作人员|经理)(?:客服|服务)?"
+)
+# Asking *which channel* handles something names a person as one of two ways, not as a request:
+# "do I speak to a human for a refund or just fill in the form online?", "is it a real person
+# or a bot?", "退货是找人工客服办还是自己在小程序上操作".  The alternative must be self-service;
+# "a human or not?" and "get me an agent or I'll cancel" still ask.
+_CHANNEL_CHOICE = re.compile(
+    rf"{_EN_HUMAN}\b(?:(?!\bor\b)[^,]){{0,60}},?\s*\bor\b(?!\s+(?:not|else|i'?ll|i will|we'?ll|we will))"
+    r"[^,]{0,40}?\b(?:app|online|website|site|portal|form|myself|ourselves|self[- ]service|automated|"
+    r"automatic|bot|robot|machine)\b|"
+    r"(?:人工|客服|真人|工作人员)[^，,]{0,12}还是[^，,]{0,16}?(?:自己|app|小程序|网上|线上|在线|官网|机器人|自助)"
+)
+# Asking for *another* teacher, cleaner or driver replaces the provider the message names; it
+# does not ask for an agent: "not clicking with my tutor, can I switch to someone else",
+# "这个教练不太合适，能换个人吗".  "this bot is useless, put me through to someone else" asks.
+_PROVIDER = re.compile(
+    r"\b(?:teacher|tutor|trainer|coach|instructor|cleaner|housekeeper|driver|rider|courier|doctor|"
+    r"dentist|vet|nurse|therapist|stylist|hairdresser|barber|groomer|technician|engineer|installer|"
+    r"mover|crew|nanny|carer|caregiver|walker|physio)s?\b|"
+    r"老师|教练|阿姨|保洁|司机|骑手|快递员|医生|护士|师傅|技师|理发师|发型师|美容师|保姆|月嫂|家教|导游"
+)
+_REPLACEMENT = re.compile(
+    r"\b(?:switch|change|swap|move|get|have|assign|give|send|put)(?: me| us)?(?: (?:to|with|over to))? "
+    r"(?:someone|somebody|a different (?:one|person)|another (?:one|person))(?: else)?\b|"
+    r"换(?:一)?个人"
 )
 # The whole message is a human noun plus politeness/punctuation: "agent", "HUMAN", "operator!".
 _EN_ALONE = re.compile(
@@ -239,7 +266,11 @@ class HandoffDetector:
         # The question whether a person is needed is cut out, not the whole message: "do I have
         # to talk to a bot forever, get me a human" still asks for one.
         asked = _ASKS_IF_NEEDED.search(t) is not None
-        t = _DECLINED.sub(" ", _NARRATED_PAST.sub(" ", _ASKS_IF_NEEDED.sub(" ", t))).strip()
+        t = _DECLINED.sub(" ", _NARRATED_PAST.sub(" ", _ASKS_IF_NEEDED.sub(" ", t)))
+        t = _CHANNEL_CHOICE.sub(" ", t)
+        if _PROVIDER.search(t):
+            t = _REPLACEMENT.sub(" ", t)
+        t = t.strip()
         if not t:
             return HandoffDecision(False)
         for lang, patterns in (

@@ -155,3 +155,18 @@ def test_demands_by_category_escalate(text: str) -> None:
 def test_questions_in_the_same_words_do_not(text: str) -> None:
     scorer = SentimentScorer()
     assert not EscalationDetector().detect(text, scorer.score(text).score).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我要投诉我自己，又把会员卡忘家里了，能用手机进吗", "哈哈我要投诉自己的手速，抢不到票，还有别的场次吗"],
+)
+def test_complaining_about_oneself_is_a_joke_not_a_threat(text: str) -> None:
+    assert not EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text", ["我要投诉你们自己定的规则，太不合理", "我要投诉你们的司机，自己开走了不等人"]
+)
+def test_a_complaint_that_names_the_business_still_escalates(text: str) -> None:
+    assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text

@@ -20,6 +20,7 @@ from parley.bots.evalsets import (
     build_index,
     kb_chunks,
     load_sets,
+    only_holdouts,
     retrieval_metrics,
     sentiment_metrics,
     with_translations,
@@ -181,4 +182,17 @@ def test_a_models_per_chunk_translations_file_reaches_each_chunk(
 def test_the_eval_takes_one_translation_source() -> None:
     with pytest.raises(SystemExit) as exc:
         eval_main(["--translations", "--translations-file", "translations.m.jsonl"])
+    assert exc.value.code == 2
+
+
+def test_only_the_named_holdouts_are_scored_and_a_typo_is_an_error() -> None:
+    sets = load_sets()
+    holdouts = [s.name for s in sets if s.holdout]
+    picked = only_holdouts(sets, holdouts[:1])
+    assert [s.name for s in picked if s.holdout] == holdouts[:1]
+    assert [s.name for s in picked if not s.holdout] == [s.name for s in sets if not s.holdout]
+    with pytest.raises(ValueError, match="no holdout set named card"):
+        only_holdouts(sets, ["card"])  # a development set is not a holdout
+    with pytest.raises(SystemExit) as exc:
+        eval_main(["--holdout", "no-such-set"])
     assert exc.value.code == 2

@@ -224,3 +224,67 @@ def test_a_person_asked_to_come_and_do_a_job_is_a_service_not_a_hand_over(text: 
 )
 def test_a_person_asked_to_help_in_the_chat_still_hands_over(text: str) -> None:
     assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is a real person answering this chat, or is it all automated?",
+        "can I reach an agent about my bill, or do I have to do it on the website?",
+        "do I speak to a human for a refund or just fill in the form online?",
+        "is there a staff member I can phone about a lost card, or is that all done in the app?",
+        "退货是找人工客服办还是自己在小程序上操作？",
+        "这个要联系客服还是在网上自己弄就行",
+    ],
+)
+def test_asking_which_channel_handles_something_is_not_a_request(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can I talk to a human or not?",
+        "is the app broken? I want a real person",
+        "我要转人工，还是自己弄不明白",
+    ],
+)
+def test_a_request_beside_an_or_still_hands_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my cleaner keeps missing spots, could I switch to somebody else?",
+        "the driving instructor shouts at me, can I get someone else?",
+        "not happy with the trainer, can you put me with another person",
+        "这个教练不太合适，能换个人吗",
+        "阿姨做得不好，想换一个人",
+    ],
+)
+def test_replacing_a_service_provider_is_not_a_request_for_an_agent(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this bot is useless, put me through to someone else",
+        "can I talk to somebody else please",
+        "换个人跟我说",
+    ],
+)
+def test_asking_for_someone_else_in_the_chat_still_hands_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "need somebody to tell me whether this cream is ok during pregnancy",
+        "I just need someone to explain to me how the deposit works",
+    ],
+)
+def test_someone_asked_to_tell_an_answer_is_a_question(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
