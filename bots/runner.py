@@ -331,7 +331,12 @@ class SupportBot:
         remove: list[str] = []
         mood = self.sentiment.score(text) if self.sentiment is not None else None
         if mood is not None:
-            cs.negative_streak = cs.negative_streak + 1 if mood.label == "negative" else 0
+            # Only tone counts: a customer describing trouble calmly over two messages ("my parcel
+            # is lost", "tracking hasn't moved") is not upset; such a message neither counts nor resets.
+            if mood.upset:
+                cs.negative_streak += 1
+            elif mood.label != "negative":
+                cs.negative_streak = 0
             name = f"sentiment:{mood.label}"
             remove = [
                 f"sentiment:{x}" for x in ("negative", "neutral", "positive") if f"sentiment:{x}" != name

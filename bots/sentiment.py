@@ -1,6 +1,6 @@
 """Explainable sentiment of customer messages, offline, for English, Chinese and both mixed.
 
-A lexicon scorer with three rules, so every decision can be read back as the words that
+A lexicon scorer with four rules, so every decision can be read back as the words that
 made it (:attr:`Sentiment.evidence`):
 
 1. The text is split into units — lowercased English words and single Chinese characters
@@ -14,6 +14,11 @@ made it (:attr:`Sentiment.evidence`):
    1.5 (好 before a negative term is "very": 好烦); ``!!``/``？？`` strengthen a negative message by 1.2; a hypothetical ("if", 如果,
    万一) halves negative terms ("what if the parcel is damaged?" is a question, not a
    complaint).
+
+4. **Trouble**: a message that describes a bad situation calmly ("my order hasn't arrived",
+   会员卡丢了 — :mod:`parley.bots.trouble`) and is not already negative gets ``-0.75``: mildly
+   negative, never strong, and flagged (:attr:`Sentiment.trouble`) so the bot's "negative in a
+   row" hand-over counts only tone.
 
 The sum is the score: ``<= -0.75`` negative, ``>= 0.75`` positive, else neutral;
 ``<= -2`` is *strongly* negative (the bot hands over at once). Accuracy on
@@ -34,6 +39,7 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from parley.bots.knowledge.embedders import Embedder
+from parley.bots.trouble import trouble_cues
 
 __all__ = ["EXAMPLES", "LEXICON", "Sentiment", "SentimentScorer", "evaluate", "main"]
 
@@ -148,6 +154,14 @@ class Sentiment:
     score: float
     strong: bool
     evidence: tuple[str, ...] = ()
+    #: Negative only because the message describes trouble (:mod:`parley.bots.trouble`), not
+    #: because of how it is said: such a message does not count towards "negative in a row".
+    trouble: bool = False
+
+    @property
+    def upset(self) -> bool:
+        """Negative in tone (not only in situation): what the hand-over on sentiment counts."""
+        return self.label == "negative" and not self.trouble
 
     @property
     def confidence(self) -> float:
@@ -235,6 +249,11 @@ class SentimentScorer:
                 # Counts as one mild term of that polarity: never strong on its own.
                 total = -1.0 if vote[0] == "negative" else 1.0
                 evidence.append(f"~{vote[0]} examples({vote[1]:.2f})")
+        trouble = total > self.negative_at and bool(cues := trouble_cues(text))
+        if trouble:
+            # A described situation makes a message mildly negative, never more (module docstring).
+            total -= 0.75
+            evidence.append(f"trouble:{'/'.join(cues)}")
         total = round(total, 3)
         label: Label = (
             "negative"
@@ -243,7 +262,9 @@ class SentimentScorer:
             if total >= self.positive_at
             else "neutral"
         )
-        return Sentiment(label, total, total <= self.strong_at, tuple(evidence))
+        return Sentiment(
+            label, total, total <= self.strong_at, tuple(evidence), trouble and label == "negative"
+        )
 
     def _negative_next(self, units: list[str], i: int) -> bool:
         return any(

@@ -13,6 +13,7 @@ from parley.bots.answer import Answerer
 from parley.bots.knowledge import HandoffDetector, KnowledgeIndex
 from parley.bots.runner import SupportBot
 from parley.bots.sentiment import DATA, SentimentScorer, evaluate
+from parley.proto.vocabulary import SupportState
 from parley.sdk import AdminClient, Client, MessageEvent
 from tests.harness import RunningNode, running_node
 from tests.sdk.helpers import first, until
@@ -117,6 +118,30 @@ async def test_bot_tags_and_hands_over_on_negative_sentiment(
             await bot.stop()
 
 
+async def test_trouble_told_calmly_twice_is_answered_not_handed_over(
+    node: RunningNode, kb_index: KnowledgeIndex
+) -> None:
+    async with connect(node, BOT, "bot") as bot_client, connect(node, "cust3") as customer:
+        bot = SupportBot(bot_client, Answerer(kb_index, None), detector=HandoffDetector())
+        bot.start()
+        try:
+            inbox = customer.events(MessageEvent)
+            conv = (await customer.create_support()).conv
+            for text in (
+                "my parcel hasn't arrived yet",
+                "the tracking still hasn't moved, how long does shipping take?",
+            ):
+                m = await customer.send(conv, text)
+                await first(inbox, lambda e, m=m: e.message.sender == BOT and e.message.seq > m.seq, 30)
+            assert bot.convs[conv].negative_streak == 0
+            assert (await node.node.services.support.ticket(node.app.app, conv)).state == SupportState.BOT
+            async with connect(node, "agent3", "agent") as agent:
+                tag = (await agent.profile("cust3")).tag("sentiment:negative")
+                assert tag is not None, "the trouble is still on the customer's profile"
+        finally:
+            await bot.stop()
+
+
 async def test_strongly_negative_hands_over_at_once(node: RunningNode, kb_index: KnowledgeIndex) -> None:
     async with connect(node, BOT, "bot") as bot_client, connect(node, "cust2") as customer:
         bot = SupportBot(bot_client, Answerer(kb_index, None), detector=HandoffDetector())
@@ -139,3 +164,37 @@ async def test_strongly_negative_hands_over_at_once(node: RunningNode, kb_index:
                 )  # a model prediction, also without the admin client
         finally:
             await bot.stop()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the router stopped working last night and I work from home",
+        "my order still hasn't arrived, it was due on friday",
+        "会员卡丢了，怎么补办",
+        "付款的时候一直显示支付失败",
+    ],
+)
+def test_described_trouble_is_mildly_negative(text: str) -> None:
+    mood = scorer.score(text)
+    assert mood.label == "negative" and not mood.strong and mood.trouble and not mood.upset, mood
+    assert any(e.startswith("trouble:") for e in mood.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what if my luggage gets lost on the way?",
+        "nothing arrived broken, all good",
+        "不急，慢慢来",
+        "会员卡没丢，就是想换张新的",
+    ],
+)
+def test_negated_or_hypothetical_trouble_is_not(text: str) -> None:
+    assert not scorer.score(text).trouble, scorer.score(text)
+
+
+def test_trouble_never_deepens_an_angry_message_into_a_strong_one() -> None:
+    angry = scorer.score("so annoying, the parcel is lost")
+    assert angry.label == "negative" and angry.upset and not angry.strong
+    assert not any(e.startswith("trouble:") for e in angry.evidence)
