@@ -21,68 +21,19 @@ from __future__ import annotations
 
 import re
 
+from parley.bots.trouble import trouble_cues
+
 __all__ = ["ending_cue", "problem_cue", "want_cue"]
 
+# Beyond the trouble itself (parley.bots.trouble): complaint words and undoing a purchase.
 _PROBLEM_EN = re.compile(
-    "|".join(
-        [
-            r"\bbroken\b",
-            r"\bbroke\b",
-            r"\bnot working\b",
-            r"\b(?:doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|is not|wasn'?t|aren'?t) work",
-            r"\bstopped working\b",
-            r"\bfault(?:y)?\b",
-            r"\bdefect",
-            r"\bdamaged?\b",
-            r"\btorn\b",
-            r"\bripped\b",
-            r"\bleak(?:s|ing|ed)?\b",
-            r"\bdirty\b",
-            r"\bfilthy\b",
-            r"\bmou?ldy\b",
-            r"\brotten\b",
-            r"\bspoil(?:ed|t)\b",
-            r"\bmissing\b",
-            r"\blost\b",
-            r"\bstolen\b",
-            r"\bwrong\b",
-            r"\bmistake\b",
-            r"\berror\b",
-            r"\bfail(?:ed|s|ure)?\b",
-            r"\b(?:is|was|were|are|running|arrived|came|always|so|too) late\b",
-            r"\bdelayed\b",
-            r"\bnever (?:arrived|came|showed)\b",
-            r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not) (?:arrive|come|show)",
-            r"\bstill waiting\b",
-            r"\bcancel(?:l?ed|l?ing|s)?\b",
-            r"\brefund",
-            r"\bcharged\b",
-            r"\bovercharg",
-            r"\bcomplain",
-            r"\bdisappoint",
-            r"\bterrible\b",
-            r"\bawful\b",
-            r"\bhorrible\b",
-            r"\bworst\b",
-            r"\brude\b",
-            r"\bunacceptable\b",
-            r"\bridiculous\b",
-            r"\bcan'?t (?:log|sign|get in|access|open|use)\b",
-            r"\bcannot (?:log|sign|access|open|use)\b",
-            r"\bunable to\b",
-            r"\bclosed\b",
-            r"\bout of order\b",
-            r"\bpoor\b",
-        ]
-    ),
+    r"\bcancel(?:l?ed|l?ing|s)?\b|\brefund|\bcharged\b|\bcomplain|\bdisappoint|\bterrible\b|\bawful\b|"
+    r"\bhorrible\b|\bworst\b|\brude\b|\bunacceptable\b|\bridiculous\b|\bclosed\b|\bpoor\b",
     re.IGNORECASE,
 )
 _PROBLEM_ZH = (
-    "坏了", "坏掉", "损坏", "破了", "破损", "故障", "不能用", "用不了", "打不开", "登不上", "登录不了",
-    "失灵", "脏", "发臭", "发霉", "变质", "烂了", "漏水", "丢了", "丢失", "被偷", "少了", "漏送",
-    "送错", "错了", "弄错", "没到", "没收到", "延误", "迟到", "太慢", "晚了", "取消", "退款", "退钱",
-    "退费", "扣款", "多扣", "扣错", "投诉", "失望", "太差", "很差", "差劲", "垃圾", "态度差",
-    "不满", "关门", "停用", "出问题", "有问题",
+    "取消", "退款", "退钱", "退费", "扣款", "投诉", "失望", "太差", "很差", "差劲", "垃圾", "态度差", "不满",
+    "关门", "停用", "出问题", "有问题",
 )  # fmt: skip
 
 _WANT_EN = re.compile(
@@ -143,8 +94,9 @@ _ENDING_ZH = ("换成", "换别的", "不用了", "不续", "销户", "注销", 
 
 
 def problem_cue(text: str) -> bool:
-    """Whether ``text`` reports a fault, failure or complaint, or undoes a purchase."""
-    return bool(_PROBLEM_EN.search(text)) or any(w in text for w in _PROBLEM_ZH)
+    """Whether ``text`` reports trouble (:func:`~parley.bots.trouble.trouble_cues`), complains, or
+    undoes a purchase."""
+    return bool(trouble_cues(text) or _PROBLEM_EN.search(text)) or any(w in text for w in _PROBLEM_ZH)
 
 
 def want_cue(text: str) -> bool:
