@@ -6,10 +6,12 @@ judging changes on it would turn it into one more tuning set.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from parley.bots.eval_stats import paired
 from parley.bots.evalsets import (
     EvalSet,
+    Outcome,
     calibration_bins,
     retrieval_metrics,
     run_messages,
@@ -37,7 +39,7 @@ def sum_ratios(parts: Sequence[dict[str, Ratio]]) -> dict[str, Ratio]:
     return out
 
 
-def table(title: str, rows: Sequence[Row], note: str = "") -> str:
+def table(title: str, rows: Sequence[tuple[str, Mapping[str, object]]], note: str = "") -> str:
     """One Markdown table: a row per set, a column per measure."""
     cols = list(rows[0][1])
     lines = [f"### {title}", ""]
@@ -58,6 +60,26 @@ def _with_totals(rows: list[Row], dev: list[Row]) -> list[Row]:
         out.append(("total, development sets", sum_ratios([m for _, m in dev])))
     if len(rows) > len(dev):
         out.append(("total, all sets", sum_ratios([m for _, m in rows])))
+    return out
+
+
+def _versus_baseline(
+    scored: Sequence[EvalSet], outs: Mapping[str, Sequence[Outcome]]
+) -> list[tuple[str, dict[str, str]]]:
+    """Per set, then pooled over the development sets, the holdouts and all sets (pairs, not sums)."""
+
+    def answerable(sets: Sequence[EvalSet]) -> list[Outcome]:
+        return [o for s in sets for o in outs[s.name] if o.row["expect"] == "answer"]
+
+    out = [(_label(s), paired(answerable([s])).cells()) for s in scored]
+    dev = [s for s in scored if not s.holdout]
+    held = [s for s in scored if s.holdout]
+    if len(dev) > 1:
+        out.append(("total, development sets", paired(answerable(dev)).cells()))
+    if len(held) > 1:
+        out.append(("total, holdouts", paired(answerable(held)).cells()))
+    if held and dev:
+        out.append(("total, all sets", paired(answerable(scored)).cells()))
     return out
 
 
@@ -83,6 +105,7 @@ def unseen_report(
         return all_rows, [r for r, s in zip(all_rows, scored, strict=True) if not s.holdout]
 
     decisions, dev_decisions = rows(lambda s: retrieval_metrics(outs[s.name]))
+    versus = _versus_baseline(scored, outs)
     bins, dev_bins = rows(lambda s: calibration_bins(outs[s.name]))
     labelled = [s for s in scored if any(m.get("sentiment") for m in s.messages)]
     moods = [(_label(s), sentiment_metrics(outs[s.name])) for s in labelled]
@@ -124,6 +147,12 @@ def unseen_report(
                 _with_totals(decisions, dev_decisions),
                 "top-1 = answered from a labelled entry; baseline = plain multilingual USE, top-1, "
                 "no threshold, same run; calibration = share of the answers given that are right.",
+            ),
+            table(
+                "The bot against the baseline, message by message (answerable messages)",
+                versus,
+                "Wilson 95 % intervals; the two counts are the messages exactly one of the two gets right, "
+                "and the exact McNemar p says how often a split that uneven happens by chance when neither is better.",
             ),
             table("Calibration: answers right per confidence band", _with_totals(bins, dev_bins)),
             table(
