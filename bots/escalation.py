@@ -23,8 +23,9 @@ _MONEY = (
     r"(?:refund|compensation|reimbursement|money back|service credit|credit back|chargeback|apology)"
 )
 _EN = [
+    # "wants": a demand, unless a calm message asks how to get it ("I need a refund… how do I request it?")
     (
-        "demand",
+        "wants",
         rf"\b(?:i|we)(?:'d| would)?\s+(?:want|demand|expect|insist on|require|need|deserve)\s+{_MONEY}",
     ),
     (
@@ -83,6 +84,12 @@ _EN_STATEMENT = [
         r"\b(?:i|we) (?:want|expect|demand|deserve|insist on) (?:to be|being) (?:compensated|reimbursed|refunded|paid back)\b",
     ),
     ("demand", r"\byou owe (?:me|us)\b|\b(?:i|we) (?:demand|insist)\b"),
+    # money back for a thing or a period: "we want January refunded", "I expect this month's fee waived"
+    (
+        "demand",
+        r"\b(?:i|we)(?:'d| would)?\s+(?:want|expect|demand|need)\s+(?:[\w'-]+\s+){0,3}?"
+        r"(?:refunded|reimbursed|credited back|paid back|waived)\b",
+    ),
     # escalation asked for: "escalate this", "I want my complaint escalated"
     (
         "demand",
@@ -108,7 +115,8 @@ _EN_STATEMENT = [
     (
         "threat",
         r"\bor (?:else )?(?:i|we)(?:'m| am|'ll| will|'re| are)? (?:going to |gonna )?"
-        r"(?:report|sue|dispute|complain|cancel|post|take (?:this|it)|taking (?:this|it)|go(?:ing)? to the "
+        r"(?:report|sue|dispute|complain|cancel|post|leaving|out\b|gone\b|done\b|walking|moving out|"
+        r"take (?:this|it)|taking (?:this|it)|go(?:ing)? to the "
         r"(?:press|media|papers|police|courts?))",
     ),
     # an authority named however the market calls it: "to the telecoms regulator", "the health authority"
@@ -150,6 +158,12 @@ _EN_ASKS = re.compile(
 _ZH_ASKS = re.compile(
     r"什么时候|多久|多长时间|怎么|怎样|如何|哪|能不能|能否|可不可以|是否|会不会|有没有|[吗么呢]\s*$"
 )
+# Asking how to get it: with a calm tone, "I need a refund … how do I request it?" is a procedure.
+_HOW_TO = re.compile(
+    r"\bhow (?:do|can|should|would) (?:i|we) (?:get|claim|request|apply|ask|go about)\b|"
+    r"\bwhat (?:do|should) (?:i|we) (?:need to|have to)? ?do\b|怎么(?:申请|操作|办|弄|退)|如何申请",
+    re.I,
+)
 _ENDS, _CLAUSES = ".!?;。！？；\n", re.compile(r"[,，、]")
 
 
@@ -176,20 +190,25 @@ class EscalationDetector:
     """Finds complaints that demand a human (see the module docstring); rules only, no model.
 
     ``anger`` alone escalates only with a negative ``mood_score`` at or below ``anger_needs``
-    and when the message is not a question ("is it ridiculous to ask ...?" is one).
+    and when the message is not a question ("is it ridiculous to ask ...?" is one).  A stated want of
+    money back ("I need a refund for the cancelled class") is a procedure question, not a demand,
+    when the message also asks how to get it and its mood score is above ``calm_above``.
     """
 
-    def __init__(self, anger_needs: float = -1.0) -> None:
-        self.anger_needs = anger_needs
+    def __init__(self, anger_needs: float = -1.0, calm_above: float = -0.75) -> None:
+        self.anger_needs, self.calm_above = anger_needs, calm_above
         self._rules = [(kind, re.compile(p, re.I)) for kind, p in _EN + _ZH]
         self._statements = [(kind, re.compile(p, re.I)) for kind, p in _EN_STATEMENT + _ZH_STATEMENT]
 
     def detect(self, text: str, mood_score: float = 0.0) -> Escalation:
         """Decide for one customer message; ``mood_score`` is the sentiment score (negative = upset)."""
         question = text.rstrip().endswith(("?", "？", "吗"))
+        procedure = mood_score > self.calm_above and _HOW_TO.search(text) is not None
         for kind, rule in self._rules:
-            if rule.search(text) and (kind != "anger" or (mood_score <= self.anger_needs and not question)):
-                return Escalation(True, kind)
+            if not rule.search(text) or (kind == "wants" and procedure):
+                continue
+            if kind != "anger" or (mood_score <= self.anger_needs and not question):
+                return Escalation(True, "demand" if kind == "wants" else kind)
         for kind, rule in self._statements:
             if any(not _asks(text, m.start()) for m in rule.finditer(text)):
                 return Escalation(True, kind)

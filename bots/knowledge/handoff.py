@@ -34,7 +34,12 @@ _EN_HUMAN = (
 # A bare "get" after a subject describes what one gets ("does Plus mean I get a real person
 # faster?"); the request forms are "get me …", "can I get …" and an imperative "get a human".
 # Words after a human noun that make it a modifier, not the person asked for.
-_EN_GUARD = r"(?!\s*(?:discount|price|pric|rate|code|hair|made|readable|resources|size|special|program|fee|'s special))"
+_EN_GUARD = (
+    r"(?!\s*(?:discount|price|pric|rate|code|hair|made|readable|resources|size|special|program|fee|'s special|"
+    # "an actual human vet": the person asked about is the provider, not an agent
+    r"(?:vet|doctor|dentist|groomer|teacher|tutor|trainer|coach|instructor|nurse|pharmacist|driver|"
+    r"cleaner|stylist|therapist|technician|engineer|mover)s?\b))"
+)
 # A person asked to come and do a job in the world is a service, not a chat with an agent:
 # "need someone to come grab a box from my flat", "can a real person come to my office to
 # collect it", "找个人上门取件".  A person asked to help, answer or look at something in the
@@ -44,7 +49,16 @@ _EN_VISIT = (
     r"(?:collect|pick|grab|fetch|deliver|fix|install|repair|replace|measure|"
     r"(?:to|at|round to|over to) (?:my|our) (?:house|home|flat|place|office|door|address|apartment|building)))"
 )
-_ZH_VISIT = r"(?!\s*(?:上门|来(?:取|拿|收|修|装|量|搬)|过来(?:取|拿|收|修|装|搬)))"
+_ZH_VISIT = (
+    r"(?!\s*(?:上门|来(?:取|拿|收|修|装|量|搬)|过来(?:取|拿|收|修|装|搬)|"
+    r"帮我?(?:收|取|拿|搬|送|寄|代收|喂|遛|照顾|装|修|浇|打扫|看家|看店)))"
+)
+# A person wanted for a task of the same kind in English: "someone who can sign for my parcels",
+# "someone to water the plants".
+_EN_TASK = (
+    r"(?!\s+(?:to|who (?:can|could|will|would))\s+(?:collect|pick up|receive|sign for|feed|walk|water|"
+    r"look after|take in|clean|mind)\b)"
+)
 # Someone asked to *tell* the customer something is a question in disguise: "need somebody to
 # tell me whether this cream is ok", "I need someone to explain to me how the deposit works".
 _EN_TELLS = r"(?!\s+to\s+(?:tell|explain(?: to)?|show)\s+(?:me|us)\s+(?:\w+\s+)?(?:if|whether|how|what|when|where|why|which|who)\b)"
@@ -56,7 +70,7 @@ _EN_VERB = (
     r"can i (?:get|have)|bring|call|find me|send me|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )get|want|need"
 )
 _EN_PATTERNS = [
-    re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}{_EN_VISIT}{_EN_TELLS}"),
+    re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}{_EN_VISIT}{_EN_TELLS}{_EN_TASK}"),
     # "can a staff member help me", "I need a human to look at this", "get a real ppl to answer me"
     re.compile(
         rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:to\s+)?(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"
@@ -184,6 +198,11 @@ _ZH_PATTERNS = [
         rf"(?:真人(?!秀)|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员){_ZH_VISIT}"
     ),
     re.compile(rf"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家]){_ZH_VISIT}"),
+    # a manager of any title asked to call or talk: "让客户经理给我回个电话", "叫你们店长来跟我说"
+    re.compile(
+        r"(?:让|叫|请)\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}?(?:经理|主管|店长|负责人)\s*(?:直接|尽快|马上)?\s*"
+        r"(?:给我|跟我|和我|联系|打|回|来)"
+    ),
     re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|沟通|对话)"),
     # "真人在吗", but not "模特是真人吗" (is the model a real person?)
     re.compile(r"(?<!是)真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),

@@ -170,3 +170,31 @@ def test_complaining_about_oneself_is_a_joke_not_a_threat(text: str) -> None:
 )
 def test_a_complaint_that_names_the_business_still_escalates(text: str) -> None:
     assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the heating has been off for a week and nobody came, we want January refunded or we're leaving",
+        "third email about the broken lift. I expect this month's fee waived",
+    ],
+)
+def test_money_back_wanted_for_a_period_or_an_ultimatum_escalates(text: str) -> None:
+    assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I need a refund for the class that was cancelled. How do I request it?",
+        "we need a refund of the deposit, the booking fell through. what do I have to do?",
+        "do I need this month refunded separately or is it automatic?",
+    ],
+)
+def test_a_calm_refund_with_a_how_question_is_a_procedure_question(text: str) -> None:
+    assert not EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+
+
+def test_an_angry_refund_with_a_how_question_still_escalates() -> None:
+    text = "I want my refund NOW, this is ridiculous and useless, how do I even get it??"
+    assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate

@@ -288,3 +288,30 @@ def test_asking_for_someone_else_in_the_chat_still_hands_over(text: str) -> None
 )
 def test_someone_asked_to_tell_an_answer_is_a_question(text: str) -> None:
     assert not HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "能不能让客户经理给我回个电话",
+        "麻烦请值班主管跟我联系一下",
+        "叫你们店长来跟我说",
+    ],
+)
+def test_a_manager_asked_to_call_or_talk_is_a_request(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "项目经理让我问一下发票怎么开",
+        "下个月回老家，想找个人帮我喂猫，你们有上门喂养吗",
+        "is there someone who can sign for my parcels while I'm on holiday?",
+        "I need someone to water the plants in the office over new year, do you offer that",
+        "is a real human doctor reading these results or is it automatic?",
+        "is there an actual human groomer on sundays or only the self-wash bay",
+    ],
+)
+def test_a_person_for_a_task_or_a_human_provider_is_not_an_agent(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
