@@ -76,6 +76,10 @@ LEXICON: Mapping[str, float] = {
     # ---- consumed whole, no sentiment
     "好的": 0.0, "好吗": 0.0, "好不好": 0.0, "说好": 0.0, "快点": 0.0, "尽快": 0.0, "no problem": 1.0,
     "没问题": 1.0,
+    # compounds whose first character is not the sentiment word: 出差 a business trip, 差价 a price
+    # difference, 好多 "so many", 好像 "it seems"
+    "出差": 0.0, "差价": 0.0, "差额": 0.0, "差不多": 0.0, "好多": 0.0, "好像": 0.0, "好几": 0.0,
+    "好久": 0.0, "好些": 0.0, "崩溃": -1.5, "freaking out": -1.5,
 }  # fmt: skip
 
 #: Prototype messages for the optional nearest-example vote (used only when no lexicon term fires).

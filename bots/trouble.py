@@ -12,7 +12,7 @@ strong): being in trouble is not being angry, and only anger hands a conversatio
 ("nothing was broken", 没坏) or hypothetical ("what if it gets lost?") situation does not count.
 
 The cues are written from what goes wrong in any service business — broken, lost, late, charged
-wrongly, locked out, cut off, cannot pay, misunderstood — in general language, not one business's.
+wrongly, locked out, cut off, cannot pay, ill or hurt, misunderstood — in general language, not one business's.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ _EN = "|".join(
         r"declined|bounced|fail(?:ed|s|ure)?|expired|ran out|run out",
         # cut off
         r"cut off|went dark|power cut|no (?:power|heating|hot water|signal|internet|sound|video|reply|response)",
+        # illness and injury (of the customer, a child, a pet)
+        r"sick|vomit\w*|throw(?:s|ing)? up|threw up|bleed\w*|swollen|swelling|infect\w*|injur\w*|hurts?|"
+        r"hurting|pain(?:ful)?|fever|limp(?:s|ing)?|diarrh\w*|rash|won'?t eat|emergency",
         # the customer's own state
         r"panick(?:ing|ed)|worried|scared|stressed|struggling|desperate|urgent|pressured|accident|write[- ]off",
         # misunderstood by the bot
@@ -59,6 +62,8 @@ _ZH = "|".join(
         r"没到|没收到|还没到|没到账|一直没|一直显示|没更新|延误|迟到|太慢|晚了|没赶上|错过|没来|没出现|放鸽子|爽约|临时取消",
         r"多扣|扣错|扣了两次|重复扣|扣款失败|支付失败|失败了|过期了|用完了|欠费|停机",
         r"交不起|付不起|失业|着急|急死|担心|害怕|慌|听不懂|答非所问|涨价|涨了|追尾|蹭了|撞了|事故|全损",
+        r"生病|病了|吐了|一直吐|呕吐|拉稀|拉肚子|腹泻|发烧|流血|出血|受伤|伤口|肿了|红肿|发炎|感染|疼|痛(?!快)|"
+        r"误诊|咬伤|被咬|急诊",
     ]
 )
 _CUES = re.compile(rf"\b(?:{_EN})\b|{_ZH}", re.IGNORECASE)

@@ -198,3 +198,27 @@ def test_trouble_never_deepens_an_angry_message_into_a_strong_one() -> None:
     angry = scorer.score("so annoying, the parcel is lost")
     assert angry.label == "negative" and angry.upset and not angry.strong
     assert not any(e.startswith("trouble:") for e in angry.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["下周出差三天，课能往后挪吗", "升级套餐的差价怎么算", "牙上好多牙结石，能洗吗", "好像扣了两次钱？"],
+)
+def test_compounds_are_not_read_as_their_first_character(text: str) -> None:
+    """出差 is a business trip and 差价 a price difference, not 差 "bad"; 好多/好像 are not 好 "good"."""
+    mood = scorer.score(text)
+    assert not any(e.startswith(("差(", "好(")) for e in mood.evidence), mood
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my cat has been vomiting since last night and won't eat",
+        "the stitches look swollen and infected",
+        "孩子发烧了，还拉肚子",
+        "洗完牙一直流血",
+    ],
+)
+def test_illness_and_injury_are_trouble(text: str) -> None:
+    mood = scorer.score(text)
+    assert mood.label == "negative" and not mood.strong, mood
