@@ -173,6 +173,11 @@ async def test_strongly_negative_hands_over_at_once(node: RunningNode, kb_index:
         "my order still hasn't arrived, it was due on friday",
         "会员卡丢了，怎么补办",
         "付款的时候一直显示支付失败",
+        # illness and injury, of the customer, a child or a pet
+        "my cat has been vomiting since last night and won't eat",
+        "the stitches look swollen and infected",
+        "孩子发烧了，还拉肚子",
+        "洗完牙一直流血",
     ],
 )
 def test_described_trouble_is_mildly_negative(text: str) -> None:
@@ -208,17 +213,3 @@ def test_compounds_are_not_read_as_their_first_character(text: str) -> None:
     """出差 is a business trip and 差价 a price difference, not 差 "bad"; 好多/好像 are not 好 "good"."""
     mood = scorer.score(text)
     assert not any(e.startswith(("差(", "好(")) for e in mood.evidence), mood
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my cat has been vomiting since last night and won't eat",
-        "the stitches look swollen and infected",
-        "孩子发烧了，还拉肚子",
-        "洗完牙一直流血",
-    ],
-)
-def test_illness_and_injury_are_trouble(text: str) -> None:
-    mood = scorer.score(text)
-    assert mood.label == "negative" and not mood.strong, mood
