@@ -38,6 +38,7 @@ from parley.bots.config import BotConfig, ConfigError
 from parley.bots.extract import ProfileExtractor
 from parley.bots.ingest import KnowledgeSync, ingest_files
 from parley.bots.knowledge import (
+    CachedEmbedder,
     Embedder,
     HandoffDetector,
     KnowledgeIndex,
@@ -56,6 +57,8 @@ from parley.proto.vocabulary import UserRole
 from parley.sdk import AdminClient, Client
 
 KB_DIR = Path(__file__).resolve().parent / "data" / "kb"
+#: Texts whose vectors the bot keeps (customer messages seen moments ago; a few MB at most).
+_RECENT_TEXTS = 2048
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -181,8 +184,13 @@ async def serve(args: argparse.Namespace) -> None:
     except ConfigError as exc:
         raise SystemExit(str(exc)) from None
     log = logging.getLogger("parley.bots")
-    use = MultilingualUSEEmbedder()
-    embedders: list[Embedder] = [use] if cfg.signals == ("use-multilingual-v3",) else [MiniLMEmbedder(), use]
+    # Cached: retrieval and the tagger embed each customer message with the same two models.
+    use = CachedEmbedder(MultilingualUSEEmbedder(), max_texts=_RECENT_TEXTS)
+    embedders: list[Embedder] = (
+        [use]
+        if cfg.signals == ("use-multilingual-v3",)
+        else [CachedEmbedder(MiniLMEmbedder(), max_texts=_RECENT_TEXTS), use]
+    )
     await asyncio.to_thread(warm_up, embedders, gloss=cfg.gloss)
     index = KnowledgeIndex(embedders, cfg.retrieval())
     admin = AdminClient(args.admin, args.api_key, timeout=120) if args.admin and args.api_key else None

@@ -22,12 +22,11 @@ from typing import Any
 from parley.bots.config import BotConfig
 from parley.bots.eval_report import unseen_report
 from parley.bots.evalsets import UNSEEN_DIR, load_sets, only_holdouts, with_translations
-from parley.bots.knowledge.embedders import MiniLMEmbedder, MultilingualUSEEmbedder
+from parley.bots.knowledge.embedders import CachedEmbedder, MiniLMEmbedder, MultilingualUSEEmbedder
 from parley.bots.knowledge.eval import (
     CONFIGS,
     DATA_DIR,
     KB_DIR,
-    CachedEmbedder,
     Ratio,
     _table,
     _versions,

@@ -14,6 +14,10 @@ to be the bot's.
 
 Timings: start → "ready" of the bot process (it loads its models before it says ready), then
 p50/p95 of send → reply. They depend on the machine (report them with it, never assert them).
+With ``--concurrency N`` the messages are asked a second time by N customers at once (new
+conversations), after the one-at-a-time pass that is the baseline of the same run: the report adds
+p50/p95, messages per second and the p50 ratio against that baseline, and checks that the bot
+decided the same under load.
 A holdout set is refused unless ``--holdout-ok`` (it is scored once, by the lead, at the end).
 """
 
@@ -29,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -40,7 +45,7 @@ from parley.bots.evalsets import UNSEEN_DIR, EvalSet, load_set, run_messages
 from parley.bots.knowledge import chunk_documents, load_directory
 from parley.sdk import Client, MessageEvent
 
-__all__ = ["classify", "cli", "main"]
+__all__ = ["ask_all", "classify", "cli", "main"]
 
 _NOTICES = (
     "I'm connecting you with a human agent now.",
@@ -84,6 +89,28 @@ async def _ask(url: str, app: dict[str, str], user: str, text: str, timeout: flo
     return "", timeout
 
 
+Ask = Callable[[int, str], Awaitable[tuple[str, float]]]
+
+
+async def ask_all(texts: Sequence[str], ask: Ask, concurrency: int = 1) -> list[tuple[str, float]]:
+    """``ask(i, text)`` for every text, at most ``concurrency`` at once; results in the texts' order."""
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(i: int, text: str) -> tuple[str, float]:
+        async with gate:
+            return await ask(i, text)
+
+    return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(texts))))
+
+
+def _latency(took: Sequence[float]) -> dict[str, int | None]:
+    ms = sorted(t * 1000 for t in took)
+    return {
+        "reply_p50_ms": round(statistics.median(ms)) if ms else None,
+        "reply_p95_ms": round(ms[int(0.95 * (len(ms) - 1))]) if ms else None,
+    }
+
+
 def _run(argv: list[str], log: Path, env: dict[str, str]) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     log.write_text(done.stdout + done.stderr)
@@ -109,7 +136,7 @@ def _wait_ready(bot: subprocess.Popen[bytes], log: Path, timeout: float) -> None
     raise RuntimeError(f"the bot was not ready in {timeout} s: see {log}")
 
 
-async def main(s: EvalSet, limit: int, timeout: float) -> dict[str, Any]:
+async def main(s: EvalSet, limit: int, timeout: float, concurrency: int = 1) -> dict[str, Any]:
     """Run the set black box and offline; the summary (also printed as JSON lines per message)."""
     rows = s.messages[:limit] if limit else s.messages
     entries = [(c.doc_id, c.text.strip()) for c in chunk_documents(load_directory(s.kb))]
@@ -146,9 +173,10 @@ async def main(s: EvalSet, limit: int, timeout: float) -> dict[str, Any]:
         try:
             _wait_ready(bot, bot_log, 180)
             ready_s = time.perf_counter() - started
+            texts = [str(row["text"]) for row in rows]
             live: list[tuple[str, str, float]] = []
             for i, row in enumerate(rows):
-                reply, took = await _ask(url, app, f"customer-{i}", str(row["text"]), timeout)
+                reply, took = await _ask(url, app, f"customer-{i}", texts[i], timeout)
                 action, doc = classify(reply, entries)
                 live.append((action, doc, took))
                 line = {
@@ -159,6 +187,13 @@ async def main(s: EvalSet, limit: int, timeout: float) -> dict[str, Any]:
                     "reply": reply[:80],
                 }
                 print(json.dumps(line, ensure_ascii=False), file=sys.stderr, flush=True)
+            loaded: list[tuple[str, float]] = []
+            if concurrency > 1:
+                began_load = time.perf_counter()
+                loaded = await ask_all(
+                    texts, lambda i, t: _ask(url, app, f"crowd-{i}", t, timeout), concurrency
+                )
+                load_s = time.perf_counter() - began_load
         finally:
             bot.terminate()
             try:
@@ -169,21 +204,34 @@ async def main(s: EvalSet, limit: int, timeout: float) -> dict[str, Any]:
     offline = (await asyncio.to_thread(run_messages, s, _embedders()))[: len(rows)]
     same = [(a, d) == (o.action, o.doc) for (a, d, _), o in zip(live, offline, strict=True)]
     answerable = [(a, d, r) for (a, d, _), r in zip(live, rows, strict=True) if r["expect"] == "answer"]
-    ms = sorted(t * 1000 for _, _, t in live)
-    return {
+    sequential = _latency([t for _, _, t in live])
+    summary: dict[str, Any] = {
         "set": s.name,
         "messages": len(rows),
         "ingest_s": round(ingest_s, 1),
         "bot_start_to_ready_s": round(ready_s, 1),
         "first_reply_ms": round(live[0][2] * 1000) if live else None,
-        "reply_p50_ms": round(statistics.median(ms)) if ms else None,
-        "reply_p95_ms": round(ms[int(0.95 * (len(ms) - 1))]) if ms else None,
+        **sequential,
         "actions": dict(Counter(a for a, _, _ in live)),
         "live_top1_all": f"{sum(a == 'answer' and d in r['answers'] for a, d, r in answerable)}/{len(answerable)}",
         "offline_top1_all": f"{sum(o.right for o in offline if o.row['expect'] == 'answer')}/{len(answerable)}",
         "live_equals_offline": f"{sum(same)}/{len(same)}",
         "differences": [r["id"] for r, ok in zip(rows, same, strict=True) if not ok],
     }
+    if loaded:
+        crowd = _latency([t for _, t in loaded])
+        decided = [
+            classify(reply, entries) == (a, d) for (reply, _), (a, d, _) in zip(loaded, live, strict=True)
+        ]
+        p50, base = crowd["reply_p50_ms"], sequential["reply_p50_ms"]
+        summary["concurrent"] = {
+            "customers_at_once": concurrency,
+            **crowd,
+            "messages_per_s": round(len(loaded) / load_s, 1) if load_s else None,
+            "p50_vs_one_at_a_time": round(p50 / base, 2) if p50 is not None and base else None,
+            "same_decision_as_one_at_a_time": f"{sum(decided)}/{len(decided)}",
+        }
+    return summary
 
 
 def _embedders() -> list[Any]:
@@ -199,11 +247,18 @@ def cli() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N messages (0: all)")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each reply")
     ap.add_argument("--holdout-ok", action="store_true", help="allow a holdout set (scored once, at the end)")
+    ap.add_argument(
+        "--concurrency", type=int, default=1, help="then ask again, N customers at once (1: one pass only)"
+    )
     args = ap.parse_args()
     s = load_set(UNSEEN_DIR / args.set)
     if s.holdout and not args.holdout_ok:
         ap.error(f"{s.name} is a holdout: it is scored once, at the end (--holdout-ok)")
-    print(json.dumps(asyncio.run(main(s, args.limit, args.timeout)), ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            asyncio.run(main(s, args.limit, args.timeout, args.concurrency)), ensure_ascii=False, indent=1
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,12 @@ import numpy as np
 from parley.bots.evalsets import UNSEEN_DIR, build_index, load_set, retrieval_metrics, run_messages
 from parley.bots.knowledge import RetrievalConfig
 from parley.bots.knowledge import retrieval as R
-from parley.bots.knowledge.embedders import Calibration, MiniLMEmbedder, MultilingualUSEEmbedder
-from parley.bots.knowledge.eval import CachedEmbedder
+from parley.bots.knowledge.embedders import (
+    CachedEmbedder,
+    Calibration,
+    MiniLMEmbedder,
+    MultilingualUSEEmbedder,
+)
 from parley.bots.knowledge.focus import asking_part
 from parley.bots.knowledge.fusion import BM25, weighted
 from parley.bots.knowledge.langs import detect_lang

@@ -14,6 +14,7 @@ Store adapters persist :class:`Chunk` rows and :class:`ChunkVector` (float32 byt
 from .chunking import Chunk, chunk_document, chunk_documents
 from .documents import Document, KnowledgeFormatError, load_directory, load_file, parse_bytes
 from .embedders import (
+    CachedEmbedder,
     Calibration,
     Embedder,
     MiniLMEmbedder,
@@ -26,6 +27,7 @@ from .langs import detect_lang
 from .retrieval import ChunkVector, Hit, KnowledgeIndex, RetrievalConfig, SearchResult
 
 __all__ = [
+    "CachedEmbedder",
     "Calibration",
     "Chunk",
     "ChunkVector",

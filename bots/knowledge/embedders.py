@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "CachedEmbedder",
     "Calibration",
     "Embedder",
     "MiniLMEmbedder",
@@ -163,6 +165,44 @@ class MultilingualUSEEmbedder:
             model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)
         ]
         return _normalised(np.vstack(parts))
+
+
+class CachedEmbedder:
+    """An embedder that remembers the vectors of the last ``max_texts`` texts (``None``: all).
+
+    The bot embeds one customer message several times — retrieval, then the interest tagger
+    with the same two models — and an evaluation embeds each query once per configuration it
+    compares; both ask for the same text again within moments.  Safe to share between threads
+    (the tagger runs in one): the cache is locked, the model call is not.
+    """
+
+    def __init__(self, inner: Embedder, max_texts: int | None = None) -> None:
+        self.inner = inner
+        self.name: str = inner.name
+        self.dim: int = inner.dim
+        self.multilingual: bool = inner.multilingual
+        self.calibration: Calibration = inner.calibration
+        self.max_texts = max_texts
+        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> Vector:
+        """Embed, reusing the vectors of texts seen recently."""
+        if not texts:
+            return self.inner.encode([])
+        with self._lock:
+            known = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.inner.encode(missing), strict=True))
+            known.update(fresh)
+            with self._lock:
+                self._cache.update(fresh)
+                while self.max_texts is not None and len(self._cache) > self.max_texts:
+                    self._cache.popitem(last=False)
+        return np.vstack([known[t] for t in texts])
 
 
 def vector_to_bytes(vec: npt.NDArray[np.floating[Any]]) -> bytes:

@@ -18,11 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .chunking import chunk_documents
 from .documents import load_directory
-from .embedders import Calibration, Embedder, MiniLMEmbedder, MultilingualUSEEmbedder, Vector
+from .embedders import CachedEmbedder, Embedder, MiniLMEmbedder, MultilingualUSEEmbedder
 from .handoff import HandoffDetector
 from .retrieval import BM25, KnowledgeIndex, RetrievalConfig
 
@@ -47,25 +45,6 @@ CONFIGS: dict[str, RetrievalConfig] = {
     "BM25 + MiniLM + USE, routed, RRF": replace(_BASE, routing=True, fusion="rrf"),
     "default": _BASE,
 }
-
-
-class CachedEmbedder:
-    """Wraps an embedder with a per-text cache, so comparing configurations embeds each query once."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.name: str = inner.name
-        self.dim: int = inner.dim
-        self.multilingual: bool = inner.multilingual
-        self.calibration: Calibration = inner.calibration
-        self._cache: dict[str, Any] = {}
-
-    def encode(self, texts: list[str]) -> Vector:
-        """Embed, reusing earlier results."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            self._cache.update(zip(missing, self.inner.encode(missing), strict=True))
-        return np.vstack([self._cache[t] for t in texts]) if texts else self.inner.encode([])
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from loadtests.bench_bot import classify
+import asyncio
+
+from loadtests.bench_bot import ask_all, classify
 
 ENTRIES = [
     ("en.fee", "The annual fee is ¥300, waived after 12 purchases a year."),
@@ -34,3 +36,23 @@ def test_the_hand_over_notice_and_anything_else() -> None:
 
 def test_an_answer_from_the_second_chunk_of_a_long_section_names_the_section() -> None:
     assert classify(ENTRIES[4][1], ENTRIES) == ("answer", "guide.cards")
+
+
+async def test_ask_all_keeps_the_order_and_never_exceeds_the_concurrency() -> None:
+    in_flight, most = 0, 0
+
+    async def ask(i: int, text: str) -> tuple[str, float]:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.01 * ((7 * i) % 5))  # finish out of order
+        in_flight -= 1
+        return text.upper(), float(i)
+
+    texts = [f"q{i}" for i in range(20)]
+    got = await ask_all(texts, ask, concurrency=4)
+    assert got == [(t.upper(), float(i)) for i, t in enumerate(texts)]
+    assert most == 4
+    most = 0
+    assert await ask_all(texts[:3], ask) == [("Q0", 0.0), ("Q1", 1.0), ("Q2", 2.0)]
+    assert most == 1, "the default is one at a time"

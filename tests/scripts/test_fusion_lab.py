@@ -34,8 +34,7 @@ def test_a_holdout_set_is_skipped_on_its_flag_alone(tmp_path: Path) -> None:
 
 def test_the_labs_default_rule_picks_what_the_index_picks() -> None:
     from parley.bots.evalsets import UNSEEN_DIR, build_index, load_set
-    from parley.bots.knowledge.embedders import MiniLMEmbedder, MultilingualUSEEmbedder
-    from parley.bots.knowledge.eval import CachedEmbedder
+    from parley.bots.knowledge.embedders import CachedEmbedder, MiniLMEmbedder, MultilingualUSEEmbedder
 
     lab = _script()
     embedders = [CachedEmbedder(MiniLMEmbedder()), CachedEmbedder(MultilingualUSEEmbedder())]

@@ -42,3 +42,43 @@ def test_vectors_round_trip_as_float32_bytes(use: Embedder):
     assert np.array_equal(vector_from_bytes(data, use.dim), v)
     with pytest.raises(ValueError):
         vector_from_bytes(data, 3)
+
+
+def test_a_cached_embedder_is_an_embedder_and_gives_the_same_vectors(use: Embedder) -> None:
+    from parley.bots.knowledge import CachedEmbedder
+
+    cached = CachedEmbedder(use, max_texts=2)
+    assert isinstance(cached, Embedder) and cached.name == use.name and cached.dim == use.dim
+    texts = ["How long does delivery take?", "怎么退货", "How long does delivery take?"]
+    assert np.allclose(cached.encode(texts), use.encode(texts), atol=1e-6)
+    assert cached.encode([]).shape == (0, use.dim)
+
+
+class _Counting:
+    """A fake model that counts the texts it is asked to embed."""
+
+    name, dim, multilingual = "counting", 2, False
+
+    def __init__(self) -> None:
+        from parley.bots.knowledge import Calibration
+
+        self.calibration = Calibration(0.0, 0.5, 1.0)
+        self.seen: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.seen += texts
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32).reshape(-1, 2)
+
+
+def test_the_cache_embeds_each_recent_text_once_and_forgets_the_oldest() -> None:
+    from parley.bots.knowledge import CachedEmbedder
+
+    inner = _Counting()
+    cached = CachedEmbedder(inner, max_texts=2)
+    cached.encode(["a", "bb", "a"])
+    cached.encode(["bb", "a"])
+    assert inner.seen == ["a", "bb"], "a repeated text, within one call or across calls, is embedded once"
+    cached.encode(["ccc"])  # evicts the least recently used: "bb" was used before "a"
+    cached.encode(["a", "bb"])
+    assert inner.seen == ["a", "bb", "ccc", "bb"]
+    assert cached.encode(["ccc", "a"])[:, 0].tolist() == [3.0, 1.0]
