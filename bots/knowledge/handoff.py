@@ -57,7 +57,7 @@ _ZH_VISIT = (
 # "someone to water the plants".
 _EN_TASK = (
     r"(?!\s+(?:to|who (?:can|could|will|would))\s+(?:collect|pick up|receive|sign for|feed|walk|water|"
-    r"look after|take in|clean|mind)\b)"
+    r"look after|take in|clean (?:my|our|the|a)|mind (?:my|our|the))\b)"
 )
 # Someone asked to *tell* the customer something is a question in disguise: "need somebody to
 # tell me whether this cream is ok", "I need someone to explain to me how the deposit works".
@@ -137,7 +137,7 @@ _PROVIDER = re.compile(
 )
 _REPLACEMENT = re.compile(
     r"\b(?:switch|change|swap|move|get|have|assign|give|send|put)(?: me| us)?(?: (?:to|with|over to))? "
-    r"(?:someone|somebody|a different (?:one|person)|another (?:one|person))(?: else)?\b|"
+    r"(?:(?:someone|somebody) else|a different (?:one|person)|another (?:one|person))\b|"
     r"换(?:一)?个人"
 )
 # The whole message is a human noun plus politeness/punctuation: "agent", "HUMAN", "operator!".
@@ -200,7 +200,7 @@ _ZH_PATTERNS = [
     re.compile(rf"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家]){_ZH_VISIT}"),
     # a manager of any title asked to call or talk: "让客户经理给我回个电话", "叫你们店长来跟我说"
     re.compile(
-        r"(?:让|叫|请)\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}?(?:经理|主管|店长|负责人)\s*(?:直接|尽快|马上)?\s*"
+        r"(?:让|叫|请(?!问))\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}?(?:经理|主管|店长|负责人)\s*(?:直接|尽快|马上)?\s*"
         r"(?:给我|跟我|和我|联系|打|回|来)"
     ),
     re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|沟通|对话)"),

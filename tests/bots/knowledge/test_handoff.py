@@ -271,6 +271,9 @@ def test_replacing_a_service_provider_is_not_a_request_for_an_agent(text: str) -
     "text",
     [
         "this bot is useless, put me through to someone else",
+        "the courier lost my parcel, get me someone who can help",
+        "I need someone to clean up this mess on my account",
+        "my trainer moved my session twice, can I get someone from the front desk",
         "can I talk to somebody else please",
         "换个人跟我说",
     ],
@@ -306,6 +309,8 @@ def test_a_manager_asked_to_call_or_talk_is_a_request(text: str) -> None:
     "text",
     [
         "项目经理让我问一下发票怎么开",
+        "请问客户经理今天来了吗",
+        "I need someone to clean my flat on Friday, are you free?",
         "下个月回老家，想找个人帮我喂猫，你们有上门喂养吗",
         "is there someone who can sign for my parcels while I'm on holiday?",
         "I need someone to water the plants in the office over new year, do you offer that",
