@@ -118,9 +118,12 @@ _DECLINED = re.compile(
 )
 # Asking *which channel* handles something names a person as one of two ways, not as a request:
 # "do I speak to a human for a refund or just fill in the form online?", "is it a real person
-# or a bot?", "退货是找人工客服办还是自己在小程序上操作".  The alternative must be self-service;
+# or a bot?", "退货是找人工客服办还是自己在小程序上操作".  The person must be asked about ("is there
+# …", "do I …") and the alternative be self-service: "I want a human, or do I have to use the app?",
 # "a human or not?" and "get me an agent or I'll cancel" still ask.
 _CHANNEL_CHOICE = re.compile(
+    r"\b(?:is there|are there|is it|is this|is a|are the|are your|are you|can i|could i|can we|do i|do we|"
+    r"should i|should we|would i|will i)\b[^,?]{0,40}?"
     rf"{_EN_HUMAN}\b(?:(?!\bor\b)[^,]){{0,60}},?\s*\bor\b(?!\s+(?:not|else|i'?ll|i will|we'?ll|we will))"
     r"[^,]{0,40}?\b(?:app|online|website|site|portal|form|myself|ourselves|self[- ]service|automated|"
     r"automatic|bot|robot|machine)\b|"

@@ -245,6 +245,7 @@ def test_asking_which_channel_handles_something_is_not_a_request(text: str) -> N
     "text",
     [
         "can I talk to a human or not?",
+        "I want a human, or do I have to use the app for everything?",
         "is the app broken? I want a real person",
         "我要转人工，还是自己弄不明白",
     ],
