@@ -51,17 +51,18 @@ _EN_VISIT = (
 )
 _ZH_VISIT = (
     r"(?!\s*(?:上门|来(?:取|拿|收|修|装|量|搬)|过来(?:取|拿|收|修|装|搬)|"
-    r"帮我?(?:收|取|拿|搬|送|寄|代收|喂|遛|照顾|装|修|浇|打扫|看家|看店)))"
+    r"帮我?(?:收(?!费|款|回)|取(?!消)|拿(?!主意)|搬|送|寄|代收|喂|遛|照顾|装|修(?!改)|浇|打扫|看家|看店)))"
 )
 # A person wanted for a task of the same kind in English: "someone who can sign for my parcels",
 # "someone to water the plants".
 _EN_TASK = (
-    r"(?!\s+(?:to|who (?:can|could|will|would))\s+(?:collect|pick up|receive|sign for|feed|walk|water|"
-    r"look after|take in|clean (?:my|our|the|a)|mind (?:my|our|the))\b)"
+    r"(?!\s+(?:to|who (?:can|could|will|would))\s+(?:collect|pick up|receive|sign for|take in|feed|water|walk|"
+    r"look after|clean|mind) (?:my|our|the|a|some|his|her|their)\b"
+    r"(?!\s+(?:phone|calls?|chat|complaint|case|issue|problem|question)))"
 )
 # Someone asked to *tell* the customer something is a question in disguise: "need somebody to
 # tell me whether this cream is ok", "I need someone to explain to me how the deposit works".
-_EN_TELLS = r"(?!\s+to\s+(?:tell|explain(?: to)?|show)\s+(?:me|us)\s+(?:\w+\s+)?(?:if|whether|how|what|when|where|why|which|who)\b)"
+_EN_TELLS = r"(?!\s+to\s+(?:tell|explain(?: to)?|show)\s+(?:me|us)\s+(?:\w+\s+)?(?:if|whether|how|what|when|where|which)\b)"
 _EN_VERB = (
     r"(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
     r"(?: me| us| him| her| them| my \w+| our \w+)?"
