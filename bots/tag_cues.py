@@ -28,7 +28,8 @@ __all__ = ["ending_cue", "problem_cue", "want_cue"]
 # Beyond the trouble itself (parley.bots.trouble): complaint words and undoing a purchase.
 _PROBLEM_EN = re.compile(
     r"\bcancel(?:l?ed|l?ing|s)?\b|\brefund|\bcharged\b|\bcomplain|\bdisappoint|\bterrible\b|\bawful\b|"
-    r"\bhorrible\b|\bworst\b|\brude\b|\bunacceptable\b|\bridiculous\b|\bclosed\b|\bpoor\b",
+    r"\bhorrible\b|\bworst\b|\brude\b|\bunacceptable\b|\bridiculous\b|\bpoor\b|"
+    r"\b(?:was|is|were|are|been|be) closed\b|\bclosed (?:early|today|on|when|at)\b",
     re.IGNORECASE,
 )
 _PROBLEM_ZH = (

@@ -195,6 +195,8 @@ SCHOOL_SERVICE = [
         ("do you have evening classes", False),
         ("想报个周末班", False),
         ("what time does the late class start", False),
+        ("the library was closed when I got there", True),
+        ("we'd like a closed room for our study group", False),  # closed as a kind of room, not a fault
     ],
 )
 def test_problem_cue(text: str, problem: bool) -> None:
