@@ -200,12 +200,15 @@ class EscalationDetector:
         self._rules = [(kind, re.compile(p, re.I)) for kind, p in _EN + _ZH]
         self._statements = [(kind, re.compile(p, re.I)) for kind, p in _EN_STATEMENT + _ZH_STATEMENT]
 
+    def _procedure(self, text: str, mood_score: float) -> bool:
+        """A calm message that asks how to get its money back asks for the procedure."""
+        return mood_score > self.calm_above and _HOW_TO.search(text) is not None
+
     def detect(self, text: str, mood_score: float = 0.0) -> Escalation:
         """Decide for one customer message; ``mood_score`` is the sentiment score (negative = upset)."""
         question = text.rstrip().endswith(("?", "？", "吗"))
-        procedure = mood_score > self.calm_above and _HOW_TO.search(text) is not None
         for kind, rule in self._rules:
-            if not rule.search(text) or (kind == "wants" and procedure):
+            if not rule.search(text) or (kind == "wants" and self._procedure(text, mood_score)):
                 continue
             if kind != "anger" or (mood_score <= self.anger_needs and not question):
                 return Escalation(True, "demand" if kind == "wants" else kind)

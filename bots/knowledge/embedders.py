@@ -190,11 +190,12 @@ class CachedEmbedder:
         """Embed, reusing the vectors of texts seen recently."""
         if not texts:
             return self.inner.encode([])
+        unique = list(dict.fromkeys(texts))
         with self._lock:
-            known = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+            known = {t: self._cache[t] for t in unique if t in self._cache}
             for t in known:
                 self._cache.move_to_end(t)
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        missing = [t for t in unique if t not in known]
         if missing:
             fresh = dict(zip(missing, self.inner.encode(missing), strict=True))
             known.update(fresh)

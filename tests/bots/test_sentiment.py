@@ -75,6 +75,20 @@ async def connect(node: RunningNode, user: str, role: str = "user") -> AsyncIter
         yield client
 
 
+@asynccontextmanager
+async def support_case(
+    node: RunningNode, kb_index: KnowledgeIndex, customer_id: str
+) -> AsyncIterator[tuple[SupportBot, Client, str]]:
+    """A running bot, a connected customer and the customer's new support conversation."""
+    async with connect(node, BOT, "bot") as bot_client, connect(node, customer_id) as customer:
+        bot = SupportBot(bot_client, Answerer(kb_index, None), detector=HandoffDetector())
+        bot.start()
+        try:
+            yield bot, customer, (await customer.create_support()).conv
+        finally:
+            await bot.stop()
+
+
 async def test_bot_tags_and_hands_over_on_negative_sentiment(
     node: RunningNode, kb_index: KnowledgeIndex
 ) -> None:
@@ -121,49 +135,37 @@ async def test_bot_tags_and_hands_over_on_negative_sentiment(
 async def test_trouble_told_calmly_twice_is_answered_not_handed_over(
     node: RunningNode, kb_index: KnowledgeIndex
 ) -> None:
-    async with connect(node, BOT, "bot") as bot_client, connect(node, "cust3") as customer:
-        bot = SupportBot(bot_client, Answerer(kb_index, None), detector=HandoffDetector())
-        bot.start()
-        try:
-            inbox = customer.events(MessageEvent)
-            conv = (await customer.create_support()).conv
-            for text in (
-                "my parcel hasn't arrived yet",
-                "the tracking still hasn't moved, how long does shipping take?",
-            ):
-                m = await customer.send(conv, text)
-                await first(inbox, lambda e, m=m: e.message.sender == BOT and e.message.seq > m.seq, 30)
-            assert bot.convs[conv].negative_streak == 0
-            assert (await node.node.services.support.ticket(node.app.app, conv)).state == SupportState.BOT
-            async with connect(node, "agent3", "agent") as agent:
-                tag = (await agent.profile("cust3")).tag("sentiment:negative")
-                assert tag is not None, "the trouble is still on the customer's profile"
-        finally:
-            await bot.stop()
+    async with support_case(node, kb_index, "cust3") as (bot, customer, conv):
+        inbox = customer.events(MessageEvent)
+        for text in (
+            "my parcel hasn't arrived yet",
+            "the tracking still hasn't moved, how long does shipping take?",
+        ):
+            m = await customer.send(conv, text)
+            await first(inbox, lambda e, m=m: e.message.sender == BOT and e.message.seq > m.seq, 30)
+        assert bot.convs[conv].negative_streak == 0
+        assert (await node.node.services.support.ticket(node.app.app, conv)).state == SupportState.BOT
+        async with connect(node, "agent3", "agent") as agent:
+            tag = (await agent.profile("cust3")).tag("sentiment:negative")
+            assert tag is not None, "the trouble is still on the customer's profile"
 
 
 async def test_strongly_negative_hands_over_at_once(node: RunningNode, kb_index: KnowledgeIndex) -> None:
-    async with connect(node, BOT, "bot") as bot_client, connect(node, "cust2") as customer:
-        bot = SupportBot(bot_client, Answerer(kb_index, None), detector=HandoffDetector())
-        bot.start()
-        try:
-            inbox = customer.events(MessageEvent)
-            conv = (await customer.create_support()).conv
-            await customer.send(conv, "垃圾产品，气死我了，退款到现在还没到账")
-            waiting = await first(
-                inbox,
-                lambda e: e.message.kind == "system" and e.message.body.get("state") == "waiting_for_agent",
-                30,
-            )
-            assert "reason" not in waiting.message.body, "the reason is for agents, not the customer"
-            assert (await node.node.services.support.ticket(node.app.app, conv)).reason == "sentiment:strong"
-            async with connect(node, "agent1", "agent") as agent:
-                tag = (await agent.profile("cust2")).tag("sentiment:negative")
-                assert (
-                    tag is not None and tag.source == "model"
-                )  # a model prediction, also without the admin client
-        finally:
-            await bot.stop()
+    async with support_case(node, kb_index, "cust2") as (_, customer, conv):
+        inbox = customer.events(MessageEvent)
+        await customer.send(conv, "垃圾产品，气死我了，退款到现在还没到账")
+        waiting = await first(
+            inbox,
+            lambda e: e.message.kind == "system" and e.message.body.get("state") == "waiting_for_agent",
+            30,
+        )
+        assert "reason" not in waiting.message.body, "the reason is for agents, not the customer"
+        assert (await node.node.services.support.ticket(node.app.app, conv)).reason == "sentiment:strong"
+        async with connect(node, "agent1", "agent") as agent:
+            tag = (await agent.profile("cust2")).tag("sentiment:negative")
+            assert (
+                tag is not None and tag.source == "model"
+            )  # a model prediction, also without the admin client
 
 
 @pytest.mark.parametrize(
