@@ -137,6 +137,12 @@ class ErrorCode(str, enum.Enum):
     TAG_UNDEFINED = "tag_undefined"
     #: An uploaded file is not valid UTF-8 text (a knowledge file saved in another encoding).
     ENCODING_INVALID = "encoding_invalid"
+    #: A lease request is malformed (name, holder, ttl).
+    LEASE_INVALID = "lease_invalid"
+    #: No lease of that name in the app.
+    LEASE_NOT_FOUND = "lease_not_found"
+    #: The lease is not held by that holder (nothing released).
+    LEASE_NOT_HELD = "lease_not_held"
 
 
 _ACTIONS: dict[ErrorCode, Action] = {
@@ -197,6 +203,9 @@ _ACTIONS: dict[ErrorCode, Action] = {
     ErrorCode.TAG_DEFINITION_EXISTS: Action.FATAL,
     ErrorCode.TAG_UNDEFINED: Action.FATAL,
     ErrorCode.ENCODING_INVALID: Action.FATAL,
+    ErrorCode.LEASE_INVALID: Action.FATAL,
+    ErrorCode.LEASE_NOT_FOUND: Action.FATAL,
+    ErrorCode.LEASE_NOT_HELD: Action.FATAL,
 }
 
 

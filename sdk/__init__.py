@@ -13,11 +13,13 @@
 * :class:`AdminClient` — the HTTP admin API for back-ends (users, tokens,
   conversations, server-side sends, export; moderation: disable, revoke, mute,
   secret rotation, API keys, with :class:`UserStatus`, :class:`Mute` and
-  :class:`AuditRecord` results).
+  :class:`AuditRecord` results; named leases with :class:`LeaseInfo`: which of several
+  processes of an app is active).
 """
 
 from parley.sdk.admin import AdminClient, MessagePage, Token, User
 from parley.sdk.admin_audience import AudienceProfile, AudienceTag, IdentifyResult, MergeInfo
+from parley.sdk.admin_leases import LeaseInfo
 from parley.sdk.admin_moderation import AuditRecord, Mute, UserStatus
 from parley.sdk.admin_policy import AppPolicy
 from parley.sdk.client import Client
@@ -65,6 +67,7 @@ __all__ = [
     "AudienceProfile",
     "AudienceTag",
     "IdentifyResult",
+    "LeaseInfo",
     "MergeInfo",
     "AuditRecord",
     "BodyTooLarge",

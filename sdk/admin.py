@@ -32,6 +32,7 @@ from parley.sdk.admin_compliance import ComplianceOps
 from parley.sdk.admin_events import EventOps
 from parley.sdk.admin_journeys import JourneyOps
 from parley.sdk.admin_knowledge import KnowledgeChunk, KnowledgeOps, KnowledgeSnapshot, KnowledgeVectorRecord
+from parley.sdk.admin_leases import LeaseOps
 from parley.sdk.admin_marketing import MarketingOps
 from parley.sdk.admin_moderation import ModerationOps
 from parley.sdk.admin_policy import PolicyOps
@@ -101,6 +102,7 @@ class AdminClient(
     MarketingOps,
     JourneyOps,
     ComplianceOps,
+    LeaseOps,
 ):
     """Async client for the admin API at ``base_url`` (e.g. ``http://host:8700``), keyed by ``api_key``.
 

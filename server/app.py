@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from parley.proto.errors import ErrorCode
 from parley.server.admin.guard import AdminGuard, KeyRateLimiter
 from parley.server.admin.knowledge_uploads import knowledge_upload_routes
+from parley.server.admin.lease_routes import lease_routes
 from parley.server.admin.problems import problem
 from parley.server.admin.routes import admin_routes
 from parley.server.admin.tagdefs_routes import tagdefs_routes
@@ -174,6 +175,7 @@ def build_app(settings: Settings, node: Node | None = None) -> ParleyApp:
         Route("/metrics", guarded(metrics, settings.ops_token)),
         *admin_routes(settings),
         *tagdefs_routes(),
+        *lease_routes(),
         *knowledge_upload_routes(),
         *console_api_routes(settings),
         *console_admin_routes(),

@@ -119,6 +119,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TAG_DEFINITION_EXISTS: 409,
     ErrorCode.TAG_UNDEFINED: 422,
     ErrorCode.ENCODING_INVALID: 422,
+    ErrorCode.LEASE_INVALID: 422,
+    ErrorCode.LEASE_NOT_FOUND: 404,
+    ErrorCode.LEASE_NOT_HELD: 409,
 }
 
 

@@ -6,6 +6,7 @@ profiles, knowledge; :mod:`parley.server.safety_port`: the abuse controls;
 :mod:`parley.server.invites_port`: invitations; :mod:`parley.server.events_port`: the event log;
 :mod:`parley.server.activation_port`: the send policy's delivery ledger and cap touches; :mod:`parley.server.campaign_port`: campaigns;
 :mod:`parley.server.console_port`: the web console's users and sessions;
+:mod:`parley.server.lease_port`: named leases (which process of an app is active);
 :mod:`parley.server.audience_port`: audience profiles and identities).
 Adapters: ``store/sqlite.py`` (embedded default) and ``store/mongo.py``.
 
@@ -32,6 +33,7 @@ from parley.server.errors import BrokerUnavailable, StoreUnavailable
 from parley.server.events_port import EventLog
 from parley.server.invites_port import InvitationStore
 from parley.server.journey_port import JourneyStore
+from parley.server.lease_port import LeaseStore
 from parley.server.safety_port import SafetyStore
 from parley.server.segments_port import SegmentsPort
 from parley.server.store_ports import (
@@ -73,6 +75,7 @@ class Store(
     JourneyStore,
     ConsoleStore,
     TagDefinitionStore,
+    LeaseStore,
     KnowledgeUploads,
     AudienceProfiles,
     Identities,

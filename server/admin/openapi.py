@@ -16,6 +16,7 @@ from parley.server.admin import (
     compliance_schemas,
     events_schemas,
     journey_schemas,
+    lease_schemas,
     marketing_schemas,
     moderation_schemas,
     policy_schemas,
@@ -63,6 +64,7 @@ _MODELS: list[Any] = [
     *events_schemas.MODELS,
     *segments_schemas.MODELS,
     *tagdefs_schemas.MODELS,
+    *lease_schemas.MODELS,
     *upload_schemas.MODELS,
     *marketing_schemas.MODELS,
     *journey_schemas.MODELS,
@@ -232,6 +234,7 @@ def openapi_document() -> dict[str, Any]:
     paths.update(journey_schemas.journey_paths(_op))
     paths.update(compliance_schemas.compliance_paths(_op))
     paths.update(tagdefs_schemas.tagdefs_paths(_op))
+    paths.update(lease_schemas.lease_paths(_op))
     paths.update(upload_schemas.uploads_paths(_op))
     return {
         "openapi": "3.1.0",

@@ -101,8 +101,9 @@ CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def mark_audited(request: Request) -> None:
-    """Say that the handler writes its own, more specific audit record for this request (so
-    :func:`with_app` does not write the generic one)."""
+    """Say that the handler writes its own, more specific audit record for this request, or
+    deliberately none (a lease's renewals, ``lease_routes``), so :func:`with_app` does not write
+    the generic one."""
     request.state.audited = True
 
 

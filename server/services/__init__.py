@@ -29,6 +29,7 @@ from parley.server.services.journey_steps import StepRunner
 from parley.server.services.journeys import JourneyService
 from parley.server.services.journeys_wiring import StoreJourneyProfiles, handoff_for
 from parley.server.services.knowledge import KnowledgeService
+from parley.server.services.leases import LeaseService
 from parley.server.services.links import LinkSigner
 from parley.server.services.measurement import AudienceTagger, Measurement
 from parley.server.services.messages import MessageService
@@ -103,6 +104,8 @@ class Services:
     journey_results: JourneyResults
     #: Tag definitions (descriptive; enforced for tags a person sets: services/tagdefs.py).
     tagdefs: TagDefinitionService
+    #: Named leases: which of several processes of an app (e.g. two bot processes) is active.
+    leases: LeaseService
     #: Replies in the brand conversation continue as support there; the journey hand-over.
     brand_support: BrandSupport
 
@@ -309,5 +312,6 @@ def build_services(
         results=CampaignResults(store, measurement),
         journey_results=JourneyResults(store, measurement, journeys),
         tagdefs=tagdefs,
+        leases=LeaseService(store),
         brand_support=brand_support,
     )

@@ -22,6 +22,7 @@ assigned in :mod:`.mongo_messages`.
 * ``mongo_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``mongo_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``mongo_tagdefs`` — tag definitions (``TagDefinitionStore``)
+* ``mongo_leases`` — named leases: which process of an app is active (``LeaseStore``)
 * ``mongo_uploads`` — knowledge files uploaded for the bot (``KnowledgeUploads``)
 * ``mongo_segments`` — segment rules as aggregation pipelines, saved segments (``SegmentsPort``)
 * ``mongo_compliance`` — erasure: a person's documents, identifier tombstones, erase records (``ErasureStore``)
@@ -48,6 +49,7 @@ from parley.server.store.mongo_events import EVENTS_INDEXES, EventCollections
 from parley.server.store.mongo_identity import IdentityCollections
 from parley.server.store.mongo_invites import INVITES_INDEXES, InvitationCollections
 from parley.server.store.mongo_journeys import JOURNEY_INDEXES, JourneyCollections
+from parley.server.store.mongo_leases import LeaseCollections
 from parley.server.store.mongo_log import MongoMessages
 from parley.server.store.mongo_members import MEMBER_QUERY_INDEXES, MemberQueries
 from parley.server.store.mongo_safety import SAFETY_INDEXES, SafetyCollections
@@ -204,6 +206,10 @@ class MongoStore:
     get_tag_definition = Via("_tagdefs", TagDefinitionCollections.get_tag_definition)
     list_tag_definitions = Via("_tagdefs", TagDefinitionCollections.list_tag_definitions)
     delete_tag_definition = Via("_tagdefs", TagDefinitionCollections.delete_tag_definition)
+    # named leases
+    acquire_lease = Via("_leases", LeaseCollections.acquire_lease)
+    release_lease = Via("_leases", LeaseCollections.release_lease)
+    get_lease = Via("_leases", LeaseCollections.get_lease)
     # knowledge uploads
     add_upload = Via("_uploads", UploadCollections.add_upload)
     list_uploads = Via("_uploads", UploadCollections.list_uploads)
@@ -306,6 +312,7 @@ class MongoStore:
         self._journeys = JourneyCollections(conn)
         self._console = ConsoleCollections(conn)
         self._tagdefs = TagDefinitionCollections(conn)
+        self._leases = LeaseCollections(conn)  # no index: the _id (app/name) is the only key
         self._uploads = UploadCollections(conn)
         self._audience = AudienceCollections(conn)
         self._identity = IdentityCollections(conn)

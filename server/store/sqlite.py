@@ -18,6 +18,7 @@ checkpointer) and one small class per role over it:
 * ``sqlite_campaigns`` — campaigns, their state, cursor and sender lease (``CampaignStore``)
 * ``sqlite_console`` — web-console users, sessions, settings (``ConsoleStore``)
 * ``sqlite_tagdefs`` — tag definitions (``TagDefinitionStore``)
+* ``sqlite_leases`` — named leases: which process of an app is active (``LeaseStore``)
 * ``sqlite_uploads`` — knowledge files uploaded for the bot (``KnowledgeUploads``)
 * ``sqlite_segments`` — segment rules compiled to SQL, saved segments (``SegmentsPort``)
 * ``sqlite_compliance`` — erasure: a person's rows, identifier tombstones, erase records (``ErasureStore``)
@@ -40,6 +41,7 @@ from parley.server.store.sqlite_events import EVENTS_SCHEMA, EventTables, migrat
 from parley.server.store.sqlite_identity import IdentityTables
 from parley.server.store.sqlite_invites import INVITES_SCHEMA, InvitationTables
 from parley.server.store.sqlite_journeys import JOURNEY_SCHEMA, JourneyTables
+from parley.server.store.sqlite_leases import LEASES_SCHEMA, LeaseTables
 from parley.server.store.sqlite_members import MEMBER_QUERY_SCHEMA, MemberQueries
 from parley.server.store.sqlite_messages import SQLiteMessageLog
 from parley.server.store.sqlite_safety import SAFETY_SCHEMA, SafetyTables
@@ -69,6 +71,7 @@ def _init(db: Db) -> None:
     db.executescript(CAMPAIGNS_SCHEMA)
     db.executescript(CONSOLE_SCHEMA)
     db.executescript(TAGDEFS_SCHEMA)
+    db.executescript(LEASES_SCHEMA)
     db.executescript(UPLOADS_SCHEMA)
     db.executescript(AUDIENCE_SCHEMA)
     db.executescript(SEGMENT_SCHEMA)
@@ -223,6 +226,10 @@ class SQLiteStore:
     get_tag_definition = Via("_tagdefs", TagDefinitionTables.get_tag_definition)
     list_tag_definitions = Via("_tagdefs", TagDefinitionTables.list_tag_definitions)
     delete_tag_definition = Via("_tagdefs", TagDefinitionTables.delete_tag_definition)
+    # named leases
+    acquire_lease = Via("_leases", LeaseTables.acquire_lease)
+    release_lease = Via("_leases", LeaseTables.release_lease)
+    get_lease = Via("_leases", LeaseTables.get_lease)
     # knowledge uploads
     add_upload = Via("_uploads", UploadTables.add_upload)
     list_uploads = Via("_uploads", UploadTables.list_uploads)
@@ -309,6 +316,7 @@ class SQLiteStore:
         self._campaigns = CampaignTables(worker)
         self._console = ConsoleTables(worker)
         self._tagdefs = TagDefinitionTables(worker)
+        self._leases = LeaseTables(worker)
         self._uploads = UploadTables(worker)
         self._audience = AudienceTables(worker)
         self._identity = IdentityTables(worker)

@@ -35,7 +35,7 @@ def test_public_surface_is_pinned() -> None:
         "AdminClient", "AdminError", "AppPolicy", "AudienceProfile", "AudienceTag", "AuditRecord", "BlockedUser", "BodyTooLarge", "CampaignEvent", "Client", "ClientClosed", "ClientState", "ConnectionClosed",
         "ConnectionStateEvent", "Conversation", "ConversationEvent", "ConversationSummary",
         "DecodeErrorEvent", "DraftEvent", "EditEvent",
-        "Event", "EventQueueOverflow", "EventStream", "Handler", "IdentifyResult", "Invitation", "InvitationEvent", "Member", "MergeInfo", "Message", "MessageEvent",
+        "Event", "EventQueueOverflow", "EventStream", "Handler", "IdentifyResult", "Invitation", "InvitationEvent", "LeaseInfo", "Member", "MergeInfo", "Message", "MessageEvent",
         "MessagePage", "Mute", "Page", "ParleyError", "PresenceEvent", "Profile", "RateLimited", "RecallEvent", "ReceiptEvent",
         "ReplyError", "RequestTimeout", "ResetEvent", "SupportQueue", "SupportQueueEvent", "Tag", "Token", "TrackedEvent", "TypingEvent", "User", "UserStatus",
         "support_state",
