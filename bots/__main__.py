@@ -52,6 +52,7 @@ from parley.bots.knowledge.spelling import english_words
 from parley.bots.llm import LLM
 from parley.bots.runner import SupportBot
 from parley.bots.sentiment import SentimentScorer
+from parley.bots.standby import Standby
 from parley.bots.tags import DEFAULT_TAGS, InterestTagger
 from parley.proto.vocabulary import UserRole
 from parley.sdk import AdminClient, Client
@@ -72,6 +73,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--token", default=os.environ.get("PARLEY_BOT_TOKEN", ""), help="a bot token (instead of --api-key)"
     )
     ap.add_argument("--user", default="parley-bot", help="the bot's user id")
+    ap.add_argument(
+        "--lease",
+        default="support-bot",
+        help="with --admin: the app's lease that picks the one bot process that answers; the others "
+        "stand by and take over when it stops (default: support-bot; '' = always answer)",
+    )
+    ap.add_argument("--lease-ttl", type=int, default=15, help="seconds a lease lasts unrenewed (default 15)")
     ap.add_argument(
         "--kb",
         type=Path,
@@ -239,6 +247,7 @@ async def serve(args: argparse.Namespace) -> None:
         tagger=tagger,
         admin=admin,
         extractor=ProfileExtractor(llm) if llm is not None else None,
+        standby=Standby(admin, name=args.lease, ttl_s=args.lease_ttl) if admin and args.lease else None,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -247,12 +256,21 @@ async def serve(args: argparse.Namespace) -> None:
     poller = asyncio.create_task(sync.run()) if sync is not None and args.kb_poll > 0 else None
     async with client:
         bot.start()
-        log.info("ready: serving as %s (LLM: %s)", client.user, llm_config.model if llm_config else "off")
+        role = "answering"
+        if bot.standby is not None:
+            with contextlib.suppress(Exception):  # logged by run(), which keeps asking
+                await bot.standby.step()
+            bot.standby.start()
+            role = "answering" if bot.standby.active else f"standing by ({bot.standby.seen_holder} answers)"
+        llm_name = llm_config.model if llm_config else "off"
+        log.info("ready: serving as %s, %s (LLM: %s)", client.user, role, llm_name)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 5.0)
             _save_positions(args.state, client.positions)
         await bot.stop()
+        if bot.standby is not None:
+            await bot.standby.stop()  # after the last answer: a standby takes over at its next ask
         _save_positions(args.state, client.positions)
     if poller is not None:
         poller.cancel()

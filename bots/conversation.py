@@ -32,5 +32,7 @@ class ConversationState:
     #: The last seq handled (answered, or deliberately left alone).
     handled: int = 0
     pending: deque[Message] = field(default_factory=deque)
+    #: Standing by: customer messages (by mid) the active bot process has not answered yet.
+    unanswered: dict[str, Message] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     worker: asyncio.Task[None] | None = None

@@ -24,23 +24,27 @@ conversation and stays silent while it is ``waiting_for_agent``, ``agent`` or
 scores become profile tags through :meth:`Client.tag`.
 
 Messages of one conversation are handled one at a time, in order; conversations run
-concurrently.
+concurrently. With a :class:`~.standby.Standby` (the app's lease) the bot answers only while
+its process holds the lease; standing by, it follows every conversation without answering or
+writing the profile, and when it takes over it answers what the previous holder left
+unanswered in the last five minutes. Profile writes live in :mod:`.profile_signals`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+import time
 
 from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
 from parley.bots.conversation import ConversationState
 from parley.bots.extract import ProfileExtractor
 from parley.bots.knowledge import HandoffDetector
-from parley.bots.sentiment import Sentiment, SentimentScorer
+from parley.bots.profile_signals import ProfileSignals
+from parley.bots.sentiment import SentimentScorer
+from parley.bots.standby import Standby
 from parley.bots.tags import InterestTagger
 from parley.bots.triage import Triage
-from parley.proto.frames import TagInput
 from parley.proto.vocabulary import BOT_SILENT_STATES, MemberRole, SupportState
 from parley.sdk import AdminClient, Client, ConversationEvent, EventStream, Message, MessageEvent, ReplyError
 from parley.sdk.support import support_state
@@ -52,6 +56,8 @@ log = logging.getLogger("parley.bots")
 #: States in which the bot does not write: exactly those the server refuses it in (from the
 #: hand-off on; see ``proto.vocabulary.BOT_SILENT_STATES``), so it never tries and fails.
 SILENT_STATES = BOT_SILENT_STATES
+#: A process that takes over answers what the previous one left unanswered for this long (ms).
+TAKEOVER_WINDOW_MS = 5 * 60 * 1000
 _NOTICE = {
     "en": "I'm connecting you with a human agent now. They will see our conversation so far.",
     "zh": "正在为您转接人工客服，客服会看到我们之前的对话，请稍候。",
@@ -85,25 +91,33 @@ class SupportBot:
         interest_ttl: int = 90 * 24 * 3600,
         admin: AdminClient | None = None,
         extractor: ProfileExtractor | None = None,
+        standby: Standby | None = None,
     ) -> None:
         self.client = client
-        #: LLM extraction of structured profile attributes (budget, interest, intent); None = off.
-        self.extractor = extractor
         self.answerer = answerer
         self.detector = detector or HandoffDetector()
         self.triage = Triage(self.detector, negative_limit)
         self.low_confidence_limit = low_confidence_limit
         self.history_turns = history_turns
-        self.sentiment = (sentiment or SentimentScorer()) if use_sentiment else None
-        self.negative_limit = negative_limit
-        self.sentiment_ttl = sentiment_ttl
-        self.tagger = tagger
-        self.interest_ttl = interest_ttl
-        self.admin = admin
-        self.convs: dict[str, ConversationState] = {}
-        self._task: asyncio.Task[None] | None = None
         #: Counters for tests and metrics: answers, handoffs, feedback, errors.
         self.stats: dict[str, int] = {}
+        self.signals = ProfileSignals(
+            client,
+            self._count,
+            sentiment=(sentiment or SentimentScorer()) if use_sentiment else None,
+            sentiment_ttl=sentiment_ttl,
+            tagger=tagger,
+            interest_ttl=interest_ttl,
+            admin=admin,
+            # LLM extraction of structured profile attributes (budget, interest, intent); None = off.
+            extractor=extractor,
+        )
+        #: The app's lease (:mod:`parley.bots.standby`): None = always answer (the only bot).
+        self.standby = standby
+        if standby is not None:
+            standby.on_active = self._take_over
+        self.convs: dict[str, ConversationState] = {}
+        self._task: asyncio.Task[None] | None = None
 
     # -------------------------------------------------------------- lifecycle
 
@@ -209,30 +223,38 @@ class SupportBot:
         """Handle one message of a support conversation (called in seq order)."""
         if m.kind == "system":
             self._on_system(cs, m)
+            if not self.answering:
+                return
             if m.body.get("event") == "csat":
-                await self._on_csat(cs, m)
+                await self.signals.on_csat(cs, m)
             elif (
                 _is_support_event(m) and isinstance(m.body.get("reply"), int) and cs.state == SupportState.BOT
             ):
                 await self._answer_reply(cs, m.body["reply"])
             return
         if m.sender == self.client.user:
+            if not self.answering:  # the active process's message: what it did, for a takeover
+                self._follow(cs, m)
             return  # our own echo: recorded when sent
         if m.sender not in cs.customers and m.sender != cs.agent and cs.state == SupportState.BOT:
             conv = await self.client.conversation(cs.conv)  # someone new: refresh who is who
             cs.customers = {x.user for x in conv.members if x.role == MemberRole.MEMBER}
         if m.kind == "custom" and m.sender in cs.customers and "feedback" in m.body:
-            await self._on_feedback(cs, m)
+            if self.answering:
+                await self.signals.on_feedback(cs, m)
             return
         text = m.body.get("text") if m.kind == "text" else None
         if not isinstance(text, str):
+            return
+        if not self.answering and m.sender in cs.customers and cs.state == SupportState.BOT:
+            cs.unanswered[m.mid] = m  # the active process answers it; remembered when it has
             return
         history = list(cs.turns)
         self._remember(cs, m)
         if m.sender not in cs.customers:
             return
-        mood = await self._on_sentiment(cs, m, text)
-        if cs.state in SILENT_STATES:
+        mood = await self.signals.on_text(cs, m, text) if self.answering else None
+        if cs.state in SILENT_STATES or not self.answering:
             return
         reason = self.triage.reason(text, mood, cs.negative_streak)
         if reason:
@@ -275,6 +297,47 @@ class SupportBot:
             if new == SupportState.BOT and cs.state != SupportState.BOT:
                 cs.low_streak = cs.negative_streak = 0  # handed back: start afresh
             cs.state, cs.agent = new, str(m.body.get("agent") or "")
+            if new != SupportState.BOT:
+                self._settle(cs)
+
+    # ---------------------------------------------------------------- standing by
+
+    @property
+    def answering(self) -> bool:
+        """Whether this process answers now: always without a lease, else while it holds it."""
+        return self.standby is None or self.standby.active
+
+    def _follow(self, cs: ConversationState, m: Message) -> None:
+        """Standing by, the active process wrote ``m``: the customer message it answered (its
+        ``cmid`` names it) and the answer join the history."""
+        mid = m.cmid.partition("-")[2] if m.cmid.startswith(("bot-", "handoff-")) else ""
+        if mid in cs.unanswered:
+            self._remember(cs, cs.unanswered.pop(mid))
+        self._remember(cs, m)
+
+    def _settle(self, cs: ConversationState) -> None:
+        """Out of the bot's hands: what was left unanswered is history now."""
+        for m in sorted(cs.unanswered.values(), key=lambda x: x.seq):
+            self._remember(cs, m)
+        cs.unanswered.clear()
+
+    async def _take_over(self) -> None:
+        """Just became the active process: answer, in order, the customer messages of the last
+        ``TAKEOVER_WINDOW_MS`` that the previous holder left unanswered."""
+        now = int(time.time() * 1000)
+        for cs in self.convs.values():
+            left = sorted(cs.unanswered.values(), key=lambda x: x.seq)
+            cs.unanswered.clear()
+            for m in reversed(left):
+                if now - m.ts <= TAKEOVER_WINDOW_MS:
+                    cs.pending.appendleft(m)
+                else:
+                    self._remember(cs, m)
+            if left:
+                self._count("taken_over")
+                cs.wake.set()
+                if cs.worker is None or cs.worker.done():
+                    cs.worker = asyncio.create_task(self._work(cs), name=f"parley-bot:{cs.conv}")
 
     def _interrupted(self, cs: ConversationState) -> bool:
         """A state change is already queued behind the message being answered: do not write."""
@@ -321,78 +384,6 @@ class SupportBot:
             return
         cs.state, cs.low_streak, cs.negative_streak = SupportState.WAITING_FOR_AGENT, 0, 0
         self._count("handoffs")
-
-    async def _on_sentiment(self, cs: ConversationState, m: Message, text: str) -> Sentiment | None:
-        """Update the customer's profile from ``text``: ``sentiment:<label>`` and interest tags.
-
-        Returns the sentiment (None if turned off) and counts negative streaks.
-        """
-        add: list[TagInput] = []
-        remove: list[str] = []
-        mood = self.sentiment.score(text) if self.sentiment is not None else None
-        if mood is not None:
-            # Only tone counts: a customer describing trouble calmly over two messages ("my parcel
-            # is lost", "tracking hasn't moved") is not upset; such a message neither counts nor resets.
-            if mood.upset:
-                cs.negative_streak += 1
-            elif mood.label != "negative":
-                cs.negative_streak = 0
-            name = f"sentiment:{mood.label}"
-            remove = [
-                f"sentiment:{x}" for x in ("negative", "neutral", "positive") if f"sentiment:{x}" != name
-            ]
-            add.append(
-                TagInput(name=name, confidence=mood.confidence, evidence=m.mid, ttl=self.sentiment_ttl)
-            )
-        if self.tagger is not None:
-            matches = await asyncio.to_thread(self.tagger.match, text)
-            add += [
-                TagInput(name=x.name, confidence=x.confidence, evidence=m.mid, ttl=self.interest_ttl)
-                for x in matches
-            ]
-        attributes: dict[str, Any] = {}
-        if self.extractor is not None:
-            context = [t.text for t in list(cs.turns)[-4:] if t.role == "customer"]
-            attributes = await self.extractor.extract(text, context)
-            if attributes:
-                self._count("extractions")
-        if not add and not attributes:
-            return mood
-        try:
-            if self.admin is not None:
-                await self.admin.tag(m.sender, add, remove, source="model", attributes=attributes)
-            else:
-                await self.client.tag(m.sender, add=add, remove=remove, source="model", attributes=attributes)
-            for t in add:
-                self._count(t.name)
-        except Exception:  # a profile write must never cost the customer an answer
-            self._count("errors")
-            log.warning("parley bot: profile tags for %s failed", m.sender, exc_info=True)
-        return mood
-
-    async def _tag(self, user: str, names: list[str], evidence: str, confidence: float = 1.0) -> None:
-        await self.client.tag(
-            user, add=[TagInput(name=n, confidence=confidence, evidence=evidence) for n in names]
-        )
-
-    async def _on_feedback(self, cs: ConversationState, m: Message) -> None:
-        value = m.body.get("feedback")
-        if value not in ("up", "down"):
-            return
-        target = m.body.get("target")
-        names = [f"feedback:{value}"]
-        if isinstance(target, int) and target in cs.answers:
-            names += [f"feedback:{value}:{chunk.split('::')[0]}" for chunk in cs.answers[target][:1]]
-        await self._tag(m.sender, names, m.mid)
-        self._count(f"feedback:{value}")
-
-    async def _on_csat(self, cs: ConversationState, m: Message) -> None:
-        score = m.body.get("score")
-        if not isinstance(score, int) or not cs.customers:
-            return
-        level = "low" if score <= 2 else "neutral" if score == 3 else "high"
-        for customer in [m.sender] if m.sender in cs.customers else sorted(cs.customers):
-            await self._tag(customer, [f"csat:{level}"], m.mid)
 
 
 def _is_support_event(m: Message) -> bool:
