@@ -161,9 +161,18 @@ _ZH_ASKS = re.compile(
 # Asking how to get it: with a calm tone, "I need a refund … how do I request it?" is a procedure.
 _HOW_TO = re.compile(
     r"\bhow (?:do|can|should|would) (?:i|we) (?:get|claim|request|apply|ask|go about)\b|"
-    r"\bwhat (?:do|should) (?:i|we) (?:need to|have to)? ?do\b|怎么(?:申请|操作|办|弄|退)|如何申请",
+    r"\bwhat (?:do|should) (?:i|we) (?:need to|have to)? ?do\b|"
+    # who handles it, or whether it happens by itself: "who do I complain to, or does the money come back
+    # by itself?", "是自动退款吗", "钱会自己退回来吗", "找谁退"
+    r"\bwho (?:do|should|can) (?:i|we) (?:complain|talk|speak|write|go|apply) to\b|"
+    r"\b(?:does|do|will|would|is) (?:the |my |our )?(?:money|refund|payment|deposit|charge)s? "
+    r"(?:come back|go back|get refunded|get returned|returned|refunded)(?: to (?:me|us|my \w+))? "
+    r"(?:by itself|on its own|automatically)|\bis (?:it|the refund) automatic\b|"
+    r"怎么(?:申请|操作|办|弄|退)|如何申请|(?:是|会)自动退|自己退回|自动退回|找谁(?:退|申请|办)",
     re.I,
 )
+#: Rule kinds that want money back: a calm question about the procedure exempts them.
+_MONEY_BACK = ("wants", "demand")
 _ENDS, _CLAUSES = ".!?;。！？；\n", re.compile(r"[,，、]")
 
 
@@ -192,23 +201,27 @@ class EscalationDetector:
     ``anger`` alone escalates only with a negative ``mood_score`` at or below ``anger_needs``
     and when the message is not a question ("is it ridiculous to ask ...?" is one).  A stated want of
     money back ("I need a refund for the cancelled class") is a procedure question, not a demand,
-    when the message also asks how to get it and its mood score is above ``calm_above``.
+    when the message also asks how to get it (or who handles it, or whether it comes back by itself)
+    and its tone is at least ``calm_from`` (at most one mild negative word: "who do I complain to?").
     """
 
-    def __init__(self, anger_needs: float = -1.0, calm_above: float = -0.75) -> None:
-        self.anger_needs, self.calm_above = anger_needs, calm_above
+    def __init__(self, anger_needs: float = -1.0, calm_from: float = -1.0) -> None:
+        self.anger_needs, self.calm_from = anger_needs, calm_from
         self._rules = [(kind, re.compile(p, re.I)) for kind, p in _EN + _ZH]
         self._statements = [(kind, re.compile(p, re.I)) for kind, p in _EN_STATEMENT + _ZH_STATEMENT]
 
-    def _procedure(self, text: str, mood_score: float) -> bool:
+    def _procedure(self, text: str, tone: float) -> bool:
         """A calm message that asks how to get its money back asks for the procedure."""
-        return mood_score > self.calm_above and _HOW_TO.search(text) is not None
+        return tone >= self.calm_from and _HOW_TO.search(text) is not None
 
-    def detect(self, text: str, mood_score: float = 0.0) -> Escalation:
-        """Decide for one customer message; ``mood_score`` is the sentiment score (negative = upset)."""
+    def detect(self, text: str, mood_score: float = 0.0, tone: float | None = None) -> Escalation:
+        """Decide for one customer message; ``mood_score`` is the sentiment score (negative = upset),
+        ``tone`` its part from how the message is said (default: the whole score): the situation
+        it describes ("the concert was cancelled") does not make a request for the procedure angry."""
         question = text.rstrip().endswith(("?", "？", "吗"))
+        calm = mood_score if tone is None else tone
         for kind, rule in self._rules:
-            if not rule.search(text) or (kind == "wants" and self._procedure(text, mood_score)):
+            if not rule.search(text) or (kind in _MONEY_BACK and self._procedure(text, calm)):
                 continue
             if kind != "anger" or (mood_score <= self.anger_needs and not question):
                 return Escalation(True, "demand" if kind == "wants" else kind)

@@ -161,6 +161,13 @@ class Sentiment:
     #: Negative only because the message describes trouble (:mod:`parley.bots.trouble`), not
     #: because of how it is said: such a message does not count towards "negative in a row".
     trouble: bool = False
+    #: The part of ``score`` that comes from described trouble (``-0.75`` or ``0``).
+    situation: float = 0.0
+
+    @property
+    def tone(self) -> float:
+        """The score from how the message is said, without the situation it describes."""
+        return round(self.score - self.situation, 3)
 
     @property
     def upset(self) -> bool:
@@ -267,7 +274,12 @@ class SentimentScorer:
             else "neutral"
         )
         return Sentiment(
-            label, total, total <= self.strong_at, tuple(evidence), trouble and label == "negative"
+            label,
+            total,
+            total <= self.strong_at,
+            tuple(evidence),
+            trouble and label == "negative",
+            -0.75 if trouble else 0.0,
         )
 
     def _negative_next(self, units: list[str], i: int) -> bool:

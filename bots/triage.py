@@ -47,7 +47,8 @@ class Triage:
         if mood is not None and (strong or negative_streak >= self.negative_limit):
             return f"sentiment:{'strong' if strong else 'repeated'}"
         if self.escalation is not None:
-            esc = self.escalation.detect(text, mood.score if mood is not None else 0.0)
+            score, tone = (mood.score, mood.tone) if mood is not None else (0.0, 0.0)
+            esc = self.escalation.detect(text, score, tone)
             if esc.escalate:
                 return f"complaint:{esc.reason}"
         return ""

@@ -93,7 +93,8 @@ _ASKS_IF_NEEDED = re.compile(
     rf"\bis (?:it|there) (?:necessary|required|a need|any need|mandatory) to {_CONTACT}\b|"
     rf"\b(?:can|could|may) (?:he|she|they|(?:my|our|his|her|their) \w+(?: \w+)?) (?:talk|speak|chat)\b|"
     rf"\bif {_SUBJECT} (?:ever |later |still )?(?:need|want|have) to {_CONTACT}\b.*\b(?:how|what|where|who|which|is|do|can)\b|"
-    r"(?:需要|要不要|是否需要|必须|一定要|得|要)(?:先|再|也|还|另外)?(?:去)?(?:找|联系|打给|通过)(?:一下)?"
+    r"(?:需要|要不要|是否需要|必须|一定要|得|要)(?:先|再|也|还|另外)?(?:去|打(?:个)?电话|电话|当面|亲自|到店|到现场)?"
+    r"(?:找|联系|打给|通过)(?:一下)?"
     r"(?:人工|客服|工作人员|前台|店员|经理)[^，。！？,]*(?:吗|么|还是|呢)"
 )
 # Chinese marks a contact that already happened with the experiential 过, where English changes
@@ -127,8 +128,13 @@ _CHANNEL_CHOICE = re.compile(
     r"should i|should we|would i|will i)\b[^,?]{0,40}?"
     rf"{_EN_HUMAN}\b(?:(?!\bor\b)[^,]){{0,60}},?\s*\bor\b(?!\s+(?:not|else|i'?ll|i will|we'?ll|we will))"
     r"[^,]{0,40}?\b(?:app|online|website|site|portal|form|myself|ourselves|self[- ]service|automated|"
-    r"automatic|bot|robot|machine)\b|"
-    r"(?:人工|客服|真人|工作人员)[^，,]{0,12}还是[^，,]{0,16}?(?:自己|app|小程序|网上|线上|在线|官网|机器人|自助)"
+    r"automatic|bot|robot|machines?|scanners?|kiosks?|cameras?|system|computer|ai|"
+    # or another party: "should I ask the staff at the venue or contact you?"
+    r"you|your (?:team|support|hotline|office|website)|the (?:venue|organi[sz]er|box office|front desk|reception|"
+    r"shop|store|office|airline|hotel|bank|courier))\b|"
+    r"(?:人工|客服|真人|工作人员)[^，,]{0,12}还是[^，,]{0,16}?(?:自己|app|小程序|网上|线上|在线|官网|机器人|自助)|"
+    # which of two to contact: "是找现场工作人员还是找你们客服？"
+    r"是(?:要|该|应该)?(?:去)?(?:找|联系|问)[^，。？！,?]{0,12}还是(?:要|该)?(?:去)?(?:找|联系|问)"
 )
 # Asking for *another* teacher, cleaner or driver replaces the provider the message names; it
 # does not ask for an agent: "not clicking with my tutor, can I switch to someone else",

@@ -189,10 +189,25 @@ def test_money_back_wanted_for_a_period_or_an_ultimatum_escalates(text: str) -> 
         "I need a refund for the class that was cancelled. How do I request it?",
         "we need a refund of the deposit, the booking fell through. what do I have to do?",
         "do I need this month refunded separately or is it automatic?",
+        # session 11: who handles it, or whether it comes back by itself (a cancelled event is no anger)
+        "the show was cancelled and I want my money back. who do I complain to, or is it automatic?",
+        "my class got cancelled, I want a refund - does the money come back to my card by itself?",
+        "活动取消了，我要退款，是自动退回吗？",
+        "课程取消了，我要退钱，找谁退？",
     ],
 )
 def test_a_calm_refund_with_a_how_question_is_a_procedure_question(text: str) -> None:
-    assert not EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+    mood = SentimentScorer().score(text)
+    assert not EscalationDetector().detect(text, mood.score, mood.tone).escalate, text
+
+
+def test_the_situation_described_does_not_make_a_procedure_question_angry() -> None:
+    """Trouble ("never arrived") makes the message negative, not its tone: still calm."""
+    text = "my parcel never arrived and I need a refund, how do I request it?"
+    mood = SentimentScorer().score(text)
+    assert mood.trouble and mood.score < mood.tone == 0.0
+    assert not EscalationDetector().detect(text, mood.score, mood.tone).escalate
+    assert EscalationDetector().detect(text, mood.score - 1.5, mood.tone - 1.5).escalate, "an angry tone"
 
 
 def test_an_angry_refund_with_a_how_question_still_escalates() -> None:

@@ -235,6 +235,15 @@ def test_a_person_asked_to_help_in_the_chat_still_hands_over(text: str) -> None:
         "is there a staff member I can phone about a lost card, or is that all done in the app?",
         "退货是找人工客服办还是自己在小程序上操作？",
         "这个要联系客服还是在网上自己弄就行",
+        # session 11 (tickets holdout, then new phrasings): a machine or another party as the other way
+        "is there a real person at the door checking bags, or is it a scanner?",
+        "are there staff checking tickets at the entrance or is it all kiosks",
+        "should I ask the staff at the venue or contact you about a lost bag?",
+        "do I speak to someone at the front desk or the box office for a refund?",
+        "行李丢了是找酒店前台还是找你们客服？",
+        "改签是要联系工作人员还是问航空公司",
+        "一定要打电话找客服才能退吗？网上可以吗",
+        "必须当面找工作人员办吗",
     ],
 )
 def test_asking_which_channel_handles_something_is_not_a_request(text: str) -> None:
