@@ -80,6 +80,9 @@ LEXICON: Mapping[str, float] = {
     # difference, 好多 "so many", 好像 "it seems"
     "出差": 0.0, "差价": 0.0, "差额": 0.0, "差不多": 0.0, "好多": 0.0, "好像": 0.0, "好几": 0.0,
     "好久": 0.0, "好些": 0.0, "崩溃": -1.5, "freaking out": -1.5,
+    # 垃圾 as the thing itself, not "rubbish!": 倒垃圾 take out the rubbish, 垃圾桶 a bin
+    "倒垃圾": 0.0, "扔垃圾": 0.0, "收垃圾": 0.0, "清垃圾": 0.0, "丢垃圾": 0.0, "垃圾袋": 0.0,
+    "垃圾桶": 0.0, "垃圾分类": 0.0, "装修垃圾": 0.0, "生活垃圾": 0.0, "厨余垃圾": 0.0,
 }  # fmt: skip
 
 #: Prototype messages for the optional nearest-example vote (used only when no lexicon term fires).

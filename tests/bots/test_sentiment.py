@@ -215,3 +215,18 @@ def test_compounds_are_not_read_as_their_first_character(text: str) -> None:
     """出差 is a business trip and 差价 a price difference, not 差 "bad"; 好多/好像 are not 好 "good"."""
     mood = scorer.score(text)
     assert not any(e.startswith(("差(", "好(")) for e in mood.evidence), mood
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "保洁包括倒垃圾吗",
+        "能帮忙把装修垃圾清走吗",
+        "垃圾桶也要洗吗",
+        "我们小区垃圾分类很严，阿姨知道怎么扔吗",
+    ],
+)
+def test_rubbish_as_a_thing_is_not_rubbish_as_a_verdict(text: str) -> None:
+    """倒垃圾 is taking out the rubbish: neutral, where 垃圾 alone ("垃圾服务") is scorn."""
+    assert scorer.score(text).label == "neutral", scorer.score(text)
+    assert scorer.score("你们这垃圾服务").label == "negative"
