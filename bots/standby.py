@@ -2,9 +2,10 @@
 
 Two bot processes may serve one app (a spare, or a restart overlapping the old process). Each
 :class:`Standby` asks the admin API for the app's lease ``name`` (``PUT /v1/leases/{name}``,
-docs/ADMIN_API.md "Leases") every ``ttl_s / 3`` seconds: the holder renews it and answers, the
+docs/ADMIN_API.md "Leases"): the holder renews it every ``ttl_s / 3`` seconds and answers, the
 others stand by — they follow every conversation (history, state) but neither answer nor write
-the profile — and the first to ask after the holder stops renewing takes over.
+the profile — and ask every ``standby_poll_s`` (1 s), so the first to ask after the holder gives
+the lease back (a planned stop) or stops renewing (a crash: ``ttl_s`` later) takes over.
 
 Why the holder can trust its lease: the server sets ``until`` to *its* now + ttl, and its now is
 later than the moment this process sent the request, so the lease lasts at least until
@@ -45,6 +46,7 @@ class Standby:
         holder: str = "",
         ttl_s: int = 15,
         margin_s: float = 2.0,
+        standby_poll_s: float = 1.0,
         on_active: Callable[[], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -55,6 +57,7 @@ class Standby:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.ttl_s = ttl_s
         self.margin_s = min(margin_s, ttl_s / 3)
+        self.standby_poll_s = min(standby_poll_s, ttl_s / 3)
         self.on_active = on_active
         self.clock = clock
         #: The current holder as last seen ("" before the first answer).
@@ -86,8 +89,9 @@ class Standby:
         return lease.held
 
     async def run(self) -> None:
-        """Keep asking every ``ttl_s / 3`` seconds until cancelled; a failed call is logged and
-        retried (the lease, if held, simply runs out)."""
+        """Keep asking — every ``ttl_s / 3`` seconds as the holder, every ``standby_poll_s``
+        standing by — until cancelled; a failed call is logged and retried (the lease, if held,
+        simply runs out)."""
         while True:
             try:
                 await self.step()
@@ -95,7 +99,7 @@ class Standby:
                 raise
             except Exception:
                 log.warning("parley bot: lease %r: the admin API did not answer", self.name, exc_info=True)
-            await asyncio.sleep(self.ttl_s / 3)
+            await asyncio.sleep(self.ttl_s / 3 if self.active else self.standby_poll_s)
 
     def start(self) -> None:
         """Run :meth:`run` in a background task."""
