@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from parley.bots.knowledge import Hit, KnowledgeIndex, SearchResult, detect_lang
 from parley.bots.llm import HANDOFF_TOOL, LLM, LLMError, TextDelta
+from parley.bots.summary import clip
 
 __all__ = [
     "Answer",
@@ -38,7 +39,6 @@ __all__ = [
     "Citation",
     "Role",
     "Turn",
-    "summarize",
 ]
 
 Role = Literal["customer", "bot", "agent"]
@@ -61,6 +61,7 @@ _TRANSLATED = {
 }
 _SHINGLE = 40
 #: Body similarity from which two entries are one answer in two languages (dev sets: 0.58+ vs ≤ 0.55).
+_SHARED_SIGNAL = "use-multilingual-v3"
 _TWIN = 0.56
 
 
@@ -159,24 +160,6 @@ def _defuse(text: str) -> str:
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def summarize(turns: Sequence[Turn], reason: str, *, limit: int = 600) -> str:
-    """A short summary of the conversation for the agent who takes over."""
-    asked = [t.text.strip() for t in turns if t.role == "customer" and t.text.strip()]
-    said = [t.text.strip() for t in turns if t.role == "bot" and t.text.strip()]
-    parts = [f"Hand-over: {reason}."] if reason else []
-    if asked:
-        quoted = " / ".join(f"“{_clip(a, 140)}”" for a in asked[-3:])
-        parts.append(f"Customer ({len(asked)} message{'s' if len(asked) != 1 else ''}): {quoted}.")
-    if said:
-        parts.append(f"Bot's last answer: “{_clip(said[-1], 160)}”.")
-    return _clip(" ".join(parts), limit)
-
-
-def _clip(text: str, n: int) -> str:
-    text = re.sub(r"\s+", " ", text)
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 class Answerer:
@@ -309,7 +292,10 @@ class Answerer:
 
         The knowledge base often answers the same question in both languages: an English
         question gets the English entry when it scores within ``same_language_margin`` of the
-        top one *and* is its translation (similarity ≥ ``_TWIN``), never another topic's entry.
+        top one *and* is its translation (similarity ≥ ``_TWIN``). Another topic's entry in the
+        customer's language wins within the margin only when the multilingual model scores it
+        higher: the fused score of an entry in the other language averages fewer signals, so
+        the one signal that reads both languages decides (docs/BOT.md, "Retrieve").
         """
         best = result.best
         # A Chinese entry full of Latin names ("Apple Pay", "Visa") is detected as "mixed":
@@ -317,8 +303,12 @@ class Answerer:
         if best is None or _lang(best.chunk.text) == lang:
             return best
         floor = max(best.score - self.same_language_margin, self.index.thresholds()[1])
-        near = (h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor)
-        return next((h for h in near if self.index.similarity(best.chunk, h.chunk) >= _TWIN), best)
+        near = [h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor]
+        twin = next((h for h in near if self.index.similarity(best.chunk, h.chunk) >= _TWIN), None)
+        if twin is not None:
+            return twin
+        shared = best.signals.get(_SHARED_SIGNAL, 1.0)
+        return next((h for h in near if h.signals.get(_SHARED_SIGNAL, 0.0) > shared), best)
 
     @staticmethod
     def _cite(hit: Hit) -> Citation:
@@ -385,8 +375,8 @@ class Answerer:
             args = tool.arguments
             return Answer(
                 text if not self.leaks(text) else "", citations, result.answerable, "llm",
-                handoff=f"model:{_clip(str(args.get('reason') or 'handoff_to_human'), 120)}",
-                summary=_clip(str(args.get("summary") or ""), 1000), drafted=drafted, lang=lang, search=result,
+                handoff=f"model:{clip(str(args.get('reason') or 'handoff_to_human'), 120)}",
+                summary=clip(str(args.get("summary") or ""), 1000), drafted=drafted, lang=lang, search=result,
             )  # fmt: skip
         if self.leaks(text):
             return Answer(

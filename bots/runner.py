@@ -36,13 +36,14 @@ import asyncio
 import logging
 import time
 
-from parley.bots.answer import Answer, Answerer, Role, Turn, summarize
+from parley.bots.answer import Answer, Answerer, Role, Turn
 from parley.bots.conversation import ConversationState
 from parley.bots.extract import ProfileExtractor
 from parley.bots.knowledge import HandoffDetector
 from parley.bots.profile_signals import ProfileSignals
 from parley.bots.sentiment import SentimentScorer
 from parley.bots.standby import Standby
+from parley.bots.summary import summarize
 from parley.bots.tags import InterestTagger
 from parley.bots.triage import Triage
 from parley.proto.vocabulary import BOT_SILENT_STATES, MemberRole, SupportState

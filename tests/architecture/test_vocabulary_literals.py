@@ -16,7 +16,7 @@ WORDS = {str(w) for enum in (SupportState, UserRole, MemberRole, ReviewState) fo
 }
 #: Other vocabularies that happen to share a word: who said a turn of the bot's conversation
 #: history (customer, bot, agent) is not a user's role.
-ELSEWHERE = {("bots/answer.py", "role")}
+ELSEWHERE = {("bots/answer.py", "role"), ("bots/summary.py", "role")}
 
 
 def _compared_literals(path: Path) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from parley.bots.answer import Answerer, Turn, summarize
+from parley.bots.answer import Answerer, Turn
 from parley.bots.knowledge import (
     Hit,
     KnowledgeIndex,
@@ -19,6 +19,7 @@ from parley.bots.knowledge import (
 )
 from parley.bots.knowledge.retrieval import BM25, RetrievalConfig
 from parley.bots.llm import LLM, LLMConfig
+from parley.bots.summary import summarize
 from tests.bots.llm_stub import MODEL, LLMStub, Reply
 
 pytestmark = pytest.mark.timeout(90)  # the first test also loads the models
@@ -308,3 +309,27 @@ def test_the_twin_in_the_customers_language_is_preferred_within_the_margin(
         assert best is not None and best.chunk.doc_id == (
             "en.refund" if other == "en.refund" else "zh.refund"
         )
+
+
+def test_another_topic_in_the_customers_language_wins_when_the_shared_model_says_so(
+    use: MultilingualUSEEmbedder,
+) -> None:
+    """Within the margin, a same-language entry of another topic is preferred only when the
+    multilingual model (the signal both languages share) scores it above the foreign top entry."""
+    zh = '{"id": "zh.supplies", "question": "需要自己准备清洁工具吗？", "answer": "不需要，保洁员自带工具。"}\n'
+    en = "id,question,answer\nen.keys,Do I need to be at home?,No: leave a key in our key box.\n"
+    index = KnowledgeIndex([use], RetrievalConfig(signals=(BM25, use.name)))
+    index.replace(
+        chunk_documents(
+            parse_bytes(zh.encode(), source="faq.jsonl") + parse_bytes(en.encode(), source="faq.csv")
+        )
+    )
+    by_id = {c.doc_id: c for c in index.chunks}
+    for en_use, want in ((1.0, "en.keys"), (0.70, "zh.supplies")):
+        hits = [
+            Hit(by_id["zh.supplies"], 0.87, {use.name: 0.78, "gloss": 0.53}),
+            Hit(by_id["en.keys"], 0.84, {use.name: en_use, BM25: 0.51}),
+        ]
+        result = SearchResult("Do I need to be at home when the cleaner comes?", "en", hits, 0.87, True)
+        best = Answerer(index)._best(result, "en")
+        assert best is not None and best.chunk.doc_id == want, (en_use, best)
