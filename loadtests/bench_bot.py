@@ -35,6 +35,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from parley.bots.evalsets import UNSEEN_DIR, EvalSet, load_set, run_messages
 from parley.bots.knowledge import chunk_documents, load_directory
 from parley.sdk import Client, MessageEvent
 
-__all__ = ["ask_all", "classify", "cli", "main"]
+__all__ = ["ServedSet", "ask_all", "classify", "cli", "main", "served_set"]
 
 _NOTICES = (
     "I'm connecting you with a human agent now.",
@@ -153,6 +154,45 @@ def _wait_ready(bot: subprocess.Popen[bytes], log: Path, timeout: float) -> None
     raise RuntimeError(f"the bot was not ready in {timeout} s: see {log}")
 
 
+@dataclass(frozen=True)
+class ServedSet:
+    """A running ``parley serve`` with one app whose knowledge base is ``s.kb``."""
+
+    url: str
+    app: dict[str, str]
+    #: ``--admin URL --api-key KEY`` for ``python -m parley.bots``.
+    key: list[str]
+    ingest_s: float
+
+
+def served_set(s: EvalSet, work: Path, stack: ExitStack, env: dict[str, str]) -> ServedSet:
+    """``parley app create``, ``parley serve`` (embedded SQLite in ``work``, stopped by ``stack``)
+    and ``python -m parley.bots ingest`` of the set's ``kb/``, as a new user does them."""
+    db = ["--sqlite-path", str(work / "parley.db")]
+    made = _run([str(BIN / "parley"), "app", "create", "--name", s.name, "--format", "json", *db],
+                work / "create.log", env)  # fmt: skip
+    app = json.loads(made.strip().splitlines()[-1])
+    serve = [
+        str(BIN / "parley"),
+        "serve",
+        *db,
+        "--log-level",
+        "warning",
+        "--rate-frames",
+        "0",
+        "--rate-sends",
+        "0",
+    ]
+    _, port = stack.enter_context(
+        process(lambda p: [*serve, "--port", str(p)], "parley serve", work / "serve.log", env=env)
+    )
+    admin, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
+    key = ["--admin", admin, "--api-key", app["PARLEY_API_KEY"]]
+    began = time.perf_counter()
+    _run([sys.executable, "-m", "parley.bots", "ingest", *key, str(s.kb)], work / "ingest.log", env)
+    return ServedSet(url, app, key, time.perf_counter() - began)
+
+
 async def main(s: EvalSet, limit: int, timeout: float, concurrency: int = 1) -> dict[str, Any]:
     """Run the set black box and offline; the summary (also printed as JSON lines per message)."""
     rows = s.messages[:limit] if limit else s.messages
@@ -160,29 +200,8 @@ async def main(s: EvalSet, limit: int, timeout: float, concurrency: int = 1) -> 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
-        db = ["--sqlite-path", str(work / "parley.db")]
-        made = _run([str(BIN / "parley"), "app", "create", "--name", s.name, "--format", "json", *db],
-                    work / "create.log", env)  # fmt: skip
-        app = json.loads(made.strip().splitlines()[-1])
-        serve = [
-            str(BIN / "parley"),
-            "serve",
-            *db,
-            "--log-level",
-            "warning",
-            "--rate-frames",
-            "0",
-            "--rate-sends",
-            "0",
-        ]
-        _, port = stack.enter_context(
-            process(lambda p: [*serve, "--port", str(p)], "parley serve", work / "serve.log", env=env)
-        )
-        admin, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
-        key = ["--admin", admin, "--api-key", app["PARLEY_API_KEY"]]
-        began = time.perf_counter()
-        _run([sys.executable, "-m", "parley.bots", "ingest", *key, str(s.kb)], work / "ingest.log", env)
-        ingest_s = time.perf_counter() - began
+        served = served_set(s, work, stack, env)
+        url, app, key, ingest_s = served.url, served.app, served.key, served.ingest_s
         bot_argv = [sys.executable, "-m", "parley.bots", "--url", url, *key, "--tags", str(s.tags_file)]
         texts = [str(row["text"]) for row in rows]
         live: list[tuple[str, str, float]] = []

@@ -31,8 +31,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from loadtests.bench.services import BIN, process
-from loadtests.bench_bot import _ask, _run, _start, _wait_ready
+from loadtests.bench_bot import _ask, _start, _wait_ready, served_set
 from parley.bots.evalsets import UNSEEN_DIR, load_set
 
 __all__ = ["cli", "main"]
@@ -52,27 +51,8 @@ async def main(set_name: str, rounds: int, ttl: int, timeout: float) -> dict[str
     gaps: dict[str, list[float]] = {"SIGTERM": [], "SIGKILL": []}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
-        db = ["--sqlite-path", str(work / "parley.db")]
-        made = _run([str(BIN / "parley"), "app", "create", "--name", s.name, "--format", "json", *db],
-                    work / "create.log", env)  # fmt: skip
-        app = json.loads(made.strip().splitlines()[-1])
-        serve = [
-            str(BIN / "parley"),
-            "serve",
-            *db,
-            "--log-level",
-            "warning",
-            "--rate-frames",
-            "0",
-            "--rate-sends",
-            "0",
-        ]
-        _, port = stack.enter_context(
-            process(lambda p: [*serve, "--port", str(p)], "parley serve", work / "serve.log", env=env)
-        )
-        admin, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
-        key = ["--admin", admin, "--api-key", app["PARLEY_API_KEY"]]
-        _run([sys.executable, "-m", "parley.bots", "ingest", *key, str(s.kb)], work / "ingest.log", env)
+        served = served_set(s, work, stack, env)
+        url, app, key = served.url, served.app, served.key
         argv = [sys.executable, "-m", "parley.bots", "--url", url, *key, "--no-tags", "--lease-ttl", str(ttl)]
         procs: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_all, procs)  # every bot stopped, also on failure

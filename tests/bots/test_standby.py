@@ -50,6 +50,19 @@ async def bot_process(
             await standby.stop()
 
 
+async def pair(
+    stack: AsyncExitStack, node: RunningNode, index: KnowledgeIndex, ttl_s: int
+) -> tuple[SupportBot, SupportBot]:
+    """Two bot processes, ``a`` holding the lease and ``b`` standing by."""
+    a = await stack.enter_async_context(bot_process(node, index, "a", ttl_s=ttl_s))
+    b = await stack.enter_async_context(bot_process(node, index, "b", ttl_s=ttl_s))
+    assert a.standby is not None and b.standby is not None
+    assert await a.standby.step() and a.answering
+    assert not await b.standby.step() and not b.answering
+    assert b.standby.seen_holder == "a"
+    return a, b
+
+
 def answers(bot: SupportBot) -> int:
     return sum(v for k, v in bot.stats.items() if k.startswith("answers:"))
 
@@ -58,12 +71,7 @@ async def test_one_answers_the_other_stands_by_then_takes_over(
     node: RunningNode, kb_index: KnowledgeIndex
 ) -> None:
     async with AsyncExitStack() as stack:
-        a = await stack.enter_async_context(bot_process(node, kb_index, "a", ttl_s=30))
-        b = await stack.enter_async_context(bot_process(node, kb_index, "b", ttl_s=30))
-        assert a.standby is not None and b.standby is not None
-        assert await a.standby.step() and a.answering
-        assert not await b.standby.step() and not b.answering
-        assert b.standby.seen_holder == "a"
+        a, b = await pair(stack, node, kb_index, ttl_s=30)
 
         customer = await stack.enter_async_context(connect(node, "cust"))
         inbox = customer.events(MessageEvent)
@@ -96,11 +104,7 @@ async def test_a_takeover_answers_what_a_crashed_holder_left(
     node: RunningNode, kb_index: KnowledgeIndex
 ) -> None:
     async with AsyncExitStack() as stack:
-        a = await stack.enter_async_context(bot_process(node, kb_index, "a", ttl_s=3))
-        b = await stack.enter_async_context(bot_process(node, kb_index, "b", ttl_s=3))
-        assert a.standby is not None and b.standby is not None
-        assert await a.standby.step()
-        assert not await b.standby.step()
+        a, b = await pair(stack, node, kb_index, ttl_s=3)
         await a.stop()  # a "crash": the holder stops answering and never gives the lease back
 
         customer = await stack.enter_async_context(connect(node, "cust"))
