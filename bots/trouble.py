@@ -37,7 +37,9 @@ _EN = "|".join(
         r"(?:is|was|were|are|running|arrived|came|always|so|too) late|delayed",
         r"(?:hasn'?t|has not|haven'?t|have not|never|didn'?t|did not|still not|still hasn'?t) "
         r"(?:arrived?|come|turned up|shown up|showed up|show(?:ed)? up|moved|updated|been (?:delivered|refunded|fixed))",
-        r"no[- ]show|never showed|still waiting",
+        r"no[- ]show|never showed|still waiting|no sign of",
+        # called off or moved by someone else ("the show got cancelled", not "I cancelled it")
+        r"(?:got|was|were|been|is|are) (?:cancell?ed|called off|postponed|rescheduled|moved)|postponed",
         # money taken wrongly, payments failing
         r"(?:charged|billed) (?:twice|double|two times)|double[- ]charged|overcharg\w*|"
         r"declined|bounced|fail(?:ed|s|ure)?|expired|ran out|run out",
@@ -60,6 +62,7 @@ _ZH = "|".join(
         r"不能用|用不了|打不开|登不上|登录不了|进不去|连不上|没反应|卡住|卡死|卡了|掉线|断网|停电|没电|没信号",
         r"[进用登约收连打开充付取寄看听]不(?:了|上|到|开)",
         r"没到|没收到|还没到|没到账|一直没|一直显示|没更新|延误|迟到|太慢|晚了|没赶上|错过|没来|没出现|放鸽子|爽约|临时取消",
+        r"被取消|(?<![我们])(?<!已经)取消了|延期了|推迟了|改期了|不(?:太)?干净",
         r"多扣|扣错|扣了两次|重复扣|扣款失败|支付失败|失败了|过期了|用完了|欠费|停机",
         r"交不起|付不起|失业|着急|急死|担心|害怕|慌|听不懂|答非所问|涨价|涨了|追尾|蹭了|撞了|事故|全损",
         r"生病|病了|吐了|一直吐|呕吐|拉稀|拉肚子|腹泻|发烧|流血|出血|受伤|伤口|肿了|红肿|发炎|感染|疼|痛(?!快)|"

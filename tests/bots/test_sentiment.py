@@ -180,6 +180,13 @@ async def test_strongly_negative_hands_over_at_once(node: RunningNode, kb_index:
         "the stitches look swollen and infected",
         "孩子发烧了，还拉肚子",
         "洗完牙一直流血",
+        # called off or moved by the business, not by the customer (session 11)
+        "our flight was cancelled this morning, what are my options",
+        "the workshop has been postponed again",
+        "比赛延期了，门票还能用吗",
+        "航班被取消了怎么办",
+        "the plumber was due at 2, no sign of him",
+        "阿姨打扫完还是不太干净",
     ],
 )
 def test_described_trouble_is_mildly_negative(text: str) -> None:
@@ -195,6 +202,12 @@ def test_described_trouble_is_mildly_negative(text: str) -> None:
         "nothing arrived broken, all good",
         "不急，慢慢来",
         "会员卡没丢，就是想换张新的",
+        # the customer's own cancelling or moving is no trouble
+        "I cancelled my booking yesterday, is the refund on its way?",
+        "can I move my appointment to friday?",
+        "我已经取消了订单，钱什么时候退",
+        "我们取消了周六的预约",
+        "what if the concert is cancelled?",
     ],
 )
 def test_negated_or_hypothetical_trouble_is_not(text: str) -> None:
