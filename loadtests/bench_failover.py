@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.bench_bot import _ask, _start, _wait_ready, served_set
+from loadtests.procs import stop
 from parley.bots.evalsets import UNSEEN_DIR, load_set
 
 __all__ = ["cli", "main"]
@@ -81,7 +82,7 @@ async def main(set_name: str, rounds: int, ttl: int, timeout: float) -> dict[str
                 json.dumps({"round": r, "signal": sig.name, "seconds_to_reply": round(gap, 2)}),
                 file=sys.stderr,
             )
-            _stop(bots[holder])
+            stop(bots[holder], grace=20)
             bots[holder] = await asyncio.to_thread(start, n)
             assert _role(work / f"bot-{n}.log") == "standby", (
                 f"round {r}: the restarted bot is not standing by"
@@ -101,17 +102,7 @@ async def main(set_name: str, rounds: int, ttl: int, timeout: float) -> dict[str
 
 def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
     for p in procs:
-        _stop(p)
-
-
-def _stop(p: subprocess.Popen[bytes]) -> None:
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    p.wait()
+        stop(p, grace=20)
 
 
 def cli() -> None:
