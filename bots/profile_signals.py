@@ -50,13 +50,9 @@ class ProfileSignals:
         self.admin = admin
         self.extractor = extractor
 
-    async def on_text(self, cs: ConversationState, m: Message, text: str) -> Sentiment | None:
-        """Update the customer's profile from ``text``: ``sentiment:<label>`` and interest tags.
-
-        Returns the sentiment (None if turned off) and counts negative streaks.
-        """
-        add: list[TagInput] = []
-        remove: list[str] = []
+    def mood(self, cs: ConversationState, text: str) -> Sentiment | None:
+        """The sentiment of ``text`` (None if turned off), counted in the conversation's
+        negative streak; nothing is written."""
         mood = self.sentiment.score(text) if self.sentiment is not None else None
         if mood is not None:
             # Only tone counts: a customer describing trouble calmly over two messages ("my parcel
@@ -65,6 +61,17 @@ class ProfileSignals:
                 cs.negative_streak += 1
             elif mood.label != "negative":
                 cs.negative_streak = 0
+        return mood
+
+    async def on_text(self, cs: ConversationState, m: Message, text: str) -> Sentiment | None:
+        """Update the customer's profile from ``text``: ``sentiment:<label>`` and interest tags.
+
+        Returns the sentiment (None if turned off) and counts negative streaks.
+        """
+        add: list[TagInput] = []
+        remove: list[str] = []
+        mood = self.mood(cs, text)
+        if mood is not None:
             name = f"sentiment:{mood.label}"
             remove = [
                 f"sentiment:{x}" for x in ("negative", "neutral", "positive") if f"sentiment:{x}" != name

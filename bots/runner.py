@@ -313,7 +313,9 @@ class SupportBot:
         ``cmid`` names it) and the answer join the history."""
         mid = m.cmid.partition("-")[2] if m.cmid.startswith(("bot-", "handoff-")) else ""
         if mid in cs.unanswered:
-            self._remember(cs, cs.unanswered.pop(mid))
+            asked = cs.unanswered.pop(mid)
+            self._remember(cs, asked)
+            self.signals.mood(cs, asked.text or "")  # the streak a takeover continues
         self._remember(cs, m)
 
     def _settle(self, cs: ConversationState) -> None:

@@ -21,7 +21,7 @@ from parley.bots.knowledge import HandoffDetector, KnowledgeIndex
 from parley.bots.runner import SupportBot
 from parley.bots.standby import Standby
 from parley.sdk import AdminClient, MessageEvent
-from tests.bots.test_runner import BOT, ask, connect, from_bot, handled
+from tests.bots.test_runner import BOT, ask, connect, from_bot, handled, support_event
 from tests.harness import RunningNode, running_node
 from tests.sdk.helpers import first, until
 
@@ -125,3 +125,25 @@ async def test_a_takeover_answers_what_a_crashed_holder_left(
         await until(lambda: answers(b) == 1, 10)
         assert b.stats.get("taken_over") == 1
         assert not b.convs[conv].unanswered
+
+
+async def test_a_takeover_continues_the_negative_streak(node: RunningNode, kb_index: KnowledgeIndex) -> None:
+    """One upset message answered by the holder, one more after the takeover: two in a row."""
+    async with AsyncExitStack() as stack:
+        a, b = await pair(stack, node, kb_index, ttl_s=30)
+        customer = await stack.enter_async_context(connect(node, "cust"))
+        inbox = customer.events(MessageEvent)
+        conv = (await customer.create_support()).conv
+        answer = await ask(customer, inbox, conv, "a bit annoying. how much does shipping cost?")
+        assert "¥299" in (answer.text or "")
+        await handled(b, answer)
+        assert b.convs[conv].negative_streak == 1, "the standby counted the answered message"
+
+        await a.stop()
+        assert a.standby is not None and b.standby is not None
+        await a.standby.stop()
+        assert await b.standby.step()
+        await customer.send(conv, "still annoying. how long does delivery take?")
+        await first(inbox, support_event("waiting_for_agent"), 10)
+        ticket = await node.node.services.support.ticket(node.app.app, conv)
+        assert "sentiment:repeated" in ticket.reason
