@@ -20,7 +20,7 @@ from parley.bots.answer import Answerer
 from parley.bots.knowledge import HandoffDetector, KnowledgeIndex
 from parley.bots.runner import SupportBot
 from parley.bots.standby import Standby
-from parley.sdk import AdminClient, MessageEvent
+from parley.sdk import AdminClient, Client, EventStream, MessageEvent
 from tests.bots.test_runner import BOT, ask, connect, from_bot, handled, support_event
 from tests.harness import RunningNode, running_node
 from tests.sdk.helpers import first, until
@@ -63,6 +63,23 @@ async def pair(
     return a, b
 
 
+async def support_case(
+    stack: AsyncExitStack, node: RunningNode
+) -> tuple[Client, EventStream[MessageEvent], str]:
+    """A customer, their message events and a new support conversation."""
+    customer = await stack.enter_async_context(connect(node, "cust"))
+    inbox = customer.events(MessageEvent)
+    return customer, inbox, (await customer.create_support()).conv
+
+
+async def planned_stop(a: SupportBot, b: SupportBot) -> None:
+    """``a`` stops and gives the lease back; ``b`` takes it at its next ask."""
+    await a.stop()
+    assert a.standby is not None and b.standby is not None
+    await a.standby.stop()
+    assert await b.standby.step() and b.answering
+
+
 def answers(bot: SupportBot) -> int:
     return sum(v for k, v in bot.stats.items() if k.startswith("answers:"))
 
@@ -73,9 +90,7 @@ async def test_one_answers_the_other_stands_by_then_takes_over(
     async with AsyncExitStack() as stack:
         a, b = await pair(stack, node, kb_index, ttl_s=30)
 
-        customer = await stack.enter_async_context(connect(node, "cust"))
-        inbox = customer.events(MessageEvent)
-        conv = (await customer.create_support()).conv
+        customer, inbox, conv = await support_case(stack, node)
         answer = await ask(customer, inbox, conv, "How much does shipping cost?")
         assert "¥299" in (answer.text or "")
         await handled(b, answer)
@@ -90,10 +105,7 @@ async def test_one_answers_the_other_stands_by_then_takes_over(
         assert not b.convs[conv].unanswered
 
         # A planned stop gives the lease back: the standby takes over at its next ask.
-        await a.stop()
-        assert a.standby is not None
-        await a.standby.stop()
-        assert await b.standby.step() and b.answering
+        await planned_stop(a, b)
         second = await ask(customer, inbox, conv, "How long does delivery take?")
         assert second.seq > answer.seq
         await until(lambda: answers(b) == 1, 10)  # counted once the send is acknowledged
@@ -107,9 +119,7 @@ async def test_a_takeover_answers_what_a_crashed_holder_left(
         a, b = await pair(stack, node, kb_index, ttl_s=3)
         await a.stop()  # a "crash": the holder stops answering and never gives the lease back
 
-        customer = await stack.enter_async_context(connect(node, "cust"))
-        inbox = customer.events(MessageEvent)
-        conv = (await customer.create_support()).conv
+        customer, inbox, conv = await support_case(stack, node)
         question = await customer.send(conv, "How much does shipping cost?")
         await until(lambda: conv in b.convs and question.mid in b.convs[conv].unanswered, 10)
 
@@ -131,18 +141,13 @@ async def test_a_takeover_continues_the_negative_streak(node: RunningNode, kb_in
     """One upset message answered by the holder, one more after the takeover: two in a row."""
     async with AsyncExitStack() as stack:
         a, b = await pair(stack, node, kb_index, ttl_s=30)
-        customer = await stack.enter_async_context(connect(node, "cust"))
-        inbox = customer.events(MessageEvent)
-        conv = (await customer.create_support()).conv
+        customer, inbox, conv = await support_case(stack, node)
         answer = await ask(customer, inbox, conv, "a bit annoying. how much does shipping cost?")
         assert "¥299" in (answer.text or "")
         await handled(b, answer)
         assert b.convs[conv].negative_streak == 1, "the standby counted the answered message"
 
-        await a.stop()
-        assert a.standby is not None and b.standby is not None
-        await a.standby.stop()
-        assert await b.standby.step()
+        await planned_stop(a, b)
         await customer.send(conv, "still annoying. how long does delivery take?")
         await first(inbox, support_event("waiting_for_agent"), 10)
         ticket = await node.node.services.support.ticket(node.app.app, conv)
