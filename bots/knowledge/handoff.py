@@ -93,6 +93,12 @@ _ASKS_IF_NEEDED = re.compile(
     rf"\bis (?:it|there) (?:necessary|required|a need|any need|mandatory) to {_CONTACT}\b|"
     rf"\b(?:can|could|may) (?:he|she|they|(?:my|our|his|her|their) \w+(?: \w+)?) (?:talk|speak|chat)\b|"
     rf"\bif {_SUBJECT} (?:ever |later |still )?(?:need|want|have) to {_CONTACT}\b.*\b(?:how|what|where|who|which|is|do|can)\b|"
+    # a way to reach someone asked about for a situation that may come: "is there a number I can
+    # call to speak to someone if the car breaks down?", "who do we ring in case the boiler fails?"
+    r"\b(?:is there|are there|do you have|what(?:'s| is)|which|who do|who should|how do|how can)\b[^?]{0,60}?"
+    r"\b(?:number|phone|hotline|line|contact|someone|somebody|anyone|anybody|person|call|ring)\b[^?]{0,50}?"
+    r"\b(?:if (?!not\b|possible\b|you\b|that'?s?\b|so\b|this\b|u\b)|in case\b|should (?:the|my|our|it|we|i)\b|whenever\b)|"
+    r"(?:如果|万一|要是|假如)[^。？！?]{0,20}(?:找|联系|打给?)(?:谁|人工|客服|工作人员)|"
     r"(?:需要|要不要|是否需要|必须|一定要|得|要)(?:先|再|也|还|另外)?(?:去|打(?:个)?电话|电话|当面|亲自|到店|到现场)?"
     r"(?:找|联系|打给|通过)(?:一下)?"
     r"(?:人工|客服|工作人员|前台|店员|经理)[^，。！？,]*(?:吗|么|还是|呢)"
@@ -134,7 +140,11 @@ _CHANNEL_CHOICE = re.compile(
     r"shop|store|office|airline|hotel|bank|courier))\b|"
     r"(?:人工|客服|真人|工作人员)[^，,]{0,12}还是[^，,]{0,16}?(?:自己|app|小程序|网上|线上|在线|官网|机器人|自助)|"
     # which of two to contact: "是找现场工作人员还是找你们客服？"
-    r"是(?:要|该|应该)?(?:去)?(?:找|联系|问)[^，。？！,?]{0,12}还是(?:要|该)?(?:去)?(?:找|联系|问)"
+    r"是(?:要|该|应该)?(?:去)?(?:找|联系|问)[^，。？！,?]{0,12}还是(?:要|该)?(?:去)?(?:找|联系|问)|"
+    # which to do first: "是先报警还是先找你们人工客服？", "先找客服还是先去修理厂"
+    r"(?:是|该|要|应该)?先[^，。？！,?]{1,12}还是(?:先|再|要|该)?(?:去)?(?:找|联系|问|打给?)"
+    r"\s*(?:你们的?|一下)?\s*(?:人工客服|人工|客服|真人|工作人员)?|"
+    r"先(?:找|联系|问|打给?)[^，。？！,?]{0,12}还是(?:先|再)"
 )
 # Asking for *another* teacher, cleaner or driver replaces the provider the message names; it
 # does not ask for an agent: "not clicking with my tutor, can I switch to someone else",

@@ -25,6 +25,8 @@ from parley.bots.triage import Triage
         "已经投诉两次了没人管",
         "再不处理我就打12315",
         "不给退钱我就去点评网站给你们差评",
+        "你们这是诈骗，我要报警！",
+        "我已经报警了，你们等着",
     ],
 )
 def test_demands_and_threats_escalate(text: str) -> None:
@@ -46,6 +48,10 @@ def test_demands_and_threats_escalate(text: str) -> None:
         "退货要自己付运费吗",
         "差评发出去了还能改吗",
         "给骑手的差评别人看得到吗",
+        # session 12 (rental holdout): whether to call the police after an accident is a procedure
+        "被人追尾了，是先报警还是先找你们人工客服？",
+        "出了事故需要报警吗",
+        "车被刮了要不要报警",
     ],
 )
 def test_questions_about_refunds_and_complaints_do_not(text: str) -> None:

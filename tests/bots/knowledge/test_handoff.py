@@ -244,6 +244,14 @@ def test_a_person_asked_to_help_in_the_chat_still_hands_over(text: str) -> None:
         "改签是要联系工作人员还是问航空公司",
         "一定要打电话找客服才能退吗？网上可以吗",
         "必须当面找工作人员办吗",
+        # session 12 (rental holdout, then new phrasings): which to do first; a way to reach
+        # someone asked about for a situation that may come
+        "被人追尾了，是先报警还是先找你们人工客服？",
+        "先找客服还是先去修理厂",
+        "is there a number I can call to speak to someone if the car breaks down on the highway?",
+        "who do we ring in case the boiler fails over the weekend?",
+        "what's the number to reach a person if my flight gets cancelled",
+        "万一半夜车坏了要联系谁",
     ],
 )
 def test_asking_which_channel_handles_something_is_not_a_request(text: str) -> None:
@@ -257,6 +265,10 @@ def test_asking_which_channel_handles_something_is_not_a_request(text: str) -> N
         "I want a human, or do I have to use the app for everything?",
         "is the app broken? I want a real person",
         "我要转人工，还是自己弄不明白",
+        "先转人工，还是说不清楚",
+        "is there a number I can call to speak to someone? my car broke down",
+        "get me a human if you can't answer",
+        "is there someone I can talk to, if not I'm cancelling",
     ],
 )
 def test_a_request_beside_an_or_still_hands_over(text: str) -> None:
