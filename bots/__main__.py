@@ -51,7 +51,7 @@ from parley.bots.knowledge.gloss import shared_glossary
 from parley.bots.knowledge.spelling import english_words
 from parley.bots.llm import LLM
 from parley.bots.runner import SupportBot
-from parley.bots.sentiment import SentimentScorer
+from parley.bots.sentiment import bot_scorer
 from parley.bots.standby import Standby
 from parley.bots.tags import DEFAULT_TAGS, InterestTagger
 from parley.proto.vocabulary import UserRole
@@ -243,7 +243,7 @@ async def serve(args: argparse.Namespace) -> None:
         ),
         detector=HandoffDetector(),
         low_confidence_limit=cfg.low_confidence_limit,
-        sentiment=SentimentScorer(embedder=use),
+        sentiment=bot_scorer(use),
         tagger=tagger,
         admin=admin,
         extractor=ProfileExtractor(llm) if llm is not None else None,

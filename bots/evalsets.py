@@ -32,7 +32,7 @@ from parley.bots.knowledge import (
 )
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
-from parley.bots.sentiment import SentimentScorer
+from parley.bots.sentiment import SentimentScorer, bot_scorer
 from parley.bots.tags import InterestTagger, load_tag_definitions
 from parley.bots.triage import Triage
 
@@ -236,7 +236,7 @@ def run_messages(
     use = next(e for e in embedders if e.name == USE_NAME)
     answerer = Answerer(index, app_name=s.business, topics=s.topics)
     triage = Triage()
-    scorer = SentimentScorer(embedder=use)
+    scorer = bot_scorer(use)
 
     async def run() -> list[Outcome]:
         return [await _outcome(r, index, answerer, triage, scorer) for r in s.messages]

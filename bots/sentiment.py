@@ -18,7 +18,10 @@ made it (:attr:`Sentiment.evidence`):
 4. **Trouble**: a message that describes a bad situation calmly ("my order hasn't arrived",
    会员卡丢了 — :mod:`parley.bots.trouble`) and is not already negative gets ``-0.75``: mildly
    negative, never strong, and flagged (:attr:`Sentiment.trouble`) so the bot's "negative in a
-   row" hand-over counts only tone.
+   row" hand-over counts only tone.  With a trained ``model``
+   (:mod:`parley.bots.sentiment_model`) a message in which no tone word fires is first read by
+   the model: at ``P(negative) >= model_at`` it is a described situation in the same way
+   (``-0.75``, flagged), whatever words it uses.
 
 The sum is the score: ``<= -0.75`` negative, ``>= 0.75`` positive, else neutral;
 ``<= -2`` is *strongly* negative (the bot hands over at once). Accuracy on
@@ -39,9 +42,10 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from parley.bots.knowledge.embedders import Embedder
+from parley.bots.sentiment_model import SentimentModel
 from parley.bots.trouble import trouble_cues
 
-__all__ = ["EXAMPLES", "LEXICON", "Sentiment", "SentimentScorer", "evaluate", "main"]
+__all__ = ["EXAMPLES", "LEXICON", "Sentiment", "SentimentScorer", "bot_scorer", "evaluate", "main"]
 
 Label = Literal["negative", "neutral", "positive"]
 
@@ -77,9 +81,9 @@ LEXICON: Mapping[str, float] = {
     "好的": 0.0, "好吗": 0.0, "好不好": 0.0, "说好": 0.0, "快点": 0.0, "尽快": 0.0, "no problem": 1.0,
     "没问题": 1.0,
     # compounds whose first character is not the sentiment word: 出差 a business trip, 差价 a price
-    # difference, 好多 "so many", 好像 "it seems"
+    # difference, 好多 "so many", 好像 "it seems", 快递 a courier (not "fast")
     "出差": 0.0, "差价": 0.0, "差额": 0.0, "差不多": 0.0, "好多": 0.0, "好像": 0.0, "好几": 0.0,
-    "好久": 0.0, "好些": 0.0, "崩溃": -1.5, "freaking out": -1.5,
+    "好久": 0.0, "好些": 0.0, "快递": 0.0, "快件": 0.0, "快餐": 0.0, "崩溃": -1.5, "freaking out": -1.5,
     # 垃圾 as the thing itself, not "rubbish!": 倒垃圾 take out the rubbish, 垃圾桶 a bin
     "倒垃圾": 0.0, "扔垃圾": 0.0, "收垃圾": 0.0, "清垃圾": 0.0, "丢垃圾": 0.0, "垃圾袋": 0.0,
     "垃圾桶": 0.0, "垃圾分类": 0.0, "装修垃圾": 0.0, "生活垃圾": 0.0, "厨余垃圾": 0.0,
@@ -203,6 +207,8 @@ class SentimentScorer:
         examples: Mapping[str, Sequence[str]] | None = None,
         vote_threshold: float = 0.45,
         vote_margin: float = 0.05,
+        model: SentimentModel | None = None,
+        model_at: float = 0.6,
     ) -> None:
         self.lexicon = {_term_units(t): w for t, w in (lexicon or LEXICON).items()}
         self.max_len = max(len(k) for k in self.lexicon)
@@ -210,6 +216,9 @@ class SentimentScorer:
         self.embedder = embedder
         self.vote_threshold, self.vote_margin = vote_threshold, vote_margin
         self._bank: dict[str, Any] = {}
+        if model is not None and (embedder is None or embedder.name != model.embedder):
+            raise ValueError(f"the sentiment model reads {model.embedder} vectors; pass that embedder")
+        self.model, self.model_at = model, model_at
         if embedder is not None:
             for label, texts in (examples or EXAMPLES).items():
                 self._bank[label] = embedder.encode(list(texts))
@@ -257,14 +266,24 @@ class SentimentScorer:
         if total < 0 and re.search(r"[!?！？]{2,}", text):
             total *= 1.2
             evidence.append("!!(x1.2)")
+        described = 0.0
+        if not evidence and self.model is not None and self.embedder is not None:
+            # No tone word: what the message describes, as the trained model reads it, is a
+            # situation like a trouble cue — labelled, but not tone (sentiment_model docstring).
+            p = self.model.negative(self.embedder.encode([text])[0])
+            if p >= self.model_at:
+                described = -0.75
+                evidence.append(f"model:negative({p:.2f})")
         if not evidence:
             vote = self._vote(text)
             if vote is not None:
                 # Counts as one mild term of that polarity: never strong on its own.
                 total = -1.0 if vote[0] == "negative" else 1.0
                 evidence.append(f"~{vote[0]} examples({vote[1]:.2f})")
-        trouble = total > self.negative_at and bool(cues := trouble_cues(text))
-        if trouble:
+        trouble = bool(described) or (total > self.negative_at and bool(cues := trouble_cues(text)))
+        if described:
+            total += described
+        elif trouble:
             # A described situation makes a message mildly negative, never more (module docstring).
             total -= 0.75
             evidence.append(f"trouble:{'/'.join(cues)}")
@@ -313,6 +332,12 @@ class SentimentScorer:
             value *= 0.5
             how += "[hypothetical]"
         return value, how
+
+
+def bot_scorer(embedder: Embedder) -> SentimentScorer:
+    """The bot's scorer: lexicon and rules, the example vote and the shipped trained model
+    (``embedder`` must be the multilingual USE model the model was fitted on)."""
+    return SentimentScorer(embedder=embedder, model=SentimentModel.load())
 
 
 def _window(units: list[str], i: int) -> list[str]:

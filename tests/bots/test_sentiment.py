@@ -37,6 +37,8 @@ scorer = SentimentScorer()
         ("what if the parcel is damaged?", "neutral"),
         ("非常失望", "negative"),
         ("好烦", "negative"),
+        ("快递显示签收了但我根本没收到", "negative"),
+        ("快递什么时候到", "neutral"),
     ],
 )
 def test_rules(text: str, label: str) -> None:
