@@ -18,10 +18,9 @@ made it (:attr:`Sentiment.evidence`):
 4. **Trouble**: a message that describes a bad situation calmly ("my order hasn't arrived",
    会员卡丢了 — :mod:`parley.bots.trouble`) and is not already negative gets ``-0.75``: mildly
    negative, never strong, and flagged (:attr:`Sentiment.trouble`) so the bot's "negative in a
-   row" hand-over counts only tone.  With a trained ``model``
-   (:mod:`parley.bots.sentiment_model`) a message in which no tone word fires is first read by
-   the model: at ``P(negative) >= model_at`` it is a described situation in the same way
-   (``-0.75``, flagged), whatever words it uses.
+   row" hand-over counts only tone.  With a trained ``model`` (:mod:`parley.bots.sentiment_model`),
+   a message in which no tone word fires is first read by the model: at ``P(negative) >=
+   model_at`` it is a described situation in the same way, whatever words it uses.
 
 The sum is the score: ``<= -0.75`` negative, ``>= 0.75`` positive, else neutral;
 ``<= -2`` is *strongly* negative (the bot hands over at once). Accuracy on
@@ -335,8 +334,7 @@ class SentimentScorer:
 
 
 def bot_scorer(embedder: Embedder) -> SentimentScorer:
-    """The bot's scorer: lexicon and rules, the example vote and the shipped trained model
-    (``embedder`` must be the multilingual USE model the model was fitted on)."""
+    """The bot's scorer: rules, example vote and the shipped model (``embedder``: multilingual USE)."""
     return SentimentScorer(embedder=embedder, model=SentimentModel.load())
 
 
