@@ -48,6 +48,7 @@ from parley.bots.knowledge import (
     load_directory,
 )
 from parley.bots.knowledge.gloss import shared_glossary
+from parley.bots.knowledge.rerank import shipped_reranker
 from parley.bots.knowledge.spelling import english_words
 from parley.bots.llm import LLM
 from parley.bots.runner import SupportBot
@@ -132,6 +133,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         help="score a long message's question sentences as much as the whole message (default: on)",
     )
+    cfg.add_argument(
+        "--rerank",
+        action=argparse.BooleanOptionalAction,
+        help="reorder the top hits with the shipped learned model (default: on)",
+    )
     cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
     cfg.add_argument("--llm-model")
     cfg.add_argument("--llm-timeout", type=float)
@@ -141,7 +147,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 _CLI_SETTINGS = (
     "name topics refusal signals fusion answer_threshold thresholds same_language_margin out_of_scope_below "
-    "low_confidence_limit gloss spelling focus "
+    "low_confidence_limit gloss spelling focus rerank "
     "tags llm_base_url llm_model llm_timeout"
 ).split()
 
@@ -200,7 +206,7 @@ async def serve(args: argparse.Namespace) -> None:
         else [CachedEmbedder(MiniLMEmbedder(), max_texts=_RECENT_TEXTS), use]
     )
     await asyncio.to_thread(warm_up, embedders, gloss=cfg.gloss)
-    index = KnowledgeIndex(embedders, cfg.retrieval())
+    index = KnowledgeIndex(embedders, cfg.retrieval(), reranker=shipped_reranker() if cfg.reranks() else None)
     admin = AdminClient(args.admin, args.api_key, timeout=120) if args.admin and args.api_key else None
     sync: KnowledgeSync | None = None
     if admin is None:

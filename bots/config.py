@@ -63,6 +63,8 @@ class BotConfig:
     #: Weigh a long message's question sentences as much as the whole message
     #: (parley.bots.knowledge.focus).
     focus: bool = True
+    #: Reorder the top hits with the shipped learned model (parley.bots.knowledge.rerank).
+    rerank: bool = True
     #: Interest-tag definitions file ("" = the example shop's; see ``--no-tags``).
     tags: str = ""
     #: An OpenAI-compatible endpoint ("" = no LLM, FAQ answers only).
@@ -134,7 +136,14 @@ class BotConfig:
             views=(*RetrievalConfig().views, GLOSS) if self.gloss else RetrievalConfig().views,
             spelling=self.spelling,
             focus=self.focus,
+            rerank=self.reranks(),
         )
+
+    def reranks(self) -> bool:
+        """Whether the shipped reorder applies: ``rerank`` on, with the signals and fusion it was
+        fitted with (the defaults); other signals would feed it features it never saw."""
+        default = BotConfig()
+        return self.rerank and (self.signals, self.fusion) == (default.signals, default.fusion)
 
     def llm(self) -> LLMConfig | None:
         """The LLM client's configuration, or None without an endpoint."""

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from parley.bots.answer import Answer, Answerer
 from parley.bots.config import BotConfig
@@ -32,6 +32,7 @@ from parley.bots.knowledge import (
 )
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
+from parley.bots.knowledge.rerank import Reranker, shipped_reranker
 from parley.bots.sentiment import SentimentScorer, bot_scorer
 from parley.bots.tags import InterestTagger, load_tag_definitions
 from parley.bots.triage import Triage
@@ -63,6 +64,7 @@ BASELINE = RetrievalConfig(
     answer_threshold=0.0,
     spelling=False,
     focus=False,
+    rerank=False,
 )
 
 
@@ -183,11 +185,12 @@ def build_index(
     kb: Path,
     config: RetrievalConfig | None = None,
     translations: Mapping[str, str] | None = None,
+    reranker: Reranker | None = None,
 ) -> KnowledgeIndex:
     """An index over one set's knowledge base (its folder, recursively); with ``translations``
     (chunk id or entry id → text, :func:`load_translations`), each chunk carries its own
     translation, else its entry's, as after ``ingest --translate``."""
-    index = KnowledgeIndex(embedders, config)
+    index = KnowledgeIndex(embedders, config, reranker=reranker)
     tr = translations or {}
     index.replace(replace(c, translation=tr.get(c.id) or tr.get(c.doc_id, "")) for c in kb_chunks(kb))
     return index
@@ -228,11 +231,14 @@ def run_messages(
     config: RetrievalConfig | None = None,
     *,
     translated: bool = False,
+    reranker: Reranker | Literal["shipped"] | None = "shipped",
 ) -> list[Outcome]:
     """Every message of ``s`` through the bot's decision, one new conversation each (with the
-    set's translations indexed when ``translated``); ``config`` defaults to the bot's own."""
+    set's translations indexed when ``translated``); ``config`` and ``reranker`` default to the
+    bot's own."""
     cfg = config or BotConfig().retrieval()
-    index = build_index(embedders, s.kb, cfg, s.translations if translated else None)
+    model = shipped_reranker() if reranker == "shipped" else reranker
+    index = build_index(embedders, s.kb, cfg, s.translations if translated else None, model)
     use = next(e for e in embedders if e.name == USE_NAME)
     answerer = Answerer(index, app_name=s.business, topics=s.topics)
     triage = Triage()

@@ -32,6 +32,8 @@ How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
    threshold is that plus ``probe_margin``, within ``min_answer_threshold`` and
    ``answer_threshold`` (0.30, a cap; the fixed threshold when ``adaptive`` is off).  One global
    constant did not carry over to a new business (docs/BOT_QUALITY.md).
+6. With a learned :class:`~.rerank.Reranker` (``rerank``, the bot's default), the top hits are
+   put in the model's order; the confidence stays the fused score of the best hit.
 
 The index is an immutable snapshot swapped atomically on every change, so searches run
 while an app's knowledge base is re-ingested, without a restart and without locks.
@@ -54,6 +56,8 @@ from .gloss import Glossary, shared_glossary
 from .langs import detect_lang
 from .lexical import BM25Index
 from .probes import NULL_PROBES
+from .rerank import Reranker
+from .results import Hit, SearchResult
 from .spelling import QuerySpeller
 
 __all__ = ["BM25", "GLOSS", "ChunkVector", "Hit", "KnowledgeIndex", "RetrievalConfig", "SearchResult"]
@@ -101,31 +105,8 @@ class RetrievalConfig:
     #: Average each chunk's relevance to a long message with its relevance to the message's
     #: asking sentences (:mod:`.focus`; weighted and boost fusion).
     focus: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A retrieved chunk; ``score`` is the fused 0..1 relevance, ``signals`` the calibrated inputs."""
-
-    chunk: Chunk
-    score: float
-    signals: dict[str, float]
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    """Ranked hits (best chunk per document) and the decision they support."""
-
-    query: str
-    lang: str
-    hits: list[Hit]
-    confidence: float
-    answerable: bool
-
-    @property
-    def best(self) -> Hit | None:
-        """The top hit, if any."""
-        return self.hits[0] if self.hits else None
+    #: Reorder the top hits with the index's learned :class:`~.rerank.Reranker`, when it has one.
+    rerank: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +138,11 @@ class KnowledgeIndex:
         embedders: Sequence[Embedder],
         config: RetrievalConfig | None = None,
         glossary: Glossary | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.embedders = {e.name: e for e in embedders}
+        #: The learned reorder of the top hits (:mod:`.rerank`; ``None``: the fused order).
+        self.reranker = reranker
         #: Glosses are built when ``config.views`` has ``gloss`` (default: the process's dictionary).
         self._glossary = glossary
         #: The null probes' query vectors per model, encoded once in one batch.
@@ -301,6 +285,8 @@ class KnowledgeIndex:
         cfg = config or self.config
         snap = self._snap
         result = self._search(snap, query, cfg)
+        if cfg.rerank and self.reranker is not None:
+            result = self.reranker.reorder(result)
         if not cfg.adaptive or not result.hits or cfg.answer_threshold <= 0.0:
             return result
         return replace(result, answerable=result.confidence >= self.thresholds(cfg)[1])

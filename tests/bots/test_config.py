@@ -123,6 +123,15 @@ def test_spelling_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -> None
     assert not config_from(_args(["--no-focus"]), {}).retrieval().focus
 
 
+def test_the_learned_reorder_is_on_only_with_the_signals_it_was_fitted_with(tmp_path: Path) -> None:
+    assert config_from(_args([]), {}).retrieval().rerank
+    assert not config_from(_args(["--no-rerank"]), {}).retrieval().rerank
+    f = tmp_path / "bot.toml"
+    f.write_text('signals = ["use-multilingual-v3"]\n', encoding="utf-8")
+    assert not config_from(_args(["--config", str(f)]), {}).reranks()
+    assert not config_from(_args(["--fusion", "rrf"]), {}).retrieval().rerank
+
+
 def test_warm_up_reads_the_spelling_word_list() -> None:
     english_words.cache_clear()
     warm_up([_Counting()])  # type: ignore[list-item]

@@ -1,0 +1,35 @@
+"""What a search returns: ranked hits and the decision they support (shared by the index and
+the learned reorder, :mod:`.rerank`, without either importing the other's internals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .chunking import Chunk
+
+__all__ = ["Hit", "SearchResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved chunk; ``score`` is the fused 0..1 relevance, ``signals`` the calibrated inputs."""
+
+    chunk: Chunk
+    score: float
+    signals: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Ranked hits (best chunk per document) and the decision they support."""
+
+    query: str
+    lang: str
+    hits: list[Hit]
+    confidence: float
+    answerable: bool
+
+    @property
+    def best(self) -> Hit | None:
+        """The top hit, if any."""
+        return self.hits[0] if self.hits else None

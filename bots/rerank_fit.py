@@ -1,0 +1,114 @@
+"""Fit the shipped reorder of the top hits, and measure it on sets it was not fitted on.
+
+``python -m parley.bots.rerank_fit`` searches every answerable message of the development sets
+(holdouts are never read) with the bot's retrieval, keeps each top hit's
+:func:`~parley.bots.knowledge.rerank.features` and whether it is a right answer, fits
+:class:`~parley.bots.knowledge.rerank.Reranker` and writes ``bots/data/rerank_model.npz``.
+
+``--loso`` writes nothing: each set is reordered by a model fitted on the *other* sets; it prints
+how often the first hit is right before and after (the order alone), and with ``--pipeline`` the
+whole decision (thresholds, same-language preference, hand-overs) through the eval's
+:func:`~parley.bots.evalsets.run_messages` — the honest figures for sets the shipped model saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from parley.bots.config import BotConfig
+from parley.bots.evalsets import UNSEEN_DIR, EvalSet, build_index, load_sets, retrieval_metrics, run_messages
+from parley.bots.knowledge.embedders import Embedder, MiniLMEmbedder, MultilingualUSEEmbedder
+from parley.bots.knowledge.rerank import RERANK_PATH, Reranker, features, fit_reranker
+
+__all__ = ["Question", "collect", "fit_on", "main", "ranked_right"]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One answerable message's top hits: a feature row and a right/wrong label per hit."""
+
+    set_name: str
+    x: np.ndarray
+    y: np.ndarray
+
+
+def collect(sets: Sequence[EvalSet], embedders: Sequence[Embedder]) -> list[Question]:
+    """Search every answerable message of the development sets with the bot's own retrieval
+    (without any reorder) and keep its top hits' features."""
+    cfg = BotConfig().retrieval()
+    out = []
+    for s in sets:
+        if s.holdout:
+            continue
+        index = build_index(embedders, s.kb, cfg)
+        for row in s.messages:
+            if row["expect"] != "answer":
+                continue
+            result = index.search(str(row["text"]))
+            if not result.hits:
+                continue
+            x = np.array([features(result, i, h) for i, h in enumerate(result.hits)])
+            y = np.array([h.chunk.doc_id in row["answers"] for h in result.hits])
+            out.append(Question(s.name, x, y))
+    return out
+
+
+def fit_on(questions: Sequence[Question]) -> Reranker:
+    """The model fitted on every hit of ``questions``."""
+    return fit_reranker(np.vstack([q.x for q in questions]), np.concatenate([q.y for q in questions]))
+
+
+def ranked_right(model: Reranker | None, questions: Sequence[Question]) -> int:
+    """How many ``questions`` have a right first hit in the model's order (``None``: as searched)."""
+    right = 0
+    for q in questions:
+        if model is None:
+            right += int(q.y[0])
+            continue
+        z = ((q.x - model.mean) / model.scale) @ model.weights + model.bias
+        right += int(q.y[int(np.argmax(z))])
+    return right
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Fit and write the model, or (``--loso``) print the leave-one-set-out table."""
+    ap = argparse.ArgumentParser(prog="python -m parley.bots.rerank_fit", description=__doc__)
+    ap.add_argument("--sets", type=Path, default=UNSEEN_DIR, help="folder of evaluation sets")
+    ap.add_argument("--out", type=Path, default=RERANK_PATH, help="where to write the model")
+    ap.add_argument("--loso", action="store_true", help="measure leave-one-set-out; write nothing")
+    ap.add_argument("--pipeline", action="store_true", help="with --loso: also the whole decision")
+    args = ap.parse_args(argv)
+    embedders: list[Embedder] = [MiniLMEmbedder(), MultilingualUSEEmbedder()]
+    sets = [s for s in load_sets(args.sets) if not s.holdout]
+    questions = collect(sets, embedders)
+    if not args.loso:
+        fit_on(questions).save(args.out)
+        print(f"fitted on {len(questions)} questions of {len(sets)} sets → {args.out}")
+        return
+    print(
+        "| set | first hit right, fused order | reordered (fitted without the set) |"
+        + (" top-1 answered, without | with |" if args.pipeline else "")
+        + "\n|---|---|---|"
+        + ("---|---|" if args.pipeline else "")
+    )
+    totals = np.zeros(4, dtype=int)
+    for s in sets:
+        mine = [q for q in questions if q.set_name == s.name]
+        model = fit_on([q for q in questions if q.set_name != s.name])
+        row = [ranked_right(None, mine), ranked_right(model, mine)]
+        if args.pipeline:
+            for m in (None, model):
+                row.append(int(retrieval_metrics(run_messages(s, embedders, reranker=m))["top-1 all"].hits))
+        totals[: len(row)] += row
+        print(f"| {s.name} | " + " | ".join(f"{v}/{len(mine)}" for v in row) + " |")
+    n = len(questions)
+    print("| **total** | " + " | ".join(f"{v}/{n}" for v in totals[: 4 if args.pipeline else 2]) + " |")
+
+
+if __name__ == "__main__":
+    main()

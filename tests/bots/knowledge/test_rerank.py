@@ -1,0 +1,117 @@
+"""The learned reorder of the top hits: features, fitting, the index hook, the fitting tool."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from parley.bots.evalsets import load_sets
+from parley.bots.knowledge import KnowledgeIndex
+from parley.bots.knowledge.chunking import Chunk
+from parley.bots.knowledge.rerank import FEATURES, RERANK_PATH, Reranker, features, fit_reranker
+from parley.bots.knowledge.results import Hit, SearchResult
+from parley.bots.rerank_fit import Question, collect, fit_on, ranked_right
+
+
+def _hit(doc: str, score: float, lang: str = "en", kind: str = "faq", **signals: float) -> Hit:
+    chunk = Chunk(id=f"{doc}::0", doc_id=doc, title=doc, text="...", kind=kind, lang=lang)
+    return Hit(chunk, score, dict(signals))
+
+
+def _result(*hits: Hit, lang: str = "en") -> SearchResult:
+    return SearchResult("q", lang, list(hits), hits[0].score if hits else 0.0, True)
+
+
+def test_features_name_every_column() -> None:
+    res = _result(
+        _hit("a", 0.8, **{"use-multilingual-v3": 0.9, "bm25": 0.5}),
+        _hit("b", 0.6, lang="zh", kind="markdown", **{"use-multilingual-v3": 0.7, "gloss": 0.4}),
+    )
+    f = dict(zip(FEATURES, features(res, 1, res.hits[1]), strict=True))
+    assert f["fused"] == 0.6 and f["gap to top"] == pytest.approx(0.2)
+    assert f["rank 1"] == 1.0 and f["rank 0"] == 0.0
+    assert f["gloss score"] == 0.4 and f["gloss present"] == 1.0 and f["bm25 present"] == 0.0
+    assert f["same language"] == 0.0 and f["faq entry"] == 0.0
+    first = dict(zip(FEATURES, features(res, 0, res.hits[0]), strict=True))
+    assert first["same language"] == 1.0 and first["same language x multilingual score"] == 0.9
+
+
+def _toy() -> tuple[np.ndarray, list[bool]]:
+    """Hits whose right answer is always the one in the customer's language, whatever its rank."""
+    rng = np.random.default_rng(3)
+    rows, labels = [], []
+    for _ in range(200):
+        right = int(rng.integers(0, 3))
+        hits = [
+            _hit(f"d{i}", 0.9 - 0.1 * i, lang="en" if i == right else "zh", **{"use-multilingual-v3": 0.5})
+            for i in range(3)
+        ]
+        res = _result(*hits)
+        rows += [features(res, i, h) for i, h in enumerate(hits)]
+        labels += [i == right for i in range(3)]
+    return np.array(rows), labels
+
+
+def test_fit_learns_the_rule_and_is_deterministic() -> None:
+    x, y = _toy()
+    model = fit_reranker(x, y)
+    again = fit_reranker(x, y)
+    assert np.array_equal(model.weights, again.weights)
+    res = _result(_hit("zh1", 0.9, lang="zh"), _hit("en", 0.5), _hit("zh2", 0.4, lang="zh"))
+    out = model.reorder(res)
+    assert out.best is not None and out.best.chunk.doc_id == "en"
+    assert (out.confidence, out.answerable) == (res.confidence, res.answerable)
+    assert sorted(h.chunk.doc_id for h in out.hits) == sorted(h.chunk.doc_id for h in res.hits)
+    assert model.reorder(_result(res.hits[0])) == _result(res.hits[0])
+
+
+def test_fit_rejects_one_sided_labels() -> None:
+    x, y = _toy()
+    with pytest.raises(ValueError):
+        fit_reranker(x, [True] * len(y))
+    with pytest.raises(ValueError):
+        fit_reranker(x, y[:-1])
+
+
+def test_save_load_and_a_model_of_other_features(tmp_path: Path) -> None:
+    x, y = _toy()
+    model = fit_reranker(x, y)
+    model.save(tmp_path / "r.npz")
+    back = Reranker.load(tmp_path / "r.npz")
+    res = _result(_hit("a", 0.9, lang="zh"), _hit("b", 0.5))
+    assert np.allclose(back.scores(res), model.scores(res))
+    np.savez_compressed(
+        tmp_path / "bad.npz", weights=np.zeros(3), bias=np.array(0.0), mean=np.zeros(3), scale=np.ones(3)
+    )
+    with pytest.raises(ValueError, match="features"):
+        Reranker.load(tmp_path / "bad.npz")
+    assert Reranker.load(RERANK_PATH).weights.shape == (len(FEATURES),)
+
+
+def test_the_index_reorders_only_when_configured(kb_index: KnowledgeIndex) -> None:
+    """A model that always prefers the last hit shows the hook is used, and ``rerank=False`` off."""
+    n = len(FEATURES)
+    last = Reranker(np.eye(n)[FEATURES.index("gap to top")] * 10.0, 0.0, np.zeros(n), np.ones(n))
+    index = KnowledgeIndex(list(kb_index.embedders.values()), kb_index.config, reranker=last)
+    index.replace(kb_index.chunks)
+    fused = kb_index.search("how long does delivery take")
+    reordered = index.search("how long does delivery take")
+    assert sorted(h.chunk.doc_id for h in reordered.hits) == sorted(h.chunk.doc_id for h in fused.hits)
+    assert reordered.hits[0].score == pytest.approx(min(h.score for h in fused.hits))
+    assert reordered.confidence == pytest.approx(fused.confidence)
+    off = index.search("how long does delivery take", config=replace(index.config, rerank=False))
+    assert [h.chunk.doc_id for h in off.hits] == [h.chunk.doc_id for h in fused.hits]
+
+
+def test_collect_and_fit_on_a_development_set(kb_index: KnowledgeIndex) -> None:
+    card = [s for s in load_sets() if s.name == "card"]
+    questions = collect(card, list(kb_index.embedders.values()))
+    assert questions and all(q.set_name == "card" and len(q.x) == len(q.y) for q in questions)
+    model = fit_on(questions)
+    assert ranked_right(None, questions) == sum(int(q.y[0]) for q in questions)
+    assert 0 < ranked_right(model, questions) <= len(questions)
+    toy = [Question("t", np.array([[1.0] * len(FEATURES), [0.0] * len(FEATURES)]), np.array([False, True]))]
+    assert ranked_right(None, toy) == 0
