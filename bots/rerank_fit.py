@@ -70,8 +70,7 @@ def ranked_right(model: Reranker | None, questions: Sequence[Question]) -> int:
         if model is None:
             right += int(q.y[0])
             continue
-        z = ((q.x - model.mean) / model.scale) @ model.weights + model.bias
-        right += int(q.y[int(np.argmax(z))])
+        right += int(q.y[int(np.argmax(model.logits(q.x)))])
     return right
 
 

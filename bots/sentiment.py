@@ -40,7 +40,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
-from parley.bots.knowledge.embedders import Embedder
+from parley.bots.knowledge.embedders import Embedder, Vector
 from parley.bots.sentiment_model import SentimentModel
 from parley.bots.trouble import trouble_cues
 
@@ -222,11 +222,9 @@ class SentimentScorer:
             for label, texts in (examples or EXAMPLES).items():
                 self._bank[label] = embedder.encode(list(texts))
 
-    def _vote(self, text: str) -> tuple[Label, float] | None:
-        """Nearest-example vote: mean of the 3 best cosines per label; None when unsure."""
-        if self.embedder is None:
-            return None
-        q = self.embedder.encode([text])[0]
+    def _vote(self, q: Vector) -> tuple[Label, float] | None:
+        """Nearest-example vote for the message's vector ``q``: mean of the 3 best cosines per
+        label; None when unsure."""
         means = {label: float(np.mean(np.sort(bank @ q)[-3:])) for label, bank in self._bank.items()}
         ranked = sorted(means.items(), key=lambda kv: -kv[1])
         (best, top), (_, second) = ranked[0], ranked[1]
@@ -266,15 +264,17 @@ class SentimentScorer:
             total *= 1.2
             evidence.append("!!(x1.2)")
         described = 0.0
-        if not evidence and self.model is not None and self.embedder is not None:
+        # Without a tone word the message is embedded once, for the model and the vote alike.
+        q = self.embedder.encode([text])[0] if not evidence and self.embedder is not None else None
+        if q is not None and self.model is not None:
             # No tone word: what the message describes, as the trained model reads it, is a
             # situation like a trouble cue — labelled, but not tone (sentiment_model docstring).
-            p = self.model.negative(self.embedder.encode([text])[0])
+            p = self.model.negative(q)
             if p >= self.model_at:
                 described = -0.75
                 evidence.append(f"model:negative({p:.2f})")
-        if not evidence:
-            vote = self._vote(text)
+        if q is not None and not evidence:
+            vote = self._vote(q)
             if vote is not None:
                 # Counts as one mild term of that polarity: never strong on its own.
                 total = -1.0 if vote[0] == "negative" else 1.0

@@ -72,8 +72,11 @@ class Reranker:
         if not result.hits:
             return np.zeros(0)
         x = np.array([features(result, i, h) for i, h in enumerate(result.hits)])
-        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
-        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+        return np.asarray(1.0 / (1.0 + np.exp(-self.logits(x))))
+
+    def logits(self, x: Vector) -> Vector:
+        """The model's log-odds for rows of :func:`features` (the order :meth:`scores` gives)."""
+        return np.asarray(((x - self.mean) / self.scale) @ self.weights + self.bias)
 
     def reorder(self, result: SearchResult) -> SearchResult:
         """``result`` with its hits in the model's order; confidence and answerable unchanged."""

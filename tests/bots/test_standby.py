@@ -20,7 +20,7 @@ from parley.bots.answer import Answerer
 from parley.bots.knowledge import HandoffDetector, KnowledgeIndex
 from parley.bots.runner import SupportBot
 from parley.bots.standby import Standby
-from parley.sdk import AdminClient, Client, EventStream, MessageEvent
+from parley.sdk import AdminClient, Client, EventStream, Message, MessageEvent
 from tests.bots.test_runner import BOT, ask, connect, from_bot, handled, support_event
 from tests.harness import RunningNode, running_node
 from tests.sdk.helpers import first, until
@@ -72,6 +72,19 @@ async def support_case(
     return customer, inbox, (await customer.create_support()).conv
 
 
+async def answered_by_the_holder(
+    stack: AsyncExitStack, node: RunningNode, index: KnowledgeIndex, question: str
+) -> tuple[SupportBot, SupportBot, Client, EventStream[MessageEvent], str, Message]:
+    """A pair (30 s lease), a support case, and ``question`` (about shipping) answered by ``a``
+    and followed by ``b``: both processes, the customer, their events, the conversation, the answer."""
+    a, b = await pair(stack, node, index, ttl_s=30)
+    customer, inbox, conv = await support_case(stack, node)
+    answer = await ask(customer, inbox, conv, question)
+    assert "¥299" in (answer.text or "")
+    await handled(b, answer)
+    return a, b, customer, inbox, conv, answer
+
+
 async def planned_stop(a: SupportBot, b: SupportBot) -> None:
     """``a`` stops and gives the lease back; ``b`` takes it at its next ask."""
     await a.stop()
@@ -88,12 +101,9 @@ async def test_one_answers_the_other_stands_by_then_takes_over(
     node: RunningNode, kb_index: KnowledgeIndex
 ) -> None:
     async with AsyncExitStack() as stack:
-        a, b = await pair(stack, node, kb_index, ttl_s=30)
-
-        customer, inbox, conv = await support_case(stack, node)
-        answer = await ask(customer, inbox, conv, "How much does shipping cost?")
-        assert "¥299" in (answer.text or "")
-        await handled(b, answer)
+        a, b, customer, inbox, conv, answer = await answered_by_the_holder(
+            stack, node, kb_index, "How much does shipping cost?"
+        )
         bot_texts = [
             m for m in (await customer.history(conv)).messages if m.sender == BOT and m.kind == "text"
         ]
@@ -140,11 +150,9 @@ async def test_a_takeover_answers_what_a_crashed_holder_left(
 async def test_a_takeover_continues_the_negative_streak(node: RunningNode, kb_index: KnowledgeIndex) -> None:
     """One upset message answered by the holder, one more after the takeover: two in a row."""
     async with AsyncExitStack() as stack:
-        a, b = await pair(stack, node, kb_index, ttl_s=30)
-        customer, inbox, conv = await support_case(stack, node)
-        answer = await ask(customer, inbox, conv, "a bit annoying. how much does shipping cost?")
-        assert "¥299" in (answer.text or "")
-        await handled(b, answer)
+        a, b, customer, inbox, conv, _ = await answered_by_the_holder(
+            stack, node, kb_index, "a bit annoying. how much does shipping cost?"
+        )
         assert b.convs[conv].negative_streak == 1, "the standby counted the answered message"
 
         await planned_stop(a, b)
