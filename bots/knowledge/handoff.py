@@ -144,7 +144,11 @@ _CHANNEL_CHOICE = re.compile(
     # which to do first: "是先报警还是先找你们人工客服？", "先找客服还是先去修理厂"
     r"(?:是|该|要|应该)?先[^，。？！,?]{1,12}还是(?:先|再|要|该)?(?:去)?(?:找|联系|问|打给?)"
     r"\s*(?:你们的?|一下)?\s*(?:人工客服|人工|客服|真人|工作人员)?|"
-    r"先(?:找|联系|问|打给?)[^，。？！,?]{0,12}还是(?:先|再)"
+    r"先(?:找|联系|问|打给?)[^，。？！,?]{0,12}还是(?:先|再)|"
+    # self-service asked first, a person as the alternative: "罚单能在App里自己申诉吗？还是一定要转人工"
+    # (the ？ is a space by now); "app里弄不了，还是转人工吧" has no question before 还是 and asks
+    r"(?:自己|app|小程序|网上|线上|在线|官网|自助)[^。，,]{0,20}(?:吗|么|呢)[\s，,]*还是\s*"
+    r"(?:说|一定|必须|只能|非得|都|需要|要|得)*\s*(?:转|找|联系|通过|打给?)?\s*(?:人工|客服|真人|工作人员)(?![^，。,]*吧)"
 )
 # Asking for *another* teacher, cleaner or driver replaces the provider the message names; it
 # does not ask for an agent: "not clicking with my tutor, can I switch to someone else",
@@ -200,6 +204,11 @@ _MIXED_PATTERNS = [
     # English verb + a noun in either script: "transfer to 人工", "let me talk to 真人", "i want 人工"
     re.compile(rf"{_EN_VERB_MIXED}\s*(?:a |an |the |some |your |a real |real )?{_ZH_NOUN}"),
     re.compile(rf"{_NOT_LATIN_BEFORE}(?:talk|speak|chat)(?:ing)? (?:to|with)\s*(?:个|一个)?人(?![工造家])"),
+    # English verb, Chinese preposition: "帮我 transfer 到 real person 好吗", "connect 给客服"
+    re.compile(
+        rf"{_NOT_LATIN_BEFORE}(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
+        rf"(?: me)?\s*(?:到|给|去|跟|和)\s*(?:a |an |the |some |your |a real |real )?{_ANY_NOUN}"
+    ),
     # Chinese verb + a noun in either script: "转 human", "我要找 manager", "帮我转一下 agent"
     re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}{_ZH_VISIT}"),
     # 跟/和/同 + noun + a talking verb: "我要和 human 说话", "可以跟 agent 说话吗", "我要跟人工沟通"

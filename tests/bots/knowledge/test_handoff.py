@@ -49,6 +49,10 @@ CODE_MIXED = [
     "我要人工服务",
     "人工!!",
     "找人工",
+    # session 13 (solar holdout): an English verb with a Chinese preposition
+    "帮我 transfer 到 real person 好吗",
+    "能 connect 给客服吗",
+    "switch 到 human agent 谢谢",
 ]
 MIXED_NEGATIVE = [
     "人工智能手表有吗",
@@ -252,6 +256,10 @@ def test_a_person_asked_to_help_in_the_chat_still_hands_over(text: str) -> None:
         "who do we ring in case the boiler fails over the weekend?",
         "what's the number to reach a person if my flight gets cancelled",
         "万一半夜车坏了要联系谁",
+        # session 13 (parking holdout, then new phrasings): self-service asked, a person the alternative
+        "罚单能在App里自己申诉吗？还是一定要转人工处理",
+        "退款可以在小程序上自己申请吗，还是必须找客服",
+        "能网上改吗？还是只能打电话给工作人员",
     ],
 )
 def test_asking_which_channel_handles_something_is_not_a_request(text: str) -> None:
@@ -266,6 +274,8 @@ def test_asking_which_channel_handles_something_is_not_a_request(text: str) -> N
         "is the app broken? I want a real person",
         "我要转人工，还是自己弄不明白",
         "先转人工，还是说不清楚",
+        "app里弄不了，还是转人工吧",
+        "自己弄不了吗？还是转人工吧",
         "is there a number I can call to speak to someone? my car broke down",
         "get me a human if you can't answer",
         "is there someone I can talk to, if not I'm cancelling",
