@@ -23,6 +23,18 @@ _PROCEDURE = re.compile(
     r"\b(?:how (?:do|can|should) (?:i|we)|what(?:'s| is) the (?:process|procedure)|where do i)\b|"
     r"怎么(?:办理|操作|申请|弄|处理|走|举报|投诉|反映)|如何|哪个流程|什么流程|走哪个|流程是|怎样"
 )
+#: A yes/no question the knowledge base may answer, however cross ("the panels are filthy …, is it
+#: worth paying someone or can i just hose them down"); the escalation rules still read every
+#: message this lets through.
+_YES_NO = re.compile(
+    r"\b(?:can|could|should) (?:i|we) (?:just |still |also )?(?!not\b)[a-z]|\bis it worth\b|\bdo (?:i|we) need to\b|"
+    r"(?:能|可以|可不可以)[^，。！!？?]{0,10}(?:吗|么)"
+)
+#: Money back asked for in the same breath as strong words is a demand, however it is phrased
+#: ("worst service ever, can I get my money back", "气死，能退钱吗").
+_MONEY_BACK = re.compile(
+    r"refund|money back|compensat|reimburs|chargeback|退钱|退款|退费|退差价|赔偿|索赔|赔钱|补偿"
+)
 
 
 @dataclass
@@ -43,7 +55,13 @@ class Triage:
             return f"customer_request:{decision.reason}"
         # Complaint words in a question about the procedure ("想投诉，是走哪个流程退钱", "how do I
         # complain about …") ask the bot something: one such message alone is no outburst.
-        strong = mood is not None and mood.strong and not _PROCEDURE.search(text.lower())
+        lowered = text.lower()
+        strong = (
+            mood is not None
+            and mood.strong
+            and not _PROCEDURE.search(lowered)
+            and (not _YES_NO.search(lowered) or _MONEY_BACK.search(lowered) is not None)
+        )
         if mood is not None and (strong or negative_streak >= self.negative_limit):
             return f"sentiment:{'strong' if strong else 'repeated'}"
         if self.escalation is not None:

@@ -89,6 +89,28 @@ def test_a_question_about_the_procedure_is_not_handed_over_on_sentiment_alone() 
     assert reason("餐洒了想投诉，马上给我退钱") != ""
 
 
+def test_a_cross_yes_no_question_is_answered_and_an_outburst_still_hands_over() -> None:
+    """Session 13 (solar holdout): strong words around a question the knowledge base may answer
+    ("is it worth …", "can I …", "能…吗") are not an outburst on their own; the escalation rules
+    still read the message, and the same words with a demand or none of a question hand over."""
+    triage, scorer = Triage(), SentimentScorer()
+
+    def reason(text: str) -> str:
+        mood = scorer.score(text)
+        assert mood.strong, (text, mood)
+        return triage.reason(text, mood, 1 if mood.label == "negative" else 0)
+
+    assert reason("the panels are filthy and the output is terrible, is it worth getting them cleaned") == ""
+    assert reason("worst week ever, absolutely terrible, can I just reset the router myself") == ""
+    assert reason("烂透了，气死我了，能自己重置密码吗") == ""
+    assert reason("worst service ever, absolutely terrible!!") == "sentiment:strong"
+    assert reason("烂透了，气死我了，马上退钱！") != ""
+    assert (
+        reason("worst service ever, absolutely terrible, can I get my money back now") == "sentiment:strong"
+    )
+    assert reason("烂透了，气死我了，能退钱吗") == "sentiment:strong"
+
+
 # Session 7: demands by linguistic category, phrased anew (none is an evaluation message).
 @pytest.mark.parametrize(
     "text",
