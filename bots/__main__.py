@@ -47,6 +47,7 @@ from parley.bots.knowledge import (
     chunk_documents,
     load_directory,
 )
+from parley.bots.knowledge.gate import shipped_gate
 from parley.bots.knowledge.gloss import shared_glossary
 from parley.bots.knowledge.rerank import shipped_reranker
 from parley.bots.knowledge.spelling import english_words
@@ -138,6 +139,16 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         help="reorder the top hits with the shipped learned model (default: on)",
     )
+    cfg.add_argument(
+        "--gate",
+        action=argparse.BooleanOptionalAction,
+        help="decide whether to answer with the shipped learned gate, not the threshold (default: on)",
+    )
+    cfg.add_argument(
+        "--answer-probability",
+        type=float,
+        help="the gate's probability that the entry is right from which the bot answers (default 0.35)",
+    )
     cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
     cfg.add_argument("--llm-model")
     cfg.add_argument("--llm-timeout", type=float)
@@ -147,7 +158,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 _CLI_SETTINGS = (
     "name topics refusal signals fusion answer_threshold thresholds same_language_margin out_of_scope_below "
-    "low_confidence_limit gloss spelling focus rerank "
+    "low_confidence_limit gloss spelling focus rerank gate answer_probability "
     "tags llm_base_url llm_model llm_timeout"
 ).split()
 
@@ -206,7 +217,12 @@ async def serve(args: argparse.Namespace) -> None:
         else [CachedEmbedder(MiniLMEmbedder(), max_texts=_RECENT_TEXTS), use]
     )
     await asyncio.to_thread(warm_up, embedders, gloss=cfg.gloss)
-    index = KnowledgeIndex(embedders, cfg.retrieval(), reranker=shipped_reranker() if cfg.reranks() else None)
+    index = KnowledgeIndex(
+        embedders,
+        cfg.retrieval(),
+        reranker=shipped_reranker() if cfg.reranks() else None,
+        gate=shipped_gate() if cfg.gates() else None,
+    )
     admin = AdminClient(args.admin, args.api_key, timeout=120) if args.admin and args.api_key else None
     sync: KnowledgeSync | None = None
     if admin is None:

@@ -65,6 +65,11 @@ class BotConfig:
     focus: bool = True
     #: Reorder the top hits with the shipped learned model (parley.bots.knowledge.rerank).
     rerank: bool = True
+    #: Decide whether to answer with the shipped learned gate (parley.bots.knowledge.gate) instead
+    #: of ``answer_threshold``; it needs the reorder and adaptive thresholds.
+    gate: bool = True
+    #: The gate's estimated probability that the first entry is right from which the bot answers.
+    answer_probability: float = RetrievalConfig().answer_probability
     #: Interest-tag definitions file ("" = the example shop's; see ``--no-tags``).
     tags: str = ""
     #: An OpenAI-compatible endpoint ("" = no LLM, FAQ answers only).
@@ -106,8 +111,9 @@ class BotConfig:
             raise ConfigError(f"{origin}: signals must be some of {', '.join(_SIGNALS)}, got {bad or 'none'}")
         if self.fusion not in ("weighted", "boost", "rrf"):
             raise ConfigError(f"{origin}: fusion must be weighted, boost or rrf, got {self.fusion!r}")
-        if not 0.0 <= self.answer_threshold <= 1.0:
-            raise ConfigError(f"{origin}: answer_threshold must be between 0 and 1")
+        for name in ("answer_threshold", "answer_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{origin}: {name} must be between 0 and 1")
         if self.thresholds not in ("adaptive", "fixed"):
             raise ConfigError(f"{origin}: thresholds must be adaptive or fixed, got {self.thresholds!r}")
         if self.low_confidence_limit < 1:
@@ -137,6 +143,8 @@ class BotConfig:
             spelling=self.spelling,
             focus=self.focus,
             rerank=self.reranks(),
+            gate=self.gates(),
+            answer_probability=self.answer_probability,
         )
 
     def reranks(self) -> bool:
@@ -144,6 +152,11 @@ class BotConfig:
         fitted with (the defaults); other signals would feed it features it never saw."""
         default = BotConfig()
         return self.rerank and (self.signals, self.fusion) == (default.signals, default.fusion)
+
+    def gates(self) -> bool:
+        """Whether the shipped answer gate decides: ``gate`` on, with the reorder whose log-odds it
+        reads and the adaptive thresholds whose null level it reads."""
+        return self.gate and self.reranks() and self.thresholds == "adaptive"
 
     def llm(self) -> LLMConfig | None:
         """The LLM client's configuration, or None without an endpoint."""

@@ -32,6 +32,7 @@ from parley.bots.knowledge import (
 )
 from parley.bots.knowledge.embedders import Embedder
 from parley.bots.knowledge.eval import Ratio
+from parley.bots.knowledge.gate import AnswerGate, shipped_gate
 from parley.bots.knowledge.rerank import Reranker, shipped_reranker
 from parley.bots.sentiment import SentimentScorer, bot_scorer
 from parley.bots.tags import InterestTagger, load_tag_definitions
@@ -186,11 +187,12 @@ def build_index(
     config: RetrievalConfig | None = None,
     translations: Mapping[str, str] | None = None,
     reranker: Reranker | None = None,
+    gate: AnswerGate | None = None,
 ) -> KnowledgeIndex:
     """An index over one set's knowledge base (its folder, recursively); with ``translations``
     (chunk id or entry id → text, :func:`load_translations`), each chunk carries its own
     translation, else its entry's, as after ``ingest --translate``."""
-    index = KnowledgeIndex(embedders, config, reranker=reranker)
+    index = KnowledgeIndex(embedders, config, reranker=reranker, gate=gate)
     tr = translations or {}
     index.replace(replace(c, translation=tr.get(c.id) or tr.get(c.doc_id, "")) for c in kb_chunks(kb))
     return index
@@ -232,13 +234,15 @@ def run_messages(
     *,
     translated: bool = False,
     reranker: Reranker | Literal["shipped"] | None = "shipped",
+    gate: AnswerGate | Literal["shipped"] | None = "shipped",
 ) -> list[Outcome]:
     """Every message of ``s`` through the bot's decision, one new conversation each (with the
-    set's translations indexed when ``translated``); ``config`` and ``reranker`` default to the
-    bot's own."""
+    set's translations indexed when ``translated``); ``config``, ``reranker`` and ``gate``
+    default to the bot's own."""
     cfg = config or BotConfig().retrieval()
     model = shipped_reranker() if reranker == "shipped" else reranker
-    index = build_index(embedders, s.kb, cfg, s.translations if translated else None, model)
+    gating = shipped_gate() if gate == "shipped" else gate
+    index = build_index(embedders, s.kb, cfg, s.translations if translated else None, model, gating)
     use = next(e for e in embedders if e.name == USE_NAME)
     answerer = Answerer(index, app_name=s.business, topics=s.topics)
     triage = Triage()

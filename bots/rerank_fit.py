@@ -24,8 +24,9 @@ from parley.bots.config import BotConfig
 from parley.bots.evalsets import UNSEEN_DIR, EvalSet, build_index, load_sets, retrieval_metrics, run_messages
 from parley.bots.knowledge.embedders import Embedder, MiniLMEmbedder, MultilingualUSEEmbedder
 from parley.bots.knowledge.rerank import RERANK_PATH, Reranker, features, fit_reranker
+from parley.bots.knowledge.results import SearchResult
 
-__all__ = ["Question", "collect", "fit_on", "main", "ranked_right"]
+__all__ = ["Question", "Searched", "collect", "fit_on", "main", "ranked_right", "search_sets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,30 +38,56 @@ class Question:
     y: np.ndarray
 
 
-def collect(sets: Sequence[EvalSet], embedders: Sequence[Embedder]) -> list[Question]:
-    """Search every answerable message of the development sets with the bot's own retrieval
-    (without any reorder) and keep its top hits' features."""
+@dataclass(frozen=True, slots=True)
+class Searched:
+    """One message of a development set as the bot's retrieval found it, in the fused order
+    (no reorder), with its knowledge base's null level and answer threshold."""
+
+    set_name: str
+    result: SearchResult
+    null: float
+    threshold: float
+    answers: frozenset[str]
+    kind: str
+
+    def question(self) -> Question:
+        """The message's reorder rows (:func:`~parley.bots.knowledge.rerank.features`) and labels."""
+        hits = self.result.hits
+        x = np.array([features(self.result, i, h) for i, h in enumerate(hits)])
+        return Question(self.set_name, x, np.array([h.chunk.doc_id in self.answers for h in hits]))
+
+
+def search_sets(sets: Sequence[EvalSet], embedders: Sequence[Embedder]) -> list[Searched]:
+    """Search every answerable and every out-of-scope message of the development sets (holdouts
+    are never read) with the bot's own retrieval, without any reorder; messages with no hit are
+    left out."""
     cfg = BotConfig().retrieval()
     out = []
     for s in sets:
         if s.holdout:
             continue
         index = build_index(embedders, s.kb, cfg)
+        null, threshold = index.thresholds(cfg)
         for row in s.messages:
-            if row["expect"] != "answer":
+            if row["expect"] != "answer" and row["kind"] != "out-of-scope":
                 continue
             result = index.search(str(row["text"]))
-            if not result.hits:
-                continue
-            x = np.array([features(result, i, h) for i, h in enumerate(result.hits)])
-            y = np.array([h.chunk.doc_id in row["answers"] for h in result.hits])
-            out.append(Question(s.name, x, y))
+            if result.hits:
+                out.append(Searched(s.name, result, null, threshold, frozenset(row["answers"]), row["kind"]))
     return out
+
+
+def collect(sets: Sequence[EvalSet], embedders: Sequence[Embedder]) -> list[Question]:
+    """Every answerable message's top hits, searched by :func:`search_sets`."""
+    return [m.question() for m in search_sets(sets, embedders) if m.answers]
 
 
 def fit_on(questions: Sequence[Question]) -> Reranker:
     """The model fitted on every hit of ``questions``."""
-    return fit_reranker(np.vstack([q.x for q in questions]), np.concatenate([q.y for q in questions]))
+    names = sorted({q.set_name for q in questions})
+    return fit_reranker(
+        np.vstack([q.x for q in questions]), np.concatenate([q.y for q in questions]), fitted_on=names
+    )
 
 
 def ranked_right(model: Reranker | None, questions: Sequence[Question]) -> int:

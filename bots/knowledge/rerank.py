@@ -18,10 +18,12 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from .logistic import LogisticModel, Vector, fit_logistic
 from .results import Hit, SearchResult
 
 __all__ = ["FEATURES", "RERANK_PATH", "SIGNALS", "Reranker", "features", "fit_reranker", "shipped_reranker"]
@@ -43,8 +45,6 @@ FEATURES = (
     "same language x multilingual score",
 )
 
-Vector = npt.NDArray[np.float64]
-
 
 def features(result: SearchResult, rank: int, hit: Hit) -> Vector:
     """The feature vector of ``hit`` at ``rank`` among ``result``'s hits (see :data:`FEATURES`)."""
@@ -59,45 +59,28 @@ def features(result: SearchResult, rank: int, hit: Hit) -> Vector:
 
 
 @dataclass(frozen=True, slots=True)
-class Reranker:
-    """Logistic weights over :data:`FEATURES` (standardised by ``mean`` and ``scale``)."""
+class Reranker(LogisticModel):
+    """Logistic weights over :data:`FEATURES`: the log-odds that a hit is a right answer."""
 
-    weights: Vector
-    bias: float
-    mean: Vector
-    scale: Vector
+    FEATURES: ClassVar[tuple[str, ...]] = FEATURES
+
+    def hit_logits(self, result: SearchResult) -> Vector:
+        """The log-odds of each of ``result``'s hits, in ``result``'s order."""
+        if not result.hits:
+            return np.zeros(0)
+        return self.logits(np.array([features(result, i, h) for i, h in enumerate(result.hits)]))
 
     def scores(self, result: SearchResult) -> Vector:
         """P(right) for each of ``result``'s hits."""
-        if not result.hits:
-            return np.zeros(0)
-        x = np.array([features(result, i, h) for i, h in enumerate(result.hits)])
-        return np.asarray(1.0 / (1.0 + np.exp(-self.logits(x))))
+        return np.asarray(1.0 / (1.0 + np.exp(-self.hit_logits(result))))
 
-    def logits(self, x: Vector) -> Vector:
-        """The model's log-odds for rows of :func:`features` (the order :meth:`scores` gives)."""
-        return np.asarray(((x - self.mean) / self.scale) @ self.weights + self.bias)
-
-    def reorder(self, result: SearchResult) -> SearchResult:
-        """``result`` with its hits in the model's order; confidence and answerable unchanged."""
+    def reorder(self, result: SearchResult, logits: Vector | None = None) -> SearchResult:
+        """``result`` with its hits in the model's order (``logits``: :meth:`hit_logits`, when
+        already computed); confidence and answerable unchanged."""
         if len(result.hits) < 2:
             return result
-        order = np.argsort(-self.scores(result), kind="stable")
+        order = np.argsort(-(self.hit_logits(result) if logits is None else logits), kind="stable")
         return replace(result, hits=[result.hits[int(i)] for i in order])
-
-    def save(self, path: Path) -> None:
-        """Write the model as a compressed ``.npz``."""
-        np.savez_compressed(
-            path, weights=self.weights, bias=np.array(self.bias), mean=self.mean, scale=self.scale
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> Reranker:
-        """Read a model written by :meth:`save`."""
-        with np.load(path) as f:
-            if f["weights"].shape != (len(FEATURES),):
-                raise ValueError(f"{path}: {f['weights'].shape[0]} weights for {len(FEATURES)} features")
-            return cls(f["weights"], float(f["bias"]), f["mean"], f["scale"])
 
 
 def fit_reranker(
@@ -107,24 +90,12 @@ def fit_reranker(
     l2: float = 0.1,
     iterations: int = 2000,
     step: float = 0.5,
+    fitted_on: Sequence[str] = (),
 ) -> Reranker:
-    """Fit the weights by full-batch gradient descent on standardised features (deterministic).
-
-    ``x`` holds one row of :func:`features` per hit, ``y`` whether that hit is a right answer.
-    """
-    if len(x) != len(y) or not any(y) or all(y):
-        raise ValueError("need rows of both right and wrong hits, one label per row")
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    xs = (x - mean) / scale
-    t = np.asarray(y, dtype=np.float64)
-    w, b = np.zeros(xs.shape[1]), 0.0
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(xs @ w + b)))
-        g = p - t
-        w -= step * (xs.T @ g / len(t) + l2 * w / len(t))
-        b -= step * float(g.mean())
-    return Reranker(w, b, mean, scale)
+    """Fit the weights (deterministic); ``x`` holds one row of :func:`features` per hit, ``y``
+    whether that hit is a right answer."""
+    m = fit_logistic(x, y, l2=l2, iterations=iterations, step=step, fitted_on=fitted_on)
+    return Reranker(m.weights, m.bias, m.mean, m.scale, m.fitted_on)
 
 
 @functools.cache

@@ -28,6 +28,8 @@ class SearchResult:
     hits: list[Hit]
     confidence: float
     answerable: bool
+    #: The learned answer gate's P(the first hit answers the query) (:mod:`.gate`; ``None``: no gate).
+    probability: float | None = None
 
     @property
     def best(self) -> Hit | None:

@@ -33,7 +33,9 @@ How a query is scored (each step measured in ``docs/BOT_QUALITY.md``):
    ``answer_threshold`` (0.30, a cap; the fixed threshold when ``adaptive`` is off).  One global
    constant did not carry over to a new business (docs/BOT_QUALITY.md).
 6. With a learned :class:`~.rerank.Reranker` (``rerank``, the bot's default), the top hits are
-   put in the model's order; the confidence stays the fused score of the best hit.
+   put in the model's order; the confidence stays the fused score of the best hit.  With an
+   :class:`~.gate.AnswerGate` too (``gate``; adaptive only), ``answerable`` is its P(the first
+   hit is right) >= ``answer_probability`` instead (``SearchResult.probability``).
 
 The index is an immutable snapshot swapped atomically on every change, so searches run
 while an app's knowledge base is re-ingested, without a restart and without locks.
@@ -52,6 +54,7 @@ from .chunking import Chunk
 from .embedders import Calibration, Embedder, vector_from_bytes, vector_to_bytes
 from .focus import asking_part
 from .fusion import BM25, GLOSS, Floats, rrf_order, weighted
+from .gate import AnswerGate
 from .gloss import Glossary, shared_glossary
 from .langs import detect_lang
 from .lexical import BM25Index
@@ -107,6 +110,10 @@ class RetrievalConfig:
     focus: bool = True
     #: Reorder the top hits with the index's learned :class:`~.rerank.Reranker`, when it has one.
     rerank: bool = True
+    #: Decide ``answerable`` with the index's learned :class:`~.gate.AnswerGate` (with a reranker).
+    gate: bool = True
+    #: The gate's probability from which the first hit is answerable (chosen leave one set out).
+    answer_probability: float = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +146,13 @@ class KnowledgeIndex:
         config: RetrievalConfig | None = None,
         glossary: Glossary | None = None,
         reranker: Reranker | None = None,
+        gate: AnswerGate | None = None,
     ) -> None:
         self.embedders = {e.name: e for e in embedders}
         #: The learned reorder of the top hits (:mod:`.rerank`; ``None``: the fused order).
         self.reranker = reranker
+        #: The learned answer gate (:mod:`.gate`; ``None``, or no reranker: the threshold decides).
+        self.gate = gate
         #: Glosses are built when ``config.views`` has ``gloss`` (default: the process's dictionary).
         self._glossary = glossary
         #: The null probes' query vectors per model, encoded once in one batch.
@@ -284,9 +294,17 @@ class KnowledgeIndex:
         """Rank the chunks for ``query``; see the module docstring for how."""
         cfg = config or self.config
         snap = self._snap
-        result = self._search(snap, query, cfg)
-        if cfg.rerank and self.reranker is not None:
-            result = self.reranker.reorder(result)
+        fused = self._search(snap, query, cfg)
+        if not (cfg.rerank and self.reranker is not None and fused.hits):
+            return self._thresholded(fused, cfg)
+        logits = self.reranker.hit_logits(fused)
+        result = self.reranker.reorder(fused, logits)
+        if not (cfg.gate and self.gate is not None and cfg.adaptive):
+            return self._thresholded(result, cfg)
+        p = self.gate.probability(fused, logits, *self.thresholds(cfg))
+        return replace(result, answerable=p >= cfg.answer_probability, probability=p)
+
+    def _thresholded(self, result: SearchResult, cfg: RetrievalConfig) -> SearchResult:
         if not cfg.adaptive or not result.hits or cfg.answer_threshold <= 0.0:
             return result
         return replace(result, answerable=result.confidence >= self.thresholds(cfg)[1])

@@ -132,6 +132,22 @@ def test_the_learned_reorder_is_on_only_with_the_signals_it_was_fitted_with(tmp_
     assert not config_from(_args(["--fusion", "rrf"]), {}).retrieval().rerank
 
 
+def test_the_answer_gate_is_on_only_with_the_reorder_and_adaptive_thresholds(tmp_path: Path) -> None:
+    default = config_from(_args([]), {})
+    assert default.gates() and default.retrieval().gate
+    assert default.retrieval().answer_probability == default.answer_probability == 0.35
+    assert not config_from(_args(["--no-gate"]), {}).retrieval().gate
+    assert not config_from(_args(["--no-rerank"]), {}).gates()
+    assert not config_from(_args(["--thresholds", "fixed"]), {}).gates()
+    f = tmp_path / "bot.toml"
+    f.write_text("answer_probability = 0.6\ngate = false\n", encoding="utf-8")
+    cfg = config_from(_args(["--config", str(f), "--gate"]), {})
+    assert cfg.gates() and cfg.retrieval().answer_probability == 0.6
+    assert config_from(_args(["--answer-probability", "0.5"]), {}).retrieval().answer_probability == 0.5
+    with pytest.raises(ConfigError, match="answer_probability"):
+        config_from(_args(["--answer-probability", "1.5"]), {})
+
+
 def test_warm_up_reads_the_spelling_word_list() -> None:
     english_words.cache_clear()
     warm_up([_Counting()])  # type: ignore[list-item]
