@@ -117,6 +117,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     cfg.add_argument("--answer-threshold", type=float)
     cfg.add_argument("--same-language-margin", type=float)
     cfg.add_argument("--out-of-scope-below", type=float)
+    cfg.add_argument(
+        "--overrule-floor-from",
+        type=float,
+        help="with the gate: answer a request under the out-of-scope floor from this probability (default 0.5)",
+    )
     cfg.add_argument("--thresholds", choices=("adaptive", "fixed"))
     cfg.add_argument("--low-confidence-limit", type=int)
     cfg.add_argument(
@@ -147,7 +152,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     cfg.add_argument(
         "--answer-probability",
         type=float,
-        help="the gate's probability that the entry is right from which the bot answers (default 0.35)",
+        help="the gate's probability that the entry is right from which the bot answers (default 0.30)",
     )
     cfg.add_argument("--llm-base-url", help="OpenAI-compatible endpoint (default: none = FAQ answers)")
     cfg.add_argument("--llm-model")
@@ -158,6 +163,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 _CLI_SETTINGS = (
     "name topics refusal signals fusion answer_threshold thresholds same_language_margin out_of_scope_below "
+    "overrule_floor_from "
     "low_confidence_limit gloss spelling focus rerank gate answer_probability "
     "tags llm_base_url llm_model llm_timeout"
 ).split()
@@ -262,6 +268,7 @@ async def serve(args: argparse.Namespace) -> None:
             refusal=cfg.refusal,
             same_language_margin=cfg.same_language_margin,
             out_of_scope_below=cfg.out_of_scope_below if cfg.out_of_scope_below >= 0 else None,
+            overrule_floor_from=cfg.overrule_floor_from,
         ),
         detector=HandoffDetector(),
         low_confidence_limit=cfg.low_confidence_limit,

@@ -168,6 +168,9 @@ class Answerer:
     Without an LLM, a request (not small talk) scoring below ``out_of_scope_below`` is handed over
     at once (``out_of_scope``): nothing in the knowledge base is close.  ``None``: the index's
     null level + ``out_of_scope_margin`` (:meth:`~.knowledge.KnowledgeIndex.thresholds`); 0: never.
+    With the index's learned answer gate, such a request is still answered when the gate puts the
+    first entry's chance at ``overrule_floor_from`` or more (a knowledge base whose unrelated
+    questions score high puts right answers under the floor too).
     ``topics`` names what the bot may talk about (it goes into the system prompt and the
     default ``refusal``, the text sent when an answer must be withheld);
     ``context_turns`` earlier turns are given to the model; ``passages`` hits at most
@@ -191,6 +194,7 @@ class Answerer:
         draft_interval: float = 0.15,
         same_language_margin: float = 0.15,
         out_of_scope_below: float | None = None,
+        overrule_floor_from: float = 0.5,
     ) -> None:
         self.index = index
         self.llm = llm
@@ -201,6 +205,7 @@ class Answerer:
         self.draft_interval = draft_interval
         self.same_language_margin = same_language_margin
         self.out_of_scope_below = out_of_scope_below
+        self.overrule_floor_from = overrule_floor_from
         self.refusal = {
             "en": refusal or f"Sorry, I can't share that. I can help with {topics}.",
             "zh": refusal or _REFUSAL_ZH,
@@ -262,10 +267,12 @@ class Answerer:
         lang = _lang(question)
         result = self.retrieve(question, history)
         if self.llm is None:
+            below = result.confidence < self.out_of_scope_floor() and _substantive(question)
+            unsure = result.probability is not None and result.probability < self.overrule_floor_from
             faq = self._faq(result, lang)
-            if faq is not None:
+            if faq is not None and not (below and unsure):
                 return faq
-            if result.confidence < self.out_of_scope_floor() and _substantive(question):
+            if below:
                 # Nothing in the knowledge base is even close: a request outside it, for a human.
                 return Answer("", (), False, "fallback", handoff="out_of_scope", lang=lang, search=result)
             return Answer(_FALLBACK[lang], (), False, "fallback", lang=lang, search=result)

@@ -49,6 +49,8 @@ class BotConfig:
     #: Without an LLM, a request scoring below this is out of scope: handed over at once
     #: (negative, the default: calibrated per knowledge base; 0: never).
     out_of_scope_below: float = -1.0
+    #: With the answer gate, a request under that floor is still answered from this probability.
+    overrule_floor_from: float = 0.5
     #: ``adaptive`` (thresholds calibrated per knowledge base) or ``fixed`` (``answer_threshold``).
     thresholds: str = "adaptive"
     #: Low-confidence answers in a row before the bot hands over.
@@ -111,7 +113,7 @@ class BotConfig:
             raise ConfigError(f"{origin}: signals must be some of {', '.join(_SIGNALS)}, got {bad or 'none'}")
         if self.fusion not in ("weighted", "boost", "rrf"):
             raise ConfigError(f"{origin}: fusion must be weighted, boost or rrf, got {self.fusion!r}")
-        for name in ("answer_threshold", "answer_probability"):
+        for name in ("answer_threshold", "answer_probability", "overrule_floor_from"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{origin}: {name} must be between 0 and 1")
         if self.thresholds not in ("adaptive", "fixed"):

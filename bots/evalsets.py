@@ -235,6 +235,7 @@ def run_messages(
     translated: bool = False,
     reranker: Reranker | Literal["shipped"] | None = "shipped",
     gate: AnswerGate | Literal["shipped"] | None = "shipped",
+    overrule_floor_from: float = BotConfig().overrule_floor_from,
 ) -> list[Outcome]:
     """Every message of ``s`` through the bot's decision, one new conversation each (with the
     set's translations indexed when ``translated``); ``config``, ``reranker`` and ``gate``
@@ -244,7 +245,7 @@ def run_messages(
     gating = shipped_gate() if gate == "shipped" else gate
     index = build_index(embedders, s.kb, cfg, s.translations if translated else None, model, gating)
     use = next(e for e in embedders if e.name == USE_NAME)
-    answerer = Answerer(index, app_name=s.business, topics=s.topics)
+    answerer = Answerer(index, app_name=s.business, topics=s.topics, overrule_floor_from=overrule_floor_from)
     triage = Triage()
     scorer = bot_scorer(use)
 

@@ -99,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="",
         help="with --pipeline: comma-separated answer_probability values to compare (default: the bot's)",
     )
+    ap.add_argument(
+        "--overrule", type=float, help="with --pipeline: overrule_floor_from (default: the bot's)"
+    )
     args = ap.parse_args(argv)
     embedders: list[Embedder] = [MiniLMEmbedder(), MultilingualUSEEmbedder()]
     sets = [s for s in load_sets(args.sets) if not s.holdout]
@@ -128,8 +131,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.pipeline:
             reorder: Reranker = fit_on([q for q in questions if q.set_name != s.name])
             runs = [(cfg, None), *((replace(cfg, answer_probability=t), gate) for t in taus)]
+            over = {} if args.overrule is None else {"overrule_floor_from": args.overrule}
             counts = [
-                decision_counts(run_messages(s, embedders, c, reranker=reorder, gate=g)) for c, g in runs
+                decision_counts(run_messages(s, embedders, c, reranker=reorder, gate=g, **over))
+                for c, g in runs
             ]
             totals += np.array(counts)
             table.append(f"| {s.name} | " + " | ".join(", ".join(map(str, c)) for c in counts) + " |")

@@ -113,7 +113,7 @@ class RetrievalConfig:
     #: Decide ``answerable`` with the index's learned :class:`~.gate.AnswerGate` (with a reranker).
     gate: bool = True
     #: The gate's probability from which the first hit is answerable (chosen leave one set out).
-    answer_probability: float = 0.35
+    answer_probability: float = 0.30
 
 
 @dataclass(frozen=True, slots=True)

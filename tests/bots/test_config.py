@@ -135,7 +135,7 @@ def test_the_learned_reorder_is_on_only_with_the_signals_it_was_fitted_with(tmp_
 def test_the_answer_gate_is_on_only_with_the_reorder_and_adaptive_thresholds(tmp_path: Path) -> None:
     default = config_from(_args([]), {})
     assert default.gates() and default.retrieval().gate
-    assert default.retrieval().answer_probability == default.answer_probability == 0.35
+    assert default.retrieval().answer_probability == default.answer_probability == 0.30
     assert not config_from(_args(["--no-gate"]), {}).retrieval().gate
     assert not config_from(_args(["--no-rerank"]), {}).gates()
     assert not config_from(_args(["--thresholds", "fixed"]), {}).gates()
@@ -146,6 +146,10 @@ def test_the_answer_gate_is_on_only_with_the_reorder_and_adaptive_thresholds(tmp
     assert config_from(_args(["--answer-probability", "0.5"]), {}).retrieval().answer_probability == 0.5
     with pytest.raises(ConfigError, match="answer_probability"):
         config_from(_args(["--answer-probability", "1.5"]), {})
+    assert default.overrule_floor_from == 0.5
+    assert config_from(_args(["--overrule-floor-from", "0.8"]), {}).overrule_floor_from == 0.8
+    with pytest.raises(ConfigError, match="overrule_floor_from"):
+        config_from(_args(["--overrule-floor-from", "-1"]), {})
 
 
 def test_warm_up_reads_the_spelling_word_list() -> None:
