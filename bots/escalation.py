@@ -51,7 +51,8 @@ _ZH = [
     ("demand", r"(?:要求|必须|坚决要|一定要)[^，。！？,.!?]{0,8}(?:赔偿|退款|退钱|赔钱|补偿|道歉|处理|解决)"),
     ("demand", r"(?:马上|立刻|立即|赶紧|今天)[^，。！？,.!?]{0,4}(?:退钱|退款|赔偿|赔钱|给我退|处理)"),
     ("demand", r"(?:退钱|赔钱)[！!]"),
-    ("demand", r"(?:负责人|领导|主管|经理)(?:来|出来|出面|跟我|给我)"),
+    # someone in charge, however the business titles them: 院长 (a clinic), 店长, 校长, 老板
+    ("demand", r"(?:负责人|领导|主管|经理|院长|店长|校长|老板)(?:来|出来|出面|跟我|给我)"),
     (
         "threat",
         # "我要投诉一下自己的记性" complains, jokingly, about the customer: not a threat.
@@ -120,7 +121,7 @@ _EN_STATEMENT = [
     # an ultimatum: "…, or I'm reporting you", "or else we'll take this further"
     (
         "threat",
-        r"\bor (?:else )?(?:i|we)(?:'m| am|'ll| will|'re| are)? (?:going to |gonna )?"
+        r"\bor (?:else )?(?:i|we)(?:'m|m| am|'ll|ll| will|'re|re| are)? (?:going to |gonna )?"
         r"(?:report|sue|dispute|complain|cancel|post|leaving|out\b|gone\b|done\b|walking|moving out|"
         r"take (?:this|it)|taking (?:this|it)|go(?:ing)? to the "
         r"(?:press|media|papers|police|courts?))",
@@ -141,7 +142,9 @@ _ZH_STATEMENT = [
     # a demand word before any money-back verb: "要求返还…", "必须一分不少地退回", "务必退费"
     (
         "demand",
-        r"(?:要求|必须|务必|坚决要|一定要)[^，。！？,.!?]{0,12}(?:退回|退还|返还|退费|赔|补偿|退款|退钱)",
+        r"(?:要求|必须|务必|坚决要|一定要)[^，。！？,.!?]{0,12}(?:退回|退还|返还|退费|赔|补偿|退款|退钱)|"
+        # the fee named between: "要求退全部费用", "必须退我三个月的会费"
+        r"(?:要求|必须|务必|坚决要|一定要)退[^，。！？,.!?]{1,8}?(?:费用|费|钱|款)",
     ),
     ("demand", r"我(?:们)?(?:就)?要(?:求)?(?:退款|退钱|退费|赔偿|赔钱|补偿)"),
     ("demand", r"给(?:我|我们)?(?:一个|个)?说法"),

@@ -67,7 +67,7 @@ _EN_VERB = (
     r"(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
     r"(?: me| us| him| her| them| my \w+| our \w+)?"
     r"(?: (?:over|through|back))?(?: to| with)|get me|give me|let me (?:talk|speak|chat) (?:to|with)|"
-    r"i (?:need|want|would like|'d like)(?: to (?:talk|speak|chat) (?:to|with))?|is there|are there|"
+    r"(?:i (?:need|want|would like)|i'?d like)(?: to (?:talk|speak|chat) (?:to|with))?|is there|are there|"
     r"can i (?:get|have)|bring|call|find me|send me|(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bthey )get|want|need"
 )
 _EN_PATTERNS = [
@@ -212,7 +212,13 @@ _MIXED_PATTERNS = [
     # Chinese verb + a noun in either script: "转 human", "我要找 manager", "帮我转一下 agent"
     re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}{_ZH_VISIT}"),
     # 跟/和/同 + noun + a talking verb: "我要和 human 说话", "可以跟 agent 说话吗", "我要跟人工沟通"
-    re.compile(rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"),
+    re.compile(rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:打个?电话)?\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"),
+    # an advisor of any kind to talk to: "我想直接跟课程顾问打个电话沟通一下"
+    re.compile(
+        r"(?:跟|和|同)\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}顾问\s*(?:打个?电话)?\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"
+    ),
+    # "有没有 real person 可以聊一下", "有无 live agent"
+    re.compile(rf"(?:有没有|有无)\s*{_EN_NOUN_MIXED}"),
     # "有人工吗", "有真人客服吗"
     re.compile(rf"有\s*(?:{_ZH_NOUN})\s*(?:吗|嘛|么|没|不|啊|呀)"),
     # A noun leading the message with "please/now": "real person pls 我等不了了", "人工服务 please"

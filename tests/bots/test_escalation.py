@@ -211,6 +211,33 @@ def test_money_back_wanted_for_a_period_or_an_ultimatum_escalates(text: str) -> 
     assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
 
 
+# Session 13: two vet complaints the out-of-scope floor used to catch were reached by the answer
+# gate, which showed the rules missed them; new phrasings of the same constructions.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "charged me twice for the same visit. fix the bill or im reporting you",
+        "the room was filthy, take it off my invoice or ill post it everywhere",
+        "我要求退全部的报名费用，课根本没上",
+        "必须退我三个月的会费",
+        "叫你们店长出来跟我说清楚",
+        "让你们院长来处理，这事没完",
+    ],
+)
+def test_an_ultimatum_without_apostrophes_a_fee_named_between_or_any_head_in_charge_escalates(
+    text: str,
+) -> None:
+    assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["is the 店长 in today?", "院长今天坐诊吗", "退费用需要几天", "or im not sure, is the fee refundable"],
+)
+def test_the_same_words_in_questions_do_not_escalate(text: str) -> None:
+    assert not EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+
+
 @pytest.mark.parametrize(
     "text",
     [

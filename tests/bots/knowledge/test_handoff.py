@@ -53,6 +53,11 @@ CODE_MIXED = [
     "帮我 transfer 到 real person 好吗",
     "能 connect 给客服吗",
     "switch 到 human agent 谢谢",
+    # session 13 (development messages the out-of-scope floor used to catch), in new phrasings
+    "有没有 human agent 能帮我看看",
+    "有无 real person 在线",
+    "想跟你们的售后顾问沟通一下",
+    "能不能跟理财顾问打个电话聊聊",
 ]
 MIXED_NEGATIVE = [
     "人工智能手表有吗",
@@ -112,6 +117,18 @@ def test_asking_what_one_gets_is_not_a_request(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["can I get a real person", "get me a human", "get a real person please"])
 def test_requests_with_get_still_hand_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd like someone from your team to ring me about the invoice",
+        "id like a real person to look at my account",
+        "I'd like to speak to a manager",
+    ],
+)
+def test_id_like_without_a_space_before_the_apostrophe_is_a_request(text: str) -> None:
     assert HandoffDetector().detect(text).handoff
 
 
