@@ -61,7 +61,6 @@ _TRANSLATED = {
 }
 _SHINGLE = 40
 #: Body similarity from which two entries are one answer in two languages (dev sets: 0.58+ vs ≤ 0.55).
-_SHARED_SIGNAL = "use-multilingual-v3"
 _TWIN = 0.56
 
 
@@ -300,9 +299,8 @@ class Answerer:
         The knowledge base often answers the same question in both languages: an English
         question gets the English entry when it scores within ``same_language_margin`` of the
         top one *and* is its translation (similarity ≥ ``_TWIN``). Another topic's entry in the
-        customer's language wins within the margin only when the multilingual model scores it
-        higher: the fused score of an entry in the other language averages fewer signals, so
-        the one signal that reads both languages decides (docs/BOT.md, "Retrieve").
+        customer's language never displaces the top hit: with the learned reorder, swapping
+        it in lost more right answers than it won (docs/BOT.md, "Retrieve").
         """
         best = result.best
         # A Chinese entry full of Latin names ("Apple Pay", "Visa") is detected as "mixed":
@@ -310,12 +308,8 @@ class Answerer:
         if best is None or _lang(best.chunk.text) == lang:
             return best
         floor = max(best.score - self.same_language_margin, self.index.thresholds()[1])
-        near = [h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor]
-        twin = next((h for h in near if self.index.similarity(best.chunk, h.chunk) >= _TWIN), None)
-        if twin is not None:
-            return twin
-        shared = best.signals.get(_SHARED_SIGNAL, 1.0)
-        return next((h for h in near if h.signals.get(_SHARED_SIGNAL, 0.0) > shared), best)
+        near = (h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor)
+        return next((h for h in near if self.index.similarity(best.chunk, h.chunk) >= _TWIN), best)
 
     @staticmethod
     def _cite(hit: Hit) -> Citation:

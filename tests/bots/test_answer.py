@@ -314,13 +314,16 @@ def test_the_twin_in_the_customers_language_is_preferred_within_the_margin(
         )
 
 
-def test_another_topic_in_the_customers_language_wins_when_the_shared_model_says_so(
+def test_another_topic_in_the_customers_language_never_displaces_the_top_hit(
     use: MultilingualUSEEmbedder,
 ) -> None:
-    """Within the margin, a same-language entry of another topic is preferred only when the
-    multilingual model (the signal both languages share) scores it above the foreign top entry."""
-    zh = '{"id": "zh.supplies", "question": "需要自己准备清洁工具吗？", "answer": "不需要，保洁员自带工具。"}\n'
-    en = "id,question,answer\nen.keys,Do I need to be at home?,No: leave a key in our key box.\n"
+    """Session 14: a same-language entry of another topic within the margin stays second even
+    when the multilingual model scores it above the foreign top entry (until session 13 it won
+    then; leave one set out with the reorder and the gate, dropping that rule answered 971
+    instead of 961 of 1301 right — parking's "会议延长了…能续吗" had lost the right en.extend to
+    zh.book)."""
+    zh = '{"id": "zh.book", "question": "怎么预订会议室？", "answer": "在App里选择日期和时段即可预订。"}\n'
+    en = "id,question,answer\nen.extend,Can I extend my booking?,Yes: tap Extend in the app while it runs.\n"
     index = KnowledgeIndex([use], RetrievalConfig(signals=(BM25, use.name)))
     index.replace(
         chunk_documents(
@@ -328,14 +331,15 @@ def test_another_topic_in_the_customers_language_wins_when_the_shared_model_says
         )
     )
     by_id = {c.doc_id: c for c in index.chunks}
-    for en_use, want in ((1.0, "en.keys"), (0.70, "zh.supplies")):
+    assert index.similarity(by_id["zh.book"], by_id["en.extend"]) < 0.56, "the premise: two topics"
+    for en_use in (1.0, 0.60):
         hits = [
-            Hit(by_id["zh.supplies"], 0.87, {use.name: 0.78, "gloss": 0.53}),
-            Hit(by_id["en.keys"], 0.84, {use.name: en_use, BM25: 0.51}),
+            Hit(by_id["en.extend"], 0.80, {use.name: en_use, BM25: 0.51}),
+            Hit(by_id["zh.book"], 0.74, {use.name: 0.90, "gloss": 0.53}),
         ]
-        result = SearchResult("Do I need to be at home when the cleaner comes?", "en", hits, 0.87, True)
-        best = Answerer(index)._best(result, "en")
-        assert best is not None and best.chunk.doc_id == want, (en_use, best)
+        result = SearchResult("会议延长了，能续吗", "zh", hits, 0.80, True)
+        best = Answerer(index)._best(result, "zh")
+        assert best is not None and best.chunk.doc_id == "en.extend", (en_use, best)
 
 
 async def test_a_sure_gate_overrules_the_out_of_scope_floor_and_an_unsure_one_does_not(
