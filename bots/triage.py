@@ -23,11 +23,13 @@ _PROCEDURE = re.compile(
     r"\b(?:how (?:do|can|should) (?:i|we)|what(?:'s| is) the (?:process|procedure)|where do i)\b|"
     r"怎么(?:办理|操作|申请|弄|处理|走|举报|投诉|反映)|如何|哪个流程|什么流程|走哪个|流程是|怎样"
 )
-#: A yes/no question the knowledge base may answer, however cross ("the panels are filthy …, is it
+#: A yes/no or deadline question the knowledge base may answer, however cross ("the panels are filthy …, is it
 #: worth paying someone or can i just hose them down"); the escalation rules still read every
 #: message this lets through.
 _YES_NO = re.compile(
     r"\b(?:can|could|should) (?:i|we) (?:just |still |also )?(?!not\b)[a-z]|\bis it worth\b|\bdo (?:i|we) need to\b|"
+    # a deadline asked for ("… are you going to sell my stuff?? how long do i have", "还有几天时间")
+    r"\bhow (?:long|much time|many days) do (?:i|we) (?:still )?(?:have|get)\b|还(?:有|剩)(?:多久|几天|多少天|多长时间)|"
     r"(?:能|可以|可不可以)[^，。！!？?]{0,10}(?:吗|么)"
 )
 #: Money back asked for in the same breath as strong words is a demand, however it is phrased

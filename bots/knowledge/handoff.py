@@ -86,7 +86,7 @@ _EN_PATTERNS = [
 # someone at reception?", "is it necessary to call an agent?", "can my wife talk to a trainer
 # first?", "if we ever need to talk to a person, what number do we ring?", "需要先找工作人员登记吗".
 _SUBJECT = r"(?:i|we|you|he|she|they|one|it|guests?|visitors?|members?|(?:my|our|the|a|your|his|her|their) \w+(?: \w+)?)"
-_CONTACT = r"(?:first )?(?:talk|speak|call|chat|contact|go through|see|check in with|ask)"
+_CONTACT = r"(?:first )?(?:(?:go|come|pop) (?:in |down |over )?(?:and )?)?(?:talk|speak|call|chat|contact|go through|see|check in with|ask)"
 _ASKS_IF_NEEDED = re.compile(
     rf"\b(?:do|does|did|will|would|must|should|shall) {_SUBJECT} (?:(?:still|also|first|ever) )?"
     rf"(?:need|have|has|got) to {_CONTACT}\b|"
@@ -117,11 +117,11 @@ _NARRATED_PAST = re.compile(
 # "不需要找客服". Only a negation aimed at the person: "I don't want a bot, get me a human" asks.
 _DECLINED = re.compile(
     r"\b(?:(?:do ?n[o']?t|does ?n[o']?t|won'?t|will not|not) (?:really |even )?(?:need|want|have|wish|ask(?:ing)?(?: for)?)"
-    r"(?: to)?(?: (?:talk|speak|chat|be (?:transferred|put through|connected)|get)(?: to| with| through to)?)?|"
+    r"(?: to)?(?: (?:talk|speak|chat|be (?:transferred|put through|connected)|get|bother|trouble|disturb)(?: to| with| through to)?)?|"
     r"no need (?:to (?:talk|speak|chat) (?:to|with)|for)|without (?:talking|speaking|chatting|going through)(?: to| with)?|"
     r"do ?n[o']?t (?:transfer|connect|put) me(?: through)? to) "
     rf"{_EN_HUMAN}\b|"
-    r"(?:不用|不需要|不必|无需|没必要|用不着|不是要|别|不要)\s*(?:帮我|给我)?\s*(?:转接?|接通?|找|联系|叫)?\s*(?:到|给)?\s*"
+    r"(?:不用|不需要|不必|无需|没必要|用不着|不是要|别|不要|不想再?(?:麻烦|打扰)?|唔使|唔洗|唔想)\s*(?:帮我|给我)?\s*(?:转接?|接通?|找|搵|联系|叫)?\s*(?:到|给)?\s*(?:你们的?)?\s*"
     r"(?:人工|真人|客服|工作人员|经理)(?:客服|服务)?"
 )
 # Asking *which channel* handles something names a person as one of two ways, not as a request:
@@ -198,8 +198,8 @@ _EN_VERB_MIXED = (
     r"(?: me)?(?: (?:over|through|back))?(?: to| with)|get me|give me|i (?:need|want|would like|'d like)|"
     rf"can i (?:get|have)|find me|want|need){_NOT_LATIN_AFTER}"
 )
-_ZH_VERB = r"(?:转接|转给|转到|转|接通|接|找|叫|要|换|请|联系|呼叫|给我|来)"
-_ZH_FILLER = r"(?:一下|个|一个|你们的?|我|帮我)?"
+_ZH_VERB = r"(?:转接|转给|转到|转|接通|接|找|搵|叫|要|换|请|联系|呼叫|给我|来)"
+_ZH_FILLER = r"(?:一下|个|個|一个|一個|你们的?|我|帮我)?"
 _MIXED_PATTERNS = [
     # English verb + a noun in either script: "transfer to 人工", "let me talk to 真人", "i want 人工"
     re.compile(rf"{_EN_VERB_MIXED}\s*(?:a |an |the |some |your |a real |real )?{_ZH_NOUN}"),
@@ -212,13 +212,15 @@ _MIXED_PATTERNS = [
     # Chinese verb + a noun in either script: "转 human", "我要找 manager", "帮我转一下 agent"
     re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}{_ZH_VISIT}"),
     # 跟/和/同 + noun + a talking verb: "我要和 human 说话", "可以跟 agent 说话吗", "我要跟人工沟通"
-    re.compile(rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:打个?电话)?\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"),
+    re.compile(
+        rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:打个?电话)?\s*(?:说|聊|讲|講|倾|傾|沟通|对话|谈|交流)(?!过)"
+    ),
     # an advisor of any kind to talk to: "我想直接跟课程顾问打个电话沟通一下"
     re.compile(
         r"(?:跟|和|同)\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}顾问\s*(?:打个?电话)?\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"
     ),
     # "有没有 real person 可以聊一下", "有无 live agent"
-    re.compile(rf"(?:有没有|有无)\s*{_EN_NOUN_MIXED}"),
+    re.compile(rf"(?:有没有|有无|有冇)\s*{_EN_NOUN_MIXED}"),
     # "有人工吗", "有真人客服吗"
     re.compile(rf"有\s*(?:{_ZH_NOUN})\s*(?:吗|嘛|么|没|不|啊|呀)"),
     # A noun leading the message with "please/now": "real person pls 我等不了了", "人工服务 please"
@@ -229,19 +231,19 @@ _ZH_PATTERNS = [
     re.compile(rf"[转接]\s*(?:一下)?\s*人工{_ZH_NOUN_GUARD}"),
     re.compile(r"人工(?:客服|服务|坐席)"),
     re.compile(
-        r"(?:找|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*"
+        r"(?:找|搵|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|個|一个|你们的?|你们|我)?\s*"
         rf"(?:真人(?!秀)|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员){_ZH_VISIT}"
     ),
-    re.compile(rf"(?:找|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家]){_ZH_VISIT}"),
+    re.compile(rf"(?:找|搵|叫|给我找|换)\s*(?:个|個|一个|一個)\s*人(?![工造家]){_ZH_VISIT}"),
     # a manager of any title asked to call or talk: "让客户经理给我回个电话", "叫你们店长来跟我说"
     re.compile(
         r"(?:让|叫|请(?!问))\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}?(?:经理|主管|店长|负责人)\s*(?:直接|尽快|马上)?\s*"
         r"(?:给我|跟我|和我|联系|打|回|来)"
     ),
-    re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|沟通|对话)"),
+    re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|講|倾|傾|沟通|对话)"),
     # "真人在吗", but not "模特是真人吗" (is the model a real person?)
     re.compile(r"(?<!是)真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),
-    re.compile(r"(?:有没有|有无)\s*(?:真人|人工|客服)"),
+    re.compile(r"(?:有没有|有无|有冇)\s*(?:真人|人工|客服)"),
     re.compile(r"(?:不要|别用?|不想跟)\s*(?:和|跟)?\s*机器人"),
     # Code-mixed: a Chinese request verb with an English human noun, or the reverse.
     re.compile(r"(?:转|找|要|接|叫|换)\s*(?:个|一个)?\s*(?:real |live )?(?:human|agent|person|staff|客服)\b"),

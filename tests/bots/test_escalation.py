@@ -111,6 +111,22 @@ def test_a_cross_yes_no_question_is_answered_and_an_outburst_still_hands_over() 
     assert reason("烂透了，气死我了，能退钱吗") == "sentiment:strong"
 
 
+def test_a_deadline_asked_in_distress_is_answered() -> None:
+    """Session 14 (storage holdout): a distressed customer asking how long they have before
+    something happens asks the knowledge base; strong words alone still hand over."""
+    triage, scorer = Triage(), SentimentScorer()
+
+    def reason(text: str) -> str:
+        mood = scorer.score(text)
+        assert mood.strong, (text, mood)
+        return triage.reason(text, mood, 1 if mood.label == "negative" else 0)
+
+    assert reason("this is awful, terrible, my account is frozen?? how long do i have to pay it") == ""
+    assert reason("真是烂透了，太差劲了，账户被冻结了，还有多久就要被销户") == ""
+    assert reason("太糟糕了，烂透了，欠费停机了") == "sentiment:strong"
+    assert reason("this is awful, terrible, my account is frozen!!") == "sentiment:strong"
+
+
 # Session 7: demands by linguistic category, phrased anew (none is an evaluation message).
 @pytest.mark.parametrize(
     "text",

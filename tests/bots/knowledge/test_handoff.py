@@ -144,6 +144,10 @@ def test_id_like_without_a_space_before_the_apostrophe_is_a_request(text: str) -
         "if we ever need to talk to a person later, what number do we ring?",
         "我爸第一次来，需要先找工作人员登记吗",
         "他要先联系客服吗？还是直接在网上办",
+        # session 14 (storage holdout): going somewhere to talk is the same question
+        "do I need to go and talk to someone at reception to get my gate code, or does it just come by text?",
+        "do we have to come in and see someone at the branch to sign the contract?",
+        "will I have to pop down and speak to a staff member to change my plan",
     ],
 )
 def test_questions_about_whether_a_person_is_needed_stay_with_the_bot(text: str) -> None:
@@ -201,6 +205,11 @@ def test_a_request_beside_a_narrated_contact_still_hands_over(text: str) -> None
         "不需要人工，告诉我营业时间就行",
         "别转客服了，我就问下运费多少",
         "我不是要找客服，只是想知道发票怎么开",
+        # session 14 (repair holdout): not wanting to trouble anyone is declining too
+        "不想麻烦人工客服了，自己在网上能直接预约吗",
+        "不想再打扰你们客服了，订单我自己在app里改可以吗",
+        "I don't want to bother your staff, can I just book it online?",
+        "唔使搵客服，我自己改就得",
     ],
 )
 def test_a_request_the_customer_declines_is_not_a_request(text: str) -> None:
@@ -374,3 +383,19 @@ def test_a_manager_asked_to_call_or_talk_is_a_request(text: str) -> None:
 )
 def test_a_person_for_a_task_or_a_human_provider_is_not_an_agent(text: str) -> None:
     assert not HandoffDetector().detect(text).handoff, text
+
+
+# Session 14 (storage holdout): Cantonese writes 有冇 for 有没有, 搵 for 找, 個 for 个, 傾 for 聊.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "有冇 staff 可以 call 我？",
+        "有冇真人客服",
+        "我想搵個真人",
+        "搵人工啊",
+        "可唔可以同真人傾下",
+        "同客服傾",
+    ],
+)
+def test_cantonese_requests_hand_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
