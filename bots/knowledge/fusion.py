@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BM25", "GLOSS", "Floats", "rrf_order", "weighted"]
+__all__ = ["BM25", "GLOSS", "STANDING", "Floats", "rrf_order", "standing", "weighted"]
 
 #: Signal name of the lexical retriever in weights and ``Hit.signals``.
 BM25 = "bm25"
@@ -83,3 +83,29 @@ def rrf_order(
         # Chunks a signal cannot see get no vote rather than the worst rank.
         total += np.where(votes[n], weights.get(n, 1.0) / (k + ranks + 1), 0.0)
     return np.argsort(-total, kind="stable")
+
+
+#: The signals whose standing among all chunks is measured (:func:`standing`): rank for all
+#: three, the z-score for the two dense models (BM25's distribution is mostly zeros).
+STANDING = ("use-multilingual-v3", "all-MiniLM-L6-v2", BM25)
+
+
+def standing(
+    scores: Mapping[str, Floats], votes: Mapping[str, npt.NDArray[np.bool_]], row: int
+) -> dict[str, float]:
+    """Where each of :data:`STANDING`'s signals places chunk ``row`` among the chunks it reads:
+    ``"<signal> rank"`` (how many score higher) and, for the dense models, ``"<signal> z"``
+    (standard scores over those chunks).  The fused score compares a chunk with a fixed scale;
+    this compares it with the rest of the same knowledge base for the same question, which is
+    what tells a chunk that stands out from one every question lands near (docs/BOT_QUALITY.md,
+    session 14).  A signal that cannot read the chunk is left out."""
+    out: dict[str, float] = {}
+    for name in STANDING:
+        if name not in scores or not votes[name][row]:
+            continue
+        seen = scores[name][votes[name]]
+        value = scores[name][row]
+        out[f"{name} rank"] = float(np.sum(seen > value))
+        if name != BM25 and len(seen) >= 3:
+            out[f"{name} z"] = float((value - seen.mean()) / (seen.std() + 1e-6))
+    return out

@@ -3,7 +3,7 @@ the learned reorder, :mod:`.rerank`, without either importing the other's intern
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .chunking import Chunk
 
@@ -12,11 +12,14 @@ __all__ = ["Hit", "SearchResult"]
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A retrieved chunk; ``score`` is the fused 0..1 relevance, ``signals`` the calibrated inputs."""
+    """A retrieved chunk; ``score`` is the fused 0..1 relevance, ``signals`` the calibrated inputs,
+    ``standing`` where those inputs place it among all chunks of the knowledge base
+    (:func:`.fusion.standing`)."""
 
     chunk: Chunk
     score: float
     signals: dict[str, float]
+    standing: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ import numpy.typing as npt
 from .chunking import Chunk
 from .embedders import Calibration, Embedder, vector_from_bytes, vector_to_bytes
 from .focus import asking_part
-from .fusion import BM25, GLOSS, Floats, rrf_order, weighted
+from .fusion import BM25, GLOSS, Floats, rrf_order, standing, weighted
 from .gate import AnswerGate
 from .gloss import Glossary, shared_glossary
 from .langs import detect_lang
@@ -337,7 +337,7 @@ class KnowledgeIndex:
                 continue
             seen.add(chunk.doc_id)
             sig = {n: round(float(s[i]), 4) for n, s in scores.items() if votes[n][i]}
-            hits.append(Hit(chunk, float(fused[i]), sig))
+            hits.append(Hit(chunk, float(fused[i]), sig, standing(scores, votes, int(i))))
             if len(hits) >= cfg.top_k:
                 break
         confidence = hits[0].score if hits else 0.0

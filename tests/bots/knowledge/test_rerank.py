@@ -11,6 +11,7 @@ import pytest
 from parley.bots.evalsets import load_sets
 from parley.bots.knowledge import KnowledgeIndex
 from parley.bots.knowledge.chunking import Chunk
+from parley.bots.knowledge.fusion import STANDING, standing
 from parley.bots.knowledge.rerank import FEATURES, RERANK_PATH, Reranker, features, fit_reranker
 from parley.bots.knowledge.results import Hit, SearchResult
 from parley.bots.rerank_fit import Question, collect, fit_on, ranked_right
@@ -37,6 +38,39 @@ def test_features_name_every_column() -> None:
     assert f["same language"] == 0.0 and f["faq entry"] == 0.0
     first = dict(zip(FEATURES, features(res, 0, res.hits[0]), strict=True))
     assert first["same language"] == 1.0 and first["same language x multilingual score"] == 0.9
+    assert first["use-multilingual-v3 rank"] == 0.0 and first["use-multilingual-v3 z"] == 0.0, "no standing"
+    ranked = replace(res.hits[1], standing={"use-multilingual-v3 rank": 3.0, "all-MiniLM-L6-v2 z": -1.5})
+    f = dict(zip(FEATURES, features(res, 1, ranked), strict=True))
+    assert f["use-multilingual-v3 rank"] == 3.0 and f["all-MiniLM-L6-v2 z"] == -1.5 and f["bm25 rank"] == 0.0
+
+
+def test_standing_places_a_chunk_among_those_a_signal_reads() -> None:
+    """Session 14: rank = how many chunks the signal scores higher, z = standard score, both over
+    the chunks the signal can read; a signal that cannot read the chunk is left out."""
+    use, minilm = "use-multilingual-v3", "all-MiniLM-L6-v2"
+    scores = {
+        use: np.array([0.9, 0.5, 0.7, 0.1]),
+        minilm: np.array([0.8, 0.0, 0.6, 0.2]),
+        "bm25": np.array([0.3, 0.0, 0.9, 0.0]),
+    }
+    votes = {
+        use: np.ones(4, dtype=bool),
+        minilm: np.array([True, False, True, True]),
+        "bm25": np.array([True, False, True, False]),
+    }
+    got = standing(scores, votes, 2)
+    assert got[f"{use} rank"] == 1.0 and got[f"{minilm} rank"] == 1.0 and got["bm25 rank"] == 0.0
+    read = np.array([0.8, 0.6, 0.2])
+    assert got[f"{minilm} z"] == pytest.approx((0.6 - read.mean()) / read.std(), abs=1e-4)
+    assert "bm25 z" not in got, "BM25 gets no z-score"
+    assert not any(k.startswith(minilm) for k in standing(scores, votes, 1)), "MiniLM cannot read chunk 1"
+
+
+def test_the_index_gives_every_hit_its_standing(kb_index: KnowledgeIndex) -> None:
+    result = kb_index.search("how long does a refund take")
+    assert result.hits and all(f"{STANDING[0]} rank" in h.standing for h in result.hits)
+    ranks = [h.standing[f"{STANDING[0]} rank"] for h in result.hits]
+    assert min(ranks) == 0.0, "the multilingual model's own favourite is among the top hits"
 
 
 def _toy() -> tuple[np.ndarray, list[bool]]:
