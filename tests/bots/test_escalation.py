@@ -89,17 +89,18 @@ def test_a_question_about_the_procedure_is_not_handed_over_on_sentiment_alone() 
     assert reason("餐洒了想投诉，马上给我退钱") != ""
 
 
+def _strong_reason(text: str) -> str:
+    """Triage's reason for ``text``, which must read as strongly negative (the premise)."""
+    mood = SentimentScorer().score(text)
+    assert mood.strong, (text, mood)
+    return Triage().reason(text, mood, 1 if mood.label == "negative" else 0)
+
+
 def test_a_cross_yes_no_question_is_answered_and_an_outburst_still_hands_over() -> None:
     """Session 13 (solar holdout): strong words around a question the knowledge base may answer
     ("is it worth …", "can I …", "能…吗") are not an outburst on their own; the escalation rules
     still read the message, and the same words with a demand or none of a question hand over."""
-    triage, scorer = Triage(), SentimentScorer()
-
-    def reason(text: str) -> str:
-        mood = scorer.score(text)
-        assert mood.strong, (text, mood)
-        return triage.reason(text, mood, 1 if mood.label == "negative" else 0)
-
+    reason = _strong_reason
     assert reason("the panels are filthy and the output is terrible, is it worth getting them cleaned") == ""
     assert reason("worst week ever, absolutely terrible, can I just reset the router myself") == ""
     assert reason("烂透了，气死我了，能自己重置密码吗") == ""
@@ -114,13 +115,7 @@ def test_a_cross_yes_no_question_is_answered_and_an_outburst_still_hands_over() 
 def test_a_deadline_asked_in_distress_is_answered() -> None:
     """Session 14 (storage holdout): a distressed customer asking how long they have before
     something happens asks the knowledge base; strong words alone still hand over."""
-    triage, scorer = Triage(), SentimentScorer()
-
-    def reason(text: str) -> str:
-        mood = scorer.score(text)
-        assert mood.strong, (text, mood)
-        return triage.reason(text, mood, 1 if mood.label == "negative" else 0)
-
+    reason = _strong_reason
     assert reason("this is awful, terrible, my account is frozen?? how long do i have to pay it") == ""
     assert reason("真是烂透了，太差劲了，账户被冻结了，还有多久就要被销户") == ""
     assert reason("太糟糕了，烂透了，欠费停机了") == "sentiment:strong"
