@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BM25", "GLOSS", "STANDING", "Floats", "rrf_order", "standing", "weighted"]
+__all__ = ["BM25", "GLOSS", "STANDING", "STANDING_KEYS", "Floats", "Standing", "rrf_order", "weighted"]
 
 #: Signal name of the lexical retriever in weights and ``Hit.signals``.
 BM25 = "bm25"
@@ -85,27 +85,41 @@ def rrf_order(
     return np.argsort(-total, kind="stable")
 
 
-#: The signals whose standing among all chunks is measured (:func:`standing`): rank for all
+#: The signals whose standing among all chunks is measured (:class:`Standing`): rank for all
 #: three, the z-score for the two dense models (BM25's distribution is mostly zeros).
 STANDING = ("use-multilingual-v3", "all-MiniLM-L6-v2", BM25)
+#: The keys of :meth:`Standing.of`, in a fixed order (the reorder's features read them so).
+STANDING_KEYS = (*(f"{s} rank" for s in STANDING), *(f"{s} z" for s in STANDING[:2]))
 
 
-def standing(
-    scores: Mapping[str, Floats], votes: Mapping[str, npt.NDArray[np.bool_]], row: int
-) -> dict[str, float]:
-    """Where each of :data:`STANDING`'s signals places chunk ``row`` among the chunks it reads:
-    ``"<signal> rank"`` (how many score higher) and, for the dense models, ``"<signal> z"``
-    (standard scores over those chunks).  The fused score compares a chunk with a fixed scale;
-    this compares it with the rest of the same knowledge base for the same question, which is
-    what tells a chunk that stands out from one every question lands near (docs/BOT_QUALITY.md,
-    session 14).  A signal that cannot read the chunk is left out."""
-    out: dict[str, float] = {}
-    for name in STANDING:
-        if name not in scores or not votes[name][row]:
-            continue
-        seen = scores[name][votes[name]]
-        value = scores[name][row]
-        out[f"{name} rank"] = float(np.sum(seen > value))
-        if name != BM25 and len(seen) >= 3:
-            out[f"{name} z"] = float((value - seen.mean()) / (seen.std() + 1e-6))
-    return out
+class Standing:
+    """Where each of :data:`STANDING`'s signals places a chunk among the chunks it reads, for
+    one question: ``"<signal> rank"`` (how many score higher) and, for the dense models,
+    ``"<signal> z"`` (standard score over those chunks).  The fused score compares a chunk with
+    a fixed scale; this compares it with the rest of the same knowledge base for the same
+    question, which is what tells a chunk that stands out from one every question lands near
+    (docs/BOT_QUALITY.md, session 14).  Each signal's order and spread are computed once per
+    question, not once per hit."""
+
+    __slots__ = ("_scores", "_stats", "_votes")
+
+    def __init__(self, scores: Mapping[str, Floats], votes: Mapping[str, npt.NDArray[np.bool_]]) -> None:
+        self._scores = scores
+        self._votes = votes
+        self._stats: dict[str, tuple[Floats, float, float]] = {}
+        for name in STANDING:
+            seen = scores[name][votes[name]] if name in scores else None
+            if seen is not None and len(seen):
+                self._stats[name] = (np.sort(seen), float(seen.mean()), float(seen.std()))
+
+    def of(self, row: int) -> dict[str, float]:
+        """Chunk ``row``'s standing; a signal that cannot read the chunk is left out."""
+        out: dict[str, float] = {}
+        for name, (ordered, mean, std) in self._stats.items():
+            if not self._votes[name][row]:
+                continue
+            value = self._scores[name][row]
+            out[f"{name} rank"] = float(len(ordered) - np.searchsorted(ordered, value, side="right"))
+            if name != BM25 and len(ordered) >= 3:
+                out[f"{name} z"] = float((value - mean) / (std + 1e-6))
+        return out

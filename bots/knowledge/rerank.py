@@ -6,7 +6,7 @@ order instead, from many businesses at once: a logistic regression over each top
 *features* — its fused score and distance to the top score, its rank, each calibrated signal
 and whether that signal could read it, whether it is in the customer's language, whether it is
 an FAQ entry, and where each model places it among all the knowledge base's chunks for this
-question (its rank and standard score: :func:`.fusion.standing`, session 14) — fitted on every
+question (its rank and standard score: :class:`.fusion.Standing`, session 14) — fitted on every
 answerable message of the development sets
 (:mod:`parley.bots.rerank_fit`), shipped as a few numbers, and measured leave one set out.
 
@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from .fusion import STANDING
+from .fusion import STANDING_KEYS
 from .logistic import LogisticModel, Vector, fit_logistic
 from .results import Hit, SearchResult
 
@@ -46,8 +46,7 @@ FEATURES = (
     "same language",
     "faq entry",
     "same language x multilingual score",
-    *(f"{s} rank" for s in STANDING),
-    *(f"{s} z" for s in STANDING[:2]),
+    *STANDING_KEYS,
 )
 
 
@@ -60,7 +59,7 @@ def features(result: SearchResult, rank: int, hit: Hit) -> Vector:
         f += [value or 0.0, 0.0 if value is None else 1.0]
     same = 1.0 if hit.chunk.lang == result.lang or "mixed" in (hit.chunk.lang, result.lang) else 0.0
     f += [same, 1.0 if hit.chunk.kind == "faq" else 0.0, same * hit.signals.get(SIGNALS[0], 0.0)]
-    f += [hit.standing.get(name, 0.0) for name in FEATURES[-len(STANDING) - 2 :]]
+    f += [hit.standing.get(name, 0.0) for name in STANDING_KEYS]
     return np.array(f)
 
 

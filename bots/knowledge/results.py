@@ -14,7 +14,7 @@ __all__ = ["Hit", "SearchResult"]
 class Hit:
     """A retrieved chunk; ``score`` is the fused 0..1 relevance, ``signals`` the calibrated inputs,
     ``standing`` where those inputs place it among all chunks of the knowledge base
-    (:func:`.fusion.standing`)."""
+    (:class:`.fusion.Standing`)."""
 
     chunk: Chunk
     score: float

@@ -53,7 +53,7 @@ import numpy.typing as npt
 from .chunking import Chunk
 from .embedders import Calibration, Embedder, vector_from_bytes, vector_to_bytes
 from .focus import asking_part
-from .fusion import BM25, GLOSS, Floats, rrf_order, standing, weighted
+from .fusion import BM25, GLOSS, Floats, Standing, rrf_order, weighted
 from .gate import AnswerGate
 from .gloss import Glossary, shared_glossary
 from .langs import detect_lang
@@ -324,11 +324,10 @@ class KnowledgeIndex:
         if part is not None:
             asked, asked_votes = self._signals(snap, part, detect_lang(part), cfg, {})
             fused = (fused + weighted(asked, asked_votes, cfg.weights, boost=boost)) / 2
-        order = (
-            rrf_order(scores, votes, cfg.weights)
-            if cfg.fusion == "rrf"
-            else np.argsort(-fused, kind="stable")
-        )
+        rrf = cfg.fusion == "rrf"
+        order = rrf_order(scores, votes, cfg.weights) if rrf else np.argsort(-fused, kind="stable")
+        # Only the reorder reads a hit's standing; the null probes and the baseline skip it.
+        stand = Standing(scores, votes) if cfg.rerank and not qvecs else None
         hits: list[Hit] = []
         seen: set[str] = set()
         for i in order:
@@ -337,7 +336,7 @@ class KnowledgeIndex:
                 continue
             seen.add(chunk.doc_id)
             sig = {n: round(float(s[i]), 4) for n, s in scores.items() if votes[n][i]}
-            hits.append(Hit(chunk, float(fused[i]), sig, standing(scores, votes, int(i))))
+            hits.append(Hit(chunk, float(fused[i]), sig, stand.of(int(i)) if stand else {}))
             if len(hits) >= cfg.top_k:
                 break
         confidence = hits[0].score if hits else 0.0

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parley.bots.evalsets import load_sets
 from parley.bots.knowledge import KnowledgeIndex
 from parley.bots.knowledge.chunking import Chunk
-from parley.bots.knowledge.fusion import STANDING, standing
+from parley.bots.knowledge.fusion import STANDING, Standing
 from parley.bots.knowledge.rerank import FEATURES, RERANK_PATH, Reranker, features, fit_reranker
 from parley.bots.knowledge.results import Hit, SearchResult
 from parley.bots.rerank_fit import Question, collect, fit_on, ranked_right
@@ -58,12 +60,24 @@ def test_standing_places_a_chunk_among_those_a_signal_reads() -> None:
         minilm: np.array([True, False, True, True]),
         "bm25": np.array([True, False, True, False]),
     }
-    got = standing(scores, votes, 2)
+    got = Standing(scores, votes).of(2)
     assert got[f"{use} rank"] == 1.0 and got[f"{minilm} rank"] == 1.0 and got["bm25 rank"] == 0.0
     read = np.array([0.8, 0.6, 0.2])
     assert got[f"{minilm} z"] == pytest.approx((0.6 - read.mean()) / read.std(), abs=1e-4)
     assert "bm25 z" not in got, "BM25 gets no z-score"
-    assert not any(k.startswith(minilm) for k in standing(scores, votes, 1)), "MiniLM cannot read chunk 1"
+    assert not any(k.startswith(minilm) for k in Standing(scores, votes).of(1)), "MiniLM cannot read chunk 1"
+
+
+@given(st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), min_size=1, max_size=12), st.data())
+def test_standing_rank_counts_the_chunks_scored_strictly_higher(
+    values: list[float], data: st.DataObject
+) -> None:
+    """Ties are not "higher": the sorted, once-per-question count equals the plain count."""
+    scores = {STANDING[0]: np.array(values)}
+    votes = {STANDING[0]: np.ones(len(values), dtype=bool)}
+    row = data.draw(st.integers(0, len(values) - 1))
+    got = Standing(scores, votes).of(row)[f"{STANDING[0]} rank"]
+    assert got == sum(v > values[row] for v in values)
 
 
 def test_the_index_gives_every_hit_its_standing(kb_index: KnowledgeIndex) -> None:
@@ -71,6 +85,12 @@ def test_the_index_gives_every_hit_its_standing(kb_index: KnowledgeIndex) -> Non
     assert result.hits and all(f"{STANDING[0]} rank" in h.standing for h in result.hits)
     ranks = [h.standing[f"{STANDING[0]} rank"] for h in result.hits]
     assert min(ranks) == 0.0, "the multilingual model's own favourite is among the top hits"
+
+
+def test_a_search_without_the_reorder_skips_the_standing(kb_index: KnowledgeIndex) -> None:
+    """Only the reorder reads it: a search with ``rerank`` off does not pay for it."""
+    result = kb_index.search("how long does a refund take", config=replace(kb_index.config, rerank=False))
+    assert result.hits and all(h.standing == {} for h in result.hits)
 
 
 def _toy() -> tuple[np.ndarray, list[bool]]:
