@@ -174,6 +174,8 @@ _HOW_TO = re.compile(
     # who handles it, or whether it happens by itself: "who do I complain to, or does the money come back
     # by itself?", "是自动退款吗", "钱会自己退回来吗", "找谁退"
     r"\bwho (?:do|should|can) (?:i|we) (?:complain|talk|speak|write|go|apply) to\b|"
+    # … or whom to ask: "I want a refund, who do I actually ask, you or apple?"
+    r"\bwho (?:do|should|can) (?:i|we) (?:actually |really )?ask\b|"
     r"\b(?:does|do|will|would|is) (?:the |my |our )?(?:money|refund|payment|deposit|charge)s? "
     r"(?:come back|go back|get refunded|get returned|returned|refunded)(?: to (?:me|us|my \w+))? "
     r"(?:by itself|on its own|automatically)|\bis (?:it|the refund) automatic\b|"

@@ -28,6 +28,8 @@ _PROCEDURE = re.compile(
 #: message this lets through.
 _YES_NO = re.compile(
     r"\b(?:can|could|should) (?:i|we) (?:just |still |also )?(?!not\b)[a-z]|\bis it worth\b|\bdo (?:i|we) need to\b|"
+    # what the business offers ("do u have instructors who speak english? my cantonese is terrible lol")
+    r"\bdo (?:you|u|ya) (?:guys )?(?:have|offer|sell|provide|accept|take)\b(?! any idea)|"
     # a deadline asked for ("… are you going to sell my stuff?? how long do i have", "还有几天时间")
     r"\bhow (?:long|much time|many days) do (?:i|we) (?:still )?(?:have|get)\b|还(?:有|剩)(?:多久|几天|多少天|多长时间)|"
     r"(?:能|可以|可不可以)[^，。！!？?]{0,10}(?:吗|么)"

@@ -76,7 +76,12 @@ _EN_PATTERNS = [
     re.compile(
         rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:to\s+)?(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"
     ),
-    re.compile(r"\bwho (?:can|do|should) i (?:actually |really )?(?:talk|speak|chat) (?:to|with)\b"),
+    # … unless it names what about: "who do i speak to about switching from auto to manual?" asks
+    # where that is handled, which the knowledge base may say ("about this / my complaint" still asks).
+    re.compile(
+        r"\bwho (?:can|do|should) i (?:actually |really )?(?:talk|speak|chat) (?:to|with)\b"
+        r"(?!\s+(?:about|regarding)\s+(?!(?:this|it|that|my (?:complaint|problem|issue|case))\b))"
+    ),
     re.compile(
         r"\b(?:no more|stop|enough of|instead of|not talking to)(?: the| a| this| your)? (?:bot|robot|machine)\b"
     ),

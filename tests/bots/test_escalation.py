@@ -122,6 +122,25 @@ def test_a_deadline_asked_in_distress_is_answered() -> None:
     assert reason("this is awful, terrible, my account is frozen!!") == "sentiment:strong"
 
 
+def test_what_the_business_offers_asked_with_self_mockery_is_answered() -> None:
+    """Session 15 (drive holdout): "do you have / offer …?" is a question the knowledge base may
+    answer, whatever strong words the customer uses about themselves; a rhetorical "do you have
+    any idea …" is no such question."""
+    reason = _strong_reason
+    assert reason("do you guys offer weekend classes? my timing is terrible and awful lol") == ""
+    assert reason("do you have any idea how terrible and awful this is") == "sentiment:strong"
+
+
+def test_so_annoying_alone_is_no_outburst() -> None:
+    """Session 15 (drive, audio holdouts): 烦死了 is exasperation, not fury; with a worse word it
+    still is."""
+    scorer, triage = SentimentScorer(), Triage()
+    for text in ("每次打开都要重新登录，烦死了", "付款又失败了，烦死了，什么时候能修好"):
+        mood = scorer.score(text)
+        assert not mood.strong and triage.reason(text, mood, 1) == "", text
+    assert _strong_reason("烦死了，垃圾软件，又闪退") == "sentiment:strong"
+
+
 # Session 7: demands by linguistic category, phrased anew (none is an evaluation message).
 @pytest.mark.parametrize(
     "text",
@@ -260,6 +279,8 @@ def test_the_same_words_in_questions_do_not_escalate(text: str) -> None:
         "my class got cancelled, I want a refund - does the money come back to my card by itself?",
         "活动取消了，我要退款，是自动退回吗？",
         "课程取消了，我要退钱，找谁退？",
+        # session 15: whom to ask ("… who do I actually ask, you or apple?")
+        "the bank took the fee twice and I want a refund, who should I ask, you or the bank?",
     ],
 )
 def test_a_calm_refund_with_a_how_question_is_a_procedure_question(text: str) -> None:

@@ -399,3 +399,17 @@ def test_a_person_for_a_task_or_a_human_provider_is_not_an_agent(text: str) -> N
 )
 def test_cantonese_requests_hand_over(text: str) -> None:
     assert HandoffDetector().detect(text).handoff, text
+
+
+def test_who_to_talk_to_about_a_named_thing_asks_where_it_is_handled() -> None:
+    """Session 15 (drive holdout): "who do I speak to about <something>" asks the knowledge base;
+    without a subject, or about "this" or the customer's complaint, it asks for a person."""
+    d = HandoffDetector()
+    assert not d.detect("who should I talk to about renting a locker for a month?").handoff
+    assert not d.detect("who do i speak with regarding a change of address").handoff
+    for text in (
+        "who can I talk to?",
+        "who do I talk to about this",
+        "who can i speak to about my complaint",
+    ):
+        assert d.detect(text).handoff, text
