@@ -123,8 +123,9 @@ _EN_STATEMENT = [
         "threat",
         r"\bor (?:else )?(?:i|we)(?:'m|m| am|'ll|ll| will|'re|re| are)? (?:going to |gonna )?"
         r"(?:report|sue|dispute|complain|cancel|post|leaving|out\b|gone\b|done\b|walking|moving out|"
-        r"take (?:this|it)|taking (?:this|it)|go(?:ing)? to the "
-        r"(?:press|media|papers|police|courts?))",
+        r"take (?:this|it)|taking (?:this|it)|go(?:ing)? to (?:the|my|our) "
+        # "… now or I'm going to my bank and the Consumer Council"
+        r"(?:press|media|papers|police|courts?|bank|card (?:company|issuer)|consumer \w+))",
     ),
     # an authority named however the market calls it: "to the telecoms regulator", "the health authority"
     (

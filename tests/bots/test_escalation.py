@@ -260,6 +260,24 @@ def test_an_ultimatum_without_apostrophes_a_fee_named_between_or_any_head_in_cha
     assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
 
 
+# Session 15: a storage complaint the out-of-scope floor used to catch was answered once the
+# reorder was refitted, which showed the ultimatum rule missed "going to my bank".
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you billed us twice, reverse it today or we're going to our card company",
+        "Cancel that fee now or I'm going to the consumer council.",
+    ],
+)
+def test_an_ultimatum_to_go_to_the_bank_or_a_consumer_body_escalates(text: str) -> None:
+    assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
+
+
+def test_asking_whether_to_go_to_the_bank_is_no_ultimatum() -> None:
+    text = "the charge looks wrong, should I go to my bank or to you first?"
+    assert not EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate
+
+
 @pytest.mark.parametrize(
     "text",
     ["is the 店长 in today?", "院长今天坐诊吗", "退费用需要几天", "or im not sure, is the fee refundable"],
