@@ -98,8 +98,10 @@ class Standing:
     ``"<signal> z"`` (standard score over those chunks).  The fused score compares a chunk with
     a fixed scale; this compares it with the rest of the same knowledge base for the same
     question, which is what tells a chunk that stands out from one every question lands near
-    (docs/BOT_QUALITY.md, session 14).  Each signal's order and spread are computed once per
-    question, not once per hit."""
+    (docs/BOT_QUALITY.md, session 14).  Pass the dense models' raw cosines: their calibration
+    clips every unrelated chunk to 0, and a z-score over those zeros made the one chunk above
+    the floor stand out for an off-topic question (session 15).  Each signal's order and spread
+    are computed once per question, not once per hit."""
 
     __slots__ = ("_scores", "_stats", "_votes")
 

@@ -251,9 +251,8 @@ class KnowledgeIndex:
             return 0.0
         key = _null_key(cfg)
         if key not in snap.null:  # computed once per snapshot (an ingest makes a new one)
-            for name, emb in self.embedders.items():
-                if name not in self._probes:
-                    self._probes[name] = emb.encode(list(NULL_PROBES))
+            for name in set(self.embedders) - set(self._probes):
+                self._probes[name] = self.embedders[name].encode(list(NULL_PROBES))
             conf = [
                 self._search(snap, p, cfg, {n: v[i] for n, v in self._probes.items()}).confidence
                 for i, p in enumerate(NULL_PROBES)
@@ -317,17 +316,17 @@ class KnowledgeIndex:
             return SearchResult(query, lang, [], 0.0, False)
         # The probes (``qvecs`` given) are spelt right, short, and embedded once for every configuration.
         text = snap.speller.correct(query) if cfg.spelling and not qvecs else query
-        scores, votes = self._signals(snap, text, lang, cfg, qvecs or {})
+        scores, votes, cosines = self._signals(snap, text, lang, cfg, qvecs or {})
         boost = cfg.fusion != "weighted"
         fused = weighted(scores, votes, cfg.weights, boost=boost)
         part = asking_part(text) if cfg.focus and not qvecs and cfg.fusion != "rrf" else None
         if part is not None:
-            asked, asked_votes = self._signals(snap, part, detect_lang(part), cfg, {})
+            asked, asked_votes, _ = self._signals(snap, part, detect_lang(part), cfg, {})
             fused = (fused + weighted(asked, asked_votes, cfg.weights, boost=boost)) / 2
         rrf = cfg.fusion == "rrf"
         order = rrf_order(scores, votes, cfg.weights) if rrf else np.argsort(-fused, kind="stable")
-        # Only the reorder reads a hit's standing; the null probes and the baseline skip it.
-        stand = Standing(scores, votes) if cfg.rerank and not qvecs else None
+        # Only the reorder reads a hit's standing (from raw cosines); not the probes or the baseline.
+        stand = Standing({**scores, **cosines}, votes) if cfg.rerank and not qvecs else None
         hits: list[Hit] = []
         seen: set[str] = set()
         for i in order:
@@ -344,11 +343,13 @@ class KnowledgeIndex:
 
     def _signals(
         self, snap: _Snapshot, query: str, lang: str, cfg: RetrievalConfig, qvecs: Mapping[str, Any]
-    ) -> tuple[dict[str, Floats], dict[str, npt.NDArray[np.bool_]]]:
+    ) -> tuple[dict[str, Floats], dict[str, npt.NDArray[np.bool_]], dict[str, Floats]]:
+        """Each signal's calibrated scores and which chunks it can read; the dense models' raw cosines."""
         n = len(snap.chunks)
         everywhere = np.ones(n, dtype=bool)
         scores: dict[str, Floats] = {}
         votes: dict[str, npt.NDArray[np.bool_]] = {}
+        cosines: dict[str, Floats] = {}
         has_alt = (snap.alt_langs != "") & (ALT in cfg.views)
         for name in cfg.signals:
             if name == BM25:
@@ -375,13 +376,13 @@ class KnowledgeIndex:
                 readable = (snap.langs != "zh") & ok
                 readable_alt = has_alt & (snap.alt_langs != "zh") & ok
             best = np.maximum(np.where(readable, sims, -1.0), np.where(readable_alt, alt_sims, -1.0))
-            scores[name] = emb.calibration(best)
+            scores[name], cosines[name] = emb.calibration(best), best.astype(np.float64)
             votes[name] = readable | readable_alt
         if GLOSS in cfg.views and (snap.gloss_langs != "").any():
             ok = (snap.gloss_langs != "") & ((snap.gloss_langs == lang) | (lang == "mixed"))
             scores[GLOSS] = np.where(ok, _BM25_CALIBRATION(snap.bm25_gloss.scores(query)), 0.0)
             votes[GLOSS] = ok
-        return scores, votes
+        return scores, votes, cosines
 
 
 def _null_key(config: RetrievalConfig) -> str:

@@ -87,6 +87,17 @@ def test_the_index_gives_every_hit_its_standing(kb_index: KnowledgeIndex) -> Non
     assert min(ranks) == 0.0, "the multilingual model's own favourite is among the top hits"
 
 
+def test_standing_reads_raw_cosines_where_the_calibration_clips(kb_index: KnowledgeIndex) -> None:
+    """Session 15 (audio holdout): for an off-topic question the calibration puts most chunks at
+    0; their standing must still come from the model's cosines (each keeps its own rank), or the
+    one chunk above the floor looks as if it stood far out."""
+    use = STANDING[0]
+    result = kb_index.search("what's the capital of Peru")
+    clipped = [h for h in result.hits if h.signals.get(use) == 0.0]
+    assert len(clipped) >= 2
+    assert len({h.standing[f"{use} rank"] for h in clipped}) == len(clipped)
+
+
 def test_a_search_without_the_reorder_skips_the_standing(kb_index: KnowledgeIndex) -> None:
     """Only the reorder reads it: a search with ``rerank`` off does not pay for it."""
     result = kb_index.search("how long does a refund take", config=replace(kb_index.config, rerank=False))
