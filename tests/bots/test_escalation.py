@@ -252,24 +252,14 @@ def test_money_back_wanted_for_a_period_or_an_ultimatum_escalates(text: str) -> 
         "必须退我三个月的会费",
         "叫你们店长出来跟我说清楚",
         "让你们院长来处理，这事没完",
+        # session 15: a storage complaint the floor caught by luck once the reorder was refitted
+        "you billed us twice, reverse it today or we're going to our card company",
+        "Cancel that fee now or I'm going to the consumer council.",
     ],
 )
 def test_an_ultimatum_without_apostrophes_a_fee_named_between_or_any_head_in_charge_escalates(
     text: str,
 ) -> None:
-    assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
-
-
-# Session 15: a storage complaint the out-of-scope floor used to catch was answered once the
-# reorder was refitted, which showed the ultimatum rule missed "going to my bank".
-@pytest.mark.parametrize(
-    "text",
-    [
-        "you billed us twice, reverse it today or we're going to our card company",
-        "Cancel that fee now or I'm going to the consumer council.",
-    ],
-)
-def test_an_ultimatum_to_go_to_the_bank_or_a_consumer_body_escalates(text: str) -> None:
     assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate, text
 
 
