@@ -5,7 +5,7 @@ made it (:attr:`Sentiment.evidence`):
 
 1. The text is split into units — lowercased English words and single Chinese characters
    (punctuation kept as clause breaks) — and lexicon terms (``"fed up"``, ``"不错"``,
-   ``"烦死"``) are matched longest first, so ``不错`` is one positive term, not 不 + 错.
+   ``"烦死"``: exasperation, milder than 气死) are matched longest first (``不错`` is one term).
 2. **Negation**: a negator (``not``, ``isn't``, ``no``, ``never``, ``can't``; 不 没 别 无 未)
    in the three units before a term, within the clause, flips it: a negated positive counts
    ``-0.8 x`` ("not happy", "不满意"), a negated negative ``+0.75 x`` ("not bad", "不差",
@@ -68,7 +68,6 @@ LEXICON: Mapping[str, float] = {
     "quick": 0.5, "smoothly": 1.0, "appreciate": 1.0, "wonderful": 1.5, "glad": 1.0, "recommend": 1.0,
     # ---- Chinese, negative
     "差": -1.0, "慢": -1.0, "坏": -1.0, "烂": -1.5, "垃圾": -2.0, "骗": -2.0, "坑": -1.0, "无语": -1.0,
-    # 烦死了 ("so annoying") is exasperation, milder than 气死 (furious): alone it is not an outburst.
     "失望": -1.5, "投诉": -1.5, "生气": -1.5, "气死": -2.0, "烦": -1.0, "烦死": -1.5, "恶心": -2.0,
     "再也不买": -1.5, "不一样": -0.5, "出问题": -1.0, "太坑": -1.5, "糟糕": -1.5, "难用": -1.0,
     "后悔": -1.5, "退钱": -1.0, "离谱": -1.5, "忍无可忍": -2.0, "破": -0.5,

@@ -94,7 +94,7 @@ def collect(names: list[str], embedders: list[CachedEmbedder], root: Path = UNSE
             def query(text: str, row: dict[str, Any], index: Any = index, snap: Any = snap) -> Query:
                 # As KnowledgeIndex._search: the language of what was typed, the words as repaired.
                 fixed = snap.speller.correct(text) if index.config.spelling and row else text
-                raw, votes = index._signals(snap, fixed, detect_lang(text), index.config, {})
+                raw, votes, _ = index._signals(snap, fixed, detect_lang(text), index.config, {})
                 asked = asking_part(fixed) if index.config.focus and row else None
                 part = query(asked, {}) if asked else None
                 return Query(row, raw, {k: cals[k](v) for k, v in raw.items()}, votes, part)
