@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parley.bots.knowledge.langs import simplified
+
 __all__ = ["EscalationDetector"]
 
 _MONEY = (
@@ -230,6 +232,7 @@ class EscalationDetector:
         """Decide for one customer message; ``mood_score`` is the sentiment score (negative = upset),
         ``tone`` its part from how the message is said (default: the whole score): the situation
         it describes ("the concert was cancelled") does not make a request for the procedure angry."""
+        text = simplified(text)
         question = text.rstrip().endswith(("?", "？", "吗"))
         calm = mood_score if tone is None else tone
         for kind, rule in self._rules:

@@ -3,8 +3,8 @@
 A lexicon scorer with four rules, so every decision can be read back as the words that
 made it (:attr:`Sentiment.evidence`):
 
-1. The text is split into units — lowercased English words and single Chinese characters
-   (punctuation kept as clause breaks) — and lexicon terms (``"fed up"``, ``"不错"``,
+1. The text (Traditional characters folded to Simplified) is split into units — lowercased
+   English words and single Chinese characters (punctuation kept as clause breaks) — and lexicon terms (``"fed up"``, ``"不错"``,
    ``"烦死"``: exasperation, milder than 气死) are matched longest first (``不错`` is one term).
 2. **Negation**: a negator (``not``, ``isn't``, ``no``, ``never``, ``can't``; 不 没 别 无 未)
    in the three units before a term, within the clause, flips it: a negated positive counts
@@ -12,9 +12,7 @@ made it (:attr:`Sentiment.evidence`):
    "no complaints": mildly positive, as people mean it).
 3. **Intensifiers** in the same window (very, so, really, 太, 很, 非常, 真...) multiply by
    1.5 (好 before a negative term is "very": 好烦); ``!!``/``？？`` strengthen a negative message by 1.2; a hypothetical ("if", 如果,
-   万一) halves negative terms ("what if the parcel is damaged?" is a question, not a
-   complaint).
-
+   万一) halves negative terms ("what if the parcel is damaged?" is a question, not a complaint).
 4. **Trouble**: a message that describes a bad situation calmly ("my order hasn't arrived",
    会员卡丢了 — :mod:`parley.bots.trouble`) and is not already negative gets ``-0.75``: mildly
    negative, never strong, and flagged (:attr:`Sentiment.trouble`) so the bot's "negative in a
@@ -41,6 +39,7 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from parley.bots.knowledge.embedders import Embedder, Vector
+from parley.bots.knowledge.langs import simplified
 from parley.bots.sentiment_model import SentimentModel
 from parley.bots.trouble import trouble_cues
 
@@ -234,6 +233,7 @@ class SentimentScorer:
 
     def score(self, text: str) -> Sentiment:
         """Score one message."""
+        text = simplified(text)
         units = _units(text)
         hypothetical = bool(_HYPOTHETICAL.search(text.lower()))
         total, evidence = 0.0, []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from parley.bots.escalation import EscalationDetector
 from parley.bots.knowledge import HandoffDetector
+from parley.bots.knowledge.langs import simplified
 from parley.bots.sentiment import Sentiment
 
 __all__ = ["Triage"]
@@ -59,7 +60,7 @@ class Triage:
             return f"customer_request:{decision.reason}"
         # Complaint words in a question about the procedure ("想投诉，是走哪个流程退钱", "how do I
         # complain about …") ask the bot something: one such message alone is no outburst.
-        lowered = text.lower()
+        lowered = simplified(text).lower()
         strong = (
             mood is not None
             and mood.strong

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embedders import Embedder, Vector
+from .langs import simplified
 
 __all__ = ["HandoffDecision", "HandoffDetector", "REQUEST_EXAMPLES"]
 
@@ -72,9 +73,11 @@ _EN_VERB = (
 )
 _EN_PATTERNS = [
     re.compile(rf"\b(?:{_EN_VERB})\s+{_EN_HUMAN}\b{_EN_GUARD}{_EN_VISIT}{_EN_TELLS}{_EN_TASK}"),
-    # "can a staff member help me", "I need a human to look at this", "get a real ppl to answer me"
+    # "can a staff member help me", "I need a human to look at this", "get a real ppl to answer me",
+    # "please have someone from the store call me back"
     re.compile(
-        rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:to\s+)?(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"
+        rf"\b{_EN_HUMAN}\b{_EN_GUARD}\s+(?:(?:from|at|in) (?:the|your) \w+(?: \w+)?\s+)?(?:to\s+)?"
+        r"(?:help|answer|look at|check|call|contact)\s+(?:me|this|my)"
     ),
     # … unless it names what about: "who do i speak to about switching from auto to manual?" asks
     # where that is handled, which the knowledge base may say ("about this / my complaint" still asks).
@@ -126,7 +129,7 @@ _DECLINED = re.compile(
     r"no need (?:to (?:talk|speak|chat) (?:to|with)|for)|without (?:talking|speaking|chatting|going through)(?: to| with)?|"
     r"do ?n[o']?t (?:transfer|connect|put) me(?: through)? to) "
     rf"{_EN_HUMAN}\b|"
-    r"(?:不用|不需要|不必|无需|没必要|用不着|不是要|别|不要|不想再?(?:麻烦|打扰)?|唔使|唔洗|唔想)\s*(?:帮我|给我)?\s*(?:转接?|接通?|找|搵|联系|叫)?\s*(?:到|给)?\s*(?:你们的?)?\s*"
+    r"(?:不用|不需要|不必|无需|没必要|用不着|不是要|别|不要|不想再?(?:麻烦|打扰)?|唔使|唔洗|唔想)\s*(?:帮我|给我)?\s*(?:转接?|接通?|找|揾|联系|叫)?\s*(?:到|给)?\s*(?:你们的?)?\s*"
     r"(?:人工|真人|客服|工作人员|经理)(?:客服|服务)?"
 )
 # Asking *which channel* handles something names a person as one of two ways, not as a request:
@@ -203,8 +206,8 @@ _EN_VERB_MIXED = (
     r"(?: me)?(?: (?:over|through|back))?(?: to| with)|get me|give me|i (?:need|want|would like|'d like)|"
     rf"can i (?:get|have)|find me|want|need){_NOT_LATIN_AFTER}"
 )
-_ZH_VERB = r"(?:转接|转给|转到|转|接通|接|找|搵|叫|要|换|请|联系|呼叫|给我|来)"
-_ZH_FILLER = r"(?:一下|个|個|一个|一個|你们的?|我|帮我)?"
+_ZH_VERB = r"(?:转接|转给|转到|转|接通|接|找|揾|叫|要|换|请|联系|呼叫|给我|来)"
+_ZH_FILLER = r"(?:一下|个|一个|你们的?|我|帮我)?"
 _MIXED_PATTERNS = [
     # English verb + a noun in either script: "transfer to 人工", "let me talk to 真人", "i want 人工"
     re.compile(rf"{_EN_VERB_MIXED}\s*(?:a |an |the |some |your |a real |real )?{_ZH_NOUN}"),
@@ -217,9 +220,7 @@ _MIXED_PATTERNS = [
     # Chinese verb + a noun in either script: "转 human", "我要找 manager", "帮我转一下 agent"
     re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}{_ZH_VISIT}"),
     # 跟/和/同 + noun + a talking verb: "我要和 human 说话", "可以跟 agent 说话吗", "我要跟人工沟通"
-    re.compile(
-        rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:打个?电话)?\s*(?:说|聊|讲|講|倾|傾|沟通|对话|谈|交流)(?!过)"
-    ),
+    re.compile(rf"(?:跟|和|同)\s*{_ANY_NOUN}\s*(?:打个?电话)?\s*(?:说|聊|讲|倾|沟通|对话|谈|交流)(?!过)"),
     # an advisor of any kind to talk to: "我想直接跟课程顾问打个电话沟通一下"
     re.compile(
         r"(?:跟|和|同)\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}顾问\s*(?:打个?电话)?\s*(?:说|聊|讲|沟通|对话|谈|交流)(?!过)"
@@ -236,16 +237,16 @@ _ZH_PATTERNS = [
     re.compile(rf"[转接]\s*(?:一下)?\s*人工{_ZH_NOUN_GUARD}"),
     re.compile(r"人工(?:客服|服务|坐席)"),
     re.compile(
-        r"(?:找|搵|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|個|一个|你们的?|你们|我)?\s*"
+        r"(?:找|揾|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*"
         rf"(?:真人(?!秀)|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员){_ZH_VISIT}"
     ),
-    re.compile(rf"(?:找|搵|叫|给我找|换)\s*(?:个|個|一个|一個)\s*人(?![工造家]){_ZH_VISIT}"),
+    re.compile(rf"(?:找|揾|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家]){_ZH_VISIT}"),
     # a manager of any title asked to call or talk: "让客户经理给我回个电话", "叫你们店长来跟我说"
     re.compile(
         r"(?:让|叫|请(?!问))\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}?(?:经理|主管|店长|负责人)\s*(?:直接|尽快|马上)?\s*"
         r"(?:给我|跟我|和我|联系|打|回|来)"
     ),
-    re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|講|倾|傾|沟通|对话)"),
+    re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|倾|沟通|对话)"),
     # "真人在吗", but not "模特是真人吗" (is the model a real person?)
     re.compile(r"(?<!是)真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),
     re.compile(r"(?:有没有|有无|有冇)\s*(?:真人|人工|客服)"),
@@ -296,7 +297,7 @@ class HandoffDecision:
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = simplified(unicodedata.normalize("NFKC", text)).lower()
     text = re.sub(r"[!?.。！？~～…]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 

@@ -1,12 +1,23 @@
-"""Cheap language detection for routing: Chinese, English (Latin script) or mixed."""
+"""Cheap language detection for routing (Chinese, English or mixed) and script folding.
+
+The hand-over rules, the sentiment lexicon and the lexical index are written in Simplified
+characters; a Hong Kong or Taiwan customer writes Traditional ("唔該轉人工", "氣死我了").
+:func:`simplified` folds Traditional to Simplified with OpenCC's tables, which are phrase-aware
+(乾淨 becomes 干净 while 乾隆 keeps its 乾), so a rule matches whichever script the customer types.  Embeddings are left alone: the models read both scripts,
+and a business may publish its own knowledge base in Traditional.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 
-__all__ = ["cjk_ratio", "detect_lang"]
+import opencc
+
+__all__ = ["cjk_ratio", "detect_lang", "simplified"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -26,3 +37,17 @@ def detect_lang(text: str) -> str:
     if r <= 0.2:
         return "en"
     return "mixed"
+
+
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    # Built once per process: loading the tables takes a few milliseconds.
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """``text`` with Traditional Chinese characters folded to Simplified (other scripts unchanged)."""
+    # Japanese kanji are not Traditional Chinese: 人間と話す stays as written.
+    if not _CJK.search(text) or _KANA.search(text):
+        return text
+    return str(_t2s().convert(text))

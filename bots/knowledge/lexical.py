@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .langs import simplified
+
 __all__ = ["BM25Index", "tokenize"]
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -251,7 +253,7 @@ def _stem(word: str) -> str:
 def tokenize(text: str, *, chars: bool = True) -> list[str]:
     """Lower-cased, lightly stemmed English words and jieba words for Chinese runs, stopwords removed
     (and, with ``chars``, the characters of Chinese words too)."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = simplified(unicodedata.normalize("NFKC", text)).lower()
     tokens: list[str] = []
     pos = 0
     for m in _CJK_RUN.finditer(text):

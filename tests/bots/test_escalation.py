@@ -308,3 +308,14 @@ def test_the_situation_described_does_not_make_a_procedure_question_angry() -> N
 def test_an_angry_refund_with_a_how_question_still_escalates() -> None:
     text = "I want my refund NOW, this is ridiculous and useless, how do I even get it??"
     assert EscalationDetector().detect(text, SentimentScorer().score(text).score).escalate
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [("馬上退款，否則我去消委會投訴", "马上退款，否则我去消委会投诉"), ("叫你們經理出來", "叫你们经理出来")],
+)
+def test_traditional_demands_escalate_like_simplified(traditional: str, simplified: str) -> None:
+    """Session 16: the escalation rules read Traditional characters folded to Simplified."""
+    d = EscalationDetector()
+    assert d.detect(simplified).escalate, simplified
+    assert d.detect(traditional) == d.detect(simplified)

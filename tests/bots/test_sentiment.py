@@ -245,3 +245,12 @@ def test_rubbish_as_a_thing_is_not_rubbish_as_a_verdict(text: str) -> None:
     """倒垃圾 is taking out the rubbish: neutral, where 垃圾 alone ("垃圾服务") is scorn."""
     assert scorer.score(text).label == "neutral", scorer.score(text)
     assert scorer.score("你们这垃圾服务").label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [("氣死我了，垃圾服務", "气死我了，垃圾服务"), ("服務很好，謝謝", "服务很好，谢谢")],
+)
+def test_traditional_characters_score_as_simplified(traditional: str, simplified: str) -> None:
+    """Session 16: Hong Kong customers write Traditional; the lexicon is Simplified."""
+    assert scorer.score(traditional) == scorer.score(simplified)

@@ -413,3 +413,25 @@ def test_who_to_talk_to_about_a_named_thing_asks_where_it_is_handled() -> None:
         "who can i speak to about my complaint",
     ):
         assert d.detect(text).handoff, text
+
+
+# Session 16 (laundry and optical holdouts): Hong Kong customers write Traditional characters;
+# the rules read the message folded to Simplified.
+@pytest.mark.parametrize(
+    "text",
+    ["唔該轉人工", "請幫我轉接人工客服", "我要找真人講", "可唔可以同真人傾下", "唔该搵个真人同我倾 please"],
+)
+def test_requests_in_traditional_characters_hand_over(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize("text", ["人工智能眼鏡有冇得賣", "客服幾點上班"])
+def test_traditional_hard_negatives_are_kept(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
+
+
+def test_someone_from_a_place_asked_to_call_back_is_a_request() -> None:
+    """Session 16 (optical holdout): "have someone from the store call me back"."""
+    d = HandoffDetector()
+    assert d.detect("Please have someone from the store call me back on 9123 4567.").handoff
+    assert d.detect("can someone at your office contact me today").handoff

@@ -19,3 +19,8 @@ def test_bm25_finds_chinese_by_words_and_scores_are_bounded():
     assert 0 < s.max() <= 1.0
     assert bm.scores("退款多久")[0] == bm.scores("退款多久").max()
     assert bm.scores("unrelated english words").max() == 0.0
+
+
+def test_traditional_and_simplified_tokenize_alike() -> None:
+    """A Traditional query meets a Simplified knowledge base (and the reverse) word for word."""
+    assert tokenize("運費怎麼計算") == tokenize("运费怎么计算")

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from parley.bots.knowledge.langs import detect_lang, simplified
+
+
+@pytest.mark.parametrize(
+    ("traditional", "folded"),
+    [
+        ("唔該轉人工", "唔该转人工"),
+        ("氣死我了", "气死我了"),
+        ("乾淨", "干净"),
+        ("頭髮", "头发"),
+        ("發票", "发票"),
+    ],
+)
+def test_traditional_is_folded_to_simplified(traditional: str, folded: str) -> None:
+    assert simplified(traditional) == folded
+
+
+@pytest.mark.parametrize("text", ["转人工", "how do I cancel", "", "人間と話したい", "상담원 연결"])
+def test_simplified_latin_japanese_and_korean_text_is_unchanged(text: str) -> None:
+    assert simplified(text) == text
+
+
+def test_folding_keeps_the_language() -> None:
+    for text in ("請問幾點關門", "refund 幾時到帳"):
+        assert detect_lang(simplified(text)) == detect_lang(text)
