@@ -39,7 +39,12 @@ _EN = [
         r"\b(?:refund|reimburse|compensate)\s+(?:me|us|the difference|it|this|my|our)\b.*\b(?:now|today|immediately|asap)\b",
     ),
     ("demand", r"\b(?:give|pay)\s+(?:me|us)\s+(?:my|our|the)\s+money\s+back\b"),
-    ("demand", r"\bfix (?:this|it)\b.{0,40}\b(?:now|today|immediately|asap|or)\b"),
+    # … but not asked as a question: "any chance you can fix it today and how much would that be"
+    (
+        "demand",
+        r"(?<!\bcan you )(?<!\bcould you )(?<!\bcan u )(?<!\byou can )(?<!\bu can )(?<!\bto )"
+        r"\bfix (?:this|it)\b.{0,40}\b(?:now|today|immediately|asap|or)\b",
+    ),
     ("demand", r"\b(?:someone|somebody|a person)\s+(?:senior|in charge|higher up)\b"),
     (
         "threat",

@@ -190,8 +190,11 @@ _ZH_NOUN_GUARD = (
     r"(?!智能|费|成本|刺绣|湖|合成|皮|革|缝|降|授|呼吸|岛|林|河|草|材料|纤维|面料|宝石|钻|晶|制|养|繁|种|"
     r"\s*(?:leather|intelligence|ai(?![a-z])|fee|cost|labou?r|made|embroider|lake|silk|fib))"
 )
+# A real person asked for as the provider of the service is not an agent in the chat:
+# "可以找个真人验光师帮我验光吗" (as "an actual human vet" in English).
+_ZH_PROVIDER_GUARD = r"(?![\u4e00-\u9fff]{0,2}(?:师|医生|大夫|教练|老师|司机|护士))"
 _ZH_NOUN = (
-    rf"(?:人工(?:客服|服务|坐席)?{_ZH_NOUN_GUARD}|真人(?:客服)?(?!秀)|(?<!智能)客服(?:人员|小姐姐|妹妹)?"
+    rf"(?:人工(?:客服|服务|坐席)?{_ZH_NOUN_GUARD}|真人(?:客服)?(?!秀){_ZH_PROVIDER_GUARD}|(?<!智能)客服(?:人员|小姐姐|妹妹)?"
     r"|活人|经理|主管|工作人员|售后人员)"
 )
 _EN_NOUN_MIXED = (
@@ -238,7 +241,7 @@ _ZH_PATTERNS = [
     re.compile(r"人工(?:客服|服务|坐席)"),
     re.compile(
         r"(?:找|揾|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*"
-        rf"(?:真人(?!秀)|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员){_ZH_VISIT}"
+        rf"(?:真人(?!秀){_ZH_PROVIDER_GUARD}|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员){_ZH_VISIT}"
     ),
     re.compile(rf"(?:找|揾|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家]){_ZH_VISIT}"),
     # a manager of any title asked to call or talk: "让客户经理给我回个电话", "叫你们店长来跟我说"

@@ -319,3 +319,17 @@ def test_traditional_demands_escalate_like_simplified(traditional: str, simplifi
     d = EscalationDetector()
     assert d.detect(simplified).escalate, simplified
     assert d.detect(traditional) == d.detect(simplified)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "any chance you can fix it today and how much would that be",
+        "can you fix it today? the hinge is loose",
+        "is it possible to fix it today",
+    ],
+)
+def test_asking_whether_it_can_be_fixed_today_is_not_a_demand(text: str) -> None:
+    """Session 16 (optical holdout): a repair asked for as a question is a service question."""
+    assert not EscalationDetector().detect(text).escalate, text
+    assert EscalationDetector().detect("fix it today or I cancel everything").escalate

@@ -435,3 +435,12 @@ def test_someone_from_a_place_asked_to_call_back_is_a_request() -> None:
     d = HandoffDetector()
     assert d.detect("Please have someone from the store call me back on 9123 4567.").handoff
     assert d.detect("can someone at your office contact me today").handoff
+
+
+def test_a_real_person_asked_for_as_the_provider_is_not_an_agent() -> None:
+    """Session 16 (optical holdout): 真人验光师 is the optometrist who tests the eyes."""
+    d = HandoffDetector()
+    for text in ("可以找个真人验光师帮我验光吗，要怎么预约", "想找真人医生看一下"):
+        assert not d.detect(text).handoff, text
+    for text in ("我要找真人", "转真人客服", "找个真人帮我看看"):
+        assert d.detect(text).handoff, text
