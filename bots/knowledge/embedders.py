@@ -20,6 +20,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from .langs import simplified
+
 __all__ = [
     "CachedEmbedder",
     "Calibration",
@@ -157,12 +159,14 @@ class MultilingualUSEEmbedder:
             return self._model
 
     def encode(self, texts: list[str]) -> Vector:
-        """Embed texts; loads the weights on first use (~2 s)."""
+        """Embed texts (Traditional Chinese folded to Simplified first: a question and an entry in
+        the two scripts then meet as one language); loads the weights on first use (~2 s)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
+        folded = [simplified(t) for t in texts]
         parts = [
-            model.encode(list(texts[i : i + self.batch_size])) for i in range(0, len(texts), self.batch_size)
+            model.encode(folded[i : i + self.batch_size]) for i in range(0, len(folded), self.batch_size)
         ]
         return _normalised(np.vstack(parts))
 

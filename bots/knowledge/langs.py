@@ -3,8 +3,10 @@
 The hand-over rules, the sentiment lexicon and the lexical index are written in Simplified
 characters; a Hong Kong or Taiwan customer writes Traditional ("唔該轉人工", "氣死我了").
 :func:`simplified` folds Traditional to Simplified with OpenCC's tables, which are phrase-aware
-(乾淨 becomes 干净 while 乾隆 keeps its 乾), so a rule matches whichever script the customer types.  Embeddings are left alone: the models read both scripts,
-and a business may publish its own knowledge base in Traditional.
+(乾淨 becomes 干净 while 乾隆 keeps its 乾), so a rule matches whichever script the customer
+types.  The multilingual model embeds folded text too (knowledge base and questions alike), so a
+Traditional question meets a Simplified entry, and a business may publish in either script.
+Simplified text is never rewritten (see :func:`simplified`).
 """
 
 from __future__ import annotations
@@ -50,4 +52,10 @@ def simplified(text: str) -> str:
     # Japanese kanji are not Traditional Chinese: 人間と話す stays as written.
     if not _CJK.search(text) or _KANA.search(text):
         return text
-    return str(_t2s().convert(text))
+    convert = _t2s().convert
+    folded = str(convert(text))
+    # The phrase tables also rewrite some Simplified text (打坏 becomes 打坯, a Traditional phrase
+    # for making adobe bricks): fold only a message with a character that is Traditional alone.
+    if len(folded) == len(text) and all(a == b or convert(a) == a for a, b in zip(text, folded, strict=True)):
+        return text
+    return folded

@@ -82,3 +82,9 @@ def test_the_cache_embeds_each_recent_text_once_and_forgets_the_oldest() -> None
     cached.encode(["a", "bb"])
     assert inner.seen == ["a", "bb", "ccc", "bb"]
     assert cached.encode(["ccc", "a"])[:, 0].tolist() == [3.0, 1.0]
+
+
+def test_use_reads_traditional_and_simplified_as_one_script(use: Embedder) -> None:
+    """Session 16: a Traditional question meets a Simplified entry (and the reverse) as the same text."""
+    trad, simp = use.encode(["運費怎麼計算？", "运费怎么计算？"])
+    assert np.allclose(trad, simp)

@@ -19,7 +19,18 @@ def test_traditional_is_folded_to_simplified(traditional: str, folded: str) -> N
     assert simplified(traditional) == folded
 
 
-@pytest.mark.parametrize("text", ["转人工", "how do I cancel", "", "人間と話したい", "상담원 연결"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "转人工",
+        "how do I cancel",
+        "",
+        "人間と話したい",
+        "상담원 연결",
+        "你们打坏了我的花瓶",
+        "保洁员打坏东西怎么办",
+    ],
+)
 def test_simplified_latin_japanese_and_korean_text_is_unchanged(text: str) -> None:
     assert simplified(text) == text
 
