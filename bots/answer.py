@@ -26,10 +26,11 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from parley.bots.knowledge import Hit, KnowledgeIndex, SearchResult, detect_lang
+from parley.bots.knowledge.langs import simplified, traditional, writes_traditional
 from parley.bots.llm import HANDOFF_TOOL, LLM, LLMError, TextDelta
 from parley.bots.summary import clip
 
@@ -135,6 +136,7 @@ def _lang(text: str) -> str:
 _REPLY_IN = {
     "en": "The customer writes in English: reply in English, translating any passage you use.",
     "zh": "The customer writes in Chinese: reply in Simplified Chinese, translating any passage you use.",
+    "zh-hant": "The customer writes in Traditional Chinese: reply in Traditional Chinese, translating any passage you use.",
 }
 _SMALL_TALK = re.compile(
     r"^\W*(?:hi|hello|hey|thanks?|thank you|thx|ok(?:ay)?|bye|good (?:morning|evening|night)|"
@@ -145,7 +147,7 @@ _SMALL_TALK = re.compile(
 
 def _substantive(text: str) -> bool:
     """A request rather than small talk or a fragment: 4+ words, or 6+ Chinese characters."""
-    if _SMALL_TALK.match(text.strip()):
+    if _SMALL_TALK.match(simplified(text).strip()):
         return False
     return len(re.findall(r"[\u4e00-\u9fff]", text)) >= 6 or len(re.findall(r"[A-Za-z]+", text)) >= 4
 
@@ -263,6 +265,11 @@ class Answerer:
         self, question: str, history: Sequence[Turn] = (), *, on_draft: Draft | None = None
     ) -> Answer:
         """Answer ``question`` given the conversation's earlier ``history`` (oldest first)."""
+        ans = await self._respond(question, history, on_draft)
+        # Entries and canned texts are mostly Simplified: a Traditional writer reads Traditional.
+        return replace(ans, text=traditional(ans.text)) if ans.text and writes_traditional(question) else ans
+
+    async def _respond(self, question: str, history: Sequence[Turn], on_draft: Draft | None) -> Answer:
         lang = _lang(question)
         result = self.retrieve(question, history)
         if self.llm is None:
@@ -328,7 +335,7 @@ class Answerer:
             else "No knowledge passage matches this question."
         )
         # Passages are often in the other language: name the reply language every time.
-        knowledge += "\n" + _REPLY_IN[_lang(question)]
+        knowledge += "\n" + _REPLY_IN["zh-hant" if writes_traditional(question) else _lang(question)]
         out = [{"role": "system", "content": self.system_prompt}, {"role": "system", "content": knowledge}]
         for turn in list(history)[-self.context_turns :]:
             if turn.role == "customer":

@@ -6,7 +6,8 @@ characters; a Hong Kong or Taiwan customer writes Traditional ("唔該轉人工"
 (乾淨 becomes 干净 while 乾隆 keeps its 乾), so a rule matches whichever script the customer
 types.  The multilingual model embeds folded text too (knowledge base and questions alike), so a
 Traditional question meets a Simplified entry, and a business may publish in either script.
-Simplified text is never rewritten (see :func:`simplified`).
+Simplified text is never rewritten (see :func:`simplified`).  A customer who writes Traditional
+gets the reply in Traditional (:func:`writes_traditional`, :func:`traditional`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 
 import opencc
 
-__all__ = ["cjk_ratio", "detect_lang", "simplified"]
+__all__ = ["cjk_ratio", "detect_lang", "simplified", "traditional", "writes_traditional"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -42,20 +43,37 @@ def detect_lang(text: str) -> str:
 
 
 @functools.cache
-def _t2s() -> opencc.OpenCC:
-    # Built once per process: loading the tables takes a few milliseconds.
-    return opencc.OpenCC("t2s")
+def _converter(config: str) -> opencc.OpenCC:
+    # Built once per process and direction: loading the tables takes a few milliseconds.
+    return opencc.OpenCC(config)
 
 
-def simplified(text: str) -> str:
-    """``text`` with Traditional Chinese characters folded to Simplified (other scripts unchanged)."""
+def _folded(text: str) -> str | None:
+    """``text`` folded to Simplified when it is written in Traditional, else ``None``."""
     # Japanese kanji are not Traditional Chinese: 人間と話す stays as written.
     if not _CJK.search(text) or _KANA.search(text):
-        return text
-    convert = _t2s().convert
+        return None
+    convert = _converter("t2s").convert
     folded = str(convert(text))
     # The phrase tables also rewrite some Simplified text (打坏 becomes 打坯, a Traditional phrase
     # for making adobe bricks): fold only a message with a character that is Traditional alone.
     if len(folded) == len(text) and all(a == b or convert(a) == a for a, b in zip(text, folded, strict=True)):
-        return text
+        return None
     return folded
+
+
+def simplified(text: str) -> str:
+    """``text`` with Traditional Chinese characters folded to Simplified (other scripts unchanged)."""
+    return _folded(text) or text
+
+
+def writes_traditional(text: str) -> bool:
+    """Whether ``text`` has a character that is Traditional Chinese on its own (唔該, not 唔该)."""
+    return _folded(text) is not None
+
+
+def traditional(text: str) -> str:
+    """``text`` with Simplified Chinese written in Traditional characters (the reply to a customer
+    who writes Traditional): OpenCC's ``s2tw``, the character forms in everyday use (為, not the
+    dictionary's 爲), without changing any word."""
+    return str(_converter("s2tw").convert(text)) if _CJK.search(text) else text

@@ -19,6 +19,7 @@ from parley.bots.knowledge import (
     parse_bytes,
 )
 from parley.bots.knowledge.gate import GATE_FEATURES, AnswerGate
+from parley.bots.knowledge.langs import simplified, traditional
 from parley.bots.knowledge.rerank import FEATURES, Reranker
 from parley.bots.knowledge.retrieval import BM25, RetrievalConfig
 from parley.bots.llm import LLM, LLMConfig
@@ -246,6 +247,22 @@ async def test_the_model_is_told_the_customers_language_every_time(
         await answerer.answer("When will I get my refund?")
     zh, en = (r["messages"][1]["content"] for r in stub.requests)
     assert "reply in Simplified Chinese" in zh and "reply in English" in en
+
+
+async def test_a_customer_who_writes_traditional_is_answered_in_traditional(
+    kb_index: KnowledgeIndex, stub: LLMStub
+) -> None:
+    """Session 16: Hong Kong customers write Traditional; the knowledge base is Simplified."""
+    a = Answerer(kb_index)
+    simp, trad = await a.answer("退款多久到账"), await a.answer("退款多久到帳")
+    assert [c.chunk for c in trad.citations] == [c.chunk for c in simp.citations] and simp.text != trad.text
+    assert trad.text == traditional(simp.text) and simplified(trad.text) == simp.text
+    thanks = await a.answer("謝謝！你們幫了大忙")  # small talk, not a request nothing matches
+    assert not thanks.handoff and thanks.source == "fallback" and "轉人工" in thanks.text
+    stub.default = lambda req: Reply(text="退款會在5個工作天內到帳。")
+    async with llm(stub) as model:
+        await Answerer(kb_index, model).answer("退款多久到帳")
+    assert "reply in Traditional Chinese" in stub.requests[-1]["messages"][1]["content"]
 
 
 def test_same_language_preference_sees_chinese_entries_full_of_latin_names(

@@ -127,6 +127,23 @@ async def test_faq_handoff_claim_silence_release(node: RunningNode, kb_index: Kn
         assert bot.stats.get("handoffs") == 1 and not bot.stats.get("errors")
 
 
+async def test_a_customer_who_writes_traditional_is_answered_and_handed_over_in_traditional(
+    node: RunningNode, kb_index: KnowledgeIndex
+) -> None:
+    """Session 16: a Hong Kong customer writes Traditional; the knowledge base is Simplified."""
+    async with running_bot(node, kb_index), connect(node, "cust") as customer:
+        inbox = customer.events(MessageEvent)
+        conv = (await customer.create_support()).conv
+        answer = await ask(customer, inbox, conv, "退款多久到帳？")
+        assert "退貨" in (answer.text or "") and "退货" not in (answer.text or "")
+        await customer.send(conv, "唔該轉人工")
+        await first(inbox, support_event("waiting_for_agent"), 10)
+        notice = [m for m in (await customer.history(conv)).messages if m.sender == BOT and m.kind == "text"][
+            -1
+        ]
+        assert "正在為您轉接人工客服" in (notice.text or "")
+
+
 async def test_two_low_confidence_answers_in_a_row_hand_over(
     node: RunningNode, kb_index: KnowledgeIndex
 ) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from parley.bots.knowledge.langs import detect_lang, simplified
+from parley.bots.knowledge.langs import detect_lang, simplified, traditional, writes_traditional
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,11 @@ def test_simplified_latin_japanese_and_korean_text_is_unchanged(text: str) -> No
 def test_folding_keeps_the_language() -> None:
     for text in ("請問幾點關門", "refund 幾時到帳"):
         assert detect_lang(simplified(text)) == detect_lang(text)
+
+
+def test_a_traditional_writer_is_recognised_and_answered_in_traditional() -> None:
+    assert writes_traditional("唔該轉人工") and writes_traditional("refund 幾時到帳")
+    for text in ("转人工", "你们打坏了我的花瓶", "how do I cancel", "人間と話したい"):
+        assert not writes_traditional(text), text
+    assert traditional("正在为您转接人工客服") == "正在為您轉接人工客服"
+    assert traditional("Refund in 3 days") == "Refund in 3 days"
