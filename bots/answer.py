@@ -264,10 +264,11 @@ class Answerer:
     async def answer(
         self, question: str, history: Sequence[Turn] = (), *, on_draft: Draft | None = None
     ) -> Answer:
-        """Answer ``question`` given the conversation's earlier ``history`` (oldest first)."""
+        """Answer ``question`` given the conversation's earlier ``history`` (oldest first); a Chinese
+        reply is in the customer's script (Traditional or Simplified), whatever the entry's."""
         ans = await self._respond(question, history, on_draft)
-        # Entries and canned texts are mostly Simplified: a Traditional writer reads Traditional.
-        return replace(ans, text=traditional(ans.text)) if ans.text and writes_traditional(question) else ans
+        script = traditional if writes_traditional(question) else simplified
+        return replace(ans, text=script(ans.text)) if ans.text and ans.lang == "zh" else ans
 
     async def _respond(self, question: str, history: Sequence[Turn], on_draft: Draft | None) -> Answer:
         lang = _lang(question)

@@ -395,3 +395,27 @@ async def test_without_a_gate_an_answerable_entry_is_quoted_even_under_the_floor
     out = await a.answer("how long does delivery take")
     assert out.search is not None and out.search.answerable and out.search.probability is None
     assert out.source == "faq" and not out.handoff
+
+
+async def test_a_traditional_knowledge_base_answers_each_customer_in_their_script(
+    minilm: MiniLMEmbedder, use: MultilingualUSEEmbedder
+) -> None:
+    """Session 16: a Hong Kong business may write its FAQ in Traditional; a mainland customer
+    reads the answer in Simplified, a Hong Kong one as written."""
+    index = KnowledgeIndex([minilm, use])
+    index.replace(
+        chunk_documents(
+            parse_bytes(
+                '{"id": "zh.refund", "question": "退款多久到帳？", "answer": "退款會在5個工作天內退回原付款帳戶。"}\n'
+                '{"id": "zh.hours", "question": "門市幾點開門？", "answer": "門市每天上午10點至晚上9點營業。"}\n'.encode(),
+                source="faq.jsonl",
+            )
+        )
+    )
+    a = Answerer(index)
+    mainland, hong_kong = await a.answer("退款多久到账？"), await a.answer("退款幾時到帳？")
+    assert mainland.citations[0].chunk.startswith("zh.refund") and hong_kong.citations[0].chunk.startswith(
+        "zh.refund"
+    )
+    assert hong_kong.text == "退款會在5個工作天內退回原付款帳戶。"
+    assert mainland.text.startswith("退款会在5个工作天内") and mainland.text == simplified(hong_kong.text)
