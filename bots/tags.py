@@ -53,7 +53,7 @@ import numpy as np
 import numpy.typing as npt
 
 from parley.bots.knowledge.embedders import Embedder
-from parley.bots.knowledge.langs import cjk_ratio
+from parley.bots.knowledge.langs import cjk_ratio, simplified
 from parley.bots.tag_cues import ending_cue, problem_cue, want_cue
 
 __all__ = [
@@ -273,9 +273,10 @@ class InterestTagger:
         return cls(embedder, defs, **options)
 
     def match(self, text: str) -> list[TagMatch]:
-        """The tags ``text`` carries, best first."""
+        """The tags ``text`` carries, best first (Traditional characters read as Simplified)."""
         if not text.strip():
             return []
+        text = simplified(text)
         q = self.embedder.encode([text])[0]
         floor = float(np.max(self._negatives @ q)) if self._negatives is not None else -1.0
         w = self.english_weight

@@ -287,3 +287,11 @@ def test_english_messages_blend_in_the_english_model(
     assert m.score == pytest.approx(0.75 * use_score + 0.25 * on_use, abs=1e-3)
     for zh in ("孩子五岁，想学英语", "一对一的课多少钱"):
         assert alone.match(zh) == both.match(zh)
+
+
+def test_traditional_messages_are_tagged_as_their_simplified_twins(use: MultilingualUSEEmbedder) -> None:
+    """Session 16: the cues are written in Simplified; a Hong Kong customer writes Traditional.
+    A problem report about the kids' class is no interest in it, in either script."""
+    tagger = InterestTagger(use, SCHOOL, negatives=SCHOOL_SERVICE)
+    assert tagger.match("少儿班报名后一直没有人联系我") == tagger.match("少兒班報名後一直沒有人聯繫我") == []
+    assert tagger.match("想給孩子報個班") == tagger.match("想给孩子报个班") != []
