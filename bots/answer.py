@@ -336,7 +336,8 @@ class Answerer:
             else "No knowledge passage matches this question."
         )
         # Passages are often in the other language: name the reply language every time.
-        knowledge += "\n" + _REPLY_IN["zh-hant" if writes_traditional(question) else _lang(question)]
+        lang = _lang(question)
+        knowledge += "\n" + _REPLY_IN["zh-hant" if lang == "zh" and writes_traditional(question) else lang]
         out = [{"role": "system", "content": self.system_prompt}, {"role": "system", "content": knowledge}]
         for turn in list(history)[-self.context_turns :]:
             if turn.role == "customer":

@@ -262,7 +262,9 @@ async def test_a_customer_who_writes_traditional_is_answered_in_traditional(
     stub.default = lambda req: Reply(text="退款會在5個工作天內到帳。")
     async with llm(stub) as model:
         await Answerer(kb_index, model).answer("退款多久到帳")
-    assert "reply in Traditional Chinese" in stub.requests[-1]["messages"][1]["content"]
+        await Answerer(kb_index, model).answer("how long does delivery to my hotel in 臺北 take?")
+    assert "reply in Traditional Chinese" in stub.requests[-2]["messages"][1]["content"]
+    assert "reply in English" in stub.requests[-1]["messages"][1]["content"], "one place name is no language"
 
 
 def test_same_language_preference_sees_chinese_entries_full_of_latin_names(
