@@ -23,6 +23,8 @@ import { startShell } from "./shell.js";
 
 /** The slow fallback poll (the queue is pushed; this only heals a lost event). */
 const QUEUE_FALLBACK_MS = 60_000;
+/** A queue request that failed (lost to a reconnect, a busy node) is asked again this soon. */
+const QUEUE_RETRY_MS = 3000;
 /** How often the "is typing" line is redrawn (it expires by itself). */
 const TYPING_REDRAW_MS = 4000;
 const TYPING_MS = 6000;
@@ -72,6 +74,16 @@ async function refreshQueue() {
   mine = reply.mine.map((/** @type {any} */ i) => upsert(i).info.conv);
   if (fresh.length) notify(t("queue.waiting"), fresh.map((/** @type {any} */ i) => i.conv).join(", "));
   drawQueue();
+}
+
+let queueRetry = 0;
+/** Refresh the queue without waiting; if that fails, again in QUEUE_RETRY_MS (one retry pending at a
+ * time), so a lost answer never leaves the queue stale until the slow poll. */
+function refreshQueueSoon() {
+  refreshQueue().catch(() => {
+    clearTimeout(queueRetry);
+    queueRetry = window.setTimeout(refreshQueueSoon, QUEUE_RETRY_MS);
+  });
 }
 
 /** Find the notes conversations this agent is in (their meta names the ticket). */
@@ -261,7 +273,7 @@ async function act(work) {
   } catch (error) {
     failed = error;
   }
-  await refreshQueue().catch(() => {});
+  await refreshQueue().catch(() => refreshQueueSoon());
   if (selected) await select(selected);
   if (failed) showError(failed); // after the redraw, which makes a new error box
 }
@@ -298,7 +310,7 @@ client.on("message", (m) => {
     return;
   }
   const c = convs.get(m.conv);
-  if (!c) return void refreshQueue().catch(() => {});
+  if (!c) return void refreshQueueSoon();
   if (m.kind === "edit" || m.kind === "recall") {
     const target = c.messages.get(m.body?.target);
     if (target) c.messages.set(target.seq, m.kind === "recall" ? { ...target, body: {}, recalled: true } : { ...target, body: m.body.body ?? target.body });
@@ -307,7 +319,7 @@ client.on("message", (m) => {
   if (m.cmid) c.drafts.delete(m.cmid); // the bot's final message replaces its draft
   if (m.kind === "system" && m.body?.event === "support") {
     upsert({ conv: m.conv, meta: { support: { state: m.body.state, agent: m.body.agent } } });
-    refreshQueue().catch(() => {});
+    refreshQueueSoon();
   }
   c.typing.delete(m.sender);
   if (m.sender !== me.username && m.kind !== "system") {
@@ -347,7 +359,7 @@ client.on("receipt", (r) => {
 client.on("conv_event", (e) => {
   if (e.conv.meta?.notes_for) return linkNotes(e.conv.conv, e.conv.meta.notes_for);
   if (e.conv.kind === "support" || e.conv.meta?.support) upsert(e.conv); // also the brand conversation's case
-  refreshQueue().catch(() => {});
+  refreshQueueSoon();
 });
 client.on("state", (s) => {
   const badge = document.getElementById("conn");
@@ -357,15 +369,15 @@ client.on("state", (s) => {
   badge.dataset.state = s.state;
   badge.setAttribute("data-i18n", key);
   badge.textContent = t(key);
-  if (s.state === "connected") refreshQueue().catch(() => {});
+  if (s.state === "connected") refreshQueueSoon();
 });
 document.addEventListener("visibilitychange", () => { const c = convs.get(selected); if (c) markRead(c); });
-client.on("support_queue_event", () => { refreshQueue().catch(() => {}); });
-setInterval(() => { refreshQueue().catch(() => {}); }, QUEUE_FALLBACK_MS);
+client.on("support_queue_event", () => { refreshQueueSoon(); });
+setInterval(() => { refreshQueueSoon(); }, QUEUE_FALLBACK_MS);
 setInterval(() => { const c = convs.get(selected); if (c) drawTyping(c); }, TYPING_REDRAW_MS);
 
 askOnFirstClick();
 canned = await call("GET", "canned").catch(() => []);
 await client.connect();
 await findNotes().catch(() => {});
-await refreshQueue();
+refreshQueueSoon();

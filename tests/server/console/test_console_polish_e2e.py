@@ -4,7 +4,8 @@ the admin page's script-drawn words following the language switch."""
 from __future__ import annotations
 
 import httpx
-from playwright.async_api import expect
+import msgspec
+from playwright.async_api import WebSocketRoute, expect
 
 from tests.harness import RunningNode
 from tests.server.console.browser import chromium, shot
@@ -70,3 +71,38 @@ async def test_a_file_that_is_not_utf8_is_refused_beside_the_file_input(node: Ru
             assert (await bot.get("/v1/knowledge/uploads", params={"state": "pending"})).json() == {
                 "uploads": []
             }, "nothing with replacement characters reached the bot"
+
+
+async def test_the_queue_heals_soon_when_the_answers_to_its_first_requests_are_lost(
+    node: RunningNode,
+) -> None:
+    """The page asks for the queue twice as it connects; both answers are dropped on the way (as a
+    busy node or a reconnect may lose them). The ticket must still show well before the slow
+    one-minute poll: a failed queue request is asked again within seconds."""
+    cus, conv, _ = await customer(node, "cus1", "Where is my order?")
+    dropped: list[int] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: server.send(m))
+
+        def from_server(message: str | bytes) -> None:
+            frame = msgspec.msgpack.decode(message) if isinstance(message, bytes) else {}
+            if frame.get("t") == "support_list" and len(dropped) < 2:
+                dropped.append(frame["id"])
+                return
+            ws.send(message)
+
+        server.on_message(from_server)
+
+    async with chromium() as browser:
+        ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+        await ctx.route_web_socket("**/ws", route)
+        page = await ctx.new_page()
+        await page.goto(f"{node.http}/console/inbox")
+        await fill_login(page, node, "ann")
+        # ceiling 40 s: each lost answer costs the client's 10 s request timeout first
+        await expect(page.locator(f"#waiting li[data-conv='{conv}']")).to_be_visible(timeout=2 * WAIT)
+        assert len(dropped) == 2, "both first answers were dropped"
+        await ctx.close()
+    await cus.close()

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import "../../client/test/support/exit.js";
-import { eventually, overflow, shot, startConsole, TABLET, tabTo, until, untilText } from "./support/console.js";
+import { arrived, eventually, overflow, present, shot, startConsole, TABLET, tabTo, until, untilText } from "./support/console.js";
 
 /** @type {import("./support/console.js").Console} */
 let con;
@@ -39,11 +39,11 @@ const got = (messages, text) => messages.find((m) => m.body?.text === text);
 test("an agent logs in, claims a customer's ticket and answers; the customer receives it", async () => {
   const cus = await ticket("cus1", "Where is my order?");
   const page = await con.loggedIn("ann", "/console/inbox");
-  await page.waitForSelector(`#waiting li[data-conv='${cus.conv}']`);
+  await present(page, `#waiting li[data-conv='${cus.conv}']`);
   await until(page, () => document.querySelector("#conn")?.getAttribute("data-state") === "connected");
   await shot(page, "inbox-queue");
   await page.click(`[data-claim='${cus.conv}']`);
-  await page.waitForSelector(`#mine li[data-conv='${cus.conv}']`);
+  await present(page, `#mine li[data-conv='${cus.conv}']`);
   await untilText(page, ".messages", "Where is my order?");
   await untilText(page, ".handover", "asked for a human");
   await page.type("#reply", "It ships today.");
@@ -61,7 +61,7 @@ test("keyboard only at tablet width: log in, claim with Enter, answer with Enter
   const other = await ticket("cus3", "Wrong size");
   const page = await con.tab(TABLET);
   await page.goto(`${con.http}/console/inbox`);
-  await page.waitForSelector("#app");
+  await present(page, "#app");
   // a user first clicks into the window: until the document has the focus, headless Firefox moves
   // the focus with Tab but never activates a button with Enter or Space (measured: the login
   // button and the Claim button stayed unclicked, with no preventDefault anywhere)
@@ -74,15 +74,15 @@ test("keyboard only at tablet width: log in, claim with Enter, answer with Enter
   await page.keyboard.type("correct horse battery");
   await tabTo(page, "#login-button");
   await page.keyboard.press("Enter");
-  await until(page, () => location.pathname === "/console/inbox");
-  await page.waitForSelector(`#waiting li[data-conv='${cus.conv}']`);
+  await arrived(page, "/console/inbox");
+  await present(page, `#waiting li[data-conv='${cus.conv}']`);
   const layout = await overflow(page);
   assert.equal(layout.scroll, 0, `no horizontal scrolling at 820 px (too wide: ${layout.wide})`);
   await shot(page, "inbox-tablet");
   // Enter on a queue row's own Claim button claims (the row's keydown leaves it to the button)
   await tabTo(page, `#waiting [data-claim='${other.conv}']`);
   await page.keyboard.press("Enter");
-  await page.waitForSelector(`#mine li[data-conv='${other.conv}']`);
+  await present(page, `#mine li[data-conv='${other.conv}']`);
   await untilText(page, "#chat-state", "with an agent");
   // the queue item is focusable and Enter opens the conversation; Tab reaches its Claim button
   await tabTo(page, `#waiting li[data-conv='${cus.conv}']`);
@@ -91,7 +91,7 @@ test("keyboard only at tablet width: log in, claim with Enter, answer with Enter
   await untilText(page, "#profile-title", "cus2"); // select() has drawn the chat and the profile
   await tabTo(page, "#claim");
   await page.keyboard.press("Enter");
-  await page.waitForSelector(`#mine li[data-conv='${cus.conv}']`);
+  await present(page, `#mine li[data-conv='${cus.conv}']`);
   await untilText(page, ".messages", "My parcel is late");
   await tabTo(page, "#reply");
   await page.keyboard.type("Checking now");

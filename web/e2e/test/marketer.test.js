@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
 import "../../client/test/support/exit.js";
-import { eventually, overflow, shot, startConsole, TABLET, tabTo, until, untilText } from "./support/console.js";
+import { eventually, overflow, present, shot, startConsole, TABLET, tabTo, until, untilText } from "./support/console.js";
 
 /** @type {import("./support/console.js").Console} */
 let con;
@@ -106,7 +106,7 @@ test("the marketer and admin pages at tablet width: no horizontal overflow, the 
     await shot(page, `marketer-tablet${path.replaceAll("/", "-")}`);
   }
   await page.goto(`${con.http}/console/campaigns`);
-  await page.waitForSelector("#c-variants [name=en]");
+  await present(page, "#c-variants [name=en]");
   await page.click("input[name=when][value=at]");
   await page.click("#c-send");
   await untilText(page, "#c-schedule-error", "start date");

@@ -104,15 +104,13 @@ export class Console {
     await page.goto(`${this.http}${path}`);
     await until(page, () => location.pathname === "/console/login");
     await this.fillLogin(page, user);
-    await until(page, (p) => location.pathname === p, path);
-    // The path changes when the navigation commits, before the new document is parsed.
-    await until(page, () => document.readyState !== "loading");
+    await arrived(page, path);
     return page;
   }
 
   /** @param {import("puppeteer-core").Page} page @param {string} user @param {string} [password] */
   async fillLogin(page, user, password = PASSWORD) {
-    await page.waitForSelector("#app");
+    await present(page, "#app");
     for (const [sel, text] of [["#app", this.app], ["#username", user], ["#password", password]]) {
       await page.$eval(sel, (e) => { /** @type {HTMLInputElement} */ (e).value = ""; });
       await page.type(sel, text);
@@ -160,19 +158,50 @@ export class Console {
 }
 
 /**
- * Wait until `check(arg)` is truthy in the page (polled), failing with its source after WAIT.
+ * Wait until `check(arg)` is truthy in the page, failing with its source after WAIT.
+ *
+ * Polled from here, one evaluate per try, rather than with `page.waitForFunction`: a wait the
+ * page runs itself is bound to the document it started in, and in Firefox over WebDriver BiDi a
+ * navigation that commits while it runs (a login, a redirect) can leave it waiting on the dead
+ * document until the timeout (a clean-clone run failed so right after the login). Each try here
+ * asks whatever document is current; an error from a document being torn down is retried.
  * @template A
  * @param {import("puppeteer-core").Page} page
  * @param {(arg: A) => unknown} check
  * @param {A} [arg]
  */
 export async function until(page, check, arg) {
-  try {
-    await page.waitForFunction(check, { timeout: WAIT, polling: 100 }, /** @type {any} */ (arg));
-  } catch (error) {
-    const where = await page.evaluate(() => location.href).catch(() => "?");
-    assert.fail(`timed out in ${where} waiting for ${check.toString()} (${JSON.stringify(arg)}): ${error}`);
+  const deadline = Date.now() + WAIT;
+  /** @type {unknown} */
+  let last = "never true";
+  while (Date.now() < deadline) {
+    try {
+      if (await page.evaluate(check, /** @type {any} */ (arg))) return;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
+  const where = await page.evaluate(() => location.href).catch(() => "?");
+  assert.fail(`timed out in ${where} waiting for ${check.toString()} (${JSON.stringify(arg)}): ${last}`);
+}
+
+/**
+ * Wait until an element matches `selector` (in the current document, across navigations).
+ * @param {import("puppeteer-core").Page} page @param {string} selector
+ */
+export function present(page, selector) {
+  return until(page, (s) => document.querySelector(s) !== null, selector);
+}
+
+/**
+ * Wait until the tab has navigated to `path` and the new document is parsed (the path changes
+ * when the navigation commits, before the document's elements exist).
+ * @param {import("puppeteer-core").Page} page @param {string} path
+ */
+export async function arrived(page, path) {
+  await until(page, (p) => location.pathname === p, path);
+  await until(page, () => document.readyState !== "loading");
 }
 
 /**
