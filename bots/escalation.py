@@ -62,8 +62,9 @@ _ZH = [
     ("demand", r"(?:负责人|领导|主管|经理|院长|店长|校长|老板)(?:来|出来|出面|跟我|给我)"),
     (
         "threat",
-        # "我要投诉一下自己的记性" complains, jokingly, about the customer: not a threat.
-        r"我要投诉(?!\s*(?:一下)?\s*(?:我)?自己)|要投诉你们|去[^，。！？,.!?]{0,8}投诉|"
+        # "我要投诉一下自己的记性" complains, jokingly, about the customer: not a threat; "要去哪里投诉"
+        # asks where complaints go.
+        r"我要投诉(?!\s*(?:一下)?\s*(?:我)?自己)|要投诉你们|去(?!哪|什么地方|何处)[^，。！？,.!?]{0,8}投诉|"
         r"投诉[^，。！？,.!?]{0,6}(?:没人管|没用|无果|不管)",
     ),
     # Calling the police is a threat when announced ("我要报警"), a procedure when asked about after

@@ -95,6 +95,7 @@ _EN_PATTERNS = [
 # first?", "if we ever need to talk to a person, what number do we ring?", "需要先找工作人员登记吗".
 _SUBJECT = r"(?:i|we|you|he|she|they|one|it|guests?|visitors?|members?|(?:my|our|the|a|your|his|her|their) \w+(?: \w+)?)"
 _CONTACT = r"(?:first )?(?:(?:go|come|pop) (?:in |down |over )?(?:and )?)?(?:talk|speak|call|chat|contact|go through|see|check in with|ask)"
+_ZH_ONLY_THROUGH = r"(?:找|联系|打给|通过)(?:一下)?(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)[^，。！？,]{0,6}才(?:能|可以|行)"
 _ASKS_IF_NEEDED = re.compile(
     rf"\b(?:do|does|did|will|would|must|should|shall) {_SUBJECT} (?:(?:still|also|first|ever) )?"
     rf"(?:need|have|has|got) to {_CONTACT}\b|"
@@ -109,7 +110,9 @@ _ASKS_IF_NEEDED = re.compile(
     r"(?:如果|万一|要是|假如)[^。？！?]{0,20}(?:找|联系|打给?)(?:谁|人工|客服|工作人员)|"
     r"(?:需要|要不要|是否需要|必须|一定要|得|要)(?:先|再|也|还|另外)?(?:去|打(?:个)?电话|电话|当面|亲自|到店|到现场)?"
     r"(?:找|联系|打给|通过)(?:一下)?"
-    r"(?:人工|客服|工作人员|前台|店员|经理)[^，。！？,]*(?:吗|么|还是|呢)"
+    r"(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)[^，。！？,]*(?:吗|么|还是|呢)|"
+    # a person as the condition of a change: "要找真人客服才能改证件号码吗", "是不是得联系客服才可以退"
+    rf"{_ZH_ONLY_THROUGH}[^，。！？,]*(?:吗|么|还是|呢)|(?:是不是|是否)[^，。！？,]{{0,4}}{_ZH_ONLY_THROUGH}"
 )
 # Chinese marks a contact that already happened with the experiential 过, where English changes
 # the verb ("I spoke to your manager" matches no request form): "上次找你们经理问过", "找过客服",

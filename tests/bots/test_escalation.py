@@ -208,6 +208,9 @@ def test_demands_by_category_escalate(text: str) -> None:
         "should I take this to the ombudsman or to you first?",
         "I can come in on Tuesday, or I'll call next week to book.",
         "如果不然的话，投诉渠道在哪里？",
+        # session 17 (ferry holdout): where to go to complain is asked, not threatened
+        "船延误超过两个钟有没有赔偿？要去哪里投诉申请",
+        "要去什么地方投诉才有人处理",
     ],
 )
 def test_questions_in_the_same_words_do_not(text: str) -> None:

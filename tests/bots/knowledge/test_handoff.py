@@ -148,6 +148,10 @@ def test_id_like_without_a_space_before_the_apostrophe_is_a_request(text: str) -
         "do I need to go and talk to someone at reception to get my gate code, or does it just come by text?",
         "do we have to come in and see someone at the branch to sign the contract?",
         "will I have to pop down and speak to a staff member to change my plan",
+        # session 17 (ferry, florist holdouts): a person as the condition of a change
+        "要找真人客服才能改乘客的证件号码吗？还是自己在App上改就可以",
+        "要找真人客服才能改卡片上的字吗？花明天才送",
+        "是不是得联系客服才可以退款",
     ],
 )
 def test_questions_about_whether_a_person_is_needed_stay_with_the_bot(text: str) -> None:
@@ -171,6 +175,8 @@ def test_requests_on_someones_behalf_still_hand_over(text: str) -> None:
 def test_a_request_next_to_a_question_about_whether_one_is_needed_still_hands_over() -> None:
     assert HandoffDetector().detect("do I have to talk to a bot forever, get me a human").handoff
     assert HandoffDetector().detect("要先找客服吗？算了，直接转人工").handoff
+    assert HandoffDetector().detect("只有找人工才能解决吗 快给我转人工").handoff
+    assert HandoffDetector().detect("找真人客服，才能解决").handoff
 
 
 @pytest.mark.parametrize(
