@@ -22,6 +22,8 @@ export const PASSWORD = "correct horse battery";
 const USERS = [["ada", "admin"], ["ann", "agent"], ["mia", "marketer"]];
 /** Ceiling of every wait (a loaded machine), never a timing assertion. */
 export const WAIT = 20_000;
+/** Ceiling of one try of a wait (an evaluate in a document being replaced may never answer). */
+const TRY_MS = 5_000;
 /** Desktop and tablet (iPad Air portrait) viewports. */
 export const DESKTOP = { width: 1280, height: 900 };
 export const TABLET = { width: 820, height: 1180 };
@@ -163,8 +165,9 @@ export class Console {
  * Polled from here, one evaluate per try, rather than with `page.waitForFunction`: a wait the
  * page runs itself is bound to the document it started in, and in Firefox over WebDriver BiDi a
  * navigation that commits while it runs (a login, a redirect) can leave it waiting on the dead
- * document until the timeout (a clean-clone run failed so right after the login). Each try here
- * asks whatever document is current; an error from a document being torn down is retried.
+ * document until the timeout (the likely cause of a CI failure right after the keyboard login).
+ * Each try here asks whatever document is current, within TRY_MS; an error from a document being
+ * torn down, or a try that never answers, is retried.
  * @template A
  * @param {import("puppeteer-core").Page} page
  * @param {(arg: A) => unknown} check
@@ -176,7 +179,16 @@ export async function until(page, check, arg) {
   let last = "never true";
   while (Date.now() < deadline) {
     try {
-      if (await page.evaluate(check, /** @type {any} */ (arg))) return;
+      const answered = page.evaluate(check, /** @type {any} */ (arg));
+      answered.catch(() => {}); // a try abandoned by the race below must not reject unhandled
+      /** @type {NodeJS.Timeout | undefined} */
+      let timer;
+      const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${TRY_MS} ms`)), TRY_MS); });
+      try {
+        if (await Promise.race([answered, late])) return;
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (error) {
       last = error;
     }
