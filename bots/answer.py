@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from parley.bots.knowledge import Hit, KnowledgeIndex, SearchResult, detect_lang
-from parley.bots.knowledge.langs import simplified, traditional, writes_traditional
+from parley.bots.knowledge.langs import in_script_of, simplified, writes_traditional
 from parley.bots.llm import HANDOFF_TOOL, LLM, LLMError, TextDelta
 from parley.bots.summary import clip
 
@@ -267,8 +267,7 @@ class Answerer:
         """Answer ``question`` given the conversation's earlier ``history`` (oldest first); a Chinese
         reply is in the customer's script (Traditional or Simplified), whatever the entry's."""
         ans = await self._respond(question, history, on_draft)
-        script = traditional if writes_traditional(question) else simplified
-        return replace(ans, text=script(ans.text)) if ans.text and ans.lang == "zh" else ans
+        return replace(ans, text=in_script_of(question, ans.text)) if ans.text and ans.lang == "zh" else ans
 
     async def _respond(self, question: str, history: Sequence[Turn], on_draft: Draft | None) -> Answer:
         lang = _lang(question)

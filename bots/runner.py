@@ -40,7 +40,7 @@ from parley.bots.answer import Answer, Answerer, Role, Turn
 from parley.bots.conversation import ConversationState
 from parley.bots.extract import ProfileExtractor
 from parley.bots.knowledge import HandoffDetector
-from parley.bots.knowledge.langs import traditional, writes_traditional
+from parley.bots.knowledge.langs import in_script_of
 from parley.bots.profile_signals import ProfileSignals
 from parley.bots.sentiment import SentimentScorer
 from parley.bots.standby import Standby
@@ -379,7 +379,7 @@ class SupportBot:
             text = f"{text} Bot's sources: {'; '.join(c.label() for c in cs.cited)}."
         if summary:
             text = f"{text} Model: {summary}"
-        notice = traditional(_NOTICE[lang]) if writes_traditional(lang_of) else _NOTICE[lang]
+        notice = in_script_of(lang_of, _NOTICE[lang])
         try:
             await self.client.send(cs.conv, notice, cmid=f"handoff-{mid}" if mid else None)
             cs.turns.append(Turn("bot", notice))

@@ -7,7 +7,7 @@ characters; a Hong Kong or Taiwan customer writes Traditional ("唔該轉人工"
 types.  The multilingual model embeds folded text too (knowledge base and questions alike), so a
 Traditional question meets a Simplified entry, and a business may publish in either script.
 Simplified text is never rewritten (see :func:`simplified`).  A customer who writes Traditional
-gets the reply in Traditional (:func:`writes_traditional`, :func:`traditional`).
+gets the reply in Traditional (:func:`in_script_of`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 
 import opencc
 
-__all__ = ["cjk_ratio", "detect_lang", "simplified", "traditional", "writes_traditional"]
+__all__ = ["cjk_ratio", "detect_lang", "in_script_of", "simplified", "traditional", "writes_traditional"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -77,3 +77,9 @@ def traditional(text: str) -> str:
     who writes Traditional): OpenCC's ``s2tw``, the character forms in everyday use (為, not the
     dictionary's 爲), without changing any word."""
     return str(_converter("s2tw").convert(text)) if _CJK.search(text) else text
+
+
+def in_script_of(customer: str, reply: str) -> str:
+    """``reply``'s Chinese in the script the ``customer``'s message is written in: Traditional
+    for a customer who writes Traditional, else Simplified (the one place that choice is made)."""
+    return traditional(reply) if writes_traditional(customer) else simplified(reply)

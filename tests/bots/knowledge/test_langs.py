@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from parley.bots.knowledge.langs import detect_lang, simplified, traditional, writes_traditional
+from parley.bots.knowledge.langs import detect_lang, in_script_of, simplified, traditional, writes_traditional
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,9 @@ def test_a_traditional_writer_is_recognised_and_answered_in_traditional() -> Non
         assert not writes_traditional(text), text
     assert traditional("正在为您转接人工客服") == "正在為您轉接人工客服"
     assert traditional("Refund in 3 days") == "Refund in 3 days"
+
+
+def test_a_reply_follows_the_script_of_the_customers_message() -> None:
+    assert in_script_of("唔該轉人工", "正在为您转接人工客服") == "正在為您轉接人工客服"
+    assert in_script_of("转人工", "正在為您轉接人工客服") == "正在为您转接人工客服"
+    assert in_script_of("how do I cancel", "Refund in 3 days") == "Refund in 3 days"
