@@ -188,7 +188,11 @@ _HOW_TO = re.compile(
     r"\b(?:does|do|will|would|is) (?:the |my |our )?(?:money|refund|payment|deposit|charge)s? "
     r"(?:come back|go back|get refunded|get returned|returned|refunded)(?: to (?:me|us|my \w+))? "
     r"(?:by itself|on its own|automatically)|\bis (?:it|the refund) automatic\b|"
-    r"怎么(?:申请|操作|办|弄|退)|如何申请|(?:是|会)自动退|自己退回|自动退回|找谁(?:退|申请|办)",
+    r"怎么(?:申请|操作|办|弄|退)|如何申请|(?:是|会)自动退|自己退回|自动退回|找谁(?:退|申请|办)|"
+    # … or how long it takes: "I want a refund … how long until the money is back on my card?"
+    r"\bhow long (?:until|till|before|does it take|will it take|do refunds take)\b|"
+    r"\bwhen (?:will|would|do|does) (?:i|we) (?:get|see|receive) (?:it|them|my|our|the)\b|"
+    r"\bwhen (?:will|would|does) (?:it|the money|my money|the refund|my refund) (?:come|arrive|show|be|go)\b",
     re.I,
 )
 #: Rule kinds that want money back: a calm question about the procedure exempts them.

@@ -292,6 +292,9 @@ def test_the_same_words_in_questions_do_not_escalate(text: str) -> None:
         "课程取消了，我要退钱，找谁退？",
         # session 15: whom to ask ("… who do I actually ask, you or apple?")
         "the bank took the fee twice and I want a refund, who should I ask, you or the bank?",
+        # session 18: how long it takes (a timing question about a refund already due)
+        "I want a refund on my flexible booking, I cancelled it 3 days before arrival. how long until the money is back on my card?",
+        "we need a refund for the cancelled tour - when will we get it?",
     ],
 )
 def test_a_calm_refund_with_a_how_question_is_a_procedure_question(text: str) -> None:

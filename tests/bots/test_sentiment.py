@@ -248,6 +248,20 @@ def test_rubbish_as_a_thing_is_not_rubbish_as_a_verdict(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "stuck at work till late tonight, can my sister pick it up?",
+        "can I get a late check-out?",
+        "how late are you open",
+    ],
+)
+def test_late_as_a_time_of_day_is_no_delay(text: str) -> None:
+    """Session 18: "till late tonight" made an errand strongly negative; "3 days late" stays negative."""
+    assert not any(e.startswith("late(") for e in scorer.score(text).evidence), scorer.score(text)
+    assert scorer.score("my parcel is 3 days late").label == "negative"
+
+
+@pytest.mark.parametrize(
     ("traditional", "simplified"),
     [("氣死我了，垃圾服務", "气死我了，垃圾服务"), ("服務很好，謝謝", "服务很好，谢谢")],
 )

@@ -17,7 +17,10 @@ from parley.bots.knowledge.eval import KB_DIR
 
 
 def test_markdown_sections_with_anchors_and_slugs():
-    md = "# Guide\n\nIntro text.\n\n## Returns {#ret}\n\nThirty days.\n\n### Sale items\n\nFinal sale only.\n"
+    md = (
+        "# Guide\n\nOpen daily 9 to 6.\n\nClosed on public holidays.\n\n## Returns {#ret}\n\nThirty days.\n\n"
+        "### Sale items\n\nFinal sale only.\n"
+    )
     docs = parse_markdown(md, source="guide.md")
     assert [(d.id, d.title) for d in docs] == [
         ("guide#intro", "Guide"),
@@ -25,6 +28,18 @@ def test_markdown_sections_with_anchors_and_slugs():
         ("guide#sale-items", "Sale items"),
     ]
     assert docs[1].text == "Thirty days." and docs[1].kind == "markdown"
+
+
+def test_a_one_line_summary_before_the_sections_is_not_an_entry():
+    """Session 18: "Returns, exchanges and sale items." names every section and answers none."""
+    md = "# Guide\n\nReturns, exchanges and sale items.\n\n## Returns {#ret}\n\nThirty days.\n"
+    assert [d.id for d in parse_markdown(md, source="guide.md")] == ["ret"]
+    long_intro = (
+        "# Guide\n\n" + "Opening hours are 9 to 6 every day. " * 10 + "\n\n## Returns\n\nThirty days.\n"
+    )
+    assert [d.id for d in parse_markdown(long_intro, source="guide.md")] == ["guide#intro", "guide#returns"]
+    (only,) = parse_markdown("# Care\n\nWash cold.\n", source="care.md")
+    assert (only.id, only.text) == ("care#intro", "Wash cold."), "a file with no sections keeps its text"
 
 
 def test_faq_csv_and_jsonl():

@@ -1,0 +1,100 @@
+"""The sentiment scorer's word lists: the lexicon (term → weight) and the prototype messages of
+the nearest-example vote.  Data only, kept apart from the rules in :mod:`parley.bots.sentiment`
+that read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["EXAMPLES", "LEXICON"]
+
+#: Term → weight. Multi-word English terms are space-separated; Chinese terms are written plainly.
+#: Weight 0 terms exist to be consumed whole ("好的" = "OK", not "good").
+LEXICON: Mapping[str, float] = {
+    # ---- English, negative
+    "bad": -1.0, "poor": -1.0, "terrible": -2.0, "awful": -2.0, "horrible": -2.0, "worst": -2.0,
+    "useless": -1.5, "ridiculous": -1.5, "unacceptable": -2.0, "scam": -2.0, "fraud": -2.0,
+    "disappointed": -1.5, "disappointing": -1.5, "angry": -1.5, "furious": -2.0, "annoyed": -1.0,
+    "annoying": -1.0, "frustrated": -1.5, "frustrating": -1.5, "upset": -1.0, "unhappy": -1.0,
+    "fed up": -1.5, "sick of": -1.5, "hate": -1.5, "rubbish": -1.5, "garbage": -2.0, "broken": -1.0,
+    "damaged": -1.0, "crashing": -1.0, "crashes": -1.0, "late": -1.0, "delays": -0.5, "delayed": -0.5,
+    "wrong": -0.75, "fell apart": -1.0, "nothing like": -1.0, "complain": -1.0, "complaint": -1.0,
+    "complaints": -1.0, "problem": -0.5, "ugh": -1.0, "wtf": -2.0, "nobody": -0.5, "never again": -2.0,
+    "waste": -1.5, "rude": -1.5, "lied": -2.0, "cheated": -2.0, "sucks": -1.5, "pathetic": -2.0,
+    # ---- English, positive
+    "good": 1.0, "great": 1.5, "nice": 1.0, "fine": 0.5, "love": 1.5, "like it": 1.0, "helpful": 1.0,
+    "thanks": 1.0, "thank you": 1.0, "thank": 1.0, "perfect": 1.5, "perfectly": 1.0, "awesome": 1.5,
+    "excellent": 1.5, "amazing": 1.5, "beautiful": 1.0, "happy": 1.0, "satisfied": 1.0, "fast": 0.5,
+    "quick": 0.5, "smoothly": 1.0, "appreciate": 1.0, "wonderful": 1.5, "glad": 1.0, "recommend": 1.0,
+    # ---- Chinese, negative
+    "差": -1.0, "慢": -1.0, "坏": -1.0, "烂": -1.5, "垃圾": -2.0, "骗": -2.0, "坑": -1.0, "无语": -1.0,
+    "失望": -1.5, "投诉": -1.5, "生气": -1.5, "气死": -2.0, "烦": -1.0, "烦死": -1.5, "恶心": -2.0,
+    "再也不买": -1.5, "不一样": -0.5, "出问题": -1.0, "太坑": -1.5, "糟糕": -1.5, "难用": -1.0,
+    "后悔": -1.5, "退钱": -1.0, "离谱": -1.5, "忍无可忍": -2.0, "破": -0.5,
+    # ---- Chinese, positive
+    "好": 1.0, "不错": 1.0, "还不错": 1.0, "挺好": 1.0, "太好了": 1.5, "满意": 1.0, "喜欢": 1.0,
+    "谢谢": 1.0, "感谢": 1.0, "多谢": 1.0, "漂亮": 1.0, "好看": 1.0, "好用": 1.0, "合身": 1.0,
+    "快": 0.5, "点赞": 1.5, "耐心": 1.0, "有帮助": 1.0, "解决了": 1.0, "还会买": 1.0, "准": 0.5,
+    "赞": 1.0, "完美": 1.5, "舒服": 1.0, "推荐": 1.0, "棒": 1.5,
+    # ---- consumed whole, no sentiment
+    "好的": 0.0, "好吗": 0.0, "好不好": 0.0, "说好": 0.0, "快点": 0.0, "尽快": 0.0, "no problem": 1.0,
+    "没问题": 1.0,
+    # compounds whose first character is not the sentiment word: 出差 a business trip, 差价 a price
+    # difference, 好多 "so many", 好像 "it seems", 快递 a courier (not "fast")
+    "出差": 0.0, "差价": 0.0, "差额": 0.0, "差不多": 0.0, "好多": 0.0, "好像": 0.0, "好几": 0.0,
+    "好久": 0.0, "好些": 0.0, "快递": 0.0, "快件": 0.0, "快餐": 0.0, "崩溃": -1.5, "freaking out": -1.5,
+    # 垃圾 as the thing itself, not "rubbish!": 倒垃圾 take out the rubbish, 垃圾桶 a bin
+    "倒垃圾": 0.0, "扔垃圾": 0.0, "收垃圾": 0.0, "清垃圾": 0.0, "丢垃圾": 0.0, "垃圾袋": 0.0,
+    "垃圾桶": 0.0, "垃圾分类": 0.0, "装修垃圾": 0.0, "生活垃圾": 0.0, "厨余垃圾": 0.0,
+    # "late" as a time of day, not a delay: "stuck at work till late tonight", "a late check-out"
+    "till late": 0.0, "until late": 0.0, "work late": 0.0, "working late": 0.0, "how late": 0.0,
+    "open late": 0.0, "stay late": 0.0, "late tonight": 0.0, "late night": 0.0, "late check": 0.0,
+    "late checkout": 0.0, "late afternoon": 0.0, "late evening": 0.0, "late morning": 0.0,
+}  # fmt: skip
+
+#: Prototype messages for the optional nearest-example vote (used only when no lexicon term fires).
+EXAMPLES: Mapping[str, tuple[str, ...]] = {
+    "negative": (
+        "This is unacceptable, I want to speak to someone.",
+        "I've been waiting forever and nothing has happened.",
+        "You people never answer, what a joke.",
+        "The item is falling apart and I'm very unhappy.",
+        "Seriously? This is the last time I order here.",
+        "I feel cheated by this shop.",
+        "The product looks cheap and flimsy.",
+        "等了这么久还没消息，太过分了",
+        "你们到底管不管？",
+        "东西质量太次了，后悔死了",
+        "再这样我就给差评了",
+        "简直是浪费钱",
+    ),
+    "neutral": (
+        "How long does delivery take?",
+        "Can I change the size of my order?",
+        "What is your return policy?",
+        "Where can I find my invoice?",
+        "Is this available in blue?",
+        "I placed an order this morning.",
+        "请问什么时候发货",
+        "怎么申请退款",
+        "这个有没有黑色的",
+        "我的订单号是多少",
+        "可以开发票吗",
+        "运费怎么算",
+    ),
+    "positive": (
+        "Thank you, that solved it.",
+        "Everything arrived in perfect condition, very pleased.",
+        "Really happy with my purchase!",
+        "Cheers, all sorted now.",
+        "The quality exceeded my expectations.",
+        "You were very helpful, much appreciated.",
+        "收到了，非常满意",
+        "谢谢你的帮助",
+        "质量很好，会回购的",
+        "发货很快，好评",
+        "衣服穿着很舒服",
+        "问题解决了，谢谢",
+    ),
+}
