@@ -29,8 +29,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from parley.bots.knowledge import Hit, KnowledgeIndex, SearchResult, detect_lang
-from parley.bots.knowledge.langs import in_script_of, simplified, writes_traditional
+from parley.bots.knowledge import Hit, KnowledgeIndex, SearchResult
+from parley.bots.knowledge.langs import in_script_of, reply_lang, simplified, writes_traditional
+from parley.bots.knowledge.twins import are_twins
 from parley.bots.llm import HANDOFF_TOOL, LLM, LLMError, TextDelta
 from parley.bots.summary import clip
 
@@ -61,8 +62,6 @@ _TRANSLATED = {
     "zh": "以下内容译自我们的英文说明（机器翻译）：\n\n",
 }
 _SHINGLE = 40
-#: Body similarity from which two entries are one answer in two languages (dev sets: 0.58+ vs ≤ 0.55).
-_TWIN = 0.56
 
 
 def _drop_head(translation: str) -> str:
@@ -127,10 +126,6 @@ class Answer:
     def body(self) -> dict[str, Any]:
         """The message body every member receives: the text only (citations are for agents)."""
         return {"text": self.text}
-
-
-def _lang(text: str) -> str:
-    return "zh" if detect_lang(text) in ("zh", "mixed") and re.search(r"[\u4e00-\u9fff]", text) else "en"
 
 
 _REPLY_IN = {
@@ -270,7 +265,7 @@ class Answerer:
         return replace(ans, text=in_script_of(question, ans.text)) if ans.text and ans.lang == "zh" else ans
 
     async def _respond(self, question: str, history: Sequence[Turn], on_draft: Draft | None) -> Answer:
-        lang = _lang(question)
+        lang = reply_lang(question)
         result = self.retrieve(question, history)
         if self.llm is None:
             below = result.confidence < self.out_of_scope_floor() and _substantive(question)
@@ -293,8 +288,8 @@ class Answerer:
             return None
         # No LLM now: quote the translation made at ingest, or say the entry is in the other
         # language; either way the customer is told so in their own language.
-        foreign = _lang(text) != lang
-        if foreign and best.chunk.translation and _lang(best.chunk.translation) == lang:
+        foreign = reply_lang(text) != lang
+        if foreign and best.chunk.translation and reply_lang(best.chunk.translation) == lang:
             text = _TRANSLATED[lang] + _drop_head(best.chunk.translation)
         elif foreign:
             text = _FOREIGN[lang] + text
@@ -305,18 +300,18 @@ class Answerer:
 
         The knowledge base often answers the same question in both languages: an English
         question gets the English entry when it scores within ``same_language_margin`` of the
-        top one *and* is its translation (similarity ≥ ``_TWIN``). Another topic's entry in the
-        customer's language never displaces the top hit: with the learned reorder, swapping
-        it in lost more right answers than it won (docs/BOT.md, "Retrieve").
+        top one *and* is its translation (:func:`~parley.bots.knowledge.twins.are_twins`).
+        Another topic's entry in the customer's language never displaces the top hit: with the
+        learned reorder, swapping it in lost more right answers than it won (docs/BOT.md, "Retrieve").
         """
         best = result.best
         # A Chinese entry full of Latin names ("Apple Pay", "Visa") is detected as "mixed":
         # decide by the reply language rule (any Chinese → Chinese), as for the customer.
-        if best is None or _lang(best.chunk.text) == lang:
+        if best is None or reply_lang(best.chunk.text) == lang:
             return best
         floor = max(best.score - self.same_language_margin, self.index.thresholds()[1])
-        near = (h for h in result.hits if _lang(h.chunk.text) == lang and h.score >= floor)
-        return next((h for h in near if self.index.similarity(best.chunk, h.chunk) >= _TWIN), best)
+        near = (h for h in result.hits if reply_lang(h.chunk.text) == lang and h.score >= floor)
+        return next((h for h in near if are_twins(self.index, best.chunk, h.chunk)), best)
 
     @staticmethod
     def _cite(hit: Hit) -> Citation:
@@ -335,7 +330,7 @@ class Answerer:
             else "No knowledge passage matches this question."
         )
         # Passages are often in the other language: name the reply language every time.
-        lang = _lang(question)
+        lang = reply_lang(question)
         knowledge += "\n" + _REPLY_IN["zh-hant" if lang == "zh" and writes_traditional(question) else lang]
         out = [{"role": "system", "content": self.system_prompt}, {"role": "system", "content": knowledge}]
         for turn in list(history)[-self.context_turns :]:

@@ -17,9 +17,18 @@ import re
 
 import opencc
 
-__all__ = ["cjk_ratio", "detect_lang", "in_script_of", "simplified", "traditional", "writes_traditional"]
+__all__ = [
+    "cjk_ratio",
+    "detect_lang",
+    "in_script_of",
+    "reply_lang",
+    "simplified",
+    "traditional",
+    "writes_traditional",
+]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_BASIC = re.compile(r"[\u4e00-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -40,6 +49,12 @@ def detect_lang(text: str) -> str:
     if r <= 0.2:
         return "en"
     return "mixed"
+
+
+def reply_lang(text: str) -> str:
+    """``"zh"`` or ``"en"``: the language a reply to ``text`` is written in (any Chinese wins, so a
+    Chinese entry full of Latin names — "Apple Pay", "Visa" — is Chinese)."""
+    return "zh" if detect_lang(text) in ("zh", "mixed") and _CJK_BASIC.search(text) else "en"
 
 
 @functools.cache

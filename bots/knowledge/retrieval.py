@@ -260,17 +260,14 @@ class KnowledgeIndex:
             snap.null[key] = float(np.quantile(conf, cfg.null_quantile))
         return snap.null[key]
 
-    def similarity(self, a: Chunk, b: Chunk) -> float:
-        """Cosine of two indexed chunks' bodies under the multilingual model (0 without one):
-        an entry and its translation score 0.58-0.77 on the unseen development sets, two entries
-        on different topics at most 0.55."""
+    def bodies(self) -> tuple[tuple[Chunk, ...], npt.NDArray[np.float32]] | None:
+        """The indexed chunks and their bodies' unit vectors under the multilingual model, row for
+        row (``None`` without that model): what :mod:`.twins` compares."""
         snap = self._snap
-        rows = {c.id: i for i, c in enumerate(snap.chunks) if c.id in (a.id, b.id)}
         name = next((n for n, e in self.embedders.items() if e.multilingual), None)
-        if name is None or len(rows) < 2 or (name, "body") not in snap.matrices:
-            return 0.0
-        mat = snap.matrices[(name, "body")]
-        return float(mat[rows[a.id]] @ mat[rows[b.id]])
+        if name is None or (name, "body") not in snap.matrices:
+            return None
+        return snap.chunks, snap.matrices[(name, "body")]
 
     @property
     def calibrated(self) -> bool:
