@@ -45,9 +45,9 @@ def are_twins(index: KnowledgeIndex, a: Chunk, b: Chunk, at: float = MIN_SIMILAR
     if a.id not in row or b.id not in row:
         return False
     # The language detected at parse time ("mixed" is Chinese with Latin names): cheap per chunk.
-    langs = np.array([c.lang == "en" for c in chunks])
+    english = np.array([c.lang == "en" for c in chunks])
     i, j = row[a.id], row[b.id]
-    if langs[i] == langs[j] or float(mat[i] @ mat[j]) < at:
+    if english[i] == english[j] or float(mat[i] @ mat[j]) < at:
         return False
-    closest = [int(np.argmax(np.where(langs != langs[k], mat @ mat[k], -np.inf))) for k in (i, j)]
+    closest = [int(np.argmax(np.where(english != english[k], mat @ mat[k], -np.inf))) for k in (i, j)]
     return closest == [j, i]

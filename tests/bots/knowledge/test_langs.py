@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from parley.bots.knowledge.langs import detect_lang, in_script_of, simplified, traditional, writes_traditional
+from parley.bots.knowledge.langs import (
+    detect_lang,
+    in_script_of,
+    reply_lang,
+    simplified,
+    traditional,
+    writes_traditional,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +59,12 @@ def test_a_reply_follows_the_script_of_the_customers_message() -> None:
     assert in_script_of("唔該轉人工", "正在为您转接人工客服") == "正在為您轉接人工客服"
     assert in_script_of("转人工", "正在為您轉接人工客服") == "正在为您转接人工客服"
     assert in_script_of("how do I cancel", "Refund in 3 days") == "Refund in 3 days"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("退款多久到账", "zh"), ("Apple Pay 和 Visa 都可以绑定吗", "zh"), ("refund time?", "en"), ("OK", "en")],
+)
+def test_the_reply_language_is_chinese_when_any_chinese_carries_weight(text: str, lang: str) -> None:
+    """A Chinese entry full of Latin names is detected "mixed"; it is still answered in Chinese."""
+    assert reply_lang(text) == lang
