@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from parley.bots.knowledge import Hit, KnowledgeIndex, SearchResult
 from parley.bots.knowledge.langs import in_script_of, reply_lang, simplified, writes_traditional
-from parley.bots.knowledge.twins import are_twins
+from parley.bots.knowledge.twins import twin_of
 from parley.bots.llm import HANDOFF_TOOL, LLM, LLMError, TextDelta
 from parley.bots.summary import clip
 
@@ -300,7 +300,7 @@ class Answerer:
 
         The knowledge base often answers the same question in both languages: an English
         question gets the English entry when it scores within ``same_language_margin`` of the
-        top one *and* is its translation (:func:`~parley.bots.knowledge.twins.are_twins`).
+        top one *and* is its translation (:func:`~parley.bots.knowledge.twins.twin_of`).
         Another topic's entry in the customer's language never displaces the top hit: with the
         learned reorder, swapping it in lost more right answers than it won (docs/BOT.md, "Retrieve").
         """
@@ -310,8 +310,9 @@ class Answerer:
         if best is None or reply_lang(best.chunk.text) == lang:
             return best
         floor = max(best.score - self.same_language_margin, self.index.thresholds()[1])
+        twin = twin_of(self.index, best.chunk)
         near = (h for h in result.hits if reply_lang(h.chunk.text) == lang and h.score >= floor)
-        return next((h for h in near if are_twins(self.index, best.chunk, h.chunk)), best)
+        return next((h for h in near if twin is not None and h.chunk.id == twin.id), best)
 
     @staticmethod
     def _cite(hit: Hit) -> Citation:

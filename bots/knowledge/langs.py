@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_BASIC = re.compile(r"[\u4e00-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -54,7 +53,7 @@ def detect_lang(text: str) -> str:
 def reply_lang(text: str) -> str:
     """``"zh"`` or ``"en"``: the language a reply to ``text`` is written in (any Chinese wins, so a
     Chinese entry full of Latin names — "Apple Pay", "Visa" — is Chinese)."""
-    return "zh" if detect_lang(text) in ("zh", "mixed") and _CJK_BASIC.search(text) else "en"
+    return "zh" if detect_lang(text) in ("zh", "mixed") and _CJK.search(text) else "en"
 
 
 @functools.cache

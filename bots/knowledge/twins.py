@@ -18,7 +18,7 @@ import numpy as np
 from .chunking import Chunk
 from .retrieval import KnowledgeIndex
 
-__all__ = ["MIN_SIMILARITY", "are_twins", "similarity"]
+__all__ = ["MIN_SIMILARITY", "similarity", "twin_of"]
 
 #: Body similarity from which two entries may be one answer (dev sets: translations from 0.46,
 #: all but five at 0.56 or more; other entries up to 0.67).
@@ -34,20 +34,23 @@ def similarity(index: KnowledgeIndex, a: Chunk, b: Chunk) -> float:
     return float(bodies[1][rows[a.id]] @ bodies[1][rows[b.id]]) if len(rows) == 2 else 0.0
 
 
-def are_twins(index: KnowledgeIndex, a: Chunk, b: Chunk, at: float = MIN_SIMILARITY) -> bool:
-    """Whether ``a`` and ``b``, written in different languages, are one answer: close (≥ ``at``)
-    and each the other's closest chunk in the other's language."""
+def twin_of(index: KnowledgeIndex, chunk: Chunk, at: float = MIN_SIMILARITY) -> Chunk | None:
+    """The chunk that says ``chunk`` in the other language: its closest body there, when that is
+    close (≥ ``at``) and has ``chunk`` as its own closest in turn; ``None`` otherwise."""
     bodies = index.bodies()
     if bodies is None:
-        return False
+        return None
     chunks, mat = bodies
-    row = {c.id: i for i, c in enumerate(chunks)}
-    if a.id not in row or b.id not in row:
-        return False
+    i = next((k for k, c in enumerate(chunks) if c.id == chunk.id), None)
+    if i is None:
+        return None
     # The language detected at parse time ("mixed" is Chinese with Latin names): cheap per chunk.
     english = np.array([c.lang == "en" for c in chunks])
-    i, j = row[a.id], row[b.id]
-    if english[i] == english[j] or float(mat[i] @ mat[j]) < at:
-        return False
-    closest = [int(np.argmax(np.where(english != english[k], mat @ mat[k], -np.inf))) for k in (i, j)]
-    return closest == [j, i]
+
+    def closest(k: int) -> int:
+        return int(np.argmax(np.where(english != english[k], mat @ mat[k], -np.inf)))
+
+    j = closest(i)
+    if english[j] == english[i] or float(mat[i] @ mat[j]) < at or closest(j) != i:
+        return None
+    return chunks[j]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from parley.bots.knowledge import KnowledgeIndex, MultilingualUSEEmbedder, chunk_documents, load_directory
 from parley.bots.knowledge.retrieval import BM25, RetrievalConfig
-from parley.bots.knowledge.twins import MIN_SIMILARITY, are_twins, similarity
+from parley.bots.knowledge.twins import MIN_SIMILARITY, similarity, twin_of
 
 CAKES_KB = Path(__file__).resolve().parents[2] / "data" / "unseen" / "cakes" / "kb"
 
@@ -20,9 +20,8 @@ def test_a_neighbour_whose_translation_is_elsewhere_is_no_twin(use: Multilingual
     by_id = {c.doc_id: c for c in index.chunks}
     en, zh, shenzhen = by_id["en.delivery"], by_id["zh.delivery"], by_id["zh.sz-delivery"]
     assert similarity(index, shenzhen, en) >= MIN_SIMILARITY, "the premise: close enough to pass as one"
-    assert are_twins(index, en, zh) and are_twins(index, zh, en)
-    assert not are_twins(index, shenzhen, en) and not are_twins(index, en, shenzhen)
-    assert not are_twins(index, zh, shenzhen), "one language"
+    assert twin_of(index, en) == zh and twin_of(index, zh) == en
+    assert twin_of(index, shenzhen) is None, "its closest English entry has a twin of its own"
 
 
 def test_without_a_multilingual_model_nothing_is_a_twin(use: MultilingualUSEEmbedder) -> None:
@@ -32,4 +31,4 @@ def test_without_a_multilingual_model_nothing_is_a_twin(use: MultilingualUSEEmbe
     bare = KnowledgeIndex([], RetrievalConfig(signals=(BM25,)))
     bare.replace(index.chunks)
     assert similarity(bare, by_id["en.delivery"], by_id["zh.delivery"]) == 0.0
-    assert not are_twins(bare, by_id["en.delivery"], by_id["zh.delivery"])
+    assert twin_of(bare, by_id["en.delivery"]) is None
