@@ -168,13 +168,16 @@ _ZH_STATEMENT = [
 #: A sentence that asks: one of its clauses opens with an English question word, it holds a
 #: Chinese one, or it ends in "?" / 吗 / 么 / 呢.  Such a sentence asks *about* money back or
 #: escalation ("我要退款，怎么操作？", "if I file a chargeback, will …?"); it does not demand it.
+#: A question mark asks only in the clause it closes, or of the whole sentence after a tag of one
+#: or two words ("…, possible?", "…, ok?"): in "i expect you to pay for it, who is responsible??"
+#: the demand stands and the last clause is a rhetorical question.
 _EN_ASKS = re.compile(
     r"^\W*(?:(?:so|and|but|ok|also|just)\s+)?(?:how|when|what|what's|which|where|why|whether|if|can|could|"
-    r"will|would|do|does|did|is|are|should|may|shall)\b",
+    r"will|would|do|does|did|is|are|should|may|shall|who (?:do|should|can) (?:i|we))\b",
     re.I,
 )
 _ZH_ASKS = re.compile(
-    r"什么时候|多久|多长时间|怎么|怎样|如何|哪|能不能|能否|可不可以|是否|会不会|有没有|[吗么呢]\s*$"
+    r"什么时候|多久|多长时间|怎么|怎样|如何|哪|能不能|能否|可不可以|是否|会不会|有没有|[找问]谁|[吗么呢]\s*$"
 )
 # Asking how to get it: with a calm tone, "I need a refund … how do I request it?" is a procedure.
 _HOW_TO = re.compile(
@@ -198,6 +201,7 @@ _HOW_TO = re.compile(
 #: Rule kinds that want money back: a calm question about the procedure exempts them.
 _MONEY_BACK = ("wants", "demand")
 _ENDS, _CLAUSES = ".!?;。！？；\n", re.compile(r"[,，、]")
+_WORDS = re.compile(r"[a-z0-9']+|[\u4e00-\u9fff]", re.I)
 
 
 def _asks(text: str, start: int) -> bool:
@@ -206,7 +210,8 @@ def _asks(text: str, start: int) -> bool:
     end = min((i for i in (text.find(d, start) for d in _ENDS) if i >= 0), default=len(text))
     sentence = text[cut + 1 : end]
     clauses = _CLAUSES.split(sentence)
-    return text[end : end + 1] in ("?", "？") or any(
+    whole = _CLAUSES.search(text, start, end) is None or len(_WORDS.findall(clauses[-1])) <= 2
+    return (whole and text[end : end + 1] in ("?", "？")) or any(
         _EN_ASKS.search(c) or _ZH_ASKS.search(c) for c in clauses
     )
 

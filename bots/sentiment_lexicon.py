@@ -47,6 +47,10 @@ LEXICON: Mapping[str, float] = {
     # 垃圾 as the thing itself, not "rubbish!": 倒垃圾 take out the rubbish, 垃圾桶 a bin
     "倒垃圾": 0.0, "扔垃圾": 0.0, "收垃圾": 0.0, "清垃圾": 0.0, "丢垃圾": 0.0, "垃圾袋": 0.0,
     "垃圾桶": 0.0, "垃圾分类": 0.0, "装修垃圾": 0.0, "生活垃圾": 0.0, "厨余垃圾": 0.0,
+    # 差 as "to differ" or "to fall short", not "bad": 差在哪 where the difference lies, 差多少 how much
+    # it differs, 差别 / 差异 / 差距 / 相差 a difference, 差点 / 差一点 almost
+    "差在": 0.0, "差多少": 0.0, "差几": 0.0, "差别": 0.0, "差异": 0.0, "差距": 0.0, "相差": 0.0,
+    "差点": 0.0, "差一点": 0.0,
     # "late" as a time of day, not a delay: "stuck at work till late tonight", "a late check-out"
     "till late": 0.0, "until late": 0.0, "work late": 0.0, "working late": 0.0, "how late": 0.0,
     "open late": 0.0, "stay late": 0.0, "late tonight": 0.0, "late night": 0.0, "late check": 0.0,

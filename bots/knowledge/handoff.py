@@ -218,10 +218,11 @@ _MIXED_PATTERNS = [
     # English verb + a noun in either script: "transfer to 人工", "let me talk to 真人", "i want 人工"
     re.compile(rf"{_EN_VERB_MIXED}\s*(?:a |an |the |some |your |a real |real )?{_ZH_NOUN}"),
     re.compile(rf"{_NOT_LATIN_BEFORE}(?:talk|speak|chat)(?:ing)? (?:to|with)\s*(?:个|一个)?人(?![工造家])"),
-    # English verb, Chinese preposition: "帮我 transfer 到 real person 好吗", "connect 给客服"
+    # English verb, Chinese preposition: "帮我 transfer 到 real person 好吗", "connect 给客服", with the
+    # object in either script: "transfer me 去 …", "可以 transfer 我去 live agent 吗"
     re.compile(
         rf"{_NOT_LATIN_BEFORE}(?:talk|speak|chat|connect|transfer|forward|escalate|put|pass|switch|hand)(?:ing)?"
-        rf"(?: me)?\s*(?:到|给|去|跟|和)\s*(?:a |an |the |some |your |a real |real )?{_ANY_NOUN}"
+        rf"(?: me|\s*我们?)?\s*(?:到|给|去|跟|和)\s*(?:a |an |the |some |your |a real |real )?{_ANY_NOUN}"
     ),
     # Chinese verb + a noun in either script: "转 human", "我要找 manager", "帮我转一下 agent"
     re.compile(rf"{_ZH_VERB}\s*{_ZH_FILLER}\s*{_ANY_NOUN}{_ZH_VISIT}"),

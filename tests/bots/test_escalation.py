@@ -339,3 +339,23 @@ def test_asking_whether_it_can_be_fixed_today_is_not_a_demand(text: str) -> None
     """Session 16 (optical holdout): a repair asked for as a question is a service question."""
     assert not EscalationDetector().detect(text).escalate, text
     assert EscalationDetector().detect("fix it today or I cancel everything").escalate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "your movers cracked my glass table. we expect you to cover it, who is going to sort this out??",
+        "the dryer shrank my coat and I expect you to pay for a new one, who's in charge there?",
+    ],
+)
+def test_a_demand_followed_by_a_rhetorical_question_escalates(text: str) -> None:
+    """Session 19 (evcharge holdout): the question mark asks in the clause it closes, not in the demand's."""
+    assert EscalationDetector().detect(text).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I want to be refunded, possible?", "refund me, ok?", "do you expect me to pay for it?"],
+)
+def test_a_short_tag_question_still_asks_of_the_whole_sentence(text: str) -> None:
+    assert not EscalationDetector().detect(text).escalate, text

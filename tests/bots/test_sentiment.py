@@ -224,12 +224,32 @@ def test_trouble_never_deepens_an_angry_message_into_a_strong_one() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["下周出差三天，课能往后挪吗", "升级套餐的差价怎么算", "牙上好多牙结石，能洗吗", "好像扣了两次钱？"],
+    [
+        "下周出差三天，课能往后挪吗",
+        "升级套餐的差价怎么算",
+        "牙上好多牙结石，能洗吗",
+        "好像扣了两次钱？",
+    ],
 )
 def test_compounds_are_not_read_as_their_first_character(text: str) -> None:
     """出差 is a business trip and 差价 a price difference, not 差 "bad"; 好多/好像 are not 好 "good"."""
     mood = scorer.score(text)
     assert not any(e.startswith(("差(", "好(")) for e in mood.evidence), mood
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "基础版和专业版到底差在哪？价钱差多少？",
+        "两种镜片差多少钱",
+        "这两款差别大吗",
+        "差点忘了问，周日开门吗",
+    ],
+)
+def test_differ_and_almost_are_not_bad(text: str) -> None:
+    """Session 19 (salon holdout): 差在哪 / 差多少 ask a difference, 差点 is "almost"; 太差了 stays negative."""
+    assert scorer.score(text).label == "neutral", scorer.score(text)
+    assert scorer.score("服务太差了").label == "negative"
 
 
 @pytest.mark.parametrize(

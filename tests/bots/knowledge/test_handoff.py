@@ -53,6 +53,9 @@ CODE_MIXED = [
     "帮我 transfer 到 real person 好吗",
     "能 connect 给客服吗",
     "switch 到 human agent 谢谢",
+    # session 19 (evcharge and salon holdouts): the object in Chinese between the two
+    "可唔可以 transfer 我去 real person 呀",
+    "connect 我们到 a human agent 吧",
     # session 13 (development messages the out-of-scope floor used to catch), in new phrasings
     "有没有 human agent 能帮我看看",
     "有无 real person 在线",
@@ -70,6 +73,7 @@ MIXED_NEGATIVE = [
     "模特是真人吗",
     "我和客服说过了",
     "找人代收快递可以吗",
+    "可以 transfer 我去 another branch 吗",
 ]
 
 
