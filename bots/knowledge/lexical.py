@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from .langs import simplified
 
-__all__ = ["BM25Index", "tokenize"]
+__all__ = ["BM25Index", "shared_jieba", "tokenize"]
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -199,7 +199,8 @@ _jieba_lock = threading.Lock()
 _jieba_ready = False
 
 
-def _jieba() -> Any:
+def shared_jieba() -> Any:
+    """The jieba module, initialised once per process (its dictionary loads in about a second)."""
     global _jieba_ready
     import jieba
 
@@ -214,12 +215,12 @@ def _jieba() -> Any:
 
 def _cut_chinese_words(text: str) -> list[str]:
     """jieba's precise segmentation of the Chinese runs of ``text`` (each word once, no sub-words)."""
-    jieba = _jieba()
+    jieba = shared_jieba()
     return [w for run in _CJK_RUN.findall(text) for w in jieba.lcut(run) if w.strip()]
 
 
 def _cut_chinese(run: str, chars: bool = True) -> list[str]:
-    jieba = _jieba()
+    jieba = shared_jieba()
     # Search mode also emits the sub-words of long words (专用发票 → 专用, 发票, 专用发票),
     # so a question and an answer that segment differently still share terms.
     words = [t for t in jieba.lcut_for_search(run) if t.strip()]

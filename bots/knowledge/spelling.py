@@ -11,8 +11,9 @@ to "teeth", and "wechat" or "fapiao" would become English words — so a word is
    "map"), and a word of the knowledge base lies within one edit (two for words of nine letters
    or more; a transposition counts as one), found by SymSpell over the knowledge base's words.
 
-Ties go to the word the knowledge base uses most.  Chinese is left as it is (no spelling in the
-sense of letters; jieba segments what is typed).
+Ties go to the word the knowledge base uses most.  Chinese has no spelling in the sense of
+letters; its typos are homophones picked by the input method, repaired by :mod:`.homophones`
+(session 19) in the same pass.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections import Counter
 from collections.abc import Iterable
 
 from symspellpy import SymSpell, Verbosity
+
+from .homophones import HomophoneRepair
 
 __all__ = ["QuerySpeller", "english_words"]
 
@@ -43,9 +46,11 @@ def english_words() -> frozenset[str]:
 
 
 class QuerySpeller:
-    """Repairs a query's misspelt English words towards ``vocabulary`` (see the module docstring)."""
+    """Repairs a query's misspelt English words towards ``vocabulary`` (see the module docstring)
+    and, given ``homophones``, its Chinese homophone typos."""
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], homophones: HomophoneRepair | None = None) -> None:
+        self._homophones = homophones
         self._known = english_words()
         counts = Counter(w.lower() for w in vocabulary if w.isascii() and w.isalpha() and len(w) >= 3)
         self._kb = frozenset(counts)
@@ -55,8 +60,9 @@ class QuerySpeller:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> QuerySpeller:
-        """A speller over the English words of ``texts`` (the knowledge base's chunks)."""
-        return cls(w for t in texts for w in _WORD.findall(t))
+        """A speller over the English words and the Chinese words of ``texts`` (the knowledge base's chunks)."""
+        texts = list(texts)
+        return cls((w for t in texts for w in _WORD.findall(t)), HomophoneRepair.from_texts(texts))
 
     def correct_word(self, word: str) -> str:
         """``word`` repaired, or unchanged when it is known or nothing in the vocabulary is close."""
@@ -70,5 +76,6 @@ class QuerySpeller:
         return found[0].term + low[len(stem) :] if found else word
 
     def correct(self, text: str) -> str:
-        """``text`` with each misspelt English word repaired (everything else kept as typed)."""
-        return _WORD.sub(lambda m: self.correct_word(m.group()), text)
+        """``text`` with each misspelt English word and Chinese homophone typo repaired."""
+        text = _WORD.sub(lambda m: self.correct_word(m.group()), text)
+        return text if self._homophones is None else self._homophones.correct(text)
