@@ -55,7 +55,12 @@ _EN = [
     ("anger", r"\b(?:third|fourth|fifth|\d+(?:st|nd|rd|th))\s+time\b"),
 ]
 _ZH = [
-    ("demand", r"(?:要求|必须|坚决要|一定要)[^，。！？,.!?]{0,8}(?:赔偿|退款|退钱|赔钱|补偿|道歉|处理|解决)"),
+    # … unless asked as the other way of doing it: "能在App里申诉吗？还是一定要转人工处理"
+    (
+        "demand",
+        r"(?<!还是)(?<!是不是)(?<!是否)(?:要求|必须|坚决要|一定要)[^，。！？,.!?]{0,8}"
+        r"(?:赔偿|退款|退钱|赔钱|补偿|道歉|处理|解决)",
+    ),
     ("demand", r"(?:马上|立刻|立即|赶紧|今天)[^，。！？,.!?]{0,4}(?:退钱|退款|赔偿|赔钱|给我退|处理)"),
     ("demand", r"(?:退钱|赔钱)[！!]"),
     # someone in charge, however the business titles them: 院长 (a clinic), 店长, 校长, 老板

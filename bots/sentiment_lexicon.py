@@ -55,6 +55,13 @@ LEXICON: Mapping[str, float] = {
     "till late": 0.0, "until late": 0.0, "work late": 0.0, "working late": 0.0, "how late": 0.0,
     "open late": 0.0, "stay late": 0.0, "late tonight": 0.0, "late night": 0.0, "late check": 0.0,
     "late checkout": 0.0, "late afternoon": 0.0, "late evening": 0.0, "late morning": 0.0,
+    # … or the name of a fee or a policy: "the late cancel fee", "late cancellation"
+    "late cancel": 0.0, "late cancellation": 0.0, "late fee": 0.0, "late fees": 0.0,
+    # greetings and idioms, not verdicts: 你好 / 您好 "hello", "good morning", "for good" (for ever)
+    "你好": 0.0, "您好": 0.0, "大家好": 0.0, "good morning": 0.0, "good afternoon": 0.0,
+    "good evening": 0.0, "for good": 0.0,
+    # a verdict the list lacked: 难看 "ugly" (好难看 "so ugly": 好 before it intensifies)
+    "难看": -1.0,
 }  # fmt: skip
 
 #: Prototype messages for the optional nearest-example vote (used only when no lexicon term fires).

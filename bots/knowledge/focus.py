@@ -11,6 +11,10 @@ asking part), so the story still counts as context but no longer decides alone
 A sentence asks when it ends in a question mark, opens with an English question word, or holds
 a Chinese question word or a final 吗/么/呢.  A message of one sentence, or whose sentences all
 ask, has no separate asking part.
+
+A message that opens by saying what it is *not* ("not a complaint, just asking: …", "no need for
+a real person, …", 不是投诉哈，就想问…, 不用转人工，…) asks in the rest: the disclaimer's words
+(complaint, person, 投诉) belong to other entries (session 19).
 """
 
 from __future__ import annotations
@@ -30,8 +34,26 @@ _ZH_ASKS = re.compile(
 )
 
 
+_PERSON = r"(?:a |an |the )?(?:real |live |actual )?(?:person|human|agent|manager|staff|someone)"
+_DISCLAIMER = re.compile(
+    r"^\W*(?:(?:this is |it'?s |i'?m )?not (?:a complaint|complaining|trying to (?:make a )?complain\w*|"
+    r"asking for a refund)|no need (?:for|to (?:talk|speak) to) " + _PERSON + r"|"
+    r"i (?:don'?t|do not) (?:need|want) to (?:speak|talk) to " + _PERSON + r"|"
+    r"i (?:don'?t|do not) want to (?:complain|make a complaint))(?: or anything)?"
+    r"\s*[,.:;!\-\u2013\u2014]+\s*(?:but\s+)?"
+    r"(?:(?:i'?m |i )?(?:just|only) (?:asking|curious|wondering|want to know|need to know(?: fast)?)\s*[,.:;!\-]*\s*)?"
+    r"|^(?:我)?(?:不是(?:要)?投诉|不用[转轉](?:人工|真人)|唔使[转轉]真人|不需要[转轉]?(?:人工|真人))"
+    r"[哈啊啦哦呀]?[，,。!！\s]*(?:我?(?:就是?|只是|只[係系]|只)想?(?:问|問|知道)(?:一?下|问|問)?[，,:：]?)?",
+    re.I,
+)
+
+
 def asking_part(text: str) -> str | None:
     """The sentences of ``text`` that ask, joined; ``None`` when that is the whole message."""
+    disclaimer = _DISCLAIMER.match(text)
+    if disclaimer is not None and disclaimer.end() < len(text.rstrip()):
+        rest = text[disclaimer.end() :].strip()
+        return asking_part(rest) or rest
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     if len(sentences) < 2:
         return None

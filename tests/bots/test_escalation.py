@@ -359,3 +359,12 @@ def test_a_demand_followed_by_a_rhetorical_question_escalates(text: str) -> None
 )
 def test_a_short_tag_question_still_asks_of_the_whole_sentence(text: str) -> None:
     assert not EscalationDetector().detect(text).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text", ["能在网上自己改吗？还是必须去门店处理", "是不是一定要本人到场处理", "还是一定要找客服解决"]
+)
+def test_must_asked_as_the_other_way_of_doing_it_is_a_question(text: str) -> None:
+    """Session 19 (parking, a development trap): 还是一定要…处理 asks which way, it demands nothing."""
+    assert not EscalationDetector().detect(text).escalate, text
+    assert EscalationDetector().detect("你们必须马上处理").escalate

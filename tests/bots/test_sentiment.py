@@ -240,6 +240,28 @@ def test_compounds_are_not_read_as_their_first_character(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "你好，请问周末几点关门",
+        "您好，想问下寄存怎么收费",
+        "closing my account for good, what happens to my points",
+        "good morning, what's the late cancellation fee for a class",
+        "is there a late fee if I pay next week",
+    ],
+)
+def test_greetings_idioms_and_fee_names_carry_no_verdict(text: str) -> None:
+    """Session 19: 你好 scored as 好 "good", "for good" as good, "late fee" as a delay."""
+    evidence = scorer.score(text).evidence
+    assert not any(e.startswith(("好(", "good(", "late(")) for e in evidence), evidence
+
+
+def test_so_ugly_is_negative() -> None:
+    """好难看: 好 before a negative word intensifies it (as 好烦); 难看 was missing from the lexicon."""
+    mood = scorer.score("剪完越看越觉得好难看，还能免费修吗")
+    assert mood.label == "negative" and any(e.startswith("难看[intensified]") for e in mood.evidence), mood
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "基础版和专业版到底差在哪？价钱差多少？",
         "两种镜片差多少钱",
         "这两款差别大吗",

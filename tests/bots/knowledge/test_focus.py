@@ -36,6 +36,30 @@ def test_no_separate_asking_part(text: str) -> None:
     assert asking_part(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        (
+            "Not a complaint, just wondering - can I pause my plan for a month?",
+            "can I pause my plan for a month?",
+        ),
+        ("no need for a human, how late is the shop open on sunday", "how late is the shop open on sunday"),
+        ("I'm not complaining or anything, but do you deliver on Sundays?", "do you deliver on Sundays?"),
+        ("不是投诉哈，就想问问周末几点关门", "周末几点关门"),
+        ("唔使轉真人，我只係想問下點樣改地址", "點樣改地址"),
+        ("不用转人工，我就想知道押金多久退", "押金多久退"),
+    ],
+)
+def test_a_disclaimer_is_not_the_question(text: str, part: str) -> None:
+    """Session 19: "not a complaint" and 不用转人工 name other entries' words; the rest asks."""
+    assert asking_part(text) == part
+
+
+@pytest.mark.parametrize("text", ["not a complaint", "不是投诉", "is this not a complaint form?"])
+def test_a_disclaimer_alone_or_inside_a_question_is_not_cut(text: str) -> None:
+    assert asking_part(text) is None
+
+
 def test_the_question_of_a_rambling_message_decides_with_its_story(minilm, use) -> None:
     docs = [
         Document(
