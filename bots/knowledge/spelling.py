@@ -13,7 +13,7 @@ to "teeth", and "wechat" or "fapiao" would become English words — so a word is
 
 Ties go to the word the knowledge base uses most.  Chinese has no spelling in the sense of
 letters; its typos are homophones picked by the input method, repaired by :mod:`.homophones`
-(session 19) in the same pass.
+(session 19) in the same pass, after written Cantonese is put in Mandarin words (:mod:`.cantonese`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,14 @@ from collections.abc import Iterable
 
 from symspellpy import SymSpell, Verbosity
 
+from .cantonese import mandarin
 from .homophones import HomophoneRepair
+from .langs import simplified
 
 __all__ = ["QuerySpeller", "english_words"]
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?", re.I)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Shorter words are left alone: one edit is too large a share of them ("yall" → "call").
 _MIN_LEN = 5
 #: From this length on, two edits are allowed ("reschedual" → "reschedule").
@@ -76,6 +79,9 @@ class QuerySpeller:
         return found[0].term + low[len(stem) :] if found else word
 
     def correct(self, text: str) -> str:
-        """``text`` with each misspelt English word and Chinese homophone typo repaired."""
+        """``text`` with each misspelt English word and Chinese homophone typo repaired, and written
+        Cantonese in Mandarin words (:mod:`.cantonese`, before the homophones: 冇 is no typo)."""
         text = _WORD.sub(lambda m: self.correct_word(m.group()), text)
+        if _CJK.search(text) and (folded := mandarin(simplified(text))) != simplified(text):
+            text = folded
         return text if self._homophones is None else self._homophones.correct(text)

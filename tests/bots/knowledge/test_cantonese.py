@@ -1,0 +1,78 @@
+"""Written Cantonese folded to Mandarin words for retrieval (parley.bots.knowledge.cantonese)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parley.bots.knowledge import Document, KnowledgeIndex, chunk_documents
+from parley.bots.knowledge.cantonese import mandarin
+from parley.bots.knowledge.spelling import QuerySpeller
+
+
+@pytest.mark.parametrize(
+    ("cantonese", "meant"),
+    [
+        ("点解我张卡用唔到？", "为什么我张卡用不到？"),
+        ("寄去九龙要几多钱", "寄去九龙要多少钱"),
+        ("你哋听日开唔开门", "你们明天开不开门"),
+        ("我订咗嘅嘢几时到", "我订了的东西什么时候到"),
+        ("有冇得分期俾钱", "有没有得分期给钱"),
+        ("第一次用，下一步点做？", "第一次用，下一步怎么做？"),
+        ("仲可唔可以改时间", "还可不可以改时间"),
+        ("朋友帮我攞得唔得", "朋友帮我拿行不行"),
+        ("唔系话包运费咩", "不是话包运费吗"),
+    ],
+)
+def test_cantonese_words_become_mandarin(cantonese: str, meant: str) -> None:
+    assert mandarin(cantonese) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "三点到可以吗",  # 点 is the hour
+        "这边可以停车吗",  # 边 is a side
+        "劳动仲裁怎么申请",  # 仲 of 仲裁
+        "食物可以带上船吗",  # 食 of 食物
+        "系统显示订单失败",  # 系 of 系统
+        "how much is delivery",
+    ],
+)
+def test_mandarin_and_other_text_stay(text: str) -> None:
+    assert mandarin(text) == text
+
+
+@given(st.text(alphabet=st.sampled_from("我你的是在有没三点系统食物这边仲裁吗？ab "), max_size=30))
+def test_text_without_a_cantonese_character_is_never_changed(text: str) -> None:
+    assert mandarin(text) == text
+
+
+def test_the_speller_folds_cantonese_before_the_homophones() -> None:
+    speller = QuerySpeller.from_texts(["充电完成后请在15分钟内开走车辆，否则收取占位费。"])
+    assert speller.correct("充完电冇即刻揸走架车，会罚几多钱") == "充完电没有即刻开走架车，会罚多少钱"
+
+
+def test_a_cantonese_question_finds_its_entry(minilm, use) -> None:
+    docs = [
+        Document(
+            id="idle",
+            title="占位费怎么收？",
+            text="充电完成后15分钟内未开走车辆，每分钟收取1元占位费。",
+            kind="faq",
+        ),
+        Document(id="price", title="充电价格是多少？", text="快充每度电2.5元，慢充每度电1.8元。", kind="faq"),
+        Document(
+            id="card", title="怎么办充电卡？", text="在App「我的-充电卡」申请，工本费20元。", kind="faq"
+        ),
+    ]
+    index = KnowledgeIndex([minilm, use])
+    index.replace(chunk_documents(docs))
+    typed = "叉完电冇即刻揸走部车，会罚几多钱㗎"
+    folded, raw = index.search(typed), index.search(typed, config=replace(index.config, spelling=False))
+    assert folded.query == typed  # the customer's words are kept in the result
+    assert folded.best is not None and folded.best.chunk.doc_id == "idle"
+    assert raw.best is not None and folded.confidence > raw.confidence
