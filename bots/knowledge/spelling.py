@@ -28,12 +28,11 @@ from symspellpy import SymSpell, Verbosity
 
 from .cantonese import mandarin
 from .homophones import HomophoneRepair
-from .langs import simplified
+from .langs import cjk_ratio, simplified
 
 __all__ = ["QuerySpeller", "english_words"]
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?", re.I)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 #: Shorter words are left alone: one edit is too large a share of them ("yall" → "call").
 _MIN_LEN = 5
 #: From this length on, two edits are allowed ("reschedual" → "reschedule").
@@ -82,6 +81,8 @@ class QuerySpeller:
         """``text`` with each misspelt English word and Chinese homophone typo repaired, and written
         Cantonese in Mandarin words (:mod:`.cantonese`, before the homophones: 冇 is no typo)."""
         text = _WORD.sub(lambda m: self.correct_word(m.group()), text)
-        if _CJK.search(text) and (folded := mandarin(simplified(text))) != simplified(text):
-            text = folded
+        if cjk_ratio(text):
+            folded = simplified(text)
+            if (spoken := mandarin(folded)) != folded:
+                text = spoken
         return text if self._homophones is None else self._homophones.correct(text)
