@@ -8,7 +8,8 @@ words replaced by their Mandarin equivalents before retrieval (点解 → 为什
 几多 → 多少); the customer's text is never changed in the conversation.
 
 Only words with one reading are mapped; characters Mandarin also uses in other senses (食 in
-食物, 边 in 这边, 点 in 三点, 系 in 系统) are left alone, except in fixed phrases (点做, 唔系).
+食物, 边 in 这边, 点 in 三点, 系 in 系统, 返 in 返现) are left alone, except in fixed phrases (点做,
+唔系, 只系, 退返).
 Input is Simplified (the caller folds Traditional first).
 """
 
@@ -19,7 +20,7 @@ import re
 __all__ = ["mandarin"]
 
 #: Characters only written Cantonese uses: their presence marks a message as Cantonese.
-_MARKERS = re.compile(r"[嘅咗喺唔冇哋佢嚟啲咩乜嘢睇揾搵攞俾畀嗰揸啱噉㗎𠮶]")
+_MARKERS = re.compile(r"[嘅咗喺唔冇哋佢嚟啲咩乜嘢睇揾搵攞俾畀嗰揸啱噉咁㗎𠮶]")
 
 #: Longest first (the regex alternation below is built in this order).
 _WORDS = {
@@ -43,6 +44,20 @@ _WORDS = {
     "使唔使": "需不需要",
     "得唔得": "行不行",
     "几钱": "多少钱",
+    "几耐": "多久",
+    "只系": "只是",
+    "就系": "就是",
+    "都系": "都是",
+    "真系": "真是",
+    "话系": "说是",
+    "系唔系": "是不是",
+    "屋企": "家",
+    "返去": "回去",
+    "返嚟": "回来",
+    "退返": "退回",
+    "补返": "补回",
+    "攞返": "拿回",
+    "咁": "这么",
     "朝早": "早上",
     "收工": "下班",
     "𠮶": "那",
@@ -89,7 +104,9 @@ _FINAL_WHAT = re.compile(r"咩(?=\s*(?:[？?！!，,。]|$))")
 
 def mandarin(text: str) -> str:
     """``text`` with its Cantonese words in Mandarin, or unchanged when it holds no Cantonese."""
-    if not (_MARKERS.search(text) or _HOW.search(text) or any(w in text for w in ("点解", "几多", "几钱"))):
+    if not (
+        _MARKERS.search(text) or _HOW.search(text) or any(w in text for w in ("点解", "几多", "几钱", "几耐"))
+    ):
         return text
     text = _FINAL_WHAT.sub("吗", text)
     text = _STILL.sub("还", _HOW.sub("怎么", text))

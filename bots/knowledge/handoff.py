@@ -88,6 +88,12 @@ _EN_PATTERNS = [
     re.compile(
         r"\b(?:no more|stop|enough of|instead of|not talking to)(?: the| a| this| your)? (?:bot|robot|machine)\b"
     ),
+    # A preference for telling it to a person: "I'd rather explain this to an actual person",
+    # "I'd prefer to go through it with someone".
+    re.compile(
+        r"\b(?:i'?d|i would|i)(?: much| really)? (?:rather|prefer(?: to)?) (?:explain|describe|tell|talk|speak|chat|"
+        rf"deal|go (?:over|through))\b[^.?!,]{{0,40}}?\b(?:to|with) {_EN_HUMAN}\b{_EN_GUARD}"
+    ),
 ]
 # Asking whether a person is *needed* is a question for the bot, not a request — whoever the
 # subject is: "do I need to speak to someone to activate it?", "does my son have to talk to

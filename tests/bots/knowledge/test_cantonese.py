@@ -25,6 +25,12 @@ from parley.bots.knowledge.spelling import QuerySpeller
         ("仲可唔可以改时间", "还可不可以改时间"),
         ("朋友帮我攞得唔得", "朋友帮我拿行不行"),
         ("唔系话包运费咩", "不是话包运费吗"),
+        ("汇去印尼要几耐到", "汇去印尼要多久到"),
+        ("我只系想睇下", "我只是想看下"),
+        ("有人话系你哋职员，系咪真㗎", "有人说是你们职员，是不是真的"),
+        ("俾屋企人嘅", "给家人的"),
+        ("可唔可以补返差价俾我", "可不可以补回差价给我"),
+        ("咁贵嘅", "这么贵的"),
     ],
 )
 def test_cantonese_words_become_mandarin(cantonese: str, meant: str) -> None:
@@ -39,6 +45,8 @@ def test_cantonese_words_become_mandarin(cantonese: str, meant: str) -> None:
         "劳动仲裁怎么申请",  # 仲 of 仲裁
         "食物可以带上船吗",  # 食 of 食物
         "系统显示订单失败",  # 系 of 系统
+        "返现什么时候到账",  # 返 of 返现
+        "只系统计了一次吗",  # no Cantonese character: 只系 is left alone
         "how much is delivery",
     ],
 )

@@ -48,6 +48,8 @@ def test_no_separate_asking_part(text: str) -> None:
         ("不是投诉哈，就想问问周末几点关门", "周末几点关门"),
         ("唔使轉真人，我只係想問下點樣改地址", "點樣改地址"),
         ("不用转人工，我就想知道押金多久退", "押金多久退"),
+        ("唔使帮我转真人，我只系想问汇去印尼要几耐到？", "汇去印尼要几耐到？"),
+        ("不用帮我转人工，就想问下运费多少", "运费多少"),
     ],
 )
 def test_a_disclaimer_is_not_the_question(text: str, part: str) -> None:

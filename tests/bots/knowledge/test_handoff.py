@@ -136,6 +136,26 @@ def test_id_like_without_a_space_before_the_apostrophe_is_a_request(text: str) -
     assert HandoffDetector().detect(text).handoff
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is there a number I can call? I'd rather explain this to an actual person.",
+        "i would rather go through it with someone",
+        "I'd much prefer to talk to a real person about this",
+    ],
+)
+def test_a_preference_for_a_person_is_a_request(text: str) -> None:
+    """Session 20: a customer who would rather tell a person asks for one."""
+    assert HandoffDetector().detect(text).handoff
+
+
+@pytest.mark.parametrize(
+    "text", ["I'd rather speak to the vet directly", "i'd rather talk to my manager first before booking"]
+)
+def test_a_preference_for_a_provider_or_own_colleague_is_not_a_request(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff
+
+
 # Session 7: whether someone (anyone, not only "I") must see a person is a procedure question.
 @pytest.mark.parametrize(
     "text",
