@@ -174,10 +174,10 @@ def test_tag_file_without_options_gets_the_documented_defaults(
     f.write_text(json.dumps({"tags": [{"name": "interest:x", "examples": ["x please"]}]}), encoding="utf-8")
     defs, options = load_tag_definitions(f)
     tagger = InterestTagger(use, defs, **options)
-    assert (tagger.threshold, tagger.margin, tagger.gap) == (0.40, 0.10, 0.08)
+    assert (tagger.threshold, tagger.margin, tagger.gap) == (0.40, 0.08, 0.0)
     assert (tagger.problem_penalty, tagger.want_bonus) == (0.20, 0.05)
     plain = InterestTagger(use, [TagDefinition("interest:y", "", ("y",))])
-    assert (plain.margin, plain.gap, plain.problem_penalty, plain.want_bonus) == (0.10, 0.08, 0.20, 0.05)
+    assert (plain.margin, plain.gap, plain.problem_penalty, plain.want_bonus) == (0.08, 0.0, 0.20, 0.05)
 
 
 def test_the_tag_defaults_in_the_docs_are_the_codes() -> None:
