@@ -9,7 +9,9 @@ made it (:attr:`Sentiment.evidence`):
 2. **Negation**: a negator (``not``, ``isn't``, ``no``, ``never``, ``can't``; 不 没 别 无 未)
    in the three units before a term, within the clause, flips it: a negated positive counts
    ``-0.8 x`` ("not happy", "不满意"), a negated negative ``+0.75 x`` ("not bad", "不差",
-   "no complaints": mildly positive, as people mean it).
+   "no complaints": mildly positive, as people mean it) — except a disclaimer ("not a
+   complaint", 不是投诉: neutral, ``sentiment_lexicon.NEGATED_NEUTRAL``).  Emoji with one reading
+   (😩 🙄 😭, 👍 🎉) are terms like words.
 3. **Intensifiers** in the same window (very, so, really, 太, 很, 非常, 真...) multiply by
    1.5 (好 before a negative term is "very": 好烦); ``!!``/``？？`` strengthen a negative message by 1.2; a hypothetical ("if", 如果,
    万一) halves negative terms ("what if the parcel is damaged?" is a question, not a complaint).
@@ -40,7 +42,7 @@ import numpy as np
 
 from parley.bots.knowledge.embedders import Embedder, Vector
 from parley.bots.knowledge.langs import simplified
-from parley.bots.sentiment_lexicon import EXAMPLES, LEXICON
+from parley.bots.sentiment_lexicon import EXAMPLES, LEXICON, NEGATED_NEUTRAL
 from parley.bots.sentiment_model import SentimentModel
 from parley.bots.trouble import trouble_cues
 
@@ -57,8 +59,13 @@ _INTENSIFIERS = frozenset(
     "very so really absolutely extremely super totally too completely utterly 太 很 真 超 特 挺 好".split()
 )
 _MULTI_INTENSIFIERS = ("非常", "特别", "十分", "实在")
+_NOT_NEGATION = ("不然", "要不", "不管", "不过", "不但", "不仅", "不少", "无论")
 _HYPOTHETICAL = re.compile(r"\b(?:if|what if|in case)\b|如果|万一|假如|要是")
-_UNIT = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff]|[.,;:!?。，；：！？、\n]")
+_UNIT = re.compile(
+    r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff]|[\U0001F300-\U0001FAFF\u2600-\u27BF]|[.,;:!?。，；：！？、\n]"
+)
+_EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_DISCLAIMER = "[negated:disclaimer]"
 _BREAK = frozenset(".,;:!?。，；：！？、\n")
 _WINDOW = 3
 
@@ -153,6 +160,7 @@ class SentimentScorer:
         units = _units(text)
         hypothetical = bool(_HYPOTHETICAL.search(text.lower()))
         total, evidence = 0.0, []
+        emoji = 0.0
         i = 0
         while i < len(units):
             match = next(
@@ -171,11 +179,20 @@ class SentimentScorer:
             if term == ("好",) and self._negative_next(units, i + 1):
                 i += 1  # 好 before a negative term means "very" (好烦, 好慢), not "good"
                 continue
-            if weight:
-                value, how = self._apply_rules(weight, _window(units, i), hypothetical)
+            if weight and _EMOJI.fullmatch(term[0]):
+                # An emoji shows a feeling but is never negated ("no lift 😩"), intensified or doubled.
+                emoji += weight
+                evidence.append(f"{term[0]}({weight:+.2f})")
+            elif weight:
+                # A disclaimer ("not a complaint") scores 0 but is the customer's own word on the
+                # tone: the model is not asked what the message's complaint words describe.
+                value, how = self._apply_rules(weight, _window(units, i), hypothetical, term)
                 total += value
                 evidence.append(f"{''.join(term) if _cjk(term) else ' '.join(term)}{how}({value:+.2f})")
             i += match
+        # Emoji together count as one mild term at most, and never make a message strongly negative.
+        emoji = max(-1.0, min(1.0, emoji))
+        total += emoji
         if total < 0 and re.search(r"[!?！？]{2,}", text):
             total *= 1.2
             evidence.append("!!(x1.2)")
@@ -213,7 +230,7 @@ class SentimentScorer:
         return Sentiment(
             label,
             total,
-            total <= self.strong_at,
+            total - emoji <= self.strong_at,
             tuple(evidence),
             trouble and label == "negative",
             -0.75 if trouble else 0.0,
@@ -226,17 +243,22 @@ class SentimentScorer:
         )
 
     @staticmethod
-    def _apply_rules(weight: float, window: list[str], hypothetical: bool) -> tuple[float, str]:
+    def _apply_rules(
+        weight: float, window: list[str], hypothetical: bool, term: tuple[str, ...] = ()
+    ) -> tuple[float, str]:
         joined = "".join(window)
         multi = [m for m in _MULTI_INTENSIFIERS if m in joined]
-        for m in multi:  # 非常 is an intensifier, not the negator 非
-            joined = joined.replace(m, "")
-        negated = any(u in _NEGATORS for u in window) and not (
-            multi and not any(u in _NEGATORS for u in _units(joined))
-        )
+        # 非常 is an intensifier, not the negator 非; 不然 "otherwise", 不过 "but", 不少 "many" … hold
+        # 不 without negating: "不然就投诉" threatens a complaint.
+        spaced = " ".join(window)
+        for m in (*multi, *_NOT_NEGATION):
+            spaced = spaced.replace(" ".join(m), " ")
+        negated = any(u in _NEGATORS for u in spaced.split())
         intense = bool(multi) or any(u in _INTENSIFIERS for u in window)
         how = ""
         value = weight
+        if negated and "".join(term) in NEGATED_NEUTRAL:
+            return 0.0, _DISCLAIMER
         if negated:
             value = -0.8 * weight if weight > 0 else -0.75 * weight
             how += "[negated]"

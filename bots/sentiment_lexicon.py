@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["EXAMPLES", "LEXICON"]
+__all__ = ["EXAMPLES", "LEXICON", "NEGATED_NEUTRAL"]
 
 #: Term → weight. Multi-word English terms are space-separated; Chinese terms are written plainly.
 #: Weight 0 terms exist to be consumed whole ("好的" = "OK", not "good").
@@ -62,7 +62,18 @@ LEXICON: Mapping[str, float] = {
     "good evening": 0.0, "for good": 0.0,
     # a verdict the list lacked: 难看 "ugly" (好难看 "so ugly": 好 before it intensifies)
     "难看": -1.0,
+    # ---- emoji with one reading, in either language: weary, crying, eye-roll, facepalm, anger …
+    "😩": -1.0, "😫": -1.0, "😭": -1.0, "😢": -1.0, "😞": -1.0, "😟": -1.0, "😒": -1.0, "😑": -1.0,
+    "🙄": -1.0, "🤦": -1.0, "😤": -1.0, "😠": -1.5, "😡": -1.5, "🤬": -2.0, "😣": -1.0, "😖": -1.0,
+    "😵": -1.0, "💢": -1.0, "👎": -1.0,
+    # … thumbs-up, party, smiles, hearts.  Not 😅 😂 🙃 🙏 🤔: awkward, laughing, ironic or asking.
+    "👍": 1.0, "🎉": 1.0, "🙂": 1.0, "😊": 1.0, "😀": 1.0, "😃": 1.0, "😄": 1.0, "😁": 1.0, "😆": 1.0,
+    "🥰": 1.5, "😍": 1.5, "❤": 1.0, "🙌": 1.0, "👏": 1.0, "💯": 1.0,
 }  # fmt: skip
+#: Words that name a complaint rather than make one: negated ("not a complaint", 不是投诉) they are
+#: a disclaimer, neutral, not the praise a negated "bad" is.  "no complaints" and "can't complain"
+#: stay mildly positive, as people mean them.
+NEGATED_NEUTRAL: frozenset[str] = frozenset({"complaint", "投诉"})
 
 #: Prototype messages for the optional nearest-example vote (used only when no lexicon term fires).
 EXAMPLES: Mapping[str, tuple[str, ...]] = {

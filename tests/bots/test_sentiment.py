@@ -310,3 +310,50 @@ def test_late_as_a_time_of_day_is_no_delay(text: str) -> None:
 def test_traditional_characters_score_as_simplified(traditional: str, simplified: str) -> None:
     """Session 16: Hong Kong customers write Traditional; the lexicon is Simplified."""
     assert scorer.score(traditional) == scorer.score(simplified)
+
+
+# Session 20: a disclaimer is not praise, emoji carry a feeling, 不然 is not a negator.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not making a complaint, just want to know how long the refund takes",
+        "Not a complaint, but why does my receiver get less than the bank's rate?",
+        "不是投诉哈，就想问下沙发框架保修几年",
+    ],
+)
+def test_a_disclaimed_complaint_is_neutral_not_positive(text: str) -> None:
+    mood = scorer.score(text)
+    assert mood.label == "neutral", mood
+    assert any("disclaimer" in e for e in mood.evidence)
+
+
+@pytest.mark.parametrize("text", ["no complaints, the fitter was great", "I can't complain, it works"])
+def test_no_complaints_is_still_praise(text: str) -> None:
+    assert scorer.score(text).label == "positive", scorer.score(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("张 dining table 用咗一年，台脚开始摇 😩 warranty claim 点样 submit？", "negative"),
+        ("we've got a piano on the 4th floor, no lift 😩 can you even do that", "negative"),
+        ("现在改还扣钱不😭", "negative"),
+        ("I PASSED!!! 🎉 ok so what do i do now to get my licence", "positive"),
+        ("how do the member points work? 🙂", "positive"),
+        ("lol sorry 😅 where do i find my order number", "neutral"),
+    ],
+)
+def test_emoji_with_one_reading_carry_their_feeling_and_are_never_negated(text: str, label: str) -> None:
+    assert scorer.score(text).label == label, scorer.score(text)
+
+
+def test_emoji_alone_never_make_a_message_strongly_negative() -> None:
+    mood = scorer.score("dropped my phone in the toilet 😭😭😭 😡 what do i do now")
+    assert mood.label == "negative" and not mood.strong, mood
+    assert scorer.score("worst service ever, so angry!! 😡").strong
+
+
+def test_otherwise_is_not_a_negator() -> None:
+    mood = scorer.score("我要求赔偿医药费，不然就投诉到市场监管局")
+    assert mood.label == "negative", mood
+    assert not any("negated" in e for e in mood.evidence)
