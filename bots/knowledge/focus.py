@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["asking_part"]
+__all__ = ["asking_part", "without_disclaimer"]
 
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
 _EN_ASKS = re.compile(
@@ -48,11 +48,19 @@ _DISCLAIMER = re.compile(
 )
 
 
-def asking_part(text: str) -> str | None:
-    """The sentences of ``text`` that ask, joined; ``None`` when that is the whole message."""
+def without_disclaimer(text: str) -> str:
+    """``text`` after an opening disclaimer ("not a complaint, just asking: …"); ``text`` itself
+    when it has none, or is nothing but one."""
     disclaimer = _DISCLAIMER.match(text)
     if disclaimer is not None and disclaimer.end() < len(text.rstrip()):
-        rest = text[disclaimer.end() :].strip()
+        return text[disclaimer.end() :].strip()
+    return text
+
+
+def asking_part(text: str) -> str | None:
+    """The sentences of ``text`` that ask, joined; ``None`` when that is the whole message."""
+    rest = without_disclaimer(text)
+    if rest != text:
         return asking_part(rest) or rest
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     if len(sentences) < 2:

@@ -52,7 +52,7 @@ import numpy.typing as npt
 
 from .chunking import Chunk
 from .embedders import Calibration, Embedder, vector_from_bytes, vector_to_bytes
-from .focus import asking_part
+from .focus import asking_part, without_disclaimer
 from .fusion import BM25, GLOSS, Floats, Standing, rrf_order, weighted
 from .gate import AnswerGate
 from .gloss import Glossary, shared_glossary
@@ -313,6 +313,8 @@ class KnowledgeIndex:
             return SearchResult(query, lang, [], 0.0, False)
         # The probes (``qvecs`` given) are spelt right, short, and embedded once for every configuration.
         text = snap.speller.correct(query) if cfg.spelling and not qvecs else query
+        # A disclaimer's words (complaint, person, 投诉) belong to other entries: it is left out.
+        text = without_disclaimer(text) if cfg.focus and not qvecs else text
         scores, votes, cosines = self._signals(snap, text, lang, cfg, qvecs or {})
         boost = cfg.fusion != "weighted"
         fused = weighted(scores, votes, cfg.weights, boost=boost)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from parley.bots.knowledge import Document, KnowledgeIndex, chunk_documents
-from parley.bots.knowledge.focus import asking_part
+from parley.bots.knowledge.focus import asking_part, without_disclaimer
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,42 @@ def test_the_question_of_a_rambling_message_decides_with_its_story(minilm, use) 
     assert whole.best is not None and focused.best is not None
     assert focused.best.chunk.doc_id == "bring"
     assert whole.best.chunk.doc_id == "kids"  # the story alone decided before
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"),
+    [
+        ("Not a complaint, but how long does a refund take?", "how long does a refund take?"),
+        ("不是投诉哈，就想问下退款几天到账", "退款几天到账"),
+        ("how long does a refund take?", "how long does a refund take?"),
+        ("not a complaint", "not a complaint"),
+    ],
+)
+def test_without_disclaimer_keeps_the_rest_or_the_whole(text: str, rest: str) -> None:
+    assert without_disclaimer(text) == rest
+
+
+def test_a_disclaimer_is_left_out_of_the_search(minilm, use) -> None:
+    """Session 20: the disclaimer's words were averaged into the search and pulled "Not a
+    complaint, but …" towards the complaints entry and below the answer threshold."""
+    docs = [
+        Document(
+            id="complain",
+            title="How do I make a complaint?",
+            text="Send your complaint through the app under Help > Complaints; we reply within 3 days.",
+            kind="faq",
+        ),
+        Document(
+            id="refund",
+            title="How long does a refund take?",
+            text="Refunds reach your card within 5 to 7 working days after we approve them.",
+            kind="faq",
+        ),
+    ]
+    index = KnowledgeIndex([minilm, use])
+    index.replace(chunk_documents(docs))
+    text = "Not a complaint, but how long till my money is back?"
+    alone = index.search("how long till my money is back?")
+    result = index.search(text)
+    assert result.best is not None and result.best.chunk.doc_id == "refund"
+    assert result.confidence == pytest.approx(alone.confidence)
