@@ -40,6 +40,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from parley.bots.knowledge.cantonese import mandarin
 from parley.bots.knowledge.embedders import Embedder, Vector
 from parley.bots.knowledge.langs import simplified
 from parley.bots.sentiment_lexicon import EXAMPLES, LEXICON, NEGATED_NEUTRAL
@@ -60,6 +61,7 @@ _INTENSIFIERS = frozenset(
 )
 _MULTI_INTENSIFIERS = ("非常", "特别", "十分", "实在")
 _NOT_NEGATION = ("不然", "要不", "不管", "不过", "不但", "不仅", "不少", "无论")
+_A_NOT_A = re.compile(r"([\u3400-\u9fff]) [不没] \1(?= |$)")
 _HYPOTHETICAL = re.compile(r"\b(?:if|what if|in case)\b|如果|万一|假如|要是")
 _UNIT = re.compile(
     r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff]|[\U0001F300-\U0001FAFF\u2600-\u27BF]|[.,;:!?。，；：！？、\n]"
@@ -156,7 +158,10 @@ class SentimentScorer:
 
     def score(self, text: str) -> Sentiment:
         """Score one message."""
-        text = simplified(text)
+        # Cantonese in Mandarin words (冇人理 → 没有人理, 唔 → 不), so one lexicon and one set of
+        # cues read both; the model and the vote read the message as written, as they were fitted.
+        written = simplified(text)
+        text = mandarin(written)
         units = _units(text)
         hypothetical = bool(_HYPOTHETICAL.search(text.lower()))
         total, evidence = 0.0, []
@@ -186,7 +191,7 @@ class SentimentScorer:
             elif weight:
                 # A disclaimer ("not a complaint") scores 0 but is the customer's own word on the
                 # tone: the model is not asked what the message's complaint words describe.
-                value, how = self._apply_rules(weight, _window(units, i), hypothetical, term)
+                value, how = self._apply_rules(weight, _window(units, i, _WINDOW + 1), hypothetical, term)
                 total += value
                 evidence.append(f"{''.join(term) if _cjk(term) else ' '.join(term)}{how}({value:+.2f})")
             i += match
@@ -198,7 +203,7 @@ class SentimentScorer:
             evidence.append("!!(x1.2)")
         described = 0.0
         # Without a tone word the message is embedded once, for the model and the vote alike.
-        q = self.embedder.encode([text])[0] if not evidence and self.embedder is not None else None
+        q = self.embedder.encode([written])[0] if not evidence and self.embedder is not None else None
         if q is not None and self.model is not None:
             # No tone word: what the message describes, as the trained model reads it, is a
             # situation like a trouble cue — labelled, but not tone (sentiment_model docstring).
@@ -246,14 +251,18 @@ class SentimentScorer:
     def _apply_rules(
         weight: float, window: list[str], hypothetical: bool, term: tuple[str, ...] = ()
     ) -> tuple[float, str]:
+        # ``window`` holds one unit more than negation reaches, to see a whole A-not-A (会不会慢).
+        wide, window = window, window[-_WINDOW:]
         joined = "".join(window)
         multi = [m for m in _MULTI_INTENSIFIERS if m in joined]
         # 非常 is an intensifier, not the negator 非; 不然 "otherwise", 不过 "but", 不少 "many" … hold
         # 不 without negating: "不然就投诉" threatens a complaint.
-        spaced = " ".join(window)
+        spaced = " ".join(wide)
         for m in (*multi, *_NOT_NEGATION):
             spaced = spaced.replace(" ".join(m), " ")
-        negated = any(u in _NEGATORS for u in spaced.split())
+        # A-not-A asks (是不是骗钱 "is it a scam?", 会不会慢, 有没有坏): it negates nothing.
+        spaced = _A_NOT_A.sub(" ", spaced)
+        negated = any(u in _NEGATORS for u in spaced.split()[-_WINDOW:])
         intense = bool(multi) or any(u in _INTENSIFIERS for u in window)
         how = ""
         value = weight
@@ -276,9 +285,9 @@ def bot_scorer(embedder: Embedder) -> SentimentScorer:
     return SentimentScorer(embedder=embedder, model=SentimentModel.load())
 
 
-def _window(units: list[str], i: int) -> list[str]:
+def _window(units: list[str], i: int, size: int = _WINDOW) -> list[str]:
     out: list[str] = []
-    for u in reversed(units[max(0, i - _WINDOW) : i]):
+    for u in reversed(units[max(0, i - size) : i]):
         if u in _BREAK:
             break
         out.insert(0, u)

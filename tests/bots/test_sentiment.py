@@ -357,3 +357,29 @@ def test_otherwise_is_not_a_negator() -> None:
     mood = scorer.score("我要求赔偿医药费，不然就投诉到市场监管局")
     assert mood.label == "negative", mood
     assert not any("negated" in e for e in mood.evidence)
+
+
+@pytest.mark.parametrize("text", ["你们是不是骗钱的？", "你哋系咪骗钱㗎？"])
+def test_an_a_not_a_question_negates_nothing(text: str) -> None:
+    """Session 20: 是不是骗钱 asks "is it a scam?" — it was read as "not a scam", praise."""
+    mood = scorer.score(text)
+    assert mood.label == "negative" and mood.strong, mood
+
+
+def test_a_not_a_just_outside_the_negation_window_is_seen_whole() -> None:
+    mood = scorer.score("年三十前几日会唔会好慢？")
+    assert not any("negated" in e for e in mood.evidence), mood
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("到而家都冇人联络我", "没有人联络"),
+        ("打你哋热线成日都打唔通", "打不通"),
+        ("客服电话一直打不通", "打不通"),
+    ],
+)
+def test_cantonese_is_read_in_mandarin_words_for_tone_and_trouble(text: str, cue: str) -> None:
+    mood = scorer.score(text)
+    assert mood.label == "negative" and mood.trouble, mood
+    assert f"trouble:{cue}" in mood.evidence
