@@ -199,7 +199,7 @@ class SentimentScorer:
         emoji = max(-1.0, min(1.0, emoji))
         total += emoji
         if total < 0 and re.search(r"[!?！？]{2,}", text):
-            total *= 1.2
+            total, emoji = total * 1.2, emoji * 1.2
             evidence.append("!!(x1.2)")
         described = 0.0
         # Without a tone word the message is embedded once, for the model and the vote alike.

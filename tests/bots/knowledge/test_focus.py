@@ -62,23 +62,28 @@ def test_a_disclaimer_alone_or_inside_a_question_is_not_cut(text: str) -> None:
     assert asking_part(text) is None
 
 
-def test_the_question_of_a_rambling_message_decides_with_its_story(minilm, use) -> None:
-    docs = [
-        Document(
-            id="kids",
-            title="Do you treat children?",
-            text="Yes: we see children from age one, with family appointments after school.",
-            kind="faq",
-        ),
-        Document(
-            id="bring",
-            title="What should I bring to my first visit?",
-            text="Bring a photo ID and your insurance card; arrive ten minutes early.",
-            kind="faq",
-        ),
-    ]
+def _faq_index(minilm, use, *entries: tuple[str, str, str]) -> KnowledgeIndex:
+    """An index over FAQ entries given as (id, question, answer)."""
     index = KnowledgeIndex([minilm, use])
-    index.replace(chunk_documents(docs))
+    index.replace(chunk_documents([Document(id=i, title=q, text=a, kind="faq") for i, q, a in entries]))
+    return index
+
+
+def test_the_question_of_a_rambling_message_decides_with_its_story(minilm, use) -> None:
+    index = _faq_index(
+        minilm,
+        use,
+        (
+            "kids",
+            "Do you treat children?",
+            "Yes: we see children from age one, with family appointments after school.",
+        ),
+        (
+            "bring",
+            "What should I bring to my first visit?",
+            "Bring a photo ID and your insurance card; arrive ten minutes early.",
+        ),
+    )
     text = (
         "Our children are four and seven and have never seen a dentist, so we want family "
         "appointments for the kids after school. What do I bring?"
@@ -106,22 +111,20 @@ def test_without_disclaimer_keeps_the_rest_or_the_whole(text: str, rest: str) ->
 def test_a_disclaimer_is_left_out_of_the_search(minilm, use) -> None:
     """Session 20: the disclaimer's words were averaged into the search and pulled "Not a
     complaint, but …" towards the complaints entry and below the answer threshold."""
-    docs = [
-        Document(
-            id="complain",
-            title="How do I make a complaint?",
-            text="Send your complaint through the app under Help > Complaints; we reply within 3 days.",
-            kind="faq",
+    index = _faq_index(
+        minilm,
+        use,
+        (
+            "complain",
+            "How do I make a complaint?",
+            "Send your complaint through the app under Help > Complaints; we reply within 3 days.",
         ),
-        Document(
-            id="refund",
-            title="How long does a refund take?",
-            text="Refunds reach your card within 5 to 7 working days after we approve them.",
-            kind="faq",
+        (
+            "refund",
+            "How long does a refund take?",
+            "Refunds reach your card within 5 to 7 working days after we approve them.",
         ),
-    ]
-    index = KnowledgeIndex([minilm, use])
-    index.replace(chunk_documents(docs))
+    )
     text = "Not a complaint, but how long till my money is back?"
     alone = index.search("how long till my money is back?")
     result = index.search(text)
