@@ -195,12 +195,15 @@ class SentimentScorer:
                 total += value
                 evidence.append(f"{''.join(term) if _cjk(term) else ' '.join(term)}{how}({value:+.2f})")
             i += match
-        # Emoji together count as one mild term at most, and never make a message strongly negative.
+        # Emoji together count as one mild term at most, and move the score but never across the
+        # strong line, either way: the words decide whether a message alone hands over.
         emoji = max(-1.0, min(1.0, emoji))
-        total += emoji
+        words, total = total, total + emoji
         if total < 0 and re.search(r"[!?！？]{2,}", text):
-            total, emoji = total * 1.2, emoji * 1.2
+            words, total = words * 1.2, total * 1.2
             evidence.append("!!(x1.2)")
+        if (words <= self.strong_at) != (total <= self.strong_at):
+            total = self.strong_at if words <= self.strong_at else self.strong_at + 0.25
         described = 0.0
         # Without a tone word the message is embedded once, for the model and the vote alike.
         q = self.embedder.encode([written])[0] if not evidence and self.embedder is not None else None
@@ -235,7 +238,7 @@ class SentimentScorer:
         return Sentiment(
             label,
             total,
-            total - emoji <= self.strong_at,
+            total <= self.strong_at,
             tuple(evidence),
             trouble and label == "negative",
             -0.75 if trouble else 0.0,

@@ -108,3 +108,27 @@ def test_neutral_words_trigger_nothing(text: str) -> None:
     assert not HANDOFF.detect(text).handoff
     assert not ESCALATION.detect(text, mood.score).escalate
     assert mood.label == "neutral" and not trouble_cues(text) and not problem_cue(text)
+
+
+EMOJI = st.lists(
+    st.sampled_from(["😩", "😭", "🙄", "😡", "🤬", "👍", "🎉", "🙂", "😅", "🙏"]), max_size=5
+).map("".join)
+TONE = st.lists(
+    st.sampled_from(["terrible", "angry", "worst", "垃圾", "气死", "scam", "!!", "great", "thanks", "my order", "今天"]),
+    max_size=6,
+).map(" ".join)  # fmt: skip
+
+
+@SETTINGS
+@given(TONE, EMOJI)
+def test_emoji_never_decide_whether_a_message_is_strong(words: str, emoji: str) -> None:
+    """Session 20: emoji move the score, never across the line that hands a message over alone."""
+    plain, with_emoji = SENTIMENT.score(words), SENTIMENT.score(f"{words} {emoji}")
+    assert with_emoji.strong == plain.strong, (words, emoji)
+    assert with_emoji.strong == (with_emoji.score <= SENTIMENT.strong_at)
+
+
+@SETTINGS
+@given(NEUTRAL, st.sampled_from(["not a complaint, but", "不是投诉哈，", "I'm not making a complaint -"]))
+def test_a_disclaimer_never_makes_a_message_positive(rest: str, disclaimer: str) -> None:
+    assert SENTIMENT.score(f"{disclaimer} {rest}").label != "positive"
