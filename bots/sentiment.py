@@ -11,7 +11,8 @@ made it (:attr:`Sentiment.evidence`):
    ``-0.8 x`` ("not happy", "不满意"), a negated negative ``+0.75 x`` ("not bad", "不差",
    "no complaints": mildly positive, as people mean it) — except a disclaimer ("not a
    complaint", 不是投诉: neutral, ``sentiment_lexicon.NEGATED_NEUTRAL``).  Emoji with one reading
-   (😩 🙄 😭, 👍 🎉) are terms like words.
+   (😩 🙄 😭, 👍 🎉) are terms too, but never negated, one mild term at most together, and never
+   what moves a message across the strongly-negative line.
 3. **Intensifiers** in the same window (very, so, really, 太, 很, 非常, 真...) multiply by
    1.5 (好 before a negative term is "very": 好烦); ``!!``/``？？`` strengthen a negative message by 1.2; a hypothetical ("if", 如果,
    万一) halves negative terms ("what if the parcel is damaged?" is a question, not a complaint).
