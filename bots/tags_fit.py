@@ -26,7 +26,17 @@ from pathlib import Path
 from parley.bots.evalsets import UNSEEN_DIR, EvalSet, load_sets, tagger_for
 from parley.bots.knowledge.embedders import CachedEmbedder, Embedder, MiniLMEmbedder, MultilingualUSEEmbedder
 
-__all__ = ["GRID", "Point", "TagCounts", "choose", "grid_counts", "leave_one_set_out", "main", "pooled"]
+__all__ = [
+    "GRID",
+    "Counts",
+    "Point",
+    "TagCounts",
+    "choose",
+    "grid_counts",
+    "leave_one_set_out",
+    "main",
+    "pooled",
+]
 
 #: (threshold, margin, gap)
 Point = tuple[float, float, float]
