@@ -38,7 +38,7 @@ from parley.bots.knowledge.embedders import (
     MiniLMEmbedder,
     MultilingualUSEEmbedder,
 )
-from parley.bots.knowledge.focus import asking_part
+from parley.bots.knowledge.focus import asking_part, without_disclaimer
 from parley.bots.knowledge.fusion import BM25, weighted
 from parley.bots.knowledge.langs import detect_lang
 from parley.bots.knowledge.probes import NULL_PROBES
@@ -94,6 +94,7 @@ def collect(names: list[str], embedders: list[CachedEmbedder], root: Path = UNSE
             def query(text: str, row: dict[str, Any], index: Any = index, snap: Any = snap) -> Query:
                 # As KnowledgeIndex._search: the language of what was typed, the words as repaired.
                 fixed = snap.speller.correct(text) if index.config.spelling and row else text
+                fixed = without_disclaimer(fixed) if index.config.focus and row else fixed
                 raw, votes, _ = index._signals(snap, fixed, detect_lang(text), index.config, {})
                 asked = asking_part(fixed) if index.config.focus and row else None
                 part = query(asked, {}) if asked else None
