@@ -64,10 +64,10 @@ _MULTI_INTENSIFIERS = ("非常", "特别", "十分", "实在")
 _NOT_NEGATION = ("不然", "要不", "不管", "不过", "不但", "不仅", "不少", "无论")
 _A_NOT_A = re.compile(r"([\u3400-\u9fff]) [不没] \1(?= |$)")
 _HYPOTHETICAL = re.compile(r"\b(?:if|what if|in case)\b|如果|万一|假如|要是")
-_UNIT = re.compile(
-    r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff]|[\U0001F300-\U0001FAFF\u2600-\u27BF]|[.,;:!?。，；：！？、\n]"
-)
-_EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+#: Pictographs and symbols: an emoji is a unit of its own, like a Chinese character.
+_EMOJI_CHARS = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]"
+_UNIT = re.compile(rf"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff]|{_EMOJI_CHARS}|[.,;:!?。，；：！？、\n]")
+_EMOJI = re.compile(_EMOJI_CHARS)
 _DISCLAIMER = "[negated:disclaimer]"
 _BREAK = frozenset(".,;:!?。，；：！？、\n")
 _WINDOW = 3

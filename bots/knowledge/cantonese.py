@@ -1,10 +1,11 @@
-"""Written Cantonese folded to Mandarin words for retrieval.
+"""Written Cantonese folded to Mandarin words, for retrieval and for the sentiment rules.
 
 Hong Kong customers write the way they speak: "点解我喺香港用快充得40几kW，唔系话180kW咩",
 "充完电冇即刻揸走架车，会罚几多钱".  Businesses publish their help centre in standard written
 Chinese, so the lexical index shares no word with 喺 / 冇 / 几多 and the multilingual model has
 seen little Cantonese.  A message that holds a character only Cantonese uses has its Cantonese
-words replaced by their Mandarin equivalents before retrieval (点解 → 为什么, 冇 → 没有,
+words replaced by their Mandarin equivalents before retrieval and before the sentiment lexicon
+reads it (点解 → 为什么, 冇 → 没有,
 几多 → 多少); the customer's text is never changed in the conversation.
 
 Only words with one reading are mapped; characters Mandarin also uses in other senses (食 in
