@@ -60,6 +60,9 @@ LEXICON: Mapping[str, float] = {
     # greetings and idioms, not verdicts: 你好 / 您好 "hello", "good morning", "for good" (for ever)
     "你好": 0.0, "您好": 0.0, "大家好": 0.0, "good morning": 0.0, "good afternoon": 0.0,
     "good evening": 0.0, "for good": 0.0,
+    # 退钱 asked for as a question is a policy question, not a demand: 能退钱吗, 可以退钱吗, 可不可以退钱
+    # ("马上退钱！", "必须全额退钱" still count)
+    "能退钱": 0.0, "可以退钱": 0.0, "退钱吗": 0.0, "退钱么": 0.0,
     # a verdict the list lacked: 难看 "ugly" (好难看 "so ugly": 好 before it intensifies)
     "难看": -1.0,
     # ---- emoji with one reading, in either language: weary, crying, eye-roll, facepalm, anger …

@@ -103,7 +103,7 @@ _SUBJECT = r"(?:i|we|you|he|she|they|one|it|guests?|visitors?|members?|(?:my|our
 _CONTACT = r"(?:first )?(?:(?:go|come|pop) (?:in |down |over )?(?:and )?)?(?:talk|speak|call|chat|contact|go through|see|check in with|ask)"
 _ZH_ONLY_THROUGH = r"(?:找|联系|打给|通过)(?:一下)?(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)[^，。！？,]{0,6}才(?:能|可以|行)"
 _ASKS_IF_NEEDED = re.compile(
-    rf"\b(?:do|does|did|will|would|must|should|shall) {_SUBJECT} (?:(?:still|also|first|ever) )?"
+    rf"\b(?:do|does|did|will|would|must|should|shall) {_SUBJECT} (?:(?:still|also|first|ever|really|actually|seriously) )?"
     rf"(?:need|have|has|got) to {_CONTACT}\b|"
     rf"\bis (?:it|there) (?:necessary|required|a need|any need|mandatory) to {_CONTACT}\b|"
     rf"\b(?:can|could|may) (?:he|she|they|(?:my|our|his|her|their) \w+(?: \w+)?) (?:talk|speak|chat)\b|"
@@ -118,7 +118,10 @@ _ASKS_IF_NEEDED = re.compile(
     r"(?:找|联系|打给|通过)(?:一下)?"
     r"(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)[^，。！？,]*(?:吗|么|还是|呢)|"
     # a person as the condition of a change: "要找真人客服才能改证件号码吗", "是不是得联系客服才可以退"
-    rf"{_ZH_ONLY_THROUGH}[^，。！？,]*(?:吗|么|还是|呢)|(?:是不是|是否)[^，。！？,]{{0,4}}{_ZH_ONLY_THROUGH}"
+    rf"{_ZH_ONLY_THROUGH}[^，。！？,]*(?:吗|么|还是|呢)|(?:是不是|是否)[^，。！？,]{{0,4}}{_ZH_ONLY_THROUGH}|"
+    # …or as the second half of a question: "会补回来吗？还是要打电话找真人客服才能安排？"
+    r"(?:吗|么|呢)[\s，,]*还是\s*(?:说)?(?:一定|必须|只能|非得|都|需要|要|得)*\s*(?:先|再)?"
+    rf"(?:去|打(?:个)?电话|当面|亲自)?{_ZH_ONLY_THROUGH}"
 )
 # Chinese marks a contact that already happened with the experiential 过, where English changes
 # the verb ("I spoke to your manager" matches no request form): "上次找你们经理问过", "找过客服",
@@ -244,14 +247,14 @@ _MIXED_PATTERNS = [
     re.compile(rf"有\s*(?:{_ZH_NOUN})\s*(?:吗|嘛|么|没|不|啊|呀)"),
     # A noun leading the message with "please/now": "real person pls 我等不了了", "人工服务 please"
     re.compile(rf"^(?:hi |hello |hey )?{_ANY_NOUN}\s*(?:please|pls|plz|now|asap|快点|谢谢)(?![a-z])"),
-    re.compile(r"(?:不要|别用?|不想(?:跟|和)?)\s*(?:和|跟)?\s*(?:机器人|bot|robot)(?![a-z])"),
+    re.compile(r"(?:不要|别用?|不想(?:跟|和)?)\s*(?:和|跟|让)?\s*(?:机器人|bot|robot)(?![a-z])"),
 ]
 _ZH_PATTERNS = [
     re.compile(rf"[转接]\s*(?:一下)?\s*人工{_ZH_NOUN_GUARD}"),
     re.compile(r"人工(?:客服|服务|坐席)"),
     re.compile(
         r"(?:找|揾|叫|要|换|请|让|联系|呼叫|转给|转到|接通)\s*(?:一下|个|一个|你们的?|你们|我)?\s*"
-        rf"(?:真人(?!秀){_ZH_PROVIDER_GUARD}|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员){_ZH_VISIT}"
+        rf"(?:真人(?!秀){_ZH_PROVIDER_GUARD}|人工{_ZH_NOUN_GUARD}|客服|活人|经理|主管|工作人员|负责人){_ZH_VISIT}"
     ),
     re.compile(rf"(?:找|揾|叫|给我找|换)\s*(?:个|一个)\s*人(?![工造家]){_ZH_VISIT}"),
     # a manager of any title asked to call or talk: "让客户经理给我回个电话", "叫你们店长来跟我说"
@@ -260,10 +263,14 @@ _ZH_PATTERNS = [
         r"(?:给我|跟我|和我|联系|打|回|来)"
     ),
     re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|倾|沟通|对话)"),
+    # "我要直接跟你们的工作人员说", "想同你哋职员倾下"
+    re.compile(
+        r"(?:跟|和|同)\s*(?:你们的?)\s*(?:工作人员|职员|员工|同事|负责人)\s*(?:说|聊|讲|倾|沟通|对话)(?!过)"
+    ),
     # "真人在吗", but not "模特是真人吗" (is the model a real person?)
     re.compile(r"(?<!是)真人(?:客服)?\s*(?:在吗|呢|吗|在不在|有吗|在不)"),
     re.compile(r"(?:有没有|有无|有冇)\s*(?:真人|人工|客服)"),
-    re.compile(r"(?:不要|别用?|不想跟)\s*(?:和|跟)?\s*机器人"),
+    re.compile(r"(?:不要|别用?|不想跟)\s*(?:和|跟|让)?\s*机器人"),
     # Code-mixed: a Chinese request verb with an English human noun, or the reverse.
     re.compile(r"(?:转|找|要|接|叫|换)\s*(?:个|一个)?\s*(?:real |live )?(?:human|agent|person|staff|客服)\b"),
     re.compile(r"(?:human|real person|agent|staff)\s*(?:在吗|在不在|呢|来)"),

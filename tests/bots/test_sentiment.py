@@ -383,3 +383,17 @@ def test_cantonese_is_read_in_mandarin_words_for_tone_and_trouble(text: str, cue
     mood = scorer.score(text)
     assert mood.label == "negative" and mood.trouble, mood
     assert f"trouble:{cue}" in mood.evidence
+
+
+@pytest.mark.parametrize(
+    "text", ["年付了两周想退订，能退钱吗", "可不可以退钱", "买咗套餐但系而家用唔到，好烦，可唔可以退钱㗎"]
+)
+def test_a_refund_asked_as_a_question_is_no_demand(text: str) -> None:
+    """Session 21 (checkup holdout): 可唔可以退钱 is a policy question; with 好烦 it crossed the strong line."""
+    mood = scorer.score(text)
+    assert not mood.strong and not any("退钱" in e for e in mood.evidence), mood
+
+
+@pytest.mark.parametrize("text", ["马上退钱，不然我去12315投诉", "必须全额退钱"])
+def test_a_refund_demanded_still_counts(text: str) -> None:
+    assert any("退钱" in e for e in scorer.score(text).evidence)

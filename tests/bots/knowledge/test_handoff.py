@@ -20,6 +20,7 @@ NEGATIVE = [
     "do you sell human hair wigs",
     "客服几点上班",
     "talk to you later",
+    "装修要找哪个负责人审批？",
 ]
 
 
@@ -176,6 +177,10 @@ def test_a_preference_for_a_provider_or_own_colleague_is_not_a_request(text: str
         "要找真人客服才能改乘客的证件号码吗？还是自己在App上改就可以",
         "要找真人客服才能改卡片上的字吗？花明天才送",
         "是不是得联系客服才可以退款",
+        # session 21 (checkup, swim holdouts): "really", and a person as the second half of a question
+        "do i really need to speak to a manager just to change my booking date?? your phone line is always busy",
+        "do we actually have to talk to someone to move the class?",
+        "台风停掉的那节课会补回来吗？还是要打电话找真人客服才能安排？",
     ],
 )
 def test_questions_about_whether_a_person_is_needed_stay_with_the_bot(text: str) -> None:
@@ -392,6 +397,11 @@ def test_someone_asked_to_tell_an_answer_is_a_question(text: str) -> None:
         "能不能让客户经理给我回个电话",
         "麻烦请值班主管跟我联系一下",
         "叫你们店长来跟我说",
+        # session 21 (checkup, swim holdouts): the person in charge, staff named with 你们的, a bot told off
+        "报告上的名字和别人的搞混了，这是严重泄露隐私！我要找你们负责人！",
+        "别让机器人回复了，我要直接跟你们的工作人员说",
+        "别让机器人回复了",
+        "I really need to speak to a manager",
     ],
 )
 def test_a_manager_asked_to_call_or_talk_is_a_request(text: str) -> None:
