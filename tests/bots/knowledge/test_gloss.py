@@ -52,6 +52,25 @@ def test_a_small_dictionary_keeps_meanings_and_drops_references():
     assert g.to_chinese("plum invoice") == "李 发票"
 
 
+def test_a_loan_word_in_pinyin_is_in_the_gloss(glossary: Glossary):
+    """Session 21: "fapiao" (21 English messages of the development sets) matched nothing."""
+    assert {"invoice", "fapiao"} <= set(glossary.to_english("怎么开发票？").split())  # 开 发票, not 开发 票
+    assert "yibao" in glossary.to_english("可以用医保吗").split()
+    # pinyin that is an English word, or short, is no loan word: "women" is 我们
+    assert glossary.reading("我们") == "" and glossary.reading("发票") == "fapiao"
+
+
+def test_readings_given_to_a_small_dictionary_are_filtered():
+    g = Glossary(
+        [("发票", ["invoice"]), ("我们", ["we"]), ("电", ["electric"])],
+        freq={},
+        readings={"发票": "fapiao", "我们": "women", "电": "dian"},
+    )
+    assert g.to_english("发票") == "invoice fapiao"
+    assert g.english("发票") == ("invoice",)
+    assert g.reading("我们") == "" and g.reading("电") == ""
+
+
 KB = [
     Document(
         id="zh.invoice",
@@ -102,6 +121,14 @@ def test_english_question_is_answered_from_a_chinese_only_entry_thanks_to_its_gl
     assert res.answerable and res.best.chunk.doc_id == "zh.invoice" and res.best.signals[GLOSS] > 0
     # The gloss is for scoring only: what a customer could be quoted is the entry itself.
     assert res.best.chunk.translation == "" and "invoice" not in res.best.chunk.text
+
+
+def test_an_english_question_naming_a_loan_word_finds_the_chinese_entry(minilm, use):
+    plain = RetrievalConfig(adaptive=False)
+    index = KnowledgeIndex([minilm, use], replace(plain, views=(*plain.views, GLOSS)))
+    index.replace(chunk_documents(KB))
+    res = index.search("how do I get a fapiao")
+    assert res.best.chunk.doc_id == "zh.invoice" and res.best.signals[GLOSS] > 0
 
 
 def test_chinese_question_lifted_towards_an_english_only_entry(minilm, use):
