@@ -77,13 +77,23 @@ class Glossary:
         """``entries``: (simplified word, senses in dictionary order); ``freq`` ranks Chinese
         candidates for an English word (default: jieba's dictionary frequencies); ``readings``:
         a multi-character word's toneless pinyin (``"fapiao"``), kept if it is a loan word (see
-        the module docstring)."""
+        the module docstring) — or given among its senses, after :data:`_READING`."""
+        english, readings = english_words(), readings or {}
         senses_of: dict[str, list[str]] = defaultdict(list)
         inverse: dict[str, dict[str, int]] = defaultdict(dict)
         for word, senses in entries:
-            kept = list(dict.fromkeys(c for c in (_clean(s) for s in senses) if c))
-            if not kept:
-                continue
+            spoken = next((x[1:] for x in senses if x.startswith(_READING)), readings.get(word, ""))
+            if (
+                len(word) > 1
+                and len(spoken) >= _READING_LETTERS
+                and spoken not in english
+                and word not in _ZH_STOP
+            ):
+                # Kept with the senses, not in a dict of its own: ~20 MB less at the peak.
+                senses_of[word].append(_READING + spoken)
+            kept = list(
+                dict.fromkeys(c for c in (_clean(x) for x in senses if not x.startswith(_READING)) if c)
+            )
             senses_of[word].extend(kept)
             for rank, sense in enumerate(kept):
                 terms = sense.split()
@@ -103,21 +113,15 @@ class Glossary:
             )
             for key, cands in inverse.items()
         }
-        short = {w: [s for s in v[:SENSES] if len(s.split()) <= _SENSE_WORDS] for w, v in senses_of.items()}
-        english = english_words()
-        readings = {} if readings is None else readings
-
-        def reading(word: str) -> str:
-            r = readings.get(word, "")
-            keep = len(word) > 1 and len(r) >= _READING_LETTERS and r not in english and word not in _ZH_STOP
-            return _READING + r if keep else ""
-
-        # One string per word, the reading after a separator: a second dict of 100k strings
-        # cost ~80 MB of peak memory.
-        # A word whose senses are all explanations keeps its reading alone: place names
-        # ("深圳 Shenzhen, subprovincial city in Guangdong …") are typed in pinyin.
-        glossed = {w: "\t".join(v) + reading(w) for w, v in short.items()}
-        self._zh = {w: g for w, g in glossed.items() if g}
+        # One string per word: its first short senses, then its reading after a separator.  A
+        # word whose senses are all explanations keeps its reading alone: place names ("深圳
+        # Shenzhen, subprovincial city in Guangdong …") are typed in pinyin.
+        self._zh: dict[str, str] = {}
+        for w, v in senses_of.items():
+            said = [x for x in v if not x.startswith(_READING)][:SENSES]
+            spoken = "".join(x for x in v[:1] if x.startswith(_READING))
+            if text := "\t".join(x for x in said if len(x.split()) <= _SENSE_WORDS) + spoken:
+                self._zh[w] = text
 
     @classmethod
     def load(cls, path: Path | None = None) -> Glossary:
@@ -135,16 +139,9 @@ class Glossary:
 
     @classmethod
     def _from_lines(cls, lines: Iterable[str]) -> Glossary:
-        readings: dict[str, str] = {}
-
-        def entries() -> Iterable[tuple[str, list[str]]]:
-            # Streamed, not listed: the parsed dictionary is never held whole.
-            for word, reading, senses in _parse(lines):
-                if len(word) > 1 and reading.isalpha() and reading.isascii():
-                    readings.setdefault(word, reading)
-                yield word, senses
-
-        return cls(entries(), readings=readings)
+        # Streamed, not listed: the parsed dictionary is never held whole.  The reading travels
+        # among the senses, after the separator.
+        return cls((word, [*senses, _READING + reading]) for word, reading, senses in _parse(lines))
 
     def __len__(self) -> int:
         return len(self._zh)
@@ -172,7 +169,7 @@ class Glossary:
         for word in _cut_chinese_words(text):
             if word in _ZH_STOP:
                 continue
-            if word in self._zh or len(word) == 1:
+            if self.english(word) or len(word) == 1:
                 parts = [word]
             else:
                 # An unknown compound: the dictionary words it is made of (开发票 → 开 发票, not
@@ -183,15 +180,17 @@ class Glossary:
                 out.extend(senses if len(parts) == 1 else senses[:1] if len(part) == 1 else senses)
                 if spoken := self.reading(part):
                     out.append(spoken)
+            if len(parts) > 1 and (spoken := self.reading(word)):
+                out.append(spoken)  # a place name has a reading and no short sense: 深圳 → shenzhen
         return " ".join(out)
 
     def _known_parts(self, word: str) -> list[str]:
-        """Backward maximum matching against the dictionary (the longest known word ending at
-        each point; better than forward matching for Chinese, whose heads come last)."""
+        """Backward maximum matching against the dictionary (the longest word with senses ending
+        at each point; better than forward matching for Chinese, whose heads come last)."""
         parts: list[str] = []
         end = len(word)
         while end > 0:
-            start = next((i for i in range(max(0, end - 4), end - 1) if word[i:end] in self._zh), end - 1)
+            start = next((i for i in range(max(0, end - 4), end - 1) if self.english(word[i:end])), end - 1)
             parts.append(word[start:end])
             end = start
         return parts[::-1]

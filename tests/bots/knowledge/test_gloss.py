@@ -58,6 +58,8 @@ def test_a_loan_word_in_pinyin_is_in_the_gloss(glossary: Glossary):
     assert "yibao" in glossary.to_english("可以用医保吗").split()
     # pinyin that is an English word, or short, is no loan word: "women" is 我们
     assert glossary.reading("我们") == "" and glossary.reading("发票") == "fapiao"
+    # a place name's senses are explanations, too long to keep: its reading is what is left
+    assert "shenzhen" in glossary.to_english("我们在深圳").split()
 
 
 def test_readings_given_to_a_small_dictionary_are_filtered():
@@ -69,6 +71,9 @@ def test_readings_given_to_a_small_dictionary_are_filtered():
     assert g.to_english("发票") == "invoice fapiao"
     assert g.english("发票") == ("invoice",)
     assert g.reading("我们") == "" and g.reading("电") == ""
+    # a reading may also travel among the senses, after the separator (how the dictionary file is read)
+    h = Glossary([("医保", ["medical insurance", "\x1fyibao"])], freq={})
+    assert h.english("医保") == ("medical insurance",) and h.to_english("医保") == "medical insurance yibao"
 
 
 KB = [
