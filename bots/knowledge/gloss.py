@@ -86,6 +86,8 @@ class Glossary:
             if (
                 len(word) > 1
                 and len(spoken) >= _READING_LETTERS
+                and spoken.isascii()
+                and spoken.isalpha()  # not "lu:you" (旅游: ü) nor an idiom's "yi,er"
                 and spoken not in english
                 and word not in _ZH_STOP
             ):
@@ -180,7 +182,7 @@ class Glossary:
                 out.extend(senses if len(parts) == 1 else senses[:1] if len(part) == 1 else senses)
                 if spoken := self.reading(part):
                     out.append(spoken)
-            if len(parts) > 1 and (spoken := self.reading(word)):
+            if parts != [word] and (spoken := self.reading(word)):
                 out.append(spoken)  # a place name has a reading and no short sense: 深圳 → shenzhen
         return " ".join(out)
 

@@ -93,3 +93,13 @@ def test_a_homophone_typo_finds_its_entry_only_with_repair(minilm, use) -> None:
     assert fixed.query == typed  # the customer's words are kept in the result
     assert fixed.best is not None and fixed.best.chunk.doc_id == "invoice"
     assert raw.best is not None and fixed.confidence > raw.confidence
+
+
+def test_a_word_of_the_knowledge_base_outside_the_dictionary_is_a_target_when_used_twice() -> None:
+    """Session 21 (swim holdout): 试课 is no dictionary word, so 实课 stayed."""
+    kb = ["可以先试课吗？", "每位新学员可以上一节试课，试课费用可抵学费。"]
+    assert HomophoneRepair.from_texts(kb).correct("可以先上一节实课吗") == "可以先上一节试课吗"
+    # used once, it may itself be a slip: no target
+    assert (
+        HomophoneRepair.from_texts(["可以先试课吗？"]).correct("可以先上一节实课吗") == "可以先上一节实课吗"
+    )
