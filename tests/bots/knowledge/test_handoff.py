@@ -401,6 +401,7 @@ def test_someone_asked_to_tell_an_answer_is_a_question(text: str) -> None:
         "报告上的名字和别人的搞混了，这是严重泄露隐私！我要找你们负责人！",
         "别让机器人回复了，我要直接跟你们的工作人员说",
         "别让机器人回复了",
+        "想同你哋职员倾下",
         "I really need to speak to a manager",
     ],
 )
