@@ -70,19 +70,17 @@ class Glossary:
 
     def __init__(
         self,
-        entries: Iterable[tuple[str, list[str]]],
+        entries: Iterable[tuple[str, str, list[str]]],
         freq: Mapping[str, int] | None = None,
-        readings: Mapping[str, str] | None = None,
     ) -> None:
-        """``entries``: (simplified word, senses in dictionary order); ``freq`` ranks Chinese
-        candidates for an English word (default: jieba's dictionary frequencies); ``readings``:
-        a multi-character word's toneless pinyin (``"fapiao"``), kept if it is a loan word (see
-        the module docstring) — or given among its senses, after :data:`_READING`."""
-        english, readings = english_words(), readings or {}
+        """``entries``: (simplified word, its toneless pinyin such as ``"fapiao"`` or ``""``,
+        senses in dictionary order) — the pinyin is kept if it is a loan word (see the module
+        docstring); ``freq`` ranks Chinese candidates for an English word (default: jieba's
+        dictionary frequencies)."""
+        english = english_words()
         senses_of: dict[str, list[str]] = defaultdict(list)
         inverse: dict[str, dict[str, int]] = defaultdict(dict)
-        for word, senses in entries:
-            spoken = next((x[1:] for x in senses if x.startswith(_READING)), readings.get(word, ""))
+        for word, spoken, senses in entries:
             if (
                 len(word) > 1
                 and len(spoken) >= _READING_LETTERS
@@ -93,9 +91,7 @@ class Glossary:
             ):
                 # Kept with the senses, not in a dict of its own: ~20 MB less at the peak.
                 senses_of[word].append(_READING + spoken)
-            kept = list(
-                dict.fromkeys(c for c in (_clean(x) for x in senses if not x.startswith(_READING)) if c)
-            )
+            kept = list(dict.fromkeys(c for c in (_clean(x) for x in senses) if c))
             senses_of[word].extend(kept)
             for rank, sense in enumerate(kept):
                 terms = sense.split()
@@ -135,15 +131,9 @@ class Glossary:
                 / "cedict_1_0_ts_utf-8_mdbg.txt"
             )
             with ref.open(encoding="utf-8") as f:
-                return cls._from_lines(f)
+                return cls(_parse(f))
         with path.open(encoding="utf-8") as f:
-            return cls._from_lines(f)
-
-    @classmethod
-    def _from_lines(cls, lines: Iterable[str]) -> Glossary:
-        # Streamed, not listed: the parsed dictionary is never held whole.  The reading travels
-        # among the senses, after the separator.
-        return cls((word, [*senses, _READING + reading]) for word, reading, senses in _parse(lines))
+            return cls(_parse(f))
 
     def __len__(self) -> int:
         return len(self._zh)

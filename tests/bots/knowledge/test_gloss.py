@@ -40,9 +40,9 @@ def test_unknown_words_are_dropped_and_empty_text_is_empty(glossary: Glossary):
 def test_a_small_dictionary_keeps_meanings_and_drops_references():
     g = Glossary(
         [
-            ("退款", ["to refund", "refund"]),
-            ("发票", ["invoice", "CL:張|张[zhang1]", "see 發票|发票[fa1 piao4]"]),
-            ("李", ["surname Li", "plum"]),
+            ("退款", "", ["to refund", "refund"]),
+            ("发票", "", ["invoice", "CL:張|张[zhang1]", "see 發票|发票[fa1 piao4]"]),
+            ("李", "", ["surname Li", "plum"]),
         ],
         freq={},
     )
@@ -64,15 +64,14 @@ def test_a_loan_word_in_pinyin_is_in_the_gloss(glossary: Glossary):
 
 def test_readings_given_to_a_small_dictionary_are_filtered():
     g = Glossary(
-        [("发票", ["invoice"]), ("我们", ["we"]), ("电", ["electric"])],
+        [("发票", "fapiao", ["invoice"]), ("我们", "women", ["we"]), ("电", "dian", ["electric"])],
         freq={},
-        readings={"发票": "fapiao", "我们": "women", "电": "dian"},
     )
     assert g.to_english("发票") == "invoice fapiao"
     assert g.english("发票") == ("invoice",)
     assert g.reading("我们") == "" and g.reading("电") == ""
-    # a reading may also travel among the senses, after the separator (how the dictionary file is read)
-    h = Glossary([("医保", ["medical insurance", "\x1fyibao"])], freq={})
+    # the reading is kept apart from the senses it is stored beside
+    h = Glossary([("医保", "yibao", ["medical insurance"])], freq={})
     assert h.english("医保") == ("medical insurance",) and h.to_english("医保") == "medical insurance yibao"
 
 
