@@ -47,6 +47,16 @@ LEXICON: Mapping[str, float] = {
     # 垃圾 as the thing itself, not "rubbish!": 倒垃圾 take out the rubbish, 垃圾桶 a bin
     "倒垃圾": 0.0, "扔垃圾": 0.0, "收垃圾": 0.0, "清垃圾": 0.0, "丢垃圾": 0.0, "垃圾袋": 0.0,
     "垃圾桶": 0.0, "垃圾分类": 0.0, "装修垃圾": 0.0, "生活垃圾": 0.0, "厨余垃圾": 0.0,
+    # … a kind of rubbish, where it goes, what it costs: 大件垃圾 bulky waste, 垃圾房 the bin room
+    "大件垃圾": 0.0, "建筑垃圾": 0.0, "可回收垃圾": 0.0, "有害垃圾": 0.0, "干垃圾": 0.0, "湿垃圾": 0.0,
+    "其他垃圾": 0.0, "垃圾房": 0.0, "垃圾站": 0.0, "垃圾车": 0.0, "垃圾费": 0.0, "垃圾处理": 0.0,
+    "垃圾清运": 0.0, "运垃圾": 0.0,
+    # … and in English: "the rubbish chute", "put the rubbish out", "bulky garbage collection"
+    "rubbish bin": 0.0, "rubbish bins": 0.0, "rubbish room": 0.0, "rubbish chute": 0.0,
+    "rubbish collection": 0.0, "rubbish bag": 0.0, "rubbish bags": 0.0, "rubbish out": 0.0,
+    "the rubbish": 0.0, "garbage bin": 0.0, "garbage bins": 0.0, "garbage room": 0.0,
+    "garbage chute": 0.0, "garbage collection": 0.0, "garbage bag": 0.0, "garbage bags": 0.0,
+    "garbage truck": 0.0, "garbage disposal": 0.0, "garbage out": 0.0, "the garbage": 0.0,
     # 差 as "to differ" or "to fall short", not "bad": 差在哪 where the difference lies, 差多少 how much
     # it differs, 差别 / 差异 / 差距 / 相差 a difference, 差点 / 差一点 almost
     "差在": 0.0, "差多少": 0.0, "差几": 0.0, "差别": 0.0, "差异": 0.0, "差距": 0.0, "相差": 0.0,
@@ -57,6 +67,7 @@ LEXICON: Mapping[str, float] = {
     "late checkout": 0.0, "late afternoon": 0.0, "late evening": 0.0, "late morning": 0.0,
     # … or the name of a fee or a policy: "the late cancel fee", "late cancellation"
     "late cancel": 0.0, "late cancellation": 0.0, "late fee": 0.0, "late fees": 0.0,
+    "late payment": 0.0, "late payments": 0.0, "late charge": 0.0, "late charges": 0.0,
     # greetings and idioms, not verdicts: 你好 / 您好 "hello", "good morning", "for good" (for ever)
     "你好": 0.0, "您好": 0.0, "大家好": 0.0, "good morning": 0.0, "good afternoon": 0.0,
     "good evening": 0.0, "for good": 0.0,

@@ -71,6 +71,10 @@ _WORDS = {
     "你哋": "你们",
     "啱啱": "刚刚",
     "泊车": "停车",
+    "锁匙": "钥匙",
+    "号波": "号风球",
+    "成个月": "整个月",
+    "成个星期": "整个星期",
     "一啲": "一些",
     "冇": "没有",
     "嘅": "的",
@@ -97,7 +101,12 @@ _WORDS = {
 }
 _WORD = re.compile("|".join(sorted(_WORDS, key=len, reverse=True)))
 #: 点 + a verb asks how ("点做", "点算"; not 点开, "click to open"); 咩 closing a clause asks yes or no ("唔系话180kW咩").
-_HOW = re.compile(r"点(?=[做算搞去买弄办整改])")
+#: Not after a number or a word 点 ends: 3点去 / 几点去 "at three / what time", 早点去 "go early",
+#: 有点, 地点, 甜点 — Mandarin, and read as "how" they would become nonsense (几怎么去).
+_HOW = re.compile(
+    r"(?<![0-9０-９一二两三四五六七八九十几半快早晚有多少差慢好这那地景网站重特优缺终起钟观盲焦据整甜餐茶])"
+    r"点(?=[做算搞去买弄办整改安用查申订约揾找攞拎处])"
+)
 #: 仲 + a verb or modal is "still / also" (仲可以, 仲有); Mandarin's 仲 (仲裁, 仲夏) is not followed by one.
 _STILL = re.compile(r"仲(?=[有可会要系嚟来未得能在])")
 _FINAL_WHAT = re.compile(r"咩(?=\s*(?:[？?！!，,。]|$))")

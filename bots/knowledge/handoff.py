@@ -52,7 +52,8 @@ _EN_VISIT = (
 )
 _ZH_VISIT = (
     r"(?!\s*(?:上门|来(?:取|拿|收|修|装|量|搬)|过来(?:取|拿|收|修|装|搬)|"
-    r"帮我?(?:收(?!费|款|回)|取(?!消)|拿(?!主意)|搬|送|寄|代收|喂|遛|照顾|装|修(?!改)|浇|打扫|看家|看店)))"
+    r"帮我?(?:收(?!费|款|回)|取(?!消)|拿(?!主意)|搬|送|寄|代收|喂|遛|照顾|装|修(?!改)|浇|打扫|看家|看店)|"
+    r"给我(?:送|寄|拿|取|搬|装|安装|打包)))"
 )
 # A person wanted for a task of the same kind in English: "someone who can sign for my parcels",
 # "someone to water the plants".
@@ -102,6 +103,11 @@ _EN_PATTERNS = [
 _SUBJECT = r"(?:i|we|you|he|she|they|one|it|guests?|visitors?|members?|(?:my|our|the|a|your|his|her|their) \w+(?: \w+)?)"
 _CONTACT = r"(?:first )?(?:(?:go|come|pop) (?:in |down |over )?(?:and )?)?(?:talk|speak|call|chat|contact|go through|see|check in with|ask)"
 _ZH_ONLY_THROUGH = r"(?:找|联系|打给|通过)(?:一下)?(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)[^，。！？,]{0,6}才(?:能|可以|行)"
+# …or a person to ask, closing the question: "会算等候费吗？还是要找人工客服问？"
+_ZH_THROUGH_TO_ASK = (
+    r"(?:找|联系|打给|问)(?:一下)?(?:你们的?)?(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)(?:客服)?"
+    r"(?:问|问问|确认|处理|办|解决)?(?:一下|下)?(?:吗|么|呢)?\s*$"
+)
 _ASKS_IF_NEEDED = re.compile(
     rf"\b(?:do|does|did|will|would|must|should|shall) {_SUBJECT} (?:(?:still|also|first|ever|really|actually|seriously) )?"
     rf"(?:need|have|has|got) to {_CONTACT}\b|"
@@ -121,7 +127,7 @@ _ASKS_IF_NEEDED = re.compile(
     rf"{_ZH_ONLY_THROUGH}[^，。！？,]*(?:吗|么|还是|呢)|(?:是不是|是否)[^，。！？,]{{0,4}}{_ZH_ONLY_THROUGH}|"
     # …or as the second half of a question: "会补回来吗？还是要打电话找真人客服才能安排？"
     r"(?:吗|么|呢)[\s，,]*还是\s*(?:说)?(?:一定|必须|只能|非得|都|需要|要|得)*\s*(?:先|再)?"
-    rf"(?:去|打(?:个)?电话|当面|亲自)?{_ZH_ONLY_THROUGH}"
+    rf"(?:去|打(?:个)?电话|当面|亲自)?(?:{_ZH_ONLY_THROUGH}|{_ZH_THROUGH_TO_ASK})"
 )
 # Chinese marks a contact that already happened with the experiential 过, where English changes
 # the verb ("I spoke to your manager" matches no request form): "上次找你们经理问过", "找过客服",
@@ -261,6 +267,12 @@ _ZH_PATTERNS = [
     re.compile(
         r"(?:让|叫|请(?!问))\s*(?:你们的?)?[\u4e00-\u9fff]{0,4}?(?:经理|主管|店长|负责人)\s*(?:直接|尽快|马上)?\s*"
         r"(?:给我|跟我|和我|联系|打|回|来)"
+    ),
+    # someone from support asked to call back: "麻烦安排一位客服专员给我回个电话", "让客服联系我"
+    re.compile(
+        r"(?:安排|派|让|叫|请(?!问))\s*(?:一位|一个|个|位)?\s*(?:你们的?)?\s*(?:客服|专员|工作人员|同事|职员)"
+        r"(?:专员|人员)?\s*(?:尽快|马上|直接)?\s*(?:(?:给我|跟我|和我|同我)\s*(?:回(?:个)?电|打(?:个|一)?(?:电话|call)|"
+        r"联系|致电)|联系我|打给我|致电给?我|回电)"
     ),
     re.compile(r"(?:跟|和|同)\s*(?:真)?人\s*(?:说|聊|讲|倾|沟通|对话)"),
     # "我要直接跟你们的工作人员说", "想同你哋职员倾下"

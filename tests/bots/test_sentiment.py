@@ -245,6 +245,7 @@ def test_compounds_are_not_read_as_their_first_character(text: str) -> None:
         "closing my account for good, what happens to my points",
         "good morning, what's the late cancellation fee for a class",
         "is there a late fee if I pay next week",
+        "late payment charge on management fee, hk",  # session 22 (estate holdout)
     ],
 )
 def test_greetings_idioms_and_fee_names_carry_no_verdict(text: str) -> None:
@@ -281,12 +282,18 @@ def test_differ_and_almost_are_not_bad(text: str) -> None:
         "能帮忙把装修垃圾清走吗",
         "垃圾桶也要洗吗",
         "我们小区垃圾分类很严，阿姨知道怎么扔吗",
+        # session 22 (estate holdout): a kind of rubbish, in either language
+        "大件垃圾 怎么约",
+        "建筑垃圾怎么处理",
+        "the rubbish chute on our floor is blocked again, who do I tell",
+        "when does the bulky garbage collection come round?",
     ],
 )
 def test_rubbish_as_a_thing_is_not_rubbish_as_a_verdict(text: str) -> None:
     """倒垃圾 is taking out the rubbish: neutral, where 垃圾 alone ("垃圾服务") is scorn."""
     assert scorer.score(text).label == "neutral", scorer.score(text)
     assert scorer.score("你们这垃圾服务").label == "negative"
+    assert scorer.score("your service is garbage").label == "negative"
 
 
 @pytest.mark.parametrize(

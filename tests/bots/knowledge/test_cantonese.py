@@ -59,6 +59,23 @@ def test_text_without_a_cantonese_character_is_never_changed(text: str) -> None:
     assert mandarin(text) == text
 
 
+@pytest.mark.parametrize(
+    "text", ["几点去比较好", "明天下午3点去机场", "我们三点办手续", "早点去排队", "有点搞不懂", "甜点订购"]
+)
+def test_a_time_or_a_word_ending_in_dian_is_not_how(text: str) -> None:
+    """Session 22: 3点去 / 几点去 ask a time, 早点 / 有点 / 甜点 are words — Mandarin, left as written
+    (the fold once made 几点去 "几怎么去")."""
+    assert mandarin(text) == text
+    assert mandarin("要点安排？") == "要怎么安排？"
+
+
+def test_estate_words_fold() -> None:
+    """Session 22 (estate holdout): a key, a typhoon signal, a whole month."""
+    assert mandarin("想留条后备锁匙喺管理处") == "想留条后备钥匙在管理处"
+    assert mandarin("挂咗八号波") == "挂了八号风球"
+    assert mandarin("去旅行成个月，唔喺香港") == "去旅行整个月，不在香港"
+
+
 def test_the_speller_folds_cantonese_before_the_homophones() -> None:
     speller = QuerySpeller.from_texts(["充电完成后请在15分钟内开走车辆，否则收取占位费。"])
     assert speller.correct("充完电冇即刻揸走架车，会罚几多钱") == "充完电没有即刻开走架车，会罚多少钱"

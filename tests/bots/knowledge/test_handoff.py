@@ -181,6 +181,9 @@ def test_a_preference_for_a_provider_or_own_colleague_is_not_a_request(text: str
         "do i really need to speak to a manager just to change my booking date?? your phone line is always busy",
         "do we actually have to talk to someone to move the class?",
         "台风停掉的那节课会补回来吗？还是要打电话找真人客服才能安排？",
+        # session 22 (estate, limo holdouts): a person to ask as the second half of a question
+        "这段时间司机会算等候费吗？还是要找人工客服问？",
+        "会补回来吗？还是要找客服处理一下",
     ],
 )
 def test_questions_about_whether_a_person_is_needed_stay_with_the_bot(text: str) -> None:
@@ -272,6 +275,8 @@ def test_declining_the_bot_or_the_wait_still_hands_over(text: str) -> None:
         "could a staff member drop by and pick up the old sofa?",
         "能不能找个人上门安装",
         "叫工作人员来取一下旧手机",
+        "让工作人员给我送过去",
+        "叫店员给我打包好",
     ],
 )
 def test_a_person_asked_to_come_and_do_a_job_is_a_service_not_a_hand_over(text: str) -> None:
@@ -403,6 +408,9 @@ def test_someone_asked_to_tell_an_answer_is_a_question(text: str) -> None:
         "别让机器人回复了",
         "想同你哋职员倾下",
         "I really need to speak to a manager",
+        # session 22 (estate, limo holdouts): someone from support asked to call back
+        "麻烦安排一位客服专员给我回个电话，号码138 2654 7781",
+        "让客服尽快联系我",
     ],
 )
 def test_a_manager_asked_to_call_or_talk_is_a_request(text: str) -> None:
