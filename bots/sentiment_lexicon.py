@@ -74,6 +74,11 @@ LEXICON: Mapping[str, float] = {
     # 退钱 asked for as a question is a policy question, not a demand: 能退钱吗, 可以退钱吗, 可不可以退钱
     # ("马上退钱！", "必须全额退钱" still count)
     "能退钱": 0.0, "可以退钱": 0.0, "退钱吗": 0.0, "退钱么": 0.0,
+    # 麻烦 before the one asked or the favour is "please" (麻烦帮我转人工, 麻烦您查一下), not 烦
+    # "annoying"; 好麻烦 / 太麻烦了 "such a hassle" still are.  不想麻烦 "I don't want to bother".
+    "麻烦你": 0.0, "麻烦您": 0.0, "麻烦帮": 0.0, "麻烦安排": 0.0, "麻烦让": 0.0, "麻烦请": 0.0,
+    "麻烦给": 0.0, "麻烦问": 0.0, "麻烦打": 0.0, "麻烦查": 0.0, "麻烦告诉": 0.0, "麻烦尽快": 0.0,
+    "麻烦把": 0.0, "麻烦转": 0.0, "麻烦接": 0.0, "不想麻烦": 0.0, "麻烦": -1.0, "麻烦死": -1.5,
     # a verdict the list lacked: 难看 "ugly" (好难看 "so ugly": 好 before it intensifies)
     "难看": -1.0,
     # ---- emoji with one reading, in either language: weary, crying, eye-roll, facepalm, anger …

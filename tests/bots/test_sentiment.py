@@ -254,6 +254,24 @@ def test_greetings_idioms_and_fee_names_carry_no_verdict(text: str) -> None:
     assert not any(e.startswith(("好(", "good(", "late(")) for e in evidence), evidence
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "麻烦安排一位客服专员给我回个电话，号码138 2654 7781",
+        "麻烦帮我接一下真人客服",
+        "不想麻烦人工客服了，自己在网上能预约吗",
+    ],
+)
+def test_mafan_asking_a_favour_is_not_annoyance(text: str) -> None:
+    """Session 22 (limo holdout): 麻烦 before the favour is "please"; 烦 inside it read as "annoying"."""
+    assert scorer.score(text).label != "negative", scorer.score(text)
+
+
+@pytest.mark.parametrize("text", ["每个月自己交好麻烦", "月付太麻烦了", "麻烦死了"])
+def test_mafan_as_a_hassle_stays_negative(text: str) -> None:
+    assert scorer.score(text).label == "negative", scorer.score(text)
+
+
 def test_so_ugly_is_negative() -> None:
     """好难看: 好 before a negative word intensifies it (as 好烦); 难看 was missing from the lexicon."""
     mood = scorer.score("剪完越看越觉得好难看，还能免费修吗")
