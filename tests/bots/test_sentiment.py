@@ -272,6 +272,31 @@ def test_mafan_as_a_hassle_stays_negative(text: str) -> None:
     assert scorer.score(text).label == "negative", scorer.score(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "转人工客服，谢谢",
+        "Please have someone from the front desk call me back on 6123 4588, thanks",
+        "ok thank you 🙏",
+    ],
+)
+def test_thanks_closing_a_message_is_courtesy_not_praise(text: str) -> None:
+    """Session 22: a closing 谢谢 / "thanks" after a request made it positive (labelled neutral 11 of 12)."""
+    mood = scorer.score(text)
+    assert mood.label == "neutral" and any("[closing]" in e for e in mood.evidence), mood
+
+
+@pytest.mark.parametrize(
+    "text", ["谢谢！", "thanks, that fixed it", "Great service, thanks!", "问题解决了，谢谢"]
+)
+def test_thanks_alone_or_leading_and_praise_beside_it_still_count(text: str) -> None:
+    assert scorer.score(text).label == "positive", scorer.score(text)
+
+
+def test_closing_thanks_no_longer_cancels_a_complaint() -> None:
+    assert scorer.score("The driver was late again, thanks").label == "negative"
+
+
 def test_so_ugly_is_negative() -> None:
     """好难看: 好 before a negative word intensifies it (as 好烦); 难看 was missing from the lexicon."""
     mood = scorer.score("剪完越看越觉得好难看，还能免费修吗")
