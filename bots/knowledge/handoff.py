@@ -102,10 +102,12 @@ _EN_PATTERNS = [
 # first?", "if we ever need to talk to a person, what number do we ring?", "需要先找工作人员登记吗".
 _SUBJECT = r"(?:i|we|you|he|she|they|one|it|guests?|visitors?|members?|(?:my|our|the|a|your|his|her|their) \w+(?: \w+)?)"
 _CONTACT = r"(?:first )?(?:(?:go|come|pop) (?:in |down |over )?(?:and )?)?(?:talk|speak|call|chat|contact|go through|see|check in with|ask)"
-_ZH_ONLY_THROUGH = r"(?:找|联系|打给|通过)(?:一下)?(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)[^，。！？,]{0,6}才(?:能|可以|行)"
+#: Whom a customer may be told to go through: an agent, the front desk, a manager.
+_ZH_STAFF = r"(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)"
+_ZH_ONLY_THROUGH = rf"(?:找|联系|打给|通过)(?:一下)?{_ZH_STAFF}[^，。！？,]{{0,6}}才(?:能|可以|行)"
 # …or a person to ask, closing the question: "会算等候费吗？还是要找人工客服问？"
 _ZH_THROUGH_TO_ASK = (
-    r"(?:找|联系|打给|问)(?:一下)?(?:你们的?)?(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)(?:客服)?"
+    rf"(?:找|联系|打给|问)(?:一下)?(?:你们的?)?{_ZH_STAFF}(?:客服)?"
     r"(?:问|问问|确认|处理|办|解决)?(?:一下|下)?(?:吗|么|呢)?\s*$"
 )
 _ASKS_IF_NEEDED = re.compile(
@@ -122,7 +124,7 @@ _ASKS_IF_NEEDED = re.compile(
     r"(?:如果|万一|要是|假如)[^。？！?]{0,20}(?:找|联系|打给?)(?:谁|人工|客服|工作人员)|"
     r"(?:需要|要不要|是否需要|必须|一定要|得|要)(?:先|再|也|还|另外)?(?:去|打(?:个)?电话|电话|当面|亲自|到店|到现场)?"
     r"(?:找|联系|打给|通过)(?:一下)?"
-    r"(?:人工|真人|活人|客服|工作人员|前台|店员|经理|主管)[^，。！？,]*(?:吗|么|还是|呢)|"
+    rf"{_ZH_STAFF}[^，。！？,]*(?:吗|么|还是|呢)|"
     # a person as the condition of a change: "要找真人客服才能改证件号码吗", "是不是得联系客服才可以退"
     rf"{_ZH_ONLY_THROUGH}[^，。！？,]*(?:吗|么|还是|呢)|(?:是不是|是否)[^，。！？,]{{0,4}}{_ZH_ONLY_THROUGH}|"
     # …or as the second half of a question: "会补回来吗？还是要打电话找真人客服才能安排？"
