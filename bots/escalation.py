@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parley.bots.knowledge.cantonese import mandarin
 from parley.bots.knowledge.langs import simplified
 
 __all__ = ["EscalationDetector"]
@@ -39,6 +40,12 @@ _EN = [
         r"\b(?:refund|reimburse|compensate)\s+(?:me|us|the difference|it|this|my|our)\b.*\b(?:now|today|immediately|asap)\b",
     ),
     ("demand", r"\b(?:give|pay)\s+(?:me|us)\s+(?:my|our|the)\s+money\s+back\b"),
+    # the sum or the payment named: "I want my HK$2,800 back", "we want our deposit back"
+    (
+        "wants",
+        r"\b(?:i|we)(?:'d| would)?\s+(?:want|demand|expect|need)\s+(?:my|our|the|that|this)\s+"
+        r"(?:(?:hk|us|rmb)?[$¥€£]?\s?\d[\d,.]*k?|(?:[\w-]+\s+)?(?:deposit|fees?|payment|money|cash|charges?))\s+back\b",
+    ),
     # … but not asked as a question: "any chance you can fix it today and how much would that be"
     (
         "demand",
@@ -69,7 +76,8 @@ _ZH = [
         "threat",
         # "我要投诉一下自己的记性" complains, jokingly, about the customer: not a threat; "要去哪里投诉"
         # asks where complaints go.
-        r"我要投诉(?!\s*(?:一下)?\s*(?:我)?自己)|要投诉你们|去(?!哪|什么地方|何处)[^，。！？,.!?]{0,8}投诉|"
+        # nor "我要投诉隔壁家的蟑螂", a neighbour's pests.
+        r"我要投诉(?!\s*(?:一下)?\s*(?:我)?自己)(?!\s*(?:我们?|我家)?的?(?:隔壁|邻居|楼上|楼下|对面))|要投诉你们|去(?!哪|什么地方|何处)[^，。！？,.!?]{0,8}投诉|"
         r"投诉[^，。！？,.!?]{0,6}(?:没人管|没用|无果|不管)",
     ),
     # Calling the police is a threat when announced ("我要报警"), a procedure when asked about after
@@ -252,8 +260,10 @@ class EscalationDetector:
         """Decide for one customer message; ``mood_score`` is the sentiment score (negative = upset),
         ``tone`` its part from how the message is said (default: the whole score): the situation
         it describes ("the concert was cancelled") does not make a request for the procedure angry."""
-        text = simplified(text)
-        question = text.rstrip().endswith(("?", "？", "吗"))
+        # Written Cantonese folded first: "叫你哋经理出嚟" demands the manager as "叫你们经理出来" does.
+        text = mandarin(simplified(text))
+        # Anger that ends on a question asks it: "拉链就坏了，气死，你们能换拉链吗，多少钱".
+        question = text.rstrip().endswith(("?", "？", "吗")) or _asks(text, len(text.rstrip()) - 1)
         calm = mood_score if tone is None else tone
         for kind, rule in self._rules:
             if not rule.search(text) or (kind in _MONEY_BACK and self._procedure(text, calm)):

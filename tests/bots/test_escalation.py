@@ -368,3 +368,45 @@ def test_must_asked_as_the_other_way_of_doing_it_is_a_question(text: str) -> Non
     """Session 19 (parking, a development trap): 还是一定要…处理 asks which way, it demands nothing."""
     assert not EscalationDetector().detect(text).escalate, text
     assert EscalationDetector().detect("你们必须马上处理").escalate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # session 23 (pest, tailor holdouts): the sum named, and a demand in written Cantonese
+        "third time paying you and the bed bugs are STILL here. I'm done. I want my HK$2,800 back plus compensation",
+        "we want our deposit back",
+        "你哋改完我件外套，袖口烧焦咗，明明系你哋熨坏嘅！我要你哋赔返件新嘅，叫你哋经理出嚟",
+    ],
+)
+def test_money_named_back_and_cantonese_demands_escalate(text: str) -> None:
+    assert EscalationDetector().detect(text, -0.5, -0.5).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I want my deposit back, how do I get it?", "when will I get my HK$500 back?", "你哋几时退返按金俾我？"],
+)
+def test_asking_how_or_when_the_money_comes_back_is_a_question(text: str) -> None:
+    assert not EscalationDetector().detect(text, 0.0, 0.0).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # session 23 (tailor holdout, a laundry development message): anger that ends on a question asks it
+        "刚买的羊绒大衣拉链就坏了，气死，你们能换拉链吗，多少钱",
+        "上次送回来的羊毛大衣袖子破了个洞，气死我了，怎么申请赔偿",
+        # session 23 (pest holdout): a neighbour's pests are no complaint about the business
+        "我要投诉隔壁家的蟑螂一直爬过来😤 如果我们两家一起做有没有优惠？",
+    ],
+)
+def test_anger_asking_a_question_and_complaints_about_neighbours_stay_with_the_bot(text: str) -> None:
+    assert not EscalationDetector().detect(text, -1.5, -1.5).escalate, text
+
+
+@pytest.mark.parametrize(
+    "text", ["气死了，太过分了！", "我要投诉你们的师傅", "我要投诉，隔壁那家店都比你们好"]
+)
+def test_anger_and_complaints_about_the_business_still_escalate(text: str) -> None:
+    assert EscalationDetector().detect(text, -1.5, -1.5).escalate, text

@@ -87,4 +87,5 @@ def test_the_cache_embeds_each_recent_text_once_and_forgets_the_oldest() -> None
 def test_use_reads_traditional_and_simplified_as_one_script(use: Embedder) -> None:
     """Session 16: a Traditional question meets a Simplified entry (and the reverse) as the same text."""
     trad, simp = use.encode(["運費怎麼計算？", "运费怎么计算？"])
-    assert np.allclose(trad, simp)
+    # The same text embedded at two positions of one batch may differ in the last float bits.
+    assert np.allclose(trad, simp, atol=1e-6)

@@ -493,3 +493,34 @@ def test_a_real_person_asked_for_as_the_provider_is_not_an_agent() -> None:
         assert not d.detect(text).handoff, text
     for text in ("我要找真人", "转真人客服", "找个真人帮我看看"):
         assert d.detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # session 23 (tailor, pest holdouts; the same forms missed in cakes, hotel, limo, salon, swim, furniture)
+        "Could someone from your Guangzhou office give me a call? My number is 138 2211 4567.",
+        "Could someone from the Jordan front desk call me on +852 6123 4589 please",
+        "Please have someone from your bookings team phone me on 6123 4588",
+        "Please have someone from the Kowloon Tong front desk call me back on 6123 4588, thanks",
+        "Please just connect me to a member of staff, this chatbot is useless.",
+        "Is there a phone number or someone on your team I can chat with directly?",
+        "我要跟你们的真人客服说话，机器人说来说去都没用",
+        "麻烦安排客服打电话给我，号码138 2266 4519，谢谢",
+        "可以 call back 我吗？",
+        "想同 staff 直接倾",
+    ],
+)
+def test_someone_from_a_team_asked_to_call_or_talk_is_a_request(text: str) -> None:
+    assert HandoffDetector().detect(text).handoff, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will someone from the shop call me when my suit is ready?",
+        "跟你们的客服说过了，还是没解决，我想问退款要多久",
+    ],
+)
+def test_the_same_words_asked_about_are_questions(text: str) -> None:
+    assert not HandoffDetector().detect(text).handoff, text
