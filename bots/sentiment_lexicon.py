@@ -79,6 +79,11 @@ LEXICON: Mapping[str, float] = {
     "麻烦你": 0.0, "麻烦您": 0.0, "麻烦帮": 0.0, "麻烦安排": 0.0, "麻烦让": 0.0, "麻烦请": 0.0,
     "麻烦给": 0.0, "麻烦问": 0.0, "麻烦打": 0.0, "麻烦查": 0.0, "麻烦告诉": 0.0, "麻烦尽快": 0.0,
     "麻烦把": 0.0, "麻烦转": 0.0, "麻烦接": 0.0, "不想麻烦": 0.0, "麻烦": -1.0, "麻烦死": -1.5,
+    # A recommendation asked for, or a friend's that brought the customer, is no verdict on the
+    # business: "can you recommend a good mechanic", "推荐一下", "朋友推荐了你们家" (session 23).
+    "can you recommend": 0.0, "could you recommend": 0.0, "can you recommend a good": 0.0,
+    "could you recommend a good": 0.0, "you recommend": 0.0, "recommend a good": 0.0, "any recommendations": 0.0,
+    "推荐一下": 0.0, "推荐个": 0.0, "推荐吗": 0.0, "有什么推荐": 0.0, "朋友推荐": 0.0, "推荐朋友": 0.0,
     # a verdict the list lacked: 难看 "ugly" (好难看 "so ugly": 好 before it intensifies)
     "难看": -1.0,
     # ---- emoji with one reading, in either language: weary, crying, eye-roll, facepalm, anger …

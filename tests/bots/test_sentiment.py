@@ -447,3 +447,22 @@ def test_a_refund_asked_as_a_question_is_no_demand(text: str) -> None:
 @pytest.mark.parametrize("text", ["马上退钱，不然我去12315投诉", "必须全额退钱"])
 def test_a_refund_demanded_still_counts(text: str) -> None:
     assert any("退钱" in e for e in scorer.score(text).evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # session 23 (pest, tailor holdouts): a recommendation asked for, or a friend's, is no praise
+        "can you recommend a good roach spray I can buy at watsons?",
+        "Could you recommend a shoemaker in central?",
+        "想买个猫爬架，推荐一下？",
+        "朋友推荐了你们家，想问下价钱",
+    ],
+)
+def test_a_recommendation_asked_for_or_passed_on_is_no_praise(text: str) -> None:
+    assert scorer.score(text).label != "positive", scorer.score(text)
+
+
+@pytest.mark.parametrize("text", ["I'd recommend you to anyone", "强烈推荐，服务很好"])
+def test_recommending_the_business_is_still_praise(text: str) -> None:
+    assert scorer.score(text).label == "positive", scorer.score(text)
