@@ -83,6 +83,14 @@ LEXICON: Mapping[str, float] = {
     # business: "can you recommend a good mechanic", "推荐一下", "朋友推荐了你们家" (session 23).
     "can you recommend": 0.0, "could you recommend": 0.0, "can you recommend a good": 0.0,
     "could you recommend a good": 0.0, "you recommend": 0.0, "recommend a good": 0.0, "any recommendations": 0.0,
+    # 好 that is not "good": done (做好, 修好了吗, 订好), "seems" (好似), "just" (刚好, 正好), "had to" (只好),
+    # "hardly" (好不容易), which is better (比较好, 哪个好), and 不好意思 "excuse me" (session 23).
+    "做好": 0.0, "修好": 0.0, "整好": 0.0, "弄好": 0.0, "搞好": 0.0, "改好": 0.0, "洗好": 0.0, "订好": 0.0,
+    "装好": 0.0, "办好": 0.0, "约好": 0.0, "换好": 0.0, "包好": 0.0, "叠好": 0.0, "摆好": 0.0,
+    "搭好": 0.0, "准备好": 0.0, "写好": 0.0, "填好": 0.0, "选好": 0.0, "定好": 0.0, "收好": 0.0, "放好": 0.0,
+    "穿好": 0.0, "想好": 0.0, "配好": 0.0, "剪好": 0.0, "处理好": 0.0, "安排好": 0.0, "设置好": 0.0,
+    "好似": 0.0, "刚好": 0.0, "正好": 0.0, "只好": 0.0, "好不容易": 0.0, "好处": 0.0, "比较好": 0.0,
+    "哪个好": 0.0, "哪种好": 0.0, "什么好": 0.0, "啥好": 0.0, "最好是": 0.0, "不好意思": 0.0,
     "推荐一下": 0.0, "推荐个": 0.0, "推荐吗": 0.0, "有什么推荐": 0.0, "朋友推荐": 0.0, "推荐朋友": 0.0,
     # a verdict the list lacked: 难看 "ugly" (好难看 "so ugly": 好 before it intensifies)
     "难看": -1.0,

@@ -466,3 +466,25 @@ def test_a_recommendation_asked_for_or_passed_on_is_no_praise(text: str) -> None
 @pytest.mark.parametrize("text", ["I'd recommend you to anyone", "强烈推荐，服务很好"])
 def test_recommending_the_business_is_still_praise(text: str) -> None:
     assert scorer.score(text).label == "positive", scorer.score(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # session 23 (tailor, pest holdouts): 好 as "done", "seems", "just", "which is better", "excuse me"
+        "在深圳下的单，做好能寄到香港吗？运费怎么算",
+        "suit 整好之后可以 deliver 去深圳吗",
+        "修好以后有保修吗",
+        "香港夏天太热了，做西装选什么面料比较好",
+        "网上已经订好了，搬进去那天需要带什么证件？",
+        "不好意思，想问下几点开门",
+        "刚好路过，想问下你们几点关门",
+    ],
+)
+def test_hao_that_is_not_good_carries_no_tone(text: str) -> None:
+    assert scorer.score(text).label == "neutral", scorer.score(text)
+
+
+@pytest.mark.parametrize("text", ["你们的服务很好", "师傅做得好，谢谢", "挺好的"])
+def test_hao_as_good_still_praises(text: str) -> None:
+    assert scorer.score(text).label == "positive", scorer.score(text)
