@@ -81,6 +81,7 @@ LEXICON: Mapping[str, float] = {
     "麻烦把": 0.0, "麻烦转": 0.0, "麻烦接": 0.0, "不想麻烦": 0.0, "麻烦": -1.0, "麻烦死": -1.5,
     # A recommendation asked for, or a friend's that brought the customer, is no verdict on the
     # business: "can you recommend a good mechanic", "推荐一下", "朋友推荐了你们家" (session 23).
+    "not helping": -1.0, "isn't helping": -1.0, "isnt helping": -1.0, "doesn't help": -1.0,
     "can you recommend": 0.0, "could you recommend": 0.0, "can you recommend a good": 0.0,
     "could you recommend a good": 0.0, "you recommend": 0.0, "recommend a good": 0.0, "any recommendations": 0.0,
     # 好 that is not "good": done (做好, 修好了吗, 订好), "seems" (好似), "just" (刚好, 正好), "had to" (只好),
@@ -95,7 +96,7 @@ LEXICON: Mapping[str, float] = {
     # a verdict the list lacked: 难看 "ugly" (好难看 "so ugly": 好 before it intensifies)
     "难看": -1.0,
     # ---- emoji with one reading, in either language: weary, crying, eye-roll, facepalm, anger …
-    "😩": -1.0, "😫": -1.0, "😭": -1.0, "😢": -1.0, "😞": -1.0, "😟": -1.0, "😒": -1.0, "😑": -1.0,
+    "😱": -1.0, "😩": -1.0, "😫": -1.0, "😭": -1.0, "😢": -1.0, "😞": -1.0, "😟": -1.0, "😒": -1.0, "😑": -1.0,
     "🙄": -1.0, "🤦": -1.0, "😤": -1.0, "😠": -1.5, "😡": -1.5, "🤬": -2.0, "😣": -1.0, "😖": -1.0,
     "😵": -1.0, "💢": -1.0, "👎": -1.0,
     # … thumbs-up, party, smiles, hearts.  Not 😅 😂 🙃 🙏 🤔: awkward, laughing, ironic or asking.

@@ -26,6 +26,8 @@ _EN = "|".join(
         # broken, damaged, dirty
         r"broken|broke|crushed|smashed|cracked|shattered|in (?:pieces|bits)|damaged?|torn|ripped|"
         r"faulty|fault|defect\w*|leak(?:s|ing|ed)?|dirty|filthy|mou?ldy|rotten|spoil(?:ed|t)|out of order",
+        # does not fit (a garment, a part, a piece of furniture)
+        r"(?:doesn'?t|does not|don'?t|didn'?t) fit|unwearable",
         # lost, missing, wrong
         r"lost|missing|stolen|wrong|mistake|error",
         # not working, cannot get in
@@ -58,6 +60,7 @@ _EN = "|".join(
 _ZH = "|".join(
     [
         r"坏了|坏掉|摔坏|损坏|碎了|破了|破损|裂了|故障|失灵|脏|发臭|发霉|变质|烂了|漏水|漏电",
+        r"不合身|穿不了|穿不下",
         r"丢了|丢失|弄丢|被偷|少了|漏送|送错|发错|寄错|填错|错了|弄错",
         r"不能用|用不了|打不开|登不上|登录不了|进不去|连不上|没反应|卡住|卡死|卡了|掉线|断网|停电|没电|没信号",
         r"[进用登约收连打开充付取寄看听]不(?:了|上|到|开)|[打接拨连]不通|没(?:有)?人(?:理|联系|联络|回复|回|接)",

@@ -488,3 +488,17 @@ def test_hao_that_is_not_good_carries_no_tone(text: str) -> None:
 @pytest.mark.parametrize("text", ["你们的服务很好", "师傅做得好，谢谢", "挺好的"])
 def test_hao_as_good_still_praises(text: str) -> None:
     assert scorer.score(text).label == "positive", scorer.score(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # session 23 (pest, tailor holdouts)
+        "omg just saw a rat run behind the fridge 😱😱 what do u guys do for rats",
+        "Can I speak to a real person please? This bot isn't helping",
+        "my old suits are basically unwearable here, what cloth would you suggest?",
+        "买的裤子不合身，可以改吗",
+    ],
+)
+def test_shock_a_bot_not_helping_and_clothes_that_do_not_fit_are_negative(text: str) -> None:
+    assert scorer.score(text).label == "negative", scorer.score(text)
