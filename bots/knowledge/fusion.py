@@ -34,8 +34,10 @@ def weighted(
         # lifts a chunk in proportion to its fused score and to the room left (as a mean voter
         # it dragged cross-lingual answers down; as an independent noisy-OR vote it lifted
         # unrelated entries over right same-language ones: docs/BOT_QUALITY.md, session 7).
-        w = np.minimum(weights.get(GLOSS, 1.0) * votes[GLOSS], 1.0)
-        fused = fused + w * scores[GLOSS] * fused * (1.0 - fused)
+        # Its weight scales the share of that room it takes (at most all of it): 2 since session 23
+        # (1 before), measured there — more cross-lingual first hits, few same-language ones lost.
+        share = np.minimum(weights.get(GLOSS, 1.0) * scores[GLOSS] * fused, 1.0) * votes[GLOSS]
+        fused = fused + share * (1.0 - fused)
     return fused
 
 

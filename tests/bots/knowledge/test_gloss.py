@@ -163,3 +163,12 @@ def test_glosses_follow_reingest(minilm, use):
     assert GLOSS in index.search("invoice").best.signals and index.search("invoice").best.signals[GLOSS] > 0
     index.upsert(chunk_documents([replace(KB[1], id="zh.invoice")]))  # same id, now about pets
     assert index.search("invoice").best.signals.get(GLOSS, 0.0) == 0.0
+
+
+def test_the_gloss_weight_scales_its_share_of_the_room_left() -> None:
+    """Session 23: the weight (2 by default) scales the lift, which never passes 1."""
+    scores = {"use": np.array([0.4, 0.8]), GLOSS: np.array([0.5, 1.0])}
+    votes = {"use": np.array([True, True]), GLOSS: np.array([True, True])}
+    fused = weighted(scores, votes, {GLOSS: 2.0}, boost=False)
+    assert fused.tolist() == pytest.approx([0.4 + 0.4 * 0.6, 1.0])
+    assert RetrievalConfig().weights[GLOSS] == 2.0
