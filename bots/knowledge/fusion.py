@@ -7,12 +7,25 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BM25", "GLOSS", "STANDING", "STANDING_KEYS", "Floats", "Standing", "rrf_order", "weighted"]
+__all__ = [
+    "BM25",
+    "GLOSS",
+    "GLOSS_WEIGHT",
+    "STANDING",
+    "STANDING_KEYS",
+    "Floats",
+    "Standing",
+    "rrf_order",
+    "weighted",
+]
 
 #: Signal name of the lexical retriever in weights and ``Hit.signals``.
 BM25 = "bm25"
 #: Signal name of BM25 over the chunks' dictionary glosses (retrieval's ``gloss`` view).
 GLOSS = "gloss"
+#: The gloss's weight when the weights name none: the share of the room left it may take, per unit
+#: of its score and the fused one (2 since session 23, 1 before; docs/BOT_QUALITY.md "Session 23").
+GLOSS_WEIGHT = 2.0
 
 Floats = npt.NDArray[np.float64]
 
@@ -34,9 +47,8 @@ def weighted(
         # lifts a chunk in proportion to its fused score and to the room left (as a mean voter
         # it dragged cross-lingual answers down; as an independent noisy-OR vote it lifted
         # unrelated entries over right same-language ones: docs/BOT_QUALITY.md, session 7).
-        # Its weight scales the share of that room it takes (at most all of it): 2 since session 23
-        # (1 before), measured there — more cross-lingual first hits, few same-language ones lost.
-        share = np.minimum(weights.get(GLOSS, 1.0) * scores[GLOSS] * fused, 1.0) * votes[GLOSS]
+        # Its weight scales the share of that room it takes (at most all of it).
+        share = np.minimum(weights.get(GLOSS, GLOSS_WEIGHT) * scores[GLOSS] * fused, 1.0) * votes[GLOSS]
         fused = fused + share * (1.0 - fused)
     return fused
 

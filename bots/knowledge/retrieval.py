@@ -87,7 +87,7 @@ class RetrievalConfig:
 
     signals: tuple[str, ...] = (BM25, "all-MiniLM-L6-v2", "use-multilingual-v3")
     weights: Mapping[str, float] = field(
-        default_factory=lambda: {BM25: 1.0, "all-MiniLM-L6-v2": 1.0, "use-multilingual-v3": 1.0, GLOSS: 2.0}
+        default_factory=lambda: {BM25: 1.0, "all-MiniLM-L6-v2": 1.0, "use-multilingual-v3": 1.0}
     )
     views: tuple[str, ...] = (*_VIEWS, ALT)
     routing: bool = True

@@ -147,7 +147,7 @@ def test_chinese_question_lifted_towards_an_english_only_entry(minilm, use):
 def test_the_gloss_only_corroborates():
     scores = {"use": np.array([0.0, 0.4, 0.4]), GLOSS: np.array([1.0, 1.0, 1.0])}
     votes = {"use": np.array([True, True, True]), GLOSS: np.array([True, True, False])}
-    fused = weighted(scores, votes, {}, boost=False)
+    fused = weighted(scores, votes, {GLOSS: 1.0}, boost=False)
     # Nothing from nothing; a lift in proportion to the score and the room left; no vote, no lift.
     assert fused.tolist() == pytest.approx([0.0, 0.4 + 0.4 * 0.6, 0.4])
     assert weighted({"use": scores["use"]}, {"use": votes["use"]}, {}, boost=False).tolist() == [
@@ -166,9 +166,9 @@ def test_glosses_follow_reingest(minilm, use):
 
 
 def test_the_gloss_weight_scales_its_share_of_the_room_left() -> None:
-    """Session 23: the weight (2 by default) scales the lift, which never passes 1."""
+    """Session 23: the weight (2 unless the weights name one) scales the lift, which never passes 1."""
     scores = {"use": np.array([0.4, 0.8]), GLOSS: np.array([0.5, 1.0])}
     votes = {"use": np.array([True, True]), GLOSS: np.array([True, True])}
-    fused = weighted(scores, votes, {GLOSS: 2.0}, boost=False)
+    assert GLOSS not in RetrievalConfig().weights
+    fused = weighted(scores, votes, RetrievalConfig().weights, boost=False)
     assert fused.tolist() == pytest.approx([0.4 + 0.4 * 0.6, 1.0])
-    assert RetrievalConfig().weights[GLOSS] == 2.0
